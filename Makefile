@@ -1,0 +1,141 @@
+# sm: small Unix commands that sample, ship, split, store and show host
+# metrics.  `make` builds bin/; `make check` runs every test; `make demo`
+# runs the main job.  Both install what they need first (scripts/deps.sh).
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+INSTALL ?= install
+CFLAGS ?= -O2 -g
+
+# Where objects and binaries go; the sanitizer build uses its own.
+BUILD ?= build
+OUT ?= bin
+
+# pkg-config packages each command links; the library sees every header.
+PKGS_sm-read = json-c
+PKGS_sm-store = json-c libmariadb libmicrohttpd
+PKGS_sm-post = json-c libcurl
+PKGS_sm-split = json-c libcurl
+PKGS_sm-tail = json-c libmariadb ncursesw
+TEST_PKGS = cmocka json-c libcurl libmariadb libmicrohttpd ncursesw
+ALL_PKGS = $(TEST_PKGS)
+
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(ALL_PKGS) 2>/dev/null)
+
+# Project flags wrap the user's CFLAGS: the user may tune, not disarm them.
+SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' -Ilib
+ALL_CFLAGS = -std=c11 $(SM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread \
+	-Wall -Wextra -Werror $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) -pthread -Wl,--as-needed
+
+CMDS = $(notdir $(wildcard cmd/sm-*))
+BINS = $(addprefix $(OUT)/,$(CMDS))
+LIB_SRC = $(wildcard lib/*.c)
+LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+LIBSM = $(BUILD)/libsm.a
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MANS = $(wildcard man/*.[1-8])
+
+all: $(BINS)
+
+$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBSM): $(LIB_OBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(OUT)/%: $(BUILD)/cmd/$$*/$$*.o $(LIBSM)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
+		$$($(PKG_CONFIG) --libs $(PKGS_$*)) -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBSM)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
+		$$($(PKG_CONFIG) --libs $(TEST_PKGS)) -lm
+
+unit: $(UNIT_BINS)
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+san:
+	@$(MAKE) --no-print-directory BUILD=build/san OUT=build/san/bin \
+		CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
+		all unit
+
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# Each layer on its own, so one can be rerun alone.
+test-unit: all unit
+	tests/run.sh $(OUT) $(UNIT_BINS)
+
+test-san: san
+	$(SAN_ENV) tests/run.sh build/san/bin build/san/tests/test_*
+	$(SAN_ENV) tests/run.sh build/san/bin tests/cmd/*.sh
+
+test-cmd: all
+	tests/run.sh $(OUT) tests/cmd/*.sh
+
+# Integration tests share one private MariaDB (scripts/mariadb.sh).
+test-it: all
+	@if ls tests/it/*.sh >/dev/null 2>&1; then \
+		scripts/mariadb.sh start || exit 3; \
+		tests/run.sh $(OUT) tests/it/*.sh; rc=$$?; \
+		scripts/mariadb.sh stop; exit $$rc; \
+	fi
+
+test-kmod: all
+	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh; fi
+
+check-run: test-unit test-san test-cmd test-it test-kmod lint-man
+	@echo "check: all tests passed"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	scripts/demo.sh
+
+deps:
+	@scripts/deps.sh
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANS)
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR)
+	$(INSTALL) -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+		s=$${m##*.}; \
+		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
+		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+
+uninstall:
+	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
+	for m in $(MANS); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+	done
+
+clean:
+	rm -rf build bin
+
+.PHONY: all unit san test-unit test-san test-cmd test-it test-kmod \
+	check check-run demo deps lint-man install uninstall clean
+.PRECIOUS: $(BUILD)/cmd/%.o

@@ -1,0 +1,215 @@
+/*
+ * sm-read: sample the host's CPU, memory and process states and write one
+ * NDJSON record per sample on stdout.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "record.h"
+#include "sample.h"
+#include "tick.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sm-read [-h] [-i seconds] [-n count] "
+	    "[--backend auto|procfs|kmod]\n"
+	    "               [--cpu-window seconds] "
+	    "[--dialect canonical|seed] [--host name]\n"
+	    "               [--proc-root dir] [--state file] [--version]\n");
+	exit(SM_EXIT_USAGE);
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: cut sleeps short */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* a closed pipe shows up as EPIPE on write, handled there */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Write one line; false when the reader has gone (EPIPE). */
+static bool
+emit(const char *line, size_t len)
+{
+	if (fwrite(line, 1, len, stdout) != len || fflush(stdout) == EOF) {
+		if (errno == EPIPE)
+			return false;
+		err(SM_EXIT_PARTIAL, "stdout");
+	}
+	return true;
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_BACKEND = 256, OPT_CPU_WINDOW, OPT_DIALECT, OPT_HOST,
+	    OPT_PROC_ROOT, OPT_STATE, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "backend", required_argument, NULL, OPT_BACKEND },
+		{ "count", required_argument, NULL, 'n' },
+		{ "cpu-window", required_argument, NULL, OPT_CPU_WINDOW },
+		{ "dialect", required_argument, NULL, OPT_DIALECT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "host", required_argument, NULL, OPT_HOST },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "proc-root", required_argument, NULL, OPT_PROC_ROOT },
+		{ "state", required_argument, NULL, OPT_STATE },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *backend = "auto", *proc_root = "/proc", *state = NULL;
+	char host[RECORD_HOST_MAX + 1] = "", why[SAMPLE_WHY_LEN];
+	char line[4096];
+	enum record_dialect dialect = RECORD_CANONICAL;
+	double interval = -1, cpu_window = SAMPLE_CPU_WINDOW_DEFAULT;
+	long long count = -1, i;
+	struct sampler sampler;
+	int64_t next_ns = 0;
+	int ch, status = SM_EXIT_OK;
+
+	while ((ch = getopt_long(argc, argv, "hi:n:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_BACKEND:
+			if (strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "procfs") != 0 &&
+			    strcmp(optarg, "kmod") != 0) {
+				warnx("--backend: \"%s\": want auto, procfs "
+				    "or kmod", optarg);
+				usage();
+			}
+			backend = optarg;
+			break;
+		case OPT_CPU_WINDOW:
+			if (cli_parse_seconds(optarg, 0.01, 60,
+			    &cpu_window) == -1) {
+				warnx("--cpu-window: \"%s\": want seconds "
+				    "from 0.01 to 60", optarg);
+				usage();
+			}
+			break;
+		case OPT_DIALECT:
+			if (record_dialect_parse(optarg, &dialect) == -1) {
+				warnx("--dialect: \"%s\": want canonical or "
+				    "seed", optarg);
+				usage();
+			}
+			break;
+		case OPT_HOST:
+			if (strlen(optarg) == 0 ||
+			    strlen(optarg) > RECORD_HOST_MAX) {
+				warnx("--host: want 1 to %d bytes",
+				    RECORD_HOST_MAX);
+				usage();
+			}
+			snprintf(host, sizeof(host), "%s", optarg);
+			break;
+		case 'i':
+			if (cli_parse_seconds(optarg, 0, 86400,
+			    &interval) == -1) {
+				warnx("-i: \"%s\": want seconds from 0 to "
+				    "86400", optarg);
+				usage();
+			}
+			break;
+		case 'n':
+			if (cli_parse_count(optarg, 0, 1LL << 62,
+			    &count) == -1) {
+				warnx("-n: \"%s\": want a count, 0 for no "
+				    "end", optarg);
+				usage();
+			}
+			break;
+		case OPT_PROC_ROOT:
+			proc_root = optarg;
+			break;
+		case OPT_STATE:
+			state = optarg;
+			break;
+		case OPT_VERSION:
+			cli_version();
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	if (optind != argc) {
+		warnx("unexpected argument \"%s\"", argv[optind]);
+		usage();
+	}
+	/* like vmstat: one sample, unless an interval asks for a stream */
+	if (count < 0)
+		count = interval < 0 ? 1 : 0;
+	if (interval < 0)
+		interval = 1;
+	if (host[0] == '\0' && gethostname(host, sizeof(host) - 1) == -1)
+		err(SM_EXIT_USAGE, "gethostname");
+
+	if (sampler_init(&sampler, proc_root, backend, host, cpu_window,
+	    why) == -1)
+		errx(strcmp(backend, "kmod") == 0 ? SM_EXIT_UNAVAILABLE :
+		    SM_EXIT_USAGE, "%s", why);
+	if (state != NULL) {
+		int got = sampler_state_load(&sampler, state, why);
+
+		if (got == -1)
+			errx(SM_EXIT_USAGE, "--state: %s", why);
+		if (got == 0 && strstr(why, "no state yet") == NULL)
+			warnx("--state: %s; measuring over %.2f s instead",
+			    why, cpu_window);
+	}
+	install_signals();
+
+	for (i = 0; (count == 0 || i < count) && !stop_requested; i++) {
+		struct record rec;
+		int len;
+
+		if (i > 0) {
+			next_ns = tick_next(tick_now_ns(),
+			    (int64_t)(interval * 1e9));
+			if (tick_sleep_until(next_ns) == -1 && stop_requested)
+				break;
+		}
+		if (sampler_take(&sampler, &rec, why) == -1) {
+			warnx("%s", why);
+			status = SM_EXIT_PARTIAL;
+			break;
+		}
+		if ((len = record_format(&rec, dialect, line,
+		    sizeof(line))) == -1)
+			errx(SM_EXIT_PARTIAL, "cannot format a record");
+		if (!emit(line, (size_t)len))
+			break;
+	}
+	if (state != NULL && sampler_state_save(&sampler, state, why) == -1) {
+		warnx("--state: %s", why);
+		status = SM_EXIT_PARTIAL;
+	}
+	return cli_close_stdout(status);
+}
+#endif

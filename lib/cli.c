@@ -1,0 +1,61 @@
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cli.h"
+#include "exitcode.h"
+
+#ifndef SM_VERSION
+#define SM_VERSION "unknown"
+#endif
+
+int
+cli_parse_seconds(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !isfinite(v) ||
+	    v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+cli_parse_count(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+cli_version(void)
+{
+	extern const char *__progname;
+
+	printf("%s %s\n", __progname, SM_VERSION);
+	exit(cli_close_stdout(SM_EXIT_OK));
+}
+
+int
+cli_close_stdout(int status)
+{
+	/* a reader that went away (EPIPE) is not a failure of ours */
+	if (fclose(stdout) == EOF && errno != EPIPE) {
+		warn("stdout");
+		return status == SM_EXIT_OK ? SM_EXIT_PARTIAL : status;
+	}
+	return status;
+}

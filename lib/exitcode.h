@@ -1,0 +1,12 @@
+/* Exit statuses shared by every sm command (see sm(7), EXIT STATUS). */
+#ifndef SM_EXITCODE_H
+#define SM_EXITCODE_H
+
+enum sm_exit {
+	SM_EXIT_OK = 0,		/* everything done */
+	SM_EXIT_PARTIAL = 1,	/* some records rejected or undelivered */
+	SM_EXIT_USAGE = 2,	/* usage or configuration error */
+	SM_EXIT_UNAVAILABLE = 3	/* a service it needs could not be reached */
+};
+
+#endif

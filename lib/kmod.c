@@ -1,0 +1,168 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "kmod.h"
+
+static int
+kmod_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, PROCFS_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Parse root/sm/name as one JSON object. */
+static struct json_object *
+kmod_load(const char *root, const char *name, char *path, size_t size,
+    char *why)
+{
+	char buf[4096];
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+	size_t n;
+	FILE *fp;
+
+	snprintf(path, size, "%s/sm/%s", root, name);
+	if ((fp = fopen(path, "re")) == NULL) {
+		kmod_fail(why, "%s: %s%s", path, strerror(errno),
+		    errno == ENOENT ? " (is the sm_metrics module loaded?)" :
+		    "");
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	if (ferror(fp)) {
+		kmod_fail(why, "%s: %s", path, strerror(errno));
+		fclose(fp);
+		return NULL;
+	}
+	fclose(fp);
+	buf[n] = '\0';
+	obj = json_tokener_parse_verbose(buf, &jerr);
+	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
+		kmod_fail(why, "%s:1: not a JSON object (%s)", path,
+		    obj == NULL ? json_tokener_error_desc(jerr) : "wrong type");
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+struct kmod_key {
+	const char *key;
+	size_t offset;
+};
+
+/*
+ * Copy each named non-negative integer member into the 64-bit field of dst
+ * at its offset (int64_t and uint64_t may alias each other).
+ */
+static int
+kmod_copy(struct json_object *obj, const char *path,
+    const struct kmod_key *keys, size_t nkeys, void *dst, char *why)
+{
+	size_t i;
+
+	for (i = 0; i < nkeys; i++) {
+		struct json_object *v;
+		int64_t n;
+
+		if (!json_object_object_get_ex(obj, keys[i].key, &v) ||
+		    !json_object_is_type(v, json_type_int))
+			return kmod_fail(why, "%s:1: \"%s\": missing or not "
+			    "an integer", path, keys[i].key);
+		errno = 0;
+		n = json_object_get_int64(v);
+		if (n < 0 || errno != 0)
+			return kmod_fail(why, "%s:1: \"%s\": out of range",
+			    path, keys[i].key);
+		*(int64_t *)((char *)dst + keys[i].offset) = n;
+	}
+	return 0;
+}
+
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+int
+kmod_read_cpu(const char *root, struct cpu_times *ct, char *why)
+{
+	static const struct kmod_key keys[] = {
+		{ "user", offsetof(struct cpu_times, user) },
+		{ "nice", offsetof(struct cpu_times, nice) },
+		{ "system", offsetof(struct cpu_times, system) },
+		{ "idle", offsetof(struct cpu_times, idle) },
+		{ "iowait", offsetof(struct cpu_times, iowait) },
+		{ "irq", offsetof(struct cpu_times, irq) },
+		{ "softirq", offsetof(struct cpu_times, softirq) },
+		{ "steal", offsetof(struct cpu_times, steal) },
+	};
+	char path[4096];
+	struct json_object *obj;
+	int rc;
+
+	if ((obj = kmod_load(root, "cpu", path, sizeof(path), why)) == NULL)
+		return -1;
+	rc = kmod_copy(obj, path, keys, NKEYS(keys), ct, why);
+	json_object_put(obj);
+	return rc;
+}
+
+int
+kmod_read_mem(const char *root, struct mem_info *mi, char *why)
+{
+	static const struct kmod_key keys[] = {
+		{ "total", offsetof(struct mem_info, total_kib) },
+		{ "free", offsetof(struct mem_info, free_kib) },
+		{ "available", offsetof(struct mem_info, available_kib) },
+	};
+	char path[4096];
+	struct json_object *obj, *unit;
+	int rc = -1;
+
+	if ((obj = kmod_load(root, "mem", path, sizeof(path), why)) == NULL)
+		return -1;
+	if (!json_object_object_get_ex(obj, "unit", &unit) ||
+	    strcmp(json_object_get_string(unit), "KiB") != 0) {
+		kmod_fail(why, "%s:1: \"unit\" is not \"KiB\"", path);
+		goto out_put;
+	}
+	rc = kmod_copy(obj, path, keys, NKEYS(keys), mi, why);
+	if (rc == 0 && (mi->free_kib > mi->total_kib ||
+	    mi->available_kib > mi->total_kib))
+		rc = kmod_fail(why, "%s:1: free or available exceeds total",
+		    path);
+out_put:
+	json_object_put(obj);
+	return rc;
+}
+
+int
+kmod_census(const char *root, struct census *c, char *why)
+{
+	static const struct kmod_key keys[] = {
+		{ "total", offsetof(struct census, total) },
+		{ "running", offsetof(struct census, running) },
+		{ "sleeping", offsetof(struct census, sleeping) },
+		{ "stopped", offsetof(struct census, stopped) },
+		{ "zombie", offsetof(struct census, zombie) },
+		{ "other", offsetof(struct census, other) },
+		{ "threads", offsetof(struct census, threads) },
+	};
+	char path[4096];
+	struct json_object *obj;
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((obj = kmod_load(root, "procs", path, sizeof(path), why)) == NULL)
+		return -1;
+	rc = kmod_copy(obj, path, keys, NKEYS(keys), c, why);
+	json_object_put(obj);
+	return rc;
+}

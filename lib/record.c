@@ -1,0 +1,464 @@
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "record.h"
+#include "timefmt.h"
+
+#define RECORD_COUNT_MAX 2147483647LL		/* processes, threads */
+#define RECORD_MIB_MAX (1LL << 40)		/* one exbibyte */
+
+enum field_type { FIELD_ID, FIELD_TIME, FIELD_STRING, FIELD_COUNT,
+	FIELD_MIB, FIELD_PERCENT };
+
+enum field_flag {
+	FIELD_REQUIRED = 1,	/* a record without it is rejected */
+	FIELD_SEED_OUT = 2	/* written in the seed dialect too */
+};
+
+struct field {
+	const char *name;	/* canonical key */
+	const char *seed;	/* seed-dialect key, or NULL */
+	const char *seed_alt;	/* another accepted seed key, or NULL */
+	enum field_type type;
+	size_t offset;
+	size_t size;		/* for strings: the buffer's size */
+	int flags;
+};
+
+#define F(name, seed, alt, type, flags) \
+	{ #name, seed, alt, type, offsetof(struct record, name), \
+	  sizeof(((struct record *)0)->name), flags }
+
+/* In canonical output order; the seed dialect writes its keys in this order. */
+static const struct field record_fields[] = {
+	F(id, NULL, NULL, FIELD_ID, FIELD_SEED_OUT),
+	F(ts_ms, "hora", NULL, FIELD_TIME, FIELD_REQUIRED),
+	F(host, NULL, NULL, FIELD_STRING, 0),
+	F(collector, NULL, NULL, FIELD_STRING, 0),
+	F(cpu_usage, "porcentaje_cpu_uso", NULL, FIELD_PERCENT,
+	    FIELD_REQUIRED),
+	F(cpu_free, "porcentaje_cpu_libre", NULL, FIELD_PERCENT, 0),
+	F(ram_total, "total_ram", NULL, FIELD_MIB, FIELD_REQUIRED),
+	F(ram_free, "ram_libre", NULL, FIELD_MIB, FIELD_REQUIRED),
+	F(ram_available, NULL, NULL, FIELD_MIB, 0),
+	F(ram_used, "uso_ram", NULL, FIELD_MIB, FIELD_REQUIRED),
+	F(ram_percentage, "porcentaje_ram", NULL, FIELD_PERCENT, 0),
+	F(total_processes, "total_procesos", NULL, FIELD_COUNT,
+	    FIELD_REQUIRED),
+	F(running_processes, "procesos_corriendo", NULL, FIELD_COUNT,
+	    FIELD_REQUIRED),
+	F(sleeping_processes, "procesos_durmiendo", NULL, FIELD_COUNT,
+	    FIELD_REQUIRED),
+	F(stopped_processes, "procesos_parados", NULL, FIELD_COUNT,
+	    FIELD_REQUIRED),
+	F(zombie_processes, "procesos_zombie", "procesos_zombies", FIELD_COUNT,
+	    FIELD_REQUIRED),
+	F(threads, NULL, NULL, FIELD_COUNT, 0),
+};
+
+#define NFIELDS (sizeof(record_fields) / sizeof(record_fields[0]))
+
+static const char *
+field_key(const struct field *f)
+{
+	return f->type == FIELD_TIME ? "ts" : f->name;
+}
+
+static int
+record_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, RECORD_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const char *
+json_type_label(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "unknown";
+}
+
+/* A JSON number as a double; integers beyond 2^53 lose precision only. */
+static int
+json_number(struct json_object *v, double *out)
+{
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_double(v);
+	return 0;
+}
+
+static int
+field_read_integer(const struct field *f, const char *key,
+    struct json_object *v, struct record *rec, char *why)
+{
+	int64_t max = f->type == FIELD_MIB ? RECORD_MIB_MAX : RECORD_COUNT_MAX;
+	int64_t *dst = (int64_t *)((char *)rec + f->offset);
+	double d;
+
+	if (json_number(v, &d) == -1)
+		return record_fail(why, "%s: must be an integer, not %s", key,
+		    json_type_label(v));
+	if (!isfinite(d))
+		return record_fail(why, "%s: not a finite number", key);
+	if (d != floor(d))
+		return record_fail(why, "%s: must be an integer, not %g", key,
+		    d);
+	if (d < 0)
+		return record_fail(why, "%s: must not be negative (%.0f)", key,
+		    d);
+	if (d > (double)max)
+		return record_fail(why, "%s: %.17g is out of range (at most "
+		    "%lld)", key, d, (long long)max);
+	if (json_object_is_type(v, json_type_int)) {
+		errno = 0;
+		*dst = json_object_get_int64(v);
+		if (errno != 0 || *dst < 0 || *dst > max)
+			return record_fail(why, "%s: out of range", key);
+	} else {
+		*dst = (int64_t)d;
+	}
+	return 0;
+}
+
+static int
+field_read_percent(const char *key, struct json_object *v, double *dst,
+    char *why)
+{
+	if (json_number(v, dst) == -1)
+		return record_fail(why, "%s: must be a number, not %s", key,
+		    json_type_label(v));
+	if (!isfinite(*dst))
+		return record_fail(why, "%s: not a finite number", key);
+	if (*dst < 0 || *dst > 100)
+		return record_fail(why, "%s: %g is not a percentage in "
+		    "[0, 100]", key, *dst);
+	return 0;
+}
+
+static int
+field_read_string(const struct field *f, const char *key,
+    struct json_object *v, struct record *rec, char *why)
+{
+	char *dst = (char *)rec + f->offset;
+	const char *s;
+	size_t len, i;
+
+	if (!json_object_is_type(v, json_type_string))
+		return record_fail(why, "%s: must be a string, not %s", key,
+		    json_type_label(v));
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (len >= f->size)
+		return record_fail(why, "%s: longer than %zu bytes", key,
+		    f->size - 1);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return record_fail(why, "%s: control character at "
+			    "offset %zu", key, i);
+	if (f->type == FIELD_ID && !uuid_is_valid(s))
+		return record_fail(why, "%s: \"%.40s\" is not a UUID", key, s);
+	memcpy(dst, s, len + 1);
+	return 0;
+}
+
+static int
+field_read(const struct field *f, const char *key, struct json_object *v,
+    struct record *rec, char *why)
+{
+	const char *s, *reason;
+
+	switch (f->type) {
+	case FIELD_ID:
+	case FIELD_STRING:
+		return field_read_string(f, key, v, rec, why);
+	case FIELD_TIME:
+		if (!json_object_is_type(v, json_type_string))
+			return record_fail(why, "%s: must be a string, not %s",
+			    key, json_type_label(v));
+		s = json_object_get_string(v);
+		if (timefmt_parse(s, &rec->ts_ms, &reason) == -1)
+			return record_fail(why, "%s: \"%.40s\": %s", key, s,
+			    reason);
+		return 0;
+	case FIELD_COUNT:
+	case FIELD_MIB:
+		return field_read_integer(f, key, v, rec, why);
+	case FIELD_PERCENT:
+		return field_read_percent(key, v,
+		    (double *)((char *)rec + f->offset), why);
+	}
+	return record_fail(why, "%s: internal error", key);
+}
+
+/* Find f's value under its canonical or seed key; NULL when absent. */
+static int
+field_lookup(struct json_object *obj, const struct field *f,
+    struct json_object **v, const char **key, char *why)
+{
+	const char *names[] = { field_key(f), f->seed, f->seed_alt };
+	size_t i;
+
+	*v = NULL;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct json_object *found;
+
+		if (names[i] == NULL ||
+		    !json_object_object_get_ex(obj, names[i], &found))
+			continue;
+		if (*v != NULL)
+			return record_fail(why, "%s: given twice (also as %s)",
+			    names[i], *key);
+		*v = found;
+		*key = names[i];
+	}
+	return 0;
+}
+
+int
+record_from_json(struct json_object *obj, struct record *rec, char *why)
+{
+	bool have_cpu_free = false, have_available = false, have_pct = false;
+	size_t i;
+
+	if (!json_object_is_type(obj, json_type_object))
+		return record_fail(why, "not a JSON object but %s",
+		    json_type_label(obj));
+	memset(rec, 0, sizeof(*rec));
+	rec->threads = -1;
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &record_fields[i];
+		struct json_object *v;
+		const char *key = NULL;
+
+		if (field_lookup(obj, f, &v, &key, why) == -1)
+			return -1;
+		if (v == NULL || (json_object_is_type(v, json_type_null) &&
+		    !(f->flags & FIELD_REQUIRED))) {
+			if (f->flags & FIELD_REQUIRED)
+				return record_fail(why, "%s: missing",
+				    field_key(f));
+			continue;
+		}
+		if (field_read(f, key, v, rec, why) == -1)
+			return -1;
+		if (f->offset == offsetof(struct record, cpu_free))
+			have_cpu_free = true;
+		else if (f->offset == offsetof(struct record, ram_available))
+			have_available = true;
+		else if (f->offset == offsetof(struct record, ram_percentage))
+			have_pct = true;
+	}
+	/* the seed dialect and terse producers leave these to be derived */
+	if (!have_cpu_free)
+		rec->cpu_free = 100.0 - rec->cpu_usage;
+	if (!have_available && rec->ram_used <= rec->ram_total)
+		rec->ram_available = rec->ram_total - rec->ram_used;
+	if (!have_pct && rec->ram_total > 0)
+		rec->ram_percentage = 100.0 * (double)rec->ram_used /
+		    (double)rec->ram_total;
+	return record_validate(rec, why);
+}
+
+int
+record_validate(const struct record *rec, char *why)
+{
+	int64_t states;
+
+	if (rec->ram_used > rec->ram_total)
+		return record_fail(why, "ram_used (%lld) exceeds ram_total "
+		    "(%lld)", (long long)rec->ram_used,
+		    (long long)rec->ram_total);
+	if (rec->ram_free > rec->ram_total)
+		return record_fail(why, "ram_free (%lld) exceeds ram_total "
+		    "(%lld)", (long long)rec->ram_free,
+		    (long long)rec->ram_total);
+	if (rec->ram_available > rec->ram_total)
+		return record_fail(why, "ram_available (%lld) exceeds "
+		    "ram_total (%lld)", (long long)rec->ram_available,
+		    (long long)rec->ram_total);
+	if (fabs(rec->cpu_usage + rec->cpu_free - 100.0) > 1.0)
+		return record_fail(why, "cpu_usage (%g) and cpu_free (%g) do "
+		    "not add up to 100", rec->cpu_usage, rec->cpu_free);
+	states = rec->running_processes + rec->sleeping_processes +
+	    rec->stopped_processes + rec->zombie_processes;
+	if (states > rec->total_processes)
+		return record_fail(why, "processes by state (%lld) exceed "
+		    "total_processes (%lld)", (long long)states,
+		    (long long)rec->total_processes);
+	return 0;
+}
+
+int
+record_parse(const char *line, size_t len, struct record *rec, char *why)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	const char *nul;
+	int rc;
+
+	if ((nul = memchr(line, '\0', len)) != NULL)
+		return record_fail(why, "NUL byte at column %zu",
+		    (size_t)(nul - line) + 1);
+	if ((tok = json_tokener_new()) == NULL)
+		return record_fail(why, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	if (obj == NULL) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		if (jerr == json_tokener_continue)
+			rc = record_fail(why, "invalid JSON: truncated at "
+			    "column %zu", len + 1);
+		else
+			rc = record_fail(why, "invalid JSON at column %zu: %s",
+			    json_tokener_get_parse_end(tok) + 1,
+			    json_tokener_error_desc(jerr));
+		goto out_free_tokener;
+	}
+	if (json_tokener_get_parse_end(tok) < len) {
+		rc = record_fail(why, "invalid JSON at column %zu: text after "
+		    "the object", json_tokener_get_parse_end(tok) + 1);
+		goto out_put_obj;
+	}
+	rc = record_from_json(obj, rec, why);
+out_put_obj:
+	json_object_put(obj);
+out_free_tokener:
+	json_tokener_free(tok);
+	return rc;
+}
+
+/* A number with at most two decimals, written without trailing zeros. */
+static struct json_object *
+json_percent(double v)
+{
+	char buf[32];
+	char *end;
+
+	snprintf(buf, sizeof(buf), "%.2f", v);
+	end = buf + strlen(buf) - 1;
+	while (*end == '0')
+		*end-- = '\0';
+	if (*end == '.')
+		*end = '\0';
+	if (strcmp(buf, "-0") == 0)
+		strcpy(buf, "0");
+	return json_object_new_double_s(v, buf);
+}
+
+static struct json_object *
+field_to_json(const struct field *f, const struct record *rec,
+    enum record_dialect dialect)
+{
+	const char *p = (const char *)rec + f->offset;
+	char buf[TIMEFMT_RFC3339_LEN];
+
+	switch (f->type) {
+	case FIELD_ID:
+	case FIELD_STRING:
+		return *p == '\0' ? NULL : json_object_new_string(p);
+	case FIELD_TIME:
+		if ((dialect == RECORD_SEED ? timefmt_seed(rec->ts_ms, buf,
+		    sizeof(buf)) : timefmt_rfc3339(rec->ts_ms, buf,
+		    sizeof(buf))) == -1)
+			return NULL;
+		return json_object_new_string(buf);
+	case FIELD_COUNT:
+	case FIELD_MIB:
+		if (*(const int64_t *)p < 0)
+			return NULL;
+		return json_object_new_int64(*(const int64_t *)p);
+	case FIELD_PERCENT:
+		return json_percent(*(const double *)p);
+	}
+	return NULL;
+}
+
+struct json_object *
+record_to_json(const struct record *rec, enum record_dialect dialect)
+{
+	struct json_object *obj;
+	size_t i;
+
+	if ((obj = json_object_new_object()) == NULL)
+		return NULL;
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &record_fields[i];
+		const char *key = dialect == RECORD_SEED ? f->seed :
+		    field_key(f);
+		struct json_object *v;
+
+		if (dialect == RECORD_SEED && (f->flags & FIELD_SEED_OUT))
+			key = field_key(f);
+		if (key == NULL)
+			continue;
+		if ((v = field_to_json(f, rec, dialect)) == NULL)
+			continue;
+		if (json_object_object_add(obj, key, v) != 0) {
+			json_object_put(v);
+			json_object_put(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+int
+record_format(const struct record *rec, enum record_dialect dialect,
+    char *buf, size_t size)
+{
+	struct json_object *obj;
+	const char *s;
+	size_t len;
+	int rc = -1;
+
+	if ((obj = record_to_json(rec, dialect)) == NULL)
+		return -1;
+	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s != NULL && len + 2 <= size) {
+		memcpy(buf, s, len);
+		buf[len] = '\n';
+		buf[len + 1] = '\0';
+		rc = (int)len + 1;
+	}
+	json_object_put(obj);
+	return rc;
+}
+
+int
+record_dialect_parse(const char *name, enum record_dialect *dialect)
+{
+	if (strcmp(name, "canonical") == 0)
+		*dialect = RECORD_CANONICAL;
+	else if (strcmp(name, "seed") == 0)
+		*dialect = RECORD_SEED;
+	else
+		return -1;
+	return 0;
+}

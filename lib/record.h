@@ -1,0 +1,72 @@
+/*
+ * The sample record (sm-record(5)): parsed from one JSON object in either
+ * dialect, validated, and written back in either dialect.
+ */
+#ifndef SM_RECORD_H
+#define SM_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "uuid.h"
+
+#define RECORD_HOST_MAX 255
+#define RECORD_COLLECTOR_MAX 31
+#define RECORD_WHY_LEN 256	/* room for any reason record_* gives */
+
+enum record_dialect {
+	RECORD_CANONICAL,	/* English keys, DESIGN.md / sm-record(5) */
+	RECORD_SEED		/* the replaced system's flat Spanish keys */
+};
+
+struct record {
+	char id[UUID_STR_LEN];	/* "" when absent */
+	int64_t ts_ms;		/* sample time, ms since the epoch, UTC */
+	char host[RECORD_HOST_MAX + 1];			/* "" when absent */
+	char collector[RECORD_COLLECTOR_MAX + 1];	/* "" when absent */
+	double cpu_usage;	/* percent */
+	double cpu_free;
+	int64_t ram_total;	/* MiB */
+	int64_t ram_free;
+	int64_t ram_available;
+	int64_t ram_used;
+	double ram_percentage;
+	int64_t total_processes;
+	int64_t running_processes;
+	int64_t sleeping_processes;
+	int64_t stopped_processes;
+	int64_t zombie_processes;
+	int64_t threads;	/* -1 when absent */
+};
+
+/*
+ * Parse one line (len bytes, need not be NUL-terminated) holding one JSON
+ * object in either dialect, and validate it.  Returns 0, or -1 with a
+ * one-line reason in why (RECORD_WHY_LEN bytes).
+ */
+int record_parse(const char *line, size_t len, struct record *rec,
+    char *why);
+
+/* As record_parse, for an object already parsed (an element of an array). */
+int record_from_json(struct json_object *obj, struct record *rec, char *why);
+
+/* Check ranges and consistency; 0, or -1 with the reason in why. */
+int record_validate(const struct record *rec, char *why);
+
+/* A new JSON object for rec in the given dialect; NULL when out of memory. */
+struct json_object *record_to_json(const struct record *rec,
+    enum record_dialect dialect);
+
+/*
+ * Write rec as one line of JSON and a newline into buf.  Returns the length
+ * written, or -1 when it does not fit or memory runs out.
+ */
+int record_format(const struct record *rec, enum record_dialect dialect,
+    char *buf, size_t size);
+
+/* Parse "canonical" or "seed"; -1 when the name is unknown. */
+int record_dialect_parse(const char *name, enum record_dialect *dialect);
+
+#endif

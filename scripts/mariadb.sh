@@ -1,0 +1,142 @@
+#!/bin/sh
+# A private MariaDB server for the tests and the demo: Debian's mariadbd
+# with its data directory, socket and logs under .sm-db/ in the checkout
+# (git-ignored).  It never reads /etc/mysql and never touches a system
+# database.
+#
+#   scripts/mariadb.sh start     initialise on first use, start, wait
+#   scripts/mariadb.sh stop      shut down cleanly (SIGKILL after 60 s)
+#   scripts/mariadb.sh restart
+#   scripts/mariadb.sh status    exit 0 when it answers
+#   scripts/mariadb.sh env       print SM_DB, SM_DB_PASSWORD and friends
+#   scripts/mariadb.sh sql ARGS  run the mariadb client as its root user
+#
+# SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.
+set -eu
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+DIR=${SM_DB_DIR:-$TOP/.sm-db}
+PORT=${SM_DB_PORT:-33306}
+SOCK=$DIR/mysqld.sock
+PIDFILE=$DIR/mysqld.pid
+DATA=$DIR/data
+
+die() { echo "mariadb.sh: $*" >&2; exit 3; }
+
+admin() {
+	mariadb --defaults-file="$DIR/admin.cnf" "$@"
+}
+
+running() {
+	[ -S "$SOCK" ] && [ -f "$DIR/admin.cnf" ] &&
+	    mariadb-admin --defaults-file="$DIR/admin.cnf" --connect-timeout=2 \
+	    ping >/dev/null 2>&1
+}
+
+init() {
+	mkdir -p "$DIR"
+	chmod 700 "$DIR"
+	command -v mariadbd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+	command -v mariadbd >/dev/null 2>&1 ||
+	    die "mariadbd not found: run scripts/deps.sh"
+	cat >"$DIR/my.cnf" <<CNF
+[mariadbd]
+datadir=$DATA
+socket=$SOCK
+pid-file=$PIDFILE
+port=$PORT
+bind-address=127.0.0.1
+log-error=$DIR/error.log
+user=$(id -un)
+skip-log-bin
+max-connections=500
+CNF
+	[ -d "$DATA/mysql" ] && return 0
+	umask 077
+	# a fresh password per checkout, never committed, never printed
+	head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DIR/root.pw"
+	head -c 18 /dev/urandom | base64 | tr -d '/+=' >"$DIR/sm.pw"
+	mariadb-install-db --defaults-file="$DIR/my.cnf" \
+	    --auth-root-authentication-method=normal \
+	    --skip-test-db >"$DIR/install.log" 2>&1 ||
+	    { cat "$DIR/install.log" >&2; die "mariadb-install-db failed"; }
+	rm -f "$DIR/admin.cnf"
+}
+
+wait_up() {
+	i=0
+	until running || mariadb-admin --no-defaults --socket="$SOCK" --user=root \
+	    --connect-timeout=2 ping >/dev/null 2>&1; do
+		i=$((i + 1))
+		if [ "$i" -gt 300 ] || ! kill -0 "$1" 2>/dev/null; then
+			tail -20 "$DIR/error.log" >&2 2>/dev/null || true
+			die "server did not start (log: $DIR/error.log)"
+		fi
+		sleep 0.1
+	done
+}
+
+first_setup() {
+	[ -f "$DIR/admin.cnf" ] && return 0
+	root_pw=$(cat "$DIR/root.pw")
+	sm_pw=$(cat "$DIR/sm.pw")
+	mariadb --no-defaults --socket="$SOCK" --user=root <<SQL
+ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_pw';
+CREATE DATABASE IF NOT EXISTS sm;
+CREATE USER IF NOT EXISTS 'sm'@'localhost' IDENTIFIED BY '$sm_pw';
+CREATE USER IF NOT EXISTS 'sm'@'127.0.0.1' IDENTIFIED BY '$sm_pw';
+GRANT ALL ON sm.* TO 'sm'@'localhost';
+GRANT ALL ON sm.* TO 'sm'@'127.0.0.1';
+FLUSH PRIVILEGES;
+SQL
+	umask 077
+	printf '[client]\nuser=root\npassword=%s\nsocket=%s\n' "$root_pw" \
+	    "$SOCK" >"$DIR/admin.cnf.tmp"
+	mv "$DIR/admin.cnf.tmp" "$DIR/admin.cnf"
+	printf '[client]\nuser=sm\npassword=%s\n' "$sm_pw" >"$DIR/sm.cnf"
+}
+
+start() {
+	init
+	running && return 0
+	rm -f "$SOCK"
+	mariadbd --defaults-file="$DIR/my.cnf" >>"$DIR/error.log" 2>&1 &
+	pid=$!
+	wait_up "$pid"
+	first_setup
+}
+
+stop() {
+	[ -f "$PIDFILE" ] || return 0
+	pid=$(cat "$PIDFILE")
+	kill -TERM "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
+	i=0
+	while kill -0 "$pid" 2>/dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 600 ]; then
+			kill -KILL "$pid" 2>/dev/null || true
+			break
+		fi
+		sleep 0.1
+	done
+	rm -f "$PIDFILE"
+}
+
+case "${1:-}" in
+start)	start ;;
+stop)	stop ;;
+restart) stop; start ;;
+status)	running ;;
+env)
+	[ -f "$DIR/sm.pw" ] || die "not initialised: scripts/mariadb.sh start"
+	echo "SM_DB='mysql://sm@127.0.0.1:$PORT/sm'"
+	echo "SM_DB_SOCKET_URL='mysql://sm@localhost/sm?socket=$SOCK'"
+	echo "SM_DB_PASSWORD='$(cat "$DIR/sm.pw")'"
+	echo "SM_DB_DEFAULTS_FILE='$DIR/sm.cnf'"
+	echo "SM_DB_ADMIN_CNF='$DIR/admin.cnf'"
+	echo "export SM_DB SM_DB_SOCKET_URL SM_DB_PASSWORD SM_DB_DEFAULTS_FILE SM_DB_ADMIN_CNF"
+	;;
+sql)	shift; admin "$@" ;;
+*)	echo "usage: scripts/mariadb.sh start|stop|restart|status|env|sql [args]" >&2
+	exit 2 ;;
+esac
