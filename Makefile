@@ -68,6 +68,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBSM)
 
 unit: $(UNIT_BINS)
 
+SAN_BUILD = $(BUILD)/san
+
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
@@ -76,7 +78,7 @@ check: deps
 	@$(MAKE) --no-print-directory check-run
 
 san:
-	@$(MAKE) --no-print-directory BUILD=build/san OUT=build/san/bin \
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) OUT=$(SAN_BUILD)/bin \
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		all unit
 
@@ -88,8 +90,8 @@ test-unit: all unit
 	tests/run.sh $(OUT) $(UNIT_BINS)
 
 test-san: san
-	$(SAN_ENV) tests/run.sh build/san/bin build/san/tests/test_*
-	$(SAN_ENV) tests/run.sh build/san/bin tests/cmd/*.sh
+	$(SAN_ENV) tests/run.sh $(SAN_BUILD)/bin $(SAN_BUILD)/tests/test_*
+	$(SAN_ENV) tests/run.sh $(SAN_BUILD)/bin tests/cmd/*.sh
 
 test-cmd: all
 	tests/run.sh $(OUT) tests/cmd/*.sh
@@ -116,7 +118,8 @@ deps:
 	@scripts/deps.sh
 
 lint-man:
-	mandoc -Tlint -Wwarning $(MANS)
+	@[ -z "$(MANS)" ] || mandoc -Tlint -Wwarning $(MANS)
+	@echo "man pages: mandoc -Tlint clean"
 
 install: all
 	$(INSTALL) -d $(DESTDIR)$(BINDIR)
@@ -134,7 +137,7 @@ uninstall:
 	done
 
 clean:
-	rm -rf build bin
+	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-kmod \
 	check check-run demo deps lint-man install uninstall clean

@@ -131,7 +131,7 @@ field_read_integer(const struct field *f, const char *key,
 		return record_fail(why, "%s: must not be negative (%.0f)", key,
 		    d);
 	if (d > (double)max)
-		return record_fail(why, "%s: %.17g is out of range (at most "
+		return record_fail(why, "%s: %g is out of range (at most "
 		    "%lld)", key, d, (long long)max);
 	if (json_object_is_type(v, json_type_int)) {
 		errno = 0;
@@ -214,7 +214,10 @@ field_read(const struct field *f, const char *key, struct json_object *v,
 	return record_fail(why, "%s: internal error", key);
 }
 
-/* Find f's value under its canonical or seed key; NULL when absent. */
+/*
+ * Find f's value under its canonical or seed key: *key is the name found,
+ * NULL when absent; *v is NULL for a JSON null.
+ */
 static int
 field_lookup(struct json_object *obj, const struct field *f,
     struct json_object **v, const char **key, char *why)
@@ -223,13 +226,14 @@ field_lookup(struct json_object *obj, const struct field *f,
 	size_t i;
 
 	*v = NULL;
+	*key = NULL;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct json_object *found;
 
 		if (names[i] == NULL ||
 		    !json_object_object_get_ex(obj, names[i], &found))
 			continue;
-		if (*v != NULL)
+		if (*key != NULL)
 			return record_fail(why, "%s: given twice (also as %s)",
 			    names[i], *key);
 		*v = found;
@@ -256,13 +260,11 @@ record_from_json(struct json_object *obj, struct record *rec, char *why)
 
 		if (field_lookup(obj, f, &v, &key, why) == -1)
 			return -1;
-		if (v == NULL || (json_object_is_type(v, json_type_null) &&
-		    !(f->flags & FIELD_REQUIRED))) {
-			if (f->flags & FIELD_REQUIRED)
-				return record_fail(why, "%s: missing",
-				    field_key(f));
+		/* json-c holds a JSON null as NULL: key tells it was there */
+		if (key == NULL && (f->flags & FIELD_REQUIRED))
+			return record_fail(why, "%s: missing", field_key(f));
+		if (key == NULL || (v == NULL && !(f->flags & FIELD_REQUIRED)))
 			continue;
-		}
 		if (field_read(f, key, v, rec, why) == -1)
 			return -1;
 		if (f->offset == offsetof(struct record, cpu_free))

@@ -27,16 +27,17 @@ on_stop(int sig)
 	stop_requested = 1;
 }
 
+/* On stdout with status 0 for --help, on stderr for a usage error. */
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == SM_EXIT_OK ? stdout : stderr,
 	    "usage: sm-read [-h] [-i seconds] [-n count] "
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
 	    "[--dialect canonical|seed] [--host name]\n"
 	    "               [--proc-root dir] [--state file] [--version]\n");
-	exit(SM_EXIT_USAGE);
+	exit(status == SM_EXIT_OK ? cli_close_stdout(status) : status);
 }
 
 static void
@@ -101,7 +102,7 @@ main(int argc, char *argv[])
 			    strcmp(optarg, "kmod") != 0) {
 				warnx("--backend: \"%s\": want auto, procfs "
 				    "or kmod", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			backend = optarg;
 			break;
@@ -110,14 +111,14 @@ main(int argc, char *argv[])
 			    &cpu_window) == -1) {
 				warnx("--cpu-window: \"%s\": want seconds "
 				    "from 0.01 to 60", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_DIALECT:
 			if (record_dialect_parse(optarg, &dialect) == -1) {
 				warnx("--dialect: \"%s\": want canonical or "
 				    "seed", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_HOST:
@@ -125,7 +126,7 @@ main(int argc, char *argv[])
 			    strlen(optarg) > RECORD_HOST_MAX) {
 				warnx("--host: want 1 to %d bytes",
 				    RECORD_HOST_MAX);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			snprintf(host, sizeof(host), "%s", optarg);
 			break;
@@ -134,7 +135,7 @@ main(int argc, char *argv[])
 			    &interval) == -1) {
 				warnx("-i: \"%s\": want seconds from 0 to "
 				    "86400", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case 'n':
@@ -142,7 +143,7 @@ main(int argc, char *argv[])
 			    &count) == -1) {
 				warnx("-n: \"%s\": want a count, 0 for no "
 				    "end", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_PROC_ROOT:
@@ -154,13 +155,14 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			cli_version();
 		case 'h':
+			usage(SM_EXIT_OK);
 		default:
-			usage();
+			usage(SM_EXIT_USAGE);
 		}
 	}
 	if (optind != argc) {
 		warnx("unexpected argument \"%s\"", argv[optind]);
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	/* like vmstat: one sample, unless an interval asks for a stream */
 	if (count < 0)

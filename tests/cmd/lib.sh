@@ -1,0 +1,34 @@
+# Helpers for the command tests (sourced).  tests/run.sh sets SM_BIN,
+# SM_TOP and SM_TMP.
+set -eu
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# expect_status WANT CMD...: run CMD, its stderr into $SM_TMP/err, and
+# check the exit status.
+expect_status() {
+	want=$1
+	shift
+	set +e
+	"$@" >"$SM_TMP/out" 2>"$SM_TMP/err"
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] ||
+	    fail "$* exited $got, want $want; stderr: $(cat "$SM_TMP/err")"
+}
+
+# expect_err TEXT: the last expect_status's stderr holds TEXT.
+expect_err() {
+	grep -qF -- "$1" "$SM_TMP/err" ||
+	    fail "stderr lacks '$1': $(cat "$SM_TMP/err")"
+}
+
+# Normalise the fields that change from run to run.
+normalise() {
+	sed -E 's/"id":"[0-9a-f-]{36}"/"id":"ID"/;
+	    s/"ts":"[0-9TZ:.-]+"/"ts":"TS"/;
+	    s/"hora":"[0-9: -]+"/"hora":"HORA"/'
+}

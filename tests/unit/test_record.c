@@ -1,0 +1,342 @@
+/* Unit tests for lib/record.c: both dialects, validation, serialization. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "record.h"
+
+#define CANON "{\"id\":\"01a2186f-f33e-7040-a2be-a81c53714c88\"," \
+	"\"ts\":\"2026-11-26T15:18:39.678Z\",\"host\":\"vm\"," \
+	"\"collector\":\"procfs\",\"cpu_usage\":12.5,\"cpu_free\":87.5," \
+	"\"ram_total\":24105,\"ram_free\":23728,\"ram_available\":23763," \
+	"\"ram_used\":342,\"ram_percentage\":1.42,\"total_processes\":64," \
+	"\"running_processes\":2,\"sleeping_processes\":60," \
+	"\"stopped_processes\":1,\"zombie_processes\":1,\"threads\":78}"
+
+#define SEED "{\"total_ram\":3913,\"ram_libre\":2413,\"uso_ram\":1500," \
+	"\"porcentaje_ram\":38,\"porcentaje_cpu_uso\":2," \
+	"\"porcentaje_cpu_libre\":98,\"procesos_corriendo\":1," \
+	"\"total_procesos\":113,\"procesos_durmiendo\":112," \
+	"\"procesos_zombie\":0,\"procesos_parados\":0," \
+	"\"hora\":\"2025-06-27 16:47:23\"}"
+
+static int
+parse(const char *s, struct record *rec, char *why)
+{
+	return record_parse(s, strlen(s), rec, why);
+}
+
+/* Replace the first "key":value in src (value up to , or }) by repl. */
+static char *
+with(const char *src, const char *key, const char *repl)
+{
+	static char buf[2048];
+	char needle[64];
+	const char *p, *end;
+
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	p = strstr(src, needle);
+	assert_non_null(p);
+	end = p + strlen(needle);
+	if (*end == '"')
+		end = strchr(end + 1, '"') + 1;
+	else
+		end += strcspn(end, ",}");
+	snprintf(buf, sizeof(buf), "%.*s%s%s", (int)(p - src), src, repl, end);
+	return buf;
+}
+
+static void
+test_canonical(void **state)
+{
+	struct record r;
+	char why[RECORD_WHY_LEN];
+
+	(void)state;
+	assert_int_equal(parse(CANON, &r, why), 0);
+	assert_string_equal(r.id, "01a2186f-f33e-7040-a2be-a81c53714c88");
+	assert_int_equal(r.ts_ms, 1795706319678LL);
+	assert_string_equal(r.host, "vm");
+	assert_string_equal(r.collector, "procfs");
+	assert_true(r.cpu_usage == 12.5 && r.cpu_free == 87.5);
+	assert_int_equal(r.ram_total, 24105);
+	assert_int_equal(r.ram_available, 23763);
+	assert_int_equal(r.ram_used, 342);
+	assert_int_equal(r.total_processes, 64);
+	assert_int_equal(r.stopped_processes, 1);
+	assert_int_equal(r.zombie_processes, 1);
+	assert_int_equal(r.threads, 78);
+}
+
+static void
+test_seed(void **state)
+{
+	struct record r;
+	char why[RECORD_WHY_LEN];
+
+	(void)state;
+	assert_int_equal(parse(SEED, &r, why), 0);
+	assert_string_equal(r.id, "");
+	assert_int_equal(r.ts_ms, 1751042843000LL);
+	assert_int_equal(r.ram_total, 3913);
+	assert_int_equal(r.ram_free, 2413);
+	assert_int_equal(r.ram_used, 1500);
+	/* derived: available = total - used */
+	assert_int_equal(r.ram_available, 2413);
+	assert_true(r.cpu_usage == 2 && r.cpu_free == 98);
+	assert_true(r.ram_percentage == 38);
+	assert_int_equal(r.sleeping_processes, 112);
+	assert_int_equal(r.threads, -1);
+}
+
+static void
+test_seed_zombies_alias(void **state)
+{
+	struct record r;
+	char why[RECORD_WHY_LEN];
+	char *s = with(SEED, "procesos_zombie", "\"procesos_zombies\":0");
+
+	(void)state;
+	assert_int_equal(parse(s, &r, why), 0);
+	s = with(SEED, "procesos_zombie",
+	    "\"procesos_zombie\":0,\"procesos_zombies\":1");
+	assert_int_equal(parse(s, &r, why), -1);
+	assert_string_equal(why, "procesos_zombies: given twice (also as "
+	    "procesos_zombie)");
+}
+
+static void
+test_seed_fixture_file(void **state)
+{
+	char line[4096], why[RECORD_WHY_LEN];
+	struct record r;
+	int n = 0;
+	FILE *fp;
+
+	(void)state;
+	fp = fopen("tests/fixtures/seed-records.ndjson", "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (record_parse(line, strlen(line), &r, why) != 0)
+			fail_msg("line %d: %s", n + 1, why);
+		n++;
+	}
+	fclose(fp);
+	assert_int_equal(n, 200);
+}
+
+struct bad_case {
+	const char *key;	/* field to replace, NULL: whole line */
+	const char *repl;
+	const char *why;
+};
+
+static void
+test_rejects(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ "ram_total", "\"ram_total\":-1",
+		  "ram_total: must not be negative (-1)" },
+		{ "ram_total", "\"ram_total\":\"big\"",
+		  "ram_total: must be an integer, not a string" },
+		{ "ram_total", "\"ram_total\":{}",
+		  "ram_total: must be an integer, not an object" },
+		{ "ram_total", "\"ram_total\":1.5",
+		  "ram_total: must be an integer, not 1.5" },
+		{ "ram_total", "\"ram_total\":99999999999999999999999",
+		  "ram_total: 1.84467e+19 is out of range (at most "
+		  "1099511627776)" },
+		{ "ram_total", "\"ram_total\":300",
+		  "ram_used (342) exceeds ram_total (300)" },
+		{ "ram_total", "",
+		  "ram_total: missing" },
+		{ "cpu_usage", "\"cpu_usage\":NaN",
+		  "cpu_usage: not a finite number" },
+		{ "cpu_usage", "\"cpu_usage\":Infinity",
+		  "cpu_usage: not a finite number" },
+		{ "cpu_usage", "\"cpu_usage\":101",
+		  "cpu_usage: 101 is not a percentage in [0, 100]" },
+		{ "cpu_free", "\"cpu_free\":50",
+		  "cpu_usage (12.5) and cpu_free (50) do not add up to 100" },
+		{ "ram_percentage", "\"ram_percentage\":-0.5",
+		  "ram_percentage: -0.5 is not a percentage in [0, 100]" },
+		{ "running_processes", "\"running_processes\":10",
+		  "processes by state (72) exceed total_processes (64)" },
+		{ "ts", "\"ts\":\"yesterday\"",
+		  "ts: \"yesterday\": not an RFC 3339 time (want "
+		  "YYYY-MM-DDTHH:MM:SS[.mmm]Z)" },
+		{ "ts", "\"ts\":\"2026-02-30T00:00:00Z\"",
+		  "ts: \"2026-02-30T00:00:00Z\": date or time out of range" },
+		{ "ts", "\"ts\":\"2026-01-01T00:00:00\"",
+		  "ts: \"2026-01-01T00:00:00\": time zone missing (want Z or "
+		  "+HH:MM)" },
+		{ "ts", "\"ts\":12",
+		  "ts: must be a string, not a number" },
+		{ "id", "\"id\":\"not-a-uuid\"",
+		  "id: \"not-a-uuid\" is not a UUID" },
+		{ "host", "\"host\":\"a\\u0001b\"",
+		  "host: control character at offset 1" },
+		{ "total_processes", "\"total_processes\":null",
+		  "total_processes: must be an integer, not null" },
+	};
+	char why[RECORD_WHY_LEN];
+	struct record r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *s = with(CANON, cases[i].key, cases[i].repl);
+		size_t len;
+
+		/* an emptied field leaves ",," or "{,": mend the JSON */
+		if (cases[i].repl[0] == '\0') {
+			char *p = strstr(s, ",,");
+
+			if (p != NULL)
+				memmove(p, p + 1, strlen(p));
+		}
+		len = strlen(s);
+		if (record_parse(s, len, &r, why) != -1)
+			fail_msg("case %zu accepted: %s", i, s);
+		if (strcmp(why, cases[i].why) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why,
+			    cases[i].why);
+	}
+}
+
+static void
+test_rejects_json(void **state)
+{
+	static const struct bad_case cases[] = {
+		{ NULL, "[1,2]", "not a JSON object but an array" },
+		{ NULL, "{\"a\":1} x",
+		  "invalid JSON at column 9: unexpected character" },
+		{ NULL, "{\"a\":", "invalid JSON: truncated at column 6" },
+		{ NULL, "{\"a\":\"\xff\"}",
+		  "invalid JSON at column 7: invalid utf-8 string" },
+	};
+	char why[RECORD_WHY_LEN];
+	struct record r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(parse(cases[i].repl, &r, why), -1);
+		assert_string_equal(why, cases[i].why);
+	}
+	assert_int_equal(record_parse("{\"a\"\0:1}", 8, &r, why), -1);
+	assert_string_equal(why, "NUL byte at column 5");
+}
+
+static void
+test_optional_null(void **state)
+{
+	struct record r;
+	char why[RECORD_WHY_LEN];
+
+	(void)state;
+	assert_int_equal(parse(with(CANON, "threads", "\"threads\":null"), &r,
+	    why), 0);
+	assert_int_equal(r.threads, -1);
+}
+
+static void
+test_roundtrip_canonical(void **state)
+{
+	char buf[2048], why[RECORD_WHY_LEN];
+	struct record a, b;
+	int n;
+
+	(void)state;
+	assert_int_equal(parse(CANON, &a, why), 0);
+	n = record_format(&a, RECORD_CANONICAL, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(buf[n - 1], '\n');
+	assert_string_equal(buf, CANON "\n");
+	assert_int_equal(record_parse(buf, (size_t)n - 1, &b, why), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+}
+
+static void
+test_to_seed(void **state)
+{
+	char buf[2048], why[RECORD_WHY_LEN];
+	struct record a, b;
+	int n;
+
+	(void)state;
+	assert_int_equal(parse(CANON, &a, why), 0);
+	n = record_format(&a, RECORD_SEED, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_string_equal(buf,
+	    "{\"id\":\"01a2186f-f33e-7040-a2be-a81c53714c88\","
+	    "\"hora\":\"2026-11-26 15:18:39\",\"porcentaje_cpu_uso\":12.5,"
+	    "\"porcentaje_cpu_libre\":87.5,\"total_ram\":24105,"
+	    "\"ram_libre\":23728,\"uso_ram\":342,\"porcentaje_ram\":1.42,"
+	    "\"total_procesos\":64,\"procesos_corriendo\":2,"
+	    "\"procesos_durmiendo\":60,\"procesos_parados\":1,"
+	    "\"procesos_zombie\":1}\n");
+	/* and back: only what the seed dialect cannot carry is lost */
+	assert_int_equal(record_parse(buf, (size_t)n, &b, why), 0);
+	assert_string_equal(b.id, a.id);
+	assert_int_equal(b.ts_ms, a.ts_ms / 1000 * 1000);
+	assert_int_equal(b.ram_used, a.ram_used);
+	assert_int_equal(b.ram_available, a.ram_total - a.ram_used);
+}
+
+static void
+test_percent_format(void **state)
+{
+	struct record r;
+	char buf[2048], why[RECORD_WHY_LEN];
+
+	(void)state;
+	assert_int_equal(parse(CANON, &r, why), 0);
+	r.cpu_usage = 33.333333;
+	r.cpu_free = 100 - r.cpu_usage;
+	r.ram_percentage = 0.0;
+	assert_true(record_format(&r, RECORD_CANONICAL, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"cpu_usage\":33.33,"));
+	assert_non_null(strstr(buf, "\"cpu_free\":66.67,"));
+	assert_non_null(strstr(buf, "\"ram_percentage\":0,"));
+	/* too small a buffer fails instead of truncating */
+	assert_int_equal(record_format(&r, RECORD_CANONICAL, buf, 20), -1);
+}
+
+static void
+test_dialect_names(void **state)
+{
+	enum record_dialect d;
+
+	(void)state;
+	assert_int_equal(record_dialect_parse("seed", &d), 0);
+	assert_int_equal(d, RECORD_SEED);
+	assert_int_equal(record_dialect_parse("canonical", &d), 0);
+	assert_int_equal(d, RECORD_CANONICAL);
+	assert_int_equal(record_dialect_parse("spanish", &d), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_canonical),
+		cmocka_unit_test(test_seed),
+		cmocka_unit_test(test_seed_zombies_alias),
+		cmocka_unit_test(test_seed_fixture_file),
+		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_rejects_json),
+		cmocka_unit_test(test_optional_null),
+		cmocka_unit_test(test_roundtrip_canonical),
+		cmocka_unit_test(test_to_seed),
+		cmocka_unit_test(test_percent_format),
+		cmocka_unit_test(test_dialect_names),
+	};
+
+	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
+}
