@@ -5,6 +5,7 @@
 #
 #   tests/run.sh BINDIR TEST...
 #
+# Files that are not executable are skipped (helpers to source).
 # Each test runs from the top of the checkout with SM_BIN (the binaries under
 # test, absolute), SM_TOP and SM_TMP (a fresh scratch directory) set.
 set -u
@@ -19,7 +20,8 @@ cd "$SM_TOP" || exit 2
 failed=0
 total=0
 for t in "$@"; do
-	[ -e "$t" ] || continue
+	# only executables are tests; sourced helpers are not
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	total=$((total + 1))
 	SM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-test.XXXXXX")
 	export SM_TMP

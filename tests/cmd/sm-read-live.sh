@@ -1,6 +1,6 @@
 #!/bin/sh
 # sm-read on this machine's real /proc, against ps(1) and /proc/meminfo.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 # one stopped process and one zombie we know of
 sleep 60 &

@@ -1,6 +1,6 @@
 #!/bin/sh
 # sm-read against fixture /proc trees: output, options, failures.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 R="$SM_BIN/sm-read --cpu-window 0.01 --host fixture"
 FIX=tests/fixtures

@@ -1,4 +1,4 @@
-# Helpers for the command tests (sourced).  tests/run.sh sets SM_BIN,
+# Helpers for the command and integration tests (sourced).  tests/run.sh sets SM_BIN,
 # SM_TOP and SM_TMP.
 set -eu
 
