@@ -91,7 +91,7 @@ main(int argc, char *argv[])
 	double interval = -1, cpu_window = SAMPLE_CPU_WINDOW_DEFAULT;
 	long long count = -1, i;
 	struct sampler sampler;
-	int64_t next_ns = 0;
+	int64_t next_ns, last_ns = 0;
 	int ch, status = SM_EXIT_OK;
 
 	while ((ch = getopt_long(argc, argv, "hi:n:", longopts, NULL)) != -1) {
@@ -192,8 +192,12 @@ main(int argc, char *argv[])
 		int len;
 
 		if (i > 0) {
-			next_ns = tick_next(tick_now_ns(),
-			    (int64_t)(interval * 1e9));
+			int64_t step = (int64_t)(interval * 1e9);
+
+			next_ns = tick_next(tick_now_ns(), step);
+			/* a CPU figure over a sliver of a tick says little */
+			if (next_ns - last_ns < step / 2)
+				next_ns += step;
 			if (tick_sleep_until(next_ns) == -1 && stop_requested)
 				break;
 		}
@@ -205,6 +209,7 @@ main(int argc, char *argv[])
 		if ((len = record_format(&rec, dialect, line,
 		    sizeof(line))) == -1)
 			errx(SM_EXIT_PARTIAL, "cannot format a record");
+		last_ns = tick_now_ns();
 		if (!emit(line, (size_t)len))
 			break;
 	}
