@@ -105,7 +105,7 @@ test-it: all
 	fi
 
 test-kmod: all
-	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh; fi
+	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh $(OUT); fi
 
 check-run: test-unit test-san test-cmd test-it test-kmod lint-man
 	@echo "check: all tests passed"

@@ -1,6 +1,8 @@
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,29 +64,52 @@ struct kmod_key {
 
 /*
  * Copy each named non-negative integer member into the 64-bit field of dst
- * at its offset (int64_t and uint64_t may alias each other).
+ * at its offset.  With wide the fields are uint64_t and take the module's
+ * whole u64 range (CPU nanoseconds summed over many CPUs pass 2^63 within
+ * a few years); without, they are int64_t.
  */
 static int
 kmod_copy(struct json_object *obj, const char *path,
-    const struct kmod_key *keys, size_t nkeys, void *dst, char *why)
+    const struct kmod_key *keys, size_t nkeys, bool wide, void *dst,
+    char *why)
 {
 	size_t i;
 
 	for (i = 0; i < nkeys; i++) {
 		struct json_object *v;
-		int64_t n;
+		uint64_t n;
 
 		if (!json_object_object_get_ex(obj, keys[i].key, &v) ||
 		    !json_object_is_type(v, json_type_int))
 			return kmod_fail(why, "%s:1: \"%s\": missing or not "
 			    "an integer", path, keys[i].key);
-		errno = 0;
-		n = json_object_get_int64(v);
-		if (n < 0 || errno != 0)
+		/* json-c clamps: negative reads as 0 here, huge as max */
+		n = json_object_get_uint64(v);
+		if (json_object_get_int64(v) < 0 || n == UINT64_MAX ||
+		    (!wide && n > INT64_MAX))
 			return kmod_fail(why, "%s:1: \"%s\": out of range",
 			    path, keys[i].key);
-		*(int64_t *)((char *)dst + keys[i].offset) = n;
+		if (wide)
+			*(uint64_t *)((char *)dst + keys[i].offset) = n;
+		else
+			*(int64_t *)((char *)dst + keys[i].offset) =
+			    (int64_t)n;
 	}
+	return 0;
+}
+
+/* The "unit" member must be what the caller's fields are in. */
+static int
+kmod_unit(struct json_object *obj, const char *path, const char *want,
+    char *why)
+{
+	struct json_object *unit;
+
+	if (!json_object_object_get_ex(obj, "unit", &unit) ||
+	    !json_object_is_type(unit, json_type_string) ||
+	    strcmp(json_object_get_string(unit), want) != 0)
+		return kmod_fail(why, "%s:1: \"unit\" is not \"%s\"", path,
+		    want);
 	return 0;
 }
 
@@ -109,7 +134,9 @@ kmod_read_cpu(const char *root, struct cpu_times *ct, char *why)
 
 	if ((obj = kmod_load(root, "cpu", path, sizeof(path), why)) == NULL)
 		return -1;
-	rc = kmod_copy(obj, path, keys, NKEYS(keys), ct, why);
+	rc = kmod_unit(obj, path, "ns", why);
+	if (rc == 0)
+		rc = kmod_copy(obj, path, keys, NKEYS(keys), true, ct, why);
 	json_object_put(obj);
 	return rc;
 }
@@ -123,22 +150,18 @@ kmod_read_mem(const char *root, struct mem_info *mi, char *why)
 		{ "available", offsetof(struct mem_info, available_kib) },
 	};
 	char path[4096];
-	struct json_object *obj, *unit;
-	int rc = -1;
+	struct json_object *obj;
+	int rc;
 
 	if ((obj = kmod_load(root, "mem", path, sizeof(path), why)) == NULL)
 		return -1;
-	if (!json_object_object_get_ex(obj, "unit", &unit) ||
-	    strcmp(json_object_get_string(unit), "KiB") != 0) {
-		kmod_fail(why, "%s:1: \"unit\" is not \"KiB\"", path);
-		goto out_put;
-	}
-	rc = kmod_copy(obj, path, keys, NKEYS(keys), mi, why);
+	rc = kmod_unit(obj, path, "KiB", why);
+	if (rc == 0)
+		rc = kmod_copy(obj, path, keys, NKEYS(keys), true, mi, why);
 	if (rc == 0 && (mi->free_kib > mi->total_kib ||
 	    mi->available_kib > mi->total_kib))
 		rc = kmod_fail(why, "%s:1: free or available exceeds total",
 		    path);
-out_put:
 	json_object_put(obj);
 	return rc;
 }
@@ -162,7 +185,7 @@ kmod_census(const char *root, struct census *c, char *why)
 	memset(c, 0, sizeof(*c));
 	if ((obj = kmod_load(root, "procs", path, sizeof(path), why)) == NULL)
 		return -1;
-	rc = kmod_copy(obj, path, keys, NKEYS(keys), c, why);
+	rc = kmod_copy(obj, path, keys, NKEYS(keys), false, c, why);
 	json_object_put(obj);
 	return rc;
 }

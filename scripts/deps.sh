@@ -30,6 +30,8 @@ libclang-rt-14-dev
 busybox-static
 cpio
 kmod
+libelf1
+dkms
 qemu-system-x86
 "
 
