@@ -7,6 +7,7 @@ VERSION = 0.1.0
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
 CFLAGS ?= -O2 -g
@@ -130,7 +131,17 @@ install: all
 		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
 
+# systemd units, rendered for $(BINDIR); see README "Running it as a service".
+install-systemd:
+	scripts/units.sh $(BINDIR) $(BUILD)/systemd
+	$(INSTALL) -d $(DESTDIR)$(SYSTEMDDIR)
+	$(INSTALL) -m 644 $(BUILD)/systemd/* $(DESTDIR)$(SYSTEMDDIR)
+
 uninstall:
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
 	for m in $(MANS); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
@@ -140,5 +151,6 @@ clean:
 	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-kmod \
-	check check-run demo deps lint-man install uninstall clean
+	check check-run demo deps lint-man install install-systemd uninstall \
+	clean
 .PRECIOUS: $(BUILD)/cmd/%.o

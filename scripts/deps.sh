@@ -18,6 +18,7 @@ libcmocka-dev
 libncurses-dev
 mariadb-server
 mariadb-client
+openssl
 mandoc
 procps
 psmisc
@@ -33,6 +34,9 @@ kmod
 libelf1
 dkms
 qemu-system-x86
+systemd
+yamllint
+python3-yaml
 "
 
 if [ "${1:-}" = --list ]; then
@@ -47,6 +51,12 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
+# kubectl >= 1.21 (kustomize v4+) renders deploy/k8s: the "kubectl"
+# package where an apt source has it (Debian 12's own kubernetes-client is
+# 1.20, whose kustomize is too old)
+if ! command -v kubectl >/dev/null 2>&1; then
+	missing="$missing kubectl"
+fi
 [ -z "$missing" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"

@@ -9,6 +9,7 @@
 #   scripts/mariadb.sh restart
 #   scripts/mariadb.sh status    exit 0 when it answers
 #   scripts/mariadb.sh env       print SM_DB, SM_DB_PASSWORD and friends
+#                                (SM_DB_SSL_CA: the CA of its TLS certificate)
 #   scripts/mariadb.sh sql ARGS  run the mariadb client as its root user
 #
 # SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.
@@ -33,12 +34,36 @@ running() {
 	    ping >/dev/null 2>&1
 }
 
+# A throw-away CA and a server certificate for localhost and 127.0.0.1, so
+# clients can be tested with TLS (sm-store --ssl-mode, --ssl-ca).  Without
+# openssl the server simply offers no TLS.
+tls_setup() {
+	[ -f "$DIR/tls/server-key.pem" ] && return 0
+	command -v openssl >/dev/null 2>&1 || return 0
+	mkdir -p "$DIR/tls"
+	(
+		cd "$DIR/tls" && umask 077 &&
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -days 3650 -subj "/CN=sm test CA" \
+		    -keyout ca-key.pem -out ca.pem &&
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+		    -nodes -subj "/CN=localhost" -keyout server-key.tmp \
+		    -out server.csr &&
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >ext.cnf &&
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem \
+		    -CAcreateserial -days 3650 -extfile ext.cnf \
+		    -out server-cert.pem &&
+		mv server-key.tmp server-key.pem
+	) >"$DIR/tls.log" 2>&1 || { rm -rf "$DIR/tls"; return 0; }
+}
+
 init() {
 	mkdir -p "$DIR"
 	chmod 700 "$DIR"
 	command -v mariadbd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 	command -v mariadbd >/dev/null 2>&1 ||
 	    die "mariadbd not found: run scripts/deps.sh"
+	tls_setup
 	cat >"$DIR/my.cnf" <<CNF
 [mariadbd]
 datadir=$DATA
@@ -51,6 +76,11 @@ user=$(id -un)
 skip-log-bin
 max-connections=500
 CNF
+	if [ -f "$DIR/tls/server-key.pem" ]; then
+		printf 'ssl-ca=%s\nssl-cert=%s\nssl-key=%s\n' "$DIR/tls/ca.pem" \
+		    "$DIR/tls/server-cert.pem" "$DIR/tls/server-key.pem" \
+		    >>"$DIR/my.cnf"
+	fi
 	[ -d "$DATA/mysql" ] && return 0
 	umask 077
 	# a fresh password per checkout, never committed, never printed
@@ -100,7 +130,10 @@ start() {
 	init
 	running && return 0
 	rm -f "$SOCK"
-	mariadbd --defaults-file="$DIR/my.cnf" >>"$DIR/error.log" 2>&1 &
+	# the daemon must not hold the caller's descriptors (a test's pipe
+	# would never see end of file)
+	mariadbd --defaults-file="$DIR/my.cnf" >>"$DIR/error.log" 2>&1 \
+	    </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	pid=$!
 	wait_up "$pid"
 	first_setup
@@ -134,7 +167,12 @@ env)
 	echo "SM_DB_PASSWORD='$(cat "$DIR/sm.pw")'"
 	echo "SM_DB_DEFAULTS_FILE='$DIR/sm.cnf'"
 	echo "SM_DB_ADMIN_CNF='$DIR/admin.cnf'"
-	echo "export SM_DB SM_DB_SOCKET_URL SM_DB_PASSWORD SM_DB_DEFAULTS_FILE SM_DB_ADMIN_CNF"
+	if [ -f "$DIR/tls/ca.pem" ]; then
+		echo "SM_DB_SSL_CA='$DIR/tls/ca.pem'"
+	else
+		echo "SM_DB_SSL_CA="
+	fi
+	echo "export SM_DB SM_DB_SOCKET_URL SM_DB_PASSWORD SM_DB_DEFAULTS_FILE SM_DB_ADMIN_CNF SM_DB_SSL_CA"
 	;;
 sql)	shift; admin "$@" ;;
 *)	echo "usage: scripts/mariadb.sh start|stop|restart|status|env|sql [args]" >&2

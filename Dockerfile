@@ -1,0 +1,33 @@
+# sm: all five commands in one image, running as a non-root user.
+#   docker build -t registry.example/sm:0.1.0 .
+#   docker run --rm registry.example/sm:0.1.0 sm-read
+# Build stage: the project's own Makefile, Debian 12's libraries.
+FROM debian:12-slim AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      gcc make libc6-dev pkg-config \
+      libjson-c-dev libcurl4-openssl-dev libmariadb-dev \
+      libmicrohttpd-dev libncurses-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Makefile ./
+COPY lib/ lib/
+COPY cmd/ cmd/
+COPY man/ man/
+RUN make -j"$(nproc)" all \
+ && make install DESTDIR=/out PREFIX=/usr/local
+
+# Run stage: only the shared libraries the binaries link, plus curl for the
+# receivers' liveness probe.
+FROM debian:12-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      libjson-c5 libcurl4 libmariadb3 libmicrohttpd12 libncursesw6 \
+      ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && groupadd --system --gid 10001 sm \
+ && useradd --system --uid 10001 --gid sm --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin sm
+COPY --from=build /out/usr/local/ /usr/local/
+USER 10001:10001
+CMD ["sm-read", "--help"]

@@ -1,0 +1,42 @@
+-- wrk script for bench/store-http.sh: each request POSTs one canonical
+-- record with an id of its own (run stamp, thread, counter), so every
+-- request is a new row, as sm-post sends them.
+local threads = {}
+local counter = 0
+-- "tid" is a global: thread:set() gives each thread its own
+
+local stamp = os.time() % 4294967296
+
+function setup(thread)
+	thread:set("tid", #threads + 1)
+	table.insert(threads, thread)
+end
+
+function init(args)
+	wrk.headers["Content-Type"] = "application/json"
+end
+
+function request()
+	counter = counter + 1
+	local c = counter
+	local id = string.format("%08x-%04x-7%03x-8%03x-%012x", stamp, tid,
+	    math.floor(c / 16777216) % 4096, math.floor(c / 4096) % 4096,
+	    c % 4096)
+	local body = '{"id":"' .. id .. '","ts":"2026-11-26T15:12:53.123Z",' ..
+	    '"host":"bench","collector":"procfs","cpu_usage":12.5,' ..
+	    '"cpu_free":87.5,"ram_total":3913,"ram_free":2413,' ..
+	    '"ram_available":2613,"ram_used":1300,"ram_percentage":33.22,' ..
+	    '"total_processes":113,"running_processes":1,' ..
+	    '"sleeping_processes":112,"stopped_processes":0,' ..
+	    '"zombie_processes":0}'
+	return wrk.format("POST", "/metrics", nil, body)
+end
+
+function done(summary, latency, requests)
+	io.write(string.format("BENCH requests=%d errors_status=%d " ..
+	    "errors_connect=%d errors_timeout=%d p50_us=%d p99_us=%d " ..
+	    "duration_us=%d\n", summary.requests, summary.errors.status,
+	    summary.errors.connect, summary.errors.timeout,
+	    latency:percentile(50), latency:percentile(99),
+	    summary.duration))
+end

@@ -1,0 +1,178 @@
+#!/bin/sh
+# sm-store's stdin ingest against the ceiling and the replaced system's way:
+#
+#   a. sm-store < N canonical records                (prepared multi-row
+#      batches, one transaction per --batch rows)
+#   b. LOAD DATA LOCAL INFILE of the same rows with the mariadb client
+#   c. single-row INSERTs in autocommit mode with the mariadb client, as the
+#      replaced Flask/Express APIs did (on the first M rows only: at a few
+#      thousand rows a second the whole N would take hours)
+#
+# into the same table (created by sm-store, emptied before each run), on a
+# private MariaDB of its own with Debian's default, durable InnoDB settings.
+# All three connect over TCP to 127.0.0.1, without TLS.
+#
+#   bench/store-ingest.sh [N [REPS [M]]]   default 1000000 3 20000
+#
+# Prints each run and the medians (rows/s) and ratios.  Not part of
+# `make check`.  Environment: SM_BIN (use the sm-store there instead of
+# building), BATCH (sm-store --batch, default 1000).
+set -eu
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-1000000}
+REPS=${2:-3}
+M=${3:-20000}
+BATCH=${BATCH:-1000}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
+DB_PORT=
+
+db() {
+	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
+}
+cleanup() {
+	db stop >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+if [ -n "${SM_BIN:-}" ]; then
+	mkdir -p "$WORK/bin"
+	cp "$SM_BIN/sm-store" "$WORK/bin/"
+else
+	echo "store-ingest: building into $WORK" >&2
+	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
+fi
+# a free port below the ephemeral range (32768-), a few tries
+for try in 1 2 3 4 5; do
+	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+	db start >"$WORK/db.log" 2>&1 && break
+	db stop >/dev/null 2>&1 || true
+	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
+done
+eval "$(db env)"
+SQL="mariadb --defaults-file=$WORK/db/admin.cnf"
+# the sm user over TCP, password from an option file, for the client runs
+printf '[client]\nuser=sm\npassword=%s\nhost=127.0.0.1\nport=%s\n' \
+    "$SM_DB_PASSWORD" "$DB_PORT" >"$WORK/tcp.cnf"
+chmod 600 "$WORK/tcp.cnf"
+CLIENT="mariadb --defaults-file=$WORK/tcp.cnf --skip-ssl --protocol=TCP sm"
+
+echo "store-ingest: generating $N records" >&2
+# one pass: the NDJSON for sm-store, the same rows as TSV for LOAD DATA
+# (columns in sm-store's insert order), and INSERTs for the first M
+awk -v n="$N" -v m="$M" -v ndjson="$WORK/recs.ndjson" \
+    -v tsv="$WORK/recs.tsv" -v sql="$WORK/inserts.sql" 'BEGIN {
+	srand(7)
+	stamp = sprintf("%08x", int(rand() * 2147483647))
+	cols = "total_ram, ram_libre, uso_ram, porcentaje_ram, " \
+	    "porcentaje_cpu_uso, porcentaje_cpu_libre, procesos_corriendo, " \
+	    "total_procesos, procesos_durmiendo, procesos_zombie, " \
+	    "procesos_parados, hora, data_source, sample_id, host, collector, " \
+	    "sampled_at, ram_available, threads"
+	for (i = 0; i < n; i++) {
+		id = sprintf("%s-%04x-7%03x-8%03x-%012x", stamp,
+		    int(i / 68719476736) % 65536, int(i / 16777216) % 4096,
+		    int(i / 4096) % 4096, i)
+		day = 1 + int(i / 86400) % 28
+		hms = sprintf("%02d:%02d:%02d", int(i / 3600) % 24,
+		    int(i / 60) % 60, i % 60)
+		ms = sprintf("%03d", i % 1000)
+		host = "host-" (i % 64)
+		cpu = (i % 10000) / 100
+		free = 1000 + i % 2000
+		used = 8000 - free - 500
+		avail = 8000 - used
+		pct = int(used * 10000 / 8000 + 0.5) / 100
+		run = 1 + i % 4; sleep = 200 + i % 50; stop = i % 2; zomb = i % 3
+		total = run + sleep + stop + zomb
+		printf("{\"id\":\"%s\",\"ts\":\"2026-02-%02dT%s.%sZ\"," \
+		    "\"host\":\"%s\",\"collector\":\"procfs\"," \
+		    "\"cpu_usage\":%.2f,\"cpu_free\":%.2f,\"ram_total\":8000," \
+		    "\"ram_free\":%d,\"ram_available\":%d,\"ram_used\":%d," \
+		    "\"ram_percentage\":%.2f,\"total_processes\":%d," \
+		    "\"running_processes\":%d,\"sleeping_processes\":%d," \
+		    "\"stopped_processes\":%d,\"zombie_processes\":%d," \
+		    "\"threads\":%d}\n", id, day, hms, ms, host, cpu,
+		    100 - cpu, free, avail, used, pct, total, run, sleep, stop,
+		    zomb, total * 3) >ndjson
+		printf("8000\t%d\t%d\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t" \
+		    "2026-02-%02d %s\tbench\t%s\t%s\tprocfs\t" \
+		    "2026-02-%02d %s.%s\t%d\t%d\n", free, used, pct, cpu,
+		    100 - cpu, run, total, sleep, zomb, stop, day, hms, id,
+		    host, day, hms, ms, avail, total * 3) >tsv
+		if (i < m)
+			printf("INSERT INTO system_metrics (%s) VALUES (8000, " \
+			    "%d, %d, %.2f, %.2f, %.2f, %d, %d, %d, %d, %d, " \
+			    "\"2026-02-%02d %s\", \"bench\", \"%s\", \"%s\", " \
+			    "\"procfs\", \"2026-02-%02d %s.%s\", %d, %d);\n",
+			    cols, free, used, pct, cpu, 100 - cpu, run, total,
+			    sleep, zomb, stop, day, hms, id, host, day, hms, ms,
+			    avail, total * 3) >sql
+	}
+}'
+LOAD="LOAD DATA LOCAL INFILE '$WORK/recs.tsv' INTO TABLE system_metrics
+    (total_ram, ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso,
+    porcentaje_cpu_libre, procesos_corriendo, total_procesos,
+    procesos_durmiendo, procesos_zombie, procesos_parados, hora, data_source,
+    sample_id, host, collector, sampled_at, ram_available, threads)"
+
+# the table, as sm-store makes it
+head -n 1 "$WORK/recs.ndjson" | SM_DB_PASSWORD="$SM_DB_PASSWORD" \
+    "$WORK/bin/sm-store" --db "$SM_DB" 2>/dev/null
+count() { $SQL -N sm -e 'SELECT COUNT(*) FROM system_metrics'; }
+empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
+
+: >"$WORK/store.rate"
+: >"$WORK/load.rate"
+: >"$WORK/single.rate"
+: >"$WORK/ratio"
+for r in $(seq "$REPS"); do
+	empty
+	t0=$(now)
+	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" --db "$SM_DB" \
+	    --ssl-mode DISABLED --batch "$BATCH" <"$WORK/recs.ndjson" \
+	    2>"$WORK/store.err"
+	t1=$(now)
+	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
+	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+	    >>"$WORK/store.rate"
+
+	empty
+	t0=$(now)
+	$CLIENT --local-infile=1 -e "$LOAD"
+	t1=$(now)
+	[ "$(count)" = "$N" ] || { echo "LOAD DATA: $(count) rows"; exit 1; }
+	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+	    >>"$WORK/load.rate"
+
+	empty
+	t0=$(now)
+	$CLIENT <"$WORK/inserts.sql"
+	t1=$(now)
+	[ "$(count)" = "$M" ] || { echo "INSERTs: $(count) rows"; exit 1; }
+	echo "$M $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+	    >>"$WORK/single.rate"
+	# the same run's figures side by side: the machine's load cancels out
+	paste "$WORK/store.rate" "$WORK/load.rate" | tail -n 1 |
+	    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/ratio"
+	echo "run $r: sm-store $(tail -n 1 "$WORK/store.rate") rows/s," \
+	    "LOAD DATA $(tail -n 1 "$WORK/load.rate") rows/s," \
+	    "single-row INSERTs $(tail -n 1 "$WORK/single.rate") rows/s," \
+	    "sm-store / LOAD DATA $(tail -n 1 "$WORK/ratio")"
+done
+s=$(median <"$WORK/store.rate")
+l=$(median <"$WORK/load.rate")
+i=$(median <"$WORK/single.rate")
+echo "median of $REPS runs, $N rows (single-row INSERTs: $M rows):"
+echo "  sm-store --batch $BATCH   $s rows/s"
+echo "  LOAD DATA LOCAL INFILE   $l rows/s"
+echo "  single-row INSERTs       $i rows/s"
+echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
+    "$(median <"$WORK/ratio")"
+echo "$s $i" | awk '{ printf("  sm-store / single-row INSERTs = %.0fx\n", \
+    $1 / $2) }'

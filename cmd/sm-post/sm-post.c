@@ -1,0 +1,84 @@
+/*
+ * sm-post: read NDJSON records on stdin and POST them to one endpoint,
+ * batched and in parallel, retrying what failed and accounting for every
+ * record (lib/deliver.h does the work).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "deliver.h"
+#include "exitcode.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
+	    "[--max-time seconds]\n"
+	    "               [--ndjson] [--parallel n] [--reject file] "
+	    "[--retries n]\n"
+	    "               [--spool file] [--timeout seconds] "
+	    "[--token-file file]\n"
+	    "               [--version] url\n");
+	exit(SM_EXIT_USAGE);
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
+		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
+		{ "help", no_argument, NULL, 'h' },
+		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
+		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
+		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
+		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
+		{ "reject", required_argument, NULL, DELIVER_OPT_REJECT },
+		{ "retries", required_argument, NULL, DELIVER_OPT_RETRIES },
+		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
+		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
+		{ "token-file", required_argument, NULL,
+		    DELIVER_OPT_TOKEN_FILE },
+		{ "version", no_argument, NULL, DELIVER_OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct deliver_opts o;
+	char why[DELIVER_WHY_LEN];
+	int ch, status;
+
+	deliver_opts_init(&o);
+	while ((ch = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
+		if (ch == DELIVER_OPT_VERSION)
+			cli_version();
+		if (ch == 'h' || ch == '?' || deliver_opt(&o, ch, optarg,
+		    why) == -1) {
+			if (ch != 'h' && ch != '?')
+				warnx("%s", why);
+			usage();
+		}
+	}
+	if (argc - optind != 1) {
+		warnx(argc == optind ? "no URL" : "one URL only (sm-split "
+		    "spreads over several)");
+		usage();
+	}
+	o.urls = argv + optind;
+	o.nurls = 1;
+	if (deliver_opts_check(&o, why) == -1) {
+		warnx("%s", why);
+		usage();
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
+	status = deliver_command(&o);
+	curl_global_cleanup();
+	return cli_close_stdout(status);
+}
+#endif

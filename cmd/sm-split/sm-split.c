@@ -1,0 +1,103 @@
+/*
+ * sm-split: read NDJSON records on stdin and spread the requests over two
+ * or more endpoints by smooth weighted round-robin, failing over to a
+ * healthy one, as the replaced system's nginx upstream did; every delivery
+ * option of sm-post applies (lib/deliver.h does the work).
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "deliver.h"
+#include "exitcode.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sm-split [-h] [-H header] [--batch n] "
+	    "[--fail-timeout seconds]\n"
+	    "                [--health-interval seconds] [--linger ms] "
+	    "[--max-fails n]\n"
+	    "                [--max-time seconds] [--ndjson] [--parallel n] "
+	    "[--reject file]\n"
+	    "                [--retries n] [--spool file] "
+	    "[--stats-every n]\n"
+	    "                [--timeout seconds] [--token-file file] "
+	    "[--version]\n"
+	    "                [--weights w,w,...] url url ...\n");
+	exit(SM_EXIT_USAGE);
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
+		{ "fail-timeout", required_argument, NULL,
+		    DELIVER_OPT_FAIL_TIMEOUT },
+		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
+		{ "health-interval", required_argument, NULL,
+		    DELIVER_OPT_HEALTH_INTERVAL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
+		{ "max-fails", required_argument, NULL, DELIVER_OPT_MAX_FAILS },
+		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
+		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
+		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
+		{ "reject", required_argument, NULL, DELIVER_OPT_REJECT },
+		{ "retries", required_argument, NULL, DELIVER_OPT_RETRIES },
+		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
+		{ "stats-every", required_argument, NULL,
+		    DELIVER_OPT_STATS_EVERY },
+		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
+		{ "token-file", required_argument, NULL,
+		    DELIVER_OPT_TOKEN_FILE },
+		{ "version", no_argument, NULL, DELIVER_OPT_VERSION },
+		{ "weights", required_argument, NULL, DELIVER_OPT_WEIGHTS },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct deliver_opts o;
+	char why[DELIVER_WHY_LEN];
+	int ch, status;
+
+	deliver_opts_init(&o);
+	/* nginx's upstream: statistics, and probes to bring endpoints back */
+	o.stats = true;
+	o.health_interval_ms = 2000;
+	while ((ch = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case DELIVER_OPT_VERSION:
+			cli_version();
+		case 'h':
+		case '?':
+			usage();
+		default:
+			if (deliver_opt(&o, ch, optarg, why) == -1) {
+				warnx("%s", why);
+				usage();
+			}
+		}
+	}
+	o.urls = argv + optind;
+	o.nurls = argc - optind;
+	if (o.nurls < 2) {
+		warnx("want at least two URLs (sm-post sends to one)");
+		usage();
+	}
+	if (deliver_opts_check(&o, why) == -1) {
+		warnx("%s", why);
+		usage();
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
+	status = deliver_command(&o);
+	curl_global_cleanup();
+	return cli_close_stdout(status);
+}
+#endif

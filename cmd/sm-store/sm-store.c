@@ -1,0 +1,380 @@
+/*
+ * sm-store: store NDJSON records in MySQL table system_metrics, from stdin
+ * or, with --listen, from HTTP POST /metrics.
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "cli.h"
+#include "db.h"
+#include "exitcode.h"
+#include "httpd.h"
+#include "ingest.h"
+#include "schema.h"
+#include "spool.h"
+#include "store.h"
+
+#define SOURCE_DEFAULT "sm-store"
+#define MAX_WAIT_DEFAULT 60	/* seconds */
+
+static volatile sig_atomic_t stop_requested;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: sm-store [-h] [--batch n] [--db url] "
+	    "[--defaults-file file] [--echo]\n"
+	    "                [--flush-ms ms] [--max-wait seconds] "
+	    "[--reject file]\n"
+	    "                [--source name] [--spool file] "
+	    "[--ssl-ca file] [--ssl-mode mode]\n"
+	    "                [--version]\n"
+	    "       sm-store --listen [addr:]port [--batch n] [--db url]\n"
+	    "                [--defaults-file file] [--max-body bytes] "
+	    "[--max-connections n]\n"
+	    "                [--port-file file] [--source name] "
+	    "[--ssl-ca file]\n"
+	    "                [--ssl-mode mode] [--threads n] "
+	    "[--timeout seconds]\n"
+	    "                [--token-file file]\n");
+	exit(SM_EXIT_USAGE);
+}
+
+/* The source name is a column value and an answer field: keep it plain. */
+static bool
+source_ok(const char *s)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > SCHEMA_SOURCE_MAX)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * A password typed into --db is visible in ps(1) until overwritten: say so,
+ * and overwrite it in place (/proc/PID/cmdline reads this memory).
+ */
+static void
+scrub_password(char *url)
+{
+	size_t off, len;
+
+	if (dburl_password_span(url, &off, &len) == -1)
+		return;
+	warnx("--db: a password in the URL is visible to other users; use "
+	    "SM_DB_PASSWORD or an option file");
+	memset(url + off, 'x', len);
+}
+
+static int
+run_stdin(struct store *store, size_t batch, long flush_ms, bool echo,
+    struct spool *reject, struct spool *spool)
+{
+	struct ingest_config ic = {
+		.store = store,
+		.fd = STDIN_FILENO,
+		.batch = batch,
+		.flush_ms = flush_ms,
+		.echo = echo,
+		.reject = reject->f != NULL ? reject : NULL,
+		.spool = spool->f != NULL ? spool : NULL,
+		.stop = &stop_requested,
+	};
+	char summary[256], why[SPOOL_WHY_LEN];
+	struct ingest_stats st;
+	struct sigaction sa;
+	int status;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: cut waits short */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	status = ingest_run(&ic, &st);
+	store_close(store);
+	if (spool_close(spool, why) == -1) {
+		/* the spool is all that is left of them */
+		warnx("%s", why);
+		st.lost += st.spooled;
+		st.spooled = 0;
+		status = SM_EXIT_UNAVAILABLE;
+	}
+	if (spool_close(reject, why) == -1) {
+		warnx("%s", why);
+		if (status == SM_EXIT_OK)
+			status = SM_EXIT_PARTIAL;
+	}
+	ingest_summary(&st, summary, sizeof(summary));
+	warnx("%s", summary);
+	return status;
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_BATCH = 256, OPT_DB, OPT_DEFAULTS_FILE, OPT_ECHO,
+	    OPT_FLUSH_MS, OPT_LISTEN, OPT_MAX_BODY, OPT_MAX_CONNECTIONS,
+	    OPT_MAX_WAIT, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
+	    OPT_SSL_CA, OPT_SSL_MODE, OPT_THREADS, OPT_TIMEOUT,
+	    OPT_TOKEN_FILE, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "batch", required_argument, NULL, OPT_BATCH },
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "defaults-file", required_argument, NULL,
+		    OPT_DEFAULTS_FILE },
+		{ "echo", no_argument, NULL, OPT_ECHO },
+		{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "max-body", required_argument, NULL, OPT_MAX_BODY },
+		{ "max-connections", required_argument, NULL,
+		    OPT_MAX_CONNECTIONS },
+		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
+		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+		{ "reject", required_argument, NULL, OPT_REJECT },
+		{ "source", required_argument, NULL, OPT_SOURCE },
+		{ "spool", required_argument, NULL, OPT_SPOOL },
+		{ "ssl-ca", required_argument, NULL, OPT_SSL_CA },
+		{ "ssl-mode", required_argument, NULL, OPT_SSL_MODE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *defaults_file = NULL, *listen = NULL, *port_file = NULL;
+	const char *reject_path = NULL, *source = SOURCE_DEFAULT;
+	const char *spool = NULL, *ssl_ca = NULL, *ssl_mode = NULL;
+	const char *token_file = NULL;
+	char *db_url = NULL, *token = NULL;
+	char why[STORE_WHY_LEN], dbwhy[DB_WHY_LEN];
+	long long batch = STORE_BATCH_DEFAULT, flush_ms = -1;
+	long long max_body = -1, max_conns = -1, threads = -1;
+	double max_wait = -1, timeout = -1;
+	bool echo = false;
+	struct httpd_config hc;
+	struct store_config sc;
+	struct db_config dbc;
+	struct spool reject = { 0 }, spool_file = { 0 };
+	struct store *store;
+	int ch, status;
+
+	memset(&hc, 0, sizeof(hc));
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_BATCH:
+			if (cli_parse_count(optarg, 1, STORE_BATCH_MAX,
+			    &batch) == -1) {
+				warnx("--batch: \"%s\": want 1 to %d rows",
+				    optarg, STORE_BATCH_MAX);
+				usage();
+			}
+			break;
+		case OPT_DB:
+			db_url = optarg;
+			break;
+		case OPT_DEFAULTS_FILE:
+			defaults_file = optarg;
+			break;
+		case OPT_ECHO:
+			echo = true;
+			break;
+		case OPT_FLUSH_MS:
+			if (cli_parse_count(optarg, 0, 3600000,
+			    &flush_ms) == -1) {
+				warnx("--flush-ms: \"%s\": want 0 to 3600000 "
+				    "milliseconds", optarg);
+				usage();
+			}
+			break;
+		case OPT_LISTEN:
+			if (httpd_parse_listen(optarg, &hc.addr, &hc.addrlen,
+			    why) == -1) {
+				warnx("--listen: \"%s\": %s", optarg, why);
+				usage();
+			}
+			listen = optarg;
+			break;
+		case OPT_MAX_BODY:
+			if (cli_parse_count(optarg, 1, HTTPD_MAX_BODY_MAX,
+			    &max_body) == -1) {
+				warnx("--max-body: \"%s\": want 1 to %d bytes",
+				    optarg, HTTPD_MAX_BODY_MAX);
+				usage();
+			}
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (cli_parse_count(optarg, 1, 100000,
+			    &max_conns) == -1) {
+				warnx("--max-connections: \"%s\": want 1 to "
+				    "100000", optarg);
+				usage();
+			}
+			break;
+		case OPT_MAX_WAIT:
+			if (cli_parse_seconds(optarg, 0, 1e7,
+			    &max_wait) == -1) {
+				warnx("--max-wait: \"%s\": want seconds, 0 or "
+				    "more", optarg);
+				usage();
+			}
+			break;
+		case OPT_PORT_FILE:
+			port_file = optarg;
+			break;
+		case OPT_REJECT:
+			reject_path = optarg;
+			break;
+		case OPT_SOURCE:
+			if (!source_ok(optarg)) {
+				warnx("--source: want 1 to %d printable bytes",
+				    SCHEMA_SOURCE_MAX);
+				usage();
+			}
+			source = optarg;
+			break;
+		case OPT_SPOOL:
+			spool = optarg;
+			break;
+		case OPT_SSL_CA:
+			ssl_ca = optarg;
+			break;
+		case OPT_SSL_MODE:
+			if (db_ssl_mode_parse(optarg,
+			    &(enum db_ssl_mode){ 0 }) == -1) {
+				warnx("--ssl-mode: \"%s\": want DISABLED, "
+				    "PREFERRED, REQUIRED, VERIFY_CA or "
+				    "VERIFY_IDENTITY", optarg);
+				usage();
+			}
+			ssl_mode = optarg;
+			break;
+		case OPT_THREADS:
+			if (cli_parse_count(optarg, 1, 64, &threads) == -1) {
+				warnx("--threads: \"%s\": want 1 to 64",
+				    optarg);
+				usage();
+			}
+			break;
+		case OPT_TIMEOUT:
+			if (cli_parse_seconds(optarg, 1, 86400,
+			    &timeout) == -1) {
+				warnx("--timeout: \"%s\": want 1 to 86400 "
+				    "seconds", optarg);
+				usage();
+			}
+			break;
+		case OPT_TOKEN_FILE:
+			token_file = optarg;
+			break;
+		case OPT_VERSION:
+			cli_version();
+		case 'h':
+		default:
+			usage();
+		}
+	}
+	if (optind != argc) {
+		warnx("unexpected argument \"%s\"", argv[optind]);
+		usage();
+	}
+	if (listen != NULL && (echo || flush_ms >= 0 || max_wait >= 0 ||
+	    reject_path != NULL || spool != NULL)) {
+		warnx("--echo, --flush-ms, --max-wait, --reject and --spool "
+		    "are for stdin, not --listen");
+		usage();
+	}
+	if (listen == NULL && (max_body >= 0 || max_conns >= 0 ||
+	    port_file != NULL || threads >= 0 || timeout >= 0 ||
+	    token_file != NULL)) {
+		warnx("--max-body, --max-connections, --port-file, --threads, "
+		    "--timeout and --token-file need --listen");
+		usage();
+	}
+	if (db_config_init(&dbc, db_url, defaults_file, ssl_mode, ssl_ca,
+	    dbwhy) == -1)
+		errx(SM_EXIT_USAGE, "%s", dbwhy);
+	if (db_url != NULL)
+		scrub_password(db_url);
+	if (token_file != NULL && httpd_token_read(token_file, &token,
+	    why) == -1)
+		errx(SM_EXIT_USAGE, "--token-file: %s", why);
+	if (reject_path != NULL && spool_open(&reject, reject_path, why) == -1)
+		errx(SM_EXIT_USAGE, "--reject: %s", why);
+	if (spool != NULL && spool_open(&spool_file, spool, why) == -1)
+		errx(SM_EXIT_USAGE, "--spool: %s", why);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		errx(SM_EXIT_UNAVAILABLE, "cannot initialise the MySQL "
+		    "client library");
+	memset(&sc, 0, sizeof(sc));
+	sc.db = &dbc;
+	sc.source = source;
+	sc.batch = (size_t)batch;
+	sc.max_wait = max_wait >= 0 ? max_wait : MAX_WAIT_DEFAULT;
+	sc.fail_fast = listen != NULL;
+	if (listen != NULL) {
+		sigset_t stop;
+
+		/* every thread started from here on leaves them to sigwait */
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		pthread_sigmask(SIG_BLOCK, &stop, NULL);
+		if ((store = store_open(&sc, why)) == NULL)
+			errx(SM_EXIT_USAGE, "database: %s", why);
+		hc.port_file = port_file;
+		hc.token = token;
+		hc.max_body = max_body > 0 ? (size_t)max_body :
+		    HTTPD_MAX_BODY_DEFAULT;
+		hc.timeout = timeout > 0 ? (unsigned)timeout :
+		    HTTPD_TIMEOUT_DEFAULT;
+		hc.max_connections = max_conns > 0 ? (unsigned)max_conns :
+		    HTTPD_MAX_CONNECTIONS_DEFAULT;
+		hc.threads = threads > 0 ? (unsigned)threads : 1;
+		hc.source = source;
+		hc.store = store;
+		status = SM_EXIT_OK;
+		if (httpd_run(&hc, &stop, why) == -1) {
+			warnx("--listen %s: %s", listen, why);
+			status = SM_EXIT_USAGE;
+		}
+		store_close(store);
+	} else {
+		if ((store = store_open(&sc, why)) == NULL)
+			errx(SM_EXIT_USAGE, "database: %s", why);
+		status = run_stdin(store, (size_t)batch, flush_ms >= 0 ?
+		    (long)flush_ms : INGEST_FLUSH_MS_DEFAULT, echo, &reject,
+		    &spool_file);
+	}
+	mysql_library_end();
+	if (token != NULL) {
+		explicit_bzero(token, strlen(token));
+		free(token);
+	}
+	db_config_free(&dbc);
+	return cli_close_stdout(status);
+}
+#endif

@@ -1,0 +1,349 @@
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "uuid.h"
+
+static int
+batch_fail(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+batch_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, BATCH_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+batch_buf_add(struct batch_buf *b, const char *s, size_t len)
+{
+	if (b->len + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < b->len + len + 1)
+			cap *= 2;
+		if ((p = realloc(b->p, cap)) == NULL)
+			return -1;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, len);
+	b->len += len;
+	b->p[b->len] = '\0';	/* bodies are read as strings too */
+	return 0;
+}
+
+void
+batch_buf_free(struct batch_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static const char *
+batch_json_type(struct json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "null";
+	case json_type_boolean:
+		return "a boolean";
+	case json_type_double:
+	case json_type_int:
+		return "a number";
+	case json_type_object:
+		return "an object";
+	case json_type_array:
+		return "an array";
+	case json_type_string:
+		return "a string";
+	}
+	return "unknown";
+}
+
+int
+batch_prepare(struct json_tokener *tok, const char *line, size_t len,
+    struct batch_buf *out, size_t *roff, size_t *rlen, char *why)
+{
+	struct json_object *obj, *id;
+	char uuid[UUID_STR_LEN];
+	const char *nul;
+	size_t start, end, mark = out->len;
+	bool padded = false;
+	int rc = -1;
+
+	if ((nul = memchr(line, '\0', len)) != NULL)
+		return batch_fail(why, "NUL byte at column %zu",
+		    (size_t)(nul - line) + 1);
+	json_tokener_reset(tok);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	/* a bare number only ends at what follows it: give it a space */
+	if (obj == NULL && json_tokener_get_error(tok) ==
+	    json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, " ", 1);
+		padded = true;
+	}
+	if (obj == NULL) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		/* json-c's JSON null is a NULL object */
+		if (jerr == json_tokener_success)
+			return batch_fail(why, "not a JSON object but "
+			    "null");
+		if (jerr == json_tokener_continue)
+			return batch_fail(why, "invalid JSON: truncated "
+			    "at column %zu", len + 1);
+		return batch_fail(why, "invalid JSON at column %zu: %s",
+		    json_tokener_get_parse_end(tok) + 1,
+		    json_tokener_error_desc(jerr));
+	}
+	/* after the padding, the whole line was the value */
+	end = padded ? len : json_tokener_get_parse_end(tok);
+	if (end > len)
+		end = len;
+	for (start = end; start < len && isspace((unsigned char)line[start]);)
+		start++;
+	if (start < len) {
+		rc = batch_fail(why, "invalid JSON at column %zu: text "
+		    "after the value", start + 1);
+		goto out_put;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		rc = batch_fail(why, "not a JSON object but %s",
+		    batch_json_type(obj));
+		goto out_put;
+	}
+	for (start = 0; line[start] != '{'; start++)
+		continue;
+	while (end > start && line[end - 1] != '}')
+		end--;
+	if (json_object_object_get_ex(obj, "id", &id) && id != NULL) {
+		/* the common case: pass the bytes through untouched */
+		if (batch_buf_add(out, line + start, end - start) == -1)
+			goto out_nomem;
+	} else if (uuid7_generate(uuid) == -1) {
+		rc = batch_fail(why, "cannot make an id: %s",
+		    strerror(errno));
+		goto out_put;
+	} else if (id == NULL && json_object_object_get_ex(obj, "id", NULL)) {
+		/* "id": null: replace it where it stands */
+		const char *s;
+		size_t slen;
+
+		if (json_object_object_add(obj, "id",
+		    json_object_new_string(uuid)) != 0)
+			goto out_nomem;
+		s = json_object_to_json_string_length(obj,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
+		    &slen);
+		if (s == NULL || batch_buf_add(out, s, slen) == -1)
+			goto out_nomem;
+	} else {
+		/* insert it first, leaving every other byte as it was */
+		if (batch_buf_add(out, "{\"id\":\"", 7) == -1 ||
+		    batch_buf_add(out, uuid, UUID_STR_LEN - 1) == -1 ||
+		    batch_buf_add(out, "\"", 1) == -1)
+			goto out_nomem;
+		if (json_object_object_length(obj) > 0 &&
+		    batch_buf_add(out, ",", 1) == -1)
+			goto out_nomem;
+		if (batch_buf_add(out, line + start + 1,
+		    end - start - 1) == -1)
+			goto out_nomem;
+	}
+	*roff = mark;
+	*rlen = out->len - mark;
+	rc = 0;
+	goto out_put;
+out_nomem:
+	rc = batch_fail(why, "out of memory");
+out_put:
+	if (rc == -1 && out->len > mark) {
+		out->len = mark;
+		out->p[mark] = '\0';
+	}
+	json_object_put(obj);
+	return rc;
+}
+
+int
+batch_reset(struct batch *b, enum batch_format format)
+{
+	b->format = format;
+	b->body.len = 0;
+	b->n = 0;
+	b->request = 0;
+	b->attempts = 0;
+	b->round = 0;
+	b->resend = false;
+	b->rejected = 0;
+	b->tried = 0;
+	b->ep = -1;
+	b->deadline = b->due = 0;
+	b->why[0] = '\0';
+	return format == BATCH_ARRAY ? batch_buf_add(&b->body, "[", 1) : 0;
+}
+
+void
+batch_destroy(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_buf_free(&b->body);
+	free(b->rec);
+	free(b);
+}
+
+/* Drop what a failed addition left after mark. */
+static void
+batch_truncate(struct batch *b, size_t mark)
+{
+	if (b->body.len > mark) {
+		b->body.len = mark;
+		b->body.p[mark] = '\0';
+	}
+}
+
+/* The bytes between records, and after the last one. */
+static const char *
+batch_separator(const struct batch *b)
+{
+	return b->format == BATCH_ARRAY ? "," : "";
+}
+
+static const char *
+batch_terminator(const struct batch *b)
+{
+	return b->format == BATCH_NDJSON ? "\n" : "";
+}
+
+int
+batch_add(struct batch *b, struct json_tokener *tok, const char *line,
+    size_t len, unsigned long lineno, char *why)
+{
+	const char *sep = b->n > 0 ? batch_separator(b) : "";
+	const char *term = batch_terminator(b);
+	size_t mark = b->body.len, off, rlen;
+
+	if (b->format == BATCH_OBJECT && b->n > 0)
+		return batch_fail(why, "one record a request");
+	if (b->n == b->rec_cap) {
+		size_t cap = b->rec_cap ? b->rec_cap * 2 : 16;
+		struct batch_rec *r = realloc(b->rec, cap * sizeof(*r));
+
+		if (r == NULL)
+			return batch_fail(why, "out of memory");
+		b->rec = r;
+		b->rec_cap = cap;
+	}
+	if (batch_buf_add(&b->body, sep, strlen(sep)) == -1)
+		return batch_fail(why, "out of memory");
+	if (batch_prepare(tok, line, len, &b->body, &off, &rlen, why) == -1) {
+		batch_truncate(b, mark);
+		return -1;
+	}
+	if (batch_buf_add(&b->body, term, strlen(term)) == -1) {
+		batch_truncate(b, mark);
+		return batch_fail(why, "out of memory");
+	}
+	b->rec[b->n].off = off;
+	b->rec[b->n].len = rlen;
+	b->rec[b->n].line = lineno;
+	b->n++;
+	return 0;
+}
+
+int
+batch_seal(struct batch *b)
+{
+	return b->format == BATCH_ARRAY ? batch_buf_add(&b->body, "]", 1) : 0;
+}
+
+int
+batch_keep(struct batch *b, char *const *drop)
+{
+	struct batch_buf nb = { NULL, 0, 0 };
+	const char *sep = batch_separator(b), *term = batch_terminator(b);
+	size_t *off, i, k = 0;
+
+	if ((off = calloc(b->n ? b->n : 1, sizeof(*off))) == NULL)
+		return -1;
+	if (b->format == BATCH_ARRAY && batch_buf_add(&nb, "[", 1) == -1)
+		goto out_nomem;
+	for (i = 0; i < b->n; i++) {
+		if (drop[i] != NULL)
+			continue;
+		if (k++ > 0 && batch_buf_add(&nb, sep, strlen(sep)) == -1)
+			goto out_nomem;
+		off[i] = nb.len;
+		if (batch_buf_add(&nb, b->body.p + b->rec[i].off,
+		    b->rec[i].len) == -1 ||
+		    batch_buf_add(&nb, term, strlen(term)) == -1)
+			goto out_nomem;
+	}
+	if (b->format == BATCH_ARRAY && batch_buf_add(&nb, "]", 1) == -1)
+		goto out_nomem;
+	/* all built: now change b */
+	for (i = 0, k = 0; i < b->n; i++) {
+		if (drop[i] != NULL)
+			continue;
+		b->rec[k].off = off[i];
+		b->rec[k].len = b->rec[i].len;
+		b->rec[k].line = b->rec[i].line;
+		k++;
+	}
+	batch_buf_free(&b->body);
+	b->body = nb;
+	b->n = k;
+	free(off);
+	return 0;
+out_nomem:
+	batch_buf_free(&nb);
+	free(off);
+	return -1;
+}
+
+/* Put "prefix: " before the batch's last failure reason, truncating. */
+void
+batch_why_prefix(struct batch *b, const char *prefix)
+{
+	char old[BATCH_WHY_LEN];
+	size_t plen = strlen(prefix), olen;
+
+	memcpy(old, b->why, sizeof(old));
+	olen = strlen(old);
+	if (plen > sizeof(b->why) - 1)
+		plen = sizeof(b->why) - 1;
+	memcpy(b->why, prefix, plen);
+	if (olen > 0 && plen + 2 < sizeof(b->why)) {
+		memcpy(b->why + plen, ": ", 2);
+		plen += 2;
+		if (olen > sizeof(b->why) - 1 - plen)
+			olen = sizeof(b->why) - 1 - plen;
+		memcpy(b->why + plen, old, olen);
+		plen += olen;
+	}
+	b->why[plen] = '\0';
+}
+
+void
+batch_describe(const struct batch *b, char *buf, size_t size)
+{
+	if (b->n == 1)
+		snprintf(buf, size, "1 record, line %lu", b->rec[0].line);
+	else if (b->n == 0)
+		snprintf(buf, size, "no records");
+	else
+		snprintf(buf, size, "%zu records, lines %lu-%lu", b->n,
+		    b->rec[0].line, b->rec[b->n - 1].line);
+}

@@ -1,0 +1,300 @@
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "body.h"
+
+enum body_kind
+body_kind_of(const char *content_type)
+{
+	static const struct {
+		const char *type;
+		enum body_kind kind;
+	} types[] = {
+		{ "application/json", BODY_JSON },
+		{ "application/x-ndjson", BODY_NDJSON },
+		{ "application/ndjson", BODY_NDJSON },
+		{ "application/jsonl", BODY_NDJSON },
+		{ "application/x-jsonlines", BODY_NDJSON },
+	};
+	size_t i, len;
+
+	if (content_type == NULL)
+		return BODY_AUTO;
+	while (*content_type == ' ' || *content_type == '\t')
+		content_type++;
+	len = strcspn(content_type, "; \t");
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i].type) == len &&
+		    strncasecmp(content_type, types[i].type, len) == 0)
+			return types[i].kind;
+	/* curl -d says form-urlencoded: look at the body instead */
+	return BODY_AUTO;
+}
+
+static int
+body_error(struct body *b, long index, const char *fmt, ...)
+{
+	struct body_error *e;
+	va_list ap;
+
+	if (b->nerrors == b->errcap) {
+		size_t cap = b->errcap ? b->errcap * 2 : 8;
+
+		if ((e = realloc(b->errors, cap * sizeof(*e))) == NULL)
+			return -1;
+		b->errors = e;
+		b->errcap = cap;
+	}
+	e = &b->errors[b->nerrors++];
+	e->index = index;
+	va_start(ap, fmt);
+	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The next free row, or NULL when out of memory. */
+static struct store_row *
+body_row(struct body *b)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 4;
+		struct store_row *r;
+
+		if ((r = realloc(b->rows, cap * sizeof(*r))) == NULL)
+			return NULL;
+		b->rows = r;
+		b->cap = cap;
+	}
+	return &b->rows[b->n];
+}
+
+static void
+body_take(struct body *b, long index)
+{
+	if (store_row_init(&b->rows[b->n], (unsigned long)index) == -1) {
+		body_error(b, index, "no random bytes for an id");
+		return;
+	}
+	b->n++;
+}
+
+static int
+body_ndjson(const char *buf, size_t len, struct body *b)
+{
+	char why[RECORD_WHY_LEN];
+	size_t off = 0;
+	long index;
+
+	for (index = 0; off < len; index++) {
+		const char *line = buf + off, *nl;
+		size_t n, i;
+		struct store_row *row;
+
+		nl = memchr(line, '\n', len - off);
+		n = nl != NULL ? (size_t)(nl - line) : len - off;
+		off += n + (nl != NULL);
+		if (n > 0 && line[n - 1] == '\r')
+			n--;
+		for (i = 0; i < n && (line[i] == ' ' || line[i] == '\t'); i++)
+			;
+		if (i == n)
+			continue;
+		if ((row = body_row(b)) == NULL)
+			return body_error(b, -1, "out of memory");
+		if (record_parse(line, n, &row->rec, why) == -1)
+			body_error(b, index, "%s", why);
+		else
+			body_take(b, index);
+	}
+	if (b->n == 0 && b->nerrors == 0)
+		return body_error(b, -1, "no records in the body");
+	return b->nerrors > 0 ? -1 : 0;
+}
+
+static int
+body_object(struct json_object *obj, long index, struct body *b)
+{
+	char why[RECORD_WHY_LEN];
+	struct store_row *row;
+
+	if ((row = body_row(b)) == NULL)
+		return body_error(b, -1, "out of memory");
+	if (record_from_json(obj, &row->rec, why) == -1)
+		return body_error(b, index, "%s", why);
+	body_take(b, index);
+	return 0;
+}
+
+static bool
+body_blank(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+int
+body_decode(const char *buf, size_t len, enum body_kind kind,
+    struct body *b)
+{
+	struct json_tokener *tok;
+	struct json_object *v;
+	size_t end, i;
+	int rc = -1;
+
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0) {
+		buf += 3;
+		len -= 3;
+	}
+	if (body_blank(buf, len))
+		return body_error(b, -1, "empty body");
+	if (memchr(buf, '\0', len) != NULL)
+		return body_error(b, -1, "NUL byte in the body");
+	if (kind == BODY_NDJSON)
+		return body_ndjson(buf, len, b);
+	for (i = 0; isspace((unsigned char)buf[i]); i++)
+		;
+	if (buf[i] != '{' && buf[i] != '[')
+		return body_error(b, -1, "want a JSON object or an array of "
+		    "objects");
+	if ((tok = json_tokener_new()) == NULL)
+		return body_error(b, -1, "out of memory");
+	/* trailing text is judged below: NDJSON, or an error */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_ALLOW_TRAILING_CHARS | JSON_TOKENER_VALIDATE_UTF8);
+	v = json_tokener_parse_ex(tok, buf, (int)len);
+	end = json_tokener_get_parse_end(tok);
+	if (v != NULL && !body_blank(buf + end, len - end)) {
+		/* one value and more: NDJSON, unless JSON was announced */
+		if (kind == BODY_AUTO) {
+			rc = body_ndjson(buf, len, b);
+			goto out_put;
+		}
+		body_error(b, -1, "invalid JSON at offset %zu: text after "
+		    "the value (NDJSON wants Content-Type: "
+		    "application/x-ndjson)", end);
+		goto out_put;
+	}
+	if (v == NULL) {
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+		if (jerr == json_tokener_continue)
+			body_error(b, -1, "invalid JSON: truncated");
+		else
+			body_error(b, -1, "invalid JSON at offset %zu: %s",
+			    end, json_tokener_error_desc(jerr));
+		goto out_free_tok;
+	}
+	if (json_object_is_type(v, json_type_array)) {
+		size_t n = json_object_array_length(v);
+
+		for (i = 0; i < n; i++)
+			body_object(json_object_array_get_idx(v, i), (long)i,
+			    b);
+		rc = b->nerrors > 0 ? -1 : 0;
+	} else if (json_object_is_type(v, json_type_object)) {
+		rc = body_object(v, 0, b);
+	} else {
+		body_error(b, -1, "want a JSON object or an array of objects");
+	}
+out_put:
+	json_object_put(v);
+out_free_tok:
+	json_tokener_free(tok);
+	return rc;
+}
+
+void
+body_free(struct body *b)
+{
+	free(b->rows);
+	free(b->errors);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Serialise and free obj; NULL when out of memory. */
+static char *
+body_string(struct json_object *obj)
+{
+	const char *s;
+	char *out = NULL;
+
+	if (obj == NULL)
+		return NULL;
+	s = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s != NULL)
+		out = strdup(s);
+	json_object_put(obj);
+	return out;
+}
+
+char *
+body_answer_ok(size_t stored, size_t duplicates, const char *source)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "stored",
+	    json_object_new_int64((int64_t)stored));
+	json_object_object_add(o, "duplicates",
+	    json_object_new_int64((int64_t)duplicates));
+	json_object_object_add(o, "api", json_object_new_string(source));
+	return body_string(o);
+}
+
+char *
+body_answer_invalid(const struct body_error *errors, size_t n,
+    const char *source)
+{
+	struct json_object *o = json_object_new_object(), *a;
+	size_t i;
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "error",
+	    json_object_new_string("invalid records"));
+	json_object_object_add(o, "api", json_object_new_string(source));
+	if ((a = json_object_new_array_ext((int)n)) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		struct json_object *e = json_object_new_object();
+
+		if (e == NULL)
+			continue;
+		json_object_object_add(e, "index",
+		    json_object_new_int64(errors[i].index));
+		json_object_object_add(e, "reason",
+		    json_object_new_string(errors[i].reason));
+		json_object_array_add(a, e);
+	}
+	json_object_object_add(o, "errors", a);
+	return body_string(o);
+}
+
+char *
+body_answer(const char *key, const char *value, const char *source)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, key, json_object_new_string(value));
+	if (source != NULL)
+		json_object_object_add(o, "api",
+		    json_object_new_string(source));
+	return body_string(o);
+}

@@ -1,0 +1,294 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "db.h"
+
+/*
+ * Every session: UTC (CONTRACTS.md), and strict mode so a value the table
+ * cannot hold is an error, never a silently clipped row.
+ */
+#define DB_INIT_COMMAND \
+	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES," \
+	"NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO," \
+	"NO_ENGINE_SUBSTITUTION'"
+
+static int
+db_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, DB_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static const struct {
+	const char *name;
+	enum db_ssl_mode mode;
+} db_ssl_modes[] = {
+	{ "DISABLED", DB_SSL_DISABLED },
+	{ "PREFERRED", DB_SSL_PREFERRED },
+	{ "REQUIRED", DB_SSL_REQUIRED },
+	{ "VERIFY_CA", DB_SSL_VERIFY_CA },
+	{ "VERIFY_IDENTITY", DB_SSL_VERIFY_IDENTITY },
+};
+
+int
+db_ssl_mode_parse(const char *name, enum db_ssl_mode *mode)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(db_ssl_modes) / sizeof(db_ssl_modes[0]); i++)
+		if (strcasecmp(name, db_ssl_modes[i].name) == 0) {
+			*mode = db_ssl_modes[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+static char *
+db_strdup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
+}
+
+int
+db_config_init(struct db_config *c, const char *url,
+    const char *defaults_file, const char *ssl_mode, const char *ssl_ca,
+    char *why)
+{
+	char uwhy[DBURL_WHY_LEN];
+	const char *env;
+
+	memset(c, 0, sizeof(*c));
+	c->connect_timeout = DB_CONNECT_TIMEOUT;
+	c->io_timeout = DB_IO_TIMEOUT;
+	if (url == NULL && (url = getenv("SM_DB")) == NULL)
+		return db_fail(why, "no database: give --db URL or set SM_DB");
+	if (dburl_parse(url, &c->url, uwhy) == -1)
+		return db_fail(why, "database URL: %s", uwhy);
+	if (ssl_mode == NULL)
+		ssl_mode = c->url.ssl_mode;
+	if (ssl_mode != NULL && db_ssl_mode_parse(ssl_mode,
+	    &c->ssl_mode) == -1) {
+		db_fail(why, "ssl-mode \"%.40s\": want DISABLED, PREFERRED, "
+		    "REQUIRED, VERIFY_CA or VERIFY_IDENTITY", ssl_mode);
+		goto out_free;
+	}
+	if (ssl_ca == NULL)
+		ssl_ca = c->url.ssl_ca;
+	if (ssl_ca != NULL && access(ssl_ca, R_OK) == -1) {
+		db_fail(why, "ssl-ca %s: %s", ssl_ca, strerror(errno));
+		goto out_free;
+	}
+	if (defaults_file != NULL && access(defaults_file, R_OK) == -1) {
+		db_fail(why, "%s: %s", defaults_file, strerror(errno));
+		goto out_free;
+	}
+	if (c->url.password != NULL) {
+		c->password = strdup(c->url.password);
+		c->password_in_url = true;
+	} else if ((env = getenv("SM_DB_PASSWORD")) != NULL) {
+		c->password = strdup(env);
+	}
+	c->ssl_ca = db_strdup_or_null(ssl_ca);
+	c->defaults_file = db_strdup_or_null(defaults_file);
+	if ((c->password == NULL && (c->url.password != NULL ||
+	    getenv("SM_DB_PASSWORD") != NULL)) ||
+	    (c->ssl_ca == NULL && ssl_ca != NULL) ||
+	    (c->defaults_file == NULL && defaults_file != NULL)) {
+		db_fail(why, "out of memory");
+		goto out_free;
+	}
+	return 0;
+out_free:
+	db_config_free(c);
+	return -1;
+}
+
+void
+db_config_free(struct db_config *c)
+{
+	if (c->password != NULL) {
+		explicit_bzero(c->password, strlen(c->password));
+		free(c->password);
+	}
+	free(c->defaults_file);
+	free(c->ssl_ca);
+	dburl_free(&c->url);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+db_describe(const struct db_config *c, char *buf, size_t size)
+{
+	dburl_describe(&c->url, buf, size);
+}
+
+static bool
+db_is_local(const struct db_config *c)
+{
+	return c->url.socket != NULL || strcmp(c->url.host, "localhost") == 0;
+}
+
+static void
+db_set_tls(MYSQL *m, const struct db_config *c, enum db_ssl_mode mode)
+{
+	my_bool on = 1, off = 0;
+
+	switch (mode) {
+	case DB_SSL_DEFAULT:
+	case DB_SSL_DISABLED:
+		mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &off);
+		break;
+	case DB_SSL_PREFERRED:
+	case DB_SSL_REQUIRED:
+		/* Connector/C falls back to plain text; db_connect checks */
+		mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+		break;
+	case DB_SSL_VERIFY_CA:
+	case DB_SSL_VERIFY_IDENTITY:
+		/* Connector/C 3 checks the host name in both cases */
+		mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+		mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+		break;
+	}
+	if (c->ssl_ca != NULL && mode != DB_SSL_DISABLED &&
+	    mode != DB_SSL_DEFAULT)
+		mysql_options(m, MYSQL_OPT_SSL_CA, c->ssl_ca);
+}
+
+MYSQL *
+db_connect(const struct db_config *c, char *why, enum db_fault *fault)
+{
+	enum db_ssl_mode mode = c->ssl_mode;
+	my_bool off = 0;
+	MYSQL *m;
+
+	*fault = DB_FAULT_OTHER;
+	if ((m = mysql_init(NULL)) == NULL) {
+		db_fail(why, "out of memory");
+		return NULL;
+	}
+	if (mode == DB_SSL_DEFAULT && !db_is_local(c))
+		mode = DB_SSL_PREFERRED;
+	/* option files are read by mysql_real_connect: [client] and [sm] */
+	mysql_options(m, MYSQL_READ_DEFAULT_GROUP, DB_OPTION_GROUP);
+	if (c->defaults_file != NULL)
+		mysql_options(m, MYSQL_READ_DEFAULT_FILE, c->defaults_file);
+	mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &c->connect_timeout);
+	mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &c->io_timeout);
+	mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &c->io_timeout);
+	/* a silent reconnect would lose the transaction: callers handle it */
+	mysql_options(m, MYSQL_OPT_RECONNECT, &off);
+	mysql_options(m, MYSQL_INIT_COMMAND, DB_INIT_COMMAND);
+	db_set_tls(m, c, mode);
+	if (mysql_real_connect(m, c->url.host, c->url.user, c->password,
+	    c->url.database, c->url.port, c->url.socket, 0) == NULL) {
+		*fault = db_error(m, "connect", why);
+		/* a refused TLS handshake will not mend by itself */
+		if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR)
+			*fault = DB_FAULT_CONFIG;
+		mysql_close(m);
+		return NULL;
+	}
+	if ((mode == DB_SSL_REQUIRED || mode == DB_SSL_VERIFY_CA ||
+	    mode == DB_SSL_VERIFY_IDENTITY) &&
+	    mysql_get_ssl_cipher(m) == NULL) {
+		db_fail(why, "connect: ssl-mode %s, but the server offers no "
+		    "TLS", mode == DB_SSL_REQUIRED ? "REQUIRED" : "VERIFY_*");
+		*fault = DB_FAULT_CONFIG;
+		mysql_close(m);
+		return NULL;
+	}
+	*fault = DB_FAULT_NONE;
+	return m;
+}
+
+enum db_fault
+db_fault_of(unsigned err)
+{
+	switch (err) {
+	case 0:
+		return DB_FAULT_NONE;
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_UNKNOWN_HOST:
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_HANDSHAKE_ERR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_ERR_NET_READ:
+	case CR_ERR_NET_WRITE:
+	case ER_CON_COUNT_ERROR:
+	case ER_SERVER_SHUTDOWN:
+	case ER_NET_READ_ERROR:
+	case ER_NET_READ_INTERRUPTED:
+	case ER_NET_ERROR_ON_WRITE:
+	case ER_NET_WRITE_INTERRUPTED:
+	case ER_TOO_MANY_USER_CONNECTIONS:
+	case ER_QUERY_INTERRUPTED:
+	case ER_OPTION_PREVENTS_STATEMENT:	/* read-only: a failover */
+	case ER_READ_ONLY_MODE:
+	case ER_CONNECTION_KILLED:
+	case 4031:	/* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8) */
+		return DB_FAULT_CONNECTION;
+	case ER_ACCESS_DENIED_ERROR:
+	case ER_DBACCESS_DENIED_ERROR:
+	case ER_BAD_DB_ERROR:
+	case ER_HOST_IS_BLOCKED:
+	case ER_NOT_SUPPORTED_AUTH_MODE:
+	case ER_MUST_CHANGE_PASSWORD_LOGIN:
+	case ER_ACCOUNT_HAS_BEEN_LOCKED:
+	case CR_AUTH_PLUGIN_CANNOT_LOAD:
+	case CR_SSL_CONNECTION_ERROR:
+		return DB_FAULT_CONFIG;
+	case ER_LOCK_WAIT_TIMEOUT:
+	case ER_LOCK_DEADLOCK:
+	case ER_NEED_REPREPARE:
+		return DB_FAULT_RETRY;
+	case ER_BAD_NULL_ERROR:
+	case ER_DUP_ENTRY:
+	case ER_WARN_NULL_TO_NOTNULL:
+	case ER_WARN_DATA_OUT_OF_RANGE:
+	case 1265:	/* ER_WARN_DATA_TRUNCATED */
+	case ER_TRUNCATED_WRONG_VALUE:
+	case ER_DIVISION_BY_ZERO:
+	case ER_TRUNCATED_WRONG_VALUE_FOR_FIELD:
+	case ER_DATA_TOO_LONG:
+	case ER_WRONG_VALUE_FOR_TYPE:
+	case ER_NO_REFERENCED_ROW_2:
+	case ER_CONSTRAINT_FAILED:
+	case 3819:	/* ER_CHECK_CONSTRAINT_VIOLATED (MySQL 8) */
+		return DB_FAULT_DATA;
+	}
+	return DB_FAULT_OTHER;
+}
+
+enum db_fault
+db_error(MYSQL *m, const char *what, char *why)
+{
+	unsigned err = mysql_errno(m);
+
+	db_fail(why, "%s: %s (%u)", what, mysql_error(m), err);
+	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
+}
+
+enum db_fault
+db_stmt_error(MYSQL_STMT *st, const char *what, char *why)
+{
+	unsigned err = mysql_stmt_errno(st);
+
+	db_fail(why, "%s: %s (%u)", what, mysql_stmt_error(st), err);
+	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
+}

@@ -1,0 +1,157 @@
+/*
+ * The delivery engine behind sm-post and sm-split: NDJSON records from a
+ * descriptor, batched, POSTed over libcurl's multi interface (one thread,
+ * keep-alive connections reused, --parallel requests in flight) to one
+ * or more endpoints chosen by balance.h, retried with backoff.h, and
+ * every record accounted for: delivered (an acknowledgement line per
+ * request), rejected by a receiver (reject file and stderr) or not
+ * delivered in time (spool file and stderr).  sm-post is the one-endpoint
+ * case of the same code.
+ */
+#ifndef SM_DELIVER_H
+#define SM_DELIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "balance.h"
+
+#define DELIVER_WHY_LEN 512
+#define DELIVER_HEADERS_MAX 32
+#define DELIVER_BATCH_MAX 100000
+#define DELIVER_PARALLEL_MAX 1024
+
+/* Long option values shared by sm-post and sm-split (each picks its set). */
+enum deliver_opt_id {
+	DELIVER_OPT_HEADER = 'H',
+	DELIVER_OPT_BATCH = 256,
+	DELIVER_OPT_FAIL_TIMEOUT,
+	DELIVER_OPT_HEALTH_INTERVAL,
+	DELIVER_OPT_LINGER,
+	DELIVER_OPT_MAX_FAILS,
+	DELIVER_OPT_MAX_TIME,
+	DELIVER_OPT_NDJSON,
+	DELIVER_OPT_PARALLEL,
+	DELIVER_OPT_REJECT,
+	DELIVER_OPT_RETRIES,
+	DELIVER_OPT_SPOOL,
+	DELIVER_OPT_STATS_EVERY,
+	DELIVER_OPT_TIMEOUT,
+	DELIVER_OPT_TOKEN_FILE,
+	DELIVER_OPT_WEIGHTS,
+	DELIVER_OPT_VERSION
+};
+
+struct deliver_opts {
+	char *const *urls;		/* endpoints, in command-line order */
+	int nurls;
+	int weights[BALANCE_MAX];
+	int nweights;			/* 0: every weight 1 */
+	long batch;			/* records per request */
+	bool ndjson;			/* NDJSON bodies, not JSON arrays */
+	int64_t linger_ms;		/* how long a partial batch waits */
+	long parallel;			/* requests in flight */
+	int64_t timeout_ms;		/* one request */
+	int64_t max_time_ms;		/* one batch, first try to last */
+	long retries;			/* attempts after the first */
+	const char *reject_path;
+	const char *spool_path;
+	const char *token_file;
+	const char *headers[DELIVER_HEADERS_MAX];
+	int nheaders;
+	long max_fails;
+	int64_t fail_timeout_ms;
+	int64_t health_interval_ms;	/* 0: no active probes */
+	long stats_every;		/* requests; 0: none on the way */
+	bool stats;			/* statistics at the end */
+	int in_fd;			/* records come from here */
+	FILE *acks;			/* acknowledgements go here */
+};
+
+/* Defaults (sm-post's; sm-split turns on stats and probes). */
+void deliver_opts_init(struct deliver_opts *o);
+
+/*
+ * Apply one option (id from enum deliver_opt_id) with its argument.
+ * Returns 0, or -1 with the reason in why (DELIVER_WHY_LEN bytes).
+ */
+int deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why);
+
+/*
+ * Check the options against the URLs (count, weights); 0, or -1 with why.
+ * Commands call it before deliver_command() to reject bad combinations
+ * with their usage message.
+ */
+int deliver_opts_check(const struct deliver_opts *o, char *why);
+
+/*
+ * Run a whole command: set up (a configuration error is reported and
+ * returns SM_EXIT_USAGE), catch SIGINT and SIGTERM, deliver everything
+ * from o->in_fd, report, tear down.  Returns the exit status.  The caller
+ * has called curl_global_init().
+ */
+int deliver_command(const struct deliver_opts *o);
+
+/* The engine, for commands and tests that drive it in steps. */
+struct deliver;
+
+int deliver_new(struct deliver **dp, const struct deliver_opts *o,
+    char *why);
+int deliver_run(struct deliver *d);	/* exit status */
+void deliver_free(struct deliver *d);
+
+/* Signal handler: first call stops reading, the second aborts requests. */
+void deliver_stop(int sig);
+
+/* Counters of a run, for the statistics line and tests. */
+struct deliver_counts {
+	unsigned long records_in;	/* input records accepted */
+	unsigned long bad_lines;	/* input lines not a JSON object */
+	unsigned long delivered;	/* records acknowledged with 2xx */
+	unsigned long rejected;		/* records refused by a receiver */
+	unsigned long spooled;		/* records not delivered in time */
+	unsigned long requests;		/* requests finished */
+	unsigned long retried;		/* attempts after a failed one */
+	unsigned long failed_over;	/* ... that went to another endpoint */
+	unsigned long per_ep[BALANCE_MAX];	/* delivered, per endpoint */
+	int nep;
+};
+
+const struct deliver_counts *deliver_counts(const struct deliver *d);
+
+/*
+ * "sent 1000/2000 | a: 500 (50.0%) | b: 500 (50.0%) | retried 3 | failed
+ * over 2": records delivered / records read, then per endpoint (a, b, ...
+ * in command-line order), then "| rejected N | spooled N" when not 0.
+ */
+void deliver_stats_format(const struct deliver_counts *c, char *buf,
+    size_t size);
+
+/* The pieces below are the engine's, exposed for the unit tests. */
+
+enum deliver_verdict {
+	DELIVER_OK,		/* 2xx: delivered */
+	DELIVER_RETRY,		/* no answer, 408, 429, 5xx: try again */
+	DELIVER_REJECT		/* any other answer: the receiver refused */
+};
+
+/* What to do after an attempt: answered is false when no HTTP answer. */
+enum deliver_verdict deliver_classify(bool answered, long status);
+
+/*
+ * Read a refusal's body ({"error":"...","errors":[{"index":I,
+ * "reason":"..."}]}): reasons[i] (allocated; caller frees) for each
+ * record i < n it names, general the overall reason ("" when none).
+ * Returns how many records were named.
+ */
+size_t deliver_parse_refusal(const char *body, size_t len, size_t n,
+    char **reasons, char *general, size_t gsize);
+
+/* scheme://host:port/health for an endpoint URL; NULL when not http(s). */
+char *deliver_health_url(const char *url);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * Following an AUTO_INCREMENT table without missing or repeating a row.
+ *
+ * InnoDB hands out auto-increment ids at INSERT time, not at COMMIT: a
+ * transaction holding id 5 may commit after another one committed id 6,
+ * so a reader that has seen 6 and asks only for "id > 6" loses 5 for good.
+ * This module keeps the highest id seen and the "holes" below it: ids not
+ * seen yet, as ranges, each with the time it was first noticed.  Every
+ * poll asks for the ids above the highest and for those in the holes; a
+ * row that fills a hole closes it (the range shrinks or splits).  Some
+ * holes never fill (a rollback or an INSERT ... ON DUPLICATE KEY burns its
+ * ids): a hole is given up once it has been open for the gap timeout.
+ * Memory is bounded: past FOLLOW_MAX_HOLES ranges the oldest is given up.
+ *
+ * Pure: no I/O, times are passed in (milliseconds on any monotonic clock).
+ */
+#ifndef SM_FOLLOW_H
+#define SM_FOLLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FOLLOW_MAX_HOLES 4096		/* open ranges kept at most */
+#define FOLLOW_SQL_RANGES 128		/* ranges named in one WHERE */
+#define FOLLOW_WHERE_LEN (64 + FOLLOW_SQL_RANGES * 64)
+#define FOLLOW_GAP_TIMEOUT_MS 60000	/* default for --gap-timeout */
+
+struct follow_hole {
+	uint64_t lo, hi;	/* ids lo..hi (inclusive) not seen yet */
+	int64_t since_ms;	/* when the range was first noticed */
+};
+
+struct follow {
+	uint64_t high;		/* highest id seen; 0: none yet */
+	struct follow_hole *holes;	/* sorted by lo, disjoint, < high */
+	size_t nholes;
+	size_t max_holes;
+	int64_t gap_timeout_ms;
+	uint64_t given_up;	/* ids whose hole was given up */
+};
+
+/* 0, or -1 when out of memory.  max_holes 0: FOLLOW_MAX_HOLES. */
+int follow_init(struct follow *f, size_t max_holes, int64_t gap_timeout_ms);
+void follow_free(struct follow *f);
+
+/*
+ * Start from a snapshot: ids up to high are taken as seen, except those
+ * marked with follow_hole_add afterwards.
+ */
+void follow_start(struct follow *f, uint64_t high);
+
+/*
+ * Mark lo..hi as a hole noticed at now_ms (an id below the high mark not
+ * seen in a snapshot).  Ranges must be added in increasing order, above
+ * any hole already held and at most the high mark.
+ */
+void follow_hole_add(struct follow *f, uint64_t lo, uint64_t hi,
+    int64_t now_ms);
+
+/*
+ * Id id has been read (in any order).  Returns 1 when it is new (print
+ * it), 0 when it was seen before or its hole was given up.
+ */
+int follow_see(struct follow *f, uint64_t id, int64_t now_ms);
+
+/* Give up the holes open for the gap timeout or longer; ids given up. */
+uint64_t follow_expire(struct follow *f, int64_t now_ms);
+
+/*
+ * Restart every hole's clock (after an outage, whose length says nothing
+ * about the transactions that hold the missing ids).
+ */
+void follow_touch(struct follow *f, int64_t now_ms);
+
+/*
+ * The SQL condition for the next page of rows after id after (0 for the
+ * first page of a poll): "id > after AND (id BETWEEN lo AND hi OR ... OR
+ * id > high)".  Past FOLLOW_SQL_RANGES ranges the rest is asked for as
+ * "id >= lo" (rows seen already are then read again and skipped).
+ * buf holds FOLLOW_WHERE_LEN bytes.  Returns the length written.
+ */
+size_t follow_where(const struct follow *f, uint64_t after, char *buf,
+    size_t size);
+
+/* Ids held in holes now. */
+uint64_t follow_pending(const struct follow *f);
+
+#endif

@@ -1,0 +1,591 @@
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "body.h"
+#include "httpd.h"
+
+#define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
+
+struct httpd {
+	const struct httpd_config *c;
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned inflight;	/* POST requests begun and not completed */
+	int stopping;		/* SIGTERM came: refuse new requests */
+};
+
+enum httpd_state {
+	RQ_BODY,		/* receiving the body */
+	RQ_WAIT			/* suspended until the committer answers */
+};
+
+struct httpd_req {
+	struct httpd *h;
+	struct MHD_Connection *conn;
+	enum httpd_state state;
+	enum body_kind kind;
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool too_large;
+	struct body body;
+	struct store_group group;
+};
+
+static int
+httpd_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, HTTPD_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
+    socklen_t *addrlen, char *why)
+{
+	struct addrinfo hints, *res;
+	char host[256] = "127.0.0.1";
+	const char *port = spec, *colon;
+	size_t i;
+	int rc;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':' ||
+		    (size_t)(end - spec) - 1 >= sizeof(host))
+			return httpd_fail(why, "want [IPv6]:PORT");
+		memcpy(host, spec + 1, (size_t)(end - spec) - 1);
+		host[end - spec - 1] = '\0';
+		port = end + 2;
+	} else if ((colon = strrchr(spec, ':')) != NULL) {
+		if ((size_t)(colon - spec) >= sizeof(host))
+			return httpd_fail(why, "address too long");
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+		if (strchr(host, ':') != NULL)
+			return httpd_fail(why, "an IPv6 address goes in "
+			    "brackets: [ADDR]:PORT");
+		if (strcmp(host, "*") == 0 || host[0] == '\0')
+			strcpy(host, "0.0.0.0");
+		port = colon + 1;
+	}
+	if (port[0] == '\0' || strlen(port) > 5)
+		return httpd_fail(why, "want [ADDR:]PORT");
+	for (i = 0; port[i] != '\0'; i++)
+		if (!isdigit((unsigned char)port[i]))
+			return httpd_fail(why, "port \"%s\" is not a number",
+			    port);
+	if (atoi(port) > 65535)
+		return httpd_fail(why, "port %s out of range", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return httpd_fail(why, "%s: %s", host, gai_strerror(rc));
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+httpd_token_read(const char *path, char **token, char *why)
+{
+	char buf[HTTPD_TOKEN_MAX + 2];
+	struct stat st;
+	ssize_t got;
+	size_t len, start, i;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return httpd_fail(why, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+		warnx("%s: readable by others; chmod 600 it", path);
+	got = read(fd, buf, sizeof(buf) - 1);
+	if (got < 0) {
+		httpd_fail(why, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	buf[got] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (len > HTTPD_TOKEN_MAX) {
+		httpd_fail(why, "%s: token longer than %d bytes", path,
+		    HTTPD_TOKEN_MAX);
+		goto out_wipe;
+	}
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	for (start = 0; start < len && isspace((unsigned char)buf[start]);
+	    start++)
+		;
+	if (start == len) {
+		httpd_fail(why, "%s: no token on the first line", path);
+		goto out_wipe;
+	}
+	for (i = start; i < len; i++)
+		if (!isgraph((unsigned char)buf[i])) {
+			httpd_fail(why, "%s: the token holds a space or a "
+			    "control character", path);
+			goto out_wipe;
+		}
+	if ((*token = strndup(buf + start, len - start)) == NULL) {
+		httpd_fail(why, "out of memory");
+		goto out_wipe;
+	}
+	rc = 0;
+out_wipe:
+	explicit_bzero(buf, sizeof(buf));
+out_close:
+	close(fd);
+	return rc;
+}
+
+bool
+httpd_token_check(const char *header, const char *token)
+{
+	size_t tlen = strlen(token), glen, i;
+	volatile unsigned char d;
+	const char *given;
+
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return false;
+	for (given = header + 7; *given == ' '; given++)
+		;
+	glen = strlen(given);
+	while (glen > 0 && given[glen - 1] == ' ')
+		glen--;
+	/* every byte of the token is compared, whatever differs first */
+	d = glen != tlen;
+	for (i = 0; i < tlen; i++)
+		d |= (unsigned char)token[i] ^
+		    (unsigned char)(i < glen ? given[i] : 0);
+	return d == 0;
+}
+
+/* Queue a JSON answer (json is taken); one extra header if name is set. */
+static enum MHD_Result
+httpd_send(struct MHD_Connection *conn, unsigned code, char *json,
+    const char *name, const char *value)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (json == NULL) {
+		if ((json = strdup("{\"error\":\"out of memory\"}")) == NULL)
+			return MHD_NO;
+		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		name = NULL;
+	}
+	r = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(json);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	if (name != NULL)
+		MHD_add_response_header(r, name, value);
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+httpd_unavailable(struct httpd *h, struct MHD_Connection *conn,
+    const char *what)
+{
+	char secs[16];
+
+	snprintf(secs, sizeof(secs), "%u", store_retry_after(h->c->store));
+	return httpd_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    body_answer("error", what, h->c->source),
+	    MHD_HTTP_HEADER_RETRY_AFTER, secs);
+}
+
+static enum MHD_Result
+httpd_health(struct httpd *h, struct MHD_Connection *conn)
+{
+	char secs[16];
+
+	if (store_up(h->c->store))
+		return httpd_send(conn, MHD_HTTP_OK,
+		    body_answer("status", "ok", h->c->source), NULL, NULL);
+	snprintf(secs, sizeof(secs), "%u", store_retry_after(h->c->store));
+	return httpd_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    body_answer("status", "database unavailable", h->c->source),
+	    MHD_HTTP_HEADER_RETRY_AFTER, secs);
+}
+
+/* The headers are in: route, authenticate, check the announced size. */
+static enum MHD_Result
+httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
+    const char *method, void **con_cls)
+{
+	const struct httpd_config *c = h->c;
+	struct httpd_req *rq;
+	const char *v;
+	char msg[64];
+
+	if (strcmp(url, "/health") == 0) {
+		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+			return httpd_health(h, conn);
+		return httpd_send(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    body_answer("error", "method not allowed", NULL),
+		    MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	}
+	if (strcmp(url, "/metrics") != 0)
+		return httpd_send(conn, MHD_HTTP_NOT_FOUND,
+		    body_answer("error", "not found", NULL), NULL, NULL);
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return httpd_send(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    body_answer("error", "method not allowed", NULL),
+		    MHD_HTTP_HEADER_ALLOW, "POST");
+	if (c->token != NULL && !httpd_token_check(
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION), c->token))
+		return httpd_send(conn, MHD_HTTP_UNAUTHORIZED,
+		    body_answer("error", "unauthorized", NULL),
+		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sm\"");
+	if (__atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE))
+		return httpd_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    body_answer("error", "shutting down", c->source),
+		    MHD_HTTP_HEADER_CONNECTION, "close");
+	v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (v != NULL && strtoull(v, NULL, 10) > c->max_body) {
+		snprintf(msg, sizeof(msg), "body larger than %zu bytes",
+		    c->max_body);
+		return httpd_send(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    body_answer("error", msg, c->source), NULL, NULL);
+	}
+	if (!store_up(c->store))
+		return httpd_unavailable(h, conn, "database unavailable");
+	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+		return MHD_NO;
+	rq->h = h;
+	rq->conn = conn;
+	rq->state = RQ_BODY;
+	rq->kind = body_kind_of(MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
+	if (v != NULL)
+		rq->cap = (size_t)strtoull(v, NULL, 10);
+	pthread_mutex_lock(&h->lock);
+	h->inflight++;
+	pthread_mutex_unlock(&h->lock);
+	*con_cls = rq;
+	return MHD_YES;
+}
+
+static void
+httpd_append(struct httpd_req *rq, const char *data, size_t n)
+{
+	size_t max = rq->h->c->max_body;
+
+	if (rq->too_large)
+		return;
+	if (rq->len + n > max) {
+		/* chunked past the limit: drop it, answer 413 at the end */
+		rq->too_large = true;
+		free(rq->buf);
+		rq->buf = NULL;
+		rq->len = 0;
+		return;
+	}
+	if (rq->buf == NULL || rq->len + n > rq->cap) {
+		size_t cap = rq->cap > 0 ? rq->cap : HTTPD_BODY_START;
+		char *nb;
+
+		while (cap < rq->len + n)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		if ((nb = realloc(rq->buf, cap)) == NULL) {
+			rq->too_large = true;
+			free(rq->buf);
+			rq->buf = NULL;
+			return;
+		}
+		rq->buf = nb;
+		rq->cap = cap;
+	}
+	memcpy(rq->buf + rq->len, data, n);
+	rq->len += n;
+}
+
+/* The committer's callback (its thread): wake the connection. */
+static void
+httpd_done(struct store_group *g, void *arg)
+{
+	struct httpd_req *rq = arg;
+
+	(void)g;
+	MHD_resume_connection(rq->conn);
+}
+
+/* The whole body is in: validate it all, then queue it for storing. */
+static enum MHD_Result
+httpd_body_done(struct httpd_req *rq)
+{
+	const struct httpd_config *c = rq->h->c;
+	char msg[64];
+	int rc;
+
+	if (rq->too_large) {
+		snprintf(msg, sizeof(msg), "body larger than %zu bytes",
+		    c->max_body);
+		return httpd_send(rq->conn, MHD_HTTP_CONTENT_TOO_LARGE,
+		    body_answer("error", msg, c->source), NULL, NULL);
+	}
+	rc = body_decode(rq->buf != NULL ? rq->buf : "", rq->len, rq->kind,
+	    &rq->body);
+	free(rq->buf);
+	rq->buf = NULL;
+	if (rc == -1)
+		return httpd_send(rq->conn, MHD_HTTP_BAD_REQUEST,
+		    body_answer_invalid(rq->body.errors, rq->body.nerrors,
+		    c->source), NULL, NULL);
+	if (rq->body.n == 0)
+		return httpd_send(rq->conn, MHD_HTTP_OK,
+		    body_answer_ok(0, 0, c->source), NULL, NULL);
+	rq->group.rows = rq->body.rows;
+	rq->group.n = rq->body.n;
+	rq->group.atomic = true;
+	rq->group.done = httpd_done;
+	rq->group.done_arg = rq;
+	rq->state = RQ_WAIT;
+	/* suspended first: the answer may come before this returns */
+	MHD_suspend_connection(rq->conn);
+	if (store_submit(c->store, &rq->group) == -1) {
+		rq->group.status = STORE_UNAVAILABLE;
+		MHD_resume_connection(rq->conn);
+	}
+	return MHD_YES;
+}
+
+/* Resumed: the rows are committed, refused, or not stored. */
+static enum MHD_Result
+httpd_answer(struct httpd_req *rq)
+{
+	const struct httpd_config *c = rq->h->c;
+	struct store_group *g = &rq->group;
+	struct body_error *e;
+	enum MHD_Result ret;
+	size_t i;
+
+	switch (g->status) {
+	case STORE_DONE:
+		return httpd_send(rq->conn, MHD_HTTP_OK,
+		    body_answer_ok(g->stored, g->duplicates, c->source), NULL,
+		    NULL);
+	case STORE_REFUSED:
+		if ((e = calloc(g->nrejects, sizeof(*e))) == NULL)
+			return MHD_NO;
+		for (i = 0; i < g->nrejects; i++) {
+			e[i].index = (long)g->rows[g->rejects[i].row].where;
+			snprintf(e[i].reason, sizeof(e[i].reason),
+			    "the database refused it: %.200s",
+			    g->rejects[i].reason);
+		}
+		ret = httpd_send(rq->conn, MHD_HTTP_BAD_REQUEST,
+		    body_answer_invalid(e, g->nrejects, c->source), NULL,
+		    NULL);
+		free(e);
+		return ret;
+	case STORE_QUEUED:
+	case STORE_UNAVAILABLE:
+		break;
+	}
+	return httpd_unavailable(rq->h, rq->conn, "database unavailable");
+}
+
+static enum MHD_Result
+httpd_handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct httpd_req *rq = *con_cls;
+
+	(void)version;
+	if (rq == NULL)
+		return httpd_begin(cls, conn, url, method, con_cls);
+	if (rq->state == RQ_BODY && *upload_data_size > 0) {
+		httpd_append(rq, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (rq->state == RQ_BODY)
+		return httpd_body_done(rq);
+	return httpd_answer(rq);
+}
+
+static void
+httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct httpd *h = cls;
+	struct httpd_req *rq = *con_cls;
+
+	(void)conn;
+	(void)toe;
+	if (rq == NULL)
+		return;
+	*con_cls = NULL;
+	free(rq->buf);
+	body_free(&rq->body);
+	store_group_reset(&rq->group);
+	free(rq);
+	pthread_mutex_lock(&h->lock);
+	if (--h->inflight == 0)
+		pthread_cond_broadcast(&h->idle);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void
+httpd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	warnx("http: %s", buf);
+}
+
+static int
+httpd_write_port(const char *path, unsigned port, char *why)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= (int)sizeof(tmp))
+		return httpd_fail(why, "%s: name too long", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return httpd_fail(why, "%s: %s", tmp, strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) == EOF) {
+		unlink(tmp);
+		return httpd_fail(why, "%s: %s", tmp, strerror(errno));
+	}
+	/* all at once: a reader never sees half a number */
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		return httpd_fail(why, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+static void
+httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
+    size_t size)
+{
+	char host[NI_MAXHOST];
+
+	if (getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host,
+	    sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		strcpy(host, "?");
+	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    host, port);
+}
+
+int
+httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
+{
+	struct MHD_OptionItem opts[8];
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+	struct httpd h;
+	unsigned flags, port = 0;
+	MHD_socket lfd;
+	size_t n = 0;
+	char where[NI_MAXHOST + 16];
+	int sig;
+
+	memset(&h, 0, sizeof(h));
+	h.c = c;
+	pthread_mutex_init(&h.lock, NULL);
+	pthread_cond_init(&h.idle, NULL);
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (c->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	/* first, or MHD complains on its own stderr */
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)httpd_log, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
+	    (void *)&c->addr };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	    (intptr_t)c->timeout, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	    (intptr_t)c->max_connections, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	    (intptr_t)httpd_completed, &h };
+	if (c->threads > 1)
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)c->threads, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	d = MHD_start_daemon(flags, 0, NULL, NULL, httpd_handler, &h,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (d == NULL) {
+		httpd_fail(why, "cannot listen (address in use?)");
+		goto out_destroy;
+	}
+	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
+		port = info->port;
+	httpd_describe(&c->addr, port, where, sizeof(where));
+	if (c->port_file != NULL && httpd_write_port(c->port_file, port,
+	    why) == -1) {
+		MHD_stop_daemon(d);
+		goto out_destroy;
+	}
+	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
+
+	while (sigwait(stop, &sig) != 0)
+		;
+	/* stop accepting; answer what is in flight, then stop */
+	__atomic_store_n(&h.stopping, 1, __ATOMIC_RELEASE);
+	lfd = MHD_quiesce_daemon(d);
+	pthread_mutex_lock(&h.lock);
+	while (h.inflight > 0)
+		pthread_cond_wait(&h.idle, &h.lock);
+	pthread_mutex_unlock(&h.lock);
+	MHD_stop_daemon(d);
+	if (lfd != MHD_INVALID_SOCKET)
+		close(lfd);
+	if (c->port_file != NULL)
+		unlink(c->port_file);
+	warnx("stopped on signal %d", sig);
+	pthread_cond_destroy(&h.idle);
+	pthread_mutex_destroy(&h.lock);
+	return 0;
+out_destroy:
+	pthread_cond_destroy(&h.idle);
+	pthread_mutex_destroy(&h.lock);
+	return -1;
+}

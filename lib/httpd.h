@@ -1,0 +1,68 @@
+/*
+ * sm-store's HTTP receiver (libmicrohttpd), the contract in CONTRACTS.md:
+ * POST /metrics validates the whole body, hands the records to the
+ * committer as one atomic group and answers after COMMIT; GET /health says
+ * whether the database answers.  Limits: body size, connection count,
+ * per-connection time-out; an optional bearer token.
+ */
+#ifndef SM_HTTPD_H
+#define SM_HTTPD_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "store.h"
+
+#define HTTPD_WHY_LEN 256
+#define HTTPD_MAX_BODY_DEFAULT (1024 * 1024)
+#define HTTPD_MAX_BODY_MAX (64 * 1024 * 1024)
+#define HTTPD_TIMEOUT_DEFAULT 30		/* seconds */
+#define HTTPD_MAX_CONNECTIONS_DEFAULT 256
+#define HTTPD_TOKEN_MAX 4096
+
+struct httpd_config {
+	struct sockaddr_storage addr;	/* from httpd_parse_listen */
+	socklen_t addrlen;
+	const char *port_file;		/* NULL: none */
+	const char *token;		/* NULL: no token wanted */
+	size_t max_body;		/* bytes */
+	unsigned timeout;		/* seconds of silence per connection */
+	unsigned max_connections;
+	unsigned threads;		/* polling threads; 0 or 1: one */
+	const char *source;		/* the "api" of every answer */
+	struct store *store;
+};
+
+/*
+ * "[ADDR:]PORT" (ADDR an IPv4 address, a name, or [IPv6]; default
+ * 127.0.0.1; PORT 0 picks a free one) into addr.  Returns 0, or -1 with
+ * the reason in why (HTTPD_WHY_LEN bytes).
+ */
+int httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
+    socklen_t *addrlen, char *why);
+
+/*
+ * The token in the first line of path (surrounding white space removed),
+ * newly allocated.  Returns 0, or -1 with the reason in why.  A file
+ * others can read earns a warning.
+ */
+int httpd_token_read(const char *path, char **token, char *why);
+
+/*
+ * An "Authorization" header value against the token: true only for
+ * "Bearer TOKEN" (scheme in any case).  The comparison takes the same time
+ * whatever the first differing byte.
+ */
+bool httpd_token_check(const char *header, const char *token);
+
+/*
+ * Serve until one of the signals in stop arrives (the caller has blocked
+ * them in every thread), then stop accepting, finish the requests in
+ * flight and return 0.  -1 with the reason in why when the server cannot
+ * start.
+ */
+int httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why);
+
+#endif

@@ -1,0 +1,626 @@
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysqld_error.h>
+
+#include "exitcode.h"
+#include "schema.h"
+#include "tail.h"
+#include "timefmt.h"
+
+int64_t
+tail_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+tail_init(struct tail *t, const struct tail_config *cfg)
+{
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	t->poll_sql_size = FOLLOW_WHERE_LEN + strlen(schema_select_columns) +
+	    128;
+	if ((t->poll_sql = malloc(t->poll_sql_size)) == NULL)
+		return -1;
+	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1) {
+		free(t->poll_sql);
+		t->poll_sql = NULL;
+		return -1;
+	}
+	backoff_init(&t->backoff, BACKOFF_BASE_MS, TAIL_RETRY_CAP_MS, 0);
+	t->state = TAIL_CONNECTING;
+	return 0;
+}
+
+void
+tail_close(struct tail *t)
+{
+	if (t->m != NULL) {
+		mysql_close(t->m);
+		t->m = NULL;
+	}
+}
+
+void
+tail_free(struct tail *t)
+{
+	tail_close(t);
+	free(t->filter_sql);
+	free(t->poll_sql);
+	follow_free(&t->follow);
+	memset(t, 0, sizeof(*t));
+}
+
+bool
+tail_filter_match(const struct tail_filter *f, const struct rowfmt_row *row)
+{
+	if (f->host != NULL && strcmp(row->rec.host, f->host) != 0)
+		return false;
+	if (f->source != NULL && strcmp(row->source, f->source) != 0)
+		return false;
+	if (f->since_ms >= 0 && row->rec.ts_ms < f->since_ms)
+		return false;
+	return true;
+}
+
+/* Note the failure of the last statement on t->m; -1. */
+static int
+tail_fail(struct tail *t, const char *what)
+{
+	size_t len;
+
+	t->fault = db_error(t->m, what, t->why);
+	if (mysql_errno(t->m) == ER_BAD_FIELD_ERROR) {
+		/* a replaced-system table sm-store has not migrated yet */
+		len = strlen(t->why);
+		snprintf(t->why + len, sizeof(t->why) - len, "; run sm-store "
+		    "once to add sm's columns to " SCHEMA_TABLE);
+		t->fault = DB_FAULT_CONFIG;
+	}
+	return -1;
+}
+
+/* Append " AND [BINARY ]column = 'value'" (escaped) at p; the new end. */
+static char *
+tail_sql_equal(MYSQL *m, char *p, const char *binary, const char *column,
+    const char *value)
+{
+	unsigned long n;
+
+	p += sprintf(p, " AND %s%s = '", binary, column);
+	n = mysql_real_escape_string(m, p, value, strlen(value));
+	if (n == (unsigned long)-1)
+		return NULL;
+	p += n;
+	return stpcpy(p, "'");
+}
+
+/*
+ * The filters as SQL (" AND ..."), the same test as tail_filter_match:
+ * exact byte comparison, and the sample time as schema_record_from_row
+ * reads it (sampled_at, else hora).
+ */
+static char *
+tail_filter_sql(MYSQL *m, const struct tail_filter *f)
+{
+	size_t size = 256;
+	char *sql, *p;
+
+	if (f->host != NULL)
+		size += 4 * strlen(f->host) + 128;
+	if (f->source != NULL)
+		size += 2 * strlen(f->source) + 64;
+	if ((sql = malloc(size)) == NULL)
+		return NULL;
+	p = sql;
+	*p = '\0';
+	/* the plain comparison lets the server use the host's index */
+	if (f->host != NULL && ((p = tail_sql_equal(m, p, "", "host",
+	    f->host)) == NULL || (p = tail_sql_equal(m, p, "BINARY ", "host",
+	    f->host)) == NULL))
+		goto out_free;
+	if (f->source != NULL && (p = tail_sql_equal(m, p, "BINARY ",
+	    "data_source", f->source)) == NULL)
+		goto out_free;
+	if (f->since_ms >= 0) {
+		char ts[TIMEFMT_RFC3339_LEN];
+
+		if (timefmt_rfc3339(f->since_ms, ts, sizeof(ts)) == -1)
+			goto out_free;
+		/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as a DATETIME(3) literal */
+		ts[10] = ' ';
+		ts[23] = '\0';
+		sprintf(p, " AND COALESCE(sampled_at, hora) >= '%s'", ts);
+	}
+	return sql;
+out_free:
+	free(sql);
+	return NULL;
+}
+
+/*
+ * The first column of the first row of sql, as a number; *found tells
+ * whether there was a row (and a non-NULL value).  0, or -1.
+ */
+static int
+tail_scalar(struct tail *t, const char *sql, const char *what, uint64_t *v,
+    bool *found)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	*v = 0;
+	*found = false;
+	if (mysql_query(t->m, sql) != 0 ||
+	    (res = mysql_store_result(t->m)) == NULL)
+		return tail_fail(t, what);
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL) {
+		*v = strtoull(row[0], NULL, 10);
+		*found = true;
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+/*
+ * The ids below high not in the snapshot, in the window under it, may
+ * belong to transactions still open: watch them as holes.
+ */
+static int
+tail_start_holes(struct tail *t, uint64_t high, int64_t now_ms)
+{
+	uint64_t lo = high > TAIL_START_WINDOW ? high - TAIL_START_WINDOW : 0;
+	uint64_t prev = lo;
+	char sql[128];
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	snprintf(sql, sizeof(sql), "SELECT id FROM " SCHEMA_TABLE
+	    " WHERE id > %" PRIu64 " AND id <= %" PRIu64 " ORDER BY id", lo,
+	    high);
+	if (mysql_query(t->m, sql) != 0 ||
+	    (res = mysql_use_result(t->m)) == NULL)
+		return tail_fail(t, "reading the newest ids");
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		uint64_t id = row[0] != NULL ? strtoull(row[0], NULL, 10) : 0;
+
+		if (id > prev + 1)
+			follow_hole_add(&t->follow, prev + 1, id - 1, now_ms);
+		if (id > prev)
+			prev = id;
+	}
+	if (mysql_errno(t->m) != 0) {
+		tail_fail(t, "reading the newest ids");
+		mysql_free_result(res);
+		return -1;
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
+/*
+ * Decode one row of schema_select_columns.  The id is taken even when the
+ * rest cannot be read, so that the row is not read again.  0 or -1 (why).
+ */
+static int
+tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r, char *why)
+{
+	unsigned long long ignored;
+
+	memset(r, 0, sizeof(*r));
+	r->id = row[0] != NULL ? strtoull(row[0], NULL, 10) : 0;
+	return schema_record_from_row(row, mysql_fetch_lengths(res), &r->rec,
+	    &ignored, r->source, why);
+}
+
+/*
+ * The rows of the history: ids above after that pass the filters, in
+ * pages, emitted oldest first.  0, -1 or -2 (stop).
+ */
+static int
+tail_history_rows(struct tail *t, uint64_t after)
+{
+	size_t size = strlen(t->filter_sql) + strlen(schema_select_columns) +
+	    256;
+	char *sql, why[RECORD_WHY_LEN];
+	unsigned long nrows;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	int rc = 0;
+
+	if ((sql = malloc(size)) == NULL) {
+		snprintf(t->why, sizeof(t->why), "out of memory");
+		t->fault = DB_FAULT_OTHER;
+		return -1;
+	}
+	do {
+		snprintf(sql, size, "SELECT %s FROM " SCHEMA_TABLE " WHERE "
+		    "id > %" PRIu64 "%s ORDER BY id LIMIT %d",
+		    schema_select_columns, after, t->filter_sql, TAIL_PAGE);
+		if (mysql_query(t->m, sql) != 0 ||
+		    (res = mysql_store_result(t->m)) == NULL) {
+			rc = tail_fail(t, "reading the newest rows");
+			break;
+		}
+		nrows = 0;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			struct rowfmt_row r;
+			int ok = tail_decode(row, res, &r, why);
+
+			nrows++;
+			after = r.id;
+			if (ok == -1) {
+				t->bad_rows++;
+				if (t->cfg.bad != NULL)
+					t->cfg.bad(r.id, why, t->cfg.arg);
+				continue;
+			}
+			t->rows_shown++;
+			if (rc == 0 && t->cfg.emit(&r, true, t->cfg.arg) == -1)
+				rc = -2;
+		}
+		mysql_free_result(res);
+	} while (rc == 0 && nrows == TAIL_PAGE);
+	free(sql);
+	return rc;
+}
+
+/*
+ * The history and where following starts, from one snapshot: the rows the
+ * history shows are then exactly those the follower takes as seen.
+ */
+static int
+tail_history(struct tail *t, int64_t now_ms)
+{
+	uint64_t high = 0, first = 0;
+	bool found, no_table;
+	char *sql = NULL;
+	int rc = -1;
+
+	if (mysql_query(t->m, "START TRANSACTION WITH CONSISTENT SNAPSHOT, "
+	    "READ ONLY") != 0)
+		return tail_fail(t, "starting a snapshot");
+	if (t->cfg.follow) {
+		if (tail_scalar(t, "SELECT MAX(id) FROM " SCHEMA_TABLE,
+		    "reading the newest id", &high, &found) == -1)
+			goto out_end;
+		follow_start(&t->follow, high);
+		if (high > 0 && tail_start_holes(t, high, now_ms) == -1)
+			goto out_end;
+	}
+	if (t->cfg.lines > 0) {
+		size_t size = strlen(t->filter_sql) + 256;
+
+		if ((sql = malloc(size)) == NULL) {
+			snprintf(t->why, sizeof(t->why), "out of memory");
+			t->fault = DB_FAULT_OTHER;
+			goto out_end;
+		}
+		/* the id of the Nth newest row passing the filters */
+		snprintf(sql, size, "SELECT id FROM " SCHEMA_TABLE " WHERE 1%s"
+		    " ORDER BY id DESC LIMIT 1 OFFSET %llu", t->filter_sql,
+		    t->cfg.lines - 1);
+		if (tail_scalar(t, sql, "reading the newest rows", &first,
+		    &found) == -1)
+			goto out_end;
+		/* fewer rows than asked for: all of them */
+		if ((rc = tail_history_rows(t, found ? first - 1 : 0)) != 0)
+			goto out_end;
+	}
+	rc = 0;
+out_end:
+	free(sql);
+	no_table = rc == -1 && mysql_errno(t->m) == ER_NO_SUCH_TABLE;
+	if (rc == -1 && t->fault == DB_FAULT_CONNECTION)
+		return -1;
+	if (mysql_query(t->m, "COMMIT") != 0 && rc == 0)
+		rc = tail_fail(t, "ending the snapshot");
+	if (no_table) {
+		/* no table yet: nothing to show, everything to follow */
+		follow_start(&t->follow, 0);
+		t->no_table = true;
+		rc = 0;
+	}
+	return rc;
+}
+
+int
+tail_open(struct tail *t, int64_t now_ms)
+{
+	int rc;
+
+	if ((t->m = db_connect(t->cfg.db, t->why, &t->fault)) == NULL)
+		return -1;
+	free(t->filter_sql);
+	if ((t->filter_sql = tail_filter_sql(t->m, &t->cfg.filter)) == NULL) {
+		snprintf(t->why, sizeof(t->why), "out of memory");
+		t->fault = DB_FAULT_OTHER;
+		tail_close(t);
+		return -1;
+	}
+	if (!t->started) {
+		if ((rc = tail_history(t, now_ms)) != 0) {
+			tail_close(t);
+			return rc;
+		}
+		t->started = true;
+	}
+	return 0;
+}
+
+long
+tail_poll(struct tail *t, int64_t now_ms)
+{
+	char where[FOLLOW_WHERE_LEN], why[RECORD_WHY_LEN];
+	uint64_t after = 0;
+	unsigned long nrows;
+	long shown = 0;
+	bool stop = false;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	follow_expire(&t->follow, now_ms);
+	do {
+		follow_where(&t->follow, after, where, sizeof(where));
+		snprintf(t->poll_sql, t->poll_sql_size, "SELECT %s FROM "
+		    SCHEMA_TABLE " WHERE %s ORDER BY id LIMIT %d",
+		    schema_select_columns, where, TAIL_PAGE);
+		if (mysql_query(t->m, t->poll_sql) != 0) {
+			/* a table not created yet holds no rows */
+			if (mysql_errno(t->m) == ER_NO_SUCH_TABLE)
+				return 0;
+			tail_fail(t, "reading new rows");
+			tail_close(t);
+			return -1;
+		}
+		if ((res = mysql_store_result(t->m)) == NULL) {
+			tail_fail(t, "reading new rows");
+			tail_close(t);
+			return -1;
+		}
+		t->no_table = false;
+		nrows = 0;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			struct rowfmt_row r;
+			int ok = tail_decode(row, res, &r, why);
+
+			nrows++;
+			after = r.id;
+			t->rows_read++;
+			/* filtered-out rows fill holes too */
+			if (!follow_see(&t->follow, r.id, now_ms) || stop)
+				continue;
+			if (ok == -1) {
+				t->bad_rows++;
+				if (t->cfg.bad != NULL)
+					t->cfg.bad(r.id, why, t->cfg.arg);
+				continue;
+			}
+			if (!tail_filter_match(&t->cfg.filter, &r))
+				continue;
+			shown++;
+			t->rows_shown++;
+			if (t->cfg.emit(&r, false, t->cfg.arg) == -1)
+				stop = true;
+		}
+		mysql_free_result(res);
+	} while (!stop && nrows == TAIL_PAGE);
+	return stop ? -2 : shown;
+}
+
+enum tail_step
+tail_step(struct tail *t, int64_t now_ms)
+{
+	long n;
+	int rc;
+
+	if (t->m == NULL) {
+		if (now_ms < t->retry_ms)
+			return TAIL_STEP_DOWN;
+		if ((rc = tail_open(t, now_ms)) == -2)
+			return TAIL_STEP_STOP;
+		if (rc == -1) {
+			if (!t->started && t->fault == DB_FAULT_CONFIG)
+				return TAIL_STEP_FATAL;
+			t->retry_ms = now_ms + backoff_delay_ms(&t->backoff,
+			    t->attempts < 16 ? t->attempts : 16);
+			t->attempts++;
+			return TAIL_STEP_DOWN;
+		}
+		/* an outage says nothing of the transactions holding holes */
+		if (t->state == TAIL_DOWN)
+			follow_touch(&t->follow, now_ms);
+		t->state = TAIL_UP;
+		t->attempts = 0;
+	}
+	if ((n = tail_poll(t, now_ms)) == -2)
+		return TAIL_STEP_STOP;
+	if (n == -1) {
+		/* try again at the next step, then back off */
+		t->state = TAIL_DOWN;
+		t->retry_ms = now_ms;
+		return TAIL_STEP_DOWN;
+	}
+	return TAIL_STEP_OK;
+}
+
+/* sm-tail's printer: rows formatted onto stdout. */
+struct tail_printer {
+	struct rowfmt fmt;
+	bool tty;
+	char line[ROWFMT_LINE_MAX];
+};
+
+static int
+tail_print_emit(const struct rowfmt_row *row, bool history, void *arg)
+{
+	struct tail_printer *p = arg;
+	int n;
+
+	(void)history;
+	if ((n = rowfmt_row(&p->fmt, row, p->line, sizeof(p->line))) == -1) {
+		warnx("row %llu: cannot format it", row->id);
+		return 0;
+	}
+	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n)
+		return -1;	/* tail_print_flush tells why */
+	return 0;
+}
+
+static void
+tail_print_bad(unsigned long long id, const char *why, void *arg)
+{
+	(void)arg;
+	warnx("row %llu: %s; skipped", id, why);
+}
+
+/* Rows a table header covers on this terminal: its height less one. */
+static unsigned
+tail_screen_rows(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == -1 || ws.ws_row < 3)
+		return 23;
+	return ws.ws_row - 1;
+}
+
+/* Flush stdout: 0, 1 when the reader went away, -1 on an error (said). */
+static int
+tail_print_flush(void)
+{
+	if (fflush(stdout) != EOF && !ferror(stdout))
+		return 0;
+	if (errno == EPIPE)
+		return 1;
+	warn("stdout");
+	return -1;
+}
+
+/*
+ * Wait until when_ms (monotonic) watching stdout: true when its reader
+ * has gone (a pipe whose reader closed reports POLLERR), so that
+ * "sm-tail -f | head" ends without waiting for a row to fail to write.
+ * A signal cuts the wait short; the caller looks at its flag.
+ */
+static bool
+tail_wait_reader_gone(int64_t when_ms)
+{
+	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
+	int64_t left = when_ms - tail_now_ms();
+
+	if (left < 0)
+		left = 0;
+	if (poll(&pfd, 1, (int)(left > 3600000 ? 3600000 : left)) == 1 &&
+	    (pfd.revents & (POLLERR | POLLHUP)) != 0)
+		return true;
+	return false;
+}
+
+int
+tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
+    double interval, volatile sig_atomic_t *stop)
+{
+	struct tail_config c = *cfg;
+	struct tail_printer p;
+	struct tail t;
+	char desc[512];
+	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
+	int status = SM_EXIT_OK, rc;
+	bool said_down = false, stopped = false;
+
+	if (step < 1)
+		step = 1;
+	memset(&p, 0, sizeof(p));
+	p.tty = isatty(STDOUT_FILENO);
+	rowfmt_init(&p.fmt, kind, p.tty ? tail_screen_rows() : 0);
+	c.emit = tail_print_emit;
+	c.bad = tail_print_bad;
+	c.arg = &p;
+	db_describe(cfg->db, desc, sizeof(desc));
+	if (tail_init(&t, &c) == -1) {
+		warnx("out of memory");
+		return SM_EXIT_PARTIAL;
+	}
+	now = tail_now_ms();
+	if ((rc = tail_open(&t, now)) == -1) {
+		if (!cfg->follow || t.fault == DB_FAULT_CONFIG) {
+			warnx("%s: %s", desc, t.why);
+			status = t.fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
+			    SM_EXIT_UNAVAILABLE;
+			goto out_free;
+		}
+		warnx("%s: %s; retrying", desc, t.why);
+		said_down = true;
+		t.attempts = 1;
+		t.retry_ms = now + backoff_delay_ms(&t.backoff, 0);
+	} else if (rc == -2) {
+		stopped = true;
+	} else {
+		t.state = TAIL_UP;
+		if (t.no_table && !cfg->follow)
+			warnx("%s: no table " SCHEMA_TABLE " yet", desc);
+	}
+	if ((rc = tail_print_flush()) != 0) {
+		if (rc == -1)
+			status = SM_EXIT_PARTIAL;
+		goto out_free;
+	}
+	if (!cfg->follow || stopped)
+		goto out_free;
+	next = now;
+	while (!*stop) {
+		now = tail_now_ms();
+		next += step;
+		if (next < now)
+			next = now;	/* a slow poll is not made up for */
+		if (tail_wait_reader_gone(t.m == NULL && t.retry_ms > next ?
+		    t.retry_ms : next) || *stop)
+			break;
+		if (p.tty && kind == ROWFMT_TABLE)
+			p.fmt.header_every = tail_screen_rows();
+		switch (tail_step(&t, tail_now_ms())) {
+		case TAIL_STEP_OK:
+			if (said_down) {
+				warnx("%s: connected again", desc);
+				said_down = false;
+			}
+			break;
+		case TAIL_STEP_DOWN:
+			if (!said_down) {
+				warnx("%s: %s; reconnecting", desc, t.why);
+				said_down = true;
+			}
+			break;
+		case TAIL_STEP_STOP:
+			goto out_flush;
+		case TAIL_STEP_FATAL:
+			warnx("%s: %s", desc, t.why);
+			status = SM_EXIT_USAGE;
+			goto out_flush;
+		}
+		if ((rc = tail_print_flush()) != 0) {
+			if (rc == -1)
+				status = SM_EXIT_PARTIAL;
+			goto out_free;
+		}
+	}
+out_flush:
+	if (tail_print_flush() == -1)
+		status = SM_EXIT_PARTIAL;
+out_free:
+	tail_free(&t);
+	return status;
+}

@@ -1,0 +1,134 @@
+/*
+ * Reading the newest rows of system_metrics and following new ones
+ * (sm-tail(1)): the history (the last N rows that pass the filters, oldest
+ * first), then polls that hand out every row committed since, exactly once,
+ * whatever order concurrent writers commit in (lib/follow.h).  Polls read
+ * every row, unfiltered, so that a row filtered out is never taken for a
+ * hole; the filters are applied here, in C, with the same meaning as the
+ * SQL of the history.  A lost connection is reopened with capped backoff;
+ * what was seen is kept, so nothing is shown twice after it.
+ */
+#ifndef SM_TAIL_H
+#define SM_TAIL_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <mysql.h>
+
+#include "backoff.h"
+#include "db.h"
+#include "follow.h"
+#include "rowfmt.h"
+
+#define TAIL_PAGE 1000		/* rows per query */
+#define TAIL_START_WINDOW 10000	/* ids below the newest checked at start */
+#define TAIL_RETRY_CAP_MS 2000	/* longest wait between two connects */
+
+struct tail_filter {
+	const char *host;	/* NULL: any; else exact, case-sensitive */
+	const char *source;	/* NULL: any data_source; else exact */
+	int64_t since_ms;	/* sample time at least this; -1: any */
+};
+
+/*
+ * A row to show; history is true for the rows read at start.  Returns 0,
+ * or -1 to stop (the reader went away).
+ */
+typedef int (*tail_emit_fn)(const struct rowfmt_row *row, bool history,
+    void *arg);
+
+/* A row that cannot be read back (a NULL where sm writes a value). */
+typedef void (*tail_bad_fn)(unsigned long long id, const char *why,
+    void *arg);
+
+struct tail_config {
+	const struct db_config *db;
+	struct tail_filter filter;
+	unsigned long long lines;	/* rows of history */
+	bool follow;			/* keep reading after the history */
+	int64_t gap_timeout_ms;
+	tail_emit_fn emit;
+	tail_bad_fn bad;		/* NULL: ignore such rows */
+	void *arg;			/* for emit and bad */
+};
+
+enum tail_state {
+	TAIL_CONNECTING,	/* never connected yet */
+	TAIL_UP,
+	TAIL_DOWN		/* connection lost: reconnecting */
+};
+
+/* What tail_step did. */
+enum tail_step {
+	TAIL_STEP_OK,		/* polled (rows may have been emitted) */
+	TAIL_STEP_DOWN,		/* the database did not answer; retry later */
+	TAIL_STEP_STOP,		/* emit asked to stop */
+	TAIL_STEP_FATAL		/* a configuration fault at start: give up */
+};
+
+struct tail {
+	struct tail_config cfg;
+	MYSQL *m;
+	char *filter_sql;	/* " AND ..." for the history; per connection */
+	char *poll_sql;		/* a poll's statement */
+	size_t poll_sql_size;
+	struct follow follow;
+	struct backoff backoff;
+	enum tail_state state;
+	bool started;		/* the history has been read */
+	unsigned attempts;	/* failed connects in a row */
+	int64_t retry_ms;	/* the next connect, monotonic */
+	enum db_fault fault;	/* of the last failure */
+	char why[DB_WHY_LEN];	/* the last failure */
+	unsigned long long rows_read;	/* rows polled, filtered or not */
+	unsigned long long rows_shown;
+	unsigned long long bad_rows;
+	bool no_table;		/* the table does not exist (yet) */
+};
+
+/* 0, or -1 when out of memory. */
+int tail_init(struct tail *t, const struct tail_config *cfg);
+void tail_free(struct tail *t);
+
+/* Does row pass the filters? */
+bool tail_filter_match(const struct tail_filter *f,
+    const struct rowfmt_row *row);
+
+/*
+ * Connect; the first time, read and emit the history and, when following,
+ * note where following starts (one consistent snapshot).  Returns 0, or -1
+ * with t->why and t->fault set (no connection kept).
+ */
+int tail_open(struct tail *t, int64_t now_ms);
+
+/* Close the connection (tail_step reopens it). */
+void tail_close(struct tail *t);
+
+/*
+ * One poll: give up holes past the gap timeout, then read every page of
+ * new rows and emit those that pass the filters.  Returns the rows
+ * emitted, -1 on a database failure (t->why, t->fault; the connection is
+ * closed) or -2 when emit asked to stop.
+ */
+long tail_poll(struct tail *t, int64_t now_ms);
+
+/*
+ * What a follower does at time now_ms (monotonic): (re)connect when
+ * disconnected and the retry is due, then poll.
+ */
+enum tail_step tail_step(struct tail *t, int64_t now_ms);
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t tail_now_ms(void);
+
+/*
+ * sm-tail without --dashboard: print the history and, with follow, new
+ * rows every interval seconds until *stop, in format kind on stdout.
+ * Diagnostics go to stderr.  Returns the exit status.
+ */
+int tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
+    double interval, volatile sig_atomic_t *stop);
+
+#endif

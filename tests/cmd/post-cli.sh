@@ -1,0 +1,99 @@
+#!/bin/sh
+# sm-post and sm-split without a receiver: options, usage errors, and what
+# happens to records when nothing answers (tests/it/post-*.sh and split-*.sh
+# run them against real sm-store receivers).
+. "$(dirname "$0")/../lib.sh"
+
+POST=$SM_BIN/sm-post
+SPLIT=$SM_BIN/sm-split
+# nothing listens on port 1: connections are refused at once
+DEAD=http://127.0.0.1:1/metrics
+DEAD2=http://127.0.0.1:2/metrics
+
+echo "--version and -h"
+$POST --version | grep -qx 'sm-post [0-9][0-9.]*' || fail "sm-post --version"
+$SPLIT --version | grep -qx 'sm-split [0-9][0-9.]*' || fail "sm-split --version"
+expect_status 2 $POST -h
+expect_err "usage: sm-post [-h] [-H header] [--batch n]"
+expect_status 2 $SPLIT --help
+expect_err "usage: sm-split [-h] [-H header] [--batch n]"
+
+echo "usage errors: exit 2 and why"
+expect_status 2 $POST
+expect_err "sm-post: no URL"
+expect_status 2 $POST $DEAD $DEAD2
+expect_err "sm-post: one URL only (sm-split spreads over several)"
+expect_status 2 $SPLIT $DEAD
+expect_err "sm-split: want at least two URLs (sm-post sends to one)"
+expect_status 2 $POST --batch 0 $DEAD
+expect_err 'sm-post: --batch: "0": want an integer from 1 to 100000'
+expect_status 2 $POST --parallel 2000 $DEAD
+expect_err 'sm-post: --parallel: "2000": want an integer from 1 to 1024'
+expect_status 2 $POST --timeout 0 $DEAD
+expect_err 'sm-post: --timeout: "0": want seconds from 0.001 to 86400'
+expect_status 2 $POST --linger -1 $DEAD
+expect_err 'sm-post: --linger: "-1": want an integer from 0 to 3600000'
+expect_status 2 $POST -H 'no colon' $DEAD
+expect_err 'sm-post: -H: "no colon": want "Name: value"'
+expect_status 2 $POST ftp://example.com/metrics
+expect_err 'sm-post: "ftp://example.com/metrics": want an http:// or https:// URL'
+expect_status 2 $POST --weights 1 $DEAD
+expect_err "unrecognized option"
+expect_status 2 $SPLIT --weights 3,1,1 $DEAD $DEAD2
+expect_err "sm-split: --weights: 3 weights for 2 URLs"
+expect_status 2 $SPLIT --weights 3,0 $DEAD $DEAD2
+expect_err 'sm-split: --weights: "3,0": weight 2: want an integer from 1 to 1000'
+expect_status 2 $SPLIT --max-fails 0 $DEAD $DEAD2
+expect_err 'sm-split: --max-fails: "0": want an integer from 1 to 1000000'
+expect_status 2 $POST --spool "$SM_TMP/x" --reject "$SM_TMP/x" $DEAD
+expect_err "sm-post: --reject and --spool name the same file"
+
+echo "configuration errors: exit 2 before reading anything"
+expect_status 2 $POST --token-file "$SM_TMP/none" $DEAD </dev/null
+expect_err "sm-post: --token-file: $SM_TMP/none: No such file or directory"
+: >"$SM_TMP/empty-token"
+expect_status 2 $POST --token-file "$SM_TMP/empty-token" $DEAD </dev/null
+expect_err "no token in its first line"
+expect_status 2 $POST --spool "$SM_TMP/no/such/dir" $DEAD </dev/null
+expect_err "sm-post: --spool: $SM_TMP/no/such/dir: No such file or directory"
+
+echo "no input: nothing to do"
+expect_status 0 $POST $DEAD </dev/null
+[ ! -s "$SM_TMP/out" ] || fail "output: $(cat "$SM_TMP/out")"
+expect_status 0 $SPLIT $DEAD $DEAD2 </dev/null
+expect_err "sm-split: sent 0/0 | a: 0 (0.0%) | b: 0 (0.0%) | retried 0 | failed over 0"
+
+echo "nothing answers: records spooled with their ids, exit 3"
+cat >"$SM_TMP/in" <<'IN'
+{"n":1}
+oops, not JSON
+{"id":"018f3e5c-1b2a-7c3d-8e4f-5a6b7c8d9e0f","n":2}
+
+{"n":3}
+IN
+expect_status 3 $POST --batch 2 --max-time 0.3 --spool "$SM_TMP/spool" \
+    --reject "$SM_TMP/rej" $DEAD <"$SM_TMP/in"
+expect_err "sm-post: line 2: invalid JSON at column 1"
+expect_err "sm-post: $DEAD: no answer: "
+expect_err "sm-post: request 1 (2 records, lines 1-3): not delivered, spooled to $SM_TMP/spool: --max-time reached after "
+expect_err "sm-post: request 2 (1 record, line 5): not delivered"
+[ ! -s "$SM_TMP/out" ] || fail "acknowledged: $(cat "$SM_TMP/out")"
+printf '%s\n' '{"id":"ID","n":1}' '{"id":"ID","n":2}' '{"id":"ID","n":3}' \
+    >"$SM_TMP/spool.want"
+normalise <"$SM_TMP/spool" | diff -u "$SM_TMP/spool.want" - || fail "spool"
+# an id the record came with is kept
+sed -n 2p "$SM_TMP/spool" | grep -q '"id":"018f3e5c-1b2a-7c3d-8e4f-5a6b7c8d9e0f"' ||
+    fail "id changed: $(sed -n 2p "$SM_TMP/spool")"
+[ "$(cat "$SM_TMP/rej")" = '{"line":2,"reason":"invalid JSON at column 1: unexpected character","text":"oops, not JSON"}' ] ||
+    fail "reject file: $(cat "$SM_TMP/rej")"
+
+echo "sm-split over two dead endpoints: both taken out, all spooled"
+expect_status 3 $SPLIT --max-time 0.3 --spool "$SM_TMP/spool2" \
+    --health-interval 0 $DEAD $DEAD2 <"$SM_TMP/spool"
+expect_err "sm-split: a ($DEAD): out for 10.0 s: no answer: "
+expect_err "sm-split: b ($DEAD2): out for 10.0 s: no answer: "
+expect_err "sm-split: sent 0/3 | a: 0 (0.0%) | b: 0 (0.0%) | retried "
+expect_err " | spooled 3"
+# a spool replays into a spool unchanged: the ids are fixed once
+sort "$SM_TMP/spool" >"$SM_TMP/s1"
+sort "$SM_TMP/spool2" | diff -u "$SM_TMP/s1" - || fail "spool of the spool"

@@ -1,0 +1,86 @@
+#!/bin/sh
+# sm-tail without a database: options, usage errors, an unreachable server.
+# (tests/it/tail-*.sh run it against MariaDB.)
+. "$(dirname "$0")/../lib.sh"
+
+T="$SM_BIN/sm-tail"
+DB=mysql://sm@127.0.0.1:1/sm
+
+echo "--help and --version"
+expect_status 0 $T --help
+grep -q "^usage: sm-tail \[-fh\] \[-n count\]" "$SM_TMP/out" ||
+    fail "--help: $(cat "$SM_TMP/out")"
+grep -q "^       sm-tail -d " "$SM_TMP/out" || fail "--help lacks -d"
+expect_status 0 $T --version
+grep -q "^sm-tail [0-9]" "$SM_TMP/out" || fail "--version: $(cat "$SM_TMP/out")"
+
+echo "bad values and combinations: usage, exit 2"
+expect_status 2 $T --db $DB --format csv
+expect_err "sm-tail: --format: \"csv\": want ndjson, table or seed"
+expect_err "usage: sm-tail"
+expect_status 2 $T --db $DB -n -5
+expect_err "-n: \"-5\": want a count of rows, 0 or more"
+expect_status 2 $T --db $DB -n ten
+expect_status 2 $T --db $DB -f --interval 0.001
+expect_err "--interval: \"0.001\": want seconds from 0.01 to 3600"
+expect_status 2 $T --db $DB -f --interval nan
+expect_status 2 $T --db $DB -f --gap-timeout 0
+expect_err "--gap-timeout: \"0\": want seconds from 0.1 to 86400"
+expect_status 2 $T --db $DB --interval 1
+expect_err "--interval and --gap-timeout are for -f and -d"
+expect_status 2 $T --db $DB --gap-timeout 5
+expect_status 2 $T --db $DB --warn 50
+expect_err "--warn is for the dashboard (-d)"
+expect_status 2 $T --db $DB -d --warn -1
+expect_err "--warn: \"-1\": want a percentage from 0 to 100"
+expect_status 2 $T --db $DB -d -f
+expect_err "-d shows rows on the screen: not with --format or -f"
+expect_status 2 $T --db $DB -d --format table
+expect_status 2 $T --db $DB -d </dev/null
+expect_err "-d: the dashboard needs a terminal on stdin and stdout"
+expect_status 2 $T --db $DB --since 2026-13-01T00:00:00Z
+expect_err "--since: \"2026-13-01T00:00:00Z\""
+expect_status 2 $T --db $DB --since ""
+expect_status 2 $T --db $DB --host ""
+expect_err "--host: want 1 to 255 printable bytes"
+expect_status 2 $T --db $DB --host "$(printf 'a\tb')"
+expect_status 2 $T --db $DB --source "$(printf '%051d' 0)"
+expect_err "--source: want 1 to 50 printable bytes"
+expect_status 2 $T --db $DB --ssl-mode maybe
+expect_err "--ssl-mode: \"maybe\""
+expect_status 2 $T --db $DB --ssl-ca /nonexistent/ca.pem
+expect_status 2 $T --db $DB --defaults-file /nonexistent/my.cnf
+expect_status 2 $T --db $DB --bogus
+expect_status 2 $T --db $DB stray
+expect_err "sm-tail: unexpected argument \"stray\""
+expect_status 2 $T --db "http://x/y"
+expect_err "database URL"
+(unset SM_DB; expect_status 2 $T)
+expect_err "no database: give --db URL or set SM_DB"
+
+echo "a password in the URL: a warning, then as usual"
+expect_status 3 $T --db "mysql://sm:secret@127.0.0.1:1/sm"
+expect_err "--db: a password in the URL is visible to other users"
+grep -q secret "$SM_TMP/err" && fail "the password was printed"
+
+echo "nothing listening: exit 3, the target named"
+expect_status 3 $T --db $DB
+expect_err "sm-tail: sm@127.0.0.1:1/sm: connect: "
+[ ! -s "$SM_TMP/out" ] || fail "output without a database"
+expect_status 3 $T --db $DB --format table -n 5 --host h --source s \
+    --since 2026-11-26T00:00:00Z
+
+echo "-f keeps trying; SIGTERM ends it with status 0"
+$T --db $DB -f --interval 0.05 >"$SM_TMP/out" 2>"$SM_TMP/err" &
+pid=$!
+i=0
+until grep -q "retrying" "$SM_TMP/err"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "-f without a server: $(cat "$SM_TMP/err")"
+	sleep 0.1
+done
+kill -TERM $pid
+wait $pid || fail "-f after SIGTERM: exit $?"
+expect_err "sm-tail: sm@127.0.0.1:1/sm: connect: "
+[ "$(grep -c retrying "$SM_TMP/err")" -eq 1 ] ||
+    fail "-f repeats itself: $(cat "$SM_TMP/err")"

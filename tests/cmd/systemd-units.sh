@@ -1,0 +1,37 @@
+#!/bin/sh
+# The systemd units: rendered for the binaries under test, they pass
+# systemd-analyze verify, and they keep their hardening and secrets rules.
+. "$(dirname "$0")/../lib.sh"
+
+scripts/units.sh "$SM_BIN" "$SM_TMP/units"
+cd "$SM_TMP/units"
+units=$(ls)
+echo "units: $(echo $units)"
+[ "$(echo "$units" | wc -l)" -eq 4 ] || fail "want 4 units"
+# shellcheck disable=SC2086
+systemd-analyze verify --man=no $units 2>"$SM_TMP/verify" ||
+    fail "systemd-analyze verify: $(cat "$SM_TMP/verify")"
+[ ! -s "$SM_TMP/verify" ] || fail "verify warnings: $(cat "$SM_TMP/verify")"
+echo "systemd-analyze verify: clean"
+
+for u in *.service; do
+	for want in DynamicUser=yes ProtectSystem=strict NoNewPrivileges=yes \
+	    PrivateTmp=yes CapabilityBoundingSet=; do
+		grep -qx "$want" "$u" || fail "$u lacks $want"
+	done
+	grep -q "$SM_BIN/sm-" "$u" || fail "$u: binaries not rendered"
+	! grep -q '@[A-Z]*@' "$u" || fail "$u: placeholder left"
+	# no secret in a unit: passwords and tokens come as credentials
+	if grep -v '^#' "$u" | grep -Eiq 'password|bearer|mysql://[^@/]*:'; then
+		fail "$u holds a secret outside its comments"
+	fi
+done
+grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-store@.service ||
+    fail "sm-store@: database credentials not loaded as a credential"
+grep -q -- '--defaults-file "$CREDENTIALS_DIRECTORY/db.cnf"' sm-store@.service ||
+    fail "sm-store@: does not read the credential"
+grep -q -- '-n 1 --state read.state' sm-read-post-once.service ||
+    fail "timer service: not a one-shot sample with --state"
+grep -qx 'Unit=sm-read-post-once.service' sm-read-post.timer ||
+    fail "timer: wrong unit"
+echo ok

@@ -1,0 +1,120 @@
+#!/bin/sh
+# sm-store's connection: URL forms, where the password comes from (never
+# shown), option files, TLS modes; and the usage errors.  Runs against a
+# private server of its own, so the TLS counters are its alone.
+. "$(dirname "$0")/store-lib.sh"
+
+private_server
+PW=$PDB_PASSWORD
+URL=$PDB_URL
+CA="$SM_TMP/pdb/tls/ca.pem"
+SOCK="$SM_TMP/pdb/mysqld.sock"
+unset SM_DB SM_DB_PASSWORD SM_DB_SOCKET_URL
+ONE="$SM_TMP/one"
+sed -n 1p "$FIX/seed-records.ndjson" >"$ONE"
+ssl_accepts() {
+	pdb sql --skip-ssl -N -e "SHOW GLOBAL STATUS LIKE 'Ssl_accepts'" |
+	    cut -f2
+}
+# no_password: no output of the last expect_status shows the password
+no_password() {
+	! grep -qF -- "$PW" "$SM_TMP/err" "$SM_TMP/out" ||
+	    fail "the password was printed"
+}
+
+echo "usage errors"
+for args in "--batch 0" "--batch x" "--flush-ms -1" "--max-wait x" \
+    "--listen 127.0.0.1:0 --echo" "--listen 0 --spool f" "--port-file f" \
+    "--token-file f" "--max-body 10" "--listen 99999" "--listen [::1]" \
+    "--ssl-mode SOMETIMES" "--source $(printf '%051d' 0)" \
+    "extra"; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$STORE" $args </dev/null
+	expect_err "usage: sm-store"
+done
+expect_status 0 "$STORE" --version
+[ "$(cat "$SM_TMP/out")" = "sm-store $(sed -n 's/^VERSION = //p' \
+    "$SM_TOP/Makefile")" ] || fail "--version: $(cat "$SM_TMP/out")"
+
+echo "no database, or a URL that is not one"
+expect_status 2 "$STORE" <"$ONE"
+expect_err "sm-store: no database: give --db URL or set SM_DB"
+for u in "http://h/db" "mysql://h" "mysql://h/" "mysql://h:0/db" \
+    "mysql://h:99999/db" "mysql://h/db?sokket=/x" "mysql://h/db?socket=x" \
+    "mysql://h/a%zzb" "mysql://[::1/db"; do
+	expect_status 2 "$STORE" --db "$u" <"$ONE"
+	expect_err "sm-store: database URL: "
+done
+
+echo "the password from SM_DB_PASSWORD"
+expect_status 0 env SM_DB_PASSWORD="$PW" "$STORE" --db "$URL" <"$ONE"
+expect_err "sm-store: 1 stored, 0 duplicates, 0 rejected"
+no_password
+
+echo "the password from an option file, group [sm], or [client] with the user"
+printf '[client]\nconnect-timeout=3\n[sm]\npassword=%s\n' "$PW" \
+    >"$SM_TMP/sm.cnf"
+chmod 600 "$SM_TMP/sm.cnf"
+expect_status 0 "$STORE" --db "$URL" --defaults-file "$SM_TMP/sm.cnf" <"$ONE"
+expect_err "sm-store: 1 stored, 0 duplicates, 0 rejected"
+printf '[client]\nuser=sm\npassword=%s\n' "$PW" >"$SM_TMP/client.cnf"
+chmod 600 "$SM_TMP/client.cnf"
+expect_status 0 "$STORE" --db "mysql://127.0.0.1:$PDB_PORT/sm" \
+    --defaults-file "$SM_TMP/client.cnf" <"$ONE"
+expect_err "sm-store: 1 stored, 0 duplicates, 0 rejected"
+no_password
+expect_status 2 "$STORE" --db "$URL" --defaults-file "$SM_TMP/missing.cnf" \
+    <"$ONE"
+expect_err "sm-store: $SM_TMP/missing.cnf: No such file or directory"
+
+echo "a wrong or missing password: exit 2, and it is not shown"
+expect_status 2 env SM_DB_PASSWORD="not-$PW" "$STORE" --db "$URL" <"$ONE"
+expect_err "sm-store: database: connect: Access denied for user 'sm'@"
+no_password
+expect_status 2 env HOME="$SM_TMP" "$STORE" --db "$URL" <"$ONE"
+expect_err "(using password: NO)"
+
+echo "a password in --db works, warns, and is gone from ps"
+start_receiver pw --db "mysql://sm:$PW@127.0.0.1:$PDB_PORT/sm"
+CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' "$RURL/health")
+expect_answer 200 '{"status":"ok","api":"sm-store"}'
+grep -q "sm-store: --db: a password in the URL is visible to other users" \
+    "$SM_TMP/pw.err" || fail "no warning: $(cat "$SM_TMP/pw.err")"
+tr '\0' ' ' <"/proc/$RPID/cmdline" >"$SM_TMP/cmdline"
+grep -q "mysql://sm:x*@127.0.0.1:$PDB_PORT/sm" "$SM_TMP/cmdline" ||
+    fail "cmdline: $(cat "$SM_TMP/cmdline")"
+! grep -qF -- "$PW" "$SM_TMP/cmdline" || fail "password visible in ps"
+! ps -o args= -p "$RPID" | grep -qF -- "$PW" || fail "password visible in ps"
+! grep -qF -- "$PW" "$SM_TMP/pw.err" || fail "password in the log"
+stop_receiver
+
+echo "a Unix socket URL"
+before=$(ssl_accepts)
+expect_status 0 env SM_DB_PASSWORD="$PW" "$STORE" \
+    --db "mysql://sm@localhost/sm?socket=$SOCK" <"$ONE"
+expect_err "sm-store: 1 stored, 0 duplicates, 0 rejected"
+expect_eq "TLS on a socket" "$(ssl_accepts)" "$before"
+
+echo "TLS: used over TCP unless disabled; certificates checked on request"
+[ -f "$CA" ] || fail "the test server has no TLS certificate (openssl?)"
+export SM_DB_PASSWORD="$PW"
+before=$(ssl_accepts)
+expect_status 0 "$STORE" --db "$URL" --ssl-mode DISABLED <"$ONE"
+expect_eq "TLS handshakes, DISABLED" "$(ssl_accepts)" "$before"
+expect_status 0 "$STORE" --db "$URL" <"$ONE"
+expect_eq "TLS handshakes, default" "$(ssl_accepts)" $((before + 1))
+expect_status 0 "$STORE" --db "$URL" --ssl-mode REQUIRED <"$ONE"
+expect_eq "TLS handshakes, REQUIRED" "$(ssl_accepts)" $((before + 2))
+expect_status 0 "$STORE" --db "$URL" --ssl-mode VERIFY_IDENTITY \
+    --ssl-ca "$CA" <"$ONE"
+expect_eq "TLS handshakes, VERIFY_IDENTITY" "$(ssl_accepts)" $((before + 3))
+expect_status 0 "$STORE" \
+    --db "$URL?ssl-mode=verify_ca&ssl-ca=$CA" <"$ONE"
+expect_eq "TLS handshakes, VERIFY_CA" "$(ssl_accepts)" $((before + 4))
+expect_status 2 "$STORE" --db "$URL" --ssl-mode VERIFY_CA <"$ONE"
+expect_err "sm-store: database: connect: TLS/SSL error:"
+expect_err "certificate"
+expect_status 2 "$STORE" --db "$URL" --ssl-mode REQUIRED \
+    --ssl-ca "$SM_TMP/none.pem" <"$ONE"
+expect_err "sm-store: ssl-ca $SM_TMP/none.pem: No such file or directory"
+echo "ok"

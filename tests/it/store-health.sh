@@ -1,0 +1,129 @@
+#!/bin/sh
+# sm-store --listen while its database comes and goes: GET /health 200,
+# then 503 with the server stopped, POST 503 with Retry-After, and back;
+# a request answered 200 is stored, one answered 503 can be sent again and
+# is stored once.  A private server of this test's own is stopped and
+# started.
+. "$(dirname "$0")/store-lib.sh"
+
+private_server
+SM_DB=$PDB_URL
+SM_DB_PASSWORD=$PDB_PASSWORD
+export SM_DB SM_DB_PASSWORD
+
+health() {
+	curl -s -D "$SM_TMP/hhead" -o "$SM_TMP/body" -w '%{http_code}' \
+	    "$RURL/health"
+}
+health_is() { [ "$(health)" = "$1" ]; }
+
+start_receiver recv --source nodejs_api1
+echo "the database answers: 200"
+CODE=$(health)
+expect_answer 200 '{"status":"ok","api":"nodejs_api1"}'
+gen_records 40 f6 >"$SM_TMP/recs"
+sed -n 1,10p "$SM_TMP/recs" >"$SM_TMP/r1"
+post application/x-ndjson "@$SM_TMP/r1"
+expect_answer 200 '{"stored":10,"duplicates":0,"api":"nodejs_api1"}'
+
+echo "the server stops: /health 503, POST 503 with Retry-After"
+pdb stop
+wait_for 100 health_is 503
+CODE=503
+expect_answer 503 '{"status":"database unavailable","api":"nodejs_api1"}'
+grep -qi '^Retry-After: [1-9]' "$SM_TMP/hhead" ||
+    fail "/health 503 without Retry-After: $(cat "$SM_TMP/hhead")"
+sed -n 11,20p "$SM_TMP/recs" >"$SM_TMP/r2"
+post application/x-ndjson "@$SM_TMP/r2" -D "$SM_TMP/phead"
+expect_answer 503 '{"error":"database unavailable","api":"nodejs_api1"}'
+grep -qi '^Retry-After: [1-9]' "$SM_TMP/phead" ||
+    fail "POST 503 without Retry-After: $(cat "$SM_TMP/phead")"
+
+echo "the server is back: 200, and the refused request goes in once"
+pdb start >/dev/null
+wait_for 100 health_is 200
+post application/x-ndjson "@$SM_TMP/r2"
+expect_answer 200 '{"stored":10,"duplicates":0,"api":"nodejs_api1"}'
+expect_eq rows "$(pq 'SELECT COUNT(*), COUNT(DISTINCT sample_id)
+    FROM system_metrics' | tr '\t' ' ')" "20 20"
+
+echo "requests during a restart: 200 means stored; 503 is sent again"
+i=21
+: >"$SM_TMP/later"
+while [ $i -le 40 ]; do
+	sed -n "${i}p" "$SM_TMP/recs" >"$SM_TMP/one"
+	post application/x-ndjson "@$SM_TMP/one"
+	case $CODE in
+	200)	id=$(cut -c8-43 "$SM_TMP/one")
+		[ "$(pq "SELECT COUNT(*) FROM system_metrics
+		    WHERE sample_id = '$id'")" = 1 ] ||
+		    fail "answered 200 but not stored: $id" ;;
+	503)	cat "$SM_TMP/one" >>"$SM_TMP/later" ;;
+	*)	fail "status $CODE: $(cat "$SM_TMP/body")" ;;
+	esac
+	[ $i = 25 ] && pdb restart >/dev/null
+	i=$((i + 1))
+done
+wait_for 100 health_is 200
+if [ -s "$SM_TMP/later" ]; then
+	post application/x-ndjson "@$SM_TMP/later"
+	[ "$CODE" = 200 ] || fail "resend: $CODE $(cat "$SM_TMP/body")"
+fi
+expect_eq rows "$(pq 'SELECT COUNT(*), COUNT(DISTINCT sample_id)
+    FROM system_metrics' | tr '\t' ' ')" "40 40"
+echo "group commit: requests queued behind a waiting transaction share its"
+echo "successor: 1 + 10 requests, 2 COMMITs"
+commits() {
+	pq "SHOW GLOBAL STATUS LIKE 'Com_commit'" | cut -f2
+}
+locker() {
+	pq "SELECT ID FROM information_schema.PROCESSLIST
+	    WHERE INFO = 'SELECT SLEEP(300)'"
+}
+locked() { [ -n "$(locker)" ]; }
+waiting_insert() {
+	[ "$(pq "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+	    WHERE INFO LIKE 'INSERT INTO system_metrics%'")" -ge 1 ]
+}
+gen_records 11 f7 >"$SM_TMP/grp"
+pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
+    >/dev/null 2>&1 &
+lpid=$!
+wait_for 100 locked
+c0=$(commits)
+pids=
+i=1
+while [ $i -le 11 ]; do
+	sed -n "${i}p" "$SM_TMP/grp" >"$SM_TMP/g$i"
+	curl -s -o "$SM_TMP/gans$i" -X POST -H 'Content-Type: application/json' \
+	    --data-binary "@$SM_TMP/g$i" "$RURL/metrics" &
+	pids="$pids $!"
+	# the first one's INSERT is waiting for the lock before the others go
+	[ $i = 1 ] && wait_for 100 waiting_insert
+	i=$((i + 1))
+done
+sleep 2
+pq "KILL $(locker)"
+# shellcheck disable=SC2086
+wait $pids
+wait $lpid || true
+i=1
+while [ $i -le 11 ]; do
+	expect_eq "request $i" "$(cat "$SM_TMP/gans$i")" \
+	    '{"stored":1,"duplicates":0,"api":"nodejs_api1"}'
+	i=$((i + 1))
+done
+expect_eq "COMMITs for 11 requests" $(( $(commits) - c0 )) 2
+stop_receiver
+
+echo "a receiver started with its database down serves 503, then 200"
+pdb stop
+start_receiver late
+CODE=$(health)
+expect_answer 503 '{"status":"database unavailable","api":"sm-store"}'
+grep -q "sm-store: database: connect: .*; reconnecting" "$SM_TMP/late.err" ||
+    fail "no word of the database: $(cat "$SM_TMP/late.err")"
+pdb start >/dev/null
+wait_for 100 health_is 200
+stop_receiver
+echo "ok"

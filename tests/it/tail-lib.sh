@@ -1,0 +1,152 @@
+# Helpers for the sm-tail integration tests (sourced, not run).
+. "$SM_TOP/tests/lib.sh"
+
+eval "$("$SM_TOP"/scripts/mariadb.sh env)"
+
+# The test server's TCP port, from $SM_DB.
+db_port() {
+	echo "$SM_DB" | sed -E 's|.*:([0-9]+)/.*|\1|'
+}
+
+# tail_db NAME: a fresh database NAME on the test server, all privileges
+# to user sm; prints its URL.  Dropped by tail_db_drop.
+tail_db() {
+	"$SM_TOP"/scripts/mariadb.sh sql -e "DROP DATABASE IF EXISTS $1;
+	    CREATE DATABASE $1;
+	    GRANT ALL ON $1.* TO 'sm'@'localhost';
+	    GRANT ALL ON $1.* TO 'sm'@'127.0.0.1';" >/dev/null
+	echo "${SM_DB%/*}/$1"
+}
+
+tail_db_drop() {
+	"$SM_TOP"/scripts/mariadb.sh sql -e "DROP DATABASE IF EXISTS $1" \
+	    >/dev/null 2>&1 || true
+}
+
+# sql_as_sm DB ARGS...: the mariadb client as user sm on database DB.
+sql_as_sm() {
+	db=$1
+	shift
+	mariadb --defaults-file="$SM_DB_DEFAULTS_FILE" -h 127.0.0.1 \
+	    -P "$(db_port)" "$db" "$@"
+}
+
+# gen_records N TAG START HOST: N canonical records, ids TAG-...-START..,
+# sample times 10 ms apart from 2026-11-26T10:00:00Z + START * 10 ms,
+# figures with at most two decimals (DECIMAL(5,2) keeps them whole).
+gen_records() {
+	awk -v n="$1" -v tag="$2" -v start="$3" -v host="$4" '
+	BEGIN {
+		for (i = start; i < start + n; i++) {
+			cpu = (i * 7) % 100 + (i % 4) / 4
+			used = 1000 + 4 * ((i * 13) % 500)
+			printf "{\"id\":\"%08x-0000-7000-8000-%012x\"," \
+			    "\"ts\":\"2026-11-26T10:%02d:%02d.%03dZ\"," \
+			    "\"host\":\"%s\",\"collector\":\"procfs\"," \
+			    "\"cpu_usage\":%s,\"cpu_free\":%s," \
+			    "\"ram_total\":4000,\"ram_free\":%d," \
+			    "\"ram_available\":%d,\"ram_used\":%d," \
+			    "\"ram_percentage\":%s,\"total_processes\":%d," \
+			    "\"running_processes\":%d," \
+			    "\"sleeping_processes\":%d," \
+			    "\"stopped_processes\":1,\"zombie_processes\":0}\n",
+			    tag, i, int(i / 6000) % 60, int(i / 100) % 60,
+			    (i % 100) * 10, host, cpu, 100 - cpu,
+			    4000 - used - 500, 4000 - used, used, used / 40,
+			    110 + i % 50, 2 + i % 3, 90 + i % 7
+		}
+	}'
+}
+
+# gen_sql_txs ROWS TAG HOST SOURCE SEED: SQL for the mariadb client that
+# commits ROWS rows (ids as gen_records, from 0) in transactions of 1 to
+# 200 rows, most of them split in two INSERTs with a SLEEP of up to 0.2 s
+# between them, holding their ids while others commit higher ones; every
+# seventh transaction rolls back instead (its ids burned; sample ids from
+# 1000000 on, never stored).
+gen_sql_txs() {
+	awk -v total="$1" -v tag="$2" -v host="$3" -v source="$4" \
+	    -v seed="$5" '
+	function row(i,    cpu, used, t) {
+		cpu = (i * 7) % 100 + (i % 4) / 4
+		used = 1000 + 4 * ((i * 13) % 500)
+		t = sprintf("2026-11-26 10:%02d:%02d", int(i / 6000) % 60,
+		    int(i / 100) % 60)
+		return sprintf("(4000,%d,%d,%s,%s,%s,%d,%d,%d,0,1,\"%s\"," \
+		    "\"%s\",\"%08x-0000-7000-8000-%012x\",\"%s\"," \
+		    "\"procfs\",\"%s.%03d\",%d)", 4000 - used - 500, used,
+		    used / 40, cpu, 100 - cpu, 2 + i % 3, 110 + i % 50,
+		    90 + i % 7, t, source, tag, i, host, t, (i % 100) * 10,
+		    4000 - used)
+	}
+	function insert(from, n,    i, s) {
+		s = "INSERT INTO system_metrics (" cols ") VALUES "
+		for (i = from; i < from + n; i++)
+			s = s (i > from ? "," : "") row(i)
+		print s ";"
+	}
+	BEGIN {
+		cols = "total_ram, ram_libre, uso_ram, porcentaje_ram, " \
+		    "porcentaje_cpu_uso, porcentaje_cpu_libre, " \
+		    "procesos_corriendo, total_procesos, procesos_durmiendo, " \
+		    "procesos_zombie, procesos_parados, hora, data_source, " \
+		    "sample_id, host, collector, sampled_at, ram_available"
+		srand(seed)
+		sizes[0] = 1; sizes[1] = 3; sizes[2] = 10; sizes[3] = 50
+		sizes[4] = 200; sizes[5] = 2; sizes[6] = 120
+		next_id = 0
+		burned = 1000000
+		for (tx = 0; next_id < total; tx++) {
+			n = sizes[int(rand() * 7)]
+			rollback = tx % 7 == 6
+			if (!rollback && next_id + n > total)
+				n = total - next_id
+			from = rollback ? burned : next_id
+			first = n > 1 ? int(n / 2) : n
+			print "BEGIN;"
+			insert(from, first)
+			printf "DO SLEEP(%.2f);\n", rand() * 0.2
+			if (n > first)
+				insert(from + first, n - first)
+			if (rollback) {
+				print "ROLLBACK;"
+				burned += n
+			} else {
+				print "COMMIT;"
+				next_id += n
+			}
+			if (rand() < 0.3)
+				printf "DO SLEEP(%.2f);\n", rand() * 0.05
+		}
+	}'
+}
+
+# ids: the sample ids in NDJSON on stdin, one a line.
+ids() {
+	sed -E 's/.*"id":"([^"]+)".*/\1/'
+}
+
+# wait_until SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds;
+# fail after SECONDS saying WHAT was awaited.
+wait_until() {
+	limit=$(( $1 * 10 ))
+	what=$2
+	shift 2
+	n=0
+	until "$@"; do
+		n=$((n + 1))
+		[ "$n" -lt "$limit" ] || fail "timed out waiting for $what"
+		sleep 0.1
+	done
+}
+
+# lines_at_least FILE N: FILE has N lines or more (a command started in
+# the background may not have made it yet).
+lines_at_least() {
+	[ -f "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]
+}
+
+# has_line FILE TEXT: FILE holds a line containing TEXT.
+has_line() {
+	grep -qsF -- "$2" "$1"
+}

@@ -1,0 +1,166 @@
+/* Unit tests for lib/schema.c, lib/store.c and lib/ingest.c: what can be
+ * checked without a server (tests/it/store-*.sh do the rest). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ingest.h"
+#include "schema.h"
+#include "store.h"
+
+static size_t
+count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	while ((s = strstr(s, what)) != NULL) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+static void
+test_insert_sql(void **state)
+{
+	char *sql;
+
+	(void)state;
+	assert_null(schema_insert_sql(0));
+	sql = schema_insert_sql(1);
+	assert_string_equal(sql, "INSERT INTO system_metrics (total_ram, "
+	    "ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso, "
+	    "porcentaje_cpu_libre, procesos_corriendo, total_procesos, "
+	    "procesos_durmiendo, procesos_zombie, procesos_parados, hora, "
+	    "data_source, sample_id, host, collector, sampled_at, "
+	    "ram_available, threads) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+	    "?,?,?) ON DUPLICATE KEY UPDATE id = id");
+	free(sql);
+	sql = schema_insert_sql(512);
+	assert_int_equal(count(sql, "?"), 512 * SCHEMA_INSERT_NCOLS);
+	assert_int_equal(count(sql, "),("), 511);
+	assert_non_null(strstr(sql, "?) ON DUPLICATE KEY UPDATE id = id"));
+	free(sql);
+}
+
+static void
+test_create_sql(void **state)
+{
+	size_t i;
+
+	(void)state;
+	/* the table DDL and the column list say the same */
+	for (i = 0; i < schema_ncolumns; i++) {
+		char want[128];
+
+		snprintf(want, sizeof(want), "  %s %s,\n",
+		    schema_columns[i].name, schema_columns[i].fresh);
+		if (strstr(schema_create_sql, want) == NULL)
+			fail_msg("%s not in the CREATE TABLE", want);
+		assert_true(i == 0 || schema_columns[i].added != NULL);
+	}
+	assert_int_equal(count(schema_create_sql, ",\n"), schema_ncolumns + 1);
+	assert_non_null(strstr(schema_create_sql, "UNIQUE KEY "
+	    "uk_system_metrics_sample_id (sample_id)"));
+	assert_non_null(strstr(schema_create_sql, "KEY "
+	    "ix_system_metrics_host_sampled (host, sampled_at)"));
+}
+
+static void
+test_from_row(void **state)
+{
+	char *row[] = { "42", "01a2187e-8992-706a-a64f-7969378a9ec5",
+	    "2026-11-26 15:34:35.666", "2026-11-26 15:34:35", "node-a",
+	    "procfs", "52.08", "47.92", "24105", "21939", "22389", "1716",
+	    "7.12", "89", "1", "88", "0", "0", "124", "python_api" };
+	/* a replaced-system row: no sample_id, sampled_at, ... */
+	char *old[] = { "7", NULL, NULL, "2025-06-27 16:47:23", NULL, NULL,
+	    "2.00", NULL, "3913", "2413", NULL, "1500", NULL, "113", "1",
+	    "112", "0", "0", NULL, NULL };
+	unsigned long len[20];
+	char source[SCHEMA_SOURCE_MAX + 1], why[RECORD_WHY_LEN];
+	unsigned long long id;
+	struct record r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		len[i] = row[i] != NULL ? strlen(row[i]) : 0;
+	assert_int_equal(schema_record_from_row(row, len, &r, &id, source,
+	    why), 0);
+	assert_int_equal(id, 42);
+	assert_string_equal(r.id, "01a2187e-8992-706a-a64f-7969378a9ec5");
+	assert_int_equal(r.ts_ms, 1795707275666LL);
+	assert_string_equal(r.host, "node-a");
+	assert_true(r.cpu_usage == 52.08);
+	assert_int_equal(r.ram_available, 22389);
+	assert_int_equal(r.threads, 124);
+	assert_string_equal(source, "python_api");
+
+	for (i = 0; i < 20; i++)
+		len[i] = old[i] != NULL ? strlen(old[i]) : 0;
+	assert_int_equal(schema_record_from_row(old, len, &r, &id, source,
+	    why), 0);
+	assert_string_equal(r.id, "");
+	assert_int_equal(r.ts_ms, 1751042843000LL);
+	assert_true(r.cpu_free == 98);
+	assert_int_equal(r.ram_available, 2413);
+	assert_int_equal(r.threads, -1);
+	assert_string_equal(source, "");
+	old[8] = NULL;
+	assert_int_equal(schema_record_from_row(old, len, &r, &id, source,
+	    why), -1);
+	assert_string_equal(why, "total_ram is NULL");
+}
+
+static void
+test_row_init(void **state)
+{
+	struct store_row a, b;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(store_row_init(&a, 3), 0);
+	assert_int_equal(store_row_init(&b, 4), 0);
+	assert_int_equal(a.where, 3);
+	assert_true(uuid_is_valid(a.rec.id));
+	assert_string_not_equal(a.rec.id, b.rec.id);
+	strcpy(a.rec.id, "01A2187E-8992-706A-A64F-7969378A9EC5");
+	assert_int_equal(store_row_init(&a, 5), 0);
+	assert_string_equal(a.rec.id, "01a2187e-8992-706a-a64f-7969378a9ec5");
+}
+
+static void
+test_summary(void **state)
+{
+	struct ingest_stats st = { 10, 2, 1, 0, 0 };
+	char buf[128];
+
+	(void)state;
+	ingest_summary(&st, buf, sizeof(buf));
+	assert_string_equal(buf, "10 stored, 2 duplicates, 1 rejected");
+	st.spooled = 5;
+	st.lost = 6;
+	ingest_summary(&st, buf, sizeof(buf));
+	assert_string_equal(buf, "10 stored, 2 duplicates, 1 rejected, "
+	    "5 spooled, 6 not stored");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert_sql),
+		cmocka_unit_test(test_create_sql),
+		cmocka_unit_test(test_from_row),
+		cmocka_unit_test(test_row_init),
+		cmocka_unit_test(test_summary),
+	};
+
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
