@@ -105,10 +105,19 @@ test-it: all
 		scripts/mariadb.sh stop; exit $$rc; \
 	fi
 
+# The chaos test: 100,000 records through sm-split while receivers die
+# and the database restarts.
+test-chaos: all
+	@if ls tests/chaos/*.sh >/dev/null 2>&1; then \
+		scripts/mariadb.sh start || exit 3; \
+		tests/run.sh $(OUT) tests/chaos/*.sh; rc=$$?; \
+		scripts/mariadb.sh stop; exit $$rc; \
+	fi
+
 test-kmod: all
 	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh $(OUT); fi
 
-check-run: test-unit test-san test-cmd test-it test-kmod lint-man
+check-run: test-unit test-san test-cmd test-it test-chaos test-kmod lint-man
 	@echo "check: all tests passed"
 
 demo: deps
@@ -150,7 +159,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) $(OUT)
 
-.PHONY: all unit san test-unit test-san test-cmd test-it test-kmod \
+.PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
 	check check-run demo deps lint-man install install-systemd uninstall \
 	clean
 .PRECIOUS: $(BUILD)/cmd/%.o
