@@ -121,8 +121,8 @@ check-run: test-unit test-san test-cmd test-it test-chaos test-kmod lint-man
 	@echo "check: all tests passed"
 
 demo: deps
-	@$(MAKE) --no-print-directory all
-	scripts/demo.sh
+	@$(MAKE) -s --no-print-directory all
+	@scripts/demo.sh
 
 deps:
 	@scripts/deps.sh
