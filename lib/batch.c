@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "jsonutil.h"
 #include "uuid.h"
 
 static int
@@ -48,27 +49,6 @@ batch_buf_free(struct batch_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));
-}
-
-static const char *
-batch_json_type(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-	case json_type_int:
-		return "a number";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "unknown";
 }
 
 int
@@ -120,7 +100,7 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		rc = batch_fail(why, "not a JSON object but %s",
-		    batch_json_type(obj));
+		    jsonutil_noun(obj));
 		goto out_put;
 	}
 	for (start = 0; line[start] != '{'; start++)

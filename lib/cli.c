@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "exitcode.h"
@@ -10,6 +11,52 @@
 #ifndef SM_VERSION
 #define SM_VERSION "unknown"
 #endif
+
+volatile sig_atomic_t cli_stop;
+
+static void
+cli_on_stop(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void
+cli_catch_stop(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cli_on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void
+cli_usage(int status, const char *text)
+{
+	if (status == SM_EXIT_OK) {
+		fputs(text, stdout);
+		exit(cli_close_stdout(status));
+	}
+	fputs(text, stderr);
+	exit(status);
+}
+
+bool
+cli_name_ok(const char *s, size_t max)
+{
+	size_t len = strlen(s), i;
+
+	if (len == 0 || len > max)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
 
 int
 cli_parse_seconds(const char *s, double min, double max, double *out)

@@ -2,6 +2,29 @@
 #ifndef SM_CLI_H
 #define SM_CLI_H
 
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Set by the handler cli_catch_stop installs. */
+extern volatile sig_atomic_t cli_stop;
+
+/*
+ * SIGINT, SIGTERM and SIGHUP set cli_stop, without SA_RESTART so that
+ * sleeps and waits end early; SIGPIPE is ignored (a closed reader shows up
+ * as EPIPE where the write fails).
+ */
+void cli_catch_stop(void);
+
+/*
+ * Print the usage lines and exit: on stdout with status 0 for --help, on
+ * stderr with status (SM_EXIT_USAGE) for a usage error.
+ */
+void cli_usage(int status, const char *text) __attribute__((noreturn));
+
+/* A name stored or compared whole: 1 to max bytes, no control characters. */
+bool cli_name_ok(const char *s, size_t max);
+
 /* Parse a decimal number of seconds (fractions allowed) within [min, max]. */
 int cli_parse_seconds(const char *s, double min, double max, double *out);
 

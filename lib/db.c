@@ -1,3 +1,4 @@
+#include <err.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -291,4 +292,55 @@ db_stmt_error(MYSQL_STMT *st, const char *what, char *why)
 
 	db_fail(why, "%s: %s (%u)", what, mysql_stmt_error(st), err);
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
+}
+
+void
+db_url_scrub(char *url)
+{
+	size_t off, len;
+
+	if (dburl_password_span(url, &off, &len) == -1)
+		return;
+	warnx("--db: a password in the URL is visible to other users; use "
+	    "SM_DB_PASSWORD or an option file");
+	memset(url + off, 'x', len);
+}
+
+int
+db_opt(struct db_opts *o, int ch, char *arg, char *why)
+{
+	enum db_ssl_mode mode;
+
+	switch (ch) {
+	case DB_OPT_DB:
+		o->url = arg;
+		return 1;
+	case DB_OPT_DEFAULTS_FILE:
+		o->defaults_file = arg;
+		return 1;
+	case DB_OPT_SSL_CA:
+		o->ssl_ca = arg;
+		return 1;
+	case DB_OPT_SSL_MODE:
+		if (db_ssl_mode_parse(arg, &mode) == -1) {
+			snprintf(why, DB_WHY_LEN, "--ssl-mode: \"%s\": want "
+			    "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
+			    "VERIFY_IDENTITY", arg);
+			return -1;
+		}
+		o->ssl_mode = arg;
+		return 1;
+	}
+	return 0;
+}
+
+int
+db_opts_config(struct db_opts *o, struct db_config *c, char *why)
+{
+	if (db_config_init(c, o->url, o->defaults_file, o->ssl_mode,
+	    o->ssl_ca, why) == -1)
+		return -1;
+	if (o->url != NULL)
+		db_url_scrub(o->url);
+	return 0;
 }

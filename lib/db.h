@@ -89,4 +89,38 @@ enum db_fault db_error(MYSQL *m, const char *what, char *why);
 /* As db_error, for a prepared statement. */
 enum db_fault db_stmt_error(MYSQL_STMT *st, const char *what, char *why);
 
+/* The connection options of every command that uses the database. */
+enum db_opt {
+	DB_OPT_DB = 0x300,	/* --db URL */
+	DB_OPT_DEFAULTS_FILE,	/* --defaults-file FILE */
+	DB_OPT_SSL_CA,		/* --ssl-ca FILE */
+	DB_OPT_SSL_MODE		/* --ssl-mode MODE */
+};
+
+struct db_opts {
+	char *url;		/* in argv: a password in it gets scrubbed */
+	const char *defaults_file;
+	const char *ssl_ca;
+	const char *ssl_mode;
+};
+
+/*
+ * Take getopt_long's option ch and its argument: 1 when ch is a DB_OPT_*,
+ * 0 when it is not, -1 with the reason in why for a bad value.
+ */
+int db_opt(struct db_opts *o, int ch, char *arg, char *why);
+
+/*
+ * db_config_init from the options, then scrub a password from the --db
+ * argument.  Returns 0, or -1 with the reason in why.
+ */
+int db_opts_config(struct db_opts *o, struct db_config *c, char *why);
+
+/*
+ * A password typed into --db stays visible in ps(1) until overwritten:
+ * warn, and overwrite it in place in url (an argv string, which
+ * /proc/PID/cmdline reads).
+ */
+void db_url_scrub(char *url);
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonutil.h"
 #include "record.h"
 #include "timefmt.h"
 
@@ -79,27 +80,6 @@ record_fail(char *why, const char *fmt, ...)
 	return -1;
 }
 
-static const char *
-json_type_label(struct json_object *v)
-{
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		return "null";
-	case json_type_boolean:
-		return "a boolean";
-	case json_type_double:
-	case json_type_int:
-		return "a number";
-	case json_type_object:
-		return "an object";
-	case json_type_array:
-		return "an array";
-	case json_type_string:
-		return "a string";
-	}
-	return "unknown";
-}
-
 /* A JSON number as a double; integers beyond 2^53 lose precision only. */
 static int
 json_number(struct json_object *v, double *out)
@@ -121,7 +101,7 @@ field_read_integer(const struct field *f, const char *key,
 
 	if (json_number(v, &d) == -1)
 		return record_fail(why, "%s: must be an integer, not %s", key,
-		    json_type_label(v));
+		    jsonutil_noun(v));
 	if (!isfinite(d))
 		return record_fail(why, "%s: not a finite number", key);
 	if (d != floor(d))
@@ -150,7 +130,7 @@ field_read_percent(const char *key, struct json_object *v, double *dst,
 {
 	if (json_number(v, dst) == -1)
 		return record_fail(why, "%s: must be a number, not %s", key,
-		    json_type_label(v));
+		    jsonutil_noun(v));
 	if (!isfinite(*dst))
 		return record_fail(why, "%s: not a finite number", key);
 	if (*dst < 0 || *dst > 100)
@@ -169,7 +149,7 @@ field_read_string(const struct field *f, const char *key,
 
 	if (!json_object_is_type(v, json_type_string))
 		return record_fail(why, "%s: must be a string, not %s", key,
-		    json_type_label(v));
+		    jsonutil_noun(v));
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len >= f->size)
@@ -198,7 +178,7 @@ field_read(const struct field *f, const char *key, struct json_object *v,
 	case FIELD_TIME:
 		if (!json_object_is_type(v, json_type_string))
 			return record_fail(why, "%s: must be a string, not %s",
-			    key, json_type_label(v));
+			    key, jsonutil_noun(v));
 		s = json_object_get_string(v);
 		if (timefmt_parse(s, &rec->ts_ms, &reason) == -1)
 			return record_fail(why, "%s: \"%.40s\": %s", key, s,
@@ -250,7 +230,7 @@ record_from_json(struct json_object *obj, struct record *rec, char *why)
 
 	if (!json_object_is_type(obj, json_type_object))
 		return record_fail(why, "not a JSON object but %s",
-		    json_type_label(obj));
+		    jsonutil_noun(obj));
 	memset(rec, 0, sizeof(*rec));
 	rec->threads = -1;
 	for (i = 0; i < NFIELDS; i++) {
@@ -435,20 +415,11 @@ record_format(const struct record *rec, enum record_dialect dialect,
     char *buf, size_t size)
 {
 	struct json_object *obj;
-	const char *s;
-	size_t len;
-	int rc = -1;
+	int rc;
 
 	if ((obj = record_to_json(rec, dialect)) == NULL)
 		return -1;
-	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s != NULL && len + 2 <= size) {
-		memcpy(buf, s, len);
-		buf[len] = '\n';
-		buf[len + 1] = '\0';
-		rc = (int)len + 1;
-	}
+	rc = jsonutil_line(obj, buf, size);
 	json_object_put(obj);
 	return rc;
 }

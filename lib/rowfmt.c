@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 
+#include "jsonutil.h"
 #include "rowfmt.h"
 #include "timefmt.h"
 
@@ -222,20 +223,11 @@ static int
 rowfmt_seed(const struct rowfmt_row *row, char *buf, size_t size)
 {
 	struct json_object *obj;
-	const char *s;
-	size_t len;
-	int rc = -1;
+	int rc;
 
 	if ((obj = rowfmt_seed_json(row)) == NULL)
 		return -1;
-	s = json_object_to_json_string_length(obj, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s != NULL && len + 2 <= size) {
-		memcpy(buf, s, len);
-		buf[len] = '\n';
-		buf[len + 1] = '\0';
-		rc = (int)len + 1;
-	}
+	rc = jsonutil_line(obj, buf, size);
 	json_object_put(obj);
 	return rc;
 }

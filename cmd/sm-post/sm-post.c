@@ -15,9 +15,9 @@
 #include "exitcode.h"
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	cli_usage(status,
 	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
 	    "[--max-time seconds]\n"
 	    "               [--ndjson] [--parallel n] [--reject file] "
@@ -25,7 +25,6 @@ usage(void)
 	    "               [--spool file] [--timeout seconds] "
 	    "[--token-file file]\n"
 	    "               [--version] url\n");
-	exit(SM_EXIT_USAGE);
 }
 
 #ifndef SM_NO_MAIN
@@ -57,23 +56,24 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
 		if (ch == DELIVER_OPT_VERSION)
 			cli_version();
-		if (ch == 'h' || ch == '?' || deliver_opt(&o, ch, optarg,
-		    why) == -1) {
-			if (ch != 'h' && ch != '?')
+		if (ch == 'h')
+			usage(SM_EXIT_OK);
+		if (ch == '?' || deliver_opt(&o, ch, optarg, why) == -1) {
+			if (ch != '?')
 				warnx("%s", why);
-			usage();
+			usage(SM_EXIT_USAGE);
 		}
 	}
 	if (argc - optind != 1) {
 		warnx(argc == optind ? "no URL" : "one URL only (sm-split "
 		    "spreads over several)");
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	o.urls = argv + optind;
 	o.nurls = 1;
 	if (deliver_opts_check(&o, why) == -1) {
 		warnx("%s", why);
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");

@@ -5,7 +5,6 @@
 #include <err.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,39 +17,15 @@
 #include "sample.h"
 #include "tick.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-/* On stdout with status 0 for --help, on stderr for a usage error. */
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status == SM_EXIT_OK ? stdout : stderr,
+	cli_usage(status,
 	    "usage: sm-read [-h] [-i seconds] [-n count] "
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
 	    "[--dialect canonical|seed] [--host name]\n"
 	    "               [--proc-root dir] [--state file] [--version]\n");
-	exit(status == SM_EXIT_OK ? cli_close_stdout(status) : status);
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: cut sleeps short */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	/* a closed pipe shows up as EPIPE on write, handled there */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 /* Write one line; false when the reader has gone (EPIPE). */
@@ -185,9 +160,9 @@ main(int argc, char *argv[])
 			warnx("--state: %s; measuring over %.2f s instead",
 			    why, cpu_window);
 	}
-	install_signals();
+	cli_catch_stop();
 
-	for (i = 0; (count == 0 || i < count) && !stop_requested; i++) {
+	for (i = 0; (count == 0 || i < count) && !cli_stop; i++) {
 		struct record rec;
 		int len;
 
@@ -198,7 +173,7 @@ main(int argc, char *argv[])
 			/* a CPU figure over a sliver of a tick says little */
 			if (next_ns - last_ns < step / 2)
 				next_ns += step;
-			if (tick_sleep_until(next_ns) == -1 && stop_requested)
+			if (tick_sleep_until(next_ns) == -1 && cli_stop)
 				break;
 		}
 		if (sampler_take(&sampler, &rec, why) == -1) {

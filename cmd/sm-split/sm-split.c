@@ -16,9 +16,9 @@
 #include "exitcode.h"
 
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	cli_usage(status,
 	    "usage: sm-split [-h] [-H header] [--batch n] "
 	    "[--fail-timeout seconds]\n"
 	    "                [--health-interval seconds] [--linger ms] "
@@ -30,7 +30,6 @@ usage(void)
 	    "                [--timeout seconds] [--token-file file] "
 	    "[--version]\n"
 	    "                [--weights w,w,...] url url ...\n");
-	exit(SM_EXIT_USAGE);
 }
 
 #ifndef SM_NO_MAIN
@@ -75,12 +74,13 @@ main(int argc, char *argv[])
 		case DELIVER_OPT_VERSION:
 			cli_version();
 		case 'h':
+			usage(SM_EXIT_OK);
 		case '?':
-			usage();
+			usage(SM_EXIT_USAGE);
 		default:
 			if (deliver_opt(&o, ch, optarg, why) == -1) {
 				warnx("%s", why);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 		}
 	}
@@ -88,11 +88,11 @@ main(int argc, char *argv[])
 	o.nurls = argc - optind;
 	if (o.nurls < 2) {
 		warnx("want at least two URLs (sm-post sends to one)");
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	if (deliver_opts_check(&o, why) == -1) {
 		warnx("%s", why);
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");

@@ -26,19 +26,10 @@
 #define SOURCE_DEFAULT "sm-store"
 #define MAX_WAIT_DEFAULT 60	/* seconds */
 
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
 static void __attribute__((noreturn))
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	cli_usage(status,
 	    "usage: sm-store [-h] [--batch n] [--db url] "
 	    "[--defaults-file file] [--echo]\n"
 	    "                [--flush-ms ms] [--max-wait seconds] "
@@ -54,37 +45,6 @@ usage(void)
 	    "                [--ssl-mode mode] [--threads n] "
 	    "[--timeout seconds]\n"
 	    "                [--token-file file]\n");
-	exit(SM_EXIT_USAGE);
-}
-
-/* The source name is a column value and an answer field: keep it plain. */
-static bool
-source_ok(const char *s)
-{
-	size_t len = strlen(s), i;
-
-	if (len == 0 || len > SCHEMA_SOURCE_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-/*
- * A password typed into --db is visible in ps(1) until overwritten: say so,
- * and overwrite it in place (/proc/PID/cmdline reads this memory).
- */
-static void
-scrub_password(char *url)
-{
-	size_t off, len;
-
-	if (dburl_password_span(url, &off, &len) == -1)
-		return;
-	warnx("--db: a password in the URL is visible to other users; use "
-	    "SM_DB_PASSWORD or an option file");
-	memset(url + off, 'x', len);
 }
 
 static int
@@ -99,17 +59,13 @@ run_stdin(struct store *store, size_t batch, long flush_ms, bool echo,
 		.echo = echo,
 		.reject = reject->f != NULL ? reject : NULL,
 		.spool = spool->f != NULL ? spool : NULL,
-		.stop = &stop_requested,
+		.stop = &cli_stop,
 	};
 	char summary[256], why[SPOOL_WHY_LEN];
 	struct ingest_stats st;
-	struct sigaction sa;
 	int status;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: cut waits short */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_catch_stop();
 	status = ingest_run(&ic, &st);
 	store_close(store);
 	if (spool_close(spool, why) == -1) {
@@ -133,16 +89,15 @@ run_stdin(struct store *store, size_t batch, long flush_ms, bool echo,
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_BATCH = 256, OPT_DB, OPT_DEFAULTS_FILE, OPT_ECHO,
-	    OPT_FLUSH_MS, OPT_LISTEN, OPT_MAX_BODY, OPT_MAX_CONNECTIONS,
-	    OPT_MAX_WAIT, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
-	    OPT_SSL_CA, OPT_SSL_MODE, OPT_THREADS, OPT_TIMEOUT,
+	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
+	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_WAIT, OPT_PORT_FILE,
+	    OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_THREADS, OPT_TIMEOUT,
 	    OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
-		{ "db", required_argument, NULL, OPT_DB },
+		{ "db", required_argument, NULL, DB_OPT_DB },
 		{ "defaults-file", required_argument, NULL,
-		    OPT_DEFAULTS_FILE },
+		    DB_OPT_DEFAULTS_FILE },
 		{ "echo", no_argument, NULL, OPT_ECHO },
 		{ "flush-ms", required_argument, NULL, OPT_FLUSH_MS },
 		{ "help", no_argument, NULL, 'h' },
@@ -155,19 +110,17 @@ main(int argc, char *argv[])
 		{ "reject", required_argument, NULL, OPT_REJECT },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "spool", required_argument, NULL, OPT_SPOOL },
-		{ "ssl-ca", required_argument, NULL, OPT_SSL_CA },
-		{ "ssl-mode", required_argument, NULL, OPT_SSL_MODE },
+		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
+		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *defaults_file = NULL, *listen = NULL, *port_file = NULL;
-	const char *reject_path = NULL, *source = SOURCE_DEFAULT;
-	const char *spool = NULL, *ssl_ca = NULL, *ssl_mode = NULL;
-	const char *token_file = NULL;
-	char *db_url = NULL, *token = NULL;
+	const char *listen = NULL, *port_file = NULL, *reject_path = NULL;
+	const char *source = SOURCE_DEFAULT, *spool = NULL, *token_file = NULL;
+	char *token = NULL;
 	char why[STORE_WHY_LEN], dbwhy[DB_WHY_LEN];
 	long long batch = STORE_BATCH_DEFAULT, flush_ms = -1;
 	long long max_body = -1, max_conns = -1, threads = -1;
@@ -175,6 +128,7 @@ main(int argc, char *argv[])
 	bool echo = false;
 	struct httpd_config hc;
 	struct store_config sc;
+	struct db_opts dbo = { 0 };
 	struct db_config dbc;
 	struct spool reject = { 0 }, spool_file = { 0 };
 	struct store *store;
@@ -182,20 +136,21 @@ main(int argc, char *argv[])
 
 	memset(&hc, 0, sizeof(hc));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (db_opt(&dbo, ch, optarg, dbwhy)) {
+		case 1:
+			continue;
+		case -1:
+			warnx("%s", dbwhy);
+			usage(SM_EXIT_USAGE);
+		}
 		switch (ch) {
 		case OPT_BATCH:
 			if (cli_parse_count(optarg, 1, STORE_BATCH_MAX,
 			    &batch) == -1) {
 				warnx("--batch: \"%s\": want 1 to %d rows",
 				    optarg, STORE_BATCH_MAX);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
-			break;
-		case OPT_DB:
-			db_url = optarg;
-			break;
-		case OPT_DEFAULTS_FILE:
-			defaults_file = optarg;
 			break;
 		case OPT_ECHO:
 			echo = true;
@@ -205,14 +160,14 @@ main(int argc, char *argv[])
 			    &flush_ms) == -1) {
 				warnx("--flush-ms: \"%s\": want 0 to 3600000 "
 				    "milliseconds", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_LISTEN:
 			if (httpd_parse_listen(optarg, &hc.addr, &hc.addrlen,
 			    why) == -1) {
 				warnx("--listen: \"%s\": %s", optarg, why);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			listen = optarg;
 			break;
@@ -221,7 +176,7 @@ main(int argc, char *argv[])
 			    &max_body) == -1) {
 				warnx("--max-body: \"%s\": want 1 to %d bytes",
 				    optarg, HTTPD_MAX_BODY_MAX);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_MAX_CONNECTIONS:
@@ -229,7 +184,7 @@ main(int argc, char *argv[])
 			    &max_conns) == -1) {
 				warnx("--max-connections: \"%s\": want 1 to "
 				    "100000", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_MAX_WAIT:
@@ -237,7 +192,7 @@ main(int argc, char *argv[])
 			    &max_wait) == -1) {
 				warnx("--max-wait: \"%s\": want seconds, 0 or "
 				    "more", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_PORT_FILE:
@@ -247,34 +202,21 @@ main(int argc, char *argv[])
 			reject_path = optarg;
 			break;
 		case OPT_SOURCE:
-			if (!source_ok(optarg)) {
+			if (!cli_name_ok(optarg, SCHEMA_SOURCE_MAX)) {
 				warnx("--source: want 1 to %d printable bytes",
 				    SCHEMA_SOURCE_MAX);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			source = optarg;
 			break;
 		case OPT_SPOOL:
 			spool = optarg;
 			break;
-		case OPT_SSL_CA:
-			ssl_ca = optarg;
-			break;
-		case OPT_SSL_MODE:
-			if (db_ssl_mode_parse(optarg,
-			    &(enum db_ssl_mode){ 0 }) == -1) {
-				warnx("--ssl-mode: \"%s\": want DISABLED, "
-				    "PREFERRED, REQUIRED, VERIFY_CA or "
-				    "VERIFY_IDENTITY", optarg);
-				usage();
-			}
-			ssl_mode = optarg;
-			break;
 		case OPT_THREADS:
 			if (cli_parse_count(optarg, 1, 64, &threads) == -1) {
 				warnx("--threads: \"%s\": want 1 to 64",
 				    optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_TIMEOUT:
@@ -282,7 +224,7 @@ main(int argc, char *argv[])
 			    &timeout) == -1) {
 				warnx("--timeout: \"%s\": want 1 to 86400 "
 				    "seconds", optarg);
-				usage();
+				usage(SM_EXIT_USAGE);
 			}
 			break;
 		case OPT_TOKEN_FILE:
@@ -291,32 +233,30 @@ main(int argc, char *argv[])
 		case OPT_VERSION:
 			cli_version();
 		case 'h':
+			usage(SM_EXIT_OK);
 		default:
-			usage();
+			usage(SM_EXIT_USAGE);
 		}
 	}
 	if (optind != argc) {
 		warnx("unexpected argument \"%s\"", argv[optind]);
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	if (listen != NULL && (echo || flush_ms >= 0 || max_wait >= 0 ||
 	    reject_path != NULL || spool != NULL)) {
 		warnx("--echo, --flush-ms, --max-wait, --reject and --spool "
 		    "are for stdin, not --listen");
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
 	if (listen == NULL && (max_body >= 0 || max_conns >= 0 ||
 	    port_file != NULL || threads >= 0 || timeout >= 0 ||
 	    token_file != NULL)) {
 		warnx("--max-body, --max-connections, --port-file, --threads, "
 		    "--timeout and --token-file need --listen");
-		usage();
+		usage(SM_EXIT_USAGE);
 	}
-	if (db_config_init(&dbc, db_url, defaults_file, ssl_mode, ssl_ca,
-	    dbwhy) == -1)
+	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
-	if (db_url != NULL)
-		scrub_password(db_url);
 	if (token_file != NULL && httpd_token_read(token_file, &token,
 	    why) == -1)
 		errx(SM_EXIT_USAGE, "--token-file: %s", why);

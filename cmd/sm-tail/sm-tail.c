@@ -28,20 +28,10 @@
 #define LINES_DEFAULT 10
 #define INTERVAL_DEFAULT 0.5	/* seconds */
 
-static volatile sig_atomic_t stop_requested;
-
-static void
-on_stop(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-/* On stdout with status 0 for --help, on stderr for a usage error. */
 static void __attribute__((noreturn))
 usage(int status)
 {
-	fprintf(status == SM_EXIT_OK ? stdout : stderr,
+	cli_usage(status,
 	    "usage: sm-tail [-fh] [-n count] [--db url] "
 	    "[--defaults-file file]\n"
 	    "               [--format ndjson|table|seed] "
@@ -55,62 +45,19 @@ usage(int status)
 	    "[--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--warn percent]\n");
-	exit(status == SM_EXIT_OK ? cli_close_stdout(status) : status);
-}
-
-/* Host and source names are compared whole: keep them plain. */
-static bool
-name_ok(const char *s, size_t max)
-{
-	size_t len = strlen(s), i;
-
-	if (len == 0 || len > max)
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	return true;
-}
-
-/* As sm-store: a password in --db is visible in ps(1); overwrite it. */
-static void
-scrub_password(char *url)
-{
-	size_t off, len;
-
-	if (dburl_password_span(url, &off, &len) == -1)
-		return;
-	warnx("--db: a password in the URL is visible to other users; use "
-	    "SM_DB_PASSWORD or an option file");
-	memset(url + off, 'x', len);
-}
-
-static void
-install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: cut sleeps short */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	/* a closed pipe shows up as EPIPE on write, handled there */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 #ifndef SM_NO_MAIN
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_DB = 256, OPT_DEFAULTS_FILE, OPT_FORMAT, OPT_GAP_TIMEOUT,
-	    OPT_HOST, OPT_INTERVAL, OPT_SINCE, OPT_SOURCE, OPT_SSL_CA,
-	    OPT_SSL_MODE, OPT_VERSION, OPT_WARN };
+	enum { OPT_FORMAT = 256, OPT_GAP_TIMEOUT, OPT_HOST, OPT_INTERVAL,
+	    OPT_SINCE, OPT_SOURCE, OPT_VERSION, OPT_WARN };
 	static const struct option longopts[] = {
 		{ "dashboard", no_argument, NULL, 'd' },
-		{ "db", required_argument, NULL, OPT_DB },
+		{ "db", required_argument, NULL, DB_OPT_DB },
 		{ "defaults-file", required_argument, NULL,
-		    OPT_DEFAULTS_FILE },
+		    DB_OPT_DEFAULTS_FILE },
 		{ "follow", no_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "gap-timeout", required_argument, NULL, OPT_GAP_TIMEOUT },
@@ -120,20 +67,20 @@ main(int argc, char *argv[])
 		{ "lines", required_argument, NULL, 'n' },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "source", required_argument, NULL, OPT_SOURCE },
-		{ "ssl-ca", required_argument, NULL, OPT_SSL_CA },
-		{ "ssl-mode", required_argument, NULL, OPT_SSL_MODE },
+		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
+		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "warn", required_argument, NULL, OPT_WARN },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *defaults_file = NULL, *ssl_ca = NULL, *ssl_mode = NULL;
 	const char *format = NULL, *why_time;
-	char *db_url = NULL, dbwhy[DB_WHY_LEN];
+	char dbwhy[DB_WHY_LEN];
 	double interval = -1, gap_timeout = -1, warn = -1;
 	long long lines = -1;
 	bool dashboard = false, follow = false;
 	enum rowfmt_kind kind;
 	struct tail_config tc;
+	struct db_opts dbo = { 0 };
 	struct db_config dbc;
 	int ch, status;
 
@@ -141,15 +88,16 @@ main(int argc, char *argv[])
 	tc.filter.since_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
+		switch (db_opt(&dbo, ch, optarg, dbwhy)) {
+		case 1:
+			continue;
+		case -1:
+			warnx("%s", dbwhy);
+			usage(SM_EXIT_USAGE);
+		}
 		switch (ch) {
 		case 'd':
 			dashboard = true;
-			break;
-		case OPT_DB:
-			db_url = optarg;
-			break;
-		case OPT_DEFAULTS_FILE:
-			defaults_file = optarg;
 			break;
 		case 'f':
 			follow = true;
@@ -171,7 +119,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_HOST:
-			if (!name_ok(optarg, RECORD_HOST_MAX)) {
+			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
 				warnx("--host: want 1 to %d printable bytes",
 				    RECORD_HOST_MAX);
 				usage(SM_EXIT_USAGE);
@@ -204,25 +152,12 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_SOURCE:
-			if (!name_ok(optarg, SCHEMA_SOURCE_MAX)) {
+			if (!cli_name_ok(optarg, SCHEMA_SOURCE_MAX)) {
 				warnx("--source: want 1 to %d printable bytes",
 				    SCHEMA_SOURCE_MAX);
 				usage(SM_EXIT_USAGE);
 			}
 			tc.filter.source = optarg;
-			break;
-		case OPT_SSL_CA:
-			ssl_ca = optarg;
-			break;
-		case OPT_SSL_MODE:
-			if (db_ssl_mode_parse(optarg,
-			    &(enum db_ssl_mode){ 0 }) == -1) {
-				warnx("--ssl-mode: \"%s\": want DISABLED, "
-				    "PREFERRED, REQUIRED, VERIFY_CA or "
-				    "VERIFY_IDENTITY", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			ssl_mode = optarg;
 			break;
 		case OPT_VERSION:
 			cli_version();
@@ -260,14 +195,11 @@ main(int argc, char *argv[])
 		    "stdin and stdout");
 	if (format == NULL)
 		kind = isatty(STDOUT_FILENO) ? ROWFMT_TABLE : ROWFMT_NDJSON;
-	if (db_config_init(&dbc, db_url, defaults_file, ssl_mode, ssl_ca,
-	    dbwhy) == -1)
+	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
-	if (db_url != NULL)
-		scrub_password(db_url);
 	if (dashboard)
 		setlocale(LC_ALL, "");
-	install_signals();
+	cli_catch_stop();
 
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise the MySQL "
@@ -287,10 +219,10 @@ main(int argc, char *argv[])
 		dc.tail = tc;
 		dc.interval = interval;
 		dc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
-		dc.stop = &stop_requested;
+		dc.stop = &cli_stop;
 		status = dashview_run(&dc);
 	} else {
-		status = tail_print(&tc, kind, interval, &stop_requested);
+		status = tail_print(&tc, kind, interval, &cli_stop);
 	}
 	mysql_library_end();
 	db_config_free(&dbc);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # sm-store's connection: URL forms, where the password comes from (never
-# shown), option files, TLS modes; and the usage errors.  Runs against a
-# private server of its own, so the TLS counters are its alone.
+# shown), option files, TLS modes (usage errors: tests/cmd/sm-store-cli.sh).
+# Runs against a private server of its own, so the TLS counters are its
+# alone.
 . "$(dirname "$0")/store-lib.sh"
 
 private_server
@@ -21,30 +22,6 @@ no_password() {
 	! grep -qF -- "$PW" "$SM_TMP/err" "$SM_TMP/out" ||
 	    fail "the password was printed"
 }
-
-echo "usage errors"
-for args in "--batch 0" "--batch x" "--flush-ms -1" "--max-wait x" \
-    "--listen 127.0.0.1:0 --echo" "--listen 0 --spool f" "--port-file f" \
-    "--token-file f" "--max-body 10" "--listen 99999" "--listen [::1]" \
-    "--ssl-mode SOMETIMES" "--source $(printf '%051d' 0)" \
-    "extra"; do
-	# shellcheck disable=SC2086
-	expect_status 2 "$STORE" $args </dev/null
-	expect_err "usage: sm-store"
-done
-expect_status 0 "$STORE" --version
-[ "$(cat "$SM_TMP/out")" = "sm-store $(sed -n 's/^VERSION = //p' \
-    "$SM_TOP/Makefile")" ] || fail "--version: $(cat "$SM_TMP/out")"
-
-echo "no database, or a URL that is not one"
-expect_status 2 "$STORE" <"$ONE"
-expect_err "sm-store: no database: give --db URL or set SM_DB"
-for u in "http://h/db" "mysql://h" "mysql://h/" "mysql://h:0/db" \
-    "mysql://h:99999/db" "mysql://h/db?sokket=/x" "mysql://h/db?socket=x" \
-    "mysql://h/a%zzb" "mysql://[::1/db"; do
-	expect_status 2 "$STORE" --db "$u" <"$ONE"
-	expect_err "sm-store: database URL: "
-done
 
 echo "the password from SM_DB_PASSWORD"
 expect_status 0 env SM_DB_PASSWORD="$PW" "$STORE" --db "$URL" <"$ONE"
