@@ -75,6 +75,20 @@ SAN_BUILD = $(BUILD)/san
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=all
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with clang, over the library
+# built again for coverage and ASan+UBSan in a directory of its own.
+# `make fuzz` runs each FUZZ_SECONDS; `check` replays the committed
+# inputs and fuzzes each FUZZ_CHECK_SECONDS (tests/fuzz/run.sh).
+FUZZ_CC = clang
+FUZZ_BUILD = $(BUILD)/fuzz
+FUZZ_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=all
+FUZZ_PKGS = $(filter-out cmocka,$(TEST_PKGS))
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%, \
+	$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS = 60
+FUZZ_CHECK_SECONDS = 15
+
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
@@ -82,6 +96,18 @@ san:
 	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) OUT=$(SAN_BUILD)/bin \
 		CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" \
 		all unit
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) \
+		CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" \
+		$(FUZZ_BUILD)/libsm.a
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h \
+    $(FUZZ_BUILD)/libsm.a
+	$(FUZZ_CC) -std=c11 $(SM_CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+		-pthread -Wall -Wextra -Werror $(PKG_CFLAGS) -o $@ $< \
+		$(FUZZ_BUILD)/libsm.a $$($(PKG_CONFIG) --libs $(FUZZ_PKGS)) -lm
 
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -92,7 +118,31 @@ test-unit: all unit
 
 test-san: san
 	$(SAN_ENV) tests/run.sh $(SAN_BUILD)/bin $(SAN_BUILD)/tests/test_*
-	$(SAN_ENV) tests/run.sh $(SAN_BUILD)/bin tests/cmd/*.sh
+	tests/sanitize.sh $(SAN_BUILD)/bin tests/cmd/*.sh
+
+# The integration tests with the sanitizer binaries; a report from any
+# process, a background receiver's too, fails the test (tests/sanitize.sh).
+test-san-it: san
+	@if ls tests/it/*.sh >/dev/null 2>&1; then \
+		scripts/mariadb.sh start || exit 3; \
+		tests/sanitize.sh $(SAN_BUILD)/bin tests/it/*.sh; rc=$$?; \
+		scripts/mariadb.sh stop; exit $$rc; \
+	fi
+
+# sm-read | sm-split into two sm-store receivers, each under valgrind
+# memcheck: any error or definite/indirect leak fails.
+test-valgrind: all
+	@if ls tests/valgrind/*.sh >/dev/null 2>&1; then \
+		scripts/mariadb.sh start || exit 3; \
+		tests/run.sh $(OUT) tests/valgrind/*.sh; rc=$$?; \
+		scripts/mariadb.sh stop; exit $$rc; \
+	fi
+
+test-fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 test-cmd: all
 	tests/run.sh $(OUT) tests/cmd/*.sh
@@ -117,7 +167,8 @@ test-chaos: all
 test-kmod: all
 	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh $(OUT); fi
 
-check-run: test-unit test-san test-cmd test-it test-chaos test-kmod lint-man
+check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
+	test-fuzz test-chaos test-kmod lint-man
 	@echo "check: all tests passed"
 
 demo: deps
@@ -161,5 +212,5 @@ clean:
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
 	check check-run demo deps lint-man install install-systemd uninstall \
-	clean
+	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o

@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "jsonutil.h"
+#include "utf8.h"
 #include "uuid.h"
 
 static int
@@ -65,6 +66,12 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 	if ((nul = memchr(line, '\0', len)) != NULL)
 		return batch_fail(why, "NUL byte at column %zu",
 		    (size_t)(nul - line) + 1);
+	/* json-c lets overlong forms and surrogates through */
+	if ((end = utf8_valid_prefix(line, len)) < len)
+		return batch_fail(why, "invalid UTF-8 at column %zu", end + 1);
+	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		return batch_fail(why, "a byte order mark before the object "
+		    "(only the first line may have one)");
 	json_tokener_reset(tok);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	/* a bare number only ends at what follows it: give it a space */

@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "body.h"
+#include "utf8.h"
 
 enum body_kind
 body_kind_of(const char *content_type)
@@ -158,10 +159,13 @@ body_decode(const char *buf, size_t len, enum body_kind kind,
 	}
 	if (body_blank(buf, len))
 		return body_error(b, -1, "empty body");
-	if (memchr(buf, '\0', len) != NULL)
-		return body_error(b, -1, "NUL byte in the body");
+	/* NDJSON lines are judged one by one, NUL bytes and UTF-8 too */
 	if (kind == BODY_NDJSON)
 		return body_ndjson(buf, len, b);
+	if (memchr(buf, '\0', len) != NULL)
+		return body_error(b, -1, "NUL byte in the body");
+	if ((i = utf8_valid_prefix(buf, len)) < len)
+		return body_error(b, -1, "invalid UTF-8 at offset %zu", i);
 	for (i = 0; isspace((unsigned char)buf[i]); i++)
 		;
 	if (buf[i] != '{' && buf[i] != '[')

@@ -1457,8 +1457,9 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, char *why)
 	backoff_init(&d->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS, 0);
 	if ((d->tok = json_tokener_new()) == NULL)
 		return deliver_opt_fail(why, "out of memory");
+	/* trailing text: batch_prepare() names it */
 	json_tokener_set_flags(d->tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	if (ndjson_reader_init(&d->in, o->in_fd, 0) == -1)
 		return deliver_opt_fail(why, "out of memory");
 	/* non-blocking, so --linger can wait on input and answers at once */

@@ -20,14 +20,24 @@
 #include "httpd.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
+#define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
 
 struct httpd {
 	const struct httpd_config *c;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
 	unsigned inflight;	/* POST requests begun and not completed */
+	unsigned served;	/* open connections within max_connections */
 	int stopping;		/* SIGTERM came: refuse new requests */
 };
+
+/*
+ * The socket context of a connection past --max-connections: it gets one
+ * 503 and is closed.  At its own limit MHD stops accepting, and clients
+ * then wait in the kernel's queue without a word, so MHD's limit is set
+ * HTTPD_REFUSE_SLOTS above ours: that many can be told to come back.
+ */
+static char httpd_over;
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */
@@ -212,6 +222,32 @@ httpd_send(struct MHD_Connection *conn, unsigned code, char *json,
 	return ret;
 }
 
+/* A connection past the limit: 503, come back in a second, and goodbye. */
+static enum MHD_Result
+httpd_refuse(struct httpd *h, struct MHD_Connection *conn)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *json;
+
+	if ((json = body_answer("error", "too many connections",
+	    h->c->source)) == NULL)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(json);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 static enum MHD_Result
 httpd_unavailable(struct httpd *h, struct MHD_Connection *conn,
     const char *what)
@@ -244,10 +280,14 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
     const char *method, void **con_cls)
 {
 	const struct httpd_config *c = h->c;
+	const union MHD_ConnectionInfo *ci;
 	struct httpd_req *rq;
 	const char *v;
 	char msg[64];
 
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci != NULL && ci->socket_context == &httpd_over)
+		return httpd_refuse(h, conn);
 	if (strcmp(url, "/health") == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
 		    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
@@ -463,6 +503,26 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Count the connections served; mark those past the limit. */
+static void
+httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+
+	(void)conn;
+	pthread_mutex_lock(&h->lock);
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		if (h->served < h->c->max_connections)
+			h->served++;
+		else
+			*ctx = &httpd_over;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *ctx == NULL) {
+		h->served--;
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 static void
 httpd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -517,7 +577,7 @@ httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
 int
 httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 {
-	struct MHD_OptionItem opts[8];
+	struct MHD_OptionItem opts[9];
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
 	struct httpd h;
@@ -543,7 +603,9 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)c->timeout, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
-	    (intptr_t)c->max_connections, NULL };
+	    (intptr_t)c->max_connections + HTTPD_REFUSE_SLOTS, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+	    (intptr_t)httpd_connection, &h };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)httpd_completed, &h };
 	if (c->threads > 1)

@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "ingest.h"
 #include "ndjson.h"
+#include "utf8.h"
 
 /*
  * Batches handed to the committer and not yet answered: one being stored,
@@ -308,6 +309,7 @@ ingest_is_object(const char *line, size_t len)
 	bool yes;
 
 	if (memchr(line, '\0', len) != NULL ||
+	    utf8_valid_prefix(line, len) < len ||
 	    (tok = json_tokener_new()) == NULL)
 		return false;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |

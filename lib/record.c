@@ -8,6 +8,7 @@
 #include "jsonutil.h"
 #include "record.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 #define RECORD_COUNT_MAX 2147483647LL		/* processes, threads */
 #define RECORD_MIB_MAX (1LL << 40)		/* one exbibyte */
@@ -80,6 +81,41 @@ record_fail(char *why, const char *fmt, ...)
 	return -1;
 }
 
+#define RECORD_EXCERPT_LEN 41	/* 40 bytes of a value in a reason, NUL */
+
+/*
+ * Up to 40 bytes of the input string s for a reason, cut at a character
+ * boundary, control characters written \u00XX (json-c lets raw ones
+ * through in strings): the reason stays one line of UTF-8, whatever the
+ * input held.
+ */
+static const char *
+record_excerpt(const char *s, char buf[RECORD_EXCERPT_LEN])
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, out = 0, n;
+
+	while (i < len) {
+		if (p[i] < 0x20 || p[i] == 0x7f) {
+			if (out + 6 >= RECORD_EXCERPT_LEN)
+				break;
+			snprintf(buf + out, 7, "\\u%04x", p[i]);
+			out += 6;
+			i++;
+			continue;
+		}
+		n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
+		if (n > len - i || utf8_valid_prefix(s + i, n) != n ||
+		    out + n >= RECORD_EXCERPT_LEN)
+			break;
+		memcpy(buf + out, s + i, n);
+		out += n;
+		i += n;
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
 /* A JSON number as a double; integers beyond 2^53 lose precision only. */
 static int
 json_number(struct json_object *v, double *out)
@@ -110,9 +146,19 @@ field_read_integer(const struct field *f, const char *key,
 	if (d < 0)
 		return record_fail(why, "%s: must not be negative (%.0f)", key,
 		    d);
-	if (d > (double)max)
-		return record_fail(why, "%s: %g is out of range (at most "
+	if (d > (double)max) {
+		/* json-c pins integers past 2^64 at UINT64_MAX: no digits */
+		if (d >= 0x1p63)
+			return record_fail(why, "%s: too large (at most %lld)",
+			    key, (long long)max);
+		if (json_object_is_type(v, json_type_int))
+			return record_fail(why, "%s: %lld is out of range (at "
+			    "most %lld)", key,
+			    (long long)json_object_get_int64(v),
+			    (long long)max);
+		return record_fail(why, "%s: %.0f is out of range (at most "
 		    "%lld)", key, d, (long long)max);
+	}
 	if (json_object_is_type(v, json_type_int)) {
 		errno = 0;
 		*dst = json_object_get_int64(v);
@@ -143,7 +189,7 @@ static int
 field_read_string(const struct field *f, const char *key,
     struct json_object *v, struct record *rec, char *why)
 {
-	char *dst = (char *)rec + f->offset;
+	char *dst = (char *)rec + f->offset, excerpt[RECORD_EXCERPT_LEN];
 	const char *s;
 	size_t len, i;
 
@@ -160,7 +206,8 @@ field_read_string(const struct field *f, const char *key,
 			return record_fail(why, "%s: control character at "
 			    "offset %zu", key, i);
 	if (f->type == FIELD_ID && !uuid_is_valid(s))
-		return record_fail(why, "%s: \"%.40s\" is not a UUID", key, s);
+		return record_fail(why, "%s: \"%s\" is not a UUID", key,
+		    record_excerpt(s, excerpt));
 	memcpy(dst, s, len + 1);
 	return 0;
 }
@@ -169,6 +216,7 @@ static int
 field_read(const struct field *f, const char *key, struct json_object *v,
     struct record *rec, char *why)
 {
+	char excerpt[RECORD_EXCERPT_LEN];
 	const char *s, *reason;
 
 	switch (f->type) {
@@ -181,8 +229,8 @@ field_read(const struct field *f, const char *key, struct json_object *v,
 			    key, jsonutil_noun(v));
 		s = json_object_get_string(v);
 		if (timefmt_parse(s, &rec->ts_ms, &reason) == -1)
-			return record_fail(why, "%s: \"%.40s\": %s", key, s,
-			    reason);
+			return record_fail(why, "%s: \"%s\": %s", key,
+			    record_excerpt(s, excerpt), reason);
 		return 0;
 	case FIELD_COUNT:
 	case FIELD_MIB:
@@ -300,20 +348,38 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 	struct json_tokener *tok;
 	struct json_object *obj;
 	const char *nul;
+	bool padded = false;
+	size_t good, end;
 	int rc;
 
 	if ((nul = memchr(line, '\0', len)) != NULL)
 		return record_fail(why, "NUL byte at column %zu",
 		    (size_t)(nul - line) + 1);
+	if ((good = utf8_valid_prefix(line, len)) < len)
+		return record_fail(why, "invalid UTF-8 at column %zu",
+		    good + 1);
+	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+		return record_fail(why, "a byte order mark before the object "
+		    "(only the first line may have one)");
 	if ((tok = json_tokener_new()) == NULL)
 		return record_fail(why, "out of memory");
+	/* trailing text is judged below, with a clearer reason */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
+	/* a bare number or word only ends at what follows it */
+	if (obj == NULL && json_tokener_get_error(tok) ==
+	    json_tokener_continue) {
+		obj = json_tokener_parse_ex(tok, " ", 1);
+		padded = true;
+	}
 	if (obj == NULL) {
 		enum json_tokener_error jerr = json_tokener_get_error(tok);
 
-		if (jerr == json_tokener_continue)
+		/* json-c's JSON null is a NULL object */
+		if (jerr == json_tokener_success)
+			rc = record_fail(why, "not a JSON object but null");
+		else if (jerr == json_tokener_continue)
 			rc = record_fail(why, "invalid JSON: truncated at "
 			    "column %zu", len + 1);
 		else
@@ -322,9 +388,12 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 			    json_tokener_error_desc(jerr));
 		goto out_free_tokener;
 	}
-	if (json_tokener_get_parse_end(tok) < len) {
+	for (end = padded ? len : json_tokener_get_parse_end(tok);
+	    end < len && (line[end] == ' ' || line[end] == '\t'); end++)
+		;
+	if (end < len) {
 		rc = record_fail(why, "invalid JSON at column %zu: text after "
-		    "the object", json_tokener_get_parse_end(tok) + 1);
+		    "the object", end + 1);
 		goto out_put_obj;
 	}
 	rc = record_from_json(obj, rec, why);

@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 
 #include "spool.h"
+#include "utf8.h"
 
 int
 spool_open(struct spool *s, const char *path, char *why)
@@ -53,21 +54,30 @@ spool_write(struct spool *s, const char *rec, size_t len)
 	return 0;
 }
 
-/* A JSON string literal for s (len bytes), escaped by json-c. */
+/*
+ * A JSON string literal for s (len bytes), escaped by json-c.  JSON is
+ * UTF-8, and json-c copies other bytes through: those become U+FFFD.
+ */
 static int
 spool_put_string(FILE *f, const char *s, size_t len)
 {
-	struct json_object *o = json_object_new_string_len(s, (int)len);
+	struct json_object *o;
 	const char *txt;
+	char *clean = NULL;
 	int rc = -1;
 
-	if (o == NULL)
+	if (utf8_valid_prefix(s, len) < len &&
+	    (s = clean = utf8_sanitize(s, len, &len)) == NULL)
 		return -1;
+	if ((o = json_object_new_string_len(s, (int)len)) == NULL)
+		goto out_free_clean;
 	txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (txt != NULL && fputs(txt, f) != EOF)
 		rc = 0;
 	json_object_put(o);
+out_free_clean:
+	free(clean);
 	return rc;
 }
 

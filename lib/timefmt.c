@@ -5,6 +5,9 @@
 
 #include "timefmt.h"
 
+/* 9999-12-31T23:59:59Z, the last second four-digit years can write */
+#define TIMEFMT_MAX_SECS 253402300799LL
+
 int64_t
 timefmt_now_ms(void)
 {
@@ -163,6 +166,11 @@ timefmt_parse(const char *s, int64_t *ms, const char **why)
 	    min * 60 + sec - off * 60;
 	if (t < 0) {
 		*why = "date before 1970";
+		return -1;
+	}
+	/* an offset can carry 9999-12-31 past what timefmt_rfc3339 writes */
+	if (t > TIMEFMT_MAX_SECS) {
+		*why = "date after 9999";
 		return -1;
 	}
 	*ms = t * 1000 + frac;

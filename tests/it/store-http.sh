@@ -125,8 +125,8 @@ post application/x-ndjson "@$SM_TMP/small" -H 'Transfer-Encoding: chunked'
 expect_answer 200 '{"stored":3,"duplicates":0,"api":"sm-store"}'
 stop_receiver
 
-echo "--max-connections 1: a second client waits until --timeout frees the"
-echo "slot from a silent one"
+echo "--max-connections 1: a second client is refused (503) until --timeout"
+echo "frees the slot from a silent one"
 start_receiver lim --timeout 3 --max-connections 1
 # an upload whose body never comes holds the one connection allowed
 mkfifo "$SM_TMP/never"
@@ -141,8 +141,10 @@ curl -s --max-time 1 -o /dev/null -w '%{http_code}' "$RURL/health" \
 first=$?
 set -e
 expect_eq "a second client while the slot is taken (curl status)" \
-    "$first:$(cat "$SM_TMP/first.code")" "28:000"
+    "$first:$(cat "$SM_TMP/first.code")" "0:503"
 # served once the receiver hangs up on the silent upload, still sending
+wait_for 150 sh -c "[ \$(curl -s -o /dev/null -w '%{http_code}' \
+    '$RURL/health') = 200 ]"
 CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' "$RURL/health")
 expect_answer 200 '{"status":"ok","api":"sm-store"}'
 kill -0 $slow 2>/dev/null || fail "the slot was freed by the client, not --timeout"

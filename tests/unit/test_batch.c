@@ -23,8 +23,9 @@ prepared(const char *line, int want_rc, char *why)
 	size_t off = 99, len = 99;
 	char *s;
 
+	/* as lib/deliver.c sets it */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	/* something before, to see the offsets are right */
 	assert_int_equal(batch_buf_add(&out, "[", 1), 0);
 	assert_int_equal(batch_prepare(tok, line, strlen(line), &out, &off,
@@ -126,9 +127,14 @@ test_prepare_refuses(void **state)
 		{ "\"x\"", "not a JSON object but a string" },
 		{ "12", "not a JSON object but a number" },
 		{ "null", "not a JSON object but null" },
-		{ "{\"a\":1} x", "invalid JSON at column 9" },
-		{ "{\"a\":1}{}", "invalid JSON at column 8" },
-		{ "{\"a\":\"\xff\"}", "invalid JSON at column" },
+		{ "{\"a\":1} x", "invalid JSON at column 9: text after the "
+		  "value" },
+		{ "{\"a\":1}{}", "invalid JSON at column 8: text after the "
+		  "value" },
+		{ "\xef\xbb\xbf{\"a\":1}", "a byte order mark before the "
+		  "object" },
+		{ "{\"a\":\"\xff\"}", "invalid UTF-8 at column 7" },
+		{ "{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8 at column 7" },
 	};
 	char why[BATCH_WHY_LEN];
 	size_t i;

@@ -149,7 +149,12 @@ test_rejects(void **state)
 		{ "ram_total", "\"ram_total\":1.5",
 		  "ram_total: must be an integer, not 1.5" },
 		{ "ram_total", "\"ram_total\":99999999999999999999999",
-		  "ram_total: 1.84467e+19 is out of range (at most "
+		  "ram_total: too large (at most 1099511627776)" },
+		{ "ram_total", "\"ram_total\":1099511627777",
+		  "ram_total: 1099511627777 is out of range (at most "
+		  "1099511627776)" },
+		{ "ram_total", "\"ram_total\":2e12",
+		  "ram_total: 2000000000000 is out of range (at most "
 		  "1099511627776)" },
 		{ "ram_total", "\"ram_total\":300",
 		  "ram_used (342) exceeds ram_total (300)" },
@@ -215,10 +220,22 @@ test_rejects_json(void **state)
 	static const struct bad_case cases[] = {
 		{ NULL, "[1,2]", "not a JSON object but an array" },
 		{ NULL, "{\"a\":1} x",
-		  "invalid JSON at column 9: unexpected character" },
+		  "invalid JSON at column 9: text after the object" },
+		{ NULL, "{\"a\":1}{\"a\":1}",
+		  "invalid JSON at column 8: text after the object" },
+		{ NULL, "{\"a\":1,}",
+		  "invalid JSON at column 8: unexpected character" },
 		{ NULL, "{\"a\":", "invalid JSON: truncated at column 6" },
-		{ NULL, "{\"a\":\"\xff\"}",
-		  "invalid JSON at column 7: invalid utf-8 string" },
+		{ NULL, "{\"a\":\"\xff\"}", "invalid UTF-8 at column 7" },
+		/* json-c's own check lets these two through */
+		{ NULL, "{\"a\":\"\xc0\xaf\"}", "invalid UTF-8 at column 7" },
+		{ NULL, "{\"a\":\"\xed\xa0\x80\"}",
+		  "invalid UTF-8 at column 7" },
+		{ NULL, "\xef\xbb\xbf{\"a\":1}", "a byte order mark before the "
+		  "object (only the first line may have one)" },
+		{ NULL, "42", "not a JSON object but a number" },
+		{ NULL, "null", "not a JSON object but null" },
+		{ NULL, "true", "not a JSON object but a boolean" },
 	};
 	char why[RECORD_WHY_LEN];
 	struct record r;

@@ -1,0 +1,27 @@
+/*
+ * Strict UTF-8 (RFC 3629).  json-c's own check lets overlong forms and
+ * UTF-16 surrogates through, which the database then refuses or, worse,
+ * stores as mojibake; every input path checks with this instead.
+ */
+#ifndef SM_UTF8_H
+#define SM_UTF8_H
+
+#include <stddef.h>
+
+/*
+ * The length of the longest valid UTF-8 prefix of s (len bytes): len when
+ * all of s is valid, else the offset of the first byte of the first bad
+ * sequence.  Overlong forms, surrogates (U+D800-U+DFFF), code points past
+ * U+10FFFF and sequences cut short are bad; NUL is valid.
+ */
+size_t utf8_valid_prefix(const char *s, size_t len);
+
+/*
+ * A copy of s with each byte that is not part of a valid sequence replaced
+ * by U+FFFD, NUL-terminated, its length in *outlen; NULL when out of
+ * memory.  For writing text that must be JSON (a reject file) when the
+ * input was not UTF-8.
+ */
+char *utf8_sanitize(const char *s, size_t len, size_t *outlen);
+
+#endif

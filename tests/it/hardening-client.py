@@ -1,0 +1,114 @@
+# Misbehaving HTTP clients for tests/it/store-hardening.sh (not a test
+# itself):
+#
+#   python3 hardening-client.py slowloris PORT GAP
+#       Send a request's headers one byte every GAP seconds.  Exit 0 with
+#       "cut off after S s of silence" once the server closes the
+#       connection, 1 if all the headers went out without that.
+#
+#   python3 hardening-client.py hold PORT N READY
+#       Open N connections, each sending one POST /metrics with an empty
+#       body (a 400, answered once the body is in, so the connection is
+#       kept alive).  Write the N answers to READY when all are in, then
+#       hold the connections until killed.
+#
+#   python3 hardening-client.py silent PORT N READY
+#       Open N connections that send nothing; write READY once they are
+#       connected, then hold them until killed.
+import os
+import socket
+import sys
+import time
+
+
+def connect(port):
+    s = socket.create_connection(('127.0.0.1', port), timeout=60)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def slowloris(port, gap):
+    s = connect(port)
+    head = (b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+            b'Content-Type: application/x-ndjson\r\n'
+            b'Content-Length: 10\r\n\r\n')
+    for i in range(len(head)):
+        try:
+            s.sendall(head[i:i + 1])
+        except OSError as e:
+            print('cut off while sending: %s' % e)
+            return 0
+        sent = time.monotonic()
+        s.settimeout(gap)
+        try:
+            data = s.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError as e:
+            data = b''
+        if data:
+            print('unexpected answer: %r' % data[:200])
+            return 1
+        print('cut off after %.1f s of silence' % (time.monotonic() - sent))
+        return 0
+    print('all %d bytes sent, never cut off' % len(head))
+    return 1
+
+
+def read_answer(s):
+    """One HTTP answer with a Content-Length; its status line."""
+    buf = b''
+    while b'\r\n\r\n' not in buf:
+        d = s.recv(4096)
+        if not d:
+            return 'closed'
+        buf += d
+    head, _, body = buf.partition(b'\r\n\r\n')
+    length = 0
+    for line in head.split(b'\r\n')[1:]:
+        k, _, v = line.partition(b':')
+        if k.strip().lower() == b'content-length':
+            length = int(v)
+    while len(body) < length:
+        d = s.recv(4096)
+        if not d:
+            break
+        body += d
+    return head.split(b'\r\n')[0].decode() + ' ' + body.decode()
+
+
+def hold(port, n, ready):
+    socks, answers = [], []
+    for _ in range(n):
+        s = connect(port)
+        s.sendall(b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+                  b'Content-Type: application/x-ndjson\r\n'
+                  b'Content-Length: 1\r\n\r\n\n')
+        answers.append(read_answer(s))
+        socks.append(s)
+    with open(ready + '.tmp', 'w') as f:
+        f.write('\n'.join(answers) + '\n')
+    os.rename(ready + '.tmp', ready)
+    while True:
+        time.sleep(60)
+
+
+def silent(port, n, ready):
+    socks = [connect(port) for _ in range(n)]
+    open(ready, 'w').close()
+    while True:
+        time.sleep(60)
+
+
+def main():
+    what, port = sys.argv[1], int(sys.argv[2])
+    if what == 'slowloris':
+        return slowloris(port, float(sys.argv[3]))
+    if what == 'hold':
+        return hold(port, int(sys.argv[3]), sys.argv[4])
+    if what == 'silent':
+        return silent(port, int(sys.argv[3]), sys.argv[4])
+    return 2
+
+
+sys.exit(main())
