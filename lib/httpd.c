@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -22,6 +24,22 @@
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
 #define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
 
+/*
+ * Every open connection, for the deadline sweep: MHD closes a connection
+ * only when it falls silent, so a client that trickles a byte now and
+ * then would keep its slot for ever.  The main thread looks at the list
+ * every second and shuts down the socket of a connection whose request
+ * has not arrived whole within --timeout of its start.
+ */
+struct httpd_conn {
+	struct httpd_conn *prev, *next;
+	MHD_socket fd;
+	double since;		/* opened, or its last answer went out */
+	bool over;		/* past --max-connections: gets a 503 */
+	bool busy;		/* request in: storing or answering */
+	bool cut;		/* shut down by the sweep */
+};
+
 struct httpd {
 	const struct httpd_config *c;
 	pthread_mutex_t lock;
@@ -29,15 +47,84 @@ struct httpd {
 	unsigned inflight;	/* POST requests begun and not completed */
 	unsigned served;	/* open connections within max_connections */
 	int stopping;		/* SIGTERM came: refuse new requests */
+	struct httpd_conn *conns;	/* under lock */
+	unsigned long cut;	/* connections the sweep shut down */
 };
 
 /*
- * The socket context of a connection past --max-connections: it gets one
- * 503 and is closed.  At its own limit MHD stops accepting, and clients
- * then wait in the kernel's queue without a word, so MHD's limit is set
- * HTTPD_REFUSE_SLOTS above ours: that many can be told to come back.
+ * The socket context of a connection past --max-connections that could
+ * not be tracked (out of memory): it gets one 503 and is closed.  At its
+ * own limit MHD stops accepting, and clients then wait in the kernel's
+ * queue without a word, so MHD's limit is set HTTPD_REFUSE_SLOTS above
+ * ours: that many can be told to come back.
  */
 static char httpd_over;
+
+static double
+httpd_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The tracker of a connection, or NULL (untracked, or past the limit). */
+static struct httpd_conn *
+httpd_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || ci->socket_context == NULL ||
+	    ci->socket_context == &httpd_over)
+		return NULL;
+	return ci->socket_context;
+}
+
+/*
+ * Waiting for the committer (busy: no deadline), or back from it or
+ * answered: the clock starts again.
+ */
+static void
+httpd_conn_mark(struct httpd *h, struct MHD_Connection *conn, bool busy)
+{
+	struct httpd_conn *hc;
+
+	pthread_mutex_lock(&h->lock);
+	if ((hc = httpd_conn_of(conn)) != NULL) {
+		hc->busy = busy;
+		if (!busy)
+			hc->since = httpd_now();
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
+/*
+ * Shut down the connections past their deadline.  Under the lock their
+ * sockets are still open: MHD tells httpd_connection before it closes one.
+ */
+static void
+httpd_sweep(struct httpd *h)
+{
+	struct httpd_conn *hc;
+	double now = httpd_now();
+	unsigned long n = 0;
+
+	pthread_mutex_lock(&h->lock);
+	for (hc = h->conns; hc != NULL; hc = hc->next) {
+		if (hc->busy || hc->cut || now - hc->since < h->c->timeout)
+			continue;
+		shutdown(hc->fd, SHUT_RDWR);
+		hc->cut = true;
+		n++;
+	}
+	h->cut += n;
+	pthread_mutex_unlock(&h->lock);
+	if (n > 0)
+		warnx("http: closed %lu connection%s whose request took more "
+		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
+}
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */
@@ -281,12 +368,14 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 {
 	const struct httpd_config *c = h->c;
 	const union MHD_ConnectionInfo *ci;
+	struct httpd_conn *hc;
 	struct httpd_req *rq;
 	const char *v;
 	char msg[64];
 
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	if (ci != NULL && ci->socket_context == &httpd_over)
+	hc = ci != NULL ? ci->socket_context : NULL;
+	if (hc == (void *)&httpd_over || (hc != NULL && hc->over))
 		return httpd_refuse(h, conn);
 	if (strcmp(url, "/health") == 0) {
 		if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
@@ -416,6 +505,7 @@ httpd_body_done(struct httpd_req *rq)
 	rq->group.done = httpd_done;
 	rq->group.done_arg = rq;
 	rq->state = RQ_WAIT;
+	httpd_conn_mark(rq->h, rq->conn, true);
 	/* suspended first: the answer may come before this returns */
 	MHD_suspend_connection(rq->conn);
 	if (store_submit(c->store, &rq->group) == -1) {
@@ -435,6 +525,7 @@ httpd_answer(struct httpd_req *rq)
 	enum MHD_Result ret;
 	size_t i;
 
+	httpd_conn_mark(rq->h, rq->conn, false);
 	switch (g->status) {
 	case STORE_DONE:
 		return httpd_send(rq->conn, MHD_HTTP_OK,
@@ -488,8 +579,8 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct httpd *h = cls;
 	struct httpd_req *rq = *con_cls;
 
-	(void)conn;
 	(void)toe;
+	httpd_conn_mark(h, conn, false);
 	if (rq == NULL)
 		return;
 	*con_cls = NULL;
@@ -503,23 +594,49 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	pthread_mutex_unlock(&h->lock);
 }
 
-/* Count the connections served; mark those past the limit. */
+/* Track the connections; count those served, mark those past the limit. */
 static void
 httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
     enum MHD_ConnectionNotificationCode code)
 {
+	const union MHD_ConnectionInfo *ci;
 	struct httpd *h = cls;
+	struct httpd_conn *hc = *ctx;
 
-	(void)conn;
 	pthread_mutex_lock(&h->lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci == NULL || (hc = calloc(1, sizeof(*hc))) == NULL) {
+			/* refused at once, so no deadline needed */
+			*ctx = &httpd_over;
+			goto out_unlock;
+		}
+		hc->fd = ci->connect_fd;
+		hc->since = httpd_now();
 		if (h->served < h->c->max_connections)
 			h->served++;
 		else
-			*ctx = &httpd_over;
-	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *ctx == NULL) {
-		h->served--;
+			hc->over = true;
+		hc->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = hc;
+		h->conns = hc;
+		*ctx = hc;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED &&
+	    hc != (void *)&httpd_over && hc != NULL) {
+		if (!hc->over)
+			h->served--;
+		if (hc->prev != NULL)
+			hc->prev->next = hc->next;
+		else
+			h->conns = hc->next;
+		if (hc->next != NULL)
+			hc->next->prev = hc->prev;
+		free(hc);
+		*ctx = NULL;
 	}
+out_unlock:
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -585,6 +702,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	MHD_socket lfd;
 	size_t n = 0;
 	char where[NI_MAXHOST + 16];
+	const struct timespec tick = { 1, 0 };
 	int sig;
 
 	memset(&h, 0, sizeof(h));
@@ -628,8 +746,11 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	}
 	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
 
-	while (sigwait(stop, &sig) != 0)
-		;
+	for (;;) {
+		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
+			break;
+		httpd_sweep(&h);
+	}
 	/* stop accepting; answer what is in flight, then stop */
 	__atomic_store_n(&h.stopping, 1, __ATOMIC_RELEASE);
 	lfd = MHD_quiesce_daemon(d);

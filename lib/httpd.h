@@ -3,7 +3,8 @@
  * POST /metrics validates the whole body, hands the records to the
  * committer as one atomic group and answers after COMMIT; GET /health says
  * whether the database answers.  Limits: body size, connection count,
- * per-connection time-out; an optional bearer token.
+ * per-connection time-outs (silence, and a whole request); an optional
+ * bearer token.
  */
 #ifndef SM_HTTPD_H
 #define SM_HTTPD_H
@@ -28,7 +29,7 @@ struct httpd_config {
 	const char *port_file;		/* NULL: none */
 	const char *token;		/* NULL: no token wanted */
 	size_t max_body;		/* bytes */
-	unsigned timeout;		/* seconds of silence per connection */
+	unsigned timeout;		/* seconds: silence, and a request whole */
 	unsigned max_connections;
 	unsigned threads;		/* polling threads; 0 or 1: one */
 	const char *source;		/* the "api" of every answer */

@@ -6,6 +6,12 @@
 #       "cut off after S s of silence" once the server closes the
 #       connection, 1 if all the headers went out without that.
 #
+#   python3 hardening-client.py trickle PORT GAP head|body
+#       Send a request one byte every GAP seconds, never silent for long:
+#       the headers, or the headers at once and then the body.  Exit 0
+#       with "cut off after S s in all" once the server closes the
+#       connection, 1 if the whole request went out without that.
+#
 #   python3 hardening-client.py hold PORT N READY
 #       Open N connections, each sending one POST /metrics with an empty
 #       body (a 400, answered once the body is in, so the connection is
@@ -52,6 +58,36 @@ def slowloris(port, gap):
         print('cut off after %.1f s of silence' % (time.monotonic() - sent))
         return 0
     print('all %d bytes sent, never cut off' % len(head))
+    return 1
+
+
+def trickle(port, gap, part):
+    body = b'{"x": 1}\n' * 20
+    head = (b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+            b'Content-Type: application/x-ndjson\r\n'
+            b'Content-Length: %d\r\n\r\n' % len(body))
+    s = connect(port)
+    start = time.monotonic()
+    if part == 'body':
+        s.sendall(head)
+        slow = body
+    else:
+        slow = head + body
+    s.settimeout(gap)
+    for i in range(len(slow)):
+        try:
+            s.sendall(slow[i:i + 1])
+            data = s.recv(4096)
+        except socket.timeout:
+            continue
+        except OSError:
+            data = b''
+        if data:
+            print('unexpected answer: %r' % data[:200])
+            return 1
+        print('cut off after %.1f s in all' % (time.monotonic() - start))
+        return 0
+    print('all %d bytes sent, never cut off' % len(slow))
     return 1
 
 
@@ -104,6 +140,8 @@ def main():
     what, port = sys.argv[1], int(sys.argv[2])
     if what == 'slowloris':
         return slowloris(port, float(sys.argv[3]))
+    if what == 'trickle':
+        return trickle(port, float(sys.argv[3]), sys.argv[4])
     if what == 'hold':
         return hold(port, int(sys.argv[3]), sys.argv[4])
     if what == 'silent':

@@ -1,6 +1,7 @@
 #!/bin/sh
 # sm-store --listen under clients that misbehave: a slow-loris client is
-# cut off by --timeout while others are served; connections past
+# cut off by --timeout while others are served, whether it falls silent or
+# trickles a byte at a time; connections past
 # --max-connections are answered 503 (Retry-After) and closed at once,
 # and senders come back later; a wrong token gets 401 and stores nothing;
 # a body over --max-body gets 413 and stores nothing.
@@ -71,6 +72,34 @@ for f in loris1 loris2; do
 	    fail "$f cut off after $secs s, want about 2"
 done
 expect_eq "rows stored beside the slow clients" "$(rows)" 10
+
+echo "slow loris: a byte every 0.5 s, headers or body; cut off near 2 s"
+$CLIENT trickle "$loris_port" 0.5 head >"$SM_TMP/trickle1.out" &
+l1=$!
+$CLIENT trickle "$loris_port" 0.5 body >"$SM_TMP/trickle2.out" &
+l2=$!
+at_exit "kill $l1 $l2 2>/dev/null || true"
+sleep 0.5
+while [ $i -lt 15 ]; do
+	sed -n "$((i + 1))p" "$SM_TMP/recs" >"$SM_TMP/one"
+	expect_eq "request $i beside the trickling clients" \
+	    "$(status "$loris_url")" '200 {"stored":1,"duplicates":0,"api":"loris"}'
+	i=$((i + 1))
+done
+wait $l1 || fail "trickling client 1: $(cat "$SM_TMP/trickle1.out")"
+wait $l2 || fail "trickling client 2: $(cat "$SM_TMP/trickle2.out")"
+cat "$SM_TMP/trickle1.out" "$SM_TMP/trickle2.out"
+for f in trickle1 trickle2; do
+	secs=$(sed -n 's/^cut off after \([0-9.]*\) s in all$/\1/p' \
+	    "$SM_TMP/$f.out")
+	[ -n "$secs" ] || fail "$f: $(cat "$SM_TMP/$f.out")"
+	# at the first sweep past 2 s: the sweep runs every second
+	awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 10) }' ||
+	    fail "$f cut off after $secs s, want about 2 to 3"
+done
+expect_eq "rows stored beside the trickling clients" "$(rows)" 15
+grep -q "sm-store: http: closed 1 connection whose request took more than 2 s\|closed 2 connections whose" \
+    "$SM_TMP/loris.err" || fail "no word of it: $(cat "$SM_TMP/loris.err")"
 kill_recv loris
 
 echo "past --max-connections: 503 with Retry-After, at once, nothing stored"
