@@ -1,6 +1,6 @@
 /*
- * HTTP bodies of the receiver (CONTRACTS.md): decoding a POST /metrics
- * body (one JSON object, a JSON array of objects, or NDJSON; records in
+ * HTTP bodies of the receiver (sm-store(1), "HTTP receiver"): decoding a
+ * POST /metrics body (one JSON object, a JSON array of objects, or NDJSON; records in
  * either dialect) with every bad record's index and reason, and writing
  * the JSON answers.
  */

@@ -13,8 +13,8 @@
 #include "db.h"
 
 /*
- * Every session: UTC (CONTRACTS.md), and strict mode so a value the table
- * cannot hold is an error, never a silently clipped row.
+ * Every session: UTC (sm-store(1), "The table"), and strict mode so a
+ * value the table cannot hold is an error, never a silently clipped row.
  */
 #define DB_INIT_COMMAND \
 	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES," \

@@ -1,5 +1,5 @@
 /*
- * sm-store's HTTP receiver (libmicrohttpd), the contract in CONTRACTS.md:
+ * sm-store's HTTP receiver (libmicrohttpd), the contract in sm-store(1):
  * POST /metrics validates the whole body, hands the records to the
  * committer as one atomic group and answers after COMMIT; GET /health says
  * whether the database answers.  Limits: body size, connection count,

@@ -1,6 +1,6 @@
 /*
- * The table system_metrics (CONTRACTS.md): its columns, how they map to
- * the record, creating it when missing and adding what a replaced-system
+ * The table system_metrics (sm-store(1), "The table"): its columns, how
+ * they map to the record, creating it when missing and adding what a replaced-system
  * table lacks, in place, rows kept.  Shared by the commands that write it
  * (sm-store) and read it (sm-tail).
  */

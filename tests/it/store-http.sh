@@ -1,7 +1,7 @@
 #!/bin/sh
 # sm-store --listen over real HTTP (loopback) into the real MariaDB: the
-# contract of CONTRACTS.md -- object, array, NDJSON; 400 with nothing
-# stored; token; body limit; routes; concurrent requests; SIGTERM.
+# contract of sm-store(1), "HTTP receiver" -- object, array, NDJSON; 400
+# with nothing stored; token; body limit; routes; concurrent requests; SIGTERM.
 . "$(dirname "$0")/store-lib.sh"
 
 SEED="$FIX/seed-records.ndjson"
