@@ -199,6 +199,9 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
 	case DELIVER_OPT_MAX_FAILS:
 		return deliver_opt_count("--max-fails", arg, 1, 1000000,
 		    &o->max_fails, why);
+	case DELIVER_OPT_MAX_LINE:
+		return deliver_opt_count("--max-line", arg, 1,
+		    NDJSON_MAX_LINE_MAX, &o->max_line, why);
 	case DELIVER_OPT_MAX_TIME:
 		return deliver_opt_seconds("--max-time", arg, 0.001, 31536000,
 		    &o->max_time_ms, why);
@@ -220,6 +223,9 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
 	case DELIVER_OPT_STATS_EVERY:
 		return deliver_opt_count("--stats-every", arg, 0, 1LL << 40,
 		    &o->stats_every, why);
+	case DELIVER_OPT_STRICT:
+		o->strict = true;
+		return 0;
 	case DELIVER_OPT_TIMEOUT:
 		return deliver_opt_seconds("--timeout", arg, 0.001, 86400,
 		    &o->timeout_ms, why);
@@ -1029,6 +1035,12 @@ deliver_read(struct deliver *d, int64_t now)
 			d->input_more = true;
 			return;
 		}
+		if (d->o.strict && (d->c.bad_lines > 0 || d->c.rejected > 0)) {
+			warnx("--strict: stopped reading after line %lu",
+			    d->in.lineno);
+			d->input_done = true;
+			break;
+		}
 		switch (ndjson_next(&d->in, &line, &len)) {
 		case NDJSON_LINE:
 			deliver_take_line(d, line, len, now);
@@ -1460,7 +1472,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, char *why)
 	/* trailing text: batch_prepare() names it */
 	json_tokener_set_flags(d->tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
-	if (ndjson_reader_init(&d->in, o->in_fd, 0) == -1)
+	if (ndjson_reader_init(&d->in, o->in_fd, (size_t)o->max_line) == -1)
 		return deliver_opt_fail(why, "out of memory");
 	/* non-blocking, so --linger can wait on input and answers at once */
 	if ((d->in_flags = fcntl(o->in_fd, F_GETFL)) == -1 ||

@@ -33,6 +33,7 @@ enum deliver_opt_id {
 	DELIVER_OPT_HEALTH_INTERVAL,
 	DELIVER_OPT_LINGER,
 	DELIVER_OPT_MAX_FAILS,
+	DELIVER_OPT_MAX_LINE,
 	DELIVER_OPT_MAX_TIME,
 	DELIVER_OPT_NDJSON,
 	DELIVER_OPT_PARALLEL,
@@ -40,6 +41,7 @@ enum deliver_opt_id {
 	DELIVER_OPT_RETRIES,
 	DELIVER_OPT_SPOOL,
 	DELIVER_OPT_STATS_EVERY,
+	DELIVER_OPT_STRICT,
 	DELIVER_OPT_TIMEOUT,
 	DELIVER_OPT_TOKEN_FILE,
 	DELIVER_OPT_WEIGHTS,
@@ -67,6 +69,8 @@ struct deliver_opts {
 	int64_t fail_timeout_ms;
 	int64_t health_interval_ms;	/* 0: no active probes */
 	long stats_every;		/* requests; 0: none on the way */
+	long max_line;			/* bytes; 0: NDJSON_MAX_LINE_DEFAULT */
+	bool strict;			/* stop reading at a bad line */
 	bool stats;			/* statistics at the end */
 	int in_fd;			/* records come from here */
 	FILE *acks;			/* acknowledgements go here */

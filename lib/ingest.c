@@ -402,6 +402,11 @@ ingest_run(const struct ingest_config *c, struct ingest_stats *st)
 		if (c->spool == NULL && store_gave_up(c->store))
 			break;
 		ingest_harvest(&ig, SIZE_MAX);
+		if (c->strict && st->rejected > 0) {
+			warnx("--strict: stopped reading after line %lu",
+			    r.lineno);
+			break;
+		}
 		ns = ndjson_next(&r, &line, &len);
 		if (ns == NDJSON_LINE) {
 			ingest_line(&ig, line, len, r.lineno);

@@ -23,6 +23,7 @@ struct ingest_config {
 	long flush_ms;			/* store a batch this soon */
 	size_t max_line;		/* 0: NDJSON_MAX_LINE_DEFAULT */
 	bool echo;			/* committed records on stdout */
+	bool strict;			/* stop reading at a rejected line */
 	struct spool *reject;		/* rejected lines, or NULL */
 	struct spool *spool;		/* unstored records, or NULL */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
@@ -37,7 +38,8 @@ struct ingest_stats {
 };
 
 /*
- * Run until end of input (or *stop): returns the exit status (sm(7)):
+ * Run until end of input (or *stop, or with strict the first rejected
+ * line or record): returns the exit status (sm(7)):
  * 0, 1 when lines were rejected, 3 when records could not be stored.
  */
 int ingest_run(const struct ingest_config *c, struct ingest_stats *st);

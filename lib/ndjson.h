@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define NDJSON_MAX_LINE_DEFAULT (1024 * 1024)
+#define NDJSON_MAX_LINE_MAX (256 * 1024 * 1024)	/* --max-line */
 
 enum ndjson_status {
 	NDJSON_LINE,		/* a line is in *line / *len */

@@ -19,12 +19,12 @@ usage(int status)
 {
 	cli_usage(status,
 	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
-	    "[--max-time seconds]\n"
-	    "               [--ndjson] [--parallel n] [--reject file] "
-	    "[--retries n]\n"
-	    "               [--spool file] [--timeout seconds] "
-	    "[--token-file file]\n"
-	    "               [--version] url\n");
+	    "[--max-line bytes]\n"
+	    "               [--max-time seconds] [--ndjson] [--parallel n] "
+	    "[--reject file]\n"
+	    "               [--retries n] [--spool file] [--strict] "
+	    "[--timeout seconds]\n"
+	    "               [--token-file file] [--version] url\n");
 }
 
 #ifndef SM_NO_MAIN
@@ -36,12 +36,14 @@ main(int argc, char *argv[])
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
+		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
 		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
 		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
 		{ "reject", required_argument, NULL, DELIVER_OPT_REJECT },
 		{ "retries", required_argument, NULL, DELIVER_OPT_RETRIES },
 		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
+		{ "strict", no_argument, NULL, DELIVER_OPT_STRICT },
 		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL,
 		    DELIVER_OPT_TOKEN_FILE },

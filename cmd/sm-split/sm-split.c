@@ -23,12 +23,12 @@ usage(int status)
 	    "[--fail-timeout seconds]\n"
 	    "                [--health-interval seconds] [--linger ms] "
 	    "[--max-fails n]\n"
-	    "                [--max-time seconds] [--ndjson] [--parallel n] "
-	    "[--reject file]\n"
-	    "                [--retries n] [--spool file] "
+	    "                [--max-line bytes] [--max-time seconds] "
+	    "[--ndjson] [--parallel n]\n"
+	    "                [--reject file] [--retries n] [--spool file] "
 	    "[--stats-every n]\n"
-	    "                [--timeout seconds] [--token-file file] "
-	    "[--version]\n"
+	    "                [--strict] [--timeout seconds] "
+	    "[--token-file file] [--version]\n"
 	    "                [--weights w,w,...] url url ...\n");
 }
 
@@ -46,6 +46,7 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-fails", required_argument, NULL, DELIVER_OPT_MAX_FAILS },
+		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
 		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
 		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
@@ -54,6 +55,7 @@ main(int argc, char *argv[])
 		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
 		{ "stats-every", required_argument, NULL,
 		    DELIVER_OPT_STATS_EVERY },
+		{ "strict", no_argument, NULL, DELIVER_OPT_STRICT },
 		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL,
 		    DELIVER_OPT_TOKEN_FILE },

@@ -19,6 +19,7 @@
 #include "exitcode.h"
 #include "httpd.h"
 #include "ingest.h"
+#include "ndjson.h"
 #include "schema.h"
 #include "spool.h"
 #include "store.h"
@@ -32,11 +33,11 @@ usage(int status)
 	cli_usage(status,
 	    "usage: sm-store [-h] [--batch n] [--db url] "
 	    "[--defaults-file file] [--echo]\n"
-	    "                [--flush-ms ms] [--max-wait seconds] "
-	    "[--reject file]\n"
-	    "                [--source name] [--spool file] "
-	    "[--ssl-ca file] [--ssl-mode mode]\n"
-	    "                [--version]\n"
+	    "                [--flush-ms ms] [--max-line bytes] "
+	    "[--max-wait seconds]\n"
+	    "                [--reject file] [--source name] [--spool file] "
+	    "[--ssl-ca file]\n"
+	    "                [--ssl-mode mode] [--strict] [--version]\n"
 	    "       sm-store --listen [addr:]port [--batch n] [--db url]\n"
 	    "                [--defaults-file file] [--max-body bytes] "
 	    "[--max-connections n]\n"
@@ -47,27 +48,21 @@ usage(int status)
 	    "                [--token-file file]\n");
 }
 
+/* Standard input into the store; closes the store, the spool and rejects. */
 static int
-run_stdin(struct store *store, size_t batch, long flush_ms, bool echo,
-    struct spool *reject, struct spool *spool)
+run_stdin(struct ingest_config *ic, struct spool *reject, struct spool *spool)
 {
-	struct ingest_config ic = {
-		.store = store,
-		.fd = STDIN_FILENO,
-		.batch = batch,
-		.flush_ms = flush_ms,
-		.echo = echo,
-		.reject = reject->f != NULL ? reject : NULL,
-		.spool = spool->f != NULL ? spool : NULL,
-		.stop = &cli_stop,
-	};
 	char summary[256], why[SPOOL_WHY_LEN];
 	struct ingest_stats st;
 	int status;
 
+	ic->fd = STDIN_FILENO;
+	ic->reject = reject->f != NULL ? reject : NULL;
+	ic->spool = spool->f != NULL ? spool : NULL;
+	ic->stop = &cli_stop;
 	cli_catch_stop();
-	status = ingest_run(&ic, &st);
-	store_close(store);
+	status = ingest_run(ic, &st);
+	store_close(ic->store);
 	if (spool_close(spool, why) == -1) {
 		/* the spool is all that is left of them */
 		warnx("%s", why);
@@ -90,9 +85,9 @@ int
 main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
-	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_WAIT, OPT_PORT_FILE,
-	    OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_THREADS, OPT_TIMEOUT,
-	    OPT_TOKEN_FILE, OPT_VERSION };
+	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_WAIT,
+	    OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_STRICT,
+	    OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -105,6 +100,7 @@ main(int argc, char *argv[])
 		{ "max-body", required_argument, NULL, OPT_MAX_BODY },
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
+		{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "reject", required_argument, NULL, OPT_REJECT },
@@ -112,6 +108,7 @@ main(int argc, char *argv[])
 		{ "spool", required_argument, NULL, OPT_SPOOL },
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
+		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
@@ -123,9 +120,9 @@ main(int argc, char *argv[])
 	char *token = NULL;
 	char why[STORE_WHY_LEN], dbwhy[DB_WHY_LEN];
 	long long batch = STORE_BATCH_DEFAULT, flush_ms = -1;
-	long long max_body = -1, max_conns = -1, threads = -1;
+	long long max_body = -1, max_conns = -1, max_line = -1, threads = -1;
 	double max_wait = -1, timeout = -1;
-	bool echo = false;
+	bool echo = false, strict = false;
 	struct httpd_config hc;
 	struct store_config sc;
 	struct db_opts dbo = { 0 };
@@ -187,6 +184,14 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			break;
+		case OPT_MAX_LINE:
+			if (cli_parse_count(optarg, 1, NDJSON_MAX_LINE_MAX,
+			    &max_line) == -1) {
+				warnx("--max-line: \"%s\": want 1 to %d bytes",
+				    optarg, NDJSON_MAX_LINE_MAX);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
 		case OPT_MAX_WAIT:
 			if (cli_parse_seconds(optarg, 0, 1e7,
 			    &max_wait) == -1) {
@@ -211,6 +216,9 @@ main(int argc, char *argv[])
 			break;
 		case OPT_SPOOL:
 			spool = optarg;
+			break;
+		case OPT_STRICT:
+			strict = true;
 			break;
 		case OPT_THREADS:
 			if (cli_parse_count(optarg, 1, 64, &threads) == -1) {
@@ -242,10 +250,11 @@ main(int argc, char *argv[])
 		warnx("unexpected argument \"%s\"", argv[optind]);
 		usage(SM_EXIT_USAGE);
 	}
-	if (listen != NULL && (echo || flush_ms >= 0 || max_wait >= 0 ||
-	    reject_path != NULL || spool != NULL)) {
-		warnx("--echo, --flush-ms, --max-wait, --reject and --spool "
-		    "are for stdin, not --listen");
+	if (listen != NULL && (echo || flush_ms >= 0 || max_line >= 0 ||
+	    max_wait >= 0 || reject_path != NULL || spool != NULL ||
+	    strict)) {
+		warnx("--echo, --flush-ms, --max-line, --max-wait, --reject, "
+		    "--spool and --strict are for stdin, not --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	if (listen == NULL && (max_body >= 0 || max_conns >= 0 ||
@@ -303,11 +312,19 @@ main(int argc, char *argv[])
 		}
 		store_close(store);
 	} else {
+		struct ingest_config ic = {
+			.batch = (size_t)batch,
+			.flush_ms = flush_ms >= 0 ? (long)flush_ms :
+			    INGEST_FLUSH_MS_DEFAULT,
+			.max_line = max_line > 0 ? (size_t)max_line : 0,
+			.echo = echo,
+			.strict = strict,
+		};
+
 		if ((store = store_open(&sc, why)) == NULL)
 			errx(SM_EXIT_USAGE, "database: %s", why);
-		status = run_stdin(store, (size_t)batch, flush_ms >= 0 ?
-		    (long)flush_ms : INGEST_FLUSH_MS_DEFAULT, echo, &reject,
-		    &spool_file);
+		ic.store = store;
+		status = run_stdin(&ic, &reject, &spool_file);
 	}
 	mysql_library_end();
 	if (token != NULL) {

@@ -37,6 +37,10 @@ expect_status 2 $POST --timeout 0 $DEAD
 expect_err 'sm-post: --timeout: "0": want seconds from 0.001 to 86400'
 expect_status 2 $POST --linger -1 $DEAD
 expect_err 'sm-post: --linger: "-1": want an integer from 0 to 3600000'
+expect_status 2 $POST --max-line 0 $DEAD
+expect_err 'sm-post: --max-line: "0": want an integer from 1 to 268435456'
+expect_status 2 $SPLIT --max-line 268435457 $DEAD $DEAD2
+expect_err 'sm-split: --max-line: "268435457": want an integer from 1 to 268435456'
 expect_status 2 $POST -H 'no colon' $DEAD
 expect_err 'sm-post: -H: "no colon": want "Name: value"'
 expect_status 2 $POST ftp://example.com/metrics

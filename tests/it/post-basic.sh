@@ -104,3 +104,25 @@ sed -n 31,33p "$SEED" | diff -u - "$SM_TMP/spooled" ||
     fail "the spool holds other records"
 grep -q "^sm-post: request 1 (1 record, line 1): not delivered, spooled to $SM_TMP/spool: interrupted while waiting to retry: no answer: " \
     "$SM_TMP/post2.err" || fail "report: $(cat "$SM_TMP/post2.err")"
+
+echo "--strict: deliver what came before the first bad line, then stop"
+recv a route-a
+q 'DELETE FROM system_metrics'
+{ sed -n 1,2p "$SEED"; echo '{"total_ram":'; sed -n 3,4p "$SEED"; } \
+    >"$SM_TMP/strict"
+expect_status 1 $POST --strict "$a_url" <"$SM_TMP/strict"
+expect_err "sm-post: line 3: "
+expect_err "sm-post: --strict: stopped reading after line 3"
+expect_eq "rows" "$(rows)" 2
+echo "... and without it, every good line around the bad one"
+expect_status 1 $POST "$a_url" <"$SM_TMP/strict"
+expect_eq "rows" "$(rows)" 6
+
+echo "--max-line: a longer line is reported and skipped, never cut"
+q 'DELETE FROM system_metrics'
+len=$(sed -n 1p "$SEED" | wc -c)
+expect_status 1 $POST --max-line $((len - 2)) "$a_url" <"$SEED"
+expect_err "sm-post: line 1: longer than $((len - 2)) bytes; skipped"
+skipped=$(grep -c "longer than" "$SM_TMP/err")
+expect_eq "delivered and skipped" "$(( $(rows) + skipped ))" 200
+kill_recv a

@@ -129,6 +129,29 @@ head -n 4 "$SM_TMP/rejects" | diff -u "$SM_TMP/want" - || fail "reject file"
 sed -n 5p "$SM_TMP/rejects" | grep -q '^{"line":8,"reason":"ram_used (9999) exceeds ram_total (3913)","record":{"total_ram":3913,' ||
     fail "reject file, line 5: $(sed -n 5p "$SM_TMP/rejects")"
 
+echo "--strict: the lines before the first bad one stored, then stop"
+before=$(rows)
+expect_status 1 "$STORE" --strict <"$SM_TMP/mixed.ndjson"
+expect_err "sm-store: line 2: invalid JSON: truncated at column 18"
+expect_err "sm-store: --strict: stopped reading after line 2"
+expect_err "sm-store: 1 stored, 0 duplicates, 1 rejected"
+grep -q "line 3" "$SM_TMP/err" && fail "read on past line 2: $(cat "$SM_TMP/err")"
+expect_eq rows "$(rows)" $((before + 1))
+
+echo "--max-line: a longer line is rejected, never cut; the rest stored"
+before=$(rows)
+max=$(awk 'length($0) > m { m = length($0); n = NR } END { print m, n }' \
+    "$FIX/seed-records.ndjson")
+n=${max#* }
+max=${max% *}
+expect_status 1 "$STORE" --max-line $((max - 1)) <"$FIX/seed-records.ndjson"
+expect_err "sm-store: line $n: longer than $((max - 1)) bytes"
+rej=$(grep -c "longer than $((max - 1)) bytes" "$SM_TMP/err")
+expect_eq "stored and rejected" "$(( $(rows) - before + rej ))" 200
+expect_status 0 "$STORE" --max-line $max <"$FIX/seed-records.ndjson"
+expect_status 2 "$STORE" --max-line 0
+expect_err 'sm-store: --max-line: "0": want 1 to 268435456 bytes'
+
 echo "--flush-ms: a slow trickle is stored before the next line comes"
 mkfifo "$SM_TMP/fifo"
 "$STORE" --flush-ms 100 <"$SM_TMP/fifo" 2>"$SM_TMP/trickle.err" &
