@@ -89,6 +89,14 @@ FUZZ_BINS = $(patsubst tests/fuzz/%.c,$(FUZZ_BUILD)/%, \
 FUZZ_SECONDS = 60
 FUZZ_CHECK_SECONDS = 15
 
+# $(call with_db,RUNNER,TESTS): the tests, if any, against the private
+# MariaDB (scripts/mariadb.sh), started before and stopped after.
+with_db = @if ls $(2) >/dev/null 2>&1; then \
+		scripts/mariadb.sh start || exit 3; \
+		$(1) $(2); rc=$$?; \
+		scripts/mariadb.sh stop; exit $$rc; \
+	fi
+
 check: deps
 	@$(MAKE) --no-print-directory check-run
 
@@ -123,20 +131,12 @@ test-san: san
 # The integration tests with the sanitizer binaries; a report from any
 # process, a background receiver's too, fails the test (tests/sanitize.sh).
 test-san-it: san
-	@if ls tests/it/*.sh >/dev/null 2>&1; then \
-		scripts/mariadb.sh start || exit 3; \
-		tests/sanitize.sh $(SAN_BUILD)/bin tests/it/*.sh; rc=$$?; \
-		scripts/mariadb.sh stop; exit $$rc; \
-	fi
+	$(call with_db,tests/sanitize.sh $(SAN_BUILD)/bin,tests/it/*.sh)
 
 # sm-read | sm-split into two sm-store receivers, each under valgrind
 # memcheck: any error or definite/indirect leak fails.
 test-valgrind: all
-	@if ls tests/valgrind/*.sh >/dev/null 2>&1; then \
-		scripts/mariadb.sh start || exit 3; \
-		tests/run.sh $(OUT) tests/valgrind/*.sh; rc=$$?; \
-		scripts/mariadb.sh stop; exit $$rc; \
-	fi
+	$(call with_db,tests/run.sh $(OUT),tests/valgrind/*.sh)
 
 test-fuzz: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_CHECK_SECONDS)
@@ -149,20 +149,12 @@ test-cmd: all
 
 # Integration tests share one private MariaDB (scripts/mariadb.sh).
 test-it: all
-	@if ls tests/it/*.sh >/dev/null 2>&1; then \
-		scripts/mariadb.sh start || exit 3; \
-		tests/run.sh $(OUT) tests/it/*.sh; rc=$$?; \
-		scripts/mariadb.sh stop; exit $$rc; \
-	fi
+	$(call with_db,tests/run.sh $(OUT),tests/it/*.sh)
 
 # The chaos test: 100,000 records through sm-split while receivers die
 # and the database restarts.
 test-chaos: all
-	@if ls tests/chaos/*.sh >/dev/null 2>&1; then \
-		scripts/mariadb.sh start || exit 3; \
-		tests/run.sh $(OUT) tests/chaos/*.sh; rc=$$?; \
-		scripts/mariadb.sh stop; exit $$rc; \
-	fi
+	$(call with_db,tests/run.sh $(OUT),tests/chaos/*.sh)
 
 test-kmod: all
 	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh $(OUT); fi

@@ -280,6 +280,23 @@ httpd_token_check(const char *header, const char *token)
 	return d == 0;
 }
 
+/* A JSON answer's response (json is taken), or NULL. */
+static struct MHD_Response *
+httpd_json(char *json)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(json), json,
+	    MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(json);
+		return NULL;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	return r;
+}
+
 /* Queue a JSON answer (json is taken); one extra header if name is set. */
 static enum MHD_Result
 httpd_send(struct MHD_Connection *conn, unsigned code, char *json,
@@ -294,14 +311,8 @@ httpd_send(struct MHD_Connection *conn, unsigned code, char *json,
 		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
 		name = NULL;
 	}
-	r = MHD_create_response_from_buffer(strlen(json), json,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(json);
+	if ((r = httpd_json(json)) == NULL)
 		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
 	if (name != NULL)
 		MHD_add_response_header(r, name, value);
 	ret = MHD_queue_response(conn, code, r);
@@ -318,16 +329,8 @@ httpd_refuse(struct httpd *h, struct MHD_Connection *conn)
 	char *json;
 
 	if ((json = body_answer("error", "too many connections",
-	    h->c->source)) == NULL)
+	    h->c->source)) == NULL || (r = httpd_json(json)) == NULL)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(json), json,
-	    MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(json);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-	    "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);

@@ -33,62 +33,49 @@ def connect(port):
     return s
 
 
-def slowloris(port, gap):
-    s = connect(port)
-    head = (b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+def request(length):
+    return (b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
             b'Content-Type: application/x-ndjson\r\n'
-            b'Content-Length: 10\r\n\r\n')
-    for i in range(len(head)):
+            b'Content-Length: %d\r\n\r\n' % length)
+
+
+def drip(s, data, gap, start, since):
+    """Send data a byte every gap seconds until the server closes."""
+    s.settimeout(gap)
+    for i in range(len(data)):
         try:
-            s.sendall(head[i:i + 1])
-        except OSError as e:
-            print('cut off while sending: %s' % e)
-            return 0
-        sent = time.monotonic()
-        s.settimeout(gap)
-        try:
-            data = s.recv(4096)
+            s.sendall(data[i:i + 1])
+            sent = time.monotonic()
+            got = s.recv(4096)
         except socket.timeout:
             continue
-        except OSError as e:
-            data = b''
-        if data:
-            print('unexpected answer: %r' % data[:200])
+        except OSError:
+            got = b''
+        if got:
+            print('unexpected answer: %r' % got[:200])
             return 1
-        print('cut off after %.1f s of silence' % (time.monotonic() - sent))
+        now = time.monotonic()
+        print('cut off after %.1f s %s' % (
+            now - (sent if since == 'silence' else start),
+            'of silence' if since == 'silence' else 'in all'))
         return 0
-    print('all %d bytes sent, never cut off' % len(head))
+    print('all %d bytes sent, never cut off' % len(data))
     return 1
+
+
+def slowloris(port, gap):
+    s = connect(port)
+    return drip(s, request(10), gap, time.monotonic(), 'silence')
 
 
 def trickle(port, gap, part):
     body = b'{"x": 1}\n' * 20
-    head = (b'POST /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n'
-            b'Content-Type: application/x-ndjson\r\n'
-            b'Content-Length: %d\r\n\r\n' % len(body))
     s = connect(port)
     start = time.monotonic()
     if part == 'body':
-        s.sendall(head)
-        slow = body
-    else:
-        slow = head + body
-    s.settimeout(gap)
-    for i in range(len(slow)):
-        try:
-            s.sendall(slow[i:i + 1])
-            data = s.recv(4096)
-        except socket.timeout:
-            continue
-        except OSError:
-            data = b''
-        if data:
-            print('unexpected answer: %r' % data[:200])
-            return 1
-        print('cut off after %.1f s in all' % (time.monotonic() - start))
-        return 0
-    print('all %d bytes sent, never cut off' % len(slow))
-    return 1
+        s.sendall(request(len(body)))
+        return drip(s, body, gap, start, 'start')
+    return drip(s, request(len(body)) + body, gap, start, 'start')
 
 
 def read_answer(s):

@@ -42,62 +42,53 @@ fds() {
 	ls "/proc/$1/fd" | wc -l
 }
 
+# beside_slow N WHAT MIN: while the clients $l1 and $l2 (output in
+# $SM_TMP/slow1.out and slow2.out) misbehave, the receiver serves others,
+# over and over, up to N rows in all; then each client must have been cut
+# off, its "cut off after S s WHAT" with S from MIN to 10.
+beside_slow() {
+	sleep 0.5
+	while [ $i -lt $1 ]; do
+		sed -n "$((i + 1))p" "$SM_TMP/recs" >"$SM_TMP/one"
+		expect_eq "request $i beside the slow clients" \
+		    "$(status "$loris_url")" \
+		    '200 {"stored":1,"duplicates":0,"api":"loris"}'
+		i=$((i + 1))
+	done
+	kill -0 $l1 2>/dev/null ||
+	    fail "slow client 1 gone early: $(cat "$SM_TMP/slow1.out")"
+	wait $l1 || fail "slow client 1: $(cat "$SM_TMP/slow1.out")"
+	wait $l2 || fail "slow client 2: $(cat "$SM_TMP/slow2.out")"
+	cat "$SM_TMP/slow1.out" "$SM_TMP/slow2.out"
+	for f in slow1 slow2; do
+		secs=$(sed -n "s/^cut off after \([0-9.]*\) s $2\$/\1/p" \
+		    "$SM_TMP/$f.out")
+		[ -n "$secs" ] || fail "$f: $(cat "$SM_TMP/$f.out")"
+		awk -v s="$secs" -v m="$3" 'BEGIN { exit !(s >= m && s < 10) }' ||
+		    fail "$f cut off after $secs s $2, want $3 to 10"
+	done
+	expect_eq "rows stored beside the slow clients" "$(rows)" $1
+}
+
 echo "slow loris: headers a byte every 3 s, --timeout 2 cuts it off"
 start loris --timeout 2 --max-connections 8
-$CLIENT slowloris "$loris_port" 3 >"$SM_TMP/loris1.out" &
+$CLIENT slowloris "$loris_port" 3 >"$SM_TMP/slow1.out" &
 l1=$!
-$CLIENT slowloris "$loris_port" 3 >"$SM_TMP/loris2.out" &
+$CLIENT slowloris "$loris_port" 3 >"$SM_TMP/slow2.out" &
 l2=$!
 at_exit "kill $l1 $l2 2>/dev/null || true"
-sleep 0.5
-# the receiver serves others meanwhile, over and over
 i=0
-while [ $i -lt 10 ]; do
-	sed -n "$((i + 1))p" "$SM_TMP/recs" >"$SM_TMP/one"
-	expect_eq "request $i beside the slow clients" "$(status "$loris_url")" \
-	    '200 {"stored":1,"duplicates":0,"api":"loris"}'
-	i=$((i + 1))
-done
-kill -0 $l1 2>/dev/null ||
-    fail "slow client 1 gone early: $(cat "$SM_TMP/loris1.out")"
-wait $l1 || fail "slow client 1: $(cat "$SM_TMP/loris1.out")"
-wait $l2 || fail "slow client 2: $(cat "$SM_TMP/loris2.out")"
-cat "$SM_TMP/loris1.out" "$SM_TMP/loris2.out"
-for f in loris1 loris2; do
-	secs=$(sed -n 's/^cut off after \([0-9.]*\) s of silence$/\1/p' \
-	    "$SM_TMP/$f.out")
-	[ -n "$secs" ] || fail "$f: $(cat "$SM_TMP/$f.out")"
-	# --timeout 2, give or take MHD's second-granular clock
-	awk -v s="$secs" 'BEGIN { exit !(s >= 1 && s < 10) }' ||
-	    fail "$f cut off after $secs s, want about 2"
-done
-expect_eq "rows stored beside the slow clients" "$(rows)" 10
+# --timeout 2, give or take MHD's second-granular clock
+beside_slow 10 "of silence" 1
 
 echo "slow loris: a byte every 0.5 s, headers or body; cut off near 2 s"
-$CLIENT trickle "$loris_port" 0.5 head >"$SM_TMP/trickle1.out" &
+$CLIENT trickle "$loris_port" 0.5 head >"$SM_TMP/slow1.out" &
 l1=$!
-$CLIENT trickle "$loris_port" 0.5 body >"$SM_TMP/trickle2.out" &
+$CLIENT trickle "$loris_port" 0.5 body >"$SM_TMP/slow2.out" &
 l2=$!
 at_exit "kill $l1 $l2 2>/dev/null || true"
-sleep 0.5
-while [ $i -lt 15 ]; do
-	sed -n "$((i + 1))p" "$SM_TMP/recs" >"$SM_TMP/one"
-	expect_eq "request $i beside the trickling clients" \
-	    "$(status "$loris_url")" '200 {"stored":1,"duplicates":0,"api":"loris"}'
-	i=$((i + 1))
-done
-wait $l1 || fail "trickling client 1: $(cat "$SM_TMP/trickle1.out")"
-wait $l2 || fail "trickling client 2: $(cat "$SM_TMP/trickle2.out")"
-cat "$SM_TMP/trickle1.out" "$SM_TMP/trickle2.out"
-for f in trickle1 trickle2; do
-	secs=$(sed -n 's/^cut off after \([0-9.]*\) s in all$/\1/p' \
-	    "$SM_TMP/$f.out")
-	[ -n "$secs" ] || fail "$f: $(cat "$SM_TMP/$f.out")"
-	# at the first sweep past 2 s: the sweep runs every second
-	awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 10) }' ||
-	    fail "$f cut off after $secs s, want about 2 to 3"
-done
-expect_eq "rows stored beside the trickling clients" "$(rows)" 15
+# at the first sweep past 2 s: the sweep runs every second
+beside_slow 15 "in all" 1.9
 grep -q "sm-store: http: closed 1 connection whose request took more than 2 s\|closed 2 connections whose" \
     "$SM_TMP/loris.err" || fail "no word of it: $(cat "$SM_TMP/loris.err")"
 kill_recv loris

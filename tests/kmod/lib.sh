@@ -167,35 +167,90 @@ kmod_build_module() {
 	esac
 }
 
-# kmod_build_dkms KDIR DIR: what `dkms build` makes of kmod/dkms.conf for
-# KVER, in private DKMS and source trees under DIR (nothing under /var or
-# /usr/src is touched).
+# kmod_build_dkms KDIR DIR KO: build kmod/ as DKMS does on a user's
+# machine (kmod/dkms.conf, `dkms add`, `dkms build -k KVER`) against KDIR,
+# with private DKMS, source and install trees under DIR, and set DKMS_KO to
+# the module it made.  Nothing under /var/lib/dkms, /usr/src or /lib/modules
+# is written (system-wide `dkms status` is compared before and after).
+# Fails, with DKMS's output and the tail of its make.log, if dkms fails,
+# `dkms status` does not say "built", the build warned, or the module is
+# not the one `make` built as KO (same vermagic and srcversion).
 kmod_build_dkms() {
 	command -v dkms >/dev/null ||
 	    { kmod_die "no dkms (scripts/deps.sh installs it)"; return 1; }
-	rm -rf "$2"
-	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' \
-	    "$KMOD_TOP/kmod/dkms.conf")
-	src=$2/src/sm-metrics-$ver
-	mkdir -p "$src" "$2/tree" || return 1
+	kd=$1 d=$2 ko=$3
+	conf=$KMOD_TOP/kmod/dkms.conf
+	name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"$/\1/p' "$conf")
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$conf")
+	[ -n "$name" ] && [ -n "$ver" ] || {
+		kmod_die "$conf: no PACKAGE_NAME=\"...\" or" \
+		    "PACKAGE_VERSION=\"...\" line"
+		return 1
+	}
+	rm -rf "$d"
+	mkdir -p "$d/src/$name-$ver" "$d/tree" "$d/lib" || return 1
 	cp "$KMOD_TOP"/kmod/Kbuild "$KMOD_TOP"/kmod/Makefile \
-	    "$KMOD_TOP"/kmod/sm_metrics.c "$KMOD_TOP"/kmod/dkms.conf \
-	    "$src"/ || return 1
-	kmod_say "dkms add + build sm-metrics/$ver for $KVER"
-	if ! { dkms add --dkmstree "$2/tree" --sourcetree "$2/src" \
-	    -m sm-metrics -v "$ver" &&
-	    dkms build --dkmstree "$2/tree" --sourcetree "$2/src" \
-	    -m sm-metrics -v "$ver" -k "$KVER" --kernelsourcedir "$1"; } \
-	    >"$2/dkms.log" 2>&1; then
-		cat "$2/dkms.log" >&2
-		kmod_die "dkms build failed"
+	    "$KMOD_TOP"/kmod/sm_metrics.c "$conf" "$d/src/$name-$ver"/ ||
+	    return 1
+	sys0=$(dkms status 2>&1)
+	kmod_say "dkms add + build $name/$ver for $KVER (private trees in $d)"
+	# No signing: with the host's sign-file (linux-kbuild-6.1) dkms
+	# would sign, and first make /var/lib/dkms/mok.key; these three
+	# framework.conf variables are taken from the environment unless
+	# /etc/dkms/framework.conf sets them.
+	if ! (
+	    export sign_file="$d/no-sign-file" \
+		mok_signing_key="$d/mok.key" mok_certificate="$d/mok.pub"
+	    set -- --dkmstree "$d/tree" --sourcetree "$d/src" \
+		--installtree "$d/lib" -m "$name" -v "$ver"
+	    dkms add "$@" &&
+		dkms build "$@" -k "$KVER" --kernelsourcedir "$kd"
+	) >"$d/dkms.log" 2>&1; then
+		kmod_dkms_fail "$d" "dkms add/build failed"
 		return 1
 	fi
-	ko=$(find "$2/tree/sm-metrics/$ver/$KVER" -name 'sm_metrics.ko*' |
-	    head -1)
-	[ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = \
-	    "$KVER" ] || { kmod_die "dkms made no module for $KVER"; return 1; }
-	kmod_say "dkms built ${ko#"$2"/}"
+	st=$(dkms status --dkmstree "$d/tree" --sourcetree "$d/src" \
+	    --installtree "$d/lib" -m "$name" -v "$ver" -k "$KVER" 2>&1)
+	echo "$st" | grep -q "^$name/$ver, $KVER, [^:]*: built$" || {
+		kmod_dkms_fail "$d" "dkms status says \"$st\", not built"
+		return 1
+	}
+	[ "$(dkms status 2>&1)" = "$sys0" ] || {
+		kmod_dkms_fail "$d" "system-wide dkms status changed"
+		return 1
+	}
+	set -- "$d/tree/$name/$ver/$KVER"/*/module/sm_metrics.ko
+	[ -f "$1" ] || {
+		kmod_dkms_fail "$d" "dkms made no" \
+		    "$name/$ver/$KVER/ARCH/module/sm_metrics.ko"
+		return 1
+	}
+	DKMS_KO=$1
+	if grep -i 'warning' "$d/tree/$name/$ver/$KVER"/*/log/make.log >&2
+	then
+		kmod_dkms_fail "$d" "the DKMS build printed warnings (above)"
+		return 1
+	fi
+	for f in vermagic srcversion; do
+		a=$(modinfo -F $f "$ko") b=$(modinfo -F $f "$DKMS_KO")
+		[ -n "$a" ] && [ "$a" = "$b" ] || {
+			kmod_die "$f: make built \"$a\", DKMS \"$b\""
+			return 1
+		}
+	done
+	kmod_say "dkms status: $st; same vermagic and srcversion ($b)" \
+	    "as the make build"
+}
+
+# kmod_dkms_fail DIR MESSAGE...: what dkms said and its make.log's tail.
+kmod_dkms_fail() {
+	d=$1
+	shift
+	sed 's/^/dkms: /' "$d/dkms.log" >&2
+	# build/make.log while it fails, KVER/ARCH/log/make.log once built
+	find "$d/tree" -name make.log -exec sh -c \
+	    'echo "kmod: last 30 lines of $1:"; tail -n 30 "$1"' sh {} \; >&2
+	kmod_die "$* (DKMS log: $d/dkms.log)"
 }
 
 # kmod_build_smkt OUT: the static guest helper.

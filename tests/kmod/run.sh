@@ -1,9 +1,11 @@
 #!/bin/sh
 # sm_metrics in a real booted kernel.  Fetches Debian 12's packaged kernel
 # and matching headers (cached in .cache/kmod/), builds the module against
-# them warning-free, packs an initramfs with busybox, the module, sm-read
-# and tests/kmod/guest.sh, boots it under qemu with software emulation
-# only, and fails unless every guest check printed "ok".
+# them twice, warning-free: with make (W=1) and with DKMS from
+# kmod/dkms.conf (private trees; the two must agree), packs an initramfs
+# with busybox, the DKMS-built module, sm-read and tests/kmod/guest.sh,
+# boots it under qemu with software emulation only, and fails unless every
+# guest check printed "ok".
 #
 #   tests/kmod/run.sh [BINDIR]     BINDIR holds sm-read (default: bin)
 #
@@ -30,10 +32,11 @@ fail() {
 [ -x "$BIN/sm-read" ] || fail "no $BIN/sm-read (run make first)"
 kmod_fetch "$CACHE" || fail "cannot get the guest kernel"
 kmod_build_module "$KDIR" "$WORK/kmod" || fail "module build"
-kmod_build_dkms "$KDIR" "$WORK/dkms" || fail "DKMS build"
+kmod_build_dkms "$KDIR" "$WORK/dkms" "$WORK/kmod/sm_metrics.ko" ||
+    fail "DKMS build (kmod/dkms.conf)"
 kmod_build_smkt "$WORK/smkt" || fail "smkt build"
 kmod_initramfs "$WORK/initrd.gz" "$KMOD_TOP/tests/kmod/guest.sh" \
-    "$WORK/kmod/sm_metrics.ko" "$WORK/smkt" "$BIN/sm-read" ||
+    "$DKMS_KO" "$WORK/smkt" "$BIN/sm-read" ||
     fail "initramfs"
 
 # Freed objects are poisoned and checked (slub_debug), and kernel code may
