@@ -1,8 +1,12 @@
 # sm: all five commands in one image, running as a non-root user.
 #   docker build -t registry.example/sm:0.1.0 .
 #   docker run --rm registry.example/sm:0.1.0 sm-read
-# Build stage: the project's own Makefile, Debian 12's libraries.
-FROM debian:12-slim AS build
+# BASE is for engines that cannot pull debian:12-slim (an imported
+# debootstrap image: scripts/image-check.sh); both stages must use it.
+ARG BASE=debian:12-slim
+# Build stage: the project's own Makefile, Debian 12's libraries (`make all`
+# asks pkg-config for the commands' packages only, not the tests' cmocka).
+FROM ${BASE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc make libc6-dev pkg-config \
@@ -19,12 +23,12 @@ RUN make -j"$(nproc)" all \
 
 # Run stage: only the shared libraries the binaries link, plus curl for the
 # receivers' liveness probe.
-FROM debian:12-slim
+FROM ${BASE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libjson-c5 libcurl4 libmariadb3 libmicrohttpd12 libncursesw6 \
       ca-certificates curl \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sm \
  && useradd --system --uid 10001 --gid sm --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin sm
