@@ -51,11 +51,10 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
-# kubectl >= 1.21 (kustomize v4+) renders deploy/k8s: the "kubectl"
-# package where an apt source has it (Debian 12's own kubernetes-client is
-# 1.20, whose kustomize is too old)
+# kubectl renders deploy/k8s: any one already installed, or Debian 12's
+# own (kubernetes-client, 1.20; tests/cmd/k8s.sh copes with its kustomize)
 if ! command -v kubectl >/dev/null 2>&1; then
-	missing="$missing kubectl"
+	missing="$missing kubernetes-client"
 fi
 [ -z "$missing" ] && exit 0
 

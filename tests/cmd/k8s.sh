@@ -7,15 +7,43 @@
 yamllint -s -d '{extends: default, rules: {line-length: {max: 100},
     document-start: disable}}' deploy/k8s
 echo "yamllint: clean"
+# Debian 12's own kubectl (kubernetes-client 1.20) predates directories in
+# "resources:"; for it, render a copy that names them under "bases:", the
+# older spelling of the same thing (newer kubectl warns on "bases:").
+minor=$(kubectl version --client -o json | python3 -c \
+    'import json, sys; print(json.load(sys.stdin)["clientVersion"]["minor"])')
+K8S=deploy/k8s
+if [ "${minor%+}" -lt 21 ]; then
+	cp -r deploy/k8s "$SM_TMP/k8s"
+	K8S=$SM_TMP/k8s
+	python3 - "$K8S" <<'PY'
+import os, sys, yaml
+for top, _, files in os.walk(sys.argv[1]):
+    if 'kustomization.yaml' not in files:
+        continue
+    p = os.path.join(top, 'kustomization.yaml')
+    k = yaml.safe_load(open(p))
+    res = k.get('resources', [])
+    dirs = [r for r in res if os.path.isdir(os.path.join(top, r))]
+    if dirs:
+        k['bases'] = dirs
+        k['resources'] = [r for r in res if r not in dirs]
+        yaml.safe_dump(k, open(p, 'w'))
+PY
+	echo "kubectl 1.$minor: rendering with bases:"
+fi
+kustomize() {
+	kubectl kustomize "$K8S/${1#deploy/k8s}"
+}
 for k in deploy/k8s deploy/k8s/mariadb; do
-	kubectl kustomize "$k" >"$SM_TMP/render.yaml"
+	kustomize "$k" >"$SM_TMP/render.yaml"
 	tests/deploy/k8s_lint.py <"$SM_TMP/render.yaml"
 done
 grep -q 'SM_DB: mysql://sm@mariadb:3306/sm' "$SM_TMP/render.yaml" ||
     fail "the mariadb overlay does not point sm at its database"
 
 echo "the linter catches broken manifests"
-kubectl kustomize deploy/k8s >"$SM_TMP/good.yaml"
+kustomize deploy/k8s >"$SM_TMP/good.yaml"
 broken() {
 	sed "$1" "$SM_TMP/good.yaml" >"$SM_TMP/bad.yaml"
 	cmp -s "$SM_TMP/good.yaml" "$SM_TMP/bad.yaml" && fail "sed $1 changed nothing"
