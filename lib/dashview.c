@@ -1,9 +1,25 @@
+/*
+ * Two threads: the poller owns the tail state and the connection and runs
+ * tail_step on the schedule; the UI thread draws and reads keys.  A server
+ * that stops answering (stopped, or its packets dropped) blocks a query
+ * until the client's I/O time-out; that blocks the poller only, so the
+ * screen keeps redrawing, says how long it has waited, and q quits at once.
+ *
+ * The lock guards what both see: dash, link, sock and stop.  The poller
+ * never holds it while it talks to the server: dv_emit takes it per row.
+ */
 #include <err.h>
+#include <fcntl.h>
 #include <langinfo.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <curses.h>
 
@@ -12,12 +28,36 @@
 #include "exitcode.h"
 #include "timefmt.h"
 
+#define DV_TICK_MS 100		/* a redraw, and getch's wait for a key */
+#define DV_HUNG_MS 2000		/* a step this long waits on the server */
+#define DV_QUIT_MS 100		/* q lets a step the server answers end */
+#define DV_JOIN_MS 1000		/* and waits no longer than this in all */
+
 enum { DV_OK = 1, DV_WARN, DV_ALERT, DV_LABEL };
 
+/* What the view shows of the poller: its copy of the tail's state. */
+struct dv_link {
+	enum tail_state state;
+	bool no_table;
+	unsigned attempts;
+	char why[DB_WHY_LEN];
+	unsigned long long bad_rows;
+	int64_t busy_since;	/* a step running since (monotonic); -1: none */
+	bool fatal;		/* the poller gave up: why says why */
+	bool done;		/* the poller has ended */
+};
+
 struct dashview {
-	const struct dashview_config *cfg;
+	const struct dashview_config *cfg;	/* the UI thread's only */
+	struct db_config db;	/* the caller's, copied; our time-outs */
+	int64_t step;		/* milliseconds between polls */
+	pthread_mutex_t lock;
+	pthread_cond_t cv;	/* stop for the poller, link.done for the UI */
 	struct dash dash;
-	struct tail tail;
+	struct dv_link link;
+	int sock;		/* a duplicate of the connection's socket; -1 */
+	bool stop;		/* the UI is quitting */
+	struct tail tail;	/* the poller's alone while it runs */
 	char desc[256];		/* the database, for the status line */
 	bool utf8;		/* the terminal takes UTF-8 */
 	bool color;
@@ -27,9 +67,14 @@ static int
 dv_emit(const struct rowfmt_row *row, bool history, void *arg)
 {
 	struct dashview *v = arg;
+	bool stop;
 
+	pthread_mutex_lock(&v->lock);
 	dash_add(&v->dash, row, !history, tail_now_ms());
-	return 0;
+	stop = v->stop;
+	pthread_mutex_unlock(&v->lock);
+	/* a long read-back ends early when the view quits */
+	return stop ? -1 : 0;
 }
 
 static void
@@ -116,23 +161,39 @@ dv_gauge(const struct dashview *v, int y, const char *label, double pct)
 }
 
 static void
-dv_status(const struct dashview *v, int y)
+dv_status(const struct dashview *v, int y, int64_t now)
 {
-	const struct tail *t = &v->tail;
+	const struct dv_link *l = &v->link;
+	bool busy = l->busy_since >= 0;
+	bool hung = busy && now - l->busy_since >= DV_HUNG_MS;
+	char waiting[64] = "", age[32];
 
+	if (busy) {
+		dv_age(now - l->busy_since, age, sizeof(age));
+		snprintf(waiting, sizeof(waiting), "waiting for the server "
+		    "(%s)", age);
+	}
 	dv_put(v, y, 0, DV_LABEL, true, "database");
 	dv_put(v, y, 10, 0, false, "%s", v->desc);
-	switch (t->state) {
+	switch (l->state) {
 	case TAIL_UP:
+		if (hung) {
+			/* connected, but a query has had no answer */
+			dv_put(v, y, 11 + (int)strlen(v->desc), DV_ALERT,
+			    true, "%s", waiting);
+			break;
+		}
 		dv_put(v, y, 11 + (int)strlen(v->desc), DV_OK, true,
-		    "connected%s", t->no_table ? ", no table " SCHEMA_TABLE
+		    "connected%s", l->no_table ? ", no table " SCHEMA_TABLE
 		    " yet" : "");
 		break;
 	case TAIL_CONNECTING:
 	case TAIL_DOWN:
+		/* before any failure there is no reason, only the wait */
 		dv_put(v, y, 11 + (int)strlen(v->desc), DV_ALERT, true,
-		    "%s (attempt %u): %s", t->state == TAIL_DOWN ?
-		    "reconnecting" : "connecting", t->attempts + 1, t->why);
+		    "%s (attempt %u): %s", l->state == TAIL_DOWN ?
+		    "reconnecting" : "connecting", l->attempts + 1,
+		    hung || l->why[0] == '\0' ? waiting : l->why);
 		break;
 	}
 }
@@ -196,6 +257,7 @@ dv_hosts(const struct dashview *v, int y)
 	}
 }
 
+/* Under the lock; the caller writes the terminal (doupdate) without it. */
 static void
 dv_draw(struct dashview *v)
 {
@@ -211,7 +273,7 @@ dv_draw(struct dashview *v)
 		    LINES);
 		dv_put(v, 1, 0, 0, false, "need %dx%d", DASHVIEW_MIN_COLS,
 		    DASHVIEW_MIN_LINES);
-		refresh();
+		wnoutrefresh(stdscr);
 		return;
 	}
 	attron(A_REVERSE);
@@ -219,14 +281,14 @@ dv_draw(struct dashview *v)
 	dv_put(v, 0, 1, 0, true, "sm-tail dashboard");
 	dv_put(v, 0, COLS - 32, 0, false, "q quit  Tab/arrows: other host");
 	attroff(A_REVERSE);
-	dv_status(v, 1);
+	dv_status(v, 1, now);
 	if (h == NULL) {
 		dv_put(v, 3, 0, 0, false, "waiting for rows%s",
 		    v->cfg->tail.filter.host != NULL ||
 		    v->cfg->tail.filter.source != NULL ||
 		    v->cfg->tail.filter.since_ms >= 0 ?
 		    " that pass the filters" : "");
-		refresh();
+		wnoutrefresh(stdscr);
 		return;
 	}
 	r = &h->last.rec;
@@ -269,7 +331,7 @@ dv_draw(struct dashview *v)
 	dv_sources(v, ++y, now);
 	y += 2;
 	dv_hosts(v, y);
-	refresh();
+	wnoutrefresh(stdscr);
 }
 
 static void
@@ -285,35 +347,340 @@ dv_colors(struct dashview *v)
 	v->color = true;
 }
 
-int
-dashview_run(const struct dashview_config *cfg)
+/* Copy what the view shows of the tail; under the lock. */
+static void
+dv_link_update(struct dashview *v)
+{
+	const struct tail *t = &v->tail;
+
+	v->link.state = t->state;
+	v->link.no_table = t->no_table;
+	v->link.attempts = t->attempts;
+	snprintf(v->link.why, sizeof(v->link.why), "%s", t->why);
+	v->link.bad_rows = t->bad_rows;
+}
+
+/*
+ * Keep a duplicate of the connection's socket, for dv_stop to shut down:
+ * that wakes the poller from a read the server does not answer.  A
+ * duplicate, because the poller closes the connection without the lock
+ * (inside tail_step), and the number could be reused by then; the
+ * duplicate keeps the socket itself until the next update.  Under the
+ * lock.
+ */
+static void
+dv_sock_update(struct dashview *v)
+{
+	if (v->sock != -1) {
+		close(v->sock);
+		v->sock = -1;
+	}
+	if (v->tail.m != NULL)
+		v->sock = fcntl(mysql_get_socket(v->tail.m), F_DUPFD_CLOEXEC,
+		    0);
+}
+
+/* Wait on cv until when_ms (monotonic) at most; under the lock. */
+static void
+dv_wait(struct dashview *v, int64_t when_ms)
+{
+	struct timespec ts = {
+		.tv_sec = when_ms / 1000,
+		.tv_nsec = (when_ms % 1000) * 1000000
+	};
+
+	pthread_cond_timedwait(&v->cv, &v->lock, &ts);
+}
+
+/*
+ * The poller: tail_step at the interval, or at the retry time after a
+ * failed connect, until stop.  Every signal it can is blocked (dv_start).
+ */
+static void *
+dv_poll(void *arg)
+{
+	struct dashview *v = arg;
+	int64_t next, now;
+	enum tail_step rc;
+
+	mysql_thread_init();
+	pthread_mutex_lock(&v->lock);
+	next = tail_now_ms();
+	while (!v->stop) {
+		now = tail_now_ms();
+		if (now < next) {
+			dv_wait(v, next);
+			continue;
+		}
+		v->link.busy_since = now;
+		/* never the lock while the server may keep us waiting */
+		pthread_mutex_unlock(&v->lock);
+		rc = tail_step(&v->tail, now);
+		pthread_mutex_lock(&v->lock);
+		v->link.busy_since = -1;
+		dv_link_update(v);
+		dv_sock_update(v);
+		if (rc == TAIL_STEP_FATAL) {
+			v->link.fatal = true;
+			break;
+		}
+		next += v->step;
+		now = tail_now_ms();
+		if (next < now)
+			next = now;	/* a slow poll is not made up for */
+		if (v->tail.m == NULL && v->tail.retry_ms > next)
+			next = v->tail.retry_ms;
+	}
+	if (v->sock != -1) {
+		close(v->sock);
+		v->sock = -1;
+	}
+	pthread_mutex_unlock(&v->lock);
+	/* in the thread that opened it; a write at most, never a read */
+	tail_close(&v->tail);
+	pthread_mutex_lock(&v->lock);
+	v->link.done = true;
+	pthread_cond_broadcast(&v->cv);
+	pthread_mutex_unlock(&v->lock);
+	mysql_thread_end();
+	return NULL;
+}
+
+/*
+ * Start the poller with every signal blocked but the faults: SIGINT,
+ * SIGTERM and SIGHUP (stop) and SIGWINCH (resize) must reach the UI
+ * thread, where they cut getch's wait short.  0 or an errno.
+ */
+static int
+dv_start(struct dashview *v, pthread_t *poller)
+{
+	static const int faults[] = {
+		SIGABRT, SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP
+	};
+	sigset_t mask, old;
+	size_t i;
+	int rc;
+
+	sigfillset(&mask);
+	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		sigdelset(&mask, faults[i]);
+	pthread_sigmask(SIG_SETMASK, &mask, &old);
+	rc = pthread_create(poller, NULL, dv_poll, v);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* Wait until the poller has ended or until when_ms; under the lock. */
+static void
+dv_wait_done(struct dashview *v, int64_t when_ms)
+{
+	while (!v->link.done && tail_now_ms() < when_ms)
+		dv_wait(v, when_ms);
+}
+
+/*
+ * Tell the poller to stop and join it: true, or false when it is still
+ * blocked in the server after DV_JOIN_MS.  A step the server answers ends
+ * by itself; a read it does not answer ends when its socket is shut down
+ * (the connection is lost, which quitting loses anyway).  What remains is
+ * a connect or the history read on a connection made in the same step,
+ * with no socket to shut down yet: the poller is then left blocked.
+ */
+static bool
+dv_stop(struct dashview *v, pthread_t poller)
+{
+	int64_t start = tail_now_ms();
+	bool done;
+
+	pthread_mutex_lock(&v->lock);
+	v->stop = true;
+	pthread_cond_broadcast(&v->cv);
+	dv_wait_done(v, start + DV_QUIT_MS);
+	if (!v->link.done && v->sock != -1)
+		shutdown(v->sock, SHUT_RDWR);
+	dv_wait_done(v, start + DV_JOIN_MS);
+	done = v->link.done;
+	pthread_mutex_unlock(&v->lock);
+	if (done)
+		pthread_join(poller, NULL);
+	return done;
+}
+
+/* A key other than q; under the lock. */
+static void
+dv_key(struct dashview *v, int ch)
+{
+	switch (ch) {
+	case '\t':
+	case 'n':
+	case KEY_RIGHT:
+	case KEY_DOWN:
+		dash_select(&v->dash, 1);
+		break;
+	case KEY_BTAB:
+	case 'p':
+	case KEY_LEFT:
+	case KEY_UP:
+		dash_select(&v->dash, -1);
+		break;
+	case 'L' & 0x1f:
+		clearok(curscr, TRUE);
+		break;
+	default:
+		/* KEY_RESIZE: the next draw takes the new size */
+		break;
+	}
+}
+
+/* Draw and read keys until q, *stop or a fatal step: true for the last. */
+static bool
+dv_loop(struct dashview *v)
+{
+	bool fatal = false;
+	int ch;
+
+	/* the poller's rows show within a tick, the ages every second */
+	timeout(DV_TICK_MS);
+	while (!*v->cfg->stop) {
+		pthread_mutex_lock(&v->lock);
+		fatal = v->link.fatal;
+		if (!fatal)
+			dv_draw(v);
+		pthread_mutex_unlock(&v->lock);
+		if (fatal)
+			break;
+		/* the terminal's pace must not hold up the poller */
+		doupdate();
+		if ((ch = getch()) == 'q' || ch == 'Q')
+			break;
+		pthread_mutex_lock(&v->lock);
+		dv_key(v, ch);
+		pthread_mutex_unlock(&v->lock);
+	}
+	return fatal;
+}
+
+/* Free a view whose poller has ended (or never started). */
+static void
+dv_free(struct dashview *v)
+{
+	tail_free(&v->tail);
+	dash_free(&v->dash);
+	pthread_mutex_destroy(&v->lock);
+	pthread_cond_destroy(&v->cv);
+	db_config_free(&v->db);
+	free(v);
+}
+
+/* *dst = a copy of s (NULL stays NULL); false when out of memory. */
+static bool
+dv_dup(char **dst, const char *s)
+{
+	return s == NULL || (*dst = strdup(s)) != NULL;
+}
+
+/*
+ * dst = c with strings of its own (db_config_free frees them): a poller
+ * left blocked in a connect (dashview_run) must not read the caller's,
+ * freed after our return.  Every string of struct db_config and struct
+ * dburl is copied here; one missed would be freed twice.  0 or -1.
+ */
+static int
+dv_db_copy(struct db_config *dst, const struct db_config *c)
+{
+	struct dburl *u = &dst->url;
+
+	*dst = *c;
+	/* none of c's, so that db_config_free can undo a partial copy */
+	u->user = u->password = u->host = u->database = u->socket = NULL;
+	u->ssl_mode = u->ssl_ca = NULL;
+	dst->password = dst->defaults_file = dst->ssl_ca = NULL;
+	if (!dv_dup(&u->user, c->url.user) ||
+	    !dv_dup(&u->password, c->url.password) ||
+	    !dv_dup(&u->host, c->url.host) ||
+	    !dv_dup(&u->database, c->url.database) ||
+	    !dv_dup(&u->socket, c->url.socket) ||
+	    !dv_dup(&u->ssl_mode, c->url.ssl_mode) ||
+	    !dv_dup(&u->ssl_ca, c->url.ssl_ca) ||
+	    !dv_dup(&dst->password, c->password) ||
+	    !dv_dup(&dst->defaults_file, c->defaults_file) ||
+	    !dv_dup(&dst->ssl_ca, c->ssl_ca)) {
+		db_config_free(dst);
+		return -1;
+	}
+	return 0;
+}
+
+/* A view, its tail not connected; NULL when out of memory. */
+static struct dashview *
+dv_new(const struct dashview_config *cfg)
 {
 	struct tail_config tc = cfg->tail;
-	struct db_config db = *cfg->tail.db;
+	pthread_condattr_t ca;
 	struct dashview *v;
-	SCREEN *scr;
-	int64_t step = (int64_t)(cfg->interval * 1000 + 0.5), next, now;
-	int status = SM_EXIT_OK, ch;
 
-	if ((v = calloc(1, sizeof(*v))) == NULL) {
-		warnx("out of memory");
-		return SM_EXIT_PARTIAL;
-	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return NULL;
 	v->cfg = cfg;
-	/* a dead server must not freeze the screen for long */
-	db.connect_timeout = DASHVIEW_CONNECT_TIMEOUT;
-	db.io_timeout = DASHVIEW_IO_TIMEOUT;
-	db_describe(&db, v->desc, sizeof(v->desc));
-	tc.db = &db;
+	v->sock = -1;
+	v->link.busy_since = -1;
+	v->step = (int64_t)(cfg->interval * 1000 + 0.5);
+	if (v->step < 1)
+		v->step = 1;
+	if (dv_db_copy(&v->db, cfg->tail.db) == -1)
+		goto out_free;
+	/* a dead server must not keep the poller for long */
+	v->db.connect_timeout = DASHVIEW_CONNECT_TIMEOUT;
+	v->db.io_timeout = DASHVIEW_IO_TIMEOUT;
+	db_describe(&v->db, v->desc, sizeof(v->desc));
+	tc.db = &v->db;
 	tc.follow = true;
 	tc.emit = dv_emit;
 	tc.bad = dv_bad;
 	tc.arg = v;
-	if (dash_init(&v->dash, cfg->warn, tail_now_ms()) == -1 ||
-	    tail_init(&v->tail, &tc) == -1) {
+	if (pthread_condattr_init(&ca) != 0)
+		goto out_db;
+	/* the poller's schedule is on the monotonic clock */
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&v->cv, &ca) != 0)
+		goto out_condattr;
+	if (pthread_mutex_init(&v->lock, NULL) != 0)
+		goto out_cond;
+	if (dash_init(&v->dash, cfg->warn, tail_now_ms()) == -1)
+		goto out_mutex;
+	if (tail_init(&v->tail, &tc) == -1)
+		goto out_dash;
+	dv_link_update(v);
+	pthread_condattr_destroy(&ca);
+	return v;
+out_dash:
+	dash_free(&v->dash);
+out_mutex:
+	pthread_mutex_destroy(&v->lock);
+out_cond:
+	pthread_cond_destroy(&v->cv);
+out_condattr:
+	pthread_condattr_destroy(&ca);
+out_db:
+	db_config_free(&v->db);
+out_free:
+	free(v);
+	return NULL;
+}
+
+int
+dashview_run(const struct dashview_config *cfg, bool *left)
+{
+	struct dashview *v;
+	pthread_t poller;
+	SCREEN *scr;
+	int status = SM_EXIT_OK, rc;
+	bool fatal, joined = true;
+
+	*left = false;
+	if ((v = dv_new(cfg)) == NULL) {
 		warnx("out of memory");
-		status = SM_EXIT_PARTIAL;
-		goto out_free;
+		return SM_EXIT_PARTIAL;
 	}
 	v->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
 	if ((scr = newterm(NULL, stdout, stdin)) == NULL) {
@@ -328,63 +695,40 @@ dashview_run(const struct dashview_config *cfg)
 	curs_set(0);
 	set_escdelay(25);
 	dv_colors(v);
-	if (step < 1)
-		step = 1;
-	next = tail_now_ms();
-	while (!*cfg->stop) {
-		now = tail_now_ms();
-		if (now >= next) {
-			if (tail_step(&v->tail, now) == TAIL_STEP_FATAL) {
-				endwin();
-				warnx("%s: %s", v->desc, v->tail.why);
-				status = SM_EXIT_USAGE;
-				goto out_delscreen;
-			}
-			next += step;
-			now = tail_now_ms();
-			if (next < now)
-				next = now;
-			if (v->tail.m == NULL && v->tail.retry_ms > next)
-				next = v->tail.retry_ms;
-		}
-		dv_draw(v);
-		/* wake for the next poll, and at least each second (ages) */
-		timeout((int)(next - now > 1000 ? 1000 : next - now));
-		ch = getch();
-		switch (ch) {
-		case 'q':
-		case 'Q':
-			goto out_endwin;
-		case '\t':
-		case 'n':
-		case KEY_RIGHT:
-		case KEY_DOWN:
-			dash_select(&v->dash, 1);
-			break;
-		case KEY_BTAB:
-		case 'p':
-		case KEY_LEFT:
-		case KEY_UP:
-			dash_select(&v->dash, -1);
-			break;
-		case 'L' & 0x1f:
-			clearok(curscr, TRUE);
-			break;
-		default:
-			/* KEY_RESIZE: the next draw takes the new size */
-			break;
-		}
+	if ((rc = dv_start(v, &poller)) != 0) {
+		endwin();
+		warnx("cannot start the poller: %s", strerror(rc));
+		status = SM_EXIT_PARTIAL;
+		goto out_delscreen;
 	}
-out_endwin:
+	fatal = dv_loop(v);
+	/* the terminal is the user's again, whatever the poller does */
 	endwin();
-	if (v->tail.bad_rows > 0)
+	joined = dv_stop(v, poller);
+	pthread_mutex_lock(&v->lock);
+	if (fatal) {
+		warnx("%s: %s", v->desc, v->link.why);
+		status = SM_EXIT_USAGE;
+	} else if (v->link.bad_rows > 0) {
 		warnx("%llu rows could not be read back (NULL values)",
-		    v->tail.bad_rows);
+		    v->link.bad_rows);
+	}
+	pthread_mutex_unlock(&v->lock);
 out_delscreen:
 	delscreen(scr);
 out_free:
-	tail_free(&v->tail);
-	dash_free(&v->dash);
-	free(v);
+	/*
+	 * A poller still blocked in the server (a connect, or the history
+	 * read on the connection it has just made: dv_stop) is left to the
+	 * process's exit, which follows our return.  It is not cancelled
+	 * (Connector/C is not cancel-safe: a cancelled read leaves the
+	 * handle and the library's state half-way), and v is not freed
+	 * under it; it reads nothing of the caller's (v->db is a copy), and
+	 * when the client's time-out wakes it, it sees stop and ends
+	 * without connecting again.
+	 */
+	*left = !joined;
+	if (joined)
+		dv_free(v);
 	return status;
 }

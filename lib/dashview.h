@@ -4,11 +4,15 @@
  * reads the rows).  Keys: q quits; Tab, n or the right arrow show the next
  * host, Shift-Tab, p or the left arrow the previous one.  Losing the
  * database does not end it: it says it is reconnecting and carries on.
+ * The database is polled on a thread of its own, so that a server that
+ * hangs freezes neither the screen nor q: the view says how long it has
+ * been waiting for the server.
  */
 #ifndef SM_DASHVIEW_H
 #define SM_DASHVIEW_H
 
 #include <signal.h>
+#include <stdbool.h>
 
 #include "tail.h"
 
@@ -25,9 +29,12 @@ struct dashview_config {
 };
 
 /*
- * Run until q or *stop.  The caller has called setlocale(LC_ALL, "").
- * Returns the exit status.
+ * Run until q or *stop.  The caller has called setlocale(LC_ALL, "") and
+ * mysql_library_init().  Returns the exit status, within about a second
+ * even when the server hangs; the poller thread may then be left blocked
+ * in the client library, to end with the process: *left says so, and the
+ * caller must then exit soon without mysql_library_end().
  */
-int dashview_run(const struct dashview_config *cfg);
+int dashview_run(const struct dashview_config *cfg, bool *left);
 
 #endif

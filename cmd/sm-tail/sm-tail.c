@@ -77,7 +77,7 @@ main(int argc, char *argv[])
 	char dbwhy[DB_WHY_LEN];
 	double interval = -1, gap_timeout = -1, warn = -1;
 	long long lines = -1;
-	bool dashboard = false, follow = false;
+	bool dashboard = false, follow = false, poller_left = false;
 	enum rowfmt_kind kind;
 	struct tail_config tc;
 	struct db_opts dbo = { 0 };
@@ -220,11 +220,13 @@ main(int argc, char *argv[])
 		dc.interval = interval;
 		dc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
 		dc.stop = &cli_stop;
-		status = dashview_run(&dc);
+		status = dashview_run(&dc, &poller_left);
 	} else {
 		status = tail_print(&tc, kind, interval, &cli_stop);
 	}
-	mysql_library_end();
+	/* not under a poller still blocked in the library: exit does it */
+	if (!poller_left)
+		mysql_library_end();
 	db_config_free(&dbc);
 	return cli_close_stdout(status);
 }

@@ -2,7 +2,9 @@
 # sm-tail -d driven in tmux: gauges and counts for known rows, the warning
 # state, sources, hosts, resizing, and the database going away and coming
 # back (a MariaDB of this test's own, so that stopping it disturbs no
-# other test); sm-tail -f through the same outage.
+# other test); sm-tail -f through the same outage; the server hanging
+# (SIGSTOP): the screen stays alive and q still quits at once; a fault of
+# the configuration still ends it.
 . "$(dirname "$0")/tail-lib.sh"
 
 command -v tmux >/dev/null || fail "tmux is needed (scripts/deps.sh)"
@@ -22,7 +24,9 @@ done
 eval "$("$SM_TOP"/scripts/mariadb.sh env)"
 TMUX_SOCK=$SM_TMP/tmux.sock
 fpid=""
+hung=""
 cleanup() {
+	[ -z "$hung" ] || kill -CONT "$hung" 2>/dev/null || true
 	[ -z "$fpid" ] || kill -TERM "$fpid" 2>/dev/null || true
 	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
 	"$SM_TOP"/scripts/mariadb.sh stop >/dev/null 2>&1 || true
@@ -53,8 +57,9 @@ store() {
 	    fail "sm-store: $(cat "$SM_TMP/store.log")"
 }
 
+pane=dash
 screen() {
-	tmux -S "$TMUX_SOCK" capture-pane -p -t dash >"$SM_TMP/screen"
+	tmux -S "$TMUX_SOCK" capture-pane -p -t "$pane" >"$SM_TMP/screen"
 }
 # shows TEXT: the dashboard shows TEXT now
 shows() {
@@ -156,3 +161,71 @@ tmux -S "$TMUX_SOCK" send-keys -t dash q
 wait_until 30 "sm-tail -d to exit" test -s "$SM_TMP/dash.rc"
 [ "$(cat "$SM_TMP/dash.rc")" -eq 0 ] ||
     fail "sm-tail -d exited $(cat "$SM_TMP/dash.rc"): $(cat "$SM_TMP/dash.err")"
+
+# start_dash NAME [URL]: another sm-tail -d (on URL, else $SM_DB), in tmux
+# session NAME, through a script that records its pid ($SM_TMP/NAME.pid)
+# and execs it; its exit status goes to $SM_TMP/NAME.rc.  The panes looked
+# at become NAME's.
+start_dash() {
+	cat >"$SM_TMP/$1.sh" <<EOF
+echo \$\$ >'$SM_TMP/$1.pid'
+exec env TERM=screen LC_ALL=C.UTF-8 '$SM_BIN/sm-tail' -d --interval 0.2 \\
+    --db '${2:-$SM_DB}' --defaults-file '$SM_DB_DEFAULTS_FILE' \\
+    2>'$SM_TMP/$1.err'
+EOF
+	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s "$1" -x 100 -y 32 \
+	    "sh '$SM_TMP/$1.sh'; echo \$? >'$SM_TMP/$1.rc'"
+	pane=$1
+}
+
+# quits_fast NAME: q ends it within 3 s -- the I/O time-out, which a
+# dashboard polling on its UI thread waited out, is 10 s -- with status 0.
+quits_fast() {
+	wait_until 10 "$1's pid" test -s "$SM_TMP/$1.pid"
+	pid=$(cat "$SM_TMP/$1.pid")
+	start=$(date +%s%N)
+	tmux -S "$TMUX_SOCK" send-keys -t "$1" q
+	while kill -0 "$pid" 2>/dev/null; do
+		[ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] ||
+		    fail "$1: still running 3 s after q"
+		sleep 0.05
+	done
+	echo "    $1: gone $(( ($(date +%s%N) - start) / 1000000 )) ms after q"
+	wait_until 10 "$1's exit status" test -s "$SM_TMP/$1.rc"
+	[ "$(cat "$SM_TMP/$1.rc")" -eq 0 ] ||
+	    fail "$1 exited $(cat "$SM_TMP/$1.rc"): $(cat "$SM_TMP/$1.err")"
+}
+
+echo "the server hangs (SIGSTOP): the screen stays alive and says it waits"
+start_dash hang
+see "database  sm@127.0.0.1:$SM_DB_PORT/sm connected"
+see "total 321   running 7"
+hung=$(cat "$SM_DB_DIR/mysqld.pid")
+kill -STOP "$hung"
+see "database  sm@127.0.0.1:$SM_DB_PORT/sm waiting for the server ("
+shows "total 321   running 7" || fail "figures gone while waiting"
+# the count goes on: the screen is redrawn while the poll hangs
+waited=$(grep -o 'waiting for the server ([0-9]* s)' "$SM_TMP/screen")
+counts_on() {
+	screen && grep -q 'waiting for the server (' "$SM_TMP/screen" &&
+	    ! grep -qF "$waited" "$SM_TMP/screen"
+}
+wait_until 10 "the dashboard to count on from '$waited'" counts_on
+echo "q quits at once while a poll hangs"
+quits_fast hang
+
+echo "started while the server hangs: connecting, and q quits at once"
+start_dash stuck
+see "database  sm@127.0.0.1:$SM_DB_PORT/sm connecting (attempt "
+quits_fast stuck
+kill -CONT "$hung"
+hung=""
+
+echo "a fault of the configuration still ends it: status 2, the reason"
+start_dash denied "${SM_DB%/*}/sm_no_such_db"
+wait_until 30 "the dashboard to give up" test -s "$SM_TMP/denied.rc"
+[ "$(cat "$SM_TMP/denied.rc")" -eq 2 ] ||
+    fail "denied: exit $(cat "$SM_TMP/denied.rc"): $(cat "$SM_TMP/denied.err")"
+has_line "$SM_TMP/denied.err" \
+    "sm-tail: sm@127.0.0.1:$SM_DB_PORT/sm_no_such_db: connect: Access denied" ||
+    fail "denied: $(cat "$SM_TMP/denied.err")"
