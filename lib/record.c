@@ -104,9 +104,8 @@ record_excerpt(const char *s, char buf[RECORD_EXCERPT_LEN])
 			i++;
 			continue;
 		}
-		n = p[i] < 0x80 ? 1 : p[i] < 0xe0 ? 2 : p[i] < 0xf0 ? 3 : 4;
-		if (n > len - i || utf8_valid_prefix(s + i, n) != n ||
-		    out + n >= RECORD_EXCERPT_LEN)
+		n = utf8_seq(p + i, len - i);
+		if (n == 0 || out + n >= RECORD_EXCERPT_LEN)
 			break;
 		memcpy(buf + out, s + i, n);
 		out += n;

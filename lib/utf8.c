@@ -4,13 +4,7 @@
 
 #include "utf8.h"
 
-/*
- * The length of the valid sequence at s[0] (n bytes left), or 0 when it is
- * not one.  The second byte's range rules out overlong forms (E0, F0),
- * surrogates (ED) and code points past U+10FFFF (F4), as in RFC 3629's
- * grammar.
- */
-static size_t
+size_t
 utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char lo = 0x80, hi = 0xbf;

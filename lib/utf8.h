@@ -9,6 +9,14 @@
 #include <stddef.h>
 
 /*
+ * The length of the valid sequence at s[0] (n bytes left), or 0 when it is
+ * not one.  The second byte's range rules out overlong forms (E0, F0),
+ * surrogates (ED) and code points past U+10FFFF (F4), as in RFC 3629's
+ * grammar.
+ */
+size_t utf8_seq(const unsigned char *s, size_t n);
+
+/*
  * The length of the longest valid UTF-8 prefix of s (len bytes): len when
  * all of s is valid, else the offset of the first byte of the first bad
  * sequence.  Overlong forms, surrogates (U+D800-U+DFFF), code points past
