@@ -28,6 +28,48 @@ kmod_download() {
 	apt-get -q -o APT::Sandbox::User=root download "$@"
 }
 
+# kmod_checkpatch CACHE FILE...: the kernel's own scripts/checkpatch.pl
+# (--strict), from Debian's linux-source package of the guest's kernel
+# series (downloaded once; only the three files it needs are kept, in
+# CACHE/checkpatch), over FILE...; any error, warning or check fails.
+# Needs KVER (kmod_fetch).
+kmod_checkpatch() {
+	cache=$1
+	shift
+	src=linux-source-$(echo "$KVER" | cut -d. -f1,2)
+	ver=$(apt-cache show --no-all-versions "$src" 2>/dev/null |
+	    sed -n 's/^Version: //p' | head -1)
+	[ -n "$ver" ] || { kmod_die "apt-cache: no package $src"; return 1; }
+	dir=$cache/checkpatch
+	if [ "$(cat "$dir/VERSION" 2>/dev/null)" != "$ver" ]; then
+		kmod_say "fetching checkpatch.pl from $src $ver"
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-checkpatch.XXXXXX") ||
+		    return 1
+		(cd "$tmp" && kmod_download "$src" >/dev/null) || {
+			rm -rf "$tmp"
+			kmod_die "apt-get download $src failed"
+			return 1
+		}
+		# shellcheck disable=SC2086 # the three names
+		dpkg-deb --fsys-tarfile "$tmp"/*.deb |
+		    tar -xO "./usr/src/$src.tar.xz" |
+		    tar -xJ -C "$tmp" $(for f in checkpatch.pl spelling.txt \
+		    const_structs.checkpatch; do echo "$src/scripts/$f"; done) &&
+		    rm -rf "$dir" && mkdir -p "$dir" &&
+		    mv "$tmp/$src/scripts"/* "$dir" &&
+		    echo "$ver" >"$dir/VERSION" || {
+			rm -rf "$tmp"
+			kmod_die "cannot unpack checkpatch.pl from $src"
+			return 1
+		}
+		rm -rf "$tmp"
+	fi
+	out=$(perl "$dir/checkpatch.pl" --no-tree --strict -f "$@" 2>&1)
+	rc=$?
+	echo "$out" | sed -n 's/^./kmod: checkpatch: &/p'
+	[ $rc -eq 0 ] || { kmod_die "checkpatch.pl --strict: see above"; return 1; }
+}
+
 # kmod_fetch CACHE: download (once) Debian's current kernel image and the
 # headers to build modules for it, unpack them under CACHE, and set
 #   KVER     kernel release (6.1.0-NN-amd64), from the headers package

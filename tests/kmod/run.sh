@@ -1,6 +1,7 @@
 #!/bin/sh
 # sm_metrics in a real booted kernel.  Fetches Debian 12's packaged kernel
-# and matching headers (cached in .cache/kmod/), builds the module against
+# and matching headers (cached in .cache/kmod/), checks the module's source
+# with the kernel's checkpatch.pl --strict, builds the module against
 # them twice, warning-free: with make (W=1) and with DKMS from
 # kmod/dkms.conf (private trees; the two must agree), packs an initramfs
 # with busybox, the DKMS-built module, sm-read and tests/kmod/guest.sh,
@@ -31,6 +32,8 @@ fail() {
 
 [ -x "$BIN/sm-read" ] || fail "no $BIN/sm-read (run make first)"
 kmod_fetch "$CACHE" || fail "cannot get the guest kernel"
+kmod_checkpatch "$CACHE" "$KMOD_TOP/kmod/sm_metrics.c" ||
+    fail "kernel coding style (checkpatch.pl)"
 kmod_build_module "$KDIR" "$WORK/kmod" || fail "module build"
 kmod_build_dkms "$KDIR" "$WORK/dkms" "$WORK/kmod/sm_metrics.ko" ||
     fail "DKMS build (kmod/dkms.conf)"
