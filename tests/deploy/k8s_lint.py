@@ -59,6 +59,29 @@ def check_container(obj, c):
             err(obj, f"{where}: unknown Secret {ref.get('name')}")
 
 
+# sm-store --listen's defaults (lib/httpd.h) and what it holds at worst:
+# a body and its decoded rows (~2.5 bodies) per connection, a JSON array's
+# parse tree (~10 bodies) per HTTP thread, ~16 MiB besides (measured:
+# 11 MiB idle, +11 MiB for one 1 MiB array).  sm-store(1), --max-body.
+STORE_DEFAULTS = {"--max-body": 1 << 20, "--max-connections": 256,
+                  "--threads": 1}
+UNITS = {"Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "": 1}
+
+
+def store_worst_bytes(args):
+    opt = dict(STORE_DEFAULTS)
+    for i, a in enumerate(args[:-1]):
+        if a in opt:
+            opt[a] = int(args[i + 1])
+    return (16 << 20) + opt["--max-body"] * (
+        opt["--max-connections"] * 5 // 2 + opt["--threads"] * 10)
+
+
+def quantity_bytes(q):
+    m = re.fullmatch(r"(\d+)(Ki|Mi|Gi|)", str(q))
+    return int(m.group(1)) * UNITS[m.group(2)] if m else 0
+
+
 def pod_labels_match(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
 
@@ -125,6 +148,12 @@ def main():
         if not lp or "/health" not in yaml.safe_dump(lp):
             err(d, "liveness probe does not use /health")
         args = " ".join(c.get("args", []) + c.get("command", []))
+        worst = store_worst_bytes(c.get("args", []))
+        limit = quantity_bytes(c.get("resources", {}).get("limits", {})
+                               .get("memory"))
+        if worst > limit:
+            err(d, f"worst-case memory {worst >> 20} MiB (--max-body x "
+                f"--max-connections) over the limit {limit >> 20} MiB")
         route = n[len("sm-store-"):]
         if f"--source route-{route}" not in args or "--listen" not in args:
             err(d, f"not sm-store --listen --source route-{route}: {args}")
