@@ -343,6 +343,13 @@ tail_open(struct tail *t, int64_t now_ms)
 
 	if ((t->m = db_connect(t->cfg.db, t->why, &t->fault)) == NULL)
 		return -1;
+	/*
+	 * MariaDB reads information_schema's AUTO_INCREMENT from the table;
+	 * MySQL 8 caches it for a day unless told not to for the session.
+	 */
+	t->next_id_live = strstr(mysql_get_server_info(t->m), "MariaDB") !=
+	    NULL || mysql_query(t->m,
+	    "SET SESSION information_schema_stats_expiry = 0") == 0;
 	free(t->filter_sql);
 	if ((t->filter_sql = tail_filter_sql(t->m, &t->cfg.filter)) == NULL) {
 		snprintf(t->why, sizeof(t->why), "out of memory");
@@ -420,6 +427,34 @@ tail_poll(struct tail *t, int64_t now_ms)
 	return stop ? -2 : shown;
 }
 
+/*
+ * TRUNCATE, or the table dropped and made again, restarts the ids: polls
+ * for ids above the highest seen would wait for ever.  Once the table's
+ * next id is no longer above that, follow the new table from its first
+ * row.  0, or -1 when the server did not answer.
+ */
+static int
+tail_reset_check(struct tail *t)
+{
+	uint64_t next;
+	bool found;
+
+	if (!t->next_id_live || t->follow.high == 0)
+		return 0;
+	if (tail_scalar(t, "SELECT AUTO_INCREMENT FROM information_schema."
+	    "TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '"
+	    SCHEMA_TABLE "'", "reading the table's next id", &next,
+	    &found) == -1) {
+		tail_close(t);
+		return -1;
+	}
+	if (found && next <= t->follow.high) {
+		follow_start(&t->follow, 0);
+		t->resets++;
+	}
+	return 0;
+}
+
 enum tail_step
 tail_step(struct tail *t, int64_t now_ms)
 {
@@ -447,13 +482,19 @@ tail_step(struct tail *t, int64_t now_ms)
 	}
 	if ((n = tail_poll(t, now_ms)) == -2)
 		return TAIL_STEP_STOP;
-	if (n == -1) {
-		/* try again at the next step, then back off */
-		t->state = TAIL_DOWN;
-		t->retry_ms = now_ms;
-		return TAIL_STEP_DOWN;
+	if (n == -1)
+		goto out_down;
+	if (now_ms >= t->reset_check_ms) {
+		t->reset_check_ms = now_ms + TAIL_RESET_CHECK_MS;
+		if (tail_reset_check(t) == -1)
+			goto out_down;
 	}
 	return TAIL_STEP_OK;
+out_down:
+	/* try again at the next step, then back off */
+	t->state = TAIL_DOWN;
+	t->retry_ms = now_ms;
+	return TAIL_STEP_DOWN;
 }
 
 /* sm-tail's printer: rows formatted onto stdout. */
@@ -540,6 +581,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
 	int status = SM_EXIT_OK, rc;
 	bool said_down = false, stopped = false;
+	unsigned long long resets_said = 0;
 
 	if (step < 1)
 		step = 1;
@@ -596,6 +638,12 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			if (said_down) {
 				warnx("%s: connected again", desc);
 				said_down = false;
+			}
+			if (t.resets != resets_said) {
+				warnx("%s: the table's ids started again "
+				    "(TRUNCATE?): following its new rows from "
+				    "the first", desc);
+				resets_said = t.resets;
 			}
 			break;
 		case TAIL_STEP_DOWN:

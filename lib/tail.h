@@ -25,6 +25,7 @@
 #define TAIL_PAGE 1000		/* rows per query */
 #define TAIL_START_WINDOW 10000	/* ids below the newest checked at start */
 #define TAIL_RETRY_CAP_MS 2000	/* longest wait between two connects */
+#define TAIL_RESET_CHECK_MS 5000	/* how often to look for a TRUNCATE */
 
 struct tail_filter {
 	const char *host;	/* NULL: any; else exact, case-sensitive */
@@ -86,6 +87,9 @@ struct tail {
 	unsigned long long rows_shown;
 	unsigned long long bad_rows;
 	bool no_table;		/* the table does not exist (yet) */
+	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
+	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
+	unsigned long long resets;	/* times the table's ids restarted */
 };
 
 /* 0, or -1 when out of memory. */

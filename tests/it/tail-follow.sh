@@ -1,7 +1,7 @@
 #!/bin/sh
 # sm-tail -f against the test MariaDB: every row exactly once, whatever
 # order concurrent transactions commit in; holes given up after
-# --gap-timeout; the filters while following.
+# --gap-timeout; the filters while following; a TRUNCATE noticed.
 . "$(dirname "$0")/tail-lib.sh"
 
 NAME=sm_tail_follow_$$
@@ -180,3 +180,20 @@ inversions=$(ids <"$SM_TMP/all.out" | awk -F'\t' '
 	END { print n + 0 }' "$SM_TMP/table" -)
 echo "rows shown after a row with a higher id: $inversions"
 [ "$inversions" -gt 0 ] || fail "no commit out of id order: nothing tested"
+
+echo "TRUNCATE under sm-tail -f: noticed, the new table followed from its first row"
+follow_start tr
+wait_until 20 "sm-tail -f to start" lines_at_least "$SM_TMP/tr.out" 1
+"$SM_TOP"/scripts/mariadb.sh sql -e "TRUNCATE TABLE $NAME.system_metrics"
+gen_records 3 77 0 h7 | "$SM_BIN/sm-store" --db "$URL" --source new 2>/dev/null
+# ids 1 to 3 now, far below what sm-tail had seen: "id > last" waits for ever
+wait_until 30 "the rows after the TRUNCATE" has_line "$SM_TMP/tr.out" \
+    0000004d-0000-7000-8000-000000000002
+kill -TERM "$pid_tr"
+wait "$pid_tr" || fail "sm-tail -f (tr) exited $?: $(cat "$SM_TMP/tr.err")"
+printf '0000004d-0000-7000-8000-00000000000%s\n' 0 1 2 >"$SM_TMP/tr.want"
+tail -n 3 "$SM_TMP/tr.out" | ids | diff -u "$SM_TMP/tr.want" - ||
+    fail "after the TRUNCATE: $(cat "$SM_TMP/tr.out")"
+[ "$(wc -l <"$SM_TMP/tr.out")" -eq 4 ] || fail "rows: $(cat "$SM_TMP/tr.out")"
+grep -q "the table's ids started again (TRUNCATE?): following its new rows from the first" \
+    "$SM_TMP/tr.err" || fail "no word of it: $(cat "$SM_TMP/tr.err")"
