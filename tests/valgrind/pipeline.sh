@@ -1,7 +1,7 @@
 #!/bin/sh
 # Valgrind memcheck on the main job: sm-read -n N -i 0.1 | sm-split A B
 # into two sm-store --listen receivers storing into the real MariaDB,
-# every process under valgrind.  Any memcheck error, or a definite or
+# every process under valgrind; then sm-tail -n and sm-tail -f on the rows.  Any memcheck error, or a definite or
 # indirect leak, in any of the four fails the test (the receivers are
 # stopped with SIGTERM, so their exit -- and leak check -- is the normal
 # one); so do missing rows.
@@ -68,9 +68,28 @@ expect_eq "rows, ids, sources" "$(q 'SELECT COUNT(*),
 expect_eq "records acknowledged" "$(sed -E 's/.*"records":([0-9]+).*/\1/' \
     "$SM_TMP/acks" | awk '{ s += $1 } END { print s }')" "$N"
 
-echo "four clean memcheck logs"
+echo "sm-tail -n 5, and sm-tail -f while rows arrive, under valgrind"
+"$SM_TMP/vg" "$SM_BIN/sm-tail" -n 5 --format ndjson >"$SM_TMP/tail.out" \
+    2>"$SM_TMP/tail.err" || fail "sm-tail -n 5 exited $?: $(cat "$SM_TMP/tail.err")"
+expect_eq "rows shown by sm-tail -n 5" "$(wc -l <"$SM_TMP/tail.out")" 5
+"$SM_TMP/vg" "$SM_BIN/sm-tail" -f -n 0 --interval 0.1 --format ndjson \
+    >"$SM_TMP/follow.out" 2>"$SM_TMP/follow.err" &
+fpid=$!
+at_exit "kill $fpid 2>/dev/null || true"
+# valgrind takes a while to start: rows keep coming until it shows some
+i=0
+until [ -s "$SM_TMP/follow.out" ]; do
+	[ $i -lt 60 ] || fail "sm-tail -f showed nothing: $(cat "$SM_TMP/follow.err")"
+	"$SM_BIN/sm-read" -n 1 | "$SM_BIN/sm-store" 2>/dev/null
+	sleep 0.5
+	i=$((i + 1))
+done
+kill -TERM $fpid
+wait $fpid || fail "sm-tail -f exited $?: $(cat "$SM_TMP/follow.err")"
+
+echo "six clean memcheck logs"
 set -- "$SM_TMP"/vg.*.log
-expect_eq "valgrind logs" $# 4
+expect_eq "valgrind logs" $# 6
 for log in "$@"; do
 	grep -q 'ERROR SUMMARY: 0 errors from 0 contexts' "$log" || {
 		cat "$log" >&2
