@@ -1,10 +1,11 @@
 #!/bin/sh
 # The chaos test: 100,000 records from a file through sm-split into two
 # sm-store --listen receivers on a MariaDB of the test's own, while
-# receiver a is SIGKILLed and restarted on its port every few seconds, the
-# database server is restarted once, and later frozen (SIGSTOP) for 5 s,
-# longer than sm-split's --timeout: requests time out after their rows
-# went in, and are sent again.  At the end every record must be
+# receiver a is SIGKILLed and restarted on its port every few seconds, b is
+# reached through a proxy that loses 3% of its answers and cuts 1% of its
+# requests short, the database server is restarted once, and later frozen
+# (SIGSTOP) for 5 s, longer than sm-split's --timeout: requests time out
+# after their rows went in, and are sent again.  At the end every record must be
 # one row: rows == records sent, distinct sample_id == rows, and every
 # record's sequence number present once.  Half the records carry ids (kept
 # byte for byte), half have none (sm-split gives them one before the first
@@ -100,6 +101,17 @@ for r in a b; do
 	eval "${r}_url=http://127.0.0.1:$port/metrics"
 done
 echo "receivers: a on $a_port, b on $b_port"
+
+# b is reached through a network that loses answers after the request went
+# in, and cuts requests short (tests/chaos/flaky-proxy.py)
+python3 "$SM_TOP/tests/chaos/flaky-proxy.py" "$b_port" "$SM_TMP/proxy.port" \
+    "$SM_TMP/proxy.stats" 0.03 0.01 </dev/null >/dev/null \
+    2>>"$SM_TMP/proxy.err" 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+proxy=$!
+at_exit "kill $proxy 2>/dev/null || true"
+wait_for 100 test -s "$SM_TMP/proxy.port"
+b_url=http://127.0.0.1:$(cat "$SM_TMP/proxy.port")/metrics
+echo "b through a lossy proxy: $b_url"
 
 # the input, spread over about SECONDS_WANTED seconds; the database
 # restarts 40% of the way in, and stalls for 5 s at 70%
@@ -201,13 +213,19 @@ echo "$stats"
 [ "$split_status" -eq 0 ] ||
     fail "sm-split exited $split_status: $(tail -20 "$SM_TMP/split.err")"
 
+kill -TERM $proxy
+wait $proxy || fail "the proxy: $(cat "$SM_TMP/proxy.err")"
+net=$(cat "$SM_TMP/proxy.stats")
+echo "proxy to b: $net"
+
 # anything spooled is replayed now, and must then be stored too
 touch "$SM_TMP/spool" "$SM_TMP/reject"
 spooled=$(lines "$SM_TMP/spool")
 [ ! -s "$SM_TMP/reject" ] || fail "records refused: $(head -3 "$SM_TMP/reject")"
 if [ "$spooled" -gt 0 ]; then
 	echo "WARNING: $spooled records spooled; replaying them"
-	expect_status 0 "$SPLIT" "$a_url" "$b_url" <"$SM_TMP/spool"
+	expect_status 0 "$SPLIT" "$a_url" "http://127.0.0.1:$b_port/metrics" \
+	    <"$SM_TMP/spool"
 fi
 
 echo "every record is exactly one row"
@@ -252,6 +270,9 @@ grep -q "database: .*reconnect" "$SM_TMP/b.err" ||
 retried=$(echo "$stats" | sed -n 's/.*| retried \([0-9]*\).*/\1/p')
 failed_over=$(echo "$stats" | sed -n 's/.*| failed over \([0-9]*\).*/\1/p')
 [ "${retried:-0}" -gt 0 ] || fail "nothing was retried: $stats"
+lost=$(echo "$net" | sed -n 's/.* dropped \([0-9]*\) resets \([0-9]*\)$/\1 \2/p')
+[ "${lost% *}" -gt 0 ] && [ "${lost#* }" -gt 0 ] ||
+    fail "the proxy lost no answer or cut no request: $net"
 per_source=$(pq 'SELECT data_source, COUNT(*) FROM system_metrics
     GROUP BY data_source ORDER BY data_source' | tr '\t' ' ' | tr '\n' ' ')
 
@@ -269,9 +290,12 @@ chaos figures
   failovers             $failed_over
   a killed (-9)         $kills times; taken out by sm-split $outs times
   database              restarted once, frozen 5 s once
+  network to b          ${lost% *} answers lost after the request went in,\
+ ${lost#* } requests cut short
   time                  $((end_time - start_time)) s
 EOF
 # one line in the form tests/run.sh shows even when the test passes
 echo "[==========] chaos: $N records ran through sm-split: $rows_ rows," \
     "$ids ids, $dups duplicates avoided, $retried retries," \
-    "$failed_over failovers, $kills kills, $((end_time - start_time)) s"
+    "$failed_over failovers, $kills kills, ${lost% *} answers lost," \
+    "${lost#* } requests cut, $((end_time - start_time)) s"
