@@ -30,21 +30,7 @@ CTR=sm-image-check-store
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=$(sed -n 's/^VERSION = //p' "$TOP/Makefile")
 
-t0=$(date +%s)
-step_t=
-step() {	# the time the last step took, then the next one's name
-	took
-	echo "== $*"
-	step_t=$(date +%s)
-}
-took() {
-	[ -z "$step_t" ] || echo "   took $(($(date +%s) - step_t)) s"
-	step_t=
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. "$TOP/scripts/check-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (installs packages, starts dockerd)"
 [ -e "$W" ] && fail "$W exists: remove it or set SM_IMG_DIR"

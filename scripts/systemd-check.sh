@@ -32,21 +32,7 @@ MACHINE=sm-systemd-check
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 R=$W/rootfs
 
-t0=$(date +%s)
-step_t=
-step() {
-	took
-	echo "== $*"
-	step_t=$(date +%s)
-}
-took() {
-	[ -z "$step_t" ] || echo "   took $(($(date +%s) - step_t)) s"
-	step_t=
-}
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+. "$TOP/scripts/check-lib.sh"
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (debootstrap, systemd-nspawn)"
 [ -e "$W" ] && fail "$W exists: remove it or set SM_SD_DIR"
