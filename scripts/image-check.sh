@@ -87,23 +87,10 @@ cleanup() {
 		# (the build stage's untagged image stays: docker image prune)
 		$DOCKER rmi -f "$IMG" "$BASE" >/dev/null 2>&1
 	fi
-	rm -rf "$W"
-	echo "   removed $W; total $(($(date +%s) - t0)) s"
-	[ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)"
-	exit $rc
+	finish $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-apt_install() {
-	echo "   apt-get install $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
-	    >"$W/apt.log" 2>&1 || {
-		apt-get update -q >>"$W/apt.log" 2>&1
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
-		    >>"$W/apt.log" 2>&1
-	} || fail "apt-get install $*: $(tail -5 "$W/apt.log")"
-}
 
 step "container engine"
 # Debian's client matches its daemon (20.10, classic builder); another

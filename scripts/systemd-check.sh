@@ -67,23 +67,10 @@ cleanup() {
 	[ -n "$nspawn_run_before" ] || rm -rf /run/systemd/nspawn
 	awk -v w="$W/" 'index($2, w) == 1 { print $2 }' /proc/mounts |
 	    sort -r | while read -r m; do umount -l "$m"; done
-	rm -rf "$W"
-	echo "   removed $W; total $(($(date +%s) - t0)) s"
-	[ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)"
-	exit $rc
+	finish $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-apt_install() {
-	echo "   apt-get install $*"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
-	    >"$W/apt.log" 2>&1 || {
-		apt-get update -q >>"$W/apt.log" 2>&1
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
-		    >>"$W/apt.log" 2>&1
-	} || fail "apt-get install $*: $(tail -5 "$W/apt.log")"
-}
 
 # g CMD...: run CMD in the container (all its namespaces, its root)
 leader=
