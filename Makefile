@@ -8,6 +8,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+WEBDIR ?= $(PREFIX)/share/sm/web
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
 CFLAGS ?= -O2 -g
@@ -21,7 +22,7 @@ PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd
 PKGS_sm-post = json-c libcurl
 PKGS_sm-split = json-c libcurl
-PKGS_sm-tail = json-c libmariadb ncursesw
+PKGS_sm-tail = json-c libmariadb libmicrohttpd ncursesw
 CMD_PKGS = json-c libcurl libmariadb libmicrohttpd ncursesw
 TEST_PKGS = cmocka $(CMD_PKGS)
 
@@ -29,7 +30,8 @@ TEST_PKGS = cmocka $(CMD_PKGS)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CMD_PKGS) 2>/dev/null)
 
 # Project flags wrap the user's CFLAGS: the user may tune, not disarm them.
-SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' -Ilib
+SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' \
+	-DWEB_ROOT_DEFAULT='"$(WEBDIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(SM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread \
 	-Wall -Wextra -Werror $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) -pthread -Wl,--as-needed

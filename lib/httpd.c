@@ -643,7 +643,7 @@ out_unlock:
 	pthread_mutex_unlock(&h->lock);
 }
 
-static void
+void
 httpd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -657,7 +657,7 @@ httpd_log(void *cls, const char *fmt, va_list ap)
 	warnx("http: %s", buf);
 }
 
-static int
+int
 httpd_write_port(const char *path, unsigned port, char *why)
 {
 	char tmp[4096];
@@ -681,7 +681,7 @@ httpd_write_port(const char *path, unsigned port, char *why)
 	return 0;
 }
 
-static void
+void
 httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
     size_t size)
 {

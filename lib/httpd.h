@@ -10,6 +10,7 @@
 #define SM_HTTPD_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
@@ -57,6 +58,19 @@ int httpd_token_read(const char *path, char **token, char *why);
  * whatever the first differing byte.
  */
 bool httpd_token_check(const char *header, const char *token);
+
+/* MHD's error log, onto stderr through warnx (MHD_OPTION_EXTERNAL_LOGGER). */
+void httpd_log(void *cls, const char *fmt, va_list ap);
+
+/*
+ * Write port into path, whole or not at all (a temporary file renamed).
+ * 0, or -1 with the reason in why.
+ */
+int httpd_write_port(const char *path, unsigned port, char *why);
+
+/* "ADDR:PORT" or "[ADDR]:PORT" for messages, into buf. */
+void httpd_describe(const struct sockaddr_storage *ss, unsigned port,
+    char *buf, size_t size);
 
 /*
  * Serve until one of the signals in stop arrives (the caller has blocked
