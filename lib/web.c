@@ -678,6 +678,31 @@ web_raise_files(unsigned max_connections)
 		    "--max-connections clients", (unsigned long long)rl.rlim_cur);
 }
 
+/*
+ * MHD's error log, less what is routine for event streams: readers that
+ * went away, and streams ended because their client was cut off.
+ */
+static void
+web_log(void *cls, const char *fmt, va_list ap)
+{
+	static const char *routine[] = {
+		"The socket is no longer available for sending",
+		"application reported error generating data",
+		"Connection reset by peer",
+	};
+	char buf[512];
+	va_list copy;
+	size_t i;
+
+	va_copy(copy, ap);
+	vsnprintf(buf, sizeof(buf), fmt, copy);
+	va_end(copy);
+	for (i = 0; i < sizeof(routine) / sizeof(routine[0]); i++)
+		if (strstr(buf, routine[i]) != NULL)
+			return;
+	httpd_log(cls, fmt, ap);
+}
+
 /* The first connect and the history, before serving; 0 or -1 (why). */
 static int
 web_start(struct web *w, char *why)
@@ -714,7 +739,7 @@ web_daemon(struct web *w)
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
-	    (intptr_t)httpd_log, NULL };
+	    (intptr_t)web_log, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
 	    (void *)&c->addr };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
