@@ -525,6 +525,9 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return web_metrics(w, conn);
 	if (strcmp(url, "/health") == 0)
 		return web_health(w, conn);
+	if (strcmp(url, "/favicon.ico") == 0)	/* browsers ask; none */
+		return web_send(conn, MHD_HTTP_NO_CONTENT, "image/x-icon",
+		    strdup(""), 0);
 	for (i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++)
 		if (strcmp(url, web_files[i].url) == 0)
 			return web_file(w, conn, &web_files[i]);
