@@ -44,6 +44,8 @@ LIBSM = $(BUILD)/libsm.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS = $(wildcard man/*.[1-8])
+# sm-tail --listen's page (sm-tail(1), LISTEN), served from $(WEBDIR)
+WEB_FILES = web/index.html web/app.js web/app.css
 
 all: $(BINS)
 
@@ -185,6 +187,8 @@ install: all
 		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
 		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
+	$(INSTALL) -d $(DESTDIR)$(WEBDIR)
+	$(INSTALL) -m 644 $(WEB_FILES) $(DESTDIR)$(WEBDIR)
 
 # systemd units, rendered for $(BINDIR); see README "Running it as a service".
 install-systemd:
@@ -196,7 +200,10 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \
-		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service
+		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-tail-web.service
+	for f in $(WEB_FILES); do rm -f $(DESTDIR)$(WEBDIR)/$${f##*/}; done
+	-rmdir $(DESTDIR)$(WEBDIR)
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
 	for m in $(MANS); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \

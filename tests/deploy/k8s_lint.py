@@ -166,6 +166,32 @@ def main():
                  p.get("targetPort") not in ports.values()
                  for p in svc["spec"]["ports"]):
             err(svc, "targetPort is no container port")
+    # sm-tail --listen: the dashboard, reachable through its Service
+    if "sm-tail-web" not in pods:
+        err({"kind": "Deployment"}, "no sm-tail-web (sm-tail --listen)")
+    else:
+        d, labels, pod = pods["sm-tail-web"]
+        c = pod["containers"][0]
+        ports = {p.get("name"): p.get("containerPort")
+                 for p in c.get("ports", [])}
+        args = " ".join(c.get("command", []) + c.get("args", []))
+        if "sm-tail" not in args or "--listen 0.0.0.0:" not in args:
+            err(d, f"not sm-tail --listen 0.0.0.0:PORT: {args}")
+        rp = c.get("readinessProbe", {}).get("httpGet", {})
+        if rp.get("port") not in ports:
+            err(d, "readiness probe not on a named container port")
+        lp = c.get("livenessProbe", {})
+        if not lp or "/health" not in yaml.safe_dump(lp):
+            err(d, "liveness probe does not use /health")
+        svc = services.get("sm-tail-web")
+        if svc is None:
+            err(d, "no Service of the same name")
+        elif not pod_labels_match(svc["spec"]["selector"], labels):
+            err(svc, "selects no pod of its Deployment")
+        elif any(p.get("targetPort") not in ports and
+                 p.get("targetPort") not in ports.values()
+                 for p in svc["spec"]["ports"]):
+            err(svc, "targetPort is no container port")
     collectors = [pods[n] for n in pods
                   if pods[n][0]["kind"] == "DaemonSet"]
     if len(collectors) != 1:
