@@ -24,7 +24,12 @@
 #include "timefmt.h"
 #include "web.h"
 
-#define WEB_BLOCK (16 * 1024)	/* bytes an SSE callback hands MHD at most */
+#define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
+/*
+ * Each connection's memory pool (MHD's default is 32 KiB): the request's
+ * headers and the SSE block fit, and 1,000 idle streams stay small.
+ */
+#define WEB_CONN_MEMORY (12 * 1024)
 #define WEB_FILE_MAX (4 * 1024 * 1024)	/* a static file, at most */
 
 struct web {
@@ -733,7 +738,7 @@ static struct MHD_Daemon *
 web_daemon(struct web *w)
 {
 	const struct web_config *c = w->c;
-	struct MHD_OptionItem opts[6];
+	struct MHD_OptionItem opts[7];
 	unsigned flags;
 	size_t n = 0;
 
@@ -751,6 +756,8 @@ web_daemon(struct web *w)
 	    (intptr_t)c->max_connections, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
 	    (intptr_t)web_connection, w };
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return MHD_start_daemon(flags, 0, NULL, NULL, web_handler, w,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);

@@ -16,10 +16,9 @@
 #       the file GO exists; then read on: print "closed" when the server
 #       has closed the stream within SECONDS (exit 0), else "open" (1).
 #
-#   python3 sse-client.py latency PORT PATH N STAMPS
-#       Read N row events; print for each the milliseconds between the
-#       time (epoch seconds) that file STAMPS holds for its sample id and
-#       its arrival (bench/tail-web.sh).
+#   python3 sse-client.py hold PORT PATH N READY
+#       Open N streams, write READY once each has its preamble, then read
+#       and drop whatever comes until killed (bench/tail-web.sh).
 import json
 import os
 import selectors
@@ -167,23 +166,32 @@ def stall(port, path, go, seconds):
     return 1
 
 
-def latency(port, path, n, stamps):
-    s = open_stream(port, path)
-    st = Stream()
-    got = 0
-    while got < n:
-        data = s.recv(65536)
-        if not data:
-            break
-        now = time.time()
-        for ev in st.feed(data):
-            r = row_of(ev)
-            if r is None:
+def hold(port, path, n, ready):
+    sel = selectors.DefaultSelector()
+    streams = {}
+    for _ in range(n):
+        s = open_stream(port, path)
+        s.setblocking(False)
+        streams[s] = [Stream(), False]
+        sel.register(s, selectors.EVENT_READ)
+    said = False
+    while True:
+        for key, _ in sel.select(timeout=1):
+            s = key.fileobj
+            try:
+                data = s.recv(65536)
+            except BlockingIOError:
                 continue
-            got += 1
-            with open(stamps) as f:
-                sent = float(f.read().split()[0])
-            print('%.3f' % ((now - sent) * 1000), flush=True)
+            if not data:
+                sel.unregister(s)
+                continue
+            st = streams[s]
+            if not st[1]:
+                st[1] = any('event' in ev for ev in st[0].feed(data))
+        if not said and all(v[1] for v in streams.values()):
+            with open(ready, 'w') as f:
+                f.write('%d\n' % n)
+            said = True
 
 
 def main():
@@ -196,8 +204,8 @@ def main():
         many(port, path, int(a[0]), a[1], a[2], float(a[3]))
     elif cmd == 'stall':
         sys.exit(stall(port, path, a[0], float(a[1])))
-    elif cmd == 'latency':
-        latency(port, path, int(a[0]), a[1])
+    elif cmd == 'hold':
+        hold(port, path, int(a[0]), a[1])
     else:
         sys.exit('unknown command ' + cmd)
 
