@@ -59,6 +59,24 @@ int httpd_token_read(const char *path, char **token, char *why);
  */
 bool httpd_token_check(const char *header, const char *token);
 
+/*
+ * The options sm-store --listen and sm-tail --listen share: --listen ADDR
+ * (httpd_parse_listen) and --max-connections N (1 to
+ * HTTPD_MAX_CONNECTIONS_MAX).  0, or -1 after saying what is wrong (the
+ * caller prints its usage).
+ */
+#define HTTPD_MAX_CONNECTIONS_MAX 100000
+int httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
+    socklen_t *addrlen);
+int httpd_opt_max_connections(const char *arg, long long *out);
+
+/*
+ * Block SIGINT and SIGTERM in this thread and every thread it starts from
+ * now on, into stop: a server's main thread then waits for them
+ * (sigtimedwait) while MHD's threads never see them.
+ */
+void httpd_block_stop(sigset_t *stop);
+
 /* MHD's error log, onto stderr through warnx (MHD_OPTION_EXTERNAL_LOGGER). */
 void httpd_log(void *cls, const char *fmt, va_list ap);
 

@@ -6,7 +6,6 @@
 #include <err.h>
 #include <getopt.h>
 #include <locale.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -169,20 +168,15 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_LISTEN:
-			if (httpd_parse_listen(optarg, &wc.addr, &wc.addrlen,
-			    why) == -1) {
-				warnx("--listen: \"%s\": %s", optarg, why);
+			if (httpd_opt_listen(optarg, &wc.addr,
+			    &wc.addrlen) == -1)
 				usage(SM_EXIT_USAGE);
-			}
 			listen = optarg;
 			break;
 		case OPT_MAX_CONNECTIONS:
-			if (cli_parse_count(optarg, 1, 100000,
-			    &max_conns) == -1) {
-				warnx("--max-connections: \"%s\": want 1 to "
-				    "100000", optarg);
+			if (httpd_opt_max_connections(optarg,
+			    &max_conns) == -1)
 				usage(SM_EXIT_USAGE);
-			}
 			break;
 		case OPT_PORT_FILE:
 			wc.port_file = optarg;
@@ -292,11 +286,7 @@ main(int argc, char *argv[])
 	if (listen != NULL) {
 		sigset_t stop;
 
-		/* every thread started from here on leaves them to sigwait */
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGTERM);
-		pthread_sigmask(SIG_BLOCK, &stop, NULL);
+		httpd_block_stop(&stop);
 		if (lines < 0)
 			tc.lines = backlog > 0 ? (unsigned long long)backlog :
 			    FEED_BACKLOG_DEFAULT;

@@ -109,41 +109,55 @@ def collect(port, path, nmax, seconds, last_id=None):
     s.close()
 
 
-def many(port, path, n, ready, want, seconds):
+def open_many(port, path, n):
+    """n streams, non-blocking, each with its parser, under one selector."""
     sel = selectors.DefaultSelector()
     streams = {}
     for _ in range(n):
         s = open_stream(port, path)
         s.setblocking(False)
-        streams[s] = [Stream(), False, False]    # parser, preamble, got
+        streams[s] = Stream()
         sel.register(s, selectors.EVENT_READ)
+    return sel, streams
+
+
+def pump(sel, streams, timeout):
+    """Read what has come on any stream: (stream, its new events) pairs."""
+    for key, _ in sel.select(timeout=timeout):
+        s = key.fileobj
+        try:
+            data = s.recv(65536)
+        except BlockingIOError:
+            continue
+        if not data:
+            sel.unregister(s)
+            continue
+        yield s, streams[s].feed(data)
+
+
+def write_ready(ready, n):
+    with open(ready + '.tmp', 'w') as f:
+        f.write('%d\n' % n)
+    os.rename(ready + '.tmp', ready)
+
+
+def many(port, path, n, ready, want, seconds):
+    sel, streams = open_many(port, path, n)
+    started, got = set(), set()
     end = time.monotonic() + seconds
     said = False
-    done = 0
-    while done < n and time.monotonic() < end:
-        for key, _ in sel.select(timeout=0.2):
-            s = key.fileobj
-            st = streams[s]
-            try:
-                data = s.recv(65536)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(s)
-                continue
-            for ev in st[0].feed(data):
+    while len(got) < n and time.monotonic() < end:
+        for s, events in pump(sel, streams, 0.2):
+            for ev in events:
                 if 'event' in ev and ev['event'][0] == 'status':
-                    st[1] = True
-                if not st[2] and any(want in d for d in ev.get('data', [])):
-                    st[2] = True
-                    done += 1
-        if not said and all(v[1] for v in streams.values()):
-            with open(ready + '.tmp', 'w') as f:
-                f.write('%d\n' % n)
-            os.rename(ready + '.tmp', ready)
+                    started.add(s)
+                if any(want in d for d in ev.get('data', [])):
+                    got.add(s)
+        if not said and len(started) == n:
+            write_ready(ready, n)
             said = True
-    print(done)
-    sys.exit(0 if done == n else 1)
+    print(len(got))
+    sys.exit(0 if len(got) == n else 1)
 
 
 def stall(port, path, go, seconds):
@@ -167,31 +181,15 @@ def stall(port, path, go, seconds):
 
 
 def hold(port, path, n, ready):
-    sel = selectors.DefaultSelector()
-    streams = {}
-    for _ in range(n):
-        s = open_stream(port, path)
-        s.setblocking(False)
-        streams[s] = [Stream(), False]
-        sel.register(s, selectors.EVENT_READ)
-    said = False
+    sel, streams = open_many(port, path, n)
+    started = set()
     while True:
-        for key, _ in sel.select(timeout=1):
-            s = key.fileobj
-            try:
-                data = s.recv(65536)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(s)
-                continue
-            st = streams[s]
-            if not st[1]:
-                st[1] = any('event' in ev for ev in st[0].feed(data))
-        if not said and all(v[1] for v in streams.values()):
-            with open(ready, 'w') as f:
-                f.write('%d\n' % n)
-            said = True
+        for s, events in pump(sel, streams, 1):
+            if any('event' in ev for ev in events):
+                started.add(s)
+        if len(started) == n and ready is not None:
+            write_ready(ready, n)
+            ready = None
 
 
 def main():
