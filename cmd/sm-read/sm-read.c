@@ -160,7 +160,7 @@ main(int argc, char *argv[])
 			warnx("--state: %s; measuring over %.2f s instead",
 			    why, cpu_window);
 	}
-	cli_catch_stop();
+	cli_catch_stop(-1);
 
 	for (i = 0; (count == 0 || i < count) && !cli_stop; i++) {
 		struct record rec;
