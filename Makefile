@@ -17,6 +17,7 @@ BUILD ?= build
 OUT ?= bin
 
 # pkg-config packages each command links; the library sees every header.
+PKGS_sm-alert = json-c
 PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd
 PKGS_sm-post = json-c libcurl

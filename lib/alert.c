@@ -28,6 +28,11 @@ alert_number(double v, char *buf, size_t size)
 {
 	int prec;
 
+	/* %g would write 90 as 9e+01 at the precision that reads back */
+	if (v == floor(v) && fabs(v) < 1e15) {
+		snprintf(buf, size, "%.0f", v == 0 ? 0 : v);
+		return;
+	}
 	for (prec = 1; prec < 17; prec++) {
 		snprintf(buf, size, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
@@ -227,6 +232,71 @@ alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
 		    rule->field.name, optext, num, dur);
 	}
 	return 0;
+}
+
+int
+alert_ruleset_add(struct alert_ruleset *set, const char *text, char *why,
+    size_t whysize)
+{
+	struct alert_rule *r;
+	size_t i;
+
+	if (set->n == ALERT_RULES_MAX)
+		return alert_fail(why, whysize, "more than %d rules",
+		    ALERT_RULES_MAX);
+	r = &set->rules[set->n];
+	if (alert_rule_parse(text, r, why, whysize) == -1)
+		return -1;
+	for (i = 0; i < set->n; i++) {
+		/* the same alert twice would print every event twice */
+		if (strcmp(set->rules[i].text, r->text) == 0)
+			return alert_fail(why, whysize, "given twice (as "
+			    "\"%s\")", r->text);
+		if (r->kind == ALERT_STALE &&
+		    set->rules[i].kind == ALERT_STALE)
+			return alert_fail(why, whysize, "a second stale rule "
+			    "(the first is \"%s\")", set->rules[i].text);
+	}
+	set->n++;
+	return 0;
+}
+
+int
+alert_ruleset_load(struct alert_ruleset *set, const char *path, char *why,
+    size_t whysize)
+{
+	char *line = NULL, *p, *end, reason[512];
+	unsigned long lineno = 0;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return alert_fail(why, whysize, "%s", strerror(errno));
+	while ((len = getline(&line, &cap, f)) != -1) {
+		lineno++;
+		if ((p = strchr(line, '#')) != NULL)
+			*p = '\0';
+		p = line + strspn(line, " \t\r\n");
+		end = p + strlen(p);
+		while (end > p && strchr(" \t\r\n", end[-1]) != NULL)
+			*--end = '\0';
+		if (*p == '\0')
+			continue;
+		if (alert_ruleset_add(set, p, reason, sizeof(reason)) == -1) {
+			rc = alert_fail(why, whysize, "line %lu: \"%s\": %s",
+			    lineno, p, reason);
+			goto close_file;
+		}
+	}
+	if (ferror(f))
+		rc = alert_fail(why, whysize, "%s", strerror(errno));
+
+close_file:
+	free(line);
+	fclose(f);
+	return rc;
 }
 
 /* ---- the engine ---- */

@@ -44,6 +44,27 @@ struct alert_rule {
 int alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
     size_t whysize);
 
+/* Rules as gathered from options and files, checked as they come. */
+struct alert_ruleset {
+	struct alert_rule rules[ALERT_RULES_MAX];
+	size_t n;
+};
+
+/*
+ * Parse text and add it; -1 with the reason in why when it does not parse,
+ * repeats a rule, is a second stale rule or one too many.
+ */
+int alert_ruleset_add(struct alert_ruleset *set, const char *text,
+    char *why, size_t whysize);
+
+/*
+ * Add the rules of a file: one a line; blank lines and what follows a #
+ * are ignored.  -1 with "LINE: \"rule\": reason" (or why the file cannot
+ * be read) in why.
+ */
+int alert_ruleset_load(struct alert_ruleset *set, const char *path,
+    char *why, size_t whysize);
+
 struct alert_event {
 	char id[UUID_STR_LEN];	/* UUIDv7; "" when no random bytes */
 	int64_t ts_ms;		/* when the state changed, on the engine clock */
