@@ -110,6 +110,8 @@ alert_parse_duration(const char **p, int64_t *ms)
 			break;
 		}
 	}
+	if (isalpha((unsigned char)*q))
+		return -1;	/* 5d: not a unit */
 	v *= scale;
 	if (v > (double)ALERT_DURATION_MAX || v != floor(v))
 		return -1;

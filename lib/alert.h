@@ -104,7 +104,8 @@ double alert_next_due(const struct alert_engine *e);
 
 /*
  * Call fn for every alert firing now (ts_ms is when it started firing,
- * value what made it fire); returns how many.
+ * value what made it fire, id ""), for a page that shows them; returns
+ * how many.
  */
 size_t alert_firing(const struct alert_engine *e, alert_emit_fn *fn,
     void *arg);
