@@ -192,7 +192,8 @@ install-systemd:
 	$(INSTALL) -m 644 $(BUILD)/systemd/* $(DESTDIR)$(SYSTEMDDIR)
 
 uninstall:
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-alert.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service
