@@ -7,6 +7,8 @@
  * while every slot is busy.  Nothing here blocks but hook_drain, and
  * hook_run when the queue is full; the caller's poll loop calls hook_poll.  A command that fails, is killed or cannot start is
  * reported on stderr with the event's label and never stops the caller.
+ * The caller ignores SIGPIPE (cli_catch_stop): a command may exit before
+ * reading its line.
  */
 #ifndef SM_HOOK_H
 #define SM_HOOK_H
