@@ -158,5 +158,7 @@ expect_status 0 $A --replay --rule 'cpu_usage > 90' --exec-max 2 \
     <"$SM_TMP/one"
 [ "$(wc -l <"$SM_TMP/out")" -eq 3 ] || fail "events: $(cat "$SM_TMP/out")"
 [ "$(grep -c start "$SM_TMP/par")" -eq 3 ] || fail "runs: $(cat "$SM_TMP/par")"
-[ "$(head -n 3 "$SM_TMP/par" | tr '\n' ' ')" = "start start end " ] ||
-    fail "more than 2 at once: $(cat "$SM_TMP/par")"
+# how many ran at once, at the most
+most=$(awk '/start/ { n++ } /end/ { n-- } n > m { m = n } END { print m }' \
+    "$SM_TMP/par")
+[ "$most" -eq 2 ] || fail "$most at once: $(cat "$SM_TMP/par")"
