@@ -83,6 +83,14 @@ expect_err "sm-alert: line 3: longer than 299 bytes; skipped"
 expect_err "4 records, 1 rejected"
 [ "$(wc -l <"$SM_TMP/out")" -eq 2 ] || fail "events: $(cat "$SM_TMP/out")"
 
+echo "a full disk is an error"
+set +e
+$A --replay --rule 'cpu_usage > 90' <"$FIX" >/dev/full 2>"$SM_TMP/err"
+st=$?
+set -e
+[ $st -eq 1 ] || fail "/dev/full: exit $st"
+expect_err "sm-alert: stdout: No space left on device"
+
 echo "live: a stale alert fires while stdin stays open, resolves on return"
 mkfifo "$SM_TMP/in"
 $A --stale 0.5 --rule 'zombie_processes > 0' <"$SM_TMP/in" \
