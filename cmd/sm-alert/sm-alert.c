@@ -155,7 +155,7 @@ main(int argc, char *argv[])
 			errx(SM_EXIT_PARTIAL, "out of memory");
 		ac.hook = hook;
 	}
-	cli_catch_stop();
+	cli_catch_stop(-1);
 	status = alertrun(&ac);
 	hook_free(hook);
 	return cli_close_stdout(status);
