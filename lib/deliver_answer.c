@@ -237,28 +237,32 @@ deliver_ack(struct deliver *d, struct batch *b, long status, double ms,
 {
 	struct json_object *api = NULL, *v;
 	FILE *f = d->o.acks;
+	int rc;
 
 	if (d->acks_gone || f == NULL)
 		return;
 	if (answer != NULL)
 		json_object_object_get_ex(answer, "api", &api);
-	fprintf(f, "{\"request\":%lu,\"records\":%zu,\"status\":%ld,"
+	/* each write checked as it is made: ferror() keeps no errno */
+	rc = fprintf(f, "{\"request\":%lu,\"records\":%zu,\"status\":%ld,"
 	    "\"latency_ms\":%.1f,\"endpoint\":%s,\"api\":%s,\"attempts\":%u",
 	    b->request, b->n, status, ms, d->ep[b->ep].url_json,
 	    api != NULL && json_object_is_type(api, json_type_string) ?
 	    json_object_to_json_string_ext(api, JSON_C_TO_STRING_PLAIN |
 	    JSON_C_TO_STRING_NOSLASHESCAPE) : "null", b->attempts);
-	if (answer != NULL && json_object_object_get_ex(answer, "stored",
-	    &v) && json_object_is_type(v, json_type_int))
-		fprintf(f, ",\"stored\":%lld",
+	if (rc >= 0 && answer != NULL && json_object_object_get_ex(answer,
+	    "stored", &v) && json_object_is_type(v, json_type_int))
+		rc = fprintf(f, ",\"stored\":%lld",
 		    (long long)json_object_get_int64(v));
-	if (answer != NULL && json_object_object_get_ex(answer, "duplicates",
-	    &v) && json_object_is_type(v, json_type_int))
-		fprintf(f, ",\"duplicates\":%lld",
+	if (rc >= 0 && answer != NULL && json_object_object_get_ex(answer,
+	    "duplicates", &v) && json_object_is_type(v, json_type_int))
+		rc = fprintf(f, ",\"duplicates\":%lld",
 		    (long long)json_object_get_int64(v));
-	if (b->rejected > 0)
-		fprintf(f, ",\"rejected\":%lu", b->rejected);
-	if (fputs("}\n", f) == EOF || ferror(f)) {
+	if (rc >= 0 && b->rejected > 0)
+		rc = fprintf(f, ",\"rejected\":%lu", b->rejected);
+	if (rc >= 0)
+		rc = fputs("}\n", f);
+	if (rc < 0) {
 		if (errno != EPIPE)
 			warn("acknowledgements");
 		d->acks_gone = true;

@@ -156,7 +156,7 @@ main(int argc, char *argv[])
 
 		if (got == -1)
 			errx(SM_EXIT_USAGE, "--state: %s", why);
-		if (got == 0 && strstr(why, "no state yet") == NULL)
+		if (got == 0 && why[0] != '\0')
 			warnx("--state: %s; measuring over %.2f s instead",
 			    why, cpu_window);
 	}
