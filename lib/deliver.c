@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "backoff.h"
 #include "balance.h"
 #include "batch.h"
@@ -42,15 +43,6 @@ deliver_oom(struct deliver *d, const char *what)
 	if (!d->fatal)
 		warnx("%s", what);
 	d->fatal = true;
-}
-
-int64_t
-deliver_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Batches */
@@ -323,7 +315,7 @@ deliver_begin_stop(struct deliver *d)
 		batch_why_prefix(b, "interrupted while waiting to retry");
 		deliver_spool(d, b, true);
 	}
-	deliver_drain_input(d, deliver_now());
+	deliver_drain_input(d, clock_mono_ms());
 	if (d->busy > 0 && !d->fatal)
 		warnx("interrupted: finishing %ld request%s in flight "
 		    "(again to abort them)", d->busy, d->busy == 1 ? "" : "s");
@@ -493,7 +485,7 @@ deliver_run(struct deliver *d)
 	unsigned nfds;
 
 	for (;;) {
-		int64_t now = deliver_now();
+		int64_t now = clock_mono_ms();
 
 		deliver_check_signals(d);
 		deliver_read(d, now);
@@ -516,7 +508,7 @@ deliver_run(struct deliver *d)
 			fds[nfds++].revents = 0;
 		}
 		if (curl_multi_poll(d->multi, fds, nfds,
-		    deliver_timeout(d, deliver_now()), NULL) != CURLM_OK)
+		    deliver_timeout(d, clock_mono_ms()), NULL) != CURLM_OK)
 			deliver_curl_failed(d, "curl_multi_poll");
 	}
 	deliver_flush_acks(d);

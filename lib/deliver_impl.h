@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "balance.h"
 #include "batch.h"
 #include "deliver.h"
@@ -102,7 +103,6 @@ struct deliver {
 };
 
 /* deliver.c */
-int64_t deliver_now(void);
 bool deliver_input_done(const struct deliver *d);
 void deliver_oom(struct deliver *d, const char *what);
 void deliver_batch_put(struct deliver *d, struct batch *b);

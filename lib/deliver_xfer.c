@@ -122,7 +122,7 @@ probe_start(struct deliver *d, struct endpoint *e)
 	/* a probe that cannot start is tried again an interval later */
 	if (curl_easy_setopt(e->probe.h, CURLOPT_TIMEOUT_MS, timeout) !=
 	    CURLE_OK || xfer_add(d, &e->probe) == -1)
-		e->next_probe = deliver_now() + d->o.health_interval_ms;
+		e->next_probe = clock_mono_ms() + d->o.health_interval_ms;
 }
 
 static void
@@ -236,7 +236,7 @@ deliver_reap(struct deliver *d)
 
 	while ((m = curl_multi_info_read(d->multi, &left)) != NULL)
 		if (m->msg == CURLMSG_DONE)
-			xfer_done(d, m, deliver_now());
+			xfer_done(d, m, clock_mono_ms());
 }
 
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "hook.h"
 
 extern char **environ;
@@ -46,15 +47,6 @@ struct hook {
 	size_t qhead, qlen;
 	unsigned long failures;
 };
-
-static int64_t
-hook_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct hook *
 hook_new(const struct hook_config *c)
@@ -181,7 +173,7 @@ hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 		warn("--exec: event %s: writing to the command", j->label);
 	k->pid = pid;
 	k->killed = false;
-	k->deadline_ms = hook_now_ms() + (int64_t)(h->c.timeout * 1000);
+	k->deadline_ms = clock_mono_ms() + (int64_t)(h->c.timeout * 1000);
 	memcpy(k->label, j->label, sizeof(k->label));
 	h->running++;
 
@@ -268,7 +260,7 @@ hook_report(struct hook *h, const struct hook_child *k, int status)
 void
 hook_poll(struct hook *h)
 {
-	int64_t now = hook_now_ms();
+	int64_t now = clock_mono_ms();
 	size_t i;
 
 	for (i = 0; i < h->c.max_running; i++) {

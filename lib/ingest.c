@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "ingest.h"
 #include "ndjson.h"
@@ -44,15 +45,6 @@ struct ingest {
 	bool fatal;			/* out of memory: stop reading */
 	char buf[INGEST_LINE_MAX];
 };
-
-static int64_t
-ingest_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The committer's callback: runs in its thread. */
 static void
@@ -348,7 +340,7 @@ ingest_line(struct ingest *ig, const char *line, size_t len,
 		return;
 	}
 	if (ig->cur->g.n++ == 0)
-		ig->deadline_ms = ingest_now_ms() + ig->c->flush_ms;
+		ig->deadline_ms = clock_mono_ms() + ig->c->flush_ms;
 	if (ig->cur->g.n == ig->c->batch)
 		ingest_submit(ig);
 }
@@ -364,7 +356,7 @@ ingest_wait(struct ingest *ig, struct ndjson_reader *r)
 	int timeout = -1;
 
 	if (ig->cur != NULL && ig->cur->g.n > 0) {
-		int64_t left = ig->deadline_ms - ingest_now_ms();
+		int64_t left = ig->deadline_ms - clock_mono_ms();
 
 		if (left <= 0) {
 			ingest_submit(ig);
