@@ -232,9 +232,7 @@ httpd_opt_max_connections(const char *arg, long long *out)
 void
 httpd_block_stop(sigset_t *stop)
 {
-	sigemptyset(stop);
-	sigaddset(stop, SIGINT);
-	sigaddset(stop, SIGTERM);
+	cli_stop_signals(stop);
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 

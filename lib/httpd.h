@@ -71,8 +71,8 @@ int httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
 int httpd_opt_max_connections(const char *arg, long long *out);
 
 /*
- * Block SIGINT and SIGTERM in this thread and every thread it starts from
- * now on, into stop: a server's main thread then waits for them
+ * Block the stop signals (cli_stop_signals: SIGINT, SIGTERM, SIGHUP) in
+ * this thread and every thread it starts from now on, into stop: a server's main thread then waits for them
  * (sigtimedwait) while MHD's threads never see them.
  */
 void httpd_block_stop(sigset_t *stop);

@@ -204,6 +204,7 @@ grep -q 'database unavailable' "$SM_TMP/body" || fail "/health: $(cat "$SM_TMP/b
 curl -s -m 1 -N "$BASE/events" >"$SM_TMP/downev" 2>/dev/null || true
 grep -q '^data: {"database":"down"' "$SM_TMP/downev" ||
     fail "status event: $(cat "$SM_TMP/downev")"
-kill -TERM $down
-wait $down || fail "sm-tail exited $?"
+# a hang-up stops it as SIGTERM does
+kill -HUP $down
+wait $down || fail "sm-tail --listen after SIGHUP: exit $?"
 echo "ok"
