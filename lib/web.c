@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
+#include "exitcode.h"
 #include "feed.h"
 #include "record.h"
 #include "schema.h"
@@ -795,7 +796,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	pthread_t follower;
 	int64_t ping_ms;
 	unsigned port = 0;
-	int sig, rc = -1;
+	int sig, rc = SM_EXIT_USAGE;
 	struct web w;
 
 	memset(&w, 0, sizeof(w));
@@ -811,6 +812,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	    tail_init(&w.tail, &tc) == -1) {
 		snprintf(why, HTTPD_WHY_LEN, "out of memory");
 		feed_free(&w.feed);
+		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
 	if (web_start(&w, why) == -1)
@@ -828,6 +830,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_stop;
 	if (pthread_create(&follower, NULL, web_follow, &w) != 0) {
 		snprintf(why, HTTPD_WHY_LEN, "cannot start the follower");
+		rc = SM_EXIT_FATAL;
 		goto out_unlink;
 	}
 	warnx("serving http://%s/ from %s", where, w.desc);
@@ -851,7 +854,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	pthread_join(follower, NULL);
 	web_end_streams(&w);
 	warnx("stopped on signal %d", sig);
-	rc = 0;
+	rc = SM_EXIT_OK;
 out_unlink:
 	if (c->port_file != NULL)
 		unlink(c->port_file);

@@ -43,9 +43,10 @@ struct web_config {
 
 /*
  * Follow and serve until one of the signals in stop arrives (the caller
- * has blocked them in every thread).  Returns 0; -1 with the reason in
- * why (HTTPD_WHY_LEN bytes) when the server cannot start or the database
- * settings are wrong.
+ * has blocked them in every thread).  Returns SM_EXIT_OK; with the reason
+ * in why (HTTPD_WHY_LEN bytes), SM_EXIT_USAGE when the server cannot
+ * listen or the database settings are wrong, SM_EXIT_FATAL when memory or
+ * threads run out.
  */
 int web_run(const struct web_config *c, const sigset_t *stop, char *why);
 

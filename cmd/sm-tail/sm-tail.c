@@ -301,11 +301,8 @@ main(int argc, char *argv[])
 		if (wc.web_root == NULL)
 			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
-		status = SM_EXIT_OK;
-		if (web_run(&wc, &stop, why) == -1) {
+		if ((status = web_run(&wc, &stop, why)) != SM_EXIT_OK)
 			warnx("--listen %s: %s", listen, why);
-			status = SM_EXIT_USAGE;
-		}
 	} else if (dashboard) {
 		struct dashview_config dc;
 
