@@ -40,7 +40,7 @@ struct web {
 	struct feed feed;
 	struct tail tail;
 	bool stopping;		/* under lock */
-	unsigned long long added;	/* rows added in this step */
+	unsigned long long added;	/* entries added in this step */
 	char desc[512];		/* the database, for messages */
 };
 
@@ -594,7 +594,10 @@ web_emit(const struct rowfmt_row *row, bool history, void *arg)
 	return 0;
 }
 
-/* Note the database's state; say when it changes. */
+/*
+ * Note the database's state; say when it changes (an event for the
+ * streams, counted with the rows for waking them).
+ */
 static void
 web_db_state(struct web *w, bool up)
 {
@@ -604,6 +607,8 @@ web_db_state(struct web *w, bool up)
 	was = w->feed.db_up;
 	if (feed_set_db(&w->feed, up) == -1)
 		warnx("out of memory");
+	if (was != up)
+		w->added++;
 	pthread_mutex_unlock(&w->lock);
 	if (was && !up)
 		warnx("%s: %s; reconnecting", w->desc, w->tail.why);

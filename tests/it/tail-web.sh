@@ -168,12 +168,13 @@ st=$!
 $SSE collect "$PORT" "/events" 1000 40 >"$SM_TMP/reader" &
 rd=$!
 sleep 0.5
-# in bursts the reader keeps up with (a burst larger than --backlog
-# within one poll would leave every client behind)
+# in bursts, each read before the next is sent (a burst larger than
+# --backlog within one poll would leave every client behind)
 for b in 0 1 2 3; do
 	gen_records 250 13 $((b * 250)) delta |
 	    "$SM_BIN/sm-store" --db "$URL" --source d 2>/dev/null
-	sleep 0.3
+	wait_until 20 "the reader to have burst $b" lines_at_least \
+	    "$SM_TMP/reader" $(((b + 1) * 250))
 done
 wait $rd
 [ "$(wc -l <"$SM_TMP/reader")" -eq 1000 ] ||
@@ -190,6 +191,48 @@ wait $web || fail "sm-tail --listen exited $?: $(cat "$SM_TMP/web.err")"
 [ ! -e "$SM_TMP/port" ] || fail "the port file is left"
 grep -v -e 'connected$' -e 'serving http' -e 'stopped on signal' \
     "$SM_TMP/web.err" && fail "sm-tail said more than it should"
+
+echo "the database goes away and comes back: /health and the stream say so"
+python3 "$SM_TOP/tests/it/tcp-proxy.py" 0 "$(db_port)" "$SM_TMP/pport" &
+proxy=$!
+pids="$pids $proxy"
+wait_until 20 "the proxy" test -s "$SM_TMP/pport"
+PP=$(cat "$SM_TMP/pport")
+"$SM_BIN/sm-tail" --db "mysql://sm@127.0.0.1:$PP/$NAME" --listen 127.0.0.1:0 \
+    --port-file "$SM_TMP/port3" --interval 0.05 --web-root "$SM_TOP/web" \
+    2>"$SM_TMP/flap.err" &
+flap=$!
+pids="$pids $flap"
+wait_until 20 "the port file" test -s "$SM_TMP/port3"
+BASE=http://127.0.0.1:$(cat "$SM_TMP/port3")
+curl -s -m 40 -N "$BASE/events" >"$SM_TMP/flap.ev" 2>/dev/null &
+fc=$!
+pids="$pids $fc"
+wait_until 20 "the stream" has_line "$SM_TMP/flap.ev" '"database":"up"'
+kill $proxy
+wait $proxy 2>/dev/null || true
+health_is() {
+	[ "$(get /health)" = "$1" ]
+}
+wait_until 20 "/health 503" health_is 503
+wait_until 20 "a status event: down" has_line "$SM_TMP/flap.ev" \
+    '"database":"down"'
+python3 "$SM_TOP/tests/it/tcp-proxy.py" "$PP" "$(db_port)" "$SM_TMP/pport2" &
+proxy=$!
+pids="$pids $proxy"
+wait_until 20 "/health 200" health_is 200
+ups() {
+	[ "$(grep -c '"database":"up"' "$SM_TMP/flap.ev")" -eq 2 ]
+}
+wait_until 10 "a status event: up again" ups
+gen_records 1 15 0 epsilon | "$SM_BIN/sm-store" --db "$URL" --source e \
+    2>/dev/null
+wait_until 20 "a row after the outage" has_line "$SM_TMP/flap.ev" \
+    0000000f-0000-7000-8000-000000000000
+grep -q 'reconnecting' "$SM_TMP/flap.err" && grep -q 'connected$' \
+    "$SM_TMP/flap.err" || fail "sm-tail did not say: $(cat "$SM_TMP/flap.err")"
+kill -TERM $flap $proxy $fc 2>/dev/null || true
+wait $flap || fail "sm-tail --listen exited $?"
 
 echo "no database: served anyway, /health 503, the stream says so"
 "$SM_BIN/sm-tail" --db "mysql://sm@127.0.0.1:1/sm" --listen 127.0.0.1:0 \
