@@ -26,5 +26,5 @@ fi
 gen_records 3 1 0 web-old | "$SM_BIN/sm-store" --db "$URL" --source a \
     2>/dev/null
 mkdir -p "$SM_TOP/build"
-DB_URL=$URL SHOT=$SM_TOP/build/tail-web-page.png SM_TMP=$SM_TMP \
+DB_URL=$URL DB_PORT=$(db_port) SHOT=$SM_TOP/build/tail-web-page.png SM_TMP=$SM_TMP \
     timeout 120 node "$WEB/page.test.js"

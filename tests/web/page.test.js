@@ -2,7 +2,8 @@
 // puppeteer-core (no browser download): a host that starts writing after
 // the page loaded shows up with its figures without a reload; a hostile
 // host name shows as text; the page says when the server goes away and
-// comes back, and carries on; no console or page errors.  A screenshot
+// comes back, and so does the database; 50 more hosts show up; no
+// console or page errors.  A screenshot
 // is saved and its path printed.
 //
 // Run by tests/it/tail-web-page.sh, which sets SM_BIN, SM_TOP, SM_TMP,
@@ -14,7 +15,7 @@ const fs = require("fs");
 const path = require("path");
 const puppeteer = require("puppeteer-core");
 
-const { SM_BIN, SM_TOP, SM_TMP, DB_URL, SHOT } = process.env;
+const { SM_BIN, SM_TOP, SM_TMP, DB_URL, DB_PORT, SHOT } = process.env;
 const HOSTILE = "<img src=x onerror=alert(1)>";
 const STEP_MS = 20000;	// any one wait, at most
 
@@ -50,8 +51,20 @@ function store(recs, source) {
 		fail("sm-store exited " + r.status + ": " + r.stderr);
 }
 
-function startServer(listen, portFile) {
-	const p = spawn(path.join(SM_BIN, "sm-tail"), ["--db", DB_URL,
+// The database as sm-tail sees it: through a TCP proxy (tests/it/
+// tcp-proxy.py) that can be stopped and started again on its port.
+function startProxy(port, portFile) {
+	try {
+		fs.unlinkSync(portFile);
+	} catch (e) {
+		// none yet
+	}
+	return spawn("python3", [path.join(SM_TOP, "tests/it/tcp-proxy.py"),
+	    String(port), DB_PORT, portFile], { stdio: "ignore" });
+}
+
+function startServer(listen, portFile, dbUrl) {
+	const p = spawn(path.join(SM_BIN, "sm-tail"), ["--db", dbUrl,
 	    "--listen", listen, "--port-file", portFile, "--interval", "0.1",
 	    "--web-root", path.join(SM_TOP, "web")], {
 		stdio: ["ignore", "ignore", "inherit"],
@@ -71,6 +84,8 @@ async function waitFile(f) {
 
 function stopServer(p) {
 	return new Promise((resolve) => {
+		if (p.exitCode !== null || p.signalCode !== null)
+			return resolve();
 		p.once("exit", resolve);
 		p.kill("SIGTERM");
 	});
@@ -88,7 +103,11 @@ async function cardText(page, name, sel) {
 
 async function main() {
 	const portFile = path.join(SM_TMP, "page.port");
-	let server = startServer("127.0.0.1:0", portFile);
+	const proxyFile = path.join(SM_TMP, "proxy.port");
+	let proxy = startProxy(0, proxyFile);
+	const proxyPort = await waitFile(proxyFile);
+	const viaProxy = DB_URL.replace(/:\d+\//, ":" + proxyPort + "/");
+	let server = startServer("127.0.0.1:0", portFile, viaProxy);
 	const port = await waitFile(portFile);
 	const base = "http://127.0.0.1:" + port + "/";
 	const problems = [];
@@ -163,7 +182,7 @@ async function main() {
 		    document.getElementById("conn").dataset.state === "lost");
 		console.log("server gone: the page says " + await page.evaluate(
 		    () => document.getElementById("conn").textContent));
-		server = startServer("127.0.0.1:" + port, portFile);
+		server = startServer("127.0.0.1:" + port, portFile, viaProxy);
 		await waitFile(portFile);
 		await page.waitForFunction(() =>
 		    document.getElementById("conn").dataset.state === "open",
@@ -174,6 +193,33 @@ async function main() {
 		    c.querySelector(".gauge.cpu .value").textContent ===
 		    "33.5 %"));
 		console.log("server back: new rows shown again");
+
+		// the database goes away and comes back
+		await stopServer(proxy);
+		await page.waitForFunction(() =>
+		    document.getElementById("db").dataset.state === "down");
+		console.log("database gone: the page says " + await page.evaluate(
+		    () => document.getElementById("db").textContent));
+		proxy = startProxy(proxyPort, proxyFile);
+		await waitFile(proxyFile);
+		await page.waitForFunction(() =>
+		    document.getElementById("db").dataset.state === "up");
+		console.log("database back: the page says so");
+
+		// 50 hosts at once
+		const many = [];
+		for (let i = 0; i < 50; i++)
+			for (let j = 0; j < 3; j++)
+				many.push(record("fleet-" + String(i).padStart(2,
+				    "0"), 10 + i));
+		store(many, "a");
+		await page.waitForFunction(() => document.querySelectorAll(
+		    "section.host").length >= 53);
+		const fleet = await cardText(page, "fleet-49",
+		    ".gauge.cpu .value");
+		if (fleet !== "59.0 %")
+			fail("fleet-49's CPU shows \"" + fleet + "\"");
+		console.log("50 more hosts shown");
 		// the charts draw once a second
 		await new Promise((r) => setTimeout(r, 1500));
 		await page.screenshot({ path: SHOT, fullPage: true });
@@ -183,6 +229,7 @@ async function main() {
 	} finally {
 		await browser.close();
 		await stopServer(server);
+		await stopServer(proxy);
 	}
 }
 
