@@ -3,11 +3,10 @@
 // the page loaded shows up with its figures without a reload; a hostile
 // host name shows as text; the page says when the server goes away and
 // comes back, and so does the database; 50 more hosts show up; no
-// console or page errors.  A screenshot
-// is saved and its path printed.
+// console or page errors.  A screenshot is saved and its path printed.
 //
 // Run by tests/it/tail-web-page.sh, which sets SM_BIN, SM_TOP, SM_TMP,
-// DB_URL and SHOT.
+// DB_URL, DB_PORT (the database's TCP port, behind the proxy) and SHOT.
 "use strict";
 
 const { spawn, spawnSync } = require("child_process");
