@@ -13,8 +13,9 @@
 #
 #   python3 sse-client.py stall PORT PATH GO SECONDS
 #       Open a stream with a tiny receive buffer and read nothing until
-#       the file GO exists; then read on: print "closed" when the server
-#       has closed the stream within SECONDS (exit 0), else "open" (1).
+#       the file GO exists (10 x SECONDS at most); then read on: print
+#       "closed" when the server has closed the stream within SECONDS
+#       (exit 0), else "open" (1).
 #
 #   python3 sse-client.py hold PORT PATH N READY
 #       Open N streams, write READY once each has its preamble, then read
@@ -162,7 +163,11 @@ def many(port, path, n, ready, want, seconds):
 
 def stall(port, path, go, seconds):
     s = open_stream(port, path, rcvbuf=4096)
+    end = time.monotonic() + 10 * seconds
     while not os.path.exists(go):
+        if time.monotonic() > end:
+            print('never told to read')
+            return 1
         time.sleep(0.05)
     end = time.monotonic() + seconds
     while time.monotonic() < end:

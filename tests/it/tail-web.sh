@@ -165,6 +165,7 @@ wait $m || fail "only $(cat "$SM_TMP/many") of 200 clients got the row"
 echo "SSE: a client that stops reading is cut off, the others go on"
 $SSE stall "$PORT" "/events" "$SM_TMP/go" 20 >"$SM_TMP/stall" &
 st=$!
+pids="$pids $st"
 $SSE collect "$PORT" "/events" 1000 40 >"$SM_TMP/reader" &
 rd=$!
 sleep 0.5
