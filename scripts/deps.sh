@@ -37,6 +37,11 @@ qemu-system-x86
 systemd
 yamllint
 python3-yaml
+debhelper
+dh-dkms
+dpkg-dev
+fakeroot
+lintian
 "
 
 if [ "${1:-}" = --list ]; then
