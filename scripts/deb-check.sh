@@ -37,27 +37,11 @@ set -eu
 W=${SM_DEB_DIR:-/tmp/sm-deb}
 MACHINE=sm-deb-check
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-R=$W/rootfs
 
 . "$TOP/scripts/check-lib.sh"
 . "$TOP/scripts/nspawn-lib.sh"
+nspawn_setup SM_DEB_DIR
 
-[ "$(id -u)" -eq 0 ] || fail "run as root (debootstrap, systemd-nspawn)"
-[ -e "$W" ] && fail "$W exists: remove it or set SM_DEB_DIR"
-mkdir -p "$W"
-
-cleanup() {
-	rc=$?
-	set +e
-	trap - EXIT INT TERM
-	echo "== cleaning up"
-	nspawn_cleanup
-	finish $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sql() { g mariadb -N -B -e "$*"; }
 rows() {	# rows: rows of the table from route-a, from this machine
 	sql "SELECT COUNT(*) FROM sm.system_metrics
 	    WHERE data_source='route-a' AND host='$MACHINE'"
@@ -127,7 +111,9 @@ files before
 echo "   $(wc -l <"$W/before") files and directories"
 
 step "apt-get install ./$SM ./$DK"
-g env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-download \
+# (no --no-download: apt takes local files through its download step;
+# with everything else installed there is nothing to fetch)
+g env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
     "/root/debs/$SM" "/root/debs/$DK" >"$W/apt-install.log" 2>&1 ||
     fail "apt-get install: $(tail -20 "$W/apt-install.log")"
 n=$(grep -c '^Setting up' "$W/apt-install.log")
@@ -173,8 +159,9 @@ echo "   $ko: vermagic $vm"
 case $vm in "$KVER "*) ;; *) fail "vermagic $vm is not $KVER" ;; esac
 g grep -q "sm_metrics" "/lib/modules/$KVER/modules.dep" ||
     fail "depmod did not index sm_metrics for $KVER"
-! grep -q '^sm_metrics ' /proc/modules || fail "sm_metrics is loaded on the host"
-echo "   in modules.dep of $KVER; not loaded (the container shares the" \
+[ ! -e /proc/sm ] && ! grep -qs '^sm_metrics ' /proc/modules ||
+    fail "sm_metrics is loaded"
+echo "   in modules.dep of $KVER; not loaded (the container runs the" \
     "host's kernel, $(uname -r))"
 
 step "/etc/sm from the examples; enable --now sm-store@route-a sm-read-post"
@@ -226,21 +213,31 @@ for u in sm-store@route-a.service sm-read-post.service; do
 	echo "   $u: $s"
 	[ "$s" = inactive ] || fail "$u still $s after remove"
 done
-! g pgrep -l 'sm-(read|post|store)' || fail "sm processes left running"
+! g ps -e -o comm= | grep -Ex 'sm-(read|post|split|store|tail)' ||
+    fail "sm processes left running"
 st=$(g dkms status)
 echo "   dkms status: ${st:-(empty)}"
 ! echo "$st" | grep -q sm-metrics || fail "DKMS still knows sm-metrics"
 g test ! -e "$ko" || fail "$ko left"
 files removed
 diffs before removed | sed 's/^/   /'
-# what remove keeps: conffiles, the admin's files, the services' state and
-# the admin's enablement links (until purge)
-unexpected=$(diffs before removed | grep -Ev \
-    '^\+ /etc/sm(/(db\.cnf|sm-read-post\.env|sm-store-route-a\.env)(\.example)?)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$' ||
+# Not ours: DKMS's own module-signing key (made at its first build of any
+# module, kept with dkms) and depmod's indexes of the headers' kernel
+# (made when a module is installed for it; a machine running that kernel
+# has them anyway), which must no longer name the module.
+OTHERS='^\+ /var/lib/dkms/mok\.(key|pub)$|^\+ /usr/lib/modules/'"$KVER"'/modules\.[a-z.]+$'
+! g grep -rqs sm_metrics "/lib/modules/$KVER/" ||
+    fail "depmod's indexes still name sm_metrics: $(g grep -rls sm_metrics "/lib/modules/$KVER/")"
+# What remove keeps: conffiles, the admin's files, the services' state,
+# the enablement links, and what dpkg and deb-systemd-helper need to
+# purge later.
+unexpected=$(diffs before removed | grep -Ev "$OTHERS" | grep -Ev \
+    '^\+ /etc/sm(/(db\.cnf|sm-read-post\.env|sm-store-route-a\.env)(\.example)?)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$|^\+ /var/lib/dpkg/info/sm\.(list|postrm|conffiles|md5sums)$|^\+ /var/lib/systemd/deb-systemd-helper-enabled/sm-read-post\.(service|timer)\.dsh-also$' ||
     true)
 [ -z "$unexpected" ] || fail "remove left: $unexpected"
-echo "   only conffiles, the admin's /etc/sm files, the spool and the" \
-    "enablement links are left"
+echo "   left: the conffiles, the admin's /etc/sm files, the spool, the" \
+    "enablement links and dpkg's books for the purge; no binary, unit," \
+    "module or module source"
 
 step "the admin removes their own files; apt-get purge sm sm-metrics-dkms"
 # shellcheck disable=SC2086
@@ -255,12 +252,10 @@ case $s in *rc*|*ii*) fail "dpkg still lists them: $s" ;; esac
 files purged
 left=$(diffs before purged)
 echo "$left" | sed 's/^/   /'
-# DKMS's own module-signing key, made at its first build of any module,
-# stays with dkms (not ours to delete)
-unexpected=$(echo "$left" | grep -Ev '^$|^\+ /var/lib/dkms/mok\.(key|pub)$' || true)
+unexpected=$(echo "$left" | grep -Ev "^\$|$OTHERS" || true)
 [ -z "$unexpected" ] || fail "purge left: $unexpected"
-echo "   the file list is the one before the install$(echo "$left" |
-    grep -q mok && echo ", but for DKMS's own signing key (dkms's, not ours)")"
+echo "   the file list is the one before the install, but for DKMS's key" \
+    "and depmod's indexes (above; not ours)"
 
 step "power off"
 nspawn_poweroff

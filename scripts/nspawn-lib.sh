@@ -1,14 +1,34 @@
 # A debootstrapped Debian 12 booted with systemd-nspawn, for the by-hand
 # checks (scripts/systemd-check.sh, scripts/deb-check.sh); sourced after
-# scripts/check-lib.sh, not run.  The caller sets $W (scratch directory),
-# $R (the root file system, under $W) and $MACHINE, calls nspawn_cleanup
-# from its EXIT trap, and runs commands in the container with g.
+# scripts/check-lib.sh, not run.  The caller sets $W (scratch directory)
+# and $MACHINE, calls nspawn_setup, and runs commands in the container
+# with g.  The root file system is $R.
 
 SUITE=bookworm
+R=$W/rootfs
 nspawn_pid=
 leader=
 nspawn_run_before=
 [ -d /run/systemd/nspawn ] && nspawn_run_before=yes
+
+# nspawn_setup SETTING: as root, $W made (it must not exist: SETTING is
+# the variable that moves it), and the cleanup at exit: the container
+# powered off (nspawn_cleanup), then finish
+nspawn_setup() {
+	[ "$(id -u)" -eq 0 ] || fail "run as root (debootstrap, systemd-nspawn)"
+	[ -e "$W" ] && fail "$W exists: remove it or set $1"
+	mkdir -p "$W"
+	trap nspawn_exit EXIT
+	trap 'exit 130' INT TERM
+}
+nspawn_exit() {
+	rc=$?
+	set +e
+	trap - EXIT INT TERM
+	echo "== cleaning up"
+	nspawn_cleanup
+	finish $rc
+}
 
 # g CMD...: run CMD in the container (all its namespaces, its root)
 g() {
@@ -17,6 +37,7 @@ g() {
 	    SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C.UTF-8 "$@"
 }
 show() { g systemctl show -p "$2" --value "$1"; }	# show UNIT PROPERTY
+sql() { g mariadb -N -B -e "$*"; }	# sql STATEMENTS: as MariaDB's root
 
 # nspawn_tools: debootstrap and systemd-nspawn, installed if missing
 nspawn_tools() {

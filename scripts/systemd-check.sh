@@ -29,27 +29,11 @@ W=${SM_SD_DIR:-/tmp/sm-systemd}
 MAXEXP=${SM_SD_MAX_EXPOSURE:-2.0}
 MACHINE=sm-systemd-check
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-R=$W/rootfs
 
 . "$TOP/scripts/check-lib.sh"
 . "$TOP/scripts/nspawn-lib.sh"
+nspawn_setup SM_SD_DIR
 
-[ "$(id -u)" -eq 0 ] || fail "run as root (debootstrap, systemd-nspawn)"
-[ -e "$W" ] && fail "$W exists: remove it or set SM_SD_DIR"
-mkdir -p "$W"
-
-cleanup() {
-	rc=$?
-	set +e
-	trap - EXIT INT TERM
-	echo "== cleaning up"
-	nspawn_cleanup
-	finish $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-sql() { g mariadb -N -B -e "$*"; }
 rows() {	# rows SOURCE: rows of the table with that data_source
 	sql "SELECT COUNT(*) FROM sm.system_metrics WHERE data_source='$1'"
 }
