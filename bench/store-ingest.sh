@@ -69,10 +69,10 @@ awk -v n="$N" -v m="$M" -v ndjson="$WORK/recs.ndjson" \
     -v tsv="$WORK/recs.tsv" -v sql="$WORK/inserts.sql" 'BEGIN {
 	srand(7)
 	stamp = sprintf("%08x", int(rand() * 2147483647))
-	cols = "total_ram, ram_libre, uso_ram, porcentaje_ram, " \
-	    "porcentaje_cpu_uso, porcentaje_cpu_libre, procesos_corriendo, " \
-	    "total_procesos, procesos_durmiendo, procesos_zombie, " \
-	    "procesos_parados, hora, data_source, sample_id, host, collector, " \
+	cols = "ram_total, ram_free, ram_used, ram_percentage, " \
+	    "cpu_usage, cpu_free, running_processes, " \
+	    "total_processes, sleeping_processes, zombie_processes, " \
+	    "stopped_processes, data_source, sample_id, host, collector, " \
 	    "sampled_at, ram_available, threads"
 	for (i = 0; i < n; i++) {
 		id = sprintf("%s-%04x-7%03x-8%03x-%012x", stamp,
@@ -101,24 +101,24 @@ awk -v n="$N" -v m="$M" -v ndjson="$WORK/recs.ndjson" \
 		    100 - cpu, free, avail, used, pct, total, run, sleep, stop,
 		    zomb, total * 3) >ndjson
 		printf("8000\t%d\t%d\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t%d\t%d\t" \
-		    "2026-02-%02d %s\tbench\t%s\t%s\tprocfs\t" \
+		    "bench\t%s\t%s\tprocfs\t" \
 		    "2026-02-%02d %s.%s\t%d\t%d\n", free, used, pct, cpu,
-		    100 - cpu, run, total, sleep, zomb, stop, day, hms, id,
+		    100 - cpu, run, total, sleep, zomb, stop, id,
 		    host, day, hms, ms, avail, total * 3) >tsv
 		if (i < m)
 			printf("INSERT INTO system_metrics (%s) VALUES (8000, " \
 			    "%d, %d, %.2f, %.2f, %.2f, %d, %d, %d, %d, %d, " \
-			    "\"2026-02-%02d %s\", \"bench\", \"%s\", \"%s\", " \
+			    "\"bench\", \"%s\", \"%s\", " \
 			    "\"procfs\", \"2026-02-%02d %s.%s\", %d, %d);\n",
 			    cols, free, used, pct, cpu, 100 - cpu, run, total,
-			    sleep, zomb, stop, day, hms, id, host, day, hms, ms,
+			    sleep, zomb, stop, id, host, day, hms, ms,
 			    avail, total * 3) >sql
 	}
 }'
 LOAD="LOAD DATA LOCAL INFILE '$WORK/recs.tsv' INTO TABLE system_metrics
-    (total_ram, ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso,
-    porcentaje_cpu_libre, procesos_corriendo, total_procesos,
-    procesos_durmiendo, procesos_zombie, procesos_parados, hora, data_source,
+    (ram_total, ram_free, ram_used, ram_percentage, cpu_usage, cpu_free,
+    running_processes, total_processes, sleeping_processes,
+    zombie_processes, stopped_processes, data_source,
     sample_id, host, collector, sampled_at, ram_available, threads)"
 
 # the table, as sm-store makes it

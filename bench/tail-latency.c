@@ -143,13 +143,13 @@ main(int argc, char *argv[])
 		unsigned r = 0;
 
 		snprintf(sql, sizeof(sql), "INSERT INTO system_metrics "
-		    "(total_ram, ram_libre, uso_ram, porcentaje_ram, "
-		    "porcentaje_cpu_uso, porcentaje_cpu_libre, "
-		    "procesos_corriendo, total_procesos, procesos_durmiendo, "
-		    "procesos_zombie, procesos_parados, hora, data_source, "
+		    "(ram_total, ram_free, ram_used, ram_percentage, "
+		    "cpu_usage, cpu_free, running_processes, total_processes, "
+		    "sleeping_processes, zombie_processes, stopped_processes, "
+		    "data_source, "
 		    "sample_id, host, collector, sampled_at, ram_available) "
 		    "VALUES (4000, 1000, 2000, 50, 10, 90, 1, 100, 99, 0, 0, "
-		    "NOW(), 'bench', '" TAG "-0000-7000-8000-%012ld', 'bench', "
+		    "'bench', '" TAG "-0000-7000-8000-%012ld', 'bench', "
 		    "'procfs', NOW(3), 2000)", i);
 		if (mysql_query(m, sql) != 0)
 			errx(1, "insert: %s", mysql_error(m));

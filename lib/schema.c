@@ -19,22 +19,20 @@
  */
 const struct schema_column schema_columns[] = {
 	{ "id", "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY", NULL },
-	{ "total_ram", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "ram_libre", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "uso_ram", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "porcentaje_ram", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
-	{ "porcentaje_cpu_uso", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
-	{ "porcentaje_cpu_libre", "DECIMAL(5,2) NOT NULL",
-	    "DECIMAL(5,2) NULL" },
-	{ "procesos_corriendo", "INT NOT NULL", "INT NULL" },
-	{ "total_procesos", "INT NOT NULL", "INT NULL" },
-	{ "procesos_durmiendo", "INT NOT NULL", "INT NULL" },
-	{ "procesos_zombie", "INT NOT NULL", "INT NULL" },
-	{ "procesos_parados", "INT NOT NULL", "INT NULL" },
-	{ "hora", "DATETIME NOT NULL", "DATETIME NULL" },
+	{ "ram_total", "BIGINT NOT NULL", "BIGINT NULL" },
+	{ "ram_free", "BIGINT NOT NULL", "BIGINT NULL" },
+	{ "ram_used", "BIGINT NOT NULL", "BIGINT NULL" },
+	{ "ram_percentage", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
+	{ "cpu_usage", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
+	{ "cpu_free", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
+	{ "running_processes", "INT NOT NULL", "INT NULL" },
+	{ "total_processes", "INT NOT NULL", "INT NULL" },
+	{ "sleeping_processes", "INT NOT NULL", "INT NULL" },
+	{ "zombie_processes", "INT NOT NULL", "INT NULL" },
+	{ "stopped_processes", "INT NOT NULL", "INT NULL" },
 	{ "data_source", "VARCHAR(50) NOT NULL", "VARCHAR(50) NULL" },
-	{ "created_at", "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
-	    "TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP" },
+	{ "created_at", "DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
+	    "DATETIME NULL DEFAULT CURRENT_TIMESTAMP" },
 	{ "sample_id", "CHAR(36) CHARACTER SET ascii NOT NULL",
 	    "CHAR(36) CHARACTER SET ascii NULL" },
 	{ "host", "VARCHAR(255) NULL", "VARCHAR(255) NULL" },
@@ -47,23 +45,49 @@ const struct schema_column schema_columns[] = {
 const size_t schema_ncolumns = sizeof(schema_columns) /
     sizeof(schema_columns[0]);
 
+#define SCHEMA_NCOLUMNS (sizeof(schema_columns) / sizeof(schema_columns[0]))
+
+/*
+ * What sm before the replaced system's names were restored called its
+ * columns (the wire dialect's keys), and their column now.  hora held the
+ * sample time in whole seconds: sampled_at holds it now.
+ */
+const struct schema_legacy schema_legacy[] = {
+	{ "total_ram", "ram_total" },
+	{ "ram_libre", "ram_free" },
+	{ "uso_ram", "ram_used" },
+	{ "porcentaje_ram", "ram_percentage" },
+	{ "porcentaje_cpu_uso", "cpu_usage" },
+	{ "porcentaje_cpu_libre", "cpu_free" },
+	{ "procesos_corriendo", "running_processes" },
+	{ "total_procesos", "total_processes" },
+	{ "procesos_durmiendo", "sleeping_processes" },
+	{ "procesos_zombie", "zombie_processes" },
+	{ "procesos_parados", "stopped_processes" },
+	{ "hora", "sampled_at" },
+};
+
+const size_t schema_nlegacy = sizeof(schema_legacy) /
+    sizeof(schema_legacy[0]);
+
+#define SCHEMA_NLEGACY (sizeof(schema_legacy) / sizeof(schema_legacy[0]))
+
 const char schema_create_sql[] =
 	"CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE " (\n"
 	"  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
-	"  total_ram BIGINT NOT NULL,\n"
-	"  ram_libre BIGINT NOT NULL,\n"
-	"  uso_ram BIGINT NOT NULL,\n"
-	"  porcentaje_ram DECIMAL(5,2) NOT NULL,\n"
-	"  porcentaje_cpu_uso DECIMAL(5,2) NOT NULL,\n"
-	"  porcentaje_cpu_libre DECIMAL(5,2) NOT NULL,\n"
-	"  procesos_corriendo INT NOT NULL,\n"
-	"  total_procesos INT NOT NULL,\n"
-	"  procesos_durmiendo INT NOT NULL,\n"
-	"  procesos_zombie INT NOT NULL,\n"
-	"  procesos_parados INT NOT NULL,\n"
-	"  hora DATETIME NOT NULL,\n"
+	"  ram_total BIGINT NOT NULL,\n"
+	"  ram_free BIGINT NOT NULL,\n"
+	"  ram_used BIGINT NOT NULL,\n"
+	"  ram_percentage DECIMAL(5,2) NOT NULL,\n"
+	"  cpu_usage DECIMAL(5,2) NOT NULL,\n"
+	"  cpu_free DECIMAL(5,2) NOT NULL,\n"
+	"  running_processes INT NOT NULL,\n"
+	"  total_processes INT NOT NULL,\n"
+	"  sleeping_processes INT NOT NULL,\n"
+	"  zombie_processes INT NOT NULL,\n"
+	"  stopped_processes INT NOT NULL,\n"
 	"  data_source VARCHAR(50) NOT NULL,\n"
-	"  created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
+	"  created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
 	"  sample_id CHAR(36) CHARACTER SET ascii NOT NULL,\n"
 	"  host VARCHAR(255) NULL,\n"
 	"  collector VARCHAR(32) NULL,\n"
@@ -76,19 +100,19 @@ const char schema_create_sql[] =
 
 /* In enum schema_insert_col order. */
 static const char *const schema_insert_names[SCHEMA_INSERT_NCOLS] = {
-	"total_ram", "ram_libre", "uso_ram", "porcentaje_ram",
-	"porcentaje_cpu_uso", "porcentaje_cpu_libre", "procesos_corriendo",
-	"total_procesos", "procesos_durmiendo", "procesos_zombie",
-	"procesos_parados", "hora", "data_source", "sample_id", "host",
-	"collector", "sampled_at", "ram_available", "threads"
+	"ram_total", "ram_free", "ram_used", "ram_percentage", "cpu_usage",
+	"cpu_free", "running_processes", "total_processes",
+	"sleeping_processes", "zombie_processes", "stopped_processes",
+	"data_source", "sample_id", "host", "collector", "sampled_at",
+	"ram_available", "threads"
 };
 
 const char schema_select_columns[] =
-	"id, sample_id, sampled_at, hora, host, collector, "
-	"porcentaje_cpu_uso, porcentaje_cpu_libre, total_ram, ram_libre, "
-	"ram_available, uso_ram, porcentaje_ram, total_procesos, "
-	"procesos_corriendo, procesos_durmiendo, procesos_parados, "
-	"procesos_zombie, threads, data_source";
+	"id, sample_id, sampled_at, created_at, host, collector, "
+	"cpu_usage, cpu_free, ram_total, ram_free, ram_available, ram_used, "
+	"ram_percentage, total_processes, running_processes, "
+	"sleeping_processes, stopped_processes, zombie_processes, threads, "
+	"data_source";
 
 static int
 schema_fail(char *why, size_t size, const char *fmt, ...)
@@ -151,7 +175,9 @@ schema_exec(MYSQL *m, const char *sql, const char *what, char *why)
 
 struct schema_state {
 	bool exists;
-	bool have[sizeof(schema_columns) / sizeof(schema_columns[0])];
+	bool have[SCHEMA_NCOLUMNS];
+	bool legacy[SCHEMA_NLEGACY];	/* an old sm column still there */
+	bool renamed[SCHEMA_NLEGACY];	/* the plan renames it in place */
 	bool have_unique;	/* a unique key on sample_id alone */
 	bool have_host_key;	/* a key starting (host, sampled_at) */
 };
@@ -170,10 +196,14 @@ schema_read_columns(MYSQL *m, struct schema_state *st, char *why)
 		return db_error(m, "reading the table's columns", why);
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		st->exists = true;
-		for (i = 0; i < schema_ncolumns; i++)
-			if (row[0] != NULL &&
-			    strcasecmp(row[0], schema_columns[i].name) == 0)
+		if (row[0] == NULL)
+			continue;
+		for (i = 0; i < SCHEMA_NCOLUMNS; i++)
+			if (strcasecmp(row[0], schema_columns[i].name) == 0)
 				st->have[i] = true;
+		for (i = 0; i < SCHEMA_NLEGACY; i++)
+			if (strcasecmp(row[0], schema_legacy[i].old) == 0)
+				st->legacy[i] = true;
 	}
 	mysql_free_result(res);
 	return DB_FAULT_NONE;
@@ -221,66 +251,214 @@ schema_read_keys(MYSQL *m, struct schema_state *st, char *why)
 	return DB_FAULT_NONE;
 }
 
+/*
+ * The migration, in three statements, each NULL when not needed: alter
+ * renames old sm columns whose new name is free (a rename keeps type and
+ * values, and is instant) and adds every other missing column and key;
+ * fill copies an old column's values where its new column, already there,
+ * is NULL (a replaced-system table that an older sm had widened, and
+ * hora); drop removes the old columns that were not renamed.  Each step is
+ * safe to repeat, so a migration cut short is finished by the next run.
+ */
+struct schema_plan {
+	char *alter;
+	char *fill;
+	char *drop;
+	bool adds;	/* alter adds columns or keys */
+};
+
+static void
+schema_plan_free(struct schema_plan *p)
+{
+	free(p->alter);
+	free(p->fill);
+	free(p->drop);
+	memset(p, 0, sizeof(*p));
+}
+
+static int
+schema_plan_make(struct schema_state *st, struct schema_plan *p)
+{
+	size_t i, j, size = 256;
+	char *a, *f, *d;
+	bool any_fill = false;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < SCHEMA_NCOLUMNS; i++)
+		size += strlen(schema_columns[i].name) * 4 +
+		    (schema_columns[i].added != NULL ?
+		    strlen(schema_columns[i].added) : 0) + 64;
+	if ((p->alter = a = calloc(1, size)) == NULL ||
+	    (p->fill = f = calloc(1, size)) == NULL ||
+	    (p->drop = d = calloc(1, size)) == NULL)
+		goto out_free;
+	for (i = 0; i < SCHEMA_NCOLUMNS; i++) {
+		const char *name = schema_columns[i].name;
+
+		if (st->have[i] || schema_columns[i].added == NULL)
+			continue;
+		for (j = 0; j < SCHEMA_NLEGACY; j++)
+			if (st->legacy[j] && strcmp(schema_legacy[j].now,
+			    name) == 0 && strcmp(schema_legacy[j].old,
+			    "hora") != 0)
+				break;
+		a = stpcpy(a, *p->alter != '\0' ? ", " : "ALTER TABLE "
+		    SCHEMA_TABLE " ");
+		if (j < SCHEMA_NLEGACY) {
+			st->renamed[j] = true;
+			a += sprintf(a, "RENAME COLUMN %s TO %s",
+			    schema_legacy[j].old, name);
+		} else {
+			a += sprintf(a, "ADD COLUMN %s %s", name,
+			    schema_columns[i].added);
+			p->adds = true;
+		}
+	}
+	p->adds = p->adds || !st->have_unique || !st->have_host_key;
+	if (!st->have_unique)
+		a = stpcpy(a, *p->alter != '\0' ? ", ADD UNIQUE KEY "
+		    SCHEMA_UNIQUE_KEY " (sample_id)" : "ALTER TABLE "
+		    SCHEMA_TABLE " ADD UNIQUE KEY " SCHEMA_UNIQUE_KEY
+		    " (sample_id)");
+	if (!st->have_host_key)
+		stpcpy(a, *p->alter != '\0' ? ", ADD KEY " SCHEMA_HOST_KEY
+		    " (host, sampled_at)" : "ALTER TABLE " SCHEMA_TABLE
+		    " ADD KEY " SCHEMA_HOST_KEY " (host, sampled_at)");
+	for (j = 0; j < SCHEMA_NLEGACY; j++) {
+		const char *old = schema_legacy[j].old;
+		const char *now = schema_legacy[j].now;
+
+		if (!st->legacy[j] || st->renamed[j])
+			continue;
+		f += sprintf(f, "%s%s = COALESCE(%s, %s)", any_fill ? ", " :
+		    "UPDATE " SCHEMA_TABLE " SET ", now, now, old);
+		d += sprintf(d, "%s%s", *p->drop != '\0' ? ", DROP COLUMN " :
+		    "ALTER TABLE " SCHEMA_TABLE " DROP COLUMN ", old);
+		any_fill = true;
+	}
+	if (any_fill) {
+		f = stpcpy(f, " WHERE ");
+		for (j = 0, i = 0; j < SCHEMA_NLEGACY; j++)
+			if (st->legacy[j] && !st->renamed[j])
+				f += sprintf(f, "%s(%s IS NULL AND %s IS NOT "
+				    "NULL)", i++ > 0 ? " OR " : "",
+				    schema_legacy[j].now, schema_legacy[j].old);
+	}
+	if (*p->alter == '\0') {
+		free(p->alter);
+		p->alter = NULL;
+	}
+	if (*p->fill == '\0') {
+		free(p->fill);
+		p->fill = NULL;
+	}
+	if (*p->drop == '\0') {
+		free(p->drop);
+		p->drop = NULL;
+	}
+	return 0;
+out_free:
+	schema_plan_free(p);
+	return -1;
+}
+
+/* For --no-migrate: what the table lacks and what it has too many of. */
+static enum db_fault
+schema_refuse(const struct schema_state *st, char *why)
+{
+	char *p = why, *end = why + DB_WHY_LEN;
+	size_t i, n = 0;
+
+	p += snprintf(p, (size_t)(end - p), "table " SCHEMA_TABLE
+	    " needs migrating, which --no-migrate forbids (sm-store(1), "
+	    "MIGRATION):");
+	for (i = 0; i < SCHEMA_NCOLUMNS && p < end; i++)
+		if (!st->have[i] && schema_columns[i].added != NULL)
+			p += snprintf(p, (size_t)(end - p), "%s%s",
+			    n++ > 0 ? ", " : " it lacks ",
+			    schema_columns[i].name);
+	if (!st->have_unique && p < end)
+		p += snprintf(p, (size_t)(end - p), "%s",
+		    n++ > 0 ? ", the unique key on sample_id" :
+		    " it lacks the unique key on sample_id");
+	if (!st->have_host_key && p < end)
+		p += snprintf(p, (size_t)(end - p), "%s",
+		    n++ > 0 ? ", the key on (host, sampled_at)" :
+		    " it lacks the key on (host, sampled_at)");
+	for (i = 0, n = 0; i < SCHEMA_NLEGACY && p < end; i++)
+		if (st->legacy[i])
+			p += snprintf(p, (size_t)(end - p), "%s%s",
+			    n++ > 0 ? ", " : "; it has old columns ",
+			    schema_legacy[i].old);
+	return DB_FAULT_CONFIG;
+}
+
 static bool
 schema_complete(const struct schema_state *st)
 {
 	size_t i;
 
-	for (i = 0; i < schema_ncolumns; i++)
+	for (i = 0; i < SCHEMA_NCOLUMNS; i++)
 		if (!st->have[i] && schema_columns[i].added != NULL)
+			return false;
+	for (i = 0; i < SCHEMA_NLEGACY; i++)
+		if (st->legacy[i])
 			return false;
 	return st->have_unique && st->have_host_key;
 }
 
-/* One ALTER TABLE adding every missing column and key. */
-static char *
-schema_alter_sql(const struct schema_state *st)
+/* What another process migrating the same table at once makes us see. */
+static bool
+schema_clash(unsigned err)
 {
-	size_t i, size = 128;
-	char *sql, *p;
-	bool first = true;
+	return err == ER_DUP_FIELDNAME || err == ER_DUP_KEYNAME ||
+	    err == ER_BAD_FIELD_ERROR || err == ER_CANT_DROP_FIELD_OR_KEY;
+}
 
-	for (i = 0; i < schema_ncolumns; i++)
-		size += strlen(schema_columns[i].name) +
-		    (schema_columns[i].added != NULL ?
-		    strlen(schema_columns[i].added) : 0) + 16;
-	size += 2 * 96;
-	if ((sql = malloc(size)) == NULL)
-		return NULL;
-	p = stpcpy(sql, "ALTER TABLE " SCHEMA_TABLE);
-	for (i = 0; i < schema_ncolumns; i++) {
-		if (st->have[i] || schema_columns[i].added == NULL)
-			continue;
-		p += sprintf(p, "%s ADD COLUMN %s %s", first ? "" : ",",
-		    schema_columns[i].name, schema_columns[i].added);
-		first = false;
+static enum db_fault
+schema_run_plan(MYSQL *m, const struct schema_state *st,
+    const struct schema_plan *p, int *done, char *why)
+{
+	enum db_fault f;
+	size_t i;
+
+	if (p->alter != NULL) {
+		if ((f = schema_exec(m, p->alter, "altering table "
+		    SCHEMA_TABLE, why)) != DB_FAULT_NONE)
+			return f;
+		for (i = 0; i < SCHEMA_NLEGACY; i++)
+			if (st->renamed[i])
+				*done |= SCHEMA_MIGRATED;
+		if (p->adds)
+			*done |= SCHEMA_ADDED;
 	}
-	if (!st->have_unique) {
-		p = stpcpy(p, first ? "" : ",");
-		p = stpcpy(p, " ADD UNIQUE KEY " SCHEMA_UNIQUE_KEY
-		    " (sample_id)");
-		first = false;
+	if (p->fill != NULL) {
+		if ((f = schema_exec(m, p->fill, "copying old columns of "
+		    SCHEMA_TABLE, why)) != DB_FAULT_NONE)
+			return f;
+		if (mysql_commit(m) != 0)
+			return db_error(m, "copying old columns of "
+			    SCHEMA_TABLE, why);
 	}
-	if (!st->have_host_key) {
-		p = stpcpy(p, first ? "" : ",");
-		p = stpcpy(p, " ADD KEY " SCHEMA_HOST_KEY
-		    " (host, sampled_at)");
-		first = false;
+	if (p->drop != NULL) {
+		if ((f = schema_exec(m, p->drop, "dropping old columns of "
+		    SCHEMA_TABLE, why)) != DB_FAULT_NONE)
+			return f;
+		*done |= SCHEMA_MIGRATED;
 	}
-	return sql;
+	return DB_FAULT_NONE;
 }
 
 enum db_fault
-schema_ensure(MYSQL *m, int *changed, char *why)
+schema_ensure(MYSQL *m, bool migrate, int *changed, char *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
 	int attempt, done = 0;
 
 	/* another process may be doing the same: look again after a clash */
-	for (attempt = 0; attempt < 3; attempt++) {
+	for (attempt = 0; attempt < 5; attempt++) {
 		struct schema_state st;
-		char *sql;
-		unsigned err;
+		struct schema_plan plan;
 
 		memset(&st, 0, sizeof(st));
 		if ((f = schema_read_columns(m, &st, why)) != DB_FAULT_NONE)
@@ -290,26 +468,27 @@ schema_ensure(MYSQL *m, int *changed, char *why)
 			f = schema_exec(m, schema_create_sql,
 			    "creating table " SCHEMA_TABLE, why);
 			if (f == DB_FAULT_NONE)
-				done = 1;
+				done |= SCHEMA_CREATED;
 			break;
 		}
 		if ((f = schema_read_keys(m, &st, why)) != DB_FAULT_NONE)
 			break;
 		if (schema_complete(&st))
 			break;
-		if ((sql = schema_alter_sql(&st)) == NULL) {
+		if (!migrate) {
+			f = schema_refuse(&st, why);
+			break;
+		}
+		if (schema_plan_make(&st, &plan) == -1) {
 			snprintf(why, DB_WHY_LEN, "out of memory");
 			f = DB_FAULT_OTHER;
 			break;
 		}
-		f = schema_exec(m, sql, "adding columns to " SCHEMA_TABLE, why);
-		free(sql);
-		if (f == DB_FAULT_NONE) {
-			done = 2;
-			break;
-		}
-		err = mysql_errno(m);
-		if (err != ER_DUP_FIELDNAME && err != ER_DUP_KEYNAME)
+		f = schema_run_plan(m, &st, &plan, &done, why);
+		schema_plan_free(&plan);
+		if (f == DB_FAULT_NONE)
+			continue;	/* look again: it must be complete */
+		if (!schema_clash(mysql_errno(m)))
 			break;
 		f = DB_FAULT_NONE;
 	}
@@ -349,11 +528,12 @@ schema_parse_datetime(const char *s, int64_t *ms)
 	return 0;
 }
 
-enum { SEL_ID, SEL_SAMPLE_ID, SEL_SAMPLED_AT, SEL_HORA, SEL_HOST,
-	SEL_COLLECTOR, SEL_CPU_USO, SEL_CPU_LIBRE, SEL_TOTAL_RAM, SEL_RAM_LIBRE,
-	SEL_RAM_AVAILABLE, SEL_USO_RAM, SEL_PORCENTAJE_RAM, SEL_TOTAL_PROCESOS,
-	SEL_CORRIENDO, SEL_DURMIENDO, SEL_PARADOS, SEL_ZOMBIE, SEL_THREADS,
-	SEL_DATA_SOURCE };
+/* In schema_select_columns order. */
+enum { SEL_ID, SEL_SAMPLE_ID, SEL_SAMPLED_AT, SEL_CREATED_AT, SEL_HOST,
+	SEL_COLLECTOR, SEL_CPU_USAGE, SEL_CPU_FREE, SEL_RAM_TOTAL, SEL_RAM_FREE,
+	SEL_RAM_AVAILABLE, SEL_RAM_USED, SEL_RAM_PERCENTAGE,
+	SEL_TOTAL_PROCESSES, SEL_RUNNING, SEL_SLEEPING, SEL_STOPPED,
+	SEL_ZOMBIE, SEL_THREADS, SEL_DATA_SOURCE };
 
 static int
 schema_int(char **row, int col, const char *name, int64_t *out, char *why)
@@ -414,17 +594,20 @@ schema_record_from_row(char **row, const unsigned long *lengths,
 	    UUID_STR_LEN - 1)
 		schema_copy(rec->id, sizeof(rec->id), row[SEL_SAMPLE_ID],
 		    lengths[SEL_SAMPLE_ID]);
+	/* a replaced-system row has no sample time: its insert time */
 	if (row[SEL_SAMPLED_AT] != NULL) {
 		if (schema_parse_datetime(row[SEL_SAMPLED_AT],
 		    &rec->ts_ms) == -1)
 			return schema_fail(why, RECORD_WHY_LEN, "sampled_at: "
 			    "\"%.40s\" is not a date-time",
 			    row[SEL_SAMPLED_AT]);
-	} else if (row[SEL_HORA] == NULL) {
-		return schema_fail(why, RECORD_WHY_LEN, "hora is NULL");
-	} else if (schema_parse_datetime(row[SEL_HORA], &rec->ts_ms) == -1) {
-		return schema_fail(why, RECORD_WHY_LEN, "hora: \"%.40s\" is "
-		    "not a date-time", row[SEL_HORA]);
+	} else if (row[SEL_CREATED_AT] == NULL) {
+		return schema_fail(why, RECORD_WHY_LEN, "sampled_at and "
+		    "created_at are NULL");
+	} else if (schema_parse_datetime(row[SEL_CREATED_AT],
+	    &rec->ts_ms) == -1) {
+		return schema_fail(why, RECORD_WHY_LEN, "created_at: \"%.40s\" "
+		    "is not a date-time", row[SEL_CREATED_AT]);
 	}
 	schema_copy(rec->host, sizeof(rec->host), row[SEL_HOST],
 	    lengths[SEL_HOST]);
@@ -432,40 +615,40 @@ schema_record_from_row(char **row, const unsigned long *lengths,
 	    row[SEL_COLLECTOR], lengths[SEL_COLLECTOR]);
 	schema_copy(source, SCHEMA_SOURCE_MAX + 1, row[SEL_DATA_SOURCE],
 	    lengths[SEL_DATA_SOURCE]);
-	if (schema_double(row, SEL_CPU_USO, "porcentaje_cpu_uso",
-	    &rec->cpu_usage, why) == -1 ||
-	    schema_int(row, SEL_TOTAL_RAM, "total_ram", &rec->ram_total,
+	if (schema_double(row, SEL_CPU_USAGE, "cpu_usage", &rec->cpu_usage,
 	    why) == -1 ||
-	    schema_int(row, SEL_RAM_LIBRE, "ram_libre", &rec->ram_free,
+	    schema_int(row, SEL_RAM_TOTAL, "ram_total", &rec->ram_total,
 	    why) == -1 ||
-	    schema_int(row, SEL_USO_RAM, "uso_ram", &rec->ram_used,
+	    schema_int(row, SEL_RAM_FREE, "ram_free", &rec->ram_free,
 	    why) == -1 ||
-	    schema_int(row, SEL_TOTAL_PROCESOS, "total_procesos",
+	    schema_int(row, SEL_RAM_USED, "ram_used", &rec->ram_used,
+	    why) == -1 ||
+	    schema_int(row, SEL_TOTAL_PROCESSES, "total_processes",
 	    &rec->total_processes, why) == -1 ||
-	    schema_int(row, SEL_CORRIENDO, "procesos_corriendo",
+	    schema_int(row, SEL_RUNNING, "running_processes",
 	    &rec->running_processes, why) == -1 ||
-	    schema_int(row, SEL_DURMIENDO, "procesos_durmiendo",
+	    schema_int(row, SEL_SLEEPING, "sleeping_processes",
 	    &rec->sleeping_processes, why) == -1 ||
-	    schema_int(row, SEL_PARADOS, "procesos_parados",
+	    schema_int(row, SEL_STOPPED, "stopped_processes",
 	    &rec->stopped_processes, why) == -1 ||
-	    schema_int(row, SEL_ZOMBIE, "procesos_zombie",
+	    schema_int(row, SEL_ZOMBIE, "zombie_processes",
 	    &rec->zombie_processes, why) == -1)
 		return -1;
 	/* what an old row may lack is derived, as record_from_json does */
-	if (row[SEL_CPU_LIBRE] == NULL)
+	if (row[SEL_CPU_FREE] == NULL)
 		rec->cpu_free = 100.0 - rec->cpu_usage;
-	else if (schema_double(row, SEL_CPU_LIBRE, "porcentaje_cpu_libre",
-	    &rec->cpu_free, why) == -1)
+	else if (schema_double(row, SEL_CPU_FREE, "cpu_free", &rec->cpu_free,
+	    why) == -1)
 		return -1;
 	if (row[SEL_RAM_AVAILABLE] == NULL)
 		rec->ram_available = rec->ram_total - rec->ram_used;
 	else if (schema_int(row, SEL_RAM_AVAILABLE, "ram_available",
 	    &rec->ram_available, why) == -1)
 		return -1;
-	if (row[SEL_PORCENTAJE_RAM] == NULL)
+	if (row[SEL_RAM_PERCENTAGE] == NULL)
 		rec->ram_percentage = rec->ram_total > 0 ? 100.0 *
 		    (double)rec->ram_used / (double)rec->ram_total : 0;
-	else if (schema_double(row, SEL_PORCENTAJE_RAM, "porcentaje_ram",
+	else if (schema_double(row, SEL_RAM_PERCENTAGE, "ram_percentage",
 	    &rec->ram_percentage, why) == -1)
 		return -1;
 	rec->threads = -1;

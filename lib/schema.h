@@ -7,6 +7,7 @@
 #ifndef SM_SCHEMA_H
 #define SM_SCHEMA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <mysql.h>
@@ -30,21 +31,29 @@ extern const struct schema_column schema_columns[];
 extern const size_t schema_ncolumns;
 
 /*
+ * An older sm named its metric columns after the wire dialect's keys; its
+ * tables are migrated to these names (schema_ensure).
+ */
+struct schema_legacy {
+	const char *old;	/* e.g. total_ram */
+	const char *now;	/* e.g. ram_total */
+};
+
+extern const struct schema_legacy schema_legacy[];
+extern const size_t schema_nlegacy;
+
+/*
  * The columns sm-store writes, in the order of schema_insert_sql's
- * placeholders: total_ram, ram_libre, uso_ram, porcentaje_ram,
- * porcentaje_cpu_uso, porcentaje_cpu_libre, procesos_corriendo,
- * total_procesos, procesos_durmiendo, procesos_zombie, procesos_parados,
- * hora, data_source, sample_id, host, collector, sampled_at, ram_available,
- * threads.
+ * placeholders: the replaced system's (ram_total ... stopped_processes,
+ * data_source; created_at is the server's), then sm's own.
  */
 enum schema_insert_col {
-	SCHEMA_I_TOTAL_RAM, SCHEMA_I_RAM_LIBRE, SCHEMA_I_USO_RAM,
-	SCHEMA_I_PORCENTAJE_RAM, SCHEMA_I_CPU_USO, SCHEMA_I_CPU_LIBRE,
-	SCHEMA_I_CORRIENDO, SCHEMA_I_TOTAL_PROCESOS, SCHEMA_I_DURMIENDO,
-	SCHEMA_I_ZOMBIE, SCHEMA_I_PARADOS, SCHEMA_I_HORA,
-	SCHEMA_I_DATA_SOURCE, SCHEMA_I_SAMPLE_ID, SCHEMA_I_HOST,
-	SCHEMA_I_COLLECTOR, SCHEMA_I_SAMPLED_AT, SCHEMA_I_RAM_AVAILABLE,
-	SCHEMA_I_THREADS,
+	SCHEMA_I_RAM_TOTAL, SCHEMA_I_RAM_FREE, SCHEMA_I_RAM_USED,
+	SCHEMA_I_RAM_PERCENTAGE, SCHEMA_I_CPU_USAGE, SCHEMA_I_CPU_FREE,
+	SCHEMA_I_RUNNING, SCHEMA_I_TOTAL_PROCESSES, SCHEMA_I_SLEEPING,
+	SCHEMA_I_ZOMBIE, SCHEMA_I_STOPPED, SCHEMA_I_DATA_SOURCE,
+	SCHEMA_I_SAMPLE_ID, SCHEMA_I_HOST, SCHEMA_I_COLLECTOR,
+	SCHEMA_I_SAMPLED_AT, SCHEMA_I_RAM_AVAILABLE, SCHEMA_I_THREADS,
 	SCHEMA_INSERT_NCOLS
 };
 
@@ -59,20 +68,31 @@ extern const char schema_create_sql[];
  */
 char *schema_insert_sql(size_t rows);
 
+/* What schema_ensure did, or'ed together. */
+#define SCHEMA_CREATED 1	/* created the table */
+#define SCHEMA_ADDED 2		/* added sm's columns or keys */
+#define SCHEMA_MIGRATED 4	/* renamed or dropped an older sm's columns */
+
 /*
- * Make sure the table exists with every column and both keys: create it
- * when missing, else add what is missing (one ALTER TABLE), keeping rows.
- * Safe when several processes do it at once.  Returns DB_FAULT_NONE, or the
- * fault with the reason in why (DB_WHY_LEN bytes).  *changed (may be NULL)
- * tells what was done: 0 nothing, 1 created, 2 altered.
+ * Make sure the table exists with every column and both keys, in place,
+ * rows and their values kept: create it when missing; to a replaced-system
+ * table add sm's columns and keys; in an older sm's table rename the
+ * Spanish-named columns (copying into the new column first where both
+ * exist) and drop hora once sampled_at holds its value.  Safe when several
+ * processes do it at once, and when one was cut short.  With migrate false
+ * an existing table is never altered: one that needs it is a
+ * DB_FAULT_CONFIG naming what it lacks.  Returns DB_FAULT_NONE, or the
+ * fault with the reason in why (DB_WHY_LEN bytes); *changed (may be NULL)
+ * gets the SCHEMA_* flags of what was done.
  */
-enum db_fault schema_ensure(MYSQL *m, int *changed, char *why);
+enum db_fault schema_ensure(MYSQL *m, bool migrate, int *changed, char *why);
 
 /*
  * For readers: the column list of a SELECT whose rows
  * schema_record_from_row turns back into records ("SELECT %s FROM
  * system_metrics ...").  Rows of a replaced-system table (no sample_id or
- * sampled_at) come back without id and with ts from hora.
+ * sampled_at) come back without id, host and collector, with ts from
+ * created_at.
  */
 extern const char schema_select_columns[];
 

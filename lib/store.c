@@ -40,7 +40,6 @@
 
 /* What one row's bound values need besides the record itself. */
 struct store_aux {
-	MYSQL_TIME hora;
 	MYSQL_TIME sampled;
 	unsigned long id_len;
 	unsigned long host_len;
@@ -184,11 +183,15 @@ store_connect(struct store *s, char *why)
 
 	if ((s->m = db_connect(s->cfg.db, why, &f)) == NULL)
 		return f;
-	if ((f = schema_ensure(s->m, &changed, why)) != DB_FAULT_NONE)
+	if ((f = schema_ensure(s->m, s->cfg.migrate, &changed, why)) !=
+	    DB_FAULT_NONE)
 		goto out_disconnect;
-	if (changed == 1)
+	if (changed & SCHEMA_CREATED)
 		warnx("created table " SCHEMA_TABLE);
-	else if (changed == 2)
+	if (changed & SCHEMA_MIGRATED)
+		warnx("migrated table " SCHEMA_TABLE " of an older sm to the "
+		    "replaced system's column names");
+	if (changed & SCHEMA_ADDED)
 		warnx("added sm's columns and keys to table " SCHEMA_TABLE);
 	if (mysql_autocommit(s->m, 0) != 0) {
 		f = db_error(s->m, "autocommit", why);
@@ -229,7 +232,7 @@ out_free_sql:
 }
 
 static void
-store_time(int64_t ms, MYSQL_TIME *t, bool fraction)
+store_time(int64_t ms, MYSQL_TIME *t)
 {
 	time_t secs = (time_t)(ms / 1000);
 	struct tm tm;
@@ -242,8 +245,7 @@ store_time(int64_t ms, MYSQL_TIME *t, bool fraction)
 	t->hour = (unsigned)tm.tm_hour;
 	t->minute = (unsigned)tm.tm_min;
 	t->second = (unsigned)tm.tm_sec;
-	/* hora keeps whole seconds, as the replaced system wrote them */
-	t->second_part = fraction ? (unsigned long)(ms % 1000) * 1000 : 0;
+	t->second_part = (unsigned long)(ms % 1000) * 1000;
 	t->time_type = MYSQL_TIMESTAMP_DATETIME;
 }
 
@@ -251,9 +253,7 @@ store_time(int64_t ms, MYSQL_TIME *t, bool fraction)
 static void
 store_aux_fill(struct store_aux *a, const struct record *r)
 {
-	store_time(r->ts_ms, &a->sampled, true);
-	a->hora = a->sampled;
-	a->hora.second_part = 0;
+	store_time(r->ts_ms, &a->sampled);
 	a->id_len = strlen(r->id);
 	a->host_len = strlen(r->host);
 	a->collector_len = strlen(r->collector);
@@ -294,24 +294,23 @@ static void
 store_bind_row(MYSQL_BIND *b, struct record *r, struct store_aux *a,
     char *source, unsigned long *source_len, bool bulk)
 {
-	bind_num(&b[SCHEMA_I_TOTAL_RAM], MYSQL_TYPE_LONGLONG, &r->ram_total);
-	bind_num(&b[SCHEMA_I_RAM_LIBRE], MYSQL_TYPE_LONGLONG, &r->ram_free);
-	bind_num(&b[SCHEMA_I_USO_RAM], MYSQL_TYPE_LONGLONG, &r->ram_used);
-	bind_num(&b[SCHEMA_I_PORCENTAJE_RAM], MYSQL_TYPE_DOUBLE,
+	bind_num(&b[SCHEMA_I_RAM_TOTAL], MYSQL_TYPE_LONGLONG, &r->ram_total);
+	bind_num(&b[SCHEMA_I_RAM_FREE], MYSQL_TYPE_LONGLONG, &r->ram_free);
+	bind_num(&b[SCHEMA_I_RAM_USED], MYSQL_TYPE_LONGLONG, &r->ram_used);
+	bind_num(&b[SCHEMA_I_RAM_PERCENTAGE], MYSQL_TYPE_DOUBLE,
 	    &r->ram_percentage);
-	bind_num(&b[SCHEMA_I_CPU_USO], MYSQL_TYPE_DOUBLE, &r->cpu_usage);
-	bind_num(&b[SCHEMA_I_CPU_LIBRE], MYSQL_TYPE_DOUBLE, &r->cpu_free);
-	bind_num(&b[SCHEMA_I_CORRIENDO], MYSQL_TYPE_LONGLONG,
+	bind_num(&b[SCHEMA_I_CPU_USAGE], MYSQL_TYPE_DOUBLE, &r->cpu_usage);
+	bind_num(&b[SCHEMA_I_CPU_FREE], MYSQL_TYPE_DOUBLE, &r->cpu_free);
+	bind_num(&b[SCHEMA_I_RUNNING], MYSQL_TYPE_LONGLONG,
 	    &r->running_processes);
-	bind_num(&b[SCHEMA_I_TOTAL_PROCESOS], MYSQL_TYPE_LONGLONG,
+	bind_num(&b[SCHEMA_I_TOTAL_PROCESSES], MYSQL_TYPE_LONGLONG,
 	    &r->total_processes);
-	bind_num(&b[SCHEMA_I_DURMIENDO], MYSQL_TYPE_LONGLONG,
+	bind_num(&b[SCHEMA_I_SLEEPING], MYSQL_TYPE_LONGLONG,
 	    &r->sleeping_processes);
 	bind_num(&b[SCHEMA_I_ZOMBIE], MYSQL_TYPE_LONGLONG,
 	    &r->zombie_processes);
-	bind_num(&b[SCHEMA_I_PARADOS], MYSQL_TYPE_LONGLONG,
+	bind_num(&b[SCHEMA_I_STOPPED], MYSQL_TYPE_LONGLONG,
 	    &r->stopped_processes);
-	bind_num(&b[SCHEMA_I_HORA], MYSQL_TYPE_DATETIME, &a->hora);
 	bind_str(&b[SCHEMA_I_DATA_SOURCE], source, source_len);
 	bind_str(&b[SCHEMA_I_SAMPLE_ID], r->id, &a->id_len);
 	bind_str(&b[SCHEMA_I_HOST], r->host, &a->host_len);

@@ -65,6 +65,7 @@ struct store_config {
 	size_t batch;		/* rows per transaction; a group is not split */
 	double max_wait;	/* wait mode: seconds an outage may last */
 	bool fail_fast;		/* receiver mode, see above */
+	bool migrate;		/* may alter an existing table (schema_ensure) */
 };
 
 struct store;

@@ -110,7 +110,7 @@ tail_sql_equal(MYSQL *m, char *p, const char *binary, const char *column,
 /*
  * The filters as SQL (" AND ..."), the same test as tail_filter_match:
  * exact byte comparison, and the sample time as schema_record_from_row
- * reads it (sampled_at, else hora).
+ * reads it (sampled_at, else created_at).
  */
 static char *
 tail_filter_sql(MYSQL *m, const struct tail_filter *f)
@@ -142,7 +142,7 @@ tail_filter_sql(MYSQL *m, const struct tail_filter *f)
 		/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as a DATETIME(3) literal */
 		ts[10] = ' ';
 		ts[23] = '\0';
-		sprintf(p, " AND COALESCE(sampled_at, hora) >= '%s'", ts);
+		sprintf(p, " AND COALESCE(sampled_at, created_at) >= '%s'", ts);
 	}
 	return sql;
 out_free:

@@ -222,7 +222,7 @@ sleep 2
 once 2
 b2=$(rows route-b)
 st2=$(g stat -c %y /var/lib/private/sm-read-post-once/read.state)
-cpu=$(sql "SELECT porcentaje_cpu_uso FROM sm.system_metrics
+cpu=$(sql "SELECT cpu_usage FROM sm.system_metrics
     WHERE data_source='route-b' ORDER BY sampled_at DESC LIMIT 1")
 echo "   route-b rows $b2; state rewritten ($st2); cpu_usage $cpu %" \
     "(1 of $(nproc) CPUs busy 3 s of the 5 s since run 1)"

@@ -35,14 +35,15 @@ usage(int status)
 	    "[--defaults-file file] [--echo]\n"
 	    "                [--flush-ms ms] [--max-line bytes] "
 	    "[--max-wait seconds]\n"
-	    "                [--reject file] [--source name] [--spool file] "
-	    "[--ssl-ca file]\n"
-	    "                [--ssl-mode mode] [--strict] [--version]\n"
+	    "                [--no-migrate] [--reject file] [--source name] "
+	    "[--spool file]\n"
+	    "                [--ssl-ca file] [--ssl-mode mode] [--strict] "
+	    "[--version]\n"
 	    "       sm-store --listen [addr:]port [--batch n] [--db url]\n"
 	    "                [--defaults-file file] [--max-body bytes] "
 	    "[--max-connections n]\n"
-	    "                [--port-file file] [--source name] "
-	    "[--ssl-ca file]\n"
+	    "                [--no-migrate] [--port-file file] "
+	    "[--source name] [--ssl-ca file]\n"
 	    "                [--ssl-mode mode] [--threads n] "
 	    "[--timeout seconds]\n"
 	    "                [--token-file file]\n");
@@ -86,7 +87,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
 	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_WAIT,
-	    OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_STRICT,
+	    OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_STRICT,
 	    OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
@@ -102,6 +103,7 @@ main(int argc, char *argv[])
 		    OPT_MAX_CONNECTIONS },
 		{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
+		{ "no-migrate", no_argument, NULL, OPT_NO_MIGRATE },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "reject", required_argument, NULL, OPT_REJECT },
 		{ "source", required_argument, NULL, OPT_SOURCE },
@@ -122,7 +124,7 @@ main(int argc, char *argv[])
 	long long batch = STORE_BATCH_DEFAULT, flush_ms = -1;
 	long long max_body = -1, max_conns = -1, max_line = -1, threads = -1;
 	double max_wait = -1, timeout = -1;
-	bool echo = false, strict = false;
+	bool echo = false, migrate = true, strict = false;
 	struct httpd_config hc;
 	struct store_config sc;
 	struct db_opts dbo = { 0 };
@@ -199,6 +201,9 @@ main(int argc, char *argv[])
 				    "more", optarg);
 				usage(SM_EXIT_USAGE);
 			}
+			break;
+		case OPT_NO_MIGRATE:
+			migrate = false;
 			break;
 		case OPT_PORT_FILE:
 			port_file = optarg;
@@ -284,6 +289,7 @@ main(int argc, char *argv[])
 	sc.batch = (size_t)batch;
 	sc.max_wait = max_wait >= 0 ? max_wait : MAX_WAIT_DEFAULT;
 	sc.fail_fast = listen != NULL;
+	sc.migrate = migrate;
 	if (listen != NULL) {
 		sigset_t stop;
 

@@ -231,18 +231,18 @@ fi
 echo "every record is exactly one row"
 rows_=$(pq 'SELECT COUNT(*) FROM system_metrics')
 ids=$(pq 'SELECT COUNT(DISTINCT sample_id) FROM system_metrics')
-seqs=$(pq 'SELECT COUNT(DISTINCT total_procesos), MIN(total_procesos),
-    MAX(total_procesos) FROM system_metrics' | tr '\t' ' ')
+seqs=$(pq 'SELECT COUNT(DISTINCT total_processes), MIN(total_processes),
+    MAX(total_processes) FROM system_metrics' | tr '\t' ' ')
 expect_eq "rows == records sent" "$rows_" "$N"
 expect_eq "distinct sample_id == rows" "$ids" "$rows_"
 expect_eq "every sequence number once" "$seqs" "$N 1 $N"
-pq 'SELECT total_procesos, sample_id FROM system_metrics
-    WHERE total_procesos % 2 = 1 ORDER BY total_procesos' >"$SM_TMP/ids.got"
+pq 'SELECT total_processes, sample_id FROM system_metrics
+    WHERE total_processes % 2 = 1 ORDER BY total_processes' >"$SM_TMP/ids.got"
 diff -u "$SM_TMP/ids.want" "$SM_TMP/ids.got" >"$SM_TMP/ids.diff" ||
     fail "given ids not kept: $(head -20 "$SM_TMP/ids.diff")"
 UUID7='^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 expect_eq "ids given by sm-split (UUIDv7)" "$(pq "SELECT COUNT(*)
-    FROM system_metrics WHERE total_procesos % 2 = 0 AND
+    FROM system_metrics WHERE total_processes % 2 = 0 AND
     sample_id REGEXP '$UUID7'")" $((N / 2))
 
 echo "the acknowledgements account for every record once"

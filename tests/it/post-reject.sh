@@ -39,8 +39,8 @@ key_of_input() {
 	    sort
 }
 key_of_table() {
-	q "SELECT DATE_FORMAT(hora, '%Y-%m-%d %H:%i:%s'), uso_ram,
-	    procesos_corriendo, total_procesos FROM system_metrics" |
+	q "SELECT DATE_FORMAT(sampled_at, '%Y-%m-%d %H:%i:%s'), ram_used,
+	    running_processes, total_processes FROM system_metrics" |
 	    tr '\t' ' ' | sort
 }
 key_of_input >"$SM_TMP/want"

@@ -66,8 +66,8 @@ late_a=$(grep -c "\"endpoint\":\"$a_url\"" "$SM_TMP/late" || true)
 
 echo "every record stored exactly once"
 expect_eq "rows, ids, records" "$(q 'SELECT COUNT(*),
-    COUNT(DISTINCT sample_id), COUNT(DISTINCT total_procesos),
-    MIN(total_procesos), MAX(total_procesos) FROM system_metrics' |
+    COUNT(DISTINCT sample_id), COUNT(DISTINCT total_processes),
+    MIN(total_processes), MAX(total_processes) FROM system_metrics' |
     tr '\t' ' ')" "300 300 300 1 300"
 grep -q "^sm-split: sent 300/300 | a: [0-9]* ([0-9.]*%) | b: [0-9]* ([0-9.]*%) | retried [0-9]* | failed over [0-9]*$" \
     "$SM_TMP/split.err" || fail "stats: $(tail -1 "$SM_TMP/split.err")"

@@ -28,14 +28,14 @@ echo "the same records again: all duplicates, still 200 rows"
 # the seed records carry no id: sm-split makes new ones, so replay the
 # acknowledged ones from the database instead
 q "SELECT CONCAT('{\"id\":\"', sample_id, '\",\"hora\":\"',
-    DATE_FORMAT(hora, '%Y-%m-%d %H:%i:%s'), '\",\"total_ram\":', total_ram,
-    ',\"ram_libre\":', ram_libre, ',\"uso_ram\":', uso_ram,
-    ',\"porcentaje_cpu_uso\":', porcentaje_cpu_uso,
-    ',\"procesos_corriendo\":', procesos_corriendo,
-    ',\"total_procesos\":', total_procesos,
-    ',\"procesos_durmiendo\":', procesos_durmiendo,
-    ',\"procesos_zombie\":', procesos_zombie,
-    ',\"procesos_parados\":', procesos_parados, '}')
+    DATE_FORMAT(sampled_at, '%Y-%m-%d %H:%i:%s'), '\",\"total_ram\":', ram_total,
+    ',\"ram_libre\":', ram_free, ',\"uso_ram\":', ram_used,
+    ',\"porcentaje_cpu_uso\":', cpu_usage,
+    ',\"procesos_corriendo\":', running_processes,
+    ',\"total_procesos\":', total_processes,
+    ',\"procesos_durmiendo\":', sleeping_processes,
+    ',\"procesos_zombie\":', zombie_processes,
+    ',\"procesos_parados\":', stopped_processes, '}')
     FROM system_metrics" >"$SM_TMP/again"
 expect_eq "replay input" "$(lines "$SM_TMP/again")" 200
 expect_status 0 $SPLIT --batch 20 --parallel 4 "$a_url" "$b_url" \
@@ -52,7 +52,7 @@ expect_status 0 $SPLIT --weights 3,1 --parallel 16 --stats-every 1000 \
 expect_eq "rows per source" "$(per_source)" "route-a 1500
 route-b 500"
 expect_eq "distinct records" "$(q 'SELECT COUNT(DISTINCT sample_id),
-    COUNT(DISTINCT total_procesos) FROM system_metrics' | tr '\t' ' ')" \
+    COUNT(DISTINCT total_processes) FROM system_metrics' | tr '\t' ' ')" \
     "2000 2000"
 expect_err "sm-split: sent 2000/2000 | a: 1500 (75.0%) | b: 500 (25.0%) | retried 0 | failed over 0"
 # --stats-every 1000: twice on the way, once at the end

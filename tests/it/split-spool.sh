@@ -49,11 +49,11 @@ expect_status 0 $SPLIT --parallel 8 --spool "$SM_TMP/spool2" \
     "$a_url" "$b_url" <"$SM_TMP/spool"
 expect_eq "rows" "$(rows)" 200
 expect_eq "records" "$(q 'SELECT COUNT(DISTINCT sample_id),
-    COUNT(DISTINCT total_procesos), MIN(total_procesos),
-    MAX(total_procesos) FROM system_metrics' | tr '\t' ' ')" "200 200 1 200"
+    COUNT(DISTINCT total_processes), MIN(total_processes),
+    MAX(total_processes) FROM system_metrics' | tr '\t' ' ')" "200 200 1 200"
 # the ids are the spool's: the rows of records 101-200 carry them
 sed -E 's/^\{"id":"([^"]+)".*/\1/' "$SM_TMP/spool" | sort >"$SM_TMP/ids"
-q 'SELECT sample_id FROM system_metrics WHERE total_procesos > 100
+q 'SELECT sample_id FROM system_metrics WHERE total_processes > 100
     ORDER BY sample_id' | diff -u "$SM_TMP/ids" - ||
     fail "stored ids are not the spooled ones"
 [ ! -s "$SM_TMP/spool2" ] || fail "the replay spooled: $(cat "$SM_TMP/spool2")"

@@ -26,7 +26,7 @@ post application/json "[$A,$B]"
 expect_answer 200 '{"stored":2,"duplicates":0,"api":"python_api"}'
 expect_eq rows "$(rows)" 3
 expect_eq "stored values" "$(q "SELECT host, collector, sampled_at,
-    porcentaje_cpu_uso, IFNULL(threads, '-'), data_source
+    cpu_usage, IFNULL(threads, '-'), data_source
     FROM system_metrics WHERE sample_id =
     '01a2187e-8992-706a-a64f-7969378a9ec5'" | tr '\t' ' ')" \
     "node-a procfs 2026-11-26 15:34:35.666 52.08 124 python_api"

@@ -4,9 +4,10 @@
 . "$(dirname "$0")/store-lib.sh"
 
 # The old columns, as the replaced system's queries read them.
-OLD_COLS="total_ram, ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso,
-    porcentaje_cpu_libre, procesos_corriendo, total_procesos,
-    procesos_durmiendo, procesos_zombie, procesos_parados, hora, data_source"
+OLD_COLS="ram_total, ram_free, ram_used, ram_percentage, cpu_usage,
+    cpu_free, running_processes, total_processes, sleeping_processes,
+    zombie_processes, stopped_processes,
+    DATE_FORMAT(sampled_at, '%Y-%m-%d %H:%i:%s'), data_source"
 
 echo "the seed fixture (replaced system's dialect) goes in whole"
 expect_status 0 "$STORE" <"$FIX/seed-records.ndjson"
@@ -32,7 +33,7 @@ q "SELECT $OLD_COLS FROM system_metrics ORDER BY id" >"$SM_TMP/got.tsv"
 diff -u "$SM_TMP/want.tsv" "$SM_TMP/got.tsv" || fail "seed values differ"
 # what sm adds: ms time, derived ram_available, no host/collector/threads
 expect_eq "added columns" "$(q "SELECT COUNT(*) FROM system_metrics WHERE
-    sampled_at = hora AND ram_available = total_ram - uso_ram AND
+    created_at IS NOT NULL AND ram_available = ram_total - ram_used AND
     host IS NULL AND collector IS NULL AND threads IS NULL AND
     sample_id REGEXP '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-'")" 200
 
@@ -85,16 +86,16 @@ expect_err "sm-store: 2 stored, 1 duplicates, 0 rejected"
 head -n 2 "$SM_TMP/canon.ndjson" >"$SM_TMP/canon.want"
 head -n 2 "$SM_TMP/out" | diff -u "$SM_TMP/canon.want" - ||
     fail "echo of canonical records differs"
-q "SELECT sample_id, DATE_FORMAT(sampled_at, '%Y-%m-%dT%H:%i:%s.%f'), hora,
-    host, collector, porcentaje_cpu_uso, porcentaje_cpu_libre, total_ram,
-    ram_libre, ram_available, uso_ram, porcentaje_ram, total_procesos,
-    procesos_corriendo, procesos_durmiendo, procesos_parados,
-    procesos_zombie, IFNULL(threads, '-'), data_source
+q "SELECT sample_id, DATE_FORMAT(sampled_at, '%Y-%m-%dT%H:%i:%s.%f'),
+    host, collector, cpu_usage, cpu_free, ram_total, ram_free,
+    ram_available, ram_used, ram_percentage, total_processes,
+    running_processes, sleeping_processes, stopped_processes,
+    zombie_processes, IFNULL(threads, '-'), data_source
     FROM system_metrics WHERE data_source = 'nodejs_api1'
     ORDER BY sample_id" >"$SM_TMP/got"
 cat >"$SM_TMP/want" <<'EOF'
-01a2187e-8992-706a-a64f-7969378a9ec5	2026-11-26T15:34:35.666000	2026-11-26 15:34:35	node-a	procfs	52.08	47.92	24105	21939	22389	1716	7.12	89	1	88	0	0	124	nodejs_api1
-01a2187e-8a19-74b9-84df-777ca7482104	2026-11-26T15:34:35.801000	2026-11-26 15:34:35	nöde-b	kmod	0.50	99.50	3913	100	200	3713	94.89	5	2	1	1	1	-	nodejs_api1
+01a2187e-8992-706a-a64f-7969378a9ec5	2026-11-26T15:34:35.666000	node-a	procfs	52.08	47.92	24105	21939	22389	1716	7.12	89	1	88	0	0	124	nodejs_api1
+01a2187e-8a19-74b9-84df-777ca7482104	2026-11-26T15:34:35.801000	nöde-b	kmod	0.50	99.50	3913	100	200	3713	94.89	5	2	1	1	1	-	nodejs_api1
 EOF
 diff -u "$SM_TMP/want" "$SM_TMP/got" || fail "canonical values differ"
 

@@ -72,11 +72,11 @@ gen_sql_txs() {
 		used = 1000 + 4 * ((i * 13) % 500)
 		t = sprintf("2026-11-26 10:%02d:%02d", int(i / 6000) % 60,
 		    int(i / 100) % 60)
-		return sprintf("(4000,%d,%d,%s,%s,%s,%d,%d,%d,0,1,\"%s\"," \
+		return sprintf("(4000,%d,%d,%s,%s,%s,%d,%d,%d,0,1," \
 		    "\"%s\",\"%08x-0000-7000-8000-%012x\",\"%s\"," \
 		    "\"procfs\",\"%s.%03d\",%d)", 4000 - used - 500, used,
 		    used / 40, cpu, 100 - cpu, 2 + i % 3, 110 + i % 50,
-		    90 + i % 7, t, source, tag, i, host, t, (i % 100) * 10,
+		    90 + i % 7, source, tag, i, host, t, (i % 100) * 10,
 		    4000 - used)
 	}
 	function insert(from, n,    i, s) {
@@ -86,10 +86,10 @@ gen_sql_txs() {
 		print s ";"
 	}
 	BEGIN {
-		cols = "total_ram, ram_libre, uso_ram, porcentaje_ram, " \
-		    "porcentaje_cpu_uso, porcentaje_cpu_libre, " \
-		    "procesos_corriendo, total_procesos, procesos_durmiendo, " \
-		    "procesos_zombie, procesos_parados, hora, data_source, " \
+		cols = "ram_total, ram_free, ram_used, ram_percentage, " \
+		    "cpu_usage, cpu_free, running_processes, " \
+		    "total_processes, sleeping_processes, " \
+		    "zombie_processes, stopped_processes, data_source, " \
 		    "sample_id, host, collector, sampled_at, ram_available"
 		srand(seed)
 		sizes[0] = 1; sizes[1] = 3; sizes[2] = 10; sizes[3] = 50

@@ -32,13 +32,13 @@ test_insert_sql(void **state)
 	(void)state;
 	assert_null(schema_insert_sql(0));
 	sql = schema_insert_sql(1);
-	assert_string_equal(sql, "INSERT INTO system_metrics (total_ram, "
-	    "ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso, "
-	    "porcentaje_cpu_libre, procesos_corriendo, total_procesos, "
-	    "procesos_durmiendo, procesos_zombie, procesos_parados, hora, "
-	    "data_source, sample_id, host, collector, sampled_at, "
-	    "ram_available, threads) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-	    "?,?,?) ON DUPLICATE KEY UPDATE id = id");
+	assert_string_equal(sql, "INSERT INTO system_metrics (ram_total, "
+	    "ram_free, ram_used, ram_percentage, cpu_usage, cpu_free, "
+	    "running_processes, total_processes, sleeping_processes, "
+	    "zombie_processes, stopped_processes, data_source, sample_id, "
+	    "host, collector, sampled_at, ram_available, threads) VALUES "
+	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
+	    "id = id");
 	free(sql);
 	sql = schema_insert_sql(512);
 	assert_int_equal(count(sql, "?"), 512 * SCHEMA_INSERT_NCOLS);
@@ -114,7 +114,7 @@ test_from_row(void **state)
 	old[8] = NULL;
 	assert_int_equal(schema_record_from_row(old, len, &r, &id, source,
 	    why), -1);
-	assert_string_equal(why, "total_ram is NULL");
+	assert_string_equal(why, "ram_total is NULL");
 }
 
 static void
