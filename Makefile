@@ -17,6 +17,7 @@ BUILD ?= build
 OUT ?= bin
 
 # pkg-config packages each command links; the library sees every header.
+PKGS_sm-alert = json-c
 PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd
 PKGS_sm-post = json-c libcurl
@@ -201,7 +202,8 @@ install-systemd:
 	$(INSTALL) -m 644 $(BUILD)/systemd/* $(DESTDIR)$(SYSTEMDDIR)
 
 uninstall:
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-alert.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service

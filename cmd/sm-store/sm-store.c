@@ -61,7 +61,7 @@ run_stdin(struct ingest_config *ic, struct spool *reject, struct spool *spool)
 	ic->reject = reject->f != NULL ? reject : NULL;
 	ic->spool = spool->f != NULL ? spool : NULL;
 	ic->stop = &cli_stop;
-	cli_catch_stop();
+	cli_catch_stop(-1);
 	status = ingest_run(ic, &st);
 	store_close(ic->store);
 	if (spool_close(spool, why) == -1) {
@@ -294,9 +294,7 @@ main(int argc, char *argv[])
 		sigset_t stop;
 
 		/* every thread started from here on leaves them to sigwait */
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGTERM);
+		cli_stop_signals(&stop);
 		pthread_sigmask(SIG_BLOCK, &stop, NULL);
 		if ((store = store_open(&sc, why)) == NULL)
 			errx(SM_EXIT_USAGE, "database: %s", why);

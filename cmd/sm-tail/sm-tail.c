@@ -199,7 +199,7 @@ main(int argc, char *argv[])
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
 	if (dashboard)
 		setlocale(LC_ALL, "");
-	cli_catch_stop();
+	cli_catch_stop(-1);
 
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise the MySQL "
