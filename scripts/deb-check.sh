@@ -125,15 +125,17 @@ for p in sm sm-metrics-dkms; do
 	echo "   $p: $s"
 	[ "$s" = "install ok installed $DV" ] || fail "$p: $s"
 done
-for c in sm-read sm-post sm-split sm-store sm-tail; do
+cmds=$(cd "$R/usr/bin" && ls sm-*)
+for c in $cmds; do
 	g "$c" --version >/dev/null || fail "$c --version"
 done
-echo "   $(g sm-read --version) (all five run: their libraries are there)"
+echo "   $(g sm-read --version); $(echo $cmds | wc -w) commands run" \
+    "(their libraries are there)"
 ls "$R/usr/share/man/man1" | grep -q '^sm-read\.1\.gz$' || fail "no sm-read(1)"
 
 step "units: installed, disabled, not running"
-for u in sm-read-post.service sm-read-post.timer sm-read-post-once.service \
-    sm-store@route-a.service; do
+for u in $(cd "$R/lib/systemd/system" && ls sm-* |
+    sed 's/@\.service$/@route-a.service/'); do
 	e=$(g systemctl is-enabled "$u" 2>/dev/null || true)
 	a=$(g systemctl is-active "$u" 2>/dev/null || true)
 	l=$(show "$u" FragmentPath)
@@ -232,7 +234,7 @@ OTHERS='^\+ /var/lib/dkms/mok\.(key|pub)$|^\+ /usr/lib/modules/'"$KVER"'/modules
 # the enablement links, and what dpkg and deb-systemd-helper need to
 # purge later.
 unexpected=$(diffs before removed | grep -Ev "$OTHERS" | grep -Ev \
-    '^\+ /etc/sm(/(db\.cnf|sm-read-post\.env|sm-store-route-a\.env)(\.example)?)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$|^\+ /var/lib/dpkg/info/sm\.(list|postrm|conffiles|md5sums)$|^\+ /var/lib/systemd/deb-systemd-helper-enabled/sm-read-post\.(service|timer)\.dsh-also$' ||
+    '^\+ /etc/sm(/[^/]+\.example|/db\.cnf|/sm-read-post\.env|/sm-store-route-a\.env)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$|^\+ /var/lib/dpkg/info/sm\.(list|postrm|conffiles|md5sums)$|^\+ /var/lib/systemd/deb-systemd-helper-enabled/sm-read-post\.(service|timer)\.dsh-also$' ||
     true)
 [ -z "$unexpected" ] || fail "remove left: $unexpected"
 echo "   left: the conffiles, the admin's /etc/sm files, the spool, the" \

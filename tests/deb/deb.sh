@@ -36,15 +36,14 @@ has() {
 cmds=$(ls cmd | sed 's|^|/usr/bin/|')
 mans=$(ls man | grep -v '\.4$' |
     sed 's|^\(.*\)\.\([1-8]\)$|/usr/share/man/man\2/\1.\2.gz|')
+# the units and examples of systemd/
+units=$(cd systemd && ls ./*.in ./*.timer | sed 's|^\./\(.*\)|\1|; s|\.in$||')
+examples=$(cd systemd && ls ./*.example | sed 's|^\./|/etc/sm/|')
 # shellcheck disable=SC2086
-has "$sm" $cmds $mans /lib/systemd/system/sm-read-post.service \
-    /lib/systemd/system/sm-read-post-once.service \
-    /lib/systemd/system/sm-read-post.timer \
-    /lib/systemd/system/sm-store@.service \
-    /etc/sm/db.cnf.example /etc/sm/sm-read-post.env.example \
-    /etc/sm/sm-store-route-a.env.example /usr/share/doc/sm/copyright
+has "$sm" $cmds $mans $(echo "$units" | sed 's|^|/lib/systemd/system/|') \
+    $examples /usr/share/doc/sm/copyright
 echo "sm: $(echo $cmds | wc -w) commands, $(echo $mans | wc -w) man pages," \
-    "4 units, 3 /etc/sm examples"
+    "$(echo $units | wc -w) units, $(echo $examples | wc -w) /etc/sm examples"
 ! grep -q '^/usr/local' "$SM_TMP/list" || fail "sm installs under /usr/local"
 ! grep -q 'sm_metrics' "$SM_TMP/list" || fail "sm holds the module's files"
 src=/usr/src/sm-metrics-${DV%-*}
@@ -94,7 +93,14 @@ grep -q "deb-systemd-helper debian-installed 'sm-read-post.service'" \
 grep -q "deb-systemd-helper update-state 'sm-read-post.service'" "$c/sm/postinst" ||
     fail "sm-read-post.service not known to deb-systemd-helper (purge)"
 grep -q "deb-systemd-helper purge" "$c/sm/postrm" || fail "postrm: no purge"
-grep -q 'sm-store@\*' "$c/sm/prerm" || fail "prerm: sm-store@ left running"
+# every unit stopped on removal (prerm: dh_installsystemd --no-start
+# does not), a template's instances too
+for u in $units; do
+	case $u in
+	*@.service) grep -q "'${u%@.service}@\*.service'" "$c/sm/prerm" ;;
+	*) grep -q "[ 	]$u\b" "$c/sm/prerm" ;;
+	esac || fail "debian/sm.prerm does not stop $u"
+done
 for s in postinst prerm; do
 	grep -qx 'DKMS_NAME=sm-metrics' "$c/dk/$s" &&
 	    grep -qx "DKMS_VERSION=${DV%-*}" "$c/dk/$s" ||
@@ -104,9 +110,8 @@ grep -q '/usr/lib/dkms/common.postinst' "$c/dk/postinst" ||
     fail "sm-metrics-dkms postinst does not register with DKMS"
 grep -q 'dkms remove -m $DKMS_NAME' "$c/dk/prerm" ||
     fail "sm-metrics-dkms prerm does not remove from DKMS"
-sort "$c/sm/conffiles" | tr '\n' ' ' | grep -q \
-    '/etc/sm/db.cnf.example /etc/sm/sm-read-post.env.example /etc/sm/sm-store-route-a.env.example' ||
-    fail "conffiles: $(cat "$c/sm/conffiles")"
+[ "$(sort "$c/sm/conffiles")" = "$(echo "$examples" | sort)" ] ||
+    fail "conffiles: $(cat "$c/sm/conffiles"), want $examples"
 echo "maintainer scripts: units disabled, DKMS add/build/install and remove"
 
 # each lintian override still needed: without them lintian fails on each
