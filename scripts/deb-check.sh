@@ -234,7 +234,7 @@ OTHERS='^\+ /var/lib/dkms/mok\.(key|pub)$|^\+ /usr/lib/modules/'"$KVER"'/modules
 # the enablement links, and what dpkg and deb-systemd-helper need to
 # purge later.
 unexpected=$(diffs before removed | grep -Ev "$OTHERS" | grep -Ev \
-    '^\+ /etc/sm(/[^/]+\.example|/db\.cnf|/sm-read-post\.env|/sm-store-route-a\.env)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$|^\+ /var/lib/dpkg/info/sm\.(list|postrm|conffiles|md5sums)$|^\+ /var/lib/systemd/deb-systemd-helper-enabled/sm-read-post\.(service|timer)\.dsh-also$' ||
+    '^\+ /etc/sm(/[^/]+\.example|/db\.cnf|/sm-read-post\.env|/sm-store-route-a\.env)?$|^\+ /var/lib/(private(/sm-read-post(/.*)?)?|sm-read-post)$|^\+ /etc/systemd/system/multi-user\.target\.wants/(sm-read-post|sm-store@route-a)\.service$|^\+ /var/lib/dpkg/info/sm\.(list|postrm|conffiles|md5sums)$|^\+ /var/lib/systemd/deb-systemd-helper-enabled/sm-[^/]+\.(service|timer)\.dsh-also$' ||
     true)
 [ -z "$unexpected" ] || fail "remove left: $unexpected"
 echo "   left: the conffiles, the admin's /etc/sm files, the spool, the" \
