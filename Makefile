@@ -165,8 +165,13 @@ test-chaos: all
 test-kmod: all
 	@if [ -x tests/kmod/run.sh ]; then tests/kmod/run.sh $(OUT); fi
 
+# The Debian packages (debian/): built in a scratch directory, lintian
+# clean, their contents checked (tests/deb/).
+test-deb: all
+	tests/run.sh $(OUT) tests/deb/*.sh
+
 check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
-	test-fuzz test-chaos test-kmod lint-man
+	test-fuzz test-chaos test-kmod test-deb lint-man
 	@echo "check: all tests passed"
 
 demo: deps
@@ -175,6 +180,11 @@ demo: deps
 
 deps:
 	@scripts/deps.sh
+
+# sm and sm-metrics-dkms .deb files in build/deb/ (scripts/deb.sh), built
+# from a copy of the tree with dpkg-buildpackage, then lintian.
+deb: deps
+	@scripts/deb.sh build/deb
 
 lint-man:
 	@[ -z "$(MANS)" ] || mandoc -Tlint -Wwarning $(MANS)
@@ -215,6 +225,6 @@ clean:
 	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
-	check check-run demo deps lint-man install install-systemd uninstall \
+	test-deb check check-run demo deb deps lint-man install install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o

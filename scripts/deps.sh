@@ -39,6 +39,11 @@ yamllint
 python3-yaml
 libjs-dygraphs
 prometheus
+debhelper
+dh-dkms
+dpkg-dev
+fakeroot
+lintian
 "
 
 if [ "${1:-}" = --list ]; then

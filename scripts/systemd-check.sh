@@ -27,60 +27,13 @@ set -eu
 
 W=${SM_SD_DIR:-/tmp/sm-systemd}
 MAXEXP=${SM_SD_MAX_EXPOSURE:-2.0}
-SUITE=bookworm
 MACHINE=sm-systemd-check
 TOP=$(cd "$(dirname "$0")/.." && pwd)
-R=$W/rootfs
 
 . "$TOP/scripts/check-lib.sh"
+. "$TOP/scripts/nspawn-lib.sh"
+nspawn_setup SM_SD_DIR
 
-[ "$(id -u)" -eq 0 ] || fail "run as root (debootstrap, systemd-nspawn)"
-[ -e "$W" ] && fail "$W exists: remove it or set SM_SD_DIR"
-mkdir -p "$W"
-
-nspawn_pid=
-nspawn_run_before=
-[ -d /run/systemd/nspawn ] && nspawn_run_before=yes
-cleanup() {
-	rc=$?
-	set +e
-	trap - EXIT INT TERM
-	echo "== cleaning up"
-	if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
-		g systemctl poweroff >/dev/null 2>&1
-		i=0
-		while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 30 ]; do
-			sleep 1
-			i=$((i + 1))
-		done
-		if kill -0 "$nspawn_pid" 2>/dev/null; then
-			kill "$nspawn_pid"	# nspawn kills the container
-			sleep 3
-			kill -9 "$nspawn_pid" 2>/dev/null
-		fi
-		wait "$nspawn_pid" 2>/dev/null
-		echo "   container $MACHINE powered off"
-	fi
-	# what nspawn leaves under /run when it is not on a tmpfs
-	rm -rf "/run/systemd/nspawn/propagate/$MACHINE" \
-	    "/run/systemd/nspawn/locks/machine-$MACHINE"
-	[ -n "$nspawn_run_before" ] || rm -rf /run/systemd/nspawn
-	awk -v w="$W/" 'index($2, w) == 1 { print $2 }' /proc/mounts |
-	    sort -r | while read -r m; do umount -l "$m"; done
-	finish $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# g CMD...: run CMD in the container (all its namespaces, its root)
-leader=
-g() {
-	nsenter -t "$leader" -a -- env -i \
-	    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	    SYSTEMD_PAGER= SYSTEMD_COLORS=0 LC_ALL=C.UTF-8 "$@"
-}
-sql() { g mariadb -N -B -e "$*"; }
-show() { g systemctl show -p "$2" --value "$1"; }	# show UNIT PROPERTY
 rows() {	# rows SOURCE: rows of the table with that data_source
 	sql "SELECT COUNT(*) FROM sm.system_metrics WHERE data_source='$1'"
 }
@@ -102,27 +55,12 @@ stopped_ok() {	# stopped_ok UNIT: its last run ended successfully
 step "build, tools"
 make -C "$TOP" >"$W/make.log" 2>&1 || fail "make: $(tail -20 "$W/make.log")"
 echo "   make: $(ls "$TOP"/bin | tr '\n' ' ')"
-command -v debootstrap >/dev/null 2>&1 || apt_install debootstrap
-command -v systemd-nspawn >/dev/null 2>&1 || apt_install systemd-container
-echo "   $(systemd-nspawn --version | head -1)"
+nspawn_tools
 
 step "Debian 12 root file system (debootstrap)"
-mirror_of() {	# mirror_of SUITE: the URI apt fetches SUITE/main from
-	apt-cache policy 2>/dev/null |
-	    awk -v s="$1/main" '$3 == s { print $2; exit }'
-}
-MIRROR=${SM_SD_MIRROR:-$(mirror_of $SUITE)}
-MIRROR=${MIRROR:-http://deb.debian.org/debian}
-proxy=${http_proxy:-$(apt-config dump 2>/dev/null |
-    sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -1)}
-[ -z "$proxy" ] || export http_proxy="$proxy"
-echo "   mirror $MIRROR${proxy:+, proxy $proxy}"
 pkgs=systemd,systemd-sysv,dbus,mariadb-server,curl,ca-certificates,procps
 pkgs=$pkgs,libjson-c5,libcurl4,libmariadb3,libmicrohttpd12,libncursesw6
-debootstrap --variant=minbase --include=$pkgs $SUITE "$R" "$MIRROR" \
-    >"$W/debootstrap.log" 2>&1 ||
-    fail "debootstrap: $(tail -5 "$W/debootstrap.log")"
-echo "   $(du -sh "$R" | cut -f1), with $(echo $pkgs | tr , ' ')"
+nspawn_debootstrap $pkgs "${SM_SD_MIRROR:-}"
 
 step "make install install-systemd PREFIX=/usr/local DESTDIR=rootfs; /etc/sm"
 make -C "$TOP" install install-systemd PREFIX=/usr/local DESTDIR="$R" \
@@ -130,7 +68,6 @@ make -C "$TOP" install install-systemd PREFIX=/usr/local DESTDIR="$R" \
 echo "   units: $(ls "$R/usr/local/lib/systemd/system" | tr '\n' ' ')"
 miss=$(chroot "$R" sh -c 'ldd /usr/local/bin/sm-*' | grep 'not found' || true)
 [ -z "$miss" ] || fail "libraries missing in the root file system: $miss"
-echo "$MACHINE" >"$R/etc/hostname"
 PW=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 TOKEN=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 E=$R/etc/sm
@@ -177,26 +114,7 @@ chroot "$R" sh -c 'chgrp -R mysql /etc/mysql/sm-tls &&
 echo "   MariaDB TLS certificate for 127.0.0.1, its CA in the system bundle"
 
 step "boot: systemd-nspawn -b --private-network"
-systemd-nspawn -D "$R" -b -M "$MACHINE" --register=no --keep-unit \
-    --private-network --console=read-only >"$W/console.log" 2>&1 &
-nspawn_pid=$!
-i=0
-while [ $i -lt 60 ]; do
-	leader=$(pgrep -P "$nspawn_pid" | head -1)
-	[ -n "$leader" ] && [ "$(cat /proc/"$leader"/comm 2>/dev/null)" = systemd ] &&
-	    break
-	kill -0 "$nspawn_pid" 2>/dev/null ||
-	    fail "systemd-nspawn exited: $(tail -5 "$W/console.log")"
-	sleep 0.5
-	i=$((i + 1))
-done
-[ $i -lt 60 ] || fail "no systemd in the container: $(tail -5 "$W/console.log")"
-sleep 1
-state=$(g timeout 90 systemctl is-system-running --wait || true)
-echo "   $(head -1 "$R/usr/lib/os-release" | cut -d'"' -f2);" \
-    "$(g systemctl --version | head -1) as PID 1: $state"
-[ "$state" = running ] ||
-    fail "system $state: $(g systemctl --failed --no-legend)"
+nspawn_boot
 
 step "MariaDB (its own unit): database sm, user sm"
 g systemctl is-active --quiet mariadb.service ||
@@ -405,16 +323,5 @@ echo "   not in systemctl show, show-environment, ps auxwwe," \
     "journalctl -o verbose, /proc/*/cmdline or environ"
 
 step "power off"
-g systemctl poweroff
-i=0
-while kill -0 "$nspawn_pid" 2>/dev/null && [ $i -lt 30 ]; do
-	sleep 1
-	i=$((i + 1))
-done
-if wait "$nspawn_pid"; then
-	echo "   $(grep -m1 "shut down" "$W/console.log")"
-	nspawn_pid=
-else
-	fail "systemd-nspawn exited $?: $(tail -5 "$W/console.log")"
-fi
+nspawn_poweroff
 took
