@@ -38,13 +38,15 @@ usage(int status)
 	    "[--gap-timeout seconds] [--host name]\n"
 	    "               [--interval seconds] [--since time] "
 	    "[--source name]\n"
-	    "               [--ssl-ca file] [--ssl-mode mode] [--version]\n"
+	    "               [--ssl-ca file] [--ssl-mode mode] "
+	    "[--via auto|binlog|poll] [--version]\n"
 	    "       sm-tail -d [-n count] [--db url] [--defaults-file file] "
 	    "[--gap-timeout seconds]\n"
 	    "               [--host name] [--interval seconds] "
 	    "[--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
-	    "[--warn percent]\n");
+	    "[--via auto|binlog|poll]\n"
+	    "               [--warn percent]\n");
 }
 
 #ifndef SM_NO_MAIN
@@ -52,7 +54,7 @@ int
 main(int argc, char *argv[])
 {
 	enum { OPT_FORMAT = 256, OPT_GAP_TIMEOUT, OPT_HOST, OPT_INTERVAL,
-	    OPT_SINCE, OPT_SOURCE, OPT_VERSION, OPT_WARN };
+	    OPT_SINCE, OPT_SOURCE, OPT_VERSION, OPT_VIA, OPT_WARN };
 	static const struct option longopts[] = {
 		{ "dashboard", no_argument, NULL, 'd' },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -70,6 +72,7 @@ main(int argc, char *argv[])
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "via", required_argument, NULL, OPT_VIA },
 		{ "warn", required_argument, NULL, OPT_WARN },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -78,6 +81,7 @@ main(int argc, char *argv[])
 	double interval = -1, gap_timeout = -1, warn = -1;
 	long long lines = -1;
 	bool dashboard = false, follow = false, poller_left = false;
+	bool via_given = false;
 	enum rowfmt_kind kind;
 	struct tail_config tc;
 	struct db_opts dbo = { 0 };
@@ -161,6 +165,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			cli_version();
+		case OPT_VIA:
+			if (tail_via_parse(optarg, &tc.via) == -1) {
+				warnx("--via: \"%s\": want auto, binlog or poll",
+				    optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			via_given = true;
+			break;
 		case OPT_WARN:
 			if (cli_parse_seconds(optarg, 0, 100, &warn) == -1) {
 				warnx("--warn: \"%s\": want a percentage from "
@@ -184,6 +196,10 @@ main(int argc, char *argv[])
 	}
 	if (!dashboard && warn >= 0) {
 		warnx("--warn is for the dashboard (-d)");
+		usage(SM_EXIT_USAGE);
+	}
+	if (!dashboard && !follow && via_given) {
+		warnx("--via is for -f and -d");
 		usage(SM_EXIT_USAGE);
 	}
 	if (!dashboard && !follow && (interval >= 0 || gap_timeout >= 0)) {
