@@ -878,9 +878,18 @@ binlog_next(struct binlog *b)
 			binlog_fail(b->why, "the server ended the binary log");
 			return BINLOG_DOWN;
 		}
+		/*
+		 * The client's errors (2000 and up: a TLS error as the
+		 * server goes away, too) mean the link; the server's (1236:
+		 * a purged or missing file, 1227: the grant revoked) mean
+		 * that it will not serve the log from here.
+		 */
 		b->fault = db_error(b->m, "reading the binary log", b->why);
-		return b->fault == DB_FAULT_CONNECTION ? BINLOG_DOWN :
-		    BINLOG_LOST;
+		if (mysql_errno(b->m) >= 2000) {
+			b->fault = DB_FAULT_CONNECTION;
+			return BINLOG_DOWN;
+		}
+		return BINLOG_LOST;
 	}
 	b->ev = ev;
 	switch (ev->event_type) {

@@ -901,7 +901,8 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			}
 			break;
 		case TAIL_STEP_DOWN:
-			if (!said_down) {
+			/* a signal cuts a read of the log short: no outage */
+			if (!said_down && !*stop) {
 				warnx("%s: %s; reconnecting", desc, t.why);
 				said_down = true;
 			}

@@ -15,7 +15,8 @@ cleanup() {
 }
 trap cleanup EXIT
 URL=$(tail_db $NAME)
-T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05"
+# polls: tail-binlog.sh follows the binary log
+T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05 --via poll"
 
 # the table, made the way it is in production, and a first row: each
 # sm-tail -f -n 1 shows it once it has started following
