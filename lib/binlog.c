@@ -248,7 +248,7 @@ binlog_snapshot(struct binlog *b, MYSQL *m)
 int
 binlog_open(struct binlog *b, MYSQL *m, unsigned server_id)
 {
-	char sql[256];
+	char sql[256], vals[1][DB_WHY_LEN / 4];
 
 	binlog_close(b);
 	b->in_group = false;
@@ -269,6 +269,11 @@ binlog_open(struct binlog *b, MYSQL *m, unsigned server_id)
 		b->fault = db_error(m, "asking for the binary log", b->why);
 		return -1;
 	}
+	/* the events carry a CRC32 (or not): a ROTATE is read knowing it */
+	if (binlog_row1(m, "SELECT @@GLOBAL.binlog_checksum", vals, 1,
+	    "asking for the binary log", b->why, &b->fault) == -1)
+		return -1;
+	b->crc = strcasecmp(vals[0], "NONE") != 0;
 	if ((b->rpl = mariadb_rpl_init(m)) == NULL) {
 		b->fault = db_error(m, "asking for the binary log", b->why);
 		return -1;
@@ -855,6 +860,32 @@ binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
 	return BINLOG_IDLE;
 }
 
+/*
+ * A ROTATE event, read from the packet: Connector/C 3.3.20 takes its
+ * position and file name from the wrong bytes.  The packet is the OK
+ * byte, the 19-byte header, the 8-byte position, the name, the CRC32.
+ */
+static int
+binlog_rotate(struct binlog *b, const MARIADB_RPL_EVENT *ev)
+{
+	const unsigned char *raw = ev->raw_data;
+	size_t crc = b->crc ? 4 : 0, n;
+
+	if (raw == NULL || ev->raw_data_size <= 1 + 19 + 8 + crc)
+		return binlog_fail(b->why, "a ROTATE event too short");
+	n = ev->raw_data_size - (1 + 19 + 8) - crc;
+	if (n >= sizeof(b->file))
+		return binlog_fail(b->why, "a ROTATE event's file name of %zu "
+		    "bytes", n);
+	memcpy(b->file, raw + 1 + 19 + 8, n);
+	b->file[n] = '\0';
+	if (!b->in_group) {
+		snprintf(b->pos.file, sizeof(b->pos.file), "%s", b->file);
+		b->pos.pos = binlog_le(raw + 1 + 19, 8);
+	}
+	return 0;
+}
+
 enum binlog_event
 binlog_next(struct binlog *b)
 {
@@ -895,13 +926,9 @@ binlog_next(struct binlog *b)
 	switch (ev->event_type) {
 	case ROTATE_EVENT:
 		/* a new file (or, first of all, the one asked for) */
-		snprintf(b->file, sizeof(b->file), "%.*s",
-		    (int)ev->event.rotate.filename.length,
-		    ev->event.rotate.filename.str);
-		if (!b->in_group) {
-			snprintf(b->pos.file, sizeof(b->pos.file), "%s",
-			    b->file);
-			b->pos.pos = ev->event.rotate.position;
+		if (binlog_rotate(b, ev) == -1) {
+			b->fault = DB_FAULT_OTHER;
+			return BINLOG_LOST;
 		}
 		return BINLOG_IDLE;
 	case GTID_EVENT:

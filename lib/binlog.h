@@ -85,6 +85,7 @@ struct binlog {
 	/* where things are */
 	struct binlog_pos pos;	/* after the last commit read: resume here */
 	char file[BINLOG_FILE_MAX];	/* the file being read */
+	bool crc;		/* the events end in a CRC32 */
 	bool in_group;		/* inside a transaction */
 	bool standalone;	/* a group of one statement, no commit */
 	/* the rows of the open transaction */
