@@ -20,35 +20,15 @@ cleanup() {
 }
 at_exit cleanup
 URL=$(tail_db $NAME)
-TAIL="$SM_BIN/sm-tail -f -n 1"
-
-# follow_start NAME ARGS...: sm-tail -f -n 1 ARGS in the background, its
-# output in $SM_TMP/NAME.out and .err
-follow_start() {
-	f=$1
-	shift
-	$TAIL "$@" >"$SM_TMP/$f.out" 2>"$SM_TMP/$f.err" &
-	pids="$pids $!"
-	eval "pid_$f=$!"
-}
-
-# follow_stop NAME: SIGTERM; it must exit 0
-follow_stop() {
-	eval "p=\$pid_$1"
-	kill -TERM "$p"
-	wait "$p" || fail "sm-tail -f ($1) exited $?: $(cat "$SM_TMP/$1.err")"
-}
+T="$SM_BIN/sm-tail -f -n 1"
+# it says how it follows
+FOLLOW_SAYS=1
 
 # once FILE: every row of FILE (sm-tail's NDJSON) once
 once() {
 	ids <"$1" | LC_ALL=C sort | uniq -d >"$SM_TMP/dups"
 	[ ! -s "$SM_TMP/dups" ] ||
 	    fail "$1: printed twice: $(head -n 3 "$SM_TMP/dups")"
-}
-
-one_row() {
-	gen_sql_txs 1 "$1" h9 held 1 | grep '^INSERT' |
-	    sed "s/0000-7000-8000-000000000000/0000-7000-8000-00000000000$2/"
 }
 
 gen_records 1 9 0 h0 | "$SM_BIN/sm-store" --db "$URL" --source setup \
@@ -69,14 +49,7 @@ session=$!
 pids="$pids $session"
 exec 3>"$SM_TMP/session"
 echo "BEGIN; $(one_row 13 1)" >&3
-x_inserted() {
-	[ "$("$SM_TOP"/scripts/mariadb.sh sql -N -e "SELECT COUNT(*)
-	    FROM information_schema.INNODB_TRX t
-	    JOIN information_schema.PROCESSLIST p
-	    ON t.trx_mysql_thread_id = p.ID
-	    WHERE p.DB = '$NAME' AND t.trx_rows_modified > 0")" -gt 0 ]
-}
-wait_until 20 "X to be inserted" x_inserted
+wait_until 20 "X to be inserted" trx_writing $NAME
 gen_records 1 14 2 h0 | "$SM_BIN/sm-store" --db "$URL" --source y 2>/dev/null
 for f in bl pl; do
 	wait_until 20 "Y on $f" has_line "$SM_TMP/$f.out" \
@@ -233,7 +206,7 @@ pstore() {
 	    --source "$1" 2>>"$SM_TMP/pstore.log"
 }
 gen_records 1 20 0 p0 | pstore p || fail "sm-store on the private server"
-SM_DB_PASSWORD=$PDB_PASSWORD $TAIL --db "$PURL" --via binlog \
+SM_DB_PASSWORD=$PDB_PASSWORD $T --db "$PURL" --via binlog \
     >"$SM_TMP/rs.out" 2>"$SM_TMP/rs.err" &
 pid_rs=$!
 pids="$pids $pid_rs"
@@ -292,7 +265,7 @@ WURL=$(printf '%s\n' "$PURL" | sed 's|//sm@|//weak@|')
 expect_status 2 env SM_DB_PASSWORD=$WPW "$SM_BIN/sm-tail" -f -n 0 \
     --db "$WURL" --via binlog
 expect_err "--via binlog: user weak@127.0.0.1 lacks the REPLICATION SLAVE privilege"
-SM_DB_PASSWORD=$WPW $TAIL --db "$WURL" --interval 0.05 \
+SM_DB_PASSWORD=$WPW $T --db "$WURL" --interval 0.05 \
     >"$SM_TMP/weak.out" 2>"$SM_TMP/weak.err" &
 pid_weak=$!
 pids="$pids $pid_weak"
@@ -309,7 +282,7 @@ pq "SET GLOBAL binlog_format = 'STATEMENT'"
 expect_status 2 env SM_DB_PASSWORD=$PDB_PASSWORD "$SM_BIN/sm-tail" -f -n 0 \
     --db "$PURL" --via binlog
 expect_err "--via binlog: binlog_format is STATEMENT, not ROW"
-SM_DB_PASSWORD=$PDB_PASSWORD $TAIL --db "$PURL" >/dev/null \
+SM_DB_PASSWORD=$PDB_PASSWORD $T --db "$PURL" >/dev/null \
     2>"$SM_TMP/stmt.err" &
 pid_stmt=$!
 pids="$pids $pid_stmt"
