@@ -51,6 +51,9 @@ echo "server: $(scripts/mariadb.sh sql -N -e 'SELECT VERSION()')"
 
 for via in "binlog" "poll --interval 0.05"; do
 	echo "latency, COMMIT to stdout, $rows rows, --via $via:"
+	# tail-latency's sample ids again
+	scripts/mariadb.sh sql -e "DELETE FROM sm_tail_bench.system_metrics
+	    WHERE sample_id LIKE '0000beef-%'"
 	# shellcheck disable=SC2086
 	"$tmp/tail-latency" "$rows" 40 "$OUT/sm-tail" -f -n 0 --via $via \
 	    --format ndjson
