@@ -726,16 +726,17 @@ tail_step(struct tail *t, int64_t now_ms)
 		return TAIL_STEP_STOP;
 	if (n == -1)
 		goto out_down;
+	if (now_ms >= t->reset_check_ms) {
+		t->reset_check_ms = now_ms + TAIL_RESET_CHECK_MS;
+		if (tail_reset_check(t) == -1)
+			goto out_down;
+	}
+	/* last: back on the log, t->m runs no more queries */
 	if (t->binlog.pos.file[0] != '\0' && now_ms >= t->binlog_retry_ms &&
 	    (rc = tail_binlog_rejoin(t, now_ms)) != 0) {
 		if (rc == -2)
 			return TAIL_STEP_STOP;
 		goto out_down;
-	}
-	if (now_ms >= t->reset_check_ms) {
-		t->reset_check_ms = now_ms + TAIL_RESET_CHECK_MS;
-		if (tail_reset_check(t) == -1)
-			goto out_down;
 	}
 	return TAIL_STEP_OK;
 out_down:
