@@ -819,8 +819,14 @@ binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
 	size_t n = q->statement.length < sizeof(stmt) - 1 ?
 	    q->statement.length : sizeof(stmt) - 1;
 
+	size_t i;
+
 	memcpy(stmt, q->statement.str, n);
 	stmt[n] = '\0';
+	/* one line, for the message that may quote it */
+	for (i = 0; i < n; i++)
+		if (stmt[i] == '\n' || stmt[i] == '\r' || stmt[i] == '\t')
+			stmt[i] = ' ';
 	*commit = false;
 	if (binlog_verb(stmt, "BEGIN")) {
 		b->in_group = true;

@@ -198,6 +198,31 @@ follow_stop rt
 LC_ALL=C sort "$SM_TMP/rt.out" | diff -u "$SM_TMP/rt.polled" - ||
     fail "replaced table: the log's rows differ from the table's"
 
+echo "TRUNCATE in the log: ids restart; ALTER: polls, then the log again"
+follow_start dd --db "$URL" --via binlog -n 0
+wait_until 20 "sm-tail -f (dd) to start" has_line "$SM_TMP/dd.err" \
+    "following the binary log"
+"$SM_TOP"/scripts/mariadb.sh sql -e "TRUNCATE TABLE $NAME.system_metrics"
+gen_records 3 40 0 t0 | "$SM_BIN/sm-store" --db "$URL" --source t 2>/dev/null
+wait_until 20 "the rows after TRUNCATE" lines_at_least "$SM_TMP/dd.out" 3
+wait_until 20 "the TRUNCATE said" has_line "$SM_TMP/dd.err" \
+    "ids started again"
+"$SM_TOP"/scripts/mariadb.sh sql -e "ALTER TABLE $NAME.system_metrics
+    ADD COLUMN extra INT NULL"
+gen_records 3 41 0 t1 | "$SM_BIN/sm-store" --db "$URL" --source t 2>/dev/null
+wait_until 20 "the rows after ALTER" lines_at_least "$SM_TMP/dd.out" 6
+wait_until 20 "the ALTER said" has_line "$SM_TMP/dd.err" \
+    "following by polls after id 3: the table was altered"
+wait_until 20 "the log again" has_line "$SM_TMP/dd.err" \
+    "following the binary log again"
+gen_records 3 42 0 t2 | "$SM_BIN/sm-store" --db "$URL" --source t 2>/dev/null
+wait_until 20 "the rows back on the log" lines_at_least "$SM_TMP/dd.out" 9
+sleep 0.3
+follow_stop dd
+[ "$(wc -l <"$SM_TMP/dd.out")" -eq 9 ] ||
+    fail "dd: $(wc -l <"$SM_TMP/dd.out") rows, want 9"
+once "$SM_TMP/dd.out"
+
 echo "private server: FLUSH BINARY LOGS and a restart under -f lose and repeat nothing"
 private_server
 PURL="$PDB_URL"
