@@ -818,7 +818,6 @@ binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
 	char stmt[BINLOG_STMT_MAX];
 	size_t n = q->statement.length < sizeof(stmt) - 1 ?
 	    q->statement.length : sizeof(stmt) - 1;
-
 	size_t i;
 
 	memcpy(stmt, q->statement.str, n);
