@@ -113,6 +113,10 @@ writer_a=$!
 ) | "$SM_BIN/sm-store" --db "$URL" --source store_b --batch 7 \
     --flush-ms 2 2>"$SM_TMP/b.log" &
 writer_b=$!
+# one more, started while they write: the whole table (history, then the
+# log from the same snapshot), each row once, none lost at the seam
+sleep 1
+follow_start seam --db "$URL" --via binlog -n 100000
 wait $writer_a || fail "writer A: $(cat "$SM_TMP/a.log")"
 wait $writer_b || fail "writer B: $(cat "$SM_TMP/b.log")"
 # 4 rows before, 3,000 now
@@ -120,6 +124,17 @@ wait_until 30 "3,004 rows on sm-tail -f --via binlog" \
     lines_at_least "$SM_TMP/bl.out" 3004
 sleep 0.5
 follow_stop bl
+wait_until 30 "3,004 rows on the seam's follower" \
+    lines_at_least "$SM_TMP/seam.out" 3004
+sleep 0.3
+follow_stop seam
+once "$SM_TMP/seam.out"
+"$SM_TOP"/scripts/mariadb.sh sql -N -e "SELECT sample_id FROM
+    $NAME.system_metrics" | LC_ALL=C sort >"$SM_TMP/table.ids"
+ids <"$SM_TMP/seam.out" | LC_ALL=C sort | diff -u "$SM_TMP/table.ids" - \
+    >"$SM_TMP/seam.diff" ||
+    fail "the seam: printed != table: $(head "$SM_TMP/seam.diff")"
+echo "seam: $(grep -c . "$SM_TMP/seam.out") rows, history and log, each once"
 once "$SM_TMP/bl.out"
 [ "$(wc -l <"$SM_TMP/bl.out")" -eq 3004 ] ||
     fail "bl: $(wc -l <"$SM_TMP/bl.out") rows, want 3004"
