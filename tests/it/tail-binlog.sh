@@ -11,14 +11,7 @@
 
 NAME=sm_tail_binlog_$$
 pids=""
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	exec 3>&- 2>/dev/null || true
-	tail_db_drop $NAME
-}
-at_exit cleanup
+at_exit "follow_cleanup $NAME"
 URL=$(tail_db $NAME)
 T="$SM_BIN/sm-tail -f -n 1"
 # it says how it follows
@@ -43,11 +36,7 @@ for f in bl pl; do
 done
 has_line "$SM_TMP/bl.err" "following the binary log from" ||
     fail "--via binlog did not say how it follows: $(cat "$SM_TMP/bl.err")"
-mkfifo "$SM_TMP/session"
-sql_as_sm $NAME <"$SM_TMP/session" >"$SM_TMP/session.out" 2>&1 &
-session=$!
-pids="$pids $session"
-exec 3>"$SM_TMP/session"
+session_open $NAME
 echo "BEGIN; $(one_row 13 1)" >&3
 wait_until 20 "X to be inserted" trx_writing $NAME
 gen_records 1 14 2 h0 | "$SM_BIN/sm-store" --db "$URL" --source y 2>/dev/null

@@ -6,14 +6,7 @@
 
 NAME=sm_tail_follow_$$
 pids=""
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	exec 3>&- 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
+trap 'follow_cleanup $NAME' EXIT
 URL=$(tail_db $NAME)
 # polls: tail-binlog.sh follows the binary log
 T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05 --via poll"
@@ -27,11 +20,7 @@ follow_start all
 follow_start quick --gap-timeout 0.3
 wait_until 20 "sm-tail -f to start" has_line "$SM_TMP/all.out" 9-0000-7000
 wait_until 20 "sm-tail -f to start" has_line "$SM_TMP/quick.out" 9-0000-7000
-mkfifo "$SM_TMP/session"
-sql_as_sm $NAME <"$SM_TMP/session" >"$SM_TMP/session.out" 2>&1 &
-session=$!
-pids="$pids $session"
-exec 3>"$SM_TMP/session"
+session_open $NAME
 # X takes an id and holds it; Y takes the next one and commits
 echo "BEGIN; $(one_row 13 1)" >&3
 wait_until 20 "X to be inserted" trx_writing $NAME

@@ -186,3 +186,24 @@ trx_writing() {
 	    ON t.trx_mysql_thread_id = p.ID
 	    WHERE p.DB = '$1' AND t.trx_rows_modified > 0")" -gt 0 ]
 }
+
+# follow_cleanup DB: stop what follow_start and session_open started, and
+# drop DB.
+follow_cleanup() {
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	exec 3>&- 2>/dev/null || true
+	tail_db_drop "$1"
+}
+
+# session_open DB: a mariadb client session as user sm on DB, fed with
+# what is written to descriptor 3 (its pid in session, its output in
+# $SM_TMP/session.out).
+session_open() {
+	mkfifo "$SM_TMP/session"
+	sql_as_sm "$1" <"$SM_TMP/session" >"$SM_TMP/session.out" 2>&1 &
+	session=$!
+	pids="$pids $session"
+	exec 3>"$SM_TMP/session"
+}

@@ -134,23 +134,39 @@ make_row(struct img *m, bool null_threads)
 
 static const unsigned char all[2] = { 0xff, 0xff };
 
+/*
+ * Decode m (its last cut bytes left out) with columns c present as in
+ * present; a row taken whole must have used all of it.
+ */
+static int
+decode(const struct binlog_col *c, const unsigned char *present,
+    const struct img *m, size_t cut, struct binlog_row *out, char *why)
+{
+	struct binlog b;
+	size_t used = 0;
+	int rc;
+
+	setup_binlog(&b);
+	rc = binlog_decode_row(&b, c, NCOLS, present, m->buf,
+	    m->buf + m->len - cut, out, b.text, &used, why);
+	if (rc != -1)
+		assert_int_equal(used, m->len - cut);
+	teardown_binlog(&b);
+	return rc;
+}
+
 static void
 test_row(void **state)
 {
-	struct binlog b;
 	struct binlog_row out;
 	struct img m;
 	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 26,
 	    .tm_hour = 10, .tm_sec = 1 };
 	char why[DB_WHY_LEN];
-	size_t used;
 
 	(void)state;
-	setup_binlog(&b);
 	make_row(&m, false);
-	assert_int_equal(binlog_decode_row(&b, cols, NCOLS, all, m.buf,
-	    m.buf + m.len, &out, b.text, &used, why), 0);
-	assert_int_equal(used, m.len);
+	assert_int_equal(decode(cols, all, &m, 0, &out, why), 0);
 	assert_true(out.ok);
 	assert_true(out.r.id == UINT64_C(4294967296));
 	assert_true(out.r.rec.cpu_usage == -12.34);
@@ -166,61 +182,56 @@ test_row(void **state)
 	assert_string_equal(out.r.source, "api");
 	assert_string_equal(out.r.rec.id,
 	    "0000beef-0000-7000-8000-000000000001");
-	teardown_binlog(&b);
 }
 
 static void
 test_null_and_absent(void **state)
 {
-	struct binlog b;
+	/* column 14 (the BLOB) left out of the image */
+	static const unsigned char no14[2] = { 0xff, 0xbf };
 	struct binlog_row out;
 	struct img m;
 	char why[DB_WHY_LEN];
-	size_t used;
 
 	(void)state;
-	setup_binlog(&b);
 	make_row(&m, true);
-	assert_int_equal(binlog_decode_row(&b, cols, NCOLS, all, m.buf,
-	    m.buf + m.len, &out, b.text, &used, why), 0);
-	assert_int_equal(used, m.len);
+	assert_int_equal(decode(cols, all, &m, 0, &out, why), 0);
 	assert_int_equal(out.r.rec.threads, -1);
-	teardown_binlog(&b);
+	/* 15 columns present: their NULL bitmap is still 2 bytes */
+	make_row(&m, false);
+	memmove(m.buf + m.len - 37 - 5, m.buf + m.len - 37, 37);
+	m.len -= 5;
+	assert_int_equal(decode(cols, no14, &m, 0, &out, why), 0);
+	assert_true(out.ok);
+	assert_string_equal(out.r.rec.id,
+	    "0000beef-0000-7000-8000-000000000001");
 }
 
 static void
 test_bad(void **state)
 {
-	struct binlog b;
 	struct binlog_row out;
 	struct img m;
 	char why[DB_WHY_LEN];
-	size_t used;
 	struct binlog_col odd[NCOLS];
 
 	(void)state;
-	setup_binlog(&b);
 	make_row(&m, false);
 	/* cut short: the value past the end is refused */
-	assert_int_equal(binlog_decode_row(&b, cols, NCOLS, all, m.buf,
-	    m.buf + m.len - 3, &out, b.text, &used, why), -1);
+	assert_int_equal(decode(cols, all, &m, 3, &out, why), -1);
 	assert_non_null(strstr(why, "ends early"));
 	/* a type the reader does not know */
 	memcpy(odd, cols, sizeof(odd));
 	odd[14].type = 200;
-	assert_int_equal(binlog_decode_row(&b, odd, NCOLS, all, m.buf,
-	    m.buf + m.len, &out, b.text, &used, why), -1);
+	assert_int_equal(decode(odd, all, &m, 0, &out, why), -1);
 	assert_non_null(strstr(why, "type 200"));
 	/* a NULL where sm writes a value: that row alone is bad */
 	m.buf[0] = 1 << 1;	/* cpu_usage */
 	memmove(m.buf + 2 + 8, m.buf + 2 + 8 + 3, m.len - 2 - 8 - 3);
 	m.len -= 3;
-	assert_int_equal(binlog_decode_row(&b, cols, NCOLS, all, m.buf,
-	    m.buf + m.len, &out, b.text, &used, why), 1);
+	assert_int_equal(decode(cols, all, &m, 0, &out, why), 1);
 	assert_false(out.ok);
 	assert_non_null(strstr(out.why, "cpu_usage is NULL"));
-	assert_int_equal(used, m.len);
-	teardown_binlog(&b);
 }
 
 int
