@@ -18,16 +18,18 @@ COPY Makefile ./
 COPY lib/ lib/
 COPY cmd/ cmd/
 COPY man/ man/
+COPY web/ web/
 RUN make -j"$(nproc)" all \
  && make install DESTDIR=/out PREFIX=/usr/local
 
-# Run stage: only the shared libraries the binaries link, plus curl for the
-# receivers' liveness probe.
+# Run stage: only the shared libraries the binaries link, curl for the
+# receivers' liveness probe, and the chart library sm-tail --listen's page
+# loads from /usr/share/javascript/dygraphs (served from its own origin).
 FROM ${BASE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libjson-c5 libcurl4 libmariadb3 libmicrohttpd12 libncursesw6 \
-      ca-certificates curl \
+      ca-certificates curl libjs-dygraphs \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sm \
  && useradd --system --uid 10001 --gid sm --no-create-home \

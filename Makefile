@@ -8,6 +8,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 SYSTEMDDIR ?= $(PREFIX)/lib/systemd/system
+WEBDIR ?= $(PREFIX)/share/sm/web
 PKG_CONFIG ?= pkg-config
 INSTALL ?= install
 CFLAGS ?= -O2 -g
@@ -17,11 +18,12 @@ BUILD ?= build
 OUT ?= bin
 
 # pkg-config packages each command links; the library sees every header.
+PKGS_sm-alert = json-c
 PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd
 PKGS_sm-post = json-c libcurl
 PKGS_sm-split = json-c libcurl
-PKGS_sm-tail = json-c libmariadb ncursesw
+PKGS_sm-tail = json-c libmariadb libmicrohttpd ncursesw
 CMD_PKGS = json-c libcurl libmariadb libmicrohttpd ncursesw
 TEST_PKGS = cmocka $(CMD_PKGS)
 
@@ -29,7 +31,8 @@ TEST_PKGS = cmocka $(CMD_PKGS)
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CMD_PKGS) 2>/dev/null)
 
 # Project flags wrap the user's CFLAGS: the user may tune, not disarm them.
-SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' -Ilib
+SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' \
+	-DWEB_ROOT_DEFAULT='"$(WEBDIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(SM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread \
 	-Wall -Wextra -Werror $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) -pthread -Wl,--as-needed
@@ -42,6 +45,8 @@ LIBSM = $(BUILD)/libsm.a
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MANS = $(wildcard man/*.[1-8])
+# sm-tail --listen's page (sm-tail(1), LISTEN), served from $(WEBDIR)
+WEB_FILES = web/index.html web/app.js web/app.css
 
 all: $(BINS)
 
@@ -183,6 +188,8 @@ install: all
 		$(INSTALL) -d $(DESTDIR)$(MANDIR)/man$$s; \
 		$(INSTALL) -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
 	done
+	$(INSTALL) -d $(DESTDIR)$(WEBDIR)
+	$(INSTALL) -m 644 $(WEB_FILES) $(DESTDIR)$(WEBDIR)
 
 # systemd units, rendered for $(BINDIR); see README "Running it as a service".
 install-systemd:
@@ -191,10 +198,14 @@ install-systemd:
 	$(INSTALL) -m 644 $(BUILD)/systemd/* $(DESTDIR)$(SYSTEMDDIR)
 
 uninstall:
-	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
+	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-alert.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \
-		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service
+		$(DESTDIR)$(SYSTEMDDIR)/sm-store@.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-tail-web.service
+	for f in $(WEB_FILES); do rm -f $(DESTDIR)$(WEBDIR)/$${f##*/}; done
+	-rmdir $(DESTDIR)$(WEBDIR)
 	for c in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$c; done
 	for m in $(MANS); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \

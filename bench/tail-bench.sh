@@ -16,38 +16,10 @@ rows=${1:-1000}
 idle=${2:-30}
 BUILD=${BUILD:-build}
 OUT=${OUT:-bin}
-make -s BUILD="$BUILD" OUT="$OUT" all
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-tail-bench.XXXXXX")
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null || true
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags libmariadb) \
-    -o "$tmp/tail-latency" bench/tail-latency.c "$BUILD/libsm.a" \
-    $(pkg-config --libs libmariadb json-c) -pthread
-
-scripts/mariadb.sh start
-eval "$(scripts/mariadb.sh env)"
-scripts/mariadb.sh sql -e "DROP DATABASE IF EXISTS sm_tail_bench;
-    CREATE DATABASE sm_tail_bench;
-    GRANT ALL ON sm_tail_bench.* TO 'sm'@'localhost';
-    GRANT ALL ON sm_tail_bench.* TO 'sm'@'127.0.0.1';"
-SM_DB=${SM_DB%/*}/sm_tail_bench
-export SM_DB
-"$OUT/sm-read" -n 1 | "$OUT/sm-store" --source bench 2>/dev/null
-hz=$(getconf CLK_TCK)
-cpu_ticks() {
-	awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-server=$(cat "${SM_DB_DIR:-.sm-db}/mysqld.pid")
-
-echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' \
-    /proc/cpuinfo), $(uname -r); $(date -u +%Y-%m-%d)"
-echo "server: $(scripts/mariadb.sh sql -N -e 'SELECT VERSION()')"
+. bench/tail-lib.sh
+# shellcheck disable=SC2016	# expanded when cleanup runs
+bench_on_exit='tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null || true'
+tail_bench_setup sm_tail_bench
 
 for via in "binlog" "poll --interval 0.05"; do
 	echo "latency, COMMIT to stdout, $rows rows, --via $via:"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "exitcode.h"
@@ -13,21 +14,38 @@
 #endif
 
 volatile sig_atomic_t cli_stop;
+static volatile sig_atomic_t cli_wake_fd = -1;
 
 static void
 cli_on_stop(int sig)
 {
+	int saved = errno, fd = cli_wake_fd;
+
 	(void)sig;
-	cli_stop = 1;
+	cli_stop++;
+	if (fd != -1)
+		(void)!write(fd, "", 1);
+	errno = saved;
 }
 
 void
-cli_catch_stop(void)
+cli_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+}
+
+void
+cli_catch_stop(int wake_fd)
 {
 	struct sigaction sa;
 
+	cli_wake_fd = wake_fd;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = cli_on_stop;
+	sa.sa_handler = cli_on_stop;	/* no SA_RESTART: waits end early */
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

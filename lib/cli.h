@@ -6,15 +6,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Set by the handler cli_catch_stop installs. */
+/* How many stop signals the handler cli_catch_stop installs has seen. */
 extern volatile sig_atomic_t cli_stop;
 
 /*
- * SIGINT, SIGTERM and SIGHUP set cli_stop, without SA_RESTART so that
- * sleeps and waits end early; SIGPIPE is ignored (a closed reader shows up
- * as EPIPE where the write fails).
+ * The one way every sm command stops: SIGINT, SIGTERM and SIGHUP each add
+ * one to cli_stop and, when wake_fd is not -1, write a byte to it (the
+ * write end of a non-blocking pipe that a poll loop watches).  Installed
+ * without SA_RESTART so that sleeps and waits end early; SIGPIPE is
+ * ignored (a closed reader shows up as EPIPE where the write fails).
+ * Called again, it only changes wake_fd (-1: none).
  */
-void cli_catch_stop(void);
+void cli_catch_stop(int wake_fd);
+
+/* The same signals as a set, for a command that sigwait()s for them. */
+void cli_stop_signals(sigset_t *set);
 
 /*
  * Print the usage lines and exit: on stdout with status 0 for --help, on

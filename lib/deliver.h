@@ -94,9 +94,10 @@ int deliver_opts_check(const struct deliver_opts *o, char *why);
 
 /*
  * Run a whole command: set up (a configuration error is reported and
- * returns SM_EXIT_USAGE), catch SIGINT and SIGTERM, deliver everything
- * from o->in_fd, report, tear down.  Returns the exit status.  The caller
- * has called curl_global_init().
+ * returns SM_EXIT_USAGE), catch SIGINT, SIGTERM and SIGHUP (cli_catch_stop:
+ * the first stops reading and spools what is not in flight, the second
+ * aborts what is), deliver everything from o->in_fd, report, tear down.
+ * Returns the exit status.  The caller has called curl_global_init().
  */
 int deliver_command(const struct deliver_opts *o);
 
@@ -108,8 +109,12 @@ int deliver_new(struct deliver **dp, const struct deliver_opts *o,
 int deliver_run(struct deliver *d);	/* exit status */
 void deliver_free(struct deliver *d);
 
-/* Signal handler: first call stops reading, the second aborts requests. */
-void deliver_stop(int sig);
+/*
+ * The descriptor a stop signal writes a byte to (cli_catch_stop): the first
+ * byte stops reading and spools what is not in flight, the second aborts
+ * what is.
+ */
+int deliver_wake_fd(const struct deliver *d);
 
 /* Counters of a run, for the statistics line and tests. */
 struct deliver_counts {

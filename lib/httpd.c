@@ -19,6 +19,7 @@
 #include <microhttpd.h>
 
 #include "body.h"
+#include "cli.h"
 #include "httpd.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
@@ -204,6 +205,35 @@ httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
 	*addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
+}
+
+int
+httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
+    socklen_t *addrlen)
+{
+	char why[HTTPD_WHY_LEN];
+
+	if (httpd_parse_listen(arg, addr, addrlen, why) == 0)
+		return 0;
+	warnx("--listen: \"%s\": %s", arg, why);
+	return -1;
+}
+
+int
+httpd_opt_max_connections(const char *arg, long long *out)
+{
+	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
+		return 0;
+	warnx("--max-connections: \"%s\": want 1 to %d", arg,
+	    HTTPD_MAX_CONNECTIONS_MAX);
+	return -1;
+}
+
+void
+httpd_block_stop(sigset_t *stop)
+{
+	cli_stop_signals(stop);
+	pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 
 int
@@ -643,7 +673,7 @@ out_unlock:
 	pthread_mutex_unlock(&h->lock);
 }
 
-static void
+void
 httpd_log(void *cls, const char *fmt, va_list ap)
 {
 	char buf[512];
@@ -657,7 +687,7 @@ httpd_log(void *cls, const char *fmt, va_list ap)
 	warnx("http: %s", buf);
 }
 
-static int
+int
 httpd_write_port(const char *path, unsigned port, char *why)
 {
 	char tmp[4096];
@@ -681,7 +711,7 @@ httpd_write_port(const char *path, unsigned port, char *why)
 	return 0;
 }
 
-static void
+void
 httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
     size_t size)
 {

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "ingest.h"
 #include "ndjson.h"
@@ -41,17 +42,9 @@ struct ingest {
 	struct ingest_batch *spare;	/* answered, for reuse */
 	bool echo;
 	bool write_failed;
+	bool fatal;			/* out of memory: stop reading */
 	char buf[INGEST_LINE_MAX];
 };
-
-static int64_t
-ingest_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The committer's callback: runs in its thread. */
 static void
@@ -329,8 +322,12 @@ ingest_line(struct ingest *ig, const char *line, size_t len,
 	char why[RECORD_WHY_LEN];
 	struct store_row *row;
 
-	if (ig->cur == NULL && (ig->cur = ingest_batch_get(ig)) == NULL)
-		err(SM_EXIT_PARTIAL, "out of memory");
+	if (ig->cur == NULL && (ig->cur = ingest_batch_get(ig)) == NULL) {
+		ingest_reject(ig, lineno, "out of memory; not stored, and "
+		    "reading stopped here", line, len, false);
+		ig->fatal = true;
+		return;
+	}
 	row = &ig->cur->g.rows[ig->cur->g.n];
 	if (record_parse(line, len, &row->rec, why) == -1) {
 		ingest_reject(ig, lineno, why, line, len,
@@ -343,7 +340,7 @@ ingest_line(struct ingest *ig, const char *line, size_t len,
 		return;
 	}
 	if (ig->cur->g.n++ == 0)
-		ig->deadline_ms = ingest_now_ms() + ig->c->flush_ms;
+		ig->deadline_ms = clock_mono_ms() + ig->c->flush_ms;
 	if (ig->cur->g.n == ig->c->batch)
 		ingest_submit(ig);
 }
@@ -359,7 +356,7 @@ ingest_wait(struct ingest *ig, struct ndjson_reader *r)
 	int timeout = -1;
 
 	if (ig->cur != NULL && ig->cur->g.n > 0) {
-		int64_t left = ig->deadline_ms - ingest_now_ms();
+		int64_t left = ig->deadline_ms - clock_mono_ms();
 
 		if (left <= 0) {
 			ingest_submit(ig);
@@ -389,11 +386,16 @@ ingest_run(const struct ingest_config *c, struct ingest_stats *st)
 	ig.c = c;
 	ig.st = st;
 	ig.echo = c->echo;
-	if (ndjson_reader_init(&r, c->fd, c->max_line) == -1)
-		err(SM_EXIT_PARTIAL, "out of memory");
-	if ((ig.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
-		err(SM_EXIT_PARTIAL, "eventfd");
-	while (!*c->stop) {
+	if (ndjson_reader_init(&r, c->fd, c->max_line) == -1) {
+		warnx("out of memory");
+		return SM_EXIT_FATAL;
+	}
+	if ((ig.done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+		warn("eventfd");
+		ndjson_reader_free(&r);
+		return SM_EXIT_FATAL;
+	}
+	while (!*c->stop && !ig.fatal) {
 		enum ndjson_status ns;
 		const char *line;
 		size_t len;
@@ -438,6 +440,8 @@ ingest_run(const struct ingest_config *c, struct ingest_stats *st)
 	ingest_batch_free_all(ig.cur);
 	close(ig.done_fd);
 	ndjson_reader_free(&r);
+	if (ig.fatal)
+		return SM_EXIT_FATAL;
 	if (st->lost > 0 || st->spooled > 0 || store_gave_up(c->store))
 		return SM_EXIT_UNAVAILABLE;
 	if (st->rejected > 0 || ig.write_failed)

@@ -184,7 +184,7 @@ census_read_state(int dirfd, const char *root, const char *pid, char *st,
 {
 	char rel[64], buf[512], *paren;
 	ssize_t n;
-	int fd;
+	int e, fd;
 
 	snprintf(rel, sizeof(rel), "%s/stat", pid);
 	if ((fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC)) == -1)
@@ -193,10 +193,11 @@ census_read_state(int dirfd, const char *root, const char *pid, char *st,
 	do
 		n = read(fd, buf, sizeof(buf) - 1);
 	while (n < 0 && errno == EINTR);
+	e = errno;	/* close() may change it */
 	close(fd);
 	if (n < 0)
-		return errno == ESRCH ? 0 :
-		    procfs_fail(why, "%s/%s: %s", root, rel, strerror(errno));
+		return e == ESRCH ? 0 :
+		    procfs_fail(why, "%s/%s: %s", root, rel, strerror(e));
 	if (n == 0)
 		return 0;
 	buf[n] = '\0';

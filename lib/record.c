@@ -503,3 +503,73 @@ record_dialect_parse(const char *name, enum record_dialect *dialect)
 		return -1;
 	return 0;
 }
+
+static bool
+field_is_metric(const struct field *f)
+{
+	return f->type == FIELD_COUNT || f->type == FIELD_MIB ||
+	    f->type == FIELD_PERCENT;
+}
+
+static void
+field_metric(const struct field *f, struct record_metric *m)
+{
+	m->name = f->name;
+	m->offset = f->offset;
+	m->integer = f->type != FIELD_PERCENT;
+}
+
+int
+record_metric_find(const char *key, struct record_metric *m)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &record_fields[i];
+
+		if (!field_is_metric(f))
+			continue;
+		if (strcmp(key, f->name) == 0 ||
+		    (f->seed != NULL && strcmp(key, f->seed) == 0) ||
+		    (f->seed_alt != NULL && strcmp(key, f->seed_alt) == 0)) {
+			field_metric(f, m);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+record_metric_at(size_t n, struct record_metric *m)
+{
+	size_t i;
+
+	for (i = 0; i < NFIELDS; i++) {
+		if (!field_is_metric(&record_fields[i]))
+			continue;
+		if (n-- == 0) {
+			field_metric(&record_fields[i], m);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+record_metric_value(const struct record *rec, const struct record_metric *m,
+    double *value)
+{
+	const char *p = (const char *)rec + m->offset;
+
+	if (m->integer) {
+		int64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		/* validated counts are never negative: -1 marks one absent */
+		if (v < 0)
+			return 0;
+		*value = (double)v;
+	} else
+		memcpy(value, p, sizeof(*value));
+	return 1;
+}

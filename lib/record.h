@@ -66,6 +66,29 @@ struct json_object *record_to_json(const struct record *rec,
 int record_format(const struct record *rec, enum record_dialect dialect,
     char *buf, size_t size);
 
+/*
+ * A numeric field, found by its canonical or seed-dialect key, for code
+ * that compares field values by name (alert rules, sm-alert(1)).
+ */
+struct record_metric {
+	const char *name;	/* canonical key */
+	size_t offset;		/* in struct record */
+	int integer;		/* int64_t when nonzero, else double */
+};
+
+/* 0 and *m for a numeric field's key in either dialect; -1 when unknown. */
+int record_metric_find(const char *key, struct record_metric *m);
+
+/* The i-th numeric field (0, 1, ...); -1 past the last, to list them. */
+int record_metric_at(size_t i, struct record_metric *m);
+
+/*
+ * rec's value of the field; 0 when the record lacks it (threads is
+ * optional), 1 with *value otherwise.
+ */
+int record_metric_value(const struct record *rec,
+    const struct record_metric *m, double *value);
+
 /* Parse "canonical" or "seed"; -1 when the name is unknown. */
 int record_dialect_parse(const char *name, enum record_dialect *dialect);
 

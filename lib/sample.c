@@ -157,7 +157,7 @@ sampler_state_load(struct sampler *s, const char *path, char *why)
 		if (errno != ENOENT)
 			return sample_fail(why, "%s: %s", path,
 			    strerror(errno));
-		sample_fail(why, "%s: no state yet", path);
+		why[0] = '\0';	/* the first run: nothing to report */
 		return 0;
 	}
 	if (fgets(line, sizeof(line), fp) == NULL)

@@ -46,8 +46,9 @@ int sampler_take(struct sampler *s, struct record *rec, char *why);
 
 /*
  * The previous counters from a state file, so one-shot runs cover the gap
- * since the last run.  Returns 1 when loaded, 0 when the file is missing or
- * belongs to another boot or backend (why says which), -1 on error.
+ * since the last run.  Returns 1 when loaded; 0 when it cannot be used: why
+ * is "" when the file is missing (a first run), else says why (another boot
+ * or backend, no CPU time since); -1 on error.
  */
 int sampler_state_load(struct sampler *s, const char *path, char *why);
 

@@ -160,7 +160,8 @@ timefmt_parse(const char *s, int64_t *ms, const char **why)
 		*why = "date or time out of range";
 		return -1;
 	}
-	if (sec == 60)		/* a leap second folds onto the next one */
+	/* a leap second (:60) is held at the last millisecond of :59 */
+	if (sec == 60)
 		sec = 59, frac = 999;
 	t = timefmt_days_from_civil(year, mon, day) * 86400 + hour * 3600 +
 	    min * 60 + sec - off * 60;

@@ -1,27 +1,40 @@
 #!/bin/sh
-# make demo: the main job, end to end on this machine.
+# make demo: the whole system, end to end on this machine.
 #
-#   private MariaDB  <-  sm-store --listen (route-a)  <-\
-#                    <-  sm-store --listen (route-b)  <-- sm-split <- sm-read -i 0.5
-#   then sm-tail shows the newest rows.
+#   sm-read -i 0.5            (this host)  --\
+#   sm-read -i 0.5 --host sim-b (joins, then stops) --> sm-split --> sm-store --listen route-a
+#                                                                 \-> sm-store --listen route-b
+#   private MariaDB  -->  sm-tail --listen   (the browser dashboard: its URL first)
+#                    -->  sm-tail -f | sm-alert 'cpu_usage > 50 for 2s', --stale 3
 #
-# Runs for DEMO_SECONDS (default 15), prints the split statistics and the
-# latest rows, stops everything it started (also on Ctrl-C), and exits 0
-# when every sample arrived as exactly one row.
+# A short CPU burst on this machine fires the CPU alert and resolves it; the
+# simulated host joins halfway and stops, and its stale alert fires.  Runs
+# DEMO_SECONDS (default 24, at least 20; 0: until Ctrl-C), then prints the
+# split per route, checks that every sample is exactly one row (exit 0 only
+# then), takes a screenshot of the dashboard with headless Chromium where it
+# is installed, and stops everything it started (also on Ctrl-C).
 set -eu
 cd "$(dirname "$0")/.."
-secs=${DEMO_SECONDS:-15}
-n=$(awk -v s="$secs" 'BEGIN { n = int(s * 2); print (n > 0 ? n : 1) }')
+top=$(pwd)
+secs=${DEMO_SECONDS:-24}
+case $secs in
+'' | *[!0-9]*) echo "demo: DEMO_SECONDS: want whole seconds" >&2; exit 2 ;;
+esac
+[ "$secs" -eq 0 ] || [ "$secs" -ge 20 ] || secs=20
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-demo.XXXXXX")
 say() { printf '\ndemo: %s\n' "$*" >&2; }
 
-pids=
+# Every service and pipeline runs in a process group of its own (setsid),
+# so that Ctrl-C reaches this script alone, which then stops them in order.
+groups=
+burn=
 db_started=no
 cleanup() {
 	trap - EXIT INT TERM
 	# shellcheck disable=SC2086
-	[ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
-	for p in $pids; do wait "$p" 2>/dev/null || true; done
+	[ -z "$burn" ] || kill $burn 2>/dev/null || true
+	for g in $groups; do kill -TERM -- "-$g" 2>/dev/null || true; done
+	for g in $groups; do wait "$g" 2>/dev/null || true; done
 	if [ "$db_started" = yes ]; then
 		scripts/mariadb.sh stop
 		echo "demo: stopped the private MariaDB" >&2
@@ -31,56 +44,145 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 
-say "starting the private MariaDB (.sm-db/, port ${SM_DB_PORT:-33306})"
-if ! scripts/mariadb.sh status; then
-	scripts/mariadb.sh start
-	db_started=yes
-fi
-eval "$(scripts/mariadb.sh env)"	# SM_DB, SM_DB_PASSWORD: never printed
-echo "SM_DB=$SM_DB" >&2
+# group CMD: CMD (a shell command line) in the background, in a process
+# group of its own; its id in $group.
+group() {
+	setsid sh -c "$1" &
+	group=$!
+	groups="$groups $group"
+}
 
-# one receiver per route, each on a free port
-for route in route-a route-b; do
-	bin/sm-store --listen 127.0.0.1:0 --port-file "$tmp/$route.port" \
-	    --source "$route" 2>"$tmp/$route.log" &
-	pids="$pids $!"
-done
-for route in route-a route-b; do
+# wait_port NAME: until $tmp/NAME.port is written (10 s)
+wait_port() {
 	i=0
-	until [ -s "$tmp/$route.port" ]; do
+	until [ -s "$tmp/$1.port" ]; do
 		i=$((i + 1))
 		if [ "$i" -gt 100 ]; then
-			cat "$tmp/$route.log" >&2
-			echo "demo: receiver $route did not start" >&2
+			cat "$tmp/$1.log" >&2
+			echo "demo: $1 did not start" >&2
 			exit 3
 		fi
 		sleep 0.1
 	done
+}
+
+if ! scripts/mariadb.sh status; then
+	scripts/mariadb.sh start >"$tmp/mariadb.log" 2>&1 ||
+	    { cat "$tmp/mariadb.log" >&2; exit 3; }
+	db_started=yes
+fi
+eval "$(scripts/mariadb.sh env)"	# SM_DB, SM_DB_PASSWORD: never printed
+
+# the dashboard first: a person can open it while the rest starts
+group "exec bin/sm-tail --listen 127.0.0.1:0 --port-file '$tmp/web.port' \
+    --web-root '$top/web' --stale 3 2>'$tmp/web.log'"
+wait_port web
+web="http://127.0.0.1:$(cat "$tmp/web.port")/"
+printf 'demo: open %s in a browser\n' "$web" >&2
+echo "demo: private MariaDB in .sm-db/ (port ${SM_DB_PORT:-33306}), SM_DB=$SM_DB" >&2
+
+for route in route-a route-b; do
+	group "exec bin/sm-store --listen 127.0.0.1:0 \
+	    --port-file '$tmp/$route.port' --source $route \
+	    2>'$tmp/$route.log'"
 done
+wait_port route-a
+wait_port route-b
 url_a="http://127.0.0.1:$(cat "$tmp/route-a.port")/metrics"
 url_b="http://127.0.0.1:$(cat "$tmp/route-b.port")/metrics"
-echo "receivers: $url_a (route-a), $url_b (route-b)" >&2
+echo "demo: receivers $url_a (route-a), $url_b (route-b)" >&2
 
-start=$(date -u '+%Y-%m-%d %H:%M:%S')
-say "sm-read -i 0.5 -n $n | sm-split $url_a $url_b  (${secs} s)"
-bin/sm-read -i 0.5 -n "$n" |
-    bin/sm-split --stats-every 10 "$url_a" "$url_b" >"$tmp/acks.ndjson"
+# the alerts, for every host, from the table (what a fleet would run)
+say "alerts: sm-tail -f -n 0 | sm-alert --rule 'cpu_usage > 50 for 2s' --stale 3"
+group "bin/sm-tail -f -n 0 --format ndjson --interval 0.25 \
+    2>'$tmp/follow.log' | bin/sm-alert --rule 'cpu_usage > 50 for 2s' \
+    --stale 3 2>'$tmp/alert.log' | tee '$tmp/alerts.ndjson' |
+    sed -u 's/^/alert: /' >&2"
+sleep 1		# the follower takes its starting point
 
-say "the newest rows: sm-tail -n 10 --format table"
-bin/sm-tail -n 10 --format table
+host=$(hostname)
+n_main=
+[ "$secs" -eq 0 ] || n_main="-n $((secs * 2))"
+say "sm-read -i 0.5 | sm-split route-a route-b  ($([ "$secs" -eq 0 ] &&
+    echo "until Ctrl-C" || echo "$secs s"))"
+group "bin/sm-read -i 0.5 $n_main | tee '$tmp/main.ndjson' |
+    bin/sm-split --stats-every 20 '$url_a' '$url_b' \
+    >'$tmp/acks-main.ndjson'"
+main=$group
 
-say "rows of this run per data_source"
-count() {
-	scripts/mariadb.sh sql -N -B sm -e "SELECT data_source, COUNT(*),
-	    COUNT(DISTINCT sample_id) FROM system_metrics
-	    WHERE sampled_at >= '$start' AND data_source IN ('route-a','route-b')
-	    GROUP BY data_source ORDER BY data_source"
-}
-count | awk '{ printf "  %s: %d rows (%d distinct samples)\n", $1, $2, $3 }' >&2
-stored=$(count | awk '{ s += $3 } END { print s + 0 }')
-acked=$(grep -c '"status":200' "$tmp/acks.ndjson" || true)
-if [ "$stored" -ne "$n" ] || [ "$acked" -ne "$n" ]; then
-	echo "demo: FAILED: $n samples sent, $acked acknowledged, $stored stored" >&2
+# the story: a CPU burst at 3 s, the simulated host from 10 s to 16 s
+stopping=no
+trap 'stopping=yes' INT TERM
+sleep 3
+say "a CPU burst on this machine for 5 s (the alert fires after 2 s above 50%)"
+for _ in $(seq "$(nproc)"); do
+	timeout 5 sh -c 'while :; do :; done' &
+	burn="$burn $!"
+done
+sleep 7
+burn=
+if [ "$stopping" = no ]; then
+	say "host sim-b joins (sm-read --host sim-b), for 6 s"
+	group "bin/sm-read -i 0.5 -n 12 --host sim-b |
+	    tee '$tmp/sim.ndjson' | bin/sm-split '$url_a' '$url_b' \
+	    >'$tmp/acks-sim.ndjson'"
+	wait $group || true
+	say "host sim-b stopped: its stale alert fires 3 s after its last row"
+fi
+if [ "$secs" -eq 0 ]; then
+	while [ "$stopping" = no ] && kill -0 $main 2>/dev/null; do
+		sleep 1
+	done
+	say "stopping: the sample reader first, so that what it read is delivered"
+	pkill -TERM -g "$main" -x sm-read 2>/dev/null || true
+fi
+wait $main || true
+sleep 1		# the last rows through the follower
+trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
+
+say "the newest rows: sm-tail -n 8 --format table"
+bin/sm-tail -n 8 --format table
+
+if command -v chromium >/dev/null 2>&1; then
+	shot=$top/build/demo-dashboard.png
+	mkdir -p build
+	if timeout 60 chromium --headless --no-sandbox --disable-gpu \
+	    --disable-quic --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync \
+	    --user-data-dir="$tmp/chromium" --window-size=1100,800 \
+	    --virtual-time-budget=4000 --screenshot="$shot" "$web" \
+	    >"$tmp/chromium.log" 2>&1 && [ -s "$shot" ]; then
+		say "a screenshot of the dashboard: $shot"
+	else
+		say "no screenshot: chromium failed ($(tail -1 "$tmp/chromium.log"))"
+	fi
+else
+	say "no screenshot: chromium is not installed"
+fi
+
+say "rows of this run per route"
+sql() { scripts/mariadb.sh sql -N -B sm -e "$1"; }
+ids() { sed -n 's/^{"id":"\([0-9a-f-]*\)".*/\1/p' "$tmp/main.ndjson" \
+    "$tmp/sim.ndjson" 2>/dev/null | sort; }
+ids >"$tmp/sent"
+sent=$(wc -l <"$tmp/sent")
+in_list=$(sed "s/.*/'&'/" "$tmp/sent" | paste -sd, -)
+[ -n "$in_list" ] || in_list="''"
+sql "SELECT data_source, host, COUNT(*) FROM system_metrics
+    WHERE sample_id IN ($in_list) GROUP BY data_source, host
+    ORDER BY data_source, host" |
+    awk '{ printf "  %s: %d rows from %s\n", $1, $3, $2 }' >&2
+sql "SELECT sample_id FROM system_metrics WHERE sample_id IN ($in_list)
+    ORDER BY sample_id" >"$tmp/stored"
+stored=$(wc -l <"$tmp/stored")
+fired=$(grep -c '"state":"firing"' "$tmp/alerts.ndjson" 2>/dev/null || true)
+resolved=$(grep -c '"state":"resolved"' "$tmp/alerts.ndjson" 2>/dev/null || true)
+echo "demo: alerts: ${fired:-0} fired, ${resolved:-0} resolved" >&2
+grep -q '"rule":"cpu_usage > 50 for 2s".*"state":"firing"' \
+    "$tmp/alerts.ndjson" 2>/dev/null ||
+    echo "demo: (the CPU burst did not hold cpu_usage above 50% for 2 s on $host)" >&2
+if ! diff "$tmp/sent" "$tmp/stored" >/dev/null; then
+	echo "demo: FAILED: $sent samples sent, $stored rows hold them" >&2
 	exit 1
 fi
-echo "demo: $n samples sent, $n acknowledged, $n stored once each: ok" >&2
+echo "demo: $sent samples sent, $stored stored, each exactly once: ok" >&2

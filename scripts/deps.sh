@@ -37,6 +37,8 @@ qemu-system-x86
 systemd
 yamllint
 python3-yaml
+libjs-dygraphs
+prometheus
 "
 
 if [ "${1:-}" = --list ]; then
@@ -55,6 +57,18 @@ done
 # own (kubernetes-client, 1.20; tests/cmd/k8s.sh copes with its kustomize)
 if ! command -v kubectl >/dev/null 2>&1; then
 	missing="$missing kubernetes-client"
+fi
+# the browser test (tests/it/tail-web-page.sh): Debian's chromium, and node
+# with npm for puppeteer-core; any node already installed will do (one
+# from elsewhere may bundle its own npm, which Debian's npm conflicts with)
+if ! command -v node >/dev/null 2>&1; then
+	missing="$missing nodejs"
+fi
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
+if [ ! -x /usr/bin/chromium ]; then
+	missing="$missing chromium"
 fi
 [ -z "$missing" ] && exit 0
 

@@ -5,7 +5,8 @@
 #
 #   tests/run.sh BINDIR TEST...
 #
-# Files that are not executable are skipped (helpers to source).
+# Helpers to source are named *lib.sh and skipped; any other test that is
+# missing or not executable fails.
 # Each test runs from the top of the checkout with SM_BIN (the binaries under
 # test, absolute), SM_TOP and SM_TMP (a fresh scratch directory) set.
 set -u
@@ -20,9 +21,17 @@ cd "$SM_TOP" || exit 2
 failed=0
 total=0
 for t in "$@"; do
-	# only executables are tests; sourced helpers are not
-	[ -f "$t" ] && [ -x "$t" ] || continue
+	# sourced helpers (*lib.sh) are not tests; any other file must be
+	# runnable: one that lost its run bit fails rather than being skipped
+	case $t in
+	*lib.sh) continue ;;
+	esac
 	total=$((total + 1))
+	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
+		echo "FAIL $t (missing, or not executable: chmod +x it)"
+		failed=$((failed + 1))
+		continue
+	fi
 	SM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-test.XXXXXX")
 	export SM_TMP
 	log=$SM_TMP/.log

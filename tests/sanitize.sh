@@ -31,7 +31,10 @@ tagged() {
 failed=0
 total=0
 for t in "$@"; do
-	[ -f "$t" ] && [ -x "$t" ] || continue
+	# as tests/run.sh: helpers skipped, a test without its run bit fails
+	case $t in
+	*lib.sh) continue ;;
+	esac
 	total=$((total + 1))
 	logs=$(mktemp -d "${TMPDIR:-/tmp}/sm-san.XXXXXX")
 	bad=0

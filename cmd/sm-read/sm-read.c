@@ -156,11 +156,11 @@ main(int argc, char *argv[])
 
 		if (got == -1)
 			errx(SM_EXIT_USAGE, "--state: %s", why);
-		if (got == 0 && strstr(why, "no state yet") == NULL)
+		if (got == 0 && why[0] != '\0')
 			warnx("--state: %s; measuring over %.2f s instead",
 			    why, cpu_window);
 	}
-	cli_catch_stop();
+	cli_catch_stop(-1);
 
 	for (i = 0; (count == 0 || i < count) && !cli_stop; i++) {
 		struct record rec;

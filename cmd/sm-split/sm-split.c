@@ -92,12 +92,13 @@ main(int argc, char *argv[])
 		warnx("want at least two URLs (sm-post sends to one)");
 		usage(SM_EXIT_USAGE);
 	}
+	/* before deliver_opts_check, whose URL checks use libcurl */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
 	if (deliver_opts_check(&o, why) == -1) {
 		warnx("%s", why);
 		usage(SM_EXIT_USAGE);
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
 	status = deliver_command(&o);
 	curl_global_cleanup();
 	return cli_close_stdout(status);

@@ -61,7 +61,7 @@ run_stdin(struct ingest_config *ic, struct spool *reject, struct spool *spool)
 	ic->reject = reject->f != NULL ? reject : NULL;
 	ic->spool = spool->f != NULL ? spool : NULL;
 	ic->stop = &cli_stop;
-	cli_catch_stop();
+	cli_catch_stop(-1);
 	status = ingest_run(ic, &st);
 	store_close(ic->store);
 	if (spool_close(spool, why) == -1) {
@@ -163,11 +163,9 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_LISTEN:
-			if (httpd_parse_listen(optarg, &hc.addr, &hc.addrlen,
-			    why) == -1) {
-				warnx("--listen: \"%s\": %s", optarg, why);
+			if (httpd_opt_listen(optarg, &hc.addr,
+			    &hc.addrlen) == -1)
 				usage(SM_EXIT_USAGE);
-			}
 			listen = optarg;
 			break;
 		case OPT_MAX_BODY:
@@ -179,12 +177,9 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_MAX_CONNECTIONS:
-			if (cli_parse_count(optarg, 1, 100000,
-			    &max_conns) == -1) {
-				warnx("--max-connections: \"%s\": want 1 to "
-				    "100000", optarg);
+			if (httpd_opt_max_connections(optarg,
+			    &max_conns) == -1)
 				usage(SM_EXIT_USAGE);
-			}
 			break;
 		case OPT_MAX_LINE:
 			if (cli_parse_count(optarg, 1, NDJSON_MAX_LINE_MAX,
@@ -293,11 +288,7 @@ main(int argc, char *argv[])
 	if (listen != NULL) {
 		sigset_t stop;
 
-		/* every thread started from here on leaves them to sigwait */
-		sigemptyset(&stop);
-		sigaddset(&stop, SIGINT);
-		sigaddset(&stop, SIGTERM);
-		pthread_sigmask(SIG_BLOCK, &stop, NULL);
+		httpd_block_stop(&stop);
 		if ((store = store_open(&sc, why)) == NULL)
 			errx(SM_EXIT_USAGE, "database: %s", why);
 		hc.port_file = port_file;

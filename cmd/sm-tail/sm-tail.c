@@ -1,6 +1,7 @@
 /*
  * sm-tail: print the newest rows of table system_metrics, follow new ones
- * (none skipped, none repeated), or show them on a terminal dashboard.
+ * (none skipped, none repeated), show them on a terminal dashboard, or
+ * serve them over HTTP to browsers and scrapers (--listen).
  */
 #include <err.h>
 #include <getopt.h>
@@ -19,11 +20,14 @@
 #include "dashview.h"
 #include "db.h"
 #include "exitcode.h"
+#include "feed.h"
+#include "httpd.h"
 #include "record.h"
 #include "rowfmt.h"
 #include "schema.h"
 #include "tail.h"
 #include "timefmt.h"
+#include "web.h"
 
 #define LINES_DEFAULT 10
 #define INTERVAL_DEFAULT 0.5	/* seconds */
@@ -46,16 +50,30 @@ usage(int status)
 	    "[--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--via auto|binlog|poll]\n"
-	    "               [--warn percent]\n");
+	    "               [--warn percent]\n"
+	    "       sm-tail --listen addr [-n count] [--backlog rows] "
+	    "[--db url]\n"
+	    "               [--defaults-file file] [--gap-timeout seconds] "
+	    "[--host name]\n"
+	    "               [--interval seconds] [--max-connections n] "
+	    "[--port-file file]\n"
+	    "               [--since time] [--source name] [--ssl-ca file] "
+	    "[--ssl-mode mode]\n"
+	    "               [--stale seconds] [--via auto|binlog|poll] "
+	    "[--warn percent]\n"
+	    "               [--web-root dir]\n");
 }
 
 #ifndef SM_NO_MAIN
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_FORMAT = 256, OPT_GAP_TIMEOUT, OPT_HOST, OPT_INTERVAL,
-	    OPT_SINCE, OPT_SOURCE, OPT_VERSION, OPT_VIA, OPT_WARN };
+	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
+	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
+	    OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
+	    OPT_WEB_ROOT };
 	static const struct option longopts[] = {
+		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
 		{ "db", required_argument, NULL, DB_OPT_DB },
 		{ "defaults-file", required_argument, NULL,
@@ -67,19 +85,26 @@ main(int argc, char *argv[])
 		{ "host", required_argument, NULL, OPT_HOST },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "lines", required_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "max-connections", required_argument, NULL,
+		    OPT_MAX_CONNECTIONS },
+		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
+		{ "stale", required_argument, NULL, OPT_STALE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "via", required_argument, NULL, OPT_VIA },
 		{ "warn", required_argument, NULL, OPT_WARN },
+		{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *format = NULL, *why_time;
-	char dbwhy[DB_WHY_LEN];
-	double interval = -1, gap_timeout = -1, warn = -1;
-	long long lines = -1;
+	const char *format = NULL, *why_time, *listen = NULL;
+	char dbwhy[DB_WHY_LEN], why[HTTPD_WHY_LEN];
+	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
+	long long lines = -1, backlog = -1, max_conns = -1;
+	struct web_config wc;
 	bool dashboard = false, follow = false, poller_left = false;
 	bool via_given = false;
 	enum rowfmt_kind kind;
@@ -89,6 +114,7 @@ main(int argc, char *argv[])
 	int ch, status;
 
 	memset(&tc, 0, sizeof(tc));
+	memset(&wc, 0, sizeof(wc));
 	tc.filter.since_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
@@ -100,6 +126,14 @@ main(int argc, char *argv[])
 			usage(SM_EXIT_USAGE);
 		}
 		switch (ch) {
+		case OPT_BACKLOG:
+			if (cli_parse_count(optarg, 1, FEED_BACKLOG_MAX,
+			    &backlog) == -1) {
+				warnx("--backlog: \"%s\": want 1 to %d rows",
+				    optarg, FEED_BACKLOG_MAX);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
 		case 'd':
 			dashboard = true;
 			break;
@@ -138,6 +172,20 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			break;
+		case OPT_LISTEN:
+			if (httpd_opt_listen(optarg, &wc.addr,
+			    &wc.addrlen) == -1)
+				usage(SM_EXIT_USAGE);
+			listen = optarg;
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (httpd_opt_max_connections(optarg,
+			    &max_conns) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_PORT_FILE:
+			wc.port_file = optarg;
+			break;
 		case 'n':
 			if (cli_parse_count(optarg, 0, 1LL << 62,
 			    &lines) == -1) {
@@ -163,6 +211,14 @@ main(int argc, char *argv[])
 			}
 			tc.filter.source = optarg;
 			break;
+		case OPT_STALE:
+			if (cli_parse_seconds(optarg, 1, 86400 * 365,
+			    &stale) == -1) {
+				warnx("--stale: \"%s\": want seconds, 1 or "
+				    "more", optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
 		case OPT_VERSION:
 			cli_version();
 		case OPT_VIA:
@@ -180,6 +236,9 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			break;
+		case OPT_WEB_ROOT:
+			wc.web_root = optarg;
+			break;
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
@@ -190,20 +249,33 @@ main(int argc, char *argv[])
 		warnx("unexpected argument \"%s\"", argv[optind]);
 		usage(SM_EXIT_USAGE);
 	}
+	if (listen != NULL && (dashboard || follow || format != NULL)) {
+		warnx("--listen serves rows over HTTP: not with -d, -f or "
+		    "--format");
+		usage(SM_EXIT_USAGE);
+	}
+	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
+	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL)) {
+		warnx("--backlog, --max-connections, --port-file, --stale and "
+		    "--web-root need --listen");
+		usage(SM_EXIT_USAGE);
+	}
 	if (dashboard && (format != NULL || follow)) {
 		warnx("-d shows rows on the screen: not with --format or -f");
 		usage(SM_EXIT_USAGE);
 	}
-	if (!dashboard && warn >= 0) {
-		warnx("--warn is for the dashboard (-d)");
+	if (!dashboard && listen == NULL && warn >= 0) {
+		warnx("--warn is for the dashboards (-d, --listen)");
 		usage(SM_EXIT_USAGE);
 	}
-	if (!dashboard && !follow && via_given) {
-		warnx("--via is for -f and -d");
+	if (!dashboard && !follow && listen == NULL && via_given) {
+		warnx("--via is for -f, -d and --listen");
 		usage(SM_EXIT_USAGE);
 	}
-	if (!dashboard && !follow && (interval >= 0 || gap_timeout >= 0)) {
-		warnx("--interval and --gap-timeout are for -f and -d");
+	if (!dashboard && !follow && listen == NULL && (interval >= 0 ||
+	    gap_timeout >= 0)) {
+		warnx("--interval and --gap-timeout are for -f, -d and "
+		    "--listen");
 		usage(SM_EXIT_USAGE);
 	}
 	if (dashboard && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)))
@@ -215,7 +287,7 @@ main(int argc, char *argv[])
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
 	if (dashboard)
 		setlocale(LC_ALL, "");
-	cli_catch_stop();
+	cli_catch_stop(-1);
 
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise the MySQL "
@@ -228,7 +300,27 @@ main(int argc, char *argv[])
 	    FOLLOW_GAP_TIMEOUT_MS;
 	if (interval < 0)
 		interval = INTERVAL_DEFAULT;
-	if (dashboard) {
+	if (listen != NULL) {
+		sigset_t stop;
+
+		httpd_block_stop(&stop);
+		if (lines < 0)
+			tc.lines = backlog > 0 ? (unsigned long long)backlog :
+			    FEED_BACKLOG_DEFAULT;
+		wc.tail = tc;
+		wc.interval = interval;
+		wc.backlog = backlog > 0 ? (size_t)backlog :
+		    FEED_BACKLOG_DEFAULT;
+		wc.max_connections = max_conns > 0 ? (unsigned)max_conns :
+		    WEB_MAX_CONNECTIONS_DEFAULT;
+		wc.stale_ms = stale > 0 ? (int64_t)(stale * 1000) : 0;
+		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
+		if (wc.web_root == NULL)
+			wc.web_root = WEB_ROOT_DEFAULT;
+		wc.vendor_dir = WEB_DYGRAPHS_DIR;
+		if ((status = web_run(&wc, &stop, why)) != SM_EXIT_OK)
+			warnx("--listen %s: %s", listen, why);
+	} else if (dashboard) {
 		struct dashview_config dc;
 
 		memset(&dc, 0, sizeof(dc));

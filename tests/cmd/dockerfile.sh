@@ -50,6 +50,12 @@ for c in sm-read sm-post sm-split sm-store sm-tail; do
 	[ -x "$SM_TMP/out/usr/local/bin/$c" ] || fail "image lacks $c"
 	[ -f "$SM_TMP/out/usr/local/share/man/man1/$c.1" ] || fail "image lacks $c.1"
 done
+# sm-tail --listen's page, where the binary looks for it by default
+for f in index.html app.js app.css; do
+	[ -f "$SM_TMP/out/usr/local/share/sm/web/$f" ] || fail "image lacks web/$f"
+done
+grep -aq /usr/local/share/sm/web "$SM_TMP/out/usr/local/bin/sm-tail" ||
+    fail "sm-tail does not look for its page in /usr/local/share/sm/web"
 
 echo "the build stage installs every pkg-config module's package"
 buildst=$(sed -n '/^FROM \${BASE} AS build$/,/^FROM/p' $df | grep -v '^#')
@@ -78,4 +84,6 @@ for lib in $(for b in "$SM_TMP"/out/usr/local/bin/*; do
 	echo "$runtime" | grep -qw -- "$pkg" || fail "run stage lacks $pkg ($lib)"
 	echo "  $lib: $pkg"
 done
+# the page's chart library, served by sm-tail from /usr/share/javascript
+echo "$runtime" | grep -qw libjs-dygraphs || fail "run stage lacks libjs-dygraphs"
 echo ok

@@ -58,5 +58,7 @@ broken 's|http://sm-store-b:8081|http://sm-store-c:8081|' "sm-store-c:8081, whic
 broken 's|mysql://sm@|mysql://sm:hunter2@|' "a password in the URL"
 broken '/readOnly: true/d' "node /proc not mounted read-only"
 broken 's|memory: 64Mi|cpu: 1|' "no resources.limits.memory"
+broken 's|- 0.0.0.0:8090|- 127.0.0.1:8090|' "not sm-tail --listen 0.0.0.0:PORT"
+broken 's|name: sm-tail-web$|name: sm-tail-other|' "no sm-tail-web"
 broken 's|"131072"|"1048576"|' "worst-case memory 666 MiB"
 echo ok

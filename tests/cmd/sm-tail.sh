@@ -27,14 +27,14 @@ expect_status 2 $T --db $DB -f --interval nan
 expect_status 2 $T --db $DB -f --gap-timeout 0
 expect_err "--gap-timeout: \"0\": want seconds from 0.1 to 86400"
 expect_status 2 $T --db $DB --interval 1
-expect_err "--interval and --gap-timeout are for -f and -d"
+expect_err "--interval and --gap-timeout are for -f, -d and --listen"
 expect_status 2 $T --db $DB --gap-timeout 5
 expect_status 2 $T --db $DB -f --via replication
 expect_err "--via: \"replication\": want auto, binlog or poll"
 expect_status 2 $T --db $DB --via binlog
-expect_err "--via is for -f and -d"
+expect_err "--via is for -f, -d and --listen"
 expect_status 2 $T --db $DB --warn 50
-expect_err "--warn is for the dashboard (-d)"
+expect_err "--warn is for the dashboards (-d, --listen)"
 expect_status 2 $T --db $DB -d --warn -1
 expect_err "--warn: \"-1\": want a percentage from 0 to 100"
 expect_status 2 $T --db $DB -d -f
@@ -61,6 +61,65 @@ expect_status 2 $T --db "http://x/y"
 expect_err "database URL"
 (unset SM_DB; expect_status 2 $T)
 expect_err "no database: give --db URL or set SM_DB"
+
+echo "--listen: its options, bad values and combinations"
+expect_status 0 $T --help
+grep -q "^       sm-tail --listen addr " "$SM_TMP/out" || fail "--help lacks --listen"
+expect_status 2 $T --db $DB --listen 127.0.0.1:99999
+expect_err "--listen: \"127.0.0.1:99999\": port 99999 out of range"
+expect_status 2 $T --db $DB --listen ::1:80
+expect_err "an IPv6 address goes in brackets"
+expect_status 2 $T --db $DB --listen 0 -f
+expect_err "--listen serves rows over HTTP: not with -d, -f or --format"
+expect_status 2 $T --db $DB --listen 0 --format ndjson
+expect_status 2 $T --db $DB --listen 0 --backlog 0
+expect_err "--backlog: \"0\": want 1 to 1000000 rows"
+expect_status 2 $T --db $DB --listen 0 --max-connections 0
+expect_err "--max-connections: \"0\": want 1 to 100000"
+expect_status 2 $T --db $DB --listen 0 --stale 0.5
+expect_err "--stale: \"0.5\": want seconds, 1 or more"
+expect_status 2 $T --db $DB --listen 0 --warn 101
+for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
+    "--web-root /"; do
+	# shellcheck disable=SC2086
+	expect_status 2 $T --db $DB $o
+	expect_err "--backlog, --max-connections, --port-file, --stale and --web-root need --listen"
+done
+
+echo "--listen without a database: serves anyway, /health 503; SIGTERM, 0"
+$T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
+    --web-root "$SM_TOP/web" 2>"$SM_TMP/lerr" &
+pid=$!
+i=0
+until [ -s "$SM_TMP/port" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "--listen: no port file: $(cat "$SM_TMP/lerr")"
+	sleep 0.1
+done
+code=$(curl -s -m 5 -o "$SM_TMP/body" -w '%{http_code}' \
+    "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
+[ "$code" = 503 ] || fail "/health without a database: $code"
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$(cat "$SM_TMP/port")/")
+[ "$code" = 200 ] || fail "the page without a database: $code"
+kill -TERM $pid
+wait $pid || fail "--listen after SIGTERM: exit $?"
+[ ! -e "$SM_TMP/port" ] || fail "the port file is left"
+grep -q "connect: .*retrying" "$SM_TMP/lerr" ||
+    fail "--listen did not say why: $(cat "$SM_TMP/lerr")"
+
+echo "--listen on an address in use: exit 2"
+python3 -c 'import socket,sys,time
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(30)' >"$SM_TMP/busy" &
+busy=$!
+i=0
+until [ -s "$SM_TMP/busy" ]; do
+	i=$((i + 1)); [ $i -lt 100 ] || fail "no busy port"; sleep 0.1
+done
+expect_status 2 $T --db $DB --listen "127.0.0.1:$(cat "$SM_TMP/busy")"
+expect_err "cannot listen"
+kill $busy
 
 echo "a password in the URL: a warning, then as usual"
 expect_status 3 $T --db "mysql://sm:secret@127.0.0.1:1/sm"

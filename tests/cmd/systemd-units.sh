@@ -7,7 +7,7 @@ scripts/units.sh "$SM_BIN" "$SM_TMP/units"
 cd "$SM_TMP/units"
 units=$(ls)
 echo "units: $(echo $units)"
-[ "$(echo "$units" | wc -l)" -eq 4 ] || fail "want 4 units"
+[ "$(echo "$units" | wc -l)" -eq 6 ] || fail "want 6 units"
 # shellcheck disable=SC2086
 systemd-analyze verify --man=no $units 2>"$SM_TMP/verify" ||
     fail "systemd-analyze verify: $(cat "$SM_TMP/verify")"
@@ -32,6 +32,21 @@ grep -q -- '--defaults-file "$CREDENTIALS_DIRECTORY/db.cnf"' sm-store@.service |
     fail "sm-store@: does not read the credential"
 grep -q -- '-n 1 --state read.state' sm-read-post-once.service ||
     fail "timer service: not a one-shot sample with --state"
+grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-tail-web.service ||
+    fail "sm-tail-web: database credentials not loaded as a credential"
+grep -q -- "$SM_BIN/sm-tail --listen \"\$SM_LISTEN\" --defaults-file" \
+    sm-tail-web.service || fail "sm-tail-web: not sm-tail --listen"
+grep -qx 'Environment=SM_LISTEN=127.0.0.1:8090 SM_TAIL_WEB_OPTS=' \
+    sm-tail-web.service || fail "sm-tail-web: not on loopback by default"
+grep -q "sm-tail -f -n 0 .*| $SM_BIN/sm-alert --rules /etc/sm/alerts.rules" \
+    sm-alert.service || fail "sm-alert: not sm-tail -f | sm-alert --rules"
+grep -qx "ExecStartPre=$SM_BIN/sm-alert --rules /etc/sm/alerts.rules" \
+    sm-alert.service || fail "sm-alert: rules not checked before the start"
+grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-alert.service ||
+    fail "sm-alert: database credentials not loaded as a credential"
+# the example rules are rules sm-alert takes
+"$SM_BIN/sm-alert" --rules "$SM_TOP/systemd/alerts.rules.example" \
+    </dev/null 2>"$SM_TMP/rules" || fail "alerts.rules.example: $(cat "$SM_TMP/rules")"
 grep -qx 'Unit=sm-read-post-once.service' sm-read-post.timer ||
     fail "timer: wrong unit"
 echo ok

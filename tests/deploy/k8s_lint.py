@@ -86,6 +86,28 @@ def pod_labels_match(selector, labels):
     return all(labels.get(k) == v for k, v in selector.items())
 
 
+def check_served(d, c, labels, svc):
+    """An HTTP server's container c: probes on a named port, liveness on
+    /health, a Service of its name selecting it; its readiness httpGet."""
+    ports = {p.get("name"): p.get("containerPort")
+             for p in c.get("ports", [])}
+    rp = c.get("readinessProbe", {}).get("httpGet", {})
+    if rp.get("port") not in ports:
+        err(d, "readiness probe not on a named container port")
+    lp = c.get("livenessProbe", {})
+    if not lp or "/health" not in yaml.safe_dump(lp):
+        err(d, "liveness probe does not use /health")
+    if svc is None:
+        err(d, "no Service of the same name")
+    elif not pod_labels_match(svc["spec"]["selector"], labels):
+        err(svc, "selects no pod of its Deployment")
+    elif any(p.get("targetPort") not in ports and
+             p.get("targetPort") not in ports.values()
+             for p in svc["spec"]["ports"]):
+        err(svc, "targetPort is no container port")
+    return rp
+
+
 def main():
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
     if not docs:
@@ -139,14 +161,9 @@ def main():
     for n in receivers:
         d, labels, pod = pods[n]
         c = pod["containers"][0]
-        ports = {p.get("name"): p.get("containerPort")
-                 for p in c.get("ports", [])}
-        rp = c.get("readinessProbe", {}).get("httpGet", {})
-        if rp.get("path") != "/health" or rp.get("port") not in ports:
+        rp = check_served(d, c, labels, services.get(n))
+        if rp.get("path") != "/health":
             err(d, "readiness probe is not GET /health on a named port")
-        lp = c.get("livenessProbe", {})
-        if not lp or "/health" not in yaml.safe_dump(lp):
-            err(d, "liveness probe does not use /health")
         args = " ".join(c.get("args", []) + c.get("command", []))
         worst = store_worst_bytes(c.get("args", []))
         limit = quantity_bytes(c.get("resources", {}).get("limits", {})
@@ -157,15 +174,16 @@ def main():
         route = n[len("sm-store-"):]
         if f"--source route-{route}" not in args or "--listen" not in args:
             err(d, f"not sm-store --listen --source route-{route}: {args}")
-        svc = services.get(n)
-        if svc is None:
-            err(d, "no Service of the same name")
-        elif not pod_labels_match(svc["spec"]["selector"], labels):
-            err(svc, "selects no pod of its Deployment")
-        elif any(p.get("targetPort") not in ports and
-                 p.get("targetPort") not in ports.values()
-                 for p in svc["spec"]["ports"]):
-            err(svc, "targetPort is no container port")
+    # sm-tail --listen: the dashboard, reachable through its Service
+    if "sm-tail-web" not in pods:
+        err({"kind": "Deployment"}, "no sm-tail-web (sm-tail --listen)")
+    else:
+        d, labels, pod = pods["sm-tail-web"]
+        c = pod["containers"][0]
+        args = " ".join(c.get("command", []) + c.get("args", []))
+        if "sm-tail" not in args or "--listen 0.0.0.0:" not in args:
+            err(d, f"not sm-tail --listen 0.0.0.0:PORT: {args}")
+        check_served(d, c, labels, services.get("sm-tail-web"))
     collectors = [pods[n] for n in pods
                   if pods[n][0]["kind"] == "DaemonSet"]
     if len(collectors) != 1:

@@ -76,3 +76,22 @@ printf '\202\200a\376\377\376\1\r\nb\376\377\n' \
     >corpus/ndjson/chunk-limit-memfd
 { printf '\177\001'; head -5 $top/tests/fixtures/seed-records.ndjson; } \
     >corpus/ndjson/records-pipe
+
+# alert: one rule a file
+i=0
+while IFS= read -r rule; do
+	i=$((i + 1))
+	printf '%s' "$rule" >corpus/alert/rule-$i
+done <<'RULES'
+cpu_usage > 90
+cpu_usage > 90 for 30s
+porcentaje_cpu_uso>=85.5 for 300
+ram_percentage <= 1e1 for 1.5s
+zombie_processes != 0 for 2h
+total_ram < 4096 for 250ms
+threads == -1
+stale for 60s
+stale for 5m
+cpu_usage > 0x10
+cpu_usage > 90 for 5 days
+RULES

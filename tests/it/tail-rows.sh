@@ -119,12 +119,12 @@ expect_status 2 $T -n -1
 expect_err "sm-tail: -n: \"-1\": want a count of rows"
 expect_status 2 $T -n 2x
 expect_status 2 $T --interval 0.5
-expect_err "--interval and --gap-timeout are for -f and -d"
+expect_err "--interval and --gap-timeout are for -f, -d and --listen"
 expect_status 2 $T -f --interval 0
 expect_err "--interval: \"0\": want seconds from 0.01 to 3600"
 expect_status 2 $T -f --gap-timeout soon
 expect_status 2 $T --warn 80
-expect_err "--warn is for the dashboard (-d)"
+expect_err "--warn is for the dashboards (-d, --listen)"
 expect_status 2 $T -d --warn 101
 expect_status 2 $T -d --format ndjson
 expect_err "-d shows rows on the screen: not with --format or -f"

@@ -27,6 +27,7 @@
 #include <json-c/json.h>
 #include <microhttpd.h>
 
+#include "cli.h"
 #include "deliver.h"
 #include "exitcode.h"
 
@@ -548,7 +549,9 @@ run_go(struct run *r)
 
 	if (deliver_new(&d, &r->o, why) == -1)
 		fail_msg("deliver_new: %s", why);
+	cli_catch_stop(deliver_wake_fd(d));
 	r->status = deliver_run(d);
+	cli_catch_stop(-1);
 	r->c = *deliver_counts(d);
 	deliver_free(d);
 	close(r->o.in_fd);
@@ -1012,7 +1015,7 @@ struct feeder {
 	int fd;
 	const char *parts[4];
 	int pause_ms;
-	bool signal_at_end;	/* deliver_stop() instead of closing */
+	bool signal_at_end;	/* SIGINT instead of closing */
 	void (*between)(void *);	/* called before each later part */
 	void *arg;
 };
@@ -1033,7 +1036,7 @@ feed(void *arg)
 	}
 	if (f->signal_at_end) {
 		usleep((useconds_t)f->pause_ms * 1000);
-		deliver_stop(SIGINT);
+		raise(SIGINT);
 		usleep(200 * 1000);
 	}
 	close(f->fd);

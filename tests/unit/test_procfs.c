@@ -1,9 +1,14 @@
 /* Unit tests for lib/procfs.c against fixture /proc trees. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "procfs.h"
@@ -112,6 +117,59 @@ test_census(void **state)
 	assert_int_equal(c.threads, 251);
 }
 
+/*
+ * read() and close() as the library sees them: with vanish set, reading
+ * that process's stat fails as for a process gone mid-read (ESRCH), and
+ * every close() then leaves another errno, as close() may.
+ */
+static const char *vanish;
+
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	char link[64], path[256];
+	ssize_t len;
+
+	if (vanish != NULL) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+		len = readlink(link, path, sizeof(path) - 1);
+		if (len > 0) {
+			path[len] = '\0';
+			if (strstr(path, vanish) != NULL) {
+				errno = ESRCH;
+				return -1;
+			}
+		}
+	}
+	return syscall(SYS_read, fd, buf, n);
+}
+
+int
+close(int fd)
+{
+	int rc = (int)syscall(SYS_close, fd);
+
+	if (vanish != NULL)
+		errno = EIO;
+	return rc;
+}
+
+static void
+test_census_vanished_mid_read(void **state)
+{
+	struct census c;
+	char why[PROCFS_WHY_LEN];
+	int rc;
+
+	(void)state;
+	vanish = "/proc-basic/40/stat";
+	rc = procfs_census(FIX "proc-basic", &c, why);
+	vanish = NULL;
+	assert_int_equal(rc, 0);
+	assert_int_equal(c.total, 9);
+	assert_int_equal(c.running, 0);
+}
+
 static void
 test_census_malformed(void **state)
 {
@@ -153,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_mem_malformed),
 		cmocka_unit_test(test_census),
 		cmocka_unit_test(test_census_malformed),
+		cmocka_unit_test(test_census_vanished_mid_read),
 		cmocka_unit_test(test_census_count),
 	};
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Valgrind memcheck on the main job: sm-read -n N -i 0.1 | sm-split A B
 # into two sm-store --listen receivers storing into the real MariaDB,
-# every process under valgrind; then sm-tail -n and sm-tail -f on the rows.  Any memcheck error, or a definite or
+# every process under valgrind; then sm-tail -n, sm-tail -f and sm-tail --listen on the rows.  Any memcheck error, or a definite or
 # indirect leak, in any of the four fails the test (the receivers are
 # stopped with SIGTERM, so their exit -- and leak check -- is the normal
 # one); so do missing rows.
@@ -87,9 +87,35 @@ done
 kill -TERM $fpid
 wait $fpid || fail "sm-tail -f exited $?: $(cat "$SM_TMP/follow.err")"
 
-echo "six clean memcheck logs"
+echo "sm-tail --listen under valgrind: every endpoint, a stream, SIGTERM"
+"$SM_TMP/vg" "$SM_BIN/sm-tail" --listen 127.0.0.1:0 --port-file \
+    "$SM_TMP/web.port" --backlog 50 --interval 0.1 --web-root "$SM_TOP/web" \
+    2>"$SM_TMP/web.err" &
+wpid=$!
+at_exit "kill $wpid 2>/dev/null || true"
+i=0
+until [ -s "$SM_TMP/web.port" ]; do
+	[ $i -lt 300 ] || fail "sm-tail --listen: no port: $(cat "$SM_TMP/web.err")"
+	sleep 0.1
+	i=$((i + 1))
+done
+web=http://127.0.0.1:$(cat "$SM_TMP/web.port")
+for p in / /rows?n=3 /hosts /metrics /health "/rows?n=x"; do
+	curl -s -m 20 -o /dev/null "$web$p" || fail "GET $p"
+done
+curl -s -m 8 -N "$web/events?n=2" >"$SM_TMP/events" 2>/dev/null &
+cpid=$!
+sleep 2
+"$SM_BIN/sm-read" -n 1 | "$SM_BIN/sm-store" 2>/dev/null
+wait $cpid || true
+[ "$(grep -c '^id: ' "$SM_TMP/events")" -ge 3 ] ||
+    fail "the stream under valgrind: $(cat "$SM_TMP/events")"
+kill -TERM $wpid
+wait $wpid || fail "sm-tail --listen exited $?: $(cat "$SM_TMP/web.err")"
+
+echo "seven clean memcheck logs"
 set -- "$SM_TMP"/vg.*.log
-expect_eq "valgrind logs" $# 6
+expect_eq "valgrind logs" $# 7
 for log in "$@"; do
 	grep -q 'ERROR SUMMARY: 0 errors from 0 contexts' "$log" || {
 		cat "$log" >&2

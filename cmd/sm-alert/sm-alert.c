@@ -1,0 +1,163 @@
+/*
+ * sm-alert: read records (NDJSON) on stdin, write alert events (NDJSON) on
+ * stdout when a host's threshold rule or stale rule starts firing and
+ * when it resolves; optionally run a command for each event.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "alertrun.h"
+#include "cli.h"
+#include "exitcode.h"
+#include "hook.h"
+#include "ndjson.h"
+
+#define EXEC_MAX_DEFAULT 4
+#define EXEC_TIMEOUT_DEFAULT 30	/* seconds */
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	cli_usage(status,
+	    "usage: sm-alert [-h] [--exec command] [--exec-max n] "
+	    "[--exec-timeout seconds]\n"
+	    "                [--max-line bytes] [--replay] [--rule rule] "
+	    "[--rules file]\n"
+	    "                [--stale seconds] [--version]\n");
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_EXEC = 256, OPT_EXEC_MAX, OPT_EXEC_TIMEOUT, OPT_MAX_LINE,
+	    OPT_REPLAY, OPT_RULE, OPT_RULES, OPT_STALE, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "exec", required_argument, NULL, OPT_EXEC },
+		{ "exec-max", required_argument, NULL, OPT_EXEC_MAX },
+		{ "exec-timeout", required_argument, NULL, OPT_EXEC_TIMEOUT },
+		{ "help", no_argument, NULL, 'h' },
+		{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+		{ "replay", no_argument, NULL, OPT_REPLAY },
+		{ "rule", required_argument, NULL, OPT_RULE },
+		{ "rules", required_argument, NULL, OPT_RULES },
+		{ "stale", required_argument, NULL, OPT_STALE },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	static struct alert_ruleset rules;
+	struct alertrun_config ac = { .fd = STDIN_FILENO, .stop = &cli_stop };
+	struct hook_config hc = { .timeout = -1 };
+	struct hook *hook = NULL;
+	long long exec_max = -1, max_line = -1;
+	double stale;
+	char why[1024], text[64];
+	int ch, status;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_EXEC:
+			if (optarg[0] == '\0') {
+				warnx("--exec: want a command");
+				usage(SM_EXIT_USAGE);
+			}
+			hc.cmd = optarg;
+			break;
+		case OPT_EXEC_MAX:
+			if (cli_parse_count(optarg, 1, HOOK_RUNNING_MAX,
+			    &exec_max) == -1) {
+				warnx("--exec-max: \"%s\": want 1 to %d "
+				    "commands", optarg, HOOK_RUNNING_MAX);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
+		case OPT_EXEC_TIMEOUT:
+			if (cli_parse_seconds(optarg, 0.01, 86400,
+			    &hc.timeout) == -1) {
+				warnx("--exec-timeout: \"%s\": want seconds "
+				    "from 0.01 to 86400", optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
+		case OPT_MAX_LINE:
+			if (cli_parse_count(optarg, 1, NDJSON_MAX_LINE_MAX,
+			    &max_line) == -1) {
+				warnx("--max-line: \"%s\": want 1 to %d bytes",
+				    optarg, NDJSON_MAX_LINE_MAX);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
+		case OPT_REPLAY:
+			ac.replay = true;
+			break;
+		case OPT_RULE:
+			if (alert_ruleset_add(&rules, optarg, why,
+			    sizeof(why)) == -1)
+				errx(SM_EXIT_USAGE, "--rule \"%s\": %s",
+				    optarg, why);
+			break;
+		case OPT_RULES:
+			if (alert_ruleset_load(&rules, optarg, why,
+			    sizeof(why)) == -1)
+				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
+				    why);
+			break;
+		case OPT_STALE:
+			if (cli_parse_seconds(optarg, 0.001, 30 * 86400,
+			    &stale) == -1) {
+				warnx("--stale: \"%s\": want seconds from "
+				    "0.001 to 2592000 (30 days)", optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			snprintf(text, sizeof(text), "stale for %.0fms",
+			    stale * 1000);
+			if (alert_ruleset_add(&rules, text, why,
+			    sizeof(why)) == -1)
+				errx(SM_EXIT_USAGE, "--stale %s: %s", optarg,
+				    why);
+			break;
+		case OPT_VERSION:
+			cli_version();
+		case 'h':
+			usage(SM_EXIT_OK);
+		default:
+			usage(SM_EXIT_USAGE);
+		}
+	}
+	if (optind != argc) {
+		warnx("unexpected argument \"%s\"", argv[optind]);
+		usage(SM_EXIT_USAGE);
+	}
+	if (rules.n == 0) {
+		warnx("no rules: give --rule, --rules or --stale");
+		usage(SM_EXIT_USAGE);
+	}
+	if (hc.cmd == NULL && (exec_max >= 0 || hc.timeout >= 0)) {
+		warnx("--exec-max and --exec-timeout need --exec");
+		usage(SM_EXIT_USAGE);
+	}
+	ac.rules = rules.rules;
+	ac.nrules = rules.n;
+	ac.out = stdout;
+	ac.max_line = max_line > 0 ? (size_t)max_line : 0;
+	if (hc.cmd != NULL) {
+		hc.max_running = exec_max > 0 ? (size_t)exec_max :
+		    EXEC_MAX_DEFAULT;
+		if (hc.timeout < 0)
+			hc.timeout = EXEC_TIMEOUT_DEFAULT;
+		if ((hook = hook_new(&hc)) == NULL)
+			errx(SM_EXIT_PARTIAL, "out of memory");
+		ac.hook = hook;
+	}
+	cli_catch_stop(-1);
+	status = alertrun(&ac);
+	hook_free(hook);
+	return cli_close_stdout(status);
+}
+#endif

@@ -1,0 +1,41 @@
+/*
+ * sm-alert's stream: records (NDJSON, either dialect) from a descriptor
+ * into an alert engine, its events as NDJSON lines on a stream and, with
+ * a hook, to a command each (sm-alert(1)).
+ */
+#ifndef SM_ALERTRUN_H
+#define SM_ALERTRUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "alert.h"
+#include "hook.h"
+
+struct alertrun_config {
+	int fd;				/* records */
+	FILE *out;			/* events */
+	const struct alert_rule *rules;
+	size_t nrules;
+	/*
+	 * The clock: each record's ts when replaying (stale alerts fire as
+	 * record time passes them), else the real-time clock, which also
+	 * runs while the input is silent.
+	 */
+	bool replay;
+	size_t max_line;		/* 0: the default */
+	struct hook *hook;		/* NULL: no command per event */
+	volatile sig_atomic_t *stop;	/* set: stop reading */
+};
+
+/*
+ * Read to the end of the input (or stop), then wait for the commands still
+ * running.  Bad lines are reported with their number and skipped; a
+ * summary goes to stderr.  Returns the exit status (exitcode.h): 1 when a
+ * line was rejected, a command failed or the output could not be written.
+ */
+int alertrun(const struct alertrun_config *c);
+
+#endif

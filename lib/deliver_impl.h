@@ -1,0 +1,139 @@
+/*
+ * The delivery engine's insides, shared by its parts and by nothing else:
+ * deliver.c (the loop, its queues and its input), deliver_opts.c (options),
+ * deliver_answer.c (what became of a request: acknowledgements, refusals,
+ * retries, the spool, statistics) and deliver_xfer.c (libcurl handles,
+ * requests and health probes).  Commands and tests use deliver.h.
+ */
+#ifndef SM_DELIVER_IMPL_H
+#define SM_DELIVER_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <json-c/json.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "balance.h"
+#include "batch.h"
+#include "deliver.h"
+#include "ndjson.h"
+#include "spool.h"
+
+#define DELIVER_READ_BUDGET 4096	/* lines per turn of the loop */
+#define DELIVER_RESP_MAX (4 * 1024 * 1024)
+#define DELIVER_POLL_MAX_MS 1000
+#define DELIVER_PROBE_TIMEOUT_MS 5000
+
+/* One easy handle: a request slot, or an endpoint's health probe. */
+struct xfer {
+	CURL *h;
+	struct batch *b;		/* the request's records */
+	int ep;
+	bool probe;			/* a GET /health, not a request */
+	bool busy;
+	struct batch_buf resp;
+	char err[CURL_ERROR_SIZE];
+};
+
+struct endpoint {
+	const char *url;
+	char *url_json;			/* the URL as a JSON string */
+	char *health_url;
+	char label[2];
+	bool failing;			/* alone, and failing: reported */
+	struct xfer probe;
+	int64_t next_probe;
+};
+
+/* Where reading the input stands, after a turn of the loop. */
+enum deliver_input {
+	DELIVER_IN_READABLE,	/* lines may be waiting: read next turn */
+	DELIVER_IN_MORE,	/* the turn's budget ran out: turn again now */
+	DELIVER_IN_DRAINED,	/* nothing to read: wait on the descriptor */
+	DELIVER_IN_BLOCKED,	/* a full batch waits for a request slot */
+	DELIVER_IN_DONE		/* end, read error, --strict or a stop */
+};
+
+/* How far a stop has gone. */
+enum deliver_stop {
+	DELIVER_RUNNING,	/* reading and sending */
+	DELIVER_STOPPING,	/* one signal: nothing more is read or sent;
+				   requests in flight finish, the rest is
+				   spooled */
+	DELIVER_ABORTING	/* two signals, or a fatal error: requests in
+				   flight are cut short and spooled too */
+};
+
+struct deliver {
+	struct deliver_opts o;
+	CURLM *multi;
+	struct curl_slist *post_hdr, *probe_hdr;
+	struct xfer *slots;
+	struct xfer **idle;		/* free slots, a stack */
+	long nidle;
+	long busy;			/* slots in flight */
+	struct endpoint ep[BALANCE_MAX];
+	struct balance bal;
+	struct backoff bo;
+	struct spool reject, spool;
+	struct ndjson_reader in;
+	int in_flags;			/* to restore O_NONBLOCK */
+	struct json_tokener *tok;
+	struct batch *fill;		/* being filled from input */
+	int64_t fill_since;
+	struct batch *ready, *ready_tail;	/* to send now, FIFO */
+	struct batch *waiting;		/* backing off */
+	struct batch *free;
+	long live;			/* sealed, not finished */
+	unsigned long next_request;
+	enum deliver_input input;
+	enum deliver_stop stop;
+	int wake[2];			/* a byte per stop signal */
+	unsigned signals;		/* stop signals seen */
+	bool fatal;			/* out of memory, or libcurl failed */
+	bool answered;			/* some endpoint answered HTTP */
+	bool acks_gone;			/* stdout reader went away */
+	bool acks_dirty;
+	bool write_failed;		/* reject or spool file */
+	bool read_failed;		/* input */
+	struct deliver_counts c;
+};
+
+/* deliver.c */
+bool deliver_input_done(const struct deliver *d);
+void deliver_oom(struct deliver *d, const char *what);
+void deliver_batch_put(struct deliver *d, struct batch *b);
+void ready_push(struct deliver *d, struct batch *b, bool front);
+
+/* deliver_opts.c */
+int deliver_opt_fail(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* deliver_answer.c */
+void deliver_write_failed(struct deliver *d, struct spool *s);
+void deliver_finish(struct deliver *d, struct batch *b);
+void deliver_spool(struct deliver *d, struct batch *b, bool sealed);
+void deliver_ack(struct deliver *d, struct batch *b, long status, double ms,
+    struct json_object *answer);
+void deliver_report(struct deliver *d, int ep, enum balance_change ch,
+    const char *why);
+void deliver_retry(struct deliver *d, struct batch *b, int64_t now,
+    int64_t retry_after);
+void deliver_refused(struct deliver *d, struct batch *b, long status,
+    const struct xfer *x, double ms, struct json_object *answer);
+struct json_object *deliver_parse_body(const char *body, size_t len);
+const char *deliver_get_string(struct json_object *obj, const char *key);
+
+/* deliver_xfer.c */
+int xfer_init(struct xfer *x, struct curl_slist *hdr);
+void xfer_free(struct xfer *x);
+void deliver_start(struct deliver *d, struct batch *b, int64_t now);
+void probe_start(struct deliver *d, struct endpoint *e);
+void deliver_reap(struct deliver *d);
+int deliver_headers(struct deliver *d, char *why);
+int deliver_endpoints(struct deliver *d, char *why);
+
+#endif

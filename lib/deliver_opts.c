@@ -1,0 +1,171 @@
+/*
+ * The options sm-post and sm-split share: defaults, parsing, and the
+ * combinations checked before anything is set up.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#include "deliver_impl.h"
+
+/* Options */
+
+void
+deliver_opts_init(struct deliver_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->batch = 1;
+	o->linger_ms = 0;
+	o->parallel = 1;
+	o->timeout_ms = 10000;
+	o->max_time_ms = 60000;
+	o->retries = 10;
+	o->max_fails = 1;
+	o->fail_timeout_ms = 10000;
+	o->health_interval_ms = 0;
+	o->in_fd = 0;
+	o->acks = stdout;
+}
+
+int
+deliver_opt_fail(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, DELIVER_WHY_LEN, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+deliver_opt_count(const char *name, const char *arg, long long min,
+    long long max, long *out, char *why)
+{
+	long long v;
+
+	if (cli_parse_count(arg, min, max, &v) == -1)
+		return deliver_opt_fail(why, "%s: \"%s\": want an integer "
+		    "from %lld to %lld", name, arg, min, max);
+	*out = (long)v;
+	return 0;
+}
+
+static int
+deliver_opt_seconds(const char *name, const char *arg, double min,
+    double max, int64_t *out_ms, char *why)
+{
+	double v;
+
+	if (cli_parse_seconds(arg, min, max, &v) == -1)
+		return deliver_opt_fail(why, "%s: \"%s\": want seconds from "
+		    "%g to %g", name, arg, min, max);
+	*out_ms = (int64_t)(v * 1000 + 0.5);
+	return 0;
+}
+
+int
+deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
+{
+	char bwhy[BALANCE_WHY_LEN];
+	long v = 0;
+
+	switch (id) {
+	case DELIVER_OPT_BATCH:
+		return deliver_opt_count("--batch", arg, 1, DELIVER_BATCH_MAX,
+		    &o->batch, why);
+	case DELIVER_OPT_FAIL_TIMEOUT:
+		return deliver_opt_seconds("--fail-timeout", arg, 0, 86400,
+		    &o->fail_timeout_ms, why);
+	case DELIVER_OPT_HEADER:
+		if (strchr(arg, ':') == NULL || arg[0] == ':')
+			return deliver_opt_fail(why, "-H: \"%s\": want "
+			    "\"Name: value\"", arg);
+		if (o->nheaders == DELIVER_HEADERS_MAX)
+			return deliver_opt_fail(why, "-H: at most %d headers",
+			    DELIVER_HEADERS_MAX);
+		o->headers[o->nheaders++] = arg;
+		return 0;
+	case DELIVER_OPT_HEALTH_INTERVAL:
+		return deliver_opt_seconds("--health-interval", arg, 0, 86400,
+		    &o->health_interval_ms, why);
+	case DELIVER_OPT_LINGER:
+		if (deliver_opt_count("--linger", arg, 0, 3600000, &v,
+		    why) == -1)
+			return -1;
+		o->linger_ms = v;
+		return 0;
+	case DELIVER_OPT_MAX_FAILS:
+		return deliver_opt_count("--max-fails", arg, 1, 1000000,
+		    &o->max_fails, why);
+	case DELIVER_OPT_MAX_LINE:
+		return deliver_opt_count("--max-line", arg, 1,
+		    NDJSON_MAX_LINE_MAX, &o->max_line, why);
+	case DELIVER_OPT_MAX_TIME:
+		return deliver_opt_seconds("--max-time", arg, 0.001, 31536000,
+		    &o->max_time_ms, why);
+	case DELIVER_OPT_NDJSON:
+		o->ndjson = true;
+		return 0;
+	case DELIVER_OPT_PARALLEL:
+		return deliver_opt_count("--parallel", arg, 1,
+		    DELIVER_PARALLEL_MAX, &o->parallel, why);
+	case DELIVER_OPT_REJECT:
+		o->reject_path = arg;
+		return 0;
+	case DELIVER_OPT_RETRIES:
+		return deliver_opt_count("--retries", arg, 0, 1000000,
+		    &o->retries, why);
+	case DELIVER_OPT_SPOOL:
+		o->spool_path = arg;
+		return 0;
+	case DELIVER_OPT_STATS_EVERY:
+		return deliver_opt_count("--stats-every", arg, 0, 1LL << 40,
+		    &o->stats_every, why);
+	case DELIVER_OPT_STRICT:
+		o->strict = true;
+		return 0;
+	case DELIVER_OPT_TIMEOUT:
+		return deliver_opt_seconds("--timeout", arg, 0.001, 86400,
+		    &o->timeout_ms, why);
+	case DELIVER_OPT_TOKEN_FILE:
+		o->token_file = arg;
+		return 0;
+	case DELIVER_OPT_WEIGHTS:
+		if (balance_parse_weights(arg, o->weights, BALANCE_MAX,
+		    &o->nweights, bwhy) == -1)
+			return deliver_opt_fail(why, "--weights: \"%s\": %s",
+			    arg, bwhy);
+		return 0;
+	}
+	return deliver_opt_fail(why, "unknown option");
+}
+
+int
+deliver_opts_check(const struct deliver_opts *o, char *why)
+{
+	char *h;
+	int i;
+
+	if (o->nurls < 1 || o->nurls > BALANCE_MAX)
+		return deliver_opt_fail(why, "want 1 to %d URLs, not %d",
+		    BALANCE_MAX, o->nurls);
+	if (o->nweights != 0 && o->nweights != o->nurls)
+		return deliver_opt_fail(why, "--weights: %d weights for %d "
+		    "URLs", o->nweights, o->nurls);
+	for (i = 0; i < o->nurls; i++) {
+		if ((h = deliver_health_url(o->urls[i])) == NULL)
+			return deliver_opt_fail(why, "\"%s\": want an http:// "
+			    "or https:// URL", o->urls[i]);
+		free(h);
+	}
+	if (o->reject_path != NULL && o->spool_path != NULL &&
+	    strcmp(o->reject_path, o->spool_path) == 0)
+		return deliver_opt_fail(why, "--reject and --spool name the "
+		    "same file");
+	return 0;
+}

@@ -1,0 +1,382 @@
+/*
+ * Transfers: libcurl easy handles for the request slots and the
+ * endpoints' health probes, started, finished and read, and the headers
+ * and endpoints they are set up with.
+ */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver_impl.h"
+
+/* Transfers */
+
+static size_t
+xfer_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct xfer *x = arg;
+	size_t n = size * nmemb;
+
+	/* an answer is a few lines of JSON: keep a sane prefix of a flood */
+	if (x->resp.len + n > DELIVER_RESP_MAX)
+		return n;
+	if (batch_buf_add(&x->resp, ptr, n) == -1)
+		return 0;
+	return n;
+}
+
+int
+xfer_init(struct xfer *x, struct curl_slist *hdr)
+{
+	if ((x->h = curl_easy_init()) == NULL)
+		return -1;
+	/* options kept across the transfers of this handle */
+	if (curl_easy_setopt(x->h, CURLOPT_PRIVATE, x) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, xfer_write) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_WRITEDATA, x) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->err) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, hdr) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+void
+xfer_free(struct xfer *x)
+{
+	if (x->h != NULL)
+		curl_easy_cleanup(x->h);
+	x->h = NULL;
+	batch_buf_free(&x->resp);
+}
+
+static int
+xfer_add(struct deliver *d, struct xfer *x)
+{
+	x->resp.len = 0;
+	if (x->resp.p != NULL)
+		x->resp.p[0] = '\0';
+	x->err[0] = '\0';
+	if (curl_multi_add_handle(d->multi, x->h) != CURLM_OK)
+		return -1;
+	x->busy = true;
+	return 0;
+}
+
+void
+deliver_start(struct deliver *d, struct batch *b, int64_t now)
+{
+	struct xfer *x = d->idle[--d->nidle];
+	int64_t timeout;
+	int ep = balance_pick(&d->bal, b->tried, now);
+
+	if (b->attempts == 0 || b->resend) {
+		/* a re-send after a refusal is a new request to the receiver */
+		b->deadline = now + d->o.max_time_ms;
+	} else {
+		d->c.retried++;
+		if (ep != b->ep)
+			d->c.failed_over++;
+	}
+	b->resend = false;
+	b->ep = ep;
+	b->attempts++;
+	timeout = b->deadline - now;
+	if (timeout > d->o.timeout_ms)
+		timeout = d->o.timeout_ms;
+	if (timeout < 1)
+		timeout = 1;
+	if (curl_easy_setopt(x->h, CURLOPT_URL, d->o.urls[ep]) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)b->body.len) != CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, b->body.p) !=
+	    CURLE_OK ||
+	    curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)timeout) !=
+	    CURLE_OK || xfer_add(d, x) == -1) {
+		/* only out of memory gets here: keep the records at least */
+		d->idle[d->nidle++] = x;
+		snprintf(b->why, sizeof(b->why), "cannot start a request "
+		    "(out of memory?)");
+		deliver_spool(d, b, true);
+		return;
+	}
+	x->b = b;
+	x->ep = ep;
+	d->busy++;
+}
+
+void
+probe_start(struct deliver *d, struct endpoint *e)
+{
+	long timeout = (long)(d->o.timeout_ms < DELIVER_PROBE_TIMEOUT_MS ?
+	    d->o.timeout_ms : DELIVER_PROBE_TIMEOUT_MS);
+
+	/* a probe that cannot start is tried again an interval later */
+	if (curl_easy_setopt(e->probe.h, CURLOPT_TIMEOUT_MS, timeout) !=
+	    CURLE_OK || xfer_add(d, &e->probe) == -1)
+		e->next_probe = clock_mono_ms() + d->o.health_interval_ms;
+}
+
+static void
+probe_done(struct deliver *d, struct xfer *x, CURLcode res, long status,
+    int64_t now)
+{
+	struct endpoint *e = &d->ep[x->ep];
+	char why[DELIVER_WHY_LEN];
+	/*
+	 * Any answer short of a 5xx shows the receiver alive: one without a
+	 * /health (404) is then judged by its requests alone.
+	 */
+	bool ok = res == CURLE_OK && status > 0 && status < 500;
+
+	e->next_probe = now + d->o.health_interval_ms;
+	if (res != CURLE_OK)
+		snprintf(why, sizeof(why), "GET /health: %s", x->err[0] !=
+		    '\0' ? x->err : curl_easy_strerror(res));
+	else
+		snprintf(why, sizeof(why), "GET /health: HTTP %ld", status);
+	deliver_report(d, x->ep, balance_probe(&d->bal, x->ep, ok, now), why);
+}
+
+/* Why an attempt failed, for stderr and the spool report. */
+static void
+xfer_failure(const struct xfer *x, CURLcode res, long status, char *why,
+    size_t size)
+{
+	struct json_object *answer;
+	const char *e;
+
+	if (res != CURLE_OK) {
+		snprintf(why, size, "%s: %s", "no answer", x->err[0] != '\0' ?
+		    x->err : curl_easy_strerror(res));
+		return;
+	}
+	answer = deliver_parse_body(x->resp.p, x->resp.len);
+	if ((e = deliver_get_string(answer, "error")) != NULL)
+		snprintf(why, size, "HTTP %ld: %s", status, e);
+	else
+		snprintf(why, size, "HTTP %ld", status);
+	json_object_put(answer);
+}
+
+static void
+xfer_done(struct deliver *d, CURLMsg *m, int64_t now)
+{
+	struct json_object *answer;
+	struct xfer *x = NULL;
+	struct batch *b;
+	CURLcode res = m->data.result;
+	curl_off_t total_us = 0, retry_after = 0;
+	long status = 0;
+	double ms;
+	bool answered;
+
+	curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->h, CURLINFO_TOTAL_TIME_T, &total_us);
+	if (curl_easy_getinfo(x->h, CURLINFO_RETRY_AFTER, &retry_after) !=
+	    CURLE_OK)
+		retry_after = 0;
+	curl_multi_remove_handle(d->multi, x->h);
+	x->busy = false;
+	if (x->probe) {
+		probe_done(d, x, res, status, now);
+		return;
+	}
+	b = x->b;
+	x->b = NULL;
+	d->idle[d->nidle++] = x;
+	d->busy--;
+	ms = (double)total_us / 1000.0;
+	answered = res == CURLE_OK && status > 0;
+	if (answered)
+		d->answered = true;
+	switch (deliver_classify(answered, status)) {
+	case DELIVER_OK:
+		deliver_report(d, b->ep, balance_success(&d->bal, b->ep, now),
+		    "");
+		answer = deliver_parse_body(x->resp.p, x->resp.len);
+		d->c.delivered += b->n;
+		d->c.per_ep[b->ep] += b->n;
+		deliver_ack(d, b, status, ms, answer);
+		json_object_put(answer);
+		deliver_finish(d, b);
+		break;
+	case DELIVER_REJECT:
+		deliver_report(d, b->ep, balance_success(&d->bal, b->ep, now),
+		    "");
+		answer = deliver_parse_body(x->resp.p, x->resp.len);
+		deliver_refused(d, b, status, x, ms, answer);
+		json_object_put(answer);
+		break;
+	case DELIVER_RETRY:
+		xfer_failure(x, res, status, b->why, sizeof(b->why));
+		if (!answered)
+			retry_after = 0;
+		deliver_report(d, b->ep, balance_failure(&d->bal, b->ep, now,
+		    (int64_t)retry_after * 1000), b->why);
+		deliver_retry(d, b, now, (int64_t)retry_after);
+		break;
+	}
+}
+
+void
+deliver_reap(struct deliver *d)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(d->multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE)
+			xfer_done(d, m, clock_mono_ms());
+}
+
+
+char *
+deliver_health_url(const char *url)
+{
+	CURLU *u;
+	char *scheme = NULL, *out = NULL;
+
+	if ((u = curl_url()) == NULL)
+		return NULL;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0))
+		goto out_cleanup;
+	if (curl_url_set(u, CURLUPART_PATH, "/health", 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_QUERY, NULL, 0) != CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) != CURLUE_OK)
+		goto out_cleanup;
+	if (curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+		out = NULL;
+out_cleanup:
+	curl_free(scheme);
+	curl_url_cleanup(u);
+	/* the caller frees with free(): hand out a copy of curl's string */
+	if (out != NULL) {
+		char *copy = strdup(out);
+
+		curl_free(out);
+		out = copy;
+	}
+	return out;
+}
+
+/* Set-up and teardown */
+
+static int
+deliver_token(const char *path, char *out, size_t size, char *why)
+{
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL)
+		return deliver_opt_fail(why, "--token-file: %s: %s", path,
+		    strerror(errno));
+	n = fread(out, 1, size - 1, f);
+	fclose(f);
+	out[n] = '\0';
+	out[strcspn(out, "\r\n")] = '\0';
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	n = strlen(out);
+	while (n > 0 && isspace((unsigned char)out[n - 1]))
+		out[--n] = '\0';
+	if (n == 0)
+		return deliver_opt_fail(why, "--token-file: %s: no token in "
+		    "its first line", path);
+	return 0;
+}
+
+static bool
+deliver_has_header(const struct deliver_opts *o, const char *name)
+{
+	size_t len = strlen(name);
+	int i;
+
+	for (i = 0; i < o->nheaders; i++)
+		if (strncasecmp(o->headers[i], name, len) == 0 &&
+		    o->headers[i][len] == ':')
+			return true;
+	return false;
+}
+
+int
+deliver_headers(struct deliver *d, char *why)
+{
+	char token[4096], auth[4200];
+	struct curl_slist *l;
+	int i;
+
+#define HDR_ADD(list, s) do { \
+	if ((l = curl_slist_append(list, s)) == NULL) \
+		return deliver_opt_fail(why, "out of memory"); \
+	list = l; \
+} while (0)
+	if (!deliver_has_header(&d->o, "Content-Type"))
+		HDR_ADD(d->post_hdr, d->o.ndjson ?
+		    "Content-Type: application/x-ndjson" :
+		    "Content-Type: application/json");
+	/* no 100-continue round trip before every body over 1 KiB */
+	HDR_ADD(d->post_hdr, "Expect:");
+	if (d->o.token_file != NULL) {
+		if (deliver_token(d->o.token_file, token, sizeof(token),
+		    why) == -1)
+			return -1;
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+		    token);
+		explicit_bzero(token, sizeof(token));
+		HDR_ADD(d->post_hdr, auth);
+		HDR_ADD(d->probe_hdr, auth);
+		explicit_bzero(auth, sizeof(auth));
+	}
+	for (i = 0; i < d->o.nheaders; i++) {
+		HDR_ADD(d->post_hdr, d->o.headers[i]);
+		HDR_ADD(d->probe_hdr, d->o.headers[i]);
+	}
+#undef HDR_ADD
+	return 0;
+}
+
+int
+deliver_endpoints(struct deliver *d, char *why)
+{
+	int i;
+
+	for (i = 0; i < d->o.nurls; i++) {
+		struct endpoint *e = &d->ep[i];
+		struct json_object *s;
+
+		e->url = d->o.urls[i];
+		e->label[0] = (char)('a' + i);
+		if ((s = json_object_new_string(e->url)) == NULL)
+			return deliver_opt_fail(why, "out of memory");
+		e->url_json = strdup(json_object_to_json_string_ext(s,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(s);
+		if (e->url_json == NULL ||
+		    (e->health_url = deliver_health_url(e->url)) == NULL)
+			return deliver_opt_fail(why, "\"%s\": want an http:// "
+			    "or https:// URL", e->url);
+		if (d->o.health_interval_ms == 0 || d->o.nurls < 2)
+			continue;
+		e->probe.probe = true;
+		e->probe.ep = i;
+		if (xfer_init(&e->probe, d->probe_hdr) == -1 ||
+		    curl_easy_setopt(e->probe.h, CURLOPT_URL,
+		    e->health_url) != CURLE_OK ||
+		    curl_easy_setopt(e->probe.h, CURLOPT_HTTPGET, 1L) !=
+		    CURLE_OK)
+			return deliver_opt_fail(why, "cannot set up libcurl");
+	}
+	return 0;
+}

@@ -1,0 +1,701 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "feed.h"
+#include "timefmt.h"
+
+#define FEED_INTERVAL_MAX_MS 3600000	/* longer gaps are outages */
+
+int
+feed_init(struct feed *f, size_t cap, int64_t stale_ms, double warn)
+{
+	memset(f, 0, sizeof(*f));
+	f->warn = warn;
+	f->cap = cap > 0 ? cap : FEED_BACKLOG_DEFAULT;
+	f->stale_ms = stale_ms;
+	if ((f->ring = calloc(f->cap, sizeof(*f->ring))) == NULL)
+		return -1;
+	if ((f->pairs = calloc(FEED_PAIRS_MAX, sizeof(*f->pairs))) == NULL) {
+		free(f->ring);
+		f->ring = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void
+feed_free(struct feed *f)
+{
+	size_t i;
+
+	while (f->clients != NULL)
+		feed_client_free(f, f->clients);
+	for (i = 0; i < f->cap && f->ring != NULL; i++)
+		free(f->ring[i].text);
+	free(f->ring);
+	free(f->pairs);
+	memset(f, 0, sizeof(*f));
+}
+
+/* The oldest seq the ring still holds. */
+static uint64_t
+feed_oldest(const struct feed *f)
+{
+	return f->next > f->cap ? f->next - f->cap : 0;
+}
+
+static struct feed_entry *
+feed_at(const struct feed *f, uint64_t seq)
+{
+	return &f->ring[seq % f->cap];
+}
+
+/* Append an entry whose text is taken; clients it overtakes are cut. */
+static void
+feed_push(struct feed *f, enum feed_kind kind, const struct rowfmt_row *row,
+    char *text, size_t len)
+{
+	struct feed_entry *e = feed_at(f, f->next);
+	struct feed_client *c;
+	uint64_t oldest;
+
+	free(e->text);
+	e->seq = f->next;
+	e->kind = kind;
+	if (row != NULL)
+		e->row = *row;
+	e->text = text;
+	e->len = len;
+	f->next++;
+	oldest = feed_oldest(f);
+	for (c = f->clients; c != NULL; c = c->next)
+		if (!c->cut && c->cursor < oldest) {
+			c->cut = true;
+			f->cut++;
+		}
+}
+
+/* A JSON string literal for s, newly allocated; NULL when out of memory. */
+static char *
+feed_json_string(const char *s)
+{
+	struct json_object *o = json_object_new_string(s);
+	char *out;
+
+	if (o == NULL)
+		return NULL;
+	out = strdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return out;
+}
+
+/* Find the pair (host, source): its index, or where it goes (*found). */
+static size_t
+feed_pair_find(const struct feed *f, const char *host, const char *source,
+    bool *found)
+{
+	size_t lo = 0, hi = f->npairs;
+
+	*found = false;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct rowfmt_row *r = &f->pairs[mid].row;
+		int c = strcmp(r->rec.host, host);
+
+		if (c == 0)
+			c = strcmp(r->source, source);
+		if (c < 0) {
+			lo = mid + 1;
+		} else if (c > 0) {
+			hi = mid;
+		} else {
+			*found = true;
+			return mid;
+		}
+	}
+	return lo;
+}
+
+/* The pairs of the host of pairs[i]: [*lo, *hi). */
+static void
+feed_host_range(const struct feed *f, size_t i, size_t *lo, size_t *hi)
+{
+	const char *host = f->pairs[i].row.rec.host;
+
+	*lo = i;
+	while (*lo > 0 && strcmp(f->pairs[*lo - 1].row.rec.host, host) == 0)
+		(*lo)--;
+	*hi = i + 1;
+	while (*hi < f->npairs && strcmp(f->pairs[*hi].row.rec.host,
+	    host) == 0)
+		(*hi)++;
+}
+
+/* The index of the newest row of the host of pairs[i]. */
+static size_t
+feed_host_newest(const struct feed *f, size_t i)
+{
+	size_t lo, hi, j, best;
+
+	feed_host_range(f, i, &lo, &hi);
+	best = lo;
+	for (j = lo + 1; j < hi; j++)
+		if (f->pairs[j].row.rec.ts_ms > f->pairs[best].row.rec.ts_ms)
+			best = j;
+	return best;
+}
+
+/* Keep row as the newest of its pair; learn its host's interval. */
+static void
+feed_pair_update(struct feed *f, const struct rowfmt_row *row)
+{
+	size_t i, lo, hi, j;
+	int64_t prev, delta, iv;
+	bool found;
+
+	i = feed_pair_find(f, row->rec.host, row->source, &found);
+	if (!found) {
+		if (f->npairs == FEED_PAIRS_MAX)
+			return;	/* bounded: later pairs are not tracked */
+		memmove(&f->pairs[i + 1], &f->pairs[i],
+		    (f->npairs - i) * sizeof(f->pairs[0]));
+		f->npairs++;
+		f->pairs[i].row = *row;
+		f->pairs[i].interval_ms = 0;
+		/* a host seen from another source already has its interval */
+		feed_host_range(f, i, &lo, &hi);
+		for (j = lo; j < hi; j++)
+			if (j != i && f->pairs[j].interval_ms > 0)
+				f->pairs[i].interval_ms = f->pairs[j].interval_ms;
+		prev = -1;
+		for (j = lo; j < hi; j++)
+			if (j != i && f->pairs[j].row.rec.ts_ms > prev)
+				prev = f->pairs[j].row.rec.ts_ms;
+		if (prev < 0)
+			return;
+	} else {
+		prev = f->pairs[feed_host_newest(f, i)].row.rec.ts_ms;
+		if (row->rec.ts_ms >= f->pairs[i].row.rec.ts_ms)
+			f->pairs[i].row = *row;
+		feed_host_range(f, i, &lo, &hi);
+	}
+	/* the usual interval: a moving average of the gaps between rows */
+	delta = row->rec.ts_ms - prev;
+	if (delta <= 0 || delta > FEED_INTERVAL_MAX_MS)
+		return;
+	iv = f->pairs[i].interval_ms;
+	iv = iv > 0 ? (3 * iv + delta) / 4 : delta;
+	for (j = lo; j < hi; j++)
+		f->pairs[j].interval_ms = iv;
+}
+
+int
+feed_add_row(struct feed *f, const struct rowfmt_row *row)
+{
+	char line[ROWFMT_LINE_MAX], *src, *text;
+	int n, len;
+
+	if ((n = record_format(&row->rec, RECORD_CANONICAL, line,
+	    sizeof(line))) == -1)
+		return -1;
+	line[n - 1] = '\0';	/* the newline */
+	if ((src = feed_json_string(row->source)) == NULL)
+		return -1;
+	/* two data lines: the record as --format ndjson prints it, then
+	 * where it came from, which the canonical record does not hold */
+	len = asprintf(&text, "id: %llu\ndata: %s\ndata: {\"source\":%s}\n\n",
+	    row->id, line, src);
+	free(src);
+	if (len < 0)
+		return -1;
+	feed_push(f, FEED_ROW, row, text, (size_t)len);
+	feed_pair_update(f, row);
+	f->rows++;
+	return 0;
+}
+
+/* The status event's text: the database state and the page's settings. */
+static int
+feed_status_text(const struct feed *f, char **text)
+{
+	return asprintf(text, "event: status\ndata: {\"database\":\"%s\","
+	    "\"stale_seconds\":%.3f,\"warn\":%.3f}\n\n",
+	    f->db_up ? "up" : "down", (double)f->stale_ms / 1000, f->warn);
+}
+
+int
+feed_set_db(struct feed *f, bool up)
+{
+	char *text;
+	int len;
+
+	if (f->db_up == up)
+		return 0;
+	f->db_up = up;
+	if ((len = feed_status_text(f, &text)) < 0)
+		return -1;
+	feed_push(f, FEED_STATUS, NULL, text, (size_t)len);
+	return 0;
+}
+
+bool
+feed_match(const struct rowfmt_row *row, const char *host,
+    const char *source, int64_t since_ms)
+{
+	if (host != NULL && strcmp(row->rec.host, host) != 0)
+		return false;
+	if (source != NULL && strcmp(row->source, source) != 0)
+		return false;
+	return since_ms < 0 || row->rec.ts_ms >= since_ms;
+}
+
+/* Set c's pending head text (taken), after what is left of the last. */
+static int
+feed_client_head(struct feed_client *c, const char *add)
+{
+	size_t left = c->head != NULL ? c->head_len - c->head_off : 0;
+	size_t alen = strlen(add);
+	char *h;
+
+	if ((h = malloc(left + alen + 1)) == NULL)
+		return -1;
+	if (left > 0)
+		memcpy(h, c->head + c->head_off, left);
+	memcpy(h + left, add, alen + 1);
+	free(c->head);
+	c->head = h;
+	c->head_len = left + alen;
+	c->head_off = 0;
+	return 0;
+}
+
+struct feed_client *
+feed_client_new(struct feed *f, const char *host, const char *source,
+    bool have_last, uint64_t last_id, size_t n)
+{
+	struct feed_client *c;
+	char *status = NULL, *pre = NULL;
+	uint64_t seq, oldest = feed_oldest(f);
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->fd = -1;
+	if ((host != NULL && (c->host = strdup(host)) == NULL) ||
+	    (source != NULL && (c->source = strdup(source)) == NULL))
+		goto out_free;
+	c->cursor = f->next;
+	c->joined = f->next;
+	if (have_last) {
+		/* exactly the entries after that row, when the ring has it */
+		for (seq = f->next; seq > oldest; seq--) {
+			const struct feed_entry *e = feed_at(f, seq - 1);
+
+			if (e->kind == FEED_ROW && e->row.id == last_id)
+				break;
+		}
+		if (seq > oldest) {
+			c->cursor = seq;
+		} else {
+			c->cursor = oldest;
+			c->after_id = last_id;
+			c->after_until = f->next;
+		}
+	} else {
+		for (seq = f->next; seq > oldest && n > 0; seq--) {
+			const struct feed_entry *e = feed_at(f, seq - 1);
+
+			if (e->kind == FEED_ROW && feed_match(&e->row, host,
+			    source, -1))
+				n--;
+		}
+		c->cursor = seq;
+	}
+	/* the reconnect delay, then where the database stands */
+	if (feed_status_text(f, &status) < 0)
+		goto out_free;
+	if (asprintf(&pre, "retry: %d\n\n%s", FEED_RETRY_MS, status) < 0) {
+		pre = NULL;
+		goto out_free;
+	}
+	if (feed_client_head(c, pre) == -1)
+		goto out_free;
+	free(status);
+	free(pre);
+	c->next = f->clients;
+	if (f->clients != NULL)
+		f->clients->prev = c;
+	f->clients = c;
+	f->nclients++;
+	f->served++;
+	return c;
+out_free:
+	free(status);
+	free(pre);
+	free(c->host);
+	free(c->source);
+	free(c);
+	return NULL;
+}
+
+void
+feed_client_free(struct feed *f, struct feed_client *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		f->clients = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	f->nclients--;
+	free(c->head);
+	free(c->host);
+	free(c->source);
+	free(c);
+}
+
+void
+feed_ping(struct feed *f)
+{
+	struct feed_client *c;
+
+	/* out of memory: that client goes without this keepalive */
+	for (c = f->clients; c != NULL; c = c->next)
+		(void)feed_client_head(c, ": keepalive\n\n");
+}
+
+/* Does entry e go to client c? */
+static bool
+feed_wants(const struct feed_client *c, const struct feed_entry *e)
+{
+	if (e->kind != FEED_ROW)
+		return e->seq >= c->joined;	/* the preamble said it */
+	if (e->seq < c->after_until && e->row.id <= c->after_id)
+		return false;
+	return feed_match(&e->row, c->host, c->source, -1);
+}
+
+long
+feed_client_read(struct feed *f, struct feed_client *c, char *buf,
+    size_t max)
+{
+	size_t got = 0, k;
+
+	if (c->cut)
+		return -1;
+	if (c->head != NULL) {
+		k = c->head_len - c->head_off;
+		if (k > max)
+			k = max;
+		memcpy(buf, c->head + c->head_off, k);
+		got += k;
+		c->head_off += k;
+		if (c->head_off < c->head_len)
+			return (long)got;
+		free(c->head);
+		c->head = NULL;
+	}
+	while (got < max && c->cursor < f->next) {
+		const struct feed_entry *e = feed_at(f, c->cursor);
+
+		if (c->off == 0 && !feed_wants(c, e)) {
+			c->cursor++;
+			continue;
+		}
+		k = e->len - c->off;
+		if (k > max - got)
+			k = max - got;
+		memcpy(buf + got, e->text + c->off, k);
+		got += k;
+		c->off += k;
+		if (c->off == e->len) {
+			c->off = 0;
+			c->cursor++;
+		}
+	}
+	if (got == 0 && f->ending)
+		return -2;
+	return (long)got;
+}
+
+/* {"row":ID,"source":S,"record":{...}}; NULL when out of memory. */
+static struct json_object *
+feed_row_json(const struct rowfmt_row *row)
+{
+	struct json_object *o, *rec;
+
+	if ((o = json_object_new_object()) == NULL)
+		return NULL;
+	if ((rec = record_to_json(&row->rec, RECORD_CANONICAL)) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	json_object_object_add(o, "row", json_object_new_uint64(row->id));
+	json_object_object_add(o, "source",
+	    json_object_new_string(row->source));
+	json_object_object_add(o, "record", rec);
+	return o;
+}
+
+/* The text of a JSON value, newly allocated; the value is put. */
+static char *
+feed_json_text(struct json_object *v)
+{
+	char *out;
+
+	out = strdup(json_object_to_json_string_ext(v,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(v);
+	return out;
+}
+
+char *
+feed_rows_json(const struct feed *f, size_t n, const char *host,
+    const char *source, int64_t since_ms)
+{
+	struct json_object *a, *o;
+	uint64_t seq, oldest = feed_oldest(f);
+
+	if ((a = json_object_new_array()) == NULL)
+		return NULL;
+	/* back to the nth matching row, then forward: oldest first */
+	for (seq = f->next; seq > oldest && n > 0; seq--) {
+		const struct feed_entry *e = feed_at(f, seq - 1);
+
+		if (e->kind == FEED_ROW && feed_match(&e->row, host, source,
+		    since_ms))
+			n--;
+	}
+	for (; seq < f->next; seq++) {
+		const struct feed_entry *e = feed_at(f, seq);
+
+		if (e->kind != FEED_ROW || !feed_match(&e->row, host, source,
+		    since_ms))
+			continue;
+		if ((o = feed_row_json(&e->row)) == NULL ||
+		    json_object_array_add(a, o) != 0) {
+			json_object_put(o);
+			json_object_put(a);
+			return NULL;
+		}
+	}
+	return feed_json_text(a);
+}
+
+/* The stale threshold of the host of pairs[i]. */
+static int64_t
+feed_stale_after(const struct feed *f, size_t i)
+{
+	int64_t t = FEED_STALE_TIMES * f->pairs[i].interval_ms;
+
+	if (f->stale_ms > 0)
+		return f->stale_ms;
+	return t > FEED_STALE_MIN_MS ? t : FEED_STALE_MIN_MS;
+}
+
+/* Milliseconds since the newest row of the host of pairs[i], at least 0. */
+static int64_t
+feed_host_age(const struct feed *f, size_t i, int64_t now_ms)
+{
+	int64_t age = now_ms - f->pairs[feed_host_newest(f, i)].row.rec.ts_ms;
+
+	return age > 0 ? age : 0;
+}
+
+bool
+feed_pair_stale(const struct feed *f, size_t i, int64_t now_ms)
+{
+	return feed_host_age(f, i, now_ms) > feed_stale_after(f, i);
+}
+
+char *
+feed_hosts_json(const struct feed *f, int64_t now_ms)
+{
+	struct json_object *a, *o;
+	size_t i, lo, hi, b;
+	char ts[TIMEFMT_RFC3339_LEN];
+
+	if ((a = json_object_new_array()) == NULL)
+		return NULL;
+	for (i = 0; i < f->npairs; i = hi) {
+		feed_host_range(f, i, &lo, &hi);
+		b = feed_host_newest(f, i);
+		if ((o = feed_row_json(&f->pairs[b].row)) == NULL)
+			goto out_put;
+		json_object_object_add(o, "host",
+		    json_object_new_string(f->pairs[b].row.rec.host));
+		timefmt_rfc3339(f->pairs[b].row.rec.ts_ms, ts, sizeof(ts));
+		json_object_object_add(o, "ts", json_object_new_string(ts));
+		json_object_object_add(o, "age_seconds", json_object_new_double(
+		    (double)feed_host_age(f, b, now_ms) / 1000));
+		json_object_object_add(o, "interval_seconds",
+		    json_object_new_double((double)f->pairs[b].interval_ms /
+		    1000));
+		json_object_object_add(o, "stale_after_seconds",
+		    json_object_new_double((double)feed_stale_after(f, b) /
+		    1000));
+		json_object_object_add(o, "stale", json_object_new_boolean(
+		    feed_pair_stale(f, b, now_ms)));
+		if (json_object_array_add(a, o) != 0) {
+			json_object_put(o);
+			goto out_put;
+		}
+	}
+	return feed_json_text(a);
+out_put:
+	json_object_put(a);
+	return NULL;
+}
+
+/* s as a Prometheus label value: backslash, quote and newline escaped. */
+static void
+feed_label(FILE *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(out, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/* One gauge: its help, its type, then a sample per pair from value. */
+struct feed_gauge {
+	const char *name;
+	const char *help;
+	const char *state;	/* a "state" label value; NULL: none */
+	double (*value)(const struct feed *f, size_t i, int64_t now_ms);
+};
+
+static double
+feed_v_cpu(const struct feed *f, size_t i, int64_t now_ms)
+{
+	(void)now_ms;
+	return f->pairs[i].row.rec.cpu_usage;
+}
+
+static double
+feed_v_ram_pct(const struct feed *f, size_t i, int64_t now_ms)
+{
+	(void)now_ms;
+	return f->pairs[i].row.rec.ram_percentage;
+}
+
+#define FEED_MIB(field)							\
+static double								\
+feed_v_##field(const struct feed *f, size_t i, int64_t now_ms)		\
+{									\
+	(void)now_ms;							\
+	return (double)f->pairs[i].row.rec.field * 1048576.0;		\
+}
+FEED_MIB(ram_total)
+FEED_MIB(ram_used)
+FEED_MIB(ram_free)
+FEED_MIB(ram_available)
+
+#define FEED_COUNT(field)						\
+static double								\
+feed_v_##field(const struct feed *f, size_t i, int64_t now_ms)		\
+{									\
+	(void)now_ms;							\
+	return (double)f->pairs[i].row.rec.field;			\
+}
+FEED_COUNT(total_processes)
+FEED_COUNT(running_processes)
+FEED_COUNT(sleeping_processes)
+FEED_COUNT(stopped_processes)
+FEED_COUNT(zombie_processes)
+
+static double
+feed_v_seen(const struct feed *f, size_t i, int64_t now_ms)
+{
+	(void)now_ms;
+	return (double)f->pairs[i].row.rec.ts_ms / 1000;
+}
+
+static double
+feed_v_stale(const struct feed *f, size_t i, int64_t now_ms)
+{
+	return feed_pair_stale(f, i, now_ms) ? 1 : 0;
+}
+
+static const struct feed_gauge feed_gauges[] = {
+	{ "sm_host_cpu_usage_percent", "CPU busy, percent, newest row",
+	    NULL, feed_v_cpu },
+	{ "sm_host_ram_used_percent", "RAM used, percent, newest row",
+	    NULL, feed_v_ram_pct },
+	{ "sm_host_ram_total_bytes", "RAM in all, newest row", NULL,
+	    feed_v_ram_total },
+	{ "sm_host_ram_used_bytes", "RAM used, newest row", NULL,
+	    feed_v_ram_used },
+	{ "sm_host_ram_free_bytes", "RAM free, newest row", NULL,
+	    feed_v_ram_free },
+	{ "sm_host_ram_available_bytes", "RAM available, newest row", NULL,
+	    feed_v_ram_available },
+	{ "sm_host_processes_all", "Processes in all, newest row", NULL,
+	    feed_v_total_processes },
+	{ "sm_host_processes", "Processes by state, newest row", "running",
+	    feed_v_running_processes },
+	{ NULL, NULL, "sleeping", feed_v_sleeping_processes },
+	{ NULL, NULL, "stopped", feed_v_stopped_processes },
+	{ NULL, NULL, "zombie", feed_v_zombie_processes },
+	{ "sm_host_last_seen_timestamp_seconds",
+	    "Sample time of the newest row", NULL, feed_v_seen },
+	{ "sm_host_stale", "1 when the host sent no row for its stale time",
+	    NULL, feed_v_stale },
+};
+
+char *
+feed_metrics_text(const struct feed *f, int64_t now_ms)
+{
+	const size_t ngauges = sizeof(feed_gauges) / sizeof(feed_gauges[0]);
+	const char *name = NULL;
+	char *text = NULL;
+	size_t size = 0, g, i;
+	FILE *out;
+
+	if ((out = open_memstream(&text, &size)) == NULL)
+		return NULL;
+	for (g = 0; g < ngauges; g++) {
+		const struct feed_gauge *k = &feed_gauges[g];
+
+		if (k->name != NULL) {
+			name = k->name;
+			fprintf(out, "# HELP %s %s.\n# TYPE %s gauge\n", name,
+			    k->help, name);
+		}
+		for (i = 0; i < f->npairs; i++) {
+			fprintf(out, "%s{host=\"", name);
+			feed_label(out, f->pairs[i].row.rec.host);
+			fputs("\",source=\"", out);
+			feed_label(out, f->pairs[i].row.source);
+			if (k->state != NULL)
+				fprintf(out, "\",state=\"%s", k->state);
+			fprintf(out, "\"} %.15g\n", k->value(f, i, now_ms));
+		}
+	}
+	fprintf(out, "# HELP sm_tail_rows_total Rows the follower handed "
+	    "out.\n# TYPE sm_tail_rows_total counter\n"
+	    "sm_tail_rows_total %llu\n", f->rows);
+	fprintf(out, "# HELP sm_tail_sse_clients Server-Sent Events clients "
+	    "connected.\n# TYPE sm_tail_sse_clients gauge\n"
+	    "sm_tail_sse_clients %zu\n", f->nclients);
+	fprintf(out, "# HELP sm_tail_sse_clients_cut_total SSE clients cut "
+	    "off for falling behind.\n"
+	    "# TYPE sm_tail_sse_clients_cut_total counter\n"
+	    "sm_tail_sse_clients_cut_total %llu\n", f->cut);
+	fprintf(out, "# HELP sm_tail_database_up 1 while the database "
+	    "answers.\n# TYPE sm_tail_database_up gauge\n"
+	    "sm_tail_database_up %d\n", f->db_up ? 1 : 0);
+	if (fclose(out) == EOF) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

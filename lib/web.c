@@ -1,0 +1,879 @@
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "feed.h"
+#include "record.h"
+#include "schema.h"
+#include "timefmt.h"
+#include "web.h"
+
+#define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
+/*
+ * Each connection's memory pool (MHD's default is 32 KiB): the request's
+ * headers and the SSE block fit, and 1,000 idle streams stay small.
+ */
+#define WEB_CONN_MEMORY (12 * 1024)
+#define WEB_FILE_MAX (4 * 1024 * 1024)	/* a static file, at most */
+
+struct web {
+	const struct web_config *c;
+	pthread_mutex_t lock;	/* feed, and the trackers' client links */
+	pthread_cond_t wake;	/* the follower's sleep; ended by stopping */
+	struct feed feed;
+	struct tail tail;
+	bool stopping;		/* under lock */
+	unsigned long long added;	/* entries added in this step */
+	char desc[512];		/* the database, for messages */
+};
+
+/* A connection's socket: its client once it streams events. */
+struct web_sock {
+	MHD_socket fd;
+	struct feed_client *client;	/* under lock */
+};
+
+int
+web_parse_count(const char *s, size_t max, size_t *out)
+{
+	long long v;
+
+	if (cli_parse_count(s, 0, (long long)max, &v) == -1)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+/* Queue body (taken; NULL: out of memory) as the answer. */
+static enum MHD_Result
+web_send(struct MHD_Connection *conn, unsigned code, const char *type,
+    char *body, size_t len)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	if (body == NULL) {
+		if ((body = strdup("{\"error\":\"out of memory\"}")) == NULL)
+			return MHD_NO;
+		len = strlen(body);
+		code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		type = "application/json";
+	}
+	if ((r = MHD_create_response_from_buffer(len, body,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	ret = MHD_queue_response(conn, code, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result
+web_json(struct MHD_Connection *conn, unsigned code, char *json)
+{
+	return web_send(conn, code, "application/json", json,
+	    json != NULL ? strlen(json) : 0);
+}
+
+/* {"error": why}: a 4xx or 5xx answer. */
+static enum MHD_Result
+web_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
+{
+	struct json_object *o;
+	char why[512], *json = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if ((o = json_object_new_object()) != NULL) {
+		json_object_object_add(o, "error", json_object_new_string(why));
+		json = strdup(json_object_to_json_string_ext(o,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	return web_json(conn, code, json);
+}
+
+/* The query of a request, checked: only the names in allowed. */
+struct web_args {
+	const char *allowed;	/* " n host source " */
+	char bad[128];		/* the first unknown name */
+};
+
+static enum MHD_Result
+web_arg_check(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct web_args *a = cls;
+	char pat[80];
+
+	(void)kind;
+	(void)value;
+	snprintf(pat, sizeof(pat), " %.64s ", key);
+	if (strlen(key) > 64 || strstr(a->allowed, pat) == NULL) {
+		snprintf(a->bad, sizeof(a->bad), "%.64s", key);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+/* The value of query name, or NULL. */
+static const char *
+web_arg(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/*
+ * The filters every listing takes: host and source (names), n (rows).
+ * 0, or -1 with the 400 answer queued in *ret.
+ */
+static int
+web_filters(struct web *w, struct MHD_Connection *conn, const char *allowed,
+    const char **host, const char **source, size_t *n, enum MHD_Result *ret)
+{
+	struct web_args a = { .allowed = allowed };
+	const char *v;
+
+	a.bad[0] = '\0';
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, web_arg_check,
+	    &a);
+	if (a.bad[0] != '\0') {
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
+		    "parameter \"%s\"; want one of:%s", a.bad, allowed);
+		return -1;
+	}
+	*host = web_arg(conn, "host");
+	*source = web_arg(conn, "source");
+	if (*host != NULL && !cli_name_ok(*host, RECORD_HOST_MAX)) {
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "host: want 1 to "
+		    "%d printable bytes", RECORD_HOST_MAX);
+		return -1;
+	}
+	if (*source != NULL && !cli_name_ok(*source, SCHEMA_SOURCE_MAX)) {
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "source: want 1 "
+		    "to %d printable bytes", SCHEMA_SOURCE_MAX);
+		return -1;
+	}
+	if ((v = web_arg(conn, "n")) != NULL && web_parse_count(v,
+	    w->feed.cap, n) == -1) {
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "n: \"%.64s\": "
+		    "want a count of rows from 0 to %zu (--backlog)", v,
+		    w->feed.cap);
+		return -1;
+	}
+	return 0;
+}
+
+static enum MHD_Result
+web_rows(struct web *w, struct MHD_Connection *conn)
+{
+	const char *host, *source, *since, *why;
+	size_t n = WEB_ROWS_DEFAULT;
+	int64_t since_ms = -1;
+	enum MHD_Result ret;
+	char *json;
+
+	if (web_filters(w, conn, " n host source since ", &host, &source, &n,
+	    &ret) == -1)
+		return ret;
+	if ((since = web_arg(conn, "since")) != NULL &&
+	    timefmt_parse(since, &since_ms, &why) == -1)
+		return web_error(conn, MHD_HTTP_BAD_REQUEST, "since: "
+		    "\"%.64s\": %s; want RFC 3339, e.g. "
+		    "2026-11-26T15:00:00Z", since, why);
+	pthread_mutex_lock(&w->lock);
+	json = feed_rows_json(&w->feed, n, host, source, since_ms);
+	pthread_mutex_unlock(&w->lock);
+	return web_json(conn, MHD_HTTP_OK, json);
+}
+
+/* A request that takes no query: 0, or -1 with the 400 queued. */
+static int
+web_no_args(struct MHD_Connection *conn, enum MHD_Result *ret)
+{
+	struct web_args a = { .allowed = " " };
+
+	a.bad[0] = '\0';
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, web_arg_check,
+	    &a);
+	if (a.bad[0] == '\0')
+		return 0;
+	*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
+	    "parameter \"%s\"; this takes none", a.bad);
+	return -1;
+}
+
+static enum MHD_Result
+web_hosts(struct web *w, struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+	char *json;
+
+	if (web_no_args(conn, &ret) == -1)
+		return ret;
+	pthread_mutex_lock(&w->lock);
+	json = feed_hosts_json(&w->feed, timefmt_now_ms());
+	pthread_mutex_unlock(&w->lock);
+	return web_json(conn, MHD_HTTP_OK, json);
+}
+
+static enum MHD_Result
+web_metrics(struct web *w, struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+	char *text;
+
+	if (web_no_args(conn, &ret) == -1)
+		return ret;
+	pthread_mutex_lock(&w->lock);
+	text = feed_metrics_text(&w->feed, timefmt_now_ms());
+	pthread_mutex_unlock(&w->lock);
+	return web_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; "
+	    "charset=utf-8", text, text != NULL ? strlen(text) : 0);
+}
+
+static enum MHD_Result
+web_health(struct web *w, struct MHD_Connection *conn)
+{
+	enum MHD_Result ret;
+	bool up;
+
+	if (web_no_args(conn, &ret) == -1)
+		return ret;
+	pthread_mutex_lock(&w->lock);
+	up = w->feed.db_up;
+	pthread_mutex_unlock(&w->lock);
+	if (up)
+		return web_json(conn, MHD_HTTP_OK,
+		    strdup("{\"status\":\"ok\"}"));
+	return web_json(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+	    strdup("{\"status\":\"database unavailable\"}"));
+}
+
+/* An SSE stream: the callbacks' argument. */
+struct web_stream {
+	struct web *w;
+	struct feed_client *c;
+};
+
+/*
+ * Resume the clients waiting for an entry and shut down the sockets of
+ * those cut off.  Resumed outside the lock, a batch at a time: a client
+ * taken off the waiting list stays suspended (so alive) until then.
+ */
+static void
+web_wake(struct web *w)
+{
+	struct MHD_Connection *batch[256];
+	struct feed_client *c;
+	size_t n, i;
+
+	do {
+		n = 0;
+		pthread_mutex_lock(&w->lock);
+		for (c = w->feed.clients; c != NULL; c = c->next) {
+			if (c->cut && !c->shut && c->fd >= 0) {
+				/* a stalled reader is never polled: wake MHD */
+				shutdown(c->fd, SHUT_RDWR);
+				c->shut = true;
+			}
+			if (c->suspended && n < sizeof(batch) /
+			    sizeof(batch[0])) {
+				c->suspended = false;
+				batch[n++] = c->conn;
+			}
+		}
+		pthread_mutex_unlock(&w->lock);
+		for (i = 0; i < n; i++)
+			MHD_resume_connection(batch[i]);
+	} while (n == sizeof(batch) / sizeof(batch[0]));
+}
+
+/* The SSE reader (MHD's polling thread): what the client has not had. */
+static ssize_t
+web_sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct web_stream *s = cls;
+	struct web *w = s->w;
+	long n;
+
+	(void)pos;
+	pthread_mutex_lock(&w->lock);
+	n = feed_client_read(&w->feed, s->c, buf, max);
+	if (n == 0) {
+		/* nothing for it now: out of the event loop until an entry */
+		s->c->suspended = true;
+		MHD_suspend_connection(s->c->conn);
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (n == -1)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (n == -2)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return n;
+}
+
+static void
+web_sse_free(void *cls)
+{
+	struct web_stream *s = cls;
+	struct web *w = s->w;
+
+	pthread_mutex_lock(&w->lock);
+	if (s->c->ctx != NULL)
+		((struct web_sock *)s->c->ctx)->client = NULL;
+	feed_client_free(&w->feed, s->c);
+	pthread_mutex_unlock(&w->lock);
+	free(s);
+}
+
+/* An unsigned decimal id (Last-Event-ID): 0, or -1. */
+static int
+web_parse_id(const char *s, uint64_t *id)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]) || strlen(s) > 20)
+		return -1;
+	errno = 0;
+	*id = strtoull(s, &end, 10);
+	return errno != 0 || *end != '\0' ? -1 : 0;
+}
+
+static enum MHD_Result
+web_events(struct web *w, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	const char *host, *source, *last;
+	struct web_sock *sock;
+	struct web_stream *s;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t n = 0;
+	uint64_t last_id = 0;
+	int sndbuf = WEB_SNDBUF;
+
+	if (web_filters(w, conn, " n host source after ", &host, &source, &n,
+	    &ret) == -1)
+		return ret;
+	/* the header a reconnecting browser sends; ?after= for a new one */
+	if ((last = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Last-Event-ID")) == NULL)
+		last = web_arg(conn, "after");
+	if (last != NULL && web_parse_id(last, &last_id) == -1)
+		return web_error(conn, MHD_HTTP_BAD_REQUEST, "Last-Event-ID "
+		    "or after: \"%.64s\": want a row id", last);
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	sock = ci != NULL ? ci->socket_context : NULL;
+	if (sock == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return web_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory");
+	s->w = w;
+	pthread_mutex_lock(&w->lock);
+	s->c = feed_client_new(&w->feed, host, source, last != NULL, last_id,
+	    n);
+	if (s->c != NULL) {
+		s->c->conn = conn;
+		s->c->ctx = sock;
+		s->c->fd = sock->fd;
+		sock->client = s->c;
+	}
+	pthread_mutex_unlock(&w->lock);
+	if (s->c == NULL) {
+		free(s);
+		return web_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		    "out of memory");
+	}
+	/* what a reader has not taken waits in the ring, not the kernel */
+	setsockopt(sock->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if ((r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, WEB_BLOCK,
+	    web_sse_read, s, web_sse_free)) == NULL) {
+		web_sse_free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/event-stream; charset=utf-8");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* nginx would hold the stream back in its buffers */
+	MHD_add_response_header(r, "X-Accel-Buffering", "no");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A file the page needs, by URL: where it is and its type. */
+struct web_file {
+	const char *url;
+	bool vendor;		/* under vendor_dir, else web_root */
+	const char *name;
+	const char *type;
+};
+
+static const struct web_file web_files[] = {
+	{ "/", false, "index.html", "text/html; charset=utf-8" },
+	{ "/index.html", false, "index.html", "text/html; charset=utf-8" },
+	{ "/app.js", false, "app.js", "text/javascript; charset=utf-8" },
+	{ "/app.css", false, "app.css", "text/css; charset=utf-8" },
+	{ "/vendor/dygraph.min.js", true, "dygraph.min.js",
+	    "text/javascript; charset=utf-8" },
+	{ "/vendor/dygraph.min.css", true, "dygraph.min.css",
+	    "text/css; charset=utf-8" },
+};
+
+/* Serve one of web_files, read whole from its directory. */
+static enum MHD_Result
+web_file(struct web *w, struct MHD_Connection *conn, const struct web_file *f)
+{
+	char path[4096], *buf = NULL;
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	struct stat st;
+	ssize_t got;
+	size_t len = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", f->vendor ? w->c->vendor_dir :
+	    w->c->web_root, f->name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		warnx("%s: %s", path, strerror(errno));
+		return web_error(conn, MHD_HTTP_NOT_FOUND, "%s is not "
+		    "installed", f->url);
+	}
+	if (fstat(fd, &st) == -1 || st.st_size > WEB_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL)
+		goto out_close;
+	while (len < (size_t)st.st_size && (got = read(fd, buf + len,
+	    (size_t)st.st_size - len)) > 0)
+		len += (size_t)got;
+	close(fd);
+	if ((r = MHD_create_response_from_buffer(len, buf,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(buf);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* scripts only from here, none inline: a second wall against XSS */
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; object-src 'none'; "
+	    "style-src 'self' 'unsafe-inline'; base-uri 'none'; "
+	    "frame-ancestors 'none'");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+out_close:
+	close(fd);
+	free(buf);
+	return web_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read "
+	    "%s", f->url);
+}
+
+static enum MHD_Result
+web_handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct web *w = cls;
+	enum MHD_Result ret;
+	size_t i;
+
+	(void)version;
+	(void)upload_data;
+	(void)con_cls;
+	if (*upload_data_size > 0) {
+		*upload_data_size = 0;	/* a GET's body: ignored */
+		return MHD_YES;
+	}
+	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+		struct MHD_Response *r;
+
+		if ((r = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT)) == NULL)
+			return MHD_NO;
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		ret = MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+		    r);
+		MHD_destroy_response(r);
+		return ret;
+	}
+	if (strcmp(url, "/events") == 0)
+		return web_events(w, conn);
+	if (strcmp(url, "/rows") == 0)
+		return web_rows(w, conn);
+	if (strcmp(url, "/hosts") == 0)
+		return web_hosts(w, conn);
+	if (strcmp(url, "/metrics") == 0)
+		return web_metrics(w, conn);
+	if (strcmp(url, "/health") == 0)
+		return web_health(w, conn);
+	if (strcmp(url, "/favicon.ico") == 0)	/* browsers ask; none */
+		return web_send(conn, MHD_HTTP_NO_CONTENT, "image/x-icon",
+		    strdup(""), 0);
+	for (i = 0; i < sizeof(web_files) / sizeof(web_files[0]); i++)
+		if (strcmp(url, web_files[i].url) == 0)
+			return web_file(w, conn, &web_files[i]);
+	return web_error(conn, MHD_HTTP_NOT_FOUND, "not found: see "
+	    "sm-tail(1), LISTEN");
+}
+
+/* Track sockets, so that a cut-off client's can be shut down. */
+static void
+web_connection(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct web *w = cls;
+	struct web_sock *sock = *ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci != NULL && (sock = calloc(1, sizeof(*sock))) != NULL)
+			sock->fd = ci->connect_fd;
+		*ctx = sock;
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_CLOSED || sock == NULL)
+		return;
+	/* before MHD closes it: its number may soon be another's */
+	pthread_mutex_lock(&w->lock);
+	if (sock->client != NULL) {
+		sock->client->fd = -1;
+		sock->client->ctx = NULL;
+	}
+	pthread_mutex_unlock(&w->lock);
+	free(sock);
+	*ctx = NULL;
+}
+
+static void
+web_emit_bad(unsigned long long id, const char *why, void *arg)
+{
+	(void)arg;
+	warnx("row %llu: %s; skipped", id, why);
+}
+
+static int
+web_emit(const struct rowfmt_row *row, bool history, void *arg)
+{
+	struct web *w = arg;
+	int rc;
+
+	(void)history;
+	pthread_mutex_lock(&w->lock);
+	rc = feed_add_row(&w->feed, row);
+	w->added++;
+	pthread_mutex_unlock(&w->lock);
+	if (rc == -1)
+		warnx("row %llu: out of memory; not served", row->id);
+	return 0;
+}
+
+/*
+ * Note the database's state; say when it changes (an event for the
+ * streams, counted with the rows for waking them).
+ */
+static void
+web_db_state(struct web *w, bool up)
+{
+	bool was;
+
+	pthread_mutex_lock(&w->lock);
+	was = w->feed.db_up;
+	if (feed_set_db(&w->feed, up) == -1)
+		warnx("out of memory");
+	if (was != up)
+		w->added++;
+	pthread_mutex_unlock(&w->lock);
+	if (was && !up)
+		warnx("%s: %s; reconnecting", w->desc, w->tail.why);
+	else if (!was && up)
+		warnx("%s: connected", w->desc);
+}
+
+/* The follower: a step every interval, then the waiting clients woken. */
+static void *
+web_follow(void *arg)
+{
+	struct web *w = arg;
+	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
+	unsigned long long resets = w->tail.resets, via_said = 0;
+	struct timespec ts;
+	bool added;
+
+	if (step < 1)
+		step = 1;
+	next = tail_now_ms();
+	for (;;) {
+		switch (tail_step(&w->tail, tail_now_ms())) {
+		case TAIL_STEP_OK:
+			web_db_state(w, true);
+			break;
+		case TAIL_STEP_DOWN:
+		case TAIL_STEP_FATAL:
+		case TAIL_STEP_STOP:
+			web_db_state(w, w->tail.m != NULL);
+			break;
+		}
+		if (w->tail.resets != resets) {
+			warnx("%s: the table's ids started again (TRUNCATE?): "
+			    "following its new rows from the first", w->desc);
+			resets = w->tail.resets;
+		}
+		if (w->tail.via_changes != via_said) {
+			warnx("%s: %s", w->desc, w->tail.via_why);
+			via_said = w->tail.via_changes;
+		}
+		pthread_mutex_lock(&w->lock);
+		added = w->added > 0;
+		w->added = 0;
+		pthread_mutex_unlock(&w->lock);
+		if (added)
+			web_wake(w);
+		now = tail_now_ms();
+		next += step;
+		if (next < now || tail_self_paced(&w->tail))
+			next = now;	/* a slow poll is not made up for */
+		if (w->tail.m == NULL && w->tail.retry_ms > next)
+			next = w->tail.retry_ms;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += (next - now) / 1000;
+		ts.tv_nsec += (long)((next - now) % 1000) * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_mutex_lock(&w->lock);
+		while (!w->stopping && pthread_cond_timedwait(&w->wake,
+		    &w->lock, &ts) == 0)
+			;
+		if (w->stopping) {
+			pthread_mutex_unlock(&w->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&w->lock);
+	}
+}
+
+/* Room for max_connections sockets, as far as the hard limit allows. */
+static void
+web_raise_files(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+	    want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+		warnx("only %llu open files allowed: fewer than "
+		    "--max-connections clients", (unsigned long long)rl.rlim_cur);
+}
+
+/*
+ * MHD's error log, less what is routine for event streams: readers that
+ * went away, and streams ended because their client was cut off.
+ */
+static void
+web_log(void *cls, const char *fmt, va_list ap)
+{
+	static const char *routine[] = {
+		"The socket is no longer available for sending",
+		"application reported error generating data",
+		"Connection reset by peer",
+	};
+	char buf[512];
+	va_list copy;
+	size_t i;
+
+	va_copy(copy, ap);
+	vsnprintf(buf, sizeof(buf), fmt, copy);
+	va_end(copy);
+	for (i = 0; i < sizeof(routine) / sizeof(routine[0]); i++)
+		if (strstr(buf, routine[i]) != NULL)
+			return;
+	httpd_log(cls, fmt, ap);
+}
+
+/* The first connect and the history, before serving; 0 or -1 (why). */
+static int
+web_start(struct web *w, char *why)
+{
+	int64_t now = tail_now_ms();
+
+	if (tail_open(&w->tail, now) == 0) {
+		w->tail.state = TAIL_UP;
+		web_db_state(w, true);
+		return 0;
+	}
+	if (w->tail.fault == DB_FAULT_CONFIG) {
+		snprintf(why, HTTPD_WHY_LEN, "%.100s: %.150s", w->desc,
+		    w->tail.why);
+		return -1;
+	}
+	/* serve anyway: /health says so, the follower keeps trying */
+	warnx("%s: %s; retrying", w->desc, w->tail.why);
+	w->tail.attempts = 1;
+	w->tail.retry_ms = now + backoff_delay_ms(&w->tail.backoff, 0);
+	return 0;
+}
+
+static struct MHD_Daemon *
+web_daemon(struct web *w)
+{
+	const struct web_config *c = w->c;
+	struct MHD_OptionItem opts[7];
+	unsigned flags;
+	size_t n = 0;
+
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (c->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
+	    (intptr_t)web_log, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
+	    (void *)&c->addr };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
+	    WEB_TIMEOUT, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
+	    (intptr_t)c->max_connections, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
+	    (intptr_t)web_connection, w };
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	return MHD_start_daemon(flags, 0, NULL, NULL, web_handler, w,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
+/* End every stream and wait (a while) for them to go. */
+static void
+web_end_streams(struct web *w)
+{
+	int i;
+	size_t left;
+
+	pthread_mutex_lock(&w->lock);
+	w->feed.ending = true;
+	pthread_mutex_unlock(&w->lock);
+	for (i = 0; i < 200; i++) {
+		web_wake(w);
+		pthread_mutex_lock(&w->lock);
+		left = w->feed.nclients;
+		pthread_mutex_unlock(&w->lock);
+		if (left == 0)
+			break;
+		usleep(10000);
+	}
+}
+
+int
+web_run(const struct web_config *c, const sigset_t *stop, char *why)
+{
+	const union MHD_DaemonInfo *info;
+	struct tail_config tc = c->tail;
+	const struct timespec tick = { 1, 0 };
+	char where[NI_MAXHOST + 16];
+	struct MHD_Daemon *d = NULL;
+	pthread_t follower;
+	int64_t ping_ms;
+	unsigned port = 0;
+	int sig, rc = SM_EXIT_USAGE;
+	struct web w;
+
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	pthread_mutex_init(&w.lock, NULL);
+	pthread_cond_init(&w.wake, NULL);
+	db_describe(c->tail.db, w.desc, sizeof(w.desc));
+	tc.follow = true;
+	tc.emit = web_emit;
+	tc.bad = web_emit_bad;
+	tc.arg = &w;
+	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
+	    tail_init(&w.tail, &tc) == -1) {
+		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		feed_free(&w.feed);
+		rc = SM_EXIT_FATAL;
+		goto out_destroy;
+	}
+	if (web_start(&w, why) == -1)
+		goto out_free;
+	web_raise_files(c->max_connections);
+	if ((d = web_daemon(&w)) == NULL) {
+		snprintf(why, HTTPD_WHY_LEN, "cannot listen (address in use?)");
+		goto out_free;
+	}
+	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
+		port = info->port;
+	httpd_describe(&c->addr, port, where, sizeof(where));
+	if (c->port_file != NULL && httpd_write_port(c->port_file, port,
+	    why) == -1)
+		goto out_stop;
+	if (pthread_create(&follower, NULL, web_follow, &w) != 0) {
+		snprintf(why, HTTPD_WHY_LEN, "cannot start the follower");
+		rc = SM_EXIT_FATAL;
+		goto out_unlink;
+	}
+	warnx("serving http://%s/ from %s", where, w.desc);
+	ping_ms = tail_now_ms() + WEB_KEEPALIVE_MS;
+	for (;;) {
+		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
+			break;
+		if (tail_now_ms() < ping_ms)
+			continue;
+		/* proxies close streams that stay silent */
+		ping_ms += WEB_KEEPALIVE_MS;
+		pthread_mutex_lock(&w.lock);
+		feed_ping(&w.feed);
+		pthread_mutex_unlock(&w.lock);
+		web_wake(&w);
+	}
+	pthread_mutex_lock(&w.lock);
+	w.stopping = true;
+	pthread_cond_signal(&w.wake);
+	pthread_mutex_unlock(&w.lock);
+	pthread_join(follower, NULL);
+	web_end_streams(&w);
+	warnx("stopped on signal %d", sig);
+	rc = SM_EXIT_OK;
+out_unlink:
+	if (c->port_file != NULL)
+		unlink(c->port_file);
+out_stop:
+	MHD_stop_daemon(d);
+out_free:
+	tail_free(&w.tail);
+	feed_free(&w.feed);
+out_destroy:
+	pthread_cond_destroy(&w.wake);
+	pthread_mutex_destroy(&w.lock);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/*
+ * sm-tail --listen (sm-tail(1), LISTEN): one follower of the table
+ * (lib/tail) feeding lib/feed, and an HTTP server (libmicrohttpd) that
+ * serves any number of browsers and scrapers from it: the dashboard page
+ * and its files, /events (Server-Sent Events), /rows, /hosts, /metrics
+ * (Prometheus) and /health.  No request queries the database: what they
+ * answer comes from the follower's ring and its table of newest rows.
+ */
+#ifndef SM_WEB_H
+#define SM_WEB_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "httpd.h"
+#include "tail.h"
+
+#define WEB_MAX_CONNECTIONS_DEFAULT 1024
+#define WEB_TIMEOUT 60		/* seconds a connection may make no progress */
+#define WEB_KEEPALIVE_MS 15000	/* an SSE comment this often */
+#define WEB_SNDBUF (64 * 1024)	/* kernel send buffer of an SSE stream */
+#define WEB_ROWS_DEFAULT 100	/* /rows without ?n= */
+#define WEB_DYGRAPHS_DIR "/usr/share/javascript/dygraphs"
+#ifndef WEB_ROOT_DEFAULT
+#define WEB_ROOT_DEFAULT "/usr/local/share/sm/web"
+#endif
+
+struct web_config {
+	struct sockaddr_storage addr;	/* from httpd_parse_listen */
+	socklen_t addrlen;
+	const char *port_file;		/* NULL: none */
+	const char *web_root;		/* the page's files */
+	const char *vendor_dir;		/* dygraphs' files */
+	unsigned max_connections;
+	size_t backlog;			/* rows in the ring */
+	int64_t stale_ms;		/* 0: from each host's interval */
+	double warn;			/* the page's warning level, percent */
+	double interval;		/* seconds between polls */
+	struct tail_config tail;	/* db, filters, history, gap timeout */
+};
+
+/*
+ * Follow and serve until one of the signals in stop arrives (the caller
+ * has blocked them in every thread).  Returns SM_EXIT_OK; with the reason
+ * in why (HTTPD_WHY_LEN bytes), SM_EXIT_USAGE when the server cannot
+ * listen or the database settings are wrong, SM_EXIT_FATAL when memory or
+ * threads run out.
+ */
+int web_run(const struct web_config *c, const sigset_t *stop, char *why);
+
+/*
+ * Parse /events, /rows query values.  The count in s within 0..max;
+ * 0, or -1.
+ */
+int web_parse_count(const char *s, size_t max, size_t *out);
+
+#endif

@@ -1,0 +1,30 @@
+#!/bin/sh
+# The sm-tail --listen page in a real browser (Debian's chromium, headless,
+# driven by tests/web/page.test.js through puppeteer-core).  The first run
+# installs puppeteer-core under tests/web/node_modules (npm ci, from
+# package-lock.json); later runs reuse it.  The screenshot stays in
+# build/tail-web-page.png.
+. "$(dirname "$0")/tail-lib.sh"
+
+NAME=sm_tail_page_$$
+cleanup() {
+	tail_db_drop $NAME
+}
+trap cleanup EXIT
+URL=$(tail_db $NAME)
+WEB=$SM_TOP/tests/web
+
+command -v node >/dev/null || fail "no node: scripts/deps.sh installs nodejs"
+[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: scripts/deps.sh"
+if [ ! -d "$WEB/node_modules/puppeteer-core" ] ||
+    [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]
+then
+	(cd "$WEB" && timeout 300 npm ci --no-audit --no-fund >/dev/null) ||
+	    fail "npm ci in tests/web failed"
+fi
+# a host seen before the page loads, old enough to be stale
+gen_records 3 1 0 web-old | "$SM_BIN/sm-store" --db "$URL" --source a \
+    2>/dev/null
+mkdir -p "$SM_TOP/build"
+DB_URL=$URL SHOT=$SM_TOP/build/tail-web-page.png SM_TMP=$SM_TMP \
+    timeout 120 node "$WEB/page.test.js"

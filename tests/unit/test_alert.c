@@ -1,0 +1,524 @@
+/* Unit tests for lib/alert.c: the rule parser and the engine, on given times. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "alert.h"
+
+#define T0 1796000000.0		/* a time in 2026, seconds */
+#define LISTING ((void *)1)
+
+struct seen {
+	char rule[ALERT_RULE_TEXT_MAX];
+	char host[RECORD_HOST_MAX + 1];
+	bool firing, has_value;
+	double value;
+	int64_t ts_ms, since_ms;
+};
+
+static struct seen seen[1024];
+static size_t nseen;
+
+static void
+collect(const struct alert_event *ev, void *arg)
+{
+	struct seen *s;
+
+	assert_true(nseen < sizeof(seen) / sizeof(seen[0]));
+	/* events have ids; alert_firing's listing (arg LISTING) has none */
+	if (arg == NULL)
+		assert_true(uuid_is_valid(ev->id));
+	else
+		assert_string_equal(ev->id, "");
+	s = &seen[nseen++];
+	snprintf(s->rule, sizeof(s->rule), "%s", ev->rule);
+	snprintf(s->host, sizeof(s->host), "%s", ev->host);
+	s->firing = ev->firing;
+	s->has_value = ev->has_value;
+	s->value = ev->value;
+	s->ts_ms = ev->ts_ms;
+	s->since_ms = ev->since_ms;
+}
+
+static int
+reset(void **state)
+{
+	(void)state;
+	nseen = 0;
+	return 0;
+}
+
+static void
+rec_init(struct record *r, const char *host, double cpu)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->host, sizeof(r->host), "%s", host);
+	r->cpu_usage = cpu;
+	r->cpu_free = 100 - cpu;
+	r->ram_total = 1000;
+	r->ram_used = 500;
+	r->ram_percentage = 50;
+	r->zombie_processes = 0;
+	r->threads = -1;
+}
+
+static struct alert_engine *
+engine(const char *const *texts)
+{
+	struct alert_rule rules[8];
+	struct alert_engine *e;
+	char why[256];
+	size_t n;
+
+	for (n = 0; texts[n] != NULL; n++)
+		assert_int_equal(alert_rule_parse(texts[n], &rules[n], why,
+		    sizeof(why)), 0);
+	e = alert_new(rules, n, collect, NULL);
+	assert_non_null(e);
+	return e;
+}
+
+static void
+feed(struct alert_engine *e, const char *host, double cpu, double t)
+{
+	struct record r;
+
+	rec_init(&r, host, cpu);
+	assert_int_equal(alert_feed(e, &r, T0 + t), 0);
+}
+
+static int64_t
+ms(double t)
+{
+	return (int64_t)((T0 + t) * 1000);
+}
+
+static void
+test_parse_good(void **state)
+{
+	static const struct {
+		const char *in, *text;
+		int64_t for_ms;
+	} cases[] = {
+		{ "cpu_usage > 90", "cpu_usage > 90", 0 },
+		{ "  cpu_usage>90.50  ", "cpu_usage > 90.5", 0 },
+		{ "porcentaje_cpu_uso >= 85 for 30s", "cpu_usage >= 85 for 30s",
+		    30000 },
+		{ "ram_percentage<=1e1 for 300", "ram_percentage <= 10 for 5m",
+		    300000 },
+		{ "procesos_zombies == 0", "zombie_processes == 0", 0 },
+		{ "zombie_processes != -1 for 1.5s",
+		    "zombie_processes != -1 for 1500ms", 1500 },
+		{ "total_ram < 4096 for 2h", "ram_total < 4096 for 2h",
+		    7200000 },
+		{ "threads > 0 for 0s", "threads > 0", 0 },
+		{ "cpu_usage > 0.1 for 250ms", "cpu_usage > 0.1 for 250ms",
+		    250 },
+		{ "stale for 60", "stale for 1m", 60000 },
+		{ "stale for 90s", "stale for 90s", 90000 },
+	};
+	struct alert_rule r;
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (alert_rule_parse(cases[i].in, &r, why, sizeof(why)) != 0)
+			fail_msg("\"%s\": %s", cases[i].in, why);
+		assert_string_equal(r.text, cases[i].text);
+		assert_int_equal(r.for_ms, cases[i].for_ms);
+	}
+	assert_int_equal(alert_rule_parse("stale for 5m", &r, why,
+	    sizeof(why)), 0);
+	assert_int_equal(r.kind, ALERT_STALE);
+	assert_int_equal(alert_rule_parse("cpu_free < 5", &r, why,
+	    sizeof(why)), 0);
+	assert_int_equal(r.kind, ALERT_THRESHOLD);
+	assert_int_equal(r.op, ALERT_LT);
+	assert_true(r.threshold == 5);
+}
+
+static void
+test_parse_bad(void **state)
+{
+	static const struct {
+		const char *in, *why;
+	} cases[] = {
+		{ "", "want a field name" },
+		{ "cpu > 90", "unknown field \"cpu\" (want one of cpu_usage, " },
+		{ "host > 1", "unknown field \"host\"" },
+		{ "ts > 1", "unknown field \"ts\"" },
+		{ "cpu_usage 90", "want >, >=, <, <=, == or != at \"90\"" },
+		{ "cpu_usage => 90", "want >, >=" },
+		{ "cpu_usage > ", "want a number at \"\"" },
+		{ "cpu_usage > ninety", "want a number at \"ninety\"" },
+		{ "cpu_usage > nan", "want a number" },
+		{ "cpu_usage > inf", "want a number" },
+		{ "cpu_usage > 0x10", "want a number" },
+		{ "cpu_usage > 1e999", "want a number" },
+		{ "cpu_usage > 90 during 5s", "want the end or \"for DURATION\" "
+		    "at \"during 5s\"" },
+		{ "cpu_usage > 90 for", "want the end or \"for DURATION\"" },
+		{ "cpu_usage > 90 for -5s", "want a duration" },
+		{ "cpu_usage > 90 for 5 days", "unexpected \"days\"" },
+		{ "cpu_usage > 90 for 5d", "want a duration" },
+		{ "cpu_usage > 90 for 31h 1m", "unexpected \"1m\"" },
+		{ "cpu_usage > 90 for 800h", "want a duration" },
+		{ "cpu_usage > 90 for 0.5ms", "want a duration" },
+		{ "stale", "want \"for DURATION\"" },
+		{ "stale for 0s", "a stale rule needs a duration above 0" },
+		{ "stale > 5", "want \"for DURATION\" at \"> 5\"" },
+		{ "9lives > 1", "not a field name" },
+	};
+	struct alert_rule r;
+	char why[512];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (alert_rule_parse(cases[i].in, &r, why, sizeof(why)) != -1)
+			fail_msg("\"%s\" parsed", cases[i].in);
+		if (strstr(why, cases[i].why) == NULL)
+			fail_msg("\"%s\": \"%s\" lacks \"%s\"", cases[i].in,
+			    why, cases[i].why);
+	}
+}
+
+static void
+test_ruleset(void **state)
+{
+	struct alert_ruleset *set = test_calloc(1, sizeof(*set));
+	char why[512], path[] = "/tmp/test_alert.XXXXXX";
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(alert_ruleset_add(set, "cpu_usage > 90", why,
+	    sizeof(why)), 0);
+	assert_int_equal(alert_ruleset_add(set, "porcentaje_cpu_uso>90", why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "given twice"));
+	assert_int_equal(alert_ruleset_add(set, "stale for 1m", why,
+	    sizeof(why)), 0);
+	assert_int_equal(alert_ruleset_add(set, "stale for 2m", why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "a second stale rule"));
+	assert_int_equal(set->n, 2);
+
+	assert_true((fd = mkstemp(path)) >= 0);
+	assert_non_null(f = fdopen(fd, "w"));
+	fputs("# thresholds\n\n  ram_percentage >= 85 for 1m  # memory\r\n"
+	    "zombie_processes > 0\n", f);
+	fclose(f);
+	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), 0);
+	assert_int_equal(set->n, 4);
+	assert_string_equal(set->rules[2].text, "ram_percentage >= 85 for 1m");
+	assert_string_equal(set->rules[3].text, "zombie_processes > 0");
+	assert_non_null(f = fopen(path, "w"));
+	fputs("cpu_free < 1\n# fine so far\ncpu_usage > lots\n", f);
+	fclose(f);
+	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), -1);
+	assert_string_equal(why, "line 3: \"cpu_usage > lots\": want a "
+	    "number at \"lots\"");
+	unlink(path);
+	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "No such file"));
+	test_free(set);
+}
+
+/* Held for its duration: fires once (at the record that completes it), resolves once. */
+static void
+test_held_fires_once(void **state)
+{
+	static const char *const rules[] = { "cpu_usage > 90 for 30s", NULL };
+	struct alert_engine *e = engine(rules);
+	double t;
+
+	(void)state;
+	feed(e, "a", 50, 0);
+	for (t = 10; t <= 60; t += 10)
+		feed(e, "a", 95 + t / 10, t);
+	/* from 10 s on it holds: at 40 s it held 30 s */
+	assert_int_equal(nseen, 1);
+	assert_true(seen[0].firing);
+	assert_string_equal(seen[0].rule, "cpu_usage > 90 for 30s");
+	assert_string_equal(seen[0].host, "a");
+	assert_int_equal(seen[0].ts_ms, ms(40));
+	assert_int_equal(seen[0].since_ms, ms(10));
+	assert_true(seen[0].has_value);
+	assert_true(seen[0].value == 99);
+	feed(e, "a", 90, 70);	/* not above 90: resolves */
+	feed(e, "a", 20, 80);
+	assert_int_equal(nseen, 2);
+	assert_false(seen[1].firing);
+	assert_int_equal(seen[1].ts_ms, ms(70));
+	assert_int_equal(seen[1].since_ms, ms(10));
+	assert_true(seen[1].value == 90);
+	assert_int_equal(alert_firing(e, collect, LISTING), 0);
+	alert_free(e);
+}
+
+static void
+test_short_spike(void **state)
+{
+	static const char *const rules[] = { "cpu_usage > 90 for 30s", NULL };
+	struct alert_engine *e = engine(rules);
+
+	(void)state;
+	feed(e, "a", 99, 0);
+	feed(e, "a", 99, 20);
+	feed(e, "a", 10, 29);	/* one record below breaks the run */
+	feed(e, "a", 99, 30);
+	feed(e, "a", 99, 45);
+	assert_int_equal(nseen, 0);
+	feed(e, "a", 99, 60);	/* 30 s since the new run began */
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].since_ms, ms(30));
+	alert_free(e);
+}
+
+static void
+test_no_duration(void **state)
+{
+	static const char *const rules[] = { "zombie_processes > 0", NULL };
+	struct alert_engine *e = engine(rules);
+	struct record r;
+
+	(void)state;
+	rec_init(&r, "a", 1);
+	r.zombie_processes = 2;
+	assert_int_equal(alert_feed(e, &r, T0), 0);
+	assert_int_equal(alert_feed(e, &r, T0 + 1), 0);
+	assert_int_equal(nseen, 1);
+	assert_true(seen[0].value == 2);
+	assert_int_equal(seen[0].ts_ms, seen[0].since_ms);
+	r.zombie_processes = 0;
+	assert_int_equal(alert_feed(e, &r, T0 + 2), 0);
+	assert_int_equal(nseen, 2);
+	assert_false(seen[1].firing);
+	assert_true(seen[1].value == 0);
+	alert_free(e);
+}
+
+static void
+test_stale(void **state)
+{
+	static const char *const rules[] = { "stale for 60s", NULL };
+	struct alert_engine *e = engine(rules);
+
+	(void)state;
+	assert_true(alert_next_due(e) < 0);
+	feed(e, "a", 1, 0);
+	feed(e, "b", 1, 30);
+	assert_true(fabs(alert_next_due(e) - (T0 + 60.001)) < 1e-6);
+	alert_tick(e, T0 + 60);	/* silent for 60 s, not more */
+	assert_int_equal(nseen, 0);
+	alert_tick(e, T0 + 61);
+	assert_int_equal(nseen, 1);
+	assert_true(seen[0].firing);
+	assert_false(seen[0].has_value);
+	assert_string_equal(seen[0].host, "a");
+	assert_string_equal(seen[0].rule, "stale for 1m");
+	assert_int_equal(seen[0].since_ms, ms(0));
+	assert_int_equal(seen[0].ts_ms, ms(60));
+	alert_tick(e, T0 + 80);
+	alert_tick(e, T0 + 85);
+	assert_int_equal(nseen, 1);	/* fired once */
+	assert_int_equal(alert_firing(e, collect, LISTING), 1);
+	nseen = 1;
+	alert_tick(e, T0 + 200);	/* b too, at its own time */
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[1].host, "b");
+	assert_int_equal(seen[1].ts_ms, ms(90));
+	assert_true(alert_next_due(e) < 0);
+	feed(e, "a", 1, 210);		/* back: resolves */
+	assert_int_equal(nseen, 3);
+	assert_false(seen[2].firing);
+	assert_string_equal(seen[2].host, "a");
+	assert_int_equal(seen[2].ts_ms, ms(210));
+	assert_int_equal(seen[2].since_ms, ms(0));
+	feed(e, "a", 1, 220);
+	assert_int_equal(nseen, 3);
+	/* the clock never runs back: an old time counts as the newest */
+	alert_tick(e, T0 + 100);
+	assert_int_equal(nseen, 3);
+	alert_tick(e, T0 + 281);
+	assert_int_equal(nseen, 4);
+	assert_string_equal(seen[3].host, "a");
+	alert_free(e);
+}
+
+/* Records keep a host fresh: in replay, another host's records move time. */
+static void
+test_stale_by_records(void **state)
+{
+	static const char *const rules[] = { "stale for 10s", NULL };
+	struct alert_engine *e = engine(rules);
+	double t;
+
+	(void)state;
+	for (t = 0; t <= 30; t += 5) {
+		feed(e, "a", 1, t);
+		if (t <= 10)
+			feed(e, "b", 1, t);
+	}
+	/* b last at 10, so due at 20, seen at the record of 25 */
+	assert_int_equal(nseen, 1);
+	assert_string_equal(seen[0].host, "b");
+	assert_int_equal(seen[0].ts_ms, ms(20));
+	alert_free(e);
+}
+
+static void
+test_hosts_independent(void **state)
+{
+	static const char *const rules[] = { "cpu_usage >= 80 for 10s",
+	    "stale for 30s", NULL };
+	struct alert_engine *e = engine(rules);
+	char name[16];
+	double t;
+	int i;
+
+	(void)state;
+	for (t = 0; t <= 20; t += 5) {
+		feed(e, "hot", 85, t);
+		feed(e, "cold", 10, t);
+		feed(e, "flappy", (int)t % 10 == 0 ? 99 : 1, t);
+	}
+	assert_int_equal(nseen, 1);
+	assert_string_equal(seen[0].host, "hot");
+	assert_int_equal(seen[0].ts_ms, ms(10));
+	/* many hosts: the table grows and keeps every one */
+	for (i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		feed(e, name, 95, 21);
+	}
+	for (i = 0; i < 500; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		feed(e, name, 95, 31);
+	}
+	assert_int_equal(alert_hosts(e), 503);
+	assert_int_equal(nseen, 501);
+	nseen = 0;
+	assert_int_equal(alert_firing(e, collect, LISTING), 501);
+	alert_free(e);
+}
+
+static void
+test_operators(void **state)
+{
+	static const struct {
+		const char *rule;
+		double below, at, above;	/* does it fire at 50 - 1, 50, 50 + 1 */
+	} cases[] = {
+		{ "cpu_usage > 50", 0, 0, 1 },
+		{ "cpu_usage >= 50", 0, 1, 1 },
+		{ "cpu_usage < 50", 1, 0, 0 },
+		{ "cpu_usage <= 50", 1, 1, 0 },
+		{ "cpu_usage == 50", 0, 1, 0 },
+		{ "cpu_usage != 50", 1, 0, 1 },
+	};
+	size_t i, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *const rules[] = { cases[i].rule, NULL };
+		const double want[] = { cases[i].below, cases[i].at,
+		    cases[i].above };
+
+		for (k = 0; k < 3; k++) {
+			struct alert_engine *e = engine(rules);
+
+			nseen = 0;
+			feed(e, "a", 49 + (double)k, 0);
+			if ((double)nseen != want[k])
+				fail_msg("%s at %g: %zu events", cases[i].rule,
+				    49 + (double)k, nseen);
+			alert_free(e);
+		}
+	}
+}
+
+/* A record without the field (threads is optional) changes nothing. */
+static void
+test_absent_field(void **state)
+{
+	static const char *const rules[] = { "threads > 100", NULL };
+	struct alert_engine *e = engine(rules);
+	struct record r;
+
+	(void)state;
+	rec_init(&r, "a", 1);
+	r.threads = 200;
+	assert_int_equal(alert_feed(e, &r, T0), 0);
+	r.threads = -1;
+	assert_int_equal(alert_feed(e, &r, T0 + 1), 0);
+	assert_int_equal(nseen, 1);
+	r.threads = 5;
+	assert_int_equal(alert_feed(e, &r, T0 + 2), 0);
+	assert_int_equal(nseen, 2);
+	alert_free(e);
+}
+
+static void
+test_event_format(void **state)
+{
+	struct alert_event ev = {
+		.id = "01234567-89ab-7def-8123-456789abcdef",
+		.ts_ms = 1796000000123LL,
+		.rule = "cpu_usage > 90 for 30s",
+		.host = "we\"b\n1",
+		.firing = true,
+		.has_value = true,
+		.value = 95.5,
+		.since_ms = 1796000000000LL,
+	};
+	char buf[ALERT_EVENT_MAX];
+	int len;
+
+	(void)state;
+	len = alert_event_format(&ev, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"id\":\"01234567-89ab-7def-8123-"
+	    "456789abcdef\",\"ts\":\"2026-11-30T00:53:20.123Z\",\"rule\":"
+	    "\"cpu_usage > 90 for 30s\",\"host\":\"we\\\"b\\u000a1\","
+	    "\"state\":\"firing\",\"value\":95.5,"
+	    "\"since\":\"2026-11-30T00:53:20.000Z\"}\n");
+	assert_int_equal(len, (int)strlen(buf));
+	ev.firing = false;
+	ev.has_value = false;
+	ev.value = 0.1;
+	assert_true(alert_event_format(&ev, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"state\":\"resolved\",\"value\":null,"));
+	ev.has_value = true;
+	assert_true(alert_event_format(&ev, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"value\":0.1,"));
+	assert_int_equal(alert_event_format(&ev, buf, 100), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_good),
+		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_ruleset),
+		cmocka_unit_test_setup(test_held_fires_once, reset),
+		cmocka_unit_test_setup(test_short_spike, reset),
+		cmocka_unit_test_setup(test_no_duration, reset),
+		cmocka_unit_test_setup(test_stale, reset),
+		cmocka_unit_test_setup(test_stale_by_records, reset),
+		cmocka_unit_test_setup(test_hosts_independent, reset),
+		cmocka_unit_test_setup(test_operators, reset),
+		cmocka_unit_test_setup(test_absent_field, reset),
+		cmocka_unit_test(test_event_format),
+	};
+
+	return cmocka_run_group_tests_name("alert", tests, NULL, NULL);
+}
