@@ -708,6 +708,11 @@ binlog_table_map(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 	if (!binlog_str_eq(&tm->database, b->db) ||
 	    !binlog_str_eq(&tm->table, SCHEMA_TABLE))
 		return BINLOG_IDLE;
+	if (b->ncols == 0) {
+		binlog_fail(b->why, "the table was made after the binary log "
+		    "was joined: its columns are read again");
+		return BINLOG_CHANGED;
+	}
 	if (n != b->ncols || tm->column_types.length < n) {
 		binlog_fail(b->why, "the table has %zu columns in the binary "
 		    "log, %zu when the log was joined: its columns changed", n,
