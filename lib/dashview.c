@@ -426,7 +426,7 @@ dv_poll(void *arg)
 		}
 		next += v->step;
 		now = tail_now_ms();
-		if (next < now)
+		if (next < now || tail_self_paced(&v->tail))
 			next = now;	/* a slow poll is not made up for */
 		if (v->tail.m == NULL && v->tail.retry_ms > next)
 			next = v->tail.retry_ms;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,41 @@ tail_now_ms(void)
 }
 
 int
+tail_via_parse(const char *name, enum tail_via *via)
+{
+	if (strcmp(name, "auto") == 0)
+		*via = TAIL_VIA_AUTO;
+	else if (strcmp(name, "binlog") == 0)
+		*via = TAIL_VIA_BINLOG;
+	else if (strcmp(name, "poll") == 0)
+		*via = TAIL_VIA_POLL;
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * A replica's server id of our own: the server ends an older dump with
+ * the same id, so two followers must not share one.  The top half of the
+ * range, which replicas numbered by hand rarely use.
+ */
+static unsigned
+tail_server_id(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)getpid() ^ (uint32_t)time(NULL);
+	return 0x80000000u | (r & 0x7fffffffu);
+}
+
+bool
+tail_self_paced(const struct tail *t)
+{
+	return t->binlog_on && t->m != NULL;
+}
+
+int
 tail_init(struct tail *t, const struct tail_config *cfg)
 {
 	memset(t, 0, sizeof(*t));
@@ -34,19 +70,26 @@ tail_init(struct tail *t, const struct tail_config *cfg)
 	    128;
 	if ((t->poll_sql = malloc(t->poll_sql_size)) == NULL)
 		return -1;
-	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1) {
-		free(t->poll_sql);
-		t->poll_sql = NULL;
-		return -1;
-	}
+	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1)
+		goto out_poll_sql;
+	if (binlog_init(&t->binlog) == -1)
+		goto out_follow;
+	t->server_id = tail_server_id();
 	backoff_init(&t->backoff, BACKOFF_BASE_MS, TAIL_RETRY_CAP_MS, 0);
 	t->state = TAIL_CONNECTING;
 	return 0;
+out_follow:
+	follow_free(&t->follow);
+out_poll_sql:
+	free(t->poll_sql);
+	t->poll_sql = NULL;
+	return -1;
 }
 
 void
 tail_close(struct tail *t)
 {
+	binlog_close(&t->binlog);
 	if (t->m != NULL) {
 		mysql_close(t->m);
 		t->m = NULL;
@@ -60,6 +103,7 @@ tail_free(struct tail *t)
 	free(t->filter_sql);
 	free(t->poll_sql);
 	follow_free(&t->follow);
+	binlog_free(&t->binlog);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -226,6 +270,205 @@ tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r, char *why)
 }
 
 /*
+ * A new row read (is_new: not seen before), whether shown or not: bad
+ * (not NULL) says why it cannot be read back.  1 when emitted, 0 when not,
+ * -1 when emit asked to stop.
+ */
+static int
+tail_take(struct tail *t, const struct rowfmt_row *r, const char *bad,
+    bool is_new)
+{
+	t->rows_read++;
+	if (!is_new)
+		return 0;
+	if (bad != NULL) {
+		t->bad_rows++;
+		if (t->cfg.bad != NULL)
+			t->cfg.bad(r->id, bad, t->cfg.arg);
+		return 0;
+	}
+	if (!tail_filter_match(&t->cfg.filter, r))
+		return 0;
+	t->rows_shown++;
+	return t->cfg.emit(r, false, t->cfg.arg) == -1 ? -1 : 1;
+}
+
+/* The binary log's failure as ours; -1. */
+static int
+tail_binlog_fail(struct tail *t)
+{
+	snprintf(t->why, sizeof(t->why), "%s", t->binlog.why);
+	t->fault = t->binlog.fault;
+	return -1;
+}
+
+/*
+ * At the first connect: follow the binary log, or poll?  Under auto, a log
+ * that cannot be followed means polls (via_why says why); under binlog, a
+ * configuration fault.  0, or -1 (why, fault).
+ */
+static int
+tail_binlog_choose(struct tail *t)
+{
+	char why[DB_WHY_LEN];
+	int rc;
+
+	t->binlog_on = false;
+	if (!t->cfg.follow || t->cfg.via == TAIL_VIA_POLL)
+		return 0;
+	if ((rc = binlog_check(t->m, why, &t->fault)) == -1) {
+		snprintf(t->why, sizeof(t->why), "%s", why);
+		return -1;
+	}
+	if (rc == 1 && t->cfg.via == TAIL_VIA_BINLOG) {
+		snprintf(t->why, sizeof(t->why), "--via binlog: %.400s", why);
+		t->fault = DB_FAULT_CONFIG;
+		return -1;
+	}
+	if (rc == 1) {
+		snprintf(t->via_why, sizeof(t->via_why), "following by polls: "
+		    "%.400s", why);
+		t->via_changes++;
+		return 0;
+	}
+	t->binlog_on = true;
+	return 0;
+}
+
+/* In the history's snapshot: where the log is, the table's columns. */
+static int
+tail_binlog_snapshot(struct tail *t)
+{
+	return binlog_snapshot(&t->binlog, t->m) == -1 ?
+	    tail_binlog_fail(t) : 0;
+}
+
+/*
+ * Read the log on t->m from where it was left; say so when again is not
+ * NULL ("" the first time).  0, or -1 (why, fault; the connection closed).
+ */
+static int
+tail_binlog_join(struct tail *t, const char *again)
+{
+	if (binlog_open(&t->binlog, t->m, t->server_id) == -1) {
+		tail_binlog_fail(t);
+		tail_close(t);
+		return -1;
+	}
+	if (again != NULL) {
+		snprintf(t->via_why, sizeof(t->via_why), "following the binary "
+		    "log%s from %.400s:%llu", again, t->binlog.pos.file,
+		    t->binlog.pos.pos);
+		t->via_changes++;
+	}
+	return 0;
+}
+
+/*
+ * The log cannot serve (t->binlog.why): poll from the last row seen, on a
+ * new connection, and try the log again later.
+ */
+static void
+tail_binlog_fallback(struct tail *t, int64_t now_ms)
+{
+	t->binlog_on = false;
+	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
+	snprintf(t->via_why, sizeof(t->via_why), "following by polls after "
+	    "id %" PRIu64 ": %.400s", t->follow.high, t->binlog.why);
+	t->via_changes++;
+	tail_close(t);
+	t->retry_ms = now_ms;
+}
+
+/* One event of the log: rows at their commit. */
+static enum tail_step
+tail_binlog_step(struct tail *t, int64_t now_ms)
+{
+	const struct binlog_row *row;
+	size_t i;
+
+	switch (binlog_next(&t->binlog)) {
+	case BINLOG_IDLE:
+		break;
+	case BINLOG_ROWS:
+		follow_expire(&t->follow, now_ms);
+		for (i = 0; i < t->binlog.nrows; i++) {
+			row = &t->binlog.rows[i];
+			/*
+			 * The log has each commit once: shown whatever the
+			 * holes say, which are kept for a fall back to polls.
+			 */
+			follow_see(&t->follow, row->r.id, now_ms);
+			if (tail_take(t, &row->r, row->ok ? NULL : row->why,
+			    true) == -1)
+				return TAIL_STEP_STOP;
+		}
+		break;
+	case BINLOG_RESET:
+		follow_start(&t->follow, 0);
+		t->resets++;
+		break;
+	case BINLOG_CHANGED:
+	case BINLOG_LOST:
+		tail_binlog_fallback(t, now_ms);
+		break;
+	case BINLOG_DOWN:
+		tail_binlog_fail(t);
+		tail_close(t);
+		t->state = TAIL_DOWN;
+		t->retry_ms = now_ms;
+		return TAIL_STEP_DOWN;
+	}
+	return TAIL_STEP_OK;
+}
+
+/*
+ * Back from polls to the log: in one snapshot, poll what committed before
+ * it and note the log's position, then read the log from there.  0 (also
+ * when the log still cannot be followed), -1 (why, fault; the connection
+ * closed) or -2 (emit asked to stop).
+ */
+static int
+tail_binlog_rejoin(struct tail *t, int64_t now_ms)
+{
+	char why[DB_WHY_LEN];
+	enum db_fault fault;
+	long n;
+	int rc;
+
+	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
+	if ((rc = binlog_check(t->m, why, &fault)) == 1)
+		return 0;
+	if (rc == -1) {
+		snprintf(t->why, sizeof(t->why), "%s", why);
+		t->fault = fault;
+		tail_close(t);
+		return -1;
+	}
+	if (mysql_query(t->m, "START TRANSACTION WITH CONSISTENT SNAPSHOT, "
+	    "READ ONLY") != 0) {
+		tail_fail(t, "starting a snapshot");
+		tail_close(t);
+		return -1;
+	}
+	if (tail_binlog_snapshot(t) == -1) {
+		tail_close(t);
+		return -1;
+	}
+	if ((n = tail_poll(t, now_ms)) < 0) {
+		tail_close(t);
+		return (int)n;
+	}
+	if (mysql_query(t->m, "COMMIT") != 0) {
+		tail_fail(t, "ending the snapshot");
+		tail_close(t);
+		return -1;
+	}
+	t->binlog_on = true;
+	return tail_binlog_join(t, " again");
+}
+
+/*
  * The rows of the history: ids above after that pass the filters, in
  * pages, emitted oldest first.  0, -1 or -2 (stop).
  */
@@ -292,6 +535,9 @@ tail_history(struct tail *t, int64_t now_ms)
 	if (mysql_query(t->m, "START TRANSACTION WITH CONSISTENT SNAPSHOT, "
 	    "READ ONLY") != 0)
 		return tail_fail(t, "starting a snapshot");
+	/* where the binary log is at this snapshot: the seam is exact */
+	if (t->binlog_on && tail_binlog_snapshot(t) == -1)
+		goto out_end;
 	if (t->cfg.follow) {
 		if (tail_scalar(t, "SELECT MAX(id) FROM " SCHEMA_TABLE,
 		    "reading the newest id", &high, &found) == -1)
@@ -339,7 +585,8 @@ out_end:
 int
 tail_open(struct tail *t, int64_t now_ms)
 {
-	int rc;
+	bool first = !t->started;
+	int rc = -1;
 
 	if ((t->m = db_connect(t->cfg.db, t->why, &t->fault)) == NULL)
 		return -1;
@@ -358,13 +605,14 @@ tail_open(struct tail *t, int64_t now_ms)
 		return -1;
 	}
 	if (!t->started) {
-		if ((rc = tail_history(t, now_ms)) != 0) {
+		if (tail_binlog_choose(t) == -1 ||
+		    (rc = tail_history(t, now_ms)) != 0) {
 			tail_close(t);
 			return rc;
 		}
 		t->started = true;
 	}
-	return 0;
+	return t->binlog_on ? tail_binlog_join(t, first ? "" : NULL) : 0;
 }
 
 long
@@ -377,6 +625,7 @@ tail_poll(struct tail *t, int64_t now_ms)
 	bool stop = false;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	int rc;
 
 	follow_expire(&t->follow, now_ms);
 	do {
@@ -405,22 +654,13 @@ tail_poll(struct tail *t, int64_t now_ms)
 
 			nrows++;
 			after = r.id;
-			t->rows_read++;
+			if (stop)
+				continue;
 			/* filtered-out rows fill holes too */
-			if (!follow_see(&t->follow, r.id, now_ms) || stop)
-				continue;
-			if (ok == -1) {
-				t->bad_rows++;
-				if (t->cfg.bad != NULL)
-					t->cfg.bad(r.id, why, t->cfg.arg);
-				continue;
-			}
-			if (!tail_filter_match(&t->cfg.filter, &r))
-				continue;
-			shown++;
-			t->rows_shown++;
-			if (t->cfg.emit(&r, false, t->cfg.arg) == -1)
-				stop = true;
+			rc = tail_take(t, &r, ok == -1 ? why : NULL,
+			    follow_see(&t->follow, r.id, now_ms));
+			shown += rc != 0;
+			stop = rc == -1;
 		}
 		mysql_free_result(res);
 	} while (!stop && nrows == TAIL_PAGE);
@@ -480,6 +720,8 @@ tail_step(struct tail *t, int64_t now_ms)
 		t->state = TAIL_UP;
 		t->attempts = 0;
 	}
+	if (t->binlog_on)
+		return tail_binlog_step(t, now_ms);
 	if ((n = tail_poll(t, now_ms)) == -2)
 		return TAIL_STEP_STOP;
 	if (n == -1)
@@ -488,6 +730,13 @@ tail_step(struct tail *t, int64_t now_ms)
 		t->reset_check_ms = now_ms + TAIL_RESET_CHECK_MS;
 		if (tail_reset_check(t) == -1)
 			goto out_down;
+	}
+	/* last: back on the log, t->m runs no more queries */
+	if (t->binlog.pos.file[0] != '\0' && now_ms >= t->binlog_retry_ms &&
+	    (rc = tail_binlog_rejoin(t, now_ms)) != 0) {
+		if (rc == -2)
+			return TAIL_STEP_STOP;
+		goto out_down;
 	}
 	return TAIL_STEP_OK;
 out_down:
@@ -581,7 +830,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
 	int status = SM_EXIT_OK, rc;
 	bool said_down = false, stopped = false;
-	unsigned long long resets_said = 0;
+	unsigned long long resets_said = 0, via_said = 0;
 
 	if (step < 1)
 		step = 1;
@@ -615,6 +864,8 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		if (t.no_table && !cfg->follow)
 			warnx("%s: no table " SCHEMA_TABLE " yet", desc);
 	}
+	if ((via_said = t.via_changes) > 0)
+		warnx("%s: %s", desc, t.via_why);
 	if ((rc = tail_print_flush()) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
@@ -626,7 +877,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	while (!*stop) {
 		now = tail_now_ms();
 		next += step;
-		if (next < now)
+		if (next < now || tail_self_paced(&t))
 			next = now;	/* a slow poll is not made up for */
 		if (tail_wait_reader_gone(t.m == NULL && t.retry_ms > next ?
 		    t.retry_ms : next) || *stop)
@@ -645,9 +896,14 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 				    "the first", desc);
 				resets_said = t.resets;
 			}
+			if (t.via_changes != via_said) {
+				warnx("%s: %s", desc, t.via_why);
+				via_said = t.via_changes;
+			}
 			break;
 		case TAIL_STEP_DOWN:
-			if (!said_down) {
+			/* a signal cuts a read of the log short: no outage */
+			if (!said_down && !*stop) {
 				warnx("%s: %s; reconnecting", desc, t.why);
 				said_down = true;
 			}

@@ -7,6 +7,14 @@
  * hole; the filters are applied here, in C, with the same meaning as the
  * SQL of the history.  A lost connection is reopened with capped backoff;
  * what was seen is kept, so nothing is shown twice after it.
+ *
+ * Or, when the server allows it (lib/binlog.h), new rows are read from the
+ * binary log: every committed insert once, in commit order, at its
+ * commit, from the position of the history's snapshot.  The follower state
+ * is kept up to date all the same, so that when the log cannot serve (a
+ * purged position, an ALTER of the table) polling takes over from the last
+ * row shown, and the log again, at a new snapshot, TAIL_BINLOG_RETRY_MS
+ * later.
  */
 #ifndef SM_TAIL_H
 #define SM_TAIL_H
@@ -18,6 +26,7 @@
 #include <mysql.h>
 
 #include "backoff.h"
+#include "binlog.h"
 #include "db.h"
 #include "follow.h"
 #include "rowfmt.h"
@@ -26,6 +35,14 @@
 #define TAIL_START_WINDOW 10000	/* ids below the newest checked at start */
 #define TAIL_RETRY_CAP_MS 2000	/* longest wait between two connects */
 #define TAIL_RESET_CHECK_MS 5000	/* how often to look for a TRUNCATE */
+#define TAIL_BINLOG_RETRY_MS 5000	/* back to the log after polling */
+
+/* How new rows are read (--via). */
+enum tail_via {
+	TAIL_VIA_AUTO,		/* the binary log when allowed, else polls */
+	TAIL_VIA_BINLOG,	/* the binary log, or a configuration fault */
+	TAIL_VIA_POLL		/* polls */
+};
 
 struct tail_filter {
 	const char *host;	/* NULL: any; else exact, case-sensitive */
@@ -50,6 +67,7 @@ struct tail_config {
 	unsigned long long lines;	/* rows of history */
 	bool follow;			/* keep reading after the history */
 	int64_t gap_timeout_ms;
+	enum tail_via via;		/* for follow */
 	tail_emit_fn emit;
 	tail_bad_fn bad;		/* NULL: ignore such rows */
 	void *arg;			/* for emit and bad */
@@ -90,7 +108,22 @@ struct tail {
 	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
 	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
 	unsigned long long resets;	/* times the table's ids restarted */
+	struct binlog binlog;
+	bool binlog_on;		/* following the binary log (t->m reads it) */
+	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
+	unsigned server_id;	/* as a replica: one of our own */
+	unsigned long long via_changes;	/* how rows are read changed ... */
+	char via_why[DB_WHY_LEN];	/* ... to this, and why */
 };
+
+/* Parse a --via name; -1 when unknown. */
+int tail_via_parse(const char *name, enum tail_via *via);
+
+/*
+ * Does tail_step wait for new rows itself (the binary log: until rows
+ * come or a heartbeat)?  Then call it again at once, not at an interval.
+ */
+bool tail_self_paced(const struct tail *t);
 
 /* 0, or -1 when out of memory. */
 int tail_init(struct tail *t, const struct tail_config *cfg);

@@ -622,7 +622,7 @@ web_follow(void *arg)
 {
 	struct web *w = arg;
 	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
-	unsigned long long resets = w->tail.resets;
+	unsigned long long resets = w->tail.resets, via_said = 0;
 	struct timespec ts;
 	bool added;
 
@@ -645,6 +645,10 @@ web_follow(void *arg)
 			    "following its new rows from the first", w->desc);
 			resets = w->tail.resets;
 		}
+		if (w->tail.via_changes != via_said) {
+			warnx("%s: %s", w->desc, w->tail.via_why);
+			via_said = w->tail.via_changes;
+		}
 		pthread_mutex_lock(&w->lock);
 		added = w->added > 0;
 		w->added = 0;
@@ -653,7 +657,7 @@ web_follow(void *arg)
 			web_wake(w);
 		now = tail_now_ms();
 		next += step;
-		if (next < now)
+		if (next < now || tail_self_paced(&w->tail))
 			next = now;	/* a slow poll is not made up for */
 		if (w->tail.m == NULL && w->tail.retry_ms > next)
 			next = w->tail.retry_ms;

@@ -13,6 +13,9 @@
 #   scripts/mariadb.sh sql ARGS  run the mariadb client as its root user
 #
 # SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.
+# The binary log is on (row format, full images: what sm-tail -f --via
+# binlog follows), and the user sm may read it; SM_DB_BINLOG=0 starts the
+# server without it.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,9 +76,20 @@ port=$PORT
 bind-address=127.0.0.1
 log-error=$DIR/error.log
 user=$(id -un)
-skip-log-bin
 max-connections=500
 CNF
+	if [ "${SM_DB_BINLOG:-1}" = 0 ]; then
+		echo skip-log-bin >>"$DIR/my.cnf"
+	else
+		# a week of log at most: a test checkout must not fill the disk
+		cat >>"$DIR/my.cnf" <<CNF
+log-bin=binlog
+server-id=1
+binlog-format=ROW
+binlog-row-image=FULL
+binlog-expire-logs-seconds=604800
+CNF
+	fi
 	if [ -f "$DIR/tls/server-key.pem" ]; then
 		printf 'ssl-ca=%s\nssl-cert=%s\nssl-key=%s\n' "$DIR/tls/ca.pem" \
 		    "$DIR/tls/server-cert.pem" "$DIR/tls/server-key.pem" \
@@ -137,6 +151,10 @@ start() {
 	pid=$!
 	wait_up "$pid"
 	first_setup
+	# also for a data directory made before the binary log was on
+	admin -e "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO
+	    'sm'@'localhost', 'sm'@'127.0.0.1'" ||
+	    die "cannot grant the binary log to user sm"
 }
 
 stop() {

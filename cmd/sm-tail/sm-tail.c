@@ -42,13 +42,15 @@ usage(int status)
 	    "[--gap-timeout seconds] [--host name]\n"
 	    "               [--interval seconds] [--since time] "
 	    "[--source name]\n"
-	    "               [--ssl-ca file] [--ssl-mode mode] [--version]\n"
+	    "               [--ssl-ca file] [--ssl-mode mode] "
+	    "[--via auto|binlog|poll] [--version]\n"
 	    "       sm-tail -d [-n count] [--db url] [--defaults-file file] "
 	    "[--gap-timeout seconds]\n"
 	    "               [--host name] [--interval seconds] "
 	    "[--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
-	    "[--warn percent]\n"
+	    "[--via auto|binlog|poll]\n"
+	    "               [--warn percent]\n"
 	    "       sm-tail --listen addr [-n count] [--backlog rows] "
 	    "[--db url]\n"
 	    "               [--defaults-file file] [--gap-timeout seconds] "
@@ -57,8 +59,9 @@ usage(int status)
 	    "[--port-file file]\n"
 	    "               [--since time] [--source name] [--ssl-ca file] "
 	    "[--ssl-mode mode]\n"
-	    "               [--stale seconds] [--warn percent] "
-	    "[--web-root dir]\n");
+	    "               [--stale seconds] [--via auto|binlog|poll] "
+	    "[--warn percent]\n"
+	    "               [--web-root dir]\n");
 }
 
 #ifndef SM_NO_MAIN
@@ -67,7 +70,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_WARN,
+	    OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
 	    OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
@@ -92,6 +95,7 @@ main(int argc, char *argv[])
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "stale", required_argument, NULL, OPT_STALE },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "via", required_argument, NULL, OPT_VIA },
 		{ "warn", required_argument, NULL, OPT_WARN },
 		{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
 		{ NULL, 0, NULL, 0 }
@@ -102,6 +106,7 @@ main(int argc, char *argv[])
 	long long lines = -1, backlog = -1, max_conns = -1;
 	struct web_config wc;
 	bool dashboard = false, follow = false, poller_left = false;
+	bool via_given = false;
 	enum rowfmt_kind kind;
 	struct tail_config tc;
 	struct db_opts dbo = { 0 };
@@ -216,6 +221,14 @@ main(int argc, char *argv[])
 			break;
 		case OPT_VERSION:
 			cli_version();
+		case OPT_VIA:
+			if (tail_via_parse(optarg, &tc.via) == -1) {
+				warnx("--via: \"%s\": want auto, binlog or poll",
+				    optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			via_given = true;
+			break;
 		case OPT_WARN:
 			if (cli_parse_seconds(optarg, 0, 100, &warn) == -1) {
 				warnx("--warn: \"%s\": want a percentage from "
@@ -253,6 +266,10 @@ main(int argc, char *argv[])
 	}
 	if (!dashboard && listen == NULL && warn >= 0) {
 		warnx("--warn is for the dashboards (-d, --listen)");
+		usage(SM_EXIT_USAGE);
+	}
+	if (!dashboard && !follow && listen == NULL && via_given) {
+		warnx("--via is for -f, -d and --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	if (!dashboard && !follow && listen == NULL && (interval >= 0 ||

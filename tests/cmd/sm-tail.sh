@@ -29,6 +29,10 @@ expect_err "--gap-timeout: \"0\": want seconds from 0.1 to 86400"
 expect_status 2 $T --db $DB --interval 1
 expect_err "--interval and --gap-timeout are for -f, -d and --listen"
 expect_status 2 $T --db $DB --gap-timeout 5
+expect_status 2 $T --db $DB -f --via replication
+expect_err "--via: \"replication\": want auto, binlog or poll"
+expect_status 2 $T --db $DB --via binlog
+expect_err "--via is for -f, -d and --listen"
 expect_status 2 $T --db $DB --warn 50
 expect_err "--warn is for the dashboards (-d, --listen)"
 expect_status 2 $T --db $DB -d --warn -1

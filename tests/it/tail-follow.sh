@@ -6,66 +6,24 @@
 
 NAME=sm_tail_follow_$$
 pids=""
-cleanup() {
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	exec 3>&- 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
+trap 'follow_cleanup $NAME' EXIT
 URL=$(tail_db $NAME)
-T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05"
+# polls: tail-binlog.sh follows the binary log
+T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05 --via poll"
 
 # the table, made the way it is in production, and a first row: each
 # sm-tail -f -n 1 shows it once it has started following
 gen_records 1 9 0 h0 | "$SM_BIN/sm-store" --db "$URL" --source setup 2>/dev/null
-
-# follow_start NAME ARGS...: sm-tail -f ARGS in the background, its
-# output in $SM_TMP/NAME.out
-follow_start() {
-	f=$1
-	shift
-	$T "$@" >"$SM_TMP/$f.out" 2>"$SM_TMP/$f.err" &
-	pids="$pids $!"
-	eval "pid_$f=$!"
-}
-
-# follow_stop NAME: SIGTERM, and it must exit 0 having said nothing
-follow_stop() {
-	eval "p=\$pid_$1"
-	kill -TERM "$p"
-	wait "$p" || fail "sm-tail -f ($1) exited $?: $(cat "$SM_TMP/$1.err")"
-	[ ! -s "$SM_TMP/$1.err" ] ||
-	    fail "sm-tail -f ($1) said: $(cat "$SM_TMP/$1.err")"
-}
-
-# A row as the mariadb client inserts it: tag TAG, number I, host h9.
-one_row() {
-	gen_sql_txs 1 "$1" h9 held 1 | grep '^INSERT' |
-	    sed "s/0000-7000-8000-000000000000/0000-7000-8000-00000000000$2/"
-}
 
 echo "a transaction holding a lower id commits after a higher one"
 follow_start all
 follow_start quick --gap-timeout 0.3
 wait_until 20 "sm-tail -f to start" has_line "$SM_TMP/all.out" 9-0000-7000
 wait_until 20 "sm-tail -f to start" has_line "$SM_TMP/quick.out" 9-0000-7000
-mkfifo "$SM_TMP/session"
-sql_as_sm $NAME <"$SM_TMP/session" >"$SM_TMP/session.out" 2>&1 &
-session=$!
-pids="$pids $session"
-exec 3>"$SM_TMP/session"
+session_open $NAME
 # X takes an id and holds it; Y takes the next one and commits
 echo "BEGIN; $(one_row 13 1)" >&3
-x_inserted() {
-	[ "$("$SM_TOP"/scripts/mariadb.sh sql -N -e "SELECT COUNT(*)
-	    FROM information_schema.INNODB_TRX t
-	    JOIN information_schema.PROCESSLIST p
-	    ON t.trx_mysql_thread_id = p.ID
-	    WHERE p.DB = '$NAME' AND t.trx_rows_modified > 0")" -gt 0 ]
-}
-wait_until 20 "X to be inserted" x_inserted
+wait_until 20 "X to be inserted" trx_writing $NAME
 gen_records 1 14 2 h0 | "$SM_BIN/sm-store" --db "$URL" --source y 2>/dev/null
 wait_until 20 "Y" has_line "$SM_TMP/all.out" \
     0000000e-0000-7000-8000-000000000002

@@ -150,3 +150,60 @@ lines_at_least() {
 has_line() {
 	grep -qsF -- "$2" "$1"
 }
+
+# follow_start NAME ARGS...: $T ARGS in the background (its pid in pid_NAME
+# and added to pids), its output in $SM_TMP/NAME.out and NAME.err
+follow_start() {
+	f=$1
+	shift
+	$T "$@" >"$SM_TMP/$f.out" 2>"$SM_TMP/$f.err" &
+	pids="$pids $!"
+	eval "pid_$f=$!"
+}
+
+# follow_stop NAME: SIGTERM, and it must exit 0 having said nothing (or
+# anything, with FOLLOW_SAYS set)
+follow_stop() {
+	eval "p=\$pid_$1"
+	kill -TERM "$p"
+	wait "$p" || fail "sm-tail -f ($1) exited $?: $(cat "$SM_TMP/$1.err")"
+	[ -n "${FOLLOW_SAYS:-}" ] || [ ! -s "$SM_TMP/$1.err" ] ||
+	    fail "sm-tail -f ($1) said: $(cat "$SM_TMP/$1.err")"
+}
+
+# one_row TAG N: a row as the mariadb client inserts it: tag TAG, number N
+# (a digit), host h9.
+one_row() {
+	gen_sql_txs 1 "$1" h9 held 1 | grep '^INSERT' |
+	    sed "s/0000-7000-8000-000000000000/0000-7000-8000-00000000000$2/"
+}
+
+# trx_writing DB: a transaction on database DB has inserted and is open.
+trx_writing() {
+	[ "$("$SM_TOP"/scripts/mariadb.sh sql -N -e "SELECT COUNT(*)
+	    FROM information_schema.INNODB_TRX t
+	    JOIN information_schema.PROCESSLIST p
+	    ON t.trx_mysql_thread_id = p.ID
+	    WHERE p.DB = '$1' AND t.trx_rows_modified > 0")" -gt 0 ]
+}
+
+# follow_cleanup DB: stop what follow_start and session_open started, and
+# drop DB.
+follow_cleanup() {
+	for p in $pids; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	exec 3>&- 2>/dev/null || true
+	tail_db_drop "$1"
+}
+
+# session_open DB: a mariadb client session as user sm on DB, fed with
+# what is written to descriptor 3 (its pid in session, its output in
+# $SM_TMP/session.out).
+session_open() {
+	mkfifo "$SM_TMP/session"
+	sql_as_sm "$1" <"$SM_TMP/session" >"$SM_TMP/session.out" 2>&1 &
+	session=$!
+	pids="$pids $session"
+	exec 3>"$SM_TMP/session"
+}

@@ -190,7 +190,11 @@ echo "SIGTERM: exit 0, the port file gone"
 kill -TERM $web
 wait $web || fail "sm-tail --listen exited $?: $(cat "$SM_TMP/web.err")"
 [ ! -e "$SM_TMP/port" ] || fail "the port file is left"
+# the one follower, on the binary log (scripts/mariadb.sh turns it on)
+grep -q 'following the binary log from' "$SM_TMP/web.err" ||
+    fail "--listen does not follow the binary log: $(cat "$SM_TMP/web.err")"
 grep -v -e 'connected$' -e 'serving http' -e 'stopped on signal' \
+    -e 'following the binary log from' \
     "$SM_TMP/web.err" && fail "sm-tail said more than it should"
 
 echo "the database goes away and comes back: /health and the stream say so"
