@@ -1,0 +1,150 @@
+#!/bin/sh
+# Where sm-store --listen spends its instructions: callgrind on a fixed
+# number of single-record POSTs (bench/store-http.lua, STOP_AFTER), counters
+# zeroed once the receiver is up (start-up and the database connection left
+# out), so the figures repeat on a busy machine.  Prints the instructions
+# per request, inclusive, of the stages of a request, and the top functions
+# by own cost.  With --perf instead: `perf record` of the receiver at full
+# speed under wrk for SECONDS (kernel time included; software clock only in
+# a VM), its top symbols.
+#
+#   bench/store-profile.sh [REQUESTS]          default 20000
+#   bench/store-profile.sh --perf [SECONDS]    default 10
+#
+# Environment: SM_BIN (use the sm-store there instead of building), CONNS
+# (64), KEEP (a directory to keep callgrind.out / perf.data in).  Starts a
+# private MariaDB of its own.  Not part of `make check`.
+set -eu
+
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+PERF=0
+if [ "${1:-}" = --perf ]; then
+	PERF=1
+	shift
+fi
+N=${1:-20000}
+[ "$PERF" = 1 ] && N=${1:-10}
+CONNS=${CONNS:-64}
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-profile.XXXXXX")
+DB_PORT=
+RPID=
+
+db() {
+	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
+}
+cleanup() {
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+	db stop >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+for t in wrk valgrind callgrind_annotate; do
+	command -v "$t" >/dev/null 2>&1 ||
+	    { echo "store-profile: $t missing" >&2; exit 2; }
+done
+if [ -n "${SM_BIN:-}" ]; then
+	mkdir -p "$WORK/bin"
+	cp "$SM_BIN/sm-store" "$WORK/bin/"
+else
+	echo "store-profile: building into $WORK" >&2
+	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
+fi
+for try in 1 2 3 4 5; do
+	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
+	db start >"$WORK/db.log" 2>&1 && break
+	db stop >/dev/null 2>&1 || true
+	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
+done
+eval "$(db env)"
+export SM_DB SM_DB_PASSWORD
+
+if [ "$PERF" = 1 ]; then
+	"$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
+	    --max-connections 1024 2>"$WORK/recv.err" &
+	RPID=$!
+	while [ ! -s "$WORK/port" ]; do sleep 0.1; done
+	perf record -F 999 -g -p "$RPID" -o "$WORK/perf.data" \
+	    -- sleep "$N" >/dev/null 2>&1 &
+	ppid=$!
+	wrk -t2 -c"$CONNS" -d"${N}s" -s "$TOP/bench/store-http.lua" \
+	    "http://127.0.0.1:$(cat "$WORK/port")/metrics" | grep '^BENCH'
+	wait "$ppid" || true
+	kill -TERM "$RPID"
+	wait "$RPID" || true
+	RPID=
+	perf report -i "$WORK/perf.data" --no-children --sort dso,sym \
+	    --percent-limit 0.7 --stdio 2>/dev/null | grep -v '^$' |
+	    grep -E '^ +[0-9]' | head -60
+	echo "by library (self):"
+	perf report -i "$WORK/perf.data" --no-children --sort dso --stdio \
+	    2>/dev/null | grep -E '^ +[0-9]' | head -15
+	[ -n "${KEEP:-}" ] && cp "$WORK/perf.data" "$KEEP/"
+	exit 0
+fi
+
+valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
+    "$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
+    --max-connections 1024 2>"$WORK/recv.err" &
+RPID=$!
+i=0
+while [ ! -s "$WORK/port" ]; do
+	sleep 0.2
+	i=$((i + 1))
+	[ $i -lt 300 ] || { cat "$WORK/recv.err" >&2; exit 1; }
+done
+# one warm-up request, then count from zero
+curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary \
+    '{"ts":"2026-11-26T15:12:53.123Z","cpu_usage":1,"ram_total":2,"ram_free":1,"ram_used":1,"total_processes":1,"running_processes":1,"sleeping_processes":0,"stopped_processes":0,"zombie_processes":0}' \
+    "http://127.0.0.1:$(cat "$WORK/port")/metrics"
+callgrind_control -z "$RPID" >/dev/null
+count() {
+	mariadb --defaults-file="$WORK/db/admin.cnf" -N sm \
+	    -e 'SELECT COUNT(*) FROM system_metrics' 2>/dev/null || echo 0
+}
+# each wrk thread stops after N/2 answers; wrk itself only at SIGINT
+STOP_AFTER=$((N / 2)) wrk -t2 -c"$CONNS" -d3600s \
+    -s "$TOP/bench/store-http.lua" \
+    "http://127.0.0.1:$(cat "$WORK/port")/metrics" >"$WORK/wrk.out" &
+wpid=$!
+while [ "$(count)" -lt $((N + 1)) ]; do
+	sleep 0.5
+done
+sleep 1
+kill -INT "$wpid"
+wait "$wpid" || true
+grep '^BENCH' "$WORK/wrk.out"
+kill -TERM "$RPID"
+wait "$RPID" || true
+RPID=
+reqs=$(sed -n 's/^BENCH requests=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
+callgrind_annotate --inclusive=yes "$WORK/callgrind.out" \
+    >"$WORK/incl.txt" 2>/dev/null
+callgrind_annotate "$WORK/callgrind.out" >"$WORK/self.txt" 2>/dev/null
+total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' \
+    "$WORK/self.txt")
+echo "requests $reqs, instructions $total, per request $((total / reqs))"
+echo "inclusive, per request (stages):"
+for f in httpd_handler httpd_begin httpd_append httpd_body_done body_decode \
+    json_tokener_parse_ex record_from_json httpd_answer httpd_send \
+    body_answer_ok MHD_queue_response MHD_suspend_connection \
+    MHD_resume_connection httpd_conn_mark httpd_connection \
+    httpd_completed store_submit store_main store_commit_groups \
+    store_insert_bulk store_insert_rows mysql_stmt_execute mysql_commit \
+    store_finish store_wait poll epoll_wait write read send recv \
+    malloc free calloc realloc; do
+	awk -v f="$f" -v n="$reqs" '
+	    { gsub(",", "", $1) }
+	    $2 ~ ":" f "(\\(|$| )" || $2 ~ ":" f "'"'"'" {
+		s += $1 }
+	    END { if (s > 0) printf("  %-28s %8.0f\n", f, s / n) }' \
+	    "$WORK/incl.txt"
+done
+echo "top functions, own instructions per request:"
+awk -v n="$reqs" '/^-+$/ { sec++; next }
+    sec >= 2 && $1 ~ /^[0-9,]+$/ && NF >= 2 {
+	gsub(",", "", $1); printf("  %8.0f  %s\n", $1 / n, $2) }' \
+    "$WORK/self.txt" | head -40
+[ -n "${KEEP:-}" ] && cp "$WORK/callgrind.out" "$KEEP/"
+exit 0
