@@ -10,6 +10,9 @@
 #include "body.h"
 #include "utf8.h"
 
+#define BODY_KEEP_ROWS 16	/* body_clear keeps arrays this big */
+#define BODY_SOURCE_QUOTED (6 * 256 + 3)	/* --source escaped, quoted */
+
 enum body_kind
 body_kind_of(const char *content_type)
 {
@@ -280,6 +283,17 @@ out_free_tok:
 }
 
 void
+body_clear(struct body *b)
+{
+	if (b->cap > BODY_KEEP_ROWS || b->errcap > BODY_KEEP_ROWS) {
+		body_free(b);
+		return;
+	}
+	b->n = 0;
+	b->nerrors = 0;
+}
+
+void
 body_free(struct body *b)
 {
 	free(b->rows);
@@ -304,19 +318,55 @@ body_string(struct json_object *obj)
 	return out;
 }
 
+/*
+ * s as a JSON string, quotes and all, into out (size bytes, at least 8);
+ * escaped as json-c does (NOSLASHESCAPE).  Returns the length, or -1 when
+ * it does not fit.
+ */
+static int
+body_quote(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[o++] = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *esc = NULL;
+
+		if (o + 8 >= size)
+			return -1;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		}
+		if (esc != NULL)
+			o += (size_t)sprintf(out + o, "%s", esc);
+		else if (c < 0x20)
+			o += (size_t)sprintf(out + o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* Without json-c: the answer to every stored request. */
 char *
 body_answer_ok(size_t stored, size_t duplicates, const char *source)
 {
-	struct json_object *o = json_object_new_object();
+	char api[BODY_SOURCE_QUOTED], *out;
 
-	if (o == NULL)
+	if (body_quote(source, api, sizeof(api)) == -1 ||
+	    asprintf(&out, "{\"stored\":%zu,\"duplicates\":%zu,\"api\":%s}",
+	    stored, duplicates, api) == -1)
 		return NULL;
-	json_object_object_add(o, "stored",
-	    json_object_new_int64((int64_t)stored));
-	json_object_object_add(o, "duplicates",
-	    json_object_new_int64((int64_t)duplicates));
-	json_object_object_add(o, "api", json_object_new_string(source));
-	return body_string(o);
+	return out;
 }
 
 char *

@@ -72,7 +72,8 @@ struct store {
 	struct store_group *head;	/* queued groups, oldest first */
 	struct store_group *tail;
 	bool stopping;
-	bool up;
+	bool waiting;			/* the committer sleeps in store_wait */
+	bool up;			/* written under lock, read atomically */
 	bool gave_up;
 	int64_t down_since_ms;		/* the outage began; 0 when up */
 	int64_t next_attempt_ms;	/* the next reconnection attempt */
@@ -81,6 +82,7 @@ struct store {
 	MYSQL *m;
 	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
 	bool bulk;			/* array executions (MariaDB) */
+	bool bulk_bound;		/* stmt[0] bound to brows[0] */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
 	struct store_aux *aux;
 	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */
@@ -152,6 +154,7 @@ store_disconnect(struct store *s)
 			mysql_stmt_close(s->stmt[k]);
 			s->stmt[k] = NULL;
 		}
+	s->bulk_bound = false;
 	if (s->m != NULL) {
 		mysql_close(s->m);
 		s->m = NULL;
@@ -413,12 +416,23 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 			memcpy(b->source, s->source, s->source_len + 1);
 			b->source_len = s->source_len;
 		}
-		store_bind_row(s->binds, &s->brows[0].rec, &s->brows[0].aux,
-		    s->brows[0].source, &s->brows[0].source_len, true);
-		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
-		    mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
-		    &row_size) != 0 || mysql_stmt_bind_param(st, s->binds) != 0)
+		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0)
 			return db_stmt_error(st, "binding rows", why);
+		/*
+		 * Bound once per prepared statement: the rows are always
+		 * copied to brows, so the addresses do not change, and the
+		 * types go to the server once, not with every batch.
+		 */
+		if (!s->bulk_bound) {
+			store_bind_row(s->binds, &s->brows[0].rec,
+			    &s->brows[0].aux, s->brows[0].source,
+			    &s->brows[0].source_len, true);
+			if (mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
+			    &row_size) != 0 ||
+			    mysql_stmt_bind_param(st, s->binds) != 0)
+				return db_stmt_error(st, "binding rows", why);
+			s->bulk_bound = true;
+		}
 		if (mysql_stmt_execute(st) != 0)
 			return db_stmt_error(st, "insert", why);
 		*affected += (size_t)mysql_stmt_affected_rows(st);
@@ -633,11 +647,13 @@ store_wait(struct store *s, int fd2, int timeout_ms)
 	};
 	int n;
 
+	s->waiting = true;
 	pthread_mutex_unlock(&s->lock);
 	n = poll(pfd, fd2 >= 0 ? 2 : 1, timeout_ms);
 	if (n > 0 && (pfd[0].revents & POLLIN))
 		store_drain_wake(s);
 	pthread_mutex_lock(&s->lock);
+	s->waiting = false;
 	if (n > 0 && fd2 >= 0 && pfd[1].revents != 0)
 		return 2;
 	return n > 0 ? 1 : 0;
@@ -649,7 +665,7 @@ store_went_down(struct store *s, const char *why)
 {
 	int64_t now = store_now_ms();
 
-	s->up = false;
+	__atomic_store_n(&s->up, false, __ATOMIC_RELEASE);
 	if (s->down_since_ms == 0)
 		s->down_since_ms = now;
 	if (!s->warned) {
@@ -693,7 +709,7 @@ store_reconnect(struct store *s)
 	if (s->warned)
 		warnx("database: reconnected after %.1f s",
 		    (double)(store_now_ms() - s->down_since_ms) / 1000);
-	s->up = true;
+	__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 }
 
 /* Detach up to cfg.batch rows' worth of whole groups (lock held). */
@@ -859,7 +875,7 @@ store_open(const struct store_config *cfg, char *why)
 	if (f == DB_FAULT_CONFIG)
 		goto out_close_fd;
 	if (f == DB_FAULT_NONE) {
-		s->up = true;
+		__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 	} else {
 		pthread_mutex_lock(&s->lock);
 		store_went_down(s, why);
@@ -890,6 +906,8 @@ out_free:
 int
 store_submit(struct store *s, struct store_group *g)
 {
+	bool wake;
+
 	pthread_mutex_lock(&s->lock);
 	if (s->gave_up || (s->cfg.fail_fast && !s->up) || s->stopping) {
 		pthread_mutex_unlock(&s->lock);
@@ -902,20 +920,23 @@ store_submit(struct store *s, struct store_group *g)
 	else
 		s->head = g;
 	s->tail = g;
+	/*
+	 * A busy committer looks at the queue before it sleeps again: only
+	 * a sleeping one needs the system call, and only once.
+	 */
+	wake = s->waiting;
+	s->waiting = false;
 	pthread_mutex_unlock(&s->lock);
-	store_wake(s);
+	if (wake)
+		store_wake(s);
 	return 0;
 }
 
 bool
 store_up(struct store *s)
 {
-	bool up;
-
-	pthread_mutex_lock(&s->lock);
-	up = s->up;
-	pthread_mutex_unlock(&s->lock);
-	return up;
+	/* asked before every request: no lock */
+	return __atomic_load_n(&s->up, __ATOMIC_ACQUIRE);
 }
 
 bool
