@@ -119,32 +119,43 @@ kill -TERM "$RPID"
 wait "$RPID" || true
 RPID=
 reqs=$(sed -n 's/^BENCH requests=\([0-9]*\).*/\1/p' "$WORK/wrk.out")
-callgrind_annotate --inclusive=yes "$WORK/callgrind.out" \
-    >"$WORK/incl.txt" 2>/dev/null
-callgrind_annotate "$WORK/callgrind.out" >"$WORK/self.txt" 2>/dev/null
-total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' \
-    "$WORK/self.txt")
+# "COUNT FUNCTION" lines; clones (.part.0) and recursion ('2) folded in:
+# own counts added up, inclusive ones the largest
+ann() {
+	callgrind_annotate --threshold=100 --auto=no --inclusive="$1" \
+	    "$WORK/callgrind.out" 2>/dev/null |
+	    awk -v incl="$1" '/^ *[0-9,]+ +\( *[0-9.]+%\) +[^ ]/ {
+		line = $0
+		sub(/^ *[0-9,]+ +\( *[0-9.]+%\) +/, "", line)
+		sub(/ \[.*/, "", line)
+		c = $1; gsub(",", "", c)
+		n = split(line, a, ":"); f = a[n]
+		sub("\x27.*", "", f); sub("\\..*", "", f)
+		if (f == "PROGRAM TOTALS" || f == "clone" || f == "start_thread")
+			next
+		if (incl == "yes") { if (c + 0 > v[f]) v[f] = c + 0 }
+		else v[f] += c }
+	    END { for (f in v) print v[f], f }'
+}
+ann no >"$WORK/self.txt"
+ann yes >"$WORK/incl.txt"
+total=$(callgrind_annotate "$WORK/callgrind.out" 2>/dev/null |
+    awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }')
 echo "requests $reqs, instructions $total, per request $((total / reqs))"
-echo "inclusive, per request (stages):"
-for f in httpd_handler httpd_begin httpd_append httpd_body_done body_decode \
-    json_tokener_parse_ex record_from_json httpd_answer httpd_send \
-    body_answer_ok MHD_queue_response MHD_suspend_connection \
-    MHD_resume_connection httpd_conn_mark httpd_connection \
+echo "inclusive instructions per request, by stage:"
+for f in httpd_handler httpd_begin httpd_append body_decode record_scan \
+    json_tokener_parse_ex record_from_json httpd_body_done httpd_answer \
+    httpd_send body_answer_ok MHD_queue_response MHD_create_response_from_buffer \
+    MHD_suspend_connection MHD_resume_connection httpd_connection \
     httpd_completed store_submit store_main store_commit_groups \
     store_insert_bulk store_insert_rows mysql_stmt_execute mysql_commit \
-    store_finish store_wait poll epoll_wait write read send recv \
+    store_finish SSL_write SSL_read __memset_avx2_unaligned_erms \
     malloc free calloc realloc; do
-	awk -v f="$f" -v n="$reqs" '
-	    { gsub(",", "", $1) }
-	    $2 ~ ":" f "(\\(|$| )" || $2 ~ ":" f "'"'"'" {
-		s += $1 }
-	    END { if (s > 0) printf("  %-28s %8.0f\n", f, s / n) }' \
-	    "$WORK/incl.txt"
+	awk -v f="$f" -v n="$reqs" '$2 == f {
+	    printf("  %-32s %8.0f\n", f, $1 / n) }' "$WORK/incl.txt"
 done
 echo "top functions, own instructions per request:"
-awk -v n="$reqs" '/^-+$/ { sec++; next }
-    sec >= 2 && $1 ~ /^[0-9,]+$/ && NF >= 2 {
-	gsub(",", "", $1); printf("  %8.0f  %s\n", $1 / n, $2) }' \
-    "$WORK/self.txt" | head -40
+sort -rn "$WORK/self.txt" | head -30 |
+    awk -v n="$reqs" '{ printf("  %8.0f  %s\n", $1 / n, $2) }'
 [ -n "${KEEP:-}" ] && cp "$WORK/callgrind.out" "$KEEP/"
 exit 0

@@ -428,13 +428,7 @@ static const double scan_pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
 	1e19, 1e20, 1e21, 1e22 };
 
 static locale_t scan_c_locale;
-static pthread_once_t scan_c_once = PTHREAD_ONCE_INIT;
-
-static void
-scan_c_init(void)
-{
-	scan_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-}
+static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
 
 /*
  * The double a number token n[0..len) stands for, as json-c's strtod
@@ -470,27 +464,64 @@ scan_double(const char *n, size_t len, double *out)
 		return -1;
 	memcpy(buf, n, len);
 	buf[len] = '\0';
-	pthread_once(&scan_c_once, scan_c_init);
 	if (scan_c_locale == (locale_t)0)
 		return -1;
 	*out = strtod_l(buf, NULL, scan_c_locale);
 	return 0;
 }
 
-/* The field whose key (canonical or seed) is k[0..n), or NULL. */
-static const struct field *
-scan_field(const char *k, size_t n)
+/* Every key a field goes by, canonical and seed, made once. */
+struct scan_key {
+	const char *name;
+	size_t len;
+	const struct field *f;
+};
+
+static struct scan_key scan_keys[NFIELDS * 3];
+static size_t scan_nkeys;
+static uint32_t scan_required;	/* bits of the fields a record needs */
+static uint32_t scan_derived[3];	/* cpu_free, ram_available, ram_percentage */
+
+static uint32_t scan_bit(size_t offset);
+
+static void
+scan_init(void)
 {
 	size_t i, j;
 
+	scan_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
 	for (i = 0; i < NFIELDS; i++) {
 		const struct field *f = &record_fields[i];
 		const char *names[] = { field_key(f), f->seed, f->seed_alt };
 
 		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
-			if (names[j] != NULL && strncmp(names[j], k, n) == 0 &&
-			    names[j][n] == '\0')
-				return f;
+			if (names[j] != NULL)
+				scan_keys[scan_nkeys++] = (struct scan_key){
+				    names[j], strlen(names[j]), f };
+		if (f->flags & FIELD_REQUIRED)
+			scan_required |= 1u << i;
+	}
+	scan_derived[0] = scan_bit(offsetof(struct record, cpu_free));
+	scan_derived[1] = scan_bit(offsetof(struct record, ram_available));
+	scan_derived[2] = scan_bit(offsetof(struct record, ram_percentage));
+}
+
+/*
+ * The field whose key is k[0..n), or NULL.  Keys mostly come in the
+ * table's order, so the search starts after the last one found (*hint).
+ */
+static const struct field *
+scan_field(const char *k, size_t n, size_t *hint)
+{
+	size_t i, at;
+
+	for (i = 0; i < scan_nkeys; i++) {
+		at = (*hint + i) % scan_nkeys;
+		if (scan_keys[at].len == n && scan_keys[at].name[0] == k[0] &&
+		    memcmp(scan_keys[at].name, k, n) == 0) {
+			*hint = at + 1;
+			return scan_keys[at].f;
+		}
 	}
 	return NULL;
 }
@@ -582,14 +613,12 @@ scan_bit(size_t offset)
 size_t
 record_scan(const char *p, size_t len, struct record *rec)
 {
-	uint32_t seen = 0, nulls = 0, required = 0, given;
+	uint32_t seen = 0, nulls = 0, given;
 	char why[RECORD_WHY_LEN];
-	size_t i, k, n;
+	size_t i, k, n, hint = 0;
 	const char *key;
 
-	for (k = 0; k < NFIELDS; k++)
-		if (record_fields[k].flags & FIELD_REQUIRED)
-			required |= 1u << k;
+	pthread_once(&scan_once, scan_init);
 	memset(rec, 0, sizeof(*rec));
 	rec->threads = -1;
 	i = scan_ws(p, len, 0);
@@ -610,7 +639,7 @@ record_scan(const char *p, size_t len, struct record *rec)
 		i = scan_ws(p, len, i + 1);
 		if (i >= len)
 			return 0;
-		if ((f = scan_field(key, n)) == NULL) {
+		if (n == 0 || (f = scan_field(key, n, &hint)) == NULL) {
 			i = scan_skip(p, len, i);
 		} else {
 			k = (size_t)(f - record_fields);
@@ -638,16 +667,16 @@ record_scan(const char *p, size_t len, struct record *rec)
 			break;
 		return 0;
 	}
-	if ((seen & required) != required)
+	if ((seen & scan_required) != scan_required)
 		return 0;
 	/* as record_from_json derives them */
 	given = seen & ~nulls;
-	if (!(given & scan_bit(offsetof(struct record, cpu_free))))
+	if (!(given & scan_derived[0]))
 		rec->cpu_free = 100.0 - rec->cpu_usage;
-	if (!(given & scan_bit(offsetof(struct record, ram_available))) &&
+	if (!(given & scan_derived[1]) &&
 	    rec->ram_used <= rec->ram_total)
 		rec->ram_available = rec->ram_total - rec->ram_used;
-	if (!(given & scan_bit(offsetof(struct record, ram_percentage))) &&
+	if (!(given & scan_derived[2]) &&
 	    rec->ram_total > 0)
 		rec->ram_percentage = 100.0 * (double)rec->ram_used /
 		    (double)rec->ram_total;
