@@ -778,10 +778,14 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		goto out_destroy;
 	}
 	/*
-	 * One polling thread, epoll, and MHD's "turbo": it reads and writes
-	 * before asking epoll, and so saves a system call or two a request.
+	 * One polling thread with poll(), not epoll: every request is
+	 * suspended while it is committed, and with epoll MHD takes the
+	 * connection out of its set and puts it back, two system calls a
+	 * request that cost more than poll()ing the open connections once
+	 * per wake-up (bench/RESULTS.md).  "Turbo": read and write before
+	 * asking poll.
 	 */
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
 	    MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -32,6 +32,14 @@
 #define STORE_CHUNK_MAX (1u << STORE_CHUNK_LOG2)
 #define STORE_NSTMT (STORE_CHUNK_LOG2 + 1)
 #define STORE_BULK_MAX 1023	/* rows per array execution (2^k - 1) */
+/*
+ * A transaction of at most this many rows (what group commit makes of
+ * single-record requests) is one INSERT of exactly its rows: one round
+ * trip, where array executions of 2^k - 1 rows take two to four (30 rows
+ * are 15 + 15, 20 are 15 + 3 + 1 + 1).  A statement for each size,
+ * prepared when first needed, bound once to the rows of brows.
+ */
+#define STORE_EXACT_MAX 64
 
 #define STORE_IDLE_PING_MS 1000	/* how soon an idle committer notices */
 #define STORE_BACKOFF_BASE_MS 100
@@ -83,6 +91,7 @@ struct store {
 	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
 	bool bulk;			/* array executions (MariaDB) */
 	bool bulk_bound;		/* stmt[0] bound to brows[0] */
+	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
 	struct store_aux *aux;
 	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */
@@ -155,6 +164,11 @@ store_disconnect(struct store *s)
 			s->stmt[k] = NULL;
 		}
 	s->bulk_bound = false;
+	for (k = 0; k <= STORE_EXACT_MAX; k++)
+		if (s->exact[k] != NULL) {
+			mysql_stmt_close(s->exact[k]);
+			s->exact[k] = NULL;
+		}
 	if (s->m != NULL) {
 		mysql_close(s->m);
 		s->m = NULL;
@@ -381,20 +395,29 @@ store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
+/* brows for copies of the rows, once needed. */
+static enum db_fault
+store_brows(struct store *s, char *why)
+{
+	if (s->brows == NULL && (s->brows = calloc(STORE_BULK_MAX,
+	    sizeof(struct store_brow))) == NULL) {
+		snprintf(why, STORE_WHY_LEN, "out of memory");
+		return DB_FAULT_OTHER;
+	}
+	return DB_FAULT_NONE;
+}
+
 /* The single-row INSERT executed for arrays of rows. */
 static enum db_fault
 store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
     size_t *affected, char *why)
 {
 	const size_t row_size = sizeof(struct store_brow);
-	enum db_fault f = DB_FAULT_NONE;
+	enum db_fault f;
 	MYSQL_STMT *st;
 
-	if (s->brows == NULL &&
-	    (s->brows = calloc(STORE_BULK_MAX, row_size)) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
-		return DB_FAULT_OTHER;
-	}
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
 	if ((st = store_stmt(s, 0, &f, why)) == NULL)
 		return f;
 	while (n > 0) {
@@ -441,11 +464,69 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
+/* One INSERT of exactly n rows (n <= STORE_EXACT_MAX), see above. */
+static enum db_fault
+store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	MYSQL_STMT *st = s->exact[n];
+	enum db_fault f;
+	char *sql;
+	size_t r;
+
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
+	if (st == NULL) {
+		if ((sql = schema_insert_sql(n)) == NULL) {
+			snprintf(why, STORE_WHY_LEN, "out of memory");
+			return DB_FAULT_OTHER;
+		}
+		if ((st = mysql_stmt_init(s->m)) == NULL) {
+			free(sql);
+			return db_error(s->m, "preparing the insert", why);
+		}
+		if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+			f = db_stmt_error(st, "preparing the insert", why);
+			mysql_stmt_close(st);
+			free(sql);
+			return f;
+		}
+		free(sql);
+		for (r = 0; r < n; r++) {
+			struct store_brow *b = &s->brows[r];
+
+			store_bind_row(&s->binds[r * SCHEMA_INSERT_NCOLS],
+			    &b->rec, &b->aux, b->source, &b->source_len,
+			    false);
+		}
+		if (mysql_stmt_bind_param(st, s->binds) != 0) {
+			f = db_stmt_error(st, "binding rows", why);
+			mysql_stmt_close(st);
+			return f;
+		}
+		s->exact[n] = st;
+	}
+	for (r = 0; r < n; r++) {
+		struct store_brow *b = &s->brows[r];
+
+		b->rec = store_cursor_next(c)->rec;
+		store_aux_fill(&b->aux, &b->rec);
+		memcpy(b->source, s->source, s->source_len + 1);
+		b->source_len = s->source_len;
+	}
+	if (mysql_stmt_execute(st) != 0)
+		return db_stmt_error(st, "insert", why);
+	*affected += (size_t)mysql_stmt_affected_rows(st);
+	return DB_FAULT_NONE;
+}
+
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
     size_t *affected, char *why)
 {
+	if (n <= STORE_EXACT_MAX)
+		return store_insert_exact(s, c, n, affected, why);
 	if (s->bulk)
 		return store_insert_bulk(s, c, n, affected, why);
 	return store_insert_rows(s, c, n, affected, why);
