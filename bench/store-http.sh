@@ -183,7 +183,7 @@ for r in $(seq "$REPS"); do
 	fi
 	rm -f "$WORK/port"
 	"$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-	    --threads "$RECV_THREADS" --max-connections 1024 \
+	    --threads "$RECV_THREADS" \
 	    2>"$WORK/recv.err" &
 	RPID=$!
 	while [ ! -s "$WORK/port" ]; do sleep 0.1; done

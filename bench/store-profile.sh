@@ -62,7 +62,7 @@ export SM_DB SM_DB_PASSWORD
 
 if [ "$PERF" = 1 ]; then
 	"$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-	    --max-connections 1024 2>"$WORK/recv.err" &
+	    2>"$WORK/recv.err" &
 	RPID=$!
 	while [ ! -s "$WORK/port" ]; do sleep 0.1; done
 	perf record -F 999 -g -p "$RPID" -o "$WORK/perf.data" \
@@ -86,7 +86,7 @@ fi
 
 valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
     "$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-    --max-connections 1024 2>"$WORK/recv.err" &
+    2>"$WORK/recv.err" &
 RPID=$!
 i=0
 while [ ! -s "$WORK/port" ]; do

@@ -147,15 +147,6 @@ body_blank(const char *s, size_t len)
 	return true;
 }
 
-static size_t
-body_ws(const char *p, size_t len, size_t i)
-{
-	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-	    p[i] == '\r'))
-		i++;
-	return i;
-}
-
 /*
  * The common body read in one pass (record_scan): an object, or an array
  * of objects, every one of them plain and valid, nothing after it.
@@ -170,18 +161,18 @@ body_fast(const char *buf, size_t len, struct body *b)
 	bool array = buf[0] == '[';
 
 	if (array)
-		i = body_ws(buf, len, 1);
+		i = record_ws(buf, len, 1);
 	for (;;) {
 		if ((row = body_row(b)) == NULL ||
 		    (end = record_scan(buf + i, len - i, &row->rec)) == 0)
 			goto out_decline;
 		/* ids last: a declined body must not have used randomness */
 		b->n++;
-		i = body_ws(buf, len, i + end);
+		i = record_ws(buf, len, i + end);
 		if (!array)
 			break;
 		if (i < len && buf[i] == ',') {
-			i = body_ws(buf, len, i + 1);
+			i = record_ws(buf, len, i + 1);
 			continue;
 		}
 		if (i < len && buf[i] == ']') {

@@ -26,11 +26,12 @@
 #define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
 /*
  * MHD's memory per connection: the request line and headers (a token of
- * HTTPD_TOKEN_MAX fits), the read buffer, the answer's headers.  MHD
- * zeroes all of it for every request, so no more than that (its default,
- * 32 KiB, cost more than the rest of the HTTP layer together).
+ * HTTPD_TOKEN_MAX and 1.5 KiB more fit), the read buffer, the answer's
+ * headers.  MHD zeroes it all for every request, so no more than that
+ * (its default, 32 KiB, cost as much as the rest of its work).
  */
-#define HTTPD_CONN_MEMORY (16 * 1024)
+#define HTTPD_CONN_MEMORY (8 * 1024)
+#define HTTPD_POLL_MAX 256	/* --max-connections served with poll() */
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */
@@ -778,15 +779,18 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		goto out_destroy;
 	}
 	/*
-	 * One polling thread with poll(), not epoll: every request is
+	 * poll(), unless there may be many connections: every request is
 	 * suspended while it is committed, and with epoll MHD takes the
 	 * connection out of its set and puts it back, two system calls a
-	 * request that cost more than poll()ing the open connections once
-	 * per wake-up (bench/RESULTS.md).  "Turbo": read and write before
-	 * asking poll.
+	 * request, more than poll() costs per wake-up for up to about 256
+	 * open connections (bench/RESULTS.md); past that, poll()'s cost grows
+	 * with them and epoll's does not.  "Turbo": read and write before
+	 * asking.
 	 */
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-	    MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
+	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	flags |= c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
+	    MHD_USE_EPOLL;
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* first, or MHD complains on its own stderr */

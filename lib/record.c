@@ -355,8 +355,8 @@ record_validate(const struct record *rec, char *why)
  */
 #define SCAN_TOKEN_MAX 64	/* a number or a time, NUL-terminated */
 
-static size_t
-scan_ws(const char *p, size_t len, size_t i)
+size_t
+record_ws(const char *p, size_t len, size_t i)
 {
 	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
 	    p[i] == '\r'))
@@ -621,10 +621,10 @@ record_scan(const char *p, size_t len, struct record *rec)
 	pthread_once(&scan_once, scan_init);
 	memset(rec, 0, sizeof(*rec));
 	rec->threads = -1;
-	i = scan_ws(p, len, 0);
+	i = record_ws(p, len, 0);
 	if (i >= len || p[i] != '{')
 		return 0;
-	i = scan_ws(p, len, i + 1);
+	i = record_ws(p, len, i + 1);
 	if (i < len && p[i] == '}')
 		return 0;		/* {}: the reason comes from json-c */
 	for (;;) {
@@ -633,10 +633,10 @@ record_scan(const char *p, size_t len, struct record *rec)
 		if (i >= len || p[i] != '"' ||
 		    (i = scan_string(p, len, i, &key, &n)) == 0)
 			return 0;
-		i = scan_ws(p, len, i);
+		i = record_ws(p, len, i);
 		if (i >= len || p[i] != ':')
 			return 0;
-		i = scan_ws(p, len, i + 1);
+		i = record_ws(p, len, i + 1);
 		if (i >= len)
 			return 0;
 		if (n == 0 || (f = scan_field(key, n, &hint)) == NULL) {
@@ -658,9 +658,9 @@ record_scan(const char *p, size_t len, struct record *rec)
 		}
 		if (i == 0)
 			return 0;
-		i = scan_ws(p, len, i);
+		i = record_ws(p, len, i);
 		if (i < len && p[i] == ',') {
-			i = scan_ws(p, len, i + 1);
+			i = record_ws(p, len, i + 1);
 			continue;
 		}
 		if (i < len && p[i] == '}')

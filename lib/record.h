@@ -60,6 +60,9 @@ int record_parse(const char *line, size_t len, struct record *rec,
  */
 size_t record_scan(const char *p, size_t len, struct record *rec);
 
+/* The offset of the first byte from i on in p[0..len) not JSON white space. */
+size_t record_ws(const char *p, size_t len, size_t i);
+
 /* As record_parse, for an object already parsed (an element of an array). */
 int record_from_json(struct json_object *obj, struct record *rec, char *why);
 
