@@ -35,13 +35,10 @@ RECV_THREADS=${RECV_THREADS:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-1}
 DB_VIA=${DB_VIA:-tcp}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-http.XXXXXX")
-DB_PORT=
 RPID=
 NPID=
 
-db() {
-	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
-}
+. "$TOP/bench/bench-lib.sh"
 cleanup() {
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
@@ -83,21 +80,8 @@ if [ "$NGINX" = 1 ] && ! command -v nginx >/dev/null 2>&1 &&
 	echo "store-http: nginx missing (apt-get install nginx-light)" >&2
 	exit 2
 fi
-if [ -n "${SM_BIN:-}" ]; then
-	mkdir -p "$WORK/bin"
-	cp "$SM_BIN/sm-store" "$WORK/bin/"
-else
-	echo "store-http: building into $WORK" >&2
-	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
-fi
-# a free port below the ephemeral range (32768-), a few tries
-for try in 1 2 3 4 5; do
-	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-	db start >"$WORK/db.log" 2>&1 && break
-	db stop >/dev/null 2>&1 || true
-	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
-done
-eval "$(db env)"
+bench_bin sm-store
+bench_db_start
 [ "$DB_VIA" = socket ] && SM_DB=$SM_DB_SOCKET_URL
 export SM_DB SM_DB_PASSWORD
 count() {

@@ -28,12 +28,9 @@ M=${3:-20000}
 BATCH=${BATCH:-1000}
 SPLIT=${SPLIT:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
-DB_PORT=
 RPIDS=
 
-db() {
-	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
-}
+. "$TOP/bench/bench-lib.sh"
 cleanup() {
 	for p in $RPIDS; do kill "$p" 2>/dev/null || true; done
 	db stop >/dev/null 2>&1 || true
@@ -45,21 +42,8 @@ trap 'exit 1' INT TERM
 now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-if [ -n "${SM_BIN:-}" ]; then
-	mkdir -p "$WORK/bin"
-	cp "$SM_BIN/sm-store" "$SM_BIN/sm-split" "$WORK/bin/"
-else
-	echo "store-ingest: building into $WORK" >&2
-	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
-fi
-# a free port below the ephemeral range (32768-), a few tries
-for try in 1 2 3 4 5; do
-	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-	db start >"$WORK/db.log" 2>&1 && break
-	db stop >/dev/null 2>&1 || true
-	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
-done
-eval "$(db env)"
+bench_bin sm-store sm-split
+bench_db_start
 SQL="mariadb --defaults-file=$WORK/db/admin.cnf"
 # the sm user over TCP, password from an option file, for the client runs
 printf '[client]\nuser=sm\npassword=%s\nhost=127.0.0.1\nport=%s\n' \

@@ -26,12 +26,9 @@ N=${1:-20000}
 [ "$PERF" = 1 ] && N=${1:-10}
 CONNS=${CONNS:-64}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-profile.XXXXXX")
-DB_PORT=
 RPID=
 
-db() {
-	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
-}
+. "$TOP/bench/bench-lib.sh"
 cleanup() {
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
 	db stop >/dev/null 2>&1 || true
@@ -44,20 +41,8 @@ for t in wrk valgrind callgrind_annotate; do
 	command -v "$t" >/dev/null 2>&1 ||
 	    { echo "store-profile: $t missing" >&2; exit 2; }
 done
-if [ -n "${SM_BIN:-}" ]; then
-	mkdir -p "$WORK/bin"
-	cp "$SM_BIN/sm-store" "$WORK/bin/"
-else
-	echo "store-profile: building into $WORK" >&2
-	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
-fi
-for try in 1 2 3 4 5; do
-	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-	db start >"$WORK/db.log" 2>&1 && break
-	db stop >/dev/null 2>&1 || true
-	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
-done
-eval "$(db env)"
+bench_bin sm-store
+bench_db_start
 export SM_DB SM_DB_PASSWORD
 
 if [ "$PERF" = 1 ]; then
@@ -148,7 +133,8 @@ for f in httpd_handler httpd_begin httpd_append body_decode record_scan \
     httpd_send body_answer_ok MHD_queue_response MHD_create_response_from_buffer \
     MHD_suspend_connection MHD_resume_connection httpd_connection \
     httpd_completed store_submit store_main store_commit_groups \
-    store_insert_bulk store_insert_rows mysql_stmt_execute mysql_commit \
+    store_insert_exact store_insert_bulk store_insert_rows \
+    mysql_stmt_execute mysql_commit \
     store_finish SSL_write SSL_read __memset_avx2_unaligned_erms \
     malloc free calloc realloc; do
 	awk -v f="$f" -v n="$reqs" '$2 == f {
