@@ -164,7 +164,7 @@ body_fast(const char *buf, size_t len, struct body *b)
 		i = record_ws(buf, len, 1);
 	for (;;) {
 		if ((row = body_row(b)) == NULL ||
-		    (end = record_scan(buf + i, len - i, &row->rec)) == 0)
+		    (end = record_scan(buf + i, len - i, &row->rec, NULL)) == 0)
 			goto out_decline;
 		/* ids last: a declined body must not have used randomness */
 		b->n++;

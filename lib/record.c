@@ -611,7 +611,7 @@ scan_bit(size_t offset)
 }
 
 size_t
-record_scan(const char *p, size_t len, struct record *rec)
+record_scan(const char *p, size_t len, struct record *rec, bool *id_key)
 {
 	uint32_t seen = 0, nulls = 0, given;
 	char why[RECORD_WHY_LEN];
@@ -619,6 +619,8 @@ record_scan(const char *p, size_t len, struct record *rec)
 	const char *key;
 
 	pthread_once(&scan_once, scan_init);
+	if (id_key != NULL)
+		*id_key = false;
 	memset(rec, 0, sizeof(*rec));
 	rec->threads = -1;
 	i = record_ws(p, len, 0);
@@ -643,6 +645,8 @@ record_scan(const char *p, size_t len, struct record *rec)
 			i = scan_skip(p, len, i);
 		} else {
 			k = (size_t)(f - record_fields);
+			if (f->type == FIELD_ID && id_key != NULL)
+				*id_key = true;
 			if (seen & (1u << k))
 				return 0;	/* twice: json-c says how */
 			seen |= 1u << k;
@@ -704,7 +708,7 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 		return record_fail(why, "a byte order mark before the object "
 		    "(only the first line may have one)");
-	if ((end = record_scan(line, len, rec)) > 0) {
+	if ((end = record_scan(line, len, rec, NULL)) > 0) {
 		while (end < len && (line[end] == ' ' || line[end] == '\t'))
 			end++;
 		if (end == len)

@@ -354,7 +354,7 @@ scan_agrees(const char *s)
 	size_t len = strlen(s), end, rest;
 	int ref = -1;
 
-	end = record_scan(s, len, &fast);
+	end = record_scan(s, len, &fast, NULL);
 	for (rest = end; rest < len && strchr(" \t\r\n", s[rest]); rest++)
 		;
 	if (end == 0 || rest < len)
