@@ -201,9 +201,11 @@ for r in $(seq "$REPS"); do
 	# the same run's figures side by side: the machine's load cancels out
 	paste "$WORK/store.rate" "$WORK/load.rate" | tail -n 1 |
 	    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/ratio"
+	single=
+	[ "$M" -gt 0 ] && single="single-row INSERTs $(tail -n 1 \
+	    "$WORK/single.rate") rows/s,"
 	echo "run $r: sm-store $(tail -n 1 "$WORK/store.rate") rows/s," \
-	    "LOAD DATA $(tail -n 1 "$WORK/load.rate") rows/s," \
-	    "single-row INSERTs $(tail -n 1 "$WORK/single.rate") rows/s," \
+	    "LOAD DATA $(tail -n 1 "$WORK/load.rate") rows/s, $single" \
 	    "sm-store / LOAD DATA $(tail -n 1 "$WORK/ratio")"
 done
 s=$(median <"$WORK/store.rate")
@@ -212,7 +214,7 @@ i=$(median <"$WORK/single.rate")
 echo "median of $REPS runs, $N rows (single-row INSERTs: $M rows):"
 echo "  sm-store --batch $BATCH   $s rows/s"
 echo "  LOAD DATA LOCAL INFILE   $l rows/s"
-echo "  single-row INSERTs       $i rows/s"
+[ "$M" -gt 0 ] && echo "  single-row INSERTs       $i rows/s"
 echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
     "$(median <"$WORK/ratio")"
 if [ "$SPLIT" = 1 ]; then
