@@ -397,6 +397,22 @@ store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
+/* The next n rows of the cursor into brows[0..n), with what they need. */
+static void
+store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
+{
+	size_t r;
+
+	for (r = 0; r < n; r++) {
+		struct store_brow *b = &s->brows[r];
+
+		b->rec = store_cursor_next(c)->rec;
+		store_aux_fill(&b->aux, &b->rec);
+		memcpy(b->source, s->source, s->source_len + 1);
+		b->source_len = s->source_len;
+	}
+}
+
 /* brows for copies of the rows, once needed. */
 static enum db_fault
 store_brows(struct store *s, char *why)
@@ -423,7 +439,7 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 	if ((st = store_stmt(s, 0, &f, why)) == NULL)
 		return f;
 	while (n > 0) {
-		unsigned int rows = STORE_BULK_MAX, r;
+		unsigned int rows = STORE_BULK_MAX;
 
 		/*
 		 * 2^k - 1 rows: InnoDB reserves AUTO_INCREMENT ids for an
@@ -433,14 +449,7 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 		while (rows > n)
 			rows /= 2;
 
-		for (r = 0; r < rows; r++) {
-			struct store_brow *b = &s->brows[r];
-
-			b->rec = store_cursor_next(c)->rec;
-			store_aux_fill(&b->aux, &b->rec);
-			memcpy(b->source, s->source, s->source_len + 1);
-			b->source_len = s->source_len;
-		}
+		store_brows_fill(s, c, rows);
 		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0)
 			return db_stmt_error(st, "binding rows", why);
 		/*
@@ -508,14 +517,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 		}
 		s->exact[n] = st;
 	}
-	for (r = 0; r < n; r++) {
-		struct store_brow *b = &s->brows[r];
-
-		b->rec = store_cursor_next(c)->rec;
-		store_aux_fill(&b->aux, &b->rec);
-		memcpy(b->source, s->source, s->source_len + 1);
-		b->source_len = s->source_len;
-	}
+	store_brows_fill(s, c, n);
 	if (mysql_stmt_execute(st) != 0)
 		return db_stmt_error(st, "insert", why);
 	*affected += (size_t)mysql_stmt_affected_rows(st);
