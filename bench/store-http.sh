@@ -40,8 +40,8 @@ NPID=
 
 . "$TOP/bench/bench-lib.sh"
 cleanup() {
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
-	[ -n "$NPID" ] && kill "$NPID" 2>/dev/null && wait "$NPID" 2>/dev/null
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null || true
+	[ -n "$NPID" ] && { kill "$NPID"; wait "$NPID"; } 2>/dev/null || true
 	db stop >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }

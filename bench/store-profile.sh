@@ -30,7 +30,7 @@ RPID=
 
 . "$TOP/bench/bench-lib.sh"
 cleanup() {
-	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null
+	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null || true
 	db stop >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
