@@ -2,7 +2,7 @@
 # metrics.  `make` builds bin/; `make check` runs every test; `make demo`
 # runs the main job.  Both install what they need first (scripts/deps.sh).
 
-VERSION = 0.1.0
+VERSION = 0.2.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin

@@ -151,7 +151,7 @@ if command -v chromium >/dev/null 2>&1; then
 	if timeout 60 chromium --headless --no-sandbox --disable-gpu \
 	    --disable-quic --no-first-run --disable-background-networking \
 	    --disable-component-update --disable-sync \
-	    --user-data-dir="$tmp/chromium" --window-size=1100,800 \
+	    --user-data-dir="$tmp/chromium" --window-size=1100,520 \
 	    --timeout=4000 --screenshot="$shot" "$web" \
 	    >"$tmp/chromium.log" 2>&1 && [ -s "$shot" ]; then
 		say "a screenshot of the dashboard: $shot"
