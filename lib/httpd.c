@@ -27,7 +27,7 @@
 #define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
 /*
  * MHD's memory per connection: the request line and headers (a token of
- * HTTPD_TOKEN_MAX and 1.5 KiB more fit), the read buffer, the answer's
+ * TOKEN_MAX and 1.5 KiB more fit), the read buffer, the answer's
  * headers.  MHD zeroes it all for every request, so no more than that
  * (its default, 32 KiB, cost as much as the rest of its work).
  */
@@ -257,58 +257,6 @@ httpd_block_stop(sigset_t *stop)
 {
 	cli_stop_signals(stop);
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
-}
-
-int
-httpd_token_read(const char *path, char **token, char *why)
-{
-	char buf[HTTPD_TOKEN_MAX + 2];
-	struct stat st;
-	ssize_t got;
-	size_t len, start, i;
-	int fd, rc = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return httpd_fail(why, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		warnx("%s: readable by others; chmod 600 it", path);
-	got = read(fd, buf, sizeof(buf) - 1);
-	if (got < 0) {
-		httpd_fail(why, "%s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	buf[got] = '\0';
-	len = strcspn(buf, "\r\n");
-	if (len > HTTPD_TOKEN_MAX) {
-		httpd_fail(why, "%s: token longer than %d bytes", path,
-		    HTTPD_TOKEN_MAX);
-		goto out_wipe;
-	}
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		len--;
-	for (start = 0; start < len && isspace((unsigned char)buf[start]);
-	    start++)
-		;
-	if (start == len) {
-		httpd_fail(why, "%s: no token on the first line", path);
-		goto out_wipe;
-	}
-	for (i = start; i < len; i++)
-		if (!isgraph((unsigned char)buf[i])) {
-			httpd_fail(why, "%s: the token holds a space or a "
-			    "control character", path);
-			goto out_wipe;
-		}
-	if ((*token = strndup(buf + start, len - start)) == NULL) {
-		httpd_fail(why, "out of memory");
-		goto out_wipe;
-	}
-	rc = 0;
-out_wipe:
-	explicit_bzero(buf, sizeof(buf));
-out_close:
-	close(fd);
-	return rc;
 }
 
 bool

@@ -23,6 +23,7 @@
 #include "schema.h"
 #include "spool.h"
 #include "store.h"
+#include "token.h"
 
 #define SOURCE_DEFAULT "sm-store"
 #define MAX_WAIT_DEFAULT 60	/* seconds */
@@ -266,8 +267,8 @@ main(int argc, char *argv[])
 	}
 	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
-	if (token_file != NULL && httpd_token_read(token_file, &token,
-	    why) == -1)
+	if (token_file != NULL && token_read(token_file, &token, why,
+	    sizeof(why)) == -1)
 		errx(SM_EXIT_USAGE, "--token-file: %s", why);
 	if (reject_path != NULL && spool_open(&reject, reject_path, why) == -1)
 		errx(SM_EXIT_USAGE, "--reject: %s", why);
