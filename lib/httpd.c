@@ -18,6 +18,7 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "body.h"
 #include "cli.h"
 #include "httpd.h"
@@ -101,15 +102,6 @@ struct httpd {
  */
 static char httpd_over;
 
-static int64_t
-httpd_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The tracker of a connection, or NULL (untracked, or past the limit). */
 static struct httpd_conn *
 httpd_conn_of(struct MHD_Connection *conn)
@@ -135,7 +127,7 @@ httpd_conn_mark(struct httpd_conn *hc, bool busy)
 	if (hc == NULL)
 		return;
 	if (!busy)
-		__atomic_store_n(&hc->since_ms, httpd_now_ms(),
+		__atomic_store_n(&hc->since_ms, clock_mono_ms(),
 		    __ATOMIC_RELAXED);
 	__atomic_store_n(&hc->busy, busy, __ATOMIC_RELEASE);
 }
@@ -148,7 +140,7 @@ static void
 httpd_sweep(struct httpd *h)
 {
 	struct httpd_conn *hc;
-	int64_t now = httpd_now_ms();
+	int64_t now = clock_mono_ms();
 	unsigned long n = 0;
 
 	pthread_mutex_lock(&h->lock);
@@ -652,7 +644,7 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 			goto out_unlock;
 		}
 		hc->fd = ci->connect_fd;
-		hc->since_ms = httpd_now_ms();
+		hc->since_ms = clock_mono_ms();
 		if (h->served < h->c->max_connections)
 			h->served++;
 		else

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "backoff.h"
 #include "schema.h"
 #include "store.h"
@@ -100,15 +101,6 @@ struct store {
 	unsigned attempt;		/* failed attempts in a row */
 	bool warned;			/* the outage has been reported */
 };
-
-static int64_t
-store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 store_row_init(struct store_row *row, unsigned long where)
@@ -747,7 +739,7 @@ store_wait(struct store *s, int fd2, int timeout_ms)
 static void
 store_went_down(struct store *s, const char *why)
 {
-	int64_t now = store_now_ms();
+	int64_t now = clock_mono_ms();
 
 	__atomic_store_n(&s->up, false, __ATOMIC_RELEASE);
 	if (s->down_since_ms == 0)
@@ -792,7 +784,7 @@ store_reconnect(struct store *s)
 	}
 	if (s->warned)
 		warnx("database: reconnected after %.1f s",
-		    (double)(store_now_ms() - s->down_since_ms) / 1000);
+		    (double)(clock_mono_ms() - s->down_since_ms) / 1000);
 	__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 }
 
@@ -878,7 +870,7 @@ store_main(void *arg)
 		if (s->stopping && s->head == NULL)
 			break;
 		if (s->m == NULL) {
-			now = store_now_ms();
+			now = clock_mono_ms();
 			if (s->gave_up)
 				store_wait(s, -1, -1);
 			else if (now < s->next_attempt_ms)
@@ -1040,7 +1032,7 @@ store_retry_after(struct store *s)
 	int64_t left;
 
 	pthread_mutex_lock(&s->lock);
-	left = s->next_attempt_ms - store_now_ms();
+	left = s->next_attempt_ms - clock_mono_ms();
 	pthread_mutex_unlock(&s->lock);
 	return left <= 1000 ? 1 : (unsigned)((left + 999) / 1000);
 }

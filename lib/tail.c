@@ -12,19 +12,11 @@
 
 #include <mysqld_error.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "schema.h"
 #include "tail.h"
 #include "timefmt.h"
-
-int64_t
-tail_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 tail_via_parse(const char *name, enum tail_via *via)
@@ -809,7 +801,7 @@ static bool
 tail_wait_reader_gone(int64_t when_ms)
 {
 	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
-	int64_t left = when_ms - tail_now_ms();
+	int64_t left = when_ms - clock_mono_ms();
 
 	if (left < 0)
 		left = 0;
@@ -845,7 +837,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		warnx("out of memory");
 		return SM_EXIT_PARTIAL;
 	}
-	now = tail_now_ms();
+	now = clock_mono_ms();
 	if ((rc = tail_open(&t, now)) == -1) {
 		if (!cfg->follow || t.fault == DB_FAULT_CONFIG) {
 			warnx("%s: %s", desc, t.why);
@@ -875,7 +867,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		goto out_free;
 	next = now;
 	while (!*stop) {
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		next += step;
 		if (next < now || tail_self_paced(&t))
 			next = now;	/* a slow poll is not made up for */
@@ -884,7 +876,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			break;
 		if (p.tty && kind == ROWFMT_TABLE)
 			p.fmt.header_every = tail_screen_rows();
-		switch (tail_step(&t, tail_now_ms())) {
+		switch (tail_step(&t, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			if (said_down) {
 				warnx("%s: connected again", desc);

@@ -17,6 +17,7 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "feed.h"
@@ -628,9 +629,9 @@ web_follow(void *arg)
 
 	if (step < 1)
 		step = 1;
-	next = tail_now_ms();
+	next = clock_mono_ms();
 	for (;;) {
-		switch (tail_step(&w->tail, tail_now_ms())) {
+		switch (tail_step(&w->tail, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			web_db_state(w, true);
 			break;
@@ -655,7 +656,7 @@ web_follow(void *arg)
 		pthread_mutex_unlock(&w->lock);
 		if (added)
 			web_wake(w);
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		next += step;
 		if (next < now || tail_self_paced(&w->tail))
 			next = now;	/* a slow poll is not made up for */
@@ -725,7 +726,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 static int
 web_start(struct web *w, char *why)
 {
-	int64_t now = tail_now_ms();
+	int64_t now = clock_mono_ms();
 
 	if (tail_open(&w->tail, now) == 0) {
 		w->tail.state = TAIL_UP;
@@ -843,11 +844,11 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_unlink;
 	}
 	warnx("serving http://%s/ from %s", where, w.desc);
-	ping_ms = tail_now_ms() + WEB_KEEPALIVE_MS;
+	ping_ms = clock_mono_ms() + WEB_KEEPALIVE_MS;
 	for (;;) {
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
 			break;
-		if (tail_now_ms() < ping_ms)
+		if (clock_mono_ms() < ping_ms)
 			continue;
 		/* proxies close streams that stay silent */
 		ping_ms += WEB_KEEPALIVE_MS;
