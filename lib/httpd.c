@@ -56,6 +56,7 @@ struct httpd_req {
 	size_t cap;
 	size_t want;		/* Content-Length, 0 when none */
 	bool too_large;
+	bool no_memory;		/* the body could not be held: 503, retry */
 	bool decoded;		/* body decoded where MHD received it */
 	int rc;			/* then, body_decode's answer */
 	struct body body;
@@ -421,6 +422,7 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 	rq->len = 0;
 	rq->want = v != NULL ? (size_t)strtoull(v, NULL, 10) : 0;
 	rq->too_large = false;
+	rq->no_memory = false;
 	rq->decoded = false;
 	__atomic_add_fetch(&h->inflight, 1, __ATOMIC_RELAXED);
 	*con_cls = rq;
@@ -449,7 +451,7 @@ httpd_append(struct httpd_req *rq, const char *data, size_t n)
 {
 	size_t max = rq->h->c->max_body;
 
-	if (rq->too_large)
+	if (rq->too_large || rq->no_memory)
 		return;
 	if (rq->len + n > max) {
 		/* chunked past the limit: drop it, answer 413 at the end */
@@ -470,7 +472,8 @@ httpd_append(struct httpd_req *rq, const char *data, size_t n)
 		if (cap > max)
 			cap = max;
 		if ((nb = realloc(rq->buf, cap)) == NULL) {
-			rq->too_large = true;
+			/* not the client's fault: a 503 it may retry */
+			rq->no_memory = true;
 			free(rq->buf);
 			rq->buf = NULL;
 			rq->len = rq->cap = 0;
@@ -501,6 +504,10 @@ httpd_body_done(struct httpd_req *rq)
 	char msg[64];
 	int rc;
 
+	if (rq->no_memory)
+		return httpd_send(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    body_answer("error", "out of memory", c->source),
+		    MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	if (rq->too_large) {
 		snprintf(msg, sizeof(msg), "body larger than %zu bytes",
 		    c->max_body);
@@ -588,6 +595,7 @@ httpd_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return httpd_begin(cls, conn, url, method, con_cls);
 	if (rq->state == RQ_BODY && *upload_data_size > 0) {
 		if (rq->len == 0 && !rq->decoded && !rq->too_large &&
+		    !rq->no_memory &&
 		    *upload_data_size == rq->want) {
 			/* all of it at once, as small bodies come: no copy */
 			rq->rc = body_decode(upload_data, rq->want, rq->kind,

@@ -742,6 +742,7 @@ out_down:
 struct tail_printer {
 	struct rowfmt fmt;
 	bool tty;
+	int err;		/* errno of the first failed write, or 0 */
 	char line[ROWFMT_LINE_MAX];
 };
 
@@ -756,8 +757,12 @@ tail_print_emit(const struct rowfmt_row *row, bool history, void *arg)
 		warnx("row %llu: cannot format it", row->id);
 		return 0;
 	}
-	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n)
+	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n) {
+		/* kept now: by the flush, other calls may have changed it */
+		if (p->err == 0)
+			p->err = errno != 0 ? errno : EIO;
 		return -1;	/* tail_print_flush tells why */
+	}
 	return 0;
 }
 
@@ -779,15 +784,22 @@ tail_screen_rows(void)
 	return ws.ws_row - 1;
 }
 
-/* Flush stdout: 0, 1 when the reader went away, -1 on an error (said). */
+/*
+ * Flush stdout: 0, 1 when the reader went away, -1 on an error (said).
+ * The error is the first failed write's, else the flush's: ferror()
+ * alone keeps no errno.
+ */
 static int
-tail_print_flush(void)
+tail_print_flush(struct tail_printer *p)
 {
-	if (fflush(stdout) != EOF && !ferror(stdout))
+	int e;
+
+	if (fflush(stdout) != EOF && !ferror(stdout) && p->err == 0)
 		return 0;
-	if (errno == EPIPE)
+	e = p->err != 0 ? p->err : errno;
+	if (e == EPIPE)
 		return 1;
-	warn("stdout");
+	warnx("stdout: %s", strerror(e));
 	return -1;
 }
 
@@ -858,7 +870,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	}
 	if ((via_said = t.via_changes) > 0)
 		warnx("%s: %s", desc, t.via_why);
-	if ((rc = tail_print_flush()) != 0) {
+	if ((rc = tail_print_flush(&p)) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
 		goto out_free;
@@ -907,14 +919,14 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			status = SM_EXIT_USAGE;
 			goto out_flush;
 		}
-		if ((rc = tail_print_flush()) != 0) {
+		if ((rc = tail_print_flush(&p)) != 0) {
 			if (rc == -1)
 				status = SM_EXIT_PARTIAL;
 			goto out_free;
 		}
 	}
 out_flush:
-	if (tail_print_flush() == -1)
+	if (tail_print_flush(&p) == -1)
 		status = SM_EXIT_PARTIAL;
 out_free:
 	tail_free(&t);
