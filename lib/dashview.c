@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "dash.h"
 #include "dashview.h"
+#include "schema.h"
 #include "exitcode.h"
 #include "timefmt.h"
 

@@ -97,10 +97,9 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_HOST:
-			if (strlen(optarg) == 0 ||
-			    strlen(optarg) > RECORD_HOST_MAX) {
-				warnx("--host: want 1 to %d bytes",
-				    RECORD_HOST_MAX);
+			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
+				warnx("--host: want 1 to %d bytes, no control "
+				    "characters", RECORD_HOST_MAX);
 				usage(SM_EXIT_USAGE);
 			}
 			snprintf(host, sizeof(host), "%s", optarg);
