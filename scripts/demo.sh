@@ -75,7 +75,8 @@ eval "$(scripts/mariadb.sh env)"	# SM_DB, SM_DB_PASSWORD: never printed
 
 # the dashboard first: a person can open it while the rest starts
 group "exec bin/sm-tail --listen 127.0.0.1:0 --port-file '$tmp/web.port' \
-    --web-root '$top/web' --stale 3 2>'$tmp/web.log'"
+    --web-root '$top/web' --rule 'cpu_usage > 50 for 2s' --stale 3 \
+    2>'$tmp/web.log'"
 wait_port web
 web="http://127.0.0.1:$(cat "$tmp/web.port")/"
 printf 'demo: open %s in a browser\n' "$web" >&2
