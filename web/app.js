@@ -315,5 +315,24 @@ function connect() {
 	};
 }
 
+/*
+ * "?snapshot": the last rows and the firing alerts, fetched once, no
+ * stream; a page that finishes loading, for a headless browser's
+ * screenshot (make demo).
+ */
+function snapshot() {
+	setConn("open", "snapshot");
+	Promise.all([fetch("rows?n=" + HISTORY_ROWS).then((r) => r.json()),
+	    fetch("hosts").then((r) => r.json())]).then(([rows]) => {
+		for (const r of rows)
+			addRow(r.record, r.source);
+		setDb(true);
+		loadAlerts();
+	}).catch(() => setConn("lost", "snapshot failed"));
+}
+
 setInterval(() => renderClock(Date.now()), 1000);
-connect();
+if (new URLSearchParams(location.search).has("snapshot"))
+	snapshot();
+else
+	connect();
