@@ -226,6 +226,32 @@ for f in fb fp; do
 done
 echo "binary log follower: $(head -c 300 "$SM_TMP/fb.err")"
 
+echo "node 2 cut off from the primary component: b says 503, then 200"
+b_health=${b_url%/metrics}/health
+health() { curl -s -o /dev/null -w '%{http_code}' "$b_health" || true; }
+expect_eq "b's /health, node 2 in the cluster" "$(health)" 200
+"$GALERA" sql 2 -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'"
+t=200
+until [ "$(health)" = 503 ]; do
+	t=$((t - 1))
+	[ $t -gt 0 ] || fail "b's /health did not turn 503: $(health)"
+	sleep 0.1
+done
+echo "503 after $(( (200 - t) / 10 )) s: $(tail -1 "$SM_TMP/b.err")"
+"$GALERA" sql 2 -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'"
+"$GALERA" wait 2
+t=300
+until [ "$(health)" = 200 ]; do
+	t=$((t - 1))
+	[ $t -gt 0 ] || fail "b's /health did not come back: $(health)"
+	sleep 0.1
+done
+sed -n 2p "$SM_TMP/records" |
+    sed "s/\"total_processes\":2,/\"total_processes\":$((N + 1)),/" |
+    "$SM_BIN/sm-post" "$b_url" >/dev/null || fail "b does not store after the rejoin"
+expect_eq "node 3 rows after the rejoin" "$(nq 3 'SELECT COUNT(*) FROM
+    system_metrics')" $((N + 1))
+
 end_time=$(date +%s)
 echo "[==========] galera chaos: $N records ran through sm-split onto 3" \
     "nodes ($per_source), node 2 killed and rejoined by IST, node 1" \
