@@ -283,8 +283,18 @@ db_node_ready(MYSQL *m, char *why)
 	char ready[8] = "ON", status[32] = "Primary";
 	MYSQL_RES *res;
 	MYSQL_ROW row;
+	bool on;
 
-	/* a server without wsrep answers with no rows: ready */
+	/* MySQL has no wsrep_on: no rows; MariaDB's is OFF out of Galera */
+	if (mysql_query(m, "SHOW VARIABLES LIKE 'wsrep_on'") != 0)
+		return db_error(m, "SHOW VARIABLES", why);
+	if ((res = mysql_store_result(m)) == NULL)
+		return db_error(m, "SHOW VARIABLES", why);
+	row = mysql_fetch_row(res);
+	on = row != NULL && row[1] != NULL && strcasecmp(row[1], "ON") == 0;
+	mysql_free_result(res);
+	if (!on)
+		return DB_FAULT_NONE;
 	if (mysql_query(m, "SHOW STATUS WHERE Variable_name IN "
 	    "('wsrep_ready', 'wsrep_cluster_status')") != 0)
 		return db_error(m, "SHOW STATUS", why);
