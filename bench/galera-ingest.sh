@@ -2,7 +2,7 @@
 # Ingest into a three-node Galera cluster against one server, in one run,
 # and what a follower costs once the stream stops:
 #
-#   a. sm-split -> one sm-store receiver -> one MariaDB (scripts/mariadb.sh)
+#   a. sm-split -> two sm-store receivers -> one MariaDB (scripts/mariadb.sh)
 #   b. sm-split -> two receivers, on Galera nodes 1 and 2 (scripts/galera.sh)
 #   c. during b, sm-tail -f (--via poll, then again --via binlog) on node 3;
 #      once it has printed the burst, the CPU time of sm-tail and of node
@@ -74,7 +74,8 @@ receiver() {
 send() {
 	t0=$(now)
 	"$BIN/sm-split" --batch 100 --parallel 8 "$@" <"$WORK/recs" \
-	    >/dev/null 2>"$WORK/split.err"
+	    >/dev/null 2>"$WORK/split.err" ||
+	    { cat "$WORK/split.err" >&2; exit 1; }
 	t1=$(now)
 	awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf("%.0f", n / (b - a)) }'
 }
@@ -82,9 +83,10 @@ send() {
 echo "galera-ingest: one server" >&2
 "$TOP/scripts/mariadb.sh" start >/dev/null
 eval "$("$TOP/scripts/mariadb.sh" env)"
-receiver single "$SM_DB"
-single=$(send "$single_url")
-echo "one server, one receiver:     $single records/s"
+receiver s1 "$SM_DB"
+receiver s2 "$SM_DB"
+single=$(send "$s1_url" "$s2_url")
+echo "one server, two receivers:    $single records/s"
 
 echo "galera-ingest: three Galera nodes" >&2
 "$TOP/scripts/galera.sh" start >/dev/null

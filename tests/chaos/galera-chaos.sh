@@ -18,6 +18,7 @@
 # first port; default: one picked below the ephemeral range).
 set -eu
 . "$SM_TOP/tests/lib.sh"
+. "$SM_TOP/tests/chaos/chaos-lib.sh"
 
 N=${GALERA_CHAOS_RECORDS:-10000}
 SECONDS_WANTED=${GALERA_CHAOS_SECONDS:-40}
@@ -55,25 +56,7 @@ nq() { "$GALERA" sql "$1" -N -B sm -e "$2"; }
 
 echo "$N records: odd ones with ids, even ones without"
 TAG=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-awk -v n="$N" -v tag="$TAG" 'BEGIN {
-	for (i = 1; i <= n; i++) {
-		id = ""
-		if (i % 2 == 1)
-			id = sprintf("\"id\":\"%s-%04x-7%03x-8000-%012x\",",
-			    tag, int(i / 4096), i % 4096, i)
-		printf("{%s\"ts\":\"2026-01-01T%02d:%02d:%02d.%03dZ\"," \
-		    "\"host\":\"galera\",\"collector\":\"procfs\"," \
-		    "\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000," \
-		    "\"ram_free\":1000,\"ram_available\":2000," \
-		    "\"ram_used\":2000,\"ram_percentage\":50," \
-		    "\"total_processes\":%d,\"running_processes\":%d," \
-		    "\"sleeping_processes\":0,\"stopped_processes\":0," \
-		    "\"zombie_processes\":0}\n", id,
-		    int(i / 3600000) % 24, int(i / 60000) % 60,
-		    int(i / 1000) % 60, i % 1000, i % 90, 99 - i % 90, i,
-		    i % 50)
-	}
-}' >"$SM_TMP/records"
+chaos_records "$N" "$TAG" galera >"$SM_TMP/records"
 mkdir "$SM_TMP/chunks"
 split -l $CHUNK -a 4 -d "$SM_TMP/records" "$SM_TMP/chunks/c"
 NCHUNKS=$(ls "$SM_TMP/chunks" | wc -l)
@@ -229,23 +212,23 @@ echo "binary log follower: $(head -c 300 "$SM_TMP/fb.err")"
 echo "node 2 cut off from the primary component: b says 503, then 200"
 b_health=${b_url%/metrics}/health
 health() { curl -s -o /dev/null -w '%{http_code}' "$b_health" || true; }
+# health_becomes CODE TENTHS: b's /health answers CODE within TENTHS/10 s
+health_becomes() {
+	t=$2
+	until [ "$(health)" = "$1" ]; do
+		t=$((t - 1))
+		[ $t -gt 0 ] || fail "b's /health is $(health), not $1"
+		sleep 0.1
+	done
+	waited=$(( ($2 - t) / 10 ))
+}
 expect_eq "b's /health, node 2 in the cluster" "$(health)" 200
 "$GALERA" sql 2 -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=1'"
-t=200
-until [ "$(health)" = 503 ]; do
-	t=$((t - 1))
-	[ $t -gt 0 ] || fail "b's /health did not turn 503: $(health)"
-	sleep 0.1
-done
-echo "503 after $(( (200 - t) / 10 )) s: $(tail -1 "$SM_TMP/b.err")"
+health_becomes 503 200
+echo "503 after $waited s: $(tail -1 "$SM_TMP/b.err")"
 "$GALERA" sql 2 -e "SET GLOBAL wsrep_provider_options = 'gmcast.isolate=0'"
 "$GALERA" wait 2
-t=300
-until [ "$(health)" = 200 ]; do
-	t=$((t - 1))
-	[ $t -gt 0 ] || fail "b's /health did not come back: $(health)"
-	sleep 0.1
-done
+health_becomes 200 300
 sed -n 2p "$SM_TMP/records" |
     sed "s/\"total_processes\":2,/\"total_processes\":$((N + 1)),/" |
     "$SM_BIN/sm-post" "$b_url" >/dev/null || fail "b does not store after the rejoin"
