@@ -191,17 +191,13 @@ start_node() {
 
 first_setup() {
 	[ -f "$DIR/admin.cnf" ] && return 0
+	{
+		"$TOP/scripts/mariadb.sh" users-sql "$DIR"
+		echo "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO" \
+		    "'sm'@'localhost', 'sm'@'127.0.0.1';"
+	} | mariadb --no-defaults --socket="$(ndir 1)/sock" --user=root
 	root_pw=$(cat "$DIR/root.pw")
 	sm_pw=$(cat "$DIR/sm.pw")
-	mariadb --no-defaults --socket="$(ndir 1)/sock" --user=root <<SQL
-ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_pw';
-CREATE DATABASE IF NOT EXISTS sm;
-CREATE USER IF NOT EXISTS 'sm'@'localhost' IDENTIFIED BY '$sm_pw';
-CREATE USER IF NOT EXISTS 'sm'@'127.0.0.1' IDENTIFIED BY '$sm_pw';
-GRANT ALL ON sm.* TO 'sm'@'localhost';
-GRANT ALL ON sm.* TO 'sm'@'127.0.0.1';
-GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO 'sm'@'localhost', 'sm'@'127.0.0.1';
-SQL
 	(umask 077
 	printf '[client]\nuser=root\npassword=%s\n' "$root_pw" \
 	    >"$DIR/admin.cnf.tmp"
