@@ -1,6 +1,6 @@
 # sm: all five commands in one image, running as a non-root user.
-#   docker build -t registry.example/sm:0.1.0 .
-#   docker run --rm registry.example/sm:0.1.0 sm-read
+#   docker build -t registry.example/sm:0.2.0 .
+#   docker run --rm registry.example/sm:0.2.0 sm-read
 # BASE is for engines that cannot pull debian:12-slim (an imported
 # debootstrap image: scripts/image-check.sh); both stages must use it.
 ARG BASE=debian:12-slim

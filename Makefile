@@ -2,7 +2,7 @@
 # metrics.  `make` builds bin/; `make check` runs every test; `make demo`
 # runs the main job.  Both install what they need first (scripts/deps.sh).
 
-VERSION = 0.1.0
+VERSION = 0.2.0
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -50,17 +50,20 @@ WEB_FILES = web/index.html web/app.js web/app.css
 
 all: $(BINS)
 
-$(BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) Makefile
+# -MMD: each object depends on the headers it includes (its .d file).
+$(BUILD)/lib/%.o: lib/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(LIBSM): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) Makefile
+$(BUILD)/cmd/%.o: cmd/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(LIB_OBJ:.o=.d) $(CMDS:%=$(BUILD)/cmd/%/%.d)
 
 .SECONDEXPANSION:
 $(OUT)/%: $(BUILD)/cmd/$$*/$$*.o $(LIBSM)

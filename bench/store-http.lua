@@ -6,6 +6,10 @@ local counter = 0
 -- "tid" is a global: thread:set() gives each thread its own
 
 local stamp = os.time() % 4294967296
+-- STOP_AFTER (bench/store-profile.sh): each thread stops after so many
+-- answers, for a fixed number of requests
+local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
+local answers = 0
 
 function setup(thread)
 	thread:set("tid", #threads + 1)
@@ -30,6 +34,15 @@ function request()
 	    '"sleeping_processes":112,"stopped_processes":0,' ..
 	    '"zombie_processes":0}'
 	return wrk.format("POST", "/metrics", nil, body)
+end
+
+if stop_after > 0 then
+	function response(status, headers, body)
+		answers = answers + 1
+		if answers >= stop_after then
+			wrk.thread:stop()
+		end
+	end
 end
 
 function done(summary, latency, requests)

@@ -6,7 +6,9 @@
 #   b. LOAD DATA LOCAL INFILE of the same rows with the mariadb client
 #   c. single-row INSERTs in autocommit mode with the mariadb client, as the
 #      replaced Flask/Express APIs did (on the first M rows only: at a few
-#      thousand rows a second the whole N would take hours)
+#      thousand rows a second the whole N would take hours; M=0 skips it)
+#   d. the batched HTTP pipeline: sm-split --parallel 64 --batch 100 into
+#      two sm-store --listen receivers (SPLIT=0 skips it)
 #
 # into the same table (created by sm-store, emptied before each run), on a
 # private MariaDB of its own with Debian's default, durable InnoDB settings.
@@ -15,8 +17,8 @@
 #   bench/store-ingest.sh [N [REPS [M]]]   default 1000000 3 20000
 #
 # Prints each run and the medians (rows/s) and ratios.  Not part of
-# `make check`.  Environment: SM_BIN (use the sm-store there instead of
-# building), BATCH (sm-store --batch, default 1000).
+# `make check`.  Environment: SM_BIN (use the sm-store and sm-split there
+# instead of building), BATCH (sm-store --batch, default 1000), SPLIT.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,13 +26,13 @@ N=${1:-1000000}
 REPS=${2:-3}
 M=${3:-20000}
 BATCH=${BATCH:-1000}
+SPLIT=${SPLIT:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
-DB_PORT=
+RPIDS=
 
-db() {
-	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
-}
+. "$TOP/bench/bench-lib.sh"
 cleanup() {
+	for p in $RPIDS; do kill "$p" 2>/dev/null || true; done
 	db stop >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
@@ -40,21 +42,8 @@ trap 'exit 1' INT TERM
 now() { date +%s.%N; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-if [ -n "${SM_BIN:-}" ]; then
-	mkdir -p "$WORK/bin"
-	cp "$SM_BIN/sm-store" "$WORK/bin/"
-else
-	echo "store-ingest: building into $WORK" >&2
-	make -s -C "$TOP" BUILD="$WORK/build" OUT="$WORK/bin" all >&2
-fi
-# a free port below the ephemeral range (32768-), a few tries
-for try in 1 2 3 4 5; do
-	DB_PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000))
-	db start >"$WORK/db.log" 2>&1 && break
-	db stop >/dev/null 2>&1 || true
-	[ "$try" -lt 5 ] || { cat "$WORK/db.log" >&2; exit 1; }
-done
-eval "$(db env)"
+bench_bin sm-store sm-split
+bench_db_start
 SQL="mariadb --defaults-file=$WORK/db/admin.cnf"
 # the sm user over TCP, password from an option file, for the client runs
 printf '[client]\nuser=sm\npassword=%s\nhost=127.0.0.1\nport=%s\n' \
@@ -131,6 +120,31 @@ empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
 : >"$WORK/load.rate"
 : >"$WORK/single.rate"
 : >"$WORK/ratio"
+: >"$WORK/split.rate"
+: >"$WORK/split.ratio"
+
+# two receivers for the split, as sm-store --listen runs by default
+receivers() {
+	RPIDS=
+	URLS=
+	for name in route-a route-b; do
+		rm -f "$WORK/$name.port"
+		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" \
+		    --db "$SM_DB" --ssl-mode DISABLED --listen 127.0.0.1:0 \
+		    --port-file "$WORK/$name.port" 2>"$WORK/$name.err" &
+		RPIDS="$RPIDS $!"
+		while [ ! -s "$WORK/$name.port" ]; do sleep 0.1; done
+		URLS="$URLS http://127.0.0.1:$(cat "$WORK/$name.port")/metrics"
+	done
+}
+stop_receivers() {
+	for p in $RPIDS; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+	RPIDS=
+}
+
 for r in $(seq "$REPS"); do
 	empty
 	t0=$(now)
@@ -150,19 +164,48 @@ for r in $(seq "$REPS"); do
 	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
 	    >>"$WORK/load.rate"
 
-	empty
-	t0=$(now)
-	$CLIENT <"$WORK/inserts.sql"
-	t1=$(now)
-	[ "$(count)" = "$M" ] || { echo "INSERTs: $(count) rows"; exit 1; }
-	echo "$M $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/single.rate"
+	if [ "$SPLIT" = 1 ]; then
+		empty
+		receivers
+		t0=$(now)
+		# shellcheck disable=SC2086
+		"$WORK/bin/sm-split" --parallel 64 --batch 100 $URLS \
+		    <"$WORK/recs.ndjson" >/dev/null 2>"$WORK/split.err" ||
+		    { cat "$WORK/split.err"; exit 1; }
+		t1=$(now)
+		stop_receivers
+		[ "$(count)" = "$N" ] ||
+		    { echo "sm-split: $(count) rows"; exit 1; }
+		echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+		    >>"$WORK/split.rate"
+		paste "$WORK/split.rate" "$WORK/load.rate" | tail -n 1 |
+		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/split.ratio"
+		echo "run $r: sm-split --batch 100 into 2 receivers" \
+		    "$(tail -n 1 "$WORK/split.rate") rows/s, / LOAD DATA" \
+		    "$(tail -n 1 "$WORK/split.ratio")"
+	fi
+
+	if [ "$M" -gt 0 ]; then
+		empty
+		t0=$(now)
+		$CLIENT <"$WORK/inserts.sql"
+		t1=$(now)
+		[ "$(count)" = "$M" ] ||
+		    { echo "INSERTs: $(count) rows"; exit 1; }
+		echo "$M $t0 $t1" |
+		    awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+		    >>"$WORK/single.rate"
+	else
+		echo 1 >>"$WORK/single.rate"
+	fi
 	# the same run's figures side by side: the machine's load cancels out
 	paste "$WORK/store.rate" "$WORK/load.rate" | tail -n 1 |
 	    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/ratio"
+	single=
+	[ "$M" -gt 0 ] && single="single-row INSERTs $(tail -n 1 \
+	    "$WORK/single.rate") rows/s,"
 	echo "run $r: sm-store $(tail -n 1 "$WORK/store.rate") rows/s," \
-	    "LOAD DATA $(tail -n 1 "$WORK/load.rate") rows/s," \
-	    "single-row INSERTs $(tail -n 1 "$WORK/single.rate") rows/s," \
+	    "LOAD DATA $(tail -n 1 "$WORK/load.rate") rows/s, $single" \
 	    "sm-store / LOAD DATA $(tail -n 1 "$WORK/ratio")"
 done
 s=$(median <"$WORK/store.rate")
@@ -171,8 +214,15 @@ i=$(median <"$WORK/single.rate")
 echo "median of $REPS runs, $N rows (single-row INSERTs: $M rows):"
 echo "  sm-store --batch $BATCH   $s rows/s"
 echo "  LOAD DATA LOCAL INFILE   $l rows/s"
-echo "  single-row INSERTs       $i rows/s"
+[ "$M" -gt 0 ] && echo "  single-row INSERTs       $i rows/s"
 echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
     "$(median <"$WORK/ratio")"
+if [ "$SPLIT" = 1 ]; then
+	echo "  sm-split --batch 100 -> 2 x sm-store --listen" \
+	    "$(median <"$WORK/split.rate") rows/s"
+	echo "  sm-split pipeline / LOAD DATA, median of the runs' ratios:" \
+	    "$(median <"$WORK/split.ratio")"
+fi
+[ "$M" -gt 0 ] || exit 0
 echo "$s $i" | awk '{ printf("  sm-store / single-row INSERTs = %.0fx\n", \
     $1 / $2) }'

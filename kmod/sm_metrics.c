@@ -237,4 +237,4 @@ module_exit(sm_metrics_exit);
 MODULE_DESCRIPTION("Process, memory and CPU figures as JSON in /proc/sm");
 MODULE_AUTHOR("sm project");
 MODULE_LICENSE("GPL");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION("0.2.0");

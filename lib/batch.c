@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "jsonutil.h"
+#include "record.h"
 #include "utf8.h"
 #include "uuid.h"
 
@@ -52,6 +53,42 @@ batch_buf_free(struct batch_buf *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/*
+ * The common record, read once without json-c (record_scan): a valid
+ * record with an id is passed on byte for byte, one without an "id" key
+ * gets one first, as below.  Returns 0 when done, 1 when it is not such
+ * a record (anything record_scan declines, text after it, "id": null):
+ * then json-c judges; -1 when out of memory.
+ */
+static int
+batch_prepare_fast(const char *line, size_t len, struct batch_buf *out)
+{
+	char uuid[UUID_STR_LEN];
+	struct record rec;
+	size_t start, end, i;
+	bool id_key;
+
+	if ((end = record_scan(line, len, &rec, &id_key)) == 0 ||
+	    (id_key && rec.id[0] == '\0'))
+		return 1;
+	for (i = end; i < len && isspace((unsigned char)line[i]); i++)
+		;
+	if (i < len)
+		return 1;
+	start = record_ws(line, len, 0);
+	if (id_key)
+		return batch_buf_add(out, line + start, end - start);
+	if (uuid7_generate(uuid) == -1)
+		return 1;	/* json-c's way says why */
+	/* a valid record has fields: the id goes first, with a comma */
+	if (batch_buf_add(out, "{\"id\":\"", 7) == -1 ||
+	    batch_buf_add(out, uuid, UUID_STR_LEN - 1) == -1 ||
+	    batch_buf_add(out, "\",", 2) == -1 ||
+	    batch_buf_add(out, line + start + 1, end - start - 1) == -1)
+		return -1;
+	return 0;
+}
+
 int
 batch_prepare(struct json_tokener *tok, const char *line, size_t len,
     struct batch_buf *out, size_t *roff, size_t *rlen, char *why)
@@ -72,6 +109,19 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 		return batch_fail(why, "a byte order mark before the object "
 		    "(only the first line may have one)");
+	if ((rc = batch_prepare_fast(line, len, out)) != 1) {
+		if (rc == -1) {
+			if (out->len > mark) {
+				out->len = mark;
+				out->p[mark] = '\0';
+			}
+			return batch_fail(why, "out of memory");
+		}
+		*roff = mark;
+		*rlen = out->len - mark;
+		return 0;
+	}
+	rc = -1;
 	json_tokener_reset(tok);
 	obj = json_tokener_parse_ex(tok, line, (int)len);
 	/* a bare number only ends at what follows it: give it a space */

@@ -47,6 +47,9 @@ int body_decode(const char *buf, size_t len, enum body_kind kind,
 
 void body_free(struct body *b);
 
+/* Empty b for the next body, keeping its arrays unless they grew large. */
+void body_clear(struct body *b);
+
 /* {"stored":N,"duplicates":D,"api":"SOURCE"}; NULL when out of memory. */
 char *body_answer_ok(size_t stored, size_t duplicates, const char *source);
 

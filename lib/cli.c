@@ -53,10 +53,13 @@ cli_catch_stop(int wake_fd)
 }
 
 void
-cli_usage(int status, const char *text)
+cli_usage(int status, const char *text, const char *options)
 {
 	if (status == SM_EXIT_OK) {
 		fputs(text, stdout);
+		if (options != NULL)
+			printf("\noptions (the man page has the whole story):\n%s",
+			    options);
 		exit(cli_close_stdout(status));
 	}
 	fputs(text, stderr);

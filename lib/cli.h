@@ -23,10 +23,12 @@ void cli_catch_stop(int wake_fd);
 void cli_stop_signals(sigset_t *set);
 
 /*
- * Print the usage lines and exit: on stdout with status 0 for --help, on
- * stderr with status (SM_EXIT_USAGE) for a usage error.
+ * Print the usage lines and exit: on stdout with status 0 for --help,
+ * followed by options (a line per option; NULL: none), on stderr with
+ * status (SM_EXIT_USAGE) for a usage error.
  */
-void cli_usage(int status, const char *text) __attribute__((noreturn));
+void cli_usage(int status, const char *text, const char *options)
+    __attribute__((noreturn));
 
 /* A name stored or compared whole: 1 to max bytes, no control characters. */
 bool cli_name_ok(const char *s, size_t max);

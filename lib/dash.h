@@ -45,7 +45,7 @@ struct dash {
 	size_t nhosts;
 	char selected[RECORD_HOST_MAX + 1];
 	bool have_selected;
-	char sources[DASH_SOURCES][SCHEMA_SOURCE_MAX + 1];
+	char sources[DASH_SOURCES][ROWFMT_SOURCE_MAX + 1];
 	size_t nsources;
 	struct dash_bucket buckets[DASH_SPLIT_SECONDS];
 	int64_t start_ms;

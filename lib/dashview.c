@@ -23,8 +23,10 @@
 
 #include <curses.h>
 
+#include "clock.h"
 #include "dash.h"
 #include "dashview.h"
+#include "schema.h"
 #include "exitcode.h"
 #include "timefmt.h"
 
@@ -70,7 +72,7 @@ dv_emit(const struct rowfmt_row *row, bool history, void *arg)
 	bool stop;
 
 	pthread_mutex_lock(&v->lock);
-	dash_add(&v->dash, row, !history, tail_now_ms());
+	dash_add(&v->dash, row, !history, clock_mono_ms());
 	stop = v->stop;
 	pthread_mutex_unlock(&v->lock);
 	/* a long read-back ends early when the view quits */
@@ -262,7 +264,7 @@ static void
 dv_draw(struct dashview *v)
 {
 	const struct dash_host *h = dash_selected(&v->dash);
-	int64_t now = tail_now_ms();
+	int64_t now = clock_mono_ms();
 	char when[TIMEFMT_SEED_LEN], age[32], spark[DASH_HISTORY * 4 + 1];
 	const struct record *r;
 	int y;
@@ -405,9 +407,9 @@ dv_poll(void *arg)
 
 	mysql_thread_init();
 	pthread_mutex_lock(&v->lock);
-	next = tail_now_ms();
+	next = clock_mono_ms();
 	while (!v->stop) {
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		if (now < next) {
 			dv_wait(v, next);
 			continue;
@@ -425,7 +427,7 @@ dv_poll(void *arg)
 			break;
 		}
 		next += v->step;
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		if (next < now || tail_self_paced(&v->tail))
 			next = now;	/* a slow poll is not made up for */
 		if (v->tail.m == NULL && v->tail.retry_ms > next)
@@ -474,7 +476,7 @@ dv_start(struct dashview *v, pthread_t *poller)
 static void
 dv_wait_done(struct dashview *v, int64_t when_ms)
 {
-	while (!v->link.done && tail_now_ms() < when_ms)
+	while (!v->link.done && clock_mono_ms() < when_ms)
 		dv_wait(v, when_ms);
 }
 
@@ -489,7 +491,7 @@ dv_wait_done(struct dashview *v, int64_t when_ms)
 static bool
 dv_stop(struct dashview *v, pthread_t poller)
 {
-	int64_t start = tail_now_ms();
+	int64_t start = clock_mono_ms();
 	bool done;
 
 	pthread_mutex_lock(&v->lock);
@@ -646,7 +648,7 @@ dv_new(const struct dashview_config *cfg)
 		goto out_condattr;
 	if (pthread_mutex_init(&v->lock, NULL) != 0)
 		goto out_cond;
-	if (dash_init(&v->dash, cfg->warn, tail_now_ms()) == -1)
+	if (dash_init(&v->dash, cfg->warn, clock_mono_ms()) == -1)
 		goto out_mutex;
 	if (tail_init(&v->tail, &tc) == -1)
 		goto out_dash;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "deliver_impl.h"
+#include "token.h"
 
 /* Transfers */
 
@@ -273,30 +274,6 @@ out_cleanup:
 
 /* Set-up and teardown */
 
-static int
-deliver_token(const char *path, char *out, size_t size, char *why)
-{
-	FILE *f;
-	size_t n;
-
-	if ((f = fopen(path, "re")) == NULL)
-		return deliver_opt_fail(why, "--token-file: %s: %s", path,
-		    strerror(errno));
-	n = fread(out, 1, size - 1, f);
-	fclose(f);
-	out[n] = '\0';
-	out[strcspn(out, "\r\n")] = '\0';
-	while (n > 0 && isspace((unsigned char)out[n - 1]))
-		out[--n] = '\0';
-	n = strlen(out);
-	while (n > 0 && isspace((unsigned char)out[n - 1]))
-		out[--n] = '\0';
-	if (n == 0)
-		return deliver_opt_fail(why, "--token-file: %s: no token in "
-		    "its first line", path);
-	return 0;
-}
-
 static bool
 deliver_has_header(const struct deliver_opts *o, const char *name)
 {
@@ -313,8 +290,9 @@ deliver_has_header(const struct deliver_opts *o, const char *name)
 int
 deliver_headers(struct deliver *d, char *why)
 {
-	char token[4096], auth[4200];
+	char auth[TOKEN_MAX + 32], twhy[DELIVER_WHY_LEN - 16];
 	struct curl_slist *l;
+	char *token;
 	int i;
 
 #define HDR_ADD(list, s) do { \
@@ -329,12 +307,13 @@ deliver_headers(struct deliver *d, char *why)
 	/* no 100-continue round trip before every body over 1 KiB */
 	HDR_ADD(d->post_hdr, "Expect:");
 	if (d->o.token_file != NULL) {
-		if (deliver_token(d->o.token_file, token, sizeof(token),
-		    why) == -1)
-			return -1;
+		if (token_read(d->o.token_file, &token, twhy,
+		    sizeof(twhy)) == -1)
+			return deliver_opt_fail(why, "--token-file: %s", twhy);
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    token);
-		explicit_bzero(token, sizeof(token));
+		explicit_bzero(token, strlen(token));
+		free(token);
 		HDR_ADD(d->post_hdr, auth);
 		HDR_ADD(d->probe_hdr, auth);
 		explicit_bzero(auth, sizeof(auth));

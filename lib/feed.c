@@ -243,6 +243,21 @@ feed_set_db(struct feed *f, bool up)
 	return 0;
 }
 
+int
+feed_add_alert(struct feed *f, const char *json, size_t len)
+{
+	static const char head[] = "event: alert\ndata: ";
+	char *text;
+
+	if ((text = malloc(sizeof(head) - 1 + len + 3)) == NULL)
+		return -1;
+	memcpy(text, head, sizeof(head) - 1);
+	memcpy(text + sizeof(head) - 1, json, len);
+	memcpy(text + sizeof(head) - 1 + len, "\n\n", 3);
+	feed_push(f, FEED_ALERT, NULL, text, sizeof(head) - 1 + len + 2);
+	return 0;
+}
+
 bool
 feed_match(const struct rowfmt_row *row, const char *host,
     const char *source, int64_t since_ms)

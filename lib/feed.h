@@ -28,7 +28,8 @@
 
 enum feed_kind {
 	FEED_ROW,		/* a row of the table */
-	FEED_STATUS		/* the database went up or down */
+	FEED_STATUS,		/* the database went up or down */
+	FEED_ALERT		/* an alert fired or resolved (lib/alert) */
 };
 
 struct feed_entry {
@@ -93,6 +94,12 @@ int feed_add_row(struct feed *f, const struct rowfmt_row *row);
 
 /* The database went up or down: an SSE "status" event.  0, or -1. */
 int feed_set_db(struct feed *f, bool up);
+
+/*
+ * An alert event (sm-alert(1), EVENTS: one JSON object, len bytes, no
+ * newline) for every stream, as "event: alert"; -1 when out of memory.
+ */
+int feed_add_alert(struct feed *f, const char *json, size_t len);
 
 /*
  * A new SSE client (linked into f->clients); host, source: its filters

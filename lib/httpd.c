@@ -18,12 +18,50 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "body.h"
 #include "cli.h"
 #include "httpd.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
+#define HTTPD_BODY_KEEP (64 * 1024)	/* body buffer kept for the next request */
 #define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
+/*
+ * MHD's memory per connection: the request line and headers (a token of
+ * TOKEN_MAX and 1.5 KiB more fit), the read buffer, the answer's
+ * headers.  MHD zeroes it all for every request, so no more than that
+ * (its default, 32 KiB, cost as much as the rest of its work).
+ */
+#define HTTPD_CONN_MEMORY (8 * 1024)
+#define HTTPD_POLL_MAX 256	/* --max-connections served with poll() */
+
+enum httpd_state {
+	RQ_BODY,		/* receiving the body */
+	RQ_WAIT			/* suspended until the committer answers */
+};
+
+/*
+ * A request.  Each connection has one for its requests, one after the
+ * other, so its buffers (body, rows) serve the next request without
+ * allocating again.
+ */
+struct httpd_req {
+	struct httpd *h;
+	struct MHD_Connection *conn;
+	struct httpd_conn *hc;	/* NULL: not tracked, rq is its own */
+	enum httpd_state state;
+	enum body_kind kind;
+	char *buf;
+	size_t len;
+	size_t cap;
+	size_t want;		/* Content-Length, 0 when none */
+	bool too_large;
+	bool no_memory;		/* the body could not be held: 503, retry */
+	bool decoded;		/* body decoded where MHD received it */
+	int rc;			/* then, body_decode's answer */
+	struct body body;
+	struct store_group group;
+};
 
 /*
  * Every open connection, for the deadline sweep: MHD closes a connection
@@ -35,21 +73,25 @@
 struct httpd_conn {
 	struct httpd_conn *prev, *next;
 	MHD_socket fd;
-	double since;		/* opened, or its last answer went out */
-	bool over;		/* past --max-connections: gets a 503 */
+	/* atomic: set by the polling thread, read by the sweep */
+	int64_t since_ms;	/* opened, or its last answer went out */
 	bool busy;		/* request in: storing or answering */
+	bool over;		/* past --max-connections: gets a 503 */
 	bool cut;		/* shut down by the sweep */
+	struct httpd_req rq;
 };
 
 struct httpd {
 	const struct httpd_config *c;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	unsigned inflight;	/* POST requests begun and not completed */
+	unsigned inflight;	/* atomic: POST requests not completed */
 	unsigned served;	/* open connections within max_connections */
 	int stopping;		/* SIGTERM came: refuse new requests */
 	struct httpd_conn *conns;	/* under lock */
 	unsigned long cut;	/* connections the sweep shut down */
+	/* the answers to one record, stored or a duplicate: made once */
+	struct MHD_Response *one_stored, *one_duplicate;
 };
 
 /*
@@ -60,15 +102,6 @@ struct httpd {
  * ours: that many can be told to come back.
  */
 static char httpd_over;
-
-static double
-httpd_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* The tracker of a connection, or NULL (untracked, or past the limit). */
 static struct httpd_conn *
@@ -85,20 +118,19 @@ httpd_conn_of(struct MHD_Connection *conn)
 
 /*
  * Waiting for the committer (busy: no deadline), or back from it or
- * answered: the clock starts again.
+ * answered: the clock starts again.  Only the polling thread writes these
+ * and frees hc (httpd_connection), so no lock: the sweep reads them
+ * atomically, under the lock that keeps hc alive.
  */
 static void
-httpd_conn_mark(struct httpd *h, struct MHD_Connection *conn, bool busy)
+httpd_conn_mark(struct httpd_conn *hc, bool busy)
 {
-	struct httpd_conn *hc;
-
-	pthread_mutex_lock(&h->lock);
-	if ((hc = httpd_conn_of(conn)) != NULL) {
-		hc->busy = busy;
-		if (!busy)
-			hc->since = httpd_now();
-	}
-	pthread_mutex_unlock(&h->lock);
+	if (hc == NULL)
+		return;
+	if (!busy)
+		__atomic_store_n(&hc->since_ms, clock_mono_ms(),
+		    __ATOMIC_RELAXED);
+	__atomic_store_n(&hc->busy, busy, __ATOMIC_RELEASE);
 }
 
 /*
@@ -109,12 +141,14 @@ static void
 httpd_sweep(struct httpd *h)
 {
 	struct httpd_conn *hc;
-	double now = httpd_now();
+	int64_t now = clock_mono_ms();
 	unsigned long n = 0;
 
 	pthread_mutex_lock(&h->lock);
 	for (hc = h->conns; hc != NULL; hc = hc->next) {
-		if (hc->busy || hc->cut || now - hc->since < h->c->timeout)
+		if (__atomic_load_n(&hc->busy, __ATOMIC_ACQUIRE) || hc->cut ||
+		    now - __atomic_load_n(&hc->since_ms, __ATOMIC_RELAXED) <
+		    (int64_t)h->c->timeout * 1000)
 			continue;
 		shutdown(hc->fd, SHUT_RDWR);
 		hc->cut = true;
@@ -126,24 +160,6 @@ httpd_sweep(struct httpd *h)
 		warnx("http: closed %lu connection%s whose request took more "
 		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
 }
-
-enum httpd_state {
-	RQ_BODY,		/* receiving the body */
-	RQ_WAIT			/* suspended until the committer answers */
-};
-
-struct httpd_req {
-	struct httpd *h;
-	struct MHD_Connection *conn;
-	enum httpd_state state;
-	enum body_kind kind;
-	char *buf;
-	size_t len;
-	size_t cap;
-	bool too_large;
-	struct body body;
-	struct store_group group;
-};
 
 static int
 httpd_fail(char *why, const char *fmt, ...)
@@ -234,58 +250,6 @@ httpd_block_stop(sigset_t *stop)
 {
 	cli_stop_signals(stop);
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
-}
-
-int
-httpd_token_read(const char *path, char **token, char *why)
-{
-	char buf[HTTPD_TOKEN_MAX + 2];
-	struct stat st;
-	ssize_t got;
-	size_t len, start, i;
-	int fd, rc = -1;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return httpd_fail(why, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
-		warnx("%s: readable by others; chmod 600 it", path);
-	got = read(fd, buf, sizeof(buf) - 1);
-	if (got < 0) {
-		httpd_fail(why, "%s: %s", path, strerror(errno));
-		goto out_close;
-	}
-	buf[got] = '\0';
-	len = strcspn(buf, "\r\n");
-	if (len > HTTPD_TOKEN_MAX) {
-		httpd_fail(why, "%s: token longer than %d bytes", path,
-		    HTTPD_TOKEN_MAX);
-		goto out_wipe;
-	}
-	while (len > 0 && isspace((unsigned char)buf[len - 1]))
-		len--;
-	for (start = 0; start < len && isspace((unsigned char)buf[start]);
-	    start++)
-		;
-	if (start == len) {
-		httpd_fail(why, "%s: no token on the first line", path);
-		goto out_wipe;
-	}
-	for (i = start; i < len; i++)
-		if (!isgraph((unsigned char)buf[i])) {
-			httpd_fail(why, "%s: the token holds a space or a "
-			    "control character", path);
-			goto out_wipe;
-		}
-	if ((*token = strndup(buf + start, len - start)) == NULL) {
-		httpd_fail(why, "out of memory");
-		goto out_wipe;
-	}
-	rc = 0;
-out_wipe:
-	explicit_bzero(buf, sizeof(buf));
-out_close:
-	close(fd);
-	return rc;
 }
 
 bool
@@ -445,20 +409,41 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 	}
 	if (!store_up(c->store))
 		return httpd_unavailable(h, conn, "database unavailable");
-	if ((rq = calloc(1, sizeof(*rq))) == NULL)
+	if (hc != NULL)
+		rq = &hc->rq;
+	else if ((rq = calloc(1, sizeof(*rq))) == NULL)
 		return MHD_NO;
 	rq->h = h;
 	rq->conn = conn;
+	rq->hc = hc;
 	rq->state = RQ_BODY;
 	rq->kind = body_kind_of(MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
-	if (v != NULL)
-		rq->cap = (size_t)strtoull(v, NULL, 10);
-	pthread_mutex_lock(&h->lock);
-	h->inflight++;
-	pthread_mutex_unlock(&h->lock);
+	rq->len = 0;
+	rq->want = v != NULL ? (size_t)strtoull(v, NULL, 10) : 0;
+	rq->too_large = false;
+	rq->no_memory = false;
+	rq->decoded = false;
+	__atomic_add_fetch(&h->inflight, 1, __ATOMIC_RELAXED);
 	*con_cls = rq;
 	return MHD_YES;
+}
+
+/* The request is over: keep its buffers for the next, unless large. */
+static void
+httpd_req_end(struct httpd_req *rq)
+{
+	if (rq->hc == NULL || rq->cap > HTTPD_BODY_KEEP) {
+		free(rq->buf);
+		rq->buf = NULL;
+		rq->cap = 0;
+	}
+	body_clear(&rq->body);
+	store_group_reset(&rq->group);
+	if (rq->hc == NULL) {
+		body_free(&rq->body);
+		free(rq);
+	}
 }
 
 static void
@@ -466,28 +451,32 @@ httpd_append(struct httpd_req *rq, const char *data, size_t n)
 {
 	size_t max = rq->h->c->max_body;
 
-	if (rq->too_large)
+	if (rq->too_large || rq->no_memory)
 		return;
 	if (rq->len + n > max) {
 		/* chunked past the limit: drop it, answer 413 at the end */
 		rq->too_large = true;
 		free(rq->buf);
 		rq->buf = NULL;
-		rq->len = 0;
+		rq->len = rq->cap = 0;
 		return;
 	}
 	if (rq->buf == NULL || rq->len + n > rq->cap) {
 		size_t cap = rq->cap > 0 ? rq->cap : HTTPD_BODY_START;
 		char *nb;
 
+		if (cap < rq->want)
+			cap = rq->want;
 		while (cap < rq->len + n)
 			cap *= 2;
 		if (cap > max)
 			cap = max;
 		if ((nb = realloc(rq->buf, cap)) == NULL) {
-			rq->too_large = true;
+			/* not the client's fault: a 503 it may retry */
+			rq->no_memory = true;
 			free(rq->buf);
 			rq->buf = NULL;
+			rq->len = rq->cap = 0;
 			return;
 		}
 		rq->buf = nb;
@@ -515,16 +504,21 @@ httpd_body_done(struct httpd_req *rq)
 	char msg[64];
 	int rc;
 
+	if (rq->no_memory)
+		return httpd_send(rq->conn, MHD_HTTP_SERVICE_UNAVAILABLE,
+		    body_answer("error", "out of memory", c->source),
+		    MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	if (rq->too_large) {
 		snprintf(msg, sizeof(msg), "body larger than %zu bytes",
 		    c->max_body);
 		return httpd_send(rq->conn, MHD_HTTP_CONTENT_TOO_LARGE,
 		    body_answer("error", msg, c->source), NULL, NULL);
 	}
-	rc = body_decode(rq->buf != NULL ? rq->buf : "", rq->len, rq->kind,
-	    &rq->body);
-	free(rq->buf);
-	rq->buf = NULL;
+	if (rq->decoded)
+		rc = rq->rc;
+	else
+		rc = body_decode(rq->buf != NULL ? rq->buf : "", rq->len,
+		    rq->kind, &rq->body);
 	if (rc == -1)
 		return httpd_send(rq->conn, MHD_HTTP_BAD_REQUEST,
 		    body_answer_invalid(rq->body.errors, rq->body.nerrors,
@@ -538,7 +532,7 @@ httpd_body_done(struct httpd_req *rq)
 	rq->group.done = httpd_done;
 	rq->group.done_arg = rq;
 	rq->state = RQ_WAIT;
-	httpd_conn_mark(rq->h, rq->conn, true);
+	httpd_conn_mark(rq->hc, true);
 	/* suspended first: the answer may come before this returns */
 	MHD_suspend_connection(rq->conn);
 	if (store_submit(c->store, &rq->group) == -1) {
@@ -558,9 +552,13 @@ httpd_answer(struct httpd_req *rq)
 	enum MHD_Result ret;
 	size_t i;
 
-	httpd_conn_mark(rq->h, rq->conn, false);
+	httpd_conn_mark(rq->hc, false);
 	switch (g->status) {
 	case STORE_DONE:
+		if (g->stored + g->duplicates == 1)
+			return MHD_queue_response(rq->conn, MHD_HTTP_OK,
+			    g->stored == 1 ? rq->h->one_stored :
+			    rq->h->one_duplicate);
 		return httpd_send(rq->conn, MHD_HTTP_OK,
 		    body_answer_ok(g->stored, g->duplicates, c->source), NULL,
 		    NULL);
@@ -596,7 +594,16 @@ httpd_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rq == NULL)
 		return httpd_begin(cls, conn, url, method, con_cls);
 	if (rq->state == RQ_BODY && *upload_data_size > 0) {
-		httpd_append(rq, upload_data, *upload_data_size);
+		if (rq->len == 0 && !rq->decoded && !rq->too_large &&
+		    !rq->no_memory &&
+		    *upload_data_size == rq->want) {
+			/* all of it at once, as small bodies come: no copy */
+			rq->rc = body_decode(upload_data, rq->want, rq->kind,
+			    &rq->body);
+			rq->decoded = true;
+		} else if (!rq->decoded) {
+			httpd_append(rq, upload_data, *upload_data_size);
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -613,18 +620,17 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct httpd_req *rq = *con_cls;
 
 	(void)toe;
-	httpd_conn_mark(h, conn, false);
+	httpd_conn_mark(httpd_conn_of(conn), false);
 	if (rq == NULL)
 		return;
 	*con_cls = NULL;
-	free(rq->buf);
-	body_free(&rq->body);
-	store_group_reset(&rq->group);
-	free(rq);
-	pthread_mutex_lock(&h->lock);
-	if (--h->inflight == 0)
+	httpd_req_end(rq);
+	if (__atomic_sub_fetch(&h->inflight, 1, __ATOMIC_ACQ_REL) == 0 &&
+	    __atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE)) {
+		pthread_mutex_lock(&h->lock);
 		pthread_cond_broadcast(&h->idle);
-	pthread_mutex_unlock(&h->lock);
+		pthread_mutex_unlock(&h->lock);
+	}
 }
 
 /* Track the connections; count those served, mark those past the limit. */
@@ -646,7 +652,7 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 			goto out_unlock;
 		}
 		hc->fd = ci->connect_fd;
-		hc->since = httpd_now();
+		hc->since_ms = clock_mono_ms();
 		if (h->served < h->c->max_connections)
 			h->served++;
 		else
@@ -666,6 +672,8 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 			h->conns = hc->next;
 		if (hc->next != NULL)
 			hc->next->prev = hc->prev;
+		free(hc->rq.buf);
+		body_free(&hc->rq.body);
 		free(hc);
 		*ctx = NULL;
 	}
@@ -727,7 +735,7 @@ httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
 int
 httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 {
-	struct MHD_OptionItem opts[9];
+	struct MHD_OptionItem opts[10];
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
 	struct httpd h;
@@ -742,8 +750,25 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	h.c = c;
 	pthread_mutex_init(&h.lock, NULL);
 	pthread_cond_init(&h.idle, NULL);
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
+	    c->source))) == NULL || (h.one_duplicate = httpd_json(
+	    body_answer_ok(0, 1, c->source))) == NULL) {
+		httpd_fail(why, "out of memory");
+		goto out_destroy;
+	}
+	/*
+	 * poll(), unless there may be many connections: every request is
+	 * suspended while it is committed, and with epoll MHD takes the
+	 * connection out of its set and puts it back, two system calls a
+	 * request, more than poll() costs per wake-up for up to about 256
+	 * open connections (bench/RESULTS.md); past that, poll()'s cost grows
+	 * with them and epoll's does not.  "Turbo": read and write before
+	 * asking.
+	 */
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	flags |= c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
+	    MHD_USE_EPOLL;
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* first, or MHD complains on its own stderr */
@@ -753,6 +778,8 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	    (void *)&c->addr };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)c->timeout, NULL };
+	opts[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_CONN_MEMORY, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    (intptr_t)c->max_connections + HTTPD_REFUSE_SLOTS, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
@@ -787,9 +814,26 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	/* stop accepting; answer what is in flight, then stop */
 	__atomic_store_n(&h.stopping, 1, __ATOMIC_RELEASE);
 	lfd = MHD_quiesce_daemon(d);
+	/*
+	 * Refuse new connections now (MHD wants the socket open until it
+	 * stops): one accepted by the kernel but never by MHD would be reset
+	 * after its request was sent, where a refusal says nothing was.
+	 */
+	if (lfd != MHD_INVALID_SOCKET)
+		shutdown(lfd, SHUT_RDWR);
 	pthread_mutex_lock(&h.lock);
-	while (h.inflight > 0)
-		pthread_cond_wait(&h.idle, &h.lock);
+	while (__atomic_load_n(&h.inflight, __ATOMIC_ACQUIRE) > 0) {
+		struct timespec until;
+
+		/* woken by the last one; the time-out only in case */
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 100 * 1000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&h.idle, &h.lock, &until);
+	}
 	pthread_mutex_unlock(&h.lock);
 	MHD_stop_daemon(d);
 	if (lfd != MHD_INVALID_SOCKET)
@@ -797,10 +841,16 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	if (c->port_file != NULL)
 		unlink(c->port_file);
 	warnx("stopped on signal %d", sig);
+	MHD_destroy_response(h.one_stored);
+	MHD_destroy_response(h.one_duplicate);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
 	return 0;
 out_destroy:
+	if (h.one_stored != NULL)
+		MHD_destroy_response(h.one_stored);
+	if (h.one_duplicate != NULL)
+		MHD_destroy_response(h.one_duplicate);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
 	return -1;

@@ -22,7 +22,6 @@
 #define HTTPD_MAX_BODY_MAX (64 * 1024 * 1024)
 #define HTTPD_TIMEOUT_DEFAULT 30		/* seconds */
 #define HTTPD_MAX_CONNECTIONS_DEFAULT 256
-#define HTTPD_TOKEN_MAX 4096
 
 struct httpd_config {
 	struct sockaddr_storage addr;	/* from httpd_parse_listen */
@@ -44,13 +43,6 @@ struct httpd_config {
  */
 int httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
     socklen_t *addrlen, char *why);
-
-/*
- * The token in the first line of path (surrounding white space removed),
- * newly allocated.  Returns 0, or -1 with the reason in why.  A file
- * others can read earns a warning.
- */
-int httpd_token_read(const char *path, char **token, char *why);
 
 /*
  * An "Authorization" header value against the token: true only for

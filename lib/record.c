@@ -1,8 +1,12 @@
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonutil.h"
@@ -341,6 +345,350 @@ record_validate(const struct record *rec, char *why)
 	return 0;
 }
 
+/*
+ * The fast path (record_scan): a flat object read in one pass, without
+ * json-c's objects, hash tables and allocations.  It accepts only what it
+ * fully understands and what record_from_json would accept as it stands,
+ * giving the same record; anything else (escapes, nesting, true/false,
+ * negative or huge numbers, a key twice, an invalid value) is declined,
+ * and the json-c path then gives the record or the reason.
+ */
+#define SCAN_TOKEN_MAX 64	/* a number or a time, NUL-terminated */
+
+size_t
+record_ws(const char *p, size_t len, size_t i)
+{
+	while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	    p[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* A string at p[i] == '"' without escapes or control characters: its
+ * bytes in [*s, *s + *n); the offset past it, or 0. */
+static size_t
+scan_string(const char *p, size_t len, size_t i, const char **s, size_t *n)
+{
+	size_t j;
+
+	for (j = i + 1; j < len; j++) {
+		unsigned char c = (unsigned char)p[j];
+
+		if (c == '"') {
+			*s = p + i + 1;
+			*n = j - i - 1;
+			return j + 1;
+		}
+		if (c == '\\' || c < 0x20)
+			return 0;
+	}
+	return 0;
+}
+
+static bool
+scan_digit(const char *p, size_t len, size_t j)
+{
+	return j < len && p[j] >= '0' && p[j] <= '9';
+}
+
+/* A JSON number at p[i], not negative: the offset past it, or 0. */
+static size_t
+scan_number(const char *p, size_t len, size_t i, bool *is_int)
+{
+	size_t j = i;
+
+	*is_int = true;
+	if (!scan_digit(p, len, j))
+		return 0;
+	if (p[j++] != '0')
+		while (scan_digit(p, len, j))
+			j++;
+	if (j < len && p[j] == '.') {
+		*is_int = false;
+		if (!scan_digit(p, len, ++j))
+			return 0;
+		while (scan_digit(p, len, j))
+			j++;
+	}
+	if (j < len && (p[j] == 'e' || p[j] == 'E')) {
+		*is_int = false;
+		j++;
+		if (j < len && (p[j] == '+' || p[j] == '-'))
+			j++;
+		if (!scan_digit(p, len, j))
+			return 0;
+		while (scan_digit(p, len, j))
+			j++;
+	}
+	return j;
+}
+
+static const double scan_pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18,
+	1e19, 1e20, 1e21, 1e22 };
+
+static locale_t scan_c_locale;
+static pthread_once_t scan_once = PTHREAD_ONCE_INIT;
+
+/*
+ * The double a number token n[0..len) stands for, as json-c's strtod
+ * gives it.  Up to 15 significant digits and 22 decimals, without an
+ * exponent, the quotient of two exact doubles is the correctly rounded
+ * value (what strtod gives); else strtod itself, in the C locale.
+ */
+static int
+scan_double(const char *n, size_t len, double *out)
+{
+	char buf[SCAN_TOKEN_MAX];
+	uint64_t mant = 0;
+	size_t i, digits = 0, decimals = 0;
+	bool point = false;
+
+	for (i = 0; i < len; i++) {
+		if (n[i] == '.') {
+			point = true;
+			continue;
+		}
+		if (n[i] < '0' || n[i] > '9')
+			break;
+		mant = mant * 10 + (uint64_t)(n[i] - '0');
+		if (mant != 0)
+			digits++;
+		decimals += point;
+	}
+	if (i == len && digits <= 15 && decimals <= 22) {
+		*out = (double)mant / scan_pow10[decimals];
+		return 0;
+	}
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, n, len);
+	buf[len] = '\0';
+	if (scan_c_locale == (locale_t)0)
+		return -1;
+	*out = strtod_l(buf, NULL, scan_c_locale);
+	return 0;
+}
+
+/* Every key a field goes by, canonical and seed, made once. */
+struct scan_key {
+	const char *name;
+	size_t len;
+	const struct field *f;
+};
+
+static struct scan_key scan_keys[NFIELDS * 3];
+static size_t scan_nkeys;
+static uint32_t scan_required;	/* bits of the fields a record needs */
+static uint32_t scan_derived[3];	/* cpu_free, ram_available, ram_percentage */
+
+static uint32_t scan_bit(size_t offset);
+
+static void
+scan_init(void)
+{
+	size_t i, j;
+
+	scan_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	for (i = 0; i < NFIELDS; i++) {
+		const struct field *f = &record_fields[i];
+		const char *names[] = { field_key(f), f->seed, f->seed_alt };
+
+		for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
+			if (names[j] != NULL)
+				scan_keys[scan_nkeys++] = (struct scan_key){
+				    names[j], strlen(names[j]), f };
+		if (f->flags & FIELD_REQUIRED)
+			scan_required |= 1u << i;
+	}
+	scan_derived[0] = scan_bit(offsetof(struct record, cpu_free));
+	scan_derived[1] = scan_bit(offsetof(struct record, ram_available));
+	scan_derived[2] = scan_bit(offsetof(struct record, ram_percentage));
+}
+
+/*
+ * The field whose key is k[0..n), or NULL.  Keys mostly come in the
+ * table's order, so the search starts after the last one found (*hint).
+ */
+static const struct field *
+scan_field(const char *k, size_t n, size_t *hint)
+{
+	size_t i, at;
+
+	for (i = 0; i < scan_nkeys; i++) {
+		at = (*hint + i) % scan_nkeys;
+		if (scan_keys[at].len == n && scan_keys[at].name[0] == k[0] &&
+		    memcmp(scan_keys[at].name, k, n) == 0) {
+			*hint = at + 1;
+			return scan_keys[at].f;
+		}
+	}
+	return NULL;
+}
+
+/* A value for f at p[i]: stored in rec; the offset past it, or 0. */
+static size_t
+scan_value(const struct field *f, const char *p, size_t len, size_t i,
+    struct record *rec)
+{
+	char buf[SCAN_TOKEN_MAX], *dst = (char *)rec + f->offset;
+	const char *s, *reason;
+	size_t end, n, k;
+	bool is_int;
+
+	switch (f->type) {
+	case FIELD_ID:
+	case FIELD_STRING:
+	case FIELD_TIME:
+		if (p[i] != '"' || (end = scan_string(p, len, i, &s, &n)) == 0)
+			return 0;
+		if (f->type == FIELD_TIME) {
+			if (n >= sizeof(buf))
+				return 0;
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+			return timefmt_parse(buf, &rec->ts_ms, &reason) == 0 ?
+			    end : 0;
+		}
+		if (n >= f->size || memchr(s, 0x7f, n) != NULL)
+			return 0;
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+		if (f->type == FIELD_ID && !uuid_is_valid(dst))
+			return 0;
+		return end;
+	case FIELD_COUNT:
+	case FIELD_MIB:
+		if ((end = scan_number(p, len, i, &is_int)) == 0 || !is_int ||
+		    end - i > 15)
+			return 0;
+		*(int64_t *)dst = 0;
+		for (k = i; k < end; k++)
+			*(int64_t *)dst = *(int64_t *)dst * 10 + (p[k] - '0');
+		if (*(int64_t *)dst > (f->type == FIELD_MIB ? RECORD_MIB_MAX :
+		    RECORD_COUNT_MAX))
+			return 0;
+		return end;
+	case FIELD_PERCENT:
+		if ((end = scan_number(p, len, i, &is_int)) == 0 ||
+		    scan_double(p + i, end - i, (double *)dst) == -1 ||
+		    !isfinite(*(double *)dst) || *(double *)dst > 100)
+			return 0;
+		return end;
+	}
+	return 0;
+}
+
+/* A value of a key that is not a field: the offset past it, or 0. */
+static size_t
+scan_skip(const char *p, size_t len, size_t i)
+{
+	const char *s;
+	size_t n;
+	bool is_int;
+
+	if (p[i] == '"')
+		return scan_string(p, len, i, &s, &n);
+	if (len - i >= 4 && memcmp(p + i, "null", 4) == 0)
+		return i + 4;
+	if (len - i >= 4 && memcmp(p + i, "true", 4) == 0)
+		return i + 4;
+	if (len - i >= 5 && memcmp(p + i, "false", 5) == 0)
+		return i + 5;
+	return scan_number(p, len, i, &is_int);
+}
+
+/* The bit of the field at offset in a mask of fields. */
+static uint32_t
+scan_bit(size_t offset)
+{
+	size_t k;
+
+	for (k = 0; k < NFIELDS; k++)
+		if (record_fields[k].offset == offset)
+			return 1u << k;
+	return 0;
+}
+
+size_t
+record_scan(const char *p, size_t len, struct record *rec, bool *id_key)
+{
+	uint32_t seen = 0, nulls = 0, given;
+	char why[RECORD_WHY_LEN];
+	size_t i, k, n, hint = 0;
+	const char *key;
+
+	pthread_once(&scan_once, scan_init);
+	if (id_key != NULL)
+		*id_key = false;
+	memset(rec, 0, sizeof(*rec));
+	rec->threads = -1;
+	i = record_ws(p, len, 0);
+	if (i >= len || p[i] != '{')
+		return 0;
+	i = record_ws(p, len, i + 1);
+	if (i < len && p[i] == '}')
+		return 0;		/* {}: the reason comes from json-c */
+	for (;;) {
+		const struct field *f;
+
+		if (i >= len || p[i] != '"' ||
+		    (i = scan_string(p, len, i, &key, &n)) == 0)
+			return 0;
+		i = record_ws(p, len, i);
+		if (i >= len || p[i] != ':')
+			return 0;
+		i = record_ws(p, len, i + 1);
+		if (i >= len)
+			return 0;
+		if (n == 0 || (f = scan_field(key, n, &hint)) == NULL) {
+			i = scan_skip(p, len, i);
+		} else {
+			k = (size_t)(f - record_fields);
+			if (f->type == FIELD_ID && id_key != NULL)
+				*id_key = true;
+			if (seen & (1u << k))
+				return 0;	/* twice: json-c says how */
+			seen |= 1u << k;
+			if (len - i >= 4 && memcmp(p + i, "null", 4) == 0) {
+				/* an optional null counts as absent */
+				if (f->flags & FIELD_REQUIRED)
+					return 0;
+				nulls |= 1u << k;
+				i += 4;
+			} else {
+				i = scan_value(f, p, len, i, rec);
+			}
+		}
+		if (i == 0)
+			return 0;
+		i = record_ws(p, len, i);
+		if (i < len && p[i] == ',') {
+			i = record_ws(p, len, i + 1);
+			continue;
+		}
+		if (i < len && p[i] == '}')
+			break;
+		return 0;
+	}
+	if ((seen & scan_required) != scan_required)
+		return 0;
+	/* as record_from_json derives them */
+	given = seen & ~nulls;
+	if (!(given & scan_derived[0]))
+		rec->cpu_free = 100.0 - rec->cpu_usage;
+	if (!(given & scan_derived[1]) &&
+	    rec->ram_used <= rec->ram_total)
+		rec->ram_available = rec->ram_total - rec->ram_used;
+	if (!(given & scan_derived[2]) &&
+	    rec->ram_total > 0)
+		rec->ram_percentage = 100.0 * (double)rec->ram_used /
+		    (double)rec->ram_total;
+	if (record_validate(rec, why) == -1)
+		return 0;
+	return i + 1;
+}
+
 int
 record_parse(const char *line, size_t len, struct record *rec, char *why)
 {
@@ -360,6 +708,12 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 		return record_fail(why, "a byte order mark before the object "
 		    "(only the first line may have one)");
+	if ((end = record_scan(line, len, rec, NULL)) > 0) {
+		while (end < len && (line[end] == ' ' || line[end] == '\t'))
+			end++;
+		if (end == len)
+			return 0;
+	}
 	if ((tok = json_tokener_new()) == NULL)
 		return record_fail(why, "out of memory");
 	/* trailing text is judged below, with a clearer reason */

@@ -5,6 +5,7 @@
 #ifndef SM_RECORD_H
 #define SM_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,23 @@ struct record {
  */
 int record_parse(const char *line, size_t len, struct record *rec,
     char *why);
+
+/*
+ * The fast path of record_parse and of the receiver's bodies: one flat
+ * JSON object at the start of p[0..len) (white space before it allowed;
+ * valid UTF-8 without NUL bytes, as the callers check first), read in one
+ * pass without allocating.  Returns the offset just past its "}" with rec
+ * filled and valid, or 0 when it declines: escapes, nested values, a key
+ * given twice, anything record_from_json would refuse.  A declined object
+ * goes the json-c way, which gives the same record or the reason.
+ * *id_key (id_key may be NULL) tells whether the object had an "id" key,
+ * null or not: an id that is not null is in rec->id.
+ */
+size_t record_scan(const char *p, size_t len, struct record *rec,
+    bool *id_key);
+
+/* The offset of the first byte from i on in p[0..len) not JSON white space. */
+size_t record_ws(const char *p, size_t len, size_t i);
 
 /* As record_parse, for an object already parsed (an element of an array). */
 int record_from_json(struct json_object *obj, struct record *rec, char *why);

@@ -5,6 +5,10 @@
 
 #include "jsonutil.h"
 #include "rowfmt.h"
+#include "schema.h"
+
+_Static_assert(ROWFMT_SOURCE_MAX == SCHEMA_SOURCE_MAX,
+    "a row's source holds data_source");
 #include "timefmt.h"
 
 int

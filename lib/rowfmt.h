@@ -18,7 +18,9 @@
 #include <stddef.h>
 
 #include "record.h"
-#include "schema.h"
+
+/* data_source's width (SCHEMA_SOURCE_MAX; rowfmt.c checks they agree). */
+#define ROWFMT_SOURCE_MAX 50
 
 #define ROWFMT_LINE_MAX 4096	/* one formatted row, header included */
 #define ROWFMT_HOST_WIDTH 16	/* table: wider names are cut */
@@ -28,7 +30,7 @@
 struct rowfmt_row {
 	unsigned long long id;		/* the table's id column */
 	struct record rec;
-	char source[SCHEMA_SOURCE_MAX + 1];	/* data_source; "" when NULL */
+	char source[ROWFMT_SOURCE_MAX + 1];	/* data_source; "" when NULL */
 };
 
 enum rowfmt_kind {

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "backoff.h"
 #include "schema.h"
 #include "store.h"
@@ -32,6 +33,16 @@
 #define STORE_CHUNK_MAX (1u << STORE_CHUNK_LOG2)
 #define STORE_NSTMT (STORE_CHUNK_LOG2 + 1)
 #define STORE_BULK_MAX 1023	/* rows per array execution (2^k - 1) */
+/*
+ * A transaction of at most this many rows (what group commit makes of
+ * single-record requests) is one INSERT of exactly its rows: one round
+ * trip, where array executions of 2^k - 1 rows take two to four (30 rows
+ * are 15 + 15, 20 are 15 + 3 + 1 + 1).  A statement for each size,
+ * prepared when first needed, bound once to the rows of brows.  Each
+ * holds a copy of its binds in Connector/C (19 x 112 bytes a row): 32
+ * sizes cost 1.1 MB, 64 would cost 4.4 MB.
+ */
+#define STORE_EXACT_MAX 32
 
 #define STORE_IDLE_PING_MS 1000	/* how soon an idle committer notices */
 #define STORE_BACKOFF_BASE_MS 100
@@ -71,7 +82,8 @@ struct store {
 	struct store_group *head;	/* queued groups, oldest first */
 	struct store_group *tail;
 	bool stopping;
-	bool up;
+	bool waiting;			/* the committer sleeps in store_wait */
+	bool up;			/* written under lock, read atomically */
 	bool gave_up;
 	int64_t down_since_ms;		/* the outage began; 0 when up */
 	int64_t next_attempt_ms;	/* the next reconnection attempt */
@@ -80,6 +92,8 @@ struct store {
 	MYSQL *m;
 	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
 	bool bulk;			/* array executions (MariaDB) */
+	bool bulk_bound;		/* stmt[0] bound to brows[0] */
+	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
 	struct store_aux *aux;
 	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */
@@ -87,15 +101,6 @@ struct store {
 	unsigned attempt;		/* failed attempts in a row */
 	bool warned;			/* the outage has been reported */
 };
-
-static int64_t
-store_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 store_row_init(struct store_row *row, unsigned long where)
@@ -150,6 +155,12 @@ store_disconnect(struct store *s)
 		if (s->stmt[k] != NULL) {
 			mysql_stmt_close(s->stmt[k]);
 			s->stmt[k] = NULL;
+		}
+	s->bulk_bound = false;
+	for (k = 0; k <= STORE_EXACT_MAX; k++)
+		if (s->exact[k] != NULL) {
+			mysql_stmt_close(s->exact[k]);
+			s->exact[k] = NULL;
 		}
 	if (s->m != NULL) {
 		mysql_close(s->m);
@@ -380,24 +391,49 @@ store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
+/* The next n rows of the cursor into brows[0..n), with what they need. */
+static void
+store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
+{
+	size_t r;
+
+	for (r = 0; r < n; r++) {
+		struct store_brow *b = &s->brows[r];
+
+		b->rec = store_cursor_next(c)->rec;
+		store_aux_fill(&b->aux, &b->rec);
+		memcpy(b->source, s->source, s->source_len + 1);
+		b->source_len = s->source_len;
+	}
+}
+
+/* brows for copies of the rows, once needed. */
+static enum db_fault
+store_brows(struct store *s, char *why)
+{
+	if (s->brows == NULL && (s->brows = calloc(STORE_BULK_MAX,
+	    sizeof(struct store_brow))) == NULL) {
+		snprintf(why, STORE_WHY_LEN, "out of memory");
+		return DB_FAULT_OTHER;
+	}
+	return DB_FAULT_NONE;
+}
+
 /* The single-row INSERT executed for arrays of rows. */
 static enum db_fault
 store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
     size_t *affected, char *why)
 {
 	const size_t row_size = sizeof(struct store_brow);
-	enum db_fault f = DB_FAULT_NONE;
+	enum db_fault f;
 	MYSQL_STMT *st;
 
-	if (s->brows == NULL &&
-	    (s->brows = calloc(STORE_BULK_MAX, row_size)) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
-		return DB_FAULT_OTHER;
-	}
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
 	if ((st = store_stmt(s, 0, &f, why)) == NULL)
 		return f;
 	while (n > 0) {
-		unsigned int rows = STORE_BULK_MAX, r;
+		unsigned int rows = STORE_BULK_MAX;
 
 		/*
 		 * 2^k - 1 rows: InnoDB reserves AUTO_INCREMENT ids for an
@@ -407,20 +443,24 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 		while (rows > n)
 			rows /= 2;
 
-		for (r = 0; r < rows; r++) {
-			struct store_brow *b = &s->brows[r];
-
-			b->rec = store_cursor_next(c)->rec;
-			store_aux_fill(&b->aux, &b->rec);
-			memcpy(b->source, s->source, s->source_len + 1);
-			b->source_len = s->source_len;
-		}
-		store_bind_row(s->binds, &s->brows[0].rec, &s->brows[0].aux,
-		    s->brows[0].source, &s->brows[0].source_len, true);
-		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
-		    mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
-		    &row_size) != 0 || mysql_stmt_bind_param(st, s->binds) != 0)
+		store_brows_fill(s, c, rows);
+		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0)
 			return db_stmt_error(st, "binding rows", why);
+		/*
+		 * Bound once per prepared statement: the rows are always
+		 * copied to brows, so the addresses do not change, and the
+		 * types go to the server once, not with every batch.
+		 */
+		if (!s->bulk_bound) {
+			store_bind_row(s->binds, &s->brows[0].rec,
+			    &s->brows[0].aux, s->brows[0].source,
+			    &s->brows[0].source_len, true);
+			if (mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
+			    &row_size) != 0 ||
+			    mysql_stmt_bind_param(st, s->binds) != 0)
+				return db_stmt_error(st, "binding rows", why);
+			s->bulk_bound = true;
+		}
 		if (mysql_stmt_execute(st) != 0)
 			return db_stmt_error(st, "insert", why);
 		*affected += (size_t)mysql_stmt_affected_rows(st);
@@ -429,11 +469,62 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
+/* One INSERT of exactly n rows (n <= STORE_EXACT_MAX), see above. */
+static enum db_fault
+store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	MYSQL_STMT *st = s->exact[n];
+	enum db_fault f;
+	char *sql;
+	size_t r;
+
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
+	if (st == NULL) {
+		if ((sql = schema_insert_sql(n)) == NULL) {
+			snprintf(why, STORE_WHY_LEN, "out of memory");
+			return DB_FAULT_OTHER;
+		}
+		if ((st = mysql_stmt_init(s->m)) == NULL) {
+			free(sql);
+			return db_error(s->m, "preparing the insert", why);
+		}
+		if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+			f = db_stmt_error(st, "preparing the insert", why);
+			mysql_stmt_close(st);
+			free(sql);
+			return f;
+		}
+		free(sql);
+		for (r = 0; r < n; r++) {
+			struct store_brow *b = &s->brows[r];
+
+			store_bind_row(&s->binds[r * SCHEMA_INSERT_NCOLS],
+			    &b->rec, &b->aux, b->source, &b->source_len,
+			    false);
+		}
+		if (mysql_stmt_bind_param(st, s->binds) != 0) {
+			f = db_stmt_error(st, "binding rows", why);
+			mysql_stmt_close(st);
+			return f;
+		}
+		s->exact[n] = st;
+	}
+	store_brows_fill(s, c, n);
+	if (mysql_stmt_execute(st) != 0)
+		return db_stmt_error(st, "insert", why);
+	*affected += (size_t)mysql_stmt_affected_rows(st);
+	return DB_FAULT_NONE;
+}
+
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
     size_t *affected, char *why)
 {
+	if (n <= STORE_EXACT_MAX)
+		return store_insert_exact(s, c, n, affected, why);
 	if (s->bulk)
 		return store_insert_bulk(s, c, n, affected, why);
 	return store_insert_rows(s, c, n, affected, why);
@@ -635,11 +726,13 @@ store_wait(struct store *s, int fd2, int timeout_ms)
 	};
 	int n;
 
+	s->waiting = true;
 	pthread_mutex_unlock(&s->lock);
 	n = poll(pfd, fd2 >= 0 ? 2 : 1, timeout_ms);
 	if (n > 0 && (pfd[0].revents & POLLIN))
 		store_drain_wake(s);
 	pthread_mutex_lock(&s->lock);
+	s->waiting = false;
 	if (n > 0 && fd2 >= 0 && pfd[1].revents != 0)
 		return 2;
 	return n > 0 ? 1 : 0;
@@ -649,9 +742,9 @@ store_wait(struct store *s, int fd2, int timeout_ms)
 static void
 store_went_down(struct store *s, const char *why)
 {
-	int64_t now = store_now_ms();
+	int64_t now = clock_mono_ms();
 
-	s->up = false;
+	__atomic_store_n(&s->up, false, __ATOMIC_RELEASE);
 	if (s->down_since_ms == 0)
 		s->down_since_ms = now;
 	if (!s->warned) {
@@ -694,8 +787,8 @@ store_reconnect(struct store *s)
 	}
 	if (s->warned)
 		warnx("database: reconnected after %.1f s",
-		    (double)(store_now_ms() - s->down_since_ms) / 1000);
-	s->up = true;
+		    (double)(clock_mono_ms() - s->down_since_ms) / 1000);
+	__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 }
 
 /* Detach up to cfg.batch rows' worth of whole groups (lock held). */
@@ -784,7 +877,7 @@ store_main(void *arg)
 		if (s->stopping && s->head == NULL)
 			break;
 		if (s->m == NULL) {
-			now = store_now_ms();
+			now = clock_mono_ms();
 			if (s->gave_up)
 				store_wait(s, -1, -1);
 			else if (now < s->next_attempt_ms)
@@ -865,7 +958,7 @@ store_open(const struct store_config *cfg, char *why)
 	if (f == DB_FAULT_CONFIG)
 		goto out_close_fd;
 	if (f == DB_FAULT_NONE) {
-		s->up = true;
+		__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 	} else {
 		pthread_mutex_lock(&s->lock);
 		store_went_down(s, why);
@@ -896,6 +989,8 @@ out_free:
 int
 store_submit(struct store *s, struct store_group *g)
 {
+	bool wake;
+
 	pthread_mutex_lock(&s->lock);
 	if (s->gave_up || (s->cfg.fail_fast && !s->up) || s->stopping) {
 		pthread_mutex_unlock(&s->lock);
@@ -908,20 +1003,23 @@ store_submit(struct store *s, struct store_group *g)
 	else
 		s->head = g;
 	s->tail = g;
+	/*
+	 * A busy committer looks at the queue before it sleeps again: only
+	 * a sleeping one needs the system call, and only once.
+	 */
+	wake = s->waiting;
+	s->waiting = false;
 	pthread_mutex_unlock(&s->lock);
-	store_wake(s);
+	if (wake)
+		store_wake(s);
 	return 0;
 }
 
 bool
 store_up(struct store *s)
 {
-	bool up;
-
-	pthread_mutex_lock(&s->lock);
-	up = s->up;
-	pthread_mutex_unlock(&s->lock);
-	return up;
+	/* asked before every request: no lock */
+	return __atomic_load_n(&s->up, __ATOMIC_ACQUIRE);
 }
 
 bool
@@ -941,7 +1039,7 @@ store_retry_after(struct store *s)
 	int64_t left;
 
 	pthread_mutex_lock(&s->lock);
-	left = s->next_attempt_ms - store_now_ms();
+	left = s->next_attempt_ms - clock_mono_ms();
 	pthread_mutex_unlock(&s->lock);
 	return left <= 1000 ? 1 : (unsigned)((left + 999) / 1000);
 }

@@ -12,19 +12,11 @@
 
 #include <mysqld_error.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "schema.h"
 #include "tail.h"
 #include "timefmt.h"
-
-int64_t
-tail_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 tail_via_parse(const char *name, enum tail_via *via)
@@ -766,6 +758,7 @@ out_down:
 struct tail_printer {
 	struct rowfmt fmt;
 	bool tty;
+	int err;		/* errno of the first failed write, or 0 */
 	char line[ROWFMT_LINE_MAX];
 };
 
@@ -780,8 +773,12 @@ tail_print_emit(const struct rowfmt_row *row, bool history, void *arg)
 		warnx("row %llu: cannot format it", row->id);
 		return 0;
 	}
-	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n)
+	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n) {
+		/* kept now: by the flush, other calls may have changed it */
+		if (p->err == 0)
+			p->err = errno != 0 ? errno : EIO;
 		return -1;	/* tail_print_flush tells why */
+	}
 	return 0;
 }
 
@@ -803,15 +800,22 @@ tail_screen_rows(void)
 	return ws.ws_row - 1;
 }
 
-/* Flush stdout: 0, 1 when the reader went away, -1 on an error (said). */
+/*
+ * Flush stdout: 0, 1 when the reader went away, -1 on an error (said).
+ * The error is the first failed write's, else the flush's: ferror()
+ * alone keeps no errno.
+ */
 static int
-tail_print_flush(void)
+tail_print_flush(struct tail_printer *p)
 {
-	if (fflush(stdout) != EOF && !ferror(stdout))
+	int e;
+
+	if (fflush(stdout) != EOF && !ferror(stdout) && p->err == 0)
 		return 0;
-	if (errno == EPIPE)
+	e = p->err != 0 ? p->err : errno;
+	if (e == EPIPE)
 		return 1;
-	warn("stdout");
+	warnx("stdout: %s", strerror(e));
 	return -1;
 }
 
@@ -825,7 +829,7 @@ static bool
 tail_wait_reader_gone(int64_t when_ms)
 {
 	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
-	int64_t left = when_ms - tail_now_ms();
+	int64_t left = when_ms - clock_mono_ms();
 
 	if (left < 0)
 		left = 0;
@@ -861,7 +865,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		warnx("out of memory");
 		return SM_EXIT_PARTIAL;
 	}
-	now = tail_now_ms();
+	now = clock_mono_ms();
 	if ((rc = tail_open(&t, now)) == -1) {
 		if (!cfg->follow || t.fault == DB_FAULT_CONFIG) {
 			warnx("%s: %s", desc, t.why);
@@ -882,7 +886,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	}
 	if ((via_said = t.via_changes) > 0)
 		warnx("%s: %s", desc, t.via_why);
-	if ((rc = tail_print_flush()) != 0) {
+	if ((rc = tail_print_flush(&p)) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
 		goto out_free;
@@ -891,7 +895,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		goto out_free;
 	next = now;
 	while (!*stop) {
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		next += step;
 		if (next < now || tail_self_paced(&t))
 			next = now;	/* a slow poll is not made up for */
@@ -900,7 +904,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			break;
 		if (p.tty && kind == ROWFMT_TABLE)
 			p.fmt.header_every = tail_screen_rows();
-		switch (tail_step(&t, tail_now_ms())) {
+		switch (tail_step(&t, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			if (said_down) {
 				warnx("%s: connected again", desc);
@@ -931,14 +935,14 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 			status = SM_EXIT_USAGE;
 			goto out_flush;
 		}
-		if ((rc = tail_print_flush()) != 0) {
+		if ((rc = tail_print_flush(&p)) != 0) {
 			if (rc == -1)
 				status = SM_EXIT_PARTIAL;
 			goto out_free;
 		}
 	}
 out_flush:
-	if (tail_print_flush() == -1)
+	if (tail_print_flush(&p) == -1)
 		status = SM_EXIT_PARTIAL;
 out_free:
 	tail_free(&t);

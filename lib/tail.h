@@ -157,9 +157,6 @@ long tail_poll(struct tail *t, int64_t now_ms);
  */
 enum tail_step tail_step(struct tail *t, int64_t now_ms);
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-int64_t tail_now_ms(void);
-
 /*
  * sm-tail without --dashboard: print the history and, with follow, new
  * rows every interval seconds until *stop, in format kind on stdout.

@@ -43,7 +43,16 @@ utf8_valid_prefix(const char *s, size_t len)
 	size_t off = 0, n;
 
 	while (off < len) {
-		/* ASCII runs are the common case */
+		/* ASCII runs are the common case: eight bytes at a time */
+		if (len - off >= 8) {
+			uint64_t w;
+
+			memcpy(&w, p + off, sizeof(w));
+			if ((w & 0x8080808080808080ULL) == 0) {
+				off += 8;
+				continue;
+			}
+		}
 		if (p[off] < 0x80) {
 			off++;
 			continue;

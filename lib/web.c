@@ -17,12 +17,14 @@
 
 #include <microhttpd.h>
 
+#include "clock.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "feed.h"
 #include "record.h"
 #include "schema.h"
 #include "timefmt.h"
+#include "alert.h"
 #include "web.h"
 
 #define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
@@ -39,10 +41,60 @@ struct web {
 	pthread_cond_t wake;	/* the follower's sleep; ended by stopping */
 	struct feed feed;
 	struct tail tail;
+	struct alert_engine *alerts;	/* under lock; NULL: no rules */
 	bool stopping;		/* under lock */
 	unsigned long long added;	/* entries added in this step */
 	char desc[512];		/* the database, for messages */
 };
+
+/* An alert fired or resolved (under lock): an event for every stream. */
+static void
+web_alert(const struct alert_event *ev, void *arg)
+{
+	struct web *w = arg;
+	char line[ALERT_EVENT_MAX];
+	int n;
+
+	if ((n = alert_event_format(ev, line, sizeof(line))) <= 0 ||
+	    feed_add_alert(&w->feed, line, (size_t)n - 1) == -1) {
+		warnx("alert %s on %s: cannot pass it on", ev->rule, ev->host);
+		return;
+	}
+	w->added++;
+}
+
+/* The alerts firing now, for /alerts and /metrics. */
+struct web_firing {
+	FILE *out;
+	size_t n;
+	bool prometheus;
+};
+
+static void
+web_firing_one(const struct alert_event *ev, void *arg)
+{
+	struct web_firing *f = arg;
+	char line[ALERT_EVENT_MAX];
+	const char *s;
+	int n;
+
+	if (f->prometheus) {
+		fputs("sm_alert_firing{host=\"", f->out);
+		for (s = ev->host; *s != '\0'; s++)
+			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
+			    *s == '\n' ? "\\n" : "%c", *s);
+		fputs("\",rule=\"", f->out);
+		for (s = ev->rule; *s != '\0'; s++)
+			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
+			    "%c", *s);
+		fprintf(f->out, "\"} 1\n");
+		f->n++;
+		return;
+	}
+	if ((n = alert_event_format(ev, line, sizeof(line))) <= 0)
+		return;
+	fprintf(f->out, "%s%.*s", f->n++ > 0 ? "," : "", n - 1, line);
+}
 
 /* A connection's socket: its client once it streams events. */
 struct web_sock {
@@ -240,6 +292,30 @@ web_hosts(struct web *w, struct MHD_Connection *conn)
 	return web_json(conn, MHD_HTTP_OK, json);
 }
 
+/* text (taken) with the firing alerts after it; NULL when out of memory. */
+static char *
+web_metrics_alerts(struct web *w, char *text)
+{
+	struct web_firing f = { .prometheus = true };
+	char *all = NULL;
+	size_t size = 0;
+
+	if ((f.out = open_memstream(&all, &size)) == NULL) {
+		free(text);
+		return NULL;
+	}
+	fputs(text, f.out);
+	free(text);
+	fputs("# HELP sm_alert_firing 1 for each alert firing now "
+	    "(--rule, --stale).\n# TYPE sm_alert_firing gauge\n", f.out);
+	alert_firing(w->alerts, web_firing_one, &f);
+	if (fclose(f.out) == EOF) {
+		free(all);
+		return NULL;
+	}
+	return all;
+}
+
 static enum MHD_Result
 web_metrics(struct web *w, struct MHD_Connection *conn)
 {
@@ -250,9 +326,37 @@ web_metrics(struct web *w, struct MHD_Connection *conn)
 		return ret;
 	pthread_mutex_lock(&w->lock);
 	text = feed_metrics_text(&w->feed, timefmt_now_ms());
+	if (text != NULL && w->alerts != NULL)
+		text = web_metrics_alerts(w, text);
 	pthread_mutex_unlock(&w->lock);
 	return web_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; "
 	    "charset=utf-8", text, text != NULL ? strlen(text) : 0);
+}
+
+/* The alerts firing now: a JSON array of events (state "firing"). */
+static enum MHD_Result
+web_alerts(struct web *w, struct MHD_Connection *conn)
+{
+	struct web_firing f = { 0 };
+	enum MHD_Result ret;
+	char *text = NULL;
+	size_t size = 0;
+
+	if (web_no_args(conn, &ret) == -1)
+		return ret;
+	if ((f.out = open_memstream(&text, &size)) == NULL)
+		return web_json(conn, MHD_HTTP_OK, NULL);
+	fputc('[', f.out);
+	pthread_mutex_lock(&w->lock);
+	if (w->alerts != NULL)
+		alert_firing(w->alerts, web_firing_one, &f);
+	pthread_mutex_unlock(&w->lock);
+	fputc(']', f.out);
+	if (fclose(f.out) == EOF) {
+		free(text);
+		text = NULL;
+	}
+	return web_json(conn, MHD_HTTP_OK, text);
 }
 
 static enum MHD_Result
@@ -531,6 +635,8 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return web_metrics(w, conn);
 	if (strcmp(url, "/health") == 0)
 		return web_health(w, conn);
+	if (strcmp(url, "/alerts") == 0)
+		return web_alerts(w, conn);
 	if (strcmp(url, "/favicon.ico") == 0)	/* browsers ask; none */
 		return web_send(conn, MHD_HTTP_NO_CONTENT, "image/x-icon",
 		    strdup(""), 0);
@@ -584,10 +690,13 @@ web_emit(const struct rowfmt_row *row, bool history, void *arg)
 	struct web *w = arg;
 	int rc;
 
-	(void)history;
 	pthread_mutex_lock(&w->lock);
 	rc = feed_add_row(&w->feed, row);
 	w->added++;
+	/* live, as sm-alert without --replay: the clock, not the row's ts */
+	if (!history && w->alerts != NULL &&
+	    alert_feed(w->alerts, &row->rec, timefmt_now_ms() / 1000.0) == -1)
+		warnx("row %llu: out of memory; no alerts for it", row->id);
 	pthread_mutex_unlock(&w->lock);
 	if (rc == -1)
 		warnx("row %llu: out of memory; not served", row->id);
@@ -628,9 +737,9 @@ web_follow(void *arg)
 
 	if (step < 1)
 		step = 1;
-	next = tail_now_ms();
+	next = clock_mono_ms();
 	for (;;) {
-		switch (tail_step(&w->tail, tail_now_ms())) {
+		switch (tail_step(&w->tail, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			web_db_state(w, true);
 			break;
@@ -650,12 +759,14 @@ web_follow(void *arg)
 			via_said = w->tail.via_changes;
 		}
 		pthread_mutex_lock(&w->lock);
+		if (w->alerts != NULL)
+			alert_tick(w->alerts, timefmt_now_ms() / 1000.0);
 		added = w->added > 0;
 		w->added = 0;
 		pthread_mutex_unlock(&w->lock);
 		if (added)
 			web_wake(w);
-		now = tail_now_ms();
+		now = clock_mono_ms();
 		next += step;
 		if (next < now || tail_self_paced(&w->tail))
 			next = now;	/* a slow poll is not made up for */
@@ -725,7 +836,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 static int
 web_start(struct web *w, char *why)
 {
-	int64_t now = tail_now_ms();
+	int64_t now = clock_mono_ms();
 
 	if (tail_open(&w->tail, now) == 0) {
 		w->tail.state = TAIL_UP;
@@ -817,6 +928,12 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	tc.emit = web_emit;
 	tc.bad = web_emit_bad;
 	tc.arg = &w;
+	if (c->rules != NULL && c->rules->n > 0 && (w.alerts = alert_new(
+	    c->rules->rules, c->rules->n, web_alert, &w)) == NULL) {
+		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		rc = SM_EXIT_FATAL;
+		goto out_destroy;
+	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
 	    tail_init(&w.tail, &tc) == -1) {
 		snprintf(why, HTTPD_WHY_LEN, "out of memory");
@@ -843,11 +960,11 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_unlink;
 	}
 	warnx("serving http://%s/ from %s", where, w.desc);
-	ping_ms = tail_now_ms() + WEB_KEEPALIVE_MS;
+	ping_ms = clock_mono_ms() + WEB_KEEPALIVE_MS;
 	for (;;) {
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
 			break;
-		if (tail_now_ms() < ping_ms)
+		if (clock_mono_ms() < ping_ms)
 			continue;
 		/* proxies close streams that stay silent */
 		ping_ms += WEB_KEEPALIVE_MS;
@@ -873,6 +990,7 @@ out_free:
 	tail_free(&w.tail);
 	feed_free(&w.feed);
 out_destroy:
+	alert_free(w.alerts);
 	pthread_cond_destroy(&w.wake);
 	pthread_mutex_destroy(&w.lock);
 	return rc;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "alert.h"
 #include "httpd.h"
 #include "tail.h"
 
@@ -39,6 +40,7 @@ struct web_config {
 	double warn;			/* the page's warning level, percent */
 	double interval;		/* seconds between polls */
 	struct tail_config tail;	/* db, filters, history, gap timeout */
+	const struct alert_ruleset *rules;	/* --rule, --stale; NULL: none */
 };
 
 /*

@@ -33,7 +33,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	# shellcheck disable=SC2086
 	[ -z "$burn" ] || kill $burn 2>/dev/null || true
-	for g in $groups; do kill -TERM -- "-$g" 2>/dev/null || true; done
+	for g in $groups; do kill -TERM "-$g" 2>/dev/null || true; done
 	for g in $groups; do wait "$g" 2>/dev/null || true; done
 	if [ "$db_started" = yes ]; then
 		scripts/mariadb.sh stop
@@ -75,7 +75,8 @@ eval "$(scripts/mariadb.sh env)"	# SM_DB, SM_DB_PASSWORD: never printed
 
 # the dashboard first: a person can open it while the rest starts
 group "exec bin/sm-tail --listen 127.0.0.1:0 --port-file '$tmp/web.port' \
-    --web-root '$top/web' --stale 3 2>'$tmp/web.log'"
+    --web-root '$top/web' --rule 'cpu_usage > 50 for 2s' --stale 3 \
+    2>'$tmp/web.log'"
 wait_port web
 web="http://127.0.0.1:$(cat "$tmp/web.port")/"
 printf 'demo: open %s in a browser\n' "$web" >&2
@@ -98,6 +99,7 @@ group "bin/sm-tail -f -n 0 --format ndjson --interval 0.25 \
     2>'$tmp/follow.log' | bin/sm-alert --rule 'cpu_usage > 50 for 2s' \
     --stale 3 2>'$tmp/alert.log' | tee '$tmp/alerts.ndjson' |
     sed -u 's/^/alert: /' >&2"
+alerts=$group
 sleep 1		# the follower takes its starting point
 
 host=$(hostname)
@@ -137,7 +139,8 @@ if [ "$secs" -eq 0 ]; then
 	pkill -TERM -g "$main" -x sm-read 2>/dev/null || true
 fi
 wait $main || true
-sleep 1		# the last rows through the follower
+sleep 1		# the last rows through the follower, then no more alerts:
+kill -TERM "-$alerts" 2>/dev/null || true	# the stop is no outage
 trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 
 say "the newest rows: sm-tail -n 8 --format table"
@@ -149,8 +152,8 @@ if command -v chromium >/dev/null 2>&1; then
 	if timeout 60 chromium --headless --no-sandbox --disable-gpu \
 	    --disable-quic --no-first-run --disable-background-networking \
 	    --disable-component-update --disable-sync \
-	    --user-data-dir="$tmp/chromium" --window-size=1100,800 \
-	    --virtual-time-budget=4000 --screenshot="$shot" "$web" \
+	    --user-data-dir="$tmp/chromium" --window-size=1100,520 \
+	    --virtual-time-budget=5000 --screenshot="$shot" "$web?snapshot" \
 	    >"$tmp/chromium.log" 2>&1 && [ -s "$shot" ]; then
 		say "a screenshot of the dashboard: $shot"
 	else

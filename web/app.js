@@ -19,6 +19,7 @@ const state = {
 	staleSeconds: 0,	/* 0: from each host's interval */
 	recent: [],		/* {ts, source} of the rows of the last minute */
 	lastId: null,
+	alerts: new Map(),	/* host + "\0" + rule -> firing alert event */
 	es: null,
 	dirty: new Set(),
 	frame: 0,
@@ -70,6 +71,7 @@ function newHost(name) {
 			pSleeping: q(".p-sleeping"), pStopped: q(".p-stopped"),
 			pZombie: q(".p-zombie"), chart: q(".chart"),
 			ts: q(".ts"), age: q(".age"), source: q(".source"),
+			alerts: q(".alerts"),
 		},
 		rec: null,
 		source: "",
@@ -214,6 +216,54 @@ function render() {
 		setTimeout(schedule, CHART_EVERY_MS);
 }
 
+/* A host's firing alerts (--rule, --stale), as text; the header's count. */
+function renderAlerts() {
+	const by = new Map();
+	for (const a of state.alerts.values()) {
+		if (!by.has(a.host))
+			by.set(a.host, []);
+		by.get(a.host).push(a);
+	}
+	for (const name of by.keys())
+		if (!state.hosts.has(name))
+			newHost(name);
+	for (const h of state.hosts.values()) {
+		const list = (by.get(h.name) || []).sort((x, y) =>
+		    x.rule < y.rule ? -1 : 1);
+		const ul = h.el.alerts;
+		while (ul.firstChild)
+			ul.removeChild(ul.firstChild);
+		for (const a of list) {
+			const li = document.createElement("li");
+			li.textContent = a.rule + (a.value !== null ?
+			    " (" + a.value + ")" : "") + " since " +
+			    new Date(Date.parse(a.since)).toLocaleTimeString();
+			ul.appendChild(li);
+		}
+		h.card.classList.toggle("firing", list.length > 0);
+	}
+	$("alerts").dataset.n = String(state.alerts.size);
+	setText($("nalerts"), String(state.alerts.size));
+}
+
+function takeAlert(a) {
+	const key = a.host + "\0" + a.rule;
+	if (a.state === "firing")
+		state.alerts.set(key, a);
+	else
+		state.alerts.delete(key);
+}
+
+/* What fires now, once a stream is open; events keep it current. */
+function loadAlerts() {
+	fetch("alerts").then((r) => r.json()).then((list) => {
+		state.alerts.clear();
+		for (const a of list)
+			takeAlert(a);
+		renderAlerts();
+	}).catch(() => {});
+}
+
 function setConn(s, text) {
 	const el = $("conn");
 	el.dataset.state = s;
@@ -234,7 +284,10 @@ function connect() {
 		url = "events?after=" + encodeURIComponent(state.lastId);
 	const es = new EventSource(url);
 	state.es = es;
-	es.onopen = () => setConn("open", "connected");
+	es.onopen = () => {
+		setConn("open", "connected");
+		loadAlerts();
+	};
 	es.onerror = () => {
 		if (es.readyState === EventSource.CLOSED) {
 			setConn("lost", "connection lost: retrying");
@@ -243,6 +296,10 @@ function connect() {
 			setConn("lost", "connection lost: reconnecting…");
 		}
 	};
+	es.addEventListener("alert", (e) => {
+		takeAlert(JSON.parse(e.data));
+		renderAlerts();
+	});
 	es.addEventListener("status", (e) => {
 		const s = JSON.parse(e.data);
 		state.warn = s.warn;
@@ -258,5 +315,24 @@ function connect() {
 	};
 }
 
+/*
+ * "?snapshot": the last rows and the firing alerts, fetched once, no
+ * stream; a page that finishes loading, for a headless browser's
+ * screenshot (make demo).
+ */
+function snapshot() {
+	setConn("open", "snapshot");
+	Promise.all([fetch("rows?n=" + HISTORY_ROWS).then((r) => r.json()),
+	    fetch("hosts").then((r) => r.json())]).then(([rows]) => {
+		for (const r of rows)
+			addRow(r.record, r.source);
+		setDb(true);
+		loadAlerts();
+	}).catch(() => setConn("lost", "snapshot failed"));
+}
+
 setInterval(() => renderClock(Date.now()), 1000);
-connect();
+if (new URLSearchParams(location.search).has("snapshot"))
+	snapshot();
+else
+	connect();

@@ -24,7 +24,21 @@ usage(int status)
 	    "[--reject file]\n"
 	    "               [--retries n] [--spool file] [--strict] "
 	    "[--timeout seconds]\n"
-	    "               [--token-file file] [--version] url\n");
+	    "               [--token-file file] [--version] url\n",
+	    "  -H, --header header    an HTTP header for every request\n"
+	    "  --batch n              records per request (1)\n"
+	    "  --linger ms            how long a partial batch waits (0)\n"
+	    "  --max-line bytes       the longest input line (1 MiB)\n"
+	    "  --max-time seconds     one batch, first try to last (60)\n"
+	    "  --ndjson               NDJSON bodies, not JSON arrays\n"
+	    "  --parallel n           requests in flight (1)\n"
+	    "  --reject file          records a receiver refused, with why\n"
+	    "  --retries n            attempts after the first (10)\n"
+	    "  --spool file           what could not be delivered, replayable\n"
+	    "  --strict               stop reading at the first bad line\n"
+	    "  --timeout seconds      one request (10)\n"
+	    "  --token-file file      a bearer token for the receivers\n"
+	    "  --version              the version\n");
 }
 
 #ifndef SM_NO_MAIN

@@ -25,7 +25,16 @@ usage(int status)
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
 	    "[--dialect canonical|seed] [--host name]\n"
-	    "               [--proc-root dir] [--state file] [--version]\n");
+	    "               [--proc-root dir] [--state file] [--version]\n",
+	    "  -i seconds             a sample every this often (clock-aligned)\n"
+	    "  -n count               this many samples, then exit (0: no end)\n"
+	    "  --backend name         auto, procfs or kmod (/proc/sm)\n"
+	    "  --cpu-window seconds   the first sample's CPU window (0.25)\n"
+	    "  --dialect name         canonical or seed (Spanish keys)\n"
+	    "  --host name            the host field (gethostname)\n"
+	    "  --proc-root dir        read this instead of /proc\n"
+	    "  --state file           CPU counters kept between runs\n"
+	    "  --version              the version\n");
 }
 
 /* Write one line; false when the reader has gone (EPIPE). */
@@ -97,10 +106,9 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_HOST:
-			if (strlen(optarg) == 0 ||
-			    strlen(optarg) > RECORD_HOST_MAX) {
-				warnx("--host: want 1 to %d bytes",
-				    RECORD_HOST_MAX);
+			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
+				warnx("--host: want 1 to %d bytes, no control "
+				    "characters", RECORD_HOST_MAX);
 				usage(SM_EXIT_USAGE);
 			}
 			snprintf(host, sizeof(host), "%s", optarg);

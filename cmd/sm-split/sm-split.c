@@ -29,7 +29,26 @@ usage(int status)
 	    "[--stats-every n]\n"
 	    "                [--strict] [--timeout seconds] "
 	    "[--token-file file] [--version]\n"
-	    "                [--weights w,w,...] url url ...\n");
+	    "                [--weights w,w,...] url url ...\n",
+	    "  --batch n              records per request (1)\n"
+	    "  --fail-timeout seconds how long a failed receiver is left out (10)\n"
+	    "  -H, --header header    an HTTP header for every request\n"
+	    "  --health-interval s    probe each receiver's /health this often (2)\n"
+	    "  --linger ms            how long a partial batch waits (0)\n"
+	    "  --max-fails n          failures before it is left out (1)\n"
+	    "  --max-line bytes       the longest input line (1 MiB)\n"
+	    "  --max-time seconds     one batch, first try to last (60)\n"
+	    "  --ndjson               NDJSON bodies, not JSON arrays\n"
+	    "  --parallel n           requests in flight (1)\n"
+	    "  --reject file          records a receiver refused, with why\n"
+	    "  --retries n            attempts after the first (10)\n"
+	    "  --spool file           what could not be delivered, replayable\n"
+	    "  --stats-every n        statistics every n requests\n"
+	    "  --strict               stop reading at the first bad line\n"
+	    "  --timeout seconds      one request (10)\n"
+	    "  --token-file file      a bearer token for the receivers\n"
+	    "  --version              the version\n"
+	    "  --weights w,w,...      smooth weighted round-robin\n");
 }
 
 #ifndef SM_NO_MAIN

@@ -23,6 +23,7 @@
 #include "schema.h"
 #include "spool.h"
 #include "store.h"
+#include "token.h"
 
 #define SOURCE_DEFAULT "sm-store"
 #define MAX_WAIT_DEFAULT 60	/* seconds */
@@ -46,7 +47,30 @@ usage(int status)
 	    "[--source name] [--ssl-ca file]\n"
 	    "                [--ssl-mode mode] [--threads n] "
 	    "[--timeout seconds]\n"
-	    "                [--token-file file]\n");
+	    "                [--token-file file]\n",
+	    "  --batch n              rows per transaction (1000)\n"
+	    "  --db url               mysql://user@host:port/db (or ?socket=); SM_DB\n"
+	    "  --defaults-file file   a MySQL option file with the password\n"
+	    "  --echo                 the stored records, canonical, on stdout\n"
+	    "  --flush-ms ms          how long a partial batch waits (500)\n"
+	    "  --listen [addr:]port   the HTTP receiver (POST /metrics)\n"
+	    "  --max-body bytes       the largest request body (1 MiB)\n"
+	    "  --max-connections n    connections served at once (256)\n"
+	    "  --max-line bytes       the longest input line (1 MiB)\n"
+	    "  --max-wait seconds     how long stdin waits for the database (60)\n"
+	    "  --no-migrate           never alter an existing table\n"
+	    "  --port-file file       the port listened on, written here\n"
+	    "  --reject file          rejected lines, with why\n"
+	    "  --source name          data_source of the rows (sm-store)\n"
+	    "  --spool file           what could not be stored, replayable\n"
+	    "  --ssl-ca file          the CAs that sign the server's certificate\n"
+	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, VERIFY_CA or\n"
+	    "                         VERIFY_IDENTITY\n"
+	    "  --strict               stop reading at the first bad line\n"
+	    "  --threads n            HTTP threads (1)\n"
+	    "  --timeout seconds      a request must arrive whole within this (30)\n"
+	    "  --token-file file      the bearer token clients must send\n"
+	    "  --version              the version\n");
 }
 
 /* Standard input into the store; closes the store, the spool and rejects. */
@@ -266,8 +290,8 @@ main(int argc, char *argv[])
 	}
 	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
 		errx(SM_EXIT_USAGE, "%s", dbwhy);
-	if (token_file != NULL && httpd_token_read(token_file, &token,
-	    why) == -1)
+	if (token_file != NULL && token_read(token_file, &token, why,
+	    sizeof(why)) == -1)
 		errx(SM_EXIT_USAGE, "--token-file: %s", why);
 	if (reject_path != NULL && spool_open(&reject, reject_path, why) == -1)
 		errx(SM_EXIT_USAGE, "--reject: %s", why);

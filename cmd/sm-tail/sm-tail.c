@@ -15,6 +15,7 @@
 
 #include <mysql.h>
 
+#include "alert.h"
 #include "cli.h"
 #include "dash.h"
 #include "dashview.h"
@@ -57,11 +58,37 @@ usage(int status)
 	    "[--host name]\n"
 	    "               [--interval seconds] [--max-connections n] "
 	    "[--port-file file]\n"
-	    "               [--since time] [--source name] [--ssl-ca file] "
-	    "[--ssl-mode mode]\n"
-	    "               [--stale seconds] [--via auto|binlog|poll] "
-	    "[--warn percent]\n"
-	    "               [--web-root dir]\n");
+	    "               [--rule rule] [--rules file] [--since time] "
+	    "[--source name]\n"
+	    "               [--ssl-ca file] [--ssl-mode mode] "
+	    "[--stale seconds]\n"
+	    "               [--via auto|binlog|poll] [--warn percent] "
+	    "[--web-root dir]\n",
+	    "  -d, --dashboard        the terminal dashboard\n"
+	    "  -f, --follow           follow new rows\n"
+	    "  -n, --lines count      the last count rows first (10)\n"
+	    "  --backlog rows         --listen: rows kept for new clients (4096)\n"
+	    "  --db url               mysql://user@host:port/db (or ?socket=); SM_DB\n"
+	    "  --defaults-file file   a MySQL option file with the password\n"
+	    "  --format name          ndjson, table or seed\n"
+	    "  --gap-timeout seconds  how long a missing id is waited for (60)\n"
+	    "  --host name            only this host's rows\n"
+	    "  --interval seconds     between polls (0.5)\n"
+	    "  --listen addr          the browser dashboard, SSE, JSON, /metrics\n"
+	    "  --max-connections n    --listen: connections at once (1024)\n"
+	    "  --port-file file       --listen: the port, written here\n"
+	    "  --rule rule            --listen: an alert rule; repeatable\n"
+	    "  --rules file           --listen: alert rules from a file\n"
+	    "  --since time           only rows sampled at or after (RFC 3339)\n"
+	    "  --source name          only rows of this data_source\n"
+	    "  --ssl-ca file          the CAs that sign the server's certificate\n"
+	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, VERIFY_CA or\n"
+	    "                         VERIFY_IDENTITY\n"
+	    "  --stale seconds        --listen: a host is stale (and alerts)\n"
+	    "  --version              the version\n"
+	    "  --via method           auto, binlog or poll: how -f follows\n"
+	    "  --warn percent         gauges in the warning colour above (75)\n"
+	    "  --web-root dir         --listen: the page's files\n");
 }
 
 #ifndef SM_NO_MAIN
@@ -70,7 +97,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
+	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
 	    OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
@@ -89,6 +116,8 @@ main(int argc, char *argv[])
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+		{ "rule", required_argument, NULL, OPT_RULE },
+		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "since", required_argument, NULL, OPT_SINCE },
 		{ "source", required_argument, NULL, OPT_SOURCE },
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
@@ -100,6 +129,8 @@ main(int argc, char *argv[])
 		{ "web-root", required_argument, NULL, OPT_WEB_ROOT },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* the alerts the page and /metrics show (sm-alert(1), RULES) */
+	static struct alert_ruleset rules;
 	const char *format = NULL, *why_time, *listen = NULL;
 	char dbwhy[DB_WHY_LEN], why[HTTPD_WHY_LEN];
 	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
@@ -203,6 +234,18 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			break;
+		case OPT_RULE:
+			if (alert_ruleset_add(&rules, optarg, why,
+			    sizeof(why)) == -1)
+				errx(SM_EXIT_USAGE, "--rule \"%s\": %s", optarg,
+				    why);
+			break;
+		case OPT_RULES:
+			if (alert_ruleset_load(&rules, optarg, why,
+			    sizeof(why)) == -1)
+				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
+				    why);
+			break;
 		case OPT_SOURCE:
 			if (!cli_name_ok(optarg, SCHEMA_SOURCE_MAX)) {
 				warnx("--source: want 1 to %d printable bytes",
@@ -255,10 +298,19 @@ main(int argc, char *argv[])
 		usage(SM_EXIT_USAGE);
 	}
 	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
-	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL)) {
-		warnx("--backlog, --max-connections, --port-file, --stale and "
-		    "--web-root need --listen");
+	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
+	    rules.n > 0)) {
+		warnx("--backlog, --max-connections, --port-file, --rule, "
+		    "--rules, --stale and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
+	}
+	if (stale > 0) {
+		char text[64];
+
+		/* a host silent that long: stale on the page, and an alert */
+		snprintf(text, sizeof(text), "stale for %.0fms", stale * 1000);
+		if (alert_ruleset_add(&rules, text, why, sizeof(why)) == -1)
+			errx(SM_EXIT_USAGE, "--stale: %s", why);
 	}
 	if (dashboard && (format != NULL || follow)) {
 		warnx("-d shows rows on the screen: not with --format or -f");
@@ -314,6 +366,7 @@ main(int argc, char *argv[])
 		wc.max_connections = max_conns > 0 ? (unsigned)max_conns :
 		    WEB_MAX_CONNECTIONS_DEFAULT;
 		wc.stale_ms = stale > 0 ? (int64_t)(stale * 1000) : 0;
+		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
 		if (wc.web_root == NULL)
 			wc.web_root = WEB_ROOT_DEFAULT;

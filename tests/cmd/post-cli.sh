@@ -61,7 +61,7 @@ expect_status 2 $POST --token-file "$SM_TMP/none" $DEAD </dev/null
 expect_err "sm-post: --token-file: $SM_TMP/none: No such file or directory"
 : >"$SM_TMP/empty-token"
 expect_status 2 $POST --token-file "$SM_TMP/empty-token" $DEAD </dev/null
-expect_err "no token in its first line"
+expect_err "no token on the first line"
 expect_status 2 $POST --spool "$SM_TMP/no/such/dir" $DEAD </dev/null
 expect_err "sm-post: --spool: $SM_TMP/no/such/dir: No such file or directory"
 

@@ -68,6 +68,8 @@ for args in "-i -1" "-n x" "-n -2" "--backend sysfs" "--dialect es" \
 	expect_status 2 $R --proc-root $FIX/proc-basic $args
 	expect_err "usage: sm-read"
 done
+expect_status 2 $SM_BIN/sm-read --host "$(printf 'a\tb')"
+expect_err "sm-read: --host: want 1 to 255 bytes, no control characters"
 expect_status 0 $R --help
 expect_status 0 $SM_BIN/sm-read --version
 grep -q '^sm-read [0-9]' "$SM_TMP/out" || fail "--version: $(cat "$SM_TMP/out")"

@@ -83,7 +83,7 @@ for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
     "--web-root /"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--backlog, --max-connections, --port-file, --stale and --web-root need --listen"
+	expect_err "--backlog, --max-connections, --port-file, --rule, --rules, --stale and --web-root need --listen"
 done
 
 echo "--listen without a database: serves anyway, /health 503; SIGTERM, 0"

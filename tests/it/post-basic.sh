@@ -35,7 +35,9 @@ expect_eq "duplicates" "$(grep -c '"stored":0,"duplicates":1}$' "$SM_TMP/out")" 
 expect_eq "rows" "$(rows)" 400
 
 echo "a receiver with a token: the right one delivers, a wrong one is refused"
-printf 's3cret-token\n' >"$SM_TMP/token"
+# white space around it: sender and receiver read the file alike (lib/token)
+printf '  s3cret-token \t\n' >"$SM_TMP/token"
+chmod 600 "$SM_TMP/token"
 printf 'not-it\n' >"$SM_TMP/wrong"
 kill_recv a
 "$STORE" --listen 127.0.0.1:0 --port-file "$SM_TMP/t.port" --source \

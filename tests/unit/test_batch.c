@@ -101,6 +101,50 @@ test_prepare_adds_id(void **state)
 	free(s);
 }
 
+/* A valid record: the one-pass way (record_scan), same bytes as json-c's. */
+static void
+test_prepare_record(void **state)
+{
+	static const char rest[] = "\"ts\":\"2026-11-26T15:18:39.678Z\", "
+	    "\"cpu_usage\":12.5,\"ram_total\":24105,\"ram_free\":23728,"
+	    "\"ram_used\":342,\"total_processes\":64,"
+	    "\"running_processes\":2,\"sleeping_processes\":60,"
+	    "\"stopped_processes\":1,\"zombie_processes\":1}";
+	struct json_object *o, *id;
+	char why[BATCH_WHY_LEN], line[1024];
+	char *s;
+
+	(void)state;
+	snprintf(line, sizeof(line), " {\"id\":\"%s\",%s \t", ID1, rest);
+	s = prepared(line, 0, why);
+	assert_int_equal(strncmp(s, line + 1, strlen(s)), 0);
+	assert_int_equal(strlen(s), strlen(line) - 3);
+	free(s);
+
+	snprintf(line, sizeof(line), "{%s", rest);
+	s = prepared(line, 0, why);
+	assert_int_equal(strncmp(s, "{\"id\":\"", 7), 0);
+	assert_string_equal(s + 7 + 36 + 2, rest);
+	assert_non_null(o = json_tokener_parse(s));
+	assert_true(json_object_object_get_ex(o, "id", &id));
+	assert_true(uuid_is_valid(json_object_get_string(id)));
+	json_object_put(o);
+	free(s);
+
+	snprintf(line, sizeof(line), "{\"id\":null,%s", rest);
+	s = prepared(line, 0, why);
+	assert_int_equal(strncmp(s, "{\"id\":\"", 7), 0);
+	assert_non_null(o = json_tokener_parse(s));
+	assert_true(json_object_object_get_ex(o, "id", &id));
+	assert_true(uuid_is_valid(json_object_get_string(id)));
+	json_object_put(o);
+	free(s);
+
+	snprintf(line, sizeof(line), "{%s x", rest);
+	assert_null(prepared(line, -1, why));
+	assert_non_null(strstr(why, "text after the value"));
+}
+
 static void
 test_prepare_ids_differ(void **state)
 {
@@ -359,6 +403,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prepare_keeps_id_and_bytes),
 		cmocka_unit_test(test_prepare_adds_id),
+		cmocka_unit_test(test_prepare_record),
 		cmocka_unit_test(test_prepare_ids_differ),
 		cmocka_unit_test(test_prepare_refuses),
 		cmocka_unit_test(test_prepare_nul),

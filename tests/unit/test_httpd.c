@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "httpd.h"
+#include "token.h"
 
 static void
 test_listen(void **state)
@@ -79,20 +80,20 @@ test_token_read(void **state)
 	assert_true((fd = mkstemp(path)) >= 0);
 	assert_int_equal(write(fd, "  s3cret \nsecond line\n", 22), 22);
 	close(fd);
-	assert_int_equal(httpd_token_read(path, &tok, why), 0);
+	assert_int_equal(token_read(path, &tok, why, sizeof(why)), 0);
 	assert_string_equal(tok, "s3cret");
 	free(tok);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_int_equal(write(fd, "\n", 1), 1);
 	close(fd);
-	assert_int_equal(httpd_token_read(path, &tok, why), -1);
+	assert_int_equal(token_read(path, &tok, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "no token"));
 	fd = open(path, O_WRONLY | O_TRUNC);
 	assert_int_equal(write(fd, "a b\n", 4), 4);
 	close(fd);
-	assert_int_equal(httpd_token_read(path, &tok, why), -1);
+	assert_int_equal(token_read(path, &tok, why, sizeof(why)), -1);
 	unlink(path);
-	assert_int_equal(httpd_token_read(path, &tok, why), -1);
+	assert_int_equal(token_read(path, &tok, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "No such file"));
 }
 

@@ -1,5 +1,6 @@
 /* Unit tests for lib/record.c: both dialects, validation, serialization. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -338,6 +339,115 @@ test_dialect_names(void **state)
 	assert_int_equal(record_dialect_parse("spanish", &d), -1);
 }
 
+/*
+ * record_scan against json-c and record_from_json: whatever the fast path
+ * accepts, the json-c path accepts too, with the very same record.
+ * Returns whether the fast path accepted s.
+ */
+static bool
+scan_agrees(const char *s)
+{
+	struct json_tokener *tok;
+	struct json_object *obj;
+	struct record fast, slow;
+	char why[RECORD_WHY_LEN];
+	size_t len = strlen(s), end, rest;
+	int ref = -1;
+
+	end = record_scan(s, len, &fast, NULL);
+	for (rest = end; rest < len && strchr(" \t\r\n", s[rest]); rest++)
+		;
+	if (end == 0 || rest < len)
+		return false;
+	tok = json_tokener_new();
+	assert_non_null(tok);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, s, (int)len);
+	if (obj != NULL)
+		ref = record_from_json(obj, &slow, why);
+	json_object_put(obj);
+	json_tokener_free(tok);
+	if (ref != 0)
+		fail_msg("record_scan accepted what json-c refuses: %s", s);
+	if (memcmp(&fast, &slow, sizeof(fast)) != 0)
+		fail_msg("record_scan and json-c differ on: %s", s);
+	return true;
+}
+
+static void
+test_scan(void **state)
+{
+	static const char *const declined[] = {
+		"{}", "[]", "{\"ts\":\"x\"}", "{\"id\":\"a\\u0041\"}",
+		"{\"a\":{},\"ts\":\"2026-11-26T15:18:39Z\"}",
+	};
+	static const char *const pairs[][2] = {
+		/* each replaces a value of CANON; the scan must agree */
+		{ "cpu_usage", "\"cpu_usage\":1e1" },
+		{ "cpu_usage", "\"cpu_usage\":12.50000000000000000001" },
+		{ "cpu_usage", "\"cpu_usage\":33.333333333333336" },
+		{ "cpu_usage", "\"cpu_usage\":0.1" },
+		{ "cpu_usage", "\"cpu_usage\":12" },
+		{ "cpu_usage", "\"cpu_usage\":-0" },
+		{ "cpu_usage", "\"cpu_usage\":100.0000000000001" },
+		{ "ram_total", "\"ram_total\":24105.0" },
+		{ "ram_total", "\"ram_total\":024105" },
+		{ "ram_total", "\"ram_total\":1099511627776" },
+		{ "ram_total", "\"ram_total\":1099511627777" },
+		{ "ram_total", "\"ram_total\":99999999999999999999" },
+		{ "threads", "\"threads\":null" },
+		{ "threads", "\"threads\":2147483648" },
+		{ "cpu_free", "\"cpu_free\":null" },
+		{ "ram_available", "\"ram_available\":null" },
+		{ "ram_percentage", "\"ram_percentage\":null" },
+		{ "cpu_usage", "\"cpu_usage\":null" },
+		{ "host", "\"host\":\"\"" },
+		{ "host", "\"host\":\"a\x7f\"" },
+		{ "host", "\"host\":\"caf\xc3\xa9\"" },
+		{ "host", "\"host\":\"a\\\"b\"" },
+		{ "host", "\"host\":null" },
+		{ "host", "\"host\":1" },
+		{ "id", "\"id\":\"01A2186F-F33E-7040-A2BE-A81C53714C88\"" },
+		{ "id", "\"id\":\"not-a-uuid\"" },
+		{ "id", "\"id\":null" },
+		{ "ts", "\"ts\":\"2026-11-26 15:18:39\"" },
+		{ "ts", "\"ts\":\"2026-13-26T15:18:39Z\"" },
+		{ "ts", "\"ts\":\"2026-11-26T15:18:39+01:00\"" },
+		{ "collector", "\"collector\":\"procfs\",\"extra\":[1,2]" },
+		{ "collector", "\"collector\":\"procfs\",\"extra\":true" },
+		{ "collector", "\"collector\":\"procfs\",\"extra\":-1.5e3" },
+		{ "collector", "\"collector\":\"procfs\",\"extra\":\"x\"" },
+		{ "collector", "\"collector\":\"procfs\",\"hora\":\"2025-06-27 "
+		    "16:47:23\"" },
+		{ "collector", "\"collector\":\"procfs\",\"threads\":3" },
+		{ "collector", "\"collector\" : \"procfs\" ,\n\t\"x\":null" },
+		{ "zombie_processes", "\"procesos_zombies\":1" },
+		{ "running_processes", "\"running_processes\":100" },
+	};
+	char buf[4096];
+	size_t i;
+
+	(void)state;
+	assert_true(scan_agrees(CANON));
+	assert_true(scan_agrees(SEED));
+	assert_true(scan_agrees(" \t" SEED "\t "));
+	for (i = 0; i < sizeof(declined) / sizeof(declined[0]); i++)
+		assert_false(scan_agrees(declined[i]));
+	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		scan_agrees(with(CANON, pairs[i][0], pairs[i][1]));
+	/* one byte changed at every place, to each of a few characters */
+	for (i = 0; i < strlen(CANON); i++) {
+		const char *c;
+
+		for (c = "{}[]\":,.-+0159eE \t\\nxa"; *c != '\0'; c++) {
+			snprintf(buf, sizeof(buf), "%s", CANON);
+			buf[i] = *c;
+			scan_agrees(buf);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -353,6 +463,7 @@ main(void)
 		cmocka_unit_test(test_to_seed),
 		cmocka_unit_test(test_percent_format),
 		cmocka_unit_test(test_dialect_names),
+		cmocka_unit_test(test_scan),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

@@ -65,6 +65,7 @@ function startProxy(port, portFile) {
 function startServer(listen, portFile, dbUrl) {
 	const p = spawn(path.join(SM_BIN, "sm-tail"), ["--db", dbUrl,
 	    "--listen", listen, "--port-file", portFile, "--interval", "0.1",
+	    "--rule", "cpu_usage > 90",
 	    "--web-root", path.join(SM_TOP, "web")], {
 		stdio: ["ignore", "ignore", "inherit"],
 	});
@@ -174,6 +175,24 @@ async function main() {
 		    document.querySelectorAll("main img").length) !== 0)
 			fail("the hostile host name made an <img>");
 		console.log("new hosts shown, the hostile name as text");
+
+		// --rule cpu_usage > 90: web-new's alert on its card, no other
+		await page.waitForFunction(() => [...document.querySelectorAll(
+		    "section.host")].some((c) => c.dataset.host === "web-new" &&
+		    c.classList.contains("firing")));
+		const alerts = await cardText(page, "web-new", ".alerts");
+		if (!alerts.startsWith("cpu_usage > 90 (91.5) since "))
+			fail("web-new's alert shows \"" + alerts + "\"");
+		const firing = await page.evaluate(() => [...document.
+		    querySelectorAll("section.host.firing")].map((c) =>
+		    c.dataset.host));
+		if (firing.length !== 1)
+			fail("firing hosts: " + JSON.stringify(firing));
+		const count = await page.evaluate(() =>
+		    document.getElementById("nalerts").textContent);
+		if (count !== "1")
+			fail("the header counts " + count + " alerts");
+		console.log("the firing alert shown on its host's card");
 
 		// the server goes away and comes back on the same port
 		await stopServer(server);

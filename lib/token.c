@@ -1,0 +1,80 @@
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "token.h"
+
+static int
+token_fail(char *why, size_t whysize, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+token_fail(char *why, size_t whysize, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whysize, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+token_read(const char *path, char **token, char *why, size_t whysize)
+{
+	char buf[TOKEN_MAX + 2];
+	struct stat st;
+	ssize_t got;
+	size_t len, start, i;
+	int fd, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return token_fail(why, whysize, "%s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
+		warnx("%s: readable by others; chmod 600 it", path);
+	got = read(fd, buf, sizeof(buf) - 1);
+	if (got < 0) {
+		token_fail(why, whysize, "%s: %s", path, strerror(errno));
+		goto out_close;
+	}
+	buf[got] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (len > TOKEN_MAX) {
+		token_fail(why, whysize, "%s: token longer than %d bytes", path,
+		    TOKEN_MAX);
+		goto out_wipe;
+	}
+	while (len > 0 && isspace((unsigned char)buf[len - 1]))
+		len--;
+	for (start = 0; start < len && isspace((unsigned char)buf[start]);
+	    start++)
+		;
+	if (start == len) {
+		token_fail(why, whysize, "%s: no token on the first line", path);
+		goto out_wipe;
+	}
+	for (i = start; i < len; i++)
+		if (!isgraph((unsigned char)buf[i])) {
+			token_fail(why, whysize, "%s: the token holds a space or a "
+			    "control character", path);
+			goto out_wipe;
+		}
+	if ((*token = strndup(buf + start, len - start)) == NULL) {
+		token_fail(why, whysize, "out of memory");
+		goto out_wipe;
+	}
+	rc = 0;
+out_wipe:
+	explicit_bzero(buf, sizeof(buf));
+out_close:
+	close(fd);
+	return rc;
+}
