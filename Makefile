@@ -160,8 +160,9 @@ test-cmd: all
 test-it: all
 	$(call with_db,tests/run.sh $(OUT),tests/it/*.sh)
 
-# The chaos test: 100,000 records through sm-split while receivers die
-# and the database restarts.
+# The chaos tests: 100,000 records through sm-split while receivers die
+# and the database restarts; 10,000 onto a three-node Galera cluster of
+# its own (scripts/galera.sh) while nodes die and rejoin.
 test-chaos: all
 	$(call with_db,tests/run.sh $(OUT),tests/chaos/*.sh)
 

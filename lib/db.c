@@ -242,6 +242,7 @@ db_fault_of(unsigned err)
 	case ER_OPTION_PREVENTS_STATEMENT:	/* read-only: a failover */
 	case ER_READ_ONLY_MODE:
 	case ER_CONNECTION_KILLED:
+	case ER_UNKNOWN_COM_ERROR:	/* Galera: node not in the primary */
 	case 4031:	/* ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8) */
 		return DB_FAULT_CONNECTION;
 	case ER_ACCESS_DENIED_ERROR:
@@ -274,6 +275,45 @@ db_fault_of(unsigned err)
 		return DB_FAULT_DATA;
 	}
 	return DB_FAULT_OTHER;
+}
+
+enum db_fault
+db_node_ready(MYSQL *m, char *why)
+{
+	char ready[8] = "ON", status[32] = "Primary";
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool on;
+
+	/* MySQL has no wsrep_on: no rows; MariaDB's is OFF out of Galera */
+	if (mysql_query(m, "SHOW VARIABLES LIKE 'wsrep_on'") != 0)
+		return db_error(m, "SHOW VARIABLES", why);
+	if ((res = mysql_store_result(m)) == NULL)
+		return db_error(m, "SHOW VARIABLES", why);
+	row = mysql_fetch_row(res);
+	on = row != NULL && row[1] != NULL && strcasecmp(row[1], "ON") == 0;
+	mysql_free_result(res);
+	if (!on)
+		return DB_FAULT_NONE;
+	if (mysql_query(m, "SHOW STATUS WHERE Variable_name IN "
+	    "('wsrep_ready', 'wsrep_cluster_status')") != 0)
+		return db_error(m, "SHOW STATUS", why);
+	if ((res = mysql_store_result(m)) == NULL)
+		return db_error(m, "SHOW STATUS", why);
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		if (strcasecmp(row[0], "wsrep_ready") == 0)
+			snprintf(ready, sizeof(ready), "%s", row[1]);
+		else
+			snprintf(status, sizeof(status), "%s", row[1]);
+	}
+	mysql_free_result(res);
+	if (strcasecmp(ready, "ON") == 0 && strcmp(status, "Primary") == 0)
+		return DB_FAULT_NONE;
+	db_fail(why, "Galera node not ready (wsrep_ready %s, cluster %s)",
+	    ready, status);
+	return DB_FAULT_CONNECTION;
 }
 
 enum db_fault

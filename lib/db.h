@@ -83,6 +83,14 @@ MYSQL *db_connect(const struct db_config *c, char *why,
 /* What to do about server or client error number err. */
 enum db_fault db_fault_of(unsigned err);
 
+/*
+ * Whether the server takes writes as a cluster member: a Galera node
+ * outside the primary component, or joining, answers every statement
+ * with error 1047 while its connections stay open.  DB_FAULT_NONE when
+ * ready (or not a Galera node), DB_FAULT_CONNECTION with the state in why.
+ */
+enum db_fault db_node_ready(MYSQL *m, char *why);
+
 /* The fault and "message (errno)" of the last error on m, into why. */
 enum db_fault db_error(MYSQL *m, const char *what, char *why);
 

@@ -12,6 +12,16 @@
  * ids): a hole is given up once it has been open for the gap timeout.
  * Memory is bounded: past FOLLOW_MAX_HOLES ranges the oldest is given up.
  *
+ * Galera (and any auto_increment_increment above 1) hands each writer its
+ * own class of ids (id % step): the ids of a class no node writes never
+ * come, and a class's ids skipped when its writer's counter jumps past
+ * another node's rows come neither.  So holes are kept per class, a class's
+ * run of missing ids being one range however the others interleave, and
+ * only for the classes rows have been seen of: ids of classes nobody
+ * writes are never asked for.  The first row of a new class is new
+ * whatever its id, and opens its class's ids from where following started
+ * as a hole, in case an earlier transaction of that writer commits late.
+ *
  * Pure: no I/O, times are passed in (milliseconds on any monotonic clock).
  */
 #ifndef SM_FOLLOW_H
@@ -22,11 +32,12 @@
 
 #define FOLLOW_MAX_HOLES 4096		/* open ranges kept at most */
 #define FOLLOW_SQL_RANGES 128		/* ranges named in one WHERE */
-#define FOLLOW_WHERE_LEN (64 + FOLLOW_SQL_RANGES * 64)
+#define FOLLOW_WHERE_LEN (64 + FOLLOW_SQL_RANGES * 96)
 #define FOLLOW_GAP_TIMEOUT_MS 60000	/* default for --gap-timeout */
 
 struct follow_hole {
-	uint64_t lo, hi;	/* ids lo..hi (inclusive) not seen yet */
+	/* ids lo..hi (inclusive) not seen yet, as keys (follow.c) */
+	uint64_t lo, hi;
 	int64_t since_ms;	/* when the range was first noticed */
 };
 
@@ -37,6 +48,9 @@ struct follow {
 	size_t max_holes;
 	int64_t gap_timeout_ms;
 	uint64_t given_up;	/* ids whose hole was given up */
+	uint64_t step;		/* auto_increment_increment */
+	uint64_t live;		/* bit c: rows of class id % step == c seen */
+	uint64_t base;		/* the high mark following started from */
 };
 
 /* 0, or -1 when out of memory.  max_holes 0: FOLLOW_MAX_HOLES. */
@@ -50,9 +64,21 @@ void follow_free(struct follow *f);
 void follow_start(struct follow *f, uint64_t high);
 
 /*
+ * Holes per class of ids under auto_increment_increment step (1: all ids
+ * one class, the default).  Only before any hole is held.
+ */
+void follow_set_step(struct follow *f, uint64_t step);
+
+/* Rows of id's class exist (read in a snapshot). */
+void follow_mark(struct follow *f, uint64_t id);
+
+/* Drop the holes of classes no row was marked or seen of. */
+void follow_prune(struct follow *f);
+
+/*
  * Mark lo..hi as a hole noticed at now_ms (an id below the high mark not
- * seen in a snapshot).  Ranges must be added in increasing order, above
- * any hole already held and at most the high mark.
+ * seen in a snapshot).  Ranges must not overlap a hole already held and
+ * must be at most the high mark.
  */
 void follow_hole_add(struct follow *f, uint64_t lo, uint64_t hi,
     int64_t now_ms);

@@ -194,6 +194,9 @@ store_connect(struct store *s, char *why)
 
 	if ((s->m = db_connect(s->cfg.db, why, &f)) == NULL)
 		return f;
+	/* a joining Galera node accepts connections long before writes */
+	if ((f = db_node_ready(s->m, why)) != DB_FAULT_NONE)
+		goto out_disconnect;
 	if ((f = schema_ensure(s->m, s->cfg.migrate, &changed, why)) !=
 	    DB_FAULT_NONE)
 		goto out_disconnect;
@@ -833,13 +836,17 @@ store_idle(struct store *s)
 	if (w == 1 || s->head != NULL)
 		return;
 	pthread_mutex_unlock(&s->lock);
-	/* data from an idle server is its goodbye: ping reads it */
-	if (mysql_ping(s->m) == 0) {
+	/*
+	 * data from an idle server is its goodbye: ping reads it; a Galera
+	 * node cut off from the primary component keeps its connections
+	 * but refuses writes: /health must say so before a POST finds out
+	 */
+	if ((mysql_ping(s->m) == 0 ? db_node_ready(s->m, why) :
+	    db_error(s->m, "ping", why)) == DB_FAULT_NONE) {
 		pthread_mutex_lock(&s->lock);
 		store_healthy(s);
 		return;
 	}
-	db_error(s->m, "ping", why);
 	store_disconnect(s);
 	pthread_mutex_lock(&s->lock);
 	store_went_down(s, why);

@@ -236,6 +236,7 @@ tail_start_holes(struct tail *t, uint64_t high, int64_t now_ms)
 			follow_hole_add(&t->follow, prev + 1, id - 1, now_ms);
 		if (id > prev)
 			prev = id;
+		follow_mark(&t->follow, id);
 	}
 	if (mysql_errno(t->m) != 0) {
 		tail_fail(t, "reading the newest ids");
@@ -243,6 +244,8 @@ tail_start_holes(struct tail *t, uint64_t high, int64_t now_ms)
 		return -1;
 	}
 	mysql_free_result(res);
+	/* ids of classes no node writes (Galera) are no holes */
+	follow_prune(&t->follow);
 	return 0;
 }
 
@@ -595,6 +598,19 @@ tail_open(struct tail *t, int64_t now_ms)
 		t->fault = DB_FAULT_OTHER;
 		tail_close(t);
 		return -1;
+	}
+	if (!t->started && t->cfg.follow) {
+		uint64_t step;
+		bool found;
+
+		/* Galera: each node's ids in a class of their own */
+		if (tail_scalar(t, "SELECT @@auto_increment_increment",
+		    "reading the auto-increment step", &step, &found) == -1) {
+			tail_close(t);
+			return -1;
+		}
+		if (found)
+			follow_set_step(&t->follow, step);
 	}
 	if (!t->started) {
 		if (tail_binlog_choose(t) == -1 ||

@@ -18,6 +18,8 @@ libcmocka-dev
 libncurses-dev
 mariadb-server
 mariadb-client
+galera-4
+rsync
 openssl
 mandoc
 procps

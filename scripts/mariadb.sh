@@ -11,6 +11,8 @@
 #   scripts/mariadb.sh env       print SM_DB, SM_DB_PASSWORD and friends
 #                                (SM_DB_SSL_CA: the CA of its TLS certificate)
 #   scripts/mariadb.sh sql ARGS  run the mariadb client as its root user
+#   scripts/mariadb.sh users-sql DIR  the SQL making user sm (passwords
+#                                in DIR/root.pw, DIR/sm.pw; galera.sh)
 #
 # SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.
 # The binary log is on (row format, full images: what sm-tail -f --via
@@ -120,11 +122,12 @@ wait_up() {
 	done
 }
 
-first_setup() {
-	[ -f "$DIR/admin.cnf" ] && return 0
-	root_pw=$(cat "$DIR/root.pw")
-	sm_pw=$(cat "$DIR/sm.pw")
-	mariadb --no-defaults --socket="$SOCK" --user=root <<SQL
+# users_sql DIR: the root password, database sm and its user sm, with the
+# passwords in DIR/root.pw and DIR/sm.pw (scripts/galera.sh too)
+users_sql() {
+	root_pw=$(cat "$1/root.pw")
+	sm_pw=$(cat "$1/sm.pw")
+	cat <<SQL
 ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_pw';
 CREATE DATABASE IF NOT EXISTS sm;
 CREATE USER IF NOT EXISTS 'sm'@'localhost' IDENTIFIED BY '$sm_pw';
@@ -133,6 +136,13 @@ GRANT ALL ON sm.* TO 'sm'@'localhost';
 GRANT ALL ON sm.* TO 'sm'@'127.0.0.1';
 FLUSH PRIVILEGES;
 SQL
+}
+
+first_setup() {
+	[ -f "$DIR/admin.cnf" ] && return 0
+	users_sql "$DIR" | mariadb --no-defaults --socket="$SOCK" --user=root
+	root_pw=$(cat "$DIR/root.pw")
+	sm_pw=$(cat "$DIR/sm.pw")
 	umask 077
 	printf '[client]\nuser=root\npassword=%s\nsocket=%s\n' "$root_pw" \
 	    "$SOCK" >"$DIR/admin.cnf.tmp"
@@ -193,6 +203,7 @@ env)
 	echo "export SM_DB SM_DB_SOCKET_URL SM_DB_PASSWORD SM_DB_DEFAULTS_FILE SM_DB_ADMIN_CNF SM_DB_SSL_CA"
 	;;
 sql)	shift; admin "$@" ;;
+users-sql) users_sql "${2:?usage: scripts/mariadb.sh users-sql DIR}" ;;
 *)	echo "usage: scripts/mariadb.sh start|stop|restart|status|env|sql [args]" >&2
 	exit 2 ;;
 esac

@@ -19,6 +19,7 @@
 # Knobs (environment): CHAOS_RECORDS (100000), CHAOS_SECONDS (about how
 # long the input is spread over, 75), CHAOS_BATCH (50), CHAOS_PARALLEL (12).
 . "$SM_TOP/tests/it/post-lib.inc"
+. "$SM_TOP/tests/chaos/chaos-lib.sh"
 
 N=${CHAOS_RECORDS:-100000}
 SECONDS_WANTED=${CHAOS_SECONDS:-75}
@@ -36,25 +37,7 @@ export SM_DB SM_DB_PASSWORD
 echo "$N records: odd ones with ids, even ones without"
 # the id's first group keeps this run's ids apart from any other's
 TAG=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
-awk -v n="$N" -v tag="$TAG" 'BEGIN {
-	for (i = 1; i <= n; i++) {
-		id = ""
-		if (i % 2 == 1)
-			id = sprintf("\"id\":\"%s-%04x-7%03x-8000-%012x\",",
-			    tag, int(i / 4096), i % 4096, i)
-		printf("{%s\"ts\":\"2026-01-01T%02d:%02d:%02d.%03dZ\"," \
-		    "\"host\":\"chaos\",\"collector\":\"procfs\"," \
-		    "\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000," \
-		    "\"ram_free\":1000,\"ram_available\":2000," \
-		    "\"ram_used\":2000,\"ram_percentage\":50," \
-		    "\"total_processes\":%d,\"running_processes\":%d," \
-		    "\"sleeping_processes\":0,\"stopped_processes\":0," \
-		    "\"zombie_processes\":0}\n", id,
-		    int(i / 3600000) % 24, int(i / 60000) % 60,
-		    int(i / 1000) % 60, i % 1000, i % 90, 99 - i % 90, i,
-		    i % 50)
-	}
-}' >"$SM_TMP/records"
+chaos_records "$N" "$TAG" chaos >"$SM_TMP/records"
 expect_eq "records written" "$(lines "$SM_TMP/records")" "$N"
 # the ids given, by sequence number, as the table must hold them
 grep -o '"id":"[^"]*".*"total_processes":[0-9]*' "$SM_TMP/records" |

@@ -35,12 +35,36 @@ fi
 kustomize() {
 	kubectl kustomize "$K8S/${1#deploy/k8s}"
 }
-for k in deploy/k8s deploy/k8s/mariadb; do
+for k in deploy/k8s deploy/k8s/galera deploy/k8s/mariadb; do
 	kustomize "$k" >"$SM_TMP/render.yaml"
 	tests/deploy/k8s_lint.py <"$SM_TMP/render.yaml"
 done
 grep -q 'SM_DB: mysql://sm@mariadb:3306/sm' "$SM_TMP/render.yaml" ||
     fail "the mariadb overlay does not point sm at its database"
+
+echo "the galera overlay: three nodes, a receiver on each of two"
+kustomize deploy/k8s/galera >"$SM_TMP/galera.yaml"
+python3 - "$SM_TMP/galera.yaml" <<'PY' || fail "galera overlay"
+import sys, yaml
+docs = {(d["kind"], d["metadata"]["name"]): d
+        for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+cm = next(d for (k, _), d in docs.items() if k == "ConfigMap")["data"]
+def db_of(name):
+    c = docs[("Deployment", name)]["spec"]["template"]["spec"]["containers"][0]
+    env = [e for e in c["env"] if e["name"] == "SM_DB"]
+    assert len(env) == 1, env
+    return cm[env[0]["valueFrom"]["configMapKeyRef"]["key"]]
+sts = docs[("StatefulSet", "galera")]
+assert sts["spec"]["replicas"] == 3
+args = " ".join(sts["spec"]["template"]["spec"]["containers"][0]["command"])
+for want in ("--wsrep-on=ON", "libgalera_smm.so", "--log-slave-updates=ON",
+             "--innodb-autoinc-lock-mode=2", "--wsrep-new-cluster"):
+    assert want in args, want
+a, b = db_of("sm-store-a"), db_of("sm-store-b")
+assert "galera-0.galera" in a and "galera-1.galera" in b, (a, b)
+assert "galera-2.galera" in db_of("sm-tail-web")
+assert docs[("Service", "galera")]["spec"]["publishNotReadyAddresses"]
+PY
 
 echo "the linter catches broken manifests"
 kustomize deploy/k8s >"$SM_TMP/good.yaml"

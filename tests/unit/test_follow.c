@@ -368,6 +368,82 @@ test_simulated_writers(void **state)
 	follow_free(&f);
 }
 
+/*
+ * Galera, auto_increment_increment 3: nodes 1 and 2 write, node 3 does not.
+ * Node 1's ids 1, 4, 7, ... and node 2's 2, 5, 8, ... interleave; node 3's
+ * class (0) is never asked for, and node 2's ids skipped while it was down
+ * are one range, not one per id.
+ */
+static void
+test_galera_classes(void **state)
+{
+	char where[FOLLOW_WHERE_LEN];
+	struct follow f;
+	uint64_t id;
+
+	(void)state;
+	assert_int_equal(follow_init(&f, 0, 1000), 0);
+	follow_set_step(&f, 3);
+	follow_start(&f, 0);
+	for (id = 1; id <= 300; id++)
+		if (id % 3 != 0)
+			assert_int_equal(follow_see(&f, id, 0), 1);
+	assert_int_equal(f.nholes, 0);
+	/* node 2 down: node 1 alone writes 301..601 */
+	for (id = 301; id <= 601; id += 3)
+		assert_int_equal(follow_see(&f, id, 0), 1);
+	/* node 2 is back, past node 1's rows */
+	assert_int_equal(follow_see(&f, 602, 0), 1);
+	assert_int_equal(follow_pending(&f), 100);
+	assert_int_equal(f.nholes, 1);
+	follow_where(&f, 0, where, sizeof(where));
+	assert_string_equal(where, "id > 0 AND ((id BETWEEN 302 AND 599 "
+	    "AND id % 3 = 2) OR id > 602)");
+	/* a late commit of node 2 inside its range splits it */
+	assert_int_equal(follow_see(&f, 401, 0), 1);
+	assert_int_equal(follow_see(&f, 401, 0), 0);
+	assert_int_equal(f.nholes, 2);
+	assert_int_equal(follow_pending(&f), 99);
+	/* read again in a sweep: not new */
+	assert_int_equal(follow_see(&f, 299, 0), 0);
+	assert_int_equal(follow_see(&f, 598, 0), 0);
+	/* after the gap timeout nothing is asked for but what is new */
+	follow_expire(&f, 1000);
+	follow_where(&f, 0, where, sizeof(where));
+	assert_string_equal(where, "id > 0 AND (id > 602)");
+	/* node 3 starts writing: its first row is new whatever its id, and
+	 * its class from where following started becomes a hole */
+	assert_int_equal(follow_see(&f, 600, 2000), 1);
+	assert_int_equal(follow_see(&f, 600, 2000), 0);
+	assert_int_equal(follow_pending(&f), 199);
+	assert_int_equal(follow_see(&f, 597, 2000), 1);
+	assert_int_equal(follow_see(&f, 603, 2000), 1);
+	follow_free(&f);
+}
+
+/* A snapshot marks the classes it holds; holes of the others go. */
+static void
+test_galera_snapshot(void **state)
+{
+	struct follow f;
+
+	(void)state;
+	assert_int_equal(follow_init(&f, 0, 1000), 0);
+	follow_set_step(&f, 3);
+	follow_start(&f, 10);
+	/* the snapshot holds 1, 2, 4, 5, 8, 10: 7 missing in class 1 */
+	follow_mark(&f, 1);
+	follow_mark(&f, 2);
+	follow_hole_add(&f, 3, 3, 0);
+	follow_hole_add(&f, 6, 7, 0);
+	follow_hole_add(&f, 9, 9, 0);
+	follow_prune(&f);
+	assert_int_equal(follow_pending(&f), 1);
+	assert_int_equal(follow_see(&f, 7, 0), 1);
+	assert_int_equal(follow_pending(&f), 0);
+	follow_free(&f);
+}
+
 int
 main(void)
 {
@@ -380,6 +456,8 @@ main(void)
 		cmocka_unit_test(test_start_holes),
 		cmocka_unit_test(test_where),
 		cmocka_unit_test(test_simulated_writers),
+		cmocka_unit_test(test_galera_classes),
+		cmocka_unit_test(test_galera_snapshot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

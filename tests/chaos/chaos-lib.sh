@@ -1,0 +1,27 @@
+# Helpers for the chaos tests (sourced; tests/run.sh skips *lib.sh).
+
+# chaos_records N TAG HOST: N records numbered 1..N in total_processes (the
+# sequence number the tests check rows by); odd ones carry ids (TAG keeps a
+# run's ids apart from any other's), even ones none (the sender gives them
+# one before the first attempt).
+chaos_records() {
+	awk -v n="$1" -v tag="$2" -v host="$3" 'BEGIN {
+	for (i = 1; i <= n; i++) {
+		id = ""
+		if (i % 2 == 1)
+			id = sprintf("\"id\":\"%s-%04x-7%03x-8000-%012x\",",
+			    tag, int(i / 4096), i % 4096, i)
+		printf("{%s\"ts\":\"2026-01-01T%02d:%02d:%02d.%03dZ\"," \
+		    "\"host\":\"%s\",\"collector\":\"procfs\"," \
+		    "\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000," \
+		    "\"ram_free\":1000,\"ram_available\":2000," \
+		    "\"ram_used\":2000,\"ram_percentage\":50," \
+		    "\"total_processes\":%d,\"running_processes\":%d," \
+		    "\"sleeping_processes\":0,\"stopped_processes\":0," \
+		    "\"zombie_processes\":0}\n", id,
+		    int(i / 3600000) % 24, int(i / 60000) % 60,
+		    int(i / 1000) % 60, i % 1000, host, i % 90, 99 - i % 90,
+		    i, i % 50)
+	}
+}'
+}
