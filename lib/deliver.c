@@ -25,20 +25,13 @@
 
 #include "deliver_impl.h"
 
-/* Signals, an allocation or libcurl gave up: nothing more is read. */
-bool
-deliver_input_done(const struct deliver *d)
-{
-	return d->input == DELIVER_IN_DONE;
-}
-
 /*
  * Out of memory, or libcurl failing: the command cannot go on.  Reported
  * once; the loop then stops as on a signal, so that what was read is still
  * spooled, and the exit status says so (SM_EXIT_FATAL).
  */
 void
-deliver_oom(struct deliver *d, const char *what)
+deliver_fatal(struct deliver *d, const char *what)
 {
 	if (!d->fatal)
 		warnx("%s", what);
@@ -135,7 +128,7 @@ deliver_take_line(struct deliver *d, const char *line, size_t len,
 	char why[DELIVER_WHY_LEN];
 
 	if (d->fill == NULL && (d->fill = deliver_batch_get(d)) == NULL) {
-		deliver_oom(d, "out of memory");
+		deliver_fatal(d, "out of memory");
 		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
 		    "not delivered");
 		return;
@@ -170,7 +163,7 @@ deliver_seal(struct deliver *d)
 		return false;
 	if (batch_seal(b) == -1) {
 		/* stays the batch being filled: the stop spools it */
-		deliver_oom(d, "out of memory");
+		deliver_fatal(d, "out of memory");
 		return false;
 	}
 	b->request = ++d->next_request;
@@ -456,7 +449,7 @@ deliver_curl_failed(struct deliver *d, const char *what)
 	char why[64];
 
 	snprintf(why, sizeof(why), "%s failed", what);
-	deliver_oom(d, why);
+	deliver_fatal(d, why);
 	if (d->stop == DELIVER_RUNNING)
 		deliver_begin_stop(d);
 	if (d->stop != DELIVER_ABORTING)

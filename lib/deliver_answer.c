@@ -345,7 +345,7 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 
 	if ((reasons = calloc(n, sizeof(*reasons))) == NULL) {
 		/* which records were refused is not known: keep them all */
-		deliver_oom(d, "out of memory");
+		deliver_fatal(d, "out of memory");
 		batch_why_prefix(b, "out of memory reading a refusal");
 		deliver_spool(d, b, true);
 		return;
@@ -365,7 +365,7 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 		b->resend = true;
 		if (batch_keep(b, reasons) == -1) {
 			/* b unchanged: the refused records are spooled too */
-			deliver_oom(d, "out of memory");
+			deliver_fatal(d, "out of memory");
 			batch_why_prefix(b, "out of memory dropping the refused "
 			    "records");
 			deliver_spool(d, b, true);

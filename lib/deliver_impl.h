@@ -103,8 +103,7 @@ struct deliver {
 };
 
 /* deliver.c */
-bool deliver_input_done(const struct deliver *d);
-void deliver_oom(struct deliver *d, const char *what);
+void deliver_fatal(struct deliver *d, const char *what);
 void deliver_batch_put(struct deliver *d, struct batch *b);
 void ready_push(struct deliver *d, struct batch *b, bool front);
 
