@@ -28,7 +28,9 @@ hung=""
 cleanup() {
 	[ -z "$hung" ] || kill -CONT "$hung" 2>/dev/null || true
 	[ -z "$fpid" ] || kill -TERM "$fpid" 2>/dev/null || true
-	tmux -S "$TMUX_SOCK" kill-server 2>/dev/null || true
+	for sock in "$SM_TMP"/tmux*.sock; do
+		tmux -S "$sock" kill-server 2>/dev/null || true
+	done
 	"$SM_TOP"/scripts/mariadb.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -173,6 +175,9 @@ exec env TERM=screen LC_ALL=C.UTF-8 '$SM_BIN/sm-tail' -d --interval 0.2 \\
     --db '${2:-$SM_DB}' --defaults-file '$SM_DB_DEFAULTS_FILE' \\
     2>'$SM_TMP/$1.err'
 EOF
+	# a tmux server of its own: the last one may still be exiting after
+	# its only session quit, and a new session on its socket then fails
+	TMUX_SOCK=$SM_TMP/tmux-$1.sock
 	tmux -S "$TMUX_SOCK" -f /dev/null new-session -d -s "$1" -x 100 -y 32 \
 	    "sh '$SM_TMP/$1.sh'; echo \$? >'$SM_TMP/$1.rc'"
 	pane=$1
