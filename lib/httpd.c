@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -92,6 +94,18 @@ struct httpd {
 	unsigned long cut;	/* connections the sweep shut down */
 	/* the answers to one record, stored or a duplicate: made once */
 	struct MHD_Response *one_stored, *one_duplicate;
+	/*
+	 * With one polling thread of its own (httpd_loop) rather than MHD's:
+	 * MHD's daemon, and the doorbell (an eventfd, else -1) that the
+	 * committer rings once for the whole group it answered, where MHD's
+	 * thread costs one wake-up write for every request resumed.
+	 */
+	struct MHD_Daemon *d;
+	pthread_t loop;
+	int bell;
+	bool rung;		/* atomic: the bell rang, the loop not yet up */
+	bool quit;		/* atomic: the loop is to stop */
+	MHD_socket lfd;		/* the listening socket, after quiescing */
 };
 
 /*
@@ -486,14 +500,39 @@ httpd_append(struct httpd_req *rq, const char *data, size_t n)
 	rq->len += n;
 }
 
+/*
+ * Wake the loop (httpd_loop), unless it was woken since it last looked:
+ * one system call for the many connections the committer resumes at once.
+ * After MHD_resume_connection: the loop clears rung before it lets MHD
+ * run, so either that run sees the connection, or this rings again.
+ */
+static void
+httpd_ring(struct httpd *h)
+{
+	uint64_t one = 1;
+
+	if (h->bell == -1 || __atomic_exchange_n(&h->rung, true,
+	    __ATOMIC_SEQ_CST))
+		return;
+	/* a full counter still wakes the loop */
+	if (write(h->bell, &one, sizeof(one)) == -1 && errno != EAGAIN)
+		warn("http: eventfd");
+}
+
+/* Resume a suspended request (any thread). */
+static void
+httpd_resume(struct httpd_req *rq)
+{
+	MHD_resume_connection(rq->conn);
+	httpd_ring(rq->h);
+}
+
 /* The committer's callback (its thread): wake the connection. */
 static void
 httpd_done(struct store_group *g, void *arg)
 {
-	struct httpd_req *rq = arg;
-
 	(void)g;
-	MHD_resume_connection(rq->conn);
+	httpd_resume(arg);
 }
 
 /* The whole body is in: validate it all, then queue it for storing. */
@@ -537,7 +576,7 @@ httpd_body_done(struct httpd_req *rq)
 	MHD_suspend_connection(rq->conn);
 	if (store_submit(c->store, &rq->group) == -1) {
 		rq->group.status = STORE_UNAVAILABLE;
-		MHD_resume_connection(rq->conn);
+		httpd_resume(rq);
 	}
 	return MHD_YES;
 }
@@ -732,6 +771,75 @@ httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
 	    host, port);
 }
 
+/*
+ * The polling thread when MHD has none of its own: select() over MHD's
+ * sockets and the doorbell, then let MHD handle what is ready.  When the
+ * main thread says so (stopping), stop accepting; when it says quit, end.
+ */
+static void *
+httpd_loop(void *arg)
+{
+	struct httpd *h = arg;
+	MHD_UNSIGNED_LONG_LONG ms;
+	bool quiesced = false;
+	uint64_t v;
+
+	for (;;) {
+		fd_set rs, ws, es;
+		MHD_socket max = 0;
+		struct timeval tv = { 1, 0 };
+
+		if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
+			break;
+		if (!quiesced && __atomic_load_n(&h->stopping,
+		    __ATOMIC_ACQUIRE)) {
+			/*
+			 * Refuse new connections now (MHD wants the socket
+			 * open until it stops): one accepted by the kernel
+			 * but never by MHD would be reset after its request
+			 * was sent, where a refusal says nothing was.
+			 */
+			h->lfd = MHD_quiesce_daemon(h->d);
+			if (h->lfd != MHD_INVALID_SOCKET)
+				shutdown(h->lfd, SHUT_RDWR);
+			quiesced = true;
+		}
+		FD_ZERO(&rs);
+		FD_ZERO(&ws);
+		FD_ZERO(&es);
+		if (MHD_get_fdset2(h->d, &rs, &ws, &es, &max, FD_SETSIZE) !=
+		    MHD_YES) {
+			/* not expected: MHD refuses sockets past FD_SETSIZE */
+			warnx("http: cannot poll the connections");
+			FD_ZERO(&rs);
+			FD_ZERO(&ws);
+			FD_ZERO(&es);
+			max = 0;
+		}
+		FD_SET(h->bell, &rs);
+		if (h->bell > max)
+			max = h->bell;
+		if (MHD_get_timeout(h->d, &ms) == MHD_YES && ms < 1000) {
+			tv.tv_sec = 0;
+			tv.tv_usec = (suseconds_t)ms * 1000;
+		}
+		if (select(max + 1, &rs, &ws, &es, &tv) == -1) {
+			if (errno != EINTR)
+				warn("http: select");
+			continue;
+		}
+		if (FD_ISSET(h->bell, &rs)) {
+			if (read(h->bell, &v, sizeof(v)) == -1 &&
+			    errno != EAGAIN)
+				warn("http: eventfd");
+			/* before MHD runs: see httpd_ring */
+			__atomic_store_n(&h->rung, false, __ATOMIC_SEQ_CST);
+		}
+		MHD_run_from_select(h->d, &rs, &ws, &es);
+	}
+	return NULL;
+}
+
 int
 httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 {
@@ -740,14 +848,17 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	struct MHD_Daemon *d;
 	struct httpd h;
 	unsigned flags, port = 0;
-	MHD_socket lfd;
 	size_t n = 0;
 	char where[NI_MAXHOST + 16];
 	const struct timespec tick = { 1, 0 };
-	int sig;
+	sigset_t all, old;
+	bool own_loop;
+	int sig, rc;
 
 	memset(&h, 0, sizeof(h));
 	h.c = c;
+	h.bell = -1;
+	h.lfd = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&h.lock, NULL);
 	pthread_cond_init(&h.idle, NULL);
 	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
@@ -764,11 +875,27 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	 * open connections (bench/RESULTS.md); past that, poll()'s cost grows
 	 * with them and epoll's does not.  "Turbo": read and write before
 	 * asking.
+	 *
+	 * With one thread and few connections, the polling thread is ours
+	 * (httpd_loop, select()): MHD's own resumes every connection with a
+	 * write to wake itself, one system call a request, where ours is
+	 * woken once for all the answers of a group commit.
 	 */
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
-	flags |= c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
-	    MHD_USE_EPOLL;
+	own_loop = c->threads <= 1 && c->max_connections <= HTTPD_POLL_MAX;
+	flags = MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	if (own_loop) {
+		/* suspend and resume without MHD's wake-up channel */
+		flags |= MHD_ALLOW_SUSPEND_RESUME & ~MHD_USE_ITC;
+		if ((h.bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
+			httpd_fail(why, "eventfd: %s", strerror(errno));
+			goto out_destroy;
+		}
+	} else {
+		flags |= MHD_USE_INTERNAL_POLLING_THREAD |
+		    MHD_ALLOW_SUSPEND_RESUME;
+		flags |= c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
+		    MHD_USE_EPOLL;
+	}
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* first, or MHD complains on its own stderr */
@@ -804,6 +931,21 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		MHD_stop_daemon(d);
 		goto out_destroy;
 	}
+	h.d = d;
+	if (own_loop) {
+		/* signals are for the main thread */
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &old);
+		rc = pthread_create(&h.loop, NULL, httpd_loop, &h);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (rc != 0) {
+			httpd_fail(why, "pthread_create: %s", strerror(rc));
+			MHD_stop_daemon(d);
+			if (c->port_file != NULL)
+				unlink(c->port_file);
+			goto out_destroy;
+		}
+	}
 	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
 
 	for (;;) {
@@ -813,14 +955,15 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	}
 	/* stop accepting; answer what is in flight, then stop */
 	__atomic_store_n(&h.stopping, 1, __ATOMIC_RELEASE);
-	lfd = MHD_quiesce_daemon(d);
-	/*
-	 * Refuse new connections now (MHD wants the socket open until it
-	 * stops): one accepted by the kernel but never by MHD would be reset
-	 * after its request was sent, where a refusal says nothing was.
-	 */
-	if (lfd != MHD_INVALID_SOCKET)
-		shutdown(lfd, SHUT_RDWR);
+	if (own_loop) {
+		/* the loop quiesces MHD (only it may call MHD now) */
+		httpd_ring(&h);
+	} else {
+		/* as httpd_loop does */
+		h.lfd = MHD_quiesce_daemon(d);
+		if (h.lfd != MHD_INVALID_SOCKET)
+			shutdown(h.lfd, SHUT_RDWR);
+	}
 	pthread_mutex_lock(&h.lock);
 	while (__atomic_load_n(&h.inflight, __ATOMIC_ACQUIRE) > 0) {
 		struct timespec until;
@@ -835,18 +978,28 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		pthread_cond_timedwait(&h.idle, &h.lock, &until);
 	}
 	pthread_mutex_unlock(&h.lock);
+	if (own_loop) {
+		__atomic_store_n(&h.quit, true, __ATOMIC_RELEASE);
+		__atomic_store_n(&h.rung, false, __ATOMIC_SEQ_CST);
+		httpd_ring(&h);
+		pthread_join(h.loop, NULL);
+	}
 	MHD_stop_daemon(d);
-	if (lfd != MHD_INVALID_SOCKET)
-		close(lfd);
+	if (h.lfd != MHD_INVALID_SOCKET)
+		close(h.lfd);
 	if (c->port_file != NULL)
 		unlink(c->port_file);
 	warnx("stopped on signal %d", sig);
 	MHD_destroy_response(h.one_stored);
 	MHD_destroy_response(h.one_duplicate);
+	if (h.bell != -1)
+		close(h.bell);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
 	return 0;
 out_destroy:
+	if (h.bell != -1)
+		close(h.bell);
 	if (h.one_stored != NULL)
 		MHD_destroy_response(h.one_stored);
 	if (h.one_duplicate != NULL)
