@@ -527,12 +527,20 @@ httpd_resume(struct httpd_req *rq)
 	httpd_ring(rq->h);
 }
 
-/* The committer's callback (its thread): wake the connection. */
+/*
+ * The committer's callback (its thread): wake the connection; the loop
+ * once, with the last of the groups answered together (all requests:
+ * the committer here serves no one else).
+ */
 static void
 httpd_done(struct store_group *g, void *arg)
 {
-	(void)g;
-	httpd_resume(arg);
+	struct httpd_req *rq = arg;
+
+	if (g->more)
+		MHD_resume_connection(rq->conn);
+	else
+		httpd_resume(rq);
 }
 
 /* The whole body is in: validate it all, then queue it for storing. */

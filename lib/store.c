@@ -707,6 +707,7 @@ store_finish(struct store_group *g, enum store_status status)
 		if (status != STORE_QUEUED)
 			g->status = status;
 		g->next = NULL;
+		g->more = next != NULL;
 		g->done(g, g->done_arg);
 		g = next;
 	}

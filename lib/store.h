@@ -50,6 +50,11 @@ struct store_group {
 	/* called by the committer thread once the outcome is known */
 	void (*done)(struct store_group *g, void *arg);
 	void *done_arg;
+	/*
+	 * Set for done: more groups of the same transaction are handed back
+	 * right after this one (a wake-up can wait for the last).
+	 */
+	bool more;
 	/* the outcome */
 	enum store_status status;
 	size_t stored;		/* rows new to the table */
