@@ -43,6 +43,7 @@
  * sizes cost 1.1 MB, 64 would cost 4.4 MB.
  */
 #define STORE_EXACT_MAX 32
+#define STORE_EXACT_SPLIT (2 * STORE_EXACT_MAX)	/* see store_insert */
 
 #define STORE_IDLE_PING_MS 1000	/* how soon an idle committer notices */
 #define STORE_BACKOFF_BASE_MS 100
@@ -523,8 +524,24 @@ static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
     size_t *affected, char *why)
 {
-	if (n <= STORE_EXACT_MAX)
-		return store_insert_exact(s, c, n, affected, why);
+	enum db_fault f = DB_FAULT_NONE;
+	size_t k;
+
+	/*
+	 * Group commit under load makes transactions of up to about as many
+	 * rows as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs
+	 * of at most STORE_EXACT_MAX rows each (64 rows: two round trips),
+	 * where array executions of 2^k - 1 take up to six (45 rows are
+	 * 31 + 7 + 7) -- unless one array execution takes them all.
+	 */
+	if (n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
+	    (n & (n + 1)) == 0)) {
+		for (; n > 0 && f == DB_FAULT_NONE; n -= k) {
+			k = n < STORE_EXACT_MAX ? n : STORE_EXACT_MAX;
+			f = store_insert_exact(s, c, k, affected, why);
+		}
+		return f;
+	}
 	if (s->bulk)
 		return store_insert_bulk(s, c, n, affected, why);
 	return store_insert_rows(s, c, n, affected, why);
