@@ -3,7 +3,7 @@
  * of records in table system_metrics.  Groups queued while it is busy share
  * the next transaction (group commit); each group learns its outcome only
  * after COMMIT.  Rows are inserted with prepared statements, many per
- * round trip (store.c says how), and are idempotent on the record id: a
+ * round trip (store_impl.h says how), and are idempotent on the record id: a
  * replayed id is counted as a duplicate, never stored twice.
  *
  * When the server goes away the transaction in flight is rolled back with

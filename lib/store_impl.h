@@ -1,0 +1,114 @@
+/*
+ * The committer's insides, shared by store.c (the queue, the committer
+ * thread, the connection) and store_sql.c (the statements, the bound rows,
+ * one transaction of groups).  For those two only: the other modules use
+ * store.h.
+ */
+#ifndef SM_STORE_IMPL_H
+#define SM_STORE_IMPL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backoff.h"
+#include "schema.h"
+#include "store.h"
+
+/*
+ * Two ways to send many rows with prepared statements.  MariaDB servers
+ * take one single-row INSERT executed for an array of rows in one round
+ * trip (Connector/C "bulk" array binding, COM_STMT_BULK_EXECUTE): about a
+ * fifth less server time per row than a multi-row INSERT.  Other servers
+ * get multi-row INSERTs, of powers of two rows up to STORE_CHUNK_MAX, so a
+ * handful of prepared statements covers every batch size (1000 rows =
+ * 512+256+128+64+32+8).  SM_STORE_BULK=0 in the environment forces the
+ * latter.
+ */
+#define STORE_CHUNK_LOG2 9
+#define STORE_CHUNK_MAX (1u << STORE_CHUNK_LOG2)
+#define STORE_NSTMT (STORE_CHUNK_LOG2 + 1)
+#define STORE_BULK_MAX 1023	/* rows per array execution (2^k - 1) */
+/*
+ * A transaction of at most this many rows (what group commit makes of
+ * single-record requests) is one INSERT of exactly its rows: one round
+ * trip, where array executions of 2^k - 1 rows take two to four (30 rows
+ * are 15 + 15, 20 are 15 + 3 + 1 + 1).  A statement for each size,
+ * prepared when first needed, bound once to the rows of brows.  Each
+ * holds a copy of its binds in Connector/C (19 x 112 bytes a row): 32
+ * sizes cost 1.1 MB, 64 would cost 4.4 MB.
+ */
+#define STORE_EXACT_MAX 32
+#define STORE_EXACT_SPLIT (2 * STORE_EXACT_MAX)	/* see store_insert */
+
+/* What one row's bound values need besides the record itself. */
+struct store_aux {
+	MYSQL_TIME sampled;
+	unsigned long id_len;
+	unsigned long host_len;
+	unsigned long collector_len;
+	my_bool host_null;	/* also a bulk indicator: 1 = NULL */
+	my_bool collector_null;
+	my_bool threads_null;
+};
+
+/*
+ * One row of an array execution, bound row-wise: every value of a row sits
+ * at the same offset from the row's start, so the record is copied in.
+ */
+struct store_brow {
+	struct record rec;
+	struct store_aux aux;
+	char source[SCHEMA_SOURCE_MAX + 1];
+	unsigned long source_len;
+};
+
+struct store {
+	struct store_config cfg;
+	char source[SCHEMA_SOURCE_MAX + 1];
+	unsigned long source_len;
+
+	pthread_t thread;
+	pthread_mutex_t lock;
+	int wake_fd;			/* eventfd: work queued, or stop */
+	struct store_group *head;	/* queued groups, oldest first */
+	struct store_group *tail;
+	bool stopping;
+	bool waiting;			/* the committer sleeps in store_wait */
+	bool up;			/* written under lock, read atomically */
+	bool gave_up;
+	int64_t down_since_ms;		/* the outage began; 0 when up */
+	int64_t next_attempt_ms;	/* the next reconnection attempt */
+
+	/* the committer thread's own */
+	MYSQL *m;
+	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
+	bool bulk;			/* array executions (MariaDB) */
+	bool bulk_bound;		/* stmt[0] bound to brows[0] */
+	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
+	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
+	struct store_aux *aux;
+	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */
+	struct backoff backoff;		/* between reconnection attempts */
+	unsigned attempt;		/* failed attempts in a row */
+	bool warned;			/* the outage has been reported */
+};
+
+/* The bind buffers (s->binds, s->aux): 0, or -1 out of memory. */
+int store_sql_alloc(struct store *s);
+
+/* Free the buffers store_sql_alloc and the inserts took. */
+void store_sql_free(struct store *s);
+
+/* Close the prepared statements (before the connection goes). */
+void store_sql_close(struct store *s);
+
+/*
+ * Store the groups (a NULL-terminated list) in one transaction, redone
+ * after deadlocks, and set each group's outcome; after a fault, the
+ * transaction is rolled back and nothing is stored.
+ */
+enum db_fault store_sql_commit(struct store *s, struct store_group *first,
+    char *why);
+
+#endif

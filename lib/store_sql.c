@@ -1,0 +1,545 @@
+/*
+ * The committer's SQL: the INSERT statements, prepared once and bound to
+ * fixed row buffers, and one transaction of groups (store_impl.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema.h"
+#include "store_impl.h"
+
+#define STORE_RETRIES 5		/* deadlocks before reconnecting instead */
+
+int
+store_sql_alloc(struct store *s)
+{
+	s->binds = calloc((size_t)STORE_CHUNK_MAX * SCHEMA_INSERT_NCOLS,
+	    sizeof(*s->binds));
+	s->aux = calloc(STORE_CHUNK_MAX, sizeof(*s->aux));
+	return s->binds == NULL || s->aux == NULL ? -1 : 0;
+}
+
+void
+store_sql_free(struct store *s)
+{
+	free(s->brows);
+	free(s->aux);
+	free(s->binds);
+	s->brows = NULL;
+	s->aux = NULL;
+	s->binds = NULL;
+}
+
+void
+store_sql_close(struct store *s)
+{
+	size_t k;
+
+	for (k = 0; k < STORE_NSTMT; k++)
+		if (s->stmt[k] != NULL) {
+			mysql_stmt_close(s->stmt[k]);
+			s->stmt[k] = NULL;
+		}
+	s->bulk_bound = false;
+	for (k = 0; k <= STORE_EXACT_MAX; k++)
+		if (s->exact[k] != NULL) {
+			mysql_stmt_close(s->exact[k]);
+			s->exact[k] = NULL;
+		}
+}
+
+static MYSQL_STMT *
+store_stmt(struct store *s, unsigned k, enum db_fault *f, char *why)
+{
+	char *sql;
+
+	if (s->stmt[k] != NULL)
+		return s->stmt[k];
+	if ((sql = schema_insert_sql((size_t)1 << k)) == NULL) {
+		snprintf(why, STORE_WHY_LEN, "out of memory");
+		*f = DB_FAULT_OTHER;
+		return NULL;
+	}
+	if ((s->stmt[k] = mysql_stmt_init(s->m)) == NULL) {
+		*f = db_error(s->m, "preparing the insert", why);
+		goto out_free_sql;
+	}
+	if (mysql_stmt_prepare(s->stmt[k], sql, strlen(sql)) != 0) {
+		*f = db_stmt_error(s->stmt[k], "preparing the insert", why);
+		mysql_stmt_close(s->stmt[k]);
+		s->stmt[k] = NULL;
+	}
+out_free_sql:
+	free(sql);
+	return s->stmt[k];
+}
+
+static void
+store_time(int64_t ms, MYSQL_TIME *t)
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	memset(t, 0, sizeof(*t));
+	gmtime_r(&secs, &tm);
+	t->year = (unsigned)tm.tm_year + 1900;
+	t->month = (unsigned)tm.tm_mon + 1;
+	t->day = (unsigned)tm.tm_mday;
+	t->hour = (unsigned)tm.tm_hour;
+	t->minute = (unsigned)tm.tm_min;
+	t->second = (unsigned)tm.tm_sec;
+	t->second_part = (unsigned long)(ms % 1000) * 1000;
+	t->time_type = MYSQL_TIMESTAMP_DATETIME;
+}
+
+/* The values a row needs besides its record: times, lengths, NULLs. */
+static void
+store_aux_fill(struct store_aux *a, const struct record *r)
+{
+	store_time(r->ts_ms, &a->sampled);
+	a->id_len = strlen(r->id);
+	a->host_len = strlen(r->host);
+	a->collector_len = strlen(r->collector);
+	a->host_null = a->host_len == 0;
+	a->collector_null = a->collector_len == 0;
+	a->threads_null = r->threads < 0;
+}
+
+static void
+bind_num(MYSQL_BIND *b, enum enum_field_types type, void *p)
+{
+	b->buffer_type = type;
+	b->buffer = p;
+}
+
+static void
+bind_str(MYSQL_BIND *b, char *p, unsigned long *len)
+{
+	b->buffer_type = MYSQL_TYPE_STRING;
+	b->buffer = p;
+	b->buffer_length = *len;
+	b->length = len;
+}
+
+/* A NULL flag: per row in an array execution (indicator), else is_null. */
+static void
+bind_null(MYSQL_BIND *b, my_bool *null, bool bulk)
+{
+	b->is_null = bulk ? NULL : null;
+	b->u.indicator = bulk ? (char *)null : NULL;
+}
+
+/*
+ * Bind one row's values as placeholders b[0..SCHEMA_INSERT_NCOLS); for an
+ * array execution, the first row's, the others following row-wise.
+ */
+static void
+store_bind_row(MYSQL_BIND *b, struct record *r, struct store_aux *a,
+    char *source, unsigned long *source_len, bool bulk)
+{
+	bind_num(&b[SCHEMA_I_RAM_TOTAL], MYSQL_TYPE_LONGLONG, &r->ram_total);
+	bind_num(&b[SCHEMA_I_RAM_FREE], MYSQL_TYPE_LONGLONG, &r->ram_free);
+	bind_num(&b[SCHEMA_I_RAM_USED], MYSQL_TYPE_LONGLONG, &r->ram_used);
+	bind_num(&b[SCHEMA_I_RAM_PERCENTAGE], MYSQL_TYPE_DOUBLE,
+	    &r->ram_percentage);
+	bind_num(&b[SCHEMA_I_CPU_USAGE], MYSQL_TYPE_DOUBLE, &r->cpu_usage);
+	bind_num(&b[SCHEMA_I_CPU_FREE], MYSQL_TYPE_DOUBLE, &r->cpu_free);
+	bind_num(&b[SCHEMA_I_RUNNING], MYSQL_TYPE_LONGLONG,
+	    &r->running_processes);
+	bind_num(&b[SCHEMA_I_TOTAL_PROCESSES], MYSQL_TYPE_LONGLONG,
+	    &r->total_processes);
+	bind_num(&b[SCHEMA_I_SLEEPING], MYSQL_TYPE_LONGLONG,
+	    &r->sleeping_processes);
+	bind_num(&b[SCHEMA_I_ZOMBIE], MYSQL_TYPE_LONGLONG,
+	    &r->zombie_processes);
+	bind_num(&b[SCHEMA_I_STOPPED], MYSQL_TYPE_LONGLONG,
+	    &r->stopped_processes);
+	bind_str(&b[SCHEMA_I_DATA_SOURCE], source, source_len);
+	bind_str(&b[SCHEMA_I_SAMPLE_ID], r->id, &a->id_len);
+	bind_str(&b[SCHEMA_I_HOST], r->host, &a->host_len);
+	bind_null(&b[SCHEMA_I_HOST], &a->host_null, bulk);
+	bind_str(&b[SCHEMA_I_COLLECTOR], r->collector, &a->collector_len);
+	bind_null(&b[SCHEMA_I_COLLECTOR], &a->collector_null, bulk);
+	bind_num(&b[SCHEMA_I_SAMPLED_AT], MYSQL_TYPE_DATETIME, &a->sampled);
+	bind_num(&b[SCHEMA_I_RAM_AVAILABLE], MYSQL_TYPE_LONGLONG,
+	    &r->ram_available);
+	bind_num(&b[SCHEMA_I_THREADS], MYSQL_TYPE_LONGLONG, &r->threads);
+	bind_null(&b[SCHEMA_I_THREADS], &a->threads_null, bulk);
+}
+
+/* A walk over the rows of consecutive groups. */
+struct store_cursor {
+	struct store_group *g;
+	size_t i;
+};
+
+static struct store_row *
+store_cursor_next(struct store_cursor *c)
+{
+	while (c->g != NULL && c->i >= c->g->n) {
+		c->g = c->g->next;
+		c->i = 0;
+	}
+	if (c->g == NULL)
+		return NULL;
+	return &c->g->rows[c->i++];
+}
+
+/* Multi-row INSERTs of powers of two rows. */
+static enum db_fault
+store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	enum db_fault f = DB_FAULT_NONE;
+
+	while (n > 0) {
+		unsigned k = STORE_CHUNK_LOG2;
+		MYSQL_STMT *st;
+		size_t rows, r;
+
+		while (((size_t)1 << k) > n)
+			k--;
+		rows = (size_t)1 << k;
+		if ((st = store_stmt(s, k, &f, why)) == NULL)
+			return f;
+		for (r = 0; r < rows; r++) {
+			struct store_row *row = store_cursor_next(c);
+
+			store_aux_fill(&s->aux[r], &row->rec);
+			store_bind_row(&s->binds[r * SCHEMA_INSERT_NCOLS],
+			    &row->rec, &s->aux[r], s->source, &s->source_len,
+			    false);
+		}
+		if (mysql_stmt_bind_param(st, s->binds) != 0)
+			return db_stmt_error(st, "binding rows", why);
+		if (mysql_stmt_execute(st) != 0)
+			return db_stmt_error(st, "insert", why);
+		*affected += (size_t)mysql_stmt_affected_rows(st);
+		n -= rows;
+	}
+	return f;
+}
+
+/* The next n rows of the cursor into brows[0..n), with what they need. */
+static void
+store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
+{
+	size_t r;
+
+	for (r = 0; r < n; r++) {
+		struct store_brow *b = &s->brows[r];
+
+		b->rec = store_cursor_next(c)->rec;
+		store_aux_fill(&b->aux, &b->rec);
+		memcpy(b->source, s->source, s->source_len + 1);
+		b->source_len = s->source_len;
+	}
+}
+
+/* brows for copies of the rows, once needed. */
+static enum db_fault
+store_brows(struct store *s, char *why)
+{
+	if (s->brows == NULL && (s->brows = calloc(STORE_BULK_MAX,
+	    sizeof(struct store_brow))) == NULL) {
+		snprintf(why, STORE_WHY_LEN, "out of memory");
+		return DB_FAULT_OTHER;
+	}
+	return DB_FAULT_NONE;
+}
+
+/* The single-row INSERT executed for arrays of rows. */
+static enum db_fault
+store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	const size_t row_size = sizeof(struct store_brow);
+	enum db_fault f;
+	MYSQL_STMT *st;
+
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
+	if ((st = store_stmt(s, 0, &f, why)) == NULL)
+		return f;
+	while (n > 0) {
+		unsigned int rows = STORE_BULK_MAX;
+
+		/*
+		 * 2^k - 1 rows: InnoDB reserves AUTO_INCREMENT ids for an
+		 * array execution 1, 2, 4, ... at a time, so such a count
+		 * uses them all, and the table's ids stay without gaps.
+		 */
+		while (rows > n)
+			rows /= 2;
+
+		store_brows_fill(s, c, rows);
+		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0)
+			return db_stmt_error(st, "binding rows", why);
+		/*
+		 * Bound once per prepared statement: the rows are always
+		 * copied to brows, so the addresses do not change, and the
+		 * types go to the server once, not with every batch.
+		 */
+		if (!s->bulk_bound) {
+			store_bind_row(s->binds, &s->brows[0].rec,
+			    &s->brows[0].aux, s->brows[0].source,
+			    &s->brows[0].source_len, true);
+			if (mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
+			    &row_size) != 0 ||
+			    mysql_stmt_bind_param(st, s->binds) != 0)
+				return db_stmt_error(st, "binding rows", why);
+			s->bulk_bound = true;
+		}
+		if (mysql_stmt_execute(st) != 0)
+			return db_stmt_error(st, "insert", why);
+		*affected += (size_t)mysql_stmt_affected_rows(st);
+		n -= rows;
+	}
+	return f;
+}
+
+/* One INSERT of exactly n rows (n <= STORE_EXACT_MAX), see above. */
+static enum db_fault
+store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	MYSQL_STMT *st = s->exact[n];
+	enum db_fault f;
+	char *sql;
+	size_t r;
+
+	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
+		return f;
+	if (st == NULL) {
+		if ((sql = schema_insert_sql(n)) == NULL) {
+			snprintf(why, STORE_WHY_LEN, "out of memory");
+			return DB_FAULT_OTHER;
+		}
+		if ((st = mysql_stmt_init(s->m)) == NULL) {
+			free(sql);
+			return db_error(s->m, "preparing the insert", why);
+		}
+		if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+			f = db_stmt_error(st, "preparing the insert", why);
+			mysql_stmt_close(st);
+			free(sql);
+			return f;
+		}
+		free(sql);
+		for (r = 0; r < n; r++) {
+			struct store_brow *b = &s->brows[r];
+
+			store_bind_row(&s->binds[r * SCHEMA_INSERT_NCOLS],
+			    &b->rec, &b->aux, b->source, &b->source_len,
+			    false);
+		}
+		if (mysql_stmt_bind_param(st, s->binds) != 0) {
+			f = db_stmt_error(st, "binding rows", why);
+			mysql_stmt_close(st);
+			return f;
+		}
+		s->exact[n] = st;
+	}
+	store_brows_fill(s, c, n);
+	if (mysql_stmt_execute(st) != 0)
+		return db_stmt_error(st, "insert", why);
+	*affected += (size_t)mysql_stmt_affected_rows(st);
+	return DB_FAULT_NONE;
+}
+
+/* Insert n rows from the cursor; add those really inserted to *affected. */
+static enum db_fault
+store_insert(struct store *s, struct store_cursor *c, size_t n,
+    size_t *affected, char *why)
+{
+	enum db_fault f = DB_FAULT_NONE;
+	size_t k;
+
+	/*
+	 * Group commit under load makes transactions of up to about as many
+	 * rows as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs
+	 * of at most STORE_EXACT_MAX rows each (64 rows: two round trips),
+	 * where array executions of 2^k - 1 take up to six (45 rows are
+	 * 31 + 7 + 7) -- unless one array execution takes them all.
+	 */
+	if (n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
+	    (n & (n + 1)) == 0)) {
+		for (; n > 0 && f == DB_FAULT_NONE; n -= k) {
+			k = n < STORE_EXACT_MAX ? n : STORE_EXACT_MAX;
+			f = store_insert_exact(s, c, k, affected, why);
+		}
+		return f;
+	}
+	if (s->bulk)
+		return store_insert_bulk(s, c, n, affected, why);
+	return store_insert_rows(s, c, n, affected, why);
+}
+
+static enum db_fault
+store_sql(struct store *s, const char *sql, char *why)
+{
+	if (mysql_query(s->m, sql) != 0)
+		return db_error(s->m, sql, why);
+	return DB_FAULT_NONE;
+}
+
+static void
+store_rollback(struct store *s)
+{
+	/* a failed rollback means a lost connection: found out next */
+	if (s->m != NULL)
+		mysql_rollback(s->m);
+}
+
+static int
+store_add_reject(struct store_group *g, size_t row, const char *why)
+{
+	struct store_reject *nr;
+
+	nr = realloc(g->rejects, (g->nrejects + 1) * sizeof(*g->rejects));
+	if (nr == NULL)
+		return -1;
+	g->rejects = nr;
+	nr[g->nrejects].row = row;
+	snprintf(nr[g->nrejects].reason, sizeof(nr->reason), "%s", why);
+	g->nrejects++;
+	return 0;
+}
+
+/*
+ * A statement was refused for a value: redo the groups (a NULL-terminated
+ * list) row by row, each row behind a savepoint, leaving out the rows the
+ * server refuses; an atomic group with a refused row leaves out all of its
+ * rows.  Then commit.
+ */
+static enum db_fault
+store_isolate(struct store *s, struct store_group *first, char *why)
+{
+	char rwhy[STORE_WHY_LEN];
+	struct store_group *g;
+	enum db_fault f;
+	size_t i;
+
+	for (g = first; g != NULL; g = g->next) {
+		free(g->rejects);
+		g->rejects = NULL;
+		g->nrejects = g->stored = g->duplicates = 0;
+	}
+	for (g = first; g != NULL; g = g->next) {
+		if (g->atomic && (f = store_sql(s, "SAVEPOINT sm_group",
+		    why)) != DB_FAULT_NONE)
+			return f;
+		for (i = 0; i < g->n; i++) {
+			struct store_group one = { .rows = &g->rows[i],
+			    .n = 1 };
+			struct store_cursor c = { &one, 0 };
+			size_t affected = 0;
+
+			if ((f = store_sql(s, "SAVEPOINT sm_row", why)) !=
+			    DB_FAULT_NONE)
+				return f;
+			f = store_insert(s, &c, 1, &affected, rwhy);
+			if (f == DB_FAULT_DATA) {
+				if (store_add_reject(g, i, rwhy) == -1) {
+					snprintf(why, STORE_WHY_LEN,
+					    "out of memory");
+					return DB_FAULT_OTHER;
+				}
+				f = store_sql(s, "ROLLBACK TO SAVEPOINT sm_row",
+				    why);
+				if (f != DB_FAULT_NONE)
+					return f;
+				continue;
+			}
+			if (f != DB_FAULT_NONE) {
+				snprintf(why, STORE_WHY_LEN, "%s", rwhy);
+				return f;
+			}
+			g->stored += affected;
+			g->duplicates += 1 - affected;
+		}
+		if (g->atomic && g->nrejects > 0) {
+			if ((f = store_sql(s, "ROLLBACK TO SAVEPOINT sm_group",
+			    why)) != DB_FAULT_NONE)
+				return f;
+			g->stored = g->duplicates = 0;
+		}
+	}
+	if (mysql_commit(s->m) != 0)
+		return db_error(s->m, "commit", why);
+	for (g = first; g != NULL; g = g->next)
+		g->status = g->atomic && g->nrejects > 0 ? STORE_REFUSED :
+		    STORE_DONE;
+	return DB_FAULT_NONE;
+}
+
+/*
+ * One transaction for a NULL-terminated list of groups.  The common case
+ * is one round of inserts and a COMMIT.  When some rows turn out to be
+ * duplicates and several groups share the transaction, it is redone group
+ * by group, so that each group learns its own count.
+ */
+static enum db_fault
+store_transaction(struct store *s, struct store_group *first, char *why)
+{
+	struct store_cursor c = { first, 0 };
+	size_t total = 0, affected = 0, ngroups = 0;
+	struct store_group *g;
+	enum db_fault f;
+
+	for (g = first; g != NULL; g = g->next) {
+		total += g->n;
+		ngroups++;
+	}
+	f = store_insert(s, &c, total, &affected, why);
+	if (f == DB_FAULT_NONE && affected != total && ngroups > 1) {
+		store_rollback(s);
+		for (g = first; g != NULL && f == DB_FAULT_NONE; g = g->next) {
+			struct store_group one = *g;
+			struct store_cursor gc = { &one, 0 };
+			size_t ga = 0;
+
+			one.next = NULL;
+			f = store_insert(s, &gc, g->n, &ga, why);
+			g->stored = ga;
+			g->duplicates = g->n - ga;
+		}
+	} else if (f == DB_FAULT_NONE) {
+		for (g = first; g != NULL; g = g->next) {
+			g->stored = ngroups == 1 ? affected : g->n;
+			g->duplicates = g->n - g->stored;
+		}
+	}
+	if (f == DB_FAULT_DATA) {
+		store_rollback(s);
+		return store_isolate(s, first, why);
+	}
+	if (f != DB_FAULT_NONE)
+		return f;
+	if (mysql_commit(s->m) != 0)
+		return db_error(s->m, "commit", why);
+	for (g = first; g != NULL; g = g->next)
+		g->status = STORE_DONE;
+	return DB_FAULT_NONE;
+}
+
+/* The transaction, redone after deadlocks and lock wait time-outs. */
+enum db_fault
+store_sql_commit(struct store *s, struct store_group *first, char *why)
+{
+	enum db_fault f;
+	unsigned tries;
+
+	for (tries = 0; ; tries++) {
+		f = store_transaction(s, first, why);
+		if (f == DB_FAULT_NONE)
+			return f;
+		store_rollback(s);
+		if (f != DB_FAULT_RETRY)
+			return f;
+		if (tries + 1 >= STORE_RETRIES)
+			return DB_FAULT_OTHER;
+	}
+}
