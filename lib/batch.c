@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,9 +5,7 @@
 #include <string.h>
 
 #include "batch.h"
-#include "jsonutil.h"
 #include "record.h"
-#include "utf8.h"
 #include "uuid.h"
 
 static int
@@ -65,15 +62,11 @@ batch_prepare_fast(const char *line, size_t len, struct batch_buf *out)
 {
 	char uuid[UUID_STR_LEN];
 	struct record rec;
-	size_t start, end, i;
+	size_t start, end;
 	bool id_key;
 
 	if ((end = record_scan(line, len, &rec, &id_key)) == 0 ||
-	    (id_key && rec.id[0] == '\0'))
-		return 1;
-	for (i = end; i < len && isspace((unsigned char)line[i]); i++)
-		;
-	if (i < len)
+	    (id_key && rec.id[0] == '\0') || record_ws(line, len, end) < len)
 		return 1;
 	start = record_ws(line, len, 0);
 	if (id_key)
@@ -95,20 +88,11 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 {
 	struct json_object *obj, *id;
 	char uuid[UUID_STR_LEN];
-	const char *nul;
 	size_t start, end, mark = out->len;
-	bool padded = false;
 	int rc = -1;
 
-	if ((nul = memchr(line, '\0', len)) != NULL)
-		return batch_fail(why, "NUL byte at column %zu",
-		    (size_t)(nul - line) + 1);
-	/* json-c lets overlong forms and surrogates through */
-	if ((end = utf8_valid_prefix(line, len)) < len)
-		return batch_fail(why, "invalid UTF-8 at column %zu", end + 1);
-	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
-		return batch_fail(why, "a byte order mark before the object "
-		    "(only the first line may have one)");
+	if (record_line_text(line, len, why) == -1)
+		return -1;
 	if ((rc = batch_prepare_fast(line, len, out)) != 1) {
 		if (rc == -1) {
 			if (out->len > mark) {
@@ -121,49 +105,10 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 		*rlen = out->len - mark;
 		return 0;
 	}
+	if ((obj = record_line_object(tok, line, len, &start, &end,
+	    why)) == NULL)
+		return -1;
 	rc = -1;
-	json_tokener_reset(tok);
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	/* a bare number only ends at what follows it: give it a space */
-	if (obj == NULL && json_tokener_get_error(tok) ==
-	    json_tokener_continue) {
-		obj = json_tokener_parse_ex(tok, " ", 1);
-		padded = true;
-	}
-	if (obj == NULL) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		/* json-c's JSON null is a NULL object */
-		if (jerr == json_tokener_success)
-			return batch_fail(why, "not a JSON object but "
-			    "null");
-		if (jerr == json_tokener_continue)
-			return batch_fail(why, "invalid JSON: truncated "
-			    "at column %zu", len + 1);
-		return batch_fail(why, "invalid JSON at column %zu: %s",
-		    json_tokener_get_parse_end(tok) + 1,
-		    json_tokener_error_desc(jerr));
-	}
-	/* after the padding, the whole line was the value */
-	end = padded ? len : json_tokener_get_parse_end(tok);
-	if (end > len)
-		end = len;
-	for (start = end; start < len && isspace((unsigned char)line[start]);)
-		start++;
-	if (start < len) {
-		rc = batch_fail(why, "invalid JSON at column %zu: text "
-		    "after the value", start + 1);
-		goto out_put;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		rc = batch_fail(why, "not a JSON object but %s",
-		    jsonutil_noun(obj));
-		goto out_put;
-	}
-	for (start = 0; line[start] != '{'; start++)
-		continue;
-	while (end > start && line[end - 1] != '}')
-		end--;
 	if (json_object_object_get_ex(obj, "id", &id) && id != NULL) {
 		/* the common case: pass the bytes through untouched */
 		if (batch_buf_add(out, line + start, end - start) == -1)

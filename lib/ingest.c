@@ -15,7 +15,6 @@
 #include "exitcode.h"
 #include "ingest.h"
 #include "ndjson.h"
-#include "utf8.h"
 
 /*
  * Batches handed to the committer and not yet answered: one being stored,
@@ -297,22 +296,12 @@ ingest_submit(struct ingest *ig)
 static bool
 ingest_is_object(const char *line, size_t len)
 {
-	struct json_tokener *tok;
 	struct json_object *obj;
-	bool yes;
+	char why[RECORD_WHY_LEN];
 
-	if (memchr(line, '\0', len) != NULL ||
-	    utf8_valid_prefix(line, len) < len ||
-	    (tok = json_tokener_new()) == NULL)
-		return false;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	yes = obj != NULL && json_object_is_type(obj, json_type_object) &&
-	    json_tokener_get_parse_end(tok) == len;
+	obj = record_line_object(NULL, line, len, NULL, NULL, why);
 	json_object_put(obj);
-	json_tokener_free(tok);
-	return yes;
+	return obj != NULL;
 }
 
 static void

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -690,32 +691,44 @@ record_scan(const char *p, size_t len, struct record *rec, bool *id_key)
 }
 
 int
-record_parse(const char *line, size_t len, struct record *rec, char *why)
+record_line_text(const char *line, size_t len, char *why)
 {
-	struct json_tokener *tok;
-	struct json_object *obj;
 	const char *nul;
-	bool padded = false;
-	size_t good, end;
-	int rc;
+	size_t good;
 
 	if ((nul = memchr(line, '\0', len)) != NULL)
 		return record_fail(why, "NUL byte at column %zu",
 		    (size_t)(nul - line) + 1);
+	/* json-c lets overlong forms and surrogates through */
 	if ((good = utf8_valid_prefix(line, len)) < len)
 		return record_fail(why, "invalid UTF-8 at column %zu",
 		    good + 1);
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 		return record_fail(why, "a byte order mark before the object "
 		    "(only the first line may have one)");
-	if ((end = record_scan(line, len, rec, NULL)) > 0) {
-		while (end < len && (line[end] == ' ' || line[end] == '\t'))
-			end++;
-		if (end == len)
-			return 0;
+	return 0;
+}
+
+struct json_object *
+record_line_object(struct json_tokener *tok, const char *line, size_t len,
+    size_t *start, size_t *end, char *why)
+{
+	struct json_tokener *own = NULL;
+	struct json_object *obj = NULL;
+	bool padded = false;
+	size_t stop, i;
+
+	if (record_line_text(line, len, why) == -1)
+		return NULL;
+	if (len > INT_MAX) {
+		record_fail(why, "a line of %zu bytes is too long", len);
+		return NULL;
 	}
-	if ((tok = json_tokener_new()) == NULL)
-		return record_fail(why, "out of memory");
+	if (tok == NULL && (tok = own = json_tokener_new()) == NULL) {
+		record_fail(why, "out of memory");
+		return NULL;
+	}
+	json_tokener_reset(tok);
 	/* trailing text is judged below, with a clearer reason */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
@@ -731,29 +744,66 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 
 		/* json-c's JSON null is a NULL object */
 		if (jerr == json_tokener_success)
-			rc = record_fail(why, "not a JSON object but null");
+			record_fail(why, "not a JSON object but null");
 		else if (jerr == json_tokener_continue)
-			rc = record_fail(why, "invalid JSON: truncated at "
-			    "column %zu", len + 1);
+			record_fail(why, "invalid JSON: truncated at column %zu",
+			    len + 1);
 		else
-			rc = record_fail(why, "invalid JSON at column %zu: %s",
+			record_fail(why, "invalid JSON at column %zu: %s",
 			    json_tokener_get_parse_end(tok) + 1,
 			    json_tokener_error_desc(jerr));
 		goto out_free_tokener;
 	}
-	for (end = padded ? len : json_tokener_get_parse_end(tok);
-	    end < len && (line[end] == ' ' || line[end] == '\t'); end++)
-		;
-	if (end < len) {
-		rc = record_fail(why, "invalid JSON at column %zu: text after "
-		    "the object", end + 1);
+	/* the kind first: "[1] x" is an array, not an object with a tail */
+	if (!json_object_is_type(obj, json_type_object)) {
+		record_fail(why, "not a JSON object but %s",
+		    jsonutil_noun(obj));
 		goto out_put_obj;
 	}
-	rc = record_from_json(obj, rec, why);
+	/* json-c's parse end is past the white space after the value */
+	stop = padded ? len : json_tokener_get_parse_end(tok);
+	if (stop > len)
+		stop = len;
+	if ((i = record_ws(line, len, stop)) < len) {
+		record_fail(why, "invalid JSON at column %zu: text after the "
+		    "object", i + 1);
+		goto out_put_obj;
+	}
+	if (start != NULL)
+		*start = record_ws(line, len, 0);
+	if (end != NULL) {
+		while (stop > 0 && line[stop - 1] != '}')
+			stop--;
+		*end = stop;
+	}
+	goto out_free_tokener;
 out_put_obj:
 	json_object_put(obj);
+	obj = NULL;
 out_free_tokener:
-	json_tokener_free(tok);
+	/* json-c's free does not take NULL */
+	if (own != NULL)
+		json_tokener_free(own);
+	return obj;
+}
+
+int
+record_parse(const char *line, size_t len, struct record *rec, char *why)
+{
+	struct json_object *obj;
+	size_t end;
+	int rc;
+
+	if (record_line_text(line, len, why) == -1)
+		return -1;
+	if ((end = record_scan(line, len, rec, NULL)) > 0 &&
+	    record_ws(line, len, end) == len)
+		return 0;
+	if ((obj = record_line_object(NULL, line, len, NULL, NULL,
+	    why)) == NULL)
+		return -1;
+	rc = record_from_json(obj, rec, why);
+	json_object_put(obj);
 	return rc;
 }
 

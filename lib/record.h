@@ -67,6 +67,25 @@ size_t record_scan(const char *p, size_t len, struct record *rec,
 /* The offset of the first byte from i on in p[0..len) not JSON white space. */
 size_t record_ws(const char *p, size_t len, size_t i);
 
+/*
+ * The bytes of a line fit to parse: no NUL byte, valid UTF-8, no byte
+ * order mark.  Returns 0, or -1 with the reason in why (RECORD_WHY_LEN
+ * bytes).  record_scan wants this checked first.
+ */
+int record_line_text(const char *line, size_t len, char *why);
+
+/*
+ * The one test of "this line is one JSON object", for every reader of
+ * lines: line (len bytes, need not be NUL-terminated) passes
+ * record_line_text and holds one JSON object with nothing but JSON white
+ * space (space, tab, CR, LF) before and after it.  tok is a reusable
+ * tokener, or NULL for one made for the call.  Returns the object (the
+ * caller puts it), its bytes at line[*start, *end) where start and end
+ * are not NULL; or NULL with the reason in why (RECORD_WHY_LEN bytes).
+ */
+struct json_object *record_line_object(struct json_tokener *tok,
+    const char *line, size_t len, size_t *start, size_t *end, char *why);
+
 /* As record_parse, for an object already parsed (an element of an array). */
 int record_from_json(struct json_object *obj, struct record *rec, char *why);
 

@@ -142,7 +142,7 @@ test_prepare_record(void **state)
 
 	snprintf(line, sizeof(line), "{%s x", rest);
 	assert_null(prepared(line, -1, why));
-	assert_non_null(strstr(why, "text after the value"));
+	assert_non_null(strstr(why, "text after the object"));
 }
 
 static void
@@ -172,9 +172,9 @@ test_prepare_refuses(void **state)
 		{ "12", "not a JSON object but a number" },
 		{ "null", "not a JSON object but null" },
 		{ "{\"a\":1} x", "invalid JSON at column 9: text after the "
-		  "value" },
+		  "object" },
 		{ "{\"a\":1}{}", "invalid JSON at column 8: text after the "
-		  "value" },
+		  "object" },
 		{ "\xef\xbb\xbf{\"a\":1}", "a byte order mark before the "
 		  "object" },
 		{ "{\"a\":\"\xff\"}", "invalid UTF-8 at column 7" },

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "batch.h"
 #include "record.h"
 
 #define CANON "{\"id\":\"01a2186f-f33e-7040-a2be-a81c53714c88\"," \
@@ -251,6 +252,113 @@ test_rejects_json(void **state)
 	assert_string_equal(why, "NUL byte at column 5");
 }
 
+/*
+ * "This line is one JSON object", asked of record_line_object and of its
+ * two users, record_parse (sm-store, sm-alert) and batch_prepare (sm-post,
+ * sm-split): one verdict and one reason for each line.  Before they
+ * shared the check, batch_prepare took "CANON\f" (isspace after the
+ * object) and both named "[1] x" as text after a value or "object".
+ */
+#define CANON_COL(n) (sizeof(CANON) - 1 + (n))
+
+static void
+test_line_object(void **state)
+{
+	static char why_ws[64], why_two[64], why_cat[64], why_ff[64];
+	static char why_trunc[64], why_nul[64];
+	const struct {
+		const char *line;
+		size_t len;		/* 0: strlen */
+		const char *why;	/* NULL: accepted */
+	} cases[] = {
+		{ CANON, 0, NULL },
+		{ " \t" CANON, 0, NULL },
+		{ CANON " \t ", 0, NULL },
+		{ CANON "\r\n", 0, NULL },
+		{ "\r\n" CANON "\r", 0, NULL },
+		{ "", 0, "invalid JSON: truncated at column 1" },
+		{ "   ", 0, "invalid JSON: truncated at column 4" },
+		{ CANON "  x", 0, why_ws },
+		{ CANON " " CANON, 0, why_two },
+		{ CANON CANON, 0, why_cat },
+		{ CANON "\f", 0, why_ff },
+		{ "\f" CANON, 0, "invalid JSON at column 1: unexpected "
+		  "character" },
+		{ "[" CANON "]", 0, "not a JSON object but an array" },
+		{ "[1] x", 0, "not a JSON object but an array" },
+		{ "42", 0, "not a JSON object but a number" },
+		{ "\"x\"", 0, "not a JSON object but a string" },
+		{ "true", 0, "not a JSON object but a boolean" },
+		{ "null", 0, "not a JSON object but null" },
+		{ CANON, 40, why_trunc },
+		{ "{\"a\"\0:1}", 8, "NUL byte at column 5" },
+		{ CANON "\0", sizeof(CANON), why_nul },
+		{ "\xef\xbb\xbf" CANON, 0, "a byte order mark before the "
+		  "object (only the first line may have one)" },
+		{ "{\"a\":\"\xc0\xaf\"}", 0, "invalid UTF-8 at column 7" },
+	};
+	char why[BATCH_WHY_LEN];
+	struct json_tokener *tok;
+	struct json_object *obj;
+	struct batch_buf out = { NULL, 0, 0 };
+	struct record r;
+	size_t i, len, start, end, roff, rlen;
+
+	(void)state;
+	snprintf(why_ws, sizeof(why_ws), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(3));
+	snprintf(why_two, sizeof(why_two), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(2));
+	snprintf(why_cat, sizeof(why_cat), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(1));
+	snprintf(why_ff, sizeof(why_ff), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(1));
+	snprintf(why_trunc, sizeof(why_trunc), "invalid JSON: truncated at "
+	    "column 41");
+	snprintf(why_nul, sizeof(why_nul), "NUL byte at column %zu",
+	    CANON_COL(1));
+	assert_non_null(tok = json_tokener_new());
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = cases[i].len ? cases[i].len : strlen(cases[i].line);
+		why[0] = '\0';
+		obj = record_line_object(i % 2 ? tok : NULL, cases[i].line,
+		    len, &start, &end, why);
+		if (cases[i].why == NULL) {
+			if (obj == NULL)
+				fail_msg("case %zu refused: %s", i, why);
+			/* the object's own bytes, "{" to "}" */
+			assert_int_equal(end - start, sizeof(CANON) - 1);
+			assert_memory_equal(cases[i].line + start, CANON,
+			    end - start);
+			json_object_put(obj);
+			assert_int_equal(record_parse(cases[i].line, len, &r,
+			    why), 0);
+			assert_int_equal(batch_prepare(tok, cases[i].line, len,
+			    &out, &roff, &rlen, why), 0);
+			assert_int_equal(rlen, sizeof(CANON) - 1);
+			continue;
+		}
+		if (obj != NULL)
+			fail_msg("case %zu accepted", i);
+		if (strcmp(why, cases[i].why) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why,
+			    cases[i].why);
+		why[0] = '\0';
+		assert_int_equal(record_parse(cases[i].line, len, &r, why), -1);
+		if (strcmp(why, cases[i].why) != 0)
+			fail_msg("record_parse, case %zu: got \"%s\"", i, why);
+		why[0] = '\0';
+		out.len = 0;
+		assert_int_equal(batch_prepare(tok, cases[i].line, len, &out,
+		    &roff, &rlen, why), -1);
+		if (strcmp(why, cases[i].why) != 0)
+			fail_msg("batch_prepare, case %zu: got \"%s\"", i, why);
+		assert_int_equal(out.len, 0);
+	}
+	batch_buf_free(&out);
+	json_tokener_free(tok);
+}
+
 static void
 test_optional_null(void **state)
 {
@@ -464,6 +572,7 @@ main(void)
 		cmocka_unit_test(test_percent_format),
 		cmocka_unit_test(test_dialect_names),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_line_object),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);
