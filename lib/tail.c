@@ -10,13 +10,46 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mysql.h>
 #include <mysqld_error.h>
 
+#include "backoff.h"
+#include "binlog.h"
 #include "clock.h"
 #include "exitcode.h"
+#include "follow.h"
 #include "schema.h"
 #include "tail.h"
 #include "timefmt.h"
+
+struct tail {
+	struct tail_config cfg;
+	MYSQL *m;
+	char *filter_sql;	/* " AND ..." for the history; per connection */
+	char *poll_sql;		/* a poll's statement */
+	size_t poll_sql_size;
+	struct follow follow;
+	struct backoff backoff;
+	enum tail_state state;
+	bool started;		/* the history has been read */
+	unsigned attempts;	/* failed connects in a row */
+	int64_t retry_ms;	/* the next connect, monotonic */
+	enum db_fault fault;	/* of the last failure */
+	char why[DB_WHY_LEN];	/* the last failure */
+	unsigned long long rows_read;	/* rows polled, filtered or not */
+	unsigned long long rows_shown;
+	unsigned long long bad_rows;
+	bool no_table;		/* the table does not exist (yet) */
+	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
+	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
+	unsigned long long resets;	/* times the table's ids restarted */
+	struct binlog binlog;
+	bool binlog_on;		/* following the binary log (t->m reads it) */
+	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
+	unsigned server_id;	/* as a replica: one of our own */
+	unsigned long long via_changes;	/* how rows are read changed ... */
+	char via_why[DB_WHY_LEN];	/* ... to this, and why */
+};
 
 int
 tail_via_parse(const char *name, enum tail_via *via)
@@ -47,21 +80,35 @@ tail_server_id(void)
 	return 0x80000000u | (r & 0x7fffffffu);
 }
 
-bool
+/* Does tail_step wait for new rows itself (the binary log)? */
+static bool
 tail_self_paced(const struct tail *t)
 {
 	return t->binlog_on && t->m != NULL;
 }
 
-int
-tail_init(struct tail *t, const struct tail_config *cfg)
+int64_t
+tail_next_ms(const struct tail *t, int64_t next, int64_t now_ms)
 {
-	memset(t, 0, sizeof(*t));
+	if (next < now_ms || tail_self_paced(t))
+		next = now_ms;	/* a slow poll is not made up for */
+	if (t->m == NULL && t->retry_ms > next)
+		next = t->retry_ms;
+	return next;
+}
+
+struct tail *
+tail_new(const struct tail_config *cfg)
+{
+	struct tail *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	t->cfg = *cfg;
 	t->poll_sql_size = FOLLOW_WHERE_LEN + strlen(schema_select_columns) +
 	    128;
 	if ((t->poll_sql = malloc(t->poll_sql_size)) == NULL)
-		return -1;
+		goto out_tail;
 	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1)
 		goto out_poll_sql;
 	if (binlog_init(&t->binlog) == -1)
@@ -69,13 +116,14 @@ tail_init(struct tail *t, const struct tail_config *cfg)
 	t->server_id = tail_server_id();
 	backoff_init(&t->backoff, BACKOFF_BASE_MS, TAIL_RETRY_CAP_MS, 0);
 	t->state = TAIL_CONNECTING;
-	return 0;
+	return t;
 out_follow:
 	follow_free(&t->follow);
 out_poll_sql:
 	free(t->poll_sql);
-	t->poll_sql = NULL;
-	return -1;
+out_tail:
+	free(t);
+	return NULL;
 }
 
 void
@@ -91,12 +139,35 @@ tail_close(struct tail *t)
 void
 tail_free(struct tail *t)
 {
+	if (t == NULL)
+		return;
 	tail_close(t);
 	free(t->filter_sql);
 	free(t->poll_sql);
 	follow_free(&t->follow);
 	binlog_free(&t->binlog);
-	memset(t, 0, sizeof(*t));
+	free(t);
+}
+
+void
+tail_status(const struct tail *t, struct tail_status *st)
+{
+	st->state = t->state;
+	st->connected = t->m != NULL;
+	st->no_table = t->no_table;
+	st->attempts = t->attempts;
+	st->fault = t->fault;
+	st->why = t->why;
+	st->bad_rows = t->bad_rows;
+	st->resets = t->resets;
+	st->via_changes = t->via_changes;
+	st->via_why = t->via_why;
+}
+
+int
+tail_socket(const struct tail *t)
+{
+	return t->m != NULL ? (int)mysql_get_socket(t->m) : -1;
 }
 
 bool
@@ -704,30 +775,41 @@ tail_reset_check(struct tail *t)
 }
 
 enum tail_step
+tail_connect(struct tail *t, int64_t now_ms)
+{
+	int rc;
+
+	if (t->m != NULL)
+		return TAIL_STEP_OK;
+	if (now_ms < t->retry_ms)
+		return TAIL_STEP_DOWN;
+	if ((rc = tail_open(t, now_ms)) == -2)
+		return TAIL_STEP_STOP;
+	if (rc == -1) {
+		if (!t->started && t->fault == DB_FAULT_CONFIG)
+			return TAIL_STEP_FATAL;
+		t->retry_ms = now_ms + backoff_delay_ms(&t->backoff,
+		    t->attempts < 16 ? t->attempts : 16);
+		t->attempts++;
+		return TAIL_STEP_DOWN;
+	}
+	/* an outage says nothing of the transactions holding holes */
+	if (t->state == TAIL_DOWN)
+		follow_touch(&t->follow, now_ms);
+	t->state = TAIL_UP;
+	t->attempts = 0;
+	return TAIL_STEP_OK;
+}
+
+enum tail_step
 tail_step(struct tail *t, int64_t now_ms)
 {
+	enum tail_step st;
 	long n;
 	int rc;
 
-	if (t->m == NULL) {
-		if (now_ms < t->retry_ms)
-			return TAIL_STEP_DOWN;
-		if ((rc = tail_open(t, now_ms)) == -2)
-			return TAIL_STEP_STOP;
-		if (rc == -1) {
-			if (!t->started && t->fault == DB_FAULT_CONFIG)
-				return TAIL_STEP_FATAL;
-			t->retry_ms = now_ms + backoff_delay_ms(&t->backoff,
-			    t->attempts < 16 ? t->attempts : 16);
-			t->attempts++;
-			return TAIL_STEP_DOWN;
-		}
-		/* an outage says nothing of the transactions holding holes */
-		if (t->state == TAIL_DOWN)
-			follow_touch(&t->follow, now_ms);
-		t->state = TAIL_UP;
-		t->attempts = 0;
-	}
+	if ((st = tail_connect(t, now_ms)) != TAIL_STEP_OK)
+		return st;
 	if (t->binlog_on)
 		return tail_binlog_step(t, now_ms);
 	if ((n = tail_poll(t, now_ms)) == -2)
@@ -845,7 +927,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 {
 	struct tail_config c = *cfg;
 	struct tail_printer p;
-	struct tail t;
+	struct tail *t;
 	char desc[512];
 	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
 	int status = SM_EXIT_OK, rc;
@@ -861,31 +943,33 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	c.bad = tail_print_bad;
 	c.arg = &p;
 	db_describe(cfg->db, desc, sizeof(desc));
-	if (tail_init(&t, &c) == -1) {
+	if ((t = tail_new(&c)) == NULL) {
 		warnx("out of memory");
 		return SM_EXIT_PARTIAL;
 	}
 	now = clock_mono_ms();
-	if ((rc = tail_open(&t, now)) == -1) {
-		if (!cfg->follow || t.fault == DB_FAULT_CONFIG) {
-			warnx("%s: %s", desc, t.why);
-			status = t.fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
+	switch (tail_connect(t, now)) {
+	case TAIL_STEP_FATAL:
+	case TAIL_STEP_DOWN:
+		if (!cfg->follow || t->fault == DB_FAULT_CONFIG) {
+			warnx("%s: %s", desc, t->why);
+			status = t->fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
 			    SM_EXIT_UNAVAILABLE;
 			goto out_free;
 		}
-		warnx("%s: %s; retrying", desc, t.why);
+		warnx("%s: %s; retrying", desc, t->why);
 		said_down = true;
-		t.attempts = 1;
-		t.retry_ms = now + backoff_delay_ms(&t.backoff, 0);
-	} else if (rc == -2) {
+		break;
+	case TAIL_STEP_STOP:
 		stopped = true;
-	} else {
-		t.state = TAIL_UP;
-		if (t.no_table && !cfg->follow)
+		break;
+	case TAIL_STEP_OK:
+		if (t->no_table && !cfg->follow)
 			warnx("%s: no table " SCHEMA_TABLE " yet", desc);
+		break;
 	}
-	if ((via_said = t.via_changes) > 0)
-		warnx("%s: %s", desc, t.via_why);
+	if ((via_said = t->via_changes) > 0)
+		warnx("%s: %s", desc, t->via_why);
 	if ((rc = tail_print_flush(&p)) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
@@ -896,42 +980,39 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	next = now;
 	while (!*stop) {
 		now = clock_mono_ms();
-		next += step;
-		if (next < now || tail_self_paced(&t))
-			next = now;	/* a slow poll is not made up for */
-		if (tail_wait_reader_gone(t.m == NULL && t.retry_ms > next ?
-		    t.retry_ms : next) || *stop)
+		next = tail_next_ms(t, next + step, now);
+		if (tail_wait_reader_gone(next) || *stop)
 			break;
 		if (p.tty && kind == ROWFMT_TABLE)
 			p.fmt.header_every = tail_screen_rows();
-		switch (tail_step(&t, clock_mono_ms())) {
+		switch (tail_step(t, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			if (said_down) {
 				warnx("%s: connected again", desc);
 				said_down = false;
 			}
-			if (t.resets != resets_said) {
+			if (t->resets != resets_said) {
 				warnx("%s: the table's ids started again "
 				    "(TRUNCATE?): following its new rows from "
 				    "the first", desc);
-				resets_said = t.resets;
+				resets_said = t->resets;
 			}
-			if (t.via_changes != via_said) {
-				warnx("%s: %s", desc, t.via_why);
-				via_said = t.via_changes;
+			if (t->via_changes != via_said) {
+				warnx("%s: %s", desc, t->via_why);
+				via_said = t->via_changes;
 			}
 			break;
 		case TAIL_STEP_DOWN:
 			/* a signal cuts a read of the log short: no outage */
 			if (!said_down && !*stop) {
-				warnx("%s: %s; reconnecting", desc, t.why);
+				warnx("%s: %s; reconnecting", desc, t->why);
 				said_down = true;
 			}
 			break;
 		case TAIL_STEP_STOP:
 			goto out_flush;
 		case TAIL_STEP_FATAL:
-			warnx("%s: %s", desc, t.why);
+			warnx("%s: %s", desc, t->why);
 			status = SM_EXIT_USAGE;
 			goto out_flush;
 		}
@@ -945,6 +1026,6 @@ out_flush:
 	if (tail_print_flush(&p) == -1)
 		status = SM_EXIT_PARTIAL;
 out_free:
-	tail_free(&t);
+	tail_free(t);
 	return status;
 }

@@ -40,7 +40,7 @@ struct web {
 	pthread_mutex_t lock;	/* feed, and the trackers' client links */
 	pthread_cond_t wake;	/* the follower's sleep; ended by stopping */
 	struct feed feed;
-	struct tail tail;
+	struct tail *tail;
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
 	bool stopping;		/* under lock */
 	unsigned long long added;	/* entries added in this step */
@@ -719,8 +719,12 @@ web_db_state(struct web *w, bool up)
 	if (was != up)
 		w->added++;
 	pthread_mutex_unlock(&w->lock);
-	if (was && !up)
-		warnx("%s: %s; reconnecting", w->desc, w->tail.why);
+	if (was && !up) {
+		struct tail_status st;
+
+		tail_status(w->tail, &st);
+		warnx("%s: %s; reconnecting", w->desc, st.why);
+	}
 	else if (!was && up)
 		warnx("%s: connected", w->desc);
 }
@@ -731,32 +735,36 @@ web_follow(void *arg)
 {
 	struct web *w = arg;
 	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
-	unsigned long long resets = w->tail.resets, via_said = 0;
+	unsigned long long resets, via_said = 0;
+	struct tail_status st;
 	struct timespec ts;
 	bool added;
 
 	if (step < 1)
 		step = 1;
+	tail_status(w->tail, &st);
+	resets = st.resets;
 	next = clock_mono_ms();
 	for (;;) {
-		switch (tail_step(&w->tail, clock_mono_ms())) {
+		switch (tail_step(w->tail, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			web_db_state(w, true);
 			break;
 		case TAIL_STEP_DOWN:
 		case TAIL_STEP_FATAL:
 		case TAIL_STEP_STOP:
-			web_db_state(w, w->tail.m != NULL);
+			web_db_state(w, tail_socket(w->tail) != -1);
 			break;
 		}
-		if (w->tail.resets != resets) {
+		tail_status(w->tail, &st);
+		if (st.resets != resets) {
 			warnx("%s: the table's ids started again (TRUNCATE?): "
 			    "following its new rows from the first", w->desc);
-			resets = w->tail.resets;
+			resets = st.resets;
 		}
-		if (w->tail.via_changes != via_said) {
-			warnx("%s: %s", w->desc, w->tail.via_why);
-			via_said = w->tail.via_changes;
+		if (st.via_changes != via_said) {
+			warnx("%s: %s", w->desc, st.via_why);
+			via_said = st.via_changes;
 		}
 		pthread_mutex_lock(&w->lock);
 		if (w->alerts != NULL)
@@ -767,11 +775,7 @@ web_follow(void *arg)
 		if (added)
 			web_wake(w);
 		now = clock_mono_ms();
-		next += step;
-		if (next < now || tail_self_paced(&w->tail))
-			next = now;	/* a slow poll is not made up for */
-		if (w->tail.m == NULL && w->tail.retry_ms > next)
-			next = w->tail.retry_ms;
+		next = tail_next_ms(w->tail, next + step, now);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (next - now) / 1000;
 		ts.tv_nsec += (long)((next - now) % 1000) * 1000000;
@@ -836,22 +840,24 @@ web_log(void *cls, const char *fmt, va_list ap)
 static int
 web_start(struct web *w, char *why)
 {
-	int64_t now = clock_mono_ms();
+	struct tail_status st;
 
-	if (tail_open(&w->tail, now) == 0) {
-		w->tail.state = TAIL_UP;
+	switch (tail_connect(w->tail, clock_mono_ms())) {
+	case TAIL_STEP_OK:
 		web_db_state(w, true);
 		return 0;
-	}
-	if (w->tail.fault == DB_FAULT_CONFIG) {
+	case TAIL_STEP_FATAL:
+		tail_status(w->tail, &st);
 		snprintf(why, HTTPD_WHY_LEN, "%.100s: %.150s", w->desc,
-		    w->tail.why);
+		    st.why);
 		return -1;
+	case TAIL_STEP_DOWN:
+	case TAIL_STEP_STOP:
+		break;
 	}
 	/* serve anyway: /health says so, the follower keeps trying */
-	warnx("%s: %s; retrying", w->desc, w->tail.why);
-	w->tail.attempts = 1;
-	w->tail.retry_ms = now + backoff_delay_ms(&w->tail.backoff, 0);
+	tail_status(w->tail, &st);
+	warnx("%s: %s; retrying", w->desc, st.why);
 	return 0;
 }
 
@@ -935,7 +941,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_destroy;
 	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
-	    tail_init(&w.tail, &tc) == -1) {
+	    (w.tail = tail_new(&tc)) == NULL) {
 		snprintf(why, HTTPD_WHY_LEN, "out of memory");
 		feed_free(&w.feed);
 		rc = SM_EXIT_FATAL;
@@ -987,7 +993,7 @@ out_unlink:
 out_stop:
 	MHD_stop_daemon(d);
 out_free:
-	tail_free(&w.tail);
+	tail_free(w.tail);
 	feed_free(&w.feed);
 out_destroy:
 	alert_free(w.alerts);

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "feed.h"
+#include "follow.h"
 #include "httpd.h"
 #include "record.h"
 #include "rowfmt.h"
