@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "balance.h"
+#include "balance_impl.h"
 
 int
 balance_init(struct balance *b, int n, const int *weights, int max_fails,

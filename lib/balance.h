@@ -56,9 +56,6 @@ int balance_init(struct balance *b, int n, const int *weights,
 int balance_parse_weights(const char *s, int *w, int max, int *n,
     char *why);
 
-/* True when endpoint i may take a request now (up, or due a trial). */
-bool balance_usable(const struct balance *b, int i, int64_t now);
-
 /* True when some endpoint not in exclude (bit i = endpoint i) is usable. */
 bool balance_has_candidate(const struct balance *b, uint32_t exclude,
     int64_t now);

@@ -10,6 +10,7 @@
 #include <mysqld_error.h>
 
 #include "binlog.h"
+#include "binlog_impl.h"
 #include "schema.h"
 
 #define BINLOG_SEL_MAX 64	/* columns in schema_select_columns, at most */

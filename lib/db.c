@@ -11,6 +11,7 @@
 #include <mysqld_error.h>
 
 #include "db.h"
+#include "db_impl.h"
 
 /*
  * Every session: UTC (sm-store(1), "The table"), and strict mode so a

@@ -66,9 +66,6 @@ int db_config_init(struct db_config *c, const char *url,
 /* Free c, wiping the password. */
 void db_config_free(struct db_config *c);
 
-/* Parse an --ssl-mode name (case-insensitive); -1 when unknown. */
-int db_ssl_mode_parse(const char *name, enum db_ssl_mode *mode);
-
 /* "user@host:port/db": the target, never with the password. */
 void db_describe(const struct db_config *c, char *buf, size_t size);
 
@@ -79,9 +76,6 @@ void db_describe(const struct db_config *c, char *buf, size_t size);
  */
 MYSQL *db_connect(const struct db_config *c, char *why,
     enum db_fault *fault);
-
-/* What to do about server or client error number err. */
-enum db_fault db_fault_of(unsigned err);
 
 /*
  * Whether the server takes writes as a cluster member: a Galera node

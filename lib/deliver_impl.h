@@ -27,6 +27,28 @@
 #define DELIVER_POLL_MAX_MS 1000
 #define DELIVER_PROBE_TIMEOUT_MS 5000
 
+/* The engine's pieces its unit tests call too (tests/unit/test_deliver.c). */
+enum deliver_verdict {
+	DELIVER_OK,		/* 2xx: delivered */
+	DELIVER_RETRY,		/* no answer, 408, 429, 5xx: try again */
+	DELIVER_REJECT		/* any other answer: the receiver refused */
+};
+
+/* What to do after an attempt: answered is false when no HTTP answer. */
+enum deliver_verdict deliver_classify(bool answered, long status);
+
+/*
+ * Read a refusal's body ({"error":"...","errors":[{"index":I,
+ * "reason":"..."}]}): reasons[i] (allocated; caller frees) for each
+ * record i < n it names, general the overall reason ("" when none).
+ * Returns how many records were named.
+ */
+size_t deliver_parse_refusal(const char *body, size_t len, size_t n,
+    char **reasons, char *general, size_t gsize);
+
+/* scheme://host:port/health for an endpoint URL; NULL when not http(s). */
+char *deliver_health_url(const char *url);
+
 /* One easy handle: a request slot, or an endpoint's health probe. */
 struct xfer {
 	CURL *h;

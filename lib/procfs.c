@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "procfs_impl.h"
 
 static int
 procfs_fail(char *why, const char *fmt, ...)

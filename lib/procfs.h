@@ -35,9 +35,6 @@ int procfs_read_cpu(const char *root, struct cpu_times *ct, char *why);
 int procfs_read_mem(const char *root, struct mem_info *mi, char *why);
 int procfs_census(const char *root, struct census *c, char *why);
 
-/* Add one process in state letter st to the census. */
-void census_count(struct census *c, char st);
-
 /* Sum of all the counters. */
 uint64_t cpu_times_total(const struct cpu_times *ct);
 

@@ -20,6 +20,7 @@
 #include "follow.h"
 #include "schema.h"
 #include "tail.h"
+#include "tail_impl.h"
 #include "timefmt.h"
 
 struct tail {

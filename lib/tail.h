@@ -122,10 +122,6 @@ int tail_socket(const struct tail *t);
  */
 int64_t tail_next_ms(const struct tail *t, int64_t next, int64_t now_ms);
 
-/* Does row pass the filters? */
-bool tail_filter_match(const struct tail_filter *f,
-    const struct rowfmt_row *row);
-
 /*
  * Connect; the first time, read and emit the history and, when following,
  * note where following starts (one consistent snapshot).  Returns 0, -1

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "balance.h"
+#include "balance_impl.h"
 
 /* The endpoints picked, as letters, over n requests at time now. */
 static void

@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "binlog.h"
+#include "binlog_impl.h"
 
 /* A row image being written. */
 struct img {

@@ -10,7 +10,7 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "db.h"
+#include "db_impl.h"
 #include "dburl.h"
 
 static void

@@ -28,7 +28,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
-#include "deliver.h"
+#include "deliver_impl.h"
 #include "exitcode.h"
 
 #define ID1 "018f3e5c-1b2a-7c3d-8e4f-5a6b7c8d9e0f"

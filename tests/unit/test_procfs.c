@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procfs.h"
+#include "procfs_impl.h"
 
 #define FIX "tests/fixtures/"
 
