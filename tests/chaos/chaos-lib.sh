@@ -49,3 +49,14 @@ chaos_feed() (
 	wait
 	echo "$(date +%s) fed" >>"$4"
 )
+
+# chaos_await LOG PATTERN TRIES: until a line of LOG matches PATTERN, a
+# try every 0.2 s; after TRIES tries, on regardless (the test's checks of
+# LOG then say what did not happen).
+chaos_await() {
+	_ca_t=0
+	until grep -q "$2" "$1" || [ $_ca_t -ge "$3" ]; do
+		sleep 0.2
+		_ca_t=$((_ca_t + 1))
+	done
+}

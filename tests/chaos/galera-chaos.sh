@@ -112,12 +112,7 @@ galera_at() {
 	fi
 	if [ "$1" -eq $(($2 * 3 / 5)) ]; then
 		(
-			t=0
-			until grep -q ' rejoined 2$' "$SM_TMP/chaos.log" ||
-			    [ $t -ge 600 ]; do
-				sleep 0.2
-				t=$((t + 1))
-			done
+			chaos_await "$SM_TMP/chaos.log" ' rejoined 2$' 600
 			echo "$(date +%s) restart 1"
 			"$GALERA" restart 1 && echo "$(date +%s) rejoined 1"
 		) >>"$SM_TMP/chaos.log" 2>&1 &

@@ -103,12 +103,7 @@ split_at() {
 	fi
 	if [ "$1" -eq $(($2 * 7 / 10)) ]; then
 		(
-			t=0
-			until grep -q ' restarted$' "$SM_TMP/db.log" ||
-			    [ $t -ge 300 ]; do
-				sleep 0.2
-				t=$((t + 1))
-			done
+			chaos_await "$SM_TMP/db.log" ' restarted$' 300
 			dbpid=$(cat "$SM_TMP/pdb/mysqld.pid")
 			echo "$(date +%s) stall $dbpid"
 			kill -STOP "$dbpid"
