@@ -69,6 +69,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *backend = "auto", *proc_root = "/proc", *state = NULL;
+	const char *host_opt = NULL;
 	char host[RECORD_HOST_MAX + 1] = "", why[SAMPLE_WHY_LEN];
 	char line[4096];
 	enum record_dialect dialect = RECORD_CANONICAL;
@@ -77,8 +78,26 @@ main(int argc, char *argv[])
 	struct sampler sampler;
 	int64_t next_ns, last_ns = 0;
 	int ch, status = SM_EXIT_OK;
+	const struct cli_opt opts[] = {
+		{ OPT_CPU_WINDOW, "--cpu-window", .seconds = &cpu_window,
+		    .min = 0.01, .max = 60 },
+		{ OPT_HOST, "--host", .text = &host_opt,
+		    .max = RECORD_HOST_MAX },
+		{ 'i', "-i", .seconds = &interval, .min = 0, .max = 86400 },
+		{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
+		    .want = "a count, 0 for no end" },
+		{ OPT_PROC_ROOT, "--proc-root", .arg = &proc_root },
+		{ OPT_STATE, "--state", .arg = &state },
+		{ 0 }
+	};
 
 	while ((ch = getopt_long(argc, argv, "hi:n:", longopts, NULL)) != -1) {
+		switch (cli_opt(opts, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			usage(SM_EXIT_USAGE);
+		}
 		switch (ch) {
 		case OPT_BACKEND:
 			if (strcmp(optarg, "auto") != 0 &&
@@ -90,50 +109,12 @@ main(int argc, char *argv[])
 			}
 			backend = optarg;
 			break;
-		case OPT_CPU_WINDOW:
-			if (cli_parse_seconds(optarg, 0.01, 60,
-			    &cpu_window) == -1) {
-				warnx("--cpu-window: \"%s\": want seconds "
-				    "from 0.01 to 60", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
 		case OPT_DIALECT:
 			if (record_dialect_parse(optarg, &dialect) == -1) {
 				warnx("--dialect: \"%s\": want canonical or "
 				    "seed", optarg);
 				usage(SM_EXIT_USAGE);
 			}
-			break;
-		case OPT_HOST:
-			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
-				warnx("--host: want 1 to %d bytes, no control "
-				    "characters", RECORD_HOST_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			snprintf(host, sizeof(host), "%s", optarg);
-			break;
-		case 'i':
-			if (cli_parse_seconds(optarg, 0, 86400,
-			    &interval) == -1) {
-				warnx("-i: \"%s\": want seconds from 0 to "
-				    "86400", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case 'n':
-			if (cli_parse_count(optarg, 0, 1LL << 62,
-			    &count) == -1) {
-				warnx("-n: \"%s\": want a count, 0 for no "
-				    "end", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_PROC_ROOT:
-			proc_root = optarg;
-			break;
-		case OPT_STATE:
-			state = optarg;
 			break;
 		case OPT_VERSION:
 			cli_version();
@@ -143,10 +124,10 @@ main(int argc, char *argv[])
 			usage(SM_EXIT_USAGE);
 		}
 	}
-	if (optind != argc) {
-		warnx("unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
-	}
+	if (host_opt != NULL)
+		snprintf(host, sizeof(host), "%s", host_opt);
 	/* like vmstat: one sample, unless an interval asks for a stream */
 	if (count < 0)
 		count = interval < 0 ? 1 : 0;

@@ -144,6 +144,30 @@ main(int argc, char *argv[])
 	struct db_config dbc;
 	int ch, status;
 
+	const struct cli_opt opts[] = {
+		{ OPT_BACKLOG, "--backlog", .count = &backlog, .min = 1,
+		    .max = FEED_BACKLOG_MAX, .unit = "rows" },
+		{ 'd', "-d", .flag = &dashboard },
+		{ 'f', "-f", .flag = &follow },
+		{ OPT_GAP_TIMEOUT, "--gap-timeout", .seconds = &gap_timeout,
+		    .min = 0.1, .max = 86400 },
+		{ OPT_HOST, "--host", .text = &tc.filter.host,
+		    .max = RECORD_HOST_MAX },
+		{ OPT_INTERVAL, "--interval", .seconds = &interval,
+		    .min = 0.01, .max = 3600 },
+		{ 'n', "-n", .count = &lines, .min = 0, .max = 1LL << 62,
+		    .want = "a count of rows, 0 or more" },
+		{ OPT_PORT_FILE, "--port-file", .arg = &wc.port_file },
+		{ OPT_SOURCE, "--source", .text = &tc.filter.source,
+		    .max = SCHEMA_SOURCE_MAX },
+		{ OPT_STALE, "--stale", .seconds = &stale, .min = 1,
+		    .max = 86400 * 365, .want = "seconds, 1 or more" },
+		{ OPT_WARN, "--warn", .seconds = &warn, .min = 0, .max = 100,
+		    .want = "a percentage from 0 to 100" },
+		{ OPT_WEB_ROOT, "--web-root", .arg = &wc.web_root },
+		{ 0 }
+	};
+
 	memset(&tc, 0, sizeof(tc));
 	memset(&wc, 0, sizeof(wc));
 	tc.filter.since_ms = -1;
@@ -156,21 +180,13 @@ main(int argc, char *argv[])
 			warnx("%s", dbwhy);
 			usage(SM_EXIT_USAGE);
 		}
+		switch (cli_opt(opts, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			usage(SM_EXIT_USAGE);
+		}
 		switch (ch) {
-		case OPT_BACKLOG:
-			if (cli_parse_count(optarg, 1, FEED_BACKLOG_MAX,
-			    &backlog) == -1) {
-				warnx("--backlog: \"%s\": want 1 to %d rows",
-				    optarg, FEED_BACKLOG_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case 'd':
-			dashboard = true;
-			break;
-		case 'f':
-			follow = true;
-			break;
 		case OPT_FORMAT:
 			if (rowfmt_parse(optarg, &kind) == -1) {
 				warnx("--format: \"%s\": want ndjson, table "
@@ -178,30 +194,6 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			format = optarg;
-			break;
-		case OPT_GAP_TIMEOUT:
-			if (cli_parse_seconds(optarg, 0.1, 86400,
-			    &gap_timeout) == -1) {
-				warnx("--gap-timeout: \"%s\": want seconds "
-				    "from 0.1 to 86400", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_HOST:
-			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
-				warnx("--host: want 1 to %d printable bytes",
-				    RECORD_HOST_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			tc.filter.host = optarg;
-			break;
-		case OPT_INTERVAL:
-			if (cli_parse_seconds(optarg, 0.01, 3600,
-			    &interval) == -1) {
-				warnx("--interval: \"%s\": want seconds from "
-				    "0.01 to 3600", optarg);
-				usage(SM_EXIT_USAGE);
-			}
 			break;
 		case OPT_LISTEN:
 			if (httpd_opt_listen(optarg, &wc.addr,
@@ -213,17 +205,6 @@ main(int argc, char *argv[])
 			if (httpd_opt_max_connections(optarg,
 			    &max_conns) == -1)
 				usage(SM_EXIT_USAGE);
-			break;
-		case OPT_PORT_FILE:
-			wc.port_file = optarg;
-			break;
-		case 'n':
-			if (cli_parse_count(optarg, 0, 1LL << 62,
-			    &lines) == -1) {
-				warnx("-n: \"%s\": want a count of rows, 0 or "
-				    "more", optarg);
-				usage(SM_EXIT_USAGE);
-			}
 			break;
 		case OPT_SINCE:
 			if (timefmt_parse(optarg, &tc.filter.since_ms,
@@ -246,22 +227,6 @@ main(int argc, char *argv[])
 				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
 				    why);
 			break;
-		case OPT_SOURCE:
-			if (!cli_name_ok(optarg, SCHEMA_SOURCE_MAX)) {
-				warnx("--source: want 1 to %d printable bytes",
-				    SCHEMA_SOURCE_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			tc.filter.source = optarg;
-			break;
-		case OPT_STALE:
-			if (cli_parse_seconds(optarg, 1, 86400 * 365,
-			    &stale) == -1) {
-				warnx("--stale: \"%s\": want seconds, 1 or "
-				    "more", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
 		case OPT_VERSION:
 			cli_version();
 		case OPT_VIA:
@@ -272,26 +237,14 @@ main(int argc, char *argv[])
 			}
 			via_given = true;
 			break;
-		case OPT_WARN:
-			if (cli_parse_seconds(optarg, 0, 100, &warn) == -1) {
-				warnx("--warn: \"%s\": want a percentage from "
-				    "0 to 100", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_WEB_ROOT:
-			wc.web_root = optarg;
-			break;
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
 			usage(SM_EXIT_USAGE);
 		}
 	}
-	if (optind != argc) {
-		warnx("unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
-	}
 	if (listen != NULL && (dashboard || follow || format != NULL)) {
 		warnx("--listen serves rows over HTTP: not with -d, -f or "
 		    "--format");
