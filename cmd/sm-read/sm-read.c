@@ -79,13 +79,13 @@ main(int argc, char *argv[])
 	int64_t next_ns, last_ns = 0;
 	int ch, status = SM_EXIT_OK;
 	const struct cli_opt opts[] = {
+		{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
+		    .want = "a count, 0 for no end" },
 		{ OPT_CPU_WINDOW, "--cpu-window", .seconds = &cpu_window,
 		    .min = 0.01, .max = 60 },
 		{ OPT_HOST, "--host", .text = &host_opt,
 		    .max = RECORD_HOST_MAX },
 		{ 'i', "-i", .seconds = &interval, .min = 0, .max = 86400 },
-		{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
-		    .want = "a count, 0 for no end" },
 		{ OPT_PROC_ROOT, "--proc-root", .arg = &proc_root },
 		{ OPT_STATE, "--state", .arg = &state },
 		{ 0 }
