@@ -97,8 +97,8 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
-	    OPT_WEB_ROOT };
+	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION,
+	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
