@@ -65,7 +65,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct deliver_opts o;
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	int ch, status;
 
 	deliver_opts_init(&o);
@@ -74,9 +74,9 @@ main(int argc, char *argv[])
 			cli_version();
 		if (ch == 'h')
 			usage(SM_EXIT_OK);
-		if (ch == '?' || deliver_opt(&o, ch, optarg, why) == -1) {
+		if (ch == '?' || deliver_opt(&o, ch, optarg, &why) == -1) {
 			if (ch != '?')
-				warnx("%s", why);
+				warnx("%s", why.msg);
 			usage(SM_EXIT_USAGE);
 		}
 	}
@@ -90,8 +90,8 @@ main(int argc, char *argv[])
 	/* before deliver_opts_check, whose URL checks use libcurl */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
-	if (deliver_opts_check(&o, why) == -1) {
-		warnx("%s", why);
+	if (deliver_opts_check(&o, &why) == -1) {
+		warnx("%s", why.msg);
 		usage(SM_EXIT_USAGE);
 	}
 	status = deliver_command(&o);

@@ -77,7 +77,8 @@ usage(int status)
 static int
 run_stdin(struct ingest_config *ic, struct spool *reject, struct spool *spool)
 {
-	char summary[256], why[SPOOL_WHY_LEN];
+	char summary[256];
+	struct why why;
 	struct ingest_stats st;
 	int status;
 
@@ -88,15 +89,15 @@ run_stdin(struct ingest_config *ic, struct spool *reject, struct spool *spool)
 	cli_catch_stop(-1);
 	status = ingest_run(ic, &st);
 	store_close(ic->store);
-	if (spool_close(spool, why) == -1) {
+	if (spool_close(spool, &why) == -1) {
 		/* the spool is all that is left of them */
-		warnx("%s", why);
+		warnx("%s", why.msg);
 		st.lost += st.spooled;
 		st.spooled = 0;
 		status = SM_EXIT_UNAVAILABLE;
 	}
-	if (spool_close(reject, why) == -1) {
-		warnx("%s", why);
+	if (spool_close(reject, &why) == -1) {
+		warnx("%s", why.msg);
 		if (status == SM_EXIT_OK)
 			status = SM_EXIT_PARTIAL;
 	}
@@ -144,7 +145,7 @@ main(int argc, char *argv[])
 	const char *listen = NULL, *port_file = NULL, *reject_path = NULL;
 	const char *source = SOURCE_DEFAULT, *spool = NULL, *token_file = NULL;
 	char *token = NULL;
-	char why[STORE_WHY_LEN], dbwhy[DB_WHY_LEN];
+	struct why dbwhy, why;
 	long long batch = STORE_BATCH_DEFAULT, flush_ms = -1;
 	long long max_body = -1, max_conns = -1, max_line = -1, threads = -1;
 	double max_wait = -1, timeout = -1;
@@ -159,11 +160,11 @@ main(int argc, char *argv[])
 
 	memset(&hc, 0, sizeof(hc));
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (db_opt(&dbo, ch, optarg, dbwhy)) {
+		switch (db_opt(&dbo, ch, optarg, &dbwhy)) {
 		case 1:
 			continue;
 		case -1:
-			warnx("%s", dbwhy);
+			warnx("%s", dbwhy.msg);
 			usage(SM_EXIT_USAGE);
 		}
 		switch (ch) {
@@ -288,15 +289,14 @@ main(int argc, char *argv[])
 		    "--timeout and --token-file need --listen");
 		usage(SM_EXIT_USAGE);
 	}
-	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
-		errx(SM_EXIT_USAGE, "%s", dbwhy);
-	if (token_file != NULL && token_read(token_file, &token, why,
-	    sizeof(why)) == -1)
-		errx(SM_EXIT_USAGE, "--token-file: %s", why);
-	if (reject_path != NULL && spool_open(&reject, reject_path, why) == -1)
-		errx(SM_EXIT_USAGE, "--reject: %s", why);
-	if (spool != NULL && spool_open(&spool_file, spool, why) == -1)
-		errx(SM_EXIT_USAGE, "--spool: %s", why);
+	if (db_opts_config(&dbo, &dbc, &dbwhy) == -1)
+		errx(SM_EXIT_USAGE, "%s", dbwhy.msg);
+	if (token_file != NULL && token_read(token_file, &token, &why) == -1)
+		errx(SM_EXIT_USAGE, "--token-file: %s", why.msg);
+	if (reject_path != NULL && spool_open(&reject, reject_path, &why) == -1)
+		errx(SM_EXIT_USAGE, "--reject: %s", why.msg);
+	if (spool != NULL && spool_open(&spool_file, spool, &why) == -1)
+		errx(SM_EXIT_USAGE, "--spool: %s", why.msg);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (mysql_library_init(0, NULL, NULL) != 0)
@@ -313,8 +313,8 @@ main(int argc, char *argv[])
 		sigset_t stop;
 
 		httpd_block_stop(&stop);
-		if ((store = store_open(&sc, why)) == NULL)
-			errx(SM_EXIT_USAGE, "database: %s", why);
+		if ((store = store_open(&sc, &why)) == NULL)
+			errx(SM_EXIT_USAGE, "database: %s", why.msg);
 		hc.port_file = port_file;
 		hc.token = token;
 		hc.max_body = max_body > 0 ? (size_t)max_body :
@@ -327,8 +327,8 @@ main(int argc, char *argv[])
 		hc.source = source;
 		hc.store = store;
 		status = SM_EXIT_OK;
-		if (httpd_run(&hc, &stop, why) == -1) {
-			warnx("--listen %s: %s", listen, why);
+		if (httpd_run(&hc, &stop, &why) == -1) {
+			warnx("--listen %s: %s", listen, why.msg);
 			status = SM_EXIT_USAGE;
 		}
 		store_close(store);
@@ -342,8 +342,8 @@ main(int argc, char *argv[])
 			.strict = strict,
 		};
 
-		if ((store = store_open(&sc, why)) == NULL)
-			errx(SM_EXIT_USAGE, "database: %s", why);
+		if ((store = store_open(&sc, &why)) == NULL)
+			errx(SM_EXIT_USAGE, "database: %s", why.msg);
 		ic.store = store;
 		status = run_stdin(&ic, &reject, &spool_file);
 	}
