@@ -11,7 +11,7 @@ int
 postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
     char *argv[])
 {
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	int ch, status;
 
 	while ((ch = getopt_long(argc, argv, "H:h", pm->longopts,
@@ -24,8 +24,8 @@ postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
 		case '?':
 			pm->usage(SM_EXIT_USAGE);
 		default:
-			if (deliver_opt(o, ch, optarg, why) == -1) {
-				warnx("%s", why);
+			if (deliver_opt(o, ch, optarg, &why) == -1) {
+				warnx("%s", why.msg);
 				pm->usage(SM_EXIT_USAGE);
 			}
 		}
@@ -45,8 +45,8 @@ postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
 		warnx("cannot initialise libcurl");
 		return SM_EXIT_UNAVAILABLE;
 	}
-	if (deliver_opts_check(o, why) == -1) {
-		warnx("%s", why);
+	if (deliver_opts_check(o, &why) == -1) {
+		warnx("%s", why.msg);
 		curl_global_cleanup();
 		pm->usage(SM_EXIT_USAGE);
 	}

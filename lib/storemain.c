@@ -30,10 +30,10 @@ storemain_opts_init(struct storemain_opts *o)
 static int
 storemain_db(struct storemain_opts *o, struct db_config *dbc)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 
-	if (db_opts_config(&o->db, dbc, why) == -1) {
-		warnx("%s", why);
+	if (db_opts_config(&o->db, dbc, &why) == -1) {
+		warnx("%s", why.msg);
 		return -1;
 	}
 	return 0;
@@ -59,17 +59,17 @@ static int
 storemain_close_files(struct spool *spool, struct spool *reject,
     struct ingest_stats *st, int status)
 {
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 
-	if (spool_close(spool, why) == -1) {
+	if (spool_close(spool, &why) == -1) {
 		/* the spool is all that is left of them */
-		warnx("%s", why);
+		warnx("%s", why.msg);
 		st->lost += st->spooled;
 		st->spooled = 0;
 		status = SM_EXIT_UNAVAILABLE;
 	}
-	if (spool_close(reject, why) == -1) {
-		warnx("%s", why);
+	if (spool_close(reject, &why) == -1) {
+		warnx("%s", why.msg);
 		if (status == SM_EXIT_OK)
 			status = SM_EXIT_PARTIAL;
 	}
@@ -90,7 +90,8 @@ storemain_stdin(struct storemain_opts *o)
 		.strict = o->strict,
 		.stop = &cli_stop,
 	};
-	char why[STORE_WHY_LEN], summary[256];
+	struct why why;
+	char summary[256];
 	struct ingest_stats st;
 	struct store_config sc;
 	struct db_config dbc;
@@ -98,12 +99,12 @@ storemain_stdin(struct storemain_opts *o)
 
 	if (storemain_db(o, &dbc) == -1)
 		return SM_EXIT_USAGE;
-	if (o->reject != NULL && spool_open(&reject, o->reject, why) == -1) {
-		warnx("--reject: %s", why);
+	if (o->reject != NULL && spool_open(&reject, o->reject, &why) == -1) {
+		warnx("--reject: %s", why.msg);
 		goto free_db;
 	}
-	if (o->spool != NULL && spool_open(&spool, o->spool, why) == -1) {
-		warnx("--spool: %s", why);
+	if (o->spool != NULL && spool_open(&spool, o->spool, &why) == -1) {
+		warnx("--spool: %s", why.msg);
 		goto close_files;
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0) {
@@ -112,8 +113,8 @@ storemain_stdin(struct storemain_opts *o)
 		goto close_files;
 	}
 	storemain_store_config(o, &dbc, &sc);
-	if ((ic.store = store_open(&sc, why)) == NULL) {
-		warnx("database: %s", why);
+	if ((ic.store = store_open(&sc, &why)) == NULL) {
+		warnx("database: %s", why.msg);
 		goto end_library;
 	}
 	ic.reject = reject.f != NULL ? &reject : NULL;
@@ -128,8 +129,8 @@ end_library:
 	mysql_library_end();
 close_files:
 	/* nothing was read: nothing in them to lose or report */
-	(void)spool_close(&spool, why);
-	(void)spool_close(&reject, why);
+	(void)spool_close(&spool, &why);
+	(void)spool_close(&reject, &why);
 free_db:
 	db_config_free(&dbc);
 	return status;
@@ -151,7 +152,8 @@ storemain_listen(struct storemain_opts *o)
 		.threads = o->threads > 0 ? (unsigned)o->threads : 1,
 		.source = o->source,
 	};
-	char why[STORE_WHY_LEN], *token = NULL;
+	struct why why;
+	char *token = NULL;
 	struct store_config sc;
 	struct db_config dbc;
 	sigset_t stop;
@@ -159,9 +161,8 @@ storemain_listen(struct storemain_opts *o)
 
 	if (storemain_db(o, &dbc) == -1)
 		return SM_EXIT_USAGE;
-	if (o->token_file != NULL && token_read(o->token_file, &token, why,
-	    sizeof(why)) == -1) {
-		warnx("--token-file: %s", why);
+	if (o->token_file != NULL && token_read(o->token_file, &token, &why) == -1) {
+		warnx("--token-file: %s", why.msg);
 		goto free_db;
 	}
 	hc.token = token;
@@ -173,13 +174,13 @@ storemain_listen(struct storemain_opts *o)
 	}
 	httpd_block_stop(&stop);
 	storemain_store_config(o, &dbc, &sc);
-	if ((hc.store = store_open(&sc, why)) == NULL) {
-		warnx("database: %s", why);
+	if ((hc.store = store_open(&sc, &why)) == NULL) {
+		warnx("database: %s", why.msg);
 		goto end_library;
 	}
 	status = SM_EXIT_OK;
-	if (httpd_run(&hc, &stop, why) == -1) {
-		warnx("--listen %s: %s", o->listen, why);
+	if (httpd_run(&hc, &stop, &why) == -1) {
+		warnx("--listen %s: %s", o->listen, why.msg);
 		status = SM_EXIT_USAGE;
 	}
 	store_close(hc.store);

@@ -100,7 +100,7 @@ struct tail {
 	unsigned attempts;	/* failed connects in a row */
 	int64_t retry_ms;	/* the next connect, monotonic */
 	enum db_fault fault;	/* of the last failure */
-	char why[DB_WHY_LEN];	/* the last failure */
+	struct why why;	/* the last failure */
 	unsigned long long rows_read;	/* rows polled, filtered or not */
 	unsigned long long rows_shown;
 	unsigned long long bad_rows;
@@ -113,7 +113,7 @@ struct tail {
 	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
 	unsigned server_id;	/* as a replica: one of our own */
 	unsigned long long via_changes;	/* how rows are read changed ... */
-	char via_why[DB_WHY_LEN];	/* ... to this, and why */
+	struct why via_why;	/* ... to this, and why */
 };
 
 /* Parse a --via name; -1 when unknown. */

@@ -720,7 +720,7 @@ web_db_state(struct web *w, bool up)
 		w->added++;
 	pthread_mutex_unlock(&w->lock);
 	if (was && !up)
-		warnx("%s: %s; reconnecting", w->desc, w->tail.why);
+		warnx("%s: %s; reconnecting", w->desc, w->tail.why.msg);
 	else if (!was && up)
 		warnx("%s: connected", w->desc);
 }
@@ -755,7 +755,7 @@ web_follow(void *arg)
 			resets = w->tail.resets;
 		}
 		if (w->tail.via_changes != via_said) {
-			warnx("%s: %s", w->desc, w->tail.via_why);
+			warnx("%s: %s", w->desc, w->tail.via_why.msg);
 			via_said = w->tail.via_changes;
 		}
 		pthread_mutex_lock(&w->lock);
@@ -834,7 +834,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 
 /* The first connect and the history, before serving; 0 or -1 (why). */
 static int
-web_start(struct web *w, char *why)
+web_start(struct web *w, struct why *why)
 {
 	int64_t now = clock_mono_ms();
 
@@ -844,12 +844,12 @@ web_start(struct web *w, char *why)
 		return 0;
 	}
 	if (w->tail.fault == DB_FAULT_CONFIG) {
-		snprintf(why, HTTPD_WHY_LEN, "%.100s: %.150s", w->desc,
-		    w->tail.why);
+		why_set(why, "%.100s: %.150s", w->desc,
+		    w->tail.why.msg);
 		return -1;
 	}
 	/* serve anyway: /health says so, the follower keeps trying */
-	warnx("%s: %s; retrying", w->desc, w->tail.why);
+	warnx("%s: %s; retrying", w->desc, w->tail.why.msg);
 	w->tail.attempts = 1;
 	w->tail.retry_ms = now + backoff_delay_ms(&w->tail.backoff, 0);
 	return 0;
@@ -906,7 +906,7 @@ web_end_streams(struct web *w)
 }
 
 int
-web_run(const struct web_config *c, const sigset_t *stop, char *why)
+web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 {
 	const union MHD_DaemonInfo *info;
 	struct tail_config tc = c->tail;
@@ -930,13 +930,13 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	tc.arg = &w;
 	if (c->rules != NULL && c->rules->n > 0 && (w.alerts = alert_new(
 	    c->rules->rules, c->rules->n, web_alert, &w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
 	    tail_init(&w.tail, &tc) == -1) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		feed_free(&w.feed);
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
@@ -945,7 +945,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_free;
 	web_raise_files(c->max_connections);
 	if ((d = web_daemon(&w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot listen (address in use?)");
+		why_set(why, "cannot listen (address in use?)");
 		goto out_free;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
@@ -955,7 +955,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	    why) == -1)
 		goto out_stop;
 	if (pthread_create(&follower, NULL, web_follow, &w) != 0) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot start the follower");
+		why_set(why, "cannot start the follower");
 		rc = SM_EXIT_FATAL;
 		goto out_unlink;
 	}

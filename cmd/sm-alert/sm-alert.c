@@ -66,7 +66,8 @@ main(int argc, char *argv[])
 	struct hook *hook = NULL;
 	long long exec_max = -1, max_line = -1;
 	double stale;
-	char why[1024], text[64];
+	char text[64];
+	struct why why;
 	int ch, status;
 	const struct cli_opt opts[] = {
 		{ OPT_EXEC_MAX, "--exec-max", .count = &exec_max, .min = 1,
@@ -95,25 +96,22 @@ main(int argc, char *argv[])
 			hc.cmd = optarg;
 			break;
 		case OPT_RULE:
-			if (alert_ruleset_add(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rule \"%s\": %s",
-				    optarg, why);
+				    optarg, why.msg);
 			break;
 		case OPT_RULES:
-			if (alert_ruleset_load(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_load(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_STALE:
 			/* checked above; a rule in the order given */
 			snprintf(text, sizeof(text), "stale for %.0fms",
 			    stale * 1000);
-			if (alert_ruleset_add(&rules, text, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, text, &why) == -1)
 				errx(SM_EXIT_USAGE, "--stale %s: %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_VERSION:
 			cli_version();

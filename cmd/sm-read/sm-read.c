@@ -70,7 +70,8 @@ main(int argc, char *argv[])
 	};
 	const char *backend = "auto", *proc_root = "/proc", *state = NULL;
 	const char *host_opt = NULL;
-	char host[RECORD_HOST_MAX + 1] = "", why[SAMPLE_WHY_LEN];
+	char host[RECORD_HOST_MAX + 1] = "";
+	struct why why;
 	char line[4096];
 	enum record_dialect dialect = RECORD_CANONICAL;
 	double interval = -1, cpu_window = SAMPLE_CPU_WINDOW_DEFAULT;
@@ -137,17 +138,17 @@ main(int argc, char *argv[])
 		err(SM_EXIT_USAGE, "gethostname");
 
 	if (sampler_init(&sampler, proc_root, backend, host, cpu_window,
-	    why) == -1)
+	    &why) == -1)
 		errx(strcmp(backend, "kmod") == 0 ? SM_EXIT_UNAVAILABLE :
-		    SM_EXIT_USAGE, "%s", why);
+		    SM_EXIT_USAGE, "%s", why.msg);
 	if (state != NULL) {
-		int got = sampler_state_load(&sampler, state, why);
+		int got = sampler_state_load(&sampler, state, &why);
 
 		if (got == -1)
-			errx(SM_EXIT_USAGE, "--state: %s", why);
-		if (got == 0 && why[0] != '\0')
+			errx(SM_EXIT_USAGE, "--state: %s", why.msg);
+		if (got == 0 && why.msg[0] != '\0')
 			warnx("--state: %s; measuring over %.2f s instead",
-			    why, cpu_window);
+			    why.msg, cpu_window);
 	}
 	cli_catch_stop(-1);
 
@@ -165,8 +166,8 @@ main(int argc, char *argv[])
 			if (tick_sleep_until(next_ns) == -1 && cli_stop)
 				break;
 		}
-		if (sampler_take(&sampler, &rec, why) == -1) {
-			warnx("%s", why);
+		if (sampler_take(&sampler, &rec, &why) == -1) {
+			warnx("%s", why.msg);
 			status = SM_EXIT_PARTIAL;
 			break;
 		}
@@ -177,8 +178,8 @@ main(int argc, char *argv[])
 		if (!emit(line, (size_t)len))
 			break;
 	}
-	if (state != NULL && sampler_state_save(&sampler, state, why) == -1) {
-		warnx("--state: %s", why);
+	if (state != NULL && sampler_state_save(&sampler, state, &why) == -1) {
+		warnx("--state: %s", why.msg);
 		status = SM_EXIT_PARTIAL;
 	}
 	return cli_close_stdout(status);

@@ -98,7 +98,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct storemain_opts o;
-	char dbwhy[DB_WHY_LEN];
+	struct why dbwhy;
 	int ch, status;
 	const struct cli_opt opts[] = {
 		{ OPT_BATCH, "--batch", .count = &o.batch, .min = 1,
@@ -129,11 +129,11 @@ main(int argc, char *argv[])
 
 	storemain_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (db_opt(&o.db, ch, optarg, dbwhy)) {
+		switch (db_opt(&o.db, ch, optarg, &dbwhy)) {
 		case 1:
 			continue;
 		case -1:
-			warnx("%s", dbwhy);
+			warnx("%s", dbwhy.msg);
 			usage(SM_EXIT_USAGE);
 		}
 		switch (cli_opt(opts, ch, optarg)) {

@@ -132,7 +132,7 @@ main(int argc, char *argv[])
 	/* the alerts the page and /metrics show (sm-alert(1), RULES) */
 	static struct alert_ruleset rules;
 	const char *format = NULL, *why_time, *listen = NULL;
-	char dbwhy[DB_WHY_LEN], why[HTTPD_WHY_LEN];
+	struct why dbwhy, why;
 	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
 	struct web_config wc;
@@ -173,11 +173,11 @@ main(int argc, char *argv[])
 	tc.filter.since_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
-		switch (db_opt(&dbo, ch, optarg, dbwhy)) {
+		switch (db_opt(&dbo, ch, optarg, &dbwhy)) {
 		case 1:
 			continue;
 		case -1:
-			warnx("%s", dbwhy);
+			warnx("%s", dbwhy.msg);
 			usage(SM_EXIT_USAGE);
 		}
 		switch (cli_opt(opts, ch, optarg)) {
@@ -216,16 +216,14 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_RULE:
-			if (alert_ruleset_add(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rule \"%s\": %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_RULES:
-			if (alert_ruleset_load(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_load(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_VERSION:
 			cli_version();
@@ -262,8 +260,8 @@ main(int argc, char *argv[])
 
 		/* a host silent that long: stale on the page, and an alert */
 		snprintf(text, sizeof(text), "stale for %.0fms", stale * 1000);
-		if (alert_ruleset_add(&rules, text, why, sizeof(why)) == -1)
-			errx(SM_EXIT_USAGE, "--stale: %s", why);
+		if (alert_ruleset_add(&rules, text, &why) == -1)
+			errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
 	}
 	if (dashboard && (format != NULL || follow)) {
 		warnx("-d shows rows on the screen: not with --format or -f");
@@ -288,8 +286,8 @@ main(int argc, char *argv[])
 		    "stdin and stdout");
 	if (format == NULL)
 		kind = isatty(STDOUT_FILENO) ? ROWFMT_TABLE : ROWFMT_NDJSON;
-	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
-		errx(SM_EXIT_USAGE, "%s", dbwhy);
+	if (db_opts_config(&dbo, &dbc, &dbwhy) == -1)
+		errx(SM_EXIT_USAGE, "%s", dbwhy.msg);
 	if (dashboard)
 		setlocale(LC_ALL, "");
 	cli_catch_stop(-1);
@@ -324,8 +322,8 @@ main(int argc, char *argv[])
 		if (wc.web_root == NULL)
 			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
-		if ((status = web_run(&wc, &stop, why)) != SM_EXIT_OK)
-			warnx("--listen %s: %s", listen, why);
+		if ((status = web_run(&wc, &stop, &why)) != SM_EXIT_OK)
+			warnx("--listen %s: %s", listen, why.msg);
 	} else if (dashboard) {
 		struct dashview_config dc;
 
