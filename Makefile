@@ -47,12 +47,14 @@ PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
 PKGS_lib/ingest.c = json-c libmariadb
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c
+PKGS_lib/postmain.c = json-c libcurl
 PKGS_lib/record.c = json-c
 PKGS_lib/rowfmt.c = json-c libmariadb
 PKGS_lib/sample.c = json-c
 PKGS_lib/schema.c = json-c libmariadb
 PKGS_lib/spool.c = json-c
 PKGS_lib/store.c = json-c libmariadb
+PKGS_lib/storemain.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
 

@@ -8,21 +8,6 @@
 #include "record.h"
 #include "uuid.h"
 
-static int
-batch_fail(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-batch_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, BATCH_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 batch_buf_add(struct batch_buf *b, const char *s, size_t len)
 {
@@ -84,7 +69,7 @@ batch_prepare_fast(const char *line, size_t len, struct batch_buf *out)
 
 int
 batch_prepare(struct json_tokener *tok, const char *line, size_t len,
-    struct batch_buf *out, size_t *roff, size_t *rlen, char *why)
+    struct batch_buf *out, size_t *roff, size_t *rlen, struct why *why)
 {
 	struct json_object *obj, *id;
 	char uuid[UUID_STR_LEN];
@@ -99,7 +84,7 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 				out->len = mark;
 				out->p[mark] = '\0';
 			}
-			return batch_fail(why, "out of memory");
+			return why_set(why, "out of memory");
 		}
 		*roff = mark;
 		*rlen = out->len - mark;
@@ -114,7 +99,7 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 		if (batch_buf_add(out, line + start, end - start) == -1)
 			goto out_nomem;
 	} else if (uuid7_generate(uuid) == -1) {
-		rc = batch_fail(why, "cannot make an id: %s",
+		rc = why_set(why, "cannot make an id: %s",
 		    strerror(errno));
 		goto out_put;
 	} else if (id == NULL && json_object_object_get_ex(obj, "id", NULL)) {
@@ -148,7 +133,7 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 	rc = 0;
 	goto out_put;
 out_nomem:
-	rc = batch_fail(why, "out of memory");
+	rc = why_set(why, "out of memory");
 out_put:
 	if (rc == -1 && out->len > mark) {
 		out->len = mark;
@@ -172,7 +157,7 @@ batch_reset(struct batch *b, enum batch_format format)
 	b->tried = 0;
 	b->ep = -1;
 	b->deadline = b->due = 0;
-	b->why[0] = '\0';
+	why_clear(&b->why);
 	return format == BATCH_ARRAY ? batch_buf_add(&b->body, "[", 1) : 0;
 }
 
@@ -211,32 +196,32 @@ batch_terminator(const struct batch *b)
 
 int
 batch_add(struct batch *b, struct json_tokener *tok, const char *line,
-    size_t len, unsigned long lineno, char *why)
+    size_t len, unsigned long lineno, struct why *why)
 {
 	const char *sep = b->n > 0 ? batch_separator(b) : "";
 	const char *term = batch_terminator(b);
 	size_t mark = b->body.len, off, rlen;
 
 	if (b->format == BATCH_OBJECT && b->n > 0)
-		return batch_fail(why, "one record a request");
+		return why_set(why, "one record a request");
 	if (b->n == b->rec_cap) {
 		size_t cap = b->rec_cap ? b->rec_cap * 2 : 16;
 		struct batch_rec *r = realloc(b->rec, cap * sizeof(*r));
 
 		if (r == NULL)
-			return batch_fail(why, "out of memory");
+			return why_set(why, "out of memory");
 		b->rec = r;
 		b->rec_cap = cap;
 	}
 	if (batch_buf_add(&b->body, sep, strlen(sep)) == -1)
-		return batch_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	if (batch_prepare(tok, line, len, &b->body, &off, &rlen, why) == -1) {
 		batch_truncate(b, mark);
 		return -1;
 	}
 	if (batch_buf_add(&b->body, term, strlen(term)) == -1) {
 		batch_truncate(b, mark);
-		return batch_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	}
 	b->rec[b->n].off = off;
 	b->rec[b->n].len = rlen;
@@ -296,28 +281,6 @@ out_nomem:
 }
 
 /* Put "prefix: " before the batch's last failure reason, truncating. */
-void
-batch_why_prefix(struct batch *b, const char *prefix)
-{
-	char old[BATCH_WHY_LEN];
-	size_t plen = strlen(prefix), olen;
-
-	memcpy(old, b->why, sizeof(old));
-	olen = strlen(old);
-	if (plen > sizeof(b->why) - 1)
-		plen = sizeof(b->why) - 1;
-	memcpy(b->why, prefix, plen);
-	if (olen > 0 && plen + 2 < sizeof(b->why)) {
-		memcpy(b->why + plen, ": ", 2);
-		plen += 2;
-		if (olen > sizeof(b->why) - 1 - plen)
-			olen = sizeof(b->why) - 1 - plen;
-		memcpy(b->why + plen, old, olen);
-		plen += olen;
-	}
-	b->why[plen] = '\0';
-}
-
 void
 batch_describe(const struct batch *b, char *buf, size_t size)
 {

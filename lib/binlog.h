@@ -34,6 +34,7 @@
 #include "db.h"
 #include "record.h"
 #include "rowfmt.h"
+#include "why.h"
 
 #define BINLOG_FILE_MAX 512
 #define BINLOG_HEARTBEAT_MS 500	/* the server's beat while the log is idle */
@@ -49,7 +50,7 @@ struct binlog_pos {
 struct binlog_row {
 	struct rowfmt_row r;
 	bool ok;			/* else why says what is wrong */
-	char why[RECORD_WHY_LEN];
+	struct why why;
 };
 
 /* What binlog_next read. */
@@ -92,7 +93,7 @@ struct binlog {
 	struct binlog_row *rows;
 	size_t nrows, cap;
 	char *text;		/* BINLOG_TEXT_MAX bytes */
-	char why[DB_WHY_LEN];
+	struct why why;
 	enum db_fault fault;
 };
 
@@ -106,7 +107,7 @@ void binlog_free(struct binlog *b);
  * binlog_format=ROW, binlog_row_image=FULL, REPLICATION SLAVE, a MariaDB
  * server); -1 when the server did not answer (why, *fault).
  */
-int binlog_check(MYSQL *m, char *why, enum db_fault *fault);
+int binlog_check(MYSQL *m, struct why *why, enum db_fault *fault);
 
 /*
  * Inside the caller's consistent snapshot (START TRANSACTION WITH

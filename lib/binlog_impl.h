@@ -17,6 +17,6 @@
 int binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
     size_t n, const unsigned char *present, const unsigned char *p,
     const unsigned char *end, struct binlog_row *out, char *text,
-    size_t *used, char *why);
+    size_t *used, struct why *why);
 
 #endif

@@ -42,7 +42,7 @@ struct dv_link {
 	enum tail_state state;
 	bool no_table;
 	unsigned attempts;
-	char why[DB_WHY_LEN];
+	struct why why;
 	unsigned long long bad_rows;
 	int64_t busy_since;	/* a step running since (monotonic); -1: none */
 	bool fatal;		/* the poller gave up: why says why */
@@ -195,7 +195,7 @@ dv_status(const struct dashview *v, int y, int64_t now)
 		dv_put(v, y, 11 + (int)strlen(v->desc), DV_ALERT, true,
 		    "%s (attempt %u): %s", l->state == TAIL_DOWN ?
 		    "reconnecting" : "connecting", l->attempts + 1,
-		    hung || l->why[0] == '\0' ? waiting : l->why);
+		    hung || l->why.msg[0] == '\0' ? waiting : l->why.msg);
 		break;
 	}
 }
@@ -359,7 +359,7 @@ dv_link_update(struct dashview *v)
 	v->link.state = st.state;
 	v->link.no_table = st.no_table;
 	v->link.attempts = st.attempts;
-	snprintf(v->link.why, sizeof(v->link.why), "%s", st.why);
+	why_set(&v->link.why, "%s", st.why);
 	v->link.bad_rows = st.bad_rows;
 }
 
@@ -704,7 +704,7 @@ dashview_run(const struct dashview_config *cfg, bool *left)
 	joined = dv_stop(v, poller);
 	pthread_mutex_lock(&v->lock);
 	if (fatal) {
-		warnx("%s: %s", v->desc, v->link.why);
+		warnx("%s: %s", v->desc, v->link.why.msg);
 		status = SM_EXIT_USAGE;
 	} else if (v->link.bad_rows > 0) {
 		warnx("%llu rows could not be read back (NULL values)",

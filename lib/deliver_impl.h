@@ -21,6 +21,7 @@
 #include "deliver.h"
 #include "ndjson.h"
 #include "spool.h"
+#include "why.h"
 
 #define DELIVER_READ_BUDGET 4096	/* lines per turn of the loop */
 #define DELIVER_RESP_MAX (4 * 1024 * 1024)
@@ -130,8 +131,6 @@ void deliver_batch_put(struct deliver *d, struct batch *b);
 void ready_push(struct deliver *d, struct batch *b, bool front);
 
 /* deliver_opts.c */
-int deliver_opt_fail(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* deliver_answer.c */
 void deliver_write_failed(struct deliver *d, struct spool *s);
@@ -154,7 +153,7 @@ void xfer_free(struct xfer *x);
 void deliver_start(struct deliver *d, struct batch *b, int64_t now);
 void probe_start(struct deliver *d, struct endpoint *e);
 void deliver_reap(struct deliver *d);
-int deliver_headers(struct deliver *d, char *why);
-int deliver_endpoints(struct deliver *d, char *why);
+int deliver_headers(struct deliver *d, struct why *why);
+int deliver_endpoints(struct deliver *d, struct why *why);
 
 #endif

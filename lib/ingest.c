@@ -208,14 +208,14 @@ ingest_settle(struct ingest *ig, struct ingest_batch *b)
 		ig->st->duplicates += g->duplicates;
 		for (i = 0; i < g->nrejects; i++) {
 			const struct store_row *row;
-			char why[STORE_WHY_LEN + 32];
+			char why[WHY_LEN + 32];
 			int len;
 
 			row = &g->rows[g->rejects[i].row];
 			len = ingest_format(ig, &row->rec);
 
 			snprintf(why, sizeof(why), "the database refused it: "
-			    "%s", g->rejects[i].reason);
+			    "%s", g->rejects[i].reason.msg);
 			ingest_reject(ig, row->where, why, ig->buf,
 			    len > 0 ? (size_t)len : 0, len > 0);
 		}
@@ -297,9 +297,9 @@ static bool
 ingest_is_object(const char *line, size_t len)
 {
 	struct json_object *obj;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 
-	obj = record_line_object(NULL, line, len, NULL, NULL, why);
+	obj = record_line_object(NULL, line, len, NULL, NULL, &why);
 	json_object_put(obj);
 	return obj != NULL;
 }
@@ -308,8 +308,8 @@ static void
 ingest_line(struct ingest *ig, const char *line, size_t len,
     unsigned long lineno)
 {
-	char why[RECORD_WHY_LEN];
 	struct store_row *row;
+	struct why why;
 
 	if (ig->cur == NULL && (ig->cur = ingest_batch_get(ig)) == NULL) {
 		ingest_reject(ig, lineno, "out of memory; not stored, and "
@@ -318,8 +318,8 @@ ingest_line(struct ingest *ig, const char *line, size_t len,
 		return;
 	}
 	row = &ig->cur->g.rows[ig->cur->g.n];
-	if (record_parse(line, len, &row->rec, why) == -1) {
-		ingest_reject(ig, lineno, why, line, len,
+	if (record_parse(line, len, &row->rec, &why) == -1) {
+		ingest_reject(ig, lineno, why.msg, line, len,
 		    ingest_is_object(line, len));
 		return;
 	}

@@ -187,7 +187,7 @@ store_bulk_supported(MYSQL *m)
 
 /* Connect, check the table, turn autocommit off. */
 static enum db_fault
-store_connect(struct store *s, char *why)
+store_connect(struct store *s, struct why *why)
 {
 	enum db_fault f;
 	int changed;
@@ -220,14 +220,14 @@ out_disconnect:
 }
 
 static MYSQL_STMT *
-store_stmt(struct store *s, unsigned k, enum db_fault *f, char *why)
+store_stmt(struct store *s, unsigned k, enum db_fault *f, struct why *why)
 {
 	char *sql;
 
 	if (s->stmt[k] != NULL)
 		return s->stmt[k];
 	if ((sql = schema_insert_sql((size_t)1 << k)) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		*f = DB_FAULT_OTHER;
 		return NULL;
 	}
@@ -359,7 +359,7 @@ store_cursor_next(struct store_cursor *c)
 /* Multi-row INSERTs of powers of two rows. */
 static enum db_fault
 store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
 
@@ -409,11 +409,11 @@ store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
 
 /* brows for copies of the rows, once needed. */
 static enum db_fault
-store_brows(struct store *s, char *why)
+store_brows(struct store *s, struct why *why)
 {
 	if (s->brows == NULL && (s->brows = calloc(STORE_BULK_MAX,
 	    sizeof(struct store_brow))) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		return DB_FAULT_OTHER;
 	}
 	return DB_FAULT_NONE;
@@ -422,7 +422,7 @@ store_brows(struct store *s, char *why)
 /* The single-row INSERT executed for arrays of rows. */
 static enum db_fault
 store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	const size_t row_size = sizeof(struct store_brow);
 	enum db_fault f;
@@ -472,7 +472,7 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 /* One INSERT of exactly n rows (n <= STORE_EXACT_MAX), see above. */
 static enum db_fault
 store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	MYSQL_STMT *st = s->exact[n];
 	enum db_fault f;
@@ -483,7 +483,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 		return f;
 	if (st == NULL) {
 		if ((sql = schema_insert_sql(n)) == NULL) {
-			snprintf(why, STORE_WHY_LEN, "out of memory");
+			why_set(why, "out of memory");
 			return DB_FAULT_OTHER;
 		}
 		if ((st = mysql_stmt_init(s->m)) == NULL) {
@@ -521,7 +521,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	if (n <= STORE_EXACT_MAX)
 		return store_insert_exact(s, c, n, affected, why);
@@ -531,7 +531,7 @@ store_insert(struct store *s, struct store_cursor *c, size_t n,
 }
 
 static enum db_fault
-store_sql(struct store *s, const char *sql, char *why)
+store_sql(struct store *s, const char *sql, struct why *why)
 {
 	if (mysql_query(s->m, sql) != 0)
 		return db_error(s->m, sql, why);
@@ -556,7 +556,7 @@ store_add_reject(struct store_group *g, size_t row, const char *why)
 		return -1;
 	g->rejects = nr;
 	nr[g->nrejects].row = row;
-	snprintf(nr[g->nrejects].reason, sizeof(nr->reason), "%s", why);
+	why_set(&nr[g->nrejects].reason, "%s", why);
 	g->nrejects++;
 	return 0;
 }
@@ -568,9 +568,9 @@ store_add_reject(struct store_group *g, size_t row, const char *why)
  * rows.  Then commit.
  */
 static enum db_fault
-store_isolate(struct store *s, struct store_group *first, char *why)
+store_isolate(struct store *s, struct store_group *first, struct why *why)
 {
-	char rwhy[STORE_WHY_LEN];
+	struct why rwhy;
 	struct store_group *g;
 	enum db_fault f;
 	size_t i;
@@ -593,11 +593,10 @@ store_isolate(struct store *s, struct store_group *first, char *why)
 			if ((f = store_sql(s, "SAVEPOINT sm_row", why)) !=
 			    DB_FAULT_NONE)
 				return f;
-			f = store_insert(s, &c, 1, &affected, rwhy);
+			f = store_insert(s, &c, 1, &affected, &rwhy);
 			if (f == DB_FAULT_DATA) {
-				if (store_add_reject(g, i, rwhy) == -1) {
-					snprintf(why, STORE_WHY_LEN,
-					    "out of memory");
+				if (store_add_reject(g, i, rwhy.msg) == -1) {
+					why_set(why, "out of memory");
 					return DB_FAULT_OTHER;
 				}
 				f = store_sql(s, "ROLLBACK TO SAVEPOINT sm_row",
@@ -607,7 +606,7 @@ store_isolate(struct store *s, struct store_group *first, char *why)
 				continue;
 			}
 			if (f != DB_FAULT_NONE) {
-				snprintf(why, STORE_WHY_LEN, "%s", rwhy);
+				*why = rwhy;
 				return f;
 			}
 			g->stored += affected;
@@ -635,7 +634,7 @@ store_isolate(struct store *s, struct store_group *first, char *why)
  * by group, so that each group learns its own count.
  */
 static enum db_fault
-store_transaction(struct store *s, struct store_group *first, char *why)
+store_transaction(struct store *s, struct store_group *first, struct why *why)
 {
 	struct store_cursor c = { first, 0 };
 	size_t total = 0, affected = 0, ngroups = 0;
@@ -680,7 +679,7 @@ store_transaction(struct store *s, struct store_group *first, char *why)
 
 /* The transaction, redone after deadlocks and lock wait time-outs. */
 static enum db_fault
-store_commit_groups(struct store *s, struct store_group *first, char *why)
+store_commit_groups(struct store *s, struct store_group *first, struct why *why)
 {
 	enum db_fault f;
 	unsigned tries;
@@ -775,14 +774,14 @@ store_healthy(struct store *s)
 static void
 store_reconnect(struct store *s)
 {
-	char why[STORE_WHY_LEN];
+	struct why why;
 	enum db_fault f;
 
 	pthread_mutex_unlock(&s->lock);
-	f = store_connect(s, why);
+	f = store_connect(s, &why);
 	pthread_mutex_lock(&s->lock);
 	if (f != DB_FAULT_NONE) {
-		store_went_down(s, why);
+		store_went_down(s, why.msg);
 		return;
 	}
 	if (s->warned)
@@ -829,7 +828,7 @@ store_requeue(struct store *s, struct store_group *first)
 static void
 store_idle(struct store *s)
 {
-	char why[STORE_WHY_LEN];
+	struct why why;
 	int w;
 
 	w = store_wait(s, (int)mysql_get_socket(s->m), STORE_IDLE_PING_MS);
@@ -841,15 +840,15 @@ store_idle(struct store *s)
 	 * node cut off from the primary component keeps its connections
 	 * but refuses writes: /health must say so before a POST finds out
 	 */
-	if ((mysql_ping(s->m) == 0 ? db_node_ready(s->m, why) :
-	    db_error(s->m, "ping", why)) == DB_FAULT_NONE) {
+	if ((mysql_ping(s->m) == 0 ? db_node_ready(s->m, &why) :
+	    db_error(s->m, "ping", &why)) == DB_FAULT_NONE) {
 		pthread_mutex_lock(&s->lock);
 		store_healthy(s);
 		return;
 	}
 	store_disconnect(s);
 	pthread_mutex_lock(&s->lock);
-	store_went_down(s, why);
+	store_went_down(s, why.msg);
 }
 
 static void *
@@ -861,7 +860,7 @@ store_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct store_group *first;
-		char why[STORE_WHY_LEN];
+		struct why why;
 		enum db_fault f;
 		int64_t now;
 
@@ -893,7 +892,7 @@ store_main(void *arg)
 		}
 		first = store_take(s, false);
 		pthread_mutex_unlock(&s->lock);
-		f = store_commit_groups(s, first, why);
+		f = store_commit_groups(s, first, &why);
 		if (f == DB_FAULT_NONE) {
 			store_finish(first, STORE_QUEUED);
 			pthread_mutex_lock(&s->lock);
@@ -908,7 +907,7 @@ store_main(void *arg)
 		 */
 		store_disconnect(s);
 		pthread_mutex_lock(&s->lock);
-		store_went_down(s, why);
+		store_went_down(s, why.msg);
 		if (s->cfg.fail_fast || s->gave_up) {
 			pthread_mutex_unlock(&s->lock);
 			store_finish(first, STORE_UNAVAILABLE);
@@ -924,7 +923,7 @@ store_main(void *arg)
 }
 
 struct store *
-store_open(const struct store_config *cfg, char *why)
+store_open(const struct store_config *cfg, struct why *why)
 {
 	sigset_t all, old;
 	struct store *s;
@@ -932,7 +931,7 @@ store_open(const struct store_config *cfg, char *why)
 	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		return NULL;
 	}
 	s->cfg = *cfg;
@@ -944,11 +943,11 @@ store_open(const struct store_config *cfg, char *why)
 	    sizeof(*s->binds));
 	s->aux = calloc(STORE_CHUNK_MAX, sizeof(*s->aux));
 	if (s->binds == NULL || s->aux == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		goto out_free;
 	}
 	if ((s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		snprintf(why, STORE_WHY_LEN, "eventfd: %s", strerror(errno));
+		why_set(why, "eventfd: %s", strerror(errno));
 		goto out_free;
 	}
 	pthread_mutex_init(&s->lock, NULL);
@@ -961,7 +960,7 @@ store_open(const struct store_config *cfg, char *why)
 		__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 	} else {
 		pthread_mutex_lock(&s->lock);
-		store_went_down(s, why);
+		store_went_down(s, why->msg);
 		pthread_mutex_unlock(&s->lock);
 	}
 	/* signals are for the main thread */
@@ -970,7 +969,7 @@ store_open(const struct store_config *cfg, char *why)
 	rc = pthread_create(&s->thread, NULL, store_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		snprintf(why, STORE_WHY_LEN, "pthread_create: %s",
+		why_set(why, "pthread_create: %s",
 		    strerror(rc));
 		store_disconnect(s);
 		goto out_close_fd;

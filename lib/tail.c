@@ -36,7 +36,7 @@ struct tail {
 	unsigned attempts;	/* failed connects in a row */
 	int64_t retry_ms;	/* the next connect, monotonic */
 	enum db_fault fault;	/* of the last failure */
-	char why[DB_WHY_LEN];	/* the last failure */
+	struct why why;	/* the last failure */
 	unsigned long long rows_read;	/* rows polled, filtered or not */
 	unsigned long long rows_shown;
 	unsigned long long bad_rows;
@@ -49,7 +49,7 @@ struct tail {
 	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
 	unsigned server_id;	/* as a replica: one of our own */
 	unsigned long long via_changes;	/* how rows are read changed ... */
-	char via_why[DB_WHY_LEN];	/* ... to this, and why */
+	struct why via_why;	/* ... to this, and why */
 };
 
 int
@@ -158,11 +158,11 @@ tail_status(const struct tail *t, struct tail_status *st)
 	st->no_table = t->no_table;
 	st->attempts = t->attempts;
 	st->fault = t->fault;
-	st->why = t->why;
+	st->why = t->why.msg;
 	st->bad_rows = t->bad_rows;
 	st->resets = t->resets;
 	st->via_changes = t->via_changes;
-	st->via_why = t->via_why;
+	st->via_why = t->via_why.msg;
 }
 
 int
@@ -187,13 +187,10 @@ tail_filter_match(const struct tail_filter *f, const struct rowfmt_row *row)
 static int
 tail_fail(struct tail *t, const char *what)
 {
-	size_t len;
-
-	t->fault = db_error(t->m, what, t->why);
+	t->fault = db_error(t->m, what, &t->why);
 	if (mysql_errno(t->m) == ER_BAD_FIELD_ERROR) {
 		/* a replaced-system table sm-store has not migrated yet */
-		len = strlen(t->why);
-		snprintf(t->why + len, sizeof(t->why) - len, "; run sm-store "
+		why_append(&t->why, "; run sm-store "
 		    "once to add sm's columns to " SCHEMA_TABLE);
 		t->fault = DB_FAULT_CONFIG;
 	}
@@ -326,7 +323,8 @@ tail_start_holes(struct tail *t, uint64_t high, int64_t now_ms)
  * rest cannot be read, so that the row is not read again.  0 or -1 (why).
  */
 static int
-tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r, char *why)
+tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r,
+    struct why *why)
 {
 	unsigned long long ignored;
 
@@ -364,7 +362,7 @@ tail_take(struct tail *t, const struct rowfmt_row *r, const char *bad,
 static int
 tail_binlog_fail(struct tail *t)
 {
-	snprintf(t->why, sizeof(t->why), "%s", t->binlog.why);
+	t->why = t->binlog.why;
 	t->fault = t->binlog.fault;
 	return -1;
 }
@@ -377,24 +375,24 @@ tail_binlog_fail(struct tail *t)
 static int
 tail_binlog_choose(struct tail *t)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 	int rc;
 
 	t->binlog_on = false;
 	if (!t->cfg.follow || t->cfg.via == TAIL_VIA_POLL)
 		return 0;
-	if ((rc = binlog_check(t->m, why, &t->fault)) == -1) {
-		snprintf(t->why, sizeof(t->why), "%s", why);
+	if ((rc = binlog_check(t->m, &why, &t->fault)) == -1) {
+		t->why = why;
 		return -1;
 	}
 	if (rc == 1 && t->cfg.via == TAIL_VIA_BINLOG) {
-		snprintf(t->why, sizeof(t->why), "--via binlog: %.400s", why);
+		why_set(&t->why, "--via binlog: %.400s", why.msg);
 		t->fault = DB_FAULT_CONFIG;
 		return -1;
 	}
 	if (rc == 1) {
-		snprintf(t->via_why, sizeof(t->via_why), "following by polls: "
-		    "%.400s", why);
+		why_set(&t->via_why, "following by polls: "
+		    "%.400s", why.msg);
 		t->via_changes++;
 		return 0;
 	}
@@ -423,7 +421,7 @@ tail_binlog_join(struct tail *t, const char *again)
 		return -1;
 	}
 	if (again != NULL) {
-		snprintf(t->via_why, sizeof(t->via_why), "following the binary "
+		why_set(&t->via_why, "following the binary "
 		    "log%s from %.400s:%llu", again, t->binlog.pos.file,
 		    t->binlog.pos.pos);
 		t->via_changes++;
@@ -440,8 +438,8 @@ tail_binlog_fallback(struct tail *t, int64_t now_ms)
 {
 	t->binlog_on = false;
 	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
-	snprintf(t->via_why, sizeof(t->via_why), "following by polls after "
-	    "id %" PRIu64 ": %.400s", t->follow.high, t->binlog.why);
+	why_set(&t->via_why, "following by polls after "
+	    "id %" PRIu64 ": %.400s", t->follow.high, t->binlog.why.msg);
 	t->via_changes++;
 	tail_close(t);
 	t->retry_ms = now_ms;
@@ -466,7 +464,7 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 			 * holes say, which are kept for a fall back to polls.
 			 */
 			follow_see(&t->follow, row->r.id, now_ms);
-			if (tail_take(t, &row->r, row->ok ? NULL : row->why,
+			if (tail_take(t, &row->r, row->ok ? NULL : row->why.msg,
 			    true) == -1)
 				return TAIL_STEP_STOP;
 		}
@@ -498,16 +496,16 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 static int
 tail_binlog_rejoin(struct tail *t, int64_t now_ms)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 	enum db_fault fault;
 	long n;
 	int rc;
 
 	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
-	if ((rc = binlog_check(t->m, why, &fault)) == 1)
+	if ((rc = binlog_check(t->m, &why, &fault)) == 1)
 		return 0;
 	if (rc == -1) {
-		snprintf(t->why, sizeof(t->why), "%s", why);
+		t->why = why;
 		t->fault = fault;
 		tail_close(t);
 		return -1;
@@ -544,14 +542,15 @@ tail_history_rows(struct tail *t, uint64_t after)
 {
 	size_t size = strlen(t->filter_sql) + strlen(schema_select_columns) +
 	    256;
-	char *sql, why[RECORD_WHY_LEN];
+	struct why why;
+	char *sql;
 	unsigned long nrows;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int rc = 0;
 
 	if ((sql = malloc(size)) == NULL) {
-		snprintf(t->why, sizeof(t->why), "out of memory");
+		why_set(&t->why, "out of memory");
 		t->fault = DB_FAULT_OTHER;
 		return -1;
 	}
@@ -567,14 +566,14 @@ tail_history_rows(struct tail *t, uint64_t after)
 		nrows = 0;
 		while ((row = mysql_fetch_row(res)) != NULL) {
 			struct rowfmt_row r;
-			int ok = tail_decode(row, res, &r, why);
+			int ok = tail_decode(row, res, &r, &why);
 
 			nrows++;
 			after = r.id;
 			if (ok == -1) {
 				t->bad_rows++;
 				if (t->cfg.bad != NULL)
-					t->cfg.bad(r.id, why, t->cfg.arg);
+					t->cfg.bad(r.id, why.msg, t->cfg.arg);
 				continue;
 			}
 			t->rows_shown++;
@@ -617,7 +616,7 @@ tail_history(struct tail *t, int64_t now_ms)
 		size_t size = strlen(t->filter_sql) + 256;
 
 		if ((sql = malloc(size)) == NULL) {
-			snprintf(t->why, sizeof(t->why), "out of memory");
+			why_set(&t->why, "out of memory");
 			t->fault = DB_FAULT_OTHER;
 			goto out_end;
 		}
@@ -655,7 +654,7 @@ tail_open(struct tail *t, int64_t now_ms)
 	bool first = !t->started;
 	int rc = -1;
 
-	if ((t->m = db_connect(t->cfg.db, t->why, &t->fault)) == NULL)
+	if ((t->m = db_connect(t->cfg.db, &t->why, &t->fault)) == NULL)
 		return -1;
 	/*
 	 * MariaDB reads information_schema's AUTO_INCREMENT from the table;
@@ -666,7 +665,7 @@ tail_open(struct tail *t, int64_t now_ms)
 	    "SET SESSION information_schema_stats_expiry = 0") == 0;
 	free(t->filter_sql);
 	if ((t->filter_sql = tail_filter_sql(t->m, &t->cfg.filter)) == NULL) {
-		snprintf(t->why, sizeof(t->why), "out of memory");
+		why_set(&t->why, "out of memory");
 		t->fault = DB_FAULT_OTHER;
 		tail_close(t);
 		return -1;
@@ -698,7 +697,8 @@ tail_open(struct tail *t, int64_t now_ms)
 long
 tail_poll(struct tail *t, int64_t now_ms)
 {
-	char where[FOLLOW_WHERE_LEN], why[RECORD_WHY_LEN];
+	char where[FOLLOW_WHERE_LEN];
+	struct why why;
 	uint64_t after = 0;
 	unsigned long nrows;
 	long shown = 0;
@@ -730,14 +730,14 @@ tail_poll(struct tail *t, int64_t now_ms)
 		nrows = 0;
 		while ((row = mysql_fetch_row(res)) != NULL) {
 			struct rowfmt_row r;
-			int ok = tail_decode(row, res, &r, why);
+			int ok = tail_decode(row, res, &r, &why);
 
 			nrows++;
 			after = r.id;
 			if (stop)
 				continue;
 			/* filtered-out rows fill holes too */
-			rc = tail_take(t, &r, ok == -1 ? why : NULL,
+			rc = tail_take(t, &r, ok == -1 ? why.msg : NULL,
 			    follow_see(&t->follow, r.id, now_ms));
 			shown += rc != 0;
 			stop = rc == -1;
@@ -953,12 +953,12 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	case TAIL_STEP_FATAL:
 	case TAIL_STEP_DOWN:
 		if (!cfg->follow || t->fault == DB_FAULT_CONFIG) {
-			warnx("%s: %s", desc, t->why);
+			warnx("%s: %s", desc, t->why.msg);
 			status = t->fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
 			    SM_EXIT_UNAVAILABLE;
 			goto out_free;
 		}
-		warnx("%s: %s; retrying", desc, t->why);
+		warnx("%s: %s; retrying", desc, t->why.msg);
 		said_down = true;
 		break;
 	case TAIL_STEP_STOP:
@@ -970,7 +970,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 		break;
 	}
 	if ((via_said = t->via_changes) > 0)
-		warnx("%s: %s", desc, t->via_why);
+		warnx("%s: %s", desc, t->via_why.msg);
 	if ((rc = tail_print_flush(&p)) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
@@ -999,21 +999,21 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 				resets_said = t->resets;
 			}
 			if (t->via_changes != via_said) {
-				warnx("%s: %s", desc, t->via_why);
+				warnx("%s: %s", desc, t->via_why.msg);
 				via_said = t->via_changes;
 			}
 			break;
 		case TAIL_STEP_DOWN:
 			/* a signal cuts a read of the log short: no outage */
 			if (!said_down && !*stop) {
-				warnx("%s: %s; reconnecting", desc, t->why);
+				warnx("%s: %s; reconnecting", desc, t->why.msg);
 				said_down = true;
 			}
 			break;
 		case TAIL_STEP_STOP:
 			goto out_flush;
 		case TAIL_STEP_FATAL:
-			warnx("%s: %s", desc, t->why);
+			warnx("%s: %s", desc, t->why.msg);
 			status = SM_EXIT_USAGE;
 			goto out_flush;
 		}

@@ -838,7 +838,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 
 /* The first connect and the history, before serving; 0 or -1 (why). */
 static int
-web_start(struct web *w, char *why)
+web_start(struct web *w, struct why *why)
 {
 	struct tail_status st;
 
@@ -848,8 +848,7 @@ web_start(struct web *w, char *why)
 		return 0;
 	case TAIL_STEP_FATAL:
 		tail_status(w->tail, &st);
-		snprintf(why, HTTPD_WHY_LEN, "%.100s: %.150s", w->desc,
-		    st.why);
+		why_set(why, "%.100s: %.150s", w->desc, st.why);
 		return -1;
 	case TAIL_STEP_DOWN:
 	case TAIL_STEP_STOP:
@@ -912,7 +911,7 @@ web_end_streams(struct web *w)
 }
 
 int
-web_run(const struct web_config *c, const sigset_t *stop, char *why)
+web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 {
 	const union MHD_DaemonInfo *info;
 	struct tail_config tc = c->tail;
@@ -936,13 +935,13 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	tc.arg = &w;
 	if (c->rules != NULL && c->rules->n > 0 && (w.alerts = alert_new(
 	    c->rules->rules, c->rules->n, web_alert, &w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
 	    (w.tail = tail_new(&tc)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		feed_free(&w.feed);
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
@@ -951,7 +950,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_free;
 	web_raise_files(c->max_connections);
 	if ((d = web_daemon(&w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot listen (address in use?)");
+		why_set(why, "cannot listen (address in use?)");
 		goto out_free;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
@@ -961,7 +960,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	    why) == -1)
 		goto out_stop;
 	if (pthread_create(&follower, NULL, web_follow, &w) != 0) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot start the follower");
+		why_set(why, "cannot start the follower");
 		rc = SM_EXIT_FATAL;
 		goto out_unlink;
 	}
