@@ -17,7 +17,7 @@ CFLAGS ?= -O2 -g
 BUILD ?= build
 OUT ?= bin
 
-# pkg-config packages each command links; the library sees every header.
+# pkg-config packages each command links (and its main compiles with).
 PKGS_sm-alert = json-c
 PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd
@@ -27,14 +27,51 @@ PKGS_sm-tail = json-c libmariadb libmicrohttpd ncursesw
 CMD_PKGS = json-c libcurl libmariadb libmicrohttpd ncursesw
 TEST_PKGS = cmocka $(CMD_PKGS)
 
-# The commands build without cmocka (a container's build stage has none).
-PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(CMD_PKGS) 2>/dev/null)
+# The packages whose headers each library module includes, itself or
+# through lib/'s headers.  A module compiles with these packages' flags
+# alone: one not listed (a pure one) cannot pull <mysql.h> unnoticed.
+PKGS_lib/alert.c = json-c
+PKGS_lib/alertrun.c = json-c
+PKGS_lib/batch.c = json-c
+PKGS_lib/binlog.c = json-c libmariadb
+PKGS_lib/body.c = json-c libmariadb
+PKGS_lib/dash.c = json-c
+PKGS_lib/dashview.c = json-c libmariadb ncursesw
+PKGS_lib/db.c = libmariadb
+PKGS_lib/deliver.c = json-c libcurl
+PKGS_lib/deliver_answer.c = json-c libcurl
+PKGS_lib/deliver_opts.c = json-c libcurl
+PKGS_lib/deliver_xfer.c = json-c libcurl
+PKGS_lib/feed.c = json-c
+PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
+PKGS_lib/ingest.c = json-c libmariadb
+PKGS_lib/jsonutil.c = json-c
+PKGS_lib/kmod.c = json-c
+PKGS_lib/postmain.c = json-c libcurl
+PKGS_lib/record.c = json-c
+PKGS_lib/rowfmt.c = json-c libmariadb
+PKGS_lib/sample.c = json-c
+PKGS_lib/schema.c = json-c libmariadb
+PKGS_lib/spool.c = json-c
+PKGS_lib/store.c = json-c libmariadb
+PKGS_lib/store_sql.c = json-c libmariadb
+PKGS_lib/storemain.c = json-c libmariadb
+PKGS_lib/tail.c = json-c libmariadb
+PKGS_lib/web.c = json-c libmariadb libmicrohttpd
+
+# Each package's flags, asked once; $(call pkg_cflags,PACKAGES).  The
+# commands build without cmocka (a container's build stage has none).
+$(foreach p,$(CMD_PKGS),$(eval PKG_CFLAGS_$(p) := \
+	$$(shell $$(PKG_CONFIG) --cflags $(p) 2>/dev/null)))
+pkg_cflags = $(foreach p,$(1),$(PKG_CFLAGS_$(p)))
+# Unit tests and fuzz targets see every header.
+PKG_CFLAGS := $(call pkg_cflags,$(CMD_PKGS))
 
 # Project flags wrap the user's CFLAGS: the user may tune, not disarm them.
 SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' \
 	-DWEB_ROOT_DEFAULT='"$(WEBDIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(SM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread \
-	-Wall -Wextra -Werror $(PKG_CFLAGS)
+	-Wall -Wextra -Werror
 ALL_LDFLAGS = $(LDFLAGS) -pthread -Wl,--as-needed
 
 CMDS = $(notdir $(wildcard cmd/sm-*))
@@ -53,7 +90,7 @@ all: $(BINS)
 # -MMD: each object depends on the headers it includes (its .d file).
 $(BUILD)/lib/%.o: lib/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$<)) -MMD -MP -c -o $@ $<
 
 $(LIBSM): $(LIB_OBJ)
 	rm -f $@
@@ -61,7 +98,8 @@ $(LIBSM): $(LIB_OBJ)
 
 $(BUILD)/cmd/%.o: cmd/%.c Makefile
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$(notdir $*))) -MMD -MP \
+		-c -o $@ $<
 
 -include $(LIB_OBJ:.o=.d) $(CMDS:%=$(BUILD)/cmd/%/%.d)
 
@@ -73,8 +111,9 @@ $(OUT)/%: $(BUILD)/cmd/$$*/$$*.o $(LIBSM)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBSM)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $$($(PKG_CONFIG) --cflags cmocka) $(ALL_LDFLAGS) \
-		-o $@ $< $(LIBSM) $$($(PKG_CONFIG) --libs $(TEST_PKGS)) -lm
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $$($(PKG_CONFIG) --cflags cmocka) \
+		$(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
+		$$($(PKG_CONFIG) --libs $(TEST_PKGS)) -lm
 
 unit: $(UNIT_BINS)
 

@@ -30,7 +30,8 @@ main(int argc, char *argv[])
 	static struct alert_ruleset set;
 	struct record *recs = NULL;
 	size_t n = 0, cap = 0, i;
-	char *line = NULL, why[1024];
+	char *line = NULL;
+	struct why why;
 	size_t lcap = 0;
 	ssize_t len;
 	struct timespec t0, t1;
@@ -40,16 +41,16 @@ main(int argc, char *argv[])
 	if (argc != 4)
 		errx(2, "usage: alert-engine rules file passes");
 	passes = atoi(argv[3]);
-	if (alert_ruleset_load(&set, argv[1], why, sizeof(why)) == -1)
-		errx(2, "%s: %s", argv[1], why);
+	if (alert_ruleset_load(&set, argv[1], &why) == -1)
+		errx(2, "%s: %s", argv[1], why.msg);
 	if ((f = fopen(argv[2], "r")) == NULL)
 		err(2, "%s", argv[2]);
 	while ((len = getline(&line, &lcap, f)) != -1) {
 		if (n == cap && (recs = realloc(recs, (cap = cap * 2 + 1024) *
 		    sizeof(*recs))) == NULL)
 			err(1, "realloc");
-		if (record_parse(line, (size_t)len, &recs[n], why) == -1)
-			errx(1, "line %zu: %s", n + 1, why);
+		if (record_parse(line, (size_t)len, &recs[n], &why) == -1)
+			errx(1, "line %zu: %s", n + 1, why.msg);
 		n++;
 	}
 	fclose(f);

@@ -92,7 +92,8 @@ cmp64(const void *a, const void *b)
 int
 main(int argc, char *argv[])
 {
-	char why[DB_WHY_LEN], sql[1024];
+	char sql[1024];
+	struct why why;
 	struct db_config dbc;
 	enum db_fault fault;
 	pthread_t thr;
@@ -116,10 +117,10 @@ main(int argc, char *argv[])
 	if (mysql_library_init(0, NULL, NULL) != 0)
 		errx(1, "mysql_library_init");
 	if (db_config_init(&dbc, NULL, getenv("SM_DB_DEFAULTS_FILE"), NULL,
-	    NULL, why) == -1)
-		errx(2, "%s", why);
-	if ((m = db_connect(&dbc, why, &fault)) == NULL)
-		errx(3, "%s", why);
+	    NULL, &why) == -1)
+		errx(2, "%s", why.msg);
+	if ((m = db_connect(&dbc, &why, &fault)) == NULL)
+		errx(3, "%s", why.msg);
 
 	if (pipe(pfd) == -1)
 		err(1, "pipe");

@@ -11,17 +11,6 @@
 
 /* ---- rules ---- */
 
-static int
-alert_fail(char *why, size_t whysize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* The shortest %g form of v that reads back as v: 90, not 90.000000. */
 static void
 alert_number(double v, char *buf, size_t size)
@@ -144,26 +133,25 @@ alert_parse_op(const char **p, enum alert_op *op, const char **text)
 
 /* "for DURATION" at p, if any, then the end of the rule. */
 static int
-alert_parse_for(const char *p, int64_t *ms, bool need, char *why,
-    size_t whysize)
+alert_parse_for(const char *p, int64_t *ms, bool need, struct why *why)
 {
 	p = alert_skip(p);
 	*ms = 0;
 	if (*p == '\0' && !need)
 		return 0;
 	if (strncmp(p, "for", 3) != 0 || (p[3] != ' ' && p[3] != '\t'))
-		return alert_fail(why, whysize, "want %s\"for DURATION\" at "
+		return why_set(why, "want %s\"for DURATION\" at "
 		    "\"%s\"", need ? "" : "the end or ", p);
 	p = alert_skip(p + 3);
 	if (alert_parse_duration(&p, ms) == -1)
-		return alert_fail(why, whysize, "want a duration (30s, 5m, "
+		return why_set(why, "want a duration (30s, 5m, "
 		    "1h, 500ms; up to 30 days, whole ms) at \"%s\"", p);
 	p = alert_skip(p);
 	if (*p != '\0')
-		return alert_fail(why, whysize, "unexpected \"%s\" after the "
+		return why_set(why, "unexpected \"%s\" after the "
 		    "duration", p);
 	if (need && *ms == 0)
-		return alert_fail(why, whysize, "a stale rule needs a "
+		return why_set(why, "a stale rule needs a "
 		    "duration above 0");
 	return 0;
 }
@@ -181,8 +169,7 @@ alert_field_list(char *buf, size_t size)
 }
 
 int
-alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
-    size_t whysize)
+alert_rule_parse(const char *text, struct alert_rule *rule, struct why *why)
 {
 	char name[64], num[32], dur[32], fields[512];
 	const char *p = alert_skip(text), *optext;
@@ -192,18 +179,17 @@ alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
 	while (isalnum((unsigned char)p[n]) || p[n] == '_')
 		n++;
 	if (n == 0)
-		return alert_fail(why, whysize, "want a field name at \"%s\"",
+		return why_set(why, "want a field name at \"%s\"",
 		    p);
 	if (n >= sizeof(name) || isdigit((unsigned char)p[0]))
-		return alert_fail(why, whysize, "\"%.*s\": not a field name",
+		return why_set(why, "\"%.*s\": not a field name",
 		    (int)n, p);
 	memcpy(name, p, n);
 	name[n] = '\0';
 	p += n;
 	if (strcmp(name, "stale") == 0) {
 		rule->kind = ALERT_STALE;
-		if (alert_parse_for(p, &rule->for_ms, true, why,
-		    whysize) == -1)
+		if (alert_parse_for(p, &rule->for_ms, true, why) == -1)
 			return -1;
 		alert_duration(rule->for_ms, dur, sizeof(dur));
 		snprintf(rule->text, sizeof(rule->text), "stale for %s", dur);
@@ -211,17 +197,17 @@ alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
 	}
 	if (record_metric_find(name, &rule->field) == -1) {
 		alert_field_list(fields, sizeof(fields));
-		return alert_fail(why, whysize, "unknown field \"%s\" (want "
+		return why_set(why, "unknown field \"%s\" (want "
 		    "one of %s, or stale)", name, fields);
 	}
 	p = alert_skip(p);
 	if (alert_parse_op(&p, &rule->op, &optext) == -1)
-		return alert_fail(why, whysize, "want >, >=, <, <=, == or != "
+		return why_set(why, "want >, >=, <, <=, == or != "
 		    "at \"%s\"", p);
 	p = alert_skip(p);
 	if (alert_parse_number(&p, &rule->threshold) == -1)
-		return alert_fail(why, whysize, "want a number at \"%s\"", p);
-	if (alert_parse_for(p, &rule->for_ms, false, why, whysize) == -1)
+		return why_set(why, "want a number at \"%s\"", p);
+	if (alert_parse_for(p, &rule->for_ms, false, why) == -1)
 		return -1;
 	rule->kind = ALERT_THRESHOLD;
 	alert_number(rule->threshold, num, sizeof(num));
@@ -237,26 +223,25 @@ alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
 }
 
 int
-alert_ruleset_add(struct alert_ruleset *set, const char *text, char *why,
-    size_t whysize)
+alert_ruleset_add(struct alert_ruleset *set, const char *text, struct why *why)
 {
 	struct alert_rule *r;
 	size_t i;
 
 	if (set->n == ALERT_RULES_MAX)
-		return alert_fail(why, whysize, "more than %d rules",
+		return why_set(why, "more than %d rules",
 		    ALERT_RULES_MAX);
 	r = &set->rules[set->n];
-	if (alert_rule_parse(text, r, why, whysize) == -1)
+	if (alert_rule_parse(text, r, why) == -1)
 		return -1;
 	for (i = 0; i < set->n; i++) {
 		/* the same alert twice would print every event twice */
 		if (strcmp(set->rules[i].text, r->text) == 0)
-			return alert_fail(why, whysize, "given twice (as "
+			return why_set(why, "given twice (as "
 			    "\"%s\")", r->text);
 		if (r->kind == ALERT_STALE &&
 		    set->rules[i].kind == ALERT_STALE)
-			return alert_fail(why, whysize, "a second stale rule "
+			return why_set(why, "a second stale rule "
 			    "(the first is \"%s\")", set->rules[i].text);
 	}
 	set->n++;
@@ -264,10 +249,10 @@ alert_ruleset_add(struct alert_ruleset *set, const char *text, char *why,
 }
 
 int
-alert_ruleset_load(struct alert_ruleset *set, const char *path, char *why,
-    size_t whysize)
+alert_ruleset_load(struct alert_ruleset *set, const char *path, struct why *why)
 {
-	char *line = NULL, *p, *end, reason[512];
+	char *line = NULL, *p, *end;
+	struct why reason;
 	unsigned long lineno = 0;
 	size_t cap = 0;
 	ssize_t len;
@@ -275,7 +260,7 @@ alert_ruleset_load(struct alert_ruleset *set, const char *path, char *why,
 	FILE *f;
 
 	if ((f = fopen(path, "re")) == NULL)
-		return alert_fail(why, whysize, "%s", strerror(errno));
+		return why_set(why, "%s", strerror(errno));
 	while ((len = getline(&line, &cap, f)) != -1) {
 		lineno++;
 		if ((p = strchr(line, '#')) != NULL)
@@ -286,14 +271,14 @@ alert_ruleset_load(struct alert_ruleset *set, const char *path, char *why,
 			*--end = '\0';
 		if (*p == '\0')
 			continue;
-		if (alert_ruleset_add(set, p, reason, sizeof(reason)) == -1) {
-			rc = alert_fail(why, whysize, "line %lu: \"%s\": %s",
-			    lineno, p, reason);
+		if (alert_ruleset_add(set, p, &reason) == -1) {
+			rc = why_set(why, "line %lu: \"%s\": %s",
+			    lineno, p, reason.msg);
 			goto close_file;
 		}
 	}
 	if (ferror(f))
-		rc = alert_fail(why, whysize, "%s", strerror(errno));
+		rc = why_set(why, "%s", strerror(errno));
 
 close_file:
 	free(line);

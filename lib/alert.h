@@ -18,6 +18,7 @@
 
 #include "record.h"
 #include "uuid.h"
+#include "why.h"
 
 #define ALERT_RULE_TEXT_MAX 128	/* a normalised rule, with its NUL */
 #define ALERT_RULES_MAX 256	/* rules per engine */
@@ -41,8 +42,8 @@ struct alert_rule {
  * held under the canonical one; DURATION is a number with ms, s, m or h
  * (s when none).  Returns 0, or -1 with what is wrong in why.
  */
-int alert_rule_parse(const char *text, struct alert_rule *rule, char *why,
-    size_t whysize);
+int alert_rule_parse(const char *text, struct alert_rule *rule,
+    struct why *why);
 
 /* Rules as gathered from options and files, checked as they come. */
 struct alert_ruleset {
@@ -55,7 +56,7 @@ struct alert_ruleset {
  * repeats a rule, is a second stale rule or one too many.
  */
 int alert_ruleset_add(struct alert_ruleset *set, const char *text,
-    char *why, size_t whysize);
+    struct why *why);
 
 /*
  * Add the rules of a file: one a line; blank lines and what follows a #
@@ -63,7 +64,7 @@ int alert_ruleset_add(struct alert_ruleset *set, const char *text,
  * be read) in why.
  */
 int alert_ruleset_load(struct alert_ruleset *set, const char *path,
-    char *why, size_t whysize);
+    struct why *why);
 
 struct alert_event {
 	char id[UUID_STR_LEN];	/* UUIDv7; "" when no random bytes */

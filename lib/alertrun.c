@@ -56,12 +56,12 @@ static void
 alertrun_line(struct alertrun *ar, struct alert_engine *e, const char *line,
     size_t len, unsigned long lineno)
 {
-	char why[RECORD_WHY_LEN];
 	struct record rec;
+	struct why why;
 	double now;
 
-	if (record_parse(line, len, &rec, why) == -1) {
-		warnx("line %lu: %s; skipped", lineno, why);
+	if (record_parse(line, len, &rec, &why) == -1) {
+		warnx("line %lu: %s; skipped", lineno, why.msg);
 		ar->rejected++;
 		return;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "balance.h"
+#include "balance_impl.h"
 
 int
 balance_init(struct balance *b, int n, const int *weights, int max_fails,
@@ -28,7 +29,7 @@ balance_init(struct balance *b, int n, const int *weights, int max_fails,
 }
 
 int
-balance_parse_weights(const char *s, int *w, int max, int *n, char *why)
+balance_parse_weights(const char *s, int *w, int max, int *n, struct why *why)
 {
 	const char *p = s;
 
@@ -38,7 +39,7 @@ balance_parse_weights(const char *s, int *w, int max, int *n, char *why)
 		long v;
 
 		if (*n == max) {
-			snprintf(why, BALANCE_WHY_LEN, "more than %d weights",
+			why_set(why, "more than %d weights",
 			    max);
 			return -1;
 		}
@@ -46,7 +47,7 @@ balance_parse_weights(const char *s, int *w, int max, int *n, char *why)
 		v = strtol(p, &end, 10);
 		if (end == p || errno != 0 || v < 1 ||
 		    v > BALANCE_WEIGHT_MAX || (*end != ',' && *end != '\0')) {
-			snprintf(why, BALANCE_WHY_LEN, "weight %d: want an "
+			why_set(why, "weight %d: want an "
 			    "integer from 1 to %d", *n + 1,
 			    BALANCE_WEIGHT_MAX);
 			return -1;

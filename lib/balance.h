@@ -16,9 +16,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "why.h"
+
 #define BALANCE_MAX 26		/* endpoints, named a to z */
 #define BALANCE_WEIGHT_MAX 1000
-#define BALANCE_WHY_LEN 128
 
 struct balance_ep {
 	int weight;
@@ -51,13 +52,10 @@ int balance_init(struct balance *b, int n, const int *weights,
 
 /*
  * Parse "3,1" into w (room for max), the count into *n.  Returns 0, or -1
- * with the reason in why (BALANCE_WHY_LEN bytes).
+ * with the reason in why.
  */
 int balance_parse_weights(const char *s, int *w, int max, int *n,
-    char *why);
-
-/* True when endpoint i may take a request now (up, or due a trial). */
-bool balance_usable(const struct balance *b, int i, int64_t now);
+    struct why *why);
 
 /* True when some endpoint not in exclude (bit i = endpoint i) is usable. */
 bool balance_has_candidate(const struct balance *b, uint32_t exclude,

@@ -1,4 +1,3 @@
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -6,25 +5,8 @@
 #include <string.h>
 
 #include "batch.h"
-#include "jsonutil.h"
 #include "record.h"
-#include "utf8.h"
 #include "uuid.h"
-
-static int
-batch_fail(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-batch_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, BATCH_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 batch_buf_add(struct batch_buf *b, const char *s, size_t len)
@@ -65,15 +47,11 @@ batch_prepare_fast(const char *line, size_t len, struct batch_buf *out)
 {
 	char uuid[UUID_STR_LEN];
 	struct record rec;
-	size_t start, end, i;
+	size_t start, end;
 	bool id_key;
 
 	if ((end = record_scan(line, len, &rec, &id_key)) == 0 ||
-	    (id_key && rec.id[0] == '\0'))
-		return 1;
-	for (i = end; i < len && isspace((unsigned char)line[i]); i++)
-		;
-	if (i < len)
+	    (id_key && rec.id[0] == '\0') || record_ws(line, len, end) < len)
 		return 1;
 	start = record_ws(line, len, 0);
 	if (id_key)
@@ -91,85 +69,37 @@ batch_prepare_fast(const char *line, size_t len, struct batch_buf *out)
 
 int
 batch_prepare(struct json_tokener *tok, const char *line, size_t len,
-    struct batch_buf *out, size_t *roff, size_t *rlen, char *why)
+    struct batch_buf *out, size_t *roff, size_t *rlen, struct why *why)
 {
 	struct json_object *obj, *id;
 	char uuid[UUID_STR_LEN];
-	const char *nul;
 	size_t start, end, mark = out->len;
-	bool padded = false;
 	int rc = -1;
 
-	if ((nul = memchr(line, '\0', len)) != NULL)
-		return batch_fail(why, "NUL byte at column %zu",
-		    (size_t)(nul - line) + 1);
-	/* json-c lets overlong forms and surrogates through */
-	if ((end = utf8_valid_prefix(line, len)) < len)
-		return batch_fail(why, "invalid UTF-8 at column %zu", end + 1);
-	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
-		return batch_fail(why, "a byte order mark before the object "
-		    "(only the first line may have one)");
+	if (record_line_text(line, len, why) == -1)
+		return -1;
 	if ((rc = batch_prepare_fast(line, len, out)) != 1) {
 		if (rc == -1) {
 			if (out->len > mark) {
 				out->len = mark;
 				out->p[mark] = '\0';
 			}
-			return batch_fail(why, "out of memory");
+			return why_set(why, "out of memory");
 		}
 		*roff = mark;
 		*rlen = out->len - mark;
 		return 0;
 	}
+	if ((obj = record_line_object(tok, line, len, &start, &end,
+	    why)) == NULL)
+		return -1;
 	rc = -1;
-	json_tokener_reset(tok);
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	/* a bare number only ends at what follows it: give it a space */
-	if (obj == NULL && json_tokener_get_error(tok) ==
-	    json_tokener_continue) {
-		obj = json_tokener_parse_ex(tok, " ", 1);
-		padded = true;
-	}
-	if (obj == NULL) {
-		enum json_tokener_error jerr = json_tokener_get_error(tok);
-
-		/* json-c's JSON null is a NULL object */
-		if (jerr == json_tokener_success)
-			return batch_fail(why, "not a JSON object but "
-			    "null");
-		if (jerr == json_tokener_continue)
-			return batch_fail(why, "invalid JSON: truncated "
-			    "at column %zu", len + 1);
-		return batch_fail(why, "invalid JSON at column %zu: %s",
-		    json_tokener_get_parse_end(tok) + 1,
-		    json_tokener_error_desc(jerr));
-	}
-	/* after the padding, the whole line was the value */
-	end = padded ? len : json_tokener_get_parse_end(tok);
-	if (end > len)
-		end = len;
-	for (start = end; start < len && isspace((unsigned char)line[start]);)
-		start++;
-	if (start < len) {
-		rc = batch_fail(why, "invalid JSON at column %zu: text "
-		    "after the value", start + 1);
-		goto out_put;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		rc = batch_fail(why, "not a JSON object but %s",
-		    jsonutil_noun(obj));
-		goto out_put;
-	}
-	for (start = 0; line[start] != '{'; start++)
-		continue;
-	while (end > start && line[end - 1] != '}')
-		end--;
 	if (json_object_object_get_ex(obj, "id", &id) && id != NULL) {
 		/* the common case: pass the bytes through untouched */
 		if (batch_buf_add(out, line + start, end - start) == -1)
 			goto out_nomem;
 	} else if (uuid7_generate(uuid) == -1) {
-		rc = batch_fail(why, "cannot make an id: %s",
+		rc = why_set(why, "cannot make an id: %s",
 		    strerror(errno));
 		goto out_put;
 	} else if (id == NULL && json_object_object_get_ex(obj, "id", NULL)) {
@@ -203,7 +133,7 @@ batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 	rc = 0;
 	goto out_put;
 out_nomem:
-	rc = batch_fail(why, "out of memory");
+	rc = why_set(why, "out of memory");
 out_put:
 	if (rc == -1 && out->len > mark) {
 		out->len = mark;
@@ -227,7 +157,7 @@ batch_reset(struct batch *b, enum batch_format format)
 	b->tried = 0;
 	b->ep = -1;
 	b->deadline = b->due = 0;
-	b->why[0] = '\0';
+	why_clear(&b->why);
 	return format == BATCH_ARRAY ? batch_buf_add(&b->body, "[", 1) : 0;
 }
 
@@ -266,32 +196,32 @@ batch_terminator(const struct batch *b)
 
 int
 batch_add(struct batch *b, struct json_tokener *tok, const char *line,
-    size_t len, unsigned long lineno, char *why)
+    size_t len, unsigned long lineno, struct why *why)
 {
 	const char *sep = b->n > 0 ? batch_separator(b) : "";
 	const char *term = batch_terminator(b);
 	size_t mark = b->body.len, off, rlen;
 
 	if (b->format == BATCH_OBJECT && b->n > 0)
-		return batch_fail(why, "one record a request");
+		return why_set(why, "one record a request");
 	if (b->n == b->rec_cap) {
 		size_t cap = b->rec_cap ? b->rec_cap * 2 : 16;
 		struct batch_rec *r = realloc(b->rec, cap * sizeof(*r));
 
 		if (r == NULL)
-			return batch_fail(why, "out of memory");
+			return why_set(why, "out of memory");
 		b->rec = r;
 		b->rec_cap = cap;
 	}
 	if (batch_buf_add(&b->body, sep, strlen(sep)) == -1)
-		return batch_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	if (batch_prepare(tok, line, len, &b->body, &off, &rlen, why) == -1) {
 		batch_truncate(b, mark);
 		return -1;
 	}
 	if (batch_buf_add(&b->body, term, strlen(term)) == -1) {
 		batch_truncate(b, mark);
-		return batch_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	}
 	b->rec[b->n].off = off;
 	b->rec[b->n].len = rlen;
@@ -351,28 +281,6 @@ out_nomem:
 }
 
 /* Put "prefix: " before the batch's last failure reason, truncating. */
-void
-batch_why_prefix(struct batch *b, const char *prefix)
-{
-	char old[BATCH_WHY_LEN];
-	size_t plen = strlen(prefix), olen;
-
-	memcpy(old, b->why, sizeof(old));
-	olen = strlen(old);
-	if (plen > sizeof(b->why) - 1)
-		plen = sizeof(b->why) - 1;
-	memcpy(b->why, prefix, plen);
-	if (olen > 0 && plen + 2 < sizeof(b->why)) {
-		memcpy(b->why + plen, ": ", 2);
-		plen += 2;
-		if (olen > sizeof(b->why) - 1 - plen)
-			olen = sizeof(b->why) - 1 - plen;
-		memcpy(b->why + plen, old, olen);
-		plen += olen;
-	}
-	b->why[plen] = '\0';
-}
-
 void
 batch_describe(const struct batch *b, char *buf, size_t size)
 {

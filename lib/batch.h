@@ -15,7 +15,7 @@
 
 #include <json-c/json.h>
 
-#define BATCH_WHY_LEN 512
+#include "why.h"
 
 /* A growing byte buffer, always NUL-terminated once it holds anything. */
 struct batch_buf {
@@ -54,7 +54,7 @@ struct batch {
 	int ep;				/* endpoint last tried, or -1 */
 	int64_t deadline;		/* give up (spool) after this */
 	int64_t due;			/* next attempt, while waiting */
-	char why[BATCH_WHY_LEN];	/* the last failure */
+	struct why why;		/* the last failure */
 };
 
 /* Empty b for new records in the given format (buffers are kept). */
@@ -67,15 +67,15 @@ void batch_destroy(struct batch *b);
  * Check that line (len bytes) is one JSON object and append it to out,
  * giving it a new UUIDv7 "id" when it has none (or a null one); other
  * fields, known or not, are kept byte for byte.  *roff and *rlen locate
- * the record in out.  Returns 0, or -1 with the reason in why
- * (BATCH_WHY_LEN bytes) and nothing appended.  tok is a reusable tokener.
+ * the record in out.  Returns 0, or -1 with the reason in why and
+ * nothing appended.  tok is a reusable tokener.
  */
 int batch_prepare(struct json_tokener *tok, const char *line, size_t len,
-    struct batch_buf *out, size_t *roff, size_t *rlen, char *why);
+    struct batch_buf *out, size_t *roff, size_t *rlen, struct why *why);
 
 /* Add input line number lineno as a record; -1 with why as above. */
 int batch_add(struct batch *b, struct json_tokener *tok, const char *line,
-    size_t len, unsigned long lineno, char *why);
+    size_t len, unsigned long lineno, struct why *why);
 
 /* Close the body (the "]" of an array) before the first attempt. */
 int batch_seal(struct batch *b);
@@ -85,9 +85,6 @@ int batch_seal(struct batch *b);
  * NULL, for sending the rest again.  -1 when out of memory (b unchanged).
  */
 int batch_keep(struct batch *b, char *const *drop);
-
-/* Put "prefix: " before the last failure reason in why, truncating. */
-void batch_why_prefix(struct batch *b, const char *prefix);
 
 /* "1 record, line 5" or "3 records, lines 1-4", for reports. */
 void batch_describe(const struct batch *b, char *buf, size_t size);

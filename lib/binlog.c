@@ -10,24 +10,15 @@
 #include <mysqld_error.h>
 
 #include "binlog.h"
+#include "binlog_impl.h"
 #include "schema.h"
 
 #define BINLOG_SEL_MAX 64	/* columns in schema_select_columns, at most */
 #define BINLOG_STMT_MAX 4096	/* bytes of a statement looked at */
+#define BINLOG_VALUE_LEN 128	/* a server setting or user name, cut */
 
 /* Bit i of a bitmap, lowest bit first. */
 #define BINLOG_BIT(map, i) (((map)[(i) / 8] >> ((i) % 8)) & 1)
-
-static int
-binlog_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, DB_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int
 binlog_init(struct binlog *b)
@@ -64,29 +55,29 @@ binlog_free(struct binlog *b)
 	memset(b, 0, sizeof(*b));
 }
 
-/* Append "; "-separated text to why (DB_WHY_LEN bytes). */
+/* Append "; "-separated text to why. */
 static void
-binlog_add(char *why, const char *fmt, ...)
+binlog_add(struct why *why, const char *fmt, ...)
 {
-	size_t len = strlen(why);
+	size_t len = strlen(why->msg);
 	va_list ap;
 
-	if (len > 0 && len + 2 < DB_WHY_LEN) {
-		strcpy(why + len, "; ");
+	if (len > 0 && len + 2 < sizeof(why->msg)) {
+		strcpy(why->msg + len, "; ");
 		len += 2;
 	}
 	va_start(ap, fmt);
-	vsnprintf(why + len, DB_WHY_LEN - len, fmt, ap);
+	vsnprintf(why->msg + len, sizeof(why->msg) - len, fmt, ap);
 	va_end(ap);
 }
 
 /*
  * The first row of sql into vals (n columns, copied, each at most
- * DB_WHY_LEN / 4 bytes; "" for NULL or no row).  0, or -1.
+ * BINLOG_VALUE_LEN bytes; "" for NULL or no row).  0, or -1.
  */
 static int
-binlog_row1(MYSQL *m, const char *sql, char vals[][DB_WHY_LEN / 4],
-    unsigned n, const char *what, char *why, enum db_fault *fault)
+binlog_row1(MYSQL *m, const char *sql, char vals[][BINLOG_VALUE_LEN],
+    unsigned n, const char *what, struct why *why, enum db_fault *fault)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -103,21 +94,22 @@ binlog_row1(MYSQL *m, const char *sql, char vals[][DB_WHY_LEN / 4],
 	    mysql_num_fields(res) >= n)
 		for (i = 0; i < n; i++)
 			if (row[i] != NULL)
-				snprintf(vals[i], DB_WHY_LEN / 4, "%s", row[i]);
+				snprintf(vals[i], BINLOG_VALUE_LEN, "%s",
+				    row[i]);
 	mysql_free_result(res);
 	return 0;
 }
 
 int
-binlog_check(MYSQL *m, char *why, enum db_fault *fault)
+binlog_check(MYSQL *m, struct why *why, enum db_fault *fault)
 {
-	char v[4][DB_WHY_LEN / 4], user[DB_WHY_LEN / 4];
+	char v[4][BINLOG_VALUE_LEN], user[BINLOG_VALUE_LEN];
 
 	if (binlog_row1(m, "SELECT @@GLOBAL.log_bin, @@GLOBAL.binlog_format, "
 	    "@@GLOBAL.binlog_row_image, VERSION()", v, 4,
 	    "reading the binary log settings", why, fault) == -1)
 		return -1;
-	why[0] = '\0';
+	why_clear(why);
 	if (strstr(v[3], "MariaDB") == NULL)
 		binlog_add(why, "the server is %s, not MariaDB (whose "
 		    "Binlog_snapshot_file makes the start exact)", v[3]);
@@ -139,7 +131,7 @@ binlog_check(MYSQL *m, char *why, enum db_fault *fault)
 		binlog_add(why, "user %s lacks the REPLICATION SLAVE privilege",
 		    user);
 	}
-	return why[0] == '\0' ? 0 : 1;
+	return why->msg[0] == '\0' ? 0 : 1;
 }
 
 /* The index of column name in schema_select_columns, or -1. */
@@ -177,7 +169,7 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	    " DATABASE() FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
 	    "DATABASE() AND TABLE_NAME = '" SCHEMA_TABLE "' ORDER BY "
 	    "ORDINAL_POSITION") != 0 || (res = mysql_store_result(m)) == NULL) {
-		b->fault = db_error(m, "reading the table's columns", b->why);
+		b->fault = db_error(m, "reading the table's columns", &b->why);
 		return -1;
 	}
 	n = (size_t)mysql_num_rows(res);
@@ -189,7 +181,7 @@ binlog_columns(struct binlog *b, MYSQL *m)
 		mysql_free_result(res);
 		b->ncols = 0;
 		b->fault = DB_FAULT_OTHER;
-		return binlog_fail(b->why, "out of memory");
+		return why_set(&b->why, "out of memory");
 	}
 	for (i = 0; i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		b->sel[i] = row[0] != NULL ? binlog_sel_index(row[0]) : -1;
@@ -225,7 +217,7 @@ binlog_snapshot(struct binlog *b, MYSQL *m)
 	if (mysql_query(m, "SHOW STATUS LIKE 'binlog_snapshot_%'") != 0 ||
 	    (res = mysql_store_result(m)) == NULL) {
 		b->fault = db_error(m, "reading the snapshot's log position",
-		    b->why);
+		    &b->why);
 		return -1;
 	}
 	while ((row = mysql_fetch_row(res)) != NULL) {
@@ -239,7 +231,7 @@ binlog_snapshot(struct binlog *b, MYSQL *m)
 	mysql_free_result(res);
 	if (b->pos.file[0] == '\0' || b->pos.pos == 0) {
 		b->fault = DB_FAULT_CONFIG;
-		return binlog_fail(b->why, "the server gives no binary log "
+		return why_set(&b->why, "the server gives no binary log "
 		    "position for a snapshot (Binlog_snapshot_file)");
 	}
 	return 0;
@@ -248,7 +240,7 @@ binlog_snapshot(struct binlog *b, MYSQL *m)
 int
 binlog_open(struct binlog *b, MYSQL *m, unsigned server_id)
 {
-	char sql[256], vals[1][DB_WHY_LEN / 4];
+	char sql[256], vals[1][BINLOG_VALUE_LEN];
 
 	binlog_close(b);
 	b->in_group = false;
@@ -266,16 +258,16 @@ binlog_open(struct binlog *b, MYSQL *m, unsigned server_id)
 	    "@master_heartbeat_period = %lld",
 	    (long long)BINLOG_HEARTBEAT_MS * 1000000);
 	if (mysql_query(m, sql) != 0) {
-		b->fault = db_error(m, "asking for the binary log", b->why);
+		b->fault = db_error(m, "asking for the binary log", &b->why);
 		return -1;
 	}
 	/* the events carry a CRC32 (or not): a ROTATE is read knowing it */
 	if (binlog_row1(m, "SELECT @@GLOBAL.binlog_checksum", vals, 1,
-	    "asking for the binary log", b->why, &b->fault) == -1)
+	    "asking for the binary log", &b->why, &b->fault) == -1)
 		return -1;
 	b->crc = strcasecmp(vals[0], "NONE") != 0;
 	if ((b->rpl = mariadb_rpl_init(m)) == NULL) {
-		b->fault = db_error(m, "asking for the binary log", b->why);
+		b->fault = db_error(m, "asking for the binary log", &b->why);
 		return -1;
 	}
 	if (mariadb_rpl_optionsv(b->rpl, MARIADB_RPL_FILENAME, b->pos.file,
@@ -286,7 +278,7 @@ binlog_open(struct binlog *b, MYSQL *m, unsigned server_id)
 	    server_id) != 0 ||
 	    mariadb_rpl_optionsv(b->rpl, MARIADB_RPL_FLAGS, 0u) != 0 ||
 	    mariadb_rpl_open(b->rpl) != 0) {
-		b->fault = db_error(m, "asking for the binary log", b->why);
+		b->fault = db_error(m, "asking for the binary log", &b->why);
 		binlog_close(b);
 		return -1;
 	}
@@ -432,7 +424,7 @@ binlog_datetime_text(char *out, size_t size, unsigned y, unsigned mo,
 static int
 binlog_value(const struct binlog_col *c, bool is_unsigned,
     const unsigned char *p, const unsigned char *end, char *out, size_t size,
-    size_t *len, size_t *tlen, char *why)
+    size_t *len, size_t *tlen, struct why *why)
 {
 	size_t avail = (size_t)(end - p), n = 0, pre = 0;
 	unsigned long usec;
@@ -458,7 +450,7 @@ binlog_value(const struct binlog_col *c, bool is_unsigned,
 	case MYSQL_TYPE_TIME2: n = 3 + (c->meta + 1) / 2; text = false; break;
 	case MYSQL_TYPE_NEWDECIMAL:
 		if ((c->meta >> 8) > 65 || (c->meta & 0xff) > (c->meta >> 8))
-			return binlog_fail(why, "a DECIMAL(%u,%u) column",
+			return why_set(why, "a DECIMAL(%u,%u) column",
 			    c->meta >> 8, c->meta & 0xff);
 		n = binlog_decimal_size(c->meta >> 8, c->meta & 0xff);
 		break;
@@ -490,21 +482,21 @@ binlog_value(const struct binlog_col *c, bool is_unsigned,
 		n = 0;
 		break;
 	default:
-		return binlog_fail(why, "a column of type %u, which the "
+		return why_set(why, "a column of type %u, which the "
 		    "binary log reader does not know", type);
 	}
 	if (pre > 0) {
 		if (avail < pre)
-			return binlog_fail(why, "a row image ends early");
+			return why_set(why, "a row image ends early");
 		n = pre + (size_t)binlog_le(p, pre);
 	}
 	if (avail < n)
-		return binlog_fail(why, "a row image ends early");
+		return why_set(why, "a row image ends early");
 	*len = n;
 	if (out == NULL)
 		return 0;
 	if (!text)
-		return binlog_fail(why, "a column of type %u, which the binary "
+		return why_set(why, "a column of type %u, which the binary "
 		    "log reader cannot show", type);
 	switch (type) {
 	case MYSQL_TYPE_TINY:
@@ -601,14 +593,14 @@ binlog_value(const struct binlog_col *c, bool is_unsigned,
 		break;
 	default:	/* the strings */
 		if (n - pre >= size)
-			return binlog_fail(why, "a value of %zu bytes", n - pre);
+			return why_set(why, "a value of %zu bytes", n - pre);
 		memcpy(out, p + pre, n - pre);
 		out[n - pre] = '\0';
 		*tlen = n - pre;
 		break;
 	}
 	if (*tlen >= size)
-		return binlog_fail(why, "a row too long to show");
+		return why_set(why, "a row too long to show");
 	return 0;
 }
 
@@ -616,7 +608,7 @@ int
 binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
     size_t n, const unsigned char *present, const unsigned char *p,
     const unsigned char *end, struct binlog_row *out, char *text,
-    size_t *used, char *why)
+    size_t *used, struct why *why)
 {
 	char *vals[BINLOG_SEL_MAX];
 	unsigned long lens[BINLOG_SEL_MAX];
@@ -630,7 +622,7 @@ binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
 		npresent += BINLOG_BIT(present, i);
 	nb = (npresent + 7) / 8;
 	if ((size_t)(end - p) < nb)
-		return binlog_fail(why, "a row image ends early");
+		return why_set(why, "a row image ends early");
 	nulls = p;
 	p += nb;
 	for (i = 0; i < n; i++) {
@@ -657,7 +649,7 @@ binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
 	memset(&out->r, 0, sizeof(out->r));
 	out->r.id = vals[0] != NULL ? strtoull(vals[0], NULL, 10) : 0;
 	out->ok = schema_record_from_row(vals, lens, &out->r.rec, &rowid,
-	    out->r.source, out->why) == 0;
+	    out->r.source, &out->why) == 0;
 	return out->ok ? 0 : 1;
 }
 
@@ -709,18 +701,18 @@ binlog_table_map(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 	    !binlog_str_eq(&tm->table, SCHEMA_TABLE))
 		return BINLOG_IDLE;
 	if (b->ncols == 0) {
-		binlog_fail(b->why, "the table was made after the binary log "
+		why_set(&b->why, "the table was made after the binary log "
 		    "was joined: its columns are read again");
 		return BINLOG_CHANGED;
 	}
 	if (n != b->ncols || tm->column_types.length < n) {
-		binlog_fail(b->why, "the table has %zu columns in the binary "
+		why_set(&b->why, "the table has %zu columns in the binary "
 		    "log, %zu when the log was joined: its columns changed", n,
 		    b->ncols);
 		return BINLOG_CHANGED;
 	}
 	if ((map = calloc(n, sizeof(*map))) == NULL) {
-		binlog_fail(b->why, "out of memory");
+		why_set(&b->why, "out of memory");
 		return BINLOG_CHANGED;
 	}
 	for (i = 0; i < n; i++) {
@@ -728,7 +720,7 @@ binlog_table_map(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 		msize = binlog_meta_size(types[i]);
 		if (at + msize > tm->metadata.length) {
 			free(map);
-			binlog_fail(b->why, "a TABLE_MAP event ends early");
+			why_set(&b->why, "a TABLE_MAP event ends early");
 			return BINLOG_CHANGED;
 		}
 		if (msize == 1)
@@ -746,7 +738,7 @@ binlog_table_map(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 	b->map = map;
 	b->map_size = n;
 	if (!same) {
-		binlog_fail(b->why, "the table's column types changed");
+		why_set(&b->why, "the table's column types changed");
 		return BINLOG_CHANGED;
 	}
 	b->mapped = true;
@@ -769,12 +761,12 @@ binlog_rows(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 		if (ev->event_type != WRITE_ROWS_COMPRESSED_EVENT_V1 &&
 		    ev->event_type != WRITE_ROWS_COMPRESSED_EVENT)
 			return BINLOG_IDLE;	/* updates, deletes */
-		binlog_fail(b->why, "inserts logged compressed "
+		why_set(&b->why, "inserts logged compressed "
 		    "(log_bin_compress)");
 		return BINLOG_CHANGED;
 	}
 	if (re->column_count != b->map_size) {
-		binlog_fail(b->why, "a rows event of %u columns for a table of "
+		why_set(&b->why, "a rows event of %u columns for a table of "
 		    "%zu", re->column_count, b->map_size);
 		return BINLOG_CHANGED;
 	}
@@ -785,7 +777,7 @@ binlog_rows(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 			    cap * sizeof(*rows));
 
 			if (rows == NULL) {
-				binlog_fail(b->why, "out of memory");
+				why_set(&b->why, "out of memory");
 				return BINLOG_CHANGED;
 			}
 			b->rows = rows;
@@ -793,7 +785,7 @@ binlog_rows(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 		}
 		if (binlog_decode_row(b, b->map, b->map_size,
 		    re->column_bitmap, p, end, &b->rows[b->nrows], b->text,
-		    &used, b->why) == -1)
+		    &used, &b->why) == -1)
 			return BINLOG_CHANGED;
 		p += used;
 		b->nrows++;
@@ -856,12 +848,12 @@ binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
 		return BINLOG_RESET;
 	}
 	if (binlog_verb(stmt, "ALTER") || binlog_verb(stmt, "RENAME")) {
-		binlog_fail(b->why, "the table was altered: %.200s", stmt);
+		why_set(&b->why, "the table was altered: %.200s", stmt);
 		return BINLOG_CHANGED;
 	}
 	if (binlog_verb(stmt, "INSERT") || binlog_verb(stmt, "REPLACE") ||
 	    binlog_verb(stmt, "LOAD")) {
-		binlog_fail(b->why, "an insert into the table was logged as a "
+		why_set(&b->why, "an insert into the table was logged as a "
 		    "statement (binlog_format is not ROW for its session)");
 		return BINLOG_CHANGED;
 	}
@@ -882,10 +874,10 @@ binlog_rotate(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 	size_t crc = b->crc ? 4 : 0, n;
 
 	if (raw == NULL || ev->raw_data_size <= 1 + 19 + 8 + crc)
-		return binlog_fail(b->why, "a ROTATE event too short");
+		return why_set(&b->why, "a ROTATE event too short");
 	n = ev->raw_data_size - (1 + 19 + 8) - crc;
 	if (n >= sizeof(b->file))
-		return binlog_fail(b->why, "a ROTATE event's file name of %zu "
+		return why_set(&b->why, "a ROTATE event's file name of %zu "
 		    "bytes", n);
 	memcpy(b->file, raw + 1 + 19 + 8, n);
 	b->file[n] = '\0';
@@ -905,7 +897,7 @@ binlog_next(struct binlog *b)
 
 	if (b->rpl == NULL) {
 		b->fault = DB_FAULT_CONNECTION;
-		binlog_fail(b->why, "not reading the binary log");
+		why_set(&b->why, "not reading the binary log");
 		return BINLOG_DOWN;
 	}
 	if (b->ev != NULL) {
@@ -916,7 +908,7 @@ binlog_next(struct binlog *b)
 	if ((ev = mariadb_rpl_fetch(b->rpl, NULL)) == NULL) {
 		if (mysql_errno(b->m) == 0) {
 			b->fault = DB_FAULT_CONNECTION;
-			binlog_fail(b->why, "the server ended the binary log");
+			why_set(&b->why, "the server ended the binary log");
 			return BINLOG_DOWN;
 		}
 		/*
@@ -925,7 +917,7 @@ binlog_next(struct binlog *b)
 		 * a purged or missing file, 1227: the grant revoked) mean
 		 * that it will not serve the log from here.
 		 */
-		b->fault = db_error(b->m, "reading the binary log", b->why);
+		b->fault = db_error(b->m, "reading the binary log", &b->why);
 		if (mysql_errno(b->m) >= 2000) {
 			b->fault = DB_FAULT_CONNECTION;
 			return BINLOG_DOWN;

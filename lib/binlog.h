@@ -34,6 +34,7 @@
 #include "db.h"
 #include "record.h"
 #include "rowfmt.h"
+#include "why.h"
 
 #define BINLOG_FILE_MAX 512
 #define BINLOG_HEARTBEAT_MS 500	/* the server's beat while the log is idle */
@@ -49,7 +50,7 @@ struct binlog_pos {
 struct binlog_row {
 	struct rowfmt_row r;
 	bool ok;			/* else why says what is wrong */
-	char why[RECORD_WHY_LEN];
+	struct why why;
 };
 
 /* What binlog_next read. */
@@ -92,7 +93,7 @@ struct binlog {
 	struct binlog_row *rows;
 	size_t nrows, cap;
 	char *text;		/* BINLOG_TEXT_MAX bytes */
-	char why[DB_WHY_LEN];
+	struct why why;
 	enum db_fault fault;
 };
 
@@ -106,7 +107,7 @@ void binlog_free(struct binlog *b);
  * binlog_format=ROW, binlog_row_image=FULL, REPLICATION SLAVE, a MariaDB
  * server); -1 when the server did not answer (why, *fault).
  */
-int binlog_check(MYSQL *m, char *why, enum db_fault *fault);
+int binlog_check(MYSQL *m, struct why *why, enum db_fault *fault);
 
 /*
  * Inside the caller's consistent snapshot (START TRANSACTION WITH
@@ -130,17 +131,5 @@ void binlog_close(struct binlog *b);
  * while the log is idle) and take it in.
  */
 enum binlog_event binlog_next(struct binlog *b);
-
-/*
- * Decode one row image of the columns cols (n of them; present: the
- * rows event's column bitmap) at p (end: the end of the event's rows)
- * into out; *used gets the bytes it took.  Exposed for the unit tests.
- * 0, -1 when a value cannot be read (the rest of the event neither; why),
- * or 1 when this row alone is wrong (out->ok false).
- */
-int binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
-    size_t n, const unsigned char *present, const unsigned char *p,
-    const unsigned char *end, struct binlog_row *out, char *text,
-    size_t *used, char *why);
 
 #endif

@@ -58,7 +58,7 @@ body_error(struct body *b, long index, const char *fmt, ...)
 	e = &b->errors[b->nerrors++];
 	e->index = index;
 	va_start(ap, fmt);
-	vsnprintf(e->reason, sizeof(e->reason), fmt, ap);
+	vsnprintf(e->reason.msg, sizeof(e->reason.msg), fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -92,7 +92,7 @@ body_take(struct body *b, long index)
 static int
 body_ndjson(const char *buf, size_t len, struct body *b)
 {
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	size_t off = 0;
 	long index;
 
@@ -112,8 +112,8 @@ body_ndjson(const char *buf, size_t len, struct body *b)
 			continue;
 		if ((row = body_row(b)) == NULL)
 			return body_error(b, -1, "out of memory");
-		if (record_parse(line, n, &row->rec, why) == -1)
-			body_error(b, index, "%s", why);
+		if (record_parse(line, n, &row->rec, &why) == -1)
+			body_error(b, index, "%s", why.msg);
 		else
 			body_take(b, index);
 	}
@@ -125,13 +125,13 @@ body_ndjson(const char *buf, size_t len, struct body *b)
 static int
 body_object(struct json_object *obj, long index, struct body *b)
 {
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	struct store_row *row;
 
 	if ((row = body_row(b)) == NULL)
 		return body_error(b, -1, "out of memory");
-	if (record_from_json(obj, &row->rec, why) == -1)
-		return body_error(b, index, "%s", why);
+	if (record_from_json(obj, &row->rec, &why) == -1)
+		return body_error(b, index, "%s", why.msg);
 	body_take(b, index);
 	return 0;
 }
@@ -384,7 +384,7 @@ body_answer_invalid(const struct body_error *errors, size_t n,
 		json_object_object_add(e, "index",
 		    json_object_new_int64(errors[i].index));
 		json_object_object_add(e, "reason",
-		    json_object_new_string(errors[i].reason));
+		    json_object_new_string(errors[i].reason.msg));
 		json_object_array_add(a, e);
 	}
 	json_object_object_add(o, "errors", a);

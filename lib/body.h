@@ -11,6 +11,7 @@
 
 #include "record.h"
 #include "store.h"
+#include "why.h"
 
 enum body_kind {
 	BODY_AUTO,	/* one JSON value if it is one, else NDJSON */
@@ -20,7 +21,7 @@ enum body_kind {
 
 struct body_error {
 	long index;	/* record position (array index, NDJSON line), or -1 */
-	char reason[RECORD_WHY_LEN];
+	struct why reason;
 };
 
 struct body {

@@ -108,6 +108,70 @@ cli_parse_count(const char *s, long long min, long long max, long long *out)
 	return 0;
 }
 
+/* The text after "want " for e's bounds, into buf. */
+static void
+cli_opt_want(const struct cli_opt *e, char *buf, size_t size)
+{
+	const char *sp = e->unit != NULL ? " " : "";
+	const char *unit = e->unit != NULL ? e->unit : "";
+
+	if (e->want != NULL)
+		snprintf(buf, size, "%s", e->want);
+	else if (e->count != NULL)
+		snprintf(buf, size, "%lld to %lld%s%s", (long long)e->min,
+		    (long long)e->max, sp, unit);
+	else if (e->unit != NULL)
+		snprintf(buf, size, "%.15g to %.15g %s", e->min, e->max, unit);
+	else	/* %.15g: 2592000, not %g's 2.592e+06 */
+		snprintf(buf, size, "seconds from %.15g to %.15g", e->min,
+		    e->max);
+}
+
+int
+cli_opt(const struct cli_opt *table, int ch, const char *arg)
+{
+	const struct cli_opt *e;
+	char want[128];
+	int bad = 0;
+
+	for (e = table; e->id != 0 && e->id != ch; e++)
+		;
+	if (e->id == 0)
+		return 0;
+	if (e->count != NULL)
+		bad = cli_parse_count(arg, (long long)e->min,
+		    (long long)e->max, e->count);
+	else if (e->seconds != NULL)
+		bad = cli_parse_seconds(arg, e->min, e->max, e->seconds);
+	else if (e->text != NULL) {
+		/* not the argument: it may hold the control characters */
+		if (!cli_name_ok(arg, (size_t)e->max)) {
+			warnx("%s: want 1 to %zu bytes, no control characters",
+			    e->name, (size_t)e->max);
+			return -1;
+		}
+		*e->text = arg;
+	} else if (e->arg != NULL)
+		*e->arg = arg;
+	else if (e->flag != NULL)
+		*e->flag = true;
+	if (bad == -1) {
+		cli_opt_want(e, want, sizeof(want));
+		warnx("%s: \"%s\": want %s", e->name, arg, want);
+		return -1;
+	}
+	return 1;
+}
+
+int
+cli_no_operands(int argc, char *argv[])
+{
+	if (optind == argc)
+		return 0;
+	warnx("unexpected argument \"%s\"", argv[optind]);
+	return -1;
+}
+
 void
 cli_version(void)
 {

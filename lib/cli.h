@@ -40,6 +40,37 @@ int cli_parse_seconds(const char *s, double min, double max, double *out);
 int cli_parse_count(const char *s, long long min, long long max,
     long long *out);
 
+/*
+ * One entry of a command's option table (cli_opt): the option's argument
+ * goes to the one destination the entry sets, checked as its kind wants.
+ * The table ends with an entry whose id is 0.
+ */
+struct cli_opt {
+	int id;			/* getopt_long's value for the option */
+	const char *name;	/* as messages name it: "--batch", "-n" */
+	long long *count;	/* a decimal integer from min to max */
+	double *seconds;	/* a decimal number (fractions) from min to max */
+	const char **text;	/* 1 to max bytes, no control characters */
+	const char **arg;	/* the argument as given (a file name) */
+	bool *flag;		/* no argument: set when given */
+	/* a count's bounds must be exact as doubles (below 2^53, or 2^62) */
+	double min, max;
+	const char *unit;	/* "want MIN to MAX UNIT" (counts: optional) */
+	const char *want;	/* the whole text after "want " instead */
+};
+
+/*
+ * Apply getopt_long's ch and its argument by the table: 1 when the table
+ * has ch, 0 when it has not, -1 after a warning that names the option,
+ * the argument and what it wants (the caller then prints its usage).
+ * Without unit or want, a count wants "MIN to MAX" and seconds want
+ * "seconds from MIN to MAX".
+ */
+int cli_opt(const struct cli_opt *table, int ch, const char *arg);
+
+/* -1 after a warning when operands follow the options (getopt's optind). */
+int cli_no_operands(int argc, char *argv[]);
+
 /* Print "PROGRAM VERSION" on stdout and exit 0 (1 when stdout fails). */
 void cli_version(void) __attribute__((noreturn));
 

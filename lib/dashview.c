@@ -42,7 +42,7 @@ struct dv_link {
 	enum tail_state state;
 	bool no_table;
 	unsigned attempts;
-	char why[DB_WHY_LEN];
+	struct why why;
 	unsigned long long bad_rows;
 	int64_t busy_since;	/* a step running since (monotonic); -1: none */
 	bool fatal;		/* the poller gave up: why says why */
@@ -59,7 +59,7 @@ struct dashview {
 	struct dv_link link;
 	int sock;		/* a duplicate of the connection's socket; -1 */
 	bool stop;		/* the UI is quitting */
-	struct tail tail;	/* the poller's alone while it runs */
+	struct tail *tail;	/* the poller's alone while it runs */
 	char desc[256];		/* the database, for the status line */
 	bool utf8;		/* the terminal takes UTF-8 */
 	bool color;
@@ -82,7 +82,7 @@ dv_emit(const struct rowfmt_row *row, bool history, void *arg)
 static void
 dv_bad(unsigned long long id, const char *why, void *arg)
 {
-	/* counted in tail.bad_rows; stderr would tear the screen */
+	/* counted in the tail's bad_rows; stderr would tear the screen */
 	(void)id;
 	(void)why;
 	(void)arg;
@@ -195,7 +195,7 @@ dv_status(const struct dashview *v, int y, int64_t now)
 		dv_put(v, y, 11 + (int)strlen(v->desc), DV_ALERT, true,
 		    "%s (attempt %u): %s", l->state == TAIL_DOWN ?
 		    "reconnecting" : "connecting", l->attempts + 1,
-		    hung || l->why[0] == '\0' ? waiting : l->why);
+		    hung || l->why.msg[0] == '\0' ? waiting : l->why.msg);
 		break;
 	}
 }
@@ -353,13 +353,14 @@ dv_colors(struct dashview *v)
 static void
 dv_link_update(struct dashview *v)
 {
-	const struct tail *t = &v->tail;
+	struct tail_status st;
 
-	v->link.state = t->state;
-	v->link.no_table = t->no_table;
-	v->link.attempts = t->attempts;
-	snprintf(v->link.why, sizeof(v->link.why), "%s", t->why);
-	v->link.bad_rows = t->bad_rows;
+	tail_status(v->tail, &st);
+	v->link.state = st.state;
+	v->link.no_table = st.no_table;
+	v->link.attempts = st.attempts;
+	why_set(&v->link.why, "%s", st.why);
+	v->link.bad_rows = st.bad_rows;
 }
 
 /*
@@ -377,9 +378,8 @@ dv_sock_update(struct dashview *v)
 		close(v->sock);
 		v->sock = -1;
 	}
-	if (v->tail.m != NULL)
-		v->sock = fcntl(mysql_get_socket(v->tail.m), F_DUPFD_CLOEXEC,
-		    0);
+	if (tail_socket(v->tail) != -1)
+		v->sock = fcntl(tail_socket(v->tail), F_DUPFD_CLOEXEC, 0);
 }
 
 /* Wait on cv until when_ms (monotonic) at most; under the lock. */
@@ -417,7 +417,7 @@ dv_poll(void *arg)
 		v->link.busy_since = now;
 		/* never the lock while the server may keep us waiting */
 		pthread_mutex_unlock(&v->lock);
-		rc = tail_step(&v->tail, now);
+		rc = tail_step(v->tail, now);
 		pthread_mutex_lock(&v->lock);
 		v->link.busy_since = -1;
 		dv_link_update(v);
@@ -426,12 +426,7 @@ dv_poll(void *arg)
 			v->link.fatal = true;
 			break;
 		}
-		next += v->step;
-		now = clock_mono_ms();
-		if (next < now || tail_self_paced(&v->tail))
-			next = now;	/* a slow poll is not made up for */
-		if (v->tail.m == NULL && v->tail.retry_ms > next)
-			next = v->tail.retry_ms;
+		next = tail_next_ms(v->tail, next + v->step, clock_mono_ms());
 	}
 	if (v->sock != -1) {
 		close(v->sock);
@@ -439,7 +434,7 @@ dv_poll(void *arg)
 	}
 	pthread_mutex_unlock(&v->lock);
 	/* in the thread that opened it; a write at most, never a read */
-	tail_close(&v->tail);
+	tail_close(v->tail);
 	pthread_mutex_lock(&v->lock);
 	v->link.done = true;
 	pthread_cond_broadcast(&v->cv);
@@ -566,7 +561,7 @@ dv_loop(struct dashview *v)
 static void
 dv_free(struct dashview *v)
 {
-	tail_free(&v->tail);
+	tail_free(v->tail);
 	dash_free(&v->dash);
 	pthread_mutex_destroy(&v->lock);
 	pthread_cond_destroy(&v->cv);
@@ -650,7 +645,7 @@ dv_new(const struct dashview_config *cfg)
 		goto out_cond;
 	if (dash_init(&v->dash, cfg->warn, clock_mono_ms()) == -1)
 		goto out_mutex;
-	if (tail_init(&v->tail, &tc) == -1)
+	if ((v->tail = tail_new(&tc)) == NULL)
 		goto out_dash;
 	dv_link_update(v);
 	pthread_condattr_destroy(&ca);
@@ -709,7 +704,7 @@ dashview_run(const struct dashview_config *cfg, bool *left)
 	joined = dv_stop(v, poller);
 	pthread_mutex_lock(&v->lock);
 	if (fatal) {
-		warnx("%s: %s", v->desc, v->link.why);
+		warnx("%s: %s", v->desc, v->link.why.msg);
 		status = SM_EXIT_USAGE;
 	} else if (v->link.bad_rows > 0) {
 		warnx("%llu rows could not be read back (NULL values)",

@@ -11,6 +11,7 @@
 #include <mysqld_error.h>
 
 #include "db.h"
+#include "db_impl.h"
 
 /*
  * Every session: UTC (sm-store(1), "The table"), and strict mode so a
@@ -20,17 +21,6 @@
 	"SET time_zone = '+00:00', sql_mode = 'STRICT_ALL_TABLES," \
 	"NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO," \
 	"NO_ENGINE_SUBSTITUTION'"
-
-static int
-db_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, DB_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const struct {
 	const char *name;
@@ -65,34 +55,34 @@ db_strdup_or_null(const char *s)
 int
 db_config_init(struct db_config *c, const char *url,
     const char *defaults_file, const char *ssl_mode, const char *ssl_ca,
-    char *why)
+    struct why *why)
 {
-	char uwhy[DBURL_WHY_LEN];
+	struct why uwhy;
 	const char *env;
 
 	memset(c, 0, sizeof(*c));
 	c->connect_timeout = DB_CONNECT_TIMEOUT;
 	c->io_timeout = DB_IO_TIMEOUT;
 	if (url == NULL && (url = getenv("SM_DB")) == NULL)
-		return db_fail(why, "no database: give --db URL or set SM_DB");
-	if (dburl_parse(url, &c->url, uwhy) == -1)
-		return db_fail(why, "database URL: %s", uwhy);
+		return why_set(why, "no database: give --db URL or set SM_DB");
+	if (dburl_parse(url, &c->url, &uwhy) == -1)
+		return why_set(why, "database URL: %s", uwhy.msg);
 	if (ssl_mode == NULL)
 		ssl_mode = c->url.ssl_mode;
 	if (ssl_mode != NULL && db_ssl_mode_parse(ssl_mode,
 	    &c->ssl_mode) == -1) {
-		db_fail(why, "ssl-mode \"%.40s\": want DISABLED, PREFERRED, "
+		why_set(why, "ssl-mode \"%.40s\": want DISABLED, PREFERRED, "
 		    "REQUIRED, VERIFY_CA or VERIFY_IDENTITY", ssl_mode);
 		goto out_free;
 	}
 	if (ssl_ca == NULL)
 		ssl_ca = c->url.ssl_ca;
 	if (ssl_ca != NULL && access(ssl_ca, R_OK) == -1) {
-		db_fail(why, "ssl-ca %s: %s", ssl_ca, strerror(errno));
+		why_set(why, "ssl-ca %s: %s", ssl_ca, strerror(errno));
 		goto out_free;
 	}
 	if (defaults_file != NULL && access(defaults_file, R_OK) == -1) {
-		db_fail(why, "%s: %s", defaults_file, strerror(errno));
+		why_set(why, "%s: %s", defaults_file, strerror(errno));
 		goto out_free;
 	}
 	if (c->url.password != NULL) {
@@ -107,7 +97,7 @@ db_config_init(struct db_config *c, const char *url,
 	    getenv("SM_DB_PASSWORD") != NULL)) ||
 	    (c->ssl_ca == NULL && ssl_ca != NULL) ||
 	    (c->defaults_file == NULL && defaults_file != NULL)) {
-		db_fail(why, "out of memory");
+		why_set(why, "out of memory");
 		goto out_free;
 	}
 	return 0;
@@ -169,7 +159,7 @@ db_set_tls(MYSQL *m, const struct db_config *c, enum db_ssl_mode mode)
 }
 
 MYSQL *
-db_connect(const struct db_config *c, char *why, enum db_fault *fault)
+db_connect(const struct db_config *c, struct why *why, enum db_fault *fault)
 {
 	enum db_ssl_mode mode = c->ssl_mode;
 	my_bool off = 0;
@@ -177,7 +167,7 @@ db_connect(const struct db_config *c, char *why, enum db_fault *fault)
 
 	*fault = DB_FAULT_OTHER;
 	if ((m = mysql_init(NULL)) == NULL) {
-		db_fail(why, "out of memory");
+		why_set(why, "out of memory");
 		return NULL;
 	}
 	if (mode == DB_SSL_DEFAULT && !db_is_local(c))
@@ -206,7 +196,7 @@ db_connect(const struct db_config *c, char *why, enum db_fault *fault)
 	if ((mode == DB_SSL_REQUIRED || mode == DB_SSL_VERIFY_CA ||
 	    mode == DB_SSL_VERIFY_IDENTITY) &&
 	    mysql_get_ssl_cipher(m) == NULL) {
-		db_fail(why, "connect: ssl-mode %s, but the server offers no "
+		why_set(why, "connect: ssl-mode %s, but the server offers no "
 		    "TLS", mode == DB_SSL_REQUIRED ? "REQUIRED" : "VERIFY_*");
 		*fault = DB_FAULT_CONFIG;
 		mysql_close(m);
@@ -278,7 +268,7 @@ db_fault_of(unsigned err)
 }
 
 enum db_fault
-db_node_ready(MYSQL *m, char *why)
+db_node_ready(MYSQL *m, struct why *why)
 {
 	char ready[8] = "ON", status[32] = "Primary";
 	MYSQL_RES *res;
@@ -311,26 +301,26 @@ db_node_ready(MYSQL *m, char *why)
 	mysql_free_result(res);
 	if (strcasecmp(ready, "ON") == 0 && strcmp(status, "Primary") == 0)
 		return DB_FAULT_NONE;
-	db_fail(why, "Galera node not ready (wsrep_ready %s, cluster %s)",
+	why_set(why, "Galera node not ready (wsrep_ready %s, cluster %s)",
 	    ready, status);
 	return DB_FAULT_CONNECTION;
 }
 
 enum db_fault
-db_error(MYSQL *m, const char *what, char *why)
+db_error(MYSQL *m, const char *what, struct why *why)
 {
 	unsigned err = mysql_errno(m);
 
-	db_fail(why, "%s: %s (%u)", what, mysql_error(m), err);
+	why_set(why, "%s: %s (%u)", what, mysql_error(m), err);
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 }
 
 enum db_fault
-db_stmt_error(MYSQL_STMT *st, const char *what, char *why)
+db_stmt_error(MYSQL_STMT *st, const char *what, struct why *why)
 {
 	unsigned err = mysql_stmt_errno(st);
 
-	db_fail(why, "%s: %s (%u)", what, mysql_stmt_error(st), err);
+	why_set(why, "%s: %s (%u)", what, mysql_stmt_error(st), err);
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 }
 
@@ -347,7 +337,7 @@ db_url_scrub(char *url)
 }
 
 int
-db_opt(struct db_opts *o, int ch, char *arg, char *why)
+db_opt(struct db_opts *o, int ch, char *arg, struct why *why)
 {
 	enum db_ssl_mode mode;
 
@@ -363,7 +353,7 @@ db_opt(struct db_opts *o, int ch, char *arg, char *why)
 		return 1;
 	case DB_OPT_SSL_MODE:
 		if (db_ssl_mode_parse(arg, &mode) == -1) {
-			snprintf(why, DB_WHY_LEN, "--ssl-mode: \"%s\": want "
+			why_set(why, "--ssl-mode: \"%s\": want "
 			    "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
 			    "VERIFY_IDENTITY", arg);
 			return -1;
@@ -375,7 +365,7 @@ db_opt(struct db_opts *o, int ch, char *arg, char *why)
 }
 
 int
-db_opts_config(struct db_opts *o, struct db_config *c, char *why)
+db_opts_config(struct db_opts *o, struct db_config *c, struct why *why)
 {
 	if (db_config_init(c, o->url, o->defaults_file, o->ssl_mode,
 	    o->ssl_ca, why) == -1)

@@ -16,8 +16,8 @@
 #include <mysql.h>
 
 #include "dburl.h"
+#include "why.h"
 
-#define DB_WHY_LEN 512
 #define DB_OPTION_GROUP "sm"	/* read besides [client] */
 #define DB_CONNECT_TIMEOUT 5	/* seconds */
 #define DB_IO_TIMEOUT 30	/* seconds for a read or write to the server */
@@ -57,17 +57,14 @@ enum db_fault {
  * ones), an --ssl-mode name (NULL: from the URL, else the default) and an
  * --ssl-ca file (NULL: from the URL, else none).  The password comes from
  * the URL, else $SM_DB_PASSWORD, else the option files at connect time.
- * Returns 0, or -1 with the reason in why (DB_WHY_LEN bytes).
+ * Returns 0, or -1 with the reason in why.
  */
 int db_config_init(struct db_config *c, const char *url,
     const char *defaults_file, const char *ssl_mode, const char *ssl_ca,
-    char *why);
+    struct why *why);
 
 /* Free c, wiping the password. */
 void db_config_free(struct db_config *c);
-
-/* Parse an --ssl-mode name (case-insensitive); -1 when unknown. */
-int db_ssl_mode_parse(const char *name, enum db_ssl_mode *mode);
 
 /* "user@host:port/db": the target, never with the password. */
 void db_describe(const struct db_config *c, char *buf, size_t size);
@@ -77,11 +74,8 @@ void db_describe(const struct db_config *c, char *buf, size_t size);
  * strict SQL mode.  Returns the handle, or NULL with the reason in why and
  * the kind of failure in *fault.
  */
-MYSQL *db_connect(const struct db_config *c, char *why,
+MYSQL *db_connect(const struct db_config *c, struct why *why,
     enum db_fault *fault);
-
-/* What to do about server or client error number err. */
-enum db_fault db_fault_of(unsigned err);
 
 /*
  * Whether the server takes writes as a cluster member: a Galera node
@@ -89,13 +83,13 @@ enum db_fault db_fault_of(unsigned err);
  * with error 1047 while its connections stay open.  DB_FAULT_NONE when
  * ready (or not a Galera node), DB_FAULT_CONNECTION with the state in why.
  */
-enum db_fault db_node_ready(MYSQL *m, char *why);
+enum db_fault db_node_ready(MYSQL *m, struct why *why);
 
 /* The fault and "message (errno)" of the last error on m, into why. */
-enum db_fault db_error(MYSQL *m, const char *what, char *why);
+enum db_fault db_error(MYSQL *m, const char *what, struct why *why);
 
 /* As db_error, for a prepared statement. */
-enum db_fault db_stmt_error(MYSQL_STMT *st, const char *what, char *why);
+enum db_fault db_stmt_error(MYSQL_STMT *st, const char *what, struct why *why);
 
 /* The connection options of every command that uses the database. */
 enum db_opt {
@@ -116,13 +110,13 @@ struct db_opts {
  * Take getopt_long's option ch and its argument: 1 when ch is a DB_OPT_*,
  * 0 when it is not, -1 with the reason in why for a bad value.
  */
-int db_opt(struct db_opts *o, int ch, char *arg, char *why);
+int db_opt(struct db_opts *o, int ch, char *arg, struct why *why);
 
 /*
  * db_config_init from the options, then scrub a password from the --db
  * argument.  Returns 0, or -1 with the reason in why.
  */
-int db_opts_config(struct db_opts *o, struct db_config *c, char *why);
+int db_opts_config(struct db_opts *o, struct db_config *c, struct why *why);
 
 /*
  * A password typed into --db stays visible in ps(1) until overwritten:

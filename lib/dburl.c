@@ -9,17 +9,6 @@
 #include "dburl.h"
 
 static int
-dburl_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, DBURL_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int
 hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -73,13 +62,13 @@ dburl_decode(const char *s, size_t len, int *bad)
 
 static int
 dburl_take(char **dst, const char *s, size_t len, const char *what,
-    char *why)
+    struct why *why)
 {
 	int bad;
 
 	if ((*dst = dburl_decode(s, len, &bad)) == NULL)
-		return bad ? dburl_fail(why, "bad %%-escape in the %s", what) :
-		    dburl_fail(why, "out of memory");
+		return bad ? why_set(why, "bad %%-escape in the %s", what) :
+		    why_set(why, "out of memory");
 	return 0;
 }
 
@@ -101,26 +90,26 @@ dburl_scheme(const char *url, size_t *skip)
 }
 
 static int
-dburl_port(const char *s, size_t len, unsigned *port, char *why)
+dburl_port(const char *s, size_t len, unsigned *port, struct why *why)
 {
 	unsigned long v = 0;
 	size_t i;
 
 	if (len == 0 || len > 5)
-		return dburl_fail(why, "bad port");
+		return why_set(why, "bad port");
 	for (i = 0; i < len; i++) {
 		if (!isdigit((unsigned char)s[i]))
-			return dburl_fail(why, "bad port");
+			return why_set(why, "bad port");
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	}
 	if (v == 0 || v > 65535)
-		return dburl_fail(why, "port %lu out of range", v);
+		return why_set(why, "port %lu out of range", v);
 	*port = (unsigned)v;
 	return 0;
 }
 
 static int
-dburl_hostport(const char *s, size_t len, struct dburl *u, char *why)
+dburl_hostport(const char *s, size_t len, struct dburl *u, struct why *why)
 {
 	const char *colon;
 	size_t hlen;
@@ -129,7 +118,7 @@ dburl_hostport(const char *s, size_t len, struct dburl *u, char *why)
 		const char *end = memchr(s, ']', len);
 
 		if (end == NULL)
-			return dburl_fail(why, "unclosed [ in the host");
+			return why_set(why, "unclosed [ in the host");
 		if (dburl_take(&u->host, s + 1, (size_t)(end - s) - 1, "host",
 		    why) == -1)
 			return -1;
@@ -137,7 +126,7 @@ dburl_hostport(const char *s, size_t len, struct dburl *u, char *why)
 		if (hlen == len)
 			return 0;
 		if (s[hlen] != ':')
-			return dburl_fail(why, "junk after ] in the host");
+			return why_set(why, "junk after ] in the host");
 		return dburl_port(s + hlen + 1, len - hlen - 1, &u->port, why);
 	}
 	colon = memchr(s, ':', len);
@@ -151,7 +140,7 @@ dburl_hostport(const char *s, size_t len, struct dburl *u, char *why)
 }
 
 static int
-dburl_param(struct dburl *u, const char *s, size_t len, char *why)
+dburl_param(struct dburl *u, const char *s, size_t len, struct why *why)
 {
 	const char *eq = memchr(s, '=', len);
 	char *key = NULL, **dst;
@@ -170,16 +159,16 @@ dburl_param(struct dburl *u, const char *s, size_t len, char *why)
 	else if (strcmp(key, "ssl-ca") == 0 || strcmp(key, "ssl_ca") == 0)
 		dst = &u->ssl_ca;
 	else {
-		dburl_fail(why, "unknown parameter \"%.40s\" (want socket, "
+		why_set(why, "unknown parameter \"%.40s\" (want socket, "
 		    "ssl-mode or ssl-ca)", key);
 		goto out_free_key;
 	}
 	if (eq == NULL || eq + 1 == s + len) {
-		dburl_fail(why, "parameter %s wants a value", key);
+		why_set(why, "parameter %s wants a value", key);
 		goto out_free_key;
 	}
 	if (*dst != NULL) {
-		dburl_fail(why, "parameter %s given twice", key);
+		why_set(why, "parameter %s given twice", key);
 		goto out_free_key;
 	}
 	rc = dburl_take(dst, eq + 1, len - klen - 1, key, why);
@@ -189,22 +178,22 @@ out_free_key:
 }
 
 int
-dburl_parse(const char *url, struct dburl *u, char *why)
+dburl_parse(const char *url, struct dburl *u, struct why *why)
 {
 	const char *auth, *auth_end, *at, *path, *query, *p;
 	size_t skip;
 
 	memset(u, 0, sizeof(*u));
 	if (dburl_scheme(url, &skip) == -1)
-		return dburl_fail(why, "want mysql://[user@]host[:port]/"
+		return why_set(why, "want mysql://[user@]host[:port]/"
 		    "database");
 	auth = url + skip;
 	if (strchr(auth, '#') != NULL)
-		return dburl_fail(why, "a URL fragment (#) has no meaning "
+		return why_set(why, "a URL fragment (#) has no meaning "
 		    "here");
 	auth_end = auth + strcspn(auth, "/?");
 	if (*auth_end != '/')
-		return dburl_fail(why, "no /database in the URL");
+		return why_set(why, "no /database in the URL");
 	/* the last @: an unencoded @ in a password stays in the password */
 	at = NULL;
 	for (p = auth; p < auth_end; p++)
@@ -231,11 +220,11 @@ dburl_parse(const char *url, struct dburl *u, char *why)
 	    "database", why) == -1)
 		goto out_free;
 	if (u->database[0] == '\0') {
-		dburl_fail(why, "no database name after the /");
+		why_set(why, "no database name after the /");
 		goto out_free;
 	}
 	if (strchr(u->database, '/') != NULL) {
-		dburl_fail(why, "a database name cannot hold a /");
+		why_set(why, "a database name cannot hold a /");
 		goto out_free;
 	}
 	if (*query == '?') {
@@ -253,12 +242,12 @@ dburl_parse(const char *url, struct dburl *u, char *why)
 		/* mysql:///db?socket=PATH: a local socket */
 		free(u->host);
 		if ((u->host = strdup("localhost")) == NULL) {
-			dburl_fail(why, "out of memory");
+			why_set(why, "out of memory");
 			goto out_free;
 		}
 	}
 	if (u->socket != NULL && u->socket[0] != '/') {
-		dburl_fail(why, "socket: want an absolute path");
+		why_set(why, "socket: want an absolute path");
 		goto out_free;
 	}
 	return 0;

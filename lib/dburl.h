@@ -14,7 +14,8 @@
 
 #include <stddef.h>
 
-#define DBURL_WHY_LEN 256
+#include "why.h"
+
 #define DBURL_PORT_DEFAULT 3306
 
 struct dburl {
@@ -30,9 +31,9 @@ struct dburl {
 
 /*
  * Parse url into u (all strings newly allocated).  Returns 0, or -1 with a
- * reason in why (DBURL_WHY_LEN bytes, never holding the password).
+ * reason in why (never holding the password).
  */
-int dburl_parse(const char *url, struct dburl *u, char *why);
+int dburl_parse(const char *url, struct dburl *u, struct why *why);
 
 /* Free what dburl_parse allocated, wiping the password first. */
 void dburl_free(struct dburl *u);

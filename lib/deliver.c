@@ -125,7 +125,7 @@ static void
 deliver_take_line(struct deliver *d, const char *line, size_t len,
     int64_t now)
 {
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 
 	if (d->fill == NULL && (d->fill = deliver_batch_get(d)) == NULL) {
 		deliver_fatal(d, "out of memory");
@@ -135,8 +135,8 @@ deliver_take_line(struct deliver *d, const char *line, size_t len,
 	}
 	if (d->fill->n == 0)
 		d->fill_since = now;
-	if (batch_add(d->fill, d->tok, line, len, d->in.lineno, why) == -1)
-		deliver_bad_line(d, d->in.lineno, line, len, why);
+	if (batch_add(d->fill, d->tok, line, len, d->in.lineno, &why) == -1)
+		deliver_bad_line(d, d->in.lineno, line, len, why.msg);
 	else
 		d->c.records_in++;
 }
@@ -144,11 +144,11 @@ deliver_take_line(struct deliver *d, const char *line, size_t len,
 static void
 deliver_too_long(struct deliver *d)
 {
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 
-	snprintf(why, sizeof(why), "longer than %zu bytes; skipped",
+	why_set(&why, "longer than %zu bytes; skipped",
 	    d->in.max_line);
-	deliver_bad_line(d, d->in.lineno, "", 0, why);
+	deliver_bad_line(d, d->in.lineno, "", 0, why.msg);
 }
 
 /* Queue the batch being filled; false when --parallel are queued already. */
@@ -266,7 +266,7 @@ deliver_drain_input(struct deliver *d, int64_t now)
 	for (;;) {
 		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch) {
 			d->fill->request = ++d->next_request;
-			batch_why_prefix(d->fill, "interrupted before sending");
+			why_prefix(&d->fill->why, "interrupted before sending");
 			deliver_spool(d, d->fill, false);
 			d->fill = NULL;
 		}
@@ -284,7 +284,7 @@ deliver_drain_input(struct deliver *d, int64_t now)
 	}
 	if (d->fill != NULL && d->fill->n > 0) {
 		d->fill->request = ++d->next_request;
-		batch_why_prefix(d->fill, "interrupted before sending");
+		why_prefix(&d->fill->why, "interrupted before sending");
 		deliver_spool(d, d->fill, false);
 	} else if (d->fill != NULL) {
 		deliver_batch_put(d, d->fill);
@@ -300,12 +300,12 @@ deliver_begin_stop(struct deliver *d)
 	d->stop = DELIVER_STOPPING;
 	d->input = DELIVER_IN_DONE;
 	while ((b = ready_pop(d)) != NULL) {
-		batch_why_prefix(b, "interrupted before sending");
+		why_prefix(&b->why, "interrupted before sending");
 		deliver_spool(d, b, true);
 	}
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		batch_why_prefix(b, "interrupted while waiting to retry");
+		why_prefix(&b->why, "interrupted while waiting to retry");
 		deliver_spool(d, b, true);
 	}
 	deliver_drain_input(d, clock_mono_ms());
@@ -332,7 +332,7 @@ deliver_abort(struct deliver *d)
 		x->b = NULL;
 		d->idle[d->nidle++] = x;
 		d->busy--;
-		batch_why_prefix(b, "aborted in flight");
+		why_prefix(&b->why, "aborted in flight");
 		deliver_spool(d, b, true);
 	}
 	for (e = 0; e < d->o.nurls; e++) {
@@ -385,7 +385,7 @@ deliver_start_due(struct deliver *d, int64_t now)
 	}
 	while (d->nidle > 0 && (b = ready_pop(d)) != NULL) {
 		if (d->stop != DELIVER_RUNNING) {
-			batch_why_prefix(b, "interrupted before sending");
+			why_prefix(&b->why, "interrupted before sending");
 			deliver_spool(d, b, true);
 			continue;
 		}
@@ -473,7 +473,7 @@ int
 deliver_run(struct deliver *d)
 {
 	struct curl_waitfd fds[2];
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 	int running, status = SM_EXIT_OK;
 	unsigned nfds;
 
@@ -512,12 +512,12 @@ deliver_run(struct deliver *d)
 		warnx("%s", line);
 	}
 	/* each file's failure is reported: one must not hide the other */
-	if (spool_close(&d->spool, why) == -1) {
-		warnx("%s", why);
+	if (spool_close(&d->spool, &why) == -1) {
+		warnx("%s", why.msg);
 		d->write_failed = true;
 	}
-	if (spool_close(&d->reject, why) == -1) {
-		warnx("%s", why);
+	if (spool_close(&d->reject, &why) == -1) {
+		warnx("%s", why.msg);
 		d->write_failed = true;
 	}
 	if (d->c.bad_lines > 0 || d->c.rejected > 0 || d->c.spooled > 0 ||
@@ -532,17 +532,17 @@ deliver_run(struct deliver *d)
 }
 
 int
-deliver_new(struct deliver **dp, const struct deliver_opts *o, char *why)
+deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 {
 	struct deliver *d;
-	char swhy[SPOOL_WHY_LEN];
+	struct why swhy;
 	long i;
 
 	*dp = NULL;
 	if (deliver_opts_check(o, why) == -1)
 		return -1;
 	if ((d = calloc(1, sizeof(*d))) == NULL)
-		return deliver_opt_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	*dp = d;
 	d->o = *o;
 	d->in.fd = -1;
@@ -551,23 +551,23 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, char *why)
 	d->c.nep = o->nurls;
 	if (balance_init(&d->bal, o->nurls, o->nweights ? o->weights : NULL,
 	    (int)o->max_fails, o->fail_timeout_ms) == -1)
-		return deliver_opt_fail(why, "bad weights or --max-fails");
+		return why_set(why, "bad weights or --max-fails");
 	backoff_init(&d->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS, 0);
 	if ((d->tok = json_tokener_new()) == NULL)
-		return deliver_opt_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	/* trailing text: batch_prepare() names it */
 	json_tokener_set_flags(d->tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
 	if (ndjson_reader_init(&d->in, o->in_fd, (size_t)o->max_line) == -1)
-		return deliver_opt_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	/* non-blocking, so --linger can wait on input and answers at once */
 	if ((d->in_flags = fcntl(o->in_fd, F_GETFL)) == -1 ||
 	    fcntl(o->in_fd, F_SETFL, d->in_flags | O_NONBLOCK) == -1)
-		return deliver_opt_fail(why, "input: %s", strerror(errno));
+		return why_set(why, "input: %s", strerror(errno));
 	if (deliver_headers(d, why) == -1)
 		return -1;
 	if ((d->multi = curl_multi_init()) == NULL)
-		return deliver_opt_fail(why, "cannot set up libcurl");
+		return why_set(why, "cannot set up libcurl");
 	/*
 	 * Keep-alive for every slot to every endpoint (and each probe): a
 	 * smaller cache makes the split close and reopen connections all the
@@ -578,22 +578,22 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, char *why)
 	d->slots = calloc((size_t)o->parallel, sizeof(*d->slots));
 	d->idle = calloc((size_t)o->parallel, sizeof(*d->idle));
 	if (d->slots == NULL || d->idle == NULL)
-		return deliver_opt_fail(why, "out of memory");
+		return why_set(why, "out of memory");
 	for (i = 0; i < o->parallel; i++) {
 		if (xfer_init(&d->slots[i], d->post_hdr) == -1)
-			return deliver_opt_fail(why, "cannot set up libcurl");
+			return why_set(why, "cannot set up libcurl");
 		d->idle[d->nidle++] = &d->slots[i];
 	}
 	if (deliver_endpoints(d, why) == -1)
 		return -1;
 	if (o->reject_path != NULL &&
-	    spool_open(&d->reject, o->reject_path, swhy) == -1)
-		return deliver_opt_fail(why, "--reject: %s", swhy);
+	    spool_open(&d->reject, o->reject_path, &swhy) == -1)
+		return why_set(why, "--reject: %s", swhy.msg);
 	if (o->spool_path != NULL &&
-	    spool_open(&d->spool, o->spool_path, swhy) == -1)
-		return deliver_opt_fail(why, "--spool: %s", swhy);
+	    spool_open(&d->spool, o->spool_path, &swhy) == -1)
+		return why_set(why, "--spool: %s", swhy.msg);
 	if (pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) == -1)
-		return deliver_opt_fail(why, "pipe: %s", strerror(errno));
+		return why_set(why, "pipe: %s", strerror(errno));
 	return 0;
 }
 
@@ -611,7 +611,7 @@ deliver_batch_list_free(struct batch *b)
 void
 deliver_free(struct deliver *d)
 {
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 	long i;
 	int e;
 
@@ -642,8 +642,8 @@ deliver_free(struct deliver *d)
 	deliver_batch_list_free(d->ready);
 	deliver_batch_list_free(d->waiting);
 	deliver_batch_list_free(d->free);
-	(void)spool_close(&d->spool, why);
-	(void)spool_close(&d->reject, why);
+	(void)spool_close(&d->spool, &why);
+	(void)spool_close(&d->reject, &why);
 	if (d->in_flags != -1)
 		(void)fcntl(d->in.fd, F_SETFL, d->in_flags);
 	ndjson_reader_free(&d->in);
@@ -659,11 +659,11 @@ int
 deliver_command(const struct deliver_opts *o)
 {
 	struct deliver *d;
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	int status;
 
-	if (deliver_new(&d, o, why) == -1) {
-		warnx("%s", why);
+	if (deliver_new(&d, o, &why) == -1) {
+		warnx("%s", why.msg);
 		deliver_free(d);
 		return SM_EXIT_USAGE;
 	}

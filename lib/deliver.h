@@ -19,8 +19,8 @@
 #include <json-c/json.h>
 
 #include "balance.h"
+#include "why.h"
 
-#define DELIVER_WHY_LEN 512
 #define DELIVER_HEADERS_MAX 32
 #define DELIVER_BATCH_MAX 100000
 #define DELIVER_PARALLEL_MAX 1024
@@ -81,16 +81,17 @@ void deliver_opts_init(struct deliver_opts *o);
 
 /*
  * Apply one option (id from enum deliver_opt_id) with its argument.
- * Returns 0, or -1 with the reason in why (DELIVER_WHY_LEN bytes).
+ * Returns 0, or -1 with the reason in why.
  */
-int deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why);
+int deliver_opt(struct deliver_opts *o, int id, const char *arg,
+    struct why *why);
 
 /*
  * Check the options against the URLs (count, weights); 0, or -1 with why.
  * Commands call it before deliver_command() to reject bad combinations
  * with their usage message.
  */
-int deliver_opts_check(const struct deliver_opts *o, char *why);
+int deliver_opts_check(const struct deliver_opts *o, struct why *why);
 
 /*
  * Run a whole command: set up (a configuration error is reported and
@@ -105,7 +106,7 @@ int deliver_command(const struct deliver_opts *o);
 struct deliver;
 
 int deliver_new(struct deliver **dp, const struct deliver_opts *o,
-    char *why);
+    struct why *why);
 int deliver_run(struct deliver *d);	/* exit status */
 void deliver_free(struct deliver *d);
 
@@ -139,28 +140,5 @@ const struct deliver_counts *deliver_counts(const struct deliver *d);
  */
 void deliver_stats_format(const struct deliver_counts *c, char *buf,
     size_t size);
-
-/* The pieces below are the engine's, exposed for the unit tests. */
-
-enum deliver_verdict {
-	DELIVER_OK,		/* 2xx: delivered */
-	DELIVER_RETRY,		/* no answer, 408, 429, 5xx: try again */
-	DELIVER_REJECT		/* any other answer: the receiver refused */
-};
-
-/* What to do after an attempt: answered is false when no HTTP answer. */
-enum deliver_verdict deliver_classify(bool answered, long status);
-
-/*
- * Read a refusal's body ({"error":"...","errors":[{"index":I,
- * "reason":"..."}]}): reasons[i] (allocated; caller frees) for each
- * record i < n it names, general the overall reason ("" when none).
- * Returns how many records were named.
- */
-size_t deliver_parse_refusal(const char *body, size_t len, size_t n,
-    char **reasons, char *general, size_t gsize);
-
-/* scheme://host:port/health for an endpoint URL; NULL when not http(s). */
-char *deliver_health_url(const char *url);
 
 #endif

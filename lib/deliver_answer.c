@@ -105,7 +105,6 @@ out_put:
 	return named;
 }
 
-
 const struct deliver_counts *
 deliver_counts(const struct deliver *d)
 {
@@ -198,7 +197,7 @@ deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 	warnx("request %lu (%s): not delivered%s%s: %s", b->request, lines,
 	    d->spool.f != NULL ? ", spooled to " : "",
 	    d->spool.f != NULL ? d->spool.path : "",
-	    b->why[0] != '\0' ? b->why : "stopped before sending");
+	    b->why.msg[0] != '\0' ? b->why.msg : "stopped before sending");
 	d->c.spooled += b->n;
 out_finish:
 	if (sealed) {
@@ -310,7 +309,7 @@ deliver_retry(struct deliver *d, struct batch *b, int64_t now,
 
 		snprintf(what, sizeof(what), "gave up after %u attempts",
 		    b->attempts);
-		batch_why_prefix(b, what);
+		why_prefix(&b->why, what);
 		deliver_spool(d, b, true);
 		return;
 	}
@@ -325,7 +324,7 @@ deliver_retry(struct deliver *d, struct batch *b, int64_t now,
 
 		snprintf(what, sizeof(what), "--max-time reached after %u "
 		    "attempts", b->attempts);
-		batch_why_prefix(b, what);
+		why_prefix(&b->why, what);
 		deliver_spool(d, b, true);
 		return;
 	}
@@ -339,23 +338,23 @@ void
 deliver_refused(struct deliver *d, struct batch *b, long status,
     const struct xfer *x, double ms, struct json_object *answer)
 {
-	char general[DELIVER_WHY_LEN], why[DELIVER_WHY_LEN];
-	char **reasons;
+	char general[WHY_LEN], **reasons;
+	struct why why;
 	size_t i, named, n = b->n;
 
 	if ((reasons = calloc(n, sizeof(*reasons))) == NULL) {
 		/* which records were refused is not known: keep them all */
 		deliver_fatal(d, "out of memory");
-		batch_why_prefix(b, "out of memory reading a refusal");
+		why_prefix(&b->why, "out of memory reading a refusal");
 		deliver_spool(d, b, true);
 		return;
 	}
 	named = deliver_parse_refusal(x->resp.p != NULL ? x->resp.p : "",
 	    x->resp.len, n, reasons, general, sizeof(general));
 	if (general[0] != '\0')
-		snprintf(why, sizeof(why), "%s", general);
+		why_set(&why, "%s", general);
 	else
-		snprintf(why, sizeof(why), "HTTP %ld", status);
+		why_set(&why, "HTTP %ld", status);
 	if (named > 0 && named < n) {
 		/* the receiver stored none of it: the rest goes again */
 		for (i = 0; i < n; i++)
@@ -366,11 +365,11 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 		if (batch_keep(b, reasons) == -1) {
 			/* b unchanged: the refused records are spooled too */
 			deliver_fatal(d, "out of memory");
-			batch_why_prefix(b, "out of memory dropping the refused "
-			    "records");
+			why_prefix(&b->why, "out of memory dropping the "
+			    "refused records");
 			deliver_spool(d, b, true);
 		} else if (d->stop != DELIVER_RUNNING) {
-			batch_why_prefix(b, "interrupted before sending again "
+			why_prefix(&b->why, "interrupted before sending again "
 			    "without the refused records");
 			deliver_spool(d, b, true);
 		} else {
@@ -379,7 +378,7 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 	} else {
 		for (i = 0; i < n; i++)
 			deliver_reject_one(d, b, i, status,
-			    reasons[i] != NULL ? reasons[i] : why);
+			    reasons[i] != NULL ? reasons[i] : why.msg);
 		deliver_ack(d, b, status, ms, answer);
 		deliver_finish(d, b);
 	}

@@ -21,11 +21,34 @@
 #include "deliver.h"
 #include "ndjson.h"
 #include "spool.h"
+#include "why.h"
 
 #define DELIVER_READ_BUDGET 4096	/* lines per turn of the loop */
 #define DELIVER_RESP_MAX (4 * 1024 * 1024)
 #define DELIVER_POLL_MAX_MS 1000
 #define DELIVER_PROBE_TIMEOUT_MS 5000
+
+/* The engine's pieces its unit tests call too (tests/unit/test_deliver.c). */
+enum deliver_verdict {
+	DELIVER_OK,		/* 2xx: delivered */
+	DELIVER_RETRY,		/* no answer, 408, 429, 5xx: try again */
+	DELIVER_REJECT		/* any other answer: the receiver refused */
+};
+
+/* What to do after an attempt: answered is false when no HTTP answer. */
+enum deliver_verdict deliver_classify(bool answered, long status);
+
+/*
+ * Read a refusal's body ({"error":"...","errors":[{"index":I,
+ * "reason":"..."}]}): reasons[i] (allocated; caller frees) for each
+ * record i < n it names, general the overall reason ("" when none).
+ * Returns how many records were named.
+ */
+size_t deliver_parse_refusal(const char *body, size_t len, size_t n,
+    char **reasons, char *general, size_t gsize);
+
+/* scheme://host:port/health for an endpoint URL; NULL when not http(s). */
+char *deliver_health_url(const char *url);
 
 /* One easy handle: a request slot, or an endpoint's health probe. */
 struct xfer {
@@ -108,8 +131,6 @@ void deliver_batch_put(struct deliver *d, struct batch *b);
 void ready_push(struct deliver *d, struct batch *b, bool front);
 
 /* deliver_opts.c */
-int deliver_opt_fail(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* deliver_answer.c */
 void deliver_write_failed(struct deliver *d, struct spool *s);
@@ -132,7 +153,7 @@ void xfer_free(struct xfer *x);
 void deliver_start(struct deliver *d, struct batch *b, int64_t now);
 void probe_start(struct deliver *d, struct endpoint *e);
 void deliver_reap(struct deliver *d);
-int deliver_headers(struct deliver *d, char *why);
-int deliver_endpoints(struct deliver *d, char *why);
+int deliver_headers(struct deliver *d, struct why *why);
+int deliver_endpoints(struct deliver *d, struct why *why);
 
 #endif

@@ -31,25 +31,14 @@ deliver_opts_init(struct deliver_opts *o)
 	o->acks = stdout;
 }
 
-int
-deliver_opt_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, DELIVER_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static int
 deliver_opt_count(const char *name, const char *arg, long long min,
-    long long max, long *out, char *why)
+    long long max, long *out, struct why *why)
 {
 	long long v;
 
 	if (cli_parse_count(arg, min, max, &v) == -1)
-		return deliver_opt_fail(why, "%s: \"%s\": want an integer "
+		return why_set(why, "%s: \"%s\": want an integer "
 		    "from %lld to %lld", name, arg, min, max);
 	*out = (long)v;
 	return 0;
@@ -57,21 +46,21 @@ deliver_opt_count(const char *name, const char *arg, long long min,
 
 static int
 deliver_opt_seconds(const char *name, const char *arg, double min,
-    double max, int64_t *out_ms, char *why)
+    double max, int64_t *out_ms, struct why *why)
 {
 	double v;
 
 	if (cli_parse_seconds(arg, min, max, &v) == -1)
-		return deliver_opt_fail(why, "%s: \"%s\": want seconds from "
+		return why_set(why, "%s: \"%s\": want seconds from "
 		    "%g to %g", name, arg, min, max);
 	*out_ms = (int64_t)(v * 1000 + 0.5);
 	return 0;
 }
 
 int
-deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
+deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 {
-	char bwhy[BALANCE_WHY_LEN];
+	struct why bwhy;
 	long v = 0;
 
 	switch (id) {
@@ -83,10 +72,10 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
 		    &o->fail_timeout_ms, why);
 	case DELIVER_OPT_HEADER:
 		if (strchr(arg, ':') == NULL || arg[0] == ':')
-			return deliver_opt_fail(why, "-H: \"%s\": want "
+			return why_set(why, "-H: \"%s\": want "
 			    "\"Name: value\"", arg);
 		if (o->nheaders == DELIVER_HEADERS_MAX)
-			return deliver_opt_fail(why, "-H: at most %d headers",
+			return why_set(why, "-H: at most %d headers",
 			    DELIVER_HEADERS_MAX);
 		o->headers[o->nheaders++] = arg;
 		return 0;
@@ -137,35 +126,35 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, char *why)
 		return 0;
 	case DELIVER_OPT_WEIGHTS:
 		if (balance_parse_weights(arg, o->weights, BALANCE_MAX,
-		    &o->nweights, bwhy) == -1)
-			return deliver_opt_fail(why, "--weights: \"%s\": %s",
-			    arg, bwhy);
+		    &o->nweights, &bwhy) == -1)
+			return why_set(why, "--weights: \"%s\": %s",
+			    arg, bwhy.msg);
 		return 0;
 	}
-	return deliver_opt_fail(why, "unknown option");
+	return why_set(why, "unknown option");
 }
 
 int
-deliver_opts_check(const struct deliver_opts *o, char *why)
+deliver_opts_check(const struct deliver_opts *o, struct why *why)
 {
 	char *h;
 	int i;
 
 	if (o->nurls < 1 || o->nurls > BALANCE_MAX)
-		return deliver_opt_fail(why, "want 1 to %d URLs, not %d",
+		return why_set(why, "want 1 to %d URLs, not %d",
 		    BALANCE_MAX, o->nurls);
 	if (o->nweights != 0 && o->nweights != o->nurls)
-		return deliver_opt_fail(why, "--weights: %d weights for %d "
+		return why_set(why, "--weights: %d weights for %d "
 		    "URLs", o->nweights, o->nurls);
 	for (i = 0; i < o->nurls; i++) {
 		if ((h = deliver_health_url(o->urls[i])) == NULL)
-			return deliver_opt_fail(why, "\"%s\": want an http:// "
+			return why_set(why, "\"%s\": want an http:// "
 			    "or https:// URL", o->urls[i]);
 		free(h);
 	}
 	if (o->reject_path != NULL && o->spool_path != NULL &&
 	    strcmp(o->reject_path, o->spool_path) == 0)
-		return deliver_opt_fail(why, "--reject and --spool name the "
+		return why_set(why, "--reject and --spool name the "
 		    "same file");
 	return 0;
 }

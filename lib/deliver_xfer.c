@@ -104,7 +104,7 @@ deliver_start(struct deliver *d, struct batch *b, int64_t now)
 	    CURLE_OK || xfer_add(d, x) == -1) {
 		/* only out of memory gets here: keep the records at least */
 		d->idle[d->nidle++] = x;
-		snprintf(b->why, sizeof(b->why), "cannot start a request "
+		why_set(&b->why, "cannot start a request "
 		    "(out of memory?)");
 		deliver_spool(d, b, true);
 		return;
@@ -131,7 +131,7 @@ probe_done(struct deliver *d, struct xfer *x, CURLcode res, long status,
     int64_t now)
 {
 	struct endpoint *e = &d->ep[x->ep];
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	/*
 	 * Any answer short of a 5xx shows the receiver alive: one without a
 	 * /health (404) is then judged by its requests alone.
@@ -140,31 +140,32 @@ probe_done(struct deliver *d, struct xfer *x, CURLcode res, long status,
 
 	e->next_probe = now + d->o.health_interval_ms;
 	if (res != CURLE_OK)
-		snprintf(why, sizeof(why), "GET /health: %s", x->err[0] !=
+		why_set(&why, "GET /health: %s", x->err[0] !=
 		    '\0' ? x->err : curl_easy_strerror(res));
 	else
-		snprintf(why, sizeof(why), "GET /health: HTTP %ld", status);
-	deliver_report(d, x->ep, balance_probe(&d->bal, x->ep, ok, now), why);
+		why_set(&why, "GET /health: HTTP %ld", status);
+	deliver_report(d, x->ep, balance_probe(&d->bal, x->ep, ok, now),
+	    why.msg);
 }
 
 /* Why an attempt failed, for stderr and the spool report. */
 static void
-xfer_failure(const struct xfer *x, CURLcode res, long status, char *why,
-    size_t size)
+xfer_failure(const struct xfer *x, CURLcode res, long status,
+    struct why *why)
 {
 	struct json_object *answer;
 	const char *e;
 
 	if (res != CURLE_OK) {
-		snprintf(why, size, "%s: %s", "no answer", x->err[0] != '\0' ?
+		why_set(why, "%s: %s", "no answer", x->err[0] != '\0' ?
 		    x->err : curl_easy_strerror(res));
 		return;
 	}
 	answer = deliver_parse_body(x->resp.p, x->resp.len);
 	if ((e = deliver_get_string(answer, "error")) != NULL)
-		snprintf(why, size, "HTTP %ld: %s", status, e);
+		why_set(why, "HTTP %ld: %s", status, e);
 	else
-		snprintf(why, size, "HTTP %ld", status);
+		why_set(why, "HTTP %ld", status);
 	json_object_put(answer);
 }
 
@@ -219,11 +220,11 @@ xfer_done(struct deliver *d, CURLMsg *m, int64_t now)
 		json_object_put(answer);
 		break;
 	case DELIVER_RETRY:
-		xfer_failure(x, res, status, b->why, sizeof(b->why));
+		xfer_failure(x, res, status, &b->why);
 		if (!answered)
 			retry_after = 0;
 		deliver_report(d, b->ep, balance_failure(&d->bal, b->ep, now,
-		    (int64_t)retry_after * 1000), b->why);
+		    (int64_t)retry_after * 1000), b->why.msg);
 		deliver_retry(d, b, now, (int64_t)retry_after);
 		break;
 	}
@@ -239,7 +240,6 @@ deliver_reap(struct deliver *d)
 		if (m->msg == CURLMSG_DONE)
 			xfer_done(d, m, clock_mono_ms());
 }
-
 
 char *
 deliver_health_url(const char *url)
@@ -288,16 +288,17 @@ deliver_has_header(const struct deliver_opts *o, const char *name)
 }
 
 int
-deliver_headers(struct deliver *d, char *why)
+deliver_headers(struct deliver *d, struct why *why)
 {
-	char auth[TOKEN_MAX + 32], twhy[DELIVER_WHY_LEN - 16];
+	char auth[TOKEN_MAX + 32];
+	struct why twhy;
 	struct curl_slist *l;
 	char *token;
 	int i;
 
 #define HDR_ADD(list, s) do { \
 	if ((l = curl_slist_append(list, s)) == NULL) \
-		return deliver_opt_fail(why, "out of memory"); \
+		return why_set(why, "out of memory"); \
 	list = l; \
 } while (0)
 	if (!deliver_has_header(&d->o, "Content-Type"))
@@ -307,9 +308,8 @@ deliver_headers(struct deliver *d, char *why)
 	/* no 100-continue round trip before every body over 1 KiB */
 	HDR_ADD(d->post_hdr, "Expect:");
 	if (d->o.token_file != NULL) {
-		if (token_read(d->o.token_file, &token, twhy,
-		    sizeof(twhy)) == -1)
-			return deliver_opt_fail(why, "--token-file: %s", twhy);
+		if (token_read(d->o.token_file, &token, &twhy) == -1)
+			return why_set(why, "--token-file: %s", twhy.msg);
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    token);
 		explicit_bzero(token, strlen(token));
@@ -327,7 +327,7 @@ deliver_headers(struct deliver *d, char *why)
 }
 
 int
-deliver_endpoints(struct deliver *d, char *why)
+deliver_endpoints(struct deliver *d, struct why *why)
 {
 	int i;
 
@@ -338,13 +338,13 @@ deliver_endpoints(struct deliver *d, char *why)
 		e->url = d->o.urls[i];
 		e->label[0] = (char)('a' + i);
 		if ((s = json_object_new_string(e->url)) == NULL)
-			return deliver_opt_fail(why, "out of memory");
+			return why_set(why, "out of memory");
 		e->url_json = strdup(json_object_to_json_string_ext(s,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(s);
 		if (e->url_json == NULL ||
 		    (e->health_url = deliver_health_url(e->url)) == NULL)
-			return deliver_opt_fail(why, "\"%s\": want an http:// "
+			return why_set(why, "\"%s\": want an http:// "
 			    "or https:// URL", e->url);
 		if (d->o.health_interval_ms == 0 || d->o.nurls < 2)
 			continue;
@@ -355,7 +355,7 @@ deliver_endpoints(struct deliver *d, char *why)
 		    e->health_url) != CURLE_OK ||
 		    curl_easy_setopt(e->probe.h, CURLOPT_HTTPGET, 1L) !=
 		    CURLE_OK)
-			return deliver_opt_fail(why, "cannot set up libcurl");
+			return why_set(why, "cannot set up libcurl");
 	}
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <json-c/json.h>
 
 #include "feed.h"
+#include "feed_impl.h"
 #include "timefmt.h"
 
 #define FEED_INTERVAL_MAX_MS 3600000	/* longer gaps are outages */

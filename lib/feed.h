@@ -141,7 +141,4 @@ char *feed_hosts_json(const struct feed *f, int64_t now_ms);
 /* Prometheus text exposition of the newest rows at now_ms; NULL: ENOMEM. */
 char *feed_metrics_text(const struct feed *f, int64_t now_ms);
 
-/* Is the host of pairs[i] stale at now_ms? */
-bool feed_pair_stale(const struct feed *f, size_t i, int64_t now_ms);
-
 #endif

@@ -175,20 +175,9 @@ httpd_sweep(struct httpd *h)
 		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
 }
 
-static int
-httpd_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, HTTPD_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
-    socklen_t *addrlen, char *why)
+    socklen_t *addrlen, struct why *why)
 {
 	struct addrinfo hints, *res;
 	char host[256] = "127.0.0.1";
@@ -201,36 +190,36 @@ httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
 
 		if (end == NULL || end[1] != ':' ||
 		    (size_t)(end - spec) - 1 >= sizeof(host))
-			return httpd_fail(why, "want [IPv6]:PORT");
+			return why_set(why, "want [IPv6]:PORT");
 		memcpy(host, spec + 1, (size_t)(end - spec) - 1);
 		host[end - spec - 1] = '\0';
 		port = end + 2;
 	} else if ((colon = strrchr(spec, ':')) != NULL) {
 		if ((size_t)(colon - spec) >= sizeof(host))
-			return httpd_fail(why, "address too long");
+			return why_set(why, "address too long");
 		memcpy(host, spec, (size_t)(colon - spec));
 		host[colon - spec] = '\0';
 		if (strchr(host, ':') != NULL)
-			return httpd_fail(why, "an IPv6 address goes in "
+			return why_set(why, "an IPv6 address goes in "
 			    "brackets: [ADDR]:PORT");
 		if (strcmp(host, "*") == 0 || host[0] == '\0')
 			strcpy(host, "0.0.0.0");
 		port = colon + 1;
 	}
 	if (port[0] == '\0' || strlen(port) > 5)
-		return httpd_fail(why, "want [ADDR:]PORT");
+		return why_set(why, "want [ADDR:]PORT");
 	for (i = 0; port[i] != '\0'; i++)
 		if (!isdigit((unsigned char)port[i]))
-			return httpd_fail(why, "port \"%s\" is not a number",
+			return why_set(why, "port \"%s\" is not a number",
 			    port);
 	if (atoi(port) > 65535)
-		return httpd_fail(why, "port %s out of range", port);
+		return why_set(why, "port %s out of range", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		return httpd_fail(why, "%s: %s", host, gai_strerror(rc));
+		return why_set(why, "%s: %s", host, gai_strerror(rc));
 	memcpy(addr, res->ai_addr, res->ai_addrlen);
 	*addrlen = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -241,11 +230,11 @@ int
 httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
     socklen_t *addrlen)
 {
-	char why[HTTPD_WHY_LEN];
+	struct why why;
 
-	if (httpd_parse_listen(arg, addr, addrlen, why) == 0)
+	if (httpd_parse_listen(arg, addr, addrlen, &why) == 0)
 		return 0;
-	warnx("--listen: \"%s\": %s", arg, why);
+	warnx("--listen: \"%s\": %s", arg, why.msg);
 	return -1;
 }
 
@@ -614,9 +603,9 @@ httpd_answer(struct httpd_req *rq)
 			return MHD_NO;
 		for (i = 0; i < g->nrejects; i++) {
 			e[i].index = (long)g->rows[g->rejects[i].row].where;
-			snprintf(e[i].reason, sizeof(e[i].reason),
+			why_set(&e[i].reason,
 			    "the database refused it: %.200s",
-			    g->rejects[i].reason);
+			    g->rejects[i].reason.msg);
 		}
 		ret = httpd_send(rq->conn, MHD_HTTP_BAD_REQUEST,
 		    body_answer_invalid(e, g->nrejects, c->source), NULL,
@@ -743,25 +732,25 @@ httpd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int
-httpd_write_port(const char *path, unsigned port, char *why)
+httpd_write_port(const char *path, unsigned port, struct why *why)
 {
 	char tmp[4096];
 	FILE *f;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
 	    (long)getpid()) >= (int)sizeof(tmp))
-		return httpd_fail(why, "%s: name too long", path);
+		return why_set(why, "%s: name too long", path);
 	if ((f = fopen(tmp, "w")) == NULL)
-		return httpd_fail(why, "%s: %s", tmp, strerror(errno));
+		return why_set(why, "%s: %s", tmp, strerror(errno));
 	fprintf(f, "%u\n", port);
 	if (fclose(f) == EOF) {
 		unlink(tmp);
-		return httpd_fail(why, "%s: %s", tmp, strerror(errno));
+		return why_set(why, "%s: %s", tmp, strerror(errno));
 	}
 	/* all at once: a reader never sees half a number */
 	if (rename(tmp, path) == -1) {
 		unlink(tmp);
-		return httpd_fail(why, "%s: %s", path, strerror(errno));
+		return why_set(why, "%s: %s", path, strerror(errno));
 	}
 	return 0;
 }
@@ -849,7 +838,7 @@ httpd_loop(void *arg)
 }
 
 int
-httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
+httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 {
 	struct MHD_OptionItem opts[10];
 	const union MHD_DaemonInfo *info;
@@ -872,7 +861,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
 	    c->source))) == NULL || (h.one_duplicate = httpd_json(
 	    body_answer_ok(0, 1, c->source))) == NULL) {
-		httpd_fail(why, "out of memory");
+		why_set(why, "out of memory");
 		goto out_destroy;
 	}
 	/*
@@ -895,7 +884,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		/* suspend and resume without MHD's wake-up channel */
 		flags |= MHD_ALLOW_SUSPEND_RESUME & ~MHD_USE_ITC;
 		if ((h.bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-			httpd_fail(why, "eventfd: %s", strerror(errno));
+			why_set(why, "eventfd: %s", strerror(errno));
 			goto out_destroy;
 		}
 	} else {
@@ -928,7 +917,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 	d = MHD_start_daemon(flags, 0, NULL, NULL, httpd_handler, &h,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (d == NULL) {
-		httpd_fail(why, "cannot listen (address in use?)");
+		why_set(why, "cannot listen (address in use?)");
 		goto out_destroy;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
@@ -947,7 +936,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why)
 		rc = pthread_create(&h.loop, NULL, httpd_loop, &h);
 		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (rc != 0) {
-			httpd_fail(why, "pthread_create: %s", strerror(rc));
+			why_set(why, "pthread_create: %s", strerror(rc));
 			MHD_stop_daemon(d);
 			if (c->port_file != NULL)
 				unlink(c->port_file);

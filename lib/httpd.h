@@ -16,8 +16,8 @@
 #include <sys/socket.h>
 
 #include "store.h"
+#include "why.h"
 
-#define HTTPD_WHY_LEN 256
 #define HTTPD_MAX_BODY_DEFAULT (1024 * 1024)
 #define HTTPD_MAX_BODY_MAX (64 * 1024 * 1024)
 #define HTTPD_TIMEOUT_DEFAULT 30		/* seconds */
@@ -39,10 +39,10 @@ struct httpd_config {
 /*
  * "[ADDR:]PORT" (ADDR an IPv4 address, a name, or [IPv6]; default
  * 127.0.0.1; PORT 0 picks a free one) into addr.  Returns 0, or -1 with
- * the reason in why (HTTPD_WHY_LEN bytes).
+ * the reason in why.
  */
 int httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
-    socklen_t *addrlen, char *why);
+    socklen_t *addrlen, struct why *why);
 
 /*
  * An "Authorization" header value against the token: true only for
@@ -76,7 +76,7 @@ void httpd_log(void *cls, const char *fmt, va_list ap);
  * Write port into path, whole or not at all (a temporary file renamed).
  * 0, or -1 with the reason in why.
  */
-int httpd_write_port(const char *path, unsigned port, char *why);
+int httpd_write_port(const char *path, unsigned port, struct why *why);
 
 /* "ADDR:PORT" or "[ADDR]:PORT" for messages, into buf. */
 void httpd_describe(const struct sockaddr_storage *ss, unsigned port,
@@ -88,6 +88,7 @@ void httpd_describe(const struct sockaddr_storage *ss, unsigned port,
  * flight and return 0.  -1 with the reason in why when the server cannot
  * start.
  */
-int httpd_run(const struct httpd_config *c, const sigset_t *stop, char *why);
+int httpd_run(const struct httpd_config *c, const sigset_t *stop,
+    struct why *why);
 
 #endif

@@ -15,7 +15,6 @@
 #include "exitcode.h"
 #include "ingest.h"
 #include "ndjson.h"
-#include "utf8.h"
 
 /*
  * Batches handed to the committer and not yet answered: one being stored,
@@ -209,14 +208,14 @@ ingest_settle(struct ingest *ig, struct ingest_batch *b)
 		ig->st->duplicates += g->duplicates;
 		for (i = 0; i < g->nrejects; i++) {
 			const struct store_row *row;
-			char why[STORE_WHY_LEN + 32];
+			char why[WHY_LEN + 32];
 			int len;
 
 			row = &g->rows[g->rejects[i].row];
 			len = ingest_format(ig, &row->rec);
 
 			snprintf(why, sizeof(why), "the database refused it: "
-			    "%s", g->rejects[i].reason);
+			    "%s", g->rejects[i].reason.msg);
 			ingest_reject(ig, row->where, why, ig->buf,
 			    len > 0 ? (size_t)len : 0, len > 0);
 		}
@@ -297,30 +296,20 @@ ingest_submit(struct ingest *ig)
 static bool
 ingest_is_object(const char *line, size_t len)
 {
-	struct json_tokener *tok;
 	struct json_object *obj;
-	bool yes;
+	struct why why;
 
-	if (memchr(line, '\0', len) != NULL ||
-	    utf8_valid_prefix(line, len) < len ||
-	    (tok = json_tokener_new()) == NULL)
-		return false;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, line, (int)len);
-	yes = obj != NULL && json_object_is_type(obj, json_type_object) &&
-	    json_tokener_get_parse_end(tok) == len;
+	obj = record_line_object(NULL, line, len, NULL, NULL, &why);
 	json_object_put(obj);
-	json_tokener_free(tok);
-	return yes;
+	return obj != NULL;
 }
 
 static void
 ingest_line(struct ingest *ig, const char *line, size_t len,
     unsigned long lineno)
 {
-	char why[RECORD_WHY_LEN];
 	struct store_row *row;
+	struct why why;
 
 	if (ig->cur == NULL && (ig->cur = ingest_batch_get(ig)) == NULL) {
 		ingest_reject(ig, lineno, "out of memory; not stored, and "
@@ -329,8 +318,8 @@ ingest_line(struct ingest *ig, const char *line, size_t len,
 		return;
 	}
 	row = &ig->cur->g.rows[ig->cur->g.n];
-	if (record_parse(line, len, &row->rec, why) == -1) {
-		ingest_reject(ig, lineno, why, line, len,
+	if (record_parse(line, len, &row->rec, &why) == -1) {
+		ingest_reject(ig, lineno, why.msg, line, len,
 		    ingest_is_object(line, len));
 		return;
 	}

@@ -10,21 +10,10 @@
 
 #include "kmod.h"
 
-static int
-kmod_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, PROCFS_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Parse root/sm/name as one JSON object. */
 static struct json_object *
 kmod_load(const char *root, const char *name, char *path, size_t size,
-    char *why)
+    struct why *why)
 {
 	char buf[4096];
 	struct json_object *obj;
@@ -34,14 +23,14 @@ kmod_load(const char *root, const char *name, char *path, size_t size,
 
 	snprintf(path, size, "%s/sm/%s", root, name);
 	if ((fp = fopen(path, "re")) == NULL) {
-		kmod_fail(why, "%s: %s%s", path, strerror(errno),
+		why_set(why, "%s: %s%s", path, strerror(errno),
 		    errno == ENOENT ? " (is the sm_metrics module loaded?)" :
 		    "");
 		return NULL;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
 	if (ferror(fp)) {
-		kmod_fail(why, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 		fclose(fp);
 		return NULL;
 	}
@@ -49,7 +38,7 @@ kmod_load(const char *root, const char *name, char *path, size_t size,
 	buf[n] = '\0';
 	obj = json_tokener_parse_verbose(buf, &jerr);
 	if (obj == NULL || !json_object_is_type(obj, json_type_object)) {
-		kmod_fail(why, "%s:1: not a JSON object (%s)", path,
+		why_set(why, "%s:1: not a JSON object (%s)", path,
 		    obj == NULL ? json_tokener_error_desc(jerr) : "wrong type");
 		json_object_put(obj);
 		return NULL;
@@ -71,7 +60,7 @@ struct kmod_key {
 static int
 kmod_copy(struct json_object *obj, const char *path,
     const struct kmod_key *keys, size_t nkeys, bool wide, void *dst,
-    char *why)
+    struct why *why)
 {
 	size_t i;
 
@@ -81,13 +70,13 @@ kmod_copy(struct json_object *obj, const char *path,
 
 		if (!json_object_object_get_ex(obj, keys[i].key, &v) ||
 		    !json_object_is_type(v, json_type_int))
-			return kmod_fail(why, "%s:1: \"%s\": missing or not "
+			return why_set(why, "%s:1: \"%s\": missing or not "
 			    "an integer", path, keys[i].key);
 		/* json-c clamps: negative reads as 0 here, huge as max */
 		n = json_object_get_uint64(v);
 		if (json_object_get_int64(v) < 0 || n == UINT64_MAX ||
 		    (!wide && n > INT64_MAX))
-			return kmod_fail(why, "%s:1: \"%s\": out of range",
+			return why_set(why, "%s:1: \"%s\": out of range",
 			    path, keys[i].key);
 		if (wide)
 			*(uint64_t *)((char *)dst + keys[i].offset) = n;
@@ -101,14 +90,14 @@ kmod_copy(struct json_object *obj, const char *path,
 /* The "unit" member must be what the caller's fields are in. */
 static int
 kmod_unit(struct json_object *obj, const char *path, const char *want,
-    char *why)
+    struct why *why)
 {
 	struct json_object *unit;
 
 	if (!json_object_object_get_ex(obj, "unit", &unit) ||
 	    !json_object_is_type(unit, json_type_string) ||
 	    strcmp(json_object_get_string(unit), want) != 0)
-		return kmod_fail(why, "%s:1: \"unit\" is not \"%s\"", path,
+		return why_set(why, "%s:1: \"unit\" is not \"%s\"", path,
 		    want);
 	return 0;
 }
@@ -116,7 +105,7 @@ kmod_unit(struct json_object *obj, const char *path, const char *want,
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
 int
-kmod_read_cpu(const char *root, struct cpu_times *ct, char *why)
+kmod_read_cpu(const char *root, struct cpu_times *ct, struct why *why)
 {
 	static const struct kmod_key keys[] = {
 		{ "user", offsetof(struct cpu_times, user) },
@@ -142,7 +131,7 @@ kmod_read_cpu(const char *root, struct cpu_times *ct, char *why)
 }
 
 int
-kmod_read_mem(const char *root, struct mem_info *mi, char *why)
+kmod_read_mem(const char *root, struct mem_info *mi, struct why *why)
 {
 	static const struct kmod_key keys[] = {
 		{ "total", offsetof(struct mem_info, total_kib) },
@@ -160,14 +149,14 @@ kmod_read_mem(const char *root, struct mem_info *mi, char *why)
 		rc = kmod_copy(obj, path, keys, NKEYS(keys), true, mi, why);
 	if (rc == 0 && (mi->free_kib > mi->total_kib ||
 	    mi->available_kib > mi->total_kib))
-		rc = kmod_fail(why, "%s:1: free or available exceeds total",
+		rc = why_set(why, "%s:1: free or available exceeds total",
 		    path);
 	json_object_put(obj);
 	return rc;
 }
 
 int
-kmod_census(const char *root, struct census *c, char *why)
+kmod_census(const char *root, struct census *c, struct why *why)
 {
 	static const struct kmod_key keys[] = {
 		{ "total", offsetof(struct census, total) },

@@ -6,9 +6,10 @@
 #define SM_KMOD_H
 
 #include "procfs.h"
+#include "why.h"
 
-int kmod_read_cpu(const char *root, struct cpu_times *ct, char *why);
-int kmod_read_mem(const char *root, struct mem_info *mi, char *why);
-int kmod_census(const char *root, struct census *c, char *why);
+int kmod_read_cpu(const char *root, struct cpu_times *ct, struct why *why);
+int kmod_read_mem(const char *root, struct mem_info *mi, struct why *why);
+int kmod_census(const char *root, struct census *c, struct why *why);
 
 #endif

@@ -12,32 +12,22 @@
 #include <unistd.h>
 
 #include "procfs.h"
-
-static int
-procfs_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, PROCFS_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+#include "procfs_impl.h"
 
 static FILE *
 procfs_open(const char *root, const char *name, char *path, size_t size,
-    char *why)
+    struct why *why)
 {
 	FILE *fp;
 
 	snprintf(path, size, "%s/%s", root, name);
 	if ((fp = fopen(path, "re")) == NULL)
-		procfs_fail(why, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 	return fp;
 }
 
 int
-procfs_read_cpu(const char *root, struct cpu_times *ct, char *why)
+procfs_read_cpu(const char *root, struct cpu_times *ct, struct why *why)
 {
 	char path[4096], line[1024];
 	unsigned long lineno = 0;
@@ -59,7 +49,7 @@ procfs_read_cpu(const char *root, struct cpu_times *ct, char *why)
 		    &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7],
 		    &end);
 		if (n < 8 || (line[4 + end] != ' ' && line[4 + end] != '\n')) {
-			procfs_fail(why, "%s:%lu: want 8 or more counters "
+			why_set(why, "%s:%lu: want 8 or more counters "
 			    "after \"cpu\"", path, lineno);
 			goto out_close;
 		}
@@ -75,16 +65,16 @@ procfs_read_cpu(const char *root, struct cpu_times *ct, char *why)
 		goto out_close;
 	}
 	if (ferror(fp))
-		procfs_fail(why, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 	else
-		procfs_fail(why, "%s:%lu: no \"cpu\" line", path, lineno);
+		why_set(why, "%s:%lu: no \"cpu\" line", path, lineno);
 out_close:
 	fclose(fp);
 	return rc;
 }
 
 int
-procfs_read_mem(const char *root, struct mem_info *mi, char *why)
+procfs_read_mem(const char *root, struct mem_info *mi, struct why *why)
 {
 	static const struct {
 		const char *key;
@@ -110,7 +100,7 @@ procfs_read_mem(const char *root, struct mem_info *mi, char *why)
 
 		lineno++;
 		if (colon == NULL) {
-			procfs_fail(why, "%s:%lu: no \"name:\" at the start",
+			why_set(why, "%s:%lu: no \"name:\" at the start",
 			    path, lineno);
 			goto out_close;
 		}
@@ -124,7 +114,7 @@ procfs_read_mem(const char *root, struct mem_info *mi, char *why)
 		v = strtoull(colon + 1, &end, 10);
 		if (errno != 0 || end == colon + 1 ||
 		    strcmp(end, " kB\n") != 0) {
-			procfs_fail(why, "%s:%lu: %s: want a number of kB",
+			why_set(why, "%s:%lu: %s: want a number of kB",
 			    path, lineno, keys[i].key);
 			goto out_close;
 		}
@@ -133,12 +123,12 @@ procfs_read_mem(const char *root, struct mem_info *mi, char *why)
 	}
 	for (i = 0; i < 3; i++)
 		if (!(found & (1u << i))) {
-			procfs_fail(why, "%s:%lu: no %s line", path, lineno,
+			why_set(why, "%s:%lu: no %s line", path, lineno,
 			    keys[i].key);
 			goto out_close;
 		}
 	if (mi->free_kib > mi->total_kib || mi->available_kib > mi->total_kib) {
-		procfs_fail(why, "%s: MemFree or MemAvailable exceeds MemTotal",
+		why_set(why, "%s: MemFree or MemAvailable exceeds MemTotal",
 		    path);
 		goto out_close;
 	}
@@ -180,7 +170,7 @@ census_count(struct census *c, char st)
  */
 static int
 census_read_state(int dirfd, const char *root, const char *pid, char *st,
-    char *why)
+    struct why *why)
 {
 	char rel[64], buf[512], *paren;
 	ssize_t n;
@@ -189,7 +179,7 @@ census_read_state(int dirfd, const char *root, const char *pid, char *st,
 	snprintf(rel, sizeof(rel), "%s/stat", pid);
 	if ((fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC)) == -1)
 		return errno == ENOENT || errno == ESRCH ? 0 :
-		    procfs_fail(why, "%s/%s: %s", root, rel, strerror(errno));
+		    why_set(why, "%s/%s: %s", root, rel, strerror(errno));
 	do
 		n = read(fd, buf, sizeof(buf) - 1);
 	while (n < 0 && errno == EINTR);
@@ -197,7 +187,7 @@ census_read_state(int dirfd, const char *root, const char *pid, char *st,
 	close(fd);
 	if (n < 0)
 		return e == ESRCH ? 0 :
-		    procfs_fail(why, "%s/%s: %s", root, rel, strerror(e));
+		    why_set(why, "%s/%s: %s", root, rel, strerror(e));
 	if (n == 0)
 		return 0;
 	buf[n] = '\0';
@@ -206,7 +196,7 @@ census_read_state(int dirfd, const char *root, const char *pid, char *st,
 	if (strchr(buf, '(') == NULL || paren == NULL || paren[1] != ' ' ||
 	    !isalpha((unsigned char)paren[2]) ||
 	    (paren[3] != ' ' && paren[3] != '\n' && paren[3] != '\0'))
-		return procfs_fail(why, "%s/%s:1: no state letter after "
+		return why_set(why, "%s/%s:1: no state letter after "
 		    "\"(command) \"", root, rel);
 	*st = paren[2];
 	return 1;
@@ -225,7 +215,7 @@ census_is_pid(const char *name)
 
 /* Threads from the 4th field of /proc/loadavg ("running/total"). */
 static int
-census_read_threads(const char *root, int64_t *threads, char *why)
+census_read_threads(const char *root, int64_t *threads, struct why *why)
 {
 	char path[4096];
 	long long running, total;
@@ -236,19 +226,19 @@ census_read_threads(const char *root, int64_t *threads, char *why)
 	if ((fp = fopen(path, "re")) == NULL) {
 		*threads = -1;
 		return errno == ENOENT ? 0 :
-		    procfs_fail(why, "%s: %s", path, strerror(errno));
+		    why_set(why, "%s: %s", path, strerror(errno));
 	}
 	n = fscanf(fp, "%*s %*s %*s %lld/%lld", &running, &total);
 	fclose(fp);
 	if (n != 2 || total < 0)
-		return procfs_fail(why, "%s:1: want \"running/total\" as the "
+		return why_set(why, "%s:1: want \"running/total\" as the "
 		    "4th field", path);
 	*threads = total;
 	return 0;
 }
 
 int
-procfs_census(const char *root, struct census *c, char *why)
+procfs_census(const char *root, struct census *c, struct why *why)
 {
 	struct dirent *de;
 	DIR *dir;
@@ -256,7 +246,7 @@ procfs_census(const char *root, struct census *c, char *why)
 
 	memset(c, 0, sizeof(*c));
 	if ((dir = opendir(root)) == NULL)
-		return procfs_fail(why, "%s: %s", root, strerror(errno));
+		return why_set(why, "%s: %s", root, strerror(errno));
 	while ((errno = 0, de = readdir(dir)) != NULL) {
 		char st;
 		int got;
@@ -270,7 +260,7 @@ procfs_census(const char *root, struct census *c, char *why)
 			census_count(c, st);
 	}
 	if (errno != 0) {
-		procfs_fail(why, "%s: %s", root, strerror(errno));
+		why_set(why, "%s: %s", root, strerror(errno));
 		goto out_close;
 	}
 	rc = census_read_threads(root, &c->threads, why);

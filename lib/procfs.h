@@ -2,14 +2,14 @@
  * Host figures from plain procfs: CPU time counters (/proc/stat), memory
  * (/proc/meminfo) and the process census (/proc/[pid]/stat).  Every function
  * takes the procfs root ("/proc", or a fixture tree) and on failure writes
- * "FILE:LINE: reason" into why (PROCFS_WHY_LEN bytes).
+ * "FILE:LINE: reason" into why.
  */
 #ifndef SM_PROCFS_H
 #define SM_PROCFS_H
 
 #include <stdint.h>
 
-#define PROCFS_WHY_LEN 512
+#include "why.h"
 
 /* Cumulative CPU time summed over all CPUs, in the backend's unit. */
 struct cpu_times {
@@ -31,12 +31,9 @@ struct census {
 	int64_t threads;	/* all tasks, or -1 when unknown */
 };
 
-int procfs_read_cpu(const char *root, struct cpu_times *ct, char *why);
-int procfs_read_mem(const char *root, struct mem_info *mi, char *why);
-int procfs_census(const char *root, struct census *c, char *why);
-
-/* Add one process in state letter st to the census. */
-void census_count(struct census *c, char st);
+int procfs_read_cpu(const char *root, struct cpu_times *ct, struct why *why);
+int procfs_read_mem(const char *root, struct mem_info *mi, struct why *why);
+int procfs_census(const char *root, struct census *c, struct why *why);
 
 /* Sum of all the counters. */
 uint64_t cpu_times_total(const struct cpu_times *ct);

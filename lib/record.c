@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -74,17 +75,6 @@ field_key(const struct field *f)
 	return f->type == FIELD_TIME ? "ts" : f->name;
 }
 
-static int
-record_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, RECORD_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 #define RECORD_EXCERPT_LEN 41	/* 40 bytes of a value in a reason, NUL */
 
 /*
@@ -132,41 +122,41 @@ json_number(struct json_object *v, double *out)
 
 static int
 field_read_integer(const struct field *f, const char *key,
-    struct json_object *v, struct record *rec, char *why)
+    struct json_object *v, struct record *rec, struct why *why)
 {
 	int64_t max = f->type == FIELD_MIB ? RECORD_MIB_MAX : RECORD_COUNT_MAX;
 	int64_t *dst = (int64_t *)((char *)rec + f->offset);
 	double d;
 
 	if (json_number(v, &d) == -1)
-		return record_fail(why, "%s: must be an integer, not %s", key,
+		return why_set(why, "%s: must be an integer, not %s", key,
 		    jsonutil_noun(v));
 	if (!isfinite(d))
-		return record_fail(why, "%s: not a finite number", key);
+		return why_set(why, "%s: not a finite number", key);
 	if (d != floor(d))
-		return record_fail(why, "%s: must be an integer, not %g", key,
+		return why_set(why, "%s: must be an integer, not %g", key,
 		    d);
 	if (d < 0)
-		return record_fail(why, "%s: must not be negative (%.0f)", key,
+		return why_set(why, "%s: must not be negative (%.0f)", key,
 		    d);
 	if (d > (double)max) {
 		/* json-c pins integers past 2^64 at UINT64_MAX: no digits */
 		if (d >= 0x1p63)
-			return record_fail(why, "%s: too large (at most %lld)",
+			return why_set(why, "%s: too large (at most %lld)",
 			    key, (long long)max);
 		if (json_object_is_type(v, json_type_int))
-			return record_fail(why, "%s: %lld is out of range (at "
+			return why_set(why, "%s: %lld is out of range (at "
 			    "most %lld)", key,
 			    (long long)json_object_get_int64(v),
 			    (long long)max);
-		return record_fail(why, "%s: %.0f is out of range (at most "
+		return why_set(why, "%s: %.0f is out of range (at most "
 		    "%lld)", key, d, (long long)max);
 	}
 	if (json_object_is_type(v, json_type_int)) {
 		errno = 0;
 		*dst = json_object_get_int64(v);
 		if (errno != 0 || *dst < 0 || *dst > max)
-			return record_fail(why, "%s: out of range", key);
+			return why_set(why, "%s: out of range", key);
 	} else {
 		*dst = (int64_t)d;
 	}
@@ -175,41 +165,41 @@ field_read_integer(const struct field *f, const char *key,
 
 static int
 field_read_percent(const char *key, struct json_object *v, double *dst,
-    char *why)
+    struct why *why)
 {
 	if (json_number(v, dst) == -1)
-		return record_fail(why, "%s: must be a number, not %s", key,
+		return why_set(why, "%s: must be a number, not %s", key,
 		    jsonutil_noun(v));
 	if (!isfinite(*dst))
-		return record_fail(why, "%s: not a finite number", key);
+		return why_set(why, "%s: not a finite number", key);
 	if (*dst < 0 || *dst > 100)
-		return record_fail(why, "%s: %g is not a percentage in "
+		return why_set(why, "%s: %g is not a percentage in "
 		    "[0, 100]", key, *dst);
 	return 0;
 }
 
 static int
 field_read_string(const struct field *f, const char *key,
-    struct json_object *v, struct record *rec, char *why)
+    struct json_object *v, struct record *rec, struct why *why)
 {
 	char *dst = (char *)rec + f->offset, excerpt[RECORD_EXCERPT_LEN];
 	const char *s;
 	size_t len, i;
 
 	if (!json_object_is_type(v, json_type_string))
-		return record_fail(why, "%s: must be a string, not %s", key,
+		return why_set(why, "%s: must be a string, not %s", key,
 		    jsonutil_noun(v));
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (len >= f->size)
-		return record_fail(why, "%s: longer than %zu bytes", key,
+		return why_set(why, "%s: longer than %zu bytes", key,
 		    f->size - 1);
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return record_fail(why, "%s: control character at "
+			return why_set(why, "%s: control character at "
 			    "offset %zu", key, i);
 	if (f->type == FIELD_ID && !uuid_is_valid(s))
-		return record_fail(why, "%s: \"%s\" is not a UUID", key,
+		return why_set(why, "%s: \"%s\" is not a UUID", key,
 		    record_excerpt(s, excerpt));
 	memcpy(dst, s, len + 1);
 	return 0;
@@ -217,7 +207,7 @@ field_read_string(const struct field *f, const char *key,
 
 static int
 field_read(const struct field *f, const char *key, struct json_object *v,
-    struct record *rec, char *why)
+    struct record *rec, struct why *why)
 {
 	char excerpt[RECORD_EXCERPT_LEN];
 	const char *s, *reason;
@@ -228,11 +218,11 @@ field_read(const struct field *f, const char *key, struct json_object *v,
 		return field_read_string(f, key, v, rec, why);
 	case FIELD_TIME:
 		if (!json_object_is_type(v, json_type_string))
-			return record_fail(why, "%s: must be a string, not %s",
+			return why_set(why, "%s: must be a string, not %s",
 			    key, jsonutil_noun(v));
 		s = json_object_get_string(v);
 		if (timefmt_parse(s, &rec->ts_ms, &reason) == -1)
-			return record_fail(why, "%s: \"%s\": %s", key,
+			return why_set(why, "%s: \"%s\": %s", key,
 			    record_excerpt(s, excerpt), reason);
 		return 0;
 	case FIELD_COUNT:
@@ -242,7 +232,7 @@ field_read(const struct field *f, const char *key, struct json_object *v,
 		return field_read_percent(key, v,
 		    (double *)((char *)rec + f->offset), why);
 	}
-	return record_fail(why, "%s: internal error", key);
+	return why_set(why, "%s: internal error", key);
 }
 
 /*
@@ -251,7 +241,7 @@ field_read(const struct field *f, const char *key, struct json_object *v,
  */
 static int
 field_lookup(struct json_object *obj, const struct field *f,
-    struct json_object **v, const char **key, char *why)
+    struct json_object **v, const char **key, struct why *why)
 {
 	const char *names[] = { field_key(f), f->seed, f->seed_alt };
 	size_t i;
@@ -265,7 +255,7 @@ field_lookup(struct json_object *obj, const struct field *f,
 		    !json_object_object_get_ex(obj, names[i], &found))
 			continue;
 		if (*key != NULL)
-			return record_fail(why, "%s: given twice (also as %s)",
+			return why_set(why, "%s: given twice (also as %s)",
 			    names[i], *key);
 		*v = found;
 		*key = names[i];
@@ -274,13 +264,13 @@ field_lookup(struct json_object *obj, const struct field *f,
 }
 
 int
-record_from_json(struct json_object *obj, struct record *rec, char *why)
+record_from_json(struct json_object *obj, struct record *rec, struct why *why)
 {
 	bool have_cpu_free = false, have_available = false, have_pct = false;
 	size_t i;
 
 	if (!json_object_is_type(obj, json_type_object))
-		return record_fail(why, "not a JSON object but %s",
+		return why_set(why, "not a JSON object but %s",
 		    jsonutil_noun(obj));
 	memset(rec, 0, sizeof(*rec));
 	rec->threads = -1;
@@ -293,7 +283,7 @@ record_from_json(struct json_object *obj, struct record *rec, char *why)
 			return -1;
 		/* json-c holds a JSON null as NULL: key tells it was there */
 		if (key == NULL && (f->flags & FIELD_REQUIRED))
-			return record_fail(why, "%s: missing", field_key(f));
+			return why_set(why, "%s: missing", field_key(f));
 		if (key == NULL || (v == NULL && !(f->flags & FIELD_REQUIRED)))
 			continue;
 		if (field_read(f, key, v, rec, why) == -1)
@@ -317,29 +307,29 @@ record_from_json(struct json_object *obj, struct record *rec, char *why)
 }
 
 int
-record_validate(const struct record *rec, char *why)
+record_validate(const struct record *rec, struct why *why)
 {
 	int64_t states;
 
 	if (rec->ram_used > rec->ram_total)
-		return record_fail(why, "ram_used (%lld) exceeds ram_total "
+		return why_set(why, "ram_used (%lld) exceeds ram_total "
 		    "(%lld)", (long long)rec->ram_used,
 		    (long long)rec->ram_total);
 	if (rec->ram_free > rec->ram_total)
-		return record_fail(why, "ram_free (%lld) exceeds ram_total "
+		return why_set(why, "ram_free (%lld) exceeds ram_total "
 		    "(%lld)", (long long)rec->ram_free,
 		    (long long)rec->ram_total);
 	if (rec->ram_available > rec->ram_total)
-		return record_fail(why, "ram_available (%lld) exceeds "
+		return why_set(why, "ram_available (%lld) exceeds "
 		    "ram_total (%lld)", (long long)rec->ram_available,
 		    (long long)rec->ram_total);
 	if (fabs(rec->cpu_usage + rec->cpu_free - 100.0) > 1.0)
-		return record_fail(why, "cpu_usage (%g) and cpu_free (%g) do "
+		return why_set(why, "cpu_usage (%g) and cpu_free (%g) do "
 		    "not add up to 100", rec->cpu_usage, rec->cpu_free);
 	states = rec->running_processes + rec->sleeping_processes +
 	    rec->stopped_processes + rec->zombie_processes;
 	if (states > rec->total_processes)
-		return record_fail(why, "processes by state (%lld) exceed "
+		return why_set(why, "processes by state (%lld) exceed "
 		    "total_processes (%lld)", (long long)states,
 		    (long long)rec->total_processes);
 	return 0;
@@ -614,7 +604,7 @@ size_t
 record_scan(const char *p, size_t len, struct record *rec, bool *id_key)
 {
 	uint32_t seen = 0, nulls = 0, given;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	size_t i, k, n, hint = 0;
 	const char *key;
 
@@ -684,38 +674,50 @@ record_scan(const char *p, size_t len, struct record *rec, bool *id_key)
 	    rec->ram_total > 0)
 		rec->ram_percentage = 100.0 * (double)rec->ram_used /
 		    (double)rec->ram_total;
-	if (record_validate(rec, why) == -1)
+	if (record_validate(rec, &why) == -1)
 		return 0;
 	return i + 1;
 }
 
 int
-record_parse(const char *line, size_t len, struct record *rec, char *why)
+record_line_text(const char *line, size_t len, struct why *why)
 {
-	struct json_tokener *tok;
-	struct json_object *obj;
 	const char *nul;
-	bool padded = false;
-	size_t good, end;
-	int rc;
+	size_t good;
 
 	if ((nul = memchr(line, '\0', len)) != NULL)
-		return record_fail(why, "NUL byte at column %zu",
+		return why_set(why, "NUL byte at column %zu",
 		    (size_t)(nul - line) + 1);
+	/* json-c lets overlong forms and surrogates through */
 	if ((good = utf8_valid_prefix(line, len)) < len)
-		return record_fail(why, "invalid UTF-8 at column %zu",
+		return why_set(why, "invalid UTF-8 at column %zu",
 		    good + 1);
 	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
-		return record_fail(why, "a byte order mark before the object "
+		return why_set(why, "a byte order mark before the object "
 		    "(only the first line may have one)");
-	if ((end = record_scan(line, len, rec, NULL)) > 0) {
-		while (end < len && (line[end] == ' ' || line[end] == '\t'))
-			end++;
-		if (end == len)
-			return 0;
+	return 0;
+}
+
+struct json_object *
+record_line_object(struct json_tokener *tok, const char *line, size_t len,
+    size_t *start, size_t *end, struct why *why)
+{
+	struct json_tokener *own = NULL;
+	struct json_object *obj = NULL;
+	bool padded = false;
+	size_t stop, i;
+
+	if (record_line_text(line, len, why) == -1)
+		return NULL;
+	if (len > INT_MAX) {
+		why_set(why, "a line of %zu bytes is too long", len);
+		return NULL;
 	}
-	if ((tok = json_tokener_new()) == NULL)
-		return record_fail(why, "out of memory");
+	if (tok == NULL && (tok = own = json_tokener_new()) == NULL) {
+		why_set(why, "out of memory");
+		return NULL;
+	}
+	json_tokener_reset(tok);
 	/* trailing text is judged below, with a clearer reason */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8 | JSON_TOKENER_ALLOW_TRAILING_CHARS);
@@ -731,29 +733,66 @@ record_parse(const char *line, size_t len, struct record *rec, char *why)
 
 		/* json-c's JSON null is a NULL object */
 		if (jerr == json_tokener_success)
-			rc = record_fail(why, "not a JSON object but null");
+			why_set(why, "not a JSON object but null");
 		else if (jerr == json_tokener_continue)
-			rc = record_fail(why, "invalid JSON: truncated at "
-			    "column %zu", len + 1);
+			why_set(why, "invalid JSON: truncated at column %zu",
+			    len + 1);
 		else
-			rc = record_fail(why, "invalid JSON at column %zu: %s",
+			why_set(why, "invalid JSON at column %zu: %s",
 			    json_tokener_get_parse_end(tok) + 1,
 			    json_tokener_error_desc(jerr));
 		goto out_free_tokener;
 	}
-	for (end = padded ? len : json_tokener_get_parse_end(tok);
-	    end < len && (line[end] == ' ' || line[end] == '\t'); end++)
-		;
-	if (end < len) {
-		rc = record_fail(why, "invalid JSON at column %zu: text after "
-		    "the object", end + 1);
+	/* the kind first: "[1] x" is an array, not an object with a tail */
+	if (!json_object_is_type(obj, json_type_object)) {
+		why_set(why, "not a JSON object but %s",
+		    jsonutil_noun(obj));
 		goto out_put_obj;
 	}
-	rc = record_from_json(obj, rec, why);
+	/* json-c's parse end is past the white space after the value */
+	stop = padded ? len : json_tokener_get_parse_end(tok);
+	if (stop > len)
+		stop = len;
+	if ((i = record_ws(line, len, stop)) < len) {
+		why_set(why, "invalid JSON at column %zu: text after the "
+		    "object", i + 1);
+		goto out_put_obj;
+	}
+	if (start != NULL)
+		*start = record_ws(line, len, 0);
+	if (end != NULL) {
+		while (stop > 0 && line[stop - 1] != '}')
+			stop--;
+		*end = stop;
+	}
+	goto out_free_tokener;
 out_put_obj:
 	json_object_put(obj);
+	obj = NULL;
 out_free_tokener:
-	json_tokener_free(tok);
+	/* json-c's free does not take NULL */
+	if (own != NULL)
+		json_tokener_free(own);
+	return obj;
+}
+
+int
+record_parse(const char *line, size_t len, struct record *rec, struct why *why)
+{
+	struct json_object *obj;
+	size_t end;
+	int rc;
+
+	if (record_line_text(line, len, why) == -1)
+		return -1;
+	if ((end = record_scan(line, len, rec, NULL)) > 0 &&
+	    record_ws(line, len, end) == len)
+		return 0;
+	if ((obj = record_line_object(NULL, line, len, NULL, NULL,
+	    why)) == NULL)
+		return -1;
+	rc = record_from_json(obj, rec, why);
+	json_object_put(obj);
 	return rc;
 }
 

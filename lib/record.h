@@ -12,10 +12,10 @@
 #include <json-c/json.h>
 
 #include "uuid.h"
+#include "why.h"
 
 #define RECORD_HOST_MAX 255
 #define RECORD_COLLECTOR_MAX 31
-#define RECORD_WHY_LEN 256	/* room for any reason record_* gives */
 
 enum record_dialect {
 	RECORD_CANONICAL,	/* English keys, DESIGN.md / sm-record(5) */
@@ -45,10 +45,10 @@ struct record {
 /*
  * Parse one line (len bytes, need not be NUL-terminated) holding one JSON
  * object in either dialect, and validate it.  Returns 0, or -1 with a
- * one-line reason in why (RECORD_WHY_LEN bytes).
+ * one-line reason in why.
  */
 int record_parse(const char *line, size_t len, struct record *rec,
-    char *why);
+    struct why *why);
 
 /*
  * The fast path of record_parse and of the receiver's bodies: one flat
@@ -67,11 +67,32 @@ size_t record_scan(const char *p, size_t len, struct record *rec,
 /* The offset of the first byte from i on in p[0..len) not JSON white space. */
 size_t record_ws(const char *p, size_t len, size_t i);
 
+/*
+ * The bytes of a line fit to parse: no NUL byte, valid UTF-8, no byte
+ * order mark.  Returns 0, or -1 with the reason in why.  record_scan
+ * wants this checked first.
+ */
+int record_line_text(const char *line, size_t len, struct why *why);
+
+/*
+ * The one test of "this line is one JSON object", for every reader of
+ * lines: line (len bytes, need not be NUL-terminated) passes
+ * record_line_text and holds one JSON object with nothing but JSON white
+ * space (space, tab, CR, LF) before and after it.  tok is a reusable
+ * tokener, or NULL for one made for the call.  Returns the object (the
+ * caller puts it), its bytes at line[*start, *end) where start and end
+ * are not NULL; or NULL with the reason in why.
+ */
+struct json_object *record_line_object(struct json_tokener *tok,
+    const char *line, size_t len, size_t *start, size_t *end,
+    struct why *why);
+
 /* As record_parse, for an object already parsed (an element of an array). */
-int record_from_json(struct json_object *obj, struct record *rec, char *why);
+int record_from_json(struct json_object *obj, struct record *rec,
+    struct why *why);
 
 /* Check ranges and consistency; 0, or -1 with the reason in why. */
-int record_validate(const struct record *rec, char *why);
+int record_validate(const struct record *rec, struct why *why);
 
 /* A new JSON object for rec in the given dialect; NULL when out of memory. */
 struct json_object *record_to_json(const struct record *rec,

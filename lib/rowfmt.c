@@ -5,6 +5,7 @@
 
 #include "jsonutil.h"
 #include "rowfmt.h"
+#include "rowfmt_impl.h"
 #include "schema.h"
 
 _Static_assert(ROWFMT_SOURCE_MAX == SCHEMA_SOURCE_MAX,

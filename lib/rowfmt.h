@@ -64,9 +64,6 @@ void rowfmt_init(struct rowfmt *f, enum rowfmt_kind kind,
 int rowfmt_row(struct rowfmt *f, const struct rowfmt_row *row, char *buf,
     size_t size);
 
-/* The table's header line (with its newline). */
-int rowfmt_header(char *buf, size_t size);
-
 /* The seed payload of row; NULL when out of memory. */
 struct json_object *rowfmt_seed_json(const struct rowfmt_row *row);
 

@@ -18,20 +18,9 @@ static const struct sample_backend sample_backends[] = {
 	{ "kmod", kmod_read_cpu, kmod_read_mem, kmod_census },
 };
 
-static int
-sample_fail(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, SAMPLE_WHY_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
 sampler_init(struct sampler *s, const char *root, const char *backend,
-    const char *host, double cpu_window, char *why)
+    const char *host, double cpu_window, struct why *why)
 {
 	char path[PATH_MAX + 8];
 	struct stat sb;
@@ -40,10 +29,10 @@ sampler_init(struct sampler *s, const char *root, const char *backend,
 	memset(s, 0, sizeof(*s));
 	if (snprintf(s->root, sizeof(s->root), "%s", root) >=
 	    (int)sizeof(s->root))
-		return sample_fail(why, "%s: path too long", root);
+		return why_set(why, "%s: path too long", root);
 	if (snprintf(s->host, sizeof(s->host), "%s", host) >=
 	    (int)sizeof(s->host))
-		return sample_fail(why, "host name longer than %d bytes",
+		return why_set(why, "host name longer than %d bytes",
 		    RECORD_HOST_MAX);
 	s->cpu_window = cpu_window;
 	if (strcmp(backend, "auto") == 0) {
@@ -56,12 +45,12 @@ sampler_init(struct sampler *s, const char *root, const char *backend,
 		if (strcmp(backend, sample_backends[i].name) == 0)
 			s->backend = &sample_backends[i];
 	if (s->backend == NULL)
-		return sample_fail(why, "unknown backend \"%s\" (want auto, "
+		return why_set(why, "unknown backend \"%s\" (want auto, "
 		    "procfs or kmod)", backend);
 	if (strcmp(s->backend->name, "kmod") == 0) {
 		snprintf(path, sizeof(path), "%s/sm", root);
 		if (stat(path, &sb) == -1)
-			return sample_fail(why, "kmod backend: %s: %s (is the "
+			return why_set(why, "kmod backend: %s: %s (is the "
 			    "sm_metrics module loaded?)", path,
 			    strerror(errno));
 	}
@@ -80,7 +69,7 @@ sample_sleep(double seconds)
 }
 
 int
-sampler_take(struct sampler *s, struct record *rec, char *why)
+sampler_take(struct sampler *s, struct record *rec, struct why *why)
 {
 	const struct sample_backend *be = s->backend;
 	struct cpu_times now;
@@ -101,7 +90,7 @@ sampler_take(struct sampler *s, struct record *rec, char *why)
 	memset(rec, 0, sizeof(*rec));
 	rec->ts_ms = timefmt_now_ms();
 	if (uuid7_generate_at(rec->ts_ms, rec->id) == -1)
-		return sample_fail(why, "getrandom: %s", strerror(errno));
+		return why_set(why, "getrandom: %s", strerror(errno));
 	snprintf(rec->host, sizeof(rec->host), "%s", s->host);
 	snprintf(rec->collector, sizeof(rec->collector), "%s", be->name);
 	rec->cpu_usage = cpu_times_busy_percent(&s->prev, &now);
@@ -126,7 +115,7 @@ sampler_take(struct sampler *s, struct record *rec, char *why)
 
 /* The kernel's boot id, so counters from another boot are not compared. */
 static int
-sample_boot_id(const struct sampler *s, char *id, size_t size, char *why)
+sample_boot_id(const struct sampler *s, char *id, size_t size, struct why *why)
 {
 	char path[PATH_MAX + 32];
 	FILE *fp;
@@ -134,17 +123,17 @@ sample_boot_id(const struct sampler *s, char *id, size_t size, char *why)
 
 	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id", s->root);
 	if ((fp = fopen(path, "re")) == NULL)
-		return sample_fail(why, "%s: %s", path, strerror(errno));
+		return why_set(why, "%s: %s", path, strerror(errno));
 	ok = fgets(id, (int)size, fp) != NULL;
 	fclose(fp);
 	id[strcspn(id, "\n")] = '\0';
 	if (!ok || strlen(id) != 36)
-		return sample_fail(why, "%s:1: not a boot id", path);
+		return why_set(why, "%s:1: not a boot id", path);
 	return 0;
 }
 
 int
-sampler_state_load(struct sampler *s, const char *path, char *why)
+sampler_state_load(struct sampler *s, const char *path, struct why *why)
 {
 	char boot[64], line[512], sboot[64], sbackend[16];
 	struct cpu_times ct, now;
@@ -155,9 +144,9 @@ sampler_state_load(struct sampler *s, const char *path, char *why)
 		return -1;
 	if ((fp = fopen(path, "re")) == NULL) {
 		if (errno != ENOENT)
-			return sample_fail(why, "%s: %s", path,
+			return why_set(why, "%s: %s", path,
 			    strerror(errno));
-		why[0] = '\0';	/* the first run: nothing to report */
+		why_clear(why);	/* the first run: nothing to report */
 		return 0;
 	}
 	if (fgets(line, sizeof(line), fp) == NULL)
@@ -168,21 +157,21 @@ sampler_state_load(struct sampler *s, const char *path, char *why)
 	    " %" SCNu64 "%n", sbackend, sboot, &ct.user, &ct.nice, &ct.system,
 	    &ct.idle, &ct.iowait, &ct.irq, &ct.softirq, &ct.steal, &end);
 	if (n != 10 || line[end] != '\n')
-		return sample_fail(why, "%s:1: not an sm-read state file",
+		return why_set(why, "%s:1: not an sm-read state file",
 		    path);
 	if (strcmp(sbackend, s->backend->name) != 0) {
-		sample_fail(why, "%s: saved by the %s backend, not %s", path,
+		why_set(why, "%s: saved by the %s backend, not %s", path,
 		    sbackend, s->backend->name);
 		return 0;
 	}
 	if (strcmp(sboot, boot) != 0) {
-		sample_fail(why, "%s: saved before the last boot", path);
+		why_set(why, "%s: saved before the last boot", path);
 		return 0;
 	}
 	if (s->backend->read_cpu(s->root, &now, why) == -1)
 		return -1;
 	if (cpu_times_total(&now) <= cpu_times_total(&ct)) {
-		sample_fail(why, "%s: no CPU time has passed since it was "
+		why_set(why, "%s: no CPU time has passed since it was "
 		    "saved", path);
 		return 0;
 	}
@@ -192,7 +181,7 @@ sampler_state_load(struct sampler *s, const char *path, char *why)
 }
 
 int
-sampler_state_save(const struct sampler *s, const char *path, char *why)
+sampler_state_save(const struct sampler *s, const char *path, struct why *why)
 {
 	const struct cpu_times *ct = &s->prev;
 	char boot[64], tmp[PATH_MAX];
@@ -203,21 +192,21 @@ sampler_state_save(const struct sampler *s, const char *path, char *why)
 	if (sample_boot_id(s, boot, sizeof(boot), why) == -1)
 		return -1;
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
-		return sample_fail(why, "%s: path too long", path);
+		return why_set(why, "%s: path too long", path);
 	if ((fp = fopen(tmp, "we")) == NULL)
-		return sample_fail(why, "%s: %s", tmp, strerror(errno));
+		return why_set(why, "%s: %s", tmp, strerror(errno));
 	fprintf(fp, SAMPLE_STATE_MAGIC " %s %s %" PRIu64 " %" PRIu64 " %"
 	    PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
 	    "\n", s->backend->name, boot, ct->user, ct->nice, ct->system,
 	    ct->idle, ct->iowait, ct->irq, ct->softirq, ct->steal);
 	if (fflush(fp) == EOF || ferror(fp)) {
-		sample_fail(why, "%s: %s", tmp, strerror(errno));
+		why_set(why, "%s: %s", tmp, strerror(errno));
 		fclose(fp);
 		unlink(tmp);
 		return -1;
 	}
 	if (fclose(fp) == EOF || rename(tmp, path) == -1) {
-		sample_fail(why, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}

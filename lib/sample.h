@@ -10,15 +10,16 @@
 
 #include "procfs.h"
 #include "record.h"
+#include "why.h"
 
-#define SAMPLE_WHY_LEN PROCFS_WHY_LEN
 #define SAMPLE_CPU_WINDOW_DEFAULT 0.25	/* seconds, first sample of a run */
 
 struct sample_backend {
 	const char *name;	/* "procfs" or "kmod": the record's collector */
-	int (*read_cpu)(const char *root, struct cpu_times *ct, char *why);
-	int (*read_mem)(const char *root, struct mem_info *mi, char *why);
-	int (*census)(const char *root, struct census *c, char *why);
+	int (*read_cpu)(const char *root, struct cpu_times *ct,
+	    struct why *why);
+	int (*read_mem)(const char *root, struct mem_info *mi, struct why *why);
+	int (*census)(const char *root, struct census *c, struct why *why);
 };
 
 struct sampler {
@@ -35,14 +36,14 @@ struct sampler {
  * "kmod".  Returns 0, or -1 with why set.
  */
 int sampler_init(struct sampler *s, const char *root, const char *backend,
-    const char *host, double cpu_window, char *why);
+    const char *host, double cpu_window, struct why *why);
 
 /*
  * Take one sample into rec, with a new id and the current time.  Without a
  * previous sample (first of a run, no usable state) the CPU figure covers
  * the next cpu_window seconds.  Returns 0, or -1 with why set.
  */
-int sampler_take(struct sampler *s, struct record *rec, char *why);
+int sampler_take(struct sampler *s, struct record *rec, struct why *why);
 
 /*
  * The previous counters from a state file, so one-shot runs cover the gap
@@ -50,9 +51,10 @@ int sampler_take(struct sampler *s, struct record *rec, char *why);
  * is "" when the file is missing (a first run), else says why (another boot
  * or backend, no CPU time since); -1 on error.
  */
-int sampler_state_load(struct sampler *s, const char *path, char *why);
+int sampler_state_load(struct sampler *s, const char *path, struct why *why);
 
 /* Save the counters of the last sample, atomically (write, then rename). */
-int sampler_state_save(const struct sampler *s, const char *path, char *why);
+int sampler_state_save(const struct sampler *s, const char *path,
+    struct why *why);
 
 #endif

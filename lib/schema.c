@@ -114,17 +114,6 @@ const char schema_select_columns[] =
 	"sleeping_processes, stopped_processes, zombie_processes, threads, "
 	"data_source";
 
-static int
-schema_fail(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 char *
 schema_insert_sql(size_t rows)
 {
@@ -166,7 +155,7 @@ schema_insert_sql(size_t rows)
 
 /* One statement without a result; DB_FAULT_NONE or the fault. */
 static enum db_fault
-schema_exec(MYSQL *m, const char *sql, const char *what, char *why)
+schema_exec(MYSQL *m, const char *sql, const char *what, struct why *why)
 {
 	if (mysql_query(m, sql) != 0)
 		return db_error(m, what, why);
@@ -183,7 +172,7 @@ struct schema_state {
 };
 
 static enum db_fault
-schema_read_columns(MYSQL *m, struct schema_state *st, char *why)
+schema_read_columns(MYSQL *m, struct schema_state *st, struct why *why)
 {
 	MYSQL_RES *res;
 	MYSQL_ROW row;
@@ -210,7 +199,7 @@ schema_read_columns(MYSQL *m, struct schema_state *st, char *why)
 }
 
 static enum db_fault
-schema_read_keys(MYSQL *m, struct schema_state *st, char *why)
+schema_read_keys(MYSQL *m, struct schema_state *st, struct why *why)
 {
 	char cur[65] = "", cols[3][65];
 	int ncols = 0, unique = 0;
@@ -364,9 +353,9 @@ out_free:
 
 /* For --no-migrate: what the table lacks and what it has too many of. */
 static enum db_fault
-schema_refuse(const struct schema_state *st, char *why)
+schema_refuse(const struct schema_state *st, struct why *why)
 {
-	char *p = why, *end = why + DB_WHY_LEN;
+	char *p = why->msg, *end = why->msg + sizeof(why->msg);
 	size_t i, n = 0;
 
 	p += snprintf(p, (size_t)(end - p), "table " SCHEMA_TABLE
@@ -417,7 +406,7 @@ schema_clash(unsigned err)
 
 static enum db_fault
 schema_run_plan(MYSQL *m, const struct schema_state *st,
-    const struct schema_plan *p, int *done, char *why)
+    const struct schema_plan *p, int *done, struct why *why)
 {
 	enum db_fault f;
 	size_t i;
@@ -450,7 +439,7 @@ schema_run_plan(MYSQL *m, const struct schema_state *st,
 }
 
 enum db_fault
-schema_ensure(MYSQL *m, bool migrate, int *changed, char *why)
+schema_ensure(MYSQL *m, bool migrate, int *changed, struct why *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
 	int attempt, done = 0;
@@ -480,7 +469,7 @@ schema_ensure(MYSQL *m, bool migrate, int *changed, char *why)
 			break;
 		}
 		if (schema_plan_make(&st, &plan) == -1) {
-			snprintf(why, DB_WHY_LEN, "out of memory");
+			why_set(why, "out of memory");
 			f = DB_FAULT_OTHER;
 			break;
 		}
@@ -536,33 +525,34 @@ enum { SEL_ID, SEL_SAMPLE_ID, SEL_SAMPLED_AT, SEL_CREATED_AT, SEL_HOST,
 	SEL_ZOMBIE, SEL_THREADS, SEL_DATA_SOURCE };
 
 static int
-schema_int(char **row, int col, const char *name, int64_t *out, char *why)
+schema_int(char **row, int col, const char *name, int64_t *out, struct why *why)
 {
 	char *end;
 	long long v;
 
 	if (row[col] == NULL)
-		return schema_fail(why, RECORD_WHY_LEN, "%s is NULL", name);
+		return why_set(why, "%s is NULL", name);
 	errno = 0;
 	v = strtoll(row[col], &end, 10);
 	if (errno != 0 || end == row[col] || *end != '\0')
-		return schema_fail(why, RECORD_WHY_LEN, "%s: \"%.40s\" is not "
+		return why_set(why, "%s: \"%.40s\" is not "
 		    "an integer", name, row[col]);
 	*out = v;
 	return 0;
 }
 
 static int
-schema_double(char **row, int col, const char *name, double *out, char *why)
+schema_double(char **row, int col, const char *name, double *out,
+    struct why *why)
 {
 	char *end;
 
 	if (row[col] == NULL)
-		return schema_fail(why, RECORD_WHY_LEN, "%s is NULL", name);
+		return why_set(why, "%s is NULL", name);
 	errno = 0;
 	*out = strtod(row[col], &end);
 	if (errno != 0 || end == row[col] || *end != '\0')
-		return schema_fail(why, RECORD_WHY_LEN, "%s: \"%.40s\" is not "
+		return why_set(why, "%s: \"%.40s\" is not "
 		    "a number", name, row[col]);
 	return 0;
 }
@@ -582,7 +572,8 @@ schema_copy(char *dst, size_t size, const char *s, unsigned long len)
 
 int
 schema_record_from_row(char **row, const unsigned long *lengths,
-    struct record *rec, unsigned long long *rowid, char *source, char *why)
+    struct record *rec, unsigned long long *rowid, char *source,
+    struct why *why)
 {
 	int64_t id;
 
@@ -598,15 +589,15 @@ schema_record_from_row(char **row, const unsigned long *lengths,
 	if (row[SEL_SAMPLED_AT] != NULL) {
 		if (schema_parse_datetime(row[SEL_SAMPLED_AT],
 		    &rec->ts_ms) == -1)
-			return schema_fail(why, RECORD_WHY_LEN, "sampled_at: "
+			return why_set(why, "sampled_at: "
 			    "\"%.40s\" is not a date-time",
 			    row[SEL_SAMPLED_AT]);
 	} else if (row[SEL_CREATED_AT] == NULL) {
-		return schema_fail(why, RECORD_WHY_LEN, "sampled_at and "
+		return why_set(why, "sampled_at and "
 		    "created_at are NULL");
 	} else if (schema_parse_datetime(row[SEL_CREATED_AT],
 	    &rec->ts_ms) == -1) {
-		return schema_fail(why, RECORD_WHY_LEN, "created_at: \"%.40s\" "
+		return why_set(why, "created_at: \"%.40s\" "
 		    "is not a date-time", row[SEL_CREATED_AT]);
 	}
 	schema_copy(rec->host, sizeof(rec->host), row[SEL_HOST],

@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "record.h"
+#include "why.h"
 
 #define SCHEMA_TABLE "system_metrics"
 #define SCHEMA_UNIQUE_KEY "uk_system_metrics_sample_id"
@@ -82,10 +83,11 @@ char *schema_insert_sql(size_t rows);
  * processes do it at once, and when one was cut short.  With migrate false
  * an existing table is never altered: one that needs it is a
  * DB_FAULT_CONFIG naming what it lacks.  Returns DB_FAULT_NONE, or the
- * fault with the reason in why (DB_WHY_LEN bytes); *changed (may be NULL)
+ * fault with the reason in why; *changed (may be NULL)
  * gets the SCHEMA_* flags of what was done.
  */
-enum db_fault schema_ensure(MYSQL *m, bool migrate, int *changed, char *why);
+enum db_fault schema_ensure(MYSQL *m, bool migrate, int *changed,
+    struct why *why);
 
 /*
  * For readers: the column list of a SELECT whose rows
@@ -99,10 +101,10 @@ extern const char schema_select_columns[];
 /*
  * A text-protocol row of schema_select_columns into rec; the row's id
  * column into *rowid and data_source into source (SCHEMA_SOURCE_MAX + 1
- * bytes; "" when NULL).  Returns 0, or -1 with the reason in why
- * (RECORD_WHY_LEN bytes).
+ * bytes; "" when NULL).  Returns 0, or -1 with the reason in why.
  */
 int schema_record_from_row(char **row, const unsigned long *lengths,
-    struct record *rec, unsigned long long *rowid, char *source, char *why);
+    struct record *rec, unsigned long long *rowid, char *source,
+    struct why *why);
 
 #endif

@@ -10,22 +10,22 @@
 #include "utf8.h"
 
 int
-spool_open(struct spool *s, const char *path, char *why)
+spool_open(struct spool *s, const char *path, struct why *why)
 {
 	int fd;
 
 	memset(s, 0, sizeof(*s));
 	if ((s->path = strdup(path)) == NULL) {
-		snprintf(why, SPOOL_WHY_LEN, "%s: out of memory", path);
+		why_set(why, "%s: out of memory", path);
 		return -1;
 	}
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd == -1) {
-		snprintf(why, SPOOL_WHY_LEN, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 		goto out_free_path;
 	}
 	if ((s->f = fdopen(fd, "a")) == NULL) {
-		snprintf(why, SPOOL_WHY_LEN, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 		close(fd);
 		goto out_free_path;
 	}
@@ -126,7 +126,7 @@ spool_flush(struct spool *s)
 }
 
 int
-spool_close(struct spool *s, char *why)
+spool_close(struct spool *s, struct why *why)
 {
 	int rc = 0;
 
@@ -143,7 +143,7 @@ spool_close(struct spool *s, char *why)
 		rc = -1;
 	}
 	if (rc == -1)
-		snprintf(why, SPOOL_WHY_LEN, "%s: %s", s->path,
+		why_set(why, "%s: %s", s->path,
 		    strerror(s->err));
 	s->f = NULL;
 	free(s->path);

@@ -20,7 +20,7 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#define SPOOL_WHY_LEN 512
+#include "why.h"
 
 struct spool {
 	FILE *f;		/* NULL: not in use */
@@ -42,7 +42,7 @@ struct spool_reject {
 };
 
 /* Open path for appending (created 0644 when missing); -1 with why set. */
-int spool_open(struct spool *s, const char *path, char *why);
+int spool_open(struct spool *s, const char *path, struct why *why);
 
 /* Append one record (len bytes, no newline) as a line. */
 int spool_write(struct spool *s, const char *rec, size_t len);
@@ -54,6 +54,6 @@ int spool_reject(struct spool *s, const struct spool_reject *r);
 int spool_flush(struct spool *s);
 
 /* Flush, fsync and close; -1 with why set when any of it failed. */
-int spool_close(struct spool *s, char *why);
+int spool_close(struct spool *s, struct why *why);
 
 #endif

@@ -97,7 +97,7 @@ store_bulk_supported(MYSQL *m)
 
 /* Connect, check the table, turn autocommit off. */
 static enum db_fault
-store_connect(struct store *s, char *why)
+store_connect(struct store *s, struct why *why)
 {
 	enum db_fault f;
 	int changed;
@@ -208,14 +208,14 @@ store_healthy(struct store *s)
 static void
 store_reconnect(struct store *s)
 {
-	char why[STORE_WHY_LEN];
+	struct why why;
 	enum db_fault f;
 
 	pthread_mutex_unlock(&s->lock);
-	f = store_connect(s, why);
+	f = store_connect(s, &why);
 	pthread_mutex_lock(&s->lock);
 	if (f != DB_FAULT_NONE) {
-		store_went_down(s, why);
+		store_went_down(s, why.msg);
 		return;
 	}
 	if (s->warned)
@@ -262,7 +262,7 @@ store_requeue(struct store *s, struct store_group *first)
 static void
 store_idle(struct store *s)
 {
-	char why[STORE_WHY_LEN];
+	struct why why;
 	int w;
 
 	w = store_wait(s, (int)mysql_get_socket(s->m), STORE_IDLE_PING_MS);
@@ -274,15 +274,15 @@ store_idle(struct store *s)
 	 * node cut off from the primary component keeps its connections
 	 * but refuses writes: /health must say so before a POST finds out
 	 */
-	if ((mysql_ping(s->m) == 0 ? db_node_ready(s->m, why) :
-	    db_error(s->m, "ping", why)) == DB_FAULT_NONE) {
+	if ((mysql_ping(s->m) == 0 ? db_node_ready(s->m, &why) :
+	    db_error(s->m, "ping", &why)) == DB_FAULT_NONE) {
 		pthread_mutex_lock(&s->lock);
 		store_healthy(s);
 		return;
 	}
 	store_disconnect(s);
 	pthread_mutex_lock(&s->lock);
-	store_went_down(s, why);
+	store_went_down(s, why.msg);
 }
 
 static void *
@@ -294,7 +294,7 @@ store_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		struct store_group *first;
-		char why[STORE_WHY_LEN];
+		struct why why;
 		enum db_fault f;
 		int64_t now;
 
@@ -326,7 +326,7 @@ store_main(void *arg)
 		}
 		first = store_take(s, false);
 		pthread_mutex_unlock(&s->lock);
-		f = store_sql_commit(s, first, why);
+		f = store_sql_commit(s, first, &why);
 		if (f == DB_FAULT_NONE) {
 			store_finish(first, STORE_QUEUED);
 			pthread_mutex_lock(&s->lock);
@@ -341,7 +341,7 @@ store_main(void *arg)
 		 */
 		store_disconnect(s);
 		pthread_mutex_lock(&s->lock);
-		store_went_down(s, why);
+		store_went_down(s, why.msg);
 		if (s->cfg.fail_fast || s->gave_up) {
 			pthread_mutex_unlock(&s->lock);
 			store_finish(first, STORE_UNAVAILABLE);
@@ -357,7 +357,7 @@ store_main(void *arg)
 }
 
 struct store *
-store_open(const struct store_config *cfg, char *why)
+store_open(const struct store_config *cfg, struct why *why)
 {
 	sigset_t all, old;
 	struct store *s;
@@ -365,7 +365,7 @@ store_open(const struct store_config *cfg, char *why)
 	int rc;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		return NULL;
 	}
 	s->cfg = *cfg;
@@ -374,11 +374,11 @@ store_open(const struct store_config *cfg, char *why)
 	snprintf(s->source, sizeof(s->source), "%s", cfg->source);
 	s->source_len = strlen(s->source);
 	if (store_sql_alloc(s) == -1) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		goto out_free;
 	}
 	if ((s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-		snprintf(why, STORE_WHY_LEN, "eventfd: %s", strerror(errno));
+		why_set(why, "eventfd: %s", strerror(errno));
 		goto out_free;
 	}
 	pthread_mutex_init(&s->lock, NULL);
@@ -391,7 +391,7 @@ store_open(const struct store_config *cfg, char *why)
 		__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 	} else {
 		pthread_mutex_lock(&s->lock);
-		store_went_down(s, why);
+		store_went_down(s, why->msg);
 		pthread_mutex_unlock(&s->lock);
 	}
 	/* signals are for the main thread */
@@ -400,7 +400,7 @@ store_open(const struct store_config *cfg, char *why)
 	rc = pthread_create(&s->thread, NULL, store_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		snprintf(why, STORE_WHY_LEN, "pthread_create: %s",
+		why_set(why, "pthread_create: %s",
 		    strerror(rc));
 		store_disconnect(s);
 		goto out_close_fd;

@@ -21,8 +21,8 @@
 
 #include "db.h"
 #include "record.h"
+#include "why.h"
 
-#define STORE_WHY_LEN DB_WHY_LEN
 #define STORE_BATCH_DEFAULT 1000
 #define STORE_BATCH_MAX 100000
 
@@ -33,7 +33,7 @@ struct store_row {
 
 struct store_reject {
 	size_t row;		/* index into the group's rows */
-	char reason[STORE_WHY_LEN];
+	struct why reason;
 };
 
 enum store_status {
@@ -80,9 +80,9 @@ struct store;
  * run the thread.  A database that cannot be reached yet is not an error
  * (the thread keeps trying); a configuration fault (access denied, unknown
  * database, TLS refused, no privilege to create the table) is: NULL, with
- * the reason in why (STORE_WHY_LEN bytes).
+ * the reason in why.
  */
-struct store *store_open(const struct store_config *cfg, char *why);
+struct store *store_open(const struct store_config *cfg, struct why *why);
 
 /*
  * Queue g (its rows prepared with store_row_init).  Returns 0, or -1 when

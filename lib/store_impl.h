@@ -109,6 +109,6 @@ void store_sql_close(struct store *s);
  * transaction is rolled back and nothing is stored.
  */
 enum db_fault store_sql_commit(struct store *s, struct store_group *first,
-    char *why);
+    struct why *why);
 
 #endif

@@ -51,14 +51,14 @@ store_sql_close(struct store *s)
 }
 
 static MYSQL_STMT *
-store_stmt(struct store *s, unsigned k, enum db_fault *f, char *why)
+store_stmt(struct store *s, unsigned k, enum db_fault *f, struct why *why)
 {
 	char *sql;
 
 	if (s->stmt[k] != NULL)
 		return s->stmt[k];
 	if ((sql = schema_insert_sql((size_t)1 << k)) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		*f = DB_FAULT_OTHER;
 		return NULL;
 	}
@@ -190,7 +190,7 @@ store_cursor_next(struct store_cursor *c)
 /* Multi-row INSERTs of powers of two rows. */
 static enum db_fault
 store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
 
@@ -240,11 +240,11 @@ store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
 
 /* brows for copies of the rows, once needed. */
 static enum db_fault
-store_brows(struct store *s, char *why)
+store_brows(struct store *s, struct why *why)
 {
 	if (s->brows == NULL && (s->brows = calloc(STORE_BULK_MAX,
 	    sizeof(struct store_brow))) == NULL) {
-		snprintf(why, STORE_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		return DB_FAULT_OTHER;
 	}
 	return DB_FAULT_NONE;
@@ -253,7 +253,7 @@ store_brows(struct store *s, char *why)
 /* The single-row INSERT executed for arrays of rows. */
 static enum db_fault
 store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	const size_t row_size = sizeof(struct store_brow);
 	enum db_fault f;
@@ -303,7 +303,7 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 /* One INSERT of exactly n rows (n <= STORE_EXACT_MAX), see above. */
 static enum db_fault
 store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	MYSQL_STMT *st = s->exact[n];
 	enum db_fault f;
@@ -314,7 +314,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 		return f;
 	if (st == NULL) {
 		if ((sql = schema_insert_sql(n)) == NULL) {
-			snprintf(why, STORE_WHY_LEN, "out of memory");
+			why_set(why, "out of memory");
 			return DB_FAULT_OTHER;
 		}
 		if ((st = mysql_stmt_init(s->m)) == NULL) {
@@ -352,7 +352,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
-    size_t *affected, char *why)
+    size_t *affected, struct why *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
 	size_t k;
@@ -378,7 +378,7 @@ store_insert(struct store *s, struct store_cursor *c, size_t n,
 }
 
 static enum db_fault
-store_sql(struct store *s, const char *sql, char *why)
+store_sql(struct store *s, const char *sql, struct why *why)
 {
 	if (mysql_query(s->m, sql) != 0)
 		return db_error(s->m, sql, why);
@@ -403,7 +403,7 @@ store_add_reject(struct store_group *g, size_t row, const char *why)
 		return -1;
 	g->rejects = nr;
 	nr[g->nrejects].row = row;
-	snprintf(nr[g->nrejects].reason, sizeof(nr->reason), "%s", why);
+	why_set(&nr[g->nrejects].reason, "%s", why);
 	g->nrejects++;
 	return 0;
 }
@@ -415,9 +415,9 @@ store_add_reject(struct store_group *g, size_t row, const char *why)
  * rows.  Then commit.
  */
 static enum db_fault
-store_isolate(struct store *s, struct store_group *first, char *why)
+store_isolate(struct store *s, struct store_group *first, struct why *why)
 {
-	char rwhy[STORE_WHY_LEN];
+	struct why rwhy;
 	struct store_group *g;
 	enum db_fault f;
 	size_t i;
@@ -440,11 +440,10 @@ store_isolate(struct store *s, struct store_group *first, char *why)
 			if ((f = store_sql(s, "SAVEPOINT sm_row", why)) !=
 			    DB_FAULT_NONE)
 				return f;
-			f = store_insert(s, &c, 1, &affected, rwhy);
+			f = store_insert(s, &c, 1, &affected, &rwhy);
 			if (f == DB_FAULT_DATA) {
-				if (store_add_reject(g, i, rwhy) == -1) {
-					snprintf(why, STORE_WHY_LEN,
-					    "out of memory");
+				if (store_add_reject(g, i, rwhy.msg) == -1) {
+					why_set(why, "out of memory");
 					return DB_FAULT_OTHER;
 				}
 				f = store_sql(s, "ROLLBACK TO SAVEPOINT sm_row",
@@ -454,7 +453,7 @@ store_isolate(struct store *s, struct store_group *first, char *why)
 				continue;
 			}
 			if (f != DB_FAULT_NONE) {
-				snprintf(why, STORE_WHY_LEN, "%s", rwhy);
+				*why = rwhy;
 				return f;
 			}
 			g->stored += affected;
@@ -482,7 +481,7 @@ store_isolate(struct store *s, struct store_group *first, char *why)
  * by group, so that each group learns its own count.
  */
 static enum db_fault
-store_transaction(struct store *s, struct store_group *first, char *why)
+store_transaction(struct store *s, struct store_group *first, struct why *why)
 {
 	struct store_cursor c = { first, 0 };
 	size_t total = 0, affected = 0, ngroups = 0;
@@ -527,7 +526,7 @@ store_transaction(struct store *s, struct store_group *first, char *why)
 
 /* The transaction, redone after deadlocks and lock wait time-outs. */
 enum db_fault
-store_sql_commit(struct store *s, struct store_group *first, char *why)
+store_sql_commit(struct store *s, struct store_group *first, struct why *why)
 {
 	enum db_fault f;
 	unsigned tries;

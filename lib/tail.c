@@ -10,13 +10,47 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mysql.h>
 #include <mysqld_error.h>
 
+#include "backoff.h"
+#include "binlog.h"
 #include "clock.h"
 #include "exitcode.h"
+#include "follow.h"
 #include "schema.h"
 #include "tail.h"
+#include "tail_impl.h"
 #include "timefmt.h"
+
+struct tail {
+	struct tail_config cfg;
+	MYSQL *m;
+	char *filter_sql;	/* " AND ..." for the history; per connection */
+	char *poll_sql;		/* a poll's statement */
+	size_t poll_sql_size;
+	struct follow follow;
+	struct backoff backoff;
+	enum tail_state state;
+	bool started;		/* the history has been read */
+	unsigned attempts;	/* failed connects in a row */
+	int64_t retry_ms;	/* the next connect, monotonic */
+	enum db_fault fault;	/* of the last failure */
+	struct why why;	/* the last failure */
+	unsigned long long rows_read;	/* rows polled, filtered or not */
+	unsigned long long rows_shown;
+	unsigned long long bad_rows;
+	bool no_table;		/* the table does not exist (yet) */
+	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
+	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
+	unsigned long long resets;	/* times the table's ids restarted */
+	struct binlog binlog;
+	bool binlog_on;		/* following the binary log (t->m reads it) */
+	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
+	unsigned server_id;	/* as a replica: one of our own */
+	unsigned long long via_changes;	/* how rows are read changed ... */
+	struct why via_why;	/* ... to this, and why */
+};
 
 int
 tail_via_parse(const char *name, enum tail_via *via)
@@ -47,21 +81,35 @@ tail_server_id(void)
 	return 0x80000000u | (r & 0x7fffffffu);
 }
 
-bool
+/* Does tail_step wait for new rows itself (the binary log)? */
+static bool
 tail_self_paced(const struct tail *t)
 {
 	return t->binlog_on && t->m != NULL;
 }
 
-int
-tail_init(struct tail *t, const struct tail_config *cfg)
+int64_t
+tail_next_ms(const struct tail *t, int64_t next, int64_t now_ms)
 {
-	memset(t, 0, sizeof(*t));
+	if (next < now_ms || tail_self_paced(t))
+		next = now_ms;	/* a slow poll is not made up for */
+	if (t->m == NULL && t->retry_ms > next)
+		next = t->retry_ms;
+	return next;
+}
+
+struct tail *
+tail_new(const struct tail_config *cfg)
+{
+	struct tail *t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
 	t->cfg = *cfg;
 	t->poll_sql_size = FOLLOW_WHERE_LEN + strlen(schema_select_columns) +
 	    128;
 	if ((t->poll_sql = malloc(t->poll_sql_size)) == NULL)
-		return -1;
+		goto out_tail;
 	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1)
 		goto out_poll_sql;
 	if (binlog_init(&t->binlog) == -1)
@@ -69,13 +117,14 @@ tail_init(struct tail *t, const struct tail_config *cfg)
 	t->server_id = tail_server_id();
 	backoff_init(&t->backoff, BACKOFF_BASE_MS, TAIL_RETRY_CAP_MS, 0);
 	t->state = TAIL_CONNECTING;
-	return 0;
+	return t;
 out_follow:
 	follow_free(&t->follow);
 out_poll_sql:
 	free(t->poll_sql);
-	t->poll_sql = NULL;
-	return -1;
+out_tail:
+	free(t);
+	return NULL;
 }
 
 void
@@ -91,12 +140,35 @@ tail_close(struct tail *t)
 void
 tail_free(struct tail *t)
 {
+	if (t == NULL)
+		return;
 	tail_close(t);
 	free(t->filter_sql);
 	free(t->poll_sql);
 	follow_free(&t->follow);
 	binlog_free(&t->binlog);
-	memset(t, 0, sizeof(*t));
+	free(t);
+}
+
+void
+tail_status(const struct tail *t, struct tail_status *st)
+{
+	st->state = t->state;
+	st->connected = t->m != NULL;
+	st->no_table = t->no_table;
+	st->attempts = t->attempts;
+	st->fault = t->fault;
+	st->why = t->why.msg;
+	st->bad_rows = t->bad_rows;
+	st->resets = t->resets;
+	st->via_changes = t->via_changes;
+	st->via_why = t->via_why.msg;
+}
+
+int
+tail_socket(const struct tail *t)
+{
+	return t->m != NULL ? (int)mysql_get_socket(t->m) : -1;
 }
 
 bool
@@ -115,13 +187,10 @@ tail_filter_match(const struct tail_filter *f, const struct rowfmt_row *row)
 static int
 tail_fail(struct tail *t, const char *what)
 {
-	size_t len;
-
-	t->fault = db_error(t->m, what, t->why);
+	t->fault = db_error(t->m, what, &t->why);
 	if (mysql_errno(t->m) == ER_BAD_FIELD_ERROR) {
 		/* a replaced-system table sm-store has not migrated yet */
-		len = strlen(t->why);
-		snprintf(t->why + len, sizeof(t->why) - len, "; run sm-store "
+		why_append(&t->why, "; run sm-store "
 		    "once to add sm's columns to " SCHEMA_TABLE);
 		t->fault = DB_FAULT_CONFIG;
 	}
@@ -254,7 +323,8 @@ tail_start_holes(struct tail *t, uint64_t high, int64_t now_ms)
  * rest cannot be read, so that the row is not read again.  0 or -1 (why).
  */
 static int
-tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r, char *why)
+tail_decode(MYSQL_ROW row, MYSQL_RES *res, struct rowfmt_row *r,
+    struct why *why)
 {
 	unsigned long long ignored;
 
@@ -292,7 +362,7 @@ tail_take(struct tail *t, const struct rowfmt_row *r, const char *bad,
 static int
 tail_binlog_fail(struct tail *t)
 {
-	snprintf(t->why, sizeof(t->why), "%s", t->binlog.why);
+	t->why = t->binlog.why;
 	t->fault = t->binlog.fault;
 	return -1;
 }
@@ -305,24 +375,24 @@ tail_binlog_fail(struct tail *t)
 static int
 tail_binlog_choose(struct tail *t)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 	int rc;
 
 	t->binlog_on = false;
 	if (!t->cfg.follow || t->cfg.via == TAIL_VIA_POLL)
 		return 0;
-	if ((rc = binlog_check(t->m, why, &t->fault)) == -1) {
-		snprintf(t->why, sizeof(t->why), "%s", why);
+	if ((rc = binlog_check(t->m, &why, &t->fault)) == -1) {
+		t->why = why;
 		return -1;
 	}
 	if (rc == 1 && t->cfg.via == TAIL_VIA_BINLOG) {
-		snprintf(t->why, sizeof(t->why), "--via binlog: %.400s", why);
+		why_set(&t->why, "--via binlog: %.400s", why.msg);
 		t->fault = DB_FAULT_CONFIG;
 		return -1;
 	}
 	if (rc == 1) {
-		snprintf(t->via_why, sizeof(t->via_why), "following by polls: "
-		    "%.400s", why);
+		why_set(&t->via_why, "following by polls: "
+		    "%.400s", why.msg);
 		t->via_changes++;
 		return 0;
 	}
@@ -351,7 +421,7 @@ tail_binlog_join(struct tail *t, const char *again)
 		return -1;
 	}
 	if (again != NULL) {
-		snprintf(t->via_why, sizeof(t->via_why), "following the binary "
+		why_set(&t->via_why, "following the binary "
 		    "log%s from %.400s:%llu", again, t->binlog.pos.file,
 		    t->binlog.pos.pos);
 		t->via_changes++;
@@ -368,8 +438,8 @@ tail_binlog_fallback(struct tail *t, int64_t now_ms)
 {
 	t->binlog_on = false;
 	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
-	snprintf(t->via_why, sizeof(t->via_why), "following by polls after "
-	    "id %" PRIu64 ": %.400s", t->follow.high, t->binlog.why);
+	why_set(&t->via_why, "following by polls after "
+	    "id %" PRIu64 ": %.400s", t->follow.high, t->binlog.why.msg);
 	t->via_changes++;
 	tail_close(t);
 	t->retry_ms = now_ms;
@@ -394,7 +464,7 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 			 * holes say, which are kept for a fall back to polls.
 			 */
 			follow_see(&t->follow, row->r.id, now_ms);
-			if (tail_take(t, &row->r, row->ok ? NULL : row->why,
+			if (tail_take(t, &row->r, row->ok ? NULL : row->why.msg,
 			    true) == -1)
 				return TAIL_STEP_STOP;
 		}
@@ -426,16 +496,16 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 static int
 tail_binlog_rejoin(struct tail *t, int64_t now_ms)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 	enum db_fault fault;
 	long n;
 	int rc;
 
 	t->binlog_retry_ms = now_ms + TAIL_BINLOG_RETRY_MS;
-	if ((rc = binlog_check(t->m, why, &fault)) == 1)
+	if ((rc = binlog_check(t->m, &why, &fault)) == 1)
 		return 0;
 	if (rc == -1) {
-		snprintf(t->why, sizeof(t->why), "%s", why);
+		t->why = why;
 		t->fault = fault;
 		tail_close(t);
 		return -1;
@@ -472,14 +542,15 @@ tail_history_rows(struct tail *t, uint64_t after)
 {
 	size_t size = strlen(t->filter_sql) + strlen(schema_select_columns) +
 	    256;
-	char *sql, why[RECORD_WHY_LEN];
+	struct why why;
+	char *sql;
 	unsigned long nrows;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int rc = 0;
 
 	if ((sql = malloc(size)) == NULL) {
-		snprintf(t->why, sizeof(t->why), "out of memory");
+		why_set(&t->why, "out of memory");
 		t->fault = DB_FAULT_OTHER;
 		return -1;
 	}
@@ -495,14 +566,14 @@ tail_history_rows(struct tail *t, uint64_t after)
 		nrows = 0;
 		while ((row = mysql_fetch_row(res)) != NULL) {
 			struct rowfmt_row r;
-			int ok = tail_decode(row, res, &r, why);
+			int ok = tail_decode(row, res, &r, &why);
 
 			nrows++;
 			after = r.id;
 			if (ok == -1) {
 				t->bad_rows++;
 				if (t->cfg.bad != NULL)
-					t->cfg.bad(r.id, why, t->cfg.arg);
+					t->cfg.bad(r.id, why.msg, t->cfg.arg);
 				continue;
 			}
 			t->rows_shown++;
@@ -545,7 +616,7 @@ tail_history(struct tail *t, int64_t now_ms)
 		size_t size = strlen(t->filter_sql) + 256;
 
 		if ((sql = malloc(size)) == NULL) {
-			snprintf(t->why, sizeof(t->why), "out of memory");
+			why_set(&t->why, "out of memory");
 			t->fault = DB_FAULT_OTHER;
 			goto out_end;
 		}
@@ -583,7 +654,7 @@ tail_open(struct tail *t, int64_t now_ms)
 	bool first = !t->started;
 	int rc = -1;
 
-	if ((t->m = db_connect(t->cfg.db, t->why, &t->fault)) == NULL)
+	if ((t->m = db_connect(t->cfg.db, &t->why, &t->fault)) == NULL)
 		return -1;
 	/*
 	 * MariaDB reads information_schema's AUTO_INCREMENT from the table;
@@ -594,7 +665,7 @@ tail_open(struct tail *t, int64_t now_ms)
 	    "SET SESSION information_schema_stats_expiry = 0") == 0;
 	free(t->filter_sql);
 	if ((t->filter_sql = tail_filter_sql(t->m, &t->cfg.filter)) == NULL) {
-		snprintf(t->why, sizeof(t->why), "out of memory");
+		why_set(&t->why, "out of memory");
 		t->fault = DB_FAULT_OTHER;
 		tail_close(t);
 		return -1;
@@ -626,7 +697,8 @@ tail_open(struct tail *t, int64_t now_ms)
 long
 tail_poll(struct tail *t, int64_t now_ms)
 {
-	char where[FOLLOW_WHERE_LEN], why[RECORD_WHY_LEN];
+	char where[FOLLOW_WHERE_LEN];
+	struct why why;
 	uint64_t after = 0;
 	unsigned long nrows;
 	long shown = 0;
@@ -658,14 +730,14 @@ tail_poll(struct tail *t, int64_t now_ms)
 		nrows = 0;
 		while ((row = mysql_fetch_row(res)) != NULL) {
 			struct rowfmt_row r;
-			int ok = tail_decode(row, res, &r, why);
+			int ok = tail_decode(row, res, &r, &why);
 
 			nrows++;
 			after = r.id;
 			if (stop)
 				continue;
 			/* filtered-out rows fill holes too */
-			rc = tail_take(t, &r, ok == -1 ? why : NULL,
+			rc = tail_take(t, &r, ok == -1 ? why.msg : NULL,
 			    follow_see(&t->follow, r.id, now_ms));
 			shown += rc != 0;
 			stop = rc == -1;
@@ -704,30 +776,41 @@ tail_reset_check(struct tail *t)
 }
 
 enum tail_step
+tail_connect(struct tail *t, int64_t now_ms)
+{
+	int rc;
+
+	if (t->m != NULL)
+		return TAIL_STEP_OK;
+	if (now_ms < t->retry_ms)
+		return TAIL_STEP_DOWN;
+	if ((rc = tail_open(t, now_ms)) == -2)
+		return TAIL_STEP_STOP;
+	if (rc == -1) {
+		if (!t->started && t->fault == DB_FAULT_CONFIG)
+			return TAIL_STEP_FATAL;
+		t->retry_ms = now_ms + backoff_delay_ms(&t->backoff,
+		    t->attempts < 16 ? t->attempts : 16);
+		t->attempts++;
+		return TAIL_STEP_DOWN;
+	}
+	/* an outage says nothing of the transactions holding holes */
+	if (t->state == TAIL_DOWN)
+		follow_touch(&t->follow, now_ms);
+	t->state = TAIL_UP;
+	t->attempts = 0;
+	return TAIL_STEP_OK;
+}
+
+enum tail_step
 tail_step(struct tail *t, int64_t now_ms)
 {
+	enum tail_step st;
 	long n;
 	int rc;
 
-	if (t->m == NULL) {
-		if (now_ms < t->retry_ms)
-			return TAIL_STEP_DOWN;
-		if ((rc = tail_open(t, now_ms)) == -2)
-			return TAIL_STEP_STOP;
-		if (rc == -1) {
-			if (!t->started && t->fault == DB_FAULT_CONFIG)
-				return TAIL_STEP_FATAL;
-			t->retry_ms = now_ms + backoff_delay_ms(&t->backoff,
-			    t->attempts < 16 ? t->attempts : 16);
-			t->attempts++;
-			return TAIL_STEP_DOWN;
-		}
-		/* an outage says nothing of the transactions holding holes */
-		if (t->state == TAIL_DOWN)
-			follow_touch(&t->follow, now_ms);
-		t->state = TAIL_UP;
-		t->attempts = 0;
-	}
+	if ((st = tail_connect(t, now_ms)) != TAIL_STEP_OK)
+		return st;
 	if (t->binlog_on)
 		return tail_binlog_step(t, now_ms);
 	if ((n = tail_poll(t, now_ms)) == -2)
@@ -845,7 +928,7 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 {
 	struct tail_config c = *cfg;
 	struct tail_printer p;
-	struct tail t;
+	struct tail *t;
 	char desc[512];
 	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
 	int status = SM_EXIT_OK, rc;
@@ -861,31 +944,33 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	c.bad = tail_print_bad;
 	c.arg = &p;
 	db_describe(cfg->db, desc, sizeof(desc));
-	if (tail_init(&t, &c) == -1) {
+	if ((t = tail_new(&c)) == NULL) {
 		warnx("out of memory");
 		return SM_EXIT_PARTIAL;
 	}
 	now = clock_mono_ms();
-	if ((rc = tail_open(&t, now)) == -1) {
-		if (!cfg->follow || t.fault == DB_FAULT_CONFIG) {
-			warnx("%s: %s", desc, t.why);
-			status = t.fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
+	switch (tail_connect(t, now)) {
+	case TAIL_STEP_FATAL:
+	case TAIL_STEP_DOWN:
+		if (!cfg->follow || t->fault == DB_FAULT_CONFIG) {
+			warnx("%s: %s", desc, t->why.msg);
+			status = t->fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
 			    SM_EXIT_UNAVAILABLE;
 			goto out_free;
 		}
-		warnx("%s: %s; retrying", desc, t.why);
+		warnx("%s: %s; retrying", desc, t->why.msg);
 		said_down = true;
-		t.attempts = 1;
-		t.retry_ms = now + backoff_delay_ms(&t.backoff, 0);
-	} else if (rc == -2) {
+		break;
+	case TAIL_STEP_STOP:
 		stopped = true;
-	} else {
-		t.state = TAIL_UP;
-		if (t.no_table && !cfg->follow)
+		break;
+	case TAIL_STEP_OK:
+		if (t->no_table && !cfg->follow)
 			warnx("%s: no table " SCHEMA_TABLE " yet", desc);
+		break;
 	}
-	if ((via_said = t.via_changes) > 0)
-		warnx("%s: %s", desc, t.via_why);
+	if ((via_said = t->via_changes) > 0)
+		warnx("%s: %s", desc, t->via_why.msg);
 	if ((rc = tail_print_flush(&p)) != 0) {
 		if (rc == -1)
 			status = SM_EXIT_PARTIAL;
@@ -896,42 +981,39 @@ tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
 	next = now;
 	while (!*stop) {
 		now = clock_mono_ms();
-		next += step;
-		if (next < now || tail_self_paced(&t))
-			next = now;	/* a slow poll is not made up for */
-		if (tail_wait_reader_gone(t.m == NULL && t.retry_ms > next ?
-		    t.retry_ms : next) || *stop)
+		next = tail_next_ms(t, next + step, now);
+		if (tail_wait_reader_gone(next) || *stop)
 			break;
 		if (p.tty && kind == ROWFMT_TABLE)
 			p.fmt.header_every = tail_screen_rows();
-		switch (tail_step(&t, clock_mono_ms())) {
+		switch (tail_step(t, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			if (said_down) {
 				warnx("%s: connected again", desc);
 				said_down = false;
 			}
-			if (t.resets != resets_said) {
+			if (t->resets != resets_said) {
 				warnx("%s: the table's ids started again "
 				    "(TRUNCATE?): following its new rows from "
 				    "the first", desc);
-				resets_said = t.resets;
+				resets_said = t->resets;
 			}
-			if (t.via_changes != via_said) {
-				warnx("%s: %s", desc, t.via_why);
-				via_said = t.via_changes;
+			if (t->via_changes != via_said) {
+				warnx("%s: %s", desc, t->via_why.msg);
+				via_said = t->via_changes;
 			}
 			break;
 		case TAIL_STEP_DOWN:
 			/* a signal cuts a read of the log short: no outage */
 			if (!said_down && !*stop) {
-				warnx("%s: %s; reconnecting", desc, t.why);
+				warnx("%s: %s; reconnecting", desc, t->why.msg);
 				said_down = true;
 			}
 			break;
 		case TAIL_STEP_STOP:
 			goto out_flush;
 		case TAIL_STEP_FATAL:
-			warnx("%s: %s", desc, t.why);
+			warnx("%s: %s", desc, t->why.msg);
 			status = SM_EXIT_USAGE;
 			goto out_flush;
 		}
@@ -945,6 +1027,6 @@ out_flush:
 	if (tail_print_flush(&p) == -1)
 		status = SM_EXIT_PARTIAL;
 out_free:
-	tail_free(&t);
+	tail_free(t);
 	return status;
 }

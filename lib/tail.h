@@ -23,12 +23,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <mysql.h>
-
-#include "backoff.h"
-#include "binlog.h"
 #include "db.h"
-#include "follow.h"
 #include "rowfmt.h"
 
 #define TAIL_PAGE 1000		/* rows per query */
@@ -87,58 +82,61 @@ enum tail_step {
 	TAIL_STEP_FATAL		/* a configuration fault at start: give up */
 };
 
-struct tail {
-	struct tail_config cfg;
-	MYSQL *m;
-	char *filter_sql;	/* " AND ..." for the history; per connection */
-	char *poll_sql;		/* a poll's statement */
-	size_t poll_sql_size;
-	struct follow follow;
-	struct backoff backoff;
+/* A reader and follower (lib/tail.c keeps its insides). */
+struct tail;
+
+/* How a follower's connection stands, for a status line or /health. */
+struct tail_status {
 	enum tail_state state;
-	bool started;		/* the history has been read */
-	unsigned attempts;	/* failed connects in a row */
-	int64_t retry_ms;	/* the next connect, monotonic */
-	enum db_fault fault;	/* of the last failure */
-	char why[DB_WHY_LEN];	/* the last failure */
-	unsigned long long rows_read;	/* rows polled, filtered or not */
-	unsigned long long rows_shown;
-	unsigned long long bad_rows;
+	bool connected;		/* a connection is open */
 	bool no_table;		/* the table does not exist (yet) */
-	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
-	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
+	unsigned attempts;	/* failed connects in a row */
+	enum db_fault fault;	/* of the last failure */
+	const char *why;	/* the last failure ... */
+	unsigned long long bad_rows;	/* rows that could not be read back */
 	unsigned long long resets;	/* times the table's ids restarted */
-	struct binlog binlog;
-	bool binlog_on;		/* following the binary log (t->m reads it) */
-	int64_t binlog_retry_ms;	/* back to the log then, monotonic */
-	unsigned server_id;	/* as a replica: one of our own */
 	unsigned long long via_changes;	/* how rows are read changed ... */
-	char via_why[DB_WHY_LEN];	/* ... to this, and why */
+	const char *via_why;	/* ... to this, and why */
 };
 
 /* Parse a --via name; -1 when unknown. */
 int tail_via_parse(const char *name, enum tail_via *via);
 
-/*
- * Does tail_step wait for new rows itself (the binary log: until rows
- * come or a heartbeat)?  Then call it again at once, not at an interval.
- */
-bool tail_self_paced(const struct tail *t);
+/* A new reader for cfg (copied); NULL when out of memory. */
+struct tail *tail_new(const struct tail_config *cfg);
 
-/* 0, or -1 when out of memory. */
-int tail_init(struct tail *t, const struct tail_config *cfg);
+/* Close and free t (NULL is ignored). */
 void tail_free(struct tail *t);
 
-/* Does row pass the filters? */
-bool tail_filter_match(const struct tail_filter *f,
-    const struct rowfmt_row *row);
+/* Fill st; its strings are t's, valid until t is next used. */
+void tail_status(const struct tail *t, struct tail_status *st);
+
+/* The connection's socket, or -1 when there is none. */
+int tail_socket(const struct tail *t);
+
+/*
+ * When to call tail_step next (monotonic), given next, the interval's
+ * time: now_ms when that is past or when tail_step waits for new rows
+ * itself (the binary log: until rows come or a heartbeat); not before the
+ * retry while disconnected.
+ */
+int64_t tail_next_ms(const struct tail *t, int64_t next, int64_t now_ms);
 
 /*
  * Connect; the first time, read and emit the history and, when following,
- * note where following starts (one consistent snapshot).  Returns 0, or -1
- * with t->why and t->fault set (no connection kept).
+ * note where following starts (one consistent snapshot).  Returns 0, -1
+ * on a failure (tail_status: why, fault; no connection kept) or -2 when
+ * emit asked to stop.
  */
 int tail_open(struct tail *t, int64_t now_ms);
+
+/*
+ * tail_step's connect alone, for a first connect before serving: connect
+ * unless a retry is pending, and on a failure schedule the retry.
+ * TAIL_STEP_OK when connected (the history emitted the first time), else
+ * as tail_step.
+ */
+enum tail_step tail_connect(struct tail *t, int64_t now_ms);
 
 /* Close the connection (tail_step reopens it). */
 void tail_close(struct tail *t);
@@ -146,8 +144,8 @@ void tail_close(struct tail *t);
 /*
  * One poll: give up holes past the gap timeout, then read every page of
  * new rows and emit those that pass the filters.  Returns the rows
- * emitted, -1 on a database failure (t->why, t->fault; the connection is
- * closed) or -2 when emit asked to stop.
+ * emitted, -1 on a database failure (tail_status: why, fault; the
+ * connection is closed) or -2 when emit asked to stop.
  */
 long tail_poll(struct tail *t, int64_t now_ms);
 

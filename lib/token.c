@@ -11,23 +11,8 @@
 
 #include "token.h"
 
-static int
-token_fail(char *why, size_t whysize, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-token_fail(char *why, size_t whysize, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, whysize, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 int
-token_read(const char *path, char **token, char *why, size_t whysize)
+token_read(const char *path, char **token, struct why *why)
 {
 	char buf[TOKEN_MAX + 2];
 	struct stat st;
@@ -36,19 +21,19 @@ token_read(const char *path, char **token, char *why, size_t whysize)
 	int fd, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return token_fail(why, whysize, "%s: %s", path,
+		return why_set(why, "%s: %s", path,
 		    strerror(errno));
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0)
 		warnx("%s: readable by others; chmod 600 it", path);
 	got = read(fd, buf, sizeof(buf) - 1);
 	if (got < 0) {
-		token_fail(why, whysize, "%s: %s", path, strerror(errno));
+		why_set(why, "%s: %s", path, strerror(errno));
 		goto out_close;
 	}
 	buf[got] = '\0';
 	len = strcspn(buf, "\r\n");
 	if (len > TOKEN_MAX) {
-		token_fail(why, whysize, "%s: token longer than %d bytes", path,
+		why_set(why, "%s: token longer than %d bytes", path,
 		    TOKEN_MAX);
 		goto out_wipe;
 	}
@@ -58,17 +43,17 @@ token_read(const char *path, char **token, char *why, size_t whysize)
 	    start++)
 		;
 	if (start == len) {
-		token_fail(why, whysize, "%s: no token on the first line", path);
+		why_set(why, "%s: no token on the first line", path);
 		goto out_wipe;
 	}
 	for (i = start; i < len; i++)
 		if (!isgraph((unsigned char)buf[i])) {
-			token_fail(why, whysize, "%s: the token holds a space or a "
+			why_set(why, "%s: the token holds a space or a "
 			    "control character", path);
 			goto out_wipe;
 		}
 	if ((*token = strndup(buf + start, len - start)) == NULL) {
-		token_fail(why, whysize, "out of memory");
+		why_set(why, "out of memory");
 		goto out_wipe;
 	}
 	rc = 0;

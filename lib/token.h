@@ -8,15 +8,17 @@
 
 #include <stddef.h>
 
+#include "why.h"
+
 #define TOKEN_MAX 4096		/* bytes */
 
 /*
  * The token on the first line of path, surrounding white space removed:
  * 1 to TOKEN_MAX printable bytes, no space inside.  Warns when others may
  * read the file.  Returns 0 with *token allocated (wipe it with
- * explicit_bzero before freeing), or -1 with the reason in why (whysize
- * bytes).  The bytes read are wiped either way.
+ * explicit_bzero before freeing), or -1 with the reason in why.  The bytes
+ * read are wiped either way.
  */
-int token_read(const char *path, char **token, char *why, size_t whysize);
+int token_read(const char *path, char **token, struct why *why);
 
 #endif

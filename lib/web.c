@@ -40,7 +40,7 @@ struct web {
 	pthread_mutex_t lock;	/* feed, and the trackers' client links */
 	pthread_cond_t wake;	/* the follower's sleep; ended by stopping */
 	struct feed feed;
-	struct tail tail;
+	struct tail *tail;
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
 	bool stopping;		/* under lock */
 	unsigned long long added;	/* entries added in this step */
@@ -719,8 +719,12 @@ web_db_state(struct web *w, bool up)
 	if (was != up)
 		w->added++;
 	pthread_mutex_unlock(&w->lock);
-	if (was && !up)
-		warnx("%s: %s; reconnecting", w->desc, w->tail.why);
+	if (was && !up) {
+		struct tail_status st;
+
+		tail_status(w->tail, &st);
+		warnx("%s: %s; reconnecting", w->desc, st.why);
+	}
 	else if (!was && up)
 		warnx("%s: connected", w->desc);
 }
@@ -731,32 +735,36 @@ web_follow(void *arg)
 {
 	struct web *w = arg;
 	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
-	unsigned long long resets = w->tail.resets, via_said = 0;
+	unsigned long long resets, via_said = 0;
+	struct tail_status st;
 	struct timespec ts;
 	bool added;
 
 	if (step < 1)
 		step = 1;
+	tail_status(w->tail, &st);
+	resets = st.resets;
 	next = clock_mono_ms();
 	for (;;) {
-		switch (tail_step(&w->tail, clock_mono_ms())) {
+		switch (tail_step(w->tail, clock_mono_ms())) {
 		case TAIL_STEP_OK:
 			web_db_state(w, true);
 			break;
 		case TAIL_STEP_DOWN:
 		case TAIL_STEP_FATAL:
 		case TAIL_STEP_STOP:
-			web_db_state(w, w->tail.m != NULL);
+			web_db_state(w, tail_socket(w->tail) != -1);
 			break;
 		}
-		if (w->tail.resets != resets) {
+		tail_status(w->tail, &st);
+		if (st.resets != resets) {
 			warnx("%s: the table's ids started again (TRUNCATE?): "
 			    "following its new rows from the first", w->desc);
-			resets = w->tail.resets;
+			resets = st.resets;
 		}
-		if (w->tail.via_changes != via_said) {
-			warnx("%s: %s", w->desc, w->tail.via_why);
-			via_said = w->tail.via_changes;
+		if (st.via_changes != via_said) {
+			warnx("%s: %s", w->desc, st.via_why);
+			via_said = st.via_changes;
 		}
 		pthread_mutex_lock(&w->lock);
 		if (w->alerts != NULL)
@@ -767,11 +775,7 @@ web_follow(void *arg)
 		if (added)
 			web_wake(w);
 		now = clock_mono_ms();
-		next += step;
-		if (next < now || tail_self_paced(&w->tail))
-			next = now;	/* a slow poll is not made up for */
-		if (w->tail.m == NULL && w->tail.retry_ms > next)
-			next = w->tail.retry_ms;
+		next = tail_next_ms(w->tail, next + step, now);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (next - now) / 1000;
 		ts.tv_nsec += (long)((next - now) % 1000) * 1000000;
@@ -834,24 +838,25 @@ web_log(void *cls, const char *fmt, va_list ap)
 
 /* The first connect and the history, before serving; 0 or -1 (why). */
 static int
-web_start(struct web *w, char *why)
+web_start(struct web *w, struct why *why)
 {
-	int64_t now = clock_mono_ms();
+	struct tail_status st;
 
-	if (tail_open(&w->tail, now) == 0) {
-		w->tail.state = TAIL_UP;
+	switch (tail_connect(w->tail, clock_mono_ms())) {
+	case TAIL_STEP_OK:
 		web_db_state(w, true);
 		return 0;
-	}
-	if (w->tail.fault == DB_FAULT_CONFIG) {
-		snprintf(why, HTTPD_WHY_LEN, "%.100s: %.150s", w->desc,
-		    w->tail.why);
+	case TAIL_STEP_FATAL:
+		tail_status(w->tail, &st);
+		why_set(why, "%.100s: %.150s", w->desc, st.why);
 		return -1;
+	case TAIL_STEP_DOWN:
+	case TAIL_STEP_STOP:
+		break;
 	}
 	/* serve anyway: /health says so, the follower keeps trying */
-	warnx("%s: %s; retrying", w->desc, w->tail.why);
-	w->tail.attempts = 1;
-	w->tail.retry_ms = now + backoff_delay_ms(&w->tail.backoff, 0);
+	tail_status(w->tail, &st);
+	warnx("%s: %s; retrying", w->desc, st.why);
 	return 0;
 }
 
@@ -906,7 +911,7 @@ web_end_streams(struct web *w)
 }
 
 int
-web_run(const struct web_config *c, const sigset_t *stop, char *why)
+web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 {
 	const union MHD_DaemonInfo *info;
 	struct tail_config tc = c->tail;
@@ -930,13 +935,13 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	tc.arg = &w;
 	if (c->rules != NULL && c->rules->n > 0 && (w.alerts = alert_new(
 	    c->rules->rules, c->rules->n, web_alert, &w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+		why_set(why, "out of memory");
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
-	    tail_init(&w.tail, &tc) == -1) {
-		snprintf(why, HTTPD_WHY_LEN, "out of memory");
+	    (w.tail = tail_new(&tc)) == NULL) {
+		why_set(why, "out of memory");
 		feed_free(&w.feed);
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
@@ -945,7 +950,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 		goto out_free;
 	web_raise_files(c->max_connections);
 	if ((d = web_daemon(&w)) == NULL) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot listen (address in use?)");
+		why_set(why, "cannot listen (address in use?)");
 		goto out_free;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
@@ -955,7 +960,7 @@ web_run(const struct web_config *c, const sigset_t *stop, char *why)
 	    why) == -1)
 		goto out_stop;
 	if (pthread_create(&follower, NULL, web_follow, &w) != 0) {
-		snprintf(why, HTTPD_WHY_LEN, "cannot start the follower");
+		why_set(why, "cannot start the follower");
 		rc = SM_EXIT_FATAL;
 		goto out_unlink;
 	}
@@ -987,7 +992,7 @@ out_unlink:
 out_stop:
 	MHD_stop_daemon(d);
 out_free:
-	tail_free(&w.tail);
+	tail_free(w.tail);
 	feed_free(&w.feed);
 out_destroy:
 	alert_free(w.alerts);

@@ -17,6 +17,7 @@
 #include "alert.h"
 #include "httpd.h"
 #include "tail.h"
+#include "why.h"
 
 #define WEB_MAX_CONNECTIONS_DEFAULT 1024
 #define WEB_TIMEOUT 60		/* seconds a connection may make no progress */
@@ -46,11 +47,11 @@ struct web_config {
 /*
  * Follow and serve until one of the signals in stop arrives (the caller
  * has blocked them in every thread).  Returns SM_EXIT_OK; with the reason
- * in why (HTTPD_WHY_LEN bytes), SM_EXIT_USAGE when the server cannot
+ * in why, SM_EXIT_USAGE when the server cannot
  * listen or the database settings are wrong, SM_EXIT_FATAL when memory or
  * threads run out.
  */
-int web_run(const struct web_config *c, const sigset_t *stop, char *why);
+int web_run(const struct web_config *c, const sigset_t *stop, struct why *why);
 
 /*
  * Parse /events, /rows query values.  The count in s within 0..max;

@@ -26,6 +26,7 @@
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/scripts/db-lib.sh"
 DIR=${SM_GALERA_DIR:-$TOP/.sm-galera}
 PORT=${SM_GALERA_PORT:-34306}
 PROVIDER=${SM_GALERA_PROVIDER:-/usr/lib/galera/libgalera_smm.so}
@@ -230,16 +231,7 @@ start() {
 stop_node() {
 	pid=$(pid_of "$1" || true)
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 600 ]; then
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
+	db_stop "$pid" || return 0
 	rm -f "$(ndir "$1")/mysqld.pid"
 }
 

@@ -21,6 +21,7 @@
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/scripts/db-lib.sh"
 DIR=${SM_DB_DIR:-$TOP/.sm-db}
 PORT=${SM_DB_PORT:-33306}
 SOCK=$DIR/mysqld.sock
@@ -169,17 +170,7 @@ start() {
 
 stop() {
 	[ -f "$PIDFILE" ] || return 0
-	pid=$(cat "$PIDFILE")
-	kill -TERM "$pid" 2>/dev/null || { rm -f "$PIDFILE"; return 0; }
-	i=0
-	while kill -0 "$pid" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 600 ]; then
-			kill -KILL "$pid" 2>/dev/null || true
-			break
-		fi
-		sleep 0.1
-	done
+	db_stop "$(cat "$PIDFILE")" || true
 	rm -f "$PIDFILE"
 }
 

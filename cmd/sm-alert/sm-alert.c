@@ -66,10 +66,27 @@ main(int argc, char *argv[])
 	struct hook *hook = NULL;
 	long long exec_max = -1, max_line = -1;
 	double stale;
-	char why[1024], text[64];
+	char text[64];
+	struct why why;
 	int ch, status;
+	const struct cli_opt opts[] = {
+		{ OPT_EXEC_MAX, "--exec-max", .count = &exec_max, .min = 1,
+		    .max = HOOK_RUNNING_MAX, .unit = "commands" },
+		{ OPT_EXEC_TIMEOUT, "--exec-timeout", .seconds = &hc.timeout,
+		    .min = 0.01, .max = 86400 },
+		{ OPT_MAX_LINE, "--max-line", .count = &max_line, .min = 1,
+		    .max = NDJSON_MAX_LINE_MAX, .unit = "bytes" },
+		{ OPT_REPLAY, "--replay", .flag = &ac.replay },
+		{ OPT_STALE, "--stale", .seconds = &stale, .min = 0.001,
+		    .max = 30 * 86400,
+		    .want = "seconds from 0.001 to 2592000 (30 days)" },
+		{ 0 }
+	};
 
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		/* checked by the table; --stale goes on below to its rule */
+		if (cli_opt(opts, ch, optarg) == -1)
+			usage(SM_EXIT_USAGE);
 		switch (ch) {
 		case OPT_EXEC:
 			if (optarg[0] == '\0') {
@@ -78,71 +95,34 @@ main(int argc, char *argv[])
 			}
 			hc.cmd = optarg;
 			break;
-		case OPT_EXEC_MAX:
-			if (cli_parse_count(optarg, 1, HOOK_RUNNING_MAX,
-			    &exec_max) == -1) {
-				warnx("--exec-max: \"%s\": want 1 to %d "
-				    "commands", optarg, HOOK_RUNNING_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_EXEC_TIMEOUT:
-			if (cli_parse_seconds(optarg, 0.01, 86400,
-			    &hc.timeout) == -1) {
-				warnx("--exec-timeout: \"%s\": want seconds "
-				    "from 0.01 to 86400", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_MAX_LINE:
-			if (cli_parse_count(optarg, 1, NDJSON_MAX_LINE_MAX,
-			    &max_line) == -1) {
-				warnx("--max-line: \"%s\": want 1 to %d bytes",
-				    optarg, NDJSON_MAX_LINE_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_REPLAY:
-			ac.replay = true;
-			break;
 		case OPT_RULE:
-			if (alert_ruleset_add(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rule \"%s\": %s",
-				    optarg, why);
+				    optarg, why.msg);
 			break;
 		case OPT_RULES:
-			if (alert_ruleset_load(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_load(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_STALE:
-			if (cli_parse_seconds(optarg, 0.001, 30 * 86400,
-			    &stale) == -1) {
-				warnx("--stale: \"%s\": want seconds from "
-				    "0.001 to 2592000 (30 days)", optarg);
-				usage(SM_EXIT_USAGE);
-			}
+			/* checked above; a rule in the order given */
 			snprintf(text, sizeof(text), "stale for %.0fms",
 			    stale * 1000);
-			if (alert_ruleset_add(&rules, text, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, text, &why) == -1)
 				errx(SM_EXIT_USAGE, "--stale %s: %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_VERSION:
 			cli_version();
 		case 'h':
 			usage(SM_EXIT_OK);
-		default:
+		case '?':
 			usage(SM_EXIT_USAGE);
 		}
 	}
-	if (optind != argc) {
-		warnx("unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
-	}
 	if (rules.n == 0) {
 		warnx("no rules: give --rule, --rules or --stale");
 		usage(SM_EXIT_USAGE);

@@ -3,16 +3,11 @@
  * batched and in parallel, retrying what failed and accounting for every
  * record (lib/deliver.h does the work).
  */
-#include <err.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <curl/curl.h>
 
 #include "cli.h"
 #include "deliver.h"
-#include "exitcode.h"
+#include "postmain.h"
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -64,38 +59,17 @@ main(int argc, char *argv[])
 		{ "version", no_argument, NULL, DELIVER_OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const struct postmain pm = {
+		.longopts = longopts,
+		.usage = usage,
+		.min_urls = 1,
+		.max_urls = 1,
+		.few = "no URL",
+		.many = "one URL only (sm-split spreads over several)",
+	};
 	struct deliver_opts o;
-	char why[DELIVER_WHY_LEN];
-	int ch, status;
 
 	deliver_opts_init(&o);
-	while ((ch = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
-		if (ch == DELIVER_OPT_VERSION)
-			cli_version();
-		if (ch == 'h')
-			usage(SM_EXIT_OK);
-		if (ch == '?' || deliver_opt(&o, ch, optarg, why) == -1) {
-			if (ch != '?')
-				warnx("%s", why);
-			usage(SM_EXIT_USAGE);
-		}
-	}
-	if (argc - optind != 1) {
-		warnx(argc == optind ? "no URL" : "one URL only (sm-split "
-		    "spreads over several)");
-		usage(SM_EXIT_USAGE);
-	}
-	o.urls = argv + optind;
-	o.nurls = 1;
-	/* before deliver_opts_check, whose URL checks use libcurl */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
-	if (deliver_opts_check(&o, why) == -1) {
-		warnx("%s", why);
-		usage(SM_EXIT_USAGE);
-	}
-	status = deliver_command(&o);
-	curl_global_cleanup();
-	return cli_close_stdout(status);
+	return cli_close_stdout(postmain_run(&pm, &o, argc, argv));
 }
 #endif

@@ -69,7 +69,9 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *backend = "auto", *proc_root = "/proc", *state = NULL;
-	char host[RECORD_HOST_MAX + 1] = "", why[SAMPLE_WHY_LEN];
+	const char *host_opt = NULL;
+	char host[RECORD_HOST_MAX + 1] = "";
+	struct why why;
 	char line[4096];
 	enum record_dialect dialect = RECORD_CANONICAL;
 	double interval = -1, cpu_window = SAMPLE_CPU_WINDOW_DEFAULT;
@@ -77,8 +79,26 @@ main(int argc, char *argv[])
 	struct sampler sampler;
 	int64_t next_ns, last_ns = 0;
 	int ch, status = SM_EXIT_OK;
+	const struct cli_opt opts[] = {
+		{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
+		    .want = "a count, 0 for no end" },
+		{ OPT_CPU_WINDOW, "--cpu-window", .seconds = &cpu_window,
+		    .min = 0.01, .max = 60 },
+		{ OPT_HOST, "--host", .text = &host_opt,
+		    .max = RECORD_HOST_MAX },
+		{ 'i', "-i", .seconds = &interval, .min = 0, .max = 86400 },
+		{ OPT_PROC_ROOT, "--proc-root", .arg = &proc_root },
+		{ OPT_STATE, "--state", .arg = &state },
+		{ 0 }
+	};
 
 	while ((ch = getopt_long(argc, argv, "hi:n:", longopts, NULL)) != -1) {
+		switch (cli_opt(opts, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
+			usage(SM_EXIT_USAGE);
+		}
 		switch (ch) {
 		case OPT_BACKEND:
 			if (strcmp(optarg, "auto") != 0 &&
@@ -90,50 +110,12 @@ main(int argc, char *argv[])
 			}
 			backend = optarg;
 			break;
-		case OPT_CPU_WINDOW:
-			if (cli_parse_seconds(optarg, 0.01, 60,
-			    &cpu_window) == -1) {
-				warnx("--cpu-window: \"%s\": want seconds "
-				    "from 0.01 to 60", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
 		case OPT_DIALECT:
 			if (record_dialect_parse(optarg, &dialect) == -1) {
 				warnx("--dialect: \"%s\": want canonical or "
 				    "seed", optarg);
 				usage(SM_EXIT_USAGE);
 			}
-			break;
-		case OPT_HOST:
-			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
-				warnx("--host: want 1 to %d bytes, no control "
-				    "characters", RECORD_HOST_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			snprintf(host, sizeof(host), "%s", optarg);
-			break;
-		case 'i':
-			if (cli_parse_seconds(optarg, 0, 86400,
-			    &interval) == -1) {
-				warnx("-i: \"%s\": want seconds from 0 to "
-				    "86400", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case 'n':
-			if (cli_parse_count(optarg, 0, 1LL << 62,
-			    &count) == -1) {
-				warnx("-n: \"%s\": want a count, 0 for no "
-				    "end", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_PROC_ROOT:
-			proc_root = optarg;
-			break;
-		case OPT_STATE:
-			state = optarg;
 			break;
 		case OPT_VERSION:
 			cli_version();
@@ -143,10 +125,10 @@ main(int argc, char *argv[])
 			usage(SM_EXIT_USAGE);
 		}
 	}
-	if (optind != argc) {
-		warnx("unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
-	}
+	if (host_opt != NULL)
+		snprintf(host, sizeof(host), "%s", host_opt);
 	/* like vmstat: one sample, unless an interval asks for a stream */
 	if (count < 0)
 		count = interval < 0 ? 1 : 0;
@@ -156,17 +138,17 @@ main(int argc, char *argv[])
 		err(SM_EXIT_USAGE, "gethostname");
 
 	if (sampler_init(&sampler, proc_root, backend, host, cpu_window,
-	    why) == -1)
+	    &why) == -1)
 		errx(strcmp(backend, "kmod") == 0 ? SM_EXIT_UNAVAILABLE :
-		    SM_EXIT_USAGE, "%s", why);
+		    SM_EXIT_USAGE, "%s", why.msg);
 	if (state != NULL) {
-		int got = sampler_state_load(&sampler, state, why);
+		int got = sampler_state_load(&sampler, state, &why);
 
 		if (got == -1)
-			errx(SM_EXIT_USAGE, "--state: %s", why);
-		if (got == 0 && why[0] != '\0')
+			errx(SM_EXIT_USAGE, "--state: %s", why.msg);
+		if (got == 0 && why.msg[0] != '\0')
 			warnx("--state: %s; measuring over %.2f s instead",
-			    why, cpu_window);
+			    why.msg, cpu_window);
 	}
 	cli_catch_stop(-1);
 
@@ -184,8 +166,8 @@ main(int argc, char *argv[])
 			if (tick_sleep_until(next_ns) == -1 && cli_stop)
 				break;
 		}
-		if (sampler_take(&sampler, &rec, why) == -1) {
-			warnx("%s", why);
+		if (sampler_take(&sampler, &rec, &why) == -1) {
+			warnx("%s", why.msg);
 			status = SM_EXIT_PARTIAL;
 			break;
 		}
@@ -196,8 +178,8 @@ main(int argc, char *argv[])
 		if (!emit(line, (size_t)len))
 			break;
 	}
-	if (state != NULL && sampler_state_save(&sampler, state, why) == -1) {
-		warnx("--state: %s", why);
+	if (state != NULL && sampler_state_save(&sampler, state, &why) == -1) {
+		warnx("--state: %s", why.msg);
 		status = SM_EXIT_PARTIAL;
 	}
 	return cli_close_stdout(status);

@@ -4,16 +4,11 @@
  * healthy one, as the replaced system's nginx upstream did; every delivery
  * option of sm-post applies (lib/deliver.h does the work).
  */
-#include <err.h>
 #include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-
-#include <curl/curl.h>
 
 #include "cli.h"
 #include "deliver.h"
-#include "exitcode.h"
+#include "postmain.h"
 
 static void __attribute__((noreturn))
 usage(int status)
@@ -82,44 +77,19 @@ main(int argc, char *argv[])
 		{ "weights", required_argument, NULL, DELIVER_OPT_WEIGHTS },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const struct postmain pm = {
+		.longopts = longopts,
+		.usage = usage,
+		.min_urls = 2,
+		.max_urls = 0,
+		.few = "want at least two URLs (sm-post sends to one)",
+	};
 	struct deliver_opts o;
-	char why[DELIVER_WHY_LEN];
-	int ch, status;
 
 	deliver_opts_init(&o);
 	/* nginx's upstream: statistics, and probes to bring endpoints back */
 	o.stats = true;
 	o.health_interval_ms = 2000;
-	while ((ch = getopt_long(argc, argv, "H:h", longopts, NULL)) != -1) {
-		switch (ch) {
-		case DELIVER_OPT_VERSION:
-			cli_version();
-		case 'h':
-			usage(SM_EXIT_OK);
-		case '?':
-			usage(SM_EXIT_USAGE);
-		default:
-			if (deliver_opt(&o, ch, optarg, why) == -1) {
-				warnx("%s", why);
-				usage(SM_EXIT_USAGE);
-			}
-		}
-	}
-	o.urls = argv + optind;
-	o.nurls = argc - optind;
-	if (o.nurls < 2) {
-		warnx("want at least two URLs (sm-post sends to one)");
-		usage(SM_EXIT_USAGE);
-	}
-	/* before deliver_opts_check, whose URL checks use libcurl */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(SM_EXIT_UNAVAILABLE, "cannot initialise libcurl");
-	if (deliver_opts_check(&o, why) == -1) {
-		warnx("%s", why);
-		usage(SM_EXIT_USAGE);
-	}
-	status = deliver_command(&o);
-	curl_global_cleanup();
-	return cli_close_stdout(status);
+	return cli_close_stdout(postmain_run(&pm, &o, argc, argv));
 }
 #endif

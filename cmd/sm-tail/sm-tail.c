@@ -22,6 +22,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "feed.h"
+#include "follow.h"
 #include "httpd.h"
 #include "record.h"
 #include "rowfmt.h"
@@ -97,8 +98,8 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION, OPT_VIA, OPT_WARN,
-	    OPT_WEB_ROOT };
+	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION,
+	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
@@ -132,7 +133,7 @@ main(int argc, char *argv[])
 	/* the alerts the page and /metrics show (sm-alert(1), RULES) */
 	static struct alert_ruleset rules;
 	const char *format = NULL, *why_time, *listen = NULL;
-	char dbwhy[DB_WHY_LEN], why[HTTPD_WHY_LEN];
+	struct why dbwhy, why;
 	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
 	struct web_config wc;
@@ -144,33 +145,49 @@ main(int argc, char *argv[])
 	struct db_config dbc;
 	int ch, status;
 
+	const struct cli_opt opts[] = {
+		{ OPT_BACKLOG, "--backlog", .count = &backlog, .min = 1,
+		    .max = FEED_BACKLOG_MAX, .unit = "rows" },
+		{ 'd', "-d", .flag = &dashboard },
+		{ 'f', "-f", .flag = &follow },
+		{ OPT_GAP_TIMEOUT, "--gap-timeout", .seconds = &gap_timeout,
+		    .min = 0.1, .max = 86400 },
+		{ OPT_HOST, "--host", .text = &tc.filter.host,
+		    .max = RECORD_HOST_MAX },
+		{ OPT_INTERVAL, "--interval", .seconds = &interval,
+		    .min = 0.01, .max = 3600 },
+		{ 'n', "-n", .count = &lines, .min = 0, .max = 1LL << 62,
+		    .want = "a count of rows, 0 or more" },
+		{ OPT_PORT_FILE, "--port-file", .arg = &wc.port_file },
+		{ OPT_SOURCE, "--source", .text = &tc.filter.source,
+		    .max = SCHEMA_SOURCE_MAX },
+		{ OPT_STALE, "--stale", .seconds = &stale, .min = 1,
+		    .max = 86400 * 365, .want = "seconds, 1 or more" },
+		{ OPT_WARN, "--warn", .seconds = &warn, .min = 0, .max = 100,
+		    .want = "a percentage from 0 to 100" },
+		{ OPT_WEB_ROOT, "--web-root", .arg = &wc.web_root },
+		{ 0 }
+	};
+
 	memset(&tc, 0, sizeof(tc));
 	memset(&wc, 0, sizeof(wc));
 	tc.filter.since_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
-		switch (db_opt(&dbo, ch, optarg, dbwhy)) {
+		switch (db_opt(&dbo, ch, optarg, &dbwhy)) {
 		case 1:
 			continue;
 		case -1:
-			warnx("%s", dbwhy);
+			warnx("%s", dbwhy.msg);
+			usage(SM_EXIT_USAGE);
+		}
+		switch (cli_opt(opts, ch, optarg)) {
+		case 1:
+			continue;
+		case -1:
 			usage(SM_EXIT_USAGE);
 		}
 		switch (ch) {
-		case OPT_BACKLOG:
-			if (cli_parse_count(optarg, 1, FEED_BACKLOG_MAX,
-			    &backlog) == -1) {
-				warnx("--backlog: \"%s\": want 1 to %d rows",
-				    optarg, FEED_BACKLOG_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case 'd':
-			dashboard = true;
-			break;
-		case 'f':
-			follow = true;
-			break;
 		case OPT_FORMAT:
 			if (rowfmt_parse(optarg, &kind) == -1) {
 				warnx("--format: \"%s\": want ndjson, table "
@@ -178,30 +195,6 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			format = optarg;
-			break;
-		case OPT_GAP_TIMEOUT:
-			if (cli_parse_seconds(optarg, 0.1, 86400,
-			    &gap_timeout) == -1) {
-				warnx("--gap-timeout: \"%s\": want seconds "
-				    "from 0.1 to 86400", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_HOST:
-			if (!cli_name_ok(optarg, RECORD_HOST_MAX)) {
-				warnx("--host: want 1 to %d printable bytes",
-				    RECORD_HOST_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			tc.filter.host = optarg;
-			break;
-		case OPT_INTERVAL:
-			if (cli_parse_seconds(optarg, 0.01, 3600,
-			    &interval) == -1) {
-				warnx("--interval: \"%s\": want seconds from "
-				    "0.01 to 3600", optarg);
-				usage(SM_EXIT_USAGE);
-			}
 			break;
 		case OPT_LISTEN:
 			if (httpd_opt_listen(optarg, &wc.addr,
@@ -214,17 +207,6 @@ main(int argc, char *argv[])
 			    &max_conns) == -1)
 				usage(SM_EXIT_USAGE);
 			break;
-		case OPT_PORT_FILE:
-			wc.port_file = optarg;
-			break;
-		case 'n':
-			if (cli_parse_count(optarg, 0, 1LL << 62,
-			    &lines) == -1) {
-				warnx("-n: \"%s\": want a count of rows, 0 or "
-				    "more", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
 		case OPT_SINCE:
 			if (timefmt_parse(optarg, &tc.filter.since_ms,
 			    &why_time) == -1) {
@@ -235,32 +217,14 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_RULE:
-			if (alert_ruleset_add(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_add(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rule \"%s\": %s", optarg,
-				    why);
+				    why.msg);
 			break;
 		case OPT_RULES:
-			if (alert_ruleset_load(&rules, optarg, why,
-			    sizeof(why)) == -1)
+			if (alert_ruleset_load(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
-				    why);
-			break;
-		case OPT_SOURCE:
-			if (!cli_name_ok(optarg, SCHEMA_SOURCE_MAX)) {
-				warnx("--source: want 1 to %d printable bytes",
-				    SCHEMA_SOURCE_MAX);
-				usage(SM_EXIT_USAGE);
-			}
-			tc.filter.source = optarg;
-			break;
-		case OPT_STALE:
-			if (cli_parse_seconds(optarg, 1, 86400 * 365,
-			    &stale) == -1) {
-				warnx("--stale: \"%s\": want seconds, 1 or "
-				    "more", optarg);
-				usage(SM_EXIT_USAGE);
-			}
+				    why.msg);
 			break;
 		case OPT_VERSION:
 			cli_version();
@@ -272,26 +236,14 @@ main(int argc, char *argv[])
 			}
 			via_given = true;
 			break;
-		case OPT_WARN:
-			if (cli_parse_seconds(optarg, 0, 100, &warn) == -1) {
-				warnx("--warn: \"%s\": want a percentage from "
-				    "0 to 100", optarg);
-				usage(SM_EXIT_USAGE);
-			}
-			break;
-		case OPT_WEB_ROOT:
-			wc.web_root = optarg;
-			break;
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
 			usage(SM_EXIT_USAGE);
 		}
 	}
-	if (optind != argc) {
-		warnx("unexpected argument \"%s\"", argv[optind]);
+	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
-	}
 	if (listen != NULL && (dashboard || follow || format != NULL)) {
 		warnx("--listen serves rows over HTTP: not with -d, -f or "
 		    "--format");
@@ -309,8 +261,8 @@ main(int argc, char *argv[])
 
 		/* a host silent that long: stale on the page, and an alert */
 		snprintf(text, sizeof(text), "stale for %.0fms", stale * 1000);
-		if (alert_ruleset_add(&rules, text, why, sizeof(why)) == -1)
-			errx(SM_EXIT_USAGE, "--stale: %s", why);
+		if (alert_ruleset_add(&rules, text, &why) == -1)
+			errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
 	}
 	if (dashboard && (format != NULL || follow)) {
 		warnx("-d shows rows on the screen: not with --format or -f");
@@ -335,8 +287,8 @@ main(int argc, char *argv[])
 		    "stdin and stdout");
 	if (format == NULL)
 		kind = isatty(STDOUT_FILENO) ? ROWFMT_TABLE : ROWFMT_NDJSON;
-	if (db_opts_config(&dbo, &dbc, dbwhy) == -1)
-		errx(SM_EXIT_USAGE, "%s", dbwhy);
+	if (db_opts_config(&dbo, &dbc, &dbwhy) == -1)
+		errx(SM_EXIT_USAGE, "%s", dbwhy.msg);
 	if (dashboard)
 		setlocale(LC_ALL, "");
 	cli_catch_stop(-1);
@@ -371,8 +323,8 @@ main(int argc, char *argv[])
 		if (wc.web_root == NULL)
 			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
-		if ((status = web_run(&wc, &stop, why)) != SM_EXIT_OK)
-			warnx("--listen %s: %s", listen, why);
+		if ((status = web_run(&wc, &stop, &why)) != SM_EXIT_OK)
+			warnx("--listen %s: %s", listen, why.msg);
 	} else if (dashboard) {
 		struct dashview_config dc;
 

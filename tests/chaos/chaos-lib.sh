@@ -25,3 +25,38 @@ chaos_records() {
 	}
 }'
 }
+
+# chaos_feed RECORDS CHUNK SECONDS LOG AT: the lines of file RECORDS on
+# standard output, CHUNK at a time, spread over about SECONDS seconds;
+# after the i-th chunk of n, "AT i n" runs in the feeder (a function: it
+# starts, in the background, the chaos due then).  Once every chunk is out
+# and what AT started has ended, "TIME fed" goes to LOG.  Run it in the
+# background into the FIFO the sender reads; it keeps none of the test's
+# descriptors.
+chaos_feed() (
+	exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+	mkdir "$1.chunks"
+	split -l "$2" -a 4 -d "$1" "$1.chunks/c"
+	n=$(ls "$1.chunks" | wc -l)
+	pause=$(awk -v s="$3" -v n="$n" 'BEGIN { printf("%.3f", s / n) }')
+	i=0
+	for c in "$1.chunks"/c*; do
+		cat "$c"
+		sleep "$pause"
+		i=$((i + 1))
+		"$5" $i "$n"
+	done
+	wait
+	echo "$(date +%s) fed" >>"$4"
+)
+
+# chaos_await LOG PATTERN TRIES: until a line of LOG matches PATTERN, a
+# try every 0.2 s; after TRIES tries, on regardless (the test's checks of
+# LOG then say what did not happen).
+chaos_await() {
+	_ca_t=0
+	until grep -q "$2" "$1" || [ $_ca_t -ge "$3" ]; do
+		sleep 0.2
+		_ca_t=$((_ca_t + 1))
+	done
+}

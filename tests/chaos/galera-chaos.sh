@@ -57,9 +57,6 @@ nq() { "$GALERA" sql "$1" -N -B sm -e "$2"; }
 echo "$N records: odd ones with ids, even ones without"
 TAG=$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 chaos_records "$N" "$TAG" galera >"$SM_TMP/records"
-mkdir "$SM_TMP/chunks"
-split -l $CHUNK -a 4 -d "$SM_TMP/records" "$SM_TMP/chunks/c"
-NCHUNKS=$(ls "$SM_TMP/chunks" | wc -l)
 
 # receiver NAME NODE: sm-store --listen on a free port, on node NODE
 receiver() {
@@ -101,43 +98,29 @@ fp=$!
 at_exit "kill $fp 2>/dev/null || true"
 sleep 1
 
-# the input, spread over about SECONDS_WANTED seconds; node 2 is killed
-# 20% of the way in and restarted at once (it rejoins by IST while the
-# records flow), node 1 restarted at 60% once node 2 is back
-pause=$(awk -v s="$SECONDS_WANTED" -v n="$NCHUNKS" \
-    'BEGIN { printf("%.3f", s / n) }')
+# the input, spread over about SECONDS_WANTED seconds (chaos_feed); node 2
+# is killed 20% of the way in and restarted at once (it rejoins by IST
+# while the records flow), node 1 restarted at 60% once node 2 is back
+galera_at() {
+	if [ "$1" -eq $(($2 / 5)) ]; then
+		(
+			echo "$(date +%s) kill 2"
+			"$GALERA" kill 2
+			sleep 2
+			"$GALERA" restart 2 && echo "$(date +%s) rejoined 2"
+		) >>"$SM_TMP/chaos.log" 2>&1 &
+	fi
+	if [ "$1" -eq $(($2 * 3 / 5)) ]; then
+		(
+			chaos_await "$SM_TMP/chaos.log" ' rejoined 2$' 600
+			echo "$(date +%s) restart 1"
+			"$GALERA" restart 1 && echo "$(date +%s) rejoined 1"
+		) >>"$SM_TMP/chaos.log" 2>&1 &
+	fi
+}
 mkfifo "$SM_TMP/in"
-(
-	exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-	i=0
-	for c in "$SM_TMP"/chunks/c*; do
-		cat "$c"
-		sleep "$pause"
-		i=$((i + 1))
-		if [ $i -eq $((NCHUNKS / 5)) ]; then
-			(
-				echo "$(date +%s) kill 2"
-				"$GALERA" kill 2
-				sleep 2
-				"$GALERA" restart 2 && echo "$(date +%s) rejoined 2"
-			) >>"$SM_TMP/chaos.log" 2>&1 &
-		fi
-		if [ $i -eq $((NCHUNKS * 3 / 5)) ]; then
-			(
-				t=0
-				until grep -q ' rejoined 2$' "$SM_TMP/chaos.log" ||
-				    [ $t -ge 600 ]; do
-					sleep 0.2
-					t=$((t + 1))
-				done
-				echo "$(date +%s) restart 1"
-				"$GALERA" restart 1 && echo "$(date +%s) rejoined 1"
-			) >>"$SM_TMP/chaos.log" 2>&1 &
-		fi
-	done
-	wait
-	echo "$(date +%s) fed" >>"$SM_TMP/chaos.log"
-) >"$SM_TMP/in" &
+chaos_feed "$SM_TMP/records" $CHUNK "$SECONDS_WANTED" "$SM_TMP/chaos.log" \
+    galera_at >"$SM_TMP/in" &
 feeder=$!
 at_exit "kill $feeder 2>/dev/null || true"
 

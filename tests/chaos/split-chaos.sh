@@ -43,9 +43,6 @@ expect_eq "records written" "$(lines "$SM_TMP/records")" "$N"
 grep -o '"id":"[^"]*".*"total_processes":[0-9]*' "$SM_TMP/records" |
     sed 's/"id":"\([^"]*\)".*"total_processes":\([0-9]*\)/\2	\1/' \
     >"$SM_TMP/ids.want"
-mkdir "$SM_TMP/chunks"
-split -l $CHUNK -a 4 -d "$SM_TMP/records" "$SM_TMP/chunks/c"
-NCHUNKS=$(ls "$SM_TMP/chunks" | wc -l)
 
 # pick_port: a free port below the ephemeral range (32768-), so no client
 # connection takes it while a is down.
@@ -96,43 +93,29 @@ wait_for 100 test -s "$SM_TMP/proxy.port"
 b_url=http://127.0.0.1:$(cat "$SM_TMP/proxy.port")/metrics
 echo "b through a lossy proxy: $b_url"
 
-# the input, spread over about SECONDS_WANTED seconds; the database
-# restarts 40% of the way in, and stalls for 5 s at 70%
-pause=$(awk -v s="$SECONDS_WANTED" -v n="$NCHUNKS" \
-    'BEGIN { printf("%.3f", s / n) }')
+# the input, spread over about SECONDS_WANTED seconds (chaos_feed); the
+# database restarts 40% of the way in, and stalls for 5 s at 70%
+split_at() {
+	if [ "$1" -eq $(($2 * 2 / 5)) ]; then
+		echo "$(date +%s) restart" >>"$SM_TMP/db.log"
+		{ pdb restart && echo "$(date +%s) restarted"; } \
+		    >>"$SM_TMP/db.log" 2>&1 &
+	fi
+	if [ "$1" -eq $(($2 * 7 / 10)) ]; then
+		(
+			chaos_await "$SM_TMP/db.log" ' restarted$' 300
+			dbpid=$(cat "$SM_TMP/pdb/mysqld.pid")
+			echo "$(date +%s) stall $dbpid"
+			kill -STOP "$dbpid"
+			sleep 5
+			kill -CONT "$dbpid"
+			echo "$(date +%s) stall over"
+		) >>"$SM_TMP/db.log" 2>&1 &
+	fi
+}
 mkfifo "$SM_TMP/in"
-(
-	exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
-	i=0
-	for c in "$SM_TMP"/chunks/c*; do
-		cat "$c"
-		sleep "$pause"
-		i=$((i + 1))
-		if [ $i -eq $((NCHUNKS * 2 / 5)) ]; then
-			echo "$(date +%s) restart" >>"$SM_TMP/db.log"
-			{ pdb restart && echo "$(date +%s) restarted"; } \
-			    >>"$SM_TMP/db.log" 2>&1 &
-		fi
-		if [ $i -eq $((NCHUNKS * 7 / 10)) ]; then
-			(
-				t=0
-				until grep -q ' restarted$' "$SM_TMP/db.log" ||
-				    [ $t -ge 300 ]; do
-					sleep 0.2
-					t=$((t + 1))
-				done
-				dbpid=$(cat "$SM_TMP/pdb/mysqld.pid")
-				echo "$(date +%s) stall $dbpid"
-				kill -STOP "$dbpid"
-				sleep 5
-				kill -CONT "$dbpid"
-				echo "$(date +%s) stall over"
-			) >>"$SM_TMP/db.log" 2>&1 &
-		fi
-	done
-	wait
-	echo "$(date +%s) fed" >>"$SM_TMP/db.log"
-) >"$SM_TMP/in" &
+chaos_feed "$SM_TMP/records" $CHUNK "$SECONDS_WANTED" "$SM_TMP/db.log" \
+    split_at >"$SM_TMP/in" &
 feeder=$!
 at_exit "kill $feeder 2>/dev/null || true"
 # never leave the server stopped (the stall is cut short on an early exit)

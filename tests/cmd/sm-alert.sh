@@ -52,7 +52,11 @@ expect_err "--exec-max and --exec-timeout need --exec"
 expect_status 2 $A --stale 60 --exec true --exec-max 0 </dev/null
 expect_err "--exec-max: \"0\": want 1 to 256 commands"
 expect_status 2 $A --stale 60 --exec true --exec-timeout -1 </dev/null
+expect_err 'sm-alert: --exec-timeout: "-1": want seconds from 0.01 to 86400'
 expect_status 2 $A --stale 60 --max-line 0 </dev/null
+expect_err 'sm-alert: --max-line: "0": want 1 to 268435456 bytes'
+expect_status 2 $A --stale 2592001 </dev/null
+expect_err 'sm-alert: --stale: "2592001": want seconds from 0.001 to 2592000 (30 days)'
 expect_status 2 $A --stale 60 stray </dev/null
 expect_err "sm-alert: unexpected argument \"stray\""
 [ ! -s "$SM_TMP/out" ] || fail "output from a usage error"

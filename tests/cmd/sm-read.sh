@@ -70,6 +70,12 @@ for args in "-i -1" "-n x" "-n -2" "--backend sysfs" "--dialect es" \
 done
 expect_status 2 $SM_BIN/sm-read --host "$(printf 'a\tb')"
 expect_err "sm-read: --host: want 1 to 255 bytes, no control characters"
+expect_status 2 $R -i 86401
+expect_err 'sm-read: -i: "86401": want seconds from 0 to 86400'
+expect_status 2 $R --cpu-window 61
+expect_err 'sm-read: --cpu-window: "61": want seconds from 0.01 to 60'
+expect_status 2 $R -n -2
+expect_err 'sm-read: -n: "-2": want a count, 0 for no end'
 expect_status 0 $R --help
 expect_status 0 $SM_BIN/sm-read --version
 grep -q '^sm-read [0-9]' "$SM_TMP/out" || fail "--version: $(cat "$SM_TMP/out")"

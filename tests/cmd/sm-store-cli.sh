@@ -28,6 +28,22 @@ for args in "--batch 0" "--batch x" "--flush-ms -1" "--max-wait x" \
 	expect_err "usage: sm-store"
 done
 
+echo "what each bad value wants (the option table, lib/cli.c)"
+while IFS='|' read -r args msg; do
+	# shellcheck disable=SC2086
+	expect_status 2 "$STORE" $args </dev/null
+	expect_err "sm-store: $msg"
+done <<'WANT'
+--batch 0|--batch: "0": want 1 to 100000 rows
+--flush-ms 3600001|--flush-ms: "3600001": want 0 to 3600000 milliseconds
+--max-line 0|--max-line: "0": want 1 to 268435456 bytes
+--max-wait -1|--max-wait: "-1": want seconds, 0 or more
+--listen 0 --max-body 0|--max-body: "0": want 1 to 67108864 bytes
+--listen 0 --threads 65|--threads: "65": want 1 to 64
+--listen 0 --timeout 0.5|--timeout: "0.5": want 1 to 86400 seconds
+--source 000000000000000000000000000000000000000000000000000|--source: want 1 to 50 bytes, no control characters
+WANT
+
 echo "no database, or a URL that is not one"
 expect_status 2 "$STORE" <"$ONE"
 expect_err "sm-store: no database: give --db URL or set SM_DB"

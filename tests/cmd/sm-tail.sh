@@ -46,10 +46,10 @@ expect_status 2 $T --db $DB --since 2026-13-01T00:00:00Z
 expect_err "--since: \"2026-13-01T00:00:00Z\""
 expect_status 2 $T --db $DB --since ""
 expect_status 2 $T --db $DB --host ""
-expect_err "--host: want 1 to 255 printable bytes"
+expect_err "--host: want 1 to 255 bytes, no control characters"
 expect_status 2 $T --db $DB --host "$(printf 'a\tb')"
 expect_status 2 $T --db $DB --source "$(printf '%051d' 0)"
-expect_err "--source: want 1 to 50 printable bytes"
+expect_err "--source: want 1 to 50 bytes, no control characters"
 expect_status 2 $T --db $DB --ssl-mode maybe
 expect_err "--ssl-mode: \"maybe\""
 expect_status 2 $T --db $DB --ssl-ca /nonexistent/ca.pem

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "utf8.h"
+#include "why.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,15 +28,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A reason must be one line of printable, valid UTF-8 text. */
 static inline void
-fuzz_check_reason(const char *why, size_t size)
+fuzz_check_reason(const struct why *why)
 {
-	size_t len = strnlen(why, size);
+	size_t len = strnlen(why->msg, sizeof(why->msg));
 
-	FUZZ_CHECK(len > 0 && len < size, "reason length %zu", len);
-	FUZZ_CHECK(utf8_valid_prefix(why, len) == len,
-	    "reason not UTF-8: %s", why);
-	FUZZ_CHECK(memchr(why, '\n', len) == NULL, "reason spans lines: %s",
-	    why);
+	FUZZ_CHECK(len > 0 && len < sizeof(why->msg), "reason length %zu", len);
+	FUZZ_CHECK(utf8_valid_prefix(why->msg, len) == len,
+	    "reason not UTF-8: %s", why->msg);
+	FUZZ_CHECK(memchr(why->msg, '\n', len) == NULL,
+	    "reason spans lines: %s", why->msg);
 }
 
 #endif

@@ -20,7 +20,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct alert_rule r, again;
 	struct alert_event ev;
-	char text[512], why[1024], line[ALERT_EVENT_MAX];
+	char text[512], line[ALERT_EVENT_MAX];
+	struct why why;
 	size_t n = strnlen((const char *)data, size);
 	int len;
 
@@ -28,15 +29,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, n);
 	text[n] = '\0';
-	if (alert_rule_parse(text, &r, why, sizeof(why)) == -1) {
-		FUZZ_CHECK(why[0] != '\0', "no reason for \"%s\"", text);
+	if (alert_rule_parse(text, &r, &why) == -1) {
+		FUZZ_CHECK(why.msg[0] != '\0', "no reason for \"%s\"", text);
 		if (strchr(text, '\n') == NULL)
-			FUZZ_CHECK(strchr(why, '\n') == NULL,
-			    "reason on two lines: %s", why);
+			FUZZ_CHECK(strchr(why.msg, '\n') == NULL,
+			    "reason on two lines: %s", why.msg);
 		return 0;
 	}
-	FUZZ_CHECK(alert_rule_parse(r.text, &again, why, sizeof(why)) == 0,
-	    "\"%s\" normalised to \"%s\", refused: %s", text, r.text, why);
+	FUZZ_CHECK(alert_rule_parse(r.text, &again, &why) == 0,
+	    "\"%s\" normalised to \"%s\", refused: %s", text, r.text, why.msg);
 	FUZZ_CHECK(strcmp(r.text, again.text) == 0 && r.kind == again.kind &&
 	    r.for_ms == again.for_ms && (r.kind == ALERT_STALE ||
 	    (r.op == again.op && r.threshold == again.threshold &&

@@ -51,7 +51,7 @@ check_answer(const struct body *b)
 		e = json_object_array_get_idx(errs, i);
 		FUZZ_CHECK(json_object_object_get_ex(e, "reason", &reason) &&
 		    strcmp(json_object_get_string(reason),
-		    b->errors[i].reason) == 0, "reason %zu: %s", i, s);
+		    b->errors[i].reason.msg) == 0, "reason %zu: %s", i, s);
 	}
 	json_object_put(o);
 	json_tokener_free(tok);
@@ -70,11 +70,11 @@ check_rows_and_errors(const struct body *b, int rc)
 	FUZZ_CHECK(b->n <= b->cap && b->nerrors <= b->errcap, "sizes");
 	for (i = 0; i < b->n; i++) {
 		const struct record *r = &b->rows[i].rec;
-		char why[RECORD_WHY_LEN];
+		struct why why;
 		const char *p;
 
-		FUZZ_CHECK(record_validate(r, why) == 0, "row %zu: %s", i,
-		    why);
+		FUZZ_CHECK(record_validate(r, &why) == 0, "row %zu: %s", i,
+		    why.msg);
 		FUZZ_CHECK(uuid_is_valid(r->id), "row %zu: id '%s'", i,
 		    r->id);
 		for (p = r->id; *p != '\0'; p++)
@@ -85,10 +85,10 @@ check_rows_and_errors(const struct body *b, int rc)
 	for (i = 0; i < b->nerrors; i++) {
 		const struct body_error *e = &b->errors[i];
 
-		fuzz_check_reason(e->reason, sizeof(e->reason));
+		fuzz_check_reason(&e->reason);
 		if (e->index == -1) {
 			FUZZ_CHECK(b->nerrors == 1 && b->n == 0,
-			    "body error among others: %s", e->reason);
+			    "body error among others: %s", e->reason.msg);
 			continue;
 		}
 		FUZZ_CHECK(e->index > last, "error index %ld after %ld",
@@ -115,7 +115,7 @@ check_ndjson(const char *buf, size_t len, const struct body *b)
 	for (index = 0; off < len; index++) {
 		const char *line = buf + off, *nl = memchr(line, '\n',
 		    len - off);
-		char why[RECORD_WHY_LEN];
+		struct why why;
 		struct record rec;
 
 		n = nl != NULL ? (size_t)(nl - line) : len - off;
@@ -126,7 +126,7 @@ check_ndjson(const char *buf, size_t len, const struct body *b)
 			;
 		if (i == n)
 			continue;
-		if (record_parse(line, n, &rec, why) == 0) {
+		if (record_parse(line, n, &rec, &why) == 0) {
 			FUZZ_CHECK(row < b->n &&
 			    b->rows[row].where == (unsigned long)index,
 			    "line %ld: accepted by record_parse only", index);
@@ -143,9 +143,9 @@ check_ndjson(const char *buf, size_t len, const struct body *b)
 		} else {
 			FUZZ_CHECK(err < b->nerrors &&
 			    b->errors[err].index == index &&
-			    strcmp(b->errors[err].reason, why) == 0,
+			    strcmp(b->errors[err].reason.msg, why.msg) == 0,
 			    "line %ld: refused by record_parse only: %s",
-			    index, why);
+			    index, why.msg);
 			err++;
 		}
 	}
@@ -181,7 +181,7 @@ check_rewrite(const struct body *b, bool array)
 	memset(&b2, 0, sizeof(b2));
 	FUZZ_CHECK(body_decode(buf, len, array ? BODY_JSON : BODY_NDJSON,
 	    &b2) == 0, "rewritten body refused: %s", b2.nerrors > 0 ?
-	    b2.errors[0].reason : "");
+	    b2.errors[0].reason.msg : "");
 	FUZZ_CHECK(b2.n == b->n, "%zu rows, want %zu", b2.n, b->n);
 	for (i = 0; i < b->n; i++) {
 		n = record_format(&b->rows[i].rec, RECORD_CANONICAL, line,

@@ -41,14 +41,15 @@ static int
 round_trip(const struct record *rec, enum record_dialect d, char *line,
     struct record *back)
 {
-	char why[RECORD_WHY_LEN], again[LINE_MAX_FMT];
+	char again[LINE_MAX_FMT];
+	struct why why;
 	int len, len2;
 
 	len = record_format(rec, d, line, LINE_MAX_FMT);
 	FUZZ_CHECK(len > 0, "record_format(%d) failed", (int)d);
 	check_line(line, len);
-	FUZZ_CHECK(record_parse(line, (size_t)len - 1, back, why) == 0,
-	    "own output refused: %s: %.*s", why, len - 1, line);
+	FUZZ_CHECK(record_parse(line, (size_t)len - 1, back, &why) == 0,
+	    "own output refused: %s: %.*s", why.msg, len - 1, line);
 	len2 = record_format(back, d, again, sizeof(again));
 	FUZZ_CHECK(len2 == len && memcmp(line, again, (size_t)len) == 0,
 	    "not idempotent:\n%.*s%.*s", len, line, len2, again);
@@ -76,16 +77,17 @@ check_common(const struct record *a, const struct record *b)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char why[RECORD_WHY_LEN], line[LINE_MAX_FMT];
+	char line[LINE_MAX_FMT];
+	struct why why;
 	struct record rec, back;
 
-	memset(why, 'x', sizeof(why));
-	if (record_parse((const char *)data, size, &rec, why) == -1) {
-		fuzz_check_reason(why, sizeof(why));
+	memset(why.msg, 'x', sizeof(why.msg));
+	if (record_parse((const char *)data, size, &rec, &why) == -1) {
+		fuzz_check_reason(&why);
 		return 0;
 	}
-	FUZZ_CHECK(record_validate(&rec, why) == 0, "accepted, invalid: %s",
-	    why);
+	FUZZ_CHECK(record_validate(&rec, &why) == 0, "accepted, invalid: %s",
+	    why.msg);
 	FUZZ_CHECK(rec.id[0] == '\0' || uuid_is_valid(rec.id), "id %s",
 	    rec.id);
 	FUZZ_CHECK(rec.ts_ms >= 0, "ts_ms %lld", (long long)rec.ts_ms);

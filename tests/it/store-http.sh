@@ -185,7 +185,7 @@ i=0
 pids=
 while [ $i -lt 16 ]; do
 	awk -v i=$i 'NR % 16 == i' "$SEED" >"$SM_TMP/t$i"
-	( curl -s -o "$SM_TMP/tans$i" -w '%{http_code}' -X POST \
+	( set +e; curl -s -o "$SM_TMP/tans$i" -w '%{http_code}' -X POST \
 	    -H 'Content-Type: application/x-ndjson' \
 	    --data-binary "@$SM_TMP/t$i" "$RURL/metrics" >"$SM_TMP/tcode$i";
 	    echo $? >"$SM_TMP/trc$i" ) &
@@ -199,6 +199,7 @@ wait "$RPID" || fail "receiver exited $? on SIGTERM"
 wait $pids
 i=0
 answered=0
+unanswered=0
 while [ $i -lt 16 ]; do
 	n=$(wc -l <"$SM_TMP/t$i")
 	case "$(cat "$SM_TMP/trc$i"):$(cat "$SM_TMP/tcode$i")" in
@@ -207,10 +208,19 @@ while [ $i -lt 16 ]; do
 		answered=$((answered + n)) ;;
 	0:503)	;;	# "shutting down": not stored, the sender retries
 	7:000)	;;	# connection refused: nothing sent
+	56:000)	# closed unanswered: maybe stored, the sender retries
+		unanswered=$((unanswered + n)) ;;
 	*)	fail "request $i: curl $(cat "$SM_TMP/trc$i"), status" \
 		    "$(cat "$SM_TMP/tcode$i")" ;;
 	esac
 	i=$((i + 1))
 done
-expect_eq "rows after SIGTERM" "$(rows)" $((before + answered))
+# Every 200 is stored; only a request closed unanswered may be stored
+# without one (its sample ids make the sender's retry harmless).
+after=$(rows)
+[ "$after" -ge $((before + answered)) ] &&
+    [ "$after" -le $((before + answered + unanswered)) ] ||
+	fail "rows after SIGTERM: $after, want $((before + answered))" \
+	    "to $((before + answered + unanswered))"
+
 echo "ok ($answered records answered before the stop)"

@@ -74,12 +74,12 @@ engine(const char *const *texts)
 {
 	struct alert_rule rules[8];
 	struct alert_engine *e;
-	char why[256];
+	struct why why;
 	size_t n;
 
 	for (n = 0; texts[n] != NULL; n++)
-		assert_int_equal(alert_rule_parse(texts[n], &rules[n], why,
-		    sizeof(why)), 0);
+		assert_int_equal(alert_rule_parse(texts[n], &rules[n], &why),
+		    0);
 	e = alert_new(rules, n, collect, NULL);
 	assert_non_null(e);
 	return e;
@@ -125,21 +125,19 @@ test_parse_good(void **state)
 		{ "stale for 90s", "stale for 90s", 90000 },
 	};
 	struct alert_rule r;
-	char why[256];
+	struct why why;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (alert_rule_parse(cases[i].in, &r, why, sizeof(why)) != 0)
-			fail_msg("\"%s\": %s", cases[i].in, why);
+		if (alert_rule_parse(cases[i].in, &r, &why) != 0)
+			fail_msg("\"%s\": %s", cases[i].in, why.msg);
 		assert_string_equal(r.text, cases[i].text);
 		assert_int_equal(r.for_ms, cases[i].for_ms);
 	}
-	assert_int_equal(alert_rule_parse("stale for 5m", &r, why,
-	    sizeof(why)), 0);
+	assert_int_equal(alert_rule_parse("stale for 5m", &r, &why), 0);
 	assert_int_equal(r.kind, ALERT_STALE);
-	assert_int_equal(alert_rule_parse("cpu_free < 5", &r, why,
-	    sizeof(why)), 0);
+	assert_int_equal(alert_rule_parse("cpu_free < 5", &r, &why), 0);
 	assert_int_equal(r.kind, ALERT_THRESHOLD);
 	assert_int_equal(r.op, ALERT_LT);
 	assert_true(r.threshold == 5);
@@ -178,16 +176,16 @@ test_parse_bad(void **state)
 		{ "9lives > 1", "not a field name" },
 	};
 	struct alert_rule r;
-	char why[512];
+	struct why why;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		if (alert_rule_parse(cases[i].in, &r, why, sizeof(why)) != -1)
+		if (alert_rule_parse(cases[i].in, &r, &why) != -1)
 			fail_msg("\"%s\" parsed", cases[i].in);
-		if (strstr(why, cases[i].why) == NULL)
+		if (strstr(why.msg, cases[i].why) == NULL)
 			fail_msg("\"%s\": \"%s\" lacks \"%s\"", cases[i].in,
-			    why, cases[i].why);
+			    why.msg, cases[i].why);
 	}
 }
 
@@ -195,21 +193,19 @@ static void
 test_ruleset(void **state)
 {
 	struct alert_ruleset *set = test_calloc(1, sizeof(*set));
-	char why[512], path[] = "/tmp/test_alert.XXXXXX";
+	char path[] = "/tmp/test_alert.XXXXXX";
+	struct why why;
 	FILE *f;
 	int fd;
 
 	(void)state;
-	assert_int_equal(alert_ruleset_add(set, "cpu_usage > 90", why,
-	    sizeof(why)), 0);
-	assert_int_equal(alert_ruleset_add(set, "porcentaje_cpu_uso>90", why,
-	    sizeof(why)), -1);
-	assert_non_null(strstr(why, "given twice"));
-	assert_int_equal(alert_ruleset_add(set, "stale for 1m", why,
-	    sizeof(why)), 0);
-	assert_int_equal(alert_ruleset_add(set, "stale for 2m", why,
-	    sizeof(why)), -1);
-	assert_non_null(strstr(why, "a second stale rule"));
+	assert_int_equal(alert_ruleset_add(set, "cpu_usage > 90", &why), 0);
+	assert_int_equal(alert_ruleset_add(set, "porcentaje_cpu_uso>90", &why),
+	    -1);
+	assert_non_null(strstr(why.msg, "given twice"));
+	assert_int_equal(alert_ruleset_add(set, "stale for 1m", &why), 0);
+	assert_int_equal(alert_ruleset_add(set, "stale for 2m", &why), -1);
+	assert_non_null(strstr(why.msg, "a second stale rule"));
 	assert_int_equal(set->n, 2);
 
 	assert_true((fd = mkstemp(path)) >= 0);
@@ -217,19 +213,19 @@ test_ruleset(void **state)
 	fputs("# thresholds\n\n  ram_percentage >= 85 for 1m  # memory\r\n"
 	    "zombie_processes > 0\n", f);
 	fclose(f);
-	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), 0);
+	assert_int_equal(alert_ruleset_load(set, path, &why), 0);
 	assert_int_equal(set->n, 4);
 	assert_string_equal(set->rules[2].text, "ram_percentage >= 85 for 1m");
 	assert_string_equal(set->rules[3].text, "zombie_processes > 0");
 	assert_non_null(f = fopen(path, "w"));
 	fputs("cpu_free < 1\n# fine so far\ncpu_usage > lots\n", f);
 	fclose(f);
-	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), -1);
-	assert_string_equal(why, "line 3: \"cpu_usage > lots\": want a "
+	assert_int_equal(alert_ruleset_load(set, path, &why), -1);
+	assert_string_equal(why.msg, "line 3: \"cpu_usage > lots\": want a "
 	    "number at \"lots\"");
 	unlink(path);
-	assert_int_equal(alert_ruleset_load(set, path, why, sizeof(why)), -1);
-	assert_non_null(strstr(why, "No such file"));
+	assert_int_equal(alert_ruleset_load(set, path, &why), -1);
+	assert_non_null(strstr(why.msg, "No such file"));
 	test_free(set);
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "balance.h"
+#include "balance_impl.h"
 
 /* The endpoints picked, as letters, over n requests at time now. */
 static void
@@ -185,7 +185,7 @@ test_init_bounds(void **state)
 static void
 test_parse_weights(void **state)
 {
-	char why[BALANCE_WHY_LEN];
+	struct why why;
 	int w[BALANCE_MAX], n;
 	static const char *bad[] = { "", "0", "a", "1,", "1,,2", ",1", "1;2",
 	    "-1", "1001", "1 ,2", "99999999999999999999" };
@@ -193,21 +193,21 @@ test_parse_weights(void **state)
 
 	(void)state;
 	assert_int_equal(balance_parse_weights("3,1", w, BALANCE_MAX, &n,
-	    why), 0);
+	    &why), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(w[0], 3);
 	assert_int_equal(w[1], 1);
-	assert_int_equal(balance_parse_weights("7", w, BALANCE_MAX, &n, why),
+	assert_int_equal(balance_parse_weights("7", w, BALANCE_MAX, &n, &why),
 	    0);
 	assert_int_equal(n, 1);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		if (balance_parse_weights(bad[i], w, BALANCE_MAX, &n,
-		    why) != -1)
+		    &why) != -1)
 			fail_msg("\"%s\" accepted", bad[i]);
-		assert_non_null(strstr(why, "weight"));
+		assert_non_null(strstr(why.msg, "weight"));
 	}
-	assert_int_equal(balance_parse_weights("1,1,1", w, 2, &n, why), -1);
-	assert_string_equal(why, "more than 2 weights");
+	assert_int_equal(balance_parse_weights("1,1,1", w, 2, &n, &why), -1);
+	assert_string_equal(why.msg, "more than 2 weights");
 }
 
 int

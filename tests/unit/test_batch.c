@@ -16,7 +16,7 @@
 #define ID1 "018f3e5c-1b2a-7c3d-8e4f-5a6b7c8d9e0f"
 
 static char *
-prepared(const char *line, int want_rc, char *why)
+prepared(const char *line, int want_rc, struct why *why)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct batch_buf out = { NULL, 0, 0 };
@@ -46,18 +46,18 @@ prepared(const char *line, int want_rc, char *why)
 static void
 test_prepare_keeps_id_and_bytes(void **state)
 {
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	char *s;
 
 	(void)state;
 	/* unknown fields, spacing and number spelling all pass untouched */
 	s = prepared("  {\"id\":\"" ID1 "\", \"x\" : 1.50e1,\"zz\":[1,{}]}  ",
-	    0, why);
+	    0, &why);
 	assert_string_equal(s, "{\"id\":\"" ID1 "\", \"x\" : 1.50e1,"
 	    "\"zz\":[1,{}]}");
 	free(s);
 	/* an id the receiver may refuse is still the receiver's call */
-	s = prepared("{\"id\":42}", 0, why);
+	s = prepared("{\"id\":42}", 0, &why);
 	assert_string_equal(s, "{\"id\":42}");
 	free(s);
 }
@@ -66,12 +66,12 @@ static void
 test_prepare_adds_id(void **state)
 {
 	struct json_object *o, *id;
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	char *s;
 
 	(void)state;
 	s = prepared("{\"hora\":\"2025-06-27 16:47:23\", \"extra\":true}", 0,
-	    why);
+	    &why);
 	assert_int_equal(strncmp(s, "{\"id\":\"", 7), 0);
 	assert_string_equal(s + 7 + 36, "\",\"hora\":\"2025-06-27 "
 	    "16:47:23\", \"extra\":true}");
@@ -82,17 +82,17 @@ test_prepare_adds_id(void **state)
 	json_object_put(o);
 	free(s);
 
-	s = prepared("{}", 0, why);
+	s = prepared("{}", 0, &why);
 	assert_int_equal(strlen(s), 7 + 36 + 2);
 	assert_string_equal(s + 7 + 36, "\"}");
 	free(s);
 
-	s = prepared("{ }", 0, why);
+	s = prepared("{ }", 0, &why);
 	assert_string_equal(s + 7 + 36, "\" }");
 	free(s);
 
 	/* a null id is replaced where it stands */
-	s = prepared("{\"a\":1,\"id\":null,\"b\":2}", 0, why);
+	s = prepared("{\"a\":1,\"id\":null,\"b\":2}", 0, &why);
 	assert_non_null(o = json_tokener_parse(s));
 	assert_true(json_object_object_get_ex(o, "id", &id));
 	assert_true(uuid_is_valid(json_object_get_string(id)));
@@ -111,18 +111,19 @@ test_prepare_record(void **state)
 	    "\"running_processes\":2,\"sleeping_processes\":60,"
 	    "\"stopped_processes\":1,\"zombie_processes\":1}";
 	struct json_object *o, *id;
-	char why[BATCH_WHY_LEN], line[1024];
+	char line[1024];
+	struct why why;
 	char *s;
 
 	(void)state;
 	snprintf(line, sizeof(line), " {\"id\":\"%s\",%s \t", ID1, rest);
-	s = prepared(line, 0, why);
+	s = prepared(line, 0, &why);
 	assert_int_equal(strncmp(s, line + 1, strlen(s)), 0);
 	assert_int_equal(strlen(s), strlen(line) - 3);
 	free(s);
 
 	snprintf(line, sizeof(line), "{%s", rest);
-	s = prepared(line, 0, why);
+	s = prepared(line, 0, &why);
 	assert_int_equal(strncmp(s, "{\"id\":\"", 7), 0);
 	assert_string_equal(s + 7 + 36 + 2, rest);
 	assert_non_null(o = json_tokener_parse(s));
@@ -132,7 +133,7 @@ test_prepare_record(void **state)
 	free(s);
 
 	snprintf(line, sizeof(line), "{\"id\":null,%s", rest);
-	s = prepared(line, 0, why);
+	s = prepared(line, 0, &why);
 	assert_int_equal(strncmp(s, "{\"id\":\"", 7), 0);
 	assert_non_null(o = json_tokener_parse(s));
 	assert_true(json_object_object_get_ex(o, "id", &id));
@@ -141,19 +142,19 @@ test_prepare_record(void **state)
 	free(s);
 
 	snprintf(line, sizeof(line), "{%s x", rest);
-	assert_null(prepared(line, -1, why));
-	assert_non_null(strstr(why, "text after the value"));
+	assert_null(prepared(line, -1, &why));
+	assert_non_null(strstr(why.msg, "text after the object"));
 }
 
 static void
 test_prepare_ids_differ(void **state)
 {
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	char *a, *b;
 
 	(void)state;
-	a = prepared("{\"n\":1}", 0, why);
-	b = prepared("{\"n\":1}", 0, why);
+	a = prepared("{\"n\":1}", 0, &why);
+	b = prepared("{\"n\":1}", 0, &why);
 	assert_string_not_equal(a, b);
 	free(a);
 	free(b);
@@ -172,24 +173,24 @@ test_prepare_refuses(void **state)
 		{ "12", "not a JSON object but a number" },
 		{ "null", "not a JSON object but null" },
 		{ "{\"a\":1} x", "invalid JSON at column 9: text after the "
-		  "value" },
+		  "object" },
 		{ "{\"a\":1}{}", "invalid JSON at column 8: text after the "
-		  "value" },
+		  "object" },
 		{ "\xef\xbb\xbf{\"a\":1}", "a byte order mark before the "
 		  "object" },
 		{ "{\"a\":\"\xff\"}", "invalid UTF-8 at column 7" },
 		{ "{\"a\":\"\xed\xa0\x80\"}", "invalid UTF-8 at column 7" },
 	};
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		why[0] = '\0';
-		assert_null(prepared(bad[i].line, -1, why));
-		if (strncmp(why, bad[i].why, strlen(bad[i].why)) != 0)
-			fail_msg("%s: \"%s\", want \"%s\"", bad[i].line, why,
-			    bad[i].why);
+		why.msg[0] = '\0';
+		assert_null(prepared(bad[i].line, -1, &why));
+		if (strncmp(why.msg, bad[i].why, strlen(bad[i].why)) != 0)
+			fail_msg("%s: \"%s\", want \"%s\"", bad[i].line,
+			    why.msg, bad[i].why);
 	}
 }
 
@@ -198,13 +199,13 @@ test_prepare_nul(void **state)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct batch_buf out = { NULL, 0, 0 };
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	size_t off, len;
 
 	(void)state;
 	assert_int_equal(batch_prepare(tok, "{\"a\":\0}", 7, &out, &off,
-	    &len, why), -1);
-	assert_string_equal(why, "NUL byte at column 6");
+	    &len, &why), -1);
+	assert_string_equal(why.msg, "NUL byte at column 6");
 	assert_int_equal(out.len, 0);
 	json_tokener_free(tok);
 	batch_buf_free(&out);
@@ -227,14 +228,14 @@ filled(enum batch_format format, const char *const *lines, size_t n)
 {
 	struct json_tokener *tok = tokener();
 	struct batch *b = calloc(1, sizeof(*b));
-	char why[BATCH_WHY_LEN];
+	struct why why;
 	size_t i;
 
 	assert_int_equal(batch_reset(b, format), 0);
 	for (i = 0; i < n; i++)
 		if (batch_add(b, tok, lines[i], strlen(lines[i]), 10 + i,
-		    why) == -1)
-			fail_msg("%s: %s", lines[i], why);
+		    &why) == -1)
+			fail_msg("%s: %s", lines[i], why.msg);
 	assert_int_equal(batch_seal(b), 0);
 	json_tokener_free(tok);
 	return b;
@@ -280,15 +281,15 @@ test_object_takes_one(void **state)
 {
 	struct json_tokener *tok = tokener();
 	struct batch *b = filled(BATCH_OBJECT, withids, 0);
-	char why[BATCH_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(batch_reset(b, BATCH_OBJECT), 0);
 	assert_int_equal(batch_add(b, tok, withids[0], strlen(withids[0]), 1,
-	    why), 0);
+	    &why), 0);
 	assert_int_equal(batch_add(b, tok, withids[1], strlen(withids[1]), 2,
-	    why), -1);
-	assert_string_equal(why, "one record a request");
+	    &why), -1);
+	assert_string_equal(why.msg, "one record a request");
 	assert_string_equal(b->body.p, withids[0]);
 	json_tokener_free(tok);
 	batch_destroy(b);
@@ -299,16 +300,16 @@ test_bad_line_leaves_batch(void **state)
 {
 	struct json_tokener *tok = tokener();
 	struct batch *b = calloc(1, sizeof(*b));
-	char why[BATCH_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(batch_reset(b, BATCH_ARRAY), 0);
 	assert_int_equal(batch_add(b, tok, withids[0], strlen(withids[0]), 1,
-	    why), 0);
+	    &why), 0);
 	/* a bad line leaves neither its bytes nor a stray comma behind */
-	assert_int_equal(batch_add(b, tok, "{oops", 5, 2, why), -1);
+	assert_int_equal(batch_add(b, tok, "{oops", 5, 2, &why), -1);
 	assert_int_equal(batch_add(b, tok, withids[1], strlen(withids[1]), 3,
-	    why), 0);
+	    &why), 0);
 	assert_int_equal(batch_seal(b), 0);
 	assert_string_equal(b->body.p, "[{\"id\":\"a\",\"n\":1},"
 	    "{\"id\":\"b\",\"n\":2}]");
@@ -360,41 +361,17 @@ test_reset_reuses(void **state)
 	(void)state;
 	b->attempts = 4;
 	b->ep = 2;
-	snprintf(b->why, sizeof(b->why), "old");
+	why_set(&b->why, "old");
 	assert_int_equal(batch_reset(b, BATCH_NDJSON), 0);
 	assert_int_equal(b->n, 0);
 	assert_int_equal(b->body.len, 0);
 	assert_int_equal(b->attempts, 0);
 	assert_int_equal(b->ep, -1);
-	assert_string_equal(b->why, "");
+	assert_string_equal(b->why.msg, "");
 	/* the buffer stays for the next records */
 	assert_ptr_equal(b->body.p, body);
 	batch_destroy(b);
 	batch_destroy(NULL);
-}
-
-static void
-test_why_prefix(void **state)
-{
-	struct batch b;
-	char big[BATCH_WHY_LEN + 10];
-
-	(void)state;
-	memset(&b, 0, sizeof(b));
-	batch_why_prefix(&b, "interrupted");
-	assert_string_equal(b.why, "interrupted");
-	snprintf(b.why, sizeof(b.why), "HTTP 503");
-	batch_why_prefix(&b, "gave up after 3 attempts");
-	assert_string_equal(b.why, "gave up after 3 attempts: HTTP 503");
-	/* too long: cut, still terminated */
-	memset(big, 'x', sizeof(big) - 1);
-	big[sizeof(big) - 1] = '\0';
-	batch_why_prefix(&b, big);
-	assert_int_equal(strlen(b.why), BATCH_WHY_LEN - 1);
-	snprintf(b.why, sizeof(b.why), "%.*s", BATCH_WHY_LEN - 20, big);
-	batch_why_prefix(&b, "a prefix of some length");
-	assert_int_equal(strlen(b.why), BATCH_WHY_LEN - 1);
-	assert_int_equal(strncmp(b.why, "a prefix of some length: xxx", 28), 0);
 }
 
 int
@@ -412,7 +389,6 @@ main(void)
 		cmocka_unit_test(test_bad_line_leaves_batch),
 		cmocka_unit_test(test_keep),
 		cmocka_unit_test(test_reset_reuses),
-		cmocka_unit_test(test_why_prefix),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

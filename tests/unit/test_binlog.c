@@ -12,7 +12,7 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "binlog.h"
+#include "binlog_impl.h"
 
 /* A row image being written. */
 struct img {
@@ -140,7 +140,7 @@ static const unsigned char all[2] = { 0xff, 0xff };
  */
 static int
 decode(const struct binlog_col *c, const unsigned char *present,
-    const struct img *m, size_t cut, struct binlog_row *out, char *why)
+    const struct img *m, size_t cut, struct binlog_row *out, struct why *why)
 {
 	struct binlog b;
 	size_t used = 0;
@@ -162,11 +162,11 @@ test_row(void **state)
 	struct img m;
 	struct tm tm = { .tm_year = 126, .tm_mon = 10, .tm_mday = 26,
 	    .tm_hour = 10, .tm_sec = 1 };
-	char why[DB_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	make_row(&m, false);
-	assert_int_equal(decode(cols, all, &m, 0, &out, why), 0);
+	assert_int_equal(decode(cols, all, &m, 0, &out, &why), 0);
 	assert_true(out.ok);
 	assert_true(out.r.id == UINT64_C(4294967296));
 	assert_true(out.r.rec.cpu_usage == -12.34);
@@ -191,17 +191,17 @@ test_null_and_absent(void **state)
 	static const unsigned char no14[2] = { 0xff, 0xbf };
 	struct binlog_row out;
 	struct img m;
-	char why[DB_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	make_row(&m, true);
-	assert_int_equal(decode(cols, all, &m, 0, &out, why), 0);
+	assert_int_equal(decode(cols, all, &m, 0, &out, &why), 0);
 	assert_int_equal(out.r.rec.threads, -1);
 	/* 15 columns present: their NULL bitmap is still 2 bytes */
 	make_row(&m, false);
 	memmove(m.buf + m.len - 37 - 5, m.buf + m.len - 37, 37);
 	m.len -= 5;
-	assert_int_equal(decode(cols, no14, &m, 0, &out, why), 0);
+	assert_int_equal(decode(cols, no14, &m, 0, &out, &why), 0);
 	assert_true(out.ok);
 	assert_string_equal(out.r.rec.id,
 	    "0000beef-0000-7000-8000-000000000001");
@@ -212,26 +212,26 @@ test_bad(void **state)
 {
 	struct binlog_row out;
 	struct img m;
-	char why[DB_WHY_LEN];
+	struct why why;
 	struct binlog_col odd[NCOLS];
 
 	(void)state;
 	make_row(&m, false);
 	/* cut short: the value past the end is refused */
-	assert_int_equal(decode(cols, all, &m, 3, &out, why), -1);
-	assert_non_null(strstr(why, "ends early"));
+	assert_int_equal(decode(cols, all, &m, 3, &out, &why), -1);
+	assert_non_null(strstr(why.msg, "ends early"));
 	/* a type the reader does not know */
 	memcpy(odd, cols, sizeof(odd));
 	odd[14].type = 200;
-	assert_int_equal(decode(odd, all, &m, 0, &out, why), -1);
-	assert_non_null(strstr(why, "type 200"));
+	assert_int_equal(decode(odd, all, &m, 0, &out, &why), -1);
+	assert_non_null(strstr(why.msg, "type 200"));
 	/* a NULL where sm writes a value: that row alone is bad */
 	m.buf[0] = 1 << 1;	/* cpu_usage */
 	memmove(m.buf + 2 + 8, m.buf + 2 + 8 + 3, m.len - 2 - 8 - 3);
 	m.len -= 3;
-	assert_int_equal(decode(cols, all, &m, 0, &out, why), 1);
+	assert_int_equal(decode(cols, all, &m, 0, &out, &why), 1);
 	assert_false(out.ok);
-	assert_non_null(strstr(out.why, "cpu_usage is NULL"));
+	assert_non_null(strstr(out.why.msg, "cpu_usage is NULL"));
 }
 
 int

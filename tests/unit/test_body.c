@@ -111,9 +111,9 @@ test_errors(void **state)
 	    &b), -1);
 	assert_int_equal(b.nerrors, 2);
 	assert_int_equal(b.errors[0].index, 1);
-	assert_string_equal(b.errors[0].reason, "ts: missing");
+	assert_string_equal(b.errors[0].reason.msg, "ts: missing");
 	assert_int_equal(b.errors[1].index, 2);
-	assert_string_equal(b.errors[1].reason, "not a JSON object but a "
+	assert_string_equal(b.errors[1].reason.msg, "not a JSON object but a "
 	    "number");
 	body_free(&b);
 
@@ -125,28 +125,28 @@ test_errors(void **state)
 	/* the body itself: index -1 */
 	assert_int_equal(decode("", BODY_JSON, &b), -1);
 	assert_int_equal(b.errors[0].index, -1);
-	assert_string_equal(b.errors[0].reason, "empty body");
+	assert_string_equal(b.errors[0].reason.msg, "empty body");
 	body_free(&b);
 	assert_int_equal(decode(" \n ", BODY_NDJSON, &b), -1);
-	assert_string_equal(b.errors[0].reason, "empty body");
+	assert_string_equal(b.errors[0].reason.msg, "empty body");
 	body_free(&b);
 	assert_int_equal(decode("[" SEED, BODY_JSON, &b), -1);
-	assert_string_equal(b.errors[0].reason, "invalid JSON: truncated");
+	assert_string_equal(b.errors[0].reason.msg, "invalid JSON: truncated");
 	body_free(&b);
 	assert_int_equal(decode("\"x\"", BODY_AUTO, &b), -1);
-	assert_string_equal(b.errors[0].reason, "want a JSON object or an "
+	assert_string_equal(b.errors[0].reason.msg, "want a JSON object or an "
 	    "array of objects");
 	body_free(&b);
 	assert_int_equal(decode(SEED SEED, BODY_JSON, &b), -1);
 	assert_int_equal(b.errors[0].index, -1);
-	assert_non_null(strstr(b.errors[0].reason, "text after the value"));
+	assert_non_null(strstr(b.errors[0].reason.msg, "text after the value"));
 	body_free(&b);
 	assert_int_equal(decode("{\"hora\":\"\xff\"}", BODY_JSON, &b), -1);
 	assert_int_equal(b.errors[0].index, -1);
 	body_free(&b);
 	memset(&b, 0, sizeof(b));
 	assert_int_equal(body_decode("{}\0{}", 5, BODY_JSON, &b), -1);
-	assert_string_equal(b.errors[0].reason, "NUL byte in the body");
+	assert_string_equal(b.errors[0].reason.msg, "NUL byte in the body");
 	body_free(&b);
 }
 
@@ -154,8 +154,8 @@ static void
 test_answers(void **state)
 {
 	struct body_error e[2] = {
-		{ 0, "ts: missing" },
-		{ 3, "say \"hi\"" },
+		{ 0, { "ts: missing" } },
+		{ 3, { "say \"hi\"" } },
 	};
 	char *s;
 

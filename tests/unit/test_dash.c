@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "dash.h"
-#include "tail.h"
+#include "tail_impl.h"
 
 static struct rowfmt_row
 row(unsigned long long id, const char *host, const char *source,

@@ -10,18 +10,19 @@
 #include <errmsg.h>
 #include <mysqld_error.h>
 
-#include "db.h"
+#include "db_impl.h"
 #include "dburl.h"
 
 static void
 test_tcp(void **state)
 {
-	char why[DBURL_WHY_LEN], d[256];
+	char d[256];
+	struct why why;
 	struct dburl u;
 
 	(void)state;
 	assert_int_equal(dburl_parse("mysql://sm@127.0.0.1:33306/sm", &u,
-	    why), 0);
+	    &why), 0);
 	assert_string_equal(u.user, "sm");
 	assert_null(u.password);
 	assert_string_equal(u.host, "127.0.0.1");
@@ -33,7 +34,7 @@ test_tcp(void **state)
 	dburl_free(&u);
 
 	/* no user, no port; another scheme name; IPv6 */
-	assert_int_equal(dburl_parse("MariaDB://db.example/metrics", &u, why),
+	assert_int_equal(dburl_parse("MariaDB://db.example/metrics", &u, &why),
 	    0);
 	assert_null(u.user);
 	assert_int_equal(u.port, 0);
@@ -41,7 +42,7 @@ test_tcp(void **state)
 	dburl_describe(&u, d, sizeof(d));
 	assert_string_equal(d, "db.example/metrics");
 	dburl_free(&u);
-	assert_int_equal(dburl_parse("mysql://u@[::1]:3307/x", &u, why), 0);
+	assert_int_equal(dburl_parse("mysql://u@[::1]:3307/x", &u, &why), 0);
 	assert_string_equal(u.host, "::1");
 	assert_int_equal(u.port, 3307);
 	dburl_describe(&u, d, sizeof(d));
@@ -52,13 +53,14 @@ test_tcp(void **state)
 static void
 test_socket_and_params(void **state)
 {
-	char why[DBURL_WHY_LEN], d[256];
+	char d[256];
+	struct why why;
 	struct dburl u;
 
 	(void)state;
 	assert_int_equal(dburl_parse("mysql://sm@localhost/sm?socket="
 	    "/run/my%20sql/s.sock&ssl-mode=REQUIRED&ssl-ca=/etc/ca.pem", &u,
-	    why), 0);
+	    &why), 0);
 	assert_string_equal(u.socket, "/run/my sql/s.sock");
 	assert_string_equal(u.ssl_mode, "REQUIRED");
 	assert_string_equal(u.ssl_ca, "/etc/ca.pem");
@@ -66,7 +68,7 @@ test_socket_and_params(void **state)
 	assert_string_equal(d, "sm@localhost/sm?socket=/run/my sql/s.sock");
 	dburl_free(&u);
 	/* an empty host with a socket means localhost */
-	assert_int_equal(dburl_parse("mysql:///sm?socket=/s", &u, why), 0);
+	assert_int_equal(dburl_parse("mysql:///sm?socket=/s", &u, &why), 0);
 	assert_string_equal(u.host, "localhost");
 	dburl_free(&u);
 }
@@ -75,13 +77,14 @@ static void
 test_password(void **state)
 {
 	const char *url = "mysql://sm:p%40ss:w@rd@h:1/db";
-	char why[DBURL_WHY_LEN], d[256];
+	char d[256];
+	struct why why;
 	struct dburl u;
 	size_t off, len;
 
 	(void)state;
 	/* the last @ ends the user part; %40 is an @ too */
-	assert_int_equal(dburl_parse(url, &u, why), 0);
+	assert_int_equal(dburl_parse(url, &u, &why), 0);
 	assert_string_equal(u.user, "sm");
 	assert_string_equal(u.password, "p@ss:w@rd");
 	assert_string_equal(u.host, "h");
@@ -110,38 +113,38 @@ test_bad(void **state)
 		"mysql://h/db?socket=rel/path",
 		"mysql://h/db?socket=/a&socket=/b",
 	};
-	char why[DBURL_WHY_LEN];
+	struct why why;
 	struct dburl u;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (dburl_parse(bad[i], &u, why) != -1)
+		if (dburl_parse(bad[i], &u, &why) != -1)
 			fail_msg("accepted %s", bad[i]);
-		assert_true(why[0] != '\0');
+		assert_true(why.msg[0] != '\0');
 	}
 	/* the reason never carries the password */
-	assert_int_equal(dburl_parse("mysql://u:hunter2@h:99999/db", &u, why),
+	assert_int_equal(dburl_parse("mysql://u:hunter2@h:99999/db", &u, &why),
 	    -1);
-	assert_null(strstr(why, "hunter2"));
+	assert_null(strstr(why.msg, "hunter2"));
 }
 
 static void
 test_config(void **state)
 {
-	char why[DB_WHY_LEN];
+	struct why why;
 	struct db_config c;
 	enum db_ssl_mode m;
 
 	(void)state;
 	unsetenv("SM_DB");
 	unsetenv("SM_DB_PASSWORD");
-	assert_int_equal(db_config_init(&c, NULL, NULL, NULL, NULL, why), -1);
-	assert_string_equal(why, "no database: give --db URL or set SM_DB");
+	assert_int_equal(db_config_init(&c, NULL, NULL, NULL, NULL, &why), -1);
+	assert_string_equal(why.msg, "no database: give --db URL or set SM_DB");
 
 	setenv("SM_DB", "mysql://a@h/db?ssl-mode=verify_identity", 1);
 	setenv("SM_DB_PASSWORD", "from-env", 1);
-	assert_int_equal(db_config_init(&c, NULL, NULL, NULL, NULL, why), 0);
+	assert_int_equal(db_config_init(&c, NULL, NULL, NULL, NULL, &why), 0);
 	assert_string_equal(c.password, "from-env");
 	assert_false(c.password_in_url);
 	assert_int_equal(c.ssl_mode, DB_SSL_VERIFY_IDENTITY);
@@ -149,20 +152,21 @@ test_config(void **state)
 
 	/* the URL's password wins; --ssl-mode wins over the URL's */
 	assert_int_equal(db_config_init(&c, "mysql://a:in-url@h/db"
-	    "?ssl-mode=REQUIRED", NULL, "disabled", NULL, why), 0);
+	    "?ssl-mode=REQUIRED", NULL, "disabled", NULL, &why), 0);
 	assert_string_equal(c.password, "in-url");
 	assert_true(c.password_in_url);
 	assert_int_equal(c.ssl_mode, DB_SSL_DISABLED);
 	db_config_free(&c);
 
 	assert_int_equal(db_config_init(&c, "mysql://h/db", NULL, "sometimes",
-	    NULL, why), -1);
-	assert_non_null(strstr(why, "ssl-mode"));
+	    NULL, &why), -1);
+	assert_non_null(strstr(why.msg, "ssl-mode"));
 	assert_int_equal(db_config_init(&c, "mysql://h/db", "/nonexistent/f",
-	    NULL, NULL, why), -1);
-	assert_string_equal(why, "/nonexistent/f: No such file or directory");
+	    NULL, NULL, &why), -1);
+	assert_string_equal(why.msg,
+	    "/nonexistent/f: No such file or directory");
 	assert_int_equal(db_config_init(&c, "mysql://h/db", NULL, NULL,
-	    "/nonexistent/ca", why), -1);
+	    "/nonexistent/ca", &why), -1);
 	unsetenv("SM_DB");
 	unsetenv("SM_DB_PASSWORD");
 

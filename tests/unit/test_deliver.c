@@ -28,7 +28,7 @@
 #include <microhttpd.h>
 
 #include "cli.h"
-#include "deliver.h"
+#include "deliver_impl.h"
 #include "exitcode.h"
 
 #define ID1 "018f3e5c-1b2a-7c3d-8e4f-5a6b7c8d9e0f"
@@ -181,45 +181,46 @@ static void
 test_options(void **state)
 {
 	struct deliver_opts o;
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	char *urls[] = { "http://a/metrics", "http://b/metrics", "x" };
 
 	(void)state;
 	deliver_opts_init(&o);
 	assert_int_equal(o.batch, 1);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_BATCH, "100", why), 0);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_BATCH, "100", &why), 0);
 	assert_int_equal(o.batch, 100);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_BATCH, "0", why), -1);
-	assert_string_equal(why, "--batch: \"0\": want an integer from 1 to "
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_BATCH, "0", &why), -1);
+	assert_string_equal(why.msg,
+	    "--batch: \"0\": want an integer from 1 to "
 	    "100000");
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_TIMEOUT, "2.5", why), 0);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_TIMEOUT, "2.5", &why), 0);
 	assert_int_equal(o.timeout_ms, 2500);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_TIMEOUT, "0", why), -1);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_LINGER, "250", why), 0);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_TIMEOUT, "0", &why), -1);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_LINGER, "250", &why), 0);
 	assert_int_equal(o.linger_ms, 250);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_LINGER, "1.5", why), -1);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_HEADER, "X-A: b", why),
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_LINGER, "1.5", &why), -1);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_HEADER, "X-A: b", &why),
 	    0);
 	assert_int_equal(deliver_opt(&o, DELIVER_OPT_HEADER, "no colon",
-	    why), -1);
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_WEIGHTS, "3,x", why),
+	    &why), -1);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_WEIGHTS, "3,x", &why),
 	    -1);
-	assert_string_equal(why, "--weights: \"3,x\": weight 2: want an "
+	assert_string_equal(why.msg, "--weights: \"3,x\": weight 2: want an "
 	    "integer from 1 to 1000");
-	assert_int_equal(deliver_opt(&o, DELIVER_OPT_WEIGHTS, "3,1", why), 0);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_WEIGHTS, "3,1", &why), 0);
 	o.urls = urls;
 	o.nurls = 2;
-	assert_int_equal(deliver_opts_check(&o, why), 0);
+	assert_int_equal(deliver_opts_check(&o, &why), 0);
 	o.nurls = 3;
-	assert_int_equal(deliver_opts_check(&o, why), -1);
-	assert_string_equal(why, "--weights: 2 weights for 3 URLs");
+	assert_int_equal(deliver_opts_check(&o, &why), -1);
+	assert_string_equal(why.msg, "--weights: 2 weights for 3 URLs");
 	o.nweights = 0;
-	assert_int_equal(deliver_opts_check(&o, why), -1);
-	assert_string_equal(why, "\"x\": want an http:// or https:// URL");
+	assert_int_equal(deliver_opts_check(&o, &why), -1);
+	assert_string_equal(why.msg, "\"x\": want an http:// or https:// URL");
 	o.nurls = 2;
 	o.reject_path = o.spool_path = "f";
-	assert_int_equal(deliver_opts_check(&o, why), -1);
-	assert_string_equal(why, "--reject and --spool name the same file");
+	assert_int_equal(deliver_opts_check(&o, &why), -1);
+	assert_string_equal(why.msg, "--reject and --spool name the same file");
 }
 
 /* A scripted receiver */
@@ -545,10 +546,10 @@ static void
 run_go(struct run *r)
 {
 	struct deliver *d;
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 
-	if (deliver_new(&d, &r->o, why) == -1)
-		fail_msg("deliver_new: %s", why);
+	if (deliver_new(&d, &r->o, &why) == -1)
+		fail_msg("deliver_new: %s", why.msg);
 	cli_catch_stop(deliver_wake_fd(d));
 	r->status = deliver_run(d);
 	cli_catch_stop(-1);
@@ -1171,7 +1172,7 @@ test_new_rejects_setup(void **state)
 {
 	struct deliver_opts o;
 	struct deliver *d;
-	char why[DELIVER_WHY_LEN];
+	struct why why;
 	char *urls[] = { "http://127.0.0.1:1/metrics" };
 
 	(void)state;
@@ -1180,14 +1181,16 @@ test_new_rejects_setup(void **state)
 	o.nurls = 1;
 	o.in_fd = input_fd("");
 	o.token_file = "/nonexistent/token";
-	assert_int_equal(deliver_new(&d, &o, why), -1);
-	assert_string_equal(why, "--token-file: /nonexistent/token: No such "
+	assert_int_equal(deliver_new(&d, &o, &why), -1);
+	assert_string_equal(why.msg,
+	    "--token-file: /nonexistent/token: No such "
 	    "file or directory");
 	deliver_free(d);
 	o.token_file = NULL;
 	o.spool_path = "/nonexistent/spool";
-	assert_int_equal(deliver_new(&d, &o, why), -1);
-	assert_string_equal(why, "--spool: /nonexistent/spool: No such file "
+	assert_int_equal(deliver_new(&d, &o, &why), -1);
+	assert_string_equal(why.msg,
+	    "--spool: /nonexistent/spool: No such file "
 	    "or directory");
 	deliver_free(d);
 	close(o.in_fd);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "feed.h"
+#include "feed_impl.h"
 
 static struct rowfmt_row
 row(unsigned long long id, const char *host, const char *source,

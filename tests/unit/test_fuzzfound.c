@@ -18,7 +18,7 @@
 
 /* A canonical record with the time (raw JSON text) given. */
 static int
-parse_with_ts(const char *ts, struct record *rec, char *why)
+parse_with_ts(const char *ts, struct record *rec, struct why *why)
 {
 	char line[1024];
 	int n;
@@ -50,17 +50,17 @@ assert_one_line_utf8(const char *why)
 static void
 test_reason_control_chars(void **state)
 {
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	struct record rec;
 
 	(void)state;
 	assert_int_equal(parse_with_ts("\"2025-06-\r\n 16:47:23\"", &rec,
-	    why), -1);
-	assert_one_line_utf8(why);
-	assert_string_equal(why, "ts: \"2025-06-\\u000d\\u000a 16:47:23\": "
+	    &why), -1);
+	assert_one_line_utf8(why.msg);
+	assert_string_equal(why.msg, "ts: \"2025-06-\\u000d\\u000a 16:47:23\": "
 	    "not an RFC 3339 time (want YYYY-MM-DDTHH:MM:SS[.mmm]Z)");
-	assert_int_equal(parse_with_ts("\"\x1b[31mred\"", &rec, why), -1);
-	assert_one_line_utf8(why);
+	assert_int_equal(parse_with_ts("\"\x1b[31mred\"", &rec, &why), -1);
+	assert_one_line_utf8(why.msg);
 }
 
 /*
@@ -70,7 +70,7 @@ test_reason_control_chars(void **state)
 static void
 test_reason_cut_utf8(void **state)
 {
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	struct record rec;
 	struct body b;
 	const char *body = "{\"ts\":\"0123456789012345678901234567890123456"
@@ -79,12 +79,12 @@ test_reason_cut_utf8(void **state)
 	(void)state;
 	/* 39 ASCII bytes, then two-byte characters across byte 40 */
 	assert_int_equal(parse_with_ts("\"012345678901234567890123456789"
-	    "012345678\xc3\xa9\xc3\xa9\"", &rec, why), -1);
-	assert_one_line_utf8(why);
+	    "012345678\xc3\xa9\xc3\xa9\"", &rec, &why), -1);
+	assert_one_line_utf8(why.msg);
 	memset(&b, 0, sizeof(b));
 	assert_int_equal(body_decode(body, strlen(body), BODY_JSON, &b), -1);
 	assert_int_equal(b.nerrors, 1);
-	assert_one_line_utf8(b.errors[0].reason);
+	assert_one_line_utf8(b.errors[0].reason.msg);
 	body_free(&b);
 }
 
@@ -97,22 +97,23 @@ test_reason_cut_utf8(void **state)
 static void
 test_time_past_9999(void **state)
 {
-	char why[RECORD_WHY_LEN], line[1024];
+	char line[1024];
+	struct why why;
 	const char *reason;
 	struct record rec;
 	int64_t ms;
 
 	(void)state;
 	assert_int_equal(parse_with_ts("\"9999-12-31T23:59:59-00:01\"", &rec,
-	    why), -1);
-	assert_string_equal(why, "ts: \"9999-12-31T23:59:59-00:01\": date "
+	    &why), -1);
+	assert_string_equal(why.msg, "ts: \"9999-12-31T23:59:59-00:01\": date "
 	    "after 9999");
 	assert_int_equal(timefmt_parse("9999-12-31T23:59:59.999Z", &ms,
 	    &reason), 0);
 	assert_int_equal(timefmt_parse("9999-12-31T23:59:60Z", &ms, &reason),
 	    0);
 	assert_int_equal(parse_with_ts("\"9999-12-31T23:59:59.999Z\"", &rec,
-	    why), 0);
+	    &why), 0);
 	assert_true(record_format(&rec, RECORD_CANONICAL, line,
 	    sizeof(line)) > 0);
 	assert_non_null(strstr(line, "\"ts\":\"9999-12-31T23:59:59.999Z\""));

@@ -69,10 +69,10 @@ static void
 test_good_cpu(void **state)
 {
 	struct cpu_times ct;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(kmod_read_cpu(FIX "kmod-good", &ct, why), 0);
+	assert_int_equal(kmod_read_cpu(FIX "kmod-good", &ct, &why), 0);
 	assert_int_equal(ct.user, 1000000001);
 	assert_int_equal(ct.nice, 2000000002);
 	assert_int_equal(ct.system, 3000000003);
@@ -87,10 +87,10 @@ static void
 test_good_mem(void **state)
 {
 	struct mem_info mi;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(kmod_read_mem(FIX "kmod-good", &mi, why), 0);
+	assert_int_equal(kmod_read_mem(FIX "kmod-good", &mi, &why), 0);
 	assert_int_equal(mi.total_kib, 2097152);
 	assert_int_equal(mi.free_kib, 1048576);
 	assert_int_equal(mi.available_kib, 1572864);
@@ -100,10 +100,10 @@ static void
 test_good_procs(void **state)
 {
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(kmod_census(FIX "kmod-good", &c, why), 0);
+	assert_int_equal(kmod_census(FIX "kmod-good", &c, &why), 0);
 	assert_int_equal(c.total, 60);
 	assert_int_equal(c.running, 2);
 	assert_int_equal(c.sleeping, 50);
@@ -119,17 +119,17 @@ test_malformed(void **state)
 	struct cpu_times ct;
 	struct mem_info mi;
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(kmod_read_cpu(FIX "kmod-malformed", &ct, why), -1);
-	assert_non_null(strstr(why, FIX "kmod-malformed/sm/cpu:1: not a "
+	assert_int_equal(kmod_read_cpu(FIX "kmod-malformed", &ct, &why), -1);
+	assert_non_null(strstr(why.msg, FIX "kmod-malformed/sm/cpu:1: not a "
 	    "JSON object"));
-	assert_int_equal(kmod_read_mem(FIX "kmod-malformed", &mi, why), -1);
-	assert_string_equal(why, FIX "kmod-malformed/sm/mem:1: not a JSON "
+	assert_int_equal(kmod_read_mem(FIX "kmod-malformed", &mi, &why), -1);
+	assert_string_equal(why.msg, FIX "kmod-malformed/sm/mem:1: not a JSON "
 	    "object (wrong type)");
-	assert_int_equal(kmod_census(FIX "kmod-malformed", &c, why), -1);
-	assert_non_null(strstr(why, FIX "kmod-malformed/sm/procs:1: not a "
+	assert_int_equal(kmod_census(FIX "kmod-malformed", &c, &why), -1);
+	assert_non_null(strstr(why.msg, FIX "kmod-malformed/sm/procs:1: not a "
 	    "JSON object"));
 }
 
@@ -139,17 +139,19 @@ test_missing_key(void **state)
 	struct cpu_times ct;
 	struct mem_info mi;
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(kmod_read_cpu(FIX "kmod-missing", &ct, why), -1);
-	assert_string_equal(why, FIX "kmod-missing/sm/cpu:1: \"steal\": "
+	assert_int_equal(kmod_read_cpu(FIX "kmod-missing", &ct, &why), -1);
+	assert_string_equal(why.msg, FIX "kmod-missing/sm/cpu:1: \"steal\": "
 	    "missing or not an integer");
-	assert_int_equal(kmod_read_mem(FIX "kmod-missing", &mi, why), -1);
-	assert_string_equal(why, FIX "kmod-missing/sm/mem:1: \"available\": "
+	assert_int_equal(kmod_read_mem(FIX "kmod-missing", &mi, &why), -1);
+	assert_string_equal(why.msg,
+	    FIX "kmod-missing/sm/mem:1: \"available\": "
 	    "missing or not an integer");
-	assert_int_equal(kmod_census(FIX "kmod-missing", &c, why), -1);
-	assert_string_equal(why, FIX "kmod-missing/sm/procs:1: \"threads\": "
+	assert_int_equal(kmod_census(FIX "kmod-missing", &c, &why), -1);
+	assert_string_equal(why.msg,
+	    FIX "kmod-missing/sm/procs:1: \"threads\": "
 	    "missing or not an integer");
 }
 
@@ -157,12 +159,12 @@ static void
 test_no_module(void **state)
 {
 	struct cpu_times ct;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	/* root/sm exists but is empty: as after a half-done unload */
-	assert_int_equal(kmod_read_cpu(root, &ct, why), -1);
-	assert_non_null(strstr(why, "/sm/cpu: No such file or directory "
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/cpu: No such file or directory "
 	    "(is the sm_metrics module loaded?)"));
 }
 
@@ -172,25 +174,25 @@ test_unit(void **state)
 {
 	struct cpu_times ct;
 	struct mem_info mi;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	put("cpu", "{\"unit\":\"us\",\"cpus\":1,\"user\":1,\"nice\":1,"
 	    "\"system\":1,\"idle\":1,\"iowait\":1,\"irq\":1,\"softirq\":1,"
 	    "\"steal\":1}\n");
-	assert_int_equal(kmod_read_cpu(root, &ct, why), -1);
-	assert_non_null(strstr(why, "/sm/cpu:1: \"unit\" is not \"ns\""));
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"unit\" is not \"ns\""));
 	put("cpu", "{\"cpus\":1,\"user\":1,\"nice\":1,\"system\":1,"
 	    "\"idle\":1,\"iowait\":1,\"irq\":1,\"softirq\":1,\"steal\":1}\n");
-	assert_int_equal(kmod_read_cpu(root, &ct, why), -1);
-	assert_non_null(strstr(why, "/sm/cpu:1: \"unit\" is not \"ns\""));
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"unit\" is not \"ns\""));
 	put("mem", "{\"unit\":\"MiB\",\"total\":2,\"free\":1,"
 	    "\"available\":1}\n");
-	assert_int_equal(kmod_read_mem(root, &mi, why), -1);
-	assert_non_null(strstr(why, "/sm/mem:1: \"unit\" is not \"KiB\""));
+	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/mem:1: \"unit\" is not \"KiB\""));
 	put("mem", "{\"unit\":1,\"total\":2,\"free\":1,\"available\":1}\n");
-	assert_int_equal(kmod_read_mem(root, &mi, why), -1);
-	assert_non_null(strstr(why, "/sm/mem:1: \"unit\" is not \"KiB\""));
+	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/mem:1: \"unit\" is not \"KiB\""));
 }
 
 /* CPU nanoseconds use the whole u64 range; counts must fit an int64. */
@@ -200,48 +202,51 @@ test_ranges(void **state)
 	struct cpu_times ct;
 	struct mem_info mi;
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":512,"
 	    "\"user\":18446744073709551614,\"nice\":0,\"system\":1,"
 	    "\"idle\":9223372036854775808,\"iowait\":0,\"irq\":0,"
 	    "\"softirq\":0,\"steal\":0}\n");
-	assert_int_equal(kmod_read_cpu(root, &ct, why), 0);
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), 0);
 	assert_true(ct.user == UINT64_C(18446744073709551614));
 	assert_true(ct.idle == UINT64_C(9223372036854775808));
 
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":-1,\"nice\":0,"
 	    "\"system\":1,\"idle\":1,\"iowait\":0,\"irq\":0,\"softirq\":0,"
 	    "\"steal\":0}\n");
-	assert_int_equal(kmod_read_cpu(root, &ct, why), -1);
-	assert_non_null(strstr(why, "/sm/cpu:1: \"user\": out of range"));
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
+	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"user\": out of range"));
 
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":1,\"nice\":0,"
 	    "\"system\":99999999999999999999,\"idle\":1,\"iowait\":0,"
 	    "\"irq\":0,\"softirq\":0,\"steal\":0}\n");
-	assert_int_equal(kmod_read_cpu(root, &ct, why), -1);
+	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
 
 	put("mem", "{\"unit\":\"KiB\",\"total\":2.5,\"free\":1,"
 	    "\"available\":1}\n");
-	assert_int_equal(kmod_read_mem(root, &mi, why), -1);
-	assert_non_null(strstr(why, "\"total\": missing or not an integer"));
+	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
+	assert_non_null(strstr(why.msg,
+	    "\"total\": missing or not an integer"));
 
 	put("mem", "{\"unit\":\"KiB\",\"total\":2,\"free\":3,"
 	    "\"available\":1}\n");
-	assert_int_equal(kmod_read_mem(root, &mi, why), -1);
-	assert_non_null(strstr(why, "free or available exceeds total"));
+	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
+	assert_non_null(strstr(why.msg, "free or available exceeds total"));
 
 	put("procs", "{\"total\":9223372036854775808,\"running\":0,"
 	    "\"sleeping\":0,\"stopped\":0,\"zombie\":0,\"other\":0,"
 	    "\"threads\":1}\n");
-	assert_int_equal(kmod_census(root, &c, why), -1);
-	assert_non_null(strstr(why, "/sm/procs:1: \"total\": out of range"));
+	assert_int_equal(kmod_census(root, &c, &why), -1);
+	assert_non_null(strstr(why.msg,
+	    "/sm/procs:1: \"total\": out of range"));
 
 	put("procs", "{\"total\":\"3\",\"running\":0,\"sleeping\":0,"
 	    "\"stopped\":0,\"zombie\":0,\"other\":0,\"threads\":1}\n");
-	assert_int_equal(kmod_census(root, &c, why), -1);
-	assert_non_null(strstr(why, "\"total\": missing or not an integer"));
+	assert_int_equal(kmod_census(root, &c, &why), -1);
+	assert_non_null(strstr(why.msg,
+	    "\"total\": missing or not an integer"));
 }
 
 /* auto takes the module's files when root/sm exists, procfs otherwise. */
@@ -250,13 +255,13 @@ test_sampler_auto(void **state)
 {
 	struct sampler s;
 	struct record rec;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "kmod-good", "auto", "h", 0.01,
-	    why), 0);
+	    &why), 0);
 	assert_string_equal(s.backend->name, "kmod");
-	assert_int_equal(sampler_take(&s, &rec, why), 0);
+	assert_int_equal(sampler_take(&s, &rec, &why), 0);
 	assert_string_equal(rec.collector, "kmod");
 	assert_int_equal(rec.ram_total, 2048);
 	assert_int_equal(rec.ram_free, 1024);
@@ -270,7 +275,7 @@ test_sampler_auto(void **state)
 	assert_int_equal(rec.threads, 75);
 
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "h", 0.01,
-	    why), 0);
+	    &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
 }
 
@@ -280,7 +285,7 @@ test_sampler_cpu_delta(void **state)
 {
 	struct sampler s;
 	struct record rec;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	put("mem", "{\"unit\":\"KiB\",\"total\":2048,\"free\":1024,"
@@ -290,15 +295,15 @@ test_sampler_cpu_delta(void **state)
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":1000,\"nice\":0,"
 	    "\"system\":1000,\"idle\":7000,\"iowait\":1000,\"irq\":0,"
 	    "\"softirq\":0,\"steal\":0}\n");
-	assert_int_equal(sampler_init(&s, root, "kmod", "h", 0.01, why), 0);
-	assert_int_equal(sampler_take(&s, &rec, why), 0);
+	assert_int_equal(sampler_init(&s, root, "kmod", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_take(&s, &rec, &why), 0);
 	/* nothing moved within the window */
 	assert_true(rec.cpu_usage == 0.0);
 	/* +3000 busy (user, system, softirq), +1000 idle: 75 % */
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":2000,\"nice\":0,"
 	    "\"system\":2000,\"idle\":8000,\"iowait\":1000,\"irq\":0,"
 	    "\"softirq\":1000,\"steal\":0}\n");
-	assert_int_equal(sampler_take(&s, &rec, why), 0);
+	assert_int_equal(sampler_take(&s, &rec, &why), 0);
 	assert_true(rec.cpu_usage > 74.99 && rec.cpu_usage < 75.01);
 	assert_true(rec.cpu_free > 24.99 && rec.cpu_free < 25.01);
 }

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "procfs.h"
+#include "procfs_impl.h"
 
 #define FIX "tests/fixtures/"
 
@@ -19,10 +19,10 @@ static void
 test_cpu(void **state)
 {
 	struct cpu_times ct;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_read_cpu(FIX "proc-basic", &ct, why), 0);
+	assert_int_equal(procfs_read_cpu(FIX "proc-basic", &ct, &why), 0);
 	assert_int_equal(ct.user, 10132153);
 	assert_int_equal(ct.nice, 290696);
 	assert_int_equal(ct.system, 3084719);
@@ -39,14 +39,14 @@ static void
 test_cpu_malformed(void **state)
 {
 	struct cpu_times ct;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_read_cpu(FIX "proc-bad-stat", &ct, why), -1);
-	assert_string_equal(why, FIX "proc-bad-stat/stat:1: want 8 or more "
+	assert_int_equal(procfs_read_cpu(FIX "proc-bad-stat", &ct, &why), -1);
+	assert_string_equal(why.msg, FIX "proc-bad-stat/stat:1: want 8 or more "
 	    "counters after \"cpu\"");
-	assert_int_equal(procfs_read_cpu(FIX "nonexistent", &ct, why), -1);
-	assert_string_equal(why, FIX "nonexistent/stat: No such file or "
+	assert_int_equal(procfs_read_cpu(FIX "nonexistent", &ct, &why), -1);
+	assert_string_equal(why.msg, FIX "nonexistent/stat: No such file or "
 	    "directory");
 }
 
@@ -73,10 +73,10 @@ static void
 test_mem(void **state)
 {
 	struct mem_info mi;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_read_mem(FIX "proc-basic", &mi, why), 0);
+	assert_int_equal(procfs_read_mem(FIX "proc-basic", &mi, &why), 0);
 	assert_int_equal(mi.total_kib, 4006912);
 	assert_int_equal(mi.free_kib, 2471296);
 	assert_int_equal(mi.available_kib, 2470912);
@@ -86,16 +86,16 @@ static void
 test_mem_malformed(void **state)
 {
 	struct mem_info mi;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_read_mem(FIX "proc-bad-meminfo", &mi, why),
+	assert_int_equal(procfs_read_mem(FIX "proc-bad-meminfo", &mi, &why),
 	    -1);
-	assert_string_equal(why, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
+	assert_string_equal(why.msg, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
 	    "want a number of kB");
 	assert_int_equal(procfs_read_mem(FIX "proc-no-memavailable", &mi,
-	    why), -1);
-	assert_string_equal(why, FIX "proc-no-memavailable/meminfo:7: no "
+	    &why), -1);
+	assert_string_equal(why.msg, FIX "proc-no-memavailable/meminfo:7: no "
 	    "MemAvailable line");
 }
 
@@ -103,10 +103,10 @@ static void
 test_census(void **state)
 {
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_census(FIX "proc-basic", &c, why), 0);
+	assert_int_equal(procfs_census(FIX "proc-basic", &c, &why), 0);
 	/* 47 vanished (no stat), 48 exited (empty stat): skipped */
 	assert_int_equal(c.total, 10);
 	assert_int_equal(c.running, 1);		/* 40, "a) b) (c d" */
@@ -158,12 +158,12 @@ static void
 test_census_vanished_mid_read(void **state)
 {
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 	int rc;
 
 	(void)state;
 	vanish = "/proc-basic/40/stat";
-	rc = procfs_census(FIX "proc-basic", &c, why);
+	rc = procfs_census(FIX "proc-basic", &c, &why);
 	vanish = NULL;
 	assert_int_equal(rc, 0);
 	assert_int_equal(c.total, 9);
@@ -174,11 +174,11 @@ static void
 test_census_malformed(void **state)
 {
 	struct census c;
-	char why[PROCFS_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(procfs_census(FIX "proc-bad-pidstat", &c, why), -1);
-	assert_string_equal(why, FIX "proc-bad-pidstat/46/stat:1: no state "
+	assert_int_equal(procfs_census(FIX "proc-bad-pidstat", &c, &why), -1);
+	assert_string_equal(why.msg, FIX "proc-bad-pidstat/46/stat:1: no state "
 	    "letter after \"(command) \"");
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "batch.h"
 #include "record.h"
 
 #define CANON "{\"id\":\"01a2186f-f33e-7040-a2be-a81c53714c88\"," \
@@ -27,7 +28,7 @@
 	"\"hora\":\"2025-06-27 16:47:23\"}"
 
 static int
-parse(const char *s, struct record *rec, char *why)
+parse(const char *s, struct record *rec, struct why *why)
 {
 	return record_parse(s, strlen(s), rec, why);
 }
@@ -56,10 +57,10 @@ static void
 test_canonical(void **state)
 {
 	struct record r;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(parse(CANON, &r, why), 0);
+	assert_int_equal(parse(CANON, &r, &why), 0);
 	assert_string_equal(r.id, "01a2186f-f33e-7040-a2be-a81c53714c88");
 	assert_int_equal(r.ts_ms, 1795706319678LL);
 	assert_string_equal(r.host, "vm");
@@ -78,10 +79,10 @@ static void
 test_seed(void **state)
 {
 	struct record r;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(parse(SEED, &r, why), 0);
+	assert_int_equal(parse(SEED, &r, &why), 0);
 	assert_string_equal(r.id, "");
 	assert_int_equal(r.ts_ms, 1751042843000LL);
 	assert_int_equal(r.ram_total, 3913);
@@ -99,22 +100,23 @@ static void
 test_seed_zombies_alias(void **state)
 {
 	struct record r;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	char *s = with(SEED, "procesos_zombie", "\"procesos_zombies\":0");
 
 	(void)state;
-	assert_int_equal(parse(s, &r, why), 0);
+	assert_int_equal(parse(s, &r, &why), 0);
 	s = with(SEED, "procesos_zombie",
 	    "\"procesos_zombie\":0,\"procesos_zombies\":1");
-	assert_int_equal(parse(s, &r, why), -1);
-	assert_string_equal(why, "procesos_zombies: given twice (also as "
+	assert_int_equal(parse(s, &r, &why), -1);
+	assert_string_equal(why.msg, "procesos_zombies: given twice (also as "
 	    "procesos_zombie)");
 }
 
 static void
 test_seed_fixture_file(void **state)
 {
-	char line[4096], why[RECORD_WHY_LEN];
+	char line[4096];
+	struct why why;
 	struct record r;
 	int n = 0;
 	FILE *fp;
@@ -123,8 +125,8 @@ test_seed_fixture_file(void **state)
 	fp = fopen("tests/fixtures/seed-records.ndjson", "r");
 	assert_non_null(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (record_parse(line, strlen(line), &r, why) != 0)
-			fail_msg("line %d: %s", n + 1, why);
+		if (record_parse(line, strlen(line), &r, &why) != 0)
+			fail_msg("line %d: %s", n + 1, why.msg);
 		n++;
 	}
 	fclose(fp);
@@ -190,7 +192,7 @@ test_rejects(void **state)
 		{ "total_processes", "\"total_processes\":null",
 		  "total_processes: must be an integer, not null" },
 	};
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	struct record r;
 	size_t i;
 
@@ -207,10 +209,11 @@ test_rejects(void **state)
 				memmove(p, p + 1, strlen(p));
 		}
 		len = strlen(s);
-		if (record_parse(s, len, &r, why) != -1)
+		if (record_parse(s, len, &r, &why) != -1)
 			fail_msg("case %zu accepted: %s", i, s);
-		if (strcmp(why, cases[i].why) != 0)
-			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why,
+		if (strcmp(why.msg, cases[i].why) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+			    why.msg,
 			    cases[i].why);
 	}
 }
@@ -238,57 +241,166 @@ test_rejects_json(void **state)
 		{ NULL, "null", "not a JSON object but null" },
 		{ NULL, "true", "not a JSON object but a boolean" },
 	};
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	struct record r;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		assert_int_equal(parse(cases[i].repl, &r, why), -1);
-		assert_string_equal(why, cases[i].why);
+		assert_int_equal(parse(cases[i].repl, &r, &why), -1);
+		assert_string_equal(why.msg, cases[i].why);
 	}
-	assert_int_equal(record_parse("{\"a\"\0:1}", 8, &r, why), -1);
-	assert_string_equal(why, "NUL byte at column 5");
+	assert_int_equal(record_parse("{\"a\"\0:1}", 8, &r, &why), -1);
+	assert_string_equal(why.msg, "NUL byte at column 5");
+}
+
+/*
+ * "This line is one JSON object", asked of record_line_object and of its
+ * two users, record_parse (sm-store, sm-alert) and batch_prepare (sm-post,
+ * sm-split): one verdict and one reason for each line.  Before they
+ * shared the check, batch_prepare took "CANON\f" (isspace after the
+ * object) and both named "[1] x" as text after a value or "object".
+ */
+#define CANON_COL(n) (sizeof(CANON) - 1 + (n))
+
+static void
+test_line_object(void **state)
+{
+	static char why_ws[64], why_two[64], why_cat[64], why_ff[64];
+	static char why_trunc[64], why_nul[64];
+	const struct {
+		const char *line;
+		size_t len;		/* 0: strlen */
+		const char *why;	/* NULL: accepted */
+	} cases[] = {
+		{ CANON, 0, NULL },
+		{ " \t" CANON, 0, NULL },
+		{ CANON " \t ", 0, NULL },
+		{ CANON "\r\n", 0, NULL },
+		{ "\r\n" CANON "\r", 0, NULL },
+		{ "", 0, "invalid JSON: truncated at column 1" },
+		{ "   ", 0, "invalid JSON: truncated at column 4" },
+		{ CANON "  x", 0, why_ws },
+		{ CANON " " CANON, 0, why_two },
+		{ CANON CANON, 0, why_cat },
+		{ CANON "\f", 0, why_ff },
+		{ "\f" CANON, 0, "invalid JSON at column 1: unexpected "
+		  "character" },
+		{ "[" CANON "]", 0, "not a JSON object but an array" },
+		{ "[1] x", 0, "not a JSON object but an array" },
+		{ "42", 0, "not a JSON object but a number" },
+		{ "\"x\"", 0, "not a JSON object but a string" },
+		{ "true", 0, "not a JSON object but a boolean" },
+		{ "null", 0, "not a JSON object but null" },
+		{ CANON, 40, why_trunc },
+		{ "{\"a\"\0:1}", 8, "NUL byte at column 5" },
+		{ CANON "\0", sizeof(CANON), why_nul },
+		{ "\xef\xbb\xbf" CANON, 0, "a byte order mark before the "
+		  "object (only the first line may have one)" },
+		{ "{\"a\":\"\xc0\xaf\"}", 0, "invalid UTF-8 at column 7" },
+	};
+	struct why why;
+	struct json_tokener *tok;
+	struct json_object *obj;
+	struct batch_buf out = { NULL, 0, 0 };
+	struct record r;
+	size_t i, len, start, end, roff, rlen;
+
+	(void)state;
+	snprintf(why_ws, sizeof(why_ws), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(3));
+	snprintf(why_two, sizeof(why_two), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(2));
+	snprintf(why_cat, sizeof(why_cat), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(1));
+	snprintf(why_ff, sizeof(why_ff), "invalid JSON at column %zu: "
+	    "text after the object", CANON_COL(1));
+	snprintf(why_trunc, sizeof(why_trunc), "invalid JSON: truncated at "
+	    "column 41");
+	snprintf(why_nul, sizeof(why_nul), "NUL byte at column %zu",
+	    CANON_COL(1));
+	assert_non_null(tok = json_tokener_new());
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = cases[i].len ? cases[i].len : strlen(cases[i].line);
+		why_clear(&why);
+		obj = record_line_object(i % 2 ? tok : NULL, cases[i].line,
+		    len, &start, &end, &why);
+		if (cases[i].why == NULL) {
+			if (obj == NULL)
+				fail_msg("case %zu refused: %s", i, why.msg);
+			/* the object's own bytes, "{" to "}" */
+			assert_int_equal(end - start, sizeof(CANON) - 1);
+			assert_memory_equal(cases[i].line + start, CANON,
+			    end - start);
+			json_object_put(obj);
+			assert_int_equal(record_parse(cases[i].line, len, &r,
+			    &why), 0);
+			assert_int_equal(batch_prepare(tok, cases[i].line, len,
+			    &out, &roff, &rlen, &why), 0);
+			assert_int_equal(rlen, sizeof(CANON) - 1);
+			continue;
+		}
+		if (obj != NULL)
+			fail_msg("case %zu accepted", i);
+		if (strcmp(why.msg, cases[i].why) != 0)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why.msg,
+			    cases[i].why);
+		why_clear(&why);
+		assert_int_equal(record_parse(cases[i].line, len, &r, &why), -1);
+		if (strcmp(why.msg, cases[i].why) != 0)
+			fail_msg("record_parse, case %zu: got \"%s\"", i, why.msg);
+		why_clear(&why);
+		out.len = 0;
+		assert_int_equal(batch_prepare(tok, cases[i].line, len, &out,
+		    &roff, &rlen, &why), -1);
+		if (strcmp(why.msg, cases[i].why) != 0)
+			fail_msg("batch_prepare, case %zu: got \"%s\"", i, why.msg);
+		assert_int_equal(out.len, 0);
+	}
+	batch_buf_free(&out);
+	json_tokener_free(tok);
 }
 
 static void
 test_optional_null(void **state)
 {
 	struct record r;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(parse(with(CANON, "threads", "\"threads\":null"), &r,
-	    why), 0);
+	    &why), 0);
 	assert_int_equal(r.threads, -1);
 }
 
 static void
 test_roundtrip_canonical(void **state)
 {
-	char buf[2048], why[RECORD_WHY_LEN];
+	char buf[2048];
+	struct why why;
 	struct record a, b;
 	int n;
 
 	(void)state;
-	assert_int_equal(parse(CANON, &a, why), 0);
+	assert_int_equal(parse(CANON, &a, &why), 0);
 	n = record_format(&a, RECORD_CANONICAL, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_int_equal(buf[n - 1], '\n');
 	assert_string_equal(buf, CANON "\n");
-	assert_int_equal(record_parse(buf, (size_t)n - 1, &b, why), 0);
+	assert_int_equal(record_parse(buf, (size_t)n - 1, &b, &why), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 }
 
 static void
 test_to_seed(void **state)
 {
-	char buf[2048], why[RECORD_WHY_LEN];
+	char buf[2048];
+	struct why why;
 	struct record a, b;
 	int n;
 
 	(void)state;
-	assert_int_equal(parse(CANON, &a, why), 0);
+	assert_int_equal(parse(CANON, &a, &why), 0);
 	n = record_format(&a, RECORD_SEED, buf, sizeof(buf));
 	assert_true(n > 0);
 	assert_string_equal(buf,
@@ -300,7 +412,7 @@ test_to_seed(void **state)
 	    "\"procesos_durmiendo\":60,\"procesos_parados\":1,"
 	    "\"procesos_zombie\":1}\n");
 	/* and back: only what the seed dialect cannot carry is lost */
-	assert_int_equal(record_parse(buf, (size_t)n, &b, why), 0);
+	assert_int_equal(record_parse(buf, (size_t)n, &b, &why), 0);
 	assert_string_equal(b.id, a.id);
 	assert_int_equal(b.ts_ms, a.ts_ms / 1000 * 1000);
 	assert_int_equal(b.ram_used, a.ram_used);
@@ -311,10 +423,11 @@ static void
 test_percent_format(void **state)
 {
 	struct record r;
-	char buf[2048], why[RECORD_WHY_LEN];
+	char buf[2048];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(parse(CANON, &r, why), 0);
+	assert_int_equal(parse(CANON, &r, &why), 0);
 	r.cpu_usage = 33.333333;
 	r.cpu_free = 100 - r.cpu_usage;
 	r.ram_percentage = 0.0;
@@ -350,7 +463,7 @@ scan_agrees(const char *s)
 	struct json_tokener *tok;
 	struct json_object *obj;
 	struct record fast, slow;
-	char why[RECORD_WHY_LEN];
+	struct why why;
 	size_t len = strlen(s), end, rest;
 	int ref = -1;
 
@@ -365,7 +478,7 @@ scan_agrees(const char *s)
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, s, (int)len);
 	if (obj != NULL)
-		ref = record_from_json(obj, &slow, why);
+		ref = record_from_json(obj, &slow, &why);
 	json_object_put(obj);
 	json_tokener_free(tok);
 	if (ref != 0)
@@ -464,6 +577,7 @@ main(void)
 		cmocka_unit_test(test_percent_format),
 		cmocka_unit_test(test_dialect_names),
 		cmocka_unit_test(test_scan),
+		cmocka_unit_test(test_line_object),
 	};
 
 	return cmocka_run_group_tests_name("record", tests, NULL, NULL);

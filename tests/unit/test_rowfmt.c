@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "rowfmt.h"
+#include "rowfmt_impl.h"
 
 static void
 sample_row(struct rowfmt_row *r)

@@ -73,14 +73,14 @@ test_fixture_record(void **state)
 {
 	struct sampler s;
 	struct record r;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 	int64_t before = timefmt_now_ms();
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "fixture",
-	    0.01, why), 0);
+	    0.01, &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
-	assert_int_equal(sampler_take(&s, &r, why), 0);
+	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(uuid_is_valid(r.id));
 	assert_true(r.ts_ms >= before && r.ts_ms <= timefmt_now_ms());
 	assert_string_equal(r.host, "fixture");
@@ -98,23 +98,24 @@ test_fixture_record(void **state)
 	assert_int_equal(r.stopped_processes, 2);
 	assert_int_equal(r.zombie_processes, 1);
 	assert_int_equal(r.threads, 251);
-	assert_int_equal(record_validate(&r, why), 0);
+	assert_int_equal(record_validate(&r, &why), 0);
 }
 
 static void
 test_backends(void **state)
 {
 	struct sampler s;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "kmod", "h", 0.01,
-	    why), -1);
-	assert_string_equal(why, "kmod backend: " FIX "proc-basic/sm: No such "
+	    &why), -1);
+	assert_string_equal(why.msg,
+	    "kmod backend: " FIX "proc-basic/sm: No such "
 	    "file or directory (is the sm_metrics module loaded?)");
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "sysfs", "h",
-	    0.01, why), -1);
-	assert_string_equal(why, "unknown backend \"sysfs\" (want auto, "
+	    0.01, &why), -1);
+	assert_string_equal(why.msg, "unknown backend \"sysfs\" (want auto, "
 	    "procfs or kmod)");
 }
 
@@ -123,13 +124,13 @@ test_errors_name_file(void **state)
 {
 	struct sampler s;
 	struct record r;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-bad-meminfo", "procfs",
-	    "h", 0.01, why), 0);
-	assert_int_equal(sampler_take(&s, &r, why), -1);
-	assert_string_equal(why, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
+	    "h", 0.01, &why), 0);
+	assert_int_equal(sampler_take(&s, &r, &why), -1);
+	assert_string_equal(why.msg, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
 	    "want a number of kB");
 }
 
@@ -138,30 +139,30 @@ test_state_covers_gap(void **state)
 {
 	struct sampler s;
 	struct record r;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	unlink(statefile);
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_state_load(&s, statefile, why), 0);
-	assert_string_equal(why, "");
-	assert_int_equal(sampler_take(&s, &r, why), 0);
-	assert_int_equal(sampler_state_save(&s, statefile, why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
+	assert_string_equal(why.msg, "");
+	assert_int_equal(sampler_take(&s, &r, &why), 0);
+	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 
 	/* between runs: 1000 ticks, 300 of them busy */
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_state_load(&s, statefile, why), 1);
-	assert_int_equal(sampler_take(&s, &r, why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_state_load(&s, statefile, &why), 1);
+	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(r.cpu_usage == 30.0);
 	/* whole MiB each: 2 total - 1 available (1536 kB) */
 	assert_int_equal(r.ram_used, 1);
-	assert_int_equal(sampler_state_save(&s, statefile, why), 0);
+	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 
 	/* no time since the save: the state is useless, a window is used */
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_state_load(&s, statefile, why), 0);
-	assert_non_null(strstr(why, "no CPU time has passed"));
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
+	assert_non_null(strstr(why.msg, "no CPU time has passed"));
 }
 
 static void
@@ -169,28 +170,29 @@ test_state_other_boot_or_backend(void **state)
 {
 	struct sampler s;
 	struct record r;
-	char why[SAMPLE_WHY_LEN];
+	struct why why;
 
 	(void)state;
 	put("stat", "cpu  100 0 100 700 100 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_take(&s, &r, why), 0);
-	assert_int_equal(sampler_state_save(&s, statefile, why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_take(&s, &r, &why), 0);
+	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
 
 	put("sys/kernel/random/boot_id", BOOT_B "\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_state_load(&s, statefile, why), 0);
-	assert_non_null(strstr(why, "saved before the last boot"));
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
+	assert_non_null(strstr(why.msg, "saved before the last boot"));
 	put("sys/kernel/random/boot_id", BOOT_A "\n");
 
 	put("state", "sm-read-state 1 kmod " BOOT_A " 1 1 1 1 1 1 1 1\n");
-	assert_int_equal(sampler_state_load(&s, statefile, why), 0);
-	assert_non_null(strstr(why, "saved by the kmod backend, not procfs"));
+	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
+	assert_non_null(strstr(why.msg,
+	    "saved by the kmod backend, not procfs"));
 
 	put("state", "garbage\n");
-	assert_int_equal(sampler_state_load(&s, statefile, why), -1);
-	assert_non_null(strstr(why, "state:1: not an sm-read state file"));
+	assert_int_equal(sampler_state_load(&s, statefile, &why), -1);
+	assert_non_null(strstr(why.msg, "state:1: not an sm-read state file"));
 }
 
 static void
@@ -198,14 +200,15 @@ test_state_save_fails_cleanly(void **state)
 {
 	struct sampler s;
 	struct record r;
-	char why[SAMPLE_WHY_LEN], path[128];
+	char path[128];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, why), 0);
-	assert_int_equal(sampler_take(&s, &r, why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	snprintf(path, sizeof(path), "%s/no/such/dir/state", root);
-	assert_int_equal(sampler_state_save(&s, path, why), -1);
-	assert_non_null(strstr(why, "No such file or directory"));
+	assert_int_equal(sampler_state_save(&s, path, &why), -1);
+	assert_non_null(strstr(why.msg, "No such file or directory"));
 }
 
 int

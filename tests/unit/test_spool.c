@@ -59,24 +59,24 @@ test_spool_appends(void **state)
 {
 	struct fixture *f = *state;
 	struct spool s;
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 
-	assert_int_equal(spool_open(&s, f->path, why), 0);
+	assert_int_equal(spool_open(&s, f->path, &why), 0);
 	assert_int_equal(spool_write(&s, "{\"id\":\"1\"}xx", 10), 0);
 	assert_int_equal(spool_write(&s, "{\"id\":\"2\"}", 10), 0);
 	assert_int_equal(spool_flush(&s), 0);
 	/* flushed means on disk for a reader, before the close */
 	assert_string_equal(slurp(f->path), "{\"id\":\"1\"}\n{\"id\":\"2\"}\n");
 	assert_int_equal(s.records, 2);
-	assert_int_equal(spool_close(&s, why), 0);
+	assert_int_equal(spool_close(&s, &why), 0);
 	assert_null(s.f);
 	/* closing twice is harmless */
-	assert_int_equal(spool_close(&s, why), 0);
+	assert_int_equal(spool_close(&s, &why), 0);
 
 	/* a second run appends, never truncates */
-	assert_int_equal(spool_open(&s, f->path, why), 0);
+	assert_int_equal(spool_open(&s, f->path, &why), 0);
 	assert_int_equal(spool_write(&s, "{}", 2), 0);
-	assert_int_equal(spool_close(&s, why), 0);
+	assert_int_equal(spool_close(&s, &why), 0);
 	assert_string_equal(slurp(f->path), "{\"id\":\"1\"}\n{\"id\":\"2\"}\n"
 	    "{}\n");
 }
@@ -86,7 +86,7 @@ test_reject_entries(void **state)
 {
 	struct fixture *f = *state;
 	struct spool s;
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 	struct spool_reject refused = {
 		.line = 12, .request = 5, .status = 400,
 		.endpoint = "http://127.0.0.1:8081/metrics",
@@ -99,10 +99,10 @@ test_reject_entries(void **state)
 		.text = "oops\t\"x\"/\\", .len = 10,
 	};
 
-	assert_int_equal(spool_open(&s, f->path, why), 0);
+	assert_int_equal(spool_open(&s, f->path, &why), 0);
 	assert_int_equal(spool_reject(&s, &refused), 0);
 	assert_int_equal(spool_reject(&s, &bad_line), 0);
-	assert_int_equal(spool_close(&s, why), 0);
+	assert_int_equal(spool_close(&s, &why), 0);
 	assert_string_equal(slurp(f->path),
 	    "{\"line\":12,\"request\":5,\"status\":400,\"endpoint\":"
 	    "\"http://127.0.0.1:8081/metrics\",\"reason\":\"cpu_usage: 150 "
@@ -117,11 +117,11 @@ static void
 test_open_fails(void **state)
 {
 	struct spool s;
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 
 	(void)state;
-	assert_int_equal(spool_open(&s, "/nonexistent/dir/spool", why), -1);
-	assert_string_equal(why, "/nonexistent/dir/spool: No such file or "
+	assert_int_equal(spool_open(&s, "/nonexistent/dir/spool", &why), -1);
+	assert_string_equal(why.msg, "/nonexistent/dir/spool: No such file or "
 	    "directory");
 	assert_null(s.f);
 }
@@ -130,20 +130,20 @@ static void
 test_write_error_is_reported(void **state)
 {
 	struct spool s;
-	char why[SPOOL_WHY_LEN];
+	struct why why;
 	char big[8192];
 
 	(void)state;
 	if (access("/dev/full", W_OK) != 0)
 		fail_msg("/dev/full is needed for this test");
 	memset(big, 'x', sizeof(big));
-	assert_int_equal(spool_open(&s, "/dev/full", why), 0);
+	assert_int_equal(spool_open(&s, "/dev/full", &why), 0);
 	/* the error shows at the latest when buffered data is pushed out */
 	if (spool_write(&s, big, sizeof(big)) == 0)
 		assert_int_equal(spool_flush(&s), -1);
 	/* ... and again when closing, so a run cannot end quietly */
-	assert_int_equal(spool_close(&s, why), -1);
-	assert_string_equal(why, "/dev/full: No space left on device");
+	assert_int_equal(spool_close(&s, &why), -1);
+	assert_string_equal(why.msg, "/dev/full: No space left on device");
 }
 
 int

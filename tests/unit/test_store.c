@@ -82,7 +82,8 @@ test_from_row(void **state)
 	    "2.00", NULL, "3913", "2413", NULL, "1500", NULL, "113", "1",
 	    "112", "0", "0", NULL, NULL };
 	unsigned long len[20];
-	char source[SCHEMA_SOURCE_MAX + 1], why[RECORD_WHY_LEN];
+	char source[SCHEMA_SOURCE_MAX + 1];
+	struct why why;
 	unsigned long long id;
 	struct record r;
 	size_t i;
@@ -91,7 +92,7 @@ test_from_row(void **state)
 	for (i = 0; i < 20; i++)
 		len[i] = row[i] != NULL ? strlen(row[i]) : 0;
 	assert_int_equal(schema_record_from_row(row, len, &r, &id, source,
-	    why), 0);
+	    &why), 0);
 	assert_int_equal(id, 42);
 	assert_string_equal(r.id, "01a2187e-8992-706a-a64f-7969378a9ec5");
 	assert_int_equal(r.ts_ms, 1795707275666LL);
@@ -104,7 +105,7 @@ test_from_row(void **state)
 	for (i = 0; i < 20; i++)
 		len[i] = old[i] != NULL ? strlen(old[i]) : 0;
 	assert_int_equal(schema_record_from_row(old, len, &r, &id, source,
-	    why), 0);
+	    &why), 0);
 	assert_string_equal(r.id, "");
 	assert_int_equal(r.ts_ms, 1751042843000LL);
 	assert_true(r.cpu_free == 98);
@@ -113,8 +114,8 @@ test_from_row(void **state)
 	assert_string_equal(source, "");
 	old[8] = NULL;
 	assert_int_equal(schema_record_from_row(old, len, &r, &id, source,
-	    why), -1);
-	assert_string_equal(why, "ram_total is NULL");
+	    &why), -1);
+	assert_string_equal(why.msg, "ram_total is NULL");
 }
 
 static void

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Each command's usage, its --help option lines and its man page SYNOPSIS
+# name the same options, and getopt takes each of them (no "unrecognized
+# option"): the three are written by hand and drift apart otherwise.
+. "$(dirname "$0")/../lib.sh"
+
+# one option a line: "-x" for a letter, "--name" for a long one
+split_flags() {
+	sed -E 's/^-([a-zA-Z]{2,})$/\1/' | while read -r f; do
+		case $f in
+		--*|-?) printf '%s\n' "$f" ;;
+		*) printf '%s\n' "$f" | sed -E 's/(.)/-\1\n/g' | sed '/^$/d' ;;
+		esac
+	done | sort -u
+}
+
+for c in sm-alert sm-post sm-read sm-split sm-store sm-tail; do
+	"$SM_BIN/$c" --help >"$SM_TMP/help" || fail "$c --help"
+	# the usage lines: up to the blank line before the option lines
+	sed '/^$/,$d' "$SM_TMP/help" |
+	    grep -oE '(^|[[ ])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[[ ]//' |
+	    grep -v "^$c\$" | split_flags >"$SM_TMP/usage"
+	# the man page's SYNOPSIS: "Fl -listen" is --listen, "Fl fh" -f -h
+	sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "man/$c.1" |
+	    grep -oE 'Fl -?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^Fl (-?)/-\1/' |
+	    split_flags >"$SM_TMP/man"
+	diff -u "$SM_TMP/man" "$SM_TMP/usage" >"$SM_TMP/diff" ||
+	    fail "$c: usage and SYNOPSIS differ: $(cat "$SM_TMP/diff")"
+	# the option lines: "  -H, --header ..." names -H (its long form is
+	# the man page's business); every usage option but -h has one
+	sed '1,/^options/d' "$SM_TMP/help" |
+	    sed -nE 's/^  (-[a-zA-Z])(, --[a-z-]+)? .*/\1/p;
+	        s/^  (--[a-z-]+) .*/\1/p' | sort -u >"$SM_TMP/lines"
+	grep -vx -- -h "$SM_TMP/usage" | diff -u - "$SM_TMP/lines" \
+	    >"$SM_TMP/diff" ||
+	    fail "$c: usage and --help's option lines differ: $(cat "$SM_TMP/diff")"
+	# getopt knows each (a value may be wrong: not "unrecognized")
+	while read -r f; do
+		"$SM_BIN/$c" "$f" </dev/null >/dev/null 2>"$SM_TMP/err" &
+		pid=$!
+		( sleep 5; kill "$pid" 2>/dev/null ) &
+		killer=$!
+		wait "$pid" || :
+		kill "$killer" 2>/dev/null || :
+		! grep -qE 'unrecognized option|invalid option' "$SM_TMP/err" ||
+		    fail "$c $f: $(cat "$SM_TMP/err")"
+	done <"$SM_TMP/usage"
+	echo "$c: $(wc -l <"$SM_TMP/usage") options agree"
+done
