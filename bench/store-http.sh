@@ -59,6 +59,11 @@ ticks() {
 HZ=$(getconf CLK_TCK)
 # CPU microseconds per request: ticks, requests
 per_req() { echo "$1 $2" | awk -v hz="$HZ" '{ printf("%.2f\n", $1 * 1e6 / hz / $2) }'; }
+# context switches (voluntary + not) of all the threads of process $1
+switches() {
+	cat /proc/"$1"/task/*/status 2>/dev/null |
+	    awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
 
 # one wrk run against URL into $WORK/wrk.out; sets the BENCH variables
 load() {
@@ -87,6 +92,12 @@ export SM_DB SM_DB_PASSWORD
 count() {
 	mariadb --defaults-file="$WORK/db/admin.cnf" -N sm \
 	    -e 'SELECT COUNT(*) FROM system_metrics' 2>/dev/null || echo 0
+}
+# transactions the server committed so far (all sessions)
+commits() {
+	mariadb --defaults-file="$WORK/db/admin.cnf" -N sm -e \
+	    "SHOW GLOBAL STATUS LIKE 'Com_commit'" 2>/dev/null |
+	    awk '{ print $2 + 0 }'
 }
 DBPID=$(cat "$WORK/db/mysqld.pid")
 
@@ -172,11 +183,15 @@ for r in $(seq "$REPS"); do
 	RPID=$!
 	while [ ! -s "$WORK/port" ]; do sleep 0.1; done
 	before=$(count)
+	c0=$(commits)
+	s0=$(switches "$RPID")
 	t0=$(ticks "$RPID")
 	d0=$(ticks "$DBPID")
 	load "http://127.0.0.1:$(cat "$WORK/port")/metrics"
 	t1=$(ticks "$RPID")
 	d1=$(ticks "$DBPID")
+	s1=$(switches "$RPID")
+	c1=$(commits)
 	rss=$(awk '/^VmHWM/ { print $2 }' "/proc/$RPID/status")
 	kill -TERM "$RPID"
 	wait "$RPID" || { cat "$WORK/recv.err"; exit 1; }
@@ -188,6 +203,12 @@ for r in $(seq "$REPS"); do
 	    "p99 $(ms "$p99_us") ms, $requests answered 200," \
 	    "$stored rows stored, peak RSS $rss KiB," \
 	    "CPU $cpu us/request (mariadbd $dbcpu)"
+	# the receiver's own cost per transaction shows as fewer requests
+	# per COMMIT (slower commits: smaller groups)
+	echo "run $r sm-store: $(echo "$requests $((c1 - c0))" |
+	    awk '{ printf("%.1f", $1 / ($2 > 0 ? $2 : 1)) }') requests per" \
+	    "COMMIT, $(echo "$((s1 - s0)) $requests" |
+	    awk '{ printf("%.2f", $1 / $2) }') context switches per request"
 	echo "$rps" >>"$WORK/rps"
 	echo "$p50_us" >>"$WORK/p50"
 	echo "$p99_us" >>"$WORK/p99"
