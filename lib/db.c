@@ -324,7 +324,12 @@ db_stmt_error(MYSQL_STMT *st, const char *what, struct why *why)
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 }
 
-void
+/*
+ * A password typed into --db stays visible in ps(1) until overwritten:
+ * warn, and overwrite it in place in url (an argv string, which
+ * /proc/PID/cmdline reads).
+ */
+static void
 db_url_scrub(char *url)
 {
 	size_t off, len;

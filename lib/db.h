@@ -118,11 +118,4 @@ int db_opt(struct db_opts *o, int ch, char *arg, struct why *why);
  */
 int db_opts_config(struct db_opts *o, struct db_config *c, struct why *why);
 
-/*
- * A password typed into --db stays visible in ps(1) until overwritten:
- * warn, and overwrite it in place in url (an argv string, which
- * /proc/PID/cmdline reads).
- */
-void db_url_scrub(char *url);
-
 #endif

@@ -259,7 +259,8 @@ feed_add_alert(struct feed *f, const char *json, size_t len)
 	return 0;
 }
 
-bool
+/* Does row pass the filters (NULL: any)? */
+static bool
 feed_match(const struct rowfmt_row *row, const char *host,
     const char *source, int64_t since_ms)
 {

@@ -123,10 +123,6 @@ void feed_ping(struct feed *f);
 long feed_client_read(struct feed *f, struct feed_client *c, char *buf,
     size_t max);
 
-/* Does row pass the filters (NULL: any)? */
-bool feed_match(const struct rowfmt_row *row, const char *host,
-    const char *source, int64_t since_ms);
-
 /*
  * A JSON array of the last n rows of the ring passing the filters, oldest
  * first (since_ms -1: any time); NULL when out of memory.  Each element:

@@ -23,7 +23,7 @@
 #include "clock.h"
 #include "body.h"
 #include "cli.h"
-#include "httpd.h"
+#include "httpd_impl.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
 #define HTTPD_BODY_KEEP (64 * 1024)	/* body buffer kept for the next request */

@@ -37,21 +37,6 @@ struct httpd_config {
 };
 
 /*
- * "[ADDR:]PORT" (ADDR an IPv4 address, a name, or [IPv6]; default
- * 127.0.0.1; PORT 0 picks a free one) into addr.  Returns 0, or -1 with
- * the reason in why.
- */
-int httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
-    socklen_t *addrlen, struct why *why);
-
-/*
- * An "Authorization" header value against the token: true only for
- * "Bearer TOKEN" (scheme in any case).  The comparison takes the same time
- * whatever the first differing byte.
- */
-bool httpd_token_check(const char *header, const char *token);
-
-/*
  * The options sm-store --listen and sm-tail --listen share: --listen ADDR
  * (httpd_parse_listen) and --max-connections N (1 to
  * HTTPD_MAX_CONNECTIONS_MAX).  0, or -1 after saying what is wrong (the
@@ -64,8 +49,9 @@ int httpd_opt_max_connections(const char *arg, long long *out);
 
 /*
  * Block the stop signals (cli_stop_signals: SIGINT, SIGTERM, SIGHUP) in
- * this thread and every thread it starts from now on, into stop: a server's main thread then waits for them
- * (sigtimedwait) while MHD's threads never see them.
+ * this thread and every thread it starts from now on, into stop: a
+ * server's main thread then waits for them (sigtimedwait) while MHD's
+ * threads never see them.
  */
 void httpd_block_stop(sigset_t *stop);
 

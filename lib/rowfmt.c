@@ -164,7 +164,8 @@ rowfmt_take(struct json_object *obj, const char *key)
 	return json_object_get(v);
 }
 
-struct json_object *
+/* The seed payload of row; NULL when out of memory. */
+static struct json_object *
 rowfmt_seed_json(const struct rowfmt_row *row)
 {
 	const struct record *r = &row->rec;

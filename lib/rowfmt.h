@@ -64,9 +64,6 @@ void rowfmt_init(struct rowfmt *f, enum rowfmt_kind kind,
 int rowfmt_row(struct rowfmt *f, const struct rowfmt_row *row, char *buf,
     size_t size);
 
-/* The seed payload of row; NULL when out of memory. */
-struct json_object *rowfmt_seed_json(const struct rowfmt_row *row);
-
 /*
  * Copy s into dst (size bytes) for a terminal: control characters and
  * broken UTF-8 become '?', at most width characters are kept (the last a

@@ -66,6 +66,8 @@ tail_via_parse(const char *name, enum tail_via *via)
 	return 0;
 }
 
+static long tail_poll(struct tail *t, int64_t now_ms);
+
 /*
  * A replica's server id of our own: the server ends an older dump with
  * the same id, so two followers must not share one.  The top half of the
@@ -694,7 +696,13 @@ tail_open(struct tail *t, int64_t now_ms)
 	return t->binlog_on ? tail_binlog_join(t, first ? "" : NULL) : 0;
 }
 
-long
+/*
+ * One poll: give up holes past the gap timeout, then read every page of
+ * new rows and emit those that pass the filters.  Returns the rows
+ * emitted, -1 on a database failure (tail_status: why, fault; the
+ * connection is closed) or -2 when emit asked to stop.
+ */
+static long
 tail_poll(struct tail *t, int64_t now_ms)
 {
 	char where[FOLLOW_WHERE_LEN];

@@ -142,14 +142,6 @@ enum tail_step tail_connect(struct tail *t, int64_t now_ms);
 void tail_close(struct tail *t);
 
 /*
- * One poll: give up holes past the gap timeout, then read every page of
- * new rows and emit those that pass the filters.  Returns the rows
- * emitted, -1 on a database failure (tail_status: why, fault; the
- * connection is closed) or -2 when emit asked to stop.
- */
-long tail_poll(struct tail *t, int64_t now_ms);
-
-/*
  * What a follower does at time now_ms (monotonic): (re)connect when
  * disconnected and the retry is due, then poll.
  */

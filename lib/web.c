@@ -102,7 +102,11 @@ struct web_sock {
 	struct feed_client *client;	/* under lock */
 };
 
-int
+/*
+ * Parse /events, /rows query values.  The count in s within 0..max;
+ * 0, or -1.
+ */
+static int
 web_parse_count(const char *s, size_t max, size_t *out)
 {
 	long long v;

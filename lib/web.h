@@ -53,10 +53,4 @@ struct web_config {
  */
 int web_run(const struct web_config *c, const sigset_t *stop, struct why *why);
 
-/*
- * Parse /events, /rows query values.  The count in s within 0..max;
- * 0, or -1.
- */
-int web_parse_count(const char *s, size_t max, size_t *out);
-
 #endif

@@ -12,7 +12,7 @@
 #include <netinet/in.h>
 #include <cmocka.h>
 
-#include "httpd.h"
+#include "httpd_impl.h"
 #include "token.h"
 
 static void
