@@ -342,7 +342,7 @@ db_url_scrub(char *url)
 }
 
 int
-db_opt(struct db_opts *o, int ch, char *arg, struct why *why)
+db_opt(struct db_opts *o, int ch, char *arg)
 {
 	enum db_ssl_mode mode;
 
@@ -358,8 +358,8 @@ db_opt(struct db_opts *o, int ch, char *arg, struct why *why)
 		return 1;
 	case DB_OPT_SSL_MODE:
 		if (db_ssl_mode_parse(arg, &mode) == -1) {
-			why_set(why, "--ssl-mode: \"%s\": want "
-			    "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or "
+			warnx("--ssl-mode: \"%s\": want DISABLED, "
+			    "PREFERRED, REQUIRED, VERIFY_CA or "
 			    "VERIFY_IDENTITY", arg);
 			return -1;
 		}

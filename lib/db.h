@@ -107,10 +107,11 @@ struct db_opts {
 };
 
 /*
- * Take getopt_long's option ch and its argument: 1 when ch is a DB_OPT_*,
- * 0 when it is not, -1 with the reason in why for a bad value.
+ * Take getopt_long's option ch and its argument, as cli_opt does: 1 when
+ * ch is a DB_OPT_*, 0 when it is not, -1 after a warning for a bad value
+ * (the caller then prints its usage).
  */
-int db_opt(struct db_opts *o, int ch, char *arg, struct why *why);
+int db_opt(struct db_opts *o, int ch, char *arg);
 
 /*
  * db_config_init from the options, then scrub a password from the --db

@@ -98,8 +98,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct storemain_opts o;
-	struct why dbwhy;
-	int ch, status;
+	int ch, r, status;
 	const struct cli_opt opts[] = {
 		{ OPT_BATCH, "--batch", .count = &o.batch, .min = 1,
 		    .max = STORE_BATCH_MAX, .unit = "rows" },
@@ -129,19 +128,13 @@ main(int argc, char *argv[])
 
 	storemain_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (db_opt(&o.db, ch, optarg, &dbwhy)) {
-		case 1:
+		/* the database's options, then the checked ones */
+		if ((r = db_opt(&o.db, ch, optarg)) == 0)
+			r = cli_opt(opts, ch, optarg);
+		if (r == 1)
 			continue;
-		case -1:
-			warnx("%s", dbwhy.msg);
+		if (r == -1)
 			usage(SM_EXIT_USAGE);
-		}
-		switch (cli_opt(opts, ch, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			usage(SM_EXIT_USAGE);
-		}
 		switch (ch) {
 		case OPT_LISTEN:
 			if (httpd_opt_listen(optarg, &o.addr,

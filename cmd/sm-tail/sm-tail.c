@@ -143,7 +143,7 @@ main(int argc, char *argv[])
 	struct tail_config tc;
 	struct db_opts dbo = { 0 };
 	struct db_config dbc;
-	int ch, status;
+	int ch, r, status;
 
 	const struct cli_opt opts[] = {
 		{ OPT_BACKLOG, "--backlog", .count = &backlog, .min = 1,
@@ -174,19 +174,13 @@ main(int argc, char *argv[])
 	tc.filter.since_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
-		switch (db_opt(&dbo, ch, optarg, &dbwhy)) {
-		case 1:
+		/* the database's options, then the checked ones */
+		if ((r = db_opt(&dbo, ch, optarg)) == 0)
+			r = cli_opt(opts, ch, optarg);
+		if (r == 1)
 			continue;
-		case -1:
-			warnx("%s", dbwhy.msg);
+		if (r == -1)
 			usage(SM_EXIT_USAGE);
-		}
-		switch (cli_opt(opts, ch, optarg)) {
-		case 1:
-			continue;
-		case -1:
-			usage(SM_EXIT_USAGE);
-		}
 		switch (ch) {
 		case OPT_FORMAT:
 			if (rowfmt_parse(optarg, &kind) == -1) {
