@@ -48,6 +48,7 @@ follow_init(struct follow *f, size_t max_holes, int64_t gap_timeout_ms)
 	f->gap_timeout_ms = gap_timeout_ms;
 	f->step = 1;
 	f->live = 1;
+	f->round_old = true;
 	/* all of it at once: follow_see then never fails */
 	if ((f->holes = calloc(f->max_holes, sizeof(*f->holes))) == NULL)
 		return -1;
@@ -290,6 +291,22 @@ follow_touch(struct follow *f, int64_t now_ms)
 		f->holes[i].since_ms = now_ms;
 }
 
+void
+follow_round(struct follow *f, int64_t now_ms)
+{
+	f->round_ms = now_ms;
+	f->round_old = now_ms >= f->old_due_ms;
+	if (f->round_old)
+		f->old_due_ms = now_ms + FOLLOW_OLD_EVERY_MS;
+}
+
+/* Is hole h asked for in this round? */
+static bool
+follow_asked(const struct follow *f, const struct follow_hole *h)
+{
+	return f->round_old || f->round_ms - h->since_ms < FOLLOW_FRESH_MS;
+}
+
 size_t
 follow_where(const struct follow *f, uint64_t after, char *buf, size_t size)
 {
@@ -302,7 +319,7 @@ follow_where(const struct follow *f, uint64_t after, char *buf, size_t size)
 		const struct follow_hole *h = &f->holes[i];
 		uint64_t lo = follow_id(f, h->lo), hi = follow_id(f, h->hi);
 
-		if (hi <= after)
+		if (hi <= after || !follow_asked(f, h))
 			continue;
 		if (lo <= after)
 			lo += ((after - lo) / f->step + 1) * f->step;
@@ -314,7 +331,7 @@ follow_where(const struct follow *f, uint64_t after, char *buf, size_t size)
 				if (l <= after)
 					l = after + 1;
 				if (follow_id(f, f->holes[j].hi) > after &&
-				    l < lo)
+				    follow_asked(f, &f->holes[j]) && l < lo)
 					lo = l;
 			}
 			n = snprintf(buf + len, size - len, "id >= %" PRIu64

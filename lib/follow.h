@@ -22,11 +22,19 @@
  * whatever its id, and opens its class's ids from where following started
  * as a hole, in case an earlier transaction of that writer commits late.
  *
+ * A hole that has stayed open for FOLLOW_FRESH_MS is most likely for good
+ * (a rollback, a writer's skipped ids) rather than a transaction about to
+ * commit: such old holes are asked for once every FOLLOW_OLD_EVERY_MS
+ * (follow_round), not at every poll, so that a burst's skipped ids do not
+ * cost the server a long query twenty times a second until they are
+ * given up.  A late COMMIT into an old hole is seen up to that much later.
+ *
  * Pure: no I/O, times are passed in (milliseconds on any monotonic clock).
  */
 #ifndef SM_FOLLOW_H
 #define SM_FOLLOW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +42,8 @@
 #define FOLLOW_SQL_RANGES 128		/* ranges named in one WHERE */
 #define FOLLOW_WHERE_LEN (64 + FOLLOW_SQL_RANGES * 96)
 #define FOLLOW_GAP_TIMEOUT_MS 60000	/* default for --gap-timeout */
+#define FOLLOW_FRESH_MS 1000		/* a hole this old is "old" */
+#define FOLLOW_OLD_EVERY_MS 1000	/* old holes asked for this often */
 
 struct follow_hole {
 	/* ids lo..hi (inclusive) not seen yet, as keys (follow.c) */
@@ -51,6 +61,9 @@ struct follow {
 	uint64_t step;		/* auto_increment_increment */
 	uint64_t live;		/* bit c: rows of class id % step == c seen */
 	uint64_t base;		/* the high mark following started from */
+	int64_t round_ms;	/* this poll's time (follow_round) */
+	int64_t old_due_ms;	/* when old holes are asked for next */
+	bool round_old;		/* this poll asks for old holes too */
 };
 
 /* 0, or -1 when out of memory.  max_holes 0: FOLLOW_MAX_HOLES. */
@@ -99,9 +112,17 @@ uint64_t follow_expire(struct follow *f, int64_t now_ms);
 void follow_touch(struct follow *f, int64_t now_ms);
 
 /*
+ * Start a poll at now_ms: whether its follow_where asks for the old holes
+ * too (every FOLLOW_OLD_EVERY_MS) or only for the fresh ones.  Without a
+ * call every poll asks for every hole.
+ */
+void follow_round(struct follow *f, int64_t now_ms);
+
+/*
  * The SQL condition for the next page of rows after id after (0 for the
  * first page of a poll): "id > after AND (id BETWEEN lo AND hi OR ... OR
- * id > high)".  Past FOLLOW_SQL_RANGES ranges the rest is asked for as
+ * id > high)", the holes being those of this round (follow_round).  Past
+ * FOLLOW_SQL_RANGES ranges the rest is asked for as
  * "id >= lo" (rows seen already are then read again and skipped).
  * buf holds FOLLOW_WHERE_LEN bytes.  Returns the length written.
  */

@@ -716,6 +716,7 @@ tail_poll(struct tail *t, int64_t now_ms)
 	int rc;
 
 	follow_expire(&t->follow, now_ms);
+	follow_round(&t->follow, now_ms);
 	do {
 		follow_where(&t->follow, after, where, sizeof(where));
 		snprintf(t->poll_sql, t->poll_sql_size, "SELECT %s FROM "

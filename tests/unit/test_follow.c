@@ -257,6 +257,48 @@ sim_in_hole(const struct follow *f, uint64_t id)
 }
 
 /*
+ * Holes open for FOLLOW_FRESH_MS are asked for once every
+ * FOLLOW_OLD_EVERY_MS, fresh ones at every poll; a late row in an old
+ * hole is still new when it comes.
+ */
+static void
+test_old_holes(void **state)
+{
+	char buf[FOLLOW_WHERE_LEN];
+	struct follow f;
+
+	(void)state;
+	assert_int_equal(follow_init(&f, 0, 60000), 0);
+	follow_start(&f, 7);
+	follow_see(&f, 9, 0);		/* hole 8, noticed at 0 */
+	follow_round(&f, 100);		/* the first round asks for all */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 9)");
+	follow_round(&f, 900);		/* 8 is still fresh */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 9)");
+	follow_see(&f, 12, 1000);	/* hole 10..11, noticed at 1000 */
+	follow_round(&f, 1050);		/* 8 is old and not due before 1100 */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id BETWEEN 10 AND 11 OR "
+	    "id > 12)");
+	follow_round(&f, 1100);		/* due: every hole */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id BETWEEN 10 AND 11 "
+	    "OR id > 12)");
+	follow_round(&f, 2050);		/* both old, next due at 2100 */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id > 12)");
+	follow_round(&f, 2100);
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id BETWEEN 10 AND 11 "
+	    "OR id > 12)");
+	assert_int_equal(follow_see(&f, 8, 2100), 1);	/* late, not lost */
+	assert_int_equal(follow_see(&f, 8, 2100), 0);
+	follow_free(&f);
+}
+
+/*
  * One poll over the simulated table, in pages, asking for what
  * follow_where asks for: ids above after, and in a hole or above high, or
  * (past FOLLOW_SQL_RANGES ranges) at least the first range not listed.
@@ -455,6 +497,7 @@ main(void)
 		cmocka_unit_test(test_split_when_full),
 		cmocka_unit_test(test_start_holes),
 		cmocka_unit_test(test_where),
+		cmocka_unit_test(test_old_holes),
 		cmocka_unit_test(test_simulated_writers),
 		cmocka_unit_test(test_galera_classes),
 		cmocka_unit_test(test_galera_snapshot),
