@@ -48,7 +48,6 @@ follow_init(struct follow *f, size_t max_holes, int64_t gap_timeout_ms)
 	f->gap_timeout_ms = gap_timeout_ms;
 	f->step = 1;
 	f->live = 1;
-	f->round_old = true;
 	/* all of it at once: follow_see then never fails */
 	if ((f->holes = calloc(f->max_holes, sizeof(*f->holes))) == NULL)
 		return -1;
@@ -294,17 +293,31 @@ follow_touch(struct follow *f, int64_t now_ms)
 void
 follow_round(struct follow *f, int64_t now_ms)
 {
+	f->prev_ms = f->rounds ? f->round_ms : INT64_MIN / 2;
 	f->round_ms = now_ms;
-	f->round_old = now_ms >= f->old_due_ms;
-	if (f->round_old)
-		f->old_due_ms = now_ms + FOLLOW_OLD_EVERY_MS;
+	f->rounds = true;
+}
+
+/* -1 for a fresh hole's age, else k for 2^k <= age / FOLLOW_FRESH_MS. */
+static int
+follow_age_level(int64_t age_ms)
+{
+	if (age_ms < FOLLOW_FRESH_MS)
+		return -1;
+	return 63 - __builtin_clzll((unsigned long long)(age_ms /
+	    FOLLOW_FRESH_MS));
 }
 
 /* Is hole h asked for in this round? */
 static bool
 follow_asked(const struct follow *f, const struct follow_hole *h)
 {
-	return f->round_old || f->round_ms - h->since_ms < FOLLOW_FRESH_MS;
+	int64_t age = f->round_ms - h->since_ms;
+
+	if (!f->rounds || age < FOLLOW_FRESH_MS || age >= f->gap_timeout_ms)
+		return true;
+	return follow_age_level(age) > follow_age_level(f->prev_ms -
+	    h->since_ms);
 }
 
 size_t

@@ -24,10 +24,12 @@
  *
  * A hole that has stayed open for FOLLOW_FRESH_MS is most likely for good
  * (a rollback, a writer's skipped ids) rather than a transaction about to
- * commit: such old holes are asked for once every FOLLOW_OLD_EVERY_MS
- * (follow_round), not at every poll, so that a burst's skipped ids do not
- * cost the server a long query twenty times a second until they are
- * given up.  A late COMMIT into an old hole is seen up to that much later.
+ * commit: past that age it is asked for again each time its age doubles
+ * (1, 2, 4, 8 ... s) and once more when it reaches the gap timeout, just
+ * before it is given up (follow_round), not at every poll, so that a
+ * burst's skipped ids do not cost the server a long query twenty times a
+ * second until they are given up.  A row committed into an old hole is
+ * seen within about as long again as it was late.
  *
  * Pure: no I/O, times are passed in (milliseconds on any monotonic clock).
  */
@@ -43,7 +45,6 @@
 #define FOLLOW_WHERE_LEN (64 + FOLLOW_SQL_RANGES * 96)
 #define FOLLOW_GAP_TIMEOUT_MS 60000	/* default for --gap-timeout */
 #define FOLLOW_FRESH_MS 1000		/* a hole this old is "old" */
-#define FOLLOW_OLD_EVERY_MS 1000	/* old holes asked for this often */
 
 struct follow_hole {
 	/* ids lo..hi (inclusive) not seen yet, as keys (follow.c) */
@@ -61,9 +62,9 @@ struct follow {
 	uint64_t step;		/* auto_increment_increment */
 	uint64_t live;		/* bit c: rows of class id % step == c seen */
 	uint64_t base;		/* the high mark following started from */
+	bool rounds;		/* follow_round was called */
 	int64_t round_ms;	/* this poll's time (follow_round) */
-	int64_t old_due_ms;	/* when old holes are asked for next */
-	bool round_old;		/* this poll asks for old holes too */
+	int64_t prev_ms;	/* the previous poll's */
 };
 
 /* 0, or -1 when out of memory.  max_holes 0: FOLLOW_MAX_HOLES. */
@@ -112,9 +113,10 @@ uint64_t follow_expire(struct follow *f, int64_t now_ms);
 void follow_touch(struct follow *f, int64_t now_ms);
 
 /*
- * Start a poll at now_ms: whether its follow_where asks for the old holes
- * too (every FOLLOW_OLD_EVERY_MS) or only for the fresh ones.  Without a
- * call every poll asks for every hole.
+ * Start a poll at now_ms: its follow_where asks for the fresh holes, the
+ * old ones whose age doubled since the previous poll, and those at the gap
+ * timeout (call follow_expire after the poll).  Without a call every poll
+ * asks for every hole.
  */
 void follow_round(struct follow *f, int64_t now_ms);
 

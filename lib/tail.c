@@ -715,7 +715,7 @@ tail_poll(struct tail *t, int64_t now_ms)
 	MYSQL_ROW row;
 	int rc;
 
-	follow_expire(&t->follow, now_ms);
+	/* holes at the gap timeout are asked for once more, then given up */
 	follow_round(&t->follow, now_ms);
 	do {
 		follow_where(&t->follow, after, where, sizeof(where));
@@ -753,6 +753,7 @@ tail_poll(struct tail *t, int64_t now_ms)
 		}
 		mysql_free_result(res);
 	} while (!stop && nrows == TAIL_PAGE);
+	follow_expire(&t->follow, now_ms);
 	return stop ? -2 : shown;
 }
 

@@ -257,9 +257,9 @@ sim_in_hole(const struct follow *f, uint64_t id)
 }
 
 /*
- * Holes open for FOLLOW_FRESH_MS are asked for once every
- * FOLLOW_OLD_EVERY_MS, fresh ones at every poll; a late row in an old
- * hole is still new when it comes.
+ * Holes are asked for at every poll while fresh (under FOLLOW_FRESH_MS),
+ * then each time their age doubles, and once more at the gap timeout; a
+ * late row in an old hole is still new when it comes.
  */
 static void
 test_old_holes(void **state)
@@ -271,30 +271,52 @@ test_old_holes(void **state)
 	assert_int_equal(follow_init(&f, 0, 60000), 0);
 	follow_start(&f, 7);
 	follow_see(&f, 9, 0);		/* hole 8, noticed at 0 */
-	follow_round(&f, 100);		/* the first round asks for all */
+	follow_round(&f, 100);
 	follow_where(&f, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 9)");
-	follow_round(&f, 900);		/* 8 is still fresh */
+	follow_round(&f, 900);		/* still fresh */
 	follow_where(&f, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 9)");
 	follow_see(&f, 12, 1000);	/* hole 10..11, noticed at 1000 */
-	follow_round(&f, 1050);		/* 8 is old and not due before 1100 */
+	follow_round(&f, 1050);		/* 8 turned 1 s old: asked */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id BETWEEN 10 AND 11 "
+	    "OR id > 12)");
+	follow_round(&f, 1950);		/* 8 is not 2 s old yet */
 	follow_where(&f, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "id > 0 AND (id BETWEEN 10 AND 11 OR "
 	    "id > 12)");
-	follow_round(&f, 1100);		/* due: every hole */
+	follow_round(&f, 2050);		/* 8 turned 2 s, 10..11 1 s */
 	follow_where(&f, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "id > 0 AND (id = 8 OR id BETWEEN 10 AND 11 "
 	    "OR id > 12)");
-	follow_round(&f, 2050);		/* both old, next due at 2100 */
+	follow_round(&f, 3000);		/* 10..11 turned 2 s, 8 is 3 s */
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id BETWEEN 10 AND 11 OR "
+	    "id > 12)");
+	follow_round(&f, 3500);		/* neither doubled */
 	follow_where(&f, 0, buf, sizeof(buf));
 	assert_string_equal(buf, "id > 0 AND (id > 12)");
-	follow_round(&f, 2100);
+	follow_round(&f, 4000);		/* 8 turned 4 s */
 	follow_where(&f, 0, buf, sizeof(buf));
-	assert_string_equal(buf, "id > 0 AND (id = 8 OR id BETWEEN 10 AND 11 "
-	    "OR id > 12)");
-	assert_int_equal(follow_see(&f, 8, 2100), 1);	/* late, not lost */
-	assert_int_equal(follow_see(&f, 8, 2100), 0);
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 12)");
+	assert_int_equal(follow_see(&f, 8, 4000), 1);	/* late, not lost */
+	assert_int_equal(follow_see(&f, 8, 4000), 0);
+	follow_free(&f);
+
+	/* at the gap timeout a hole is asked for once more, then given up */
+	assert_int_equal(follow_init(&f, 0, 5000), 0);
+	follow_start(&f, 7);
+	follow_see(&f, 9, 0);
+	follow_round(&f, 4100);
+	follow_round(&f, 4900);
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id > 9)");
+	assert_int_equal(follow_expire(&f, 4900), 0);
+	follow_round(&f, 5000);
+	follow_where(&f, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "id > 0 AND (id = 8 OR id > 9)");
+	assert_int_equal(follow_expire(&f, 5000), 1);
 	follow_free(&f);
 }
 
