@@ -161,7 +161,8 @@ storemain_listen(struct storemain_opts *o)
 
 	if (storemain_db(o, &dbc) == -1)
 		return SM_EXIT_USAGE;
-	if (o->token_file != NULL && token_read(o->token_file, &token, &why) == -1) {
+	if (o->token_file != NULL &&
+	    token_read(o->token_file, &token, &why) == -1) {
 		warnx("--token-file: %s", why.msg);
 		goto free_db;
 	}
