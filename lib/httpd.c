@@ -508,12 +508,18 @@ httpd_ring(struct httpd *h)
 		warn("http: eventfd");
 }
 
-/* Resume a suspended request (any thread). */
+/*
+ * Resume a suspended request (any thread).  Once resumed, the request may
+ * be answered and its connection closed and freed at once: rq is not
+ * read after MHD_resume_connection.
+ */
 static void
 httpd_resume(struct httpd_req *rq)
 {
+	struct httpd *h = rq->h;
+
 	MHD_resume_connection(rq->conn);
-	httpd_ring(rq->h);
+	httpd_ring(h);
 }
 
 /*
