@@ -775,6 +775,20 @@ httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
 }
 
 /*
+ * Refuse new connections now (MHD wants the listening socket open until
+ * it stops): one accepted by the kernel but never by MHD would be reset
+ * after its request was sent, where a refusal says nothing was.  From the
+ * thread that polls MHD.
+ */
+static void
+httpd_quiesce(struct httpd *h)
+{
+	h->lfd = MHD_quiesce_daemon(h->d);
+	if (h->lfd != MHD_INVALID_SOCKET)
+		shutdown(h->lfd, SHUT_RDWR);
+}
+
+/*
  * The polling thread when MHD has none of its own: select() over MHD's
  * sockets and the doorbell, then let MHD handle what is ready.  When the
  * main thread says so (stopping), stop accepting; when it says quit, end.
@@ -796,15 +810,7 @@ httpd_loop(void *arg)
 			break;
 		if (!quiesced && __atomic_load_n(&h->stopping,
 		    __ATOMIC_ACQUIRE)) {
-			/*
-			 * Refuse new connections now (MHD wants the socket
-			 * open until it stops): one accepted by the kernel
-			 * but never by MHD would be reset after its request
-			 * was sent, where a refusal says nothing was.
-			 */
-			h->lfd = MHD_quiesce_daemon(h->d);
-			if (h->lfd != MHD_INVALID_SOCKET)
-				shutdown(h->lfd, SHUT_RDWR);
+			httpd_quiesce(h);
 			quiesced = true;
 		}
 		FD_ZERO(&rs);
@@ -962,10 +968,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 		/* the loop quiesces MHD (only it may call MHD now) */
 		httpd_ring(&h);
 	} else {
-		/* as httpd_loop does */
-		h.lfd = MHD_quiesce_daemon(d);
-		if (h.lfd != MHD_INVALID_SOCKET)
-			shutdown(h.lfd, SHUT_RDWR);
+		httpd_quiesce(&h);
 	}
 	pthread_mutex_lock(&h.lock);
 	while (__atomic_load_n(&h.inflight, __ATOMIC_ACQUIRE) > 0) {
