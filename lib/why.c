@@ -35,21 +35,10 @@ why_append(struct why *w, const char *fmt, ...)
 void
 why_prefix(struct why *w, const char *prefix)
 {
-	char old[WHY_LEN];
-	size_t plen = strlen(prefix), olen;
+	struct why old = *w;
 
-	memcpy(old, w->msg, sizeof(old));
-	olen = strlen(old);
-	if (plen > sizeof(w->msg) - 1)
-		plen = sizeof(w->msg) - 1;
-	memcpy(w->msg, prefix, plen);
-	if (olen > 0 && plen + 2 < sizeof(w->msg)) {
-		memcpy(w->msg + plen, ": ", 2);
-		plen += 2;
-		if (olen > sizeof(w->msg) - 1 - plen)
-			olen = sizeof(w->msg) - 1 - plen;
-		memcpy(w->msg + plen, old, olen);
-		plen += olen;
-	}
-	w->msg[plen] = '\0';
+	if (old.msg[0] == '\0')
+		why_set(w, "%s", prefix);
+	else
+		why_set(w, "%s: %s", prefix, old.msg);
 }
