@@ -118,7 +118,9 @@ char *
 schema_insert_sql(size_t rows)
 {
 	static const char head[] = "INSERT INTO " SCHEMA_TABLE " (";
-	static const char tail[] = " ON DUPLICATE KEY UPDATE id = id";
+	static const char tail[] = " ON DUPLICATE KEY UPDATE id = IF(("
+	    SCHEMA_DUP_VAR " := CONCAT_WS(',', " SCHEMA_DUP_VAR
+	    ", VALUES(sample_id))) IS NULL, id, id)";
 	size_t i, cols_len = 0, row_len, size;
 	char *sql, *p;
 

@@ -95,7 +95,7 @@ store_bulk_supported(MYSQL *m)
 	    (ext & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
-/* Connect, check the table, turn autocommit off. */
+/* Connect, check the table, make sure autocommit is on (store_sql.c). */
 static enum db_fault
 store_connect(struct store *s, struct why *why)
 {
@@ -117,7 +117,8 @@ store_connect(struct store *s, struct why *why)
 		    "replaced system's column names");
 	if (changed & SCHEMA_ADDED)
 		warnx("added sm's columns and keys to table " SCHEMA_TABLE);
-	if (mysql_autocommit(s->m, 0) != 0) {
+	s->dup_dirty = false;
+	if (mysql_autocommit(s->m, 1) != 0) {
 		f = db_error(s->m, "autocommit", why);
 		goto out_disconnect;
 	}

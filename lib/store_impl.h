@@ -86,6 +86,7 @@ struct store {
 	bool bulk;			/* array executions (MariaDB) */
 	bool bulk_bound;		/* stmt[0] bound to brows[0] */
 	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
+	bool dup_dirty;			/* SCHEMA_DUP_VAR may be set */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
 	struct store_aux *aux;
 	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */

@@ -349,6 +349,31 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 	return DB_FAULT_NONE;
 }
 
+/*
+ * Group commit under load makes transactions of up to about as many rows
+ * as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs of at most
+ * STORE_EXACT_MAX rows each (two round trips at most), where array
+ * executions of 2^k - 1 take up to six (45 rows are 31 + 7 + 7) -- unless
+ * one array execution takes them all.
+ */
+static bool
+store_exact(const struct store *s, size_t n)
+{
+	return n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
+	    (n & (n + 1)) == 0);
+}
+
+/* Whether store_insert sends n rows in one statement. */
+static bool
+store_insert_once(const struct store *s, size_t n)
+{
+	if (store_exact(s, n))
+		return n <= STORE_EXACT_MAX;
+	if (s->bulk)
+		return n <= STORE_BULK_MAX && (n & (n + 1)) == 0;
+	return n <= STORE_CHUNK_MAX && (n & (n - 1)) == 0;
+}
+
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
@@ -357,15 +382,7 @@ store_insert(struct store *s, struct store_cursor *c, size_t n,
 	enum db_fault f = DB_FAULT_NONE;
 	size_t k;
 
-	/*
-	 * Group commit under load makes transactions of up to about as many
-	 * rows as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs
-	 * of at most STORE_EXACT_MAX rows each (64 rows: two round trips),
-	 * where array executions of 2^k - 1 take up to six (45 rows are
-	 * 31 + 7 + 7) -- unless one array execution takes them all.
-	 */
-	if (n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
-	    (n & (n + 1)) == 0)) {
+	if (store_exact(s, n)) {
 		for (; n > 0 && f == DB_FAULT_NONE; n -= k) {
 			k = n < STORE_EXACT_MAX ? n : STORE_EXACT_MAX;
 			f = store_insert_exact(s, c, k, affected, why);
@@ -427,6 +444,10 @@ store_isolate(struct store *s, struct store_group *first, struct why *why)
 		g->rejects = NULL;
 		g->nrejects = g->stored = g->duplicates = 0;
 	}
+	/* row by row: each one's count is its own, SCHEMA_DUP_VAR unread */
+	s->dup_dirty = true;
+	if ((f = store_sql(s, "START TRANSACTION", why)) != DB_FAULT_NONE)
+		return f;
 	for (g = first; g != NULL; g = g->next) {
 		if (g->atomic && (f = store_sql(s, "SAVEPOINT sm_group",
 		    why)) != DB_FAULT_NONE)
@@ -474,11 +495,136 @@ store_isolate(struct store *s, struct store_group *first, struct why *why)
 	return DB_FAULT_NONE;
 }
 
+/* A row of the transaction, for store_attribute. */
+struct store_dup_row {
+	const char *id;
+	size_t row;
+};
+
+static int
+store_dup_row_cmp(const void *a, const void *b)
+{
+	const struct store_dup_row *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c != 0)
+		return c;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+static int
+store_dup_name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
- * One transaction for a NULL-terminated list of groups.  The common case
- * is one round of inserts and a COMMIT.  When some rows turn out to be
- * duplicates and several groups share the transaction, it is redone group
- * by group, so that each group learns its own count.
+ * Mark in dup[] the rows (in the transaction's order) the names in list
+ * (SCHEMA_DUP_VAR: the sample_ids of the rows found stored, in the same
+ * order) say were duplicates.  An id on k rows of the transaction (a
+ * request and its retry in one commit) and c times in the list: the last
+ * c of its rows were the duplicates (the first was stored, unless it was
+ * there before).  0, or -1 out of memory.
+ */
+static int
+store_dup_mark(struct store_group *first, size_t total, char *list,
+    bool *dup)
+{
+	struct store_dup_row *rows;
+	struct store_group *g;
+	size_t nnames = 0, i, j, r = 0;
+	char **names, *p;
+
+	if ((rows = calloc(total, sizeof(*rows))) == NULL)
+		return -1;
+	for (p = list; *p != '\0'; p++)
+		nnames += *p == ',';
+	if ((names = calloc(nnames + 1, sizeof(*names))) == NULL) {
+		free(rows);
+		return -1;
+	}
+	nnames = 0;
+	for (p = strtok(list, ","); p != NULL; p = strtok(NULL, ","))
+		names[nnames++] = p;
+	for (g = first; g != NULL; g = g->next)
+		for (i = 0; i < g->n; i++, r++)
+			rows[r] = (struct store_dup_row){ g->rows[i].rec.id, r };
+	qsort(rows, total, sizeof(*rows), store_dup_row_cmp);
+	qsort(names, nnames, sizeof(*names), store_dup_name_cmp);
+	for (i = 0, j = 0; i < total; ) {
+		size_t k = 1, c = 0, m;
+
+		while (i + k < total && strcmp(rows[i + k].id, rows[i].id) == 0)
+			k++;
+		while (j < nnames && strcmp(names[j], rows[i].id) < 0)
+			j++;
+		for (; j < nnames && strcmp(names[j], rows[i].id) == 0; j++)
+			c++;
+		for (m = 0; m < k; m++)
+			dup[rows[i + m].row] = m + (c < k ? c : k) >= k;
+		i += k;
+	}
+	free(names);
+	free(rows);
+	return 0;
+}
+
+/*
+ * Some rows of several groups were duplicates: which, from the names the
+ * INSERTs left in SCHEMA_DUP_VAR (one more round trip, only then; the
+ * rows may be committed already, so nothing is redone).
+ */
+static enum db_fault
+store_attribute(struct store *s, struct store_group *first, size_t total,
+    size_t affected, struct why *why)
+{
+	enum db_fault f = DB_FAULT_NONE;
+	struct store_group *g;
+	size_t r = 0, stored = 0, i;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char *list;
+	bool *dup;
+
+	if (mysql_query(s->m, "SELECT " SCHEMA_DUP_VAR) != 0 ||
+	    (res = mysql_store_result(s->m)) == NULL)
+		return db_error(s->m, "reading the duplicates", why);
+	row = mysql_fetch_row(res);
+	list = strdup(row != NULL && row[0] != NULL ? row[0] : "");
+	mysql_free_result(res);
+	dup = calloc(total, sizeof(*dup));
+	if (list == NULL || dup == NULL ||
+	    store_dup_mark(first, total, list, dup) == -1) {
+		why_set(why, "out of memory");
+		f = DB_FAULT_OTHER;
+		goto out_free;
+	}
+	for (g = first; g != NULL; g = g->next) {
+		g->duplicates = 0;
+		for (i = 0; i < g->n; i++)
+			g->duplicates += dup[r++];
+		g->stored = g->n - g->duplicates;
+		stored += g->stored;
+	}
+	if (stored != affected) {
+		why_set(why, "the server stored %zu rows of %zu, the duplicates "
+		    "it named leave %zu", affected, total, stored);
+		f = DB_FAULT_OTHER;
+	}
+out_free:
+	free(dup);
+	free(list);
+	return f;
+}
+
+/*
+ * One transaction for a NULL-terminated list of groups.  Autocommit is on,
+ * so the common case, the one INSERT of at most STORE_EXACT_MAX rows that
+ * group commit makes under load, is committed by the server with the
+ * statement: one round trip, where an INSERT and a COMMIT took two.  More
+ * rows are wrapped in START TRANSACTION and COMMIT.  When some rows turn
+ * out to be duplicates and several groups share the transaction, the
+ * names the INSERTs left tell each group its own count.
  */
 static enum db_fault
 store_transaction(struct store *s, struct store_group *first, struct why *why)
@@ -487,37 +633,43 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 	size_t total = 0, affected = 0, ngroups = 0;
 	struct store_group *g;
 	enum db_fault f;
+	bool once;
 
 	for (g = first; g != NULL; g = g->next) {
 		total += g->n;
 		ngroups++;
 	}
-	f = store_insert(s, &c, total, &affected, why);
-	if (f == DB_FAULT_NONE && affected != total && ngroups > 1) {
-		store_rollback(s);
-		for (g = first; g != NULL && f == DB_FAULT_NONE; g = g->next) {
-			struct store_group one = *g;
-			struct store_cursor gc = { &one, 0 };
-			size_t ga = 0;
-
-			one.next = NULL;
-			f = store_insert(s, &gc, g->n, &ga, why);
-			g->stored = ga;
-			g->duplicates = g->n - ga;
-		}
-	} else if (f == DB_FAULT_NONE) {
-		for (g = first; g != NULL; g = g->next) {
-			g->stored = ngroups == 1 ? affected : g->n;
-			g->duplicates = g->n - g->stored;
-		}
+	if (s->dup_dirty) {
+		if ((f = store_sql(s, "SET " SCHEMA_DUP_VAR " = NULL", why)) !=
+		    DB_FAULT_NONE)
+			return f;
+		s->dup_dirty = false;
 	}
+	once = store_insert_once(s, total);
+	if (!once && (f = store_sql(s, "START TRANSACTION", why)) !=
+	    DB_FAULT_NONE)
+		return f;
+	f = store_insert(s, &c, total, &affected, why);
+	if (f != DB_FAULT_NONE || affected != total)
+		s->dup_dirty = true;
 	if (f == DB_FAULT_DATA) {
-		store_rollback(s);
+		/* one statement was undone by the server on its own */
+		if (!once)
+			store_rollback(s);
 		return store_isolate(s, first, why);
 	}
 	if (f != DB_FAULT_NONE)
 		return f;
-	if (mysql_commit(s->m) != 0)
+	if (affected == total || ngroups == 1) {
+		for (g = first; g != NULL; g = g->next) {
+			g->stored = ngroups == 1 ? affected : g->n;
+			g->duplicates = g->n - g->stored;
+		}
+	} else if ((f = store_attribute(s, first, total, affected, why)) !=
+	    DB_FAULT_NONE) {
+		return f;
+	}
+	if (!once && mysql_commit(s->m) != 0)
 		return db_error(s->m, "commit", why);
 	for (g = first; g != NULL; g = g->next)
 		g->status = STORE_DONE;

@@ -72,9 +72,10 @@ fi
 expect_eq rows "$(pq 'SELECT COUNT(*), COUNT(DISTINCT sample_id)
     FROM system_metrics' | tr '\t' ' ')" "40 40"
 echo "group commit: requests queued behind a waiting transaction share its"
-echo "successor: 1 + 10 requests, 2 COMMITs"
-commits() {
-	pq "SHOW GLOBAL STATUS LIKE 'Com_commit'" | cut -f2
+echo "successor: 1 + 10 requests, 2 INSERTs (each its own transaction)"
+# prepared statements executed: sm-store's INSERTs (autocommitted)
+inserts() {
+	pq "SHOW GLOBAL STATUS LIKE 'Com_stmt_execute'" | cut -f2
 }
 locker() {
 	pq "SELECT ID FROM information_schema.PROCESSLIST
@@ -90,7 +91,7 @@ pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
     >/dev/null 2>&1 &
 lpid=$!
 wait_for 100 locked
-c0=$(commits)
+c0=$(inserts)
 pids=
 i=1
 while [ $i -le 11 ]; do
@@ -113,7 +114,48 @@ while [ $i -le 11 ]; do
 	    '{"stored":1,"duplicates":0,"api":"nodejs_api1"}'
 	i=$((i + 1))
 done
-expect_eq "COMMITs for 11 requests" $(( $(commits) - c0 )) 2
+expect_eq "INSERTs for 11 requests" $(( $(inserts) - c0 )) 2
+
+echo "duplicates in a shared transaction: each request its own count; a"
+echo "record sent twice in it is stored once"
+gen_records 4 f8 >"$SM_TMP/dgrp"
+sed -n 1p "$SM_TMP/dgrp" >"$SM_TMP/d0"
+sed -n 1p "$SM_TMP/grp" >"$SM_TMP/d1"
+sed -n 2p "$SM_TMP/dgrp" >"$SM_TMP/d2"
+cp "$SM_TMP/d2" "$SM_TMP/d3"
+{ sed -n 2p "$SM_TMP/grp"; sed -n 3p "$SM_TMP/dgrp"; } >"$SM_TMP/d4"
+sed -n 4p "$SM_TMP/dgrp" >"$SM_TMP/d5"
+pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
+    >/dev/null 2>&1 &
+lpid=$!
+wait_for 100 locked
+c0=$(inserts)
+pids=
+for i in 0 1 2 3 4 5; do
+	curl -s -o "$SM_TMP/dans$i" -X POST \
+	    -H 'Content-Type: application/x-ndjson' \
+	    --data-binary "@$SM_TMP/d$i" "$RURL/metrics" &
+	pids="$pids $!"
+	[ $i = 0 ] && wait_for 100 waiting_insert
+done
+sleep 2
+pq "KILL $(locker)"
+# shellcheck disable=SC2086
+wait $pids
+wait $lpid || true
+expect_eq "INSERTs for 6 requests" $(( $(inserts) - c0 )) 2
+ans() { sed 's/,"api".*//' "$SM_TMP/dans$1"; }
+expect_eq "new record" "$(ans 0)" '{"stored":1,"duplicates":0'
+expect_eq "stored before" "$(ans 1)" '{"stored":0,"duplicates":1'
+expect_eq "a record twice: once stored, once a duplicate" \
+    "$( (ans 2; echo; ans 3; echo) | sort | tr '\n' ' ')" \
+    '{"stored":0,"duplicates":1 {"stored":1,"duplicates":0 '
+expect_eq "one stored before, one new" "$(ans 4)" \
+    '{"stored":1,"duplicates":1'
+expect_eq "new record after them" "$(ans 5)" '{"stored":1,"duplicates":0'
+ids=$(cut -c8-43 "$SM_TMP/dgrp" | sed "s/.*/'&'/" | paste -sd, -)
+expect_eq "each new record once" "$(pq "SELECT COUNT(*) FROM system_metrics
+    WHERE sample_id IN ($ids)")" 4
 stop_receiver
 
 echo "a receiver started with its database down serves 503, then 200"

@@ -38,12 +38,13 @@ test_insert_sql(void **state)
 	    "zombie_processes, stopped_processes, data_source, sample_id, "
 	    "host, collector, sampled_at, ram_available, threads) VALUES "
 	    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON DUPLICATE KEY UPDATE "
-	    "id = id");
+	    "id = IF((@sm_dup := CONCAT_WS(',', @sm_dup, VALUES(sample_id))) "
+	    "IS NULL, id, id)");
 	free(sql);
 	sql = schema_insert_sql(512);
 	assert_int_equal(count(sql, "?"), 512 * SCHEMA_INSERT_NCOLS);
 	assert_int_equal(count(sql, "),("), 511);
-	assert_non_null(strstr(sql, "?) ON DUPLICATE KEY UPDATE id = id"));
+	assert_non_null(strstr(sql, "?) ON DUPLICATE KEY UPDATE id = IF("));
 	free(sql);
 }
 
