@@ -32,13 +32,16 @@
 /*
  * A transaction of at most this many rows (what group commit makes of
  * single-record requests) is one INSERT of exactly its rows: one round
- * trip, where array executions of 2^k - 1 rows take two to four (30 rows
- * are 15 + 15, 20 are 15 + 3 + 1 + 1).  A statement for each size,
- * prepared when first needed, bound once to the rows of brows.  Each
- * holds a copy of its binds in Connector/C (19 x 112 bytes a row): 32
- * sizes cost 1.1 MB, 64 would cost 4.4 MB.
+ * trip, which with autocommit also commits it (store_sql.c), where array
+ * executions of 2^k - 1 rows take two to four (30 rows are 15 + 15, 20
+ * are 15 + 3 + 1 + 1) and a COMMIT.  A statement for each size, prepared
+ * when first needed, bound once to the rows of brows.  Each holds a copy
+ * of its binds in Connector/C (19 x 112 bytes a row): 32 sizes cost 1.1
+ * MB, 48 cost 2.5 MB, 64 would cost 4.4 MB (a receiver's peak RSS is to
+ * stay under 16 MiB, bench/RESULTS.md); 64 clients make transactions of
+ * 31 rows on average, about one in ten over 48.
  */
-#define STORE_EXACT_MAX 32
+#define STORE_EXACT_MAX 48
 #define STORE_EXACT_SPLIT (2 * STORE_EXACT_MAX)	/* see store_insert */
 
 /* What one row's bound values need besides the record itself. */
