@@ -890,17 +890,20 @@ httpd_poll_set(struct httpd *h, int fd, uint32_t ev)
  * want at the moment (one suspended whose client went away, the listener
  * at the connection limit, EPOLLOUT no longer wanted) loses the event
  * then, or level-triggered it would wake the loop for ever; MHD wanting
- * it again adds it again.  A socket MHD wants to write to is said writable
- * without asking, for HTTPD_GUESSES passes: MHD sends a resumed request's
- * answer at once, then wants the socket writable for two more passes
- * before it reads the next request (its states after the answer), and a
- * send buffer that took the answer has room.  Only a socket MHD still
- * wants to write to after that (a large answer, a client that does not
- * read) is added for EPOLLOUT.  So a keep-alive request costs no
- * epoll_ctl.
- * Its exception set is not asked of epoll: on Linux select() reports
- * there urgent data only, and errors make the socket readable and
- * writable, which is how MHD is told of them.
+ * it again adds it again.
+ *
+ * A socket MHD wants to write to is said writable without asking, for
+ * HTTPD_GUESSES passes: MHD wants a resumed request's socket writable for
+ * two (it sends the answer, then ends the request), and a send buffer
+ * all but always has room for an answer of a few hundred bytes (were it
+ * full, MHD's send would just say so).  Only a socket MHD still wants to
+ * write to after that (a large answer, a client that does not read) is
+ * added for EPOLLOUT.  So a keep-alive request costs no epoll_ctl, and no
+ * more waits than select() did.
+ *
+ * MHD's exception set is not asked of epoll: on Linux select() reports
+ * there urgent data only; errors make the socket readable and writable,
+ * which is how MHD is told of them.
  */
 static void *
 httpd_loop(void *arg)
