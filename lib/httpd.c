@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -36,6 +37,9 @@
  */
 #define HTTPD_CONN_MEMORY (8 * 1024)
 #define HTTPD_POLL_MAX 256	/* --max-connections served with poll() */
+/* httpd_loop's events at once: every connection, the listener, the bell */
+#define HTTPD_EVENTS (HTTPD_POLL_MAX + HTTPD_REFUSE_SLOTS + 2)
+#define HTTPD_GUESSES 3		/* passes a socket is said writable unasked */
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */
@@ -106,6 +110,14 @@ struct httpd {
 	bool rung;		/* atomic: the bell rang, the loop not yet up */
 	bool quit;		/* atomic: the loop is to stop */
 	MHD_socket lfd;		/* the listening socket, after quiescing */
+	/*
+	 * The loop's epoll set (else -1) and, for each of MHD's sockets, the
+	 * events it holds for it (EPOLLIN, EPOLLOUT; 0: not in it): only the
+	 * loop's thread reads and writes them (see httpd_loop).
+	 */
+	int ep;
+	uint8_t polled[FD_SETSIZE];
+	uint8_t guessed[FD_SETSIZE];	/* passes told writable unasked */
 };
 
 /*
@@ -675,6 +687,28 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/*
+ * MHD is about to close a connection's socket, which leaves the loop's
+ * epoll set with it (nothing else holds it: no fork, close-on-exec); the
+ * next socket accepted may get its number, and is to be added afresh.
+ * Called where MHD closes connections: in external mode the loop's
+ * thread, or the main thread's MHD_stop_daemon once the loop is over.
+ */
+static void
+httpd_unpoll(struct httpd *h, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (h->ep == -1)
+		return;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci != NULL && ci->connect_fd >= 0 &&
+	    ci->connect_fd < FD_SETSIZE) {
+		h->polled[ci->connect_fd] = 0;
+		h->guessed[ci->connect_fd] = 0;
+	}
+}
+
 /* Track the connections; count those served, mark those past the limit. */
 static void
 httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -684,6 +718,8 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct httpd *h = cls;
 	struct httpd_conn *hc = *ctx;
 
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+		httpd_unpoll(h, conn);
 	pthread_mutex_lock(&h->lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
@@ -788,23 +824,102 @@ httpd_quiesce(struct httpd *h)
 		shutdown(h->lfd, SHUT_RDWR);
 }
 
+/* The loop's epoll set, with the doorbell in it for good. */
+static int
+httpd_poll_open(struct httpd *h, struct why *why)
+{
+	struct epoll_event e;
+
+	if ((h->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		return why_set(why, "epoll_create1: %s", strerror(errno));
+	memset(&e, 0, sizeof(e));
+	e.events = EPOLLIN;
+	e.data.fd = h->bell;
+	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, h->bell, &e) == -1)
+		return why_set(why, "epoll_ctl: %s", strerror(errno));
+	return 0;
+}
+
 /*
- * The polling thread when MHD has none of its own: select() over MHD's
- * sockets and the doorbell, then let MHD handle what is ready.  When the
- * main thread says so (stopping), stop accepting; when it says quit, end.
+ * Make the loop's epoll set hold events ev (EPOLLIN, EPOLLOUT, 0: none)
+ * for fd.  Should polled[] be wrong (it should not), epoll_ctl says so and
+ * the other operation makes it right; a socket already closed is no
+ * longer in the set.
+ */
+static void
+httpd_poll_set(struct httpd *h, int fd, uint32_t ev)
+{
+	struct epoll_event e;
+	int op;
+
+	if (ev == h->polled[fd])
+		return;
+	memset(&e, 0, sizeof(e));
+	e.events = ev;
+	e.data.fd = fd;
+	op = ev == 0 ? EPOLL_CTL_DEL : h->polled[fd] == 0 ? EPOLL_CTL_ADD :
+	    EPOLL_CTL_MOD;
+	if (epoll_ctl(h->ep, op, fd, &e) == -1) {
+		if (errno == EEXIST)
+			op = EPOLL_CTL_MOD;
+		else if (errno == ENOENT && op == EPOLL_CTL_MOD)
+			op = EPOLL_CTL_ADD;
+		else
+			op = -1;
+		if (errno == EBADF || (errno == ENOENT && ev == 0))
+			ev = 0;
+		else if (op == -1 || epoll_ctl(h->ep, op, fd, &e) == -1) {
+			warn("http: epoll_ctl");
+			ev = 0;
+		}
+	}
+	h->polled[fd] = (uint8_t)ev;
+}
+
+/*
+ * The polling thread when MHD has none of its own: wait for MHD's sockets
+ * and the doorbell, then let MHD handle what is ready.  When the main
+ * thread says so (stopping), stop accepting; when it says quit, end.
+ *
+ * MHD hands out the sockets it wants as fd_sets, every time; select()
+ * would have the kernel look at each of them on every wake-up.  Here each
+ * socket is added to an epoll set once, when MHD first wants it, with
+ * EPOLLIN (EPOLLOUT too while MHD wants to write), and stays: a request
+ * suspended while it is committed leaves MHD's sets but not ours, as its
+ * client is silent until answered.  A socket reported that MHD does not
+ * want at the moment (one suspended whose client went away, the listener
+ * at the connection limit, EPOLLOUT no longer wanted) loses the event
+ * then, or level-triggered it would wake the loop for ever; MHD wanting
+ * it again adds it again.
+ *
+ * A socket MHD wants to write to is said writable without asking, for
+ * HTTPD_GUESSES passes: MHD wants a resumed request's socket writable for
+ * two (it sends the answer, then ends the request), and a send buffer
+ * all but always has room for an answer of a few hundred bytes (were it
+ * full, MHD's send would just say so).  Only a socket MHD still wants to
+ * write to after that (a large answer, a client that does not read) is
+ * added for EPOLLOUT.  So a keep-alive request costs no epoll_ctl, and no
+ * more waits than select() did.
+ *
+ * MHD's exception set is not asked of epoll: on Linux select() reports
+ * there urgent data only; errors make the socket readable and writable,
+ * which is how MHD is told of them.
  */
 static void *
 httpd_loop(void *arg)
 {
 	struct httpd *h = arg;
+	struct epoll_event ev[HTTPD_EVENTS];
 	MHD_UNSIGNED_LONG_LONG ms;
 	bool quiesced = false;
 	uint64_t v;
 
 	for (;;) {
-		fd_set rs, ws, es;
+		fd_set want_r, want_w, rs, ws, es;
 		MHD_socket max = 0;
-		struct timeval tv = { 1, 0 };
+		int fd, i, n, timeout = 1000;
+		uint32_t e, keep;
+		bool r, w;
 
 		if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
 			break;
@@ -812,37 +927,83 @@ httpd_loop(void *arg)
 		    __ATOMIC_ACQUIRE)) {
 			httpd_quiesce(h);
 			quiesced = true;
+			/* shut down: it would be readable for ever */
+			if (h->lfd != MHD_INVALID_SOCKET &&
+			    h->lfd < FD_SETSIZE)
+				httpd_poll_set(h, h->lfd, 0);
 		}
-		FD_ZERO(&rs);
-		FD_ZERO(&ws);
+		FD_ZERO(&want_r);
+		FD_ZERO(&want_w);
 		FD_ZERO(&es);
-		if (MHD_get_fdset2(h->d, &rs, &ws, &es, &max, FD_SETSIZE) !=
-		    MHD_YES) {
+		if (MHD_get_fdset2(h->d, &want_r, &want_w, &es, &max,
+		    FD_SETSIZE) != MHD_YES) {
 			/* not expected: MHD refuses sockets past FD_SETSIZE */
 			warnx("http: cannot poll the connections");
-			FD_ZERO(&rs);
-			FD_ZERO(&ws);
-			FD_ZERO(&es);
+			FD_ZERO(&want_r);
+			FD_ZERO(&want_w);
 			max = 0;
 		}
-		FD_SET(h->bell, &rs);
-		if (h->bell > max)
-			max = h->bell;
-		if (MHD_get_timeout(h->d, &ms) == MHD_YES && ms < 1000) {
-			tv.tv_sec = 0;
-			tv.tv_usec = (suseconds_t)ms * 1000;
+		if (MHD_get_timeout(h->d, &ms) == MHD_YES && ms < 1000)
+			timeout = (int)ms;
+		FD_ZERO(&rs);
+		FD_ZERO(&ws);
+		for (fd = 0; fd <= max; fd++) {
+			r = FD_ISSET(fd, &want_r);
+			w = FD_ISSET(fd, &want_w);
+			e = r ? EPOLLIN : 0;
+			if (!w) {
+				h->guessed[fd] = 0;
+			} else if (h->guessed[fd] >= HTTPD_GUESSES) {
+				e |= EPOLLOUT;	/* still to write: ask */
+			} else if ((h->polled[fd] & EPOLLOUT) == 0) {
+				h->guessed[fd]++;
+				FD_SET(fd, &ws);
+				timeout = 0;
+			}
+			if ((e & ~(uint32_t)h->polled[fd]) != 0)
+				httpd_poll_set(h, fd, h->polled[fd] | e);
 		}
-		if (select(max + 1, &rs, &ws, &es, &tv) == -1) {
+		if ((n = epoll_wait(h->ep, ev, HTTPD_EVENTS, timeout)) == -1) {
 			if (errno != EINTR)
-				warn("http: select");
+				warn("http: epoll_wait");
 			continue;
 		}
-		if (FD_ISSET(h->bell, &rs)) {
-			if (read(h->bell, &v, sizeof(v)) == -1 &&
-			    errno != EAGAIN)
-				warn("http: eventfd");
-			/* before MHD runs: see httpd_ring */
-			__atomic_store_n(&h->rung, false, __ATOMIC_SEQ_CST);
+		FD_ZERO(&es);
+		for (i = 0; i < n; i++) {
+			fd = ev[i].data.fd;
+			e = ev[i].events;
+			if (fd == h->bell) {
+				if (read(h->bell, &v, sizeof(v)) == -1 &&
+				    errno != EAGAIN)
+					warn("http: eventfd");
+				/* before MHD runs: see httpd_ring */
+				__atomic_store_n(&h->rung, false,
+				    __ATOMIC_SEQ_CST);
+				continue;
+			}
+			if (fd < 0 || fd >= FD_SETSIZE)
+				continue;
+			r = FD_ISSET(fd, &want_r);
+			w = FD_ISSET(fd, &want_w);
+			if (r && (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
+			    EPOLLERR)) != 0)
+				FD_SET(fd, &rs);
+			if (w && (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0)
+				FD_SET(fd, &ws);
+			/*
+			 * What fired unwanted goes, errors with the rest; but
+			 * not the next request come while MHD still writes:
+			 * it does not spin the loop while MHD can write.
+			 */
+			keep = h->polled[fd];
+			if (!r && !FD_ISSET(fd, &ws) &&
+			    (e & (EPOLLIN | EPOLLRDHUP)) != 0)
+				keep &= ~(uint32_t)EPOLLIN;
+			if (!w && (e & EPOLLOUT) != 0)
+				keep &= ~(uint32_t)EPOLLOUT;
+			if (!r && !w)
+				keep = 0;
+			httpd_poll_set(h, fd, keep);
 		}
 		MHD_run_from_select(h->d, &rs, &ws, &es);
 	}
@@ -867,6 +1028,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	memset(&h, 0, sizeof(h));
 	h.c = c;
 	h.bell = -1;
+	h.ep = -1;
 	h.lfd = MHD_INVALID_SOCKET;
 	pthread_mutex_init(&h.lock, NULL);
 	pthread_cond_init(&h.idle, NULL);
@@ -886,9 +1048,10 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	 * asking.
 	 *
 	 * With one thread and few connections, the polling thread is ours
-	 * (httpd_loop, select()): MHD's own resumes every connection with a
-	 * write to wake itself, one system call a request, where ours is
-	 * woken once for all the answers of a group commit.
+	 * (httpd_loop, epoll without a system call a request): MHD's own
+	 * resumes every connection with a write to wake itself, one system
+	 * call a request, where ours is woken once for all the answers of a
+	 * group commit.
 	 */
 	own_loop = c->threads <= 1 && c->max_connections <= HTTPD_POLL_MAX;
 	flags = MHD_USE_TURBO | MHD_USE_ERROR_LOG;
@@ -899,6 +1062,8 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 			why_set(why, "eventfd: %s", strerror(errno));
 			goto out_destroy;
 		}
+		if (httpd_poll_open(&h, why) == -1)
+			goto out_destroy;
 	} else {
 		flags |= MHD_USE_INTERNAL_POLLING_THREAD |
 		    MHD_ALLOW_SUSPEND_RESUME;
@@ -998,12 +1163,16 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	warnx("stopped on signal %d", sig);
 	MHD_destroy_response(h.one_stored);
 	MHD_destroy_response(h.one_duplicate);
+	if (h.ep != -1)
+		close(h.ep);
 	if (h.bell != -1)
 		close(h.bell);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
 	return 0;
 out_destroy:
+	if (h.ep != -1)
+		close(h.ep);
 	if (h.bell != -1)
 		close(h.bell);
 	if (h.one_stored != NULL)
