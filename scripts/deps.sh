@@ -24,6 +24,7 @@ openssl
 mandoc
 procps
 psmisc
+iproute2
 curl
 tmux
 wrk
