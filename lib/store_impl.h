@@ -39,7 +39,7 @@
  * of its binds in Connector/C (19 x 112 bytes a row): 32 sizes cost 1.1
  * MB, 48 cost 2.5 MB, 64 would cost 4.4 MB (a receiver's peak RSS is to
  * stay under 16 MiB, bench/RESULTS.md); 64 clients make transactions of
- * 31 rows on average, about one in ten over 48.
+ * 29-31 rows on average, about one in fifteen over 48.
  */
 #define STORE_EXACT_MAX 48
 #define STORE_EXACT_SPLIT (2 * STORE_EXACT_MAX)	/* see store_insert */
