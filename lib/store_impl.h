@@ -115,4 +115,12 @@ void store_sql_close(struct store *s);
 enum db_fault store_sql_commit(struct store *s, struct store_group *first,
     struct why *why);
 
+/*
+ * Mark in dup[0..total) the rows of the groups (a NULL-terminated list, in
+ * order) that list (SCHEMA_DUP_VAR's value, modified) names as found
+ * stored; 0, or -1 out of memory.
+ */
+int store_dup_mark(struct store_group *first, size_t total, char *list,
+    bool *dup);
+
 #endif

@@ -526,7 +526,7 @@ store_dup_name_cmp(const void *a, const void *b)
  * c of its rows were the duplicates (the first was stored, unless it was
  * there before).  0, or -1 out of memory.
  */
-static int
+int
 store_dup_mark(struct store_group *first, size_t total, char *list,
     bool *dup)
 {

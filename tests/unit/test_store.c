@@ -11,6 +11,7 @@
 #include "ingest.h"
 #include "schema.h"
 #include "store.h"
+#include "store_impl.h"
 
 static size_t
 count(const char *s, const char *what)
@@ -153,6 +154,56 @@ test_summary(void **state)
 	    "5 spooled, 6 not stored");
 }
 
+/* Which rows SCHEMA_DUP_VAR's names make duplicates, in three groups. */
+static void
+test_dup_mark(void **state)
+{
+	static const char *const ids[] = {
+		"a", "b", "c",		/* group 0 */
+		"b",			/* group 1: b again */
+		"d", "d", "e",		/* group 2: d twice */
+	};
+	struct store_row rows[7];
+	struct store_group g[3] = {
+		{ .rows = &rows[0], .n = 3, .next = &g[1] },
+		{ .rows = &rows[3], .n = 1, .next = &g[2] },
+		{ .rows = &rows[4], .n = 3 },
+	};
+	bool dup[7];
+	char list[64];
+	size_t i;
+
+	(void)state;
+	memset(rows, 0, sizeof(rows));
+	for (i = 0; i < 7; i++)
+		strcpy(rows[i].rec.id, ids[i]);
+	/* none */
+	strcpy(list, "");
+	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
+	for (i = 0; i < 7; i++)
+		assert_false(dup[i]);
+	/*
+	 * c stored before; b new, so its second row is the duplicate; d
+	 * stored before, both its rows; e new
+	 */
+	strcpy(list, "c,b,d,d");
+	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
+	assert_false(dup[0]);
+	assert_false(dup[1]);
+	assert_true(dup[2]);
+	assert_true(dup[3]);
+	assert_true(dup[4]);
+	assert_true(dup[5]);
+	assert_false(dup[6]);
+	/* d new: its first row stored, the second a duplicate */
+	strcpy(list, "d");
+	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
+	assert_false(dup[4]);
+	assert_true(dup[5]);
+	assert_false(dup[3]);
+	assert_false(dup[1]);
+}
+
 int
 main(void)
 {
@@ -162,6 +213,7 @@ main(void)
 		cmocka_unit_test(test_from_row),
 		cmocka_unit_test(test_row_init),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_dup_mark),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
