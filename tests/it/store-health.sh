@@ -86,35 +86,48 @@ waiting_insert() {
 	[ "$(pq "SELECT COUNT(*) FROM information_schema.PROCESSLIST
 	    WHERE INFO LIKE 'INSERT INTO system_metrics%'")" -ge 1 ]
 }
+# together P I...: POST $SM_TMP/P<I> for each I while the table is
+# locked, the first one's INSERT waiting for the lock before the others
+# go, then unlock: the others share one transaction.  The answers in
+# $SM_TMP/Pans<I>; INSERTS: the INSERTs the server ran meanwhile.
+together() {
+	p=$1
+	shift
+	pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
+	    >/dev/null 2>&1 &
+	lpid=$!
+	wait_for 100 locked
+	c0=$(inserts)
+	pids=
+	first=$1
+	for i in "$@"; do
+		curl -s -o "$SM_TMP/${p}ans$i" -X POST \
+		    -H 'Content-Type: application/x-ndjson' \
+		    --data-binary "@$SM_TMP/$p$i" "$RURL/metrics" &
+		pids="$pids $!"
+		[ "$i" = "$first" ] && wait_for 100 waiting_insert
+	done
+	sleep 2
+	pq "KILL $(locker)"
+	# shellcheck disable=SC2086
+	wait $pids
+	wait $lpid || true
+	INSERTS=$(( $(inserts) - c0 ))
+}
 gen_records 11 f7 >"$SM_TMP/grp"
-pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
-    >/dev/null 2>&1 &
-lpid=$!
-wait_for 100 locked
-c0=$(inserts)
-pids=
 i=1
 while [ $i -le 11 ]; do
 	sed -n "${i}p" "$SM_TMP/grp" >"$SM_TMP/g$i"
-	curl -s -o "$SM_TMP/gans$i" -X POST -H 'Content-Type: application/json' \
-	    --data-binary "@$SM_TMP/g$i" "$RURL/metrics" &
-	pids="$pids $!"
-	# the first one's INSERT is waiting for the lock before the others go
-	[ $i = 1 ] && wait_for 100 waiting_insert
 	i=$((i + 1))
 done
-sleep 2
-pq "KILL $(locker)"
-# shellcheck disable=SC2086
-wait $pids
-wait $lpid || true
+together g 1 2 3 4 5 6 7 8 9 10 11
 i=1
 while [ $i -le 11 ]; do
 	expect_eq "request $i" "$(cat "$SM_TMP/gans$i")" \
 	    '{"stored":1,"duplicates":0,"api":"nodejs_api1"}'
 	i=$((i + 1))
 done
-expect_eq "INSERTs for 11 requests" $(( $(inserts) - c0 )) 2
+expect_eq "INSERTs for 11 requests" "$INSERTS" 2
 
 echo "duplicates in a shared transaction: each request its own count; a"
 echo "record sent twice in it is stored once"
@@ -125,25 +138,8 @@ sed -n 2p "$SM_TMP/dgrp" >"$SM_TMP/d2"
 cp "$SM_TMP/d2" "$SM_TMP/d3"
 { sed -n 2p "$SM_TMP/grp"; sed -n 3p "$SM_TMP/dgrp"; } >"$SM_TMP/d4"
 sed -n 4p "$SM_TMP/dgrp" >"$SM_TMP/d5"
-pdb sql sm -e "LOCK TABLES system_metrics WRITE; SELECT SLEEP(300)" \
-    >/dev/null 2>&1 &
-lpid=$!
-wait_for 100 locked
-c0=$(inserts)
-pids=
-for i in 0 1 2 3 4 5; do
-	curl -s -o "$SM_TMP/dans$i" -X POST \
-	    -H 'Content-Type: application/x-ndjson' \
-	    --data-binary "@$SM_TMP/d$i" "$RURL/metrics" &
-	pids="$pids $!"
-	[ $i = 0 ] && wait_for 100 waiting_insert
-done
-sleep 2
-pq "KILL $(locker)"
-# shellcheck disable=SC2086
-wait $pids
-wait $lpid || true
-expect_eq "INSERTs for 6 requests" $(( $(inserts) - c0 )) 2
+together d 0 1 2 3 4 5
+expect_eq "INSERTs for 6 requests" "$INSERTS" 2
 ans() { sed 's/,"api".*//' "$SM_TMP/dans$1"; }
 expect_eq "new record" "$(ans 0)" '{"stored":1,"duplicates":0'
 expect_eq "stored before" "$(ans 1)" '{"stored":0,"duplicates":1'

@@ -163,6 +163,19 @@ test_dup_mark(void **state)
 		"b",			/* group 1: b again */
 		"d", "d", "e",		/* group 2: d twice */
 	};
+	static const struct {
+		const char *list;
+		bool dup[7];
+	} cases[] = {
+		{ "", { 0, 0, 0, 0, 0, 0, 0 } },
+		/*
+		 * c stored before; b new, so its second row is the duplicate;
+		 * d stored before, both its rows; e new
+		 */
+		{ "c,b,d,d", { 0, 0, 1, 1, 1, 1, 0 } },
+		/* d new: its first row stored, the second a duplicate */
+		{ "d", { 0, 0, 0, 0, 0, 1, 0 } },
+	};
 	struct store_row rows[7];
 	struct store_group g[3] = {
 		{ .rows = &rows[0], .n = 3, .next = &g[1] },
@@ -171,37 +184,18 @@ test_dup_mark(void **state)
 	};
 	bool dup[7];
 	char list[64];
-	size_t i;
+	size_t c, i;
 
 	(void)state;
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < 7; i++)
 		strcpy(rows[i].rec.id, ids[i]);
-	/* none */
-	strcpy(list, "");
-	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
-	for (i = 0; i < 7; i++)
-		assert_false(dup[i]);
-	/*
-	 * c stored before; b new, so its second row is the duplicate; d
-	 * stored before, both its rows; e new
-	 */
-	strcpy(list, "c,b,d,d");
-	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
-	assert_false(dup[0]);
-	assert_false(dup[1]);
-	assert_true(dup[2]);
-	assert_true(dup[3]);
-	assert_true(dup[4]);
-	assert_true(dup[5]);
-	assert_false(dup[6]);
-	/* d new: its first row stored, the second a duplicate */
-	strcpy(list, "d");
-	assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
-	assert_false(dup[4]);
-	assert_true(dup[5]);
-	assert_false(dup[3]);
-	assert_false(dup[1]);
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		strcpy(list, cases[c].list);
+		assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
+		for (i = 0; i < 7; i++)
+			assert_int_equal(dup[i], cases[c].dup[i]);
+	}
 }
 
 int
