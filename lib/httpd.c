@@ -39,7 +39,8 @@
 #define HTTPD_POLL_MAX 256	/* --max-connections served with poll() */
 /* httpd_loop's events at once: every connection, the listener, the bell */
 #define HTTPD_EVENTS (HTTPD_POLL_MAX + HTTPD_REFUSE_SLOTS + 2)
-#define HTTPD_GUESSES 3		/* passes a socket is said writable unasked */
+/* passes a socket is said to be writable without asking (httpd_loop) */
+#define HTTPD_GUESSES 3
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */

@@ -548,7 +548,8 @@ store_dup_mark(struct store_group *first, size_t total, char *list,
 		names[nnames++] = p;
 	for (g = first; g != NULL; g = g->next)
 		for (i = 0; i < g->n; i++, r++)
-			rows[r] = (struct store_dup_row){ g->rows[i].rec.id, r };
+			rows[r] = (struct store_dup_row){
+				g->rows[i].rec.id, r };
 	qsort(rows, total, sizeof(*rows), store_dup_row_cmp);
 	qsort(names, nnames, sizeof(*names), store_dup_name_cmp);
 	for (i = 0, j = 0; i < total; ) {
@@ -607,8 +608,8 @@ store_attribute(struct store *s, struct store_group *first, size_t total,
 		stored += g->stored;
 	}
 	if (stored != affected) {
-		why_set(why, "the server stored %zu rows of %zu, the duplicates "
-		    "it named leave %zu", affected, total, stored);
+		why_set(why, "the server stored %zu rows of %zu, the "
+		    "duplicates it named leave %zu", affected, total, stored);
 		f = DB_FAULT_OTHER;
 	}
 out_free:
