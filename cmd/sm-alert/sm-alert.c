@@ -30,12 +30,14 @@ usage(int status)
 	    "                [--max-line bytes] [--replay] [--rule rule] "
 	    "[--rules file]\n"
 	    "                [--stale seconds] [--version]\n",
-	    "  --exec command         run it per event, the event on its stdin\n"
+	    "  --exec command         run it per event, "
+	    "the event on its stdin\n"
 	    "  --exec-max n           commands running at once (4)\n"
 	    "  --exec-timeout seconds each command's limit (30)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --replay               the records' ts is the clock\n"
-	    "  --rule rule            FIELD OP NUMBER [for DURATION]; repeatable\n"
+	    "  --rule rule            FIELD OP NUMBER [for DURATION]; "
+	    "repeatable\n"
 	    "  --rules file           rules, one a line, # comments\n"
 	    "  --stale seconds        a host silent this long fires\n"
 	    "  --version              the version\n");

@@ -26,8 +26,10 @@ usage(int status)
 	    "               [--cpu-window seconds] "
 	    "[--dialect canonical|seed] [--host name]\n"
 	    "               [--proc-root dir] [--state file] [--version]\n",
-	    "  -i seconds             a sample every this often (clock-aligned)\n"
-	    "  -n count               this many samples, then exit (0: no end)\n"
+	    "  -i seconds             a sample every this often "
+	    "(clock-aligned)\n"
+	    "  -n count               this many samples, then exit "
+	    "(0: no end)\n"
 	    "  --backend name         auto, procfs or kmod (/proc/sm)\n"
 	    "  --cpu-window seconds   the first sample's CPU window (0.25)\n"
 	    "  --dialect name         canonical or seed (Spanish keys)\n"

@@ -26,9 +26,11 @@ usage(int status)
 	    "[--token-file file] [--version]\n"
 	    "                [--weights w,w,...] url url ...\n",
 	    "  --batch n              records per request (1)\n"
-	    "  --fail-timeout seconds how long a failed receiver is left out (10)\n"
+	    "  --fail-timeout seconds how long a failed receiver is left out "
+	    "(10)\n"
 	    "  -H, --header header    an HTTP header for every request\n"
-	    "  --health-interval s    probe each receiver's /health this often (2)\n"
+	    "  --health-interval s    probe each receiver's /health this often "
+	    "(2)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-fails n          failures before it is left out (1)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"

@@ -68,22 +68,29 @@ usage(int status)
 	    "  -d, --dashboard        the terminal dashboard\n"
 	    "  -f, --follow           follow new rows\n"
 	    "  -n, --lines count      the last count rows first (10)\n"
-	    "  --backlog rows         --listen: rows kept for new clients (4096)\n"
-	    "  --db url               mysql://user@host:port/db (or ?socket=); SM_DB\n"
+	    "  --backlog rows         --listen: rows kept for new clients "
+	    "(4096)\n"
+	    "  --db url               mysql://user@host:port/db (or ?socket=); "
+	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"
 	    "  --format name          ndjson, table or seed\n"
-	    "  --gap-timeout seconds  how long a missing id is waited for (60)\n"
+	    "  --gap-timeout seconds  how long a missing id is waited for "
+	    "(60)\n"
 	    "  --host name            only this host's rows\n"
 	    "  --interval seconds     between polls (0.5)\n"
-	    "  --listen addr          the browser dashboard, SSE, JSON, /metrics\n"
+	    "  --listen addr          the browser dashboard, SSE, JSON, "
+	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
 	    "  --port-file file       --listen: the port, written here\n"
 	    "  --rule rule            --listen: an alert rule; repeatable\n"
 	    "  --rules file           --listen: alert rules from a file\n"
-	    "  --since time           only rows sampled at or after (RFC 3339)\n"
+	    "  --since time           only rows sampled at or after "
+	    "(RFC 3339)\n"
 	    "  --source name          only rows of this data_source\n"
-	    "  --ssl-ca file          the CAs that sign the server's certificate\n"
-	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, VERIFY_CA or\n"
+	    "  --ssl-ca file          the CAs that sign the server's "
+	    "certificate\n"
+	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, "
+	    "VERIFY_CA or\n"
 	    "                         VERIFY_IDENTITY\n"
 	    "  --stale seconds        --listen: a host is stale (and alerts)\n"
 	    "  --version              the version\n"
@@ -224,8 +231,8 @@ main(int argc, char *argv[])
 			cli_version();
 		case OPT_VIA:
 			if (tail_via_parse(optarg, &tc.via) == -1) {
-				warnx("--via: \"%s\": want auto, binlog or poll",
-				    optarg);
+				warnx("--via: \"%s\": "
+				    "want auto, binlog or poll", optarg);
 				usage(SM_EXIT_USAGE);
 			}
 			via_given = true;
