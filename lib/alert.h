@@ -34,7 +34,8 @@ struct alert_rule {
 	enum alert_op op;
 	double threshold;
 	int64_t for_ms;		/* must hold this long; the silence, if stale */
-	char text[ALERT_RULE_TEXT_MAX];	/* normalised: "cpu_usage > 90 for 30s" */
+	/* normalised: "cpu_usage > 90 for 30s" */
+	char text[ALERT_RULE_TEXT_MAX];
 };
 
 /*
@@ -68,7 +69,8 @@ int alert_ruleset_load(struct alert_ruleset *set, const char *path,
 
 struct alert_event {
 	char id[UUID_STR_LEN];	/* UUIDv7; "" when no random bytes */
-	int64_t ts_ms;		/* when the state changed, on the engine clock */
+	/* when the state changed, on the engine clock */
+	int64_t ts_ms;
 	const char *rule;	/* the rule's normalised text */
 	const char *host;	/* "" for records without a host */
 	bool firing;		/* else resolved */

@@ -76,7 +76,8 @@ struct binlog {
 	/* the table, from information_schema */
 	char db[256];
 	size_t ncols;
-	int *sel;		/* each column's index in schema_select_columns */
+	/* each column's index in schema_select_columns */
+	int *sel;
 	bool *is_unsigned;
 	/* the table's TABLE_MAP in the current transaction */
 	bool mapped;

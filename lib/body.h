@@ -1,8 +1,8 @@
 /*
  * HTTP bodies of the receiver (sm-store(1), "HTTP receiver"): decoding a
- * POST /metrics body (one JSON object, a JSON array of objects, or NDJSON; records in
- * either dialect) with every bad record's index and reason, and writing
- * the JSON answers.
+ * POST /metrics body (one JSON object, a JSON array of objects, or
+ * NDJSON; records in either dialect) with every bad record's index and
+ * reason, and writing the JSON answers.
  */
 #ifndef SM_BODY_H
 #define SM_BODY_H

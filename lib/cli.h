@@ -49,7 +49,8 @@ struct cli_opt {
 	int id;			/* getopt_long's value for the option */
 	const char *name;	/* as messages name it: "--batch", "-n" */
 	long long *count;	/* a decimal integer from min to max */
-	double *seconds;	/* a decimal number (fractions) from min to max */
+	/* a decimal number (fractions) from min to max */
+	double *seconds;
 	const char **text;	/* 1 to max bytes, no control characters */
 	const char **arg;	/* the argument as given (a file name) */
 	bool *flag;		/* no argument: set when given */

@@ -6,7 +6,8 @@ enum sm_exit {
 	SM_EXIT_OK = 0,		/* everything done */
 	SM_EXIT_PARTIAL = 1,	/* some records rejected or undelivered */
 	SM_EXIT_USAGE = 2,	/* usage or configuration error */
-	SM_EXIT_UNAVAILABLE = 3,	/* a service it needs could not be reached */
+	/* a service it needs could not be reached */
+	SM_EXIT_UNAVAILABLE = 3,
 	SM_EXIT_FATAL = 4	/* out of memory (or libcurl failed): stopped,
 				   what was read spooled or reported */
 };

@@ -5,7 +5,8 @@
  * max_running run at once, each in a process group of its own, killed
  * (the whole group) after timeout seconds; events wait in a bounded queue
  * while every slot is busy.  Nothing here blocks but hook_drain, and
- * hook_run when the queue is full; the caller's poll loop calls hook_poll.  A command that fails, is killed or cannot start is
+ * hook_run when the queue is full; the caller's poll loop calls
+ * hook_poll.  A command that fails, is killed or cannot start is
  * reported on stderr with the event's label and never stops the caller.
  * The caller ignores SIGPIPE (cli_catch_stop): a command may exit before
  * reading its line.

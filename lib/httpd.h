@@ -29,7 +29,8 @@ struct httpd_config {
 	const char *port_file;		/* NULL: none */
 	const char *token;		/* NULL: no token wanted */
 	size_t max_body;		/* bytes */
-	unsigned timeout;		/* seconds: silence, and a request whole */
+	/* seconds: silence, and a request whole */
+	unsigned timeout;
 	unsigned max_connections;
 	unsigned threads;		/* polling threads; 0 or 1: one */
 	const char *source;		/* the "api" of every answer */

@@ -17,7 +17,8 @@ struct postmain {
 	/* the command's usage(): prints and exits with the status */
 	void (*usage)(int status) __attribute__((noreturn));
 	int min_urls;			/* fewer: warn few */
-	int max_urls;			/* more: warn many; 0: deliver's limit */
+	/* more: warn many; 0: deliver's limit */
+	int max_urls;
 	const char *few, *many;
 };
 

@@ -1,8 +1,8 @@
 /*
  * The table system_metrics (sm-store(1), "The table"): its columns, how
- * they map to the record, creating it when missing and adding what a replaced-system
- * table lacks, in place, rows kept.  Shared by the commands that write it
- * (sm-store) and read it (sm-tail).
+ * they map to the record, creating it when missing and adding what a
+ * replaced-system table lacks, in place, rows kept.  Shared by the
+ * commands that write it (sm-store) and read it (sm-tail).
  */
 #ifndef SM_SCHEMA_H
 #define SM_SCHEMA_H

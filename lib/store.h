@@ -70,7 +70,8 @@ struct store_config {
 	size_t batch;		/* rows per transaction; a group is not split */
 	double max_wait;	/* wait mode: seconds an outage may last */
 	bool fail_fast;		/* receiver mode, see above */
-	bool migrate;		/* may alter an existing table (schema_ensure) */
+	/* may alter an existing table (schema_ensure) */
+	bool migrate;
 };
 
 struct store;

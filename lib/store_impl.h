@@ -78,7 +78,8 @@ struct store {
 	struct store_group *tail;
 	bool stopping;
 	bool waiting;			/* the committer sleeps in store_wait */
-	bool up;			/* written under lock, read atomically */
+	/* written under lock, read atomically */
+	bool up;
 	bool gave_up;
 	int64_t down_since_ms;		/* the outage began; 0 when up */
 	int64_t next_attempt_ms;	/* the next reconnection attempt */

@@ -13,7 +13,10 @@
 /* Milliseconds since the epoch, from CLOCK_REALTIME. */
 int64_t timefmt_now_ms(void);
 
-/* Format ms as RFC 3339 UTC with milliseconds; buf holds TIMEFMT_RFC3339_LEN. */
+/*
+ * Format ms as RFC 3339 UTC with milliseconds; buf holds
+ * TIMEFMT_RFC3339_LEN.
+ */
 int timefmt_rfc3339(int64_t ms, char *buf, size_t size);
 
 /* Format ms as "YYYY-MM-DD HH:MM:SS" (UTC); buf holds TIMEFMT_SEED_LEN. */

@@ -41,7 +41,8 @@ struct web_config {
 	double warn;			/* the page's warning level, percent */
 	double interval;		/* seconds between polls */
 	struct tail_config tail;	/* db, filters, history, gap timeout */
-	const struct alert_ruleset *rules;	/* --rule, --stale; NULL: none */
+	/* --rule, --stale; NULL: none */
+	const struct alert_ruleset *rules;
 };
 
 /*
