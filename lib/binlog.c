@@ -224,7 +224,8 @@ binlog_snapshot(struct binlog *b, MYSQL *m)
 		if (row[0] == NULL || row[1] == NULL)
 			continue;
 		if (strcasecmp(row[0], "Binlog_snapshot_file") == 0)
-			snprintf(b->pos.file, sizeof(b->pos.file), "%s", row[1]);
+			snprintf(b->pos.file, sizeof(b->pos.file), "%s",
+			    row[1]);
 		else if (strcasecmp(row[0], "Binlog_snapshot_position") == 0)
 			b->pos.pos = strtoull(row[1], NULL, 10);
 	}
@@ -350,8 +351,8 @@ binlog_decimal(const unsigned char *src, unsigned prec, unsigned scale,
 		v = binlog_be(buf + at, binlog_dig2bytes[lead]);
 		at += binlog_dig2bytes[lead];
 		if (v != 0) {
-			len += (size_t)snprintf(out + len, size - len, "%" PRIu64,
-			    v);
+			len += (size_t)snprintf(out + len, size - len,
+			    "%" PRIu64, v);
 			any = true;
 		}
 	}
@@ -361,8 +362,8 @@ binlog_decimal(const unsigned char *src, unsigned prec, unsigned scale,
 			len += (size_t)snprintf(out + len, size - len,
 			    "%09" PRIu64, v);
 		else if (v != 0) {
-			len += (size_t)snprintf(out + len, size - len, "%" PRIu64,
-			    v);
+			len += (size_t)snprintf(out + len, size - len,
+			    "%" PRIu64, v);
 			any = true;
 		}
 	}
@@ -545,7 +546,8 @@ binlog_value(const struct binlog_col *c, bool is_unsigned,
 	case MYSQL_TYPE_DATETIME:
 		v = binlog_le(p, 8);	/* YYYYMMDDhhmmss as a number */
 		*tlen = binlog_datetime_text(out, size,
-		    (unsigned)(v / 10000000000), (unsigned)(v / 100000000 % 100),
+		    (unsigned)(v / 10000000000),
+		    (unsigned)(v / 100000000 % 100),
 		    (unsigned)(v / 1000000 % 100), (unsigned)(v / 10000 % 100),
 		    (unsigned)(v / 100 % 100), (unsigned)(v % 100), 0, 0);
 		break;
@@ -691,7 +693,8 @@ static enum binlog_event
 binlog_table_map(struct binlog *b, const MARIADB_RPL_EVENT *ev)
 {
 	const struct st_mariadb_rpl_table_map_event *tm = &ev->event.table_map;
-	const unsigned char *types = (const unsigned char *)tm->column_types.str;
+	const unsigned char *types =
+	    (const unsigned char *)tm->column_types.str;
 	const unsigned char *meta = (const unsigned char *)tm->metadata.str;
 	size_t i, at = 0, n = tm->column_count, msize;
 	struct binlog_col *map;

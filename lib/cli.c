@@ -58,8 +58,8 @@ cli_usage(int status, const char *text, const char *options)
 	if (status == SM_EXIT_OK) {
 		fputs(text, stdout);
 		if (options != NULL)
-			printf("\noptions (the man page has the whole story):\n%s",
-			    options);
+			printf("\noptions (the man page has the whole story):\n"
+			    "%s", options);
 		exit(cli_close_stdout(status));
 	}
 	fputs(text, stderr);

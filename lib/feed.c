@@ -172,7 +172,8 @@ feed_pair_update(struct feed *f, const struct rowfmt_row *row)
 		feed_host_range(f, i, &lo, &hi);
 		for (j = lo; j < hi; j++)
 			if (j != i && f->pairs[j].interval_ms > 0)
-				f->pairs[i].interval_ms = f->pairs[j].interval_ms;
+				f->pairs[i].interval_ms =
+				    f->pairs[j].interval_ms;
 		prev = -1;
 		for (j = lo; j < hi; j++)
 			if (j != i && f->pairs[j].row.rec.ts_ms > prev)

@@ -28,7 +28,8 @@ follow_id(const struct follow *f, uint64_t key)
 {
 	if (f->step == 1)
 		return key;
-	return (key & FOLLOW_INDEX_MASK) * f->step + (key >> FOLLOW_CLASS_SHIFT);
+	return (key & FOLLOW_INDEX_MASK) * f->step +
+	    (key >> FOLLOW_CLASS_SHIFT);
 }
 
 /* Whether rows of id's class have been seen (every class: step 1). */

@@ -27,7 +27,8 @@
 #include "httpd_impl.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
-#define HTTPD_BODY_KEEP (64 * 1024)	/* body buffer kept for the next request */
+/* body buffer kept for the next request */
+#define HTTPD_BODY_KEEP (64 * 1024)
 #define HTTPD_REFUSE_SLOTS 32		/* past --max-connections, see below */
 /*
  * MHD's memory per connection: the request line and headers (a token of

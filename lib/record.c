@@ -470,7 +470,8 @@ struct scan_key {
 static struct scan_key scan_keys[NFIELDS * 3];
 static size_t scan_nkeys;
 static uint32_t scan_required;	/* bits of the fields a record needs */
-static uint32_t scan_derived[3];	/* cpu_free, ram_available, ram_percentage */
+/* cpu_free, ram_available, ram_percentage */
+static uint32_t scan_derived[3];
 
 static uint32_t scan_bit(size_t offset);
 

@@ -812,7 +812,8 @@ web_raise_files(unsigned max_connections)
 	    want : rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
 		warnx("only %llu open files allowed: fewer than "
-		    "--max-connections clients", (unsigned long long)rl.rlim_cur);
+		    "--max-connections clients",
+		    (unsigned long long)rl.rlim_cur);
 }
 
 /*
