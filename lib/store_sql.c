@@ -349,31 +349,6 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 	return DB_FAULT_NONE;
 }
 
-/*
- * Group commit under load makes transactions of up to about as many rows
- * as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs of at most
- * STORE_EXACT_MAX rows each (two round trips at most), where array
- * executions of 2^k - 1 take up to six (45 rows are 31 + 7 + 7) -- unless
- * one array execution takes them all.
- */
-static bool
-store_exact(const struct store *s, size_t n)
-{
-	return n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
-	    (n & (n + 1)) == 0);
-}
-
-/* Whether store_insert sends n rows in one statement. */
-static bool
-store_insert_once(const struct store *s, size_t n)
-{
-	if (store_exact(s, n))
-		return n <= STORE_EXACT_MAX;
-	if (s->bulk)
-		return n <= STORE_BULK_MAX && (n & (n + 1)) == 0;
-	return n <= STORE_CHUNK_MAX && (n & (n - 1)) == 0;
-}
-
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
@@ -382,7 +357,15 @@ store_insert(struct store *s, struct store_cursor *c, size_t n,
 	enum db_fault f = DB_FAULT_NONE;
 	size_t k;
 
-	if (store_exact(s, n)) {
+	/*
+	 * Group commit under load makes transactions of up to about as many
+	 * rows as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs
+	 * of at most STORE_EXACT_MAX rows each (two round trips at most),
+	 * where array executions of 2^k - 1 take up to six (45 rows are
+	 * 31 + 7 + 7) -- unless one array execution takes them all.
+	 */
+	if (n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
+	    (n & (n + 1)) == 0)) {
 		for (; n > 0 && f == DB_FAULT_NONE; n -= k) {
 			k = n < STORE_EXACT_MAX ? n : STORE_EXACT_MAX;
 			f = store_insert_exact(s, c, k, affected, why);
@@ -646,7 +629,8 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 			return f;
 		s->dup_dirty = false;
 	}
-	once = store_insert_once(s, total);
+	/* one exact INSERT (store_insert); anything else in a transaction */
+	once = total <= STORE_EXACT_MAX;
 	if (!once && (f = store_sql(s, "START TRANSACTION", why)) !=
 	    DB_FAULT_NONE)
 		return f;
