@@ -1025,7 +1025,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	const struct timespec tick = { 1, 0 };
 	sigset_t all, old;
 	bool own_loop;
-	int sig, rc;
+	int sig, rc, ret = -1;
 
 	memset(&h, 0, sizeof(h));
 	h.c = c;
@@ -1163,15 +1163,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	if (c->port_file != NULL)
 		unlink(c->port_file);
 	warnx("stopped on signal %d", sig);
-	MHD_destroy_response(h.one_stored);
-	MHD_destroy_response(h.one_duplicate);
-	if (h.ep != -1)
-		close(h.ep);
-	if (h.bell != -1)
-		close(h.bell);
-	pthread_cond_destroy(&h.idle);
-	pthread_mutex_destroy(&h.lock);
-	return 0;
+	ret = 0;
 out_destroy:
 	if (h.ep != -1)
 		close(h.ep);
@@ -1183,5 +1175,5 @@ out_destroy:
 		MHD_destroy_response(h.one_duplicate);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
-	return -1;
+	return ret;
 }
