@@ -24,6 +24,7 @@ PKGS_sm-store = json-c libmariadb libmicrohttpd
 PKGS_sm-post = json-c libcurl
 PKGS_sm-split = json-c libcurl
 PKGS_sm-tail = json-c libmariadb libmicrohttpd ncursesw
+PKGS_sm-keep = libmariadb
 CMD_PKGS = json-c libcurl libmariadb libmicrohttpd ncursesw
 TEST_PKGS = cmocka $(CMD_PKGS)
 
@@ -45,6 +46,9 @@ PKGS_lib/deliver_xfer.c = json-c libcurl
 PKGS_lib/feed.c = json-c
 PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
 PKGS_lib/ingest.c = json-c libmariadb
+PKGS_lib/keep.c = json-c libmariadb
+PKGS_lib/keeprun.c = json-c libmariadb
+PKGS_lib/tier.c = json-c libmariadb
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c
 PKGS_lib/postmain.c = json-c libcurl

@@ -1,0 +1,166 @@
+/*
+ * sm-keep: roll table system_metrics up into per-minute and per-hour
+ * tiers and keep each within its retention; one pass, or --follow.
+ */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <mysql.h>
+
+#include "cli.h"
+#include "db.h"
+#include "exitcode.h"
+#include "keep.h"
+#include "keeprun.h"
+#include "when.h"
+
+#define INTERVAL_DEFAULT 60	/* seconds between --follow passes */
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	cli_usage(status,
+	    "usage: sm-keep [-fhv] [--db url] [--defaults-file file] "
+	    "[--hour age]\n"
+	    "               [--interval seconds] [--minute age] [--raw age] "
+	    "[--settle seconds]\n"
+	    "               [--ssl-ca file] [--ssl-mode mode] [--version]\n",
+	    "  -f, --follow           a pass every --interval, until "
+	    "stopped\n"
+	    "  -v, --verbose          a line per pass, also when idle\n"
+	    "  --db url               mysql://user@host:port/db (or ?socket=); "
+	    "SM_DB\n"
+	    "  --defaults-file file   a MySQL option file with the password\n"
+	    "  --hour age             keep hour buckets this long (2y; 0: "
+	    "for ever)\n"
+	    "  --interval seconds     between --follow passes (60)\n"
+	    "  --minute age           keep minute buckets this long (90d)\n"
+	    "  --raw age              keep raw rows this long (7d)\n"
+	    "  --settle seconds       roll a row up once inserted this long "
+	    "ago (30)\n"
+	    "  --ssl-ca file          the CAs that sign the server's "
+	    "certificate\n"
+	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, "
+	    "VERIFY_CA or\n"
+	    "                         VERIFY_IDENTITY\n"
+	    "  --version              the version\n");
+}
+
+/* An age option ("7d", "0"): 0, or -1 after the warning. */
+static int
+age_opt(const char *name, const char *arg, int64_t *ms)
+{
+	const char *why;
+
+	if (when_duration(arg, ms, &why) == 0)
+		return 0;
+	warnx("%s: \"%s\": %s", name, arg, why);
+	return -1;
+}
+
+#ifndef SM_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_HOUR = 256, OPT_INTERVAL, OPT_MINUTE, OPT_RAW, OPT_SETTLE,
+	    OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "db", required_argument, NULL, DB_OPT_DB },
+		{ "defaults-file", required_argument, NULL,
+		    DB_OPT_DEFAULTS_FILE },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "hour", required_argument, NULL, OPT_HOUR },
+		{ "interval", required_argument, NULL, OPT_INTERVAL },
+		{ "minute", required_argument, NULL, OPT_MINUTE },
+		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "settle", required_argument, NULL, OPT_SETTLE },
+		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
+		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct keeprun_config kc = {
+		.keep = {
+			.keep_ms = { KEEP_RAW_DEFAULT, KEEP_MINUTE_DEFAULT,
+			    KEEP_HOUR_DEFAULT },
+			.settle_ms = KEEP_SETTLE_DEFAULT,
+			.step_rows = KEEP_STEP_ROWS,
+		},
+		.stop = &cli_stop,
+	};
+	double interval = INTERVAL_DEFAULT, settle = -1;
+	long long step_rows = -1;
+	struct db_opts dbo = { 0 };
+	struct db_config dbc;
+	struct why why;
+	int ch, r, status;
+	const struct cli_opt opts[] = {
+		{ 'f', "-f", .flag = &kc.follow },
+		{ 'v', "-v", .flag = &kc.verbose },
+		{ OPT_INTERVAL, "--interval", .seconds = &interval,
+		    .min = 0.1, .max = 86400 },
+		{ OPT_SETTLE, "--settle", .seconds = &settle, .min = 0,
+		    .max = 86400 },
+		{ 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "fhv", longopts, NULL)) != -1) {
+		if ((r = db_opt(&dbo, ch, optarg)) == 0)
+			r = cli_opt(opts, ch, optarg);
+		if (r == 1)
+			continue;
+		if (r == -1)
+			usage(SM_EXIT_USAGE);
+		switch (ch) {
+		case OPT_RAW:
+			if (age_opt("--raw", optarg,
+			    &kc.keep.keep_ms[TIER_RAW]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_MINUTE:
+			if (age_opt("--minute", optarg,
+			    &kc.keep.keep_ms[TIER_1M]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_HOUR:
+			if (age_opt("--hour", optarg,
+			    &kc.keep.keep_ms[TIER_1H]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_VERSION:
+			cli_version();
+		case 'h':
+			usage(SM_EXIT_OK);
+		default:
+			usage(SM_EXIT_USAGE);
+		}
+	}
+	if (cli_no_operands(argc, argv) == -1)
+		usage(SM_EXIT_USAGE);
+	if (keep_check(&kc.keep, &why) == -1)
+		errx(SM_EXIT_USAGE, "%s", why.msg);
+	/* tests roll up a few ids a transaction, to see several steps */
+	if (getenv("SM_KEEP_STEP_ROWS") != NULL &&
+	    cli_parse_count(getenv("SM_KEEP_STEP_ROWS"), 1, 1000000,
+	    &step_rows) == 0)
+		kc.keep.step_rows = (unsigned)step_rows;
+	if (settle >= 0)
+		kc.keep.settle_ms = (int64_t)(settle * 1000);
+	kc.interval_ms = (int64_t)(interval * 1000);
+	if (db_opts_config(&dbo, &dbc, &why) == -1)
+		errx(SM_EXIT_USAGE, "%s", why.msg);
+	cli_catch_stop(-1);
+	if (mysql_library_init(0, NULL, NULL) != 0)
+		errx(SM_EXIT_UNAVAILABLE, "cannot initialise the MySQL "
+		    "client library");
+	kc.db = &dbc;
+	status = keeprun(&kc);
+	mysql_library_end();
+	db_config_free(&dbc);
+	return cli_close_stdout(status);
+}
+#endif

@@ -1,0 +1,462 @@
+/*
+ * sm-keep's engine (keep.h): the rollup of new raw rows into the tiers,
+ * and retention.
+ *
+ * A rollup step is one transaction: lock the state row, take the next
+ * ids after the rolled-up mark (those inserted at least settle_ms ago),
+ * aggregate them per (host, source, minute) into a temporary delta, merge
+ * the delta into the minute tier and, grouped by hour, into the hour tier
+ * (count and sum add, min and max compare), and move the mark.  Rows are
+ * never changed once stored (sm-store only inserts), so adding each row's
+ * figures once is exact; the mark moving in the same transaction as the
+ * merge makes a rerun, a second instance (it waits on the state row's
+ * lock) or a crash (the transaction rolls back) harmless.  A row that
+ * arrives late, for a bucket already rolled up, has a new id: it is
+ * merged into its bucket on the next step.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keep.h"
+#include "schema.h"
+#include "timefmt.h"
+
+#define KEEP_DELTA "sm_keep_delta"
+#define KEEP_STATE_NAME SCHEMA_TABLE	/* the state row of the raw table */
+#define KEEP_RETRIES 5		/* a step redone after a deadlock */
+
+/* The sample time of a raw row: the replaced system's rows have none. */
+#define KEEP_RAW_TIME "COALESCE(sampled_at, created_at)"
+
+static enum db_fault
+keep_exec(MYSQL *m, const char *sql, const char *what, struct why *why)
+{
+	if (mysql_query(m, sql) != 0)
+		return db_error(m, what, why);
+	return DB_FAULT_NONE;
+}
+
+/* One unsigned number (NULL as 0, *null set) from a one-value query. */
+static enum db_fault
+keep_number(MYSQL *m, const char *sql, const char *what,
+    unsigned long long *v, bool *null, struct why *why)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	if (mysql_query(m, sql) != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return db_error(m, what, why);
+	*v = 0;
+	if (null != NULL)
+		*null = true;
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL) {
+		*v = strtoull(row[0], NULL, 10);
+		if (null != NULL)
+			*null = false;
+	}
+	mysql_free_result(res);
+	return DB_FAULT_NONE;
+}
+
+enum db_fault
+keep_prepare(MYSQL *m, struct why *why)
+{
+	enum db_fault f;
+	char *sql;
+	int i;
+
+	f = keep_exec(m, "SET SESSION TRANSACTION ISOLATION LEVEL "
+	    "READ COMMITTED", "setting the isolation level", why);
+	if (f != DB_FAULT_NONE)
+		return f;
+	if ((f = schema_ensure(m, true, NULL, why)) != DB_FAULT_NONE)
+		return f;
+	for (i = TIER_1M; i < TIER_COUNT; i++) {
+		if ((sql = tier_create_sql(tiers[i].table, 0)) == NULL)
+			return why_set(why, "out of memory"), DB_FAULT_OTHER;
+		f = keep_exec(m, sql, "creating a tier", why);
+		free(sql);
+		if (f != DB_FAULT_NONE)
+			return f;
+	}
+	if ((sql = tier_create_sql(KEEP_DELTA, 1)) == NULL)
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	f = keep_exec(m, sql, "creating the rollup's delta", why);
+	free(sql);
+	if (f != DB_FAULT_NONE)
+		return f;
+	f = keep_exec(m, "CREATE TABLE IF NOT EXISTS " TIER_STATE_TABLE " (\n"
+	    "  name VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,\n"
+	    "  raw_id BIGINT UNSIGNED NOT NULL,\n"
+	    "  updated_at DATETIME(3) NULL\n"
+	    ") ENGINE=InnoDB", "creating the state table", why);
+	if (f != DB_FAULT_NONE)
+		return f;
+	return keep_exec(m, "INSERT IGNORE INTO " TIER_STATE_TABLE
+	    " (name, raw_id) VALUES ('" KEEP_STATE_NAME "', 0)",
+	    "creating the state row", why);
+}
+
+int
+keep_check(const struct keep_config *c, struct why *why)
+{
+	static const char *const opt[TIER_COUNT] = { "--raw", "--minute",
+	    "--hour" };
+	int i;
+
+	for (i = TIER_1M; i < TIER_COUNT; i++) {
+		int64_t fine = c->keep_ms[i - 1], coarse = c->keep_ms[i];
+
+		if (coarse != 0 && (fine == 0 || fine > coarse))
+			return why_set(why, "%s keeps %s than %s: the "
+			    "rollups of deleted rows would be gone first; "
+			    "keep each tier at least as long as the finer one",
+			    opt[i - 1], fine == 0 ? "for ever, longer" :
+			    "longer", opt[i]);
+	}
+	return 0;
+}
+
+/* The statements of a step, made once. */
+struct keep_sql {
+	char *delta;	/* raw ids (W, M] into the delta */
+	char *minute;	/* the delta into the minute tier */
+	char *hour;	/* the delta, by hour, into the hour tier */
+};
+
+static const char *const keep_raw_fmt[4] = {
+	"COUNT(%1$s)", "MIN(%1$s)", "MAX(%1$s)", "SUM(%1$s)"
+};
+static const char *const keep_name_fmt[4] = {
+	"%1$s_n", "%1$s_min", "%1$s_max", "%1$s_sum"
+};
+static const char *const keep_merge_fmt[4] = {
+	"SUM(%1$s_n)", "MIN(%1$s_min)", "MAX(%1$s_max)", "SUM(%1$s_sum)"
+};
+/*
+ * The merge of a bucket into a stored one, for tier table %1$s (named,
+ * since the delta's columns have the same names); field %%1$s.
+ */
+static const char *const keep_odku_tmpl[4] = {
+	"%1$s.%%1$s_n = %1$s.%%1$s_n + VALUES(%%1$s_n)",
+	"%1$s.%%1$s_min = LEAST(COALESCE(%1$s.%%1$s_min, VALUES(%%1$s_min)), "
+	    "COALESCE(VALUES(%%1$s_min), %1$s.%%1$s_min))",
+	"%1$s.%%1$s_max = GREATEST(COALESCE(%1$s.%%1$s_max, "
+	    "VALUES(%%1$s_max)), COALESCE(VALUES(%%1$s_max), "
+	    "%1$s.%%1$s_max))",
+	"%1$s.%%1$s_sum = IF(VALUES(%%1$s_sum) IS NULL, %1$s.%%1$s_sum, "
+	    "COALESCE(%1$s.%%1$s_sum, 0) + VALUES(%%1$s_sum))"
+};
+
+/* The ON DUPLICATE KEY UPDATE list of a tier; NULL: out of memory. */
+static char *
+keep_odku(const char *table)
+{
+	char *fmt[4] = { NULL }, *samples = NULL, *text = NULL;
+	int k;
+
+	for (k = 0; k < 4; k++)
+		if (asprintf(&fmt[k], keep_odku_tmpl[k], table) == -1) {
+			fmt[k] = NULL;
+			goto out_free;
+		}
+	if (asprintf(&samples, "%1$s.samples = %1$s.samples + "
+	    "VALUES(samples)", table) == -1) {
+		samples = NULL;
+		goto out_free;
+	}
+	text = tier_columns(samples, (const char *const *)fmt);
+out_free:
+	for (k = 0; k < 4; k++)
+		free(fmt[k]);
+	free(samples);
+	return text;
+}
+
+static void
+keep_sql_free(struct keep_sql *s)
+{
+	free(s->delta);
+	free(s->minute);
+	free(s->hour);
+}
+
+static int
+keep_sql_make(struct keep_sql *s)
+{
+	char *raw = NULL, *names = NULL, *merge = NULL;
+	char *odku_m = NULL, *odku_h = NULL;
+	int rc = -1;
+
+	memset(s, 0, sizeof(*s));
+	if ((raw = tier_columns("COUNT(*)", keep_raw_fmt)) == NULL ||
+	    (names = tier_columns("samples", keep_name_fmt)) == NULL ||
+	    (merge = tier_columns("SUM(samples)", keep_merge_fmt)) == NULL ||
+	    (odku_m = keep_odku(tiers[TIER_1M].table)) == NULL ||
+	    (odku_h = keep_odku(tiers[TIER_1H].table)) == NULL)
+		goto out_free;
+	/* %%llu: filled per step */
+	if (asprintf(&s->delta, "INSERT INTO " KEEP_DELTA " (host, source, "
+	    "bucket, %s) SELECT COALESCE(host, ''), COALESCE(data_source, "
+	    "''), DATE_FORMAT(" KEEP_RAW_TIME ", '%%%%Y-%%%%m-%%%%d "
+	    "%%%%H:%%%%i:00'), %s FROM " SCHEMA_TABLE " WHERE id > %%llu "
+	    "AND id <= %%llu AND " KEEP_RAW_TIME " IS NOT NULL "
+	    "GROUP BY 1, 2, 3", names, raw) == -1) {
+		s->delta = NULL;
+		goto out_free;
+	}
+	if (asprintf(&s->minute, "INSERT INTO %s (host, source, bucket, %s) "
+	    "SELECT host, source, bucket, %s FROM " KEEP_DELTA
+	    " ON DUPLICATE KEY UPDATE %s", tiers[TIER_1M].table, names,
+	    names, odku_m) == -1) {
+		s->minute = NULL;
+		goto out_free;
+	}
+	if (asprintf(&s->hour, "INSERT INTO %s (host, source, bucket, %s) "
+	    "SELECT * FROM (SELECT host, source, DATE_FORMAT(bucket, "
+	    "'%%Y-%%m-%%d %%H:00:00') AS hour, %s FROM " KEEP_DELTA
+	    " GROUP BY host, source, hour) d ON DUPLICATE KEY UPDATE %s",
+	    tiers[TIER_1H].table, names, merge, odku_h) == -1) {
+		s->hour = NULL;
+		goto out_free;
+	}
+	rc = 0;
+out_free:
+	free(raw);
+	free(names);
+	free(merge);
+	free(odku_m);
+	free(odku_h);
+	if (rc == -1)
+		keep_sql_free(s);
+	return rc;
+}
+
+/*
+ * The raw table started again (TRUNCATE, or DROP and CREATE): its next id
+ * is at or below the mark.  Then the mark goes back to 0; the tiers keep
+ * what they hold.
+ */
+static enum db_fault
+keep_restart_check(MYSQL *m, struct keep_stats *st, struct why *why)
+{
+	unsigned long long next, mark;
+	enum db_fault f;
+	bool null;
+
+	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
+	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
+	    NULL, why);
+	if (f != DB_FAULT_NONE || mark == 0)
+		return f;
+	f = keep_number(m, "SELECT AUTO_INCREMENT FROM "
+	    "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND "
+	    "TABLE_NAME = '" SCHEMA_TABLE "'", "reading the next id", &next,
+	    &null, why);
+	if (f != DB_FAULT_NONE || null || next > mark)
+		return f;
+	st->restarted = true;
+	return keep_exec(m, "UPDATE " TIER_STATE_TABLE " SET raw_id = 0 "
+	    "WHERE name = '" KEEP_STATE_NAME "'", "resetting the state", why);
+}
+
+/*
+ * One step: 0 rolled up ids (caught up) or more; the fault, with the
+ * transaction rolled back, else.
+ */
+static enum db_fault
+keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
+    struct keep_stats *st, bool *more, struct why *why)
+{
+	unsigned long long mark, upto, rows, buckets;
+	char sql[512], *text;
+	enum db_fault f;
+	bool null;
+
+	*more = false;
+	if ((f = keep_exec(m, "START TRANSACTION", "starting a transaction",
+	    why)) != DB_FAULT_NONE)
+		return f;
+	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
+	    " WHERE name = '" KEEP_STATE_NAME "' FOR UPDATE",
+	    "locking the state", &mark, NULL, why);
+	if (f != DB_FAULT_NONE)
+		goto out_rollback;
+	snprintf(sql, sizeof(sql), "SELECT MAX(id) FROM (SELECT id, created_at"
+	    " FROM " SCHEMA_TABLE " WHERE id > %llu ORDER BY id LIMIT %u) x"
+	    " WHERE created_at IS NULL OR created_at <= UTC_TIMESTAMP() - "
+	    "INTERVAL %lld SECOND", mark, c->step_rows,
+	    (long long)(c->settle_ms / 1000));
+	if ((f = keep_number(m, sql, "finding new rows", &upto, &null,
+	    why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	if (null) {
+		st->rolled_id = mark;
+		return keep_exec(m, "COMMIT", "committing", why);
+	}
+	if ((f = keep_exec(m, "DELETE FROM " KEEP_DELTA, "emptying the delta",
+	    why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	if (asprintf(&text, s->delta, mark, upto) == -1) {
+		why_set(why, "out of memory");
+		f = DB_FAULT_OTHER;
+		goto out_rollback;
+	}
+	f = keep_exec(m, text, "aggregating new rows", why);
+	free(text);
+	if (f != DB_FAULT_NONE)
+		goto out_rollback;
+	if ((f = keep_number(m, "SELECT SUM(samples) FROM " KEEP_DELTA,
+	    "counting new rows", &rows, NULL, why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	buckets = 0;
+	if ((f = keep_exec(m, s->minute, "merging into the minute tier",
+	    why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	if ((f = keep_exec(m, s->hour, "merging into the hour tier", why)) !=
+	    DB_FAULT_NONE)
+		goto out_rollback;
+	snprintf(sql, sizeof(sql), "UPDATE " TIER_STATE_TABLE " SET raw_id = "
+	    "%llu, updated_at = UTC_TIMESTAMP(3) WHERE name = '"
+	    KEEP_STATE_NAME "'", upto);
+	if ((f = keep_exec(m, sql, "moving the mark", why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	if ((f = keep_exec(m, "COMMIT", "committing", why)) != DB_FAULT_NONE)
+		goto out_rollback;
+	if ((f = keep_number(m, "SELECT COUNT(*) FROM " KEEP_DELTA,
+	    "counting buckets", &buckets, NULL, why)) != DB_FAULT_NONE)
+		return f;
+	st->rows += rows;
+	st->buckets[TIER_1M] += buckets;
+	st->steps++;
+	st->rolled_id = upto;
+	*more = true;
+	return DB_FAULT_NONE;
+
+out_rollback:
+	mysql_query(m, "ROLLBACK");
+	return f;
+}
+
+enum db_fault
+keep_rollup(MYSQL *m, const struct keep_config *c,
+    volatile const sig_atomic_t *stop, struct keep_stats *st,
+    struct why *why)
+{
+	struct keep_sql s;
+	enum db_fault f;
+	bool more = true;
+	int tries = 0;
+
+	if (keep_sql_make(&s) == -1)
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	if ((f = keep_restart_check(m, st, why)) != DB_FAULT_NONE)
+		goto out_free;
+	while (more && (stop == NULL || *stop == 0)) {
+		f = keep_step(m, c, &s, st, &more, why);
+		if (f == DB_FAULT_RETRY && ++tries < KEEP_RETRIES) {
+			more = true;	/* a deadlock: the step again */
+			continue;
+		}
+		if (f != DB_FAULT_NONE)
+			break;
+		tries = 0;
+	}
+out_free:
+	keep_sql_free(&s);
+	return f;
+}
+
+/* Tier rows whose bucket began before cutoff, a chunk at a time. */
+static enum db_fault
+keep_retain_tier(MYSQL *m, int tier, const char *cutoff,
+    volatile const sig_atomic_t *stop, struct keep_stats *st,
+    struct why *why)
+{
+	unsigned long long n;
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket < '%s' "
+	    "LIMIT %d", tiers[tier].table, cutoff, KEEP_DELETE_CHUNK);
+	do {
+		if (mysql_query(m, sql) != 0)
+			return db_error(m, "deleting old buckets", why);
+		n = mysql_affected_rows(m);
+		st->deleted[tier] += n;
+	} while (n == KEEP_DELETE_CHUNK && (stop == NULL || *stop == 0));
+	return DB_FAULT_NONE;
+}
+
+/*
+ * Raw rows sampled before cutoff and rolled up, oldest ids first: the
+ * ids [lo, lo + chunk) a statement, until a chunk keeps a row (newer, or
+ * not rolled up yet) or the mark is reached.  A row sampled long ago but
+ * stored late (a higher id) goes when the front reaches it.
+ */
+static enum db_fault
+keep_retain_raw(MYSQL *m, const char *cutoff,
+    volatile const sig_atomic_t *stop, struct keep_stats *st,
+    struct why *why)
+{
+	unsigned long long mark, lo, hi, next = 0;
+	enum db_fault f;
+	char sql[512];
+	bool null, first = true;
+
+	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
+	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
+	    NULL, why);
+	if (f != DB_FAULT_NONE)
+		return f;
+	for (;;) {
+		if ((f = keep_number(m, "SELECT MIN(id) FROM " SCHEMA_TABLE,
+		    "finding the oldest row", &lo, &null, why)) !=
+		    DB_FAULT_NONE)
+			return f;
+		/* empty, all kept so far, or a row of the last chunk stayed */
+		if (null || lo > mark || (!first && lo < next))
+			return DB_FAULT_NONE;
+		if (stop != NULL && *stop != 0)
+			return DB_FAULT_NONE;
+		hi = lo + KEEP_DELETE_CHUNK;
+		if (hi > mark + 1)
+			hi = mark + 1;
+		snprintf(sql, sizeof(sql), "DELETE FROM " SCHEMA_TABLE
+		    " WHERE id >= %llu AND id < %llu AND COALESCE(sampled_at, "
+		    "created_at, '1970-01-01') < '%s'", lo, hi, cutoff);
+		if (mysql_query(m, sql) != 0)
+			return db_error(m, "deleting old rows", why);
+		st->deleted[TIER_RAW] += mysql_affected_rows(m);
+		next = hi;
+		first = false;
+		if (hi == mark + 1)
+			return DB_FAULT_NONE;
+	}
+}
+
+enum db_fault
+keep_retain(MYSQL *m, const struct keep_config *c, int64_t now_ms,
+    volatile const sig_atomic_t *stop, struct keep_stats *st,
+    struct why *why)
+{
+	char cutoff[TIMEFMT_RFC3339_LEN];
+	enum db_fault f;
+	int i;
+
+	/* the tiers first: what a raw row's rollup needs stays longer */
+	for (i = TIER_COUNT - 1; i >= TIER_RAW; i--) {
+		if (c->keep_ms[i] == 0 || c->keep_ms[i] > now_ms)
+			continue;
+		if (timefmt_seed(now_ms - c->keep_ms[i], cutoff,
+		    sizeof(cutoff)) == -1)
+			return why_set(why, "bad time"), DB_FAULT_OTHER;
+		f = i == TIER_RAW ? keep_retain_raw(m, cutoff, stop, st, why) :
+		    keep_retain_tier(m, i, cutoff, stop, st, why);
+		if (f != DB_FAULT_NONE)
+			return f;
+	}
+	return DB_FAULT_NONE;
+}

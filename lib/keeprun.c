@@ -1,0 +1,106 @@
+/*
+ * sm-keep's body (keeprun.h): one pass, or passes every interval, each on
+ * a connection kept between passes and made again when it fails.
+ */
+#include <err.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "exitcode.h"
+#include "keeprun.h"
+#include "timefmt.h"
+
+/* Sleep up to ms on the monotonic clock, or until stopped. */
+static void
+keeprun_sleep(volatile const sig_atomic_t *stop, int64_t ms)
+{
+	int64_t end = clock_mono_ms() + ms, left;
+	struct timespec ts;
+
+	while (*stop == 0 && (left = end - clock_mono_ms()) > 0) {
+		if (left > 200)
+			left = 200;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (long)(left % 1000) * 1000000;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void
+keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
+{
+	if (st->restarted)
+		warnx("the table's ids started again (TRUNCATE, or DROP and "
+		    "CREATE): rolling up its rows from the first");
+	if (!c->verbose && st->rows == 0 && st->deleted[TIER_RAW] == 0 &&
+	    st->deleted[TIER_1M] == 0 && st->deleted[TIER_1H] == 0)
+		return;
+	warnx("rolled up %llu rows into %llu minute buckets (to id %llu); "
+	    "deleted %llu raw rows, %llu minute and %llu hour buckets",
+	    st->rows, st->buckets[TIER_1M], st->rolled_id,
+	    st->deleted[TIER_RAW], st->deleted[TIER_1M],
+	    st->deleted[TIER_1H]);
+}
+
+/* One pass on m: SM_EXIT_OK, or the fault with the reason in why. */
+static enum db_fault
+keeprun_pass(const struct keeprun_config *c, MYSQL *m, struct why *why)
+{
+	struct keep_stats st = { 0 };
+	enum db_fault f;
+
+	f = keep_rollup(m, &c->keep, c->stop, &st, why);
+	if (f == DB_FAULT_NONE && *c->stop == 0)
+		f = keep_retain(m, &c->keep, timefmt_now_ms(), c->stop, &st,
+		    why);
+	keeprun_report(c, &st);
+	return f;
+}
+
+int
+keeprun(const struct keeprun_config *c)
+{
+	struct backoff bo;
+	enum db_fault f = DB_FAULT_NONE;
+	MYSQL *m = NULL;
+	struct why why;
+	char desc[512];
+	unsigned round = 0;
+	int64_t next;
+
+	db_describe(c->db, desc, sizeof(desc));
+	backoff_init(&bo, 500, 30000, 0);
+	while (*c->stop == 0) {
+		next = clock_mono_ms() + c->interval_ms;
+		if (m == NULL && ((m = db_connect(c->db, &why, &f)) == NULL ||
+		    (f = keep_prepare(m, &why)) != DB_FAULT_NONE))
+			goto failed;
+		if ((f = keeprun_pass(c, m, &why)) != DB_FAULT_NONE)
+			goto failed;
+		round = 0;
+		if (!c->follow)
+			break;
+		keeprun_sleep(c->stop, next - clock_mono_ms());
+		continue;
+failed:
+		warnx("%s: %s", desc, why.msg);
+		if (m != NULL)
+			mysql_close(m);
+		m = NULL;
+		if (f == DB_FAULT_CONFIG || f == DB_FAULT_DATA || !c->follow)
+			break;
+		keeprun_sleep(c->stop, backoff_delay_ms(&bo, round++));
+		f = DB_FAULT_NONE;
+	}
+	if (m != NULL)
+		mysql_close(m);
+	switch (f) {
+	case DB_FAULT_NONE:
+		return SM_EXIT_OK;
+	case DB_FAULT_CONFIG:
+		return SM_EXIT_USAGE;
+	default:
+		return SM_EXIT_UNAVAILABLE;
+	}
+}
