@@ -27,6 +27,14 @@
 #define KEEP_STATE_NAME SCHEMA_TABLE	/* the state row of the raw table */
 #define KEEP_RETRIES 5		/* a step redone after a deadlock */
 
+/*
+ * A host or data_source compared byte for byte, as sm-tail --host does
+ * (the table's collation would make "VM" and "vm" one bucket); the
+ * replaced system's table may not be utf8mb4.
+ */
+#define KEEP_BIN(col) \
+	"CONVERT(COALESCE(" col ", '') USING utf8mb4) COLLATE utf8mb4_bin"
+
 /* The sample time of a raw row: the replaced system's rows have none. */
 #define KEEP_RAW_TIME "COALESCE(sampled_at, created_at)"
 
@@ -200,8 +208,8 @@ keep_sql_make(struct keep_sql *s)
 		goto out_free;
 	/* %%llu: filled per step */
 	if (asprintf(&s->delta, "INSERT INTO " KEEP_DELTA " (host, source, "
-	    "bucket, %s) SELECT COALESCE(host, ''), COALESCE(data_source, "
-	    "''), DATE_FORMAT(" KEEP_RAW_TIME ", '%%%%Y-%%%%m-%%%%d "
+	    "bucket, %s) SELECT " KEEP_BIN("host") ", "
+	    KEEP_BIN("data_source") ", DATE_FORMAT(" KEEP_RAW_TIME ", '%%%%Y-%%%%m-%%%%d "
 	    "%%%%H:%%%%i:00'), %s FROM " SCHEMA_TABLE " WHERE id > %%llu "
 	    "AND id <= %%llu AND " KEEP_RAW_TIME " IS NOT NULL "
 	    "GROUP BY 1, 2, 3", names, raw) == -1) {

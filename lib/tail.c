@@ -182,6 +182,8 @@ tail_filter_match(const struct tail_filter *f, const struct rowfmt_row *row)
 		return false;
 	if (f->since_ms >= 0 && row->rec.ts_ms < f->since_ms)
 		return false;
+	if (f->until_ms >= 0 && row->rec.ts_ms >= f->until_ms)
+		return false;
 	return true;
 }
 
@@ -215,6 +217,26 @@ tail_sql_equal(MYSQL *m, char *p, const char *binary, const char *column,
 }
 
 /*
+ * Append " AND sample time OP 'ms'" at p (nothing when ms is -1); the new
+ * end, NULL when ms cannot be written.
+ */
+static char *
+tail_sql_time(char *p, int64_t ms, const char *op)
+{
+	char ts[TIMEFMT_RFC3339_LEN];
+
+	if (ms < 0)
+		return p;
+	if (timefmt_rfc3339(ms, ts, sizeof(ts)) == -1)
+		return NULL;
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as a DATETIME(3) literal */
+	ts[10] = ' ';
+	ts[23] = '\0';
+	return p + sprintf(p, " AND COALESCE(sampled_at, created_at) %s "
+	    "'%s'", op, ts);
+}
+
+/*
  * The filters as SQL (" AND ..."), the same test as tail_filter_match:
  * exact byte comparison, and the sample time as schema_record_from_row
  * reads it (sampled_at, else created_at).
@@ -241,16 +263,9 @@ tail_filter_sql(MYSQL *m, const struct tail_filter *f)
 	if (f->source != NULL && (p = tail_sql_equal(m, p, "BINARY ",
 	    "data_source", f->source)) == NULL)
 		goto out_free;
-	if (f->since_ms >= 0) {
-		char ts[TIMEFMT_RFC3339_LEN];
-
-		if (timefmt_rfc3339(f->since_ms, ts, sizeof(ts)) == -1)
-			goto out_free;
-		/* "YYYY-MM-DDTHH:MM:SS.mmmZ" as a DATETIME(3) literal */
-		ts[10] = ' ';
-		ts[23] = '\0';
-		sprintf(p, " AND COALESCE(sampled_at, created_at) >= '%s'", ts);
-	}
+	if ((p = tail_sql_time(p, f->since_ms, ">=")) == NULL ||
+	    tail_sql_time(p, f->until_ms, "<") == NULL)
+		goto out_free;
 	return sql;
 out_free:
 	free(sql);

@@ -43,6 +43,7 @@ struct tail_filter {
 	const char *host;	/* NULL: any; else exact, case-sensitive */
 	const char *source;	/* NULL: any data_source; else exact */
 	int64_t since_ms;	/* sample time at least this; -1: any */
+	int64_t until_ms;	/* sample time before this; -1: any */
 };
 
 /*

@@ -43,8 +43,8 @@ tier_create_sql(const char *table, int temporary)
 	if ((f = open_memstream(&sql, &size)) == NULL)
 		return NULL;
 	fprintf(f, "CREATE %sTABLE IF NOT EXISTS %s (\n"
-	    "  host VARCHAR(255) NOT NULL,\n"
-	    "  source VARCHAR(50) NOT NULL,\n"
+	    "  host VARCHAR(255) COLLATE utf8mb4_bin NOT NULL,\n"
+	    "  source VARCHAR(50) COLLATE utf8mb4_bin NOT NULL,\n"
 	    "  bucket DATETIME NOT NULL,\n"
 	    "  samples INT UNSIGNED NOT NULL,\n",
 	    temporary ? "TEMPORARY " : "", table);

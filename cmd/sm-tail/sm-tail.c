@@ -23,6 +23,7 @@
 #include "exitcode.h"
 #include "feed.h"
 #include "follow.h"
+#include "history.h"
 #include "httpd.h"
 #include "record.h"
 #include "rowfmt.h"
@@ -30,6 +31,7 @@
 #include "tail.h"
 #include "timefmt.h"
 #include "web.h"
+#include "when.h"
 
 #define LINES_DEFAULT 10
 #define INTERVAL_DEFAULT 0.5	/* seconds */
@@ -45,7 +47,14 @@ usage(int status)
 	    "               [--interval seconds] [--since time] "
 	    "[--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
-	    "[--via auto|binlog|poll] [--version]\n"
+	    "[--until time]\n"
+	    "               [--via auto|binlog|poll] [--version]\n"
+	    "       sm-tail --since time --step duration [--db url] "
+	    "[--defaults-file file]\n"
+	    "               [--format ndjson|table] [--host name] "
+	    "[--source name]\n"
+	    "               [--ssl-ca file] [--ssl-mode mode] "
+	    "[--until time]\n"
 	    "       sm-tail -d [-n count] [--db url] [--defaults-file file] "
 	    "[--gap-timeout seconds]\n"
 	    "               [--host name] [--interval seconds] "
@@ -84,8 +93,9 @@ usage(int status)
 	    "  --port-file file       --listen: the port, written here\n"
 	    "  --rule rule            --listen: an alert rule; repeatable\n"
 	    "  --rules file           --listen: alert rules from a file\n"
-	    "  --since time           only rows sampled at or after "
-	    "(RFC 3339)\n"
+	    "  --since time           only rows sampled at or after (RFC "
+	    "3339, a date,\n"
+	    "                         or a duration ago: 2h, 7d)\n"
 	    "  --source name          only rows of this data_source\n"
 	    "  --ssl-ca file          the CAs that sign the server's "
 	    "certificate\n"
@@ -93,6 +103,9 @@ usage(int status)
 	    "VERIFY_CA or\n"
 	    "                         VERIFY_IDENTITY\n"
 	    "  --stale seconds        --listen: a host is stale (and alerts)\n"
+	    "  --step duration        points of this width over the range "
+	    "(1m, 1h)\n"
+	    "  --until time           only rows sampled before (as --since)\n"
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
@@ -105,8 +118,8 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_VERSION,
-	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
+	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_STEP,
+	    OPT_UNTIL, OPT_VERSION, OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
@@ -131,6 +144,8 @@ main(int argc, char *argv[])
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "stale", required_argument, NULL, OPT_STALE },
+		{ "step", required_argument, NULL, OPT_STEP },
+		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "via", required_argument, NULL, OPT_VIA },
 		{ "warn", required_argument, NULL, OPT_WARN },
@@ -143,6 +158,7 @@ main(int argc, char *argv[])
 	struct why dbwhy, why;
 	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
+	int64_t step_ms = -1;
 	struct web_config wc;
 	bool dashboard = false, follow = false, poller_left = false;
 	bool via_given = false;
@@ -179,6 +195,7 @@ main(int argc, char *argv[])
 	memset(&tc, 0, sizeof(tc));
 	memset(&wc, 0, sizeof(wc));
 	tc.filter.since_ms = -1;
+	tc.filter.until_ms = -1;
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
 		/* the database's options, then the checked ones */
@@ -209,10 +226,21 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_SINCE:
-			if (timefmt_parse(optarg, &tc.filter.since_ms,
-			    &why_time) == -1) {
-				warnx("--since: \"%s\": %s; want RFC 3339, "
-				    "e.g. 2026-11-26T15:00:00Z", optarg,
+		case OPT_UNTIL:
+			if (when_parse(optarg, timefmt_now_ms(),
+			    ch == OPT_SINCE ? &tc.filter.since_ms :
+			    &tc.filter.until_ms, &why_time) == -1) {
+				warnx("--%s: \"%s\": %s; want RFC 3339 "
+				    "(2026-11-26T15:00:00Z), a date "
+				    "(2026-11-26) or a duration ago (2h, 7d)",
+				    ch == OPT_SINCE ? "since" : "until",
+				    optarg, why_time);
+				usage(SM_EXIT_USAGE);
+			}
+			break;
+		case OPT_STEP:
+			if (when_duration(optarg, &step_ms, &why_time) == -1) {
+				warnx("--step: \"%s\": %s", optarg,
 				    why_time);
 				usage(SM_EXIT_USAGE);
 			}
@@ -265,6 +293,20 @@ main(int argc, char *argv[])
 		if (alert_ruleset_add(&rules, text, &why) == -1)
 			errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
 	}
+	if (step_ms >= 0 && (dashboard || follow || listen != NULL ||
+	    lines >= 0 || via_given || tc.filter.since_ms < 0 ||
+	    (format != NULL && kind == ROWFMT_SEED))) {
+		warnx("--step reads points over --since to --until: it needs "
+		    "--since, and not -d, -f, -n, --listen, --via or "
+		    "--format seed");
+		usage(SM_EXIT_USAGE);
+	}
+	if (tc.filter.until_ms >= 0 && (dashboard || follow ||
+	    listen != NULL)) {
+		warnx("--until ends the rows read: not with -d, -f or "
+		    "--listen");
+		usage(SM_EXIT_USAGE);
+	}
 	if (dashboard && (format != NULL || follow)) {
 		warnx("-d shows rows on the screen: not with --format or -f");
 		usage(SM_EXIT_USAGE);
@@ -305,7 +347,22 @@ main(int argc, char *argv[])
 	    FOLLOW_GAP_TIMEOUT_MS;
 	if (interval < 0)
 		interval = INTERVAL_DEFAULT;
-	if (listen != NULL) {
+	if (step_ms >= 0) {
+		struct history_query q = {
+			.host = tc.filter.host,
+			.source = tc.filter.source,
+			.from_ms = tc.filter.since_ms,
+			.to_ms = tc.filter.until_ms >= 0 ? tc.filter.until_ms :
+			    timefmt_now_ms(),
+			.step_ms = step_ms,
+		};
+
+		if (history_check(&q, &why) == -1)
+			errx(SM_EXIT_USAGE, "--since, --until, --step: %s",
+			    why.msg);
+		status = history_print(&dbc, &q, kind == ROWFMT_TABLE,
+		    stdout);
+	} else if (listen != NULL) {
 		sigset_t stop;
 
 		httpd_block_stop(&stop);

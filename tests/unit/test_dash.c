@@ -233,7 +233,7 @@ test_spark(void **state)
 static void
 test_filter(void **state)
 {
-	struct tail_filter f = { NULL, NULL, -1 };
+	struct tail_filter f = { NULL, NULL, -1, -1 };
 	struct rowfmt_row r = row(1, "web-1", "python_api", 5000, 1, 1);
 
 	(void)state;
@@ -252,6 +252,13 @@ test_filter(void **state)
 	assert_true(tail_filter_match(&f, &r));
 	f.since_ms = 5001;
 	assert_false(tail_filter_match(&f, &r));
+	/* until: before it, not at it */
+	f.since_ms = -1;
+	f.until_ms = 5001;
+	assert_true(tail_filter_match(&f, &r));
+	f.until_ms = 5000;
+	assert_false(tail_filter_match(&f, &r));
+	f.until_ms = -1;
 	/* no host never matches a host */
 	r.rec.host[0] = '\0';
 	f.since_ms = -1;
