@@ -44,12 +44,20 @@ for h, host in enumerate(hosts):
 EOF
 }
 
-# raw_dump BUCKET_FORMAT [TABLE_TIME]: per (host, source, bucket) of the
+# raw_dump BUCKET_FORMAT: per (host, source, bucket) of the
 # raw table, the count and each field's n, min, max and sum, sorted.
 raw_dump() {
 	cols=
 	for f in $FIELDS; do
-		cols="$cols, COUNT($f), MIN($f), MAX($f), SUM($f)"
+		case $f in
+		cpu_*|ram_percentage)
+			# as the tier types them (the replaced table's FLOAT)
+			cols="$cols, COUNT($f), CAST(MIN($f) AS DECIMAL(5,2)),
+			    CAST(MAX($f) AS DECIMAL(5,2)),
+			    CAST(SUM($f) AS DECIMAL(20,2))" ;;
+		*)
+			cols="$cols, COUNT($f), MIN($f), MAX($f), SUM($f)" ;;
+		esac
 	done
 	q "SELECT CONVERT(COALESCE(host, '') USING utf8mb4) COLLATE
 	    utf8mb4_bin, COALESCE(data_source, ''),
@@ -80,4 +88,27 @@ check_tiers() {
 	diff "$SM_TMP/raw_1h" "$SM_TMP/tier_1h" >"$SM_TMP/diff" ||
 	    fail "$1: hour tier differs from GROUP BY: $(head -c 2000 \
 	    "$SM_TMP/diff")"
+}
+
+# replaced_rows N AGO_S EVERY_S: INSERTs of the replaced system's APIs
+# (no host, no sample time: created_at only), N rows from AGO_S seconds
+# ago, EVERY_S apart, the two APIs taking turns.
+replaced_rows() {
+	python3 - "$@" <<'EOF'
+import sys, time, random
+n, ago, every = (int(a) for a in sys.argv[1:4])
+rnd = random.Random(7)
+now = time.time()
+for i in range(n):
+    t = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - ago + i * every))
+    cpu = rnd.randrange(0, 10001) / 100
+    used = rnd.randrange(500, 3500)
+    print("INSERT INTO system_metrics (ram_total, ram_free, ram_used, "
+        "ram_percentage, cpu_usage, cpu_free, running_processes, "
+        "total_processes, sleeping_processes, zombie_processes, "
+        "stopped_processes, data_source, created_at) VALUES (3913, %d, %d, "
+        "%.2f, %.2f, %.2f, %d, 113, 110, 0, 0, '%s', '%s');" % (
+        3913 - used, used, round(100 * used / 3913, 2), cpu, 100 - cpu,
+        1 + i % 3, "python_api" if i % 2 else "nodejs_api1", t))
+EOF
 }

@@ -151,6 +151,37 @@ expect_status 0 "$KEEP" --settle 0 --raw 1h --minute 1h --hour 2h
 expect_eq "hour buckets older than 2h" "$(q "SELECT COUNT(*) FROM
     system_metrics_1h WHERE bucket < UTC_TIMESTAMP() - INTERVAL 2 HOUR")" 0
 
+echo "the replaced system's own table: rolled up, trimmed in chunks"
+R=${TESTDB}_r
+make_db "$R"
+at_exit "$ADMIN_SQL -e 'DROP DATABASE IF EXISTS $R' || true"
+$ADMIN_SQL "$R" <"$FIX/replaced-table.sql"
+replaced_rows 3000 10800 3 | $ADMIN_SQL "$R"
+RURL=$(printf '%s\n' "$SM_DB" | sed "s|/$TESTDB\$|/$R|")
+expect_status 0 "$KEEP" --db "$RURL" --settle 0 --raw 0 --minute 0 \
+    --hour 0 -v
+expect_err "rolled up 3003 rows"
+main_db=$TESTDB
+TESTDB=$R
+check_tiers "the replaced system's table"
+expect_eq "its hosts" "$(q "SELECT DISTINCT host FROM system_metrics_1h")" ""
+old=$(q "SELECT COUNT(*) FROM system_metrics WHERE created_at <
+    UTC_TIMESTAMP() - INTERVAL 1 HOUR")
+all=$(q "SELECT COUNT(*) FROM system_metrics")
+expect_status 0 "$KEEP" --db "$RURL" --settle 0 --raw 1h -v
+expect_err "deleted $old raw rows"
+expect_eq "its rows older than 1h" "$(q "SELECT COUNT(*) FROM system_metrics
+    WHERE created_at < UTC_TIMESTAMP() - INTERVAL 1 HOUR")" 0
+expect_eq "its rows" "$(q "SELECT COUNT(*) FROM system_metrics")" \
+    $((all - old))
+expect_eq "samples in the hour tier" \
+    "$(q "SELECT SUM(samples) FROM system_metrics_1h")" 3003
+# its realtime service's query still answers
+[ -n "$(q "SELECT ram_total, cpu_usage, data_source, created_at FROM
+    system_metrics ORDER BY created_at DESC LIMIT 1")" ] ||
+    fail "the replaced system's latest-row query found nothing"
+TESTDB=$main_db
+
 echo "retention settings that would lose rollups are refused"
 expect_status 2 "$KEEP" --raw 100d --minute 90d
 expect_err "--raw keeps longer than --minute"
