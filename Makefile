@@ -63,6 +63,7 @@ PKGS_lib/store_sql.c = json-c libmariadb
 PKGS_lib/storemain.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
+PKGS_lib/webhist.c = json-c libmariadb libmicrohttpd
 
 # Each package's flags, asked once; $(call pkg_cflags,PACKAGES).  The
 # commands build without cmocka (a container's build stage has none).

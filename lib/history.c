@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <mysqld_error.h>
 
 #include "exitcode.h"
 #include "history.h"
@@ -49,14 +50,15 @@ history_check(struct history_query *q, struct why *why)
 {
 	int64_t buckets;
 
+	if (q->from_ms >= q->to_ms)
+		return why_set(why, "the range ends before it begins: want "
+		    "its start before its end");
 	if (q->step_ms < 1000 || q->step_ms % 1000 != 0)
 		return why_set(why, "step: want whole seconds, 1s or more");
-	if (q->from_ms >= q->to_ms)
-		return why_set(why, "from: want a time before to");
 	q->from_ms -= q->from_ms % q->step_ms;
 	buckets = (q->to_ms - q->from_ms + q->step_ms - 1) / q->step_ms;
 	if (buckets > HISTORY_POINTS_MAX)
-		return why_set(why, "%lld steps from from to to: at most %d "
+		return why_set(why, "%lld steps in the range: at most %d "
 		    "points an answer; take a longer step or a shorter range",
 		    (long long)buckets, HISTORY_POINTS_MAX);
 	return 0;
@@ -169,7 +171,7 @@ history_point_from(struct history_point *p, MYSQL_ROW row,
 }
 
 enum db_fault
-history_run(MYSQL *m, const struct history_query *q, history_emit_fn emit,
+history_run(MYSQL *m, struct history_query *q, history_emit_fn emit,
     void *arg, struct why *why)
 {
 	enum tier_id t = history_tier(q->step_ms);
@@ -184,6 +186,8 @@ history_run(MYSQL *m, const struct history_query *q, history_emit_fn emit,
 		return why_set(why, "too many fields"), DB_FAULT_OTHER;
 	if ((p = malloc(sizeof(*p))) == NULL)
 		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+again:
+	q->tier = t;
 	if ((sql = history_sql(m, q, t)) == NULL) {
 		why_set(why, "out of memory");
 		f = DB_FAULT_OTHER;
@@ -191,6 +195,12 @@ history_run(MYSQL *m, const struct history_query *q, history_emit_fn emit,
 	}
 	if (mysql_query(m, sql) != 0 ||
 	    (res = mysql_store_result(m)) == NULL) {
+		if (t != TIER_RAW && mysql_errno(m) == ER_NO_SUCH_TABLE) {
+			/* no tiers yet: the raw rows have every step */
+			free(sql);
+			t = TIER_RAW;
+			goto again;
+		}
 		f = db_error(m, "reading the history", why);
 		goto out_free;
 	}
@@ -325,7 +335,7 @@ history_print_one(const struct history_point *p, void *arg)
 }
 
 int
-history_print(const struct db_config *db, const struct history_query *q,
+history_print(const struct db_config *db, struct history_query *q,
     int table, FILE *out)
 {
 	struct history_out o = { .out = out, .table = table };

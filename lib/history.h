@@ -28,6 +28,7 @@ struct history_query {
 	int64_t from_ms;	/* the first bucket holds from_ms */
 	int64_t to_ms;		/* samples before to_ms */
 	int64_t step_ms;	/* a bucket's width */
+	enum tier_id tier;	/* set by history_run: the tier it read */
 };
 
 /* One field of a point: n samples had it; min/max as the table has it. */
@@ -70,9 +71,10 @@ typedef int (*history_emit_fn)(const struct history_point *p, void *arg);
  * Run q on m (a connection of the caller's, in UTC, as db_connect makes
  * it) and hand each point to emit in (host, source, time) order; a
  * non-zero return from emit stops.  More than HISTORY_POINTS_MAX points
- * is a DB_FAULT_DATA with the reason in why, before any is emitted.
+ * is a DB_FAULT_DATA with the reason in why, before any is emitted.  A
+ * tier that does not exist (sm-keep never ran) is read as raw rows.
  */
-enum db_fault history_run(MYSQL *m, const struct history_query *q,
+enum db_fault history_run(MYSQL *m, struct history_query *q,
     history_emit_fn emit, void *arg, struct why *why);
 
 /* A point as one JSON object (no newline); -1 when f failed. */
@@ -86,7 +88,7 @@ int history_point_table(FILE *f, const struct history_point *p, int header);
  * NDJSON or (table set) a table.  Returns an SM_EXIT_* status, each
  * failure reported on stderr.
  */
-int history_print(const struct db_config *db, const struct history_query *q,
+int history_print(const struct db_config *db, struct history_query *q,
     int table, FILE *out);
 
 #endif

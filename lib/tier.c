@@ -12,17 +12,17 @@
 const struct tier_field tier_fields[] = {
 	{ "cpu_usage", "DECIMAL(5,2)", "DECIMAL(20,2)", 2 },
 	{ "cpu_free", "DECIMAL(5,2)", "DECIMAL(20,2)", 2 },
-	{ "ram_total", "BIGINT", "DECIMAL(30,0)", 1 },
-	{ "ram_free", "BIGINT", "DECIMAL(30,0)", 1 },
-	{ "ram_available", "BIGINT", "DECIMAL(30,0)", 1 },
-	{ "ram_used", "BIGINT", "DECIMAL(30,0)", 1 },
+	{ "ram_total", "BIGINT", "DECIMAL(30,0)", 2 },
+	{ "ram_free", "BIGINT", "DECIMAL(30,0)", 2 },
+	{ "ram_available", "BIGINT", "DECIMAL(30,0)", 2 },
+	{ "ram_used", "BIGINT", "DECIMAL(30,0)", 2 },
 	{ "ram_percentage", "DECIMAL(5,2)", "DECIMAL(20,2)", 2 },
-	{ "total_processes", "INT", "BIGINT", 1 },
-	{ "running_processes", "INT", "BIGINT", 1 },
-	{ "sleeping_processes", "INT", "BIGINT", 1 },
-	{ "stopped_processes", "INT", "BIGINT", 1 },
-	{ "zombie_processes", "INT", "BIGINT", 1 },
-	{ "threads", "INT", "BIGINT", 1 },
+	{ "total_processes", "INT", "BIGINT", 2 },
+	{ "running_processes", "INT", "BIGINT", 2 },
+	{ "sleeping_processes", "INT", "BIGINT", 2 },
+	{ "stopped_processes", "INT", "BIGINT", 2 },
+	{ "zombie_processes", "INT", "BIGINT", 2 },
+	{ "threads", "INT", "BIGINT", 2 },
 };
 
 const size_t tier_nfields = sizeof(tier_fields) / sizeof(tier_fields[0]);

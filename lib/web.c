@@ -26,6 +26,8 @@
 #include "timefmt.h"
 #include "alert.h"
 #include "web.h"
+#include "webhist.h"
+#include "when.h"
 
 #define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
 /*
@@ -42,6 +44,7 @@ struct web {
 	struct feed feed;
 	struct tail *tail;
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
+	struct webhist *hist;		/* /history's queries */
 	bool stopping;		/* under lock */
 	unsigned long long added;	/* entries added in this step */
 	char desc[512];		/* the database, for messages */
@@ -381,6 +384,109 @@ web_health(struct web *w, struct MHD_Connection *conn)
 	    strdup("{\"status\":\"database unavailable\"}"));
 }
 
+/* A time of /history's query (when_parse): 0, or -1 with the 400 queued. */
+static int
+web_when(struct MHD_Connection *conn, const char *name, int64_t now_ms,
+    int64_t *ms, enum MHD_Result *ret)
+{
+	const char *v, *why;
+
+	if ((v = web_arg(conn, name)) == NULL ||
+	    when_parse(v, now_ms, ms, &why) == 0)
+		return 0;
+	*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "%s: \"%.64s\": %s; "
+	    "want RFC 3339 (2026-11-26T15:00:00Z), a date (2026-11-26) or a "
+	    "duration ago (2h, 7d)", name, v, why);
+	return -1;
+}
+
+/*
+ * GET /history?host=&source=&from=&to=&step=: points over a range, from
+ * the tiers (lib/history), run by /history's own threads while the
+ * request waits suspended; called again, resumed, with the answer.
+ */
+static enum MHD_Result
+web_history(struct web *w, struct MHD_Connection *conn, void **con_cls)
+{
+	struct webhist_job *job = *con_cls;
+	const char *host, *source, *v, *why_text;
+	int64_t now = timefmt_now_ms();
+	enum MHD_Result ret;
+	struct why why;
+	size_t n;
+
+	if (job != NULL) {
+		*con_cls = NULL;
+		ret = web_json(conn, job->code, job->body);
+		free(job);
+		return ret;
+	}
+	if (web_filters(w, conn, " host source from to step ", &host,
+	    &source, &n, &ret) == -1)
+		return ret;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return web_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	job->q.from_ms = now - 3600 * 1000;
+	job->q.to_ms = now;
+	if (web_when(conn, "from", now, &job->q.from_ms, &ret) == -1 ||
+	    web_when(conn, "to", now, &job->q.to_ms, &ret) == -1)
+		goto out_free;
+	if ((v = web_arg(conn, "step")) != NULL) {
+		if (when_duration(v, &job->q.step_ms, &why_text) == -1) {
+			ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "step: "
+			    "\"%.64s\": %s", v, why_text);
+			goto out_free;
+		}
+	} else if (job->q.to_ms > job->q.from_ms) {
+		job->q.step_ms = history_auto_step(job->q.to_ms -
+		    job->q.from_ms, WEBHIST_POINTS_AUTO);
+	}
+	if (history_check(&job->q, &why) == -1) {
+		ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "%s", why.msg);
+		goto out_free;
+	}
+	if (host != NULL) {
+		snprintf(job->host, sizeof(job->host), "%s", host);
+		job->q.host = job->host;
+	}
+	if (source != NULL) {
+		snprintf(job->source, sizeof(job->source), "%s", source);
+		job->q.source = job->source;
+	}
+	job->conn = conn;
+	*con_cls = job;
+	MHD_suspend_connection(conn);
+	if (webhist_submit(w->hist, job) == -1) {
+		/* answered at once, through the same resume */
+		job->code = MHD_HTTP_SERVICE_UNAVAILABLE;
+		job->body = strdup("{\"error\":\"too many /history requests "
+		    "waiting; try again\"}");
+		job->done = true;
+		MHD_resume_connection(conn);
+	}
+	return MHD_YES;
+out_free:
+	free(job);
+	return ret;
+}
+
+/* A request ended: a /history job left when its client went away. */
+static void
+web_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct webhist_job *job = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (job == NULL)
+		return;
+	free(job->body);
+	free(job);
+	*con_cls = NULL;
+}
+
 /* An SSE stream: the callbacks' argument. */
 struct web_stream {
 	struct web *w;
@@ -611,7 +717,6 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 
 	(void)version;
 	(void)upload_data;
-	(void)con_cls;
 	if (*upload_data_size > 0) {
 		*upload_data_size = 0;	/* a GET's body: ignored */
 		return MHD_YES;
@@ -641,6 +746,8 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		return web_health(w, conn);
 	if (strcmp(url, "/alerts") == 0)
 		return web_alerts(w, conn);
+	if (strcmp(url, "/history") == 0)
+		return web_history(w, conn, con_cls);
 	if (strcmp(url, "/favicon.ico") == 0)	/* browsers ask; none */
 		return web_send(conn, MHD_HTTP_NO_CONTENT, "image/x-icon",
 		    strdup(""), 0);
@@ -869,7 +976,7 @@ static struct MHD_Daemon *
 web_daemon(struct web *w)
 {
 	const struct web_config *c = w->c;
-	struct MHD_OptionItem opts[7];
+	struct MHD_OptionItem opts[8];
 	unsigned flags;
 	size_t n = 0;
 
@@ -889,6 +996,8 @@ web_daemon(struct web *w)
 	    (intptr_t)web_connection, w };
 	opts[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL };
+	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
+	    (intptr_t)web_completed, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return MHD_start_daemon(flags, 0, NULL, NULL, web_handler, w,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
@@ -951,6 +1060,11 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
+	if ((w.hist = webhist_new(c->tail.db)) == NULL) {
+		why_set(why, "cannot start /history's threads");
+		rc = SM_EXIT_FATAL;
+		goto out_free;
+	}
 	if (web_start(&w, why) == -1)
 		goto out_free;
 	web_raise_files(c->max_connections);
@@ -995,8 +1109,12 @@ out_unlink:
 	if (c->port_file != NULL)
 		unlink(c->port_file);
 out_stop:
+	/* its waiting requests answered before the server goes */
+	webhist_free(w.hist);
+	w.hist = NULL;
 	MHD_stop_daemon(d);
 out_free:
+	webhist_free(w.hist);
 	tail_free(w.tail);
 	feed_free(&w.feed);
 out_destroy:

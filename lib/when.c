@@ -77,6 +77,10 @@ when_parse(const char *s, int64_t now_ms, int64_t *ms, const char **why)
 		snprintf(buf, sizeof(buf), "%sT00:00:00Z", s);
 		return timefmt_parse(buf, ms, why);
 	}
+	if (!isdigit((unsigned char)*s)) {
+		*why = "not a time";
+		return -1;
+	}
 	if (strchr(s, '-') == NULL && strchr(s, ':') == NULL) {
 		if (when_duration(s, &d, why) == -1)
 			return -1;
