@@ -258,6 +258,8 @@ install-systemd:
 
 uninstall:
 	rm -f $(DESTDIR)$(SYSTEMDDIR)/sm-alert.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-keep.service \
+		$(DESTDIR)$(SYSTEMDDIR)/sm-keep.timer \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post-once.service \
 		$(DESTDIR)$(SYSTEMDDIR)/sm-read-post.timer \

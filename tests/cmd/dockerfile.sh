@@ -46,7 +46,7 @@ make -s -C "$SM_TMP/src" PKG_CONFIG="$SM_TMP/pkg-config" all \
     fail "build from the COPY set: $(tail -5 "$SM_TMP/build.log")"
 make -s -C "$SM_TMP/src" PKG_CONFIG="$SM_TMP/pkg-config" install \
     DESTDIR="$SM_TMP/out" PREFIX=/usr/local >/dev/null
-for c in sm-read sm-post sm-split sm-store sm-tail; do
+for c in sm-alert sm-keep sm-read sm-post sm-split sm-store sm-tail; do
 	[ -x "$SM_TMP/out/usr/local/bin/$c" ] || fail "image lacks $c"
 	[ -f "$SM_TMP/out/usr/local/share/man/man1/$c.1" ] || fail "image lacks $c.1"
 done

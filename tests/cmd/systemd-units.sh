@@ -7,7 +7,7 @@ scripts/units.sh "$SM_BIN" "$SM_TMP/units"
 cd "$SM_TMP/units"
 units=$(ls)
 echo "units: $(echo $units)"
-[ "$(echo "$units" | wc -l)" -eq 6 ] || fail "want 6 units"
+[ "$(echo "$units" | wc -l)" -eq 8 ] || fail "want 8 units"
 # shellcheck disable=SC2086
 systemd-analyze verify --man=no $units 2>"$SM_TMP/verify" ||
     fail "systemd-analyze verify: $(cat "$SM_TMP/verify")"
@@ -30,6 +30,11 @@ grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-store@.service ||
     fail "sm-store@: database credentials not loaded as a credential"
 grep -q -- '--defaults-file "$CREDENTIALS_DIRECTORY/db.cnf"' sm-store@.service ||
     fail "sm-store@: does not read the credential"
+grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-keep.service ||
+    fail "sm-keep: database credentials not loaded as a credential"
+grep -q '^Unit=sm-keep.service$' sm-keep.timer ||
+    fail "sm-keep.timer does not run sm-keep.service"
+grep -q '^Type=oneshot$' sm-keep.service || fail "sm-keep: not a oneshot"
 grep -q -- '-n 1 --state read.state' sm-read-post-once.service ||
     fail "timer service: not a one-shot sample with --state"
 grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-tail-web.service ||

@@ -14,7 +14,7 @@ split_flags() {
 	done | sort -u
 }
 
-for c in sm-alert sm-post sm-read sm-split sm-store sm-tail; do
+for c in sm-alert sm-keep sm-post sm-read sm-split sm-store sm-tail; do
 	"$SM_BIN/$c" --help >"$SM_TMP/help" || fail "$c --help"
 	# the usage lines: up to the blank line before the option lines
 	sed '/^$/,$d' "$SM_TMP/help" |

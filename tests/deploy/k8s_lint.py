@@ -17,7 +17,7 @@ import yaml
 KNOWN = {
     ("v1", "Namespace"), ("v1", "ConfigMap"), ("v1", "Service"),
     ("apps/v1", "Deployment"), ("apps/v1", "DaemonSet"),
-    ("apps/v1", "StatefulSet"),
+    ("apps/v1", "StatefulSet"), ("batch/v1", "CronJob"),
 }
 WORKLOADS = {"Deployment", "DaemonSet", "StatefulSet"}
 EXTERNAL_SECRETS = {"sm-db", "sm-db-root"}
@@ -108,6 +108,26 @@ def check_served(d, c, labels, svc):
     return rp
 
 
+def check_cronjob(d, configmaps):
+    """A CronJob's pod: non-root, its containers as a workload's."""
+    pod = (d.get("spec", {}).get("jobTemplate", {}).get("spec", {})
+           .get("template", {}).get("spec", {}))
+    if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
+        err(d, "pod not runAsNonRoot")
+    if d.get("spec", {}).get("concurrencyPolicy") != "Forbid":
+        err(d, "concurrencyPolicy is not Forbid")
+    for c in containers(pod):
+        check_container(d, c)
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("configMapKeyRef")
+            if ref and (ref.get("name") not in configmaps or
+                        ref.get("key") not in configmaps[ref["name"]]):
+                err(d, f"{e['name']}: no ConfigMap key {ref}")
+    if not any("sm-keep" in " ".join(c.get("args", []))
+               for c in containers(pod)):
+        err(d, "does not run sm-keep")
+
+
 def main():
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
     if not docs:
@@ -134,6 +154,10 @@ def main():
             services[meta["name"]] = d
     pods = {}
     for d in docs:
+        if d.get("kind") == "CronJob":
+            check_cronjob(d, configmaps)
+            pods[d["metadata"]["name"]] = (d, {}, {})
+            continue
         if d.get("kind") not in WORKLOADS:
             continue
         spec = d.get("spec", {})
@@ -174,6 +198,9 @@ def main():
         route = n[len("sm-store-"):]
         if f"--source route-{route}" not in args or "--listen" not in args:
             err(d, f"not sm-store --listen --source route-{route}: {args}")
+    # sm-keep: the tiers and retention, a pass every minute
+    if "sm-keep" not in pods or pods["sm-keep"][0]["kind"] != "CronJob":
+        err({"kind": "CronJob"}, "no sm-keep CronJob")
     # sm-tail --listen: the dashboard, reachable through its Service
     if "sm-tail-web" not in pods:
         err({"kind": "Deployment"}, "no sm-tail-web (sm-tail --listen)")
