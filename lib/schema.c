@@ -11,6 +11,7 @@
 #include <mysqld_error.h>
 
 #include "schema.h"
+#include "timefmt.h"
 
 /*
  * The replaced system's columns keep their names and meaning; a new table
@@ -18,7 +19,7 @@
  * A column added to an old table must be NULL: its old rows have none.
  */
 const struct schema_column schema_columns[] = {
-	{ "id", "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY", NULL },
+	{ "id", "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT", NULL },
 	{ "ram_total", "BIGINT NOT NULL", "BIGINT NULL" },
 	{ "ram_free", "BIGINT NOT NULL", "BIGINT NULL" },
 	{ "ram_used", "BIGINT NOT NULL", "BIGINT NULL" },
@@ -40,6 +41,9 @@ const struct schema_column schema_columns[] = {
 	{ "sampled_at", "DATETIME(3) NOT NULL", "DATETIME(3) NULL" },
 	{ "ram_available", "BIGINT NOT NULL", "BIGINT NULL" },
 	{ "threads", "INT NULL", "INT NULL" },
+	/* a new table's partitioning column; an old table has none */
+	{ "sampled_day", "DATE NOT NULL DEFAULT (CAST(sampled_at AS DATE))",
+	    NULL },
 };
 
 const size_t schema_ncolumns = sizeof(schema_columns) /
@@ -72,9 +76,17 @@ const size_t schema_nlegacy = sizeof(schema_legacy) /
 
 #define SCHEMA_NLEGACY (sizeof(schema_legacy) / sizeof(schema_legacy[0]))
 
+/*
+ * Partitioned by the day of the sample time (sm-keep(1) drops a day
+ * whole), which every unique key must hold: sampled_day, the server's
+ * own function of sampled_at.  The same sample sent again has the same
+ * sample_id and a ts of the same UTC day (the seed dialect's hora only
+ * drops the milliseconds), so the same (sample_id, sampled_day): still
+ * one row (sm-store(1), "The table").
+ */
 const char schema_create_sql[] =
 	"CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE " (\n"
-	"  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,\n"
+	"  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,\n"
 	"  ram_total BIGINT NOT NULL,\n"
 	"  ram_free BIGINT NOT NULL,\n"
 	"  ram_used BIGINT NOT NULL,\n"
@@ -94,9 +106,66 @@ const char schema_create_sql[] =
 	"  sampled_at DATETIME(3) NOT NULL,\n"
 	"  ram_available BIGINT NOT NULL,\n"
 	"  threads INT NULL,\n"
-	"  UNIQUE KEY " SCHEMA_UNIQUE_KEY " (sample_id),\n"
+	"  sampled_day DATE NOT NULL DEFAULT (CAST(sampled_at AS DATE)),\n"
+	"  PRIMARY KEY (id, sampled_day),\n"
+	"  UNIQUE KEY " SCHEMA_UNIQUE_KEY " (sample_id, sampled_day),\n"
 	"  KEY " SCHEMA_HOST_KEY " (host, sampled_at)\n"
 	") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+
+void
+schema_day_name(int64_t day, char *buf, size_t size)
+{
+	char ts[TIMEFMT_RFC3339_LEN];
+
+	timefmt_rfc3339(day * SCHEMA_DAY_MS, ts, sizeof(ts));
+	snprintf(buf, size, "p%.4s%.2s%.2s", ts, ts + 5, ts + 8);
+}
+
+void
+schema_day_bound(int64_t day, char *buf, size_t size)
+{
+	char ts[TIMEFMT_RFC3339_LEN];
+
+	timefmt_rfc3339((day + 1) * SCHEMA_DAY_MS, ts, sizeof(ts));
+	snprintf(buf, size, "%.10s", ts);
+}
+
+int
+schema_partition_list(FILE *f, int64_t first, int64_t last)
+{
+	char name[16], bound[16];
+	int64_t d;
+
+	for (d = first; d <= last; d++) {
+		schema_day_name(d, name, sizeof(name));
+		schema_day_bound(d, bound, sizeof(bound));
+		fprintf(f, "PARTITION %s VALUES LESS THAN ('%s'), ", name,
+		    bound);
+	}
+	return fprintf(f, "PARTITION " SCHEMA_PART_MAX
+	    " VALUES LESS THAN (MAXVALUE)") < 0 ? -1 : 0;
+}
+
+char *
+schema_create_partitioned(int64_t now_ms)
+{
+	int64_t today = now_ms / SCHEMA_DAY_MS;
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&sql, &size)) == NULL)
+		return NULL;
+	fprintf(f, "%s\nPARTITION BY RANGE COLUMNS (sampled_day) (",
+	    schema_create_sql);
+	schema_partition_list(f, today, today + SCHEMA_DAYS_AHEAD);
+	fputc(')', f);
+	if (fclose(f) == EOF) {
+		free(sql);
+		return NULL;
+	}
+	return sql;
+}
 
 /* In enum schema_insert_col order. */
 static const char *const schema_insert_names[SCHEMA_INSERT_NCOLS] = {
@@ -220,8 +289,9 @@ schema_read_keys(MYSQL *m, struct schema_state *st, struct why *why)
 		if (row == NULL || row[0] == NULL || row[2] == NULL ||
 		    strcmp(row[0], cur) != 0) {
 			/* the previous index is complete: judge it */
-			if (ncols == 1 && unique &&
-			    strcasecmp(cols[0], "sample_id") == 0)
+			if (unique && strcasecmp(cols[0], "sample_id") == 0 &&
+			    (ncols == 1 || (ncols == 2 &&
+			    strcasecmp(cols[1], "sampled_day") == 0)))
 				st->have_unique = true;
 			if (ncols >= 2 && strcasecmp(cols[0], "host") == 0 &&
 			    strcasecmp(cols[1], "sampled_at") == 0)
@@ -455,9 +525,18 @@ schema_ensure(MYSQL *m, bool migrate, int *changed, struct why *why)
 		if ((f = schema_read_columns(m, &st, why)) != DB_FAULT_NONE)
 			break;
 		if (!st.exists) {
+			char *create;
+
 			/* checked first: CREATE wants a privilege ALTER not */
-			f = schema_exec(m, schema_create_sql,
-			    "creating table " SCHEMA_TABLE, why);
+			if ((create = schema_create_partitioned(
+			    timefmt_now_ms())) == NULL) {
+				why_set(why, "out of memory");
+				f = DB_FAULT_OTHER;
+				break;
+			}
+			f = schema_exec(m, create, "creating table "
+			    SCHEMA_TABLE, why);
+			free(create);
 			if (f == DB_FAULT_NONE)
 				done |= SCHEMA_CREATED;
 			break;

@@ -9,6 +9,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include <mysql.h>
 
@@ -60,6 +62,34 @@ enum schema_insert_col {
 
 /* "CREATE TABLE IF NOT EXISTS system_metrics (...)" for a new table. */
 extern const char schema_create_sql[];
+
+/*
+ * A new table is partitioned by RANGE COLUMNS (sampled_day), a partition a
+ * day (UTC) named pYYYYMMDD, made SCHEMA_DAYS_AHEAD days ahead (by the
+ * creator, then sm-keep), and SCHEMA_PART_MAX for whatever comes later.
+ * The first partition also holds every older row.
+ */
+#define SCHEMA_DAY_MS (86400 * 1000LL)
+#define SCHEMA_DAYS_AHEAD 3
+#define SCHEMA_PART_MAX "pmax"
+
+/* Day number day's partition name ("p20261207"), into buf. */
+void schema_day_name(int64_t day, char *buf, size_t size);
+
+/* The bound of day's partition: the next day ("2026-12-08"), into buf. */
+void schema_day_bound(int64_t day, char *buf, size_t size);
+
+/*
+ * "PARTITION pA VALUES LESS THAN ('...'), ..., PARTITION pmax VALUES
+ * LESS THAN (MAXVALUE)" for days first to last, onto f; -1 when f fails.
+ */
+int schema_partition_list(FILE *f, int64_t first, int64_t last);
+
+/*
+ * schema_create_sql partitioned for days from now_ms's on, newly
+ * allocated; NULL when out of memory.
+ */
+char *schema_create_partitioned(int64_t now_ms);
 
 /*
  * A newly allocated "INSERT INTO system_metrics (...) VALUES (?, ...), ...

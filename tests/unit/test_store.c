@@ -63,13 +63,42 @@ test_create_sql(void **state)
 		    schema_columns[i].name, schema_columns[i].fresh);
 		if (strstr(schema_create_sql, want) == NULL)
 			fail_msg("%s not in the CREATE TABLE", want);
-		assert_true(i == 0 || schema_columns[i].added != NULL);
+		/* id and the partitioning column: new tables only */
+		assert_true(i == 0 || schema_columns[i].added != NULL ||
+		    strcmp(schema_columns[i].name, "sampled_day") == 0);
 	}
-	assert_int_equal(count(schema_create_sql, ",\n"), schema_ncolumns + 1);
+	assert_int_equal(count(schema_create_sql, ",\n"), schema_ncolumns + 2);
+	/* partitioned by sampled_at: every unique key holds it */
+	assert_non_null(strstr(schema_create_sql, "PRIMARY KEY (id, "
+	    "sampled_day)"));
 	assert_non_null(strstr(schema_create_sql, "UNIQUE KEY "
-	    "uk_system_metrics_sample_id (sample_id)"));
+	    "uk_system_metrics_sample_id (sample_id, sampled_day)"));
 	assert_non_null(strstr(schema_create_sql, "KEY "
 	    "ix_system_metrics_host_sampled (host, sampled_at)"));
+}
+
+static void
+test_create_partitioned(void **state)
+{
+	char *sql, name[16], bound[16];
+
+	(void)state;
+	/* 2026-12-07T00:43:01Z: today and three days ahead, then pmax */
+	sql = schema_create_partitioned(1796604181000LL);
+	assert_non_null(sql);
+	assert_non_null(strstr(sql, ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4\n"
+	    "PARTITION BY RANGE COLUMNS (sampled_day) ("
+	    "PARTITION p20261207 VALUES LESS THAN ('2026-12-08'), "
+	    "PARTITION p20261208 VALUES LESS THAN ('2026-12-09'), "
+	    "PARTITION p20261209 VALUES LESS THAN ('2026-12-10'), "
+	    "PARTITION p20261210 VALUES LESS THAN ('2026-12-11'), "
+	    "PARTITION pmax VALUES LESS THAN (MAXVALUE))"));
+	free(sql);
+	/* across a month and a year */
+	schema_day_name(20453, name, sizeof(name));
+	assert_string_equal(name, "p20251231");
+	schema_day_bound(20453, bound, sizeof(bound));
+	assert_string_equal(bound, "2026-01-01");
 }
 
 static void
@@ -204,6 +233,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_insert_sql),
 		cmocka_unit_test(test_create_sql),
+		cmocka_unit_test(test_create_partitioned),
 		cmocka_unit_test(test_from_row),
 		cmocka_unit_test(test_row_init),
 		cmocka_unit_test(test_summary),
