@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -810,6 +811,39 @@ binlog_verb(const char *stmt, const char *word)
 	    stmt[n] == '\t');
 }
 
+/* Whether stmt names the table itself (not system_metrics_1m, say). */
+static bool
+binlog_names_table(const char *stmt)
+{
+	const char *p = stmt;
+	size_t n = strlen(SCHEMA_TABLE);
+
+	while ((p = strcasestr(p, SCHEMA_TABLE)) != NULL) {
+		char after = p[n];
+
+		if ((p == stmt || !(isalnum((unsigned char)p[-1]) ||
+		    p[-1] == '_')) && !(isalnum((unsigned char)after) ||
+		    after == '_'))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * sm-keep's partition work (sm-keep(1)): days made ahead, days dropped.
+ * The rows that stay, and the columns, are as they were.
+ */
+static bool
+binlog_partition_ddl(const char *stmt)
+{
+	return binlog_verb(stmt, "ALTER") &&
+	    (strcasestr(stmt, " DROP PARTITION ") != NULL ||
+	    strcasestr(stmt, " REORGANIZE PARTITION ") != NULL ||
+	    strcasestr(stmt, " ADD PARTITION ") != NULL) &&
+	    strcasestr(stmt, " COLUMN ") == NULL;
+}
+
 /* A statement in the log (DDL, or a change logged as a statement). */
 static enum binlog_event
 binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
@@ -842,13 +876,17 @@ binlog_query(struct binlog *b, const MARIADB_RPL_EVENT *ev, bool *commit)
 		return BINLOG_IDLE;
 	}
 	/* about the table: in its database, or naming the database */
-	if (strcasestr(stmt, SCHEMA_TABLE) == NULL ||
+	if (!binlog_names_table(stmt) ||
 	    (!binlog_str_eq(&q->database, b->db) && strstr(stmt, b->db) ==
 	    NULL))
 		return BINLOG_IDLE;
 	if (binlog_verb(stmt, "TRUNCATE") || binlog_verb(stmt, "DROP")) {
 		b->mapped = false;
 		return BINLOG_RESET;
+	}
+	if (binlog_partition_ddl(stmt)) {
+		b->mapped = false;
+		return BINLOG_IDLE;
 	}
 	if (binlog_verb(stmt, "ALTER") || binlog_verb(stmt, "RENAME")) {
 		why_set(&b->why, "the table was altered: %.200s", stmt);

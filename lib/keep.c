@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mysqld_error.h>
+
 #include "keep.h"
 #include "schema.h"
 #include "timefmt.h"
@@ -26,6 +28,13 @@
 #define KEEP_DELTA "sm_keep_delta"
 #define KEEP_STATE_NAME SCHEMA_TABLE	/* the state row of the raw table */
 #define KEEP_RETRIES 5		/* a step redone after a deadlock */
+#define KEEP_PARTS_MAX 4096	/* partitions read; MariaDB allows 8192 */
+/*
+ * Seconds a partition statement waits for the table's metadata lock:
+ * writers queue behind a waiting ALTER, so it gives up soon and is tried
+ * again on the next pass.
+ */
+#define KEEP_LOCK_WAIT "2"
 
 /*
  * A host or data_source compared byte for byte, as sm-tail --host does
@@ -378,6 +387,206 @@ out_free:
 	return f;
 }
 
+/* A daily partition of the raw table, or SCHEMA_PART_MAX. */
+struct keep_part {
+	char name[65];
+	int64_t bound;		/* holds days before this one; -1: MAXVALUE */
+	unsigned long long rows;	/* the server's estimate */
+};
+
+/* "'2026-12-08'" as a day number; -1 when it is not a date. */
+static int64_t
+keep_part_day(const char *desc)
+{
+	char buf[32];
+	const char *why;
+	int64_t ms;
+
+	if (strlen(desc) != 12 || desc[0] != '\'' || desc[11] != '\'')
+		return -1;
+	snprintf(buf, sizeof(buf), "%.10sT00:00:00Z", desc + 1);
+	if (timefmt_parse(buf, &ms, &why) == -1)
+		return -1;
+	return ms / SCHEMA_DAY_MS;
+}
+
+/*
+ * The raw table's partitions, in order, when it is partitioned by
+ * sampled_day into days and pmax as sm makes it (*n 0 otherwise: the
+ * table is not sm's to drop whole).
+ */
+static enum db_fault
+keep_parts(MYSQL *m, struct keep_part *parts, size_t max, size_t *n,
+    struct why *why)
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	bool ours = true;
+
+	*n = 0;
+	if (mysql_query(m, "SELECT PARTITION_NAME, PARTITION_DESCRIPTION, "
+	    "PARTITION_EXPRESSION, TABLE_ROWS FROM information_schema."
+	    "PARTITIONS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '"
+	    SCHEMA_TABLE "' ORDER BY PARTITION_ORDINAL_POSITION") != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return db_error(m, "reading the table's partitions", why);
+	while ((row = mysql_fetch_row(res)) != NULL && ours) {
+		struct keep_part *p = &parts[*n];
+
+		if (row[0] == NULL || row[1] == NULL || row[2] == NULL ||
+		    strcmp(row[2], "`sampled_day`") != 0 || *n == max) {
+			ours = false;
+			break;
+		}
+		snprintf(p->name, sizeof(p->name), "%s", row[0]);
+		p->bound = strcmp(row[1], "MAXVALUE") == 0 ? -1 :
+		    keep_part_day(row[1]);
+		p->rows = row[3] != NULL ? strtoull(row[3], NULL, 10) : 0;
+		if (p->bound == -1 && strcmp(row[1], "MAXVALUE") != 0)
+			ours = false;
+		(*n)++;
+	}
+	mysql_free_result(res);
+	/* days in order, then pmax last */
+	if (!ours || *n == 0 || parts[*n - 1].bound != -1 ||
+	    strcmp(parts[*n - 1].name, SCHEMA_PART_MAX) != 0)
+		*n = 0;
+	return DB_FAULT_NONE;
+}
+
+/*
+ * A partition statement, given up after a few seconds' wait for the
+ * table's lock (a long transaction on it): 1 done, 0 busy, -1 failed.
+ */
+static int
+keep_part_ddl(MYSQL *m, const char *sql, const char *what,
+    enum db_fault *f, struct why *why)
+{
+	if (mysql_query(m, sql) == 0)
+		return 1;
+	if (mysql_errno(m) == ER_LOCK_WAIT_TIMEOUT)
+		return 0;
+	*f = db_error(m, what, why);
+	return -1;
+}
+
+/* The partitions of the days up to today + SCHEMA_DAYS_AHEAD. */
+static enum db_fault
+keep_parts_ahead(MYSQL *m, const struct keep_part *parts, size_t n,
+    int64_t today, struct keep_stats *st, struct why *why)
+{
+	int64_t first, last = today + SCHEMA_DAYS_AHEAD;
+	enum db_fault f = DB_FAULT_NONE;
+	char *sql = NULL;
+	size_t size = 0;
+	FILE *out;
+
+	/* pmax holds the days after the last day's partition */
+	first = n >= 2 ? parts[n - 2].bound : today;
+	if (first > last)
+		return DB_FAULT_NONE;
+	if ((out = open_memstream(&sql, &size)) == NULL)
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	fputs("ALTER TABLE " SCHEMA_TABLE " REORGANIZE PARTITION "
+	    SCHEMA_PART_MAX " INTO (", out);
+	schema_partition_list(out, first, last);
+	fputc(')', out);
+	if (fclose(out) == EOF) {
+		free(sql);
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	}
+	switch (keep_part_ddl(m, sql, "making partitions ahead", &f, why)) {
+	case 1:
+		st->parts_made += (unsigned long long)(last - first + 1);
+		break;
+	case 0:
+		st->parts_busy = true;
+		break;
+	}
+	free(sql);
+	return f;
+}
+
+/*
+ * Drop the daily partitions wholly before cutoff_ms whose rows are all
+ * rolled up, oldest first; the last day's partition stays (it then holds
+ * every older row, as the first one does).
+ */
+static enum db_fault
+keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
+    int64_t cutoff_ms, struct keep_stats *st, struct why *why)
+{
+	unsigned long long mark, top;
+	enum db_fault f;
+	char sql[256];
+	bool null;
+	size_t i;
+
+	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
+	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
+	    NULL, why);
+	for (i = 0; f == DB_FAULT_NONE && i + 2 < n; i++) {
+		if (parts[i].bound * SCHEMA_DAY_MS > cutoff_ms)
+			break;
+		snprintf(sql, sizeof(sql), "SELECT MAX(id) FROM " SCHEMA_TABLE
+		    " PARTITION (%s)", parts[i].name);
+		if ((f = keep_number(m, sql, "reading a partition", &top,
+		    &null, why)) != DB_FAULT_NONE)
+			break;
+		if (!null && top > mark)
+			break;	/* not rolled up yet: the next pass */
+		snprintf(sql, sizeof(sql), "ALTER TABLE " SCHEMA_TABLE
+		    " DROP PARTITION %s", parts[i].name);
+		switch (keep_part_ddl(m, sql, "dropping a partition", &f,
+		    why)) {
+		case 1:
+			st->parts_dropped++;
+			st->parts_rows += parts[i].rows;
+			continue;
+		case 0:
+			st->parts_busy = true;
+			break;
+		}
+		break;
+	}
+	return f;
+}
+
+/*
+ * The partitions of a table sm made: days ahead made, days past
+ * retention dropped.  *partitioned false for any other table.
+ */
+static enum db_fault
+keep_retain_parts(MYSQL *m, const struct keep_config *c, int64_t now_ms,
+    struct keep_stats *st, bool *partitioned, struct why *why)
+{
+	struct keep_part *parts;
+	enum db_fault f;
+	size_t n;
+
+	if ((parts = calloc(KEEP_PARTS_MAX, sizeof(*parts))) == NULL)
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	f = keep_parts(m, parts, KEEP_PARTS_MAX, &n, why);
+	*partitioned = n > 0;
+	if (f != DB_FAULT_NONE || n == 0)
+		goto out_free;
+	if ((f = keep_exec(m, "SET SESSION lock_wait_timeout = "
+	    KEEP_LOCK_WAIT, "setting the lock wait", why)) != DB_FAULT_NONE)
+		goto out_free;
+	if (c->keep_ms[TIER_RAW] > 0 && c->keep_ms[TIER_RAW] < now_ms &&
+	    (f = keep_parts_drop(m, parts, n, now_ms - c->keep_ms[TIER_RAW],
+	    st, why)) != DB_FAULT_NONE)
+		goto out_free;
+	/* read again: the drops moved them */
+	if ((f = keep_parts(m, parts, KEEP_PARTS_MAX, &n, why)) !=
+	    DB_FAULT_NONE || n == 0)
+		goto out_free;
+	f = keep_parts_ahead(m, parts, n, now_ms / SCHEMA_DAY_MS, st, why);
+out_free:
+	free(parts);
+	return f;
+}
+
 /* Tier rows whose bucket began before cutoff, a chunk at a time. */
 static enum db_fault
 keep_retain_tier(MYSQL *m, int tier, const char *cutoff,
@@ -451,12 +660,17 @@ keep_retain(MYSQL *m, const struct keep_config *c, int64_t now_ms,
     struct why *why)
 {
 	char cutoff[TIMEFMT_RFC3339_LEN];
+	bool partitioned;
 	enum db_fault f;
 	int i;
 
+	if ((f = keep_retain_parts(m, c, now_ms, st, &partitioned, why)) !=
+	    DB_FAULT_NONE)
+		return f;
 	/* the tiers first: what a raw row's rollup needs stays longer */
 	for (i = TIER_COUNT - 1; i >= TIER_RAW; i--) {
-		if (c->keep_ms[i] == 0 || c->keep_ms[i] > now_ms)
+		if (c->keep_ms[i] == 0 || c->keep_ms[i] > now_ms ||
+		    (i == TIER_RAW && partitioned))
 			continue;
 		if (timefmt_seed(now_ms - c->keep_ms[i], cutoff,
 		    sizeof(cutoff)) == -1)

@@ -41,6 +41,11 @@ struct keep_stats {
 	unsigned long long deleted[TIER_COUNT];	/* rows removed */
 	unsigned long long steps;	/* rollup transactions */
 	unsigned long long rolled_id;	/* the raw id rolled up to */
+	unsigned long long parts_made;	/* daily partitions made ahead */
+	unsigned long long parts_dropped;	/* daily partitions dropped */
+	/* rows in those, as the server estimates them */
+	unsigned long long parts_rows;
+	bool parts_busy;	/* the table stayed locked: next pass */
 	bool restarted;			/* the raw ids started again */
 };
 
@@ -59,8 +64,10 @@ enum db_fault keep_rollup(MYSQL *m, const struct keep_config *c,
 
 /*
  * Delete what each table holds past its retention at now_ms: raw rows
- * only once rolled up, oldest ids first, a chunk per statement; tier
- * rows a chunk per statement.
+ * only once rolled up; on a table partitioned by sampled_day (one that
+ * sm made) a day at a time, dropping its partition, after making the
+ * partitions of the days ahead; on any other, oldest ids first, a chunk
+ * per statement.  Tier rows a chunk per statement.
  */
 enum db_fault keep_retain(MYSQL *m, const struct keep_config *c,
     int64_t now_ms, volatile const sig_atomic_t *stop, struct keep_stats *st,

@@ -33,6 +33,13 @@ keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
 	if (st->restarted)
 		warnx("the table's ids started again (TRUNCATE, or DROP and "
 		    "CREATE): rolling up its rows from the first");
+	if (st->parts_busy)
+		warnx("the table stayed locked (a long transaction on it?): "
+		    "its partitions are changed on the next pass");
+	if (st->parts_made > 0 || st->parts_dropped > 0)
+		warnx("made %llu daily partitions ahead; dropped %llu past "
+		    "retention (about %llu rows)", st->parts_made,
+		    st->parts_dropped, st->parts_rows);
 	if (!c->verbose && st->rows == 0 && st->deleted[TIER_RAW] == 0 &&
 	    st->deleted[TIER_1M] == 0 && st->deleted[TIER_1H] == 0)
 		return;

@@ -42,8 +42,8 @@ const struct schema_column schema_columns[] = {
 	{ "ram_available", "BIGINT NOT NULL", "BIGINT NULL" },
 	{ "threads", "INT NULL", "INT NULL" },
 	/* a new table's partitioning column; an old table has none */
-	{ "sampled_day", "DATE NOT NULL DEFAULT (CAST(sampled_at AS DATE))",
-	    NULL },
+	{ "sampled_day", "DATE NOT NULL DEFAULT\n"
+	    "    (CAST(COALESCE(sampled_at, created_at) AS DATE))", NULL },
 };
 
 const size_t schema_ncolumns = sizeof(schema_columns) /
@@ -106,7 +106,8 @@ const char schema_create_sql[] =
 	"  sampled_at DATETIME(3) NOT NULL,\n"
 	"  ram_available BIGINT NOT NULL,\n"
 	"  threads INT NULL,\n"
-	"  sampled_day DATE NOT NULL DEFAULT (CAST(sampled_at AS DATE)),\n"
+	"  sampled_day DATE NOT NULL DEFAULT\n"
+	"    (CAST(COALESCE(sampled_at, created_at) AS DATE)),\n"
 	"  PRIMARY KEY (id, sampled_day),\n"
 	"  UNIQUE KEY " SCHEMA_UNIQUE_KEY " (sample_id, sampled_day),\n"
 	"  KEY " SCHEMA_HOST_KEY " (host, sampled_at)\n"

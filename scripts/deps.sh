@@ -27,6 +27,7 @@ psmisc
 iproute2
 curl
 tmux
+faketime
 wrk
 valgrind
 clang
