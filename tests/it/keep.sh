@@ -2,7 +2,9 @@
 # sm-keep against the real MariaDB: the minute and hour tiers equal GROUP
 # BY over the raw rows (in steps, after late rows, rerun, two at once, and
 # after a SIGKILL in the middle of a step's transaction); retention of raw
-# rows (only once rolled up) and of each tier; bad retention settings;
+# rows (only once rolled up, in chunks: the table as sm 0.2 made it, not
+# partitioned; keep-part.sh has the partitioned one) and of each tier;
+# bad retention settings;
 # sm-tail -f by the binary log through rollups and deletions (each row
 # once, no error).
 . "$(dirname "$0")/tail-lib.sh"
@@ -31,6 +33,24 @@ trx_count() {
 trx_locking() { trx_count "t.trx_rows_locked > 0"; }
 trx_waiting() { trx_count "t.trx_state = 'LOCK WAIT'"; }
 trx_gone() { ! trx_count TRUE; }
+
+# the table as sm 0.2 made it: no partitions, raw retention by chunks
+q "CREATE TABLE system_metrics (
+  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  ram_total BIGINT NOT NULL, ram_free BIGINT NOT NULL,
+  ram_used BIGINT NOT NULL, ram_percentage DECIMAL(5,2) NOT NULL,
+  cpu_usage DECIMAL(5,2) NOT NULL, cpu_free DECIMAL(5,2) NOT NULL,
+  running_processes INT NOT NULL, total_processes INT NOT NULL,
+  sleeping_processes INT NOT NULL, zombie_processes INT NOT NULL,
+  stopped_processes INT NOT NULL, data_source VARCHAR(50) NOT NULL,
+  created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+  sample_id CHAR(36) CHARACTER SET ascii NOT NULL,
+  host VARCHAR(255) NULL, collector VARCHAR(32) NULL,
+  sampled_at DATETIME(3) NOT NULL, ram_available BIGINT NOT NULL,
+  threads INT NULL,
+  UNIQUE KEY uk_system_metrics_sample_id (sample_id),
+  KEY ix_system_metrics_host_sampled (host, sampled_at)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 
 echo "rollups equal GROUP BY over the raw rows, a few ids a step"
 past_records 540 "h1 h2 H1" 10800 20 0000a001 | store a
