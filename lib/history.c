@@ -30,6 +30,19 @@ history_tier(int64_t step_ms)
 	return TIER_RAW;
 }
 
+int
+history_tier_parse(const char *name, enum tier_id *t)
+{
+	int i;
+
+	for (i = 0; i < TIER_COUNT; i++)
+		if (strcmp(name, tiers[i].name) == 0) {
+			*t = (enum tier_id)i;
+			return 0;
+		}
+	return -1;
+}
+
 int64_t
 history_auto_step(int64_t span_ms, unsigned n)
 {
@@ -55,6 +68,11 @@ history_check(struct history_query *q, struct why *why)
 		    "its start before its end");
 	if (q->step_ms < 1000 || q->step_ms % 1000 != 0)
 		return why_set(why, "step: want whole seconds, 1s or more");
+	if (q->force && q->forced != TIER_RAW &&
+	    q->step_ms % tiers[q->forced].bucket_ms != 0)
+		return why_set(why, "the %s tier has no step of %lld s: want "
+		    "a multiple of its bucket", tiers[q->forced].name,
+		    (long long)(q->step_ms / 1000));
 	q->from_ms -= q->from_ms % q->step_ms;
 	buckets = (q->to_ms - q->from_ms + q->step_ms - 1) / q->step_ms;
 	if (buckets > HISTORY_POINTS_MAX)
@@ -174,7 +192,7 @@ enum db_fault
 history_run(MYSQL *m, struct history_query *q, history_emit_fn emit,
     void *arg, struct why *why)
 {
-	enum tier_id t = history_tier(q->step_ms);
+	enum tier_id t = q->force ? q->forced : history_tier(q->step_ms);
 	struct history_point *p;
 	enum db_fault f = DB_FAULT_NONE;
 	MYSQL_RES *res;
@@ -195,7 +213,8 @@ again:
 	}
 	if (mysql_query(m, sql) != 0 ||
 	    (res = mysql_store_result(m)) == NULL) {
-		if (t != TIER_RAW && mysql_errno(m) == ER_NO_SUCH_TABLE) {
+		if (t != TIER_RAW && !q->force &&
+		    mysql_errno(m) == ER_NO_SUCH_TABLE) {
 			/* no tiers yet: the raw rows have every step */
 			free(sql);
 			t = TIER_RAW;

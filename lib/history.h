@@ -8,6 +8,7 @@
 #ifndef SM_HISTORY_H
 #define SM_HISTORY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -28,6 +29,8 @@ struct history_query {
 	int64_t from_ms;	/* the first bucket holds from_ms */
 	int64_t to_ms;		/* samples before to_ms */
 	int64_t step_ms;	/* a bucket's width */
+	bool force;		/* read forced, not the coarsest that fits */
+	enum tier_id forced;
 	enum tier_id tier;	/* set by history_run: the tier it read */
 };
 
@@ -51,6 +54,9 @@ struct history_point {
 /* The tier that answers step_ms: the coarsest whose bucket divides it. */
 enum tier_id history_tier(int64_t step_ms);
 
+/* "raw", "1m" or "1h" into *t; -1 when it names no tier. */
+int history_tier_parse(const char *name, enum tier_id *t);
+
 /*
  * A step that cuts span_ms into at most about n buckets: the smallest of
  * 1s, 5s, 10s, 30s, 1m, 5m, 10m, 30m, 1h, 3h, 6h, 12h, 1d, 7d that does.
@@ -59,7 +65,8 @@ int64_t history_auto_step(int64_t span_ms, unsigned n);
 
 /*
  * Check a query (from before to, a step of at least a second and a whole
- * number of seconds, at most HISTORY_POINTS_MAX buckets); the first
+ * number of seconds, at most HISTORY_POINTS_MAX buckets, a forced tier
+ * whose buckets divide the step); the first
  * bucket is moved to start at a multiple of the step.  0, or -1 with the
  * reason in why.
  */

@@ -54,7 +54,8 @@ usage(int status)
 	    "               [--format ndjson|table] [--host name] "
 	    "[--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
-	    "[--until time]\n"
+	    "[--tier raw|1m|1h]\n"
+	    "               [--until time]\n"
 	    "       sm-tail -d [-n count] [--db url] [--defaults-file file] "
 	    "[--gap-timeout seconds]\n"
 	    "               [--host name] [--interval seconds] "
@@ -105,6 +106,8 @@ usage(int status)
 	    "  --stale seconds        --listen: a host is stale (and alerts)\n"
 	    "  --step duration        points of this width over the range "
 	    "(1m, 1h)\n"
+	    "  --tier name            --step: read raw, 1m or 1h (the "
+	    "coarsest that fits)\n"
 	    "  --until time           only rows sampled before (as --since)\n"
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
@@ -119,7 +122,8 @@ main(int argc, char *argv[])
 	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
 	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
 	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_STEP,
-	    OPT_UNTIL, OPT_VERSION, OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
+	    OPT_TIER, OPT_UNTIL, OPT_VERSION, OPT_VIA, OPT_WARN,
+	    OPT_WEB_ROOT };
 	static const struct option longopts[] = {
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
@@ -145,6 +149,7 @@ main(int argc, char *argv[])
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
 		{ "stale", required_argument, NULL, OPT_STALE },
 		{ "step", required_argument, NULL, OPT_STEP },
+		{ "tier", required_argument, NULL, OPT_TIER },
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "via", required_argument, NULL, OPT_VIA },
@@ -159,6 +164,8 @@ main(int argc, char *argv[])
 	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
 	int64_t step_ms = -1;
+	enum tier_id tier = TIER_RAW;
+	bool tier_given = false;
 	struct web_config wc;
 	bool dashboard = false, follow = false, poller_left = false;
 	bool via_given = false;
@@ -238,6 +245,14 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			}
 			break;
+		case OPT_TIER:
+			if (history_tier_parse(optarg, &tier) == -1) {
+				warnx("--tier: \"%s\": want raw, 1m or 1h",
+				    optarg);
+				usage(SM_EXIT_USAGE);
+			}
+			tier_given = true;
+			break;
 		case OPT_STEP:
 			if (when_duration(optarg, &step_ms, &why_time) == -1) {
 				warnx("--step: \"%s\": %s", optarg,
@@ -301,6 +316,10 @@ main(int argc, char *argv[])
 		    "--format seed");
 		usage(SM_EXIT_USAGE);
 	}
+	if (tier_given && step_ms < 0) {
+		warnx("--tier is for --step");
+		usage(SM_EXIT_USAGE);
+	}
 	if (tc.filter.until_ms >= 0 && (dashboard || follow ||
 	    listen != NULL)) {
 		warnx("--until ends the rows read: not with -d, -f or "
@@ -355,6 +374,8 @@ main(int argc, char *argv[])
 			.to_ms = tc.filter.until_ms >= 0 ? tc.filter.until_ms :
 			    timefmt_now_ms(),
 			.step_ms = step_ms,
+			.force = tier_given,
+			.forced = tier,
 		};
 
 		if (history_check(&q, &why) == -1)

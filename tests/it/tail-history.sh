@@ -74,6 +74,17 @@ for step in 10 300 7200; do
 	compare "$SM_TMP/points.$step" "$SM_TMP/want.$step" "$tier"
 done
 
+echo "--tier raw: the same points from the raw rows"
+expect_status 0 "$TAIL" --since 3h --step 5m --host a1 --tier raw
+sed 's/"tier":"raw"/"tier":"1m"/' "$SM_TMP/out" >"$SM_TMP/raw.300"
+cmp -s "$SM_TMP/raw.300" "$SM_TMP/points.300" ||
+    fail "--tier raw differs: $(diff "$SM_TMP/raw.300" "$SM_TMP/points.300" |
+    head -c 1500)"
+expect_status 2 "$TAIL" --since 3h --step 1m --tier 1h
+expect_err "the 1h tier has no step of 60 s"
+expect_status 2 "$TAIL" --since 3h --tier 1m
+expect_err "--tier is for --step"
+
 echo "--until, --source, --format table"
 until=$(sed -n 3p "$SM_TMP/points.300" |
     sed -E 's/.*"ts":"([^"]+)".*/\1/')
