@@ -6,6 +6,8 @@ local counter = 0
 -- "tid" is a global: thread:set() gives each thread its own
 
 local stamp = os.time() % 4294967296
+-- BENCH_TS (bench/history-bench.sh): the sample time of every record
+local ts = os.getenv("BENCH_TS") or "2026-11-26T15:12:53.123Z"
 -- STOP_AFTER (bench/store-profile.sh): each thread stops after so many
 -- answers, for a fixed number of requests
 local stop_after = tonumber(os.getenv("STOP_AFTER") or "0")
@@ -26,7 +28,7 @@ function request()
 	local id = string.format("%08x-%04x-7%03x-8%03x-%012x", stamp, tid,
 	    math.floor(c / 16777216) % 4096, math.floor(c / 4096) % 4096,
 	    c % 4096)
-	local body = '{"id":"' .. id .. '","ts":"2026-11-26T15:12:53.123Z",' ..
+	local body = '{"id":"' .. id .. '","ts":"' .. ts .. '",' ..
 	    '"host":"bench","collector":"procfs","cpu_usage":12.5,' ..
 	    '"cpu_free":87.5,"ram_total":3913,"ram_free":2413,' ..
 	    '"ram_available":2613,"ram_used":1300,"ram_percentage":33.22,' ..

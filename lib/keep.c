@@ -21,6 +21,7 @@
 
 #include <mysqld_error.h>
 
+#include "clock.h"
 #include "keep.h"
 #include "schema.h"
 #include "timefmt.h"
@@ -281,6 +282,48 @@ keep_restart_check(MYSQL *m, struct keep_stats *st, struct why *why)
 }
 
 /*
+ * The last id of the next step: the highest of ids (mark, mark + step]
+ * when its row settled, read by one index dive, which is the rule while
+ * catching up; else (near the newest rows, or ids far apart) the highest
+ * settled one of the next step_rows rows, which reads them.  *null when
+ * none is settled.
+ */
+static enum db_fault
+keep_upto(MYSQL *m, const struct keep_config *c, unsigned long long mark,
+    unsigned long long *upto, bool *null, struct why *why)
+{
+	long long settle = (long long)(c->settle_ms / 1000);
+	enum db_fault f;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	char sql[512];
+	bool settled = false;
+
+	snprintf(sql, sizeof(sql), "SELECT id, created_at IS NULL OR "
+	    "created_at <= UTC_TIMESTAMP() - INTERVAL %lld SECOND FROM "
+	    SCHEMA_TABLE " WHERE id > %llu AND id <= %llu ORDER BY id DESC "
+	    "LIMIT 1", settle, mark, mark + c->step_rows);
+	if (mysql_query(m, sql) != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return db_error(m, "finding new rows", why);
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL &&
+	    row[1] != NULL && strcmp(row[1], "1") == 0) {
+		*upto = strtoull(row[0], NULL, 10);
+		settled = true;
+	}
+	mysql_free_result(res);
+	*null = !settled;
+	if (settled)
+		return DB_FAULT_NONE;
+	snprintf(sql, sizeof(sql), "SELECT MAX(id) FROM (SELECT id, created_at"
+	    " FROM " SCHEMA_TABLE " WHERE id > %llu ORDER BY id LIMIT %u) x"
+	    " WHERE created_at IS NULL OR created_at <= UTC_TIMESTAMP() - "
+	    "INTERVAL %lld SECOND", mark, c->step_rows, settle);
+	f = keep_number(m, sql, "finding new rows", upto, null, why);
+	return f;
+}
+
+/*
  * One step: 0 rolled up ids (caught up) or more; the fault, with the
  * transaction rolled back, else.
  */
@@ -302,13 +345,7 @@ keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
 	    "locking the state", &mark, NULL, why);
 	if (f != DB_FAULT_NONE)
 		goto out_rollback;
-	snprintf(sql, sizeof(sql), "SELECT MAX(id) FROM (SELECT id, created_at"
-	    " FROM " SCHEMA_TABLE " WHERE id > %llu ORDER BY id LIMIT %u) x"
-	    " WHERE created_at IS NULL OR created_at <= UTC_TIMESTAMP() - "
-	    "INTERVAL %lld SECOND", mark, c->step_rows,
-	    (long long)(c->settle_ms / 1000));
-	if ((f = keep_number(m, sql, "finding new rows", &upto, &null,
-	    why)) != DB_FAULT_NONE)
+	if ((f = keep_upto(m, c, mark, &upto, &null, why)) != DB_FAULT_NONE)
 		goto out_rollback;
 	if (null) {
 		st->rolled_id = mark;
@@ -519,8 +556,10 @@ keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
 	unsigned long long mark, top;
 	enum db_fault f;
 	char sql[256];
+	int64_t t0;
 	bool null;
 	size_t i;
+	int done;
 
 	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
 	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
@@ -537,8 +576,10 @@ keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
 			break;	/* not rolled up yet: the next pass */
 		snprintf(sql, sizeof(sql), "ALTER TABLE " SCHEMA_TABLE
 		    " DROP PARTITION %s", parts[i].name);
-		switch (keep_part_ddl(m, sql, "dropping a partition", &f,
-		    why)) {
+		t0 = clock_mono_ms();
+		done = keep_part_ddl(m, sql, "dropping a partition", &f, why);
+		st->drop_ms += clock_mono_ms() - t0;
+		switch (done) {
 		case 1:
 			st->parts_dropped++;
 			st->parts_rows += parts[i].rows;

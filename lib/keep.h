@@ -46,6 +46,7 @@ struct keep_stats {
 	/* rows in those, as the server estimates them */
 	unsigned long long parts_rows;
 	bool parts_busy;	/* the table stayed locked: next pass */
+	int64_t drop_ms;	/* the DROP PARTITION statements took */
 	bool restarted;			/* the raw ids started again */
 };
 

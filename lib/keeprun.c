@@ -38,8 +38,9 @@ keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
 		    "its partitions are changed on the next pass");
 	if (st->parts_made > 0 || st->parts_dropped > 0)
 		warnx("made %llu daily partitions ahead; dropped %llu past "
-		    "retention (about %llu rows)", st->parts_made,
-		    st->parts_dropped, st->parts_rows);
+		    "retention (about %llu rows) in %lld ms", st->parts_made,
+		    st->parts_dropped, st->parts_rows,
+		    (long long)st->drop_ms);
 	if (!c->verbose && st->rows == 0 && st->deleted[TIER_RAW] == 0 &&
 	    st->deleted[TIER_1M] == 0 && st->deleted[TIER_1H] == 0)
 		return;
