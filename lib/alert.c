@@ -250,6 +250,16 @@ alert_ruleset_add(struct alert_ruleset *set, const char *text, struct why *why)
 }
 
 int
+alert_ruleset_add_stale(struct alert_ruleset *set, int64_t ms,
+    struct why *why)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "stale for %lldms", (long long)ms);
+	return alert_ruleset_add(set, text, why);
+}
+
+int
 alert_ruleset_load(struct alert_ruleset *set, const char *path, struct why *why)
 {
 	char *line = NULL, *p, *end;

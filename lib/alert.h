@@ -61,6 +61,10 @@ struct alert_ruleset {
 int alert_ruleset_add(struct alert_ruleset *set, const char *text,
     struct why *why);
 
+/* Add "stale for MS": a host silent longer than ms; as alert_ruleset_add. */
+int alert_ruleset_add_stale(struct alert_ruleset *set, int64_t ms,
+    struct why *why);
+
 /*
  * Add the rules of a file: one a line; blank lines and what follows a #
  * are ignored.  -1 with "LINE: \"rule\": reason" (or why the file cannot

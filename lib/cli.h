@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* How many stop signals the handler cli_catch_stop installs has seen. */
 extern volatile sig_atomic_t cli_stop;
@@ -33,8 +34,14 @@ void cli_usage(int status, const char *text, const char *options)
 /* A name stored or compared whole: 1 to max bytes, no control characters. */
 bool cli_name_ok(const char *s, size_t max);
 
-/* Parse a decimal number of seconds (fractions allowed) within [min, max]. */
-int cli_parse_seconds(const char *s, double min, double max, double *out);
+/* Parse a decimal number (fractions allowed) within [min, max]. */
+int cli_parse_number(const char *s, double min, double max, double *out);
+
+/*
+ * Parse a duration given in decimal seconds (fractions allowed) within
+ * [min, max] seconds, into milliseconds (rounded to the nearest).
+ */
+int cli_parse_ms(const char *s, double min, double max, int64_t *ms);
 
 /* Parse a decimal integer within [min, max]. */
 int cli_parse_count(const char *s, long long min, long long max,
@@ -49,14 +56,16 @@ struct cli_opt {
 	int id;			/* getopt_long's value for the option */
 	const char *name;	/* as messages name it: "--batch", "-n" */
 	long long *count;	/* a decimal integer from min to max */
-	/* a decimal number (fractions) from min to max */
-	double *seconds;
+	/* a duration: decimal seconds from min to max, kept in ms */
+	int64_t *ms;
+	double *number;		/* a decimal number (fractions), min to max */
 	const char **text;	/* 1 to max bytes, no control characters */
 	const char **arg;	/* the argument as given (a file name) */
 	bool *flag;		/* no argument: set when given */
 	/* a count's bounds must be exact as doubles (below 2^53, or 2^62) */
 	double min, max;
-	const char *unit;	/* "want MIN to MAX UNIT" (counts: optional) */
+	/* "want MIN to MAX UNIT" (counts and numbers: optional) */
+	const char *unit;
 	const char *want;	/* the whole text after "want " instead */
 };
 
@@ -64,8 +73,8 @@ struct cli_opt {
  * Apply getopt_long's ch and its argument by the table: 1 when the table
  * has ch, 0 when it has not, -1 after a warning that names the option,
  * the argument and what it wants (the caller then prints its usage).
- * Without unit or want, a count wants "MIN to MAX" and seconds want
- * "seconds from MIN to MAX".
+ * Without unit or want, a count or number wants "MIN to MAX" and a
+ * duration "seconds from MIN to MAX".
  */
 int cli_opt(const struct cli_opt *table, int ch, const char *arg);
 

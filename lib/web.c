@@ -738,7 +738,7 @@ static void *
 web_follow(void *arg)
 {
 	struct web *w = arg;
-	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
+	int64_t step = w->c->interval_ms, next, now;
 	unsigned long long resets, via_said = 0;
 	struct tail_status st;
 	struct timespec ts;

@@ -258,7 +258,7 @@ test_sampler_auto(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, FIX "kmod-good", "auto", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "kmod-good", "auto", "h", 10,
 	    &why), 0);
 	assert_string_equal(s.backend->name, "kmod");
 	assert_int_equal(sampler_take(&s, &rec, &why), 0);
@@ -274,7 +274,7 @@ test_sampler_auto(void **state)
 	assert_int_equal(rec.zombie_processes, 4);
 	assert_int_equal(rec.threads, 75);
 
-	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "h", 10,
 	    &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
 }
@@ -295,7 +295,7 @@ test_sampler_cpu_delta(void **state)
 	put("cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":1000,\"nice\":0,"
 	    "\"system\":1000,\"idle\":7000,\"iowait\":1000,\"irq\":0,"
 	    "\"softirq\":0,\"steal\":0}\n");
-	assert_int_equal(sampler_init(&s, root, "kmod", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "kmod", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &rec, &why), 0);
 	/* nothing moved within the window */
 	assert_true(rec.cpu_usage == 0.0);

@@ -78,7 +78,7 @@ test_fixture_record(void **state)
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "fixture",
-	    0.01, &why), 0);
+	    10, &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(uuid_is_valid(r.id));
@@ -108,13 +108,13 @@ test_backends(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, FIX "proc-basic", "kmod", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "proc-basic", "kmod", "h", 10,
 	    &why), -1);
 	assert_string_equal(why.msg,
 	    "kmod backend: " FIX "proc-basic/sm: No such "
 	    "file or directory (is the sm_metrics module loaded?)");
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "sysfs", "h",
-	    0.01, &why), -1);
+	    10, &why), -1);
 	assert_string_equal(why.msg, "unknown backend \"sysfs\" (want auto, "
 	    "procfs or kmod)");
 }
@@ -128,7 +128,7 @@ test_errors_name_file(void **state)
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-bad-meminfo", "procfs",
-	    "h", 0.01, &why), 0);
+	    "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), -1);
 	assert_string_equal(why.msg, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
 	    "want a number of kB");
@@ -143,7 +143,7 @@ test_state_covers_gap(void **state)
 
 	(void)state;
 	unlink(statefile);
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_string_equal(why.msg, "");
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
@@ -151,7 +151,7 @@ test_state_covers_gap(void **state)
 
 	/* between runs: 1000 ticks, 300 of them busy */
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 1);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(r.cpu_usage == 30.0);
@@ -160,7 +160,7 @@ test_state_covers_gap(void **state)
 	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 
 	/* no time since the save: the state is useless, a window is used */
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_non_null(strstr(why.msg, "no CPU time has passed"));
 }
@@ -174,13 +174,13 @@ test_state_other_boot_or_backend(void **state)
 
 	(void)state;
 	put("stat", "cpu  100 0 100 700 100 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
 
 	put("sys/kernel/random/boot_id", BOOT_B "\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_non_null(strstr(why.msg, "saved before the last boot"));
 	put("sys/kernel/random/boot_id", BOOT_A "\n");
@@ -204,7 +204,7 @@ test_state_save_fails_cleanly(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	snprintf(path, sizeof(path), "%s/no/such/dir/state", root);
 	assert_int_equal(sampler_state_save(&s, path, &why), -1);
