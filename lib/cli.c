@@ -52,7 +52,7 @@ cli_catch_stop(int wake_fd)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void
+int
 cli_usage(int status, const char *text, const char *options)
 {
 	if (status == SM_EXIT_OK) {
@@ -60,10 +60,10 @@ cli_usage(int status, const char *text, const char *options)
 		if (options != NULL)
 			printf("\noptions (the man page has the whole story):\n"
 			    "%s", options);
-		exit(cli_close_stdout(status));
+		return cli_close_stdout(status);
 	}
 	fputs(text, stderr);
-	exit(status);
+	return status;
 }
 
 bool
@@ -186,13 +186,13 @@ cli_no_operands(int argc, char *argv[])
 	return -1;
 }
 
-void
+int
 cli_version(void)
 {
 	extern const char *__progname;
 
 	printf("%s %s\n", __progname, SM_VERSION);
-	exit(cli_close_stdout(SM_EXIT_OK));
+	return SM_EXIT_OK;
 }
 
 int

@@ -11,12 +11,13 @@
 extern volatile sig_atomic_t cli_stop;
 
 /*
- * The one way every sm command stops: SIGINT, SIGTERM and SIGHUP each add
- * one to cli_stop and, when wake_fd is not -1, write a byte to it (the
+ * How a command that reads and polls stops: SIGINT, SIGTERM and SIGHUP
+ * each add one to cli_stop and, when wake_fd is not -1, write a byte to it (the
  * write end of a non-blocking pipe that a poll loop watches).  Installed
  * without SA_RESTART so that sleeps and waits end early; SIGPIPE is
  * ignored (a closed reader shows up as EPIPE where the write fails).
- * Called again, it only changes wake_fd (-1: none).
+ * Called again, it only changes wake_fd (-1: none).  The --listen servers
+ * block the same signals instead and wait for them (cli_stop_signals).
  */
 void cli_catch_stop(int wake_fd);
 
@@ -24,12 +25,12 @@ void cli_catch_stop(int wake_fd);
 void cli_stop_signals(sigset_t *set);
 
 /*
- * Print the usage lines and exit: on stdout with status 0 for --help,
- * followed by options (a line per option; NULL: none), on stderr with
- * status (SM_EXIT_USAGE) for a usage error.
+ * Print the usage lines: on stdout for --help (status 0), followed by
+ * options (a line per option; NULL: none), then close stdout; on stderr
+ * for a usage error (status SM_EXIT_USAGE).  Returns the status for main
+ * to exit with.
  */
-void cli_usage(int status, const char *text, const char *options)
-    __attribute__((noreturn));
+int cli_usage(int status, const char *text, const char *options);
 
 /* A name stored or compared whole: 1 to max bytes, no control characters. */
 bool cli_name_ok(const char *s, size_t max);
@@ -81,8 +82,11 @@ int cli_opt(const struct cli_opt *table, int ch, const char *arg);
 /* -1 after a warning when operands follow the options (getopt's optind). */
 int cli_no_operands(int argc, char *argv[]);
 
-/* Print "PROGRAM VERSION" on stdout and exit 0 (1 when stdout fails). */
-void cli_version(void) __attribute__((noreturn));
+/*
+ * Print "PROGRAM VERSION" on stdout; SM_EXIT_OK for main to exit with
+ * once it closed stdout (cli_close_stdout).
+ */
+int cli_version(void);
 
 /* Close stdout, reporting a failed write (full disk); exit status to use. */
 int cli_close_stdout(int status);

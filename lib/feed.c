@@ -569,8 +569,7 @@ out_put:
 	return NULL;
 }
 
-/* s as a Prometheus label value: backslash, quote and newline escaped. */
-static void
+void
 feed_label(FILE *out, const char *s)
 {
 	for (; *s != '\0'; s++) {

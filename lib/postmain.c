@@ -18,7 +18,7 @@ postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
 	    NULL)) != -1) {
 		switch (ch) {
 		case DELIVER_OPT_VERSION:
-			cli_version();
+			return cli_version();
 		case 'h':
 			pm->usage(SM_EXIT_OK);
 		case '?':

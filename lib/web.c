@@ -75,18 +75,13 @@ web_firing_one(const struct alert_event *ev, void *arg)
 {
 	struct web_firing *f = arg;
 	char line[ALERT_EVENT_MAX];
-	const char *s;
 	int n;
 
 	if (f->prometheus) {
 		fputs("sm_alert_firing{host=\"", f->out);
-		for (s = ev->host; *s != '\0'; s++)
-			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
-			    *s == '\n' ? "\\n" : "%c", *s);
+		feed_label(f->out, ev->host);
 		fputs("\",rule=\"", f->out);
-		for (s = ev->rule; *s != '\0'; s++)
-			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
-			    "%c", *s);
+		feed_label(f->out, ev->rule);
 		fprintf(f->out, "\"} 1\n");
 		f->n++;
 		return;

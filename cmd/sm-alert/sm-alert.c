@@ -24,7 +24,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-alert [-h] [--exec command] [--exec-max n] "
 	    "[--exec-timeout seconds]\n"
 	    "                [--max-line bytes] [--replay] [--rule rule] "
@@ -40,7 +40,7 @@ usage(int status)
 	    "repeatable\n"
 	    "  --rules file           rules, one a line, # comments\n"
 	    "  --stale seconds        a host silent this long fires\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -114,7 +114,7 @@ main(int argc, char *argv[])
 				    why.msg);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		case '?':

@@ -20,7 +20,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-read [-h] [-i seconds] [-n count] "
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
@@ -36,7 +36,7 @@ usage(int status)
 	    "  --host name            the host field (gethostname)\n"
 	    "  --proc-root dir        read this instead of /proc\n"
 	    "  --state file           CPU counters kept between runs\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 /* Write one line; false when the reader has gone (EPIPE). */
@@ -120,7 +120,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:

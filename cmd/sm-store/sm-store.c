@@ -19,7 +19,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-store [-h] [--batch n] [--db url] "
 	    "[--defaults-file file] [--echo]\n"
 	    "                [--flush-ms ms] [--max-line bytes] "
@@ -64,7 +64,7 @@ usage(int status)
 	    "  --timeout seconds      a request must arrive whole within this "
 	    "(30)\n"
 	    "  --token-file file      the bearer token clients must send\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:

@@ -37,7 +37,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-tail [-fh] [-n count] [--db url] "
 	    "[--defaults-file file]\n"
 	    "               [--format ndjson|table|seed] "
@@ -96,7 +96,7 @@ usage(int status)
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
-	    "  --web-root dir         --listen: the page's files\n");
+	    "  --web-root dir         --listen: the page's files\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -229,7 +229,7 @@ main(int argc, char *argv[])
 				    why.msg);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case OPT_VIA:
 			if (tail_via_parse(optarg, &tc.via) == -1) {
 				warnx("--via: \"%s\": "
