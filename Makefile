@@ -214,7 +214,7 @@ test-deb: all
 	tests/run.sh $(OUT) tests/deb/*.sh
 
 check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
-	test-fuzz test-chaos test-kmod test-deb lint-man
+	test-fuzz test-chaos test-kmod test-deb lint-man style
 	@echo "check: all tests passed"
 
 demo: deps
@@ -228,6 +228,10 @@ deps:
 # from a copy of the tree with dpkg-buildpackage, then lintian.
 deb: deps
 	@scripts/deb.sh build/deb
+
+# Line width, trailing blanks, tabs; a report of the longest functions.
+style:
+	@scripts/style-check.sh
 
 lint-man:
 	@[ -z "$(MANS)" ] || mandoc -Tlint -Wwarning $(MANS)
@@ -268,6 +272,7 @@ clean:
 	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
-	test-deb check check-run demo deb deps lint-man install install-systemd uninstall \
+	test-deb check check-run demo deb deps lint-man style install \
+	install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o

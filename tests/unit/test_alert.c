@@ -1,4 +1,4 @@
-/* Unit tests for lib/alert.c: the rule parser and the engine, on given times. */
+/* Unit tests for lib/alert.c: the rule parser, the engine on given times. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -157,7 +157,8 @@ test_parse_bad(void **state)
 		const char *in, *why;
 	} cases[] = {
 		{ "", "want a field name" },
-		{ "cpu > 90", "unknown field \"cpu\" (want one of cpu_usage, " },
+		{ "cpu > 90",
+		    "unknown field \"cpu\" (want one of cpu_usage, " },
 		{ "host > 1", "unknown field \"host\"" },
 		{ "ts > 1", "unknown field \"ts\"" },
 		{ "cpu_usage 90", "want >, >=, <, <=, == or != at \"90\"" },
@@ -168,7 +169,8 @@ test_parse_bad(void **state)
 		{ "cpu_usage > inf", "want a number" },
 		{ "cpu_usage > 0x10", "want a number" },
 		{ "cpu_usage > 1e999", "want a number" },
-		{ "cpu_usage > 90 during 5s", "want the end or \"for DURATION\" "
+		{ "cpu_usage > 90 during 5s",
+		    "want the end or \"for DURATION\" "
 		    "at \"during 5s\"" },
 		{ "cpu_usage > 90 for", "want the end or \"for DURATION\"" },
 		{ "cpu_usage > 90 for -5s", "want a duration" },
@@ -236,7 +238,10 @@ test_ruleset(void **state)
 	test_free(set);
 }
 
-/* Held for its duration: fires once (at the record that completes it), resolves once. */
+/*
+ * Held for its duration: fires once (at the record that completes it),
+ * resolves once.
+ */
 static void
 test_held_fires_once(void **state)
 {
@@ -421,7 +426,8 @@ test_operators(void **state)
 {
 	static const struct {
 		const char *rule;
-		double below, at, above;	/* does it fire at 50 - 1, 50, 50 + 1 */
+		/* does it fire at 50 - 1, 50, 50 + 1 */
+		double below, at, above;
 	} cases[] = {
 		{ "cpu_usage > 50", 0, 0, 1 },
 		{ "cpu_usage >= 50", 0, 1, 1 },
