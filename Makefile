@@ -109,7 +109,7 @@ $(OUT)/%: $(BUILD)/cmd/$$*/$$*.o $(LIBSM)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
 		$$($(PKG_CONFIG) --libs $(PKGS_$*)) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBSM)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(LIBSM)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $$($(PKG_CONFIG) --cflags cmocka) \
 		$(ALL_LDFLAGS) -o $@ $< $(LIBSM) \

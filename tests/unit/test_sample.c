@@ -10,45 +10,24 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "sample.h"
 #include "timefmt.h"
 
-#define FIX "tests/fixtures/"
 #define BOOT_A "6f1c4e2a-0d57-4b57-9a2b-3f8f0e6c1a11"
 #define BOOT_B "0b7c5b7e-3a9f-4c1e-8d2a-9e4f5a6b7c8d"
 
-static char root[64];
 static char statefile[96];
-
-static void
-put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
 
 /* A minimal writable proc tree whose CPU counters a test can move. */
 static int
 setup(void **state)
 {
-	char path[128];
-
-	(void)state;
-	strcpy(root, "/tmp/sm-sample.XXXXXX");
-	if (mkdtemp(root) == NULL)
+	if (fixture_new(state) == -1 || fixture_dir("sys") == -1 ||
+	    fixture_dir("sys/kernel") == -1 ||
+	    fixture_dir("sys/kernel/random") == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s/sys", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/sys/kernel", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/sys/kernel/random", root);
-	mkdir(path, 0755);
 	put("sys/kernel/random/boot_id", BOOT_A "\n");
 	put("meminfo", "MemTotal: 2048 kB\nMemFree: 1024 kB\n"
 	    "MemAvailable: 1536 kB\n");
@@ -56,16 +35,6 @@ setup(void **state)
 	put("stat", "cpu  100 0 100 700 100 0 0 0 0 0\n");
 	snprintf(statefile, sizeof(statefile), "%s/state", root);
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd);
 }
 
 static void
@@ -223,5 +192,5 @@ main(void)
 		cmocka_unit_test(test_state_save_fails_cleanly),
 	};
 
-	return cmocka_run_group_tests_name("sample", tests, setup, teardown);
+	return cmocka_run_group_tests_name("sample", tests, setup, fixture_remove);
 }
