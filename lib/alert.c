@@ -1,3 +1,7 @@
+/*
+ * The alert rules' parser and normal form, the per-host engine (a hash of
+ * hosts, a silence list for stale rules) and the event line (alert.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>

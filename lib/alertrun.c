@@ -1,3 +1,7 @@
+/*
+ * sm-alert's read loop: NDJSON records into the alert engine, events to
+ * stdout and the --exec hook, polling until a stale alert is due (alertrun.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <poll.h>

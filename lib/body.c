@@ -1,3 +1,7 @@
+/*
+ * The HTTP receiver's request bodies: JSON or NDJSON decoded into rows with
+ * every bad record's index and reason, and the JSON answers (body.h).
+ */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>

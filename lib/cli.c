@@ -1,3 +1,7 @@
+/*
+ * What every command's main shares: stop signals, usage and --version
+ * text, option tables and their value parsing, closing stdout (cli.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <math.h>

@@ -1,3 +1,7 @@
+/*
+ * sm-tail --listen's data, apart from HTTP: the ring of rows with their SSE
+ * text, newest row per host and source, clients, JSON and /metrics (feed.h).
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

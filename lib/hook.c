@@ -1,3 +1,7 @@
+/*
+ * Running a command per event (sm-alert --exec): bounded queue, process
+ * groups, time-outs, reporting how each ended (hook.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,7 @@
+/*
+ * sm-post's and sm-split's shared main body: options parsed, checked,
+ * then the delivery run (postmain.h).
+ */
 #include <err.h>
 #include <getopt.h>
 

@@ -1,3 +1,7 @@
+/*
+ * One sample of the host from the kmod or procfs backend, and the state
+ * file that carries CPU counters between runs (sample.h).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1,3 +1,7 @@
+/*
+ * The committer thread: its queue of groups, its connection and the
+ * reconnection with backoff; the SQL is in store_sql.c (store.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>

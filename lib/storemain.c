@@ -1,3 +1,7 @@
+/*
+ * sm-store after its options: the stdin run or the HTTP receiver, with the
+ * store, spool and reject files opened and closed (storemain.h).
+ */
 #include <err.h>
 #include <signal.h>
 #include <stdlib.h>

@@ -1,3 +1,7 @@
+/*
+ * Reading system_metrics back: the history, then following new rows by
+ * polling or through the binary log, and sm-tail's printer (tail.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>

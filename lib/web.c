@@ -1,3 +1,7 @@
+/*
+ * sm-tail --listen's HTTP side: libmicrohttpd handlers over lib/feed, the
+ * follower thread, alerts on its rows (web.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
