@@ -192,5 +192,6 @@ main(void)
 		cmocka_unit_test(test_state_save_fails_cleanly),
 	};
 
-	return cmocka_run_group_tests_name("sample", tests, setup, fixture_remove);
+	return cmocka_run_group_tests_name("sample", tests, setup,
+	    fixture_remove);
 }
