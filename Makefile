@@ -115,7 +115,7 @@ $(OUT)/%: $(BUILD)/cmd/$$*/$$*.o $(LIBSM)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
 		$$($(PKG_CONFIG) --libs $(PKGS_$*)) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBSM)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/fixture.h $(LIBSM)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) $$($(PKG_CONFIG) --cflags cmocka) \
 		$(ALL_LDFLAGS) -o $@ $< $(LIBSM) \
@@ -220,7 +220,7 @@ test-deb: all
 	tests/run.sh $(OUT) tests/deb/*.sh
 
 check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
-	test-fuzz test-chaos test-kmod test-deb lint-man
+	test-fuzz test-chaos test-kmod test-deb lint-man style
 	@echo "check: all tests passed"
 
 demo: deps
@@ -234,6 +234,10 @@ deps:
 # from a copy of the tree with dpkg-buildpackage, then lintian.
 deb: deps
 	@scripts/deb.sh build/deb
+
+# Line width, trailing blanks, tabs; a report of the longest functions.
+style:
+	@scripts/style-check.sh
 
 lint-man:
 	@[ -z "$(MANS)" ] || mandoc -Tlint -Wwarning $(MANS)
@@ -276,6 +280,7 @@ clean:
 	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
-	test-deb check check-run demo deb deps lint-man install install-systemd uninstall \
+	test-deb check check-run demo deb deps lint-man style install \
+	install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o

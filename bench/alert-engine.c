@@ -65,7 +65,7 @@ main(int argc, char *argv[])
 			errx(1, "alert_new");
 		for (i = 0; i < n; i++)
 			if (alert_feed(e, &recs[i],
-			    (double)recs[i].ts_ms / 1000.0) == -1)
+			    alert_at(recs[i].ts_ms)) == -1)
 				errx(1, "alert_feed");
 		alert_free(e);
 	}

@@ -1,3 +1,7 @@
+/*
+ * The alert rules' parser and normal form, the per-host engine (a hash of
+ * hosts, a silence list for stale rules) and the event line (alert.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -7,6 +11,7 @@
 #include <string.h>
 
 #include "alert.h"
+#include "clock.h"
 #include "timefmt.h"
 
 /* ---- rules ---- */
@@ -249,6 +254,16 @@ alert_ruleset_add(struct alert_ruleset *set, const char *text, struct why *why)
 }
 
 int
+alert_ruleset_add_stale(struct alert_ruleset *set, int64_t ms,
+    struct why *why)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "stale for %lldms", (long long)ms);
+	return alert_ruleset_add(set, text, why);
+}
+
+int
 alert_ruleset_load(struct alert_ruleset *set, const char *path, struct why *why)
 {
 	char *line = NULL, *p, *end;
@@ -292,8 +307,9 @@ enum alert_phase { PHASE_IDLE, PHASE_PENDING, PHASE_FIRING };
 
 /* One threshold rule of one host. */
 struct alert_state {
-	int64_t since_ms;	/* first record of the run that holds */
-	int64_t fired_ms;	/* when it started firing */
+	int64_t since_ms;	/* first record of the run that holds (mono) */
+	int64_t since_wall_ms;	/* the same, on the wall clock */
+	int64_t fired_wall_ms;	/* when it started firing (wall) */
 	double value;		/* what made it fire */
 	enum alert_phase phase;
 };
@@ -306,6 +322,7 @@ struct alert_host {
 	 */
 	struct alert_host *prev, *next;
 	int64_t last_ms;	/* engine clock at its last record */
+	int64_t last_wall_ms;	/* the same, on the wall clock */
 	uint64_t hash;
 	bool stale;		/* its stale alert is firing */
 	bool linked;		/* on the silence list */
@@ -320,7 +337,7 @@ struct alert_engine {
 	char stale_text[ALERT_RULE_TEXT_MAX];
 	alert_emit_fn *emit;
 	void *arg;
-	int64_t clock_ms;	/* the newest time given */
+	int64_t clock_ms;	/* the newest mono_ms given */
 	struct alert_host **slots;	/* open addressing, linear probing */
 	size_t cap, nhosts;	/* cap a power of two */
 	struct alert_host *head, *tail;	/* the silence list */
@@ -328,10 +345,20 @@ struct alert_engine {
 
 #define ALERT_SLOTS_MIN 64
 
-static int64_t
-alert_ms(double seconds)
+struct alert_time
+alert_now(void)
 {
-	return (int64_t)llround(seconds * 1000.0);
+	struct alert_time t = { clock_mono_ms(), timefmt_now_ms() };
+
+	return t;
+}
+
+struct alert_time
+alert_at(int64_t ms)
+{
+	struct alert_time t = { ms, ms };
+
+	return t;
 }
 
 struct alert_engine *
@@ -502,13 +529,13 @@ alert_emit(struct alert_engine *e, const char *rule, const char *host,
 	e->emit(&ev, e->arg);
 }
 
-static void
-alert_tick_ms(struct alert_engine *e, int64_t now_ms)
+void
+alert_tick(struct alert_engine *e, struct alert_time now)
 {
 	struct alert_host *h;
 
-	if (now_ms > e->clock_ms)
-		e->clock_ms = now_ms;
+	if (now.mono_ms > e->clock_ms)
+		e->clock_ms = now.mono_ms;
 	if (e->stale_ms == 0)
 		return;
 	/* silent for more than the rule's time: a record on the dot is not */
@@ -517,14 +544,8 @@ alert_tick_ms(struct alert_engine *e, int64_t now_ms)
 		alert_unlink(e, h);
 		h->stale = true;
 		alert_emit(e, e->stale_text, h->name, true, NULL,
-		    h->last_ms + e->stale_ms, h->last_ms);
+		    h->last_wall_ms + e->stale_ms, h->last_wall_ms);
 	}
-}
-
-void
-alert_tick(struct alert_engine *e, double now)
-{
-	alert_tick_ms(e, alert_ms(now));
 }
 
 static bool
@@ -548,23 +569,26 @@ alert_holds(const struct alert_rule *r, double v)
 }
 
 int
-alert_feed(struct alert_engine *e, const struct record *rec, double now)
+alert_feed(struct alert_engine *e, const struct record *rec,
+    struct alert_time now)
 {
-	int64_t now_ms = alert_ms(now);
+	int64_t now_ms = now.mono_ms, wall_ms = now.wall_ms;
 	struct alert_host *h;
 	size_t i;
 
 	/* other hosts silent too long by now come first, in time order */
-	alert_tick_ms(e, now_ms);
+	alert_tick(e, now);
 	if ((h = alert_host_get(e, rec->host)) == NULL)
 		return -1;
 	if (h->stale)
-		alert_emit(e, e->stale_text, h->name, false, NULL, now_ms,
-		    h->last_ms);
+		alert_emit(e, e->stale_text, h->name, false, NULL, wall_ms,
+		    h->last_wall_ms);
 	if (h->linked)
 		alert_unlink(e, h);
 	h->stale = false;
 	h->last_ms = e->clock_ms;
+	/* the engine clock's moment on the wall clock (an old ts: newer) */
+	h->last_wall_ms = wall_ms + (e->clock_ms - now_ms);
 	alert_append(e, h);
 
 	for (i = 0; i < e->nrules; i++) {
@@ -577,7 +601,7 @@ alert_feed(struct alert_engine *e, const struct record *rec, double now)
 		if (!alert_holds(r, v)) {
 			if (st->phase == PHASE_FIRING)
 				alert_emit(e, r->text, h->name, false, &v,
-				    now_ms, st->since_ms);
+				    wall_ms, st->since_wall_ms);
 			st->phase = PHASE_IDLE;
 			continue;
 		}
@@ -585,25 +609,27 @@ alert_feed(struct alert_engine *e, const struct record *rec, double now)
 			continue;
 		if (st->phase == PHASE_IDLE) {
 			st->since_ms = now_ms;
+			st->since_wall_ms = wall_ms;
 			st->phase = PHASE_PENDING;
 		}
 		if (now_ms - st->since_ms >= r->for_ms) {
 			st->phase = PHASE_FIRING;
-			st->fired_ms = now_ms;
+			st->fired_wall_ms = wall_ms;
 			st->value = v;
-			alert_emit(e, r->text, h->name, true, &v, now_ms,
-			    st->since_ms);
+			alert_emit(e, r->text, h->name, true, &v, wall_ms,
+			    st->since_wall_ms);
 		}
 	}
 	return 0;
 }
 
-double
-alert_next_due(const struct alert_engine *e)
+bool
+alert_next_due(const struct alert_engine *e, int64_t *due_ms)
 {
 	if (e->stale_ms == 0 || e->head == NULL)
-		return -1;
-	return (double)(e->head->last_ms + e->stale_ms + 1) / 1000.0;
+		return false;
+	*due_ms = e->head->last_ms + e->stale_ms + 1;
+	return true;
 }
 
 size_t
@@ -623,8 +649,8 @@ alert_firing(const struct alert_engine *e, alert_emit_fn *fn, void *arg)
 		if (h->stale) {
 			ev.rule = e->stale_text;
 			ev.has_value = false;
-			ev.ts_ms = h->last_ms + e->stale_ms;
-			ev.since_ms = h->last_ms;
+			ev.ts_ms = h->last_wall_ms + e->stale_ms;
+			ev.since_ms = h->last_wall_ms;
 			fn(&ev, arg);
 			n++;
 		}
@@ -634,8 +660,8 @@ alert_firing(const struct alert_engine *e, alert_emit_fn *fn, void *arg)
 			ev.rule = e->rules[j].text;
 			ev.has_value = true;
 			ev.value = h->st[j].value;
-			ev.ts_ms = h->st[j].fired_ms;
-			ev.since_ms = h->st[j].since_ms;
+			ev.ts_ms = h->st[j].fired_wall_ms;
+			ev.since_ms = h->st[j].since_wall_ms;
 			fn(&ev, arg);
 			n++;
 		}

@@ -5,9 +5,11 @@
  * "stale for DURATION" (a host that stopped sending records).  The engine
  * is fed records, each with the time it counts at, and ticked by a clock;
  * it calls back with an event when an alert of a host starts firing and
- * when it resolves, never while the state holds.  Times are seconds since
- * the epoch; the engine's clock is the newest time it was given, so it
- * never runs backwards.  One engine is used by one thread.
+ * when it resolves, never while the state holds.  Times are int64
+ * milliseconds (struct alert_time): durations and silences are measured
+ * on a clock that never runs backwards (the engine keeps the newest it was
+ * given), events are stamped with the wall clock.  One engine is used by
+ * one thread.
  */
 #ifndef SM_ALERT_H
 #define SM_ALERT_H
@@ -59,6 +61,10 @@ struct alert_ruleset {
 int alert_ruleset_add(struct alert_ruleset *set, const char *text,
     struct why *why);
 
+/* Add "stale for MS": a host silent longer than ms; as alert_ruleset_add. */
+int alert_ruleset_add_stale(struct alert_ruleset *set, int64_t ms,
+    struct why *why);
+
 /*
  * Add the rules of a file: one a line; blank lines and what follows a #
  * are ignored.  -1 with "LINE: \"rule\": reason" (or why the file cannot
@@ -69,14 +75,14 @@ int alert_ruleset_load(struct alert_ruleset *set, const char *path,
 
 struct alert_event {
 	char id[UUID_STR_LEN];	/* UUIDv7; "" when no random bytes */
-	/* when the state changed, on the engine clock */
+	/* when the state changed: wall clock, ms since the epoch */
 	int64_t ts_ms;
 	const char *rule;	/* the rule's normalised text */
 	const char *host;	/* "" for records without a host */
 	bool firing;		/* else resolved */
 	bool has_value;		/* false for stale alerts */
 	double value;		/* the value that made it fire or resolve */
-	int64_t since_ms;	/* when the condition began */
+	int64_t since_ms;	/* when the condition began (wall clock) */
 };
 
 /* Called for each event; ev and its strings are valid during the call. */
@@ -93,17 +99,39 @@ struct alert_engine *alert_new(const struct alert_rule *rules, size_t n,
 void alert_free(struct alert_engine *e);
 
 /*
+ * A moment, in ms: mono_ms on a clock that never runs backwards measures
+ * `for` durations and silences; wall_ms (since the epoch) is what events'
+ * ts and since say.  Live, CLOCK_MONOTONIC and the real-time clock
+ * (alert_now), so a stepped wall clock neither fires stale alerts nor
+ * changes durations; in replay both are the record's ts (alert_at).
+ */
+struct alert_time {
+	int64_t mono_ms;
+	int64_t wall_ms;
+};
+
+/* Now, on both clocks. */
+struct alert_time alert_now(void);
+
+/* A moment whose two clocks are one: ms since the epoch (replay, tests). */
+struct alert_time alert_at(int64_t ms);
+
+/*
  * One record of rec->host, counting at time now: events for its
  * thresholds and for its stale alert, then for other hosts gone stale by
  * now.  0, or -1 when out of memory (the record is lost to the engine).
  */
-int alert_feed(struct alert_engine *e, const struct record *rec, double now);
+int alert_feed(struct alert_engine *e, const struct record *rec,
+    struct alert_time now);
 
 /* The clock reached now: stale alerts due by then fire. */
-void alert_tick(struct alert_engine *e, double now);
+void alert_tick(struct alert_engine *e, struct alert_time now);
 
-/* When alert_tick next has work to do; a negative value for never. */
-double alert_next_due(const struct alert_engine *e);
+/*
+ * When alert_tick next has work to do, on the mono_ms clock, into *due_ms;
+ * false for never.
+ */
+bool alert_next_due(const struct alert_engine *e, int64_t *due_ms);
 
 /*
  * Call fn for every alert firing now (ts_ms is when it started firing,

@@ -1,15 +1,18 @@
+/*
+ * sm-alert's read loop: NDJSON records into the alert engine, events to
+ * stdout and the --exec hook, polling until a stale alert is due (alertrun.h).
+ */
 #include <err.h>
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "alertrun.h"
+#include "clock.h"
 #include "exitcode.h"
 #include "ndjson.h"
 #include "record.h"
-#include "timefmt.h"
 
 struct alertrun {
 	const struct alertrun_config *c;
@@ -58,16 +61,14 @@ alertrun_line(struct alertrun *ar, struct alert_engine *e, const char *line,
 {
 	struct record rec;
 	struct why why;
-	double now;
 
 	if (record_parse(line, len, &rec, &why) == -1) {
 		warnx("line %lu: %s; skipped", lineno, why.msg);
 		ar->rejected++;
 		return;
 	}
-	now = ar->c->replay ? (double)rec.ts_ms / 1000.0 :
-	    (double)timefmt_now_ms() / 1000.0;
-	if (alert_feed(e, &rec, now) == -1) {
+	if (alert_feed(e, &rec, ar->c->replay ? alert_at(rec.ts_ms) :
+	    alert_now()) == -1) {
 		warnx("line %lu: out of memory; skipped", lineno);
 		ar->rejected++;
 		return;
@@ -80,11 +81,10 @@ static int
 alertrun_timeout(const struct alertrun *ar, const struct alert_engine *e)
 {
 	int timeout = -1;
-	double due;
+	int64_t due;
 
-	if (!ar->c->replay && (due = alert_next_due(e)) >= 0) {
-		double left = ceil((due - (double)timefmt_now_ms() / 1000.0) *
-		    1000.0);
+	if (!ar->c->replay && alert_next_due(e, &due)) {
+		int64_t left = due - clock_mono_ms();
 
 		timeout = left <= 0 ? 0 : left > 3600000 ? 3600000 :
 		    (int)left;
@@ -160,7 +160,7 @@ alertrun(const struct alertrun_config *c)
 			break;
 		}
 		if (!c->replay)
-			alert_tick(e, (double)timefmt_now_ms() / 1000.0);
+			alert_tick(e, alert_now());
 		if (c->hook != NULL)
 			hook_poll(c->hook);
 	}

@@ -21,8 +21,9 @@ struct alertrun_config {
 	size_t nrules;
 	/*
 	 * The clock: each record's ts when replaying (stale alerts fire as
-	 * record time passes them), else the real-time clock, which also
-	 * runs while the input is silent.
+	 * record time passes them), else the monotonic clock for durations
+	 * and the real-time clock for the events' times (alert_now), which
+	 * also run while the input is silent.
 	 */
 	bool replay;
 	size_t max_line;		/* 0: the default */

@@ -1,3 +1,7 @@
+/*
+ * Capped exponential backoff with jitter: the delay before each retry
+ * round (backoff.h).
+ */
 #include <sys/random.h>
 #include <time.h>
 

@@ -1,3 +1,7 @@
+/*
+ * Endpoint choice for the senders: smooth weighted round-robin with passive
+ * and active health (balance.h).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,7 @@
+/*
+ * A request's batch of records, kept as its body text: checking and
+ * appending records, sealing the body, the delivery state (batch.h).
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

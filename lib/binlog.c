@@ -1,3 +1,8 @@
+/*
+ * Following inserts through the binary log: the replication stream,
+ * TABLE_MAP and row events decoded here, rows handed out per commit
+ * (binlog.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -1,3 +1,7 @@
+/*
+ * The HTTP receiver's request bodies: JSON or NDJSON decoded into rows with
+ * every bad record's index and reason, and the JSON answers (body.h).
+ */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,16 +45,30 @@ body_kind_of(const char *content_type)
 	return BODY_AUTO;
 }
 
+static void *(*body_errors_realloc)(void *, size_t) = realloc;
+
+void
+body_set_errors_realloc(void *(*fn)(void *, size_t))
+{
+	body_errors_realloc = fn != NULL ? fn : realloc;
+}
+
+/*
+ * Note a bad record (index) or body (-1) and why; -1.  Counted in nbad
+ * even when no memory is left to keep the reason: never dropped unseen.
+ */
 static int
 body_error(struct body *b, long index, const char *fmt, ...)
 {
 	struct body_error *e;
 	va_list ap;
 
+	b->nbad++;
 	if (b->nerrors == b->errcap) {
 		size_t cap = b->errcap ? b->errcap * 2 : 8;
 
-		if ((e = realloc(b->errors, cap * sizeof(*e))) == NULL)
+		if ((e = body_errors_realloc(b->errors,
+		    cap * sizeof(*e))) == NULL)
 			return -1;
 		b->errors = e;
 		b->errcap = cap;
@@ -117,9 +135,9 @@ body_ndjson(const char *buf, size_t len, struct body *b)
 		else
 			body_take(b, index);
 	}
-	if (b->n == 0 && b->nerrors == 0)
+	if (b->n == 0 && b->nbad == 0)
 		return body_error(b, -1, "no records in the body");
-	return b->nerrors > 0 ? -1 : 0;
+	return b->nbad > 0 ? -1 : 0;
 }
 
 static int
@@ -225,7 +243,7 @@ body_decode(const char *buf, size_t len, enum body_kind kind,
 		return body_error(b, -1, "want a JSON object or an array of "
 		    "objects");
 	if (body_fast(buf + i, len - i, b) == 0)
-		return b->nerrors > 0 ? -1 : 0;
+		return b->nbad > 0 ? -1 : 0;
 	if ((tok = json_tokener_new()) == NULL)
 		return body_error(b, -1, "out of memory");
 	/* trailing text is judged below: NDJSON, or an error */
@@ -260,7 +278,7 @@ body_decode(const char *buf, size_t len, enum body_kind kind,
 		for (i = 0; i < n; i++)
 			body_object(json_object_array_get_idx(v, i), (long)i,
 			    b);
-		rc = b->nerrors > 0 ? -1 : 0;
+		rc = b->nbad > 0 ? -1 : 0;
 	} else if (json_object_is_type(v, json_type_object)) {
 		rc = body_object(v, 0, b);
 	} else {
@@ -282,6 +300,7 @@ body_clear(struct body *b)
 	}
 	b->n = 0;
 	b->nerrors = 0;
+	b->nbad = 0;
 }
 
 void
@@ -379,8 +398,11 @@ body_answer_invalid(const struct body_error *errors, size_t n,
 	for (i = 0; i < n; i++) {
 		struct json_object *e = json_object_new_object();
 
-		if (e == NULL)
-			continue;
+		if (e == NULL) {	/* an answer without a reason: none */
+			json_object_put(a);
+			json_object_put(o);
+			return NULL;
+		}
 		json_object_object_add(e, "index",
 		    json_object_new_int64(errors[i].index));
 		json_object_object_add(e, "reason",

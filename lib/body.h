@@ -31,6 +31,9 @@ struct body {
 	struct body_error *errors;
 	size_t nerrors;
 	size_t errcap;
+	/* bad records and body errors, each counted even when out of memory
+	 * left no room for its reason in errors */
+	size_t nbad;
 };
 
 /* The kind a Content-Type names (parameters and case ignored). */
@@ -40,13 +43,20 @@ enum body_kind body_kind_of(const char *content_type);
  * Decode buf[0..len) into b (zeroed by the caller, or reused after
  * body_free).  Every record is checked; returns 0 when all are valid (the
  * rows then carry ids: a record without one gets a new UUIDv7), -1 when
- * any is not (b->errors says which and why, in order).  An NDJSON index is
- * the 0-based line number; blank lines are skipped.
+ * any is not (b->errors says which and why, in order, as far as memory
+ * allowed; b->nbad counts them all).  An NDJSON index is the 0-based line
+ * number; blank lines are skipped.
  */
 int body_decode(const char *buf, size_t len, enum body_kind kind,
     struct body *b);
 
 void body_free(struct body *b);
+
+/*
+ * For tests: the realloc that grows the error list (NULL: realloc), to
+ * play out of memory.
+ */
+void body_set_errors_realloc(void *(*fn)(void *, size_t));
 
 /* Empty b for the next body, keeping its arrays unless they grew large. */
 void body_clear(struct body *b);

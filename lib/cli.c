@@ -1,3 +1,7 @@
+/*
+ * What every command's main shares: stop signals, usage and --version
+ * text, option tables and their value parsing, closing stdout (cli.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <math.h>
@@ -52,7 +56,7 @@ cli_catch_stop(int wake_fd)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-void
+int
 cli_usage(int status, const char *text, const char *options)
 {
 	if (status == SM_EXIT_OK) {
@@ -60,10 +64,10 @@ cli_usage(int status, const char *text, const char *options)
 		if (options != NULL)
 			printf("\noptions (the man page has the whole story):\n"
 			    "%s", options);
-		exit(cli_close_stdout(status));
+		return cli_close_stdout(status);
 	}
 	fputs(text, stderr);
-	exit(status);
+	return status;
 }
 
 bool
@@ -80,7 +84,7 @@ cli_name_ok(const char *s, size_t max)
 }
 
 int
-cli_parse_seconds(const char *s, double min, double max, double *out)
+cli_parse_number(const char *s, double min, double max, double *out)
 {
 	char *end;
 	double v;
@@ -91,6 +95,17 @@ cli_parse_seconds(const char *s, double min, double max, double *out)
 	    v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+cli_parse_ms(const char *s, double min, double max, int64_t *ms)
+{
+	double v;
+
+	if (cli_parse_number(s, min, max, &v) == -1)
+		return -1;
+	*ms = (int64_t)llround(v * 1000);
 	return 0;
 }
 
@@ -120,8 +135,9 @@ cli_opt_want(const struct cli_opt *e, char *buf, size_t size)
 	else if (e->count != NULL)
 		snprintf(buf, size, "%lld to %lld%s%s", (long long)e->min,
 		    (long long)e->max, sp, unit);
-	else if (e->unit != NULL)
-		snprintf(buf, size, "%.15g to %.15g %s", e->min, e->max, unit);
+	else if (e->number != NULL || e->unit != NULL)
+		snprintf(buf, size, "%.15g to %.15g%s%s", e->min, e->max, sp,
+		    unit);
 	else	/* %.15g: 2592000, not %g's 2.592e+06 */
 		snprintf(buf, size, "seconds from %.15g to %.15g", e->min,
 		    e->max);
@@ -141,8 +157,10 @@ cli_opt(const struct cli_opt *table, int ch, const char *arg)
 	if (e->count != NULL)
 		bad = cli_parse_count(arg, (long long)e->min,
 		    (long long)e->max, e->count);
-	else if (e->seconds != NULL)
-		bad = cli_parse_seconds(arg, e->min, e->max, e->seconds);
+	else if (e->ms != NULL)
+		bad = cli_parse_ms(arg, e->min, e->max, e->ms);
+	else if (e->number != NULL)
+		bad = cli_parse_number(arg, e->min, e->max, e->number);
 	else if (e->text != NULL) {
 		/* not the argument: it may hold the control characters */
 		if (!cli_name_ok(arg, (size_t)e->max)) {
@@ -172,13 +190,13 @@ cli_no_operands(int argc, char *argv[])
 	return -1;
 }
 
-void
+int
 cli_version(void)
 {
 	extern const char *__progname;
 
 	printf("%s %s\n", __progname, SM_VERSION);
-	exit(cli_close_stdout(SM_EXIT_OK));
+	return SM_EXIT_OK;
 }
 
 int

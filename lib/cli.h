@@ -5,17 +5,19 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* How many stop signals the handler cli_catch_stop installs has seen. */
 extern volatile sig_atomic_t cli_stop;
 
 /*
- * The one way every sm command stops: SIGINT, SIGTERM and SIGHUP each add
- * one to cli_stop and, when wake_fd is not -1, write a byte to it (the
+ * How a command that reads and polls stops: SIGINT, SIGTERM and SIGHUP
+ * each add one to cli_stop and, when wake_fd is not -1, write a byte to it (the
  * write end of a non-blocking pipe that a poll loop watches).  Installed
  * without SA_RESTART so that sleeps and waits end early; SIGPIPE is
  * ignored (a closed reader shows up as EPIPE where the write fails).
- * Called again, it only changes wake_fd (-1: none).
+ * Called again, it only changes wake_fd (-1: none).  The --listen servers
+ * block the same signals instead and wait for them (cli_stop_signals).
  */
 void cli_catch_stop(int wake_fd);
 
@@ -23,18 +25,24 @@ void cli_catch_stop(int wake_fd);
 void cli_stop_signals(sigset_t *set);
 
 /*
- * Print the usage lines and exit: on stdout with status 0 for --help,
- * followed by options (a line per option; NULL: none), on stderr with
- * status (SM_EXIT_USAGE) for a usage error.
+ * Print the usage lines: on stdout for --help (status 0), followed by
+ * options (a line per option; NULL: none), then close stdout; on stderr
+ * for a usage error (status SM_EXIT_USAGE).  Returns the status for main
+ * to exit with.
  */
-void cli_usage(int status, const char *text, const char *options)
-    __attribute__((noreturn));
+int cli_usage(int status, const char *text, const char *options);
 
 /* A name stored or compared whole: 1 to max bytes, no control characters. */
 bool cli_name_ok(const char *s, size_t max);
 
-/* Parse a decimal number of seconds (fractions allowed) within [min, max]. */
-int cli_parse_seconds(const char *s, double min, double max, double *out);
+/* Parse a decimal number (fractions allowed) within [min, max]. */
+int cli_parse_number(const char *s, double min, double max, double *out);
+
+/*
+ * Parse a duration given in decimal seconds (fractions allowed) within
+ * [min, max] seconds, into milliseconds (rounded to the nearest).
+ */
+int cli_parse_ms(const char *s, double min, double max, int64_t *ms);
 
 /* Parse a decimal integer within [min, max]. */
 int cli_parse_count(const char *s, long long min, long long max,
@@ -49,14 +57,16 @@ struct cli_opt {
 	int id;			/* getopt_long's value for the option */
 	const char *name;	/* as messages name it: "--batch", "-n" */
 	long long *count;	/* a decimal integer from min to max */
-	/* a decimal number (fractions) from min to max */
-	double *seconds;
+	/* a duration: decimal seconds from min to max, kept in ms */
+	int64_t *ms;
+	double *number;		/* a decimal number (fractions), min to max */
 	const char **text;	/* 1 to max bytes, no control characters */
 	const char **arg;	/* the argument as given (a file name) */
 	bool *flag;		/* no argument: set when given */
 	/* a count's bounds must be exact as doubles (below 2^53, or 2^62) */
 	double min, max;
-	const char *unit;	/* "want MIN to MAX UNIT" (counts: optional) */
+	/* "want MIN to MAX UNIT" (counts and numbers: optional) */
+	const char *unit;
 	const char *want;	/* the whole text after "want " instead */
 };
 
@@ -64,16 +74,19 @@ struct cli_opt {
  * Apply getopt_long's ch and its argument by the table: 1 when the table
  * has ch, 0 when it has not, -1 after a warning that names the option,
  * the argument and what it wants (the caller then prints its usage).
- * Without unit or want, a count wants "MIN to MAX" and seconds want
- * "seconds from MIN to MAX".
+ * Without unit or want, a count or number wants "MIN to MAX" and a
+ * duration "seconds from MIN to MAX".
  */
 int cli_opt(const struct cli_opt *table, int ch, const char *arg);
 
 /* -1 after a warning when operands follow the options (getopt's optind). */
 int cli_no_operands(int argc, char *argv[]);
 
-/* Print "PROGRAM VERSION" on stdout and exit 0 (1 when stdout fails). */
-void cli_version(void) __attribute__((noreturn));
+/*
+ * Print "PROGRAM VERSION" on stdout; SM_EXIT_OK for main to exit with
+ * once it closed stdout (cli_close_stdout).
+ */
+int cli_version(void);
 
 /* Close stdout, reporting a failed write (full disk); exit status to use. */
 int cli_close_stdout(int status);

@@ -1,3 +1,7 @@
+/*
+ * The dashboard's model, apart from drawing: hosts' newest rows and
+ * sparklines, rates, sources' shares, the selected host (dash.h).
+ */
 #include <stdlib.h>
 #include <string.h>
 

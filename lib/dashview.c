@@ -621,7 +621,7 @@ dv_new(const struct dashview_config *cfg)
 	v->cfg = cfg;
 	v->sock = -1;
 	v->link.busy_since = -1;
-	v->step = (int64_t)(cfg->interval * 1000 + 0.5);
+	v->step = cfg->interval_ms;
 	if (v->step < 1)
 		v->step = 1;
 	if (dv_db_copy(&v->db, cfg->tail.db) == -1)

@@ -23,7 +23,7 @@
 
 struct dashview_config {
 	struct tail_config tail;	/* emit, bad and arg are its own */
-	double interval;		/* seconds between polls */
+	int64_t interval_ms;		/* between polls */
 	double warn;			/* percent */
 	volatile sig_atomic_t *stop;
 };

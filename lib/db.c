@@ -1,3 +1,7 @@
+/*
+ * Connecting to MySQL/MariaDB: options and URL into a configuration, TLS,
+ * time-outs, and which server errors mean reconnect (db.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <stdarg.h>

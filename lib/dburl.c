@@ -1,3 +1,7 @@
+/*
+ * Parsing mysql:// and mariadb:// URLs, percent-decoding them, and hiding
+ * a password given in one (dburl.h).
+ */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdarg.h>

@@ -1,3 +1,7 @@
+/*
+ * The delivery engine's loop: reading input into batches, sending them
+ * over libcurl's multi interface, stopping on signals (deliver.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>

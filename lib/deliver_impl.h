@@ -3,7 +3,8 @@
  * deliver.c (the loop, its queues and its input), deliver_opts.c (options),
  * deliver_answer.c (what became of a request: acknowledgements, refusals,
  * retries, the spool, statistics) and deliver_xfer.c (libcurl handles,
- * requests and health probes).  Commands and tests use deliver.h.
+ * requests and health probes).  Commands use deliver.h; the unit tests
+ * (tests/unit/test_deliver.c) also call the pieces declared first here.
  */
 #ifndef SM_DELIVER_IMPL_H
 #define SM_DELIVER_IMPL_H
@@ -129,8 +130,6 @@ struct deliver {
 void deliver_fatal(struct deliver *d, const char *what);
 void deliver_batch_put(struct deliver *d, struct batch *b);
 void ready_push(struct deliver *d, struct batch *b, bool front);
-
-/* deliver_opts.c */
 
 /* deliver_answer.c */
 void deliver_write_failed(struct deliver *d, struct spool *s);

@@ -48,12 +48,9 @@ static int
 deliver_opt_seconds(const char *name, const char *arg, double min,
     double max, int64_t *out_ms, struct why *why)
 {
-	double v;
-
-	if (cli_parse_seconds(arg, min, max, &v) == -1)
+	if (cli_parse_ms(arg, min, max, out_ms) == -1)
 		return why_set(why, "%s: \"%s\": want seconds from "
 		    "%g to %g", name, arg, min, max);
-	*out_ms = (int64_t)(v * 1000 + 0.5);
 	return 0;
 }
 

@@ -1,3 +1,7 @@
+/*
+ * sm-tail --listen's data, apart from HTTP: the ring of rows with their SSE
+ * text, newest row per host and source, clients, JSON and /metrics (feed.h).
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,8 +573,7 @@ out_put:
 	return NULL;
 }
 
-/* s as a Prometheus label value: backslash, quote and newline escaped. */
-static void
+void
 feed_label(FILE *out, const char *s)
 {
 	for (; *s != '\0'; s++) {

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "rowfmt.h"
 
@@ -136,5 +137,8 @@ char *feed_hosts_json(const struct feed *f, int64_t now_ms);
 
 /* Prometheus text exposition of the newest rows at now_ms; NULL: ENOMEM. */
 char *feed_metrics_text(const struct feed *f, int64_t now_ms);
+
+/* s as a Prometheus label value: backslash, quote and newline escaped. */
+void feed_label(FILE *out, const char *s);
 
 #endif

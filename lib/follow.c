@@ -1,3 +1,7 @@
+/*
+ * The record of seen ids and open holes that lets a follower of an
+ * AUTO_INCREMENT table hand out each committed row once (follow.h).
+ */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

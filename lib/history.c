@@ -132,7 +132,8 @@ history_sql(MYSQL *m, const struct history_query *q, enum tier_id t)
 	if (t == TIER_RAW)
 		fprintf(f, "SELECT CONVERT(host USING utf8mb4) COLLATE "
 		    "utf8mb4_bin, CONVERT(COALESCE(data_source, '') USING "
-		    "utf8mb4) COLLATE utf8mb4_bin, FLOOR(UNIX_TIMESTAMP(sampled_at) * 1000 / %lld), %s "
+		    "utf8mb4) COLLATE utf8mb4_bin, "
+		    "FLOOR(UNIX_TIMESTAMP(sampled_at) * 1000 / %lld), %s "
 		    "FROM %s WHERE sampled_at >= '%s' AND sampled_at < '%s'",
 		    (long long)q->step_ms, cols, tiers[t].table, from, to);
 	else

@@ -1,3 +1,7 @@
+/*
+ * Running a command per event (sm-alert --exec): bounded queue, process
+ * groups, time-outs, reporting how each ended (hook.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -173,7 +177,7 @@ hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 		warn("--exec: event %s: writing to the command", j->label);
 	k->pid = pid;
 	k->killed = false;
-	k->deadline_ms = clock_mono_ms() + (int64_t)(h->c.timeout * 1000);
+	k->deadline_ms = clock_mono_ms() + h->c.timeout_ms;
 	memcpy(k->label, j->label, sizeof(k->label));
 	h->running++;
 
@@ -245,7 +249,7 @@ hook_report(struct hook *h, const struct hook_child *k, int status)
 
 	if (k->killed)
 		snprintf(why, sizeof(why), "killed after %g s (--exec-timeout)",
-		    h->c.timeout);
+		    (double)h->c.timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		snprintf(why, sizeof(why), "command exited with status %d",
 		    WEXITSTATUS(status));

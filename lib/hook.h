@@ -3,7 +3,7 @@
  * /bin/sh -c, the event line on its standard input, its standard output
  * sent to standard error (standard output carries data only).  At most
  * max_running run at once, each in a process group of its own, killed
- * (the whole group) after timeout seconds; events wait in a bounded queue
+ * (the whole group) after timeout_ms; events wait in a bounded queue
  * while every slot is busy.  Nothing here blocks but hook_drain, and
  * hook_run when the queue is full; the caller's poll loop calls
  * hook_poll.  A command that fails, is killed or cannot start is
@@ -15,6 +15,7 @@
 #define SM_HOOK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define HOOK_QUEUE_MAX 1024	/* events waiting for a slot */
 #define HOOK_RUNNING_MAX 256	/* --exec-max */
@@ -23,7 +24,7 @@
 
 struct hook_config {
 	const char *cmd;	/* shell command line */
-	double timeout;		/* seconds each may run */
+	int64_t timeout_ms;	/* how long each may run */
 	size_t max_running;	/* 1 to HOOK_RUNNING_MAX */
 };
 

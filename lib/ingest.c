@@ -1,3 +1,7 @@
+/*
+ * sm-store's stdin mode: NDJSON lines batched to the committer, bad lines
+ * reported, committed ones echoed, the rest spooled (ingest.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <poll.h>

@@ -1,3 +1,7 @@
+/*
+ * Small json-c helpers: a JSON value's kind named for messages, and an
+ * object written as one line of JSON (jsonutil.h).
+ */
 #include <string.h>
 
 #include "jsonutil.h"

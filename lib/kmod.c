@@ -1,3 +1,7 @@
+/*
+ * Reading the sm_metrics module's /proc/sm/{cpu,mem,procs} JSON files into
+ * the procfs structures (kmod.h).
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -1,3 +1,7 @@
+/*
+ * A bounded NDJSON line reader over a descriptor: long lines skipped whole,
+ * blank lines, CRLF and a BOM handled (ndjson.h).
+ */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

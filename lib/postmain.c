@@ -1,3 +1,7 @@
+/*
+ * sm-post's and sm-split's shared main body: options parsed, checked,
+ * then the delivery run (postmain.h).
+ */
 #include <err.h>
 #include <getopt.h>
 
@@ -18,7 +22,7 @@ postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
 	    NULL)) != -1) {
 		switch (ch) {
 		case DELIVER_OPT_VERSION:
-			cli_version();
+			return cli_version();
 		case 'h':
 			pm->usage(SM_EXIT_OK);
 		case '?':

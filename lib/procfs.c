@@ -1,3 +1,7 @@
+/*
+ * Reading /proc/stat, /proc/meminfo and every /proc/PID/stat: CPU counters,
+ * memory and the process census (procfs.h).
+ */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>

@@ -1,3 +1,7 @@
+/*
+ * The sample record: both dialects' fields, the fast scanner and the json-c
+ * path, validation, and writing back in either dialect (record.h).
+ */
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>

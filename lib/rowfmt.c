@@ -1,3 +1,7 @@
+/*
+ * sm-tail's output formats for rows of system_metrics: NDJSON, the table
+ * and the replaced system's nested JSON (rowfmt.h).
+ */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,3 +1,7 @@
+/*
+ * One sample of the host from the kmod or procfs backend, and the state
+ * file that carries CPU counters between runs (sample.h).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -20,7 +24,7 @@ static const struct sample_backend sample_backends[] = {
 
 int
 sampler_init(struct sampler *s, const char *root, const char *backend,
-    const char *host, double cpu_window, struct why *why)
+    const char *host, int64_t cpu_window_ms, struct why *why)
 {
 	char path[PATH_MAX + 8];
 	struct stat sb;
@@ -34,7 +38,7 @@ sampler_init(struct sampler *s, const char *root, const char *backend,
 	    (int)sizeof(s->host))
 		return why_set(why, "host name longer than %d bytes",
 		    RECORD_HOST_MAX);
-	s->cpu_window = cpu_window;
+	s->cpu_window_ms = cpu_window_ms;
 	if (strcmp(backend, "auto") == 0) {
 		snprintf(path, sizeof(path), "%s/sm", root);
 		backend = stat(path, &sb) == 0 && S_ISDIR(sb.st_mode) ?
@@ -58,12 +62,12 @@ sampler_init(struct sampler *s, const char *root, const char *backend,
 }
 
 static void
-sample_sleep(double seconds)
+sample_sleep(int64_t ms)
 {
 	struct timespec ts;
 
-	ts.tv_sec = (time_t)seconds;
-	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000;
 	/* a signal cuts the window short; the figure is then over less time */
 	nanosleep(&ts, NULL);
 }
@@ -80,7 +84,7 @@ sampler_take(struct sampler *s, struct record *rec, struct why *why)
 		if (be->read_cpu(s->root, &s->prev, why) == -1)
 			return -1;
 		s->have_prev = true;
-		sample_sleep(s->cpu_window);
+		sample_sleep(s->cpu_window_ms);
 	}
 	if (be->read_cpu(s->root, &now, why) == -1 ||
 	    be->read_mem(s->root, &mi, why) == -1 ||

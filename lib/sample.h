@@ -7,12 +7,13 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "procfs.h"
 #include "record.h"
 #include "why.h"
 
-#define SAMPLE_CPU_WINDOW_DEFAULT 0.25	/* seconds, first sample of a run */
+#define SAMPLE_CPU_WINDOW_MS_DEFAULT 250	/* the first sample of a run */
 
 struct sample_backend {
 	const char *name;	/* "procfs" or "kmod": the record's collector */
@@ -26,7 +27,7 @@ struct sampler {
 	const struct sample_backend *backend;
 	char root[PATH_MAX];
 	char host[RECORD_HOST_MAX + 1];
-	double cpu_window;	/* seconds */
+	int64_t cpu_window_ms;
 	struct cpu_times prev;	/* counters at the previous sample */
 	bool have_prev;
 };
@@ -36,12 +37,12 @@ struct sampler {
  * "kmod".  Returns 0, or -1 with why set.
  */
 int sampler_init(struct sampler *s, const char *root, const char *backend,
-    const char *host, double cpu_window, struct why *why);
+    const char *host, int64_t cpu_window_ms, struct why *why);
 
 /*
  * Take one sample into rec, with a new id and the current time.  Without a
  * previous sample (first of a run, no usable state) the CPU figure covers
- * the next cpu_window seconds.  Returns 0, or -1 with why set.
+ * the next cpu_window_ms.  Returns 0, or -1 with why set.
  */
 int sampler_take(struct sampler *s, struct record *rec, struct why *why);
 

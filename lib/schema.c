@@ -1,3 +1,7 @@
+/*
+ * The system_metrics table: creating or completing it, the INSERT, and
+ * reading a row back into a record (schema.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>

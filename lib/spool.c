@@ -1,3 +1,7 @@
+/*
+ * Spool and reject files: records that were not delivered, and refused ones
+ * with their reason, written so nothing is dropped unseen (spool.h).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

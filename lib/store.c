@@ -1,3 +1,7 @@
+/*
+ * The committer thread: its queue of groups, its connection and the
+ * reconnection with backoff; the SQL is in store_sql.c (store.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
@@ -187,8 +191,8 @@ store_went_down(struct store *s, const char *why)
 	}
 	s->next_attempt_ms = now + backoff_delay_ms(&s->backoff,
 	    s->attempt++);
-	if (!s->cfg.fail_fast && s->cfg.max_wait >= 0 &&
-	    now - s->down_since_ms >= (int64_t)(s->cfg.max_wait * 1000)) {
+	if (!s->cfg.fail_fast && s->cfg.max_wait_ms >= 0 &&
+	    now - s->down_since_ms >= s->cfg.max_wait_ms) {
 		warnx("database: unreachable for %.1f s (--max-wait): "
 		    "giving up: %s", (double)(now - s->down_since_ms) / 1000,
 		    why);

@@ -68,7 +68,7 @@ struct store_config {
 	const struct db_config *db;
 	const char *source;	/* data_source, at most SCHEMA_SOURCE_MAX */
 	size_t batch;		/* rows per transaction; a group is not split */
-	double max_wait;	/* wait mode: seconds an outage may last */
+	int64_t max_wait_ms;	/* wait mode: how long an outage may last */
 	bool fail_fast;		/* receiver mode, see above */
 	/* may alter an existing table (schema_ensure) */
 	bool migrate;

@@ -1,8 +1,8 @@
 /*
  * The committer's insides, shared by store.c (the queue, the committer
  * thread, the connection) and store_sql.c (the statements, the bound rows,
- * one transaction of groups).  For those two only: the other modules use
- * store.h.
+ * one transaction of groups), and by the unit tests of store_dup_mark
+ * (tests/unit/test_store.c).  Other modules use store.h.
  */
 #ifndef SM_STORE_IMPL_H
 #define SM_STORE_IMPL_H

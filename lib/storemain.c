@@ -1,3 +1,7 @@
+/*
+ * sm-store after its options: the stdin run or the HTTP receiver, with the
+ * store, spool and reject files opened and closed (storemain.h).
+ */
 #include <err.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,7 +27,7 @@ storemain_opts_init(struct storemain_opts *o)
 	o->batch = STORE_BATCH_DEFAULT;
 	o->flush_ms = o->max_body = o->max_conns = o->max_line = -1;
 	o->threads = -1;
-	o->max_wait = o->timeout = -1;
+	o->max_wait_ms = o->timeout_ms = -1;
 }
 
 /* The database configuration from the options; -1 after a warning. */
@@ -48,8 +52,8 @@ storemain_store_config(const struct storemain_opts *o,
 	sc->db = dbc;
 	sc->source = o->source;
 	sc->batch = (size_t)o->batch;
-	sc->max_wait = o->max_wait >= 0 ? o->max_wait :
-	    STOREMAIN_MAX_WAIT_DEFAULT;
+	sc->max_wait_ms = o->max_wait_ms >= 0 ? o->max_wait_ms :
+	    STOREMAIN_MAX_WAIT_MS_DEFAULT;
 	sc->fail_fast = o->listen != NULL;
 	sc->migrate = !o->no_migrate;
 }
@@ -145,8 +149,9 @@ storemain_listen(struct storemain_opts *o)
 		.port_file = o->port_file,
 		.max_body = o->max_body > 0 ? (size_t)o->max_body :
 		    HTTPD_MAX_BODY_DEFAULT,
-		.timeout = o->timeout > 0 ? (unsigned)o->timeout :
-		    HTTPD_TIMEOUT_DEFAULT,
+		/* MHD counts whole seconds: "to within a second" */
+		.timeout = o->timeout_ms > 0 ?
+		    (unsigned)(o->timeout_ms / 1000) : HTTPD_TIMEOUT_DEFAULT,
 		.max_connections = o->max_conns > 0 ? (unsigned)o->max_conns :
 		    HTTPD_MAX_CONNECTIONS_DEFAULT,
 		.threads = o->threads > 0 ? (unsigned)o->threads : 1,

@@ -13,7 +13,7 @@
 #include "db.h"
 
 #define STOREMAIN_SOURCE_DEFAULT "sm-store"
-#define STOREMAIN_MAX_WAIT_DEFAULT 60	/* seconds */
+#define STOREMAIN_MAX_WAIT_MS_DEFAULT 60000
 
 /* The options; -1 (a number) or NULL: not given, the default. */
 struct storemain_opts {
@@ -22,7 +22,7 @@ struct storemain_opts {
 	socklen_t addrlen;
 	const char *port_file, *reject, *source, *spool, *token_file;
 	long long batch, flush_ms, max_body, max_conns, max_line, threads;
-	double max_wait, timeout;
+	int64_t max_wait_ms, timeout_ms;
 	bool echo, no_migrate, strict;
 	struct db_opts db;
 };

@@ -1,3 +1,7 @@
+/*
+ * Reading system_metrics back: the history, then following new rows by
+ * polling or through the binary log, and sm-tail's printer (tail.h).
+ */
 #include <err.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -949,13 +953,13 @@ tail_wait_reader_gone(int64_t when_ms)
 
 int
 tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
-    double interval, volatile sig_atomic_t *stop)
+    int64_t interval_ms, volatile sig_atomic_t *stop)
 {
 	struct tail_config c = *cfg;
 	struct tail_printer p;
 	struct tail *t;
 	char desc[512];
-	int64_t step = (int64_t)(interval * 1000 + 0.5), next, now;
+	int64_t step = interval_ms, next, now;
 	int status = SM_EXIT_OK, rc;
 	bool said_down = false, stopped = false;
 	unsigned long long resets_said = 0, via_said = 0;

@@ -150,10 +150,10 @@ enum tail_step tail_step(struct tail *t, int64_t now_ms);
 
 /*
  * sm-tail without --dashboard: print the history and, with follow, new
- * rows every interval seconds until *stop, in format kind on stdout.
+ * rows every interval_ms until *stop, in format kind on stdout.
  * Diagnostics go to stderr.  Returns the exit status.
  */
 int tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
-    double interval, volatile sig_atomic_t *stop);
+    int64_t interval_ms, volatile sig_atomic_t *stop);
 
 #endif

@@ -1,3 +1,7 @@
+/*
+ * Interval ticks aligned to the real-time clock, and sleeping until one
+ * (tick.h).
+ */
 #include <errno.h>
 #include <time.h>
 

@@ -1,3 +1,7 @@
+/*
+ * Timestamps: now in ms, RFC 3339 and the seed dialect's
+ * "YYYY-MM-DD HH:MM:SS" (UTC), written and parsed (timefmt.h).
+ */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,7 @@
+/*
+ * Reading a bearer token from a file, for the receiver and the senders
+ * alike (token.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>

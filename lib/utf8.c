@@ -1,3 +1,7 @@
+/*
+ * Strict UTF-8 (RFC 3629): the valid prefix of a buffer, and a copy with
+ * bad bytes replaced by U+FFFD, for JSON written from bad input (utf8.h).
+ */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,3 +1,7 @@
+/*
+ * UUIDv7 identifiers from the clock and random bytes, and checking the
+ * textual form (uuid.h).
+ */
 #include <ctype.h>
 #include <errno.h>
 #include <pthread.h>

@@ -1,3 +1,7 @@
+/*
+ * sm-tail --listen's HTTP side: libmicrohttpd handlers over lib/feed, the
+ * follower thread, alerts on its rows (web.h).
+ */
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
@@ -78,18 +82,13 @@ web_firing_one(const struct alert_event *ev, void *arg)
 {
 	struct web_firing *f = arg;
 	char line[ALERT_EVENT_MAX];
-	const char *s;
 	int n;
 
 	if (f->prometheus) {
 		fputs("sm_alert_firing{host=\"", f->out);
-		for (s = ev->host; *s != '\0'; s++)
-			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
-			    *s == '\n' ? "\\n" : "%c", *s);
+		feed_label(f->out, ev->host);
 		fputs("\",rule=\"", f->out);
-		for (s = ev->rule; *s != '\0'; s++)
-			fprintf(f->out, *s == '\\' || *s == '"' ? "\\%c" :
-			    "%c", *s);
+		feed_label(f->out, ev->rule);
 		fprintf(f->out, "\"} 1\n");
 		f->n++;
 		return;
@@ -806,7 +805,7 @@ web_emit(const struct rowfmt_row *row, bool history, void *arg)
 	w->added++;
 	/* live, as sm-alert without --replay: the clock, not the row's ts */
 	if (!history && w->alerts != NULL &&
-	    alert_feed(w->alerts, &row->rec, timefmt_now_ms() / 1000.0) == -1)
+	    alert_feed(w->alerts, &row->rec, alert_now()) == -1)
 		warnx("row %llu: out of memory; no alerts for it", row->id);
 	pthread_mutex_unlock(&w->lock);
 	if (rc == -1)
@@ -845,7 +844,7 @@ static void *
 web_follow(void *arg)
 {
 	struct web *w = arg;
-	int64_t step = (int64_t)(w->c->interval * 1000 + 0.5), next, now;
+	int64_t step = w->c->interval_ms, next, now;
 	unsigned long long resets, via_said = 0;
 	struct tail_status st;
 	struct timespec ts;
@@ -853,6 +852,7 @@ web_follow(void *arg)
 
 	if (step < 1)
 		step = 1;
+	mysql_thread_init();	/* a thread of its own on the connection */
 	tail_status(w->tail, &st);
 	resets = st.resets;
 	next = clock_mono_ms();
@@ -879,7 +879,7 @@ web_follow(void *arg)
 		}
 		pthread_mutex_lock(&w->lock);
 		if (w->alerts != NULL)
-			alert_tick(w->alerts, timefmt_now_ms() / 1000.0);
+			alert_tick(w->alerts, alert_now());
 		added = w->added > 0;
 		w->added = 0;
 		pthread_mutex_unlock(&w->lock);
@@ -887,19 +887,14 @@ web_follow(void *arg)
 			web_wake(w);
 		now = clock_mono_ms();
 		next = tail_next_ms(w->tail, next + step, now);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += (next - now) / 1000;
-		ts.tv_nsec += (long)((next - now) % 1000) * 1000000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
+		ts = clock_mono_timespec(next);
 		pthread_mutex_lock(&w->lock);
 		while (!w->stopping && pthread_cond_timedwait(&w->wake,
 		    &w->lock, &ts) == 0)
 			;
 		if (w->stopping) {
 			pthread_mutex_unlock(&w->lock);
+			mysql_thread_end();
 			return NULL;
 		}
 		pthread_mutex_unlock(&w->lock);
@@ -1041,7 +1036,7 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	memset(&w, 0, sizeof(w));
 	w.c = c;
 	pthread_mutex_init(&w.lock, NULL);
-	pthread_cond_init(&w.wake, NULL);
+	clock_cond_init(&w.wake);	/* deadlines on the monotonic clock */
 	db_describe(c->tail.db, w.desc, sizeof(w.desc));
 	tc.follow = true;
 	tc.emit = web_emit;

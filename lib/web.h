@@ -39,7 +39,7 @@ struct web_config {
 	size_t backlog;			/* rows in the ring */
 	int64_t stale_ms;		/* 0: from each host's interval */
 	double warn;			/* the page's warning level, percent */
-	double interval;		/* seconds between polls */
+	int64_t interval_ms;		/* between polls */
 	struct tail_config tail;	/* db, filters, history, gap timeout */
 	/* --rule, --stale; NULL: none */
 	const struct alert_ruleset *rules;

@@ -1,3 +1,4 @@
+/* Setting, extending and prefixing a struct why (why.h). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -48,6 +48,7 @@ dh-dkms
 dpkg-dev
 fakeroot
 lintian
+faketime
 "
 
 if [ "${1:-}" = --list ]; then

@@ -18,35 +18,25 @@ shift
 export SM_TOP SM_BIN
 cd "$SM_TOP" || exit 2
 
-failed=0
-total=0
-for t in "$@"; do
-	# sourced helpers (*lib.sh) are not tests; any other file must be
-	# runnable: one that lost its run bit fails rather than being skipped
-	case $t in
-	*lib.sh) continue ;;
-	esac
-	total=$((total + 1))
-	if [ ! -f "$t" ] || [ ! -x "$t" ]; then
-		echo "FAIL $t (missing, or not executable: chmod +x it)"
-		failed=$((failed + 1))
-		continue
-	fi
+. "$SM_TOP/tests/runner-lib.sh"
+
+# one test, its scratch directory removed when it passed
+run_one() {
 	SM_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-test.XXXXXX")
 	export SM_TMP
 	log=$SM_TMP/.log
 	start=$(date +%s)
-	if "$t" >"$log" 2>&1; then
+	if "$1" >"$log" 2>&1; then
 		grep -E '^\[  (PASSED|FAILED|SKIPPED)  \]|^\[==========\] .* ran' \
 		    "$log" | sed 's/^/    /'
-		echo "ok   $t ($(( $(date +%s) - start )) s)"
+		echo "ok   $1 ($(( $(date +%s) - start )) s)"
 		rm -rf "$SM_TMP"
 	else
 		rc=$?
 		sed 's/^/    | /' "$log"
-		echo "FAIL $t (exit $rc; scratch kept in $SM_TMP)"
-		failed=$((failed + 1))
+		echo "FAIL $1 (exit $rc; scratch kept in $SM_TMP)"
+		return 1
 	fi
-done
-echo "$((total - failed))/$total passed"
-[ "$failed" -eq 0 ]
+}
+
+run_tests run_one "" "$@"

@@ -28,14 +28,11 @@ tagged() {
 	    sed 's|^/proc/||; s|/environ$||'
 }
 
-failed=0
-total=0
-for t in "$@"; do
-	# as tests/run.sh: helpers skipped, a test without its run bit fails
-	case $t in
-	*lib.sh) continue ;;
-	esac
-	total=$((total + 1))
+. "$top/tests/runner-lib.sh"
+
+# one test under the sanitizers, then its processes' reports
+san_one() {
+	t=$1
 	logs=$(mktemp -d "${TMPDIR:-/tmp}/sm-san.XXXXXX")
 	bad=0
 	# detect_leaks: on by default, but it is the point; abort_on_error=0:
@@ -72,10 +69,9 @@ for t in "$@"; do
 	fi
 	if [ "$bad" -ne 0 ]; then
 		echo "FAIL $t (under sanitizers; reports, if any, in $logs)"
-		failed=$((failed + 1))
-	else
-		rm -rf "$logs"
+		return 1
 	fi
-done
-echo "$((total - failed))/$total passed under sanitizers"
-[ "$failed" -eq 0 ]
+	rm -rf "$logs"
+}
+
+run_tests san_one " under sanitizers" "$@"

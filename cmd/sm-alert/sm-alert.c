@@ -19,12 +19,12 @@
 #include "ndjson.h"
 
 #define EXEC_MAX_DEFAULT 4
-#define EXEC_TIMEOUT_DEFAULT 30	/* seconds */
+#define EXEC_TIMEOUT_MS_DEFAULT 30000
 
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-alert [-h] [--exec command] [--exec-max n] "
 	    "[--exec-timeout seconds]\n"
 	    "                [--max-line bytes] [--replay] [--rule rule] "
@@ -40,7 +40,7 @@ usage(int status)
 	    "repeatable\n"
 	    "  --rules file           rules, one a line, # comments\n"
 	    "  --stale seconds        a host silent this long fires\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -64,22 +64,21 @@ main(int argc, char *argv[])
 	};
 	static struct alert_ruleset rules;
 	struct alertrun_config ac = { .fd = STDIN_FILENO, .stop = &cli_stop };
-	struct hook_config hc = { .timeout = -1 };
+	struct hook_config hc = { .timeout_ms = -1 };
 	struct hook *hook = NULL;
 	long long exec_max = -1, max_line = -1;
-	double stale;
-	char text[64];
+	int64_t stale_ms;
 	struct why why;
 	int ch, status;
 	const struct cli_opt opts[] = {
 		{ OPT_EXEC_MAX, "--exec-max", .count = &exec_max, .min = 1,
 		    .max = HOOK_RUNNING_MAX, .unit = "commands" },
-		{ OPT_EXEC_TIMEOUT, "--exec-timeout", .seconds = &hc.timeout,
+		{ OPT_EXEC_TIMEOUT, "--exec-timeout", .ms = &hc.timeout_ms,
 		    .min = 0.01, .max = 86400 },
 		{ OPT_MAX_LINE, "--max-line", .count = &max_line, .min = 1,
 		    .max = NDJSON_MAX_LINE_MAX, .unit = "bytes" },
 		{ OPT_REPLAY, "--replay", .flag = &ac.replay },
-		{ OPT_STALE, "--stale", .seconds = &stale, .min = 0.001,
+		{ OPT_STALE, "--stale", .ms = &stale_ms, .min = 0.001,
 		    .max = 30 * 86400,
 		    .want = "seconds from 0.001 to 2592000 (30 days)" },
 		{ 0 }
@@ -109,14 +108,13 @@ main(int argc, char *argv[])
 			break;
 		case OPT_STALE:
 			/* checked above; a rule in the order given */
-			snprintf(text, sizeof(text), "stale for %.0fms",
-			    stale * 1000);
-			if (alert_ruleset_add(&rules, text, &why) == -1)
+			if (alert_ruleset_add_stale(&rules, stale_ms,
+			    &why) == -1)
 				errx(SM_EXIT_USAGE, "--stale %s: %s", optarg,
 				    why.msg);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		case '?':
@@ -129,7 +127,7 @@ main(int argc, char *argv[])
 		warnx("no rules: give --rule, --rules or --stale");
 		usage(SM_EXIT_USAGE);
 	}
-	if (hc.cmd == NULL && (exec_max >= 0 || hc.timeout >= 0)) {
+	if (hc.cmd == NULL && (exec_max >= 0 || hc.timeout_ms >= 0)) {
 		warnx("--exec-max and --exec-timeout need --exec");
 		usage(SM_EXIT_USAGE);
 	}
@@ -140,8 +138,8 @@ main(int argc, char *argv[])
 	if (hc.cmd != NULL) {
 		hc.max_running = exec_max > 0 ? (size_t)exec_max :
 		    EXEC_MAX_DEFAULT;
-		if (hc.timeout < 0)
-			hc.timeout = EXEC_TIMEOUT_DEFAULT;
+		if (hc.timeout_ms < 0)
+			hc.timeout_ms = EXEC_TIMEOUT_MS_DEFAULT;
 		if ((hook = hook_new(&hc)) == NULL)
 			errx(SM_EXIT_PARTIAL, "out of memory");
 		ac.hook = hook;

@@ -21,7 +21,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-keep [-fhv] [--db url] [--defaults-file file] "
 	    "[--hour age]\n"
 	    "               [--interval seconds] [--minute age] [--raw age] "
@@ -45,7 +45,7 @@ usage(int status)
 	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, "
 	    "VERIFY_CA or\n"
 	    "                         VERIFY_IDENTITY\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 /* An age option ("7d", "0"): 0, or -1 after the warning. */
@@ -92,7 +92,7 @@ main(int argc, char *argv[])
 		},
 		.stop = &cli_stop,
 	};
-	double interval = INTERVAL_DEFAULT, settle = -1;
+	int64_t interval = INTERVAL_DEFAULT * 1000, settle = -1;
 	long long step_rows = -1;
 	struct db_opts dbo = { 0 };
 	struct db_config dbc;
@@ -101,9 +101,9 @@ main(int argc, char *argv[])
 	const struct cli_opt opts[] = {
 		{ 'f', "-f", .flag = &kc.follow },
 		{ 'v', "-v", .flag = &kc.verbose },
-		{ OPT_INTERVAL, "--interval", .seconds = &interval,
+		{ OPT_INTERVAL, "--interval", .ms = &interval,
 		    .min = 0.1, .max = 86400 },
-		{ OPT_SETTLE, "--settle", .seconds = &settle, .min = 0,
+		{ OPT_SETTLE, "--settle", .ms = &settle, .min = 0,
 		    .max = 86400 },
 		{ 0 }
 	};
@@ -132,7 +132,7 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
@@ -149,8 +149,8 @@ main(int argc, char *argv[])
 	    &step_rows) == 0)
 		kc.keep.step_rows = (unsigned)step_rows;
 	if (settle >= 0)
-		kc.keep.settle_ms = (int64_t)(settle * 1000);
-	kc.interval_ms = (int64_t)(interval * 1000);
+		kc.keep.settle_ms = settle;
+	kc.interval_ms = interval;
 	if (db_opts_config(&dbo, &dbc, &why) == -1)
 		errx(SM_EXIT_USAGE, "%s", why.msg);
 	cli_catch_stop(-1);

@@ -4,6 +4,7 @@
  * record (lib/deliver.h does the work).
  */
 #include <getopt.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "deliver.h"
@@ -12,7 +13,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
 	    "[--max-line bytes]\n"
 	    "               [--max-time seconds] [--ndjson] [--parallel n] "
@@ -33,7 +34,7 @@ usage(int status)
 	    "  --strict               stop reading at the first bad line\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 #ifndef SM_NO_MAIN

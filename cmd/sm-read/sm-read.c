@@ -20,7 +20,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-read [-h] [-i seconds] [-n count] "
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
@@ -36,7 +36,7 @@ usage(int status)
 	    "  --host name            the host field (gethostname)\n"
 	    "  --proc-root dir        read this instead of /proc\n"
 	    "  --state file           CPU counters kept between runs\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 /* Write one line; false when the reader has gone (EPIPE). */
@@ -76,7 +76,7 @@ main(int argc, char *argv[])
 	struct why why;
 	char line[4096];
 	enum record_dialect dialect = RECORD_CANONICAL;
-	double interval = -1, cpu_window = SAMPLE_CPU_WINDOW_DEFAULT;
+	int64_t interval_ms = -1, cpu_window_ms = SAMPLE_CPU_WINDOW_MS_DEFAULT;
 	long long count = -1, i;
 	struct sampler sampler;
 	int64_t next_ns, last_ns = 0;
@@ -84,11 +84,11 @@ main(int argc, char *argv[])
 	const struct cli_opt opts[] = {
 		{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
 		    .want = "a count, 0 for no end" },
-		{ OPT_CPU_WINDOW, "--cpu-window", .seconds = &cpu_window,
+		{ OPT_CPU_WINDOW, "--cpu-window", .ms = &cpu_window_ms,
 		    .min = 0.01, .max = 60 },
 		{ OPT_HOST, "--host", .text = &host_opt,
 		    .max = RECORD_HOST_MAX },
-		{ 'i', "-i", .seconds = &interval, .min = 0, .max = 86400 },
+		{ 'i', "-i", .ms = &interval_ms, .min = 0, .max = 86400 },
 		{ OPT_PROC_ROOT, "--proc-root", .arg = &proc_root },
 		{ OPT_STATE, "--state", .arg = &state },
 		{ 0 }
@@ -120,7 +120,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
@@ -133,13 +133,13 @@ main(int argc, char *argv[])
 		snprintf(host, sizeof(host), "%s", host_opt);
 	/* like vmstat: one sample, unless an interval asks for a stream */
 	if (count < 0)
-		count = interval < 0 ? 1 : 0;
-	if (interval < 0)
-		interval = 1;
+		count = interval_ms < 0 ? 1 : 0;
+	if (interval_ms < 0)
+		interval_ms = 1000;
 	if (host[0] == '\0' && gethostname(host, sizeof(host) - 1) == -1)
 		err(SM_EXIT_USAGE, "gethostname");
 
-	if (sampler_init(&sampler, proc_root, backend, host, cpu_window,
+	if (sampler_init(&sampler, proc_root, backend, host, cpu_window_ms,
 	    &why) == -1)
 		errx(strcmp(backend, "kmod") == 0 ? SM_EXIT_UNAVAILABLE :
 		    SM_EXIT_USAGE, "%s", why.msg);
@@ -150,7 +150,7 @@ main(int argc, char *argv[])
 			errx(SM_EXIT_USAGE, "--state: %s", why.msg);
 		if (got == 0 && why.msg[0] != '\0')
 			warnx("--state: %s; measuring over %.2f s instead",
-			    why.msg, cpu_window);
+			    why.msg, (double)cpu_window_ms / 1000);
 	}
 	cli_catch_stop(-1);
 
@@ -159,7 +159,7 @@ main(int argc, char *argv[])
 		int len;
 
 		if (i > 0) {
-			int64_t step = (int64_t)(interval * 1e9);
+			int64_t step = interval_ms * 1000000;
 
 			next_ns = tick_next(tick_now_ns(), step);
 			/* a CPU figure over a sliver of a tick says little */

@@ -5,6 +5,7 @@
  * option of sm-post applies (lib/deliver.h does the work).
  */
 #include <getopt.h>
+#include <stdlib.h>
 
 #include "cli.h"
 #include "deliver.h"
@@ -13,7 +14,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-split [-h] [-H header] [--batch n] "
 	    "[--fail-timeout seconds]\n"
 	    "                [--health-interval seconds] [--linger ms] "
@@ -45,7 +46,7 @@ usage(int status)
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n"
-	    "  --weights w,w,...      smooth weighted round-robin\n");
+	    "  --weights w,w,...      smooth weighted round-robin\n"));
 }
 
 #ifndef SM_NO_MAIN

@@ -19,7 +19,7 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-store [-h] [--batch n] [--db url] "
 	    "[--defaults-file file] [--echo]\n"
 	    "                [--flush-ms ms] [--max-line bytes] "
@@ -64,7 +64,7 @@ usage(int status)
 	    "  --timeout seconds      a request must arrive whole within this "
 	    "(30)\n"
 	    "  --token-file file      the bearer token clients must send\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -115,7 +115,7 @@ main(int argc, char *argv[])
 		    .max = HTTPD_MAX_BODY_MAX, .unit = "bytes" },
 		{ OPT_MAX_LINE, "--max-line", .count = &o.max_line, .min = 1,
 		    .max = NDJSON_MAX_LINE_MAX, .unit = "bytes" },
-		{ OPT_MAX_WAIT, "--max-wait", .seconds = &o.max_wait,
+		{ OPT_MAX_WAIT, "--max-wait", .ms = &o.max_wait_ms,
 		    .min = 0, .max = 1e7, .want = "seconds, 0 or more" },
 		{ OPT_NO_MIGRATE, "--no-migrate", .flag = &o.no_migrate },
 		{ OPT_PORT_FILE, "--port-file", .arg = &o.port_file },
@@ -126,7 +126,7 @@ main(int argc, char *argv[])
 		{ OPT_STRICT, "--strict", .flag = &o.strict },
 		{ OPT_THREADS, "--threads", .count = &o.threads, .min = 1,
 		    .max = 64 },
-		{ OPT_TIMEOUT, "--timeout", .seconds = &o.timeout, .min = 1,
+		{ OPT_TIMEOUT, "--timeout", .ms = &o.timeout_ms, .min = 1,
 		    .max = 86400, .unit = "seconds" },
 		{ OPT_TOKEN_FILE, "--token-file", .arg = &o.token_file },
 		{ 0 }
@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case 'h':
 			usage(SM_EXIT_OK);
 		default:
@@ -164,14 +164,14 @@ main(int argc, char *argv[])
 	if (cli_no_operands(argc, argv) == -1)
 		usage(SM_EXIT_USAGE);
 	if (o.listen != NULL && (o.echo || o.flush_ms >= 0 ||
-	    o.max_line >= 0 || o.max_wait >= 0 || o.reject != NULL ||
+	    o.max_line >= 0 || o.max_wait_ms >= 0 || o.reject != NULL ||
 	    o.spool != NULL || o.strict)) {
 		warnx("--echo, --flush-ms, --max-line, --max-wait, --reject, "
 		    "--spool and --strict are for stdin, not --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	if (o.listen == NULL && (o.max_body >= 0 || o.max_conns >= 0 ||
-	    o.port_file != NULL || o.threads >= 0 || o.timeout >= 0 ||
+	    o.port_file != NULL || o.threads >= 0 || o.timeout_ms >= 0 ||
 	    o.token_file != NULL)) {
 		warnx("--max-body, --max-connections, --port-file, --threads, "
 		    "--timeout and --token-file need --listen");

@@ -34,12 +34,12 @@
 #include "when.h"
 
 #define LINES_DEFAULT 10
-#define INTERVAL_DEFAULT 0.5	/* seconds */
+#define INTERVAL_MS_DEFAULT 500
 
 static void __attribute__((noreturn))
 usage(int status)
 {
-	cli_usage(status,
+	exit(cli_usage(status,
 	    "usage: sm-tail [-fh] [-n count] [--db url] "
 	    "[--defaults-file file]\n"
 	    "               [--format ndjson|table|seed] "
@@ -112,7 +112,7 @@ usage(int status)
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
-	    "  --web-root dir         --listen: the page's files\n");
+	    "  --web-root dir         --listen: the page's files\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -161,7 +161,8 @@ main(int argc, char *argv[])
 	static struct alert_ruleset rules;
 	const char *format = NULL, *why_time, *listen = NULL;
 	struct why dbwhy, why;
-	double interval = -1, gap_timeout = -1, warn = -1, stale = -1;
+	int64_t interval = -1, gap_timeout = -1, stale = -1;	/* ms */
+	double warn = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
 	int64_t step_ms = -1;
 	enum tier_id tier = TIER_RAW;
@@ -180,20 +181,20 @@ main(int argc, char *argv[])
 		    .max = FEED_BACKLOG_MAX, .unit = "rows" },
 		{ 'd', "-d", .flag = &dashboard },
 		{ 'f', "-f", .flag = &follow },
-		{ OPT_GAP_TIMEOUT, "--gap-timeout", .seconds = &gap_timeout,
+		{ OPT_GAP_TIMEOUT, "--gap-timeout", .ms = &gap_timeout,
 		    .min = 0.1, .max = 86400 },
 		{ OPT_HOST, "--host", .text = &tc.filter.host,
 		    .max = RECORD_HOST_MAX },
-		{ OPT_INTERVAL, "--interval", .seconds = &interval,
+		{ OPT_INTERVAL, "--interval", .ms = &interval,
 		    .min = 0.01, .max = 3600 },
 		{ 'n', "-n", .count = &lines, .min = 0, .max = 1LL << 62,
 		    .want = "a count of rows, 0 or more" },
 		{ OPT_PORT_FILE, "--port-file", .arg = &wc.port_file },
 		{ OPT_SOURCE, "--source", .text = &tc.filter.source,
 		    .max = SCHEMA_SOURCE_MAX },
-		{ OPT_STALE, "--stale", .seconds = &stale, .min = 1,
+		{ OPT_STALE, "--stale", .ms = &stale, .min = 1,
 		    .max = 86400 * 365, .want = "seconds, 1 or more" },
-		{ OPT_WARN, "--warn", .seconds = &warn, .min = 0, .max = 100,
+		{ OPT_WARN, "--warn", .number = &warn, .min = 0, .max = 100,
 		    .want = "a percentage from 0 to 100" },
 		{ OPT_WEB_ROOT, "--web-root", .arg = &wc.web_root },
 		{ 0 }
@@ -271,7 +272,7 @@ main(int argc, char *argv[])
 				    why.msg);
 			break;
 		case OPT_VERSION:
-			cli_version();
+			return cli_close_stdout(cli_version());
 		case OPT_VIA:
 			if (tail_via_parse(optarg, &tc.via) == -1) {
 				warnx("--via: \"%s\": "
@@ -300,14 +301,9 @@ main(int argc, char *argv[])
 		    "--rules, --stale and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
 	}
-	if (stale > 0) {
-		char text[64];
-
-		/* a host silent that long: stale on the page, and an alert */
-		snprintf(text, sizeof(text), "stale for %.0fms", stale * 1000);
-		if (alert_ruleset_add(&rules, text, &why) == -1)
-			errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
-	}
+	/* a host silent that long: stale on the page, and an alert */
+	if (stale > 0 && alert_ruleset_add_stale(&rules, stale, &why) == -1)
+		errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
 	if (step_ms >= 0 && (dashboard || follow || listen != NULL ||
 	    lines >= 0 || via_given || tc.filter.since_ms < 0 ||
 	    (format != NULL && kind == ROWFMT_SEED))) {
@@ -362,10 +358,10 @@ main(int argc, char *argv[])
 	tc.lines = lines >= 0 ? (unsigned long long)lines :
 	    dashboard ? DASH_HISTORY : LINES_DEFAULT;
 	tc.follow = follow || dashboard;
-	tc.gap_timeout_ms = gap_timeout >= 0 ? (int64_t)(gap_timeout * 1000) :
+	tc.gap_timeout_ms = gap_timeout >= 0 ? gap_timeout :
 	    FOLLOW_GAP_TIMEOUT_MS;
 	if (interval < 0)
-		interval = INTERVAL_DEFAULT;
+		interval = INTERVAL_MS_DEFAULT;
 	if (step_ms >= 0) {
 		struct history_query q = {
 			.host = tc.filter.host,
@@ -391,12 +387,12 @@ main(int argc, char *argv[])
 			tc.lines = backlog > 0 ? (unsigned long long)backlog :
 			    FEED_BACKLOG_DEFAULT;
 		wc.tail = tc;
-		wc.interval = interval;
+		wc.interval_ms = interval;
 		wc.backlog = backlog > 0 ? (size_t)backlog :
 		    FEED_BACKLOG_DEFAULT;
 		wc.max_connections = max_conns > 0 ? (unsigned)max_conns :
 		    WEB_MAX_CONNECTIONS_DEFAULT;
-		wc.stale_ms = stale > 0 ? (int64_t)(stale * 1000) : 0;
+		wc.stale_ms = stale > 0 ? stale : 0;
 		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
 		if (wc.web_root == NULL)
@@ -409,7 +405,7 @@ main(int argc, char *argv[])
 
 		memset(&dc, 0, sizeof(dc));
 		dc.tail = tc;
-		dc.interval = interval;
+		dc.interval_ms = interval;
 		dc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
 		dc.stop = &cli_stop;
 		status = dashview_run(&dc, &poller_left);

@@ -1,4 +1,4 @@
-/* Unit tests for lib/alert.c: the rule parser and the engine, on given times. */
+/* Unit tests for lib/alert.c: the rule parser, the engine on given times. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -85,19 +85,26 @@ engine(const char *const *texts)
 	return e;
 }
 
+static int64_t
+ms(double t)
+{
+	return (int64_t)((T0 + t) * 1000);
+}
+
+/* t seconds after T0 on both of the engine's clocks */
+static struct alert_time
+at(double t)
+{
+	return alert_at(ms(t));
+}
+
 static void
 feed(struct alert_engine *e, const char *host, double cpu, double t)
 {
 	struct record r;
 
 	rec_init(&r, host, cpu);
-	assert_int_equal(alert_feed(e, &r, T0 + t), 0);
-}
-
-static int64_t
-ms(double t)
-{
-	return (int64_t)((T0 + t) * 1000);
+	assert_int_equal(alert_feed(e, &r, at(t)), 0);
 }
 
 static void
@@ -150,7 +157,8 @@ test_parse_bad(void **state)
 		const char *in, *why;
 	} cases[] = {
 		{ "", "want a field name" },
-		{ "cpu > 90", "unknown field \"cpu\" (want one of cpu_usage, " },
+		{ "cpu > 90",
+		    "unknown field \"cpu\" (want one of cpu_usage, " },
 		{ "host > 1", "unknown field \"host\"" },
 		{ "ts > 1", "unknown field \"ts\"" },
 		{ "cpu_usage 90", "want >, >=, <, <=, == or != at \"90\"" },
@@ -161,7 +169,8 @@ test_parse_bad(void **state)
 		{ "cpu_usage > inf", "want a number" },
 		{ "cpu_usage > 0x10", "want a number" },
 		{ "cpu_usage > 1e999", "want a number" },
-		{ "cpu_usage > 90 during 5s", "want the end or \"for DURATION\" "
+		{ "cpu_usage > 90 during 5s",
+		    "want the end or \"for DURATION\" "
 		    "at \"during 5s\"" },
 		{ "cpu_usage > 90 for", "want the end or \"for DURATION\"" },
 		{ "cpu_usage > 90 for -5s", "want a duration" },
@@ -229,7 +238,10 @@ test_ruleset(void **state)
 	test_free(set);
 }
 
-/* Held for its duration: fires once (at the record that completes it), resolves once. */
+/*
+ * Held for its duration: fires once (at the record that completes it),
+ * resolves once.
+ */
 static void
 test_held_fires_once(void **state)
 {
@@ -290,13 +302,13 @@ test_no_duration(void **state)
 	(void)state;
 	rec_init(&r, "a", 1);
 	r.zombie_processes = 2;
-	assert_int_equal(alert_feed(e, &r, T0), 0);
-	assert_int_equal(alert_feed(e, &r, T0 + 1), 0);
+	assert_int_equal(alert_feed(e, &r, at(0)), 0);
+	assert_int_equal(alert_feed(e, &r, at(1)), 0);
 	assert_int_equal(nseen, 1);
 	assert_true(seen[0].value == 2);
 	assert_int_equal(seen[0].ts_ms, seen[0].since_ms);
 	r.zombie_processes = 0;
-	assert_int_equal(alert_feed(e, &r, T0 + 2), 0);
+	assert_int_equal(alert_feed(e, &r, at(2)), 0);
 	assert_int_equal(nseen, 2);
 	assert_false(seen[1].firing);
 	assert_true(seen[1].value == 0);
@@ -308,15 +320,17 @@ test_stale(void **state)
 {
 	static const char *const rules[] = { "stale for 60s", NULL };
 	struct alert_engine *e = engine(rules);
+	int64_t due;
 
 	(void)state;
-	assert_true(alert_next_due(e) < 0);
+	assert_false(alert_next_due(e, &due));
 	feed(e, "a", 1, 0);
 	feed(e, "b", 1, 30);
-	assert_true(fabs(alert_next_due(e) - (T0 + 60.001)) < 1e-6);
-	alert_tick(e, T0 + 60);	/* silent for 60 s, not more */
+	assert_true(alert_next_due(e, &due));
+	assert_int_equal(due, ms(60) + 1);
+	alert_tick(e, at(60));	/* silent for 60 s, not more */
 	assert_int_equal(nseen, 0);
-	alert_tick(e, T0 + 61);
+	alert_tick(e, at(61));
 	assert_int_equal(nseen, 1);
 	assert_true(seen[0].firing);
 	assert_false(seen[0].has_value);
@@ -324,16 +338,16 @@ test_stale(void **state)
 	assert_string_equal(seen[0].rule, "stale for 1m");
 	assert_int_equal(seen[0].since_ms, ms(0));
 	assert_int_equal(seen[0].ts_ms, ms(60));
-	alert_tick(e, T0 + 80);
-	alert_tick(e, T0 + 85);
+	alert_tick(e, at(80));
+	alert_tick(e, at(85));
 	assert_int_equal(nseen, 1);	/* fired once */
 	assert_int_equal(alert_firing(e, collect, LISTING), 1);
 	nseen = 1;
-	alert_tick(e, T0 + 200);	/* b too, at its own time */
+	alert_tick(e, at(200));	/* b too, at its own time */
 	assert_int_equal(nseen, 2);
 	assert_string_equal(seen[1].host, "b");
 	assert_int_equal(seen[1].ts_ms, ms(90));
-	assert_true(alert_next_due(e) < 0);
+	assert_false(alert_next_due(e, &due));
 	feed(e, "a", 1, 210);		/* back: resolves */
 	assert_int_equal(nseen, 3);
 	assert_false(seen[2].firing);
@@ -343,9 +357,9 @@ test_stale(void **state)
 	feed(e, "a", 1, 220);
 	assert_int_equal(nseen, 3);
 	/* the clock never runs back: an old time counts as the newest */
-	alert_tick(e, T0 + 100);
+	alert_tick(e, at(100));
 	assert_int_equal(nseen, 3);
-	alert_tick(e, T0 + 281);
+	alert_tick(e, at(281));
 	assert_int_equal(nseen, 4);
 	assert_string_equal(seen[3].host, "a");
 	alert_free(e);
@@ -412,7 +426,8 @@ test_operators(void **state)
 {
 	static const struct {
 		const char *rule;
-		double below, at, above;	/* does it fire at 50 - 1, 50, 50 + 1 */
+		/* does it fire at 50 - 1, 50, 50 + 1 */
+		double below, at, above;
 	} cases[] = {
 		{ "cpu_usage > 50", 0, 0, 1 },
 		{ "cpu_usage >= 50", 0, 1, 1 },
@@ -453,13 +468,60 @@ test_absent_field(void **state)
 	(void)state;
 	rec_init(&r, "a", 1);
 	r.threads = 200;
-	assert_int_equal(alert_feed(e, &r, T0), 0);
+	assert_int_equal(alert_feed(e, &r, at(0)), 0);
 	r.threads = -1;
-	assert_int_equal(alert_feed(e, &r, T0 + 1), 0);
+	assert_int_equal(alert_feed(e, &r, at(1)), 0);
 	assert_int_equal(nseen, 1);
 	r.threads = 5;
-	assert_int_equal(alert_feed(e, &r, T0 + 2), 0);
+	assert_int_equal(alert_feed(e, &r, at(2)), 0);
 	assert_int_equal(nseen, 2);
+	alert_free(e);
+}
+
+/* A moment mono ms into the monotonic clock, t seconds after T0 on the wall. */
+static struct alert_time
+split(int64_t mono, double t)
+{
+	struct alert_time at = { mono, ms(t) };
+
+	return at;
+}
+
+/*
+ * The wall clock steps an hour forward: durations and silences go by the
+ * monotonic clock, so nothing fires early; events still tell wall time.
+ */
+static void
+test_clock_step(void **state)
+{
+	static const char *const rules[] = { "cpu_usage > 90 for 10m",
+	    "stale for 30m", NULL };
+	struct alert_engine *e = engine(rules);
+	struct record a, b;
+
+	(void)state;
+	rec_init(&a, "a", 95);
+	rec_init(&b, "b", 1);
+	assert_int_equal(alert_feed(e, &a, split(1000, 0)), 0);
+	assert_int_equal(alert_feed(e, &b, split(1000, 0)), 0);
+	/* a second later by the monotonic clock, an hour by the wall's */
+	assert_int_equal(alert_feed(e, &a, split(2000, 3601)), 0);
+	alert_tick(e, split(3000, 3602));
+	assert_int_equal(nseen, 0);
+	/* ten minutes later, by the monotonic clock: a's rule fires */
+	assert_int_equal(alert_feed(e, &a, split(601000, 4200)), 0);
+	assert_int_equal(nseen, 1);
+	assert_string_equal(seen[0].host, "a");
+	assert_int_equal(seen[0].ts_ms, ms(4200));
+	assert_int_equal(seen[0].since_ms, ms(0));
+	/* b silent for 30 minutes by the monotonic clock, not before */
+	alert_tick(e, split(1801000, 5400));
+	assert_int_equal(nseen, 1);
+	alert_tick(e, split(1801001, 5400));
+	assert_int_equal(nseen, 2);
+	assert_string_equal(seen[1].host, "b");
+	assert_int_equal(seen[1].since_ms, ms(0));
+	assert_int_equal(seen[1].ts_ms, ms(1800));
 	alert_free(e);
 }
 
@@ -513,6 +575,7 @@ main(void)
 		cmocka_unit_test_setup(test_hosts_independent, reset),
 		cmocka_unit_test_setup(test_operators, reset),
 		cmocka_unit_test_setup(test_absent_field, reset),
+		cmocka_unit_test_setup(test_clock_step, reset),
 		cmocka_unit_test(test_event_format),
 	};
 

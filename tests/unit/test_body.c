@@ -177,6 +177,43 @@ test_answers(void **state)
 	free(s);
 }
 
+static void *
+no_memory(void *p, size_t size)
+{
+	(void)p;
+	(void)size;
+	return NULL;
+}
+
+/*
+ * No memory for the error list: a bad record is still a bad body (-1,
+ * counted in nbad), never a good one with the record dropped unseen.
+ */
+static void
+test_errors_out_of_memory(void **state)
+{
+	struct body b;
+
+	(void)state;
+	body_set_errors_realloc(no_memory);
+	assert_int_equal(decode(SEED "\n" NOTS "\n", BODY_NDJSON, &b), -1);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.nerrors, 0);
+	assert_int_equal(b.nbad, 1);
+	body_free(&b);
+	assert_int_equal(decode("[" SEED "," NOTS "]", BODY_JSON, &b), -1);
+	assert_int_equal(b.nbad, 1);
+	body_free(&b);
+	assert_int_equal(decode(NOTS, BODY_JSON, &b), -1);
+	assert_int_equal(b.nbad, 1);
+	body_free(&b);
+	body_set_errors_realloc(NULL);
+	assert_int_equal(decode(SEED "\n" NOTS "\n", BODY_NDJSON, &b), -1);
+	assert_int_equal(b.nerrors, 1);
+	assert_int_equal(b.nbad, 1);
+	body_free(&b);
+}
+
 int
 main(void)
 {
@@ -185,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_object_and_array),
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors_out_of_memory),
 		cmocka_unit_test(test_answers),
 	};
 

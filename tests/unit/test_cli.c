@@ -11,23 +11,40 @@
 #include "cli.h"
 
 static void
-test_seconds(void **state)
+test_number(void **state)
 {
 	double v;
 
 	(void)state;
-	assert_int_equal(cli_parse_seconds("0.5", 0, 10, &v), 0);
+	assert_int_equal(cli_parse_number("0.5", 0, 10, &v), 0);
 	assert_true(v == 0.5);
-	assert_int_equal(cli_parse_seconds("10", 0, 10, &v), 0);
+	assert_int_equal(cli_parse_number("10", 0, 10, &v), 0);
 	assert_true(v == 10);
-	assert_int_equal(cli_parse_seconds("1e-1", 0, 10, &v), 0);
+	assert_int_equal(cli_parse_number("1e-1", 0, 10, &v), 0);
 	assert_true(v == 0.1);
-	assert_int_equal(cli_parse_seconds("-1", 0, 10, &v), -1);
-	assert_int_equal(cli_parse_seconds("10.01", 0, 10, &v), -1);
-	assert_int_equal(cli_parse_seconds("", 0, 10, &v), -1);
-	assert_int_equal(cli_parse_seconds("1s", 0, 10, &v), -1);
-	assert_int_equal(cli_parse_seconds("nan", 0, 10, &v), -1);
-	assert_int_equal(cli_parse_seconds("inf", 0, 1e9, &v), -1);
+	assert_int_equal(cli_parse_number("-1", 0, 10, &v), -1);
+	assert_int_equal(cli_parse_number("10.01", 0, 10, &v), -1);
+	assert_int_equal(cli_parse_number("", 0, 10, &v), -1);
+	assert_int_equal(cli_parse_number("1s", 0, 10, &v), -1);
+	assert_int_equal(cli_parse_number("nan", 0, 10, &v), -1);
+	assert_int_equal(cli_parse_number("inf", 0, 1e9, &v), -1);
+}
+
+static void
+test_ms(void **state)
+{
+	int64_t ms = -1;
+
+	(void)state;
+	assert_int_equal(cli_parse_ms("0.5", 0, 10, &ms), 0);
+	assert_int_equal(ms, 500);
+	assert_int_equal(cli_parse_ms("0.0015", 0, 10, &ms), 0);
+	assert_int_equal(ms, 2);	/* to the nearest ms */
+	assert_int_equal(cli_parse_ms("2592000", 0, 2592000, &ms), 0);
+	assert_int_equal(ms, 2592000000LL);
+	assert_int_equal(cli_parse_ms("10.01", 0, 10, &ms), -1);
+	assert_int_equal(ms, 2592000000LL);	/* untouched */
+	assert_int_equal(cli_parse_ms("1s", 0, 10, &ms), -1);
 }
 
 static void
@@ -53,7 +70,8 @@ enum { OPT_COUNT = 256, OPT_SECONDS, OPT_UNIT, OPT_WANT, OPT_TEXT, OPT_ARG,
     OPT_FLAG, OPT_OTHER };
 
 static long long count = -1;
-static double seconds = -1, unit = -1, wanted = -1;
+static int64_t seconds = -1;
+static double unit = -1, wanted = -1;
 static const char *text, *arg;
 static bool flag;
 
@@ -61,11 +79,11 @@ static const struct cli_opt table[] = {
 	{ OPT_COUNT, "--count", .count = &count, .min = 1, .max = 64 },
 	{ 'n', "-n", .count = &count, .min = 0, .max = 1LL << 62,
 	    .unit = "rows" },
-	{ OPT_SECONDS, "--seconds", .seconds = &seconds, .min = 0.001,
+	{ OPT_SECONDS, "--seconds", .ms = &seconds, .min = 0.001,
 	    .max = 2592000 },
-	{ OPT_UNIT, "--unit", .seconds = &unit, .min = 1, .max = 86400,
+	{ OPT_UNIT, "--unit", .number = &unit, .min = 1, .max = 86400,
 	    .unit = "seconds" },
-	{ OPT_WANT, "--want", .seconds = &wanted, .min = 0, .max = 100,
+	{ OPT_WANT, "--want", .number = &wanted, .min = 0, .max = 100,
 	    .want = "a percentage" },
 	{ OPT_TEXT, "--text", .text = &text, .max = 5 },
 	{ OPT_ARG, "--arg", .arg = &arg },
@@ -117,7 +135,9 @@ test_opt_values(void **state)
 	assert_int_equal(count, 1LL << 62);
 	assert_int_equal(opt_warned(OPT_SECONDS, "0.5", msg, sizeof(msg)),
 	    1);
-	assert_true(seconds == 0.5);
+	assert_int_equal(seconds, 500);
+	assert_int_equal(opt_warned(OPT_UNIT, "1.5", msg, sizeof(msg)), 1);
+	assert_true(unit == 1.5);
 	assert_int_equal(opt_warned(OPT_TEXT, "h\xc3\xa9", msg,
 	    sizeof(msg)), 1);
 	assert_string_equal(text, "h\xc3\xa9");
@@ -181,7 +201,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_seconds),
+		cmocka_unit_test(test_number),
+		cmocka_unit_test(test_ms),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_opt_values),
 		cmocka_unit_test(test_opt_warnings),

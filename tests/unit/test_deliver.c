@@ -2,8 +2,9 @@
  * Unit tests for lib/deliver.c: options, answers, and whole
  * runs of the engine over loopback HTTP against a small scripted receiver
  * (libmicrohttpd, in this process) that answers as sm-store(1), "HTTP
- * receiver", says and can be told to fail.  The integration tests (tests/it/post-*.sh,
- * split-*.sh) run the commands against the real sm-store instead.
+ * receiver", says and can be told to fail.  The integration tests
+ * (tests/it/post-*.sh, split-*.sh) run the commands against the real
+ * sm-store instead.
  */
 #include <stdarg.h>
 #include <stddef.h>

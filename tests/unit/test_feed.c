@@ -310,6 +310,22 @@ test_metrics(void **state)
 	feed_free(&f);
 }
 
+/* One escaping for every label: /metrics' hosts and /alerts' rules. */
+static void
+test_label(void **state)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	(void)state;
+	assert_non_null(out);
+	feed_label(out, "a\"b\\c\nd");
+	fclose(out);
+	assert_string_equal(text, "a\\\"b\\\\c\\nd");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -321,6 +337,7 @@ main(void)
 		cmocka_unit_test(test_rows_json),
 		cmocka_unit_test(test_hosts_stale),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_label),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

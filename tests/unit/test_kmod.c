@@ -14,55 +14,18 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "kmod.h"
 #include "sample.h"
 
-#define FIX "tests/fixtures/"
-
-static char root[64];
-
-/* Write root/sm/name, for the cases one line of fixture can show. */
-static void
-put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/sm/%s", root, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
-
+/* A scratch tree with an empty sm/ (the module's directory). */
 static int
 setup(void **state)
 {
-	char path[128];
-
-	(void)state;
-	strcpy(root, "/tmp/sm-kmod-unit.XXXXXX");
-	if (mkdtemp(root) == NULL)
+	if (fixture_new(state) == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s/sm", root);
-	return mkdir(path, 0755);
-}
-
-static int
-teardown(void **state)
-{
-	static const char *names[] = { "cpu", "mem", "procs" };
-	char path[128];
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/sm/%s", root, names[i]);
-		unlink(path);
-	}
-	snprintf(path, sizeof(path), "%s/sm", root);
-	rmdir(path);
-	return rmdir(root);
+	return fixture_dir("sm");
 }
 
 static void
@@ -177,20 +140,20 @@ test_unit(void **state)
 	struct why why;
 
 	(void)state;
-	put("cpu", "{\"unit\":\"us\",\"cpus\":1,\"user\":1,\"nice\":1,"
+	put("sm/cpu", "{\"unit\":\"us\",\"cpus\":1,\"user\":1,\"nice\":1,"
 	    "\"system\":1,\"idle\":1,\"iowait\":1,\"irq\":1,\"softirq\":1,"
 	    "\"steal\":1}\n");
 	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
 	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"unit\" is not \"ns\""));
-	put("cpu", "{\"cpus\":1,\"user\":1,\"nice\":1,\"system\":1,"
+	put("sm/cpu", "{\"cpus\":1,\"user\":1,\"nice\":1,\"system\":1,"
 	    "\"idle\":1,\"iowait\":1,\"irq\":1,\"softirq\":1,\"steal\":1}\n");
 	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
 	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"unit\" is not \"ns\""));
-	put("mem", "{\"unit\":\"MiB\",\"total\":2,\"free\":1,"
+	put("sm/mem", "{\"unit\":\"MiB\",\"total\":2,\"free\":1,"
 	    "\"available\":1}\n");
 	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
 	assert_non_null(strstr(why.msg, "/sm/mem:1: \"unit\" is not \"KiB\""));
-	put("mem", "{\"unit\":1,\"total\":2,\"free\":1,\"available\":1}\n");
+	put("sm/mem", "{\"unit\":1,\"total\":2,\"free\":1,\"available\":1}\n");
 	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
 	assert_non_null(strstr(why.msg, "/sm/mem:1: \"unit\" is not \"KiB\""));
 }
@@ -205,7 +168,7 @@ test_ranges(void **state)
 	struct why why;
 
 	(void)state;
-	put("cpu", "{\"unit\":\"ns\",\"cpus\":512,"
+	put("sm/cpu", "{\"unit\":\"ns\",\"cpus\":512,"
 	    "\"user\":18446744073709551614,\"nice\":0,\"system\":1,"
 	    "\"idle\":9223372036854775808,\"iowait\":0,\"irq\":0,"
 	    "\"softirq\":0,\"steal\":0}\n");
@@ -213,36 +176,36 @@ test_ranges(void **state)
 	assert_true(ct.user == UINT64_C(18446744073709551614));
 	assert_true(ct.idle == UINT64_C(9223372036854775808));
 
-	put("cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":-1,\"nice\":0,"
+	put("sm/cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":-1,\"nice\":0,"
 	    "\"system\":1,\"idle\":1,\"iowait\":0,\"irq\":0,\"softirq\":0,"
 	    "\"steal\":0}\n");
 	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
 	assert_non_null(strstr(why.msg, "/sm/cpu:1: \"user\": out of range"));
 
-	put("cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":1,\"nice\":0,"
+	put("sm/cpu", "{\"unit\":\"ns\",\"cpus\":1,\"user\":1,\"nice\":0,"
 	    "\"system\":99999999999999999999,\"idle\":1,\"iowait\":0,"
 	    "\"irq\":0,\"softirq\":0,\"steal\":0}\n");
 	assert_int_equal(kmod_read_cpu(root, &ct, &why), -1);
 
-	put("mem", "{\"unit\":\"KiB\",\"total\":2.5,\"free\":1,"
+	put("sm/mem", "{\"unit\":\"KiB\",\"total\":2.5,\"free\":1,"
 	    "\"available\":1}\n");
 	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
 	assert_non_null(strstr(why.msg,
 	    "\"total\": missing or not an integer"));
 
-	put("mem", "{\"unit\":\"KiB\",\"total\":2,\"free\":3,"
+	put("sm/mem", "{\"unit\":\"KiB\",\"total\":2,\"free\":3,"
 	    "\"available\":1}\n");
 	assert_int_equal(kmod_read_mem(root, &mi, &why), -1);
 	assert_non_null(strstr(why.msg, "free or available exceeds total"));
 
-	put("procs", "{\"total\":9223372036854775808,\"running\":0,"
+	put("sm/procs", "{\"total\":9223372036854775808,\"running\":0,"
 	    "\"sleeping\":0,\"stopped\":0,\"zombie\":0,\"other\":0,"
 	    "\"threads\":1}\n");
 	assert_int_equal(kmod_census(root, &c, &why), -1);
 	assert_non_null(strstr(why.msg,
 	    "/sm/procs:1: \"total\": out of range"));
 
-	put("procs", "{\"total\":\"3\",\"running\":0,\"sleeping\":0,"
+	put("sm/procs", "{\"total\":\"3\",\"running\":0,\"sleeping\":0,"
 	    "\"stopped\":0,\"zombie\":0,\"other\":0,\"threads\":1}\n");
 	assert_int_equal(kmod_census(root, &c, &why), -1);
 	assert_non_null(strstr(why.msg,
@@ -258,7 +221,7 @@ test_sampler_auto(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, FIX "kmod-good", "auto", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "kmod-good", "auto", "h", 10,
 	    &why), 0);
 	assert_string_equal(s.backend->name, "kmod");
 	assert_int_equal(sampler_take(&s, &rec, &why), 0);
@@ -274,7 +237,7 @@ test_sampler_auto(void **state)
 	assert_int_equal(rec.zombie_processes, 4);
 	assert_int_equal(rec.threads, 75);
 
-	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "h", 10,
 	    &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
 }
@@ -288,19 +251,19 @@ test_sampler_cpu_delta(void **state)
 	struct why why;
 
 	(void)state;
-	put("mem", "{\"unit\":\"KiB\",\"total\":2048,\"free\":1024,"
+	put("sm/mem", "{\"unit\":\"KiB\",\"total\":2048,\"free\":1024,"
 	    "\"available\":1024}\n");
-	put("procs", "{\"total\":1,\"running\":1,\"sleeping\":0,"
+	put("sm/procs", "{\"total\":1,\"running\":1,\"sleeping\":0,"
 	    "\"stopped\":0,\"zombie\":0,\"other\":0,\"threads\":1}\n");
-	put("cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":1000,\"nice\":0,"
+	put("sm/cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":1000,\"nice\":0,"
 	    "\"system\":1000,\"idle\":7000,\"iowait\":1000,\"irq\":0,"
 	    "\"softirq\":0,\"steal\":0}\n");
-	assert_int_equal(sampler_init(&s, root, "kmod", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "kmod", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &rec, &why), 0);
 	/* nothing moved within the window */
 	assert_true(rec.cpu_usage == 0.0);
 	/* +3000 busy (user, system, softirq), +1000 idle: 75 % */
-	put("cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":2000,\"nice\":0,"
+	put("sm/cpu", "{\"unit\":\"ns\",\"cpus\":2,\"user\":2000,\"nice\":0,"
 	    "\"system\":2000,\"idle\":8000,\"iowait\":1000,\"irq\":0,"
 	    "\"softirq\":1000,\"steal\":0}\n");
 	assert_int_equal(sampler_take(&s, &rec, &why), 0);
@@ -318,12 +281,14 @@ main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_missing_key),
 		cmocka_unit_test_setup_teardown(test_no_module, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_unit, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ranges, setup, teardown),
+		    fixture_remove),
+		cmocka_unit_test_setup_teardown(test_unit, setup,
+		    fixture_remove),
+		cmocka_unit_test_setup_teardown(test_ranges, setup,
+		    fixture_remove),
 		cmocka_unit_test(test_sampler_auto),
 		cmocka_unit_test_setup_teardown(test_sampler_cpu_delta, setup,
-		    teardown),
+		    fixture_remove),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

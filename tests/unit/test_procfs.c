@@ -11,9 +11,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "procfs_impl.h"
 
-#define FIX "tests/fixtures/"
 
 static void
 test_cpu(void **state)

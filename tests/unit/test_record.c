@@ -343,18 +343,21 @@ test_line_object(void **state)
 		if (obj != NULL)
 			fail_msg("case %zu accepted", i);
 		if (strcmp(why.msg, cases[i].why) != 0)
-			fail_msg("case %zu: got \"%s\", want \"%s\"", i, why.msg,
-			    cases[i].why);
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+			    why.msg, cases[i].why);
 		why_clear(&why);
-		assert_int_equal(record_parse(cases[i].line, len, &r, &why), -1);
+		assert_int_equal(record_parse(cases[i].line, len, &r, &why),
+		    -1);
 		if (strcmp(why.msg, cases[i].why) != 0)
-			fail_msg("record_parse, case %zu: got \"%s\"", i, why.msg);
+			fail_msg("record_parse, case %zu: got \"%s\"", i,
+			    why.msg);
 		why_clear(&why);
 		out.len = 0;
 		assert_int_equal(batch_prepare(tok, cases[i].line, len, &out,
 		    &roff, &rlen, &why), -1);
 		if (strcmp(why.msg, cases[i].why) != 0)
-			fail_msg("batch_prepare, case %zu: got \"%s\"", i, why.msg);
+			fail_msg("batch_prepare, case %zu: got \"%s\"", i,
+			    why.msg);
 		assert_int_equal(out.len, 0);
 	}
 	batch_buf_free(&out);

@@ -10,45 +10,24 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include "sample.h"
 #include "timefmt.h"
 
-#define FIX "tests/fixtures/"
 #define BOOT_A "6f1c4e2a-0d57-4b57-9a2b-3f8f0e6c1a11"
 #define BOOT_B "0b7c5b7e-3a9f-4c1e-8d2a-9e4f5a6b7c8d"
 
-static char root[64];
 static char statefile[96];
-
-static void
-put(const char *name, const char *text)
-{
-	char path[256];
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", root, name);
-	fp = fopen(path, "w");
-	assert_non_null(fp);
-	fputs(text, fp);
-	assert_int_equal(fclose(fp), 0);
-}
 
 /* A minimal writable proc tree whose CPU counters a test can move. */
 static int
 setup(void **state)
 {
-	char path[128];
-
-	(void)state;
-	strcpy(root, "/tmp/sm-sample.XXXXXX");
-	if (mkdtemp(root) == NULL)
+	if (fixture_new(state) == -1 || fixture_dir("sys") == -1 ||
+	    fixture_dir("sys/kernel") == -1 ||
+	    fixture_dir("sys/kernel/random") == -1)
 		return -1;
-	snprintf(path, sizeof(path), "%s/sys", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/sys/kernel", root);
-	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/sys/kernel/random", root);
-	mkdir(path, 0755);
 	put("sys/kernel/random/boot_id", BOOT_A "\n");
 	put("meminfo", "MemTotal: 2048 kB\nMemFree: 1024 kB\n"
 	    "MemAvailable: 1536 kB\n");
@@ -56,16 +35,6 @@ setup(void **state)
 	put("stat", "cpu  100 0 100 700 100 0 0 0 0 0\n");
 	snprintf(statefile, sizeof(statefile), "%s/state", root);
 	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	char cmd[128];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
-	return system(cmd);
 }
 
 static void
@@ -78,7 +47,7 @@ test_fixture_record(void **state)
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "auto", "fixture",
-	    0.01, &why), 0);
+	    10, &why), 0);
 	assert_string_equal(s.backend->name, "procfs");
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(uuid_is_valid(r.id));
@@ -108,13 +77,13 @@ test_backends(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, FIX "proc-basic", "kmod", "h", 0.01,
+	assert_int_equal(sampler_init(&s, FIX "proc-basic", "kmod", "h", 10,
 	    &why), -1);
 	assert_string_equal(why.msg,
 	    "kmod backend: " FIX "proc-basic/sm: No such "
 	    "file or directory (is the sm_metrics module loaded?)");
 	assert_int_equal(sampler_init(&s, FIX "proc-basic", "sysfs", "h",
-	    0.01, &why), -1);
+	    10, &why), -1);
 	assert_string_equal(why.msg, "unknown backend \"sysfs\" (want auto, "
 	    "procfs or kmod)");
 }
@@ -128,7 +97,7 @@ test_errors_name_file(void **state)
 
 	(void)state;
 	assert_int_equal(sampler_init(&s, FIX "proc-bad-meminfo", "procfs",
-	    "h", 0.01, &why), 0);
+	    "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), -1);
 	assert_string_equal(why.msg, FIX "proc-bad-meminfo/meminfo:2: MemFree: "
 	    "want a number of kB");
@@ -143,7 +112,7 @@ test_state_covers_gap(void **state)
 
 	(void)state;
 	unlink(statefile);
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_string_equal(why.msg, "");
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
@@ -151,7 +120,7 @@ test_state_covers_gap(void **state)
 
 	/* between runs: 1000 ticks, 300 of them busy */
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 1);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_true(r.cpu_usage == 30.0);
@@ -160,7 +129,7 @@ test_state_covers_gap(void **state)
 	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 
 	/* no time since the save: the state is useless, a window is used */
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_non_null(strstr(why.msg, "no CPU time has passed"));
 }
@@ -174,13 +143,13 @@ test_state_other_boot_or_backend(void **state)
 
 	(void)state;
 	put("stat", "cpu  100 0 100 700 100 0 0 0 0 0\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	assert_int_equal(sampler_state_save(&s, statefile, &why), 0);
 	put("stat", "cpu  300 0 200 1300 200 0 0 0 0 0\n");
 
 	put("sys/kernel/random/boot_id", BOOT_B "\n");
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_state_load(&s, statefile, &why), 0);
 	assert_non_null(strstr(why.msg, "saved before the last boot"));
 	put("sys/kernel/random/boot_id", BOOT_A "\n");
@@ -204,7 +173,7 @@ test_state_save_fails_cleanly(void **state)
 	struct why why;
 
 	(void)state;
-	assert_int_equal(sampler_init(&s, root, "procfs", "h", 0.01, &why), 0);
+	assert_int_equal(sampler_init(&s, root, "procfs", "h", 10, &why), 0);
 	assert_int_equal(sampler_take(&s, &r, &why), 0);
 	snprintf(path, sizeof(path), "%s/no/such/dir/state", root);
 	assert_int_equal(sampler_state_save(&s, path, &why), -1);
@@ -223,5 +192,6 @@ main(void)
 		cmocka_unit_test(test_state_save_fails_cleanly),
 	};
 
-	return cmocka_run_group_tests_name("sample", tests, setup, teardown);
+	return cmocka_run_group_tests_name("sample", tests, setup,
+	    fixture_remove);
 }

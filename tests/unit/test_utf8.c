@@ -18,7 +18,7 @@ test_valid(void **state)
 	(void)state;
 	assert_int_equal(PREFIX(""), 0);
 	assert_int_equal(PREFIX("plain ascii"), 11);
-	assert_int_equal(PREFIX("a\0b"), 3);			/* NUL is UTF-8 */
+	assert_int_equal(PREFIX("a\0b"), 3);		/* NUL is UTF-8 */
 	assert_int_equal(PREFIX("\xc2\x80"), 2);		/* U+0080 */
 	assert_int_equal(PREFIX("\xc3\xb1" "and" "\xc3\xba"), 7); /* ñandú */
 	assert_int_equal(PREFIX("\xe0\xa0\x80"), 3);		/* U+0800 */
@@ -48,10 +48,11 @@ test_invalid(void **state)
 	assert_int_equal(PREFIX("a\xf0\x8f\xbf\xbf"), 1);
 	assert_int_equal(PREFIX("a\xed\xa0\x80"), 1);	/* surrogate D800 */
 	assert_int_equal(PREFIX("a\xed\xbf\xbf"), 1);	/* surrogate DFFF */
-	assert_int_equal(PREFIX("a\xf4\x90\x80\x80"), 1);	/* past 10FFFF */
+	assert_int_equal(PREFIX("a\xf4\x90\x80\x80"), 1);	/* > 10FFFF */
 	assert_int_equal(PREFIX("a\xf5\x80\x80\x80"), 1);
 	assert_int_equal(PREFIX("a\xf8\x88\x80\x80\x80"), 1);	/* 5 bytes */
-	assert_int_equal(PREFIX("a\xe2\x82"), 1);	/* cut short at the end */
+	/* cut short at the end */
+	assert_int_equal(PREFIX("a\xe2\x82"), 1);
 	assert_int_equal(PREFIX("a\xe2\x82z"), 1);	/* cut short inside */
 	assert_int_equal(PREFIX("a\xf0\x9f\x98"), 1);
 	assert_int_equal(PREFIX("a\xc3"), 1);
@@ -79,7 +80,7 @@ test_sanitize(void **state)
 	assert_int_equal(n, strlen(s));
 	assert_int_equal(utf8_valid_prefix(s, n), n);
 	free(s);
-	s = utf8_sanitize("x\xe2\x82", 3, &n);		/* cut short at the end */
+	s = utf8_sanitize("x\xe2\x82", 3, &n);	/* cut short at the end */
 	assert_non_null(s);
 	assert_string_equal(s, "x\xef\xbf\xbd\xef\xbf\xbd");
 	free(s);
