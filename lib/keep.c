@@ -221,8 +221,8 @@ keep_sql_make(struct keep_sql *s)
 	    "bucket, %s) SELECT " KEEP_BIN("host") ", "
 	    KEEP_BIN("data_source") ", DATE_FORMAT(" KEEP_RAW_TIME ", "
 	    "'%%%%Y-%%%%m-%%%%d %%%%H:%%%%i:00'), %s FROM " SCHEMA_TABLE
-	    " WHERE id > %%llu AND id <= %%llu AND " KEEP_RAW_TIME " IS NOT NULL "
-	    "GROUP BY 1, 2, 3", names, raw) == -1) {
+	    " WHERE id > %%llu AND id <= %%llu AND " KEEP_RAW_TIME
+	    " IS NOT NULL GROUP BY 1, 2, 3", names, raw) == -1) {
 		s->delta = NULL;
 		goto out_free;
 	}
