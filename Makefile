@@ -44,6 +44,7 @@ PKGS_lib/deliver_opts.c = json-c libcurl
 PKGS_lib/deliver_xfer.c = json-c libcurl
 PKGS_lib/feed.c = json-c
 PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
+PKGS_lib/httpd_loop.c = libmicrohttpd
 PKGS_lib/ingest.c = json-c libmariadb
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c

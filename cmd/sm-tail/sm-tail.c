@@ -23,7 +23,7 @@
 #include "exitcode.h"
 #include "feed.h"
 #include "follow.h"
-#include "httpd.h"
+#include "httpd_listen.h"
 #include "record.h"
 #include "rowfmt.h"
 #include "schema.h"
