@@ -83,7 +83,8 @@ struct httpd_req {
  * only when it falls silent, so a client that trickles a byte now and
  * then would keep its slot for ever.  The main thread looks at the list
  * every second and shuts down the socket of a connection whose request
- * has not arrived whole within --timeout of its start.
+ * has not arrived whole within --timeout of its start (httpd_cut; at the
+ * stop, sooner: httpd_drain).
  */
 struct httpd_conn {
 	struct httpd_conn *prev, *next;
@@ -96,7 +97,6 @@ struct httpd_conn {
 	struct httpd_req rq;
 };
 
-
 struct httpd {
 	const struct httpd_config *c;
 	pthread_mutex_t lock;
@@ -104,9 +104,9 @@ struct httpd {
 	unsigned inflight;	/* atomic: POST requests not completed */
 	unsigned served;	/* open connections within max_connections */
 	/*
-	 * atomic: a stop signal came.  The listener is shut (httpd_quiesce);
-	 * a POST /metrics that begins now on a connection already open gets
-	 * 503 "shutting down" and Connection: close; /health still answers.
+	 * atomic: a stop signal came (httpd_drain).  The listener is shut
+	 * next; a POST /metrics that begins now on a connection already open
+	 * gets 503 "shutting down" and Connection: close; /health answers.
 	 */
 	bool stopping;
 	struct httpd_conn *conns;	/* under lock */
@@ -124,7 +124,6 @@ struct httpd {
 	struct httpd_loop loop;
 	MHD_socket lfd;		/* MHD's threads: the listener, quiesced */
 };
-
 
 /*
  * The socket context of a connection past --max-connections that could
