@@ -5,12 +5,23 @@
  * Why not MHD's own thread: MHD 0.9.75's MHD_resume_connection writes to
  * its wake-up channel on every call, one system call a request, where
  * this loop is rung once for all the answers of a group commit (a resume
- * is then a mutex and a flag: HTTPD_LOOP_FLAGS leaves MHD's channel out).
- * Why not MHD's external epoll mode (MHD_USE_EPOLL, its epoll descriptor
- * nested in ours, MHD_run), the supported way: it needs that channel too,
- * and MHD takes every suspended connection out of its epoll set and puts
- * it back, two epoll_ctl a request; side by side it cost FIXME more CPU
- * per request (bench/RESULTS.md, issue 27), past the 5% allowed.
+ * is then a mutex and a flag).  In external mode MHD drops that channel
+ * itself (HTTPD_LOOP_FLAGS only says so), so something of ours must wake
+ * the loop in any case.
+ *
+ * Why not MHD's supported external epoll mode (MHD_USE_EPOLL without a
+ * thread, MHD_DAEMON_INFO_EPOLL_FD nested in our epoll set with the
+ * doorbell, then MHD_run, as its suspend_resume_epoll.c example does):
+ * tried for issue 27, it cost 25% more CPU per request side by side
+ * (bench/store-http.sh --nginx, sm-store / nginx CPU per request, median
+ * of per-round ratios of five alternating rounds: 2.43 against 1.73 for
+ * this loop, p99 47 ms against 11 ms; bench/RESULTS.md), past the 5%
+ * allowed.  MHD takes every suspended connection out of its epoll set and
+ * adds it back once resumed (two epoll_ctl a request: each request here
+ * is suspended while it is committed), and its edge-triggered set is
+ * waited on twice a pass (ours, then MHD_run's own epoll_wait).  So the
+ * loop stays, with the guesses below, which follow MHD 0.9.75's
+ * behaviour: a later MHD wanting more passes only costs an epoll_ctl.
  *
  * MHD hands out the sockets it wants as fd_sets, every time; select()
  * would have the kernel look at each of them on every wake-up.  Here each
@@ -30,8 +41,7 @@
  * full, MHD's send would just say so).  Only a socket MHD still wants to
  * write to after that (a large answer, a client that does not read) is
  * added for EPOLLOUT.  So a keep-alive request costs no epoll_ctl, and no
- * more waits than select() did.  The count of passes follows MHD 0.9.75;
- * a later MHD wanting more only costs an epoll_ctl.
+ * more waits than select() did.
  *
  * MHD's exception set is not asked of epoll: on Linux select() reports
  * there urgent data only; errors make the socket readable and writable,
