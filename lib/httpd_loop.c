@@ -17,11 +17,12 @@
  * of per-round ratios of five alternating rounds: 2.43 against 1.73 for
  * this loop, p99 47 ms against 11 ms; bench/RESULTS.md), past the 5%
  * allowed.  MHD takes every suspended connection out of its epoll set and
- * adds it back once resumed (two epoll_ctl a request: each request here
- * is suspended while it is committed), and its edge-triggered set is
- * waited on twice a pass (ours, then MHD_run's own epoll_wait).  So the
- * loop stays, with the guesses below, which follow MHD 0.9.75's
- * behaviour: a later MHD wanting more passes only costs an epoll_ctl.
+ * adds it back once resumed (each request here is suspended while it is
+ * committed), and its set is edge-triggered, so it reads until EAGAIN:
+ * strace counted 6.0 system calls a request (2.0 epoll_ctl, 2.0
+ * recvfrom) against this loop's 2.5.  So the loop stays, with the
+ * guesses below, which follow MHD 0.9.75's behaviour: a later MHD
+ * wanting more passes only costs an epoll_ctl.
  *
  * MHD hands out the sockets it wants as fd_sets, every time; select()
  * would have the kernel look at each of them on every wake-up.  Here each
