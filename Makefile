@@ -46,6 +46,7 @@ PKGS_lib/deliver_xfer.c = json-c libcurl
 PKGS_lib/feed.c = json-c
 PKGS_lib/history.c = json-c libmariadb
 PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
+PKGS_lib/httpd_loop.c = libmicrohttpd
 PKGS_lib/ingest.c = json-c libmariadb
 PKGS_lib/keep.c = json-c libmariadb
 PKGS_lib/keeprun.c = json-c libmariadb

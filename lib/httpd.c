@@ -1,30 +1,31 @@
-#include <ctype.h>
+/*
+ * sm-store's HTTP receiver (httpd.h): libmicrohttpd's callbacks that take
+ * a request (route, authenticate, receive and validate the body, hand its
+ * records to the committer and answer once it has), the connections'
+ * deadlines, and httpd_run, which starts the daemon, waits for a stop
+ * signal and drains.  The listening options are httpd_listen.c's; the
+ * polling thread, with one HTTP thread, httpd_loop.c's.
+ */
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
-#include <sys/select.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
-#include "clock.h"
 #include "body.h"
-#include "cli.h"
+#include "clock.h"
 #include "httpd_impl.h"
+#include "httpd_listen.h"
+#include "httpd_loop.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
 /* body buffer kept for the next request */
@@ -37,11 +38,17 @@
  * (its default, 32 KiB, cost as much as the rest of its work).
  */
 #define HTTPD_CONN_MEMORY (8 * 1024)
-#define HTTPD_POLL_MAX 256	/* --max-connections served with poll() */
-/* httpd_loop's events at once: every connection, the listener, the bell */
-#define HTTPD_EVENTS (HTTPD_POLL_MAX + HTTPD_REFUSE_SLOTS + 2)
-/* passes a socket is said to be writable without asking (httpd_loop) */
-#define HTTPD_GUESSES 3
+/*
+ * Up to this --max-connections with one HTTP thread, our own polling
+ * thread (httpd_loop.c, epoll); with several, MHD's threads with poll();
+ * above it, MHD's threads with epoll (see httpd_start).
+ */
+#define HTTPD_POLL_MAX 256
+/*
+ * After a stop signal, how long a request may still take to arrive whole
+ * before its connection is cut (httpd_drain).
+ */
+#define HTTPD_STOP_GRACE_MS 5000
 
 enum httpd_state {
 	RQ_BODY,		/* receiving the body */
@@ -76,7 +83,8 @@ struct httpd_req {
  * only when it falls silent, so a client that trickles a byte now and
  * then would keep its slot for ever.  The main thread looks at the list
  * every second and shuts down the socket of a connection whose request
- * has not arrived whole within --timeout of its start.
+ * has not arrived whole within --timeout of its start (httpd_cut; at the
+ * stop, sooner: httpd_drain).
  */
 struct httpd_conn {
 	struct httpd_conn *prev, *next;
@@ -92,34 +100,29 @@ struct httpd_conn {
 struct httpd {
 	const struct httpd_config *c;
 	pthread_mutex_t lock;
-	pthread_cond_t idle;
+	pthread_cond_t idle;	/* on CLOCK_MONOTONIC */
 	unsigned inflight;	/* atomic: POST requests not completed */
 	unsigned served;	/* open connections within max_connections */
-	int stopping;		/* SIGTERM came: refuse new requests */
+	/*
+	 * atomic: a stop signal came (httpd_drain).  The listener is shut
+	 * next; a POST /metrics that begins now on a connection already open
+	 * gets 503 "shutting down" and Connection: close; /health answers.
+	 */
+	bool stopping;
 	struct httpd_conn *conns;	/* under lock */
 	unsigned long cut;	/* connections the sweep shut down */
 	/* the answers to one record, stored or a duplicate: made once */
 	struct MHD_Response *one_stored, *one_duplicate;
-	/*
-	 * With one polling thread of its own (httpd_loop) rather than MHD's:
-	 * MHD's daemon, and the doorbell (an eventfd, else -1) that the
-	 * committer rings once for the whole group it answered, where MHD's
-	 * thread costs one wake-up write for every request resumed.
-	 */
 	struct MHD_Daemon *d;
-	pthread_t loop;
-	int bell;
-	bool rung;		/* atomic: the bell rang, the loop not yet up */
-	bool quit;		/* atomic: the loop is to stop */
-	MHD_socket lfd;		/* the listening socket, after quiescing */
 	/*
-	 * The loop's epoll set (else -1) and, for each of MHD's sockets, the
-	 * events it holds for it (EPOLLIN, EPOLLOUT; 0: not in it): only the
-	 * loop's thread reads and writes them (see httpd_loop).
+	 * With one HTTP thread and at most HTTPD_POLL_MAX connections, the
+	 * polling thread is ours (httpd_loop.c), rung once for the whole
+	 * group the committer answered, where MHD's thread costs one wake-up
+	 * write for every request resumed.
 	 */
-	int ep;
-	uint8_t polled[FD_SETSIZE];
-	uint8_t guessed[FD_SETSIZE];	/* passes told writable unasked */
+	bool own_loop;
+	struct httpd_loop loop;
+	MHD_socket lfd;		/* MHD's threads: the listener, quiesced */
 };
 
 /*
@@ -162,11 +165,12 @@ httpd_conn_mark(struct httpd_conn *hc, bool busy)
 }
 
 /*
- * Shut down the connections past their deadline.  Under the lock their
- * sockets are still open: MHD tells httpd_connection before it closes one.
+ * Shut down the connections not waiting for the committer whose request
+ * has taken limit_ms or more; how many.  Under the lock their sockets are
+ * still open: MHD tells httpd_connection before it closes one.
  */
-static void
-httpd_sweep(struct httpd *h)
+static unsigned long
+httpd_sweep(struct httpd *h, int64_t limit_ms)
 {
 	struct httpd_conn *hc;
 	int64_t now = clock_mono_ms();
@@ -176,7 +180,7 @@ httpd_sweep(struct httpd *h)
 	for (hc = h->conns; hc != NULL; hc = hc->next) {
 		if (__atomic_load_n(&hc->busy, __ATOMIC_ACQUIRE) || hc->cut ||
 		    now - __atomic_load_n(&hc->since_ms, __ATOMIC_RELAXED) <
-		    (int64_t)h->c->timeout * 1000)
+		    limit_ms)
 			continue;
 		shutdown(hc->fd, SHUT_RDWR);
 		hc->cut = true;
@@ -184,89 +188,7 @@ httpd_sweep(struct httpd *h)
 	}
 	h->cut += n;
 	pthread_mutex_unlock(&h->lock);
-	if (n > 0)
-		warnx("http: closed %lu connection%s whose request took more "
-		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
-}
-
-int
-httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
-    socklen_t *addrlen, struct why *why)
-{
-	struct addrinfo hints, *res;
-	char host[256] = "127.0.0.1";
-	const char *port = spec, *colon;
-	size_t i;
-	int rc;
-
-	if (spec[0] == '[') {
-		const char *end = strchr(spec, ']');
-
-		if (end == NULL || end[1] != ':' ||
-		    (size_t)(end - spec) - 1 >= sizeof(host))
-			return why_set(why, "want [IPv6]:PORT");
-		memcpy(host, spec + 1, (size_t)(end - spec) - 1);
-		host[end - spec - 1] = '\0';
-		port = end + 2;
-	} else if ((colon = strrchr(spec, ':')) != NULL) {
-		if ((size_t)(colon - spec) >= sizeof(host))
-			return why_set(why, "address too long");
-		memcpy(host, spec, (size_t)(colon - spec));
-		host[colon - spec] = '\0';
-		if (strchr(host, ':') != NULL)
-			return why_set(why, "an IPv6 address goes in "
-			    "brackets: [ADDR]:PORT");
-		if (strcmp(host, "*") == 0 || host[0] == '\0')
-			strcpy(host, "0.0.0.0");
-		port = colon + 1;
-	}
-	if (port[0] == '\0' || strlen(port) > 5)
-		return why_set(why, "want [ADDR:]PORT");
-	for (i = 0; port[i] != '\0'; i++)
-		if (!isdigit((unsigned char)port[i]))
-			return why_set(why, "port \"%s\" is not a number",
-			    port);
-	if (atoi(port) > 65535)
-		return why_set(why, "port %s out of range", port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
-		return why_set(why, "%s: %s", host, gai_strerror(rc));
-	memcpy(addr, res->ai_addr, res->ai_addrlen);
-	*addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-int
-httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
-    socklen_t *addrlen)
-{
-	struct why why;
-
-	if (httpd_parse_listen(arg, addr, addrlen, &why) == 0)
-		return 0;
-	warnx("--listen: \"%s\": %s", arg, why.msg);
-	return -1;
-}
-
-int
-httpd_opt_max_connections(const char *arg, long long *out)
-{
-	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
-		return 0;
-	warnx("--max-connections: \"%s\": want 1 to %d", arg,
-	    HTTPD_MAX_CONNECTIONS_MAX);
-	return -1;
-}
-
-void
-httpd_block_stop(sigset_t *stop)
-{
-	cli_stop_signals(stop);
-	pthread_sigmask(SIG_BLOCK, stop, NULL);
+	return n;
 }
 
 bool
@@ -504,25 +426,6 @@ httpd_append(struct httpd_req *rq, const char *data, size_t n)
 }
 
 /*
- * Wake the loop (httpd_loop), unless it was woken since it last looked:
- * one system call for the many connections the committer resumes at once.
- * After MHD_resume_connection: the loop clears rung before it lets MHD
- * run, so either that run sees the connection, or this rings again.
- */
-static void
-httpd_ring(struct httpd *h)
-{
-	uint64_t one = 1;
-
-	if (h->bell == -1 || __atomic_exchange_n(&h->rung, true,
-	    __ATOMIC_SEQ_CST))
-		return;
-	/* a full counter still wakes the loop */
-	if (write(h->bell, &one, sizeof(one)) == -1 && errno != EAGAIN)
-		warn("http: eventfd");
-}
-
-/*
  * Resume a suspended request (any thread).  Once resumed, the request may
  * be answered and its connection closed and freed at once: rq is not
  * read after MHD_resume_connection.
@@ -533,7 +436,8 @@ httpd_resume(struct httpd_req *rq)
 	struct httpd *h = rq->h;
 
 	MHD_resume_connection(rq->conn);
-	httpd_ring(h);
+	if (h->own_loop)
+		httpd_loop_ring(&h->loop);
 }
 
 /*
@@ -689,28 +593,6 @@ httpd_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-/*
- * MHD is about to close a connection's socket, which leaves the loop's
- * epoll set with it (nothing else holds it: no fork, close-on-exec); the
- * next socket accepted may get its number, and is to be added afresh.
- * Called where MHD closes connections: in external mode the loop's
- * thread, or the main thread's MHD_stop_daemon once the loop is over.
- */
-static void
-httpd_unpoll(struct httpd *h, struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci;
-
-	if (h->ep == -1)
-		return;
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci != NULL && ci->connect_fd >= 0 &&
-	    ci->connect_fd < FD_SETSIZE) {
-		h->polled[ci->connect_fd] = 0;
-		h->guessed[ci->connect_fd] = 0;
-	}
-}
-
 /* Track the connections; count those served, mark those past the limit. */
 static void
 httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
@@ -720,8 +602,8 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct httpd *h = cls;
 	struct httpd_conn *hc = *ctx;
 
-	if (code == MHD_CONNECTION_NOTIFY_CLOSED)
-		httpd_unpoll(h, conn);
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED && h->own_loop)
+		httpd_loop_forget(&h->loop, conn);
 	pthread_mutex_lock(&h->lock);
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
@@ -761,317 +643,33 @@ out_unlock:
 	pthread_mutex_unlock(&h->lock);
 }
 
-void
-httpd_log(void *cls, const char *fmt, va_list ap)
-{
-	char buf[512];
-	size_t len;
-
-	(void)cls;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	len = strlen(buf);
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		buf[--len] = '\0';
-	warnx("http: %s", buf);
-}
-
-int
-httpd_write_port(const char *path, unsigned port, struct why *why)
-{
-	char tmp[4096];
-	FILE *f;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
-	    (long)getpid()) >= (int)sizeof(tmp))
-		return why_set(why, "%s: name too long", path);
-	if ((f = fopen(tmp, "w")) == NULL)
-		return why_set(why, "%s: %s", tmp, strerror(errno));
-	fprintf(f, "%u\n", port);
-	if (fclose(f) == EOF) {
-		unlink(tmp);
-		return why_set(why, "%s: %s", tmp, strerror(errno));
-	}
-	/* all at once: a reader never sees half a number */
-	if (rename(tmp, path) == -1) {
-		unlink(tmp);
-		return why_set(why, "%s: %s", path, strerror(errno));
-	}
-	return 0;
-}
-
-void
-httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
-    size_t size)
-{
-	char host[NI_MAXHOST];
-
-	if (getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host,
-	    sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
-		strcpy(host, "?");
-	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-	    host, port);
-}
-
 /*
- * Refuse new connections now (MHD wants the listening socket open until
- * it stops): one accepted by the kernel but never by MHD would be reset
- * after its request was sent, where a refusal says nothing was.  From the
- * thread that polls MHD.
- */
-static void
-httpd_quiesce(struct httpd *h)
-{
-	h->lfd = MHD_quiesce_daemon(h->d);
-	if (h->lfd != MHD_INVALID_SOCKET)
-		shutdown(h->lfd, SHUT_RDWR);
-}
-
-/* The loop's epoll set, with the doorbell in it for good. */
-static int
-httpd_poll_open(struct httpd *h, struct why *why)
-{
-	struct epoll_event e;
-
-	if ((h->ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		return why_set(why, "epoll_create1: %s", strerror(errno));
-	memset(&e, 0, sizeof(e));
-	e.events = EPOLLIN;
-	e.data.fd = h->bell;
-	if (epoll_ctl(h->ep, EPOLL_CTL_ADD, h->bell, &e) == -1)
-		return why_set(why, "epoll_ctl: %s", strerror(errno));
-	return 0;
-}
-
-/*
- * Make the loop's epoll set hold events ev (EPOLLIN, EPOLLOUT, 0: none)
- * for fd.  Should polled[] be wrong (it should not), epoll_ctl says so and
- * the other operation makes it right; a socket already closed is no
- * longer in the set.
- */
-static void
-httpd_poll_set(struct httpd *h, int fd, uint32_t ev)
-{
-	struct epoll_event e;
-	int op;
-
-	if (ev == h->polled[fd])
-		return;
-	memset(&e, 0, sizeof(e));
-	e.events = ev;
-	e.data.fd = fd;
-	op = ev == 0 ? EPOLL_CTL_DEL : h->polled[fd] == 0 ? EPOLL_CTL_ADD :
-	    EPOLL_CTL_MOD;
-	if (epoll_ctl(h->ep, op, fd, &e) == -1) {
-		if (errno == EEXIST)
-			op = EPOLL_CTL_MOD;
-		else if (errno == ENOENT && op == EPOLL_CTL_MOD)
-			op = EPOLL_CTL_ADD;
-		else
-			op = -1;
-		if (errno == EBADF || (errno == ENOENT && ev == 0))
-			ev = 0;
-		else if (op == -1 || epoll_ctl(h->ep, op, fd, &e) == -1) {
-			warn("http: epoll_ctl");
-			ev = 0;
-		}
-	}
-	h->polled[fd] = (uint8_t)ev;
-}
-
-/*
- * The polling thread when MHD has none of its own: wait for MHD's sockets
- * and the doorbell, then let MHD handle what is ready.  When the main
- * thread says so (stopping), stop accepting; when it says quit, end.
+ * Start the daemon: the polling thread ours (h->own_loop) or MHD's, with
+ * poll() or epoll.  NULL when it cannot.
  *
- * MHD hands out the sockets it wants as fd_sets, every time; select()
- * would have the kernel look at each of them on every wake-up.  Here each
- * socket is added to an epoll set once, when MHD first wants it, with
- * EPOLLIN (EPOLLOUT too while MHD wants to write), and stays: a request
- * suspended while it is committed leaves MHD's sets but not ours, as its
- * client is silent until answered.  A socket reported that MHD does not
- * want at the moment (one suspended whose client went away, the listener
- * at the connection limit, EPOLLOUT no longer wanted) loses the event
- * then, or level-triggered it would wake the loop for ever; MHD wanting
- * it again adds it again.
- *
- * A socket MHD wants to write to is said writable without asking, for
- * HTTPD_GUESSES passes: MHD wants a resumed request's socket writable for
- * two (it sends the answer, then ends the request), and a send buffer
- * all but always has room for an answer of a few hundred bytes (were it
- * full, MHD's send would just say so).  Only a socket MHD still wants to
- * write to after that (a large answer, a client that does not read) is
- * added for EPOLLOUT.  So a keep-alive request costs no epoll_ctl, and no
- * more waits than select() did.
- *
- * MHD's exception set is not asked of epoll: on Linux select() reports
- * there urgent data only; errors make the socket readable and writable,
- * which is how MHD is told of them.
+ * MHD's threads poll with poll(), unless there may be many connections:
+ * every request is suspended while it is committed, and with epoll MHD
+ * takes the connection out of its set and puts it back, two system calls
+ * a request, more than poll() costs per wake-up for up to about 256 open
+ * connections (bench/RESULTS.md); past that, poll()'s cost grows with
+ * them and epoll's does not.  "Turbo": read and write before asking.
  */
-static void *
-httpd_loop(void *arg)
+static struct MHD_Daemon *
+httpd_start(struct httpd *h)
 {
-	struct httpd *h = arg;
-	struct epoll_event ev[HTTPD_EVENTS];
-	MHD_UNSIGNED_LONG_LONG ms;
-	bool quiesced = false;
-	uint64_t v;
-
-	for (;;) {
-		fd_set want_r, want_w, rs, ws, es;
-		MHD_socket max = 0;
-		int fd, i, n, timeout = 1000;
-		uint32_t e, keep;
-		bool r, w;
-
-		if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
-			break;
-		if (!quiesced && __atomic_load_n(&h->stopping,
-		    __ATOMIC_ACQUIRE)) {
-			httpd_quiesce(h);
-			quiesced = true;
-			/* shut down: it would be readable for ever */
-			if (h->lfd != MHD_INVALID_SOCKET &&
-			    h->lfd < FD_SETSIZE)
-				httpd_poll_set(h, h->lfd, 0);
-		}
-		FD_ZERO(&want_r);
-		FD_ZERO(&want_w);
-		FD_ZERO(&es);
-		if (MHD_get_fdset2(h->d, &want_r, &want_w, &es, &max,
-		    FD_SETSIZE) != MHD_YES) {
-			/* not expected: MHD refuses sockets past FD_SETSIZE */
-			warnx("http: cannot poll the connections");
-			FD_ZERO(&want_r);
-			FD_ZERO(&want_w);
-			max = 0;
-		}
-		if (MHD_get_timeout(h->d, &ms) == MHD_YES && ms < 1000)
-			timeout = (int)ms;
-		FD_ZERO(&rs);
-		FD_ZERO(&ws);
-		for (fd = 0; fd <= max; fd++) {
-			r = FD_ISSET(fd, &want_r);
-			w = FD_ISSET(fd, &want_w);
-			e = r ? EPOLLIN : 0;
-			if (!w) {
-				h->guessed[fd] = 0;
-			} else if (h->guessed[fd] >= HTTPD_GUESSES) {
-				e |= EPOLLOUT;	/* still to write: ask */
-			} else if ((h->polled[fd] & EPOLLOUT) == 0) {
-				h->guessed[fd]++;
-				FD_SET(fd, &ws);
-				timeout = 0;
-			}
-			if ((e & ~(uint32_t)h->polled[fd]) != 0)
-				httpd_poll_set(h, fd, h->polled[fd] | e);
-		}
-		if ((n = epoll_wait(h->ep, ev, HTTPD_EVENTS, timeout)) == -1) {
-			if (errno != EINTR)
-				warn("http: epoll_wait");
-			continue;
-		}
-		FD_ZERO(&es);
-		for (i = 0; i < n; i++) {
-			fd = ev[i].data.fd;
-			e = ev[i].events;
-			if (fd == h->bell) {
-				if (read(h->bell, &v, sizeof(v)) == -1 &&
-				    errno != EAGAIN)
-					warn("http: eventfd");
-				/* before MHD runs: see httpd_ring */
-				__atomic_store_n(&h->rung, false,
-				    __ATOMIC_SEQ_CST);
-				continue;
-			}
-			if (fd < 0 || fd >= FD_SETSIZE)
-				continue;
-			r = FD_ISSET(fd, &want_r);
-			w = FD_ISSET(fd, &want_w);
-			if (r && (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-			    EPOLLERR)) != 0)
-				FD_SET(fd, &rs);
-			if (w && (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0)
-				FD_SET(fd, &ws);
-			/*
-			 * What fired unwanted goes, errors with the rest; but
-			 * not the next request come while MHD still writes:
-			 * it does not spin the loop while MHD can write.
-			 */
-			keep = h->polled[fd];
-			if (!r && !FD_ISSET(fd, &ws) &&
-			    (e & (EPOLLIN | EPOLLRDHUP)) != 0)
-				keep &= ~(uint32_t)EPOLLIN;
-			if (!w && (e & EPOLLOUT) != 0)
-				keep &= ~(uint32_t)EPOLLOUT;
-			if (!r && !w)
-				keep = 0;
-			httpd_poll_set(h, fd, keep);
-		}
-		MHD_run_from_select(h->d, &rs, &ws, &es);
-	}
-	return NULL;
-}
-
-int
-httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
-{
+	const struct httpd_config *c = h->c;
 	struct MHD_OptionItem opts[10];
-	const union MHD_DaemonInfo *info;
-	struct MHD_Daemon *d;
-	struct httpd h;
-	unsigned flags, port = 0;
+	unsigned flags;
 	size_t n = 0;
-	char where[NI_MAXHOST + 16];
-	const struct timespec tick = { 1, 0 };
-	sigset_t all, old;
-	bool own_loop;
-	int sig, rc, ret = -1;
 
-	memset(&h, 0, sizeof(h));
-	h.c = c;
-	h.bell = -1;
-	h.ep = -1;
-	h.lfd = MHD_INVALID_SOCKET;
-	pthread_mutex_init(&h.lock, NULL);
-	pthread_cond_init(&h.idle, NULL);
-	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
-	    c->source))) == NULL || (h.one_duplicate = httpd_json(
-	    body_answer_ok(0, 1, c->source))) == NULL) {
-		why_set(why, "out of memory");
-		goto out_destroy;
-	}
-	/*
-	 * poll(), unless there may be many connections: every request is
-	 * suspended while it is committed, and with epoll MHD takes the
-	 * connection out of its set and puts it back, two system calls a
-	 * request, more than poll() costs per wake-up for up to about 256
-	 * open connections (bench/RESULTS.md); past that, poll()'s cost grows
-	 * with them and epoll's does not.  "Turbo": read and write before
-	 * asking.
-	 *
-	 * With one thread and few connections, the polling thread is ours
-	 * (httpd_loop, epoll without a system call a request): MHD's own
-	 * resumes every connection with a write to wake itself, one system
-	 * call a request, where ours is woken once for all the answers of a
-	 * group commit.
-	 */
-	own_loop = c->threads <= 1 && c->max_connections <= HTTPD_POLL_MAX;
 	flags = MHD_USE_TURBO | MHD_USE_ERROR_LOG;
-	if (own_loop) {
-		/* suspend and resume without MHD's wake-up channel */
-		flags |= MHD_ALLOW_SUSPEND_RESUME & ~MHD_USE_ITC;
-		if ((h.bell = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1) {
-			why_set(why, "eventfd: %s", strerror(errno));
-			goto out_destroy;
-		}
-		if (httpd_poll_open(&h, why) == -1)
-			goto out_destroy;
-	} else {
+	if (h->own_loop)
+		flags |= HTTPD_LOOP_FLAGS;
+	else
 		flags |= MHD_USE_INTERNAL_POLLING_THREAD |
-		    MHD_ALLOW_SUSPEND_RESUME;
-		flags |= c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
-		    MHD_USE_EPOLL;
-	}
+		    MHD_ALLOW_SUSPEND_RESUME |
+		    (c->max_connections <= HTTPD_POLL_MAX ? MHD_USE_POLL :
+		    MHD_USE_EPOLL);
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* first, or MHD complains on its own stderr */
@@ -1086,94 +684,176 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    (intptr_t)c->max_connections + HTTPD_REFUSE_SLOTS, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
-	    (intptr_t)httpd_connection, &h };
+	    (intptr_t)httpd_connection, h };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
-	    (intptr_t)httpd_completed, &h };
+	    (intptr_t)httpd_completed, h };
 	if (c->threads > 1)
 		opts[n++] = (struct MHD_OptionItem){
 		    MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)c->threads, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
-	d = MHD_start_daemon(flags, 0, NULL, NULL, httpd_handler, &h,
+	return MHD_start_daemon(flags, 0, NULL, NULL, httpd_handler, h,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
-	if (d == NULL) {
-		why_set(why, "cannot listen (address in use?)");
-		goto out_destroy;
-	}
-	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
-		port = info->port;
-	httpd_describe(&c->addr, port, where, sizeof(where));
-	if (c->port_file != NULL && httpd_write_port(c->port_file, port,
-	    why) == -1) {
-		MHD_stop_daemon(d);
-		goto out_destroy;
-	}
-	h.d = d;
-	if (own_loop) {
-		/* signals are for the main thread */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		rc = pthread_create(&h.loop, NULL, httpd_loop, &h);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (rc != 0) {
-			why_set(why, "pthread_create: %s", strerror(rc));
-			MHD_stop_daemon(d);
-			if (c->port_file != NULL)
-				unlink(c->port_file);
-			goto out_destroy;
-		}
-	}
-	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
+}
 
+/*
+ * Shut down the connections past their deadline (--timeout from their
+ * request's start), or, at the stop (stop), every one not waiting for the
+ * committer; and say so.
+ */
+static void
+httpd_cut(struct httpd *h, bool stop)
+{
+	unsigned long n;
+
+	if ((n = httpd_sweep(h, stop ? 0 : (int64_t)h->c->timeout * 1000)) ==
+	    0)
+		return;
+	if (stop)
+		warnx("http: closed %lu connection%s at the stop", n,
+		    n == 1 ? "" : "s");
+	else
+		warnx("http: closed %lu connection%s whose request took more "
+		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
+}
+
+/* Serve until a signal in stop comes, sweeping every second; the signal. */
+static int
+httpd_serve(struct httpd *h, const sigset_t *stop)
+{
+	const struct timespec tick = { 1, 0 };
+	int sig;
+
+	while ((sig = sigtimedwait(stop, NULL, &tick)) <= 0)
+		httpd_cut(h, false);
+	return sig;
+}
+
+/*
+ * After the stop signal: stop accepting, and wait until the requests in
+ * flight are answered.  The sweep goes on; HTTPD_STOP_GRACE_MS after the
+ * signal it cuts every connection that is not waiting for the committer
+ * (a body still arriving: nothing of it is stored, its client may send it
+ * again), so a client trickling a body cannot hold the stop off.  Those
+ * waiting for the committer get their answer: its database time-outs
+ * bound them.
+ */
+static void
+httpd_drain(struct httpd *h)
+{
+	int64_t grace = clock_mono_ms() + HTTPD_STOP_GRACE_MS;
+	struct timespec until;
+
+	__atomic_store_n(&h->stopping, true, __ATOMIC_RELEASE);
+	if (h->own_loop)
+		/* only the loop may call MHD now */
+		httpd_loop_quiesce(&h->loop);
+	else
+		h->lfd = httpd_quiesce(h->d);
 	for (;;) {
-		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
+		httpd_cut(h, clock_mono_ms() >= grace);
+		pthread_mutex_lock(&h->lock);
+		if (__atomic_load_n(&h->inflight, __ATOMIC_ACQUIRE) == 0) {
+			pthread_mutex_unlock(&h->lock);
 			break;
-		httpd_sweep(&h);
-	}
-	/* stop accepting; answer what is in flight, then stop */
-	__atomic_store_n(&h.stopping, 1, __ATOMIC_RELEASE);
-	if (own_loop) {
-		/* the loop quiesces MHD (only it may call MHD now) */
-		httpd_ring(&h);
-	} else {
-		httpd_quiesce(&h);
-	}
-	pthread_mutex_lock(&h.lock);
-	while (__atomic_load_n(&h.inflight, __ATOMIC_ACQUIRE) > 0) {
-		struct timespec until;
-
-		/* woken by the last one; the time-out only in case */
-		clock_gettime(CLOCK_REALTIME, &until);
+		}
+		/* woken by the last one; the time-out to sweep */
+		clock_gettime(CLOCK_MONOTONIC, &until);
 		until.tv_nsec += 100 * 1000000;
 		if (until.tv_nsec >= 1000000000) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000;
 		}
-		pthread_cond_timedwait(&h.idle, &h.lock, &until);
+		pthread_cond_timedwait(&h->idle, &h->lock, &until);
+		pthread_mutex_unlock(&h->lock);
 	}
-	pthread_mutex_unlock(&h.lock);
-	if (own_loop) {
-		__atomic_store_n(&h.quit, true, __ATOMIC_RELEASE);
-		__atomic_store_n(&h.rung, false, __ATOMIC_SEQ_CST);
-		httpd_ring(&h);
-		pthread_join(h.loop, NULL);
+}
+
+/* h's lock, and its condition variable on the monotonic clock: 0 or -1. */
+static int
+httpd_locks_init(struct httpd *h, struct why *why)
+{
+	pthread_condattr_t ca;
+	int rc = -1;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return why_set(why, "out of memory");
+	if (pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&h->idle, &ca) != 0) {
+		why_set(why, "cannot make a condition variable");
+		goto out_condattr;
 	}
-	MHD_stop_daemon(d);
-	if (h.lfd != MHD_INVALID_SOCKET)
-		close(h.lfd);
+	if (pthread_mutex_init(&h->lock, NULL) != 0) {
+		pthread_cond_destroy(&h->idle);
+		why_set(why, "cannot make a mutex");
+		goto out_condattr;
+	}
+	rc = 0;
+out_condattr:
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
+int
+httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
+{
+	const union MHD_DaemonInfo *info;
+	struct httpd h;
+	unsigned port = 0;
+	char where[NI_MAXHOST + 16];
+	int sig = 0, ret = -1;
+
+	memset(&h, 0, sizeof(h));
+	h.c = c;
+	h.lfd = MHD_INVALID_SOCKET;
+	h.own_loop = c->threads <= 1 && c->max_connections <= HTTPD_POLL_MAX;
+	if (httpd_locks_init(&h, why) == -1)
+		return -1;
+	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
+	    c->source))) == NULL || (h.one_duplicate = httpd_json(
+	    body_answer_ok(0, 1, c->source))) == NULL) {
+		why_set(why, "out of memory");
+		goto out_destroy;
+	}
+	if (h.own_loop && httpd_loop_open(&h.loop, why) == -1)
+		goto out_destroy;
+	if ((h.d = httpd_start(&h)) == NULL) {
+		why_set(why, "cannot listen (address in use?)");
+		goto out_close_loop;
+	}
+	if ((info = MHD_get_daemon_info(h.d,
+	    MHD_DAEMON_INFO_BIND_PORT)) != NULL)
+		port = info->port;
+	httpd_describe(&c->addr, port, where, sizeof(where));
+	if (c->port_file != NULL && httpd_write_port(c->port_file, port,
+	    why) == -1)
+		goto out_stop_daemon;
+	if (h.own_loop && httpd_loop_start(&h.loop, h.d, why) == -1)
+		goto out_unlink;
+	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
+	sig = httpd_serve(&h, stop);
+	/* stop accepting; answer what is in flight, then stop */
+	httpd_drain(&h);
+	if (h.own_loop)
+		httpd_loop_stop(&h.loop);
+	ret = 0;
+out_unlink:
 	if (c->port_file != NULL)
 		unlink(c->port_file);
-	warnx("stopped on signal %d", sig);
-	ret = 0;
+out_stop_daemon:
+	MHD_stop_daemon(h.d);
+	if (h.lfd != MHD_INVALID_SOCKET)
+		close(h.lfd);
+out_close_loop:
+	if (h.own_loop)
+		httpd_loop_close(&h.loop);
 out_destroy:
-	if (h.ep != -1)
-		close(h.ep);
-	if (h.bell != -1)
-		close(h.bell);
 	if (h.one_stored != NULL)
 		MHD_destroy_response(h.one_stored);
 	if (h.one_duplicate != NULL)
 		MHD_destroy_response(h.one_duplicate);
 	pthread_cond_destroy(&h.idle);
 	pthread_mutex_destroy(&h.lock);
+	if (ret == 0)
+		warnx("stopped on signal %d", sig);
 	return ret;
 }

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "httpd.h"
+#include "httpd_listen.h"
 #include "ingest.h"
 #include "spool.h"
 #include "store.h"

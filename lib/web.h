@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "alert.h"
-#include "httpd.h"
+#include "httpd_listen.h"
 #include "tail.h"
 #include "why.h"
 

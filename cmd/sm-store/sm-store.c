@@ -11,6 +11,7 @@
 #include "db.h"
 #include "exitcode.h"
 #include "httpd.h"
+#include "httpd_listen.h"
 #include "ndjson.h"
 #include "schema.h"
 #include "store.h"

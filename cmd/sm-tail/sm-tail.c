@@ -24,7 +24,7 @@
 #include "feed.h"
 #include "follow.h"
 #include "history.h"
-#include "httpd.h"
+#include "httpd_listen.h"
 #include "record.h"
 #include "rowfmt.h"
 #include "schema.h"

@@ -4,7 +4,8 @@
 # trickles a byte at a time; connections past
 # --max-connections are answered 503 (Retry-After) and closed at once,
 # and senders come back later; a wrong token gets 401 and stores nothing;
-# a body over --max-body gets 413 and stores nothing.
+# a body over --max-body gets 413 and stores nothing; a body still
+# trickling in when SIGTERM comes holds the stop off 5 s at most.
 . "$(dirname "$0")/post-lib.inc"
 
 CLIENT="python3 $SM_TOP/tests/it/hardening-client.py"
@@ -211,4 +212,25 @@ expect_eq "records refused with 413" "$(grep -c '"status":413,' \
     "$SM_TMP/rej413")" 20
 expect_eq "rows after the refused batches" "$(rows)" 1
 kill_recv small
+echo "SIGTERM while a body trickles in: the stop waits 5 s for it, no more"
+start stop
+base=$(fds "$stop_pid")
+$CLIENT trickle "$stop_port" 0.3 body >"$SM_TMP/slow1.out" &
+l1=$!
+at_exit "kill $l1 2>/dev/null || true"
+wait_for 100 sh -c "[ \$(ls /proc/$stop_pid/fd | wc -l) -gt $base ]"
+# its headers in (sent at once), its body coming a byte every 0.3 s
+sleep 1
+t0=$(date +%s%N)
+kill -TERM "$stop_pid"
+wait "$stop_pid" || fail "receiver exited $? on SIGTERM"
+secs=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait $l1 || fail "trickling client: $(cat "$SM_TMP/slow1.out")"
+# the grace (5 s) and a sweep's 100 ms, not --timeout (30 s): at most 8 s;
+# at least 4.5 s, or the request was not waited for
+[ "$secs" -ge 4500 ] && [ "$secs" -lt 8000 ] ||
+    fail "stopped $secs ms after SIGTERM, want 4500 to 8000"
+grep -q "sm-store: http: closed 1 connection at the stop" "$SM_TMP/stop.err" ||
+    fail "no word of the cut: $(cat "$SM_TMP/stop.err")"
+echo "stopped $secs ms after SIGTERM; client: $(cat "$SM_TMP/slow1.out")"
 echo "ok"

@@ -1,4 +1,7 @@
-/* Unit tests for lib/httpd.c: listen addresses, the bearer token. */
+/*
+ * Unit tests for lib/httpd_listen.c (listen addresses) and lib/httpd.c
+ * (the bearer token).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +16,7 @@
 #include <cmocka.h>
 
 #include "httpd_impl.h"
+#include "httpd_listen.h"
 #include "token.h"
 
 static void

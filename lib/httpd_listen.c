@@ -1,0 +1,150 @@
+/*
+ * The listening side both HTTP servers share (httpd_listen.h): parsing
+ * --listen and --max-connections, blocking the stop signals, MHD's log
+ * through warnx, the port file, an address for messages.
+ */
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "httpd_listen.h"
+
+int
+httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
+    socklen_t *addrlen, struct why *why)
+{
+	struct addrinfo hints, *res;
+	char host[256] = "127.0.0.1";
+	const char *port = spec, *colon;
+	size_t i;
+	int rc;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (end == NULL || end[1] != ':' ||
+		    (size_t)(end - spec) - 1 >= sizeof(host))
+			return why_set(why, "want [IPv6]:PORT");
+		memcpy(host, spec + 1, (size_t)(end - spec) - 1);
+		host[end - spec - 1] = '\0';
+		port = end + 2;
+	} else if ((colon = strrchr(spec, ':')) != NULL) {
+		if ((size_t)(colon - spec) >= sizeof(host))
+			return why_set(why, "address too long");
+		memcpy(host, spec, (size_t)(colon - spec));
+		host[colon - spec] = '\0';
+		if (strchr(host, ':') != NULL)
+			return why_set(why, "an IPv6 address goes in "
+			    "brackets: [ADDR]:PORT");
+		if (strcmp(host, "*") == 0 || host[0] == '\0')
+			strcpy(host, "0.0.0.0");
+		port = colon + 1;
+	}
+	if (port[0] == '\0' || strlen(port) > 5)
+		return why_set(why, "want [ADDR:]PORT");
+	for (i = 0; port[i] != '\0'; i++)
+		if (!isdigit((unsigned char)port[i]))
+			return why_set(why, "port \"%s\" is not a number",
+			    port);
+	if (atoi(port) > 65535)
+		return why_set(why, "port %s out of range", port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0)
+		return why_set(why, "%s: %s", host, gai_strerror(rc));
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int
+httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
+    socklen_t *addrlen)
+{
+	struct why why;
+
+	if (httpd_parse_listen(arg, addr, addrlen, &why) == 0)
+		return 0;
+	warnx("--listen: \"%s\": %s", arg, why.msg);
+	return -1;
+}
+
+int
+httpd_opt_max_connections(const char *arg, long long *out)
+{
+	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
+		return 0;
+	warnx("--max-connections: \"%s\": want 1 to %d", arg,
+	    HTTPD_MAX_CONNECTIONS_MAX);
+	return -1;
+}
+
+void
+httpd_block_stop(sigset_t *stop)
+{
+	cli_stop_signals(stop);
+	pthread_sigmask(SIG_BLOCK, stop, NULL);
+}
+
+void
+httpd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+	size_t len;
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	warnx("http: %s", buf);
+}
+
+int
+httpd_write_port(const char *path, unsigned port, struct why *why)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path,
+	    (long)getpid()) >= (int)sizeof(tmp))
+		return why_set(why, "%s: name too long", path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		return why_set(why, "%s: %s", tmp, strerror(errno));
+	fprintf(f, "%u\n", port);
+	if (fclose(f) == EOF) {
+		unlink(tmp);
+		return why_set(why, "%s: %s", tmp, strerror(errno));
+	}
+	/* all at once: a reader never sees half a number */
+	if (rename(tmp, path) == -1) {
+		unlink(tmp);
+		return why_set(why, "%s: %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+void
+httpd_describe(const struct sockaddr_storage *ss, unsigned port, char *buf,
+    size_t size)
+{
+	char host[NI_MAXHOST];
+
+	if (getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host,
+	    sizeof(host), NULL, 0, NI_NUMERICHOST) != 0)
+		strcpy(host, "?");
+	snprintf(buf, size, ss->ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+	    host, port);
+}
