@@ -1,6 +1,7 @@
 # sm: small Unix commands that sample, ship, split, store and show host
 # metrics.  `make` builds bin/; `make check` runs every test; `make demo`
-# runs the main job.  Both install what they need first (scripts/deps.sh).
+# runs the main job.  Both install what they need first, and only that
+# (scripts/deps.sh demo, scripts/deps.sh check).
 
 VERSION = 0.2.0
 
@@ -145,7 +146,7 @@ with_db = @if ls $(2) >/dev/null 2>&1; then \
 		scripts/mariadb.sh stop; exit $$rc; \
 	fi
 
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory check-run
 
 san:
@@ -217,16 +218,19 @@ check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
 	test-fuzz test-chaos test-kmod test-deb lint-man
 	@echo "check: all tests passed"
 
-demo: deps
+demo: deps-demo
 	@$(MAKE) -s --no-print-directory all
 	@scripts/demo.sh
 
-deps:
-	@scripts/deps.sh
+# The Debian packages a goal needs (scripts/deps.sh GOAL): `make deps`
+# installs every test's.
+deps: deps-check
+deps-build deps-demo deps-deb deps-check:
+	@scripts/deps.sh $(@:deps-%=%)
 
 # sm and sm-metrics-dkms .deb files in build/deb/ (scripts/deb.sh), built
 # from a copy of the tree with dpkg-buildpackage, then lintian.
-deb: deps
+deb: deps-deb
 	@scripts/deb.sh build/deb
 
 lint-man:
@@ -268,6 +272,7 @@ clean:
 	rm -rf $(BUILD) $(OUT)
 
 .PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
-	test-deb check check-run demo deb deps lint-man install install-systemd uninstall \
+	test-deb check check-run demo deb deps deps-build deps-demo deps-deb \
+	deps-check lint-man install install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o
