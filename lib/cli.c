@@ -1,3 +1,7 @@
+/*
+ * Command-line helpers every sm command shares: stop signals, usage and
+ * --help, option parsing by table, --version, closing stdout.
+ */
 #include <err.h>
 #include <errno.h>
 #include <math.h>
@@ -53,16 +57,26 @@ cli_catch_stop(int wake_fd)
 }
 
 void
-cli_usage(int status, const char *text, const char *options)
+cli_progname(char *argv[])
+{
+	argv[0] = program_invocation_short_name;
+}
+
+void
+cli_usage(int status, const struct cli_help *help)
 {
 	if (status == SM_EXIT_OK) {
-		fputs(text, stdout);
-		if (options != NULL)
+		printf("%s - %s\n", program_invocation_short_name,
+		    help->about);
+		fputs(help->usage, stdout);
+		if (help->options != NULL)
 			printf("\noptions (the man page has the whole story):\n"
-			    "%s", options);
+			    "%s", help->options);
+		if (help->environment != NULL)
+			printf("\nenvironment:\n%s", help->environment);
 		exit(cli_close_stdout(status));
 	}
-	fputs(text, stderr);
+	fputs(help->usage, stderr);
 	exit(status);
 }
 
@@ -175,9 +189,7 @@ cli_no_operands(int argc, char *argv[])
 void
 cli_version(void)
 {
-	extern const char *__progname;
-
-	printf("%s %s\n", __progname, SM_VERSION);
+	printf("%s %s\n", program_invocation_short_name, SM_VERSION);
 	exit(cli_close_stdout(SM_EXIT_OK));
 }
 

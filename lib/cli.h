@@ -23,11 +23,26 @@ void cli_catch_stop(int wake_fd);
 void cli_stop_signals(sigset_t *set);
 
 /*
- * Print the usage lines and exit: on stdout with status 0 for --help,
- * followed by options (a line per option; NULL: none), on stderr with
- * status (SM_EXIT_USAGE) for a usage error.
+ * Make argv[0] the program's name as err(3) and warnx(3) give it (the base
+ * name, program_invocation_short_name), so that getopt's complaints say
+ * "sm-read:" too and not "bin/sm-read:".  Called first in main.
  */
-void cli_usage(int status, const char *text, const char *options)
+void cli_progname(char *argv[]);
+
+/* What --help prints, and a usage error the usage lines of. */
+struct cli_help {
+	const char *about;	/* what it does: the man page's NAME line */
+	const char *usage;	/* the usage lines */
+	const char *options;	/* a line per option; NULL: none */
+	const char *environment; /* a line per variable; NULL: none */
+};
+
+/*
+ * Print the usage and exit: for --help (status 0) on stdout, after a line
+ * "PROGRAM - ABOUT" and followed by the options and the environment; for
+ * a usage error (status SM_EXIT_USAGE) the usage lines alone on stderr.
+ */
+void cli_usage(int status, const struct cli_help *help)
     __attribute__((noreturn));
 
 /* A name stored or compared whole: 1 to max bytes, no control characters. */

@@ -157,7 +157,8 @@ reading() { pgrep -g "$1" -x sm-read >/dev/null 2>&1; }
 # the story: a CPU burst at 3 s, the simulated host from 10 s to 16 s
 nap 3
 if [ "$stopping" = no ]; then
-	say "a CPU burst on this machine for 5 s (the alert fires after 2 s above 50%)"
+	say "a CPU burst on this machine for 5 s" \
+	    "(the alert fires after 2 s above 50%)"
 	for _ in $(seq "$(nproc)"); do
 		timeout 5 sh -c 'while :; do :; done' &
 		burn="$burn $!"
@@ -175,13 +176,15 @@ if [ "$stopping" = no ]; then
 		nap 0.5
 	done
 	[ "$stopping" = yes ] ||
-	    say "host sim-b stopped: its stale alert fires 3 s after its last row"
+	    say "host sim-b stopped: its stale alert fires 3 s after" \
+	    "its last row"
 fi
 while [ "$stopping" = no ] && reading "$main"; do
 	nap 0.5
 done
 if [ "$stopping" = yes ]; then
-	say "stopping: the sample readers first, so that what they read is delivered"
+	say "stopping: the sample readers first, so that what they read" \
+	    "is delivered"
 	for g in $readers; do
 		pkill -TERM -g "$g" -x sm-read 2>/dev/null || true
 	done
@@ -240,7 +243,8 @@ resolved=$(grep -c '"state":"resolved"' "$tmp/alerts.ndjson" 2>/dev/null || true
 echo "demo: alerts: ${fired:-0} fired, ${resolved:-0} resolved" >&2 || :
 grep -q '"rule":"cpu_usage > 50 for 2s".*"state":"firing"' \
     "$tmp/alerts.ndjson" 2>/dev/null ||
-    echo "demo: (the CPU burst did not hold cpu_usage above 50% for 2 s on $host)" >&2 || :
+    echo "demo: (the CPU burst did not hold cpu_usage above 50% for 2 s" \
+    "on $host)" >&2 || :
 if ! diff "$tmp/sent" "$tmp/stored" >/dev/null; then
 	echo "demo: FAILED: $sent samples sent, $stored rows hold them" >&2 || :
 	exit 1

@@ -9,10 +9,9 @@
 #include "deliver.h"
 #include "postmain.h"
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	cli_usage(status,
+static const struct cli_help help = {
+	.about = "send NDJSON records to an HTTP endpoint, losing none",
+	.usage =
 	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
 	    "[--max-line bytes]\n"
 	    "               [--max-time seconds] [--ndjson] [--parallel n] "
@@ -20,6 +19,7 @@ usage(int status)
 	    "               [--retries n] [--spool file] [--strict] "
 	    "[--timeout seconds]\n"
 	    "               [--token-file file] [--version] url\n",
+	.options =
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --batch n              records per request (1)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
@@ -33,7 +33,16 @@ usage(int status)
 	    "  --strict               stop reading at the first bad line\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
-	    "  --version              the version\n");
+	    "  --version              the version\n",
+	.environment =
+	    "  http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case)\n"
+	    "                         libcurl's proxy settings, as curl(1)'s\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	cli_usage(status, &help);
 }
 
 #ifndef SM_NO_MAIN
@@ -69,6 +78,7 @@ main(int argc, char *argv[])
 	};
 	struct deliver_opts o;
 
+	cli_progname(argv);
 	deliver_opts_init(&o);
 	return cli_close_stdout(postmain_run(&pm, &o, argc, argv));
 }
