@@ -22,8 +22,8 @@ trap cleanup EXIT
 # free_port: a TCP port nothing listens on
 free_port() {
 	while :; do
-		p=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
-		sleep 0.01	# srand() seeds from the second: vary the next
+		p=$(awk -v seed="$(date +%N)" \
+		    'BEGIN { srand(seed); print 20000 + int(rand() * 20000) }')
 		[ -n "$(ss -Htln "sport = :$p")" ] || { echo "$p"; return; }
 	done
 }
@@ -44,23 +44,24 @@ make -C "$clone" -s -j2 all >"$SM_TMP/build.log" 2>&1 ||
 
 store=$(free_port)
 web=$(free_port)
-[ "$store" != "$web" ] || web=$(free_port)
+dbport=$(free_port)
+[ "$(printf '%s\n' $store $web $dbport | sort -u | wc -l)" -eq 3 ] ||
+    fail "free_port gave one port twice: $store $web $dbport"
 sed "s/127\.0\.0\.1:8090/127.0.0.1:$store/g;
     s/127\.0\.0\.1:8091/127.0.0.1:$web/g" "$SM_TMP/block" >"$SM_TMP/run"
 
 # the block in a session of its own, from the clone's top, as a newcomer
 # would paste it: no SM_DB or PATH of this test's
 (cd "$clone" && exec env -u SM_DB -u SM_DB_PASSWORD -u SM_DB_DEFAULTS_FILE \
-    SM_DB_DIR="$db" SM_DB_PORT="$(free_port)" PATH=/usr/bin:/bin \
+    SM_DB_DIR="$db" SM_DB_PORT="$dbport" PATH=/usr/bin:/bin \
     setsid sh "$SM_TMP/run" >"$SM_TMP/out" 2>"$SM_TMP/err") &
 pid=$!
 
 # a record in the table (60 s: the database starts for the first time)
 rows=0
-i=0
+end=$(($(date +%s) + 60))
 until [ "${rows:-0}" -ge 1 ]; do
-	i=$((i + 1))
-	[ "$i" -le 600 ] && kill -0 "$pid" 2>/dev/null ||
+	[ "$(date +%s)" -le "$end" ] && kill -0 "$pid" 2>/dev/null ||
 	    fail "no record stored: $(cat "$SM_TMP/err")"
 	sleep 0.1
 	[ -s "$db/admin.cnf" ] || continue
