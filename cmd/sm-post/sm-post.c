@@ -34,9 +34,7 @@ static const struct cli_help help = {
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n",
-	.environment =
-	    "  http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case)\n"
-	    "                         libcurl's proxy settings, as curl(1)'s\n",
+	.environment = POSTMAIN_HELP_ENVIRONMENT,
 };
 
 static void __attribute__((noreturn))

@@ -47,9 +47,7 @@ static const struct cli_help help = {
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n"
 	    "  --weights w,w,...      smooth weighted round-robin\n",
-	.environment =
-	    "  http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case)\n"
-	    "                         libcurl's proxy settings, as curl(1)'s\n",
+	.environment = POSTMAIN_HELP_ENVIRONMENT,
 };
 
 static void __attribute__((noreturn))
