@@ -88,8 +88,16 @@ WEB_FILES = web/index.html web/app.js web/app.css
 
 all: $(BINS)
 
+# A missing library is named, with what installs it, before any compiler
+# error about its header.
+have-libs:
+	@m=; for p in $(CMD_PKGS); do \
+		$(PKG_CONFIG) --exists $$p 2>/dev/null || m="$$m $$p"; \
+	done; [ -z "$$m" ] || { echo "make: missing the libraries$$m" \
+	    "(pkg-config): scripts/deps.sh build installs them" >&2; exit 2; }
+
 # -MMD: each object depends on the headers it includes (its .d file).
-$(BUILD)/lib/%.o: lib/%.c Makefile
+$(BUILD)/lib/%.o: lib/%.c Makefile | have-libs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$<)) -MMD -MP -c -o $@ $<
 
@@ -97,7 +105,7 @@ $(LIBSM): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/cmd/%.o: cmd/%.c Makefile
+$(BUILD)/cmd/%.o: cmd/%.c Makefile | have-libs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$(notdir $*))) -MMD -MP \
 		-c -o $@ $<
@@ -271,7 +279,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) $(OUT)
 
-.PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
+.PHONY: all have-libs unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
 	test-deb check check-run demo deb deps deps-build deps-demo deps-deb \
 	deps-check lint-man install install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
