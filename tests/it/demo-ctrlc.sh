@@ -7,7 +7,9 @@
 # chromium, ...: anything carrying this run's tag in its environment) and
 # no temporary directory behind.  The demo's own MariaDB (SM_DB_DIR here,
 # SM_DB_PORT unset: 33306 or the next free port) must outlive the drain and
-# be stopped at the end.  About 25 s a way.
+# be stopped at the end; the port the demo would take first is held by
+# another listener here (as by another checkout's demo), and the demo
+# must take the next free one.  About 20 s a way.
 . "$(dirname "$0")/../lib.sh"
 
 tag=sm-demo-ctrlc-$$
@@ -20,11 +22,32 @@ tagged() {
 	grep -lsF "SM_DEMO_TEST=$tag" /proc/[0-9]*/environ 2>/dev/null |
 	    sed 's,^/proc/\([0-9]*\)/environ$,\1,' || true
 }
+holder=
 cleanup() {
+	[ -z "$holder" ] || kill "$holder" 2>/dev/null || :
 	for p in $(tagged); do kill -KILL "$p" 2>/dev/null || :; done
 	SM_DB_DIR=$db "$SM_TOP"/scripts/mariadb.sh stop 2>/dev/null || :
 }
 trap cleanup EXIT
+
+# the port the demo would take first (33306 or the next free one), held
+held=33306
+while [ -n "$(ss -Htln "sport = :$held")" ]; do
+	held=$((held + 1))
+done
+python3 -c 'import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen()
+time.sleep(600)' "$held" &
+holder=$!
+i=0
+until [ -n "$(ss -Htln "sport = :$held")" ]; do
+	i=$((i + 1))
+	[ "$i" -le 100 ] || fail "could not hold port $held"
+	sleep 0.1
+done
 
 # way NAME SECONDS PIPE: run `make demo` (DEMO_SECONDS=SECONDS; PIPE: into
 # tee or not) in a session and process group of its own, SIGINT the group
@@ -68,10 +91,16 @@ os.execvp(sys.argv[1], sys.argv[1:])' bash -c "$cmd") &
 	    fail "$name: no stop line: $(cat "$err")"
 	grep -qE '^demo: [0-9]+ samples sent, [0-9]+ stored, each exactly' \
 	    "$err" && grep -q 'each exactly once: ok$' "$err" || fail "$name: no check: $(cat "$err")"
+	port=$(sed -n 's,.*SM_DB=mysql://sm@127\.0\.0\.1:\([0-9]*\)/sm.*,\1,p' \
+	    "$err")
+	[ -n "$port" ] && [ "$port" != "$held" ] ||
+	    fail "$name: the database on \"$port\", not a free port" \
+	    "($held held)"
 	grep -q '^demo: stopped the private MariaDB$' "$err" ||
 	    fail "$name: the database was not stopped: $(cat "$err")"
 	# the database outlived the drain: no receiver answered 503
-	! grep -q 'retried [1-9]\|503' "$err" ||
+	! grep -qE '^sm-split: .*(retried [1-9]|failed over [1-9])|: 503|unavail' \
+	    "$err" ||
 	    fail "$name: the database went first: $(cat "$err")"
 	left=$(tagged)
 	[ -z "$left" ] ||
@@ -79,7 +108,8 @@ os.execvp(sys.argv[1], sys.argv[1:])' bash -c "$cmd") &
 	        tr ' ' ,)")"
 	[ -z "$(ls -A "$tmpdir")" ] ||
 	    fail "$name: left in TMPDIR: $(ls -A "$tmpdir")"
-	echo "$name: $(grep 'each exactly once' "$err")"
+	echo "$name: database on port $port ($held held):" \
+	    "$(grep 'each exactly once' "$err")"
 }
 
 way plain 24 no
