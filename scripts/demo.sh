@@ -41,7 +41,9 @@ groups=
 burn=
 db_started=no
 cleanup() {
-	trap - EXIT INT TERM
+	# to its end: another Ctrl-C must not leave the database running
+	trap - EXIT
+	trap '' INT TERM
 	# shellcheck disable=SC2086
 	[ -z "$burn" ] || kill $burn 2>/dev/null || true
 	for g in $groups; do kill -TERM "-$g" 2>/dev/null || true; done
@@ -93,7 +95,9 @@ if ! scripts/mariadb.sh status; then
 		export SM_DB_PORT
 	fi
 	db_started=yes
-	scripts/mariadb.sh start >"$tmp/mariadb.log" 2>&1 ||
+	# in a session of its own: a Ctrl-C now stops the demo once the
+	# server is up (and cleanup stops it), not the start half way
+	setsid -w scripts/mariadb.sh start >"$tmp/mariadb.log" 2>&1 ||
 	    { cat "$tmp/mariadb.log" >&2; exit 3; }
 	db_how="started (stopped at the end)"
 else
