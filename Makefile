@@ -1,6 +1,7 @@
 # sm: small Unix commands that sample, ship, split, store and show host
 # metrics.  `make` builds bin/; `make check` runs every test; `make demo`
-# runs the main job.  Both install what they need first (scripts/deps.sh).
+# runs the main job.  Both install what they need first, and only that
+# (scripts/deps.sh demo, scripts/deps.sh check).
 
 VERSION = 0.2.0
 
@@ -94,8 +95,16 @@ WEB_FILES = web/index.html web/app.js web/app.css
 
 all: $(BINS)
 
+# A missing library is named, with what installs it, before any compiler
+# error about its header.
+have-libs:
+	@m=; for p in $(CMD_PKGS); do \
+		$(PKG_CONFIG) --exists $$p 2>/dev/null || m="$$m $$p"; \
+	done; [ -z "$$m" ] || { echo "make: missing the libraries$$m" \
+	    "(pkg-config): scripts/deps.sh build installs them" >&2; exit 2; }
+
 # -MMD: each object depends on the headers it includes (its .d file).
-$(BUILD)/lib/%.o: lib/%.c Makefile
+$(BUILD)/lib/%.o: lib/%.c Makefile | have-libs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$<)) -MMD -MP -c -o $@ $<
 
@@ -103,7 +112,7 @@ $(LIBSM): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILD)/cmd/%.o: cmd/%.c Makefile
+$(BUILD)/cmd/%.o: cmd/%.c Makefile | have-libs
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(call pkg_cflags,$(PKGS_$(notdir $*))) -MMD -MP \
 		-c -o $@ $<
@@ -152,7 +161,7 @@ with_db = @if ls $(2) >/dev/null 2>&1; then \
 		scripts/mariadb.sh stop; exit $$rc; \
 	fi
 
-check: deps
+check: deps-check
 	@$(MAKE) --no-print-directory check-run
 
 san:
@@ -224,16 +233,19 @@ check-run: test-unit test-san test-cmd test-it test-san-it test-valgrind \
 	test-fuzz test-chaos test-kmod test-deb lint-man style
 	@echo "check: all tests passed"
 
-demo: deps
+demo: deps-demo
 	@$(MAKE) -s --no-print-directory all
 	@scripts/demo.sh
 
-deps:
-	@scripts/deps.sh
+# The Debian packages a goal needs (scripts/deps.sh GOAL): `make deps`
+# installs every test's.
+deps: deps-check
+deps-build deps-demo deps-deb deps-check:
+	@scripts/deps.sh $(@:deps-%=%)
 
 # sm and sm-metrics-dkms .deb files in build/deb/ (scripts/deb.sh), built
 # from a copy of the tree with dpkg-buildpackage, then lintian.
-deb: deps
+deb: deps-deb
 	@scripts/deb.sh build/deb
 
 # Line width, trailing blanks, tabs; a report of the longest functions.
@@ -280,8 +292,8 @@ uninstall:
 clean:
 	rm -rf $(BUILD) $(OUT)
 
-.PHONY: all unit san test-unit test-san test-cmd test-it test-chaos test-kmod \
-	test-deb check check-run demo deb deps lint-man style install \
-	install-systemd uninstall \
+.PHONY: all have-libs unit san test-unit test-san test-cmd test-it test-chaos \
+	test-kmod test-deb check check-run demo deb deps deps-build deps-demo \
+	deps-deb deps-check lint-man style install install-systemd uninstall \
 	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
 .PRECIOUS: $(BUILD)/cmd/%.o

@@ -1,6 +1,7 @@
 /*
- * What every command's main shares: stop signals, usage and --version
- * text, option tables and their value parsing, closing stdout (cli.h).
+ * What every command's main shares: stop signals, usage, --help and
+ * --version text, option tables and their value parsing, closing stdout
+ * (cli.h).
  */
 #include <err.h>
 #include <errno.h>
@@ -56,17 +57,27 @@ cli_catch_stop(int wake_fd)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void
+cli_progname(char *argv[])
+{
+	argv[0] = program_invocation_short_name;
+}
+
 int
-cli_usage(int status, const char *text, const char *options)
+cli_usage(int status, const struct cli_help *help)
 {
 	if (status == SM_EXIT_OK) {
-		fputs(text, stdout);
-		if (options != NULL)
+		printf("%s - %s\n", program_invocation_short_name,
+		    help->about);
+		fputs(help->usage, stdout);
+		if (help->options != NULL)
 			printf("\noptions (the man page has the whole story):\n"
-			    "%s", options);
+			    "%s", help->options);
+		if (help->environment != NULL)
+			printf("\nenvironment:\n%s", help->environment);
 		return cli_close_stdout(status);
 	}
-	fputs(text, stderr);
+	fputs(help->usage, stderr);
 	return status;
 }
 
@@ -193,9 +204,7 @@ cli_no_operands(int argc, char *argv[])
 int
 cli_version(void)
 {
-	extern const char *__progname;
-
-	printf("%s %s\n", __progname, SM_VERSION);
+	printf("%s %s\n", program_invocation_short_name, SM_VERSION);
 	return SM_EXIT_OK;
 }
 

@@ -25,12 +25,27 @@ void cli_catch_stop(int wake_fd);
 void cli_stop_signals(sigset_t *set);
 
 /*
- * Print the usage lines: on stdout for --help (status 0), followed by
- * options (a line per option; NULL: none), then close stdout; on stderr
- * for a usage error (status SM_EXIT_USAGE).  Returns the status for main
- * to exit with.
+ * Make argv[0] the program's name as err(3) and warnx(3) give it (the base
+ * name, program_invocation_short_name), so that getopt's complaints say
+ * "sm-read:" too and not "bin/sm-read:".  Called first in main.
  */
-int cli_usage(int status, const char *text, const char *options);
+void cli_progname(char *argv[]);
+
+/* What --help prints, and a usage error the usage lines of. */
+struct cli_help {
+	const char *about;	/* what it does: the man page's NAME line */
+	const char *usage;	/* the usage lines */
+	const char *options;	/* a line per option; NULL: none */
+	const char *environment; /* a line per variable; NULL: none */
+};
+
+/*
+ * Print the usage: for --help (status 0) on stdout, after a line
+ * "PROGRAM - ABOUT" and followed by the options and the environment, then
+ * close stdout; for a usage error (status SM_EXIT_USAGE) the usage lines
+ * alone on stderr.  Returns the status for main to exit with.
+ */
+int cli_usage(int status, const struct cli_help *help);
 
 /* A name stored or compared whole: 1 to max bytes, no control characters. */
 bool cli_name_ok(const char *s, size_t max);

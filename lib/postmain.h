@@ -11,6 +11,11 @@
 
 #include "deliver.h"
 
+/* --help's environment lines of both: libcurl reads the proxy variables */
+#define POSTMAIN_HELP_ENVIRONMENT \
+	"  http_proxy, HTTPS_PROXY, ALL_PROXY, NO_PROXY (or lower case)\n" \
+	"                         libcurl's proxy settings, as curl(1)'s\n"
+
 struct postmain {
 	/* values: enum deliver_opt_id, and 'h' for --help */
 	const struct option *longopts;

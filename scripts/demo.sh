@@ -13,7 +13,18 @@
 # split per route, checks that every sample is exactly one row (exit 0 only
 # then), takes a screenshot of the dashboard with headless Chromium where it
 # is installed, and stops everything it started (also on Ctrl-C).
+#
+# Ctrl-C (SIGINT to the whole foreground process group, make and a tee
+# after it included) stops the sample readers first, lets what they read
+# be delivered, checks it and stops the rest; a second Ctrl-C while that
+# drains waits for it too (sm-split's --max-time bounds it).  All output
+# is on stderr, and a write to a reader that has gone (a tee stopped by
+# the same Ctrl-C) is no reason to stop.  The private MariaDB, when the
+# demo starts it, is on SM_DB_PORT, else 33306 or the next free port, in a
+# session of its own (scripts/mariadb.sh), so the Ctrl-C does not reach it
+# before the last sample is stored; it is stopped at the end.
 set -eu
+trap '' PIPE
 cd "$(dirname "$0")/.."
 top=$(pwd)
 secs=${DEMO_SECONDS:-24}
@@ -22,7 +33,7 @@ case $secs in
 esac
 [ "$secs" -eq 0 ] || [ "$secs" -ge 20 ] || secs=20
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sm-demo.XXXXXX")
-say() { printf '\ndemo: %s\n' "$*" >&2; }
+say() { printf '\ndemo: %s\n' "$*" >&2 || true; }
 
 # Every service and pipeline runs in a process group of its own (setsid),
 # so that Ctrl-C reaches this script alone, which then stops them in order.
@@ -30,19 +41,21 @@ groups=
 burn=
 db_started=no
 cleanup() {
-	trap - EXIT INT TERM
+	# to its end: another Ctrl-C must not leave the database running
+	trap - EXIT
+	trap '' INT TERM
 	# shellcheck disable=SC2086
 	[ -z "$burn" ] || kill $burn 2>/dev/null || true
 	for g in $groups; do kill -TERM "-$g" 2>/dev/null || true; done
 	for g in $groups; do wait "$g" 2>/dev/null || true; done
 	if [ "$db_started" = yes ]; then
-		scripts/mariadb.sh stop
-		echo "demo: stopped the private MariaDB" >&2
+		scripts/mariadb.sh stop 2>/dev/null || true
+		echo "demo: stopped the private MariaDB" >&2 || true
 	fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
+trap 'echo "demo: interrupted" >&2 || :; exit 130' INT TERM
 
 # group CMD: CMD (a shell command line) in the background, in a process
 # group of its own; its id in $group.
@@ -51,6 +64,9 @@ group() {
 	group=$!
 	groups="$groups $group"
 }
+
+# nap SECONDS: sleep, cut short by a Ctrl-C (no reason to stop the demo)
+nap() { sleep "$1" || true; }
 
 # wait_port NAME: until $tmp/NAME.port is written (10 s)
 wait_port() {
@@ -66,10 +82,26 @@ wait_port() {
 	done
 }
 
+# port_free PORT: nothing listens on it (ss, iproute2)
+port_free() { [ -z "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; }
+
 if ! scripts/mariadb.sh status; then
-	scripts/mariadb.sh start >"$tmp/mariadb.log" 2>&1 ||
-	    { cat "$tmp/mariadb.log" >&2; exit 3; }
+	if [ -z "${SM_DB_PORT:-}" ]; then
+		# another checkout's demo may hold 33306
+		SM_DB_PORT=33306
+		until port_free "$SM_DB_PORT" || [ "$SM_DB_PORT" -ge 33405 ]; do
+			SM_DB_PORT=$((SM_DB_PORT + 1))
+		done
+		export SM_DB_PORT
+	fi
 	db_started=yes
+	# in a session of its own: a Ctrl-C now stops the demo once the
+	# server is up (and cleanup stops it), not the start half way
+	setsid -w scripts/mariadb.sh start >"$tmp/mariadb.log" 2>&1 ||
+	    { cat "$tmp/mariadb.log" >&2; exit 3; }
+	db_how="started (stopped at the end)"
+else
+	db_how="already running (left running)"
 fi
 eval "$(scripts/mariadb.sh env)"	# SM_DB, SM_DB_PASSWORD: never printed
 
@@ -79,8 +111,15 @@ group "exec bin/sm-tail --listen 127.0.0.1:0 --port-file '$tmp/web.port' \
     2>'$tmp/web.log'"
 wait_port web
 web="http://127.0.0.1:$(cat "$tmp/web.port")/"
-printf 'demo: open %s in a browser\n' "$web" >&2
-echo "demo: private MariaDB in .sm-db/ (port ${SM_DB_PORT:-33306}), SM_DB=$SM_DB" >&2
+if [ "$secs" -eq 0 ]; then
+	how="until Ctrl-C, which stops, checks and cleans up"
+else
+	how="for $secs s, or until Ctrl-C; DEMO_SECONDS=0 make demo keeps it"
+	how="$how running until Ctrl-C"
+fi
+printf 'demo: open %s in a browser (%s)\n' "$web" "$how" >&2
+echo "demo: private MariaDB $db_how: SM_DB=$SM_DB," \
+    "data in ${SM_DB_DIR:-$top/.sm-db}" >&2
 
 for route in route-a route-b; do
 	group "exec bin/sm-store --listen 127.0.0.1:0 \
@@ -100,51 +139,76 @@ group "bin/sm-tail -f -n 0 --format ndjson --interval 0.25 \
     --stale 3 2>'$tmp/alert.log' | tee '$tmp/alerts.ndjson' |
     sed -u 's/^/alert: /' >&2"
 alerts=$group
-sleep 1		# the follower takes its starting point
+nap 1		# the follower takes its starting point
 
 host=$(hostname)
 n_main=
 [ "$secs" -eq 0 ] || n_main="-n $((secs * 2))"
 say "sm-read -i 0.5 | sm-split route-a route-b  ($([ "$secs" -eq 0 ] &&
     echo "until Ctrl-C" || echo "$secs s"))"
+# Ctrl-C from here on: stop the readers, deliver, check (stopping=yes)
+stopping=no
+trap 'stopping=yes' INT TERM
 group "bin/sm-read -i 0.5 $n_main | tee '$tmp/main.ndjson' |
     bin/sm-split --stats-every 20 '$url_a' '$url_b' \
     >'$tmp/acks-main.ndjson'"
 main=$group
+readers=$main
+
+# reading PGID: group PGID's sample reader still runs
+reading() { pgrep -g "$1" -x sm-read >/dev/null 2>&1; }
 
 # the story: a CPU burst at 3 s, the simulated host from 10 s to 16 s
-stopping=no
-trap 'stopping=yes' INT TERM
-sleep 3
-say "a CPU burst on this machine for 5 s (the alert fires after 2 s above 50%)"
-for _ in $(seq "$(nproc)"); do
-	timeout 5 sh -c 'while :; do :; done' &
-	burn="$burn $!"
-done
-sleep 7
-burn=
+nap 3
+if [ "$stopping" = no ]; then
+	say "a CPU burst on this machine for 5 s" \
+	    "(the alert fires after 2 s above 50%)"
+	for _ in $(seq "$(nproc)"); do
+		timeout 5 sh -c 'while :; do :; done' &
+		burn="$burn $!"
+	done
+	nap 7
+fi
 if [ "$stopping" = no ]; then
 	say "host sim-b joins (sm-read --host sim-b), for 6 s"
 	group "bin/sm-read -i 0.5 -n 12 --host sim-b |
 	    tee '$tmp/sim.ndjson' | bin/sm-split '$url_a' '$url_b' \
 	    >'$tmp/acks-sim.ndjson'"
-	wait $group || true
-	say "host sim-b stopped: its stale alert fires 3 s after its last row"
-fi
-if [ "$secs" -eq 0 ]; then
-	while [ "$stopping" = no ] && kill -0 $main 2>/dev/null; do
-		sleep 1
+	sim=$group
+	readers="$readers $sim"
+	while [ "$stopping" = no ] && reading "$sim"; do
+		nap 0.5
 	done
-	say "stopping: the sample reader first, so that what it read is delivered"
-	pkill -TERM -g "$main" -x sm-read 2>/dev/null || true
+	[ "$stopping" = yes ] ||
+	    say "host sim-b stopped: its stale alert fires 3 s after" \
+	    "its last row"
 fi
-wait $main || true
-sleep 1		# the last rows through the follower, then no more alerts:
+while [ "$stopping" = no ] && reading "$main"; do
+	nap 0.5
+done
+if [ "$stopping" = yes ]; then
+	say "stopping: the sample readers first, so that what they read" \
+	    "is delivered"
+	for g in $readers; do
+		pkill -TERM -g "$g" -x sm-read 2>/dev/null || true
+	done
+	# shellcheck disable=SC2086
+	[ -z "$burn" ] || kill $burn 2>/dev/null || true
+fi
+# each pipeline to its end (sm-split delivers what it read); a Ctrl-C
+# cuts a wait short: wait again
+for g in $readers; do
+	while :; do
+		rc=0
+		wait "$g" || rc=$?
+		[ "$rc" -gt 128 ] || break
+	done
+done
+nap 1		# the last rows through the follower, then no more alerts:
 kill -TERM "-$alerts" 2>/dev/null || true	# the stop is no outage
-trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 
 say "the newest rows: sm-tail -n 8 --format table"
-bin/sm-tail -n 8 --format table
+bin/sm-tail -n 8 --format table >&2 || true
 
 if command -v chromium >/dev/null 2>&1; then
 	shot=$top/build/demo-dashboard.png
@@ -174,18 +238,19 @@ in_list=$(sed "s/.*/'&'/" "$tmp/sent" | paste -sd, -)
 sql "SELECT data_source, host, COUNT(*) FROM system_metrics
     WHERE sample_id IN ($in_list) GROUP BY data_source, host
     ORDER BY data_source, host" |
-    awk '{ printf "  %s: %d rows from %s\n", $1, $3, $2 }' >&2
+    awk '{ printf "  %s: %d rows from %s\n", $1, $3, $2 }' >&2 || true
 sql "SELECT sample_id FROM system_metrics WHERE sample_id IN ($in_list)
     ORDER BY sample_id" >"$tmp/stored"
 stored=$(wc -l <"$tmp/stored")
 fired=$(grep -c '"state":"firing"' "$tmp/alerts.ndjson" 2>/dev/null || true)
 resolved=$(grep -c '"state":"resolved"' "$tmp/alerts.ndjson" 2>/dev/null || true)
-echo "demo: alerts: ${fired:-0} fired, ${resolved:-0} resolved" >&2
+echo "demo: alerts: ${fired:-0} fired, ${resolved:-0} resolved" >&2 || :
 grep -q '"rule":"cpu_usage > 50 for 2s".*"state":"firing"' \
     "$tmp/alerts.ndjson" 2>/dev/null ||
-    echo "demo: (the CPU burst did not hold cpu_usage above 50% for 2 s on $host)" >&2
+    echo "demo: (the CPU burst did not hold cpu_usage above 50% for 2 s" \
+    "on $host)" >&2 || :
 if ! diff "$tmp/sent" "$tmp/stored" >/dev/null; then
-	echo "demo: FAILED: $sent samples sent, $stored rows hold them" >&2
+	echo "demo: FAILED: $sent samples sent, $stored rows hold them" >&2 || :
 	exit 1
 fi
-echo "demo: $sent samples sent, $stored stored, each exactly once: ok" >&2
+echo "demo: $sent samples sent, $stored stored, each exactly once: ok" >&2 || :

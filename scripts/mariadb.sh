@@ -4,7 +4,8 @@
 # (git-ignored).  It never reads /etc/mysql and never touches a system
 # database.
 #
-#   scripts/mariadb.sh start     initialise on first use, start, wait
+#   scripts/mariadb.sh start     initialise on first use, start, wait, and
+#                                say so (port, data directory)
 #   scripts/mariadb.sh stop      shut down cleanly (SIGKILL after 60 s)
 #   scripts/mariadb.sh restart
 #   scripts/mariadb.sh status    exit 0 when it answers
@@ -14,7 +15,9 @@
 #   scripts/mariadb.sh users-sql DIR  the SQL making user sm (passwords
 #                                in DIR/root.pw, DIR/sm.pw; galera.sh)
 #
-# SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.
+# SM_DB_DIR (default .sm-db) and SM_DB_PORT (default 33306) move it.  The
+# server runs in a session of its own (setsid): a Ctrl-C at the terminal
+# that started it does not stop it (`stop` does).
 # The binary log is on (row format, full images: what sm-tail -f --via
 # binlog follows), and the user sm may read it; SM_DB_BINLOG=0 starts the
 # server without it.
@@ -110,12 +113,19 @@ CNF
 	rm -f "$DIR/admin.cnf"
 }
 
+# alive PID: the server started as PID (or, where setsid had to fork, the
+# one its pid file names) is still there
+alive() {
+	kill -0 "$1" 2>/dev/null ||
+	    { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+}
+
 wait_up() {
 	i=0
 	until running || mariadb-admin --no-defaults --socket="$SOCK" --user=root \
 	    --connect-timeout=2 ping >/dev/null 2>&1; do
 		i=$((i + 1))
-		if [ "$i" -gt 300 ] || ! kill -0 "$1" 2>/dev/null; then
+		if [ "$i" -gt 300 ] || ! alive "$1"; then
 			tail -20 "$DIR/error.log" >&2 2>/dev/null || true
 			die "server did not start (log: $DIR/error.log)"
 		fi
@@ -151,13 +161,23 @@ first_setup() {
 	printf '[client]\nuser=sm\npassword=%s\n' "$sm_pw" >"$DIR/sm.cnf"
 }
 
+# the port of the server running in $DIR (its my.cnf), else $PORT
+running_port() {
+	p=$(sed -n 's/^port=//p' "$DIR/my.cnf" 2>/dev/null)
+	running && [ -n "$p" ] && echo "$p" || echo "$PORT"
+}
+
 start() {
+	if [ -f "$DIR/my.cnf" ] && running; then
+		echo "mariadb.sh: already running on port $(running_port)," \
+		    "data in $DIR" >&2
+		return 0
+	fi
 	init
-	running && return 0
-	rm -f "$SOCK"
+	rm -f "$SOCK" "$PIDFILE"
 	# the daemon must not hold the caller's descriptors (a test's pipe
-	# would never see end of file)
-	mariadbd --defaults-file="$DIR/my.cnf" >>"$DIR/error.log" 2>&1 \
+	# would never see end of file), nor be in the caller's process group
+	setsid mariadbd --defaults-file="$DIR/my.cnf" >>"$DIR/error.log" 2>&1 \
 	    </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	pid=$!
 	wait_up "$pid"
@@ -166,12 +186,14 @@ start() {
 	admin -e "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO
 	    'sm'@'localhost', 'sm'@'127.0.0.1'" ||
 	    die "cannot grant the binary log to user sm"
+	echo "mariadb.sh: started on port $PORT, data in $DIR" >&2
 }
 
 stop() {
 	[ -f "$PIDFILE" ] || return 0
 	db_stop "$(cat "$PIDFILE")" || true
 	rm -f "$PIDFILE"
+	echo "mariadb.sh: stopped, data in $DIR" >&2
 }
 
 case "${1:-}" in
@@ -181,7 +203,7 @@ restart) stop; start ;;
 status)	running ;;
 env)
 	[ -f "$DIR/sm.pw" ] || die "not initialised: scripts/mariadb.sh start"
-	echo "SM_DB='mysql://sm@127.0.0.1:$PORT/sm'"
+	echo "SM_DB='mysql://sm@127.0.0.1:$(running_port)/sm'"
 	echo "SM_DB_SOCKET_URL='mysql://sm@localhost/sm?socket=$SOCK'"
 	echo "SM_DB_PASSWORD='$(cat "$DIR/sm.pw")'"
 	echo "SM_DB_DEFAULTS_FILE='$DIR/sm.cnf'"

@@ -21,15 +21,16 @@
 #define EXEC_MAX_DEFAULT 4
 #define EXEC_TIMEOUT_MS_DEFAULT 30000
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "threshold and stopped-reporting alerts over a "
+	    "stream of records",
+	.usage =
 	    "usage: sm-alert [-h] [--exec command] [--exec-max n] "
 	    "[--exec-timeout seconds]\n"
 	    "                [--max-line bytes] [--replay] [--rule rule] "
 	    "[--rules file]\n"
 	    "                [--stale seconds] [--version]\n",
+	.options =
 	    "  --exec command         run it per event, "
 	    "the event on its stdin\n"
 	    "  --exec-max n           commands running at once (4)\n"
@@ -40,7 +41,17 @@ usage(int status)
 	    "repeatable\n"
 	    "  --rules file           rules, one a line, # comments\n"
 	    "  --stale seconds        a host silent this long fires\n"
-	    "  --version              the version\n"));
+	    "  --version              the version\n",
+	.environment =
+	    "  (none read; --exec's commands get SM_ALERT_ID, "
+	    "SM_ALERT_HOST, SM_ALERT_RULE\n"
+	    "  and SM_ALERT_STATE)\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 #ifndef SM_NO_MAIN
@@ -84,6 +95,7 @@ main(int argc, char *argv[])
 		{ 0 }
 	};
 
+	cli_progname(argv);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		/* checked by the table; --stale goes on below to its rule */
 		if (cli_opt(opts, ch, optarg) == -1)

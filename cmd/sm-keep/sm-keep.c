@@ -18,15 +18,16 @@
 
 #define INTERVAL_DEFAULT 60	/* seconds between --follow passes */
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "roll the metrics table up into per-minute and per-hour "
+	    "tiers and keep each within its retention",
+	.usage =
 	    "usage: sm-keep [-fhv] [--db url] [--defaults-file file] "
 	    "[--hour age]\n"
 	    "               [--interval seconds] [--minute age] [--raw age] "
 	    "[--settle seconds]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] [--version]\n",
+	.options =
 	    "  -f, --follow           a pass every --interval, until "
 	    "stopped\n"
 	    "  -v, --verbose          a line per pass, also when idle\n"
@@ -45,7 +46,16 @@ usage(int status)
 	    "  --ssl-mode mode        DISABLED, PREFERRED, REQUIRED, "
 	    "VERIFY_CA or\n"
 	    "                         VERIFY_IDENTITY\n"
-	    "  --version              the version\n"));
+	    "  --version              the version\n",
+	.environment =
+	    "  SM_DB                  the database URL when --db is not given\n"
+	    "  SM_DB_PASSWORD         the database password\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 /* An age option ("7d", "0"): 0, or -1 after the warning. */
@@ -108,6 +118,7 @@ main(int argc, char *argv[])
 		{ 0 }
 	};
 
+	cli_progname(argv);
 	while ((ch = getopt_long(argc, argv, "fhv", longopts, NULL)) != -1) {
 		if ((r = db_opt(&dbo, ch, optarg)) == 0)
 			r = cli_opt(opts, ch, optarg);

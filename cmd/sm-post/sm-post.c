@@ -10,10 +10,9 @@
 #include "deliver.h"
 #include "postmain.h"
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "send NDJSON records to an HTTP endpoint, losing none",
+	.usage =
 	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
 	    "[--max-line bytes]\n"
 	    "               [--max-time seconds] [--ndjson] [--parallel n] "
@@ -21,6 +20,7 @@ usage(int status)
 	    "               [--retries n] [--spool file] [--strict] "
 	    "[--timeout seconds]\n"
 	    "               [--token-file file] [--version] url\n",
+	.options =
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --batch n              records per request (1)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
@@ -34,7 +34,14 @@ usage(int status)
 	    "  --strict               stop reading at the first bad line\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
-	    "  --version              the version\n"));
+	    "  --version              the version\n",
+	.environment = POSTMAIN_HELP_ENVIRONMENT,
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 #ifndef SM_NO_MAIN
@@ -70,6 +77,7 @@ main(int argc, char *argv[])
 	};
 	struct deliver_opts o;
 
+	cli_progname(argv);
 	deliver_opts_init(&o);
 	return cli_close_stdout(postmain_run(&pm, &o, argc, argv));
 }

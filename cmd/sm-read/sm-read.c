@@ -17,15 +17,15 @@
 #include "sample.h"
 #include "tick.h"
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "sample CPU, memory and process states as NDJSON records",
+	.usage =
 	    "usage: sm-read [-h] [-i seconds] [-n count] "
 	    "[--backend auto|procfs|kmod]\n"
 	    "               [--cpu-window seconds] "
 	    "[--dialect canonical|seed] [--host name]\n"
 	    "               [--proc-root dir] [--state file] [--version]\n",
+	.options =
 	    "  -i seconds             a sample every this often "
 	    "(clock-aligned)\n"
 	    "  -n count               this many samples, then exit "
@@ -36,7 +36,13 @@ usage(int status)
 	    "  --host name            the host field (gethostname)\n"
 	    "  --proc-root dir        read this instead of /proc\n"
 	    "  --state file           CPU counters kept between runs\n"
-	    "  --version              the version\n"));
+	    "  --version              the version\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 /* Write one line; false when the reader has gone (EPIPE). */
@@ -94,6 +100,7 @@ main(int argc, char *argv[])
 		{ 0 }
 	};
 
+	cli_progname(argv);
 	while ((ch = getopt_long(argc, argv, "hi:n:", longopts, NULL)) != -1) {
 		switch (cli_opt(opts, ch, optarg)) {
 		case 1:

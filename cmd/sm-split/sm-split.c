@@ -11,10 +11,10 @@
 #include "deliver.h"
 #include "postmain.h"
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "spread NDJSON records over HTTP endpoints by "
+	    "weighted round-robin",
+	.usage =
 	    "usage: sm-split [-h] [-H header] [--batch n] "
 	    "[--fail-timeout seconds]\n"
 	    "                [--health-interval seconds] [--linger ms] "
@@ -26,6 +26,7 @@ usage(int status)
 	    "                [--strict] [--timeout seconds] "
 	    "[--token-file file] [--version]\n"
 	    "                [--weights w,w,...] url url ...\n",
+	.options =
 	    "  --batch n              records per request (1)\n"
 	    "  --fail-timeout seconds how long a failed receiver is left out "
 	    "(10)\n"
@@ -46,7 +47,14 @@ usage(int status)
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n"
-	    "  --weights w,w,...      smooth weighted round-robin\n"));
+	    "  --weights w,w,...      smooth weighted round-robin\n",
+	.environment = POSTMAIN_HELP_ENVIRONMENT,
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 #ifndef SM_NO_MAIN
@@ -89,6 +97,7 @@ main(int argc, char *argv[])
 	};
 	struct deliver_opts o;
 
+	cli_progname(argv);
 	deliver_opts_init(&o);
 	/* nginx's upstream: statistics, and probes to bring endpoints back */
 	o.stats = true;

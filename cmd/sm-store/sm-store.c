@@ -17,10 +17,9 @@
 #include "store.h"
 #include "storemain.h"
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "store NDJSON records in MySQL, from standard input or HTTP",
+	.usage =
 	    "usage: sm-store [-h] [--batch n] [--db url] "
 	    "[--defaults-file file] [--echo]\n"
 	    "                [--flush-ms ms] [--max-line bytes] "
@@ -37,6 +36,7 @@ usage(int status)
 	    "                [--ssl-mode mode] [--threads n] "
 	    "[--timeout seconds]\n"
 	    "                [--token-file file]\n",
+	.options =
 	    "  --batch n              rows per transaction (1000)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
@@ -65,7 +65,18 @@ usage(int status)
 	    "  --timeout seconds      a request must arrive whole within this "
 	    "(30)\n"
 	    "  --token-file file      the bearer token clients must send\n"
-	    "  --version              the version\n"));
+	    "  --version              the version\n",
+	.environment =
+	    "  SM_DB                  the database URL when --db is not given\n"
+	    "  SM_DB_PASSWORD         the database password\n"
+	    "  SM_STORE_BULK          0: multi-row INSERTs, not array "
+	    "binding\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 #ifndef SM_NO_MAIN
@@ -133,6 +144,7 @@ main(int argc, char *argv[])
 		{ 0 }
 	};
 
+	cli_progname(argv);
 	storemain_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		/* the database's options, then the checked ones */

@@ -36,10 +36,10 @@
 #define LINES_DEFAULT 10
 #define INTERVAL_MS_DEFAULT 500
 
-static void __attribute__((noreturn))
-usage(int status)
-{
-	exit(cli_usage(status,
+static const struct cli_help help = {
+	.about = "print, follow, watch or serve the newest rows of "
+	    "the metrics table",
+	.usage =
 	    "usage: sm-tail [-fh] [-n count] [--db url] "
 	    "[--defaults-file file]\n"
 	    "               [--format ndjson|table|seed] "
@@ -75,6 +75,7 @@ usage(int status)
 	    "[--stale seconds]\n"
 	    "               [--via auto|binlog|poll] [--warn percent] "
 	    "[--web-root dir]\n",
+	.options =
 	    "  -d, --dashboard        the terminal dashboard\n"
 	    "  -f, --follow           follow new rows\n"
 	    "  -n, --lines count      the last count rows first (10)\n"
@@ -112,7 +113,19 @@ usage(int status)
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
-	    "  --web-root dir         --listen: the page's files\n"));
+	    "  --web-root dir         --listen: the page's files\n",
+	.environment =
+	    "  SM_DB                  the database URL when --db is not given\n"
+	    "  SM_DB_PASSWORD         the database password\n"
+	    "  TERM                   the terminal type (-d)\n"
+	    "  LANG, LC_ALL           a UTF-8 locale: -d's sparklines in "
+	    "block characters\n",
+};
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	exit(cli_usage(status, &help));
 }
 
 #ifndef SM_NO_MAIN
@@ -200,6 +213,7 @@ main(int argc, char *argv[])
 		{ 0 }
 	};
 
+	cli_progname(argv);
 	memset(&tc, 0, sizeof(tc));
 	memset(&wc, 0, sizeof(wc));
 	tc.filter.since_ms = -1;

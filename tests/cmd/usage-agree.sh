@@ -2,6 +2,10 @@
 # Each command's usage, its --help option lines and its man page SYNOPSIS
 # name the same options, and getopt takes each of them (no "unrecognized
 # option"): the three are written by hand and drift apart otherwise.
+# --help opens with the man page's NAME line ("sm-x - what it does"); its
+# environment lines name each variable of the man page's ENVIRONMENT (and
+# both have one or neither); messages, getopt's too, name the program by
+# its base name ("sm-read:", never "bin/sm-read:").
 . "$(dirname "$0")/../lib.sh"
 
 # one option a line: "-x" for a letter, "--name" for a long one
@@ -16,8 +20,39 @@ split_flags() {
 
 for c in sm-alert sm-keep sm-post sm-read sm-split sm-store sm-tail; do
 	"$SM_BIN/$c" --help >"$SM_TMP/help" || fail "$c --help"
-	# the usage lines: up to the blank line before the option lines
-	sed '/^$/,$d' "$SM_TMP/help" |
+	# the first line: what the man page's NAME says
+	nd=$(sed -n 's/^\.Nd //p' "man/$c.1")
+	[ "$(head -1 "$SM_TMP/help")" = "$c - $nd" ] ||
+	    fail "$c --help: first line \"$(head -1 "$SM_TMP/help")\", want" \
+	    "\"$c - $nd\""
+	# the environment: the man page's ENVIRONMENT variables (.Ev), each
+	# named in --help's environment lines; both sections or neither
+	sed -n '/^environment:$/,$p' "$SM_TMP/help" >"$SM_TMP/help-env"
+	sed -n '/^\.Sh ENVIRONMENT/,/^\.Sh /p' "man/$c.1" |
+	    sed -n 's/^\.It Ev //p' | tr -s ' ,' '\n\n' | sed 's/^Ev$//' |
+	    grep -E '^[A-Za-z_][A-Za-z0-9_]*$' | sort -u >"$SM_TMP/man-env"
+	if grep -q '^\.Sh ENVIRONMENT' "man/$c.1"; then
+		[ -s "$SM_TMP/help-env" ] ||
+		    fail "$c: the man page has ENVIRONMENT, --help none"
+	else
+		[ ! -s "$SM_TMP/help-env" ] ||
+		    fail "$c: --help has environment lines, the man page" \
+		    "no ENVIRONMENT"
+	fi
+	while read -r v; do
+		grep -qw -- "$v" "$SM_TMP/help-env" ||
+		    fail "$c: --help's environment lines lack $v"
+	done <"$SM_TMP/man-env"
+	# messages name the program by its base name, getopt's too
+	for bad in --no-such-option -Z; do
+		"$SM_BIN/$c" "$bad" </dev/null >/dev/null 2>"$SM_TMP/err" &&
+		    fail "$c $bad: exit 0"
+		head -1 "$SM_TMP/err" | grep -q "^$c: " ||
+		    fail "$c $bad: \"$(head -1 "$SM_TMP/err")\", want \"$c: ...\""
+	done
+	# the usage lines: from "usage:" to the blank line before the option
+	# lines
+	sed -n '/^usage:/,$p' "$SM_TMP/help" | sed '/^$/,$d' |
 	    grep -oE '(^|[[ ])--?[a-zA-Z][a-zA-Z-]*' | sed -E 's/^[[ ]//' |
 	    grep -v "^$c\$" | split_flags >"$SM_TMP/usage"
 	# the man page's SYNOPSIS: "Fl -listen" is --listen, "Fl fh" -f -h
