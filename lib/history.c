@@ -316,7 +316,7 @@ history_point_table(FILE *f, const struct history_point *p, int header)
 	size_t procs = history_field("total_processes");
 	char ts[TIMEFMT_RFC3339_LEN];
 
-	if (header && fprintf(f, "%-20s %-16s %-12s %-4s %6s %21s %21s "
+	if (header && fprintf(f, "%-20s %-16s %-12s %-4s %6s %-23s %-23s "
 	    "%8s\n", "TIME", "HOST", "SOURCE", "TIER", "N",
 	    "CPU% AVG (MIN-MAX)", "RAM% AVG (MIN-MAX)", "PROCS") < 0)
 		return -1;
@@ -325,7 +325,7 @@ history_point_table(FILE *f, const struct history_point *p, int header)
 	ts[19] = 'Z';
 	ts[20] = '\0';
 	return fprintf(f, "%-20s %-16.16s %-12.12s %-4s %6llu %7.2f "
-	    "(%5.5s-%5.5s) %7.2f (%5.5s-%5.5s) %8.1f\n", ts, p->host,
+	    "(%6.6s-%6.6s) %7.2f (%6.6s-%6.6s) %8.1f\n", ts, p->host,
 	    p->source, tiers[p->tier].name, p->samples, p->v[cpu].avg,
 	    p->v[cpu].min, p->v[cpu].max, p->v[ram].avg, p->v[ram].min,
 	    p->v[ram].max, p->v[procs].avg) < 0 ? -1 : 0;

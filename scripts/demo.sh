@@ -210,6 +210,12 @@ kill -TERM "-$alerts" 2>/dev/null || true	# the stop is no outage
 say "the newest rows: sm-tail -n 8 --format table"
 bin/sm-tail -n 8 --format table >&2 || true
 
+# the past: this run rolled up into the minute tier, and read back by minute
+say "the past: sm-keep --settle 0 (sm-keep.timer runs it every minute)"
+bin/sm-keep --settle 0 -v >&2 || true
+say "this run by minute: sm-tail --since 10m --step 1m --format table"
+bin/sm-tail --since 10m --step 1m --format table >&2 || true
+
 if command -v chromium >/dev/null 2>&1; then
 	shot=$top/build/demo-dashboard.png
 	mkdir -p build
