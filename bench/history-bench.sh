@@ -132,9 +132,15 @@ $SQL -N -e "SELECT DATA_LENGTH, INDEX_LENGTH, (DATA_LENGTH + INDEX_LENGTH)
     / $rows FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'sm' AND
     TABLE_NAME = 'system_metrics'" |
     awk '{ printf "raw table: data %.0f MiB, indexes %.0f MiB, %.1f bytes a row\n", $1 / 1048576, $2 / 1048576, $3 }'
-raw_bytes=$($SQL -N -e "SELECT (DATA_LENGTH + INDEX_LENGTH) / $rows FROM
-    information_schema.TABLES WHERE TABLE_SCHEMA = 'sm' AND
-    TABLE_NAME = 'system_metrics'")
+# on disk: the blocks the files hold (page compression punches holes)
+$SQL -e "FLUSH TABLES system_metrics FOR EXPORT; UNLOCK TABLES" >/dev/null
+sleep 2
+raw_bytes=$(du -k --apparent-size "$WORK"/db/data/sm/system_metrics#P#*.ibd |
+    awk -v r="$rows" '{ s += $1 } END { printf "%.1f", s * 1024 / r }')
+raw_disk=$(du -k "$WORK"/db/data/sm/system_metrics#P#*.ibd |
+    awk -v r="$rows" '{ s += $1 } END { printf "%.1f", s * 1024 / r }')
+echo "raw table files: $raw_bytes bytes a row in size, $raw_disk on disk"
+raw_bytes=$raw_disk
 
 echo "== 2. sm-keep's first pass"
 c0=$(cpu "$server")
@@ -150,12 +156,17 @@ for t in 1m 1h; do
 	    TABLE_NAME = 'system_metrics_$t'" |
 	    awk -v t=$t '{ printf "tier %s: %d rows, %.1f bytes a row\n", t, $1, $2 }'
 done
-b1m=$($SQL -N -e "SELECT (DATA_LENGTH + INDEX_LENGTH) / (SELECT COUNT(*)
-    FROM system_metrics_1m) FROM information_schema.TABLES WHERE
-    TABLE_SCHEMA = 'sm' AND TABLE_NAME = 'system_metrics_1m'")
-b1h=$($SQL -N -e "SELECT (DATA_LENGTH + INDEX_LENGTH) / (SELECT COUNT(*)
-    FROM system_metrics_1h) FROM information_schema.TABLES WHERE
-    TABLE_SCHEMA = 'sm' AND TABLE_NAME = 'system_metrics_1h'")
+$SQL -e "FLUSH TABLES system_metrics_1m, system_metrics_1h FOR EXPORT;
+    UNLOCK TABLES" >/dev/null
+sleep 2
+disk_per_row() {
+	n=$($SQL -N -e "SELECT COUNT(*) FROM $1")
+	du -k "$WORK/db/data/sm/$1.ibd" |
+	    awk -v r="$n" '{ printf "%.1f", $1 * 1024 / r }'
+}
+b1m=$(disk_per_row system_metrics_1m)
+b1h=$(disk_per_row system_metrics_1h)
+echo "tiers on disk: minute $b1m, hour $b1h bytes a row"
 
 echo "== 3. range queries: the tier against GROUP BY over raw rows"
 from=$(( (end - (HOURS > 168 ? 168 : HOURS) * 3600) * 1000 ))
