@@ -359,7 +359,8 @@ deliver_check_signals(struct deliver *d)
 
 	while ((n = read(d->wake[0], buf, sizeof(buf))) > 0)
 		d->signals += (unsigned)n;
-	if ((d->signals >= 1 || d->fatal) && d->stop == DELIVER_RUNNING)
+	if ((d->signals >= 1 || d->fatal || d->tls_bad == d->o.nurls) &&
+	    d->stop == DELIVER_RUNNING)
 		deliver_begin_stop(d);
 	if (d->signals >= 2 && d->stop != DELIVER_ABORTING)
 		deliver_abort(d);
@@ -530,6 +531,9 @@ deliver_run(struct deliver *d)
 	/* nothing answered at all: the endpoints are unreachable */
 	if (d->c.spooled > 0 && !d->answered)
 		status = SM_EXIT_UNAVAILABLE;
+	/* every endpoint failed TLS verification: the set-up is wrong */
+	if (d->tls_bad == d->o.nurls)
+		status = SM_EXIT_USAGE;
 	if (d->fatal)
 		status = SM_EXIT_FATAL;
 	return status;
@@ -584,7 +588,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	if (d->slots == NULL || d->idle == NULL)
 		return why_set(why, "out of memory");
 	for (i = 0; i < o->parallel; i++) {
-		if (xfer_init(&d->slots[i], d->post_hdr) == -1)
+		if (xfer_init(&d->slots[i], d->post_hdr, o) == -1)
 			return why_set(why, "cannot set up libcurl");
 		d->idle[d->nidle++] = &d->slots[i];
 	}
