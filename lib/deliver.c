@@ -299,17 +299,21 @@ deliver_drain_input(struct deliver *d, int64_t now)
 static void
 deliver_begin_stop(struct deliver *d)
 {
+	/* a stop for TLS (deliver_check_signals) is no interruption */
+	bool tls = d->tls_bad == d->o.nurls;
 	struct batch *b;
 
 	d->stop = DELIVER_STOPPING;
 	d->input = DELIVER_IN_DONE;
 	while ((b = ready_pop(d)) != NULL) {
-		why_prefix(&b->why, "interrupted before sending");
+		why_prefix(&b->why, tls ? "TLS configuration error" :
+		    "interrupted before sending");
 		deliver_spool(d, b, true);
 	}
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		why_prefix(&b->why, "interrupted while waiting to retry");
+		why_prefix(&b->why, tls ? "TLS configuration error" :
+		    "interrupted while waiting to retry");
 		deliver_spool(d, b, true);
 	}
 	deliver_drain_input(d, clock_mono_ms());
