@@ -122,7 +122,7 @@ struct deliver {
 	int wake[2];			/* a byte per stop signal */
 	unsigned signals;		/* stop signals seen */
 	bool fatal;			/* out of memory, or libcurl failed */
-	int tls_bad;			/* endpoints out for TLS (xfer_tls_bad) */
+	int tls_bad;			/* endpoints out for TLS */
 	bool answered;			/* some endpoint answered HTTP */
 	bool acks_gone;			/* stdout reader went away */
 	bool acks_dirty;
