@@ -70,7 +70,8 @@ test_metrics(void **state)
 	assert_non_null(a);
 	text = webauth_metrics(a, strdup("x 1\n"));
 	assert_non_null(text);
-	assert_non_null(strstr(text, "x 1\n# HELP sm_tail_auth_failures_total"));
+	assert_non_null(strstr(text,
+	    "x 1\n# HELP sm_tail_auth_failures_total"));
 	assert_non_null(strstr(text, "\n# TYPE sm_tail_auth_failures_total "
 	    "counter\nsm_tail_auth_failures_total 0\n"));
 	free(text);
