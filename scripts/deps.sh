@@ -14,6 +14,8 @@ libjson-c-dev
 libcurl4-openssl-dev
 libmariadb-dev
 libmicrohttpd-dev
+libgnutls28-dev
+libcrypt-dev
 libcmocka-dev
 libncurses-dev
 mariadb-server
