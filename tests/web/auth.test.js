@@ -10,19 +10,13 @@
 // VIEWER, PASSWORD (a viewer in it).
 "use strict";
 
-const { spawn, spawnSync } = require("child_process");
-const fs = require("fs");
+const { spawn } = require("child_process");
 const path = require("path");
 const https = require("https");
-const puppeteer = require("puppeteer-core");
+const { fail, store, waitFile, launch, watch } = require("./lib.js");
 
 const { SM_BIN, SM_TOP, SM_TMP, DB_URL, TLS_DIR, USERS, VIEWER,
     PASSWORD } = process.env;
-const STEP_MS = 20000;	// any one wait, at most
-
-function fail(msg) {
-	throw new Error(msg);
-}
 
 function record(host) {
 	return {
@@ -37,26 +31,6 @@ function record(host) {
 		sleeping_processes: 110, stopped_processes: 1,
 		zombie_processes: 2,
 	};
-}
-
-function store(recs) {
-	const r = spawnSync(path.join(SM_BIN, "sm-store"), ["--db", DB_URL,
-	    "--source", "a"], {
-		input: recs.map((x) => JSON.stringify(x) + "\n").join(""),
-		timeout: STEP_MS,
-	});
-	if (r.status !== 0)
-		fail("sm-store exited " + r.status + ": " + r.stderr);
-}
-
-async function waitFile(f) {
-	const end = Date.now() + STEP_MS;
-	while (Date.now() < end) {
-		if (fs.existsSync(f) && fs.readFileSync(f, "utf8").trim() !== "")
-			return fs.readFileSync(f, "utf8").trim();
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	fail("no port file " + f);
 }
 
 // GET url without credentials: [status, WWW-Authenticate]
@@ -82,18 +56,8 @@ async function main() {
 	const port = await waitFile(portFile);
 	const base = "https://localhost:" + port + "/";
 	const problems = [];
-	const browser = await puppeteer.launch({
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		acceptInsecureCerts: true,	// the test's own CA
-		userDataDir: path.join(SM_TMP, "chromium-profile"),
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-quic", "--no-first-run",
-		    "--ignore-certificate-errors",
-		    "--disable-background-networking",
-		    "--disable-component-update", "--disable-sync"],
-		timeout: STEP_MS,
-	});
+	// the certificate is the test's own
+	const browser = await launch(SM_TMP, { acceptInsecureCerts: true });
 	try {
 		// no credentials: 401 asking for a login
 		const refused = await anonymous(base);
@@ -102,13 +66,7 @@ async function main() {
 		console.log("without credentials: 401, a login asked for");
 
 		const page = await browser.newPage();
-		page.setDefaultTimeout(STEP_MS);
-		page.on("console", (m) => {
-			if (m.type() === "error" || m.type() === "warning")
-				problems.push("console " + m.type() + ": " +
-				    m.text());
-		});
-		page.on("pageerror", (e) => problems.push("page error: " + e));
+		watch(page, problems);
 		await page.authenticate({ username: VIEWER, password: PASSWORD });
 		const resp = await page.goto(base, { waitUntil: "load" });
 		if (resp.status() !== 200)
@@ -118,7 +76,7 @@ async function main() {
 		await page.waitForFunction(() =>
 		    document.getElementById("db").dataset.state === "up");
 		console.log("logged in: the stream is open, the database up");
-		store([record("behind-login")]);
+		store([record("behind-login")], "a");
 		await page.waitForFunction((n) => [...document.querySelectorAll(
 		    "section.host")].some((c) => c.dataset.host === n),
 		    {}, "behind-login");
