@@ -75,8 +75,15 @@ tls_read(const char *path, bool secret, char **text, struct why *why)
 		return why_set(why, "out of memory");
 	}
 	while (len < (size_t)st.st_size && (got = read(fd, buf + len,
-	    (size_t)st.st_size - len)) > 0)
+	    (size_t)st.st_size - len)) != 0) {
+		if (got == -1) {
+			why_set(why, "%s: %s", path, strerror(errno));
+			close(fd);
+			free(buf);
+			return -1;
+		}
 		len += (size_t)got;
+	}
 	close(fd);
 	buf[len] = '\0';
 	if (len == 0) {
