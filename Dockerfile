@@ -11,7 +11,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       gcc make libc6-dev pkg-config \
       libjson-c-dev libcurl4-openssl-dev libmariadb-dev \
-      libmicrohttpd-dev libncurses-dev \
+      libmicrohttpd-dev libgnutls28-dev libcrypt-dev libncurses-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -28,7 +28,8 @@ RUN make -j"$(nproc)" all \
 FROM ${BASE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libjson-c5 libcurl4 libmariadb3 libmicrohttpd12 libncursesw6 \
+      libjson-c5 libcurl4 libmariadb3 libmicrohttpd12 libgnutls30 \
+      libcrypt1 libncursesw6 \
       ca-certificates curl libjs-dygraphs \
  && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 sm \

@@ -21,12 +21,13 @@ OUT ?= bin
 # pkg-config packages each command links (and its main compiles with).
 PKGS_sm-alert = json-c
 PKGS_sm-read = json-c
-PKGS_sm-store = json-c libmariadb libmicrohttpd
+PKGS_sm-store = json-c libmariadb libmicrohttpd gnutls
 PKGS_sm-post = json-c libcurl
 PKGS_sm-split = json-c libcurl
-PKGS_sm-tail = json-c libmariadb libmicrohttpd ncursesw
+PKGS_sm-tail = json-c libmariadb libmicrohttpd gnutls libcrypt ncursesw
 PKGS_sm-keep = libmariadb
-CMD_PKGS = json-c libcurl libmariadb libmicrohttpd ncursesw
+CMD_PKGS = json-c libcurl libmariadb libmicrohttpd gnutls libcrypt \
+	ncursesw
 TEST_PKGS = cmocka $(CMD_PKGS)
 
 # The packages whose headers each library module includes, itself or
@@ -52,6 +53,7 @@ PKGS_lib/ingest.c = json-c libmariadb
 PKGS_lib/keep.c = json-c libmariadb
 PKGS_lib/keeprun.c = json-c libmariadb
 PKGS_lib/tier.c = json-c libmariadb
+PKGS_lib/tls.c = gnutls libmicrohttpd
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c
 PKGS_lib/postmain.c = json-c libcurl
@@ -65,6 +67,7 @@ PKGS_lib/store_sql.c = json-c libmariadb
 PKGS_lib/storemain.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
+PKGS_lib/webauth.c = gnutls libcrypt libmicrohttpd
 PKGS_lib/webhist.c = json-c libmariadb libmicrohttpd
 
 # Each package's flags, asked once; $(call pkg_cflags,PACKAGES).  The

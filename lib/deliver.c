@@ -299,17 +299,21 @@ deliver_drain_input(struct deliver *d, int64_t now)
 static void
 deliver_begin_stop(struct deliver *d)
 {
+	/* a stop for TLS (deliver_check_signals) is no interruption */
+	bool tls = d->tls_bad == d->o.nurls;
 	struct batch *b;
 
 	d->stop = DELIVER_STOPPING;
 	d->input = DELIVER_IN_DONE;
 	while ((b = ready_pop(d)) != NULL) {
-		why_prefix(&b->why, "interrupted before sending");
+		why_prefix(&b->why, tls ? "TLS configuration error" :
+		    "interrupted before sending");
 		deliver_spool(d, b, true);
 	}
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		why_prefix(&b->why, "interrupted while waiting to retry");
+		why_prefix(&b->why, tls ? "TLS configuration error" :
+		    "interrupted while waiting to retry");
 		deliver_spool(d, b, true);
 	}
 	deliver_drain_input(d, clock_mono_ms());
@@ -359,7 +363,8 @@ deliver_check_signals(struct deliver *d)
 
 	while ((n = read(d->wake[0], buf, sizeof(buf))) > 0)
 		d->signals += (unsigned)n;
-	if ((d->signals >= 1 || d->fatal) && d->stop == DELIVER_RUNNING)
+	if ((d->signals >= 1 || d->fatal || d->tls_bad == d->o.nurls) &&
+	    d->stop == DELIVER_RUNNING)
 		deliver_begin_stop(d);
 	if (d->signals >= 2 && d->stop != DELIVER_ABORTING)
 		deliver_abort(d);
@@ -530,6 +535,9 @@ deliver_run(struct deliver *d)
 	/* nothing answered at all: the endpoints are unreachable */
 	if (d->c.spooled > 0 && !d->answered)
 		status = SM_EXIT_UNAVAILABLE;
+	/* every endpoint failed TLS verification: the set-up is wrong */
+	if (d->tls_bad == d->o.nurls)
+		status = SM_EXIT_USAGE;
 	if (d->fatal)
 		status = SM_EXIT_FATAL;
 	return status;
@@ -584,7 +592,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	if (d->slots == NULL || d->idle == NULL)
 		return why_set(why, "out of memory");
 	for (i = 0; i < o->parallel; i++) {
-		if (xfer_init(&d->slots[i], d->post_hdr) == -1)
+		if (xfer_init(&d->slots[i], d->post_hdr, o) == -1)
 			return why_set(why, "cannot set up libcurl");
 		d->idle[d->nidle++] = &d->slots[i];
 	}

@@ -45,6 +45,9 @@ enum deliver_opt_id {
 	DELIVER_OPT_TIMEOUT,
 	DELIVER_OPT_TOKEN_FILE,
 	DELIVER_OPT_WEIGHTS,
+	DELIVER_OPT_CACERT,
+	DELIVER_OPT_CERT,
+	DELIVER_OPT_KEY,
 	DELIVER_OPT_VERSION
 };
 
@@ -63,6 +66,8 @@ struct deliver_opts {
 	const char *reject_path;
 	const char *spool_path;
 	const char *token_file;
+	/* HTTPS: the CAs to trust, our certificate and key (mutual TLS) */
+	const char *cacert, *cert, *key;
 	const char *headers[DELIVER_HEADERS_MAX];
 	int nheaders;
 	long max_fails;

@@ -52,6 +52,9 @@ size_t deliver_parse_refusal(const char *body, size_t len, size_t n,
 char *deliver_health_url(const char *url);
 
 /* One easy handle: a request slot, or an endpoint's health probe. */
+/* an endpoint that failed TLS verification stays out this long */
+#define DELIVER_TLS_HOLD_MS (INT64_C(100) * 365 * 86400 * 1000)
+
 struct xfer {
 	CURL *h;
 	struct batch *b;		/* the request's records */
@@ -68,6 +71,7 @@ struct endpoint {
 	char *health_url;
 	char label[2];
 	bool failing;			/* alone, and failing: reported */
+	bool tls_bad;			/* failed TLS verification: out */
 	struct xfer probe;
 	int64_t next_probe;
 };
@@ -118,6 +122,7 @@ struct deliver {
 	int wake[2];			/* a byte per stop signal */
 	unsigned signals;		/* stop signals seen */
 	bool fatal;			/* out of memory, or libcurl failed */
+	int tls_bad;			/* endpoints out for TLS */
 	bool answered;			/* some endpoint answered HTTP */
 	bool acks_gone;			/* stdout reader went away */
 	bool acks_dirty;
@@ -147,7 +152,8 @@ struct json_object *deliver_parse_body(const char *body, size_t len);
 const char *deliver_get_string(struct json_object *obj, const char *key);
 
 /* deliver_xfer.c */
-int xfer_init(struct xfer *x, struct curl_slist *hdr);
+int xfer_init(struct xfer *x, struct curl_slist *hdr,
+    const struct deliver_opts *o);
 void xfer_free(struct xfer *x);
 void deliver_start(struct deliver *d, struct batch *b, int64_t now);
 void probe_start(struct deliver *d, struct endpoint *e);

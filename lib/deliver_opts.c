@@ -3,10 +3,12 @@
  * combinations checked before anything is set up.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -121,6 +123,15 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 	case DELIVER_OPT_TOKEN_FILE:
 		o->token_file = arg;
 		return 0;
+	case DELIVER_OPT_CACERT:
+		o->cacert = arg;
+		return 0;
+	case DELIVER_OPT_CERT:
+		o->cert = arg;
+		return 0;
+	case DELIVER_OPT_KEY:
+		o->key = arg;
+		return 0;
 	case DELIVER_OPT_WEIGHTS:
 		if (balance_parse_weights(arg, o->weights, BALANCE_MAX,
 		    &o->nweights, &bwhy) == -1)
@@ -129,6 +140,21 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 		return 0;
 	}
 	return why_set(why, "unknown option");
+}
+
+/* name's file (a TLS option's) can be read: 0, or -1 with why. */
+static int
+deliver_opt_readable(const char *name, const char *path, struct why *why)
+{
+	int fd;
+
+	if (path == NULL)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return why_set(why, "%s: %s: %s", name, path,
+		    strerror(errno));
+	close(fd);
+	return 0;
 }
 
 int
@@ -153,5 +179,11 @@ deliver_opts_check(const struct deliver_opts *o, struct why *why)
 	    strcmp(o->reject_path, o->spool_path) == 0)
 		return why_set(why, "--reject and --spool name the "
 		    "same file");
+	if ((o->cert == NULL) != (o->key == NULL))
+		return why_set(why, "--cert and --key go together");
+	if (deliver_opt_readable("--cacert", o->cacert, why) == -1 ||
+	    deliver_opt_readable("--cert", o->cert, why) == -1 ||
+	    deliver_opt_readable("--key", o->key, why) == -1)
+		return -1;
 	return 0;
 }

@@ -31,7 +31,7 @@ xfer_write(char *ptr, size_t size, size_t nmemb, void *arg)
 }
 
 int
-xfer_init(struct xfer *x, struct curl_slist *hdr)
+xfer_init(struct xfer *x, struct curl_slist *hdr, const struct deliver_opts *o)
 {
 	if ((x->h = curl_easy_init()) == NULL)
 		return -1;
@@ -47,7 +47,59 @@ xfer_init(struct xfer *x, struct curl_slist *hdr)
 	    (long)CURL_HTTP_VERSION_1_1) != CURLE_OK ||
 	    curl_easy_setopt(x->h, CURLOPT_TCP_NODELAY, 1L) != CURLE_OK)
 		return -1;
+	/* HTTPS: TLS 1.2 or later; our CAs, certificate and key if given */
+	if (curl_easy_setopt(x->h, CURLOPT_SSLVERSION,
+	    (long)CURL_SSLVERSION_TLSv1_2) != CURLE_OK ||
+	    (o->cacert != NULL && curl_easy_setopt(x->h, CURLOPT_CAINFO,
+	    o->cacert) != CURLE_OK) ||
+	    (o->cert != NULL && (curl_easy_setopt(x->h, CURLOPT_SSLCERT,
+	    o->cert) != CURLE_OK || curl_easy_setopt(x->h, CURLOPT_SSLKEY,
+	    o->key) != CURLE_OK)))
+		return -1;
 	return 0;
+}
+
+/*
+ * A TLS failure that trying again cannot mend: the certificate of the
+ * endpoint (unknown CA, expired, another name) or our own files.
+ */
+static bool
+xfer_tls_error(CURLcode res)
+{
+	switch (res) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * After a TLS failure of xfer_tls_error's: a configuration error, not an
+ * outage.  Said once, in one line; the endpoint is out for good (the
+ * hold of balance_failure), and once every endpoint is, the command
+ * stops as on a signal (deliver_check_signals) and exits 2.
+ */
+static int64_t
+xfer_tls_bad(struct deliver *d, struct xfer *x, CURLcode res)
+{
+	struct endpoint *e = &d->ep[x->ep];
+
+	if (e->tls_bad)
+		return DELIVER_TLS_HOLD_MS;
+	e->tls_bad = true;
+	d->tls_bad++;
+	warnx("%s: TLS: %s: a configuration error (--cacert, --cert, --key), "
+	    "not retried", e->url, x->err[0] != '\0' ? x->err :
+	    curl_easy_strerror(res));
+	return DELIVER_TLS_HOLD_MS;
 }
 
 void
@@ -139,6 +191,10 @@ probe_done(struct deliver *d, struct xfer *x, CURLcode res, long status,
 	bool ok = res == CURLE_OK && status > 0 && status < 500;
 
 	e->next_probe = now + d->o.health_interval_ms;
+	if (xfer_tls_error(res)) {
+		balance_failure(&d->bal, x->ep, now, xfer_tls_bad(d, x, res));
+		return;
+	}
 	if (res != CURLE_OK)
 		why_set(&why, "GET /health: %s", x->err[0] !=
 		    '\0' ? x->err : curl_easy_strerror(res));
@@ -223,8 +279,19 @@ xfer_done(struct deliver *d, CURLMsg *m, int64_t now)
 		xfer_failure(x, res, status, &b->why);
 		if (!answered)
 			retry_after = 0;
-		deliver_report(d, b->ep, balance_failure(&d->bal, b->ep, now,
-		    (int64_t)retry_after * 1000), b->why.msg);
+		if (xfer_tls_error(res)) {
+			balance_failure(&d->bal, b->ep, now,
+			    xfer_tls_bad(d, x, res));
+			if (d->tls_bad == d->o.nurls) {
+				why_prefix(&b->why, "TLS configuration error");
+				deliver_spool(d, b, true);
+				break;
+			}
+		} else {
+			deliver_report(d, b->ep, balance_failure(&d->bal,
+			    b->ep, now, (int64_t)retry_after * 1000),
+			    b->why.msg);
+		}
 		deliver_retry(d, b, now, (int64_t)retry_after);
 		break;
 	}
@@ -350,7 +417,7 @@ deliver_endpoints(struct deliver *d, struct why *why)
 			continue;
 		e->probe.probe = true;
 		e->probe.ep = i;
-		if (xfer_init(&e->probe, d->probe_hdr) == -1 ||
+		if (xfer_init(&e->probe, d->probe_hdr, &d->o) == -1 ||
 		    curl_easy_setopt(e->probe.h, CURLOPT_URL,
 		    e->health_url) != CURLE_OK ||
 		    curl_easy_setopt(e->probe.h, CURLOPT_HTTPGET, 1L) !=

@@ -26,6 +26,7 @@
 #include "httpd_impl.h"
 #include "httpd_listen.h"
 #include "httpd_loop.h"
+#include "tls.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
 /* body buffer kept for the next request */
@@ -306,6 +307,7 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 	const union MHD_ConnectionInfo *ci;
 	struct httpd_conn *hc;
 	struct httpd_req *rq;
+	struct why why;
 	const char *v;
 	char msg[64];
 
@@ -321,6 +323,10 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 		    body_answer("error", "method not allowed", NULL),
 		    MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	}
+	if (tls_peer_check(c->tls, conn, &why) == -1)
+		return httpd_send(conn, MHD_HTTP_FORBIDDEN,
+		    body_answer("error", why.msg, NULL),
+		    MHD_HTTP_HEADER_CONNECTION, "close");
 	if (strcmp(url, "/metrics") != 0)
 		return httpd_send(conn, MHD_HTTP_NOT_FOUND,
 		    body_answer("error", "not found", NULL), NULL, NULL);
@@ -658,11 +664,13 @@ static struct MHD_Daemon *
 httpd_start(struct httpd *h)
 {
 	const struct httpd_config *c = h->c;
-	struct MHD_OptionItem opts[10];
+	struct MHD_OptionItem opts[10 + TLS_MHD_OPTS];
 	unsigned flags;
 	size_t n = 0;
 
 	flags = MHD_USE_TURBO | MHD_USE_ERROR_LOG;
+	if (c->tls != NULL && c->tls->cert != NULL)
+		flags |= MHD_USE_TLS;
 	if (h->own_loop)
 		flags |= HTTPD_LOOP_FLAGS;
 	else
@@ -677,6 +685,8 @@ httpd_start(struct httpd *h)
 	    (intptr_t)httpd_log, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
 	    (void *)&c->addr };
+	if (c->tls != NULL)
+		n += tls_mhd_options(c->tls, opts + n);
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    (intptr_t)c->timeout, NULL };
 	opts[n++] = (struct MHD_OptionItem){
@@ -805,7 +815,13 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	memset(&h, 0, sizeof(h));
 	h.c = c;
 	h.lfd = MHD_INVALID_SOCKET;
-	h.own_loop = c->threads <= 1 && c->max_connections <= HTTPD_POLL_MAX;
+	/*
+	 * Not with TLS: GnuTLS may hold records already read from a socket
+	 * that epoll then never reports; MHD's own threads know of them.
+	 */
+	h.own_loop = c->threads <= 1 &&
+	    c->max_connections <= HTTPD_POLL_MAX &&
+	    (c->tls == NULL || c->tls->cert == NULL);
 	if (httpd_locks_init(&h, why) == -1)
 		return -1;
 	if ((h.one_stored = httpd_json(body_answer_ok(1, 0,
@@ -829,7 +845,9 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 		goto out_stop_daemon;
 	if (h.own_loop && httpd_loop_start(&h.loop, h.d, why) == -1)
 		goto out_unlink;
-	warnx("listening on http://%s/metrics as \"%s\"", where, c->source);
+	warnx("listening on %s://%s/metrics as \"%s\"",
+	    c->tls != NULL && c->tls->cert != NULL ? "https" : "http", where,
+	    c->source);
 	sig = httpd_serve(&h, stop);
 	/* stop accepting; answer what is in flight, then stop */
 	httpd_drain(&h);

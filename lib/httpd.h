@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "store.h"
+#include "tls.h"
 #include "why.h"
 
 #define HTTPD_MAX_BODY_DEFAULT (1024 * 1024)
@@ -28,6 +29,8 @@ struct httpd_config {
 	socklen_t addrlen;
 	const char *port_file;		/* NULL: none */
 	const char *token;		/* NULL: no token wanted */
+	/* tls_load's certificate, key, client CAs; NULL: plain HTTP */
+	const struct tls_opts *tls;
 	size_t max_body;		/* bytes */
 	/* seconds: silence, and a request whole */
 	unsigned timeout;

@@ -173,6 +173,11 @@ storemain_listen(struct storemain_opts *o)
 		goto free_db;
 	}
 	hc.token = token;
+	if (tls_load(&o->tls, &why) == -1) {
+		warnx("--tls-cert, --tls-key, --tls-client-ca: %s", why.msg);
+		goto free_token;
+	}
+	hc.tls = &o->tls;
 	signal(SIGPIPE, SIG_IGN);
 	if (mysql_library_init(0, NULL, NULL) != 0) {
 		warnx("cannot initialise the MySQL client library");
@@ -194,6 +199,7 @@ storemain_listen(struct storemain_opts *o)
 end_library:
 	mysql_library_end();
 free_token:
+	tls_free(&o->tls);
 	if (token != NULL) {
 		explicit_bzero(token, strlen(token));
 		free(token);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "db.h"
+#include "tls.h"
 
 #define STOREMAIN_SOURCE_DEFAULT "sm-store"
 #define STOREMAIN_MAX_WAIT_MS_DEFAULT 60000
@@ -25,6 +26,7 @@ struct storemain_opts {
 	int64_t max_wait_ms, timeout_ms;
 	bool echo, no_migrate, strict;
 	struct db_opts db;
+	struct tls_opts tls;		/* --tls-cert, --tls-key, ... */
 };
 
 /* Every option not given, the source and batch at their defaults. */

@@ -335,6 +335,7 @@ web_metrics(struct web *w, struct MHD_Connection *conn)
 	if (text != NULL && w->alerts != NULL)
 		text = web_metrics_alerts(w, text);
 	pthread_mutex_unlock(&w->lock);
+	text = webauth_metrics(w->c->auth, text);
 	return web_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; "
 	    "charset=utf-8", text, text != NULL ? strlen(text) : 0);
 }
@@ -713,9 +714,13 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	struct web *w = cls;
 	enum MHD_Result ret;
 	size_t i;
+	int gate;
 
 	(void)version;
 	(void)upload_data;
+	if (*con_cls == NULL && webauth_guard(w->c->auth, w->c->tls, conn,
+	    url, &gate) == -1)
+		return (enum MHD_Result)gate;
 	if (*upload_data_size > 0) {
 		*upload_data_size = 0;	/* a GET's body: ignored */
 		return MHD_YES;
@@ -971,18 +976,22 @@ static struct MHD_Daemon *
 web_daemon(struct web *w)
 {
 	const struct web_config *c = w->c;
-	struct MHD_OptionItem opts[8];
+	struct MHD_OptionItem opts[8 + TLS_MHD_OPTS];
 	unsigned flags;
 	size_t n = 0;
 
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	if (c->tls != NULL && c->tls->cert != NULL)
+		flags |= MHD_USE_TLS;
 	if (c->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER,
 	    (intptr_t)web_log, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_SOCK_ADDR, 0,
 	    (void *)&c->addr };
+	if (c->tls != NULL)
+		n += tls_mhd_options(c->tls, opts + n);
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_TIMEOUT,
 	    WEB_TIMEOUT, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
@@ -1078,7 +1087,8 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 		rc = SM_EXIT_FATAL;
 		goto out_unlink;
 	}
-	warnx("serving http://%s/ from %s", where, w.desc);
+	warnx("serving %s://%s/ from %s", c->tls != NULL &&
+	    c->tls->cert != NULL ? "https" : "http", where, w.desc);
 	ping_ms = clock_mono_ms() + WEB_KEEPALIVE_MS;
 	for (;;) {
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)

@@ -17,6 +17,8 @@
 #include "alert.h"
 #include "httpd_listen.h"
 #include "tail.h"
+#include "tls.h"
+#include "webauth.h"
 #include "why.h"
 
 #define WEB_MAX_CONNECTIONS_DEFAULT 1024
@@ -43,6 +45,8 @@ struct web_config {
 	struct tail_config tail;	/* db, filters, history, gap timeout */
 	/* --rule, --stale; NULL: none */
 	const struct alert_ruleset *rules;
+	const struct tls_opts *tls;	/* tls_load's; NULL: plain HTTP */
+	struct webauth *auth;		/* --auth-file...; NULL: open */
 };
 
 /*

@@ -13,16 +13,22 @@
 static const struct cli_help help = {
 	.about = "send NDJSON records to an HTTP endpoint, losing none",
 	.usage =
-	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
-	    "[--max-line bytes]\n"
-	    "               [--max-time seconds] [--ndjson] [--parallel n] "
-	    "[--reject file]\n"
-	    "               [--retries n] [--spool file] [--strict] "
-	    "[--timeout seconds]\n"
-	    "               [--token-file file] [--version] url\n",
+	    "usage: sm-post [-h] [-H header] [--batch n] [--cacert file] "
+	    "[--cert file --key file]\n"
+	    "               [--linger ms] [--max-line bytes] "
+	    "[--max-time seconds] [--ndjson]\n"
+	    "               [--parallel n] [--reject file] [--retries n] "
+	    "[--spool file]\n"
+	    "               [--strict] [--timeout seconds] "
+	    "[--token-file file] [--version] url\n",
 	.options =
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --batch n              records per request (1)\n"
+	    "  --cacert file          HTTPS: the CAs that sign the receiver's "
+	    "certificate\n"
+	    "  --cert file            HTTPS: our client certificate (mutual "
+	    "TLS)\n"
+	    "  --key file             HTTPS: the client certificate's key\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --max-time seconds     one batch, first try to last (60)\n"
@@ -50,8 +56,11 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
+		{ "cacert", required_argument, NULL, DELIVER_OPT_CACERT },
+		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, DELIVER_OPT_KEY },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },

@@ -15,7 +15,8 @@ static const struct cli_help help = {
 	.about = "spread NDJSON records over HTTP endpoints by "
 	    "weighted round-robin",
 	.usage =
-	    "usage: sm-split [-h] [-H header] [--batch n] "
+	    "usage: sm-split [-h] [-H header] [--batch n] [--cacert file]\n"
+	    "                [--cert file --key file] "
 	    "[--fail-timeout seconds]\n"
 	    "                [--health-interval seconds] [--linger ms] "
 	    "[--max-fails n]\n"
@@ -28,11 +29,16 @@ static const struct cli_help help = {
 	    "                [--weights w,w,...] url url ...\n",
 	.options =
 	    "  --batch n              records per request (1)\n"
+	    "  --cacert file          HTTPS: the CAs that sign the receivers' "
+	    "certificates\n"
+	    "  --cert file            HTTPS: our client certificate (mutual "
+	    "TLS)\n"
 	    "  --fail-timeout seconds how long a failed receiver is left out "
 	    "(10)\n"
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --health-interval s    probe each receiver's /health this often "
 	    "(2)\n"
+	    "  --key file             HTTPS: the client certificate's key\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-fails n          failures before it is left out (1)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
@@ -63,12 +69,15 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
+		{ "cacert", required_argument, NULL, DELIVER_OPT_CACERT },
+		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },
 		{ "fail-timeout", required_argument, NULL,
 		    DELIVER_OPT_FAIL_TIMEOUT },
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "health-interval", required_argument, NULL,
 		    DELIVER_OPT_HEALTH_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
+		{ "key", required_argument, NULL, DELIVER_OPT_KEY },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-fails", required_argument, NULL, DELIVER_OPT_MAX_FAILS },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },

@@ -16,6 +16,7 @@
 #include "schema.h"
 #include "store.h"
 #include "storemain.h"
+#include "tls.h"
 
 static const struct cli_help help = {
 	.about = "store NDJSON records in MySQL, from standard input or HTTP",
@@ -35,6 +36,8 @@ static const struct cli_help help = {
 	    "[--source name] [--ssl-ca file]\n"
 	    "                [--ssl-mode mode] [--threads n] "
 	    "[--timeout seconds]\n"
+	    "                [--tls-cert file --tls-key file] "
+	    "[--tls-client-ca file]\n"
 	    "                [--token-file file]\n",
 	.options =
 	    "  --batch n              rows per transaction (1000)\n"
@@ -64,6 +67,12 @@ static const struct cli_help help = {
 	    "  --threads n            HTTP threads (1)\n"
 	    "  --timeout seconds      a request must arrive whole within this "
 	    "(30)\n"
+	    "  --tls-cert file        HTTPS: the server's certificate chain "
+	    "(PEM)\n"
+	    "  --tls-client-ca file   HTTPS: clients need a certificate these "
+	    "CAs sign\n"
+	    "  --tls-key file         HTTPS: the certificate's private key "
+	    "(PEM)\n"
 	    "  --token-file file      the bearer token clients must send\n"
 	    "  --version              the version\n",
 	.environment =
@@ -111,6 +120,7 @@ main(int argc, char *argv[])
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		TLS_LONGOPTS,
 		{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -148,7 +158,8 @@ main(int argc, char *argv[])
 	storemain_opts_init(&o);
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		/* the database's options, then the checked ones */
-		if ((r = db_opt(&o.db, ch, optarg)) == 0)
+		if ((r = db_opt(&o.db, ch, optarg)) == 0 &&
+		    (r = tls_opt(&o.tls, ch, optarg)) == 0)
 			r = cli_opt(opts, ch, optarg);
 		if (r == 1)
 			continue;
@@ -185,9 +196,9 @@ main(int argc, char *argv[])
 	}
 	if (o.listen == NULL && (o.max_body >= 0 || o.max_conns >= 0 ||
 	    o.port_file != NULL || o.threads >= 0 || o.timeout_ms >= 0 ||
-	    o.token_file != NULL)) {
+	    o.token_file != NULL || tls_given(&o.tls))) {
 		warnx("--max-body, --max-connections, --port-file, --threads, "
-		    "--timeout and --token-file need --listen");
+		    "--timeout, --tls-* and --token-file need --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	status = o.listen != NULL ? storemain_listen(&o) : storemain_stdin(&o);

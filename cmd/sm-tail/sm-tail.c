@@ -30,7 +30,9 @@
 #include "schema.h"
 #include "tail.h"
 #include "timefmt.h"
+#include "tls.h"
 #include "web.h"
+#include "webauth.h"
 #include "when.h"
 
 #define LINES_DEFAULT 10
@@ -63,22 +65,27 @@ static const struct cli_help help = {
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--via auto|binlog|poll]\n"
 	    "               [--warn percent]\n"
-	    "       sm-tail --listen addr [-n count] [--backlog rows] "
-	    "[--db url]\n"
-	    "               [--defaults-file file] [--gap-timeout seconds] "
-	    "[--host name]\n"
-	    "               [--interval seconds] [--max-connections n] "
-	    "[--port-file file]\n"
+	    "       sm-tail --listen addr [-n count] [--auth-file file] "
+	    "[--backlog rows]\n"
+	    "               [--db url] [--defaults-file file] "
+	    "[--gap-timeout seconds]\n"
+	    "               [--host name] [--interval seconds] "
+	    "[--max-connections n]\n"
+	    "               [--metrics-token-file file] [--port-file file]\n"
 	    "               [--rule rule] [--rules file] [--since time] "
 	    "[--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--stale seconds]\n"
+	    "               [--tls-cert file --tls-key file] "
+	    "[--tls-client-ca file]\n"
 	    "               [--via auto|binlog|poll] [--warn percent] "
 	    "[--web-root dir]\n",
 	.options =
 	    "  -d, --dashboard        the terminal dashboard\n"
 	    "  -f, --follow           follow new rows\n"
 	    "  -n, --lines count      the last count rows first (10)\n"
+	    "  --auth-file file       --listen: viewers, name:crypt(3) hash "
+	    "lines\n"
 	    "  --backlog rows         --listen: rows kept for new clients "
 	    "(4096)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
@@ -92,6 +99,8 @@ static const struct cli_help help = {
 	    "  --listen addr          the browser dashboard, SSE, JSON, "
 	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
+	    "  --metrics-token-file file\n"
+	    "                         --listen: a bearer token for /metrics\n"
 	    "  --port-file file       --listen: the port, written here\n"
 	    "  --rule rule            --listen: an alert rule; repeatable\n"
 	    "  --rules file           --listen: alert rules from a file\n"
@@ -109,6 +118,12 @@ static const struct cli_help help = {
 	    "(1m, 1h)\n"
 	    "  --tier name            --step: read raw, 1m or 1h (the "
 	    "coarsest that fits)\n"
+	    "  --tls-cert file        --listen: HTTPS, the certificate chain "
+	    "(PEM)\n"
+	    "  --tls-client-ca file   --listen: clients need a certificate "
+	    "these CAs sign\n"
+	    "  --tls-key file         --listen: HTTPS, the certificate's key "
+	    "(PEM)\n"
 	    "  --until time           only rows sampled before (as --since)\n"
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
@@ -132,12 +147,13 @@ usage(int status)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_BACKLOG = 256, OPT_FORMAT, OPT_GAP_TIMEOUT, OPT_HOST,
-	    OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS, OPT_PORT_FILE,
-	    OPT_RULE, OPT_RULES, OPT_SINCE, OPT_SOURCE, OPT_STALE, OPT_STEP,
-	    OPT_TIER, OPT_UNTIL, OPT_VERSION, OPT_VIA, OPT_WARN,
-	    OPT_WEB_ROOT };
+	enum { OPT_AUTH_FILE = 256, OPT_BACKLOG, OPT_FORMAT, OPT_GAP_TIMEOUT,
+	    OPT_HOST, OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS,
+	    OPT_METRICS_TOKEN, OPT_PORT_FILE, OPT_RULE, OPT_RULES, OPT_SINCE,
+	    OPT_SOURCE, OPT_STALE, OPT_STEP, OPT_TIER, OPT_UNTIL, OPT_VERSION,
+	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
 	static const struct option longopts[] = {
+		{ "auth-file", required_argument, NULL, OPT_AUTH_FILE },
 		{ "backlog", required_argument, NULL, OPT_BACKLOG },
 		{ "dashboard", no_argument, NULL, 'd' },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -153,6 +169,8 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
+		{ "metrics-token-file", required_argument, NULL,
+		    OPT_METRICS_TOKEN },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "rules", required_argument, NULL, OPT_RULES },
@@ -163,6 +181,7 @@ main(int argc, char *argv[])
 		{ "stale", required_argument, NULL, OPT_STALE },
 		{ "step", required_argument, NULL, OPT_STEP },
 		{ "tier", required_argument, NULL, OPT_TIER },
+		TLS_LONGOPTS,
 		{ "until", required_argument, NULL, OPT_UNTIL },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "via", required_argument, NULL, OPT_VIA },
@@ -173,6 +192,8 @@ main(int argc, char *argv[])
 	/* the alerts the page and /metrics show (sm-alert(1), RULES) */
 	static struct alert_ruleset rules;
 	const char *format = NULL, *why_time, *listen = NULL;
+	const char *auth_file = NULL, *metrics_token = NULL;
+	struct tls_opts tls = { 0 };
 	struct why dbwhy, why;
 	int64_t interval = -1, gap_timeout = -1, stale = -1;	/* ms */
 	double warn = -1;
@@ -190,6 +211,9 @@ main(int argc, char *argv[])
 	int ch, r, status;
 
 	const struct cli_opt opts[] = {
+		{ OPT_AUTH_FILE, "--auth-file", .arg = &auth_file },
+		{ OPT_METRICS_TOKEN, "--metrics-token-file",
+		    .arg = &metrics_token },
 		{ OPT_BACKLOG, "--backlog", .count = &backlog, .min = 1,
 		    .max = FEED_BACKLOG_MAX, .unit = "rows" },
 		{ 'd', "-d", .flag = &dashboard },
@@ -221,7 +245,8 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "dfhn:", longopts,
 	    NULL)) != -1) {
 		/* the database's options, then the checked ones */
-		if ((r = db_opt(&dbo, ch, optarg)) == 0)
+		if ((r = db_opt(&dbo, ch, optarg)) == 0 &&
+		    (r = tls_opt(&tls, ch, optarg)) == 0)
 			r = cli_opt(opts, ch, optarg);
 		if (r == 1)
 			continue;
@@ -310,9 +335,11 @@ main(int argc, char *argv[])
 	}
 	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
 	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
-	    rules.n > 0)) {
-		warnx("--backlog, --max-connections, --port-file, --rule, "
-		    "--rules, --stale and --web-root need --listen");
+	    rules.n > 0 || auth_file != NULL || metrics_token != NULL ||
+	    tls_given(&tls))) {
+		warnx("--auth-file, --backlog, --max-connections, "
+		    "--metrics-token-file, --port-file, --rule, --rules, "
+		    "--stale, --tls-* and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	/* a host silent that long: stale on the page, and an alert */
@@ -412,8 +439,18 @@ main(int argc, char *argv[])
 		if (wc.web_root == NULL)
 			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
+		if (tls_load(&tls, &why) == -1)
+			errx(SM_EXIT_USAGE, "--tls-cert, --tls-key, "
+			    "--tls-client-ca: %s", why.msg);
+		wc.tls = &tls;
+		if ((auth_file != NULL || metrics_token != NULL) &&
+		    (wc.auth = webauth_new(auth_file, metrics_token,
+		    &why)) == NULL)
+			errx(SM_EXIT_USAGE, "%s", why.msg);
 		if ((status = web_run(&wc, &stop, &why)) != SM_EXIT_OK)
 			warnx("--listen %s: %s", listen, why.msg);
+		webauth_free(wc.auth);
+		tls_free(&tls);
 	} else if (dashboard) {
 		struct dashview_config dc;
 

@@ -35,12 +35,35 @@ fi
 kustomize() {
 	kubectl kustomize "$K8S/${1#deploy/k8s}"
 }
-for k in deploy/k8s deploy/k8s/galera deploy/k8s/mariadb; do
+for k in deploy/k8s deploy/k8s/galera deploy/k8s/tls deploy/k8s/mariadb; do
 	kustomize "$k" >"$SM_TMP/render.yaml"
 	tests/deploy/k8s_lint.py <"$SM_TMP/render.yaml"
 done
 grep -q 'SM_DB: mysql://sm@mariadb:3306/sm' "$SM_TMP/render.yaml" ||
     fail "the mariadb overlay does not point sm at its database"
+
+echo "the tls overlay: sm-tail-web on HTTPS behind a login, from Secrets"
+kustomize deploy/k8s/tls >"$SM_TMP/tls.yaml"
+python3 - "$SM_TMP/tls.yaml" <<'PY' || fail "tls overlay"
+import sys, yaml
+docs = {(d["kind"], d["metadata"]["name"]): d
+        for d in yaml.safe_load_all(open(sys.argv[1])) if d}
+pod = docs[("Deployment", "sm-tail-web")]["spec"]["template"]["spec"]
+c = pod["containers"][0]
+args = " ".join(c["args"])
+for want in ("--tls-cert /etc/sm/tls/tls.crt", "--tls-key /etc/sm/tls/tls.key",
+             "--auth-file /etc/sm/auth/viewers",
+             "--metrics-token-file /etc/sm/auth/metrics-token"):
+    assert want in args, want
+vols = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"]}
+assert vols == {"tls": "sm-tail-tls", "auth": "sm-tail-auth"}, vols
+mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+assert mounts == {"tls": "/etc/sm/tls", "auth": "/etc/sm/auth"}, mounts
+assert pod["securityContext"]["fsGroup"] == 10001
+assert pod["securityContext"]["runAsNonRoot"] is True
+assert c["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+assert "https://127.0.0.1:8090/health" in yaml.safe_dump(c["livenessProbe"])
+PY
 
 echo "the galera overlay: three nodes, a receiver on each of two"
 kustomize deploy/k8s/galera >"$SM_TMP/galera.yaml"

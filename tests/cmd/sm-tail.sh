@@ -80,10 +80,11 @@ expect_status 2 $T --db $DB --listen 0 --stale 0.5
 expect_err "--stale: \"0.5\": want seconds, 1 or more"
 expect_status 2 $T --db $DB --listen 0 --warn 101
 for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
-    "--web-root /"; do
+    "--web-root /" "--auth-file f" "--metrics-token-file f" \
+    "--tls-cert f" "--tls-key f" "--tls-client-ca f"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--backlog, --max-connections, --port-file, --rule, --rules, --stale and --web-root need --listen"
+	expect_err "--auth-file, --backlog, --max-connections, --metrics-token-file, --port-file, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
 echo "--listen without a database: serves anyway, /health 503; SIGTERM, 0"

@@ -14,14 +14,7 @@ trap cleanup EXIT
 URL=$(tail_db $NAME)
 WEB=$SM_TOP/tests/web
 
-command -v node >/dev/null || fail "no node: scripts/deps.sh installs nodejs"
-[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: scripts/deps.sh"
-if [ ! -d "$WEB/node_modules/puppeteer-core" ] ||
-    [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]
-then
-	(cd "$WEB" && timeout 300 npm ci --no-audit --no-fund >/dev/null) ||
-	    fail "npm ci in tests/web failed"
-fi
+puppeteer_ready
 # a host seen before the page loads, old enough to be stale
 gen_records 3 1 0 web-old | "$SM_BIN/sm-store" --db "$URL" --source a \
     2>/dev/null

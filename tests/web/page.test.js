@@ -9,18 +9,14 @@
 // DB_URL, DB_PORT (the database's TCP port, behind the proxy) and SHOT.
 "use strict";
 
-const { spawn, spawnSync } = require("child_process");
+const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
-const puppeteer = require("puppeteer-core");
+const { STEP_MS, fail, store, waitFile, launch, watch } =
+    require("./lib.js");
 
 const { SM_BIN, SM_TOP, SM_TMP, DB_URL, DB_PORT, SHOT } = process.env;
 const HOSTILE = "<img src=x onerror=alert(1)>";
-const STEP_MS = 20000;	// any one wait, at most
-
-function fail(msg) {
-	throw new Error(msg);
-}
 
 let seq = 0;
 function record(host, cpu) {
@@ -37,17 +33,6 @@ function record(host, cpu) {
 		sleeping_processes: 110, stopped_processes: 1,
 		zombie_processes: 2,
 	};
-}
-
-// Store records through sm-store, as a receiver would.
-function store(recs, source) {
-	const r = spawnSync(path.join(SM_BIN, "sm-store"), ["--db", DB_URL,
-	    "--source", source], {
-		input: recs.map((x) => JSON.stringify(x) + "\n").join(""),
-		timeout: STEP_MS,
-	});
-	if (r.status !== 0)
-		fail("sm-store exited " + r.status + ": " + r.stderr);
 }
 
 // The database as sm-tail sees it: through a TCP proxy (tests/it/
@@ -70,16 +55,6 @@ function startServer(listen, portFile, dbUrl) {
 		stdio: ["ignore", "ignore", "inherit"],
 	});
 	return p;
-}
-
-async function waitFile(f) {
-	const end = Date.now() + STEP_MS;
-	while (Date.now() < end) {
-		if (fs.existsSync(f) && fs.readFileSync(f, "utf8").trim() !== "")
-			return fs.readFileSync(f, "utf8").trim();
-		await new Promise((r) => setTimeout(r, 50));
-	}
-	fail("no port file " + f);
 }
 
 function stopServer(p) {
@@ -111,26 +86,11 @@ async function main() {
 	const port = await waitFile(portFile);
 	const base = "http://127.0.0.1:" + port + "/";
 	const problems = [];
-	const browser = await puppeteer.launch({
-		executablePath: "/usr/bin/chromium",
-		headless: true,
-		userDataDir: path.join(SM_TMP, "chromium-profile"),
-		args: ["--headless", "--no-sandbox", "--disable-gpu",
-		    "--disable-quic", "--no-first-run",
-		    "--disable-background-networking",
-		    "--disable-component-update", "--disable-sync"],
-		timeout: STEP_MS,
-	});
+	const browser = await launch(SM_TMP);
 	try {
 		const page = await browser.newPage();
 		await page.setViewport({ width: 1280, height: 800 });
-		page.setDefaultTimeout(STEP_MS);
-		page.on("console", (m) => {
-			if (m.type() === "error" || m.type() === "warning")
-				problems.push("console " + m.type() + ": " +
-				    m.text());
-		});
-		page.on("pageerror", (e) => problems.push("page error: " + e));
+		watch(page, problems);
 		page.on("dialog", async (d) => {
 			problems.push("a dialog opened: " + d.message());
 			await d.dismiss();
