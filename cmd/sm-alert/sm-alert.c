@@ -142,6 +142,7 @@ main(int argc, char *argv[])
 		    EXEC_MAX_DEFAULT;
 		if (hc.timeout < 0)
 			hc.timeout = EXEC_TIMEOUT_DEFAULT;
+		hc.stop = &cli_stop;
 		if ((hook = hook_new(&hc)) == NULL)
 			errx(SM_EXIT_PARTIAL, "out of memory");
 		ac.hook = hook;
