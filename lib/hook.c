@@ -144,7 +144,8 @@ static void
 hook_supervise(const struct hook *h, char **envp, pid_t parent)
 {
 	char *argv[] = { "sh", "-c", (char *)h->c.cmd, NULL };
-	static const int deflt[] = { SIGPIPE, SIGINT, SIGTERM, SIGHUP,
+	/* the command's signals at their defaults; the first 3 ignored here */
+	static const int deflt[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE,
 	    SIGUSR1 };
 	struct sigaction sa;
 	sigset_t none;
@@ -155,7 +156,7 @@ hook_supervise(const struct hook *h, char **envp, pid_t parent)
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
-	for (i = 1; i < 4; i++)
+	for (i = 0; i < 3; i++)
 		sigaction(deflt[i], &sa, NULL);
 	sa.sa_handler = hook_orphaned;
 	sigaction(SIGUSR1, &sa, NULL);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
@@ -493,7 +494,8 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 			 * holes say, which are kept for a fall back to polls.
 			 */
 			follow_see(&t->follow, row->r.id, now_ms);
-			tail_anchor_set(t, row->r.id, row->r.rec.id);
+			if (row->ok)
+				tail_anchor_set(t, row->r.id, row->r.rec.id);
 			if (tail_take(t, &row->r, row->ok ? NULL : row->why.msg,
 			    true) == -1)
 				return TAIL_STEP_STOP;
@@ -765,7 +767,9 @@ tail_anchor_check(struct tail *t, MYSQL_RES *res)
 		if (row[0] == NULL || strtoull(row[0], NULL, 10) != t->anchor)
 			continue;
 		mysql_data_seek(res, 0);
-		if (row[1] != NULL && strcmp(row[1], t->anchor_sid) == 0)
+		/* as the log decodes it: NULL (an old row) is "" */
+		if (strcasecmp(row[1] != NULL ? row[1] : "",
+		    t->anchor_sid) == 0)
 			return 0;
 		tail_restarted(t);
 		return 1;

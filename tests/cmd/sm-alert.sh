@@ -185,18 +185,23 @@ left() {
 awk '{ for (i = 0; i < 1100; i++) { l = $0; sub(/"web1"/,
     "\"h" i "\"", l); print l } }' "$SM_TMP/one" | head -n 1100 \
     >"$SM_TMP/many"
-$A --replay --rule 'cpu_usage > 90' --exec-max 4 \
-    --exec "sleep 37.$$; : $MARK" <"$SM_TMP/many" >"$SM_TMP/out" \
-    2>"$SM_TMP/err" &
-apid=$!
+# start_slow: sm-alert in the background (apid), 1100 events for slow
+# commands, 4 at once; back once they run (with their shells: 8 or more)
+start_slow() {
+	$A --replay --rule 'cpu_usage > 90' --exec-max 4 \
+	    --exec "sleep 37.$$; : $MARK" <"$SM_TMP/many" >"$SM_TMP/out" \
+	    2>"$SM_TMP/err" &
+	apid=$!
+	i=0
+	until [ "$(left)" -ge 8 ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "commands not started: $(left)"
+		sleep 0.05
+	done
+}
+start_slow
 # the queue is full once 1024 + 4 events are out (stdout lags a buffer)
 wait_for "$SM_TMP/out" '"firing"' 1000
-i=0
-until [ "$(left)" -ge 8 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "commands not started: $(left)"
-	sleep 0.05
-done
 kill -TERM $apid
 i=0
 while kill -0 $apid 2>/dev/null; do
@@ -213,16 +218,7 @@ grep -q "stopped with sm-alert" "$SM_TMP/err" ||
     fail "no word of the commands stopped: $(cat "$SM_TMP/err")"
 
 echo "--exec and SIGKILL: the commands die with sm-alert"
-$A --replay --rule 'cpu_usage > 90' --exec-max 4 \
-    --exec "sleep 37.$$; : $MARK" <"$SM_TMP/many" >"$SM_TMP/out" \
-    2>"$SM_TMP/err" &
-apid=$!
-i=0
-until [ "$(left)" -ge 8 ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "commands not started: $(left)"
-	sleep 0.05
-done
+start_slow
 kill -KILL $apid
 wait $apid 2>/dev/null || true
 i=0
