@@ -664,8 +664,8 @@ store_stored_ids(struct store *s, struct store_group *first, char **list,
 			row = store_cursor_next(&c);
 		}
 		p = stpcpy(p, tail);
-		if (mysql_real_query(s->m, sql, (unsigned long)(p - sql)) != 0 ||
-		    (res = mysql_store_result(s->m)) == NULL) {
+		if (mysql_real_query(s->m, sql, (unsigned long)(p - sql)) !=
+		    0 || (res = mysql_store_result(s->m)) == NULL) {
 			free(sql);
 			return db_error(s->m, "reading the stored ids", why);
 		}

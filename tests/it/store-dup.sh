@@ -27,11 +27,13 @@ body() {
 	gen_records "$1" "$2" >"$SM_TMP/b$1"
 	e0=$(executed)
 	post application/x-ndjson "@$SM_TMP/b$1"
-	expect_answer 200 "{\"stored\":$1,\"duplicates\":0,\"api\":\"sm-store\"}"
+	expect_answer 200 \
+	    "{\"stored\":$1,\"duplicates\":0,\"api\":\"sm-store\"}"
 	e1=$(executed)
 	NEW_PEAK=$(peak)
 	post application/x-ndjson "@$SM_TMP/b$1"
-	expect_answer 200 "{\"stored\":0,\"duplicates\":$1,\"api\":\"sm-store\"}"
+	expect_answer 200 \
+	    "{\"stored\":0,\"duplicates\":$1,\"api\":\"sm-store\"}"
 	DUP_EXEC=$(( $(executed) - e1 ))
 	NEW_EXEC=$((e1 - e0))
 	DUP_PEAK=$(peak)

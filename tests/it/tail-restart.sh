@@ -9,7 +9,12 @@
 NAME=sm_tail_restart_$$
 pids=""
 pid_r=
-trap '[ -z "$pid_r" ] || kill -CONT "$pid_r" 2>/dev/null || true; follow_cleanup $NAME' EXIT
+# a stopped sm-tail would not end on SIGTERM
+cleanup() {
+	[ -z "$pid_r" ] || kill -CONT "$pid_r" 2>/dev/null || true
+	follow_cleanup $NAME
+}
+trap cleanup EXIT
 URL=$(tail_db $NAME)
 T="$SM_BIN/sm-tail --db $URL -f -n 1 --interval 0.05 --via poll"
 S="$SM_BIN/sm-store --db $URL --source restart"
