@@ -214,8 +214,8 @@ hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 	if (pid == 0) {
 		/* a group of its own, so a kill reaches what the shell ran */
 		setpgid(0, 0);
-		/* our stdout is the event stream: the command writes to 2 */
 		close(fds[1]);
+		/* our stdout is the event stream: the command writes to 2 */
 		if (dup2(fds[0], STDIN_FILENO) == -1 ||
 		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
 			_exit(127);
