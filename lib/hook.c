@@ -8,12 +8,12 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +28,7 @@ extern char **environ;
  * caller free of SIGCHLD handling; a command's end is seen within this.
  */
 #define HOOK_CHECK_MS 20
+#define HOOK_GRACE_MS 2000	/* from SIGTERM to SIGKILL at a stop */
 
 struct hook_job {
 	char *line;
@@ -40,6 +41,7 @@ struct hook_child {
 	pid_t pid;		/* 0: a free slot */
 	int64_t deadline_ms;	/* monotonic */
 	bool killed;		/* by us, for overrunning */
+	bool stopped;		/* by us, stopping */
 	char label[HOOK_LABEL_MAX];
 };
 
@@ -50,6 +52,7 @@ struct hook {
 	struct hook_job queue[HOOK_QUEUE_MAX];	/* a ring */
 	size_t qhead, qlen;
 	unsigned long failures;
+	unsigned long not_run;	/* events dropped by a stop */
 };
 
 struct hook *
@@ -65,6 +68,12 @@ hook_new(const struct hook_config *c)
 		return NULL;
 	}
 	return h;
+}
+
+static bool
+hook_stopping(const struct hook *h)
+{
+	return h->c.stop != NULL && *h->c.stop;
 }
 
 static void
@@ -119,17 +128,76 @@ hook_environ(const struct hook_job *j)
 	return envp;
 }
 
+/* The supervisor's parent died: so do the command and its children. */
+static void
+hook_orphaned(int sig)
+{
+	(void)sig;
+	kill(0, SIGKILL);
+}
+
+/*
+ * In the child: a supervisor leading a process group of its own, which
+ * runs the command as its child, its stdin and stdout in place, and exits
+ * as it did.  The kernel signals it when sm-alert dies, even of SIGKILL
+ * (PR_SET_PDEATHSIG): it then kills its group, the command and whatever
+ * that started.  The group's SIGTERM, SIGINT and SIGHUP are for the
+ * command; the supervisor follows it.
+ */
+static void
+hook_supervise(const struct hook *h, char **envp, pid_t parent)
+{
+	char *argv[] = { "sh", "-c", (char *)h->c.cmd, NULL };
+	/* the command's signals at their defaults; the first 3 ignored here */
+	static const int deflt[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE,
+	    SIGUSR1 };
+	struct sigaction sa;
+	sigset_t none;
+	int status;
+	size_t i;
+	pid_t pid;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	for (i = 0; i < 3; i++)
+		sigaction(deflt[i], &sa, NULL);
+	sa.sa_handler = hook_orphaned;
+	sigaction(SIGUSR1, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) == -1 || getppid() != parent)
+		kill(0, SIGKILL);
+	if ((pid = fork()) == -1) {
+		warn("--exec: fork");
+		_exit(127);
+	}
+	if (pid == 0) {
+		sa.sa_handler = SIG_DFL;
+		for (i = 0; i < sizeof(deflt) / sizeof(deflt[0]); i++)
+			sigaction(deflt[i], &sa, NULL);
+		execve("/bin/sh", argv, envp);
+		warn("--exec: cannot run /bin/sh");
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			_exit(127);
+	if (WIFSIGNALED(status)) {
+		sa.sa_handler = SIG_DFL;
+		sigaction(WTERMSIG(status), &sa, NULL);
+		raise(WTERMSIG(status));
+	}
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
 /* Start j in the free slot k; reports and counts a failure itself. */
 static void
 hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 {
-	char *argv[] = { "sh", "-c", (char *)h->c.cmd, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t def, none;
+	pid_t pid, parent = getpid();
 	char **envp, why[128];
-	int fds[2], rc;
-	pid_t pid;
+	int fds[2];
 
 	if ((envp = hook_environ(j)) == NULL) {
 		hook_fail(h, j->label, "out of memory");
@@ -140,34 +208,27 @@ hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 		hook_fail(h, j->label, why);
 		goto free_envp;
 	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-	/* our stdout is the event stream: the command writes to stderr */
-	posix_spawn_file_actions_adddup2(&fa, STDERR_FILENO, STDOUT_FILENO);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigemptyset(&def);
-	/* we ignore SIGPIPE; a shell pipeline in the command must not */
-	sigaddset(&def, SIGPIPE);
-	sigaddset(&def, SIGINT);
-	sigaddset(&def, SIGTERM);
-	sigaddset(&def, SIGHUP);
-	posix_spawnattr_setsigdefault(&attr, &def);
-	posix_spawnattr_setsigmask(&attr, &none);
-	/* a group of its own, so a timeout kills what the shell started */
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, envp);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[0]);
-	if (rc != 0) {
-		snprintf(why, sizeof(why), "cannot run /bin/sh: %s",
-		    strerror(rc));
+	if ((pid = fork()) == -1) {
+		snprintf(why, sizeof(why), "cannot start: fork: %s",
+		    strerror(errno));
 		hook_fail(h, j->label, why);
+		close(fds[0]);
 		goto close_pipe;
 	}
+	if (pid == 0) {
+		/* a group of its own, so a kill reaches what the shell ran */
+		setpgid(0, 0);
+		close(fds[1]);
+		/* our stdout is the event stream: the command writes to 2 */
+		if (dup2(fds[0], STDIN_FILENO) == -1 ||
+		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
+			_exit(127);
+		close(fds[0]);
+		hook_supervise(h, envp, parent);
+	}
+	/* either side may run first: the group exists before any kill */
+	setpgid(pid, pid);
+	close(fds[0]);
 	/*
 	 * The pipe is empty and the line shorter than PIPE_BUF: one write,
 	 * never blocking.  A command that exits unread gives EPIPE: its
@@ -176,7 +237,7 @@ hook_start(struct hook *h, struct hook_job *j, struct hook_child *k)
 	if (write(fds[1], j->line, j->len) == -1 && errno != EPIPE)
 		warn("--exec: event %s: writing to the command", j->label);
 	k->pid = pid;
-	k->killed = false;
+	k->killed = k->stopped = false;
 	k->deadline_ms = clock_mono_ms() + h->c.timeout_ms;
 	memcpy(k->label, j->label, sizeof(k->label));
 	h->running++;
@@ -214,6 +275,11 @@ hook_run(struct hook *h, const char *line, size_t len, const char *label,
 	}
 	/* rather than drop an event, wait: each command has its time */
 	while (h->qlen == HOOK_QUEUE_MAX) {
+		if (hook_stopping(h)) {
+			h->not_run++;
+			h->failures++;
+			return 0;
+		}
 		hook_poll(h);
 		if (h->qlen == HOOK_QUEUE_MAX)
 			poll(NULL, 0, HOOK_CHECK_MS);
@@ -247,7 +313,9 @@ hook_report(struct hook *h, const struct hook_child *k, int status)
 {
 	char why[128];
 
-	if (k->killed)
+	if (k->stopped && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		snprintf(why, sizeof(why), "stopped with sm-alert");
+	else if (k->killed)
 		snprintf(why, sizeof(why), "killed after %g s (--exec-timeout)",
 		    (double)h->c.timeout_ms / 1000);
 	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
@@ -261,8 +329,9 @@ hook_report(struct hook *h, const struct hook_child *k, int status)
 	hook_fail(h, k->label, why);
 }
 
-void
-hook_poll(struct hook *h)
+/* Reap what ended; kill what overran its time. */
+static void
+hook_reap(struct hook *h)
 {
 	int64_t now = clock_mono_ms();
 	size_t i;
@@ -289,6 +358,12 @@ hook_poll(struct hook *h)
 		k->pid = 0;
 		h->running--;
 	}
+}
+
+void
+hook_poll(struct hook *h)
+{
+	hook_reap(h);
 	while (h->qlen > 0 && h->running < h->c.max_running) {
 		struct hook_job *j = &h->queue[h->qhead];
 
@@ -305,10 +380,59 @@ hook_timeout_ms(const struct hook *h)
 	return h->running > 0 || h->qlen > 0 ? HOOK_CHECK_MS : -1;
 }
 
+/* Signal sig to the groups of the commands running. */
+static void
+hook_signal(struct hook *h, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < h->c.max_running; i++)
+		if (h->kids[i].pid != 0) {
+			h->kids[i].stopped = true;
+			kill(-h->kids[i].pid, sig);
+		}
+}
+
+void
+hook_stop(struct hook *h)
+{
+	int64_t end = clock_mono_ms() + HOOK_GRACE_MS;
+	unsigned long queued = h->qlen;
+	size_t running = h->running;
+
+	while (h->qlen > 0) {
+		hook_job_free(&h->queue[h->qhead]);
+		h->qhead = (h->qhead + 1) % HOOK_QUEUE_MAX;
+		h->qlen--;
+	}
+	h->not_run += queued;
+	h->failures += queued;
+	if (h->not_run > 0 || running > 0)
+		warnx("--exec: stopping: %lu events not run, %zu commands "
+		    "running told to stop", h->not_run, running);
+	hook_signal(h, SIGTERM);
+	for (;;) {
+		hook_reap(h);
+		if (h->running == 0 || clock_mono_ms() >= end)
+			break;
+		poll(NULL, 0, HOOK_CHECK_MS);
+	}
+	hook_signal(h, SIGKILL);
+	while (h->running > 0) {
+		hook_reap(h);
+		if (h->running > 0)
+			poll(NULL, 0, HOOK_CHECK_MS);
+	}
+}
+
 void
 hook_drain(struct hook *h)
 {
 	for (;;) {
+		if (hook_stopping(h)) {
+			hook_stop(h);
+			return;
+		}
 		hook_poll(h);
 		if (h->running == 0 && h->qlen == 0)
 			return;

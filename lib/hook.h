@@ -10,10 +10,16 @@
  * reported on stderr with the event's label and never stops the caller.
  * The caller ignores SIGPIPE (cli_catch_stop): a command may exit before
  * reading its line.
+ *
+ * Each command runs under a supervisor process leading its group, which
+ * kills the group when the caller dies, even of SIGKILL.  Once the stop
+ * flag is set, a full queue no longer waits (the event is not run), and
+ * hook_drain stops at once (hook_stop).
  */
 #ifndef SM_HOOK_H
 #define SM_HOOK_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +32,7 @@ struct hook_config {
 	const char *cmd;	/* shell command line */
 	int64_t timeout_ms;	/* how long each may run */
 	size_t max_running;	/* 1 to HOOK_RUNNING_MAX */
+	volatile sig_atomic_t *stop;	/* set: stop soon (or NULL) */
 };
 
 struct hook;
@@ -57,10 +64,20 @@ void hook_poll(struct hook *h);
  */
 int hook_timeout_ms(const struct hook *h);
 
-/* Wait until everything queued has run and ended (each within timeout). */
+/*
+ * Wait until everything queued has run and ended (each within timeout),
+ * or, once the stop flag is set, hook_stop.
+ */
 void hook_drain(struct hook *h);
 
-/* Events whose command failed, was killed, or could not start. */
+/*
+ * Stop now: drop the events queued (reported, counted as failed), send
+ * SIGTERM to the running commands' groups, SIGKILL to those still there
+ * after HOOK_GRACE_MS (hook.c), and reap them.
+ */
+void hook_stop(struct hook *h);
+
+/* Events whose command failed, was killed, could not start or not run. */
 unsigned long hook_failures(const struct hook *h);
 
 #endif

@@ -191,12 +191,13 @@ const char schema_select_columns[] =
 	"data_source";
 
 char *
-schema_insert_sql(size_t rows)
+schema_insert_sql(size_t rows, bool named)
 {
 	static const char head[] = "INSERT INTO " SCHEMA_TABLE " (";
 	static const char tail[] = " ON DUPLICATE KEY UPDATE id = IF(("
 	    SCHEMA_DUP_VAR " := CONCAT_WS(',', " SCHEMA_DUP_VAR
 	    ", VALUES(sample_id))) IS NULL, id, id)";
+	static const char plain[] = " ON DUPLICATE KEY UPDATE id = id";
 	size_t i, cols_len = 0, row_len, size;
 	char *sql, *p;
 
@@ -227,7 +228,7 @@ schema_insert_sql(size_t rows)
 			*p++ = c + 1 < SCHEMA_INSERT_NCOLS ? ',' : ')';
 		}
 	}
-	stpcpy(p, tail);
+	stpcpy(p, named ? tail : plain);
 	return sql;
 }
 

@@ -95,13 +95,15 @@ char *schema_create_partitioned(int64_t now_ms);
  * A newly allocated "INSERT INTO system_metrics (...) VALUES (?, ...), ...
  * ON DUPLICATE KEY UPDATE id = id" for rows rows; NULL when out of memory.
  * A row whose sample_id is already stored is left as it is, and not
- * counted in the affected rows; its sample_id is appended, in the order of
- * the rows, to the session's SCHEMA_DUP_VAR (comma-separated, NULL before
- * the first): that is how duplicates are told apart, even after the
- * statement has committed.
+ * counted in the affected rows.  With named, its sample_id is also
+ * appended, in the order of the rows, to the session's SCHEMA_DUP_VAR
+ * (comma-separated, NULL before the first): that is how duplicates are
+ * told apart, even after the statement has committed.  The server copies
+ * the whole list for each name appended: only for statements of a few
+ * rows (STORE_EXACT_MAX), never for a body's thousands.
  */
 #define SCHEMA_DUP_VAR "@sm_dup"
-char *schema_insert_sql(size_t rows);
+char *schema_insert_sql(size_t rows, bool named);
 
 /* What schema_ensure did, or'ed together. */
 #define SCHEMA_CREATED 1	/* created the table */

@@ -118,10 +118,12 @@ enum db_fault store_sql_commit(struct store *s, struct store_group *first,
 
 /*
  * Mark in dup[0..total) the rows of the groups (a NULL-terminated list, in
- * order) that list (SCHEMA_DUP_VAR's value, modified) names as found
- * stored; 0, or -1 out of memory.
+ * order) that list (modified) makes duplicates: with before, the ids that
+ * were stored before the transaction (each once), else SCHEMA_DUP_VAR's
+ * value (the ids of the rows found stored, one per row); 0, or -1 out of
+ * memory.
  */
 int store_dup_mark(struct store_group *first, size_t total, char *list,
-    bool *dup);
+    bool before, bool *dup);
 
 #endif

@@ -57,7 +57,7 @@ store_stmt(struct store *s, unsigned k, enum db_fault *f, struct why *why)
 
 	if (s->stmt[k] != NULL)
 		return s->stmt[k];
-	if ((sql = schema_insert_sql((size_t)1 << k)) == NULL) {
+	if ((sql = schema_insert_sql((size_t)1 << k, false)) == NULL) {
 		why_set(why, "out of memory");
 		*f = DB_FAULT_OTHER;
 		return NULL;
@@ -313,7 +313,7 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
 		return f;
 	if (st == NULL) {
-		if ((sql = schema_insert_sql(n)) == NULL) {
+		if ((sql = schema_insert_sql(n, true)) == NULL) {
 			why_set(why, "out of memory");
 			return DB_FAULT_OTHER;
 		}
@@ -349,6 +349,21 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 	return DB_FAULT_NONE;
 }
 
+/*
+ * Whether n rows go in exact INSERTs, which name their duplicates in
+ * SCHEMA_DUP_VAR.  Group commit under load makes transactions of up to
+ * about as many rows as connections: up to STORE_EXACT_SPLIT rows, exact
+ * INSERTs of at most STORE_EXACT_MAX rows each (two round trips at most),
+ * where array executions of 2^k - 1 take up to six (45 rows are 31 + 7 +
+ * 7) -- unless one array execution takes them all.
+ */
+static bool
+store_exact(const struct store *s, size_t n)
+{
+	return n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
+	    (n & (n + 1)) == 0);
+}
+
 /* Insert n rows from the cursor; add those really inserted to *affected. */
 static enum db_fault
 store_insert(struct store *s, struct store_cursor *c, size_t n,
@@ -357,15 +372,7 @@ store_insert(struct store *s, struct store_cursor *c, size_t n,
 	enum db_fault f = DB_FAULT_NONE;
 	size_t k;
 
-	/*
-	 * Group commit under load makes transactions of up to about as many
-	 * rows as connections: up to STORE_EXACT_SPLIT rows, exact INSERTs
-	 * of at most STORE_EXACT_MAX rows each (two round trips at most),
-	 * where array executions of 2^k - 1 take up to six (45 rows are
-	 * 31 + 7 + 7) -- unless one array execution takes them all.
-	 */
-	if (n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
-	    (n & (n + 1)) == 0)) {
+	if (store_exact(s, n)) {
 		for (; n > 0 && f == DB_FAULT_NONE; n -= k) {
 			k = n < STORE_EXACT_MAX ? n : STORE_EXACT_MAX;
 			f = store_insert_exact(s, c, k, affected, why);
@@ -502,16 +509,18 @@ store_dup_name_cmp(const void *a, const void *b)
 }
 
 /*
- * Mark in dup[] the rows (in the transaction's order) the names in list
- * (SCHEMA_DUP_VAR: the sample_ids of the rows found stored, in the same
- * order) say were duplicates.  An id on k rows of the transaction (a
- * request and its retry in one commit) and c times in the list: the last
- * c of its rows were the duplicates (the first was stored, unless it was
- * there before).  0, or -1 out of memory.
+ * Mark in dup[] the rows (in the transaction's order) that list, a
+ * comma-separated list of sample_ids, makes duplicates.  An id on k rows
+ * of the transaction (a request and its retry in one commit) and c times
+ * in the list: when before (list: the ids stored before the transaction,
+ * each once), all k of its rows if c > 0, else all but the first; else
+ * (SCHEMA_DUP_VAR: the ids of the rows found stored, in the same order)
+ * the last c of its rows (the first was stored, unless it was there
+ * before).  0, or -1 out of memory.
  */
 int
 store_dup_mark(struct store_group *first, size_t total, char *list,
-    bool *dup)
+    bool before, bool *dup)
 {
 	struct store_dup_row *rows;
 	struct store_group *g;
@@ -544,6 +553,8 @@ store_dup_mark(struct store_group *first, size_t total, char *list,
 			j++;
 		for (; j < nnames && strcmp(names[j], rows[i].id) == 0; j++)
 			c++;
+		if (before)
+			c = c > 0 ? k : k - 1;
 		for (m = 0; m < k; m++)
 			dup[rows[i + m].row] = m + (c < k ? c : k) >= k;
 		i += k;
@@ -554,21 +565,49 @@ store_dup_mark(struct store_group *first, size_t total, char *list,
 }
 
 /*
- * Some rows of several groups were duplicates: which, from the names the
- * INSERTs left in SCHEMA_DUP_VAR (one more round trip, only then; the
- * rows may be committed already, so nothing is redone).
+ * Each group's counts from the duplicates list (store_dup_mark); the
+ * number of rows that are not duplicates into *stored.  0, or -1 out of
+ * memory.
+ */
+static int
+store_count(struct store_group *first, size_t total, char *list,
+    bool before, size_t *stored)
+{
+	struct store_group *g;
+	size_t r = 0, i;
+	bool *dup;
+
+	if ((dup = calloc(total, sizeof(*dup))) == NULL ||
+	    store_dup_mark(first, total, list, before, dup) == -1) {
+		free(dup);
+		return -1;
+	}
+	*stored = 0;
+	for (g = first; g != NULL; g = g->next) {
+		g->duplicates = 0;
+		for (i = 0; i < g->n; i++)
+			g->duplicates += dup[r++];
+		g->stored = g->n - g->duplicates;
+		*stored += g->stored;
+	}
+	free(dup);
+	return 0;
+}
+
+/*
+ * Some rows of several groups were duplicates, in exact INSERTs: which,
+ * from the names they left in SCHEMA_DUP_VAR (one more round trip, only
+ * then; the rows may be committed already, so nothing is redone).
  */
 static enum db_fault
 store_attribute(struct store *s, struct store_group *first, size_t total,
     size_t affected, struct why *why)
 {
 	enum db_fault f = DB_FAULT_NONE;
-	struct store_group *g;
-	size_t r = 0, stored = 0, i;
+	size_t stored;
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	char *list;
-	bool *dup;
 
 	if (mysql_query(s->m, "SELECT " SCHEMA_DUP_VAR) != 0 ||
 	    (res = mysql_store_result(s->m)) == NULL)
@@ -576,19 +615,11 @@ store_attribute(struct store *s, struct store_group *first, size_t total,
 	row = mysql_fetch_row(res);
 	list = strdup(row != NULL && row[0] != NULL ? row[0] : "");
 	mysql_free_result(res);
-	dup = calloc(total, sizeof(*dup));
-	if (list == NULL || dup == NULL ||
-	    store_dup_mark(first, total, list, dup) == -1) {
+	if (list == NULL || store_count(first, total, list, false,
+	    &stored) == -1) {
 		why_set(why, "out of memory");
 		f = DB_FAULT_OTHER;
 		goto out_free;
-	}
-	for (g = first; g != NULL; g = g->next) {
-		g->duplicates = 0;
-		for (i = 0; i < g->n; i++)
-			g->duplicates += dup[r++];
-		g->stored = g->n - g->duplicates;
-		stored += g->stored;
 	}
 	if (stored != affected) {
 		why_set(why, "the server stored %zu rows of %zu, the "
@@ -596,7 +627,110 @@ store_attribute(struct store *s, struct store_group *first, size_t total,
 		f = DB_FAULT_OTHER;
 	}
 out_free:
-	free(dup);
+	free(list);
+	return f;
+}
+
+/*
+ * Append to list (a comma-separated string of *len bytes) the sample_ids
+ * of the groups' rows that are stored already, asked for STORE_CHUNK_MAX
+ * at a time, locked until the transaction ends so that they stay.
+ */
+static enum db_fault
+store_stored_ids(struct store *s, struct store_group *first, char **list,
+    struct why *why)
+{
+	static const char head[] = "SELECT LOWER(sample_id) FROM "
+	    SCHEMA_TABLE " WHERE sample_id IN (";
+	static const char tail[] = ") LOCK IN SHARE MODE";
+	struct store_cursor c = { first, 0 };
+	size_t len = 0, cap = 1, n;
+	struct store_row *row;
+	char *sql, *p, *nl;
+	MYSQL_RES *res;
+	MYSQL_ROW r;
+
+	if ((sql = malloc(sizeof(head) + STORE_CHUNK_MAX *
+	    (2 * sizeof(row->rec.id) + 3) + sizeof(tail))) == NULL ||
+	    (*list = calloc(1, 1)) == NULL)
+		goto out_nomem;
+	for (row = store_cursor_next(&c); row != NULL; ) {
+		p = stpcpy(sql, head);
+		for (n = 0; n < STORE_CHUNK_MAX && row != NULL; n++) {
+			p = stpcpy(p, n > 0 ? ",'" : "'");
+			p += mysql_real_escape_string(s->m, p, row->rec.id,
+			    (unsigned long)strlen(row->rec.id));
+			*p++ = '\'';
+			row = store_cursor_next(&c);
+		}
+		p = stpcpy(p, tail);
+		if (mysql_real_query(s->m, sql, (unsigned long)(p - sql)) !=
+		    0 || (res = mysql_store_result(s->m)) == NULL) {
+			free(sql);
+			return db_error(s->m, "reading the stored ids", why);
+		}
+		while ((r = mysql_fetch_row(res)) != NULL) {
+			size_t l = strlen(r[0]);
+
+			if (len + l + 2 > cap) {
+				cap = 2 * (len + l + 2);
+				if ((nl = realloc(*list, cap)) == NULL) {
+					mysql_free_result(res);
+					goto out_nomem;
+				}
+				*list = nl;
+			}
+			if (len > 0)
+				(*list)[len++] = ',';
+			memcpy(*list + len, r[0], l + 1);
+			len += l;
+		}
+		mysql_free_result(res);
+	}
+	free(sql);
+	return DB_FAULT_NONE;
+out_nomem:
+	free(sql);
+	why_set(why, "out of memory");
+	return DB_FAULT_OTHER;
+}
+
+/*
+ * Some rows of several groups were duplicates, in statements too large to
+ * name them (each name appended costs the server a copy of the list): roll
+ * back, read which of the rows' sample_ids are stored, locked, and insert
+ * again.  Only then: the common case, no duplicates or a single group,
+ * keeps its one statement.  The rows are in a transaction (more than
+ * STORE_EXACT_MAX of them): nothing is committed yet.
+ */
+static enum db_fault
+store_known(struct store *s, struct store_group *first, size_t total,
+    struct why *why)
+{
+	struct store_cursor c = { first, 0 };
+	size_t affected = 0, stored;
+	enum db_fault f;
+	char *list = NULL;
+
+	store_rollback(s);
+	if ((f = store_sql(s, "START TRANSACTION", why)) != DB_FAULT_NONE ||
+	    (f = store_stored_ids(s, first, &list, why)) != DB_FAULT_NONE)
+		goto out_free;
+	if (store_count(first, total, list, true, &stored) == -1) {
+		why_set(why, "out of memory");
+		f = DB_FAULT_OTHER;
+		goto out_free;
+	}
+	if ((f = store_insert(s, &c, total, &affected, why)) != DB_FAULT_NONE)
+		goto out_free;
+	/* a writer that does not take our locks (another Galera node) */
+	if (affected != stored) {
+		why_set(why, "the server stored %zu rows of %zu where %zu "
+		    "were new: stored meanwhile by another writer", affected,
+		    total, stored);
+		f = DB_FAULT_RETRY;
+	}
+out_free:
 	free(list);
 	return f;
 }
@@ -650,7 +784,8 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 			g->stored = ngroups == 1 ? affected : g->n;
 			g->duplicates = g->n - g->stored;
 		}
-	} else if ((f = store_attribute(s, first, total, affected, why)) !=
+	} else if ((f = store_exact(s, total) ? store_attribute(s, first,
+	    total, affected, why) : store_known(s, first, total, why)) !=
 	    DB_FAULT_NONE) {
 		return f;
 	}

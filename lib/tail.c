@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
@@ -26,6 +27,7 @@
 #include "tail.h"
 #include "tail_impl.h"
 #include "timefmt.h"
+#include "uuid.h"
 
 struct tail {
 	struct tail_config cfg;
@@ -47,6 +49,9 @@ struct tail {
 	bool no_table;		/* the table does not exist (yet) */
 	bool next_id_live;	/* the server's AUTO_INCREMENT is not cached */
 	int64_t reset_check_ms;	/* the next look for a TRUNCATE, monotonic */
+	uint64_t anchor;	/* id of the newest row seen (0: none) ... */
+	char anchor_sid[UUID_STR_LEN];	/* ... and its sample_id */
+	bool anchor_lost;	/* the anchor's row was not there */
 	unsigned long long resets;	/* times the table's ids restarted */
 	struct binlog binlog;
 	bool binlog_on;		/* following the binary log (t->m reads it) */
@@ -112,8 +117,9 @@ tail_new(const struct tail_config *cfg)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->cfg = *cfg;
-	t->poll_sql_size = FOLLOW_WHERE_LEN + strlen(schema_select_columns) +
-	    128;
+	/* the anchor's row and a page (tail_poll) */
+	t->poll_sql_size = FOLLOW_WHERE_LEN +
+	    2 * strlen(schema_select_columns) + 256;
 	if ((t->poll_sql = malloc(t->poll_sql_size)) == NULL)
 		goto out_tail;
 	if (follow_init(&t->follow, 0, cfg->gap_timeout_ms) == -1)
@@ -379,6 +385,28 @@ tail_take(struct tail *t, const struct rowfmt_row *r, const char *bad,
 	return t->cfg.emit(r, false, t->cfg.arg) == -1 ? -1 : 1;
 }
 
+/* The row id, sample_id sid, is the newest seen: the anchor. */
+static void
+tail_anchor_set(struct tail *t, uint64_t id, const char *sid)
+{
+	if (id == 0 || id != t->follow.high)
+		return;
+	t->anchor = id;
+	snprintf(t->anchor_sid, sizeof(t->anchor_sid), "%s",
+	    sid != NULL ? sid : "");
+	t->anchor_lost = false;
+}
+
+/* The table started again: follow it from its first row. */
+static void
+tail_restarted(struct tail *t)
+{
+	follow_start(&t->follow, 0);
+	t->anchor = 0;
+	t->anchor_lost = false;
+	t->resets++;
+}
+
 /* The binary log's failure as ours; -1. */
 static int
 tail_binlog_fail(struct tail *t)
@@ -485,14 +513,15 @@ tail_binlog_step(struct tail *t, int64_t now_ms)
 			 * holes say, which are kept for a fall back to polls.
 			 */
 			follow_see(&t->follow, row->r.id, now_ms);
+			if (row->ok)
+				tail_anchor_set(t, row->r.id, row->r.rec.id);
 			if (tail_take(t, &row->r, row->ok ? NULL : row->why.msg,
 			    true) == -1)
 				return TAIL_STEP_STOP;
 		}
 		break;
 	case BINLOG_RESET:
-		follow_start(&t->follow, 0);
-		t->resets++;
+		tail_restarted(t);
 		break;
 	case BINLOG_CHANGED:
 	case BINLOG_LOST:
@@ -607,6 +636,27 @@ tail_history_rows(struct tail *t, uint64_t after)
 	return rc;
 }
 
+/* The newest row's id (0: none) and sample_id.  0, or -1. */
+static int
+tail_newest(struct tail *t, uint64_t *id, char sid[UUID_STR_LEN])
+{
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+
+	*id = 0;
+	if (mysql_query(t->m, "SELECT id, sample_id FROM " SCHEMA_TABLE
+	    " ORDER BY id DESC LIMIT 1") != 0 ||
+	    (res = mysql_store_result(t->m)) == NULL)
+		return tail_fail(t, "reading the newest id");
+	if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL) {
+		*id = strtoull(row[0], NULL, 10);
+		snprintf(sid, UUID_STR_LEN, "%s", row[1] != NULL ? row[1] :
+		    "");
+	}
+	mysql_free_result(res);
+	return 0;
+}
+
 /*
  * The history and where following starts, from one snapshot: the rows the
  * history shows are then exactly those the follower takes as seen.
@@ -614,6 +664,7 @@ tail_history_rows(struct tail *t, uint64_t after)
 static int
 tail_history(struct tail *t, int64_t now_ms)
 {
+	char sid[UUID_STR_LEN] = "";
 	uint64_t high = 0, first = 0;
 	bool found, no_table;
 	char *sql = NULL;
@@ -626,10 +677,10 @@ tail_history(struct tail *t, int64_t now_ms)
 	if (t->binlog_on && tail_binlog_snapshot(t) == -1)
 		goto out_end;
 	if (t->cfg.follow) {
-		if (tail_scalar(t, "SELECT MAX(id) FROM " SCHEMA_TABLE,
-		    "reading the newest id", &high, &found) == -1)
+		if (tail_newest(t, &high, sid) == -1)
 			goto out_end;
 		follow_start(&t->follow, high);
+		tail_anchor_set(t, high, sid);
 		if (high > 0 && tail_start_holes(t, high, now_ms) == -1)
 			goto out_end;
 	}
@@ -715,6 +766,42 @@ tail_open(struct tail *t, int64_t now_ms)
 	return t->binlog_on ? tail_binlog_join(t, first ? "" : NULL) : 0;
 }
 
+static int tail_reset_check(struct tail *t);
+
+/*
+ * What a poll's first page says of the table (res: the page, the anchor's
+ * row among it): 0 the same table, 1 one that started again (TRUNCATE,
+ * or dropped and made again, then refilled past the anchor's id: its row
+ * there is another), -1 the server failed (tail_reset_check).  The
+ * anchor's row gone: the table's next id tells, looked at at once, the
+ * first time only (the row may have been deleted).
+ */
+static int
+tail_anchor_check(struct tail *t, MYSQL_RES *res)
+{
+	MYSQL_ROW row;
+	uint64_t resets = t->resets;
+
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || strtoull(row[0], NULL, 10) != t->anchor)
+			continue;
+		mysql_data_seek(res, 0);
+		/* as the log decodes it: NULL (an old row) is "" */
+		if (strcasecmp(row[1] != NULL ? row[1] : "",
+		    t->anchor_sid) == 0)
+			return 0;
+		tail_restarted(t);
+		return 1;
+	}
+	mysql_data_seek(res, 0);
+	if (t->anchor_lost)
+		return 0;
+	t->anchor_lost = true;
+	if (tail_reset_check(t) == -1)
+		return -1;
+	return t->resets != resets;
+}
+
 /*
  * One poll: give up holes past the gap timeout, then read every page of
  * new rows and emit those that pass the filters.  Returns the rows
@@ -736,11 +823,24 @@ tail_poll(struct tail *t, int64_t now_ms)
 
 	/* holes at the gap timeout are asked for once more, then given up */
 	follow_round(&t->follow, now_ms);
+again:
 	do {
+		uint64_t anchor = after == 0 ? t->anchor : 0;
+		int n;
+
 		follow_where(&t->follow, after, where, sizeof(where));
-		snprintf(t->poll_sql, t->poll_sql_size, "SELECT %s FROM "
-		    SCHEMA_TABLE " WHERE %s ORDER BY id LIMIT %d",
-		    schema_select_columns, where, TAIL_PAGE);
+		/*
+		 * The first page brings the newest row seen along, in the
+		 * same statement: a table started again shows at once.
+		 */
+		n = anchor == 0 ? 0 : snprintf(t->poll_sql,
+		    t->poll_sql_size, "(SELECT %s FROM " SCHEMA_TABLE
+		    " WHERE id = %" PRIu64 ") UNION ALL (",
+		    schema_select_columns, anchor);
+		snprintf(t->poll_sql + n, t->poll_sql_size - (size_t)n,
+		    "SELECT %s FROM " SCHEMA_TABLE " WHERE %s ORDER BY id "
+		    "LIMIT %d%s", schema_select_columns, where, TAIL_PAGE,
+		    anchor == 0 ? "" : ")");
 		if (mysql_query(t->m, t->poll_sql) != 0) {
 			/* a table not created yet holds no rows */
 			if (mysql_errno(t->m) == ER_NO_SUCH_TABLE)
@@ -755,11 +855,19 @@ tail_poll(struct tail *t, int64_t now_ms)
 			return -1;
 		}
 		t->no_table = false;
+		if (anchor != 0 && (rc = tail_anchor_check(t, res)) != 0) {
+			mysql_free_result(res);
+			if (rc == -1)
+				return -1;
+			goto again;
+		}
 		nrows = 0;
 		while ((row = mysql_fetch_row(res)) != NULL) {
 			struct rowfmt_row r;
 			int ok = tail_decode(row, res, &r, &why);
 
+			if (anchor != 0 && r.id == anchor)
+				continue;
 			nrows++;
 			after = r.id;
 			if (stop)
@@ -767,6 +875,7 @@ tail_poll(struct tail *t, int64_t now_ms)
 			/* filtered-out rows fill holes too */
 			rc = tail_take(t, &r, ok == -1 ? why.msg : NULL,
 			    follow_see(&t->follow, r.id, now_ms));
+			tail_anchor_set(t, r.id, row[1]);
 			shown += rc != 0;
 			stop = rc == -1;
 		}
@@ -797,10 +906,8 @@ tail_reset_check(struct tail *t)
 		tail_close(t);
 		return -1;
 	}
-	if (found && next <= t->follow.high) {
-		follow_start(&t->follow, 0);
-		t->resets++;
-	}
+	if (found && next <= t->follow.high)
+		tail_restarted(t);
 	return 0;
 }
 

@@ -152,6 +152,7 @@ main(int argc, char *argv[])
 		    EXEC_MAX_DEFAULT;
 		if (hc.timeout_ms < 0)
 			hc.timeout_ms = EXEC_TIMEOUT_MS_DEFAULT;
+		hc.stop = &cli_stop;
 		if ((hook = hook_new(&hc)) == NULL)
 			errx(SM_EXIT_PARTIAL, "out of memory");
 		ac.hook = hook;

@@ -174,3 +174,57 @@ expect_status 0 $A --replay --rule 'cpu_usage > 90' --exec-max 2 \
 most=$(awk '/start/ { n++ } /end/ { n-- } n > m { m = n } END { print m }' \
     "$SM_TMP/par")
 [ "$most" -eq 2 ] || fail "$most at once: $(cat "$SM_TMP/par")"
+
+echo "--exec stop: SIGTERM with the queue full of slow commands ends sm-alert"
+echo "within 5 s, no command left, the events not run counted"
+MARK="sm-alert-test-$$"
+# processes of this test's commands: the shells, and the sleeps they run
+left() {
+	pgrep -f "sleep 37\.$$|$MARK" | grep -c . || true
+}
+awk '{ for (i = 0; i < 1100; i++) { l = $0; sub(/"web1"/,
+    "\"h" i "\"", l); print l } }' "$SM_TMP/one" | head -n 1100 \
+    >"$SM_TMP/many"
+# start_slow: sm-alert in the background (apid), 1100 events for slow
+# commands, 4 at once; back once they run (with their shells: 8 or more)
+start_slow() {
+	$A --replay --rule 'cpu_usage > 90' --exec-max 4 \
+	    --exec "sleep 37.$$; : $MARK" <"$SM_TMP/many" >"$SM_TMP/out" \
+	    2>"$SM_TMP/err" &
+	apid=$!
+	i=0
+	until [ "$(left)" -ge 8 ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || fail "commands not started: $(left)"
+		sleep 0.05
+	done
+}
+start_slow
+# the queue is full once 1024 + 4 events are out (stdout lags a buffer)
+wait_for "$SM_TMP/out" '"firing"' 1000
+kill -TERM $apid
+i=0
+while kill -0 $apid 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] ||
+	    { kill -KILL $apid; fail "still running 5 s after SIGTERM"; }
+	sleep 0.05
+done
+wait $apid && fail "exit 0 with events not run"
+[ "$(left)" -eq 0 ] || fail "$(left) processes of commands left"
+grep -q "sm-alert: --exec: stopping: [0-9]* events not run, 4 commands" \
+    "$SM_TMP/err" || fail "no count of events not run: $(cat "$SM_TMP/err")"
+grep -q "stopped with sm-alert" "$SM_TMP/err" ||
+    fail "no word of the commands stopped: $(cat "$SM_TMP/err")"
+
+echo "--exec and SIGKILL: the commands die with sm-alert"
+start_slow
+kill -KILL $apid
+wait $apid 2>/dev/null || true
+i=0
+until [ "$(left)" -eq 0 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] ||
+	    fail "$(left) processes of commands left after SIGKILL"
+	sleep 0.05
+done

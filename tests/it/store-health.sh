@@ -152,6 +152,33 @@ expect_eq "new record after them" "$(ans 5)" '{"stored":1,"duplicates":0'
 ids=$(cut -c8-43 "$SM_TMP/dgrp" | sed "s/.*/'&'/" | paste -sd, -)
 expect_eq "each new record once" "$(pq "SELECT COUNT(*) FROM system_metrics
     WHERE sample_id IN ($ids)")" 4
+
+echo "the same in a shared transaction of more rows than an INSERT names"
+echo "(48): each request its own count, from the ids stored before it"
+gen_records 151 f9 >"$SM_TMP/big"
+sed -n 1,60p "$SM_TMP/big" >"$SM_TMP/pre"
+post application/x-ndjson "@$SM_TMP/pre"
+expect_answer 200 '{"stored":60,"duplicates":0,"api":"nodejs_api1"}'
+sed -n 151p "$SM_TMP/big" >"$SM_TMP/b0"
+cp "$SM_TMP/pre" "$SM_TMP/b1"
+sed -n 31,90p "$SM_TMP/big" >"$SM_TMP/b2"
+sed -n 91,150p "$SM_TMP/big" >"$SM_TMP/b3"
+cp "$SM_TMP/b3" "$SM_TMP/b4"
+r0=$(pq "SHOW GLOBAL STATUS LIKE 'Com_rollback'" | cut -f2)
+together b 0 1 2 3 4
+ans() { sed 's/,"api".*//' "$SM_TMP/bans$1"; }
+expect_eq "new record alone" "$(ans 0)" '{"stored":1,"duplicates":0'
+expect_eq "all stored before" "$(ans 1)" '{"stored":0,"duplicates":60'
+expect_eq "half stored before" "$(ans 2)" '{"stored":30,"duplicates":30'
+expect_eq "60 records twice: once stored, once duplicates" \
+    "$( (ans 3; echo; ans 4; echo) | sort | tr '\n' ' ')" \
+    '{"stored":0,"duplicates":60 {"stored":60,"duplicates":0 '
+# the shared transaction was rolled back and redone knowing the ids
+[ "$(pq "SHOW GLOBAL STATUS LIKE 'Com_rollback'" | cut -f2)" -gt "$r0" ] ||
+    fail "the shared transaction was not redone"
+expect_eq "each record once" "$(pq "SELECT COUNT(*), COUNT(DISTINCT
+    sample_id) FROM system_metrics WHERE sample_id LIKE '%f9-0000-7%'" |
+    tr '\t' ' ')" "151 151"
 stop_receiver
 
 echo "a receiver started with its database down serves 503, then 200"

@@ -31,8 +31,8 @@ test_insert_sql(void **state)
 	char *sql;
 
 	(void)state;
-	assert_null(schema_insert_sql(0));
-	sql = schema_insert_sql(1);
+	assert_null(schema_insert_sql(0, true));
+	sql = schema_insert_sql(1, true);
 	assert_string_equal(sql, "INSERT INTO system_metrics (ram_total, "
 	    "ram_free, ram_used, ram_percentage, cpu_usage, cpu_free, "
 	    "running_processes, total_processes, sleeping_processes, "
@@ -42,10 +42,12 @@ test_insert_sql(void **state)
 	    "id = IF((@sm_dup := CONCAT_WS(',', @sm_dup, VALUES(sample_id))) "
 	    "IS NULL, id, id)");
 	free(sql);
-	sql = schema_insert_sql(512);
+	sql = schema_insert_sql(512, false);
 	assert_int_equal(count(sql, "?"), 512 * SCHEMA_INSERT_NCOLS);
 	assert_int_equal(count(sql, "),("), 511);
-	assert_non_null(strstr(sql, "?) ON DUPLICATE KEY UPDATE id = IF("));
+	/* a large statement names no duplicates: no list copied per row */
+	assert_non_null(strstr(sql, "?) ON DUPLICATE KEY UPDATE id = id"));
+	assert_null(strstr(sql, SCHEMA_DUP_VAR));
 	free(sql);
 }
 
@@ -184,7 +186,10 @@ test_summary(void **state)
 	    "5 spooled, 6 not stored");
 }
 
-/* Which rows SCHEMA_DUP_VAR's names make duplicates, in three groups. */
+/*
+ * Which rows SCHEMA_DUP_VAR's names make duplicates, in three groups; and
+ * the same from the ids stored before the transaction (each once).
+ */
 static void
 test_dup_mark(void **state)
 {
@@ -195,16 +200,23 @@ test_dup_mark(void **state)
 	};
 	static const struct {
 		const char *list;
+		bool before;
 		bool dup[7];
 	} cases[] = {
-		{ "", { 0, 0, 0, 0, 0, 0, 0 } },
+		{ "", false, { 0, 0, 0, 0, 0, 0, 0 } },
 		/*
 		 * c stored before; b new, so its second row is the duplicate;
 		 * d stored before, both its rows; e new
 		 */
-		{ "c,b,d,d", { 0, 0, 1, 1, 1, 1, 0 } },
+		{ "c,b,d,d", false, { 0, 0, 1, 1, 1, 1, 0 } },
 		/* d new: its first row stored, the second a duplicate */
-		{ "d", { 0, 0, 0, 0, 0, 1, 0 } },
+		{ "d", false, { 0, 0, 0, 0, 0, 1, 0 } },
+		/* nothing stored before: an id's rows after its first */
+		{ "", true, { 0, 0, 0, 1, 0, 1, 0 } },
+		/* the second case's outcome, from what was stored before */
+		{ "d,c", true, { 0, 0, 1, 1, 1, 1, 0 } },
+		/* all stored before */
+		{ "e,d,c,b,a", true, { 1, 1, 1, 1, 1, 1, 1 } },
 	};
 	struct store_row rows[7];
 	struct store_group g[3] = {
@@ -222,7 +234,8 @@ test_dup_mark(void **state)
 		strcpy(rows[i].rec.id, ids[i]);
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		strcpy(list, cases[c].list);
-		assert_int_equal(store_dup_mark(g, 7, list, dup), 0);
+		assert_int_equal(store_dup_mark(g, 7, list,
+		    cases[c].before, dup), 0);
 		for (i = 0; i < 7; i++)
 			assert_int_equal(dup[i], cases[c].dup[i]);
 	}
