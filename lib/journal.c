@@ -542,14 +542,18 @@ journal_open(struct journal *j, const struct journal_opts *o,
 		why_set(why, "%s: %s", j->dir, strerror(errno));
 		goto out_release;
 	}
-	if (j->nsegs == 1)
-		j->ack.seg = j->segs[0].num, j->ack.off = 0;
+	/* nothing to send again: start from the new segment */
+	if (rec->records == 0) {
+		j->ack.seg = j->segs[j->nsegs - 1].num;
+		j->ack.off = 0;
+	}
 	j->unacked = rec->records;
 	if (ckpt_write(j, j->ack, true) == -1) {
 		why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
 		    strerror(errno));
 		goto out_release;
 	}
+	segs_drop(j, segs_find(j, j->ack.seg));
 	j->dirty = false;
 	j->rd.seg = j->ack.seg;
 	j->rd.off = j->ack.off;

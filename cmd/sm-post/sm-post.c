@@ -13,15 +13,23 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	cli_usage(status,
-	    "usage: sm-post [-h] [-H header] [--batch n] [--linger ms] "
-	    "[--max-line bytes]\n"
-	    "               [--max-time seconds] [--ndjson] [--parallel n] "
-	    "[--reject file]\n"
-	    "               [--retries n] [--spool file] [--strict] "
-	    "[--timeout seconds]\n"
-	    "               [--token-file file] [--version] url\n",
+	    "usage: sm-post [-h] [-H header] [--batch n] "
+	    "[--drain-timeout seconds]\n"
+	    "               [--journal dir] [--journal-max size] "
+	    "[--linger ms]\n"
+	    "               [--max-line bytes] [--max-time seconds] "
+	    "[--ndjson] [--parallel n]\n"
+	    "               [--reject file] [--retries n] [--spool file] "
+	    "[--strict]\n"
+	    "               [--sync batch|never|ms] [--timeout seconds] "
+	    "[--token-file file]\n"
+	    "               [--version] url\n",
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --batch n              records per request (1)\n"
+	    "  --drain-timeout s      reading on after a stop signal (5)\n"
+	    "  --journal dir          every record on disk before the next "
+	    "read\n"
+	    "  --journal-max size     the journal's bound on disk (256M)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --max-time seconds     one batch, first try to last (60)\n"
@@ -31,6 +39,7 @@ usage(int status)
 	    "  --retries n            attempts after the first (10)\n"
 	    "  --spool file           what could not be delivered, replayable\n"
 	    "  --strict               stop reading at the first bad line\n"
+	    "  --sync batch|never|ms  when the journal is synced (500)\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n");
@@ -42,8 +51,13 @@ main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
+		{ "drain-timeout", required_argument, NULL,
+		    DELIVER_OPT_DRAIN_TIMEOUT },
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "help", no_argument, NULL, 'h' },
+		{ "journal", required_argument, NULL, DELIVER_OPT_JOURNAL },
+		{ "journal-max", required_argument, NULL,
+		    DELIVER_OPT_JOURNAL_MAX },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
@@ -53,6 +67,7 @@ main(int argc, char *argv[])
 		{ "retries", required_argument, NULL, DELIVER_OPT_RETRIES },
 		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
 		{ "strict", no_argument, NULL, DELIVER_OPT_STRICT },
+		{ "sync", required_argument, NULL, DELIVER_OPT_SYNC },
 		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL,
 		    DELIVER_OPT_TOKEN_FILE },

@@ -1,0 +1,340 @@
+/*
+ * sm-post and sm-split with --journal: every input record goes into the
+ * journal (lib/journal.h) before the next read of the input, batches are
+ * filled from the journal, and its checkpoint follows the batches that
+ * were acknowledged, refused or spooled, in order.
+ */
+#include <err.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver_impl.h"
+
+#define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
+
+int
+deliver_journal_open(struct deliver *d, struct why *why)
+{
+	struct journal_opts jo = {
+		.dir = d->o.journal_dir,
+		.max_bytes = d->o.journal_max,
+		.sync = (enum journal_sync)d->o.sync,
+		.sync_ms = d->o.sync_ms,
+		/* a line, with the id it may be given */
+		.max_rec = d->in.max_line + 256,
+	};
+	const char *dir = d->o.journal_dir;
+	struct journal_recovery rec;
+	struct why jwhy;
+
+	if (journal_open(&d->j, &jo, &rec, &jwhy) == -1)
+		return why_set(why, "--journal: %s", jwhy.msg);
+	d->journaling = true;
+	d->jcap = (size_t)d->o.parallel + 1;
+	if ((d->jring = calloc(d->jcap, sizeof(*d->jring))) == NULL)
+		return why_set(why, "out of memory");
+	if (rec.bad_checkpoint)
+		warnx("journal %s: checkpoint unreadable: sending all it "
+		    "holds again", dir);
+	if (rec.dropped_bytes > 0)
+		warnx("journal %s: dropped %" PRIu64 " bytes from a bad or "
+		    "cut-short frame at segment %016" PRIx64 " offset %"
+		    PRIu64 " on (%" PRIu64 " later segments)", dir,
+		    rec.dropped_bytes, rec.bad.seg, rec.bad.off,
+		    rec.dropped_segs);
+	if (rec.records > 0)
+		warnx("journal %s: %" PRIu64 " records (%" PRIu64 " bytes) "
+		    "not acknowledged: sending them first", dir, rec.records,
+		    rec.bytes);
+	return 0;
+}
+
+/* One input line into the journal, or reported as bad. */
+static void
+deliver_journal_take(struct deliver *d, const char *line, size_t len)
+{
+	struct why why;
+	size_t off, rlen;
+
+	d->jrec.len = 0;
+	if (batch_prepare(d->tok, line, len, &d->jrec, &off, &rlen,
+	    &why) == -1) {
+		deliver_bad_line(d, d->in.lineno, line, len, why.msg);
+		return;
+	}
+	if (journal_append(&d->j, d->jrec.p + off, rlen) == -1) {
+		deliver_fatal(d, "out of memory");
+		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
+		    "not journaled");
+	}
+}
+
+/* Write what was appended; false when it failed (tried again later). */
+static bool
+deliver_journal_commit(struct deliver *d, int64_t now)
+{
+	if (!journal_uncommitted(&d->j))
+		return true;
+	if (d->jstuck && now < d->jretry)
+		return false;
+	if (journal_commit(&d->j) == 0) {
+		if (d->jstuck)
+			warnx("journal %s: written again: reading on",
+			    d->o.journal_dir);
+		d->jstuck = false;
+		return true;
+	}
+	if (!d->jstuck)
+		warn("journal %s: not reading the input until it can be "
+		    "written", d->o.journal_dir);
+	d->jstuck = true;
+	d->jretry = now + DELIVER_JOURNAL_RETRY_MS;
+	return false;
+}
+
+/* Room in the journal for another read of the input. */
+static bool
+deliver_journal_room(struct deliver *d)
+{
+	if (journal_full(&d->j)) {
+		if (!d->jfull)
+			warnx("journal %s: full (%" PRIu64 " bytes): not "
+			    "reading the input until receivers acknowledge",
+			    d->o.journal_dir, d->j.bytes);
+		d->jfull = true;
+		return false;
+	}
+	if (d->jfull)
+		warnx("journal %s: room again: reading on",
+		    d->o.journal_dir);
+	d->jfull = false;
+	return true;
+}
+
+/*
+ * Lines from the input into the journal: what one read brought is all
+ * committed before the next read.  Returns true when the turn's budget
+ * ran out with more to read.
+ */
+static bool
+deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
+{
+	const char *line;
+	size_t len;
+	long got;
+	int budget = DELIVER_READ_BUDGET;
+
+	d->poll_in = false;
+	while (!d->in_eof && !d->fatal) {
+		if (budget-- == 0 && !buffered_only)
+			return true;
+		if (d->o.strict && (d->c.bad_lines > 0 || d->c.rejected > 0)) {
+			warnx("--strict: stopped reading after line %lu",
+			    d->in.lineno);
+			d->in_eof = true;
+			break;
+		}
+		switch (ndjson_next(&d->in, &line, &len)) {
+		case NDJSON_LINE:
+			deliver_journal_take(d, line, len);
+			continue;
+		case NDJSON_TOO_LONG:
+			deliver_too_long(d);
+			continue;
+		case NDJSON_AGAIN:
+			break;
+		case NDJSON_EOF:
+			d->in_eof = true;
+			continue;
+		case NDJSON_ERROR:
+			deliver_input_failed(d);
+			d->in_eof = true;
+			continue;
+		}
+		if (buffered_only)
+			break;
+		/* every line read is in the journal before the next read */
+		if (!deliver_journal_commit(d, now) ||
+		    !deliver_journal_room(d))
+			return false;
+		got = ndjson_fill(&d->in);
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			d->poll_in = true;
+			return false;
+		}
+		if (got < 0) {
+			deliver_input_failed(d);
+			d->in_eof = true;
+		}
+	}
+	(void)deliver_journal_commit(d, now);
+	return false;
+}
+
+/* Batches from the journal; false when a full one waits for a slot. */
+static bool
+deliver_journal_feed(struct deliver *d, int64_t now)
+{
+	struct journal_pos end;
+	struct why why;
+	const char *rec;
+	size_t len;
+	int rc;
+
+	while (d->stop == DELIVER_RUNNING && !d->fatal) {
+		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch &&
+		    !deliver_seal(d))
+			return false;
+		if (d->fill == NULL && (d->fill = deliver_batch_get(d)) ==
+		    NULL) {
+			deliver_fatal(d, "out of memory");
+			break;
+		}
+		if ((rc = journal_read(&d->j, &rec, &len, &end, &why)) == 0)
+			break;
+		if (rc == -1) {
+			deliver_fatal(d, why.msg);
+			break;
+		}
+		if (d->fill->n == 0)
+			d->fill_since = now;
+		if (batch_add_prepared(d->fill, rec, len, ++d->jline,
+		    &why) == -1) {
+			deliver_fatal(d, why.msg);
+			break;
+		}
+		d->fill->jseg = end.seg;
+		d->fill->joff = end.off;
+		d->fill->jn++;
+		d->c.records_in++;
+	}
+	return true;
+}
+
+/*
+ * The drain after a stop signal is over: the lines already read go into
+ * the journal, and nothing more is read.
+ */
+void
+deliver_journal_stop_reading(struct deliver *d, int64_t now)
+{
+	if (!d->in_eof) {
+		d->in.eof = true;
+		(void)deliver_journal_intake(d, now, true);
+		d->in_eof = true;
+	}
+	(void)deliver_journal_commit(d, now);
+	d->input = DELIVER_IN_DONE;
+}
+
+void
+deliver_journal_read(struct deliver *d, int64_t now)
+{
+	bool more, blocked;
+
+	more = deliver_journal_intake(d, now, false);
+	blocked = !deliver_journal_feed(d, now);
+	if (d->stop != DELIVER_RUNNING)
+		d->input = d->in_eof ? DELIVER_IN_DONE : more ?
+		    DELIVER_IN_MORE : DELIVER_IN_DRAINED;
+	else if (more)
+		d->input = DELIVER_IN_MORE;
+	else if (blocked)
+		d->input = DELIVER_IN_BLOCKED;
+	else if ((d->in_eof && !journal_uncommitted(&d->j)) || d->fatal)
+		d->input = DELIVER_IN_DONE;
+	else
+		d->input = DELIVER_IN_DRAINED;
+}
+
+void
+deliver_journal_sealed(struct deliver *d, struct batch *b)
+{
+	struct jpend *p;
+
+	if (d->jcount == d->jcap) {
+		/* cannot be: --parallel batches are sealed at most */
+		deliver_fatal(d, "journal: too many batches in flight");
+		return;
+	}
+	b->jseq = ++d->jseq;
+	p = &d->jring[(d->jhead + d->jcount) % d->jcap];
+	p->seq = b->jseq;
+	p->end.seg = b->jseg;
+	p->end.off = b->joff;
+	p->n = b->jn;
+	p->done = false;
+	d->jcount++;
+}
+
+void
+deliver_journal_done(struct deliver *d, const struct batch *b)
+{
+	uint64_t front;
+	struct jpend *p;
+
+	if (!d->journaling || b->jn == 0 || d->jcount == 0)
+		return;
+	front = d->jring[d->jhead].seq;
+	if (b->jseq < front || b->jseq - front >= d->jcount)
+		return;
+	d->jring[(d->jhead + (b->jseq - front)) % d->jcap].done = true;
+	/* the checkpoint passes batches in order only */
+	while (d->jcount > 0 && (p = &d->jring[d->jhead])->done) {
+		journal_ack(&d->j, p->end, p->n);
+		d->jhead = (d->jhead + 1) % d->jcap;
+		d->jcount--;
+	}
+}
+
+void
+deliver_journal_tick(struct deliver *d, int64_t now)
+{
+	struct why why;
+	bool force;
+
+	if (!d->journaling)
+		return;
+	/* full: free what the checkpoint passed now, not at the next sync */
+	force = journal_full(&d->j) && d->j.nsegs > 0 &&
+	    d->j.ack.seg > d->j.segs[0].num;
+	if (journal_tick(&d->j, now, force, &why) == -1) {
+		if (!d->jtick_failed)
+			warnx("journal: %s (tried again)", why.msg);
+		d->jtick_failed = true;
+		return;
+	}
+	d->jtick_failed = false;
+}
+
+int64_t
+deliver_journal_due_in(const struct deliver *d, int64_t now)
+{
+	int64_t t = -1;
+
+	if (!d->journaling)
+		return -1;
+	t = journal_due_in(&d->j, now);
+	if (d->jstuck && (t < 0 || d->jretry - now < t))
+		t = d->jretry > now ? d->jretry - now : 0;
+	return t;
+}
+
+void
+deliver_journal_close(struct deliver *d)
+{
+	struct why why;
+
+	if (!d->journaling)
+		return;
+	if (d->j.unacked > 0)
+		warnx("journal %s: %" PRIu64 " records not acknowledged, kept "
+		    "for the next start", d->o.journal_dir, d->j.unacked);
+	if (journal_close(&d->j, &why) == -1) {
+		warnx("%s", why.msg);
+		d->write_failed = true;
+	}
+	d->journaling = false;
+}
