@@ -159,6 +159,7 @@ batch_reset(struct batch *b, enum batch_format format)
 	b->deadline = b->due = 0;
 	b->jseq = b->jseg = b->joff = 0;
 	b->jn = 0;
+	b->jagain = false;
 	why_clear(&b->why);
 	return format == BATCH_ARRAY ? batch_buf_add(&b->body, "[", 1) : 0;
 }

@@ -58,6 +58,7 @@ struct batch {
 	uint64_t jseq;			/* order among sealed batches */
 	uint64_t jseg, joff;		/* the journal after its records */
 	size_t jn;			/* its records in the journal */
+	bool jagain;			/* said it is tried again */
 	struct why why;		/* the last failure */
 };
 

@@ -588,8 +588,10 @@ deliver_run(struct deliver *d)
 	if (d->c.bad_lines > 0 || d->c.rejected > 0 || d->c.spooled > 0 ||
 	    d->read_failed || d->write_failed)
 		status = SM_EXIT_PARTIAL;
+	if (d->undelivered)
+		status = SM_EXIT_PARTIAL;
 	/* nothing answered at all: the endpoints are unreachable */
-	if (d->c.spooled > 0 && !d->answered)
+	if ((d->c.spooled > 0 || d->undelivered) && !d->answered)
 		status = SM_EXIT_UNAVAILABLE;
 	if (d->fatal)
 		status = SM_EXIT_FATAL;

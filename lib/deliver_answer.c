@@ -186,6 +186,21 @@ deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 
 	if (b->n == 0)
 		goto out_finish;
+	if (d->journaling && d->spool.f == NULL) {
+		/* not given up: in the journal, for the next start */
+		batch_describe(b, lines, sizeof(lines));
+		warnx("request %lu (%s): not delivered, kept in the journal: "
+		    "%s", b->request, lines, b->why.msg[0] != '\0' ?
+		    b->why.msg : "stopped before sending");
+		d->undelivered = true;
+		d->c.kept += b->n;
+		if (sealed) {
+			d->live--;
+			deliver_stats_tick(d);
+		}
+		deliver_batch_put(d, b);
+		return;
+	}
 	if (d->spool.f != NULL) {
 		for (i = 0; i < b->n; i++)
 			if (spool_write(&d->spool, b->body.p + b->rec[i].off,
@@ -324,13 +339,18 @@ deliver_keep_trying(struct deliver *d, struct batch *b, int64_t now)
 {
 	char lines[96];
 
-	if (!d->journaling || d->spool.f != NULL)
+	/* once the input ended, the command ends: the next start sends it */
+	if (!d->journaling || d->spool.f != NULL || d->in_eof)
 		return false;
-	batch_describe(b, lines, sizeof(lines));
-	warnx("request %lu (%s): not delivered after %u attempts: %s; kept "
-	    "in the journal, trying again", b->request, lines, b->attempts,
-	    b->why.msg);
+	if (!b->jagain) {
+		batch_describe(b, lines, sizeof(lines));
+		warnx("request %lu (%s): not delivered after %u attempts: "
+		    "%s; kept in the journal, trying on", b->request, lines,
+		    b->attempts, b->why.msg);
+	}
+	b->jagain = true;
 	b->attempts = 0;
+	b->round = 0;
 	b->deadline = now + d->o.max_time_ms;
 	return true;
 }

@@ -131,6 +131,10 @@ struct deliver {
 	struct journal j;
 	struct batch_buf jrec;		/* one record, prepared */
 	bool in_eof;			/* the input ended */
+	int tp[2];			/* a pipe the input is tee(2)d into */
+	size_t taken;			/* peeked, not yet taken out */
+	uint32_t taken_crc;		/* ... their CRC-32C */
+	bool undelivered;		/* kept after --max-time */
 	bool poll_in;			/* wait for the input to be readable */
 	bool jfull;			/* reported full, not read since */
 	bool jstuck;			/* reported a failed write */

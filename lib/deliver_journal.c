@@ -6,13 +6,121 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "deliver_impl.h"
 
 #define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
+#define TAKEN_LEN 10			/* "\0P", length, CRC-32C */
+
+/*
+ * A pipe on the input is read without taking the bytes out of it (tee(2)
+ * into a pipe of our own), up to its last complete line; their records
+ * go into the journal, with a control frame "\0P" (length, CRC-32C of
+ * those bytes), and only then are the bytes taken out of the input.  A
+ * SIGKILL between the two leaves them in both: the next start finds the
+ * journal ending on that frame and the same bytes at the head of the
+ * input, and takes them out without reading them again ("\0R" then says
+ * it was seen to).  So no instant loses a line, nor reads it twice.
+ */
+static long
+deliver_peek(void *arg, char *buf, size_t len)
+{
+	struct deliver *d = arg;
+	ssize_t n, got;
+	size_t m;
+
+	n = tee(d->in.fd, d->tp[1], len, SPLICE_F_NONBLOCK);
+	if (n <= 0)
+		return (long)n;
+	got = read(d->tp[0], buf, (size_t)n);
+	if (got != n)
+		return -1;
+	/* up to the last newline; with none, the whole (a long line) */
+	for (m = (size_t)n; m > 0 && buf[m - 1] != '\n'; m--)
+		continue;
+	if (m == 0)
+		m = (size_t)n;
+	d->taken = m;
+	d->taken_crc = journal_crc32c(0, buf, m);
+	return (long)m;
+}
+
+/* Take n bytes out of the input (they were peeked and journaled). */
+static int
+deliver_take_out(struct deliver *d, size_t n)
+{
+	char buf[4096];
+	ssize_t got;
+
+	while (n > 0) {
+		got = read(d->in.fd, buf, n < sizeof(buf) ? n : sizeof(buf));
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+/*
+ * At start: the journal ended on "\0P": were those bytes taken out of
+ * the input before the SIGKILL?  If the input begins with them, no.
+ */
+static int
+deliver_peek_settle(struct deliver *d, struct why *why)
+{
+	const unsigned char *c = (const unsigned char *)d->j.ctl;
+	uint32_t len, crc;
+	char *buf;
+	ssize_t n;
+	int rc = 0;
+
+	if (d->j.ctl_len != TAKEN_LEN || c[1] != 'P')
+		return 0;
+	len = get_le32(c + 2);
+	crc = get_le32(c + 6);
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return why_set(why, "out of memory");
+	n = tee(d->in.fd, d->tp[1], len, SPLICE_F_NONBLOCK);
+	if (n > 0 && read(d->tp[0], buf, (size_t)n) != n)
+		n = -1;
+	if (n == (ssize_t)len && journal_crc32c(0, buf, len) == crc) {
+		if (deliver_take_out(d, len) == -1)
+			rc = why_set(why, "input: %s", strerror(errno));
+		else
+			warnx("journal %s: the last %" PRIu32 " bytes it holds "
+			    "were still in the input: taken out", d->o.journal_dir,
+			    len);
+	}
+	free(buf);
+	if (rc == 0 && (journal_append(&d->j, "\0R", 2) == -1 ||
+	    journal_commit(&d->j) == -1))
+		rc = why_set(why, "--journal: %s", strerror(errno));
+	return rc;
+}
 
 int
 deliver_journal_open(struct deliver *d, struct why *why)
@@ -29,9 +137,18 @@ deliver_journal_open(struct deliver *d, struct why *why)
 	struct journal_recovery rec;
 	struct why jwhy;
 
+	struct stat st;
+
+	d->tp[0] = d->tp[1] = -1;
 	if (journal_open(&d->j, &jo, &rec, &jwhy) == -1)
 		return why_set(why, "--journal: %s", jwhy.msg);
 	d->journaling = true;
+	/* a pipe is peeked at, and taken from once journaled */
+	if (fstat(d->in.fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (pipe2(d->tp, O_NONBLOCK | O_CLOEXEC) == -1 ||
+	    deliver_peek_settle(d, why) == -1))
+		return d->tp[0] == -1 ? why_set(why, "pipe: %s",
+		    strerror(errno)) : -1;
 	d->jcap = (size_t)d->o.parallel + 1;
 	if ((d->jring = calloc(d->jcap, sizeof(*d->jring))) == NULL)
 		return why_set(why, "out of memory");
@@ -75,6 +192,16 @@ deliver_journal_take(struct deliver *d, const char *line, size_t len)
 static bool
 deliver_journal_commit(struct deliver *d, int64_t now)
 {
+	unsigned char mark[TAKEN_LEN] = { '\0', 'P' };
+
+	if (d->taken > 0 && !d->jstuck) {
+		put_le32(mark + 2, (uint32_t)d->taken);
+		put_le32(mark + 6, d->taken_crc);
+		if (journal_append(&d->j, mark, sizeof(mark)) == -1) {
+			deliver_fatal(d, "out of memory");
+			return false;
+		}
+	}
 	if (!journal_uncommitted(&d->j))
 		return true;
 	if (d->jstuck && now < d->jretry)
@@ -84,6 +211,12 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 			warnx("journal %s: written again: reading on",
 			    d->o.journal_dir);
 		d->jstuck = false;
+		/* in the journal: now out of the input */
+		if (d->taken > 0 && deliver_take_out(d, d->taken) == -1) {
+			deliver_input_failed(d);
+			d->in_eof = true;
+		}
+		d->taken = 0;
 		return true;
 	}
 	if (!d->jstuck)
@@ -159,7 +292,8 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 		if (!deliver_journal_commit(d, now) ||
 		    !deliver_journal_room(d))
 			return false;
-		got = ndjson_fill(&d->in);
+		got = d->tp[0] != -1 ? ndjson_fill_with(&d->in, deliver_peek,
+		    d) : ndjson_fill(&d->in);
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			d->poll_in = true;
 			return false;
@@ -255,9 +389,20 @@ deliver_journal_sealed(struct deliver *d, struct batch *b)
 	struct jpend *p;
 
 	if (d->jcount == d->jcap) {
-		/* cannot be: --parallel batches are sealed at most */
-		deliver_fatal(d, "journal: too many batches in flight");
-		return;
+		/* done ones wait behind an older one in flight: grow */
+		size_t cap = d->jcap * 2, i;
+		struct jpend *r = malloc(cap * sizeof(*r));
+
+		if (r == NULL) {
+			deliver_fatal(d, "out of memory");
+			return;
+		}
+		for (i = 0; i < d->jcount; i++)
+			r[i] = d->jring[(d->jhead + i) % d->jcap];
+		free(d->jring);
+		d->jring = r;
+		d->jcap = cap;
+		d->jhead = 0;
 	}
 	b->jseq = ++d->jseq;
 	p = &d->jring[(d->jhead + d->jcount) % d->jcap];
@@ -337,4 +482,9 @@ deliver_journal_close(struct deliver *d)
 		d->write_failed = true;
 	}
 	d->journaling = false;
+	if (d->tp[0] != -1) {
+		close(d->tp[0]);
+		close(d->tp[1]);
+	}
+	d->tp[0] = d->tp[1] = -1;
 }

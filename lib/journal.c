@@ -421,6 +421,13 @@ recover_scan(struct journal *j, struct journal_recovery *rec,
 			switch (jr_next(r, j->o.max_rec, UINT64_MAX, &p,
 			    &len)) {
 			case JR_FRAME:
+				if (len > 0 && p[0] == '\0') {
+					j->ctl_len = len < JOURNAL_CTL_MAX ?
+					    len : JOURNAL_CTL_MAX;
+					memcpy(j->ctl, p, j->ctl_len);
+					continue;
+				}
+				j->ctl_len = 0;
 				if (j->ack.seg != j->segs[i].num ||
 				    r->off > j->ack.off) {
 					/* a checkpoint amid a frame: resend */
@@ -592,7 +599,8 @@ journal_append(struct journal *j, const void *rec, size_t len)
 	memcpy(j->wbuf + j->wlen + sizeof(hdr), rec, len);
 	j->wlen += need;
 	j->bytes += need;
-	j->unacked++;
+	if (len == 0 || ((const char *)rec)[0] != '\0')
+		j->unacked++;
 	return 0;
 }
 
@@ -673,6 +681,8 @@ journal_read(struct journal *j, const char **rec, size_t *len,
 			    j->dir, r->seg, strerror(errno));
 		switch (jr_next(r, j->o.max_rec, j->segs[i].size, rec, len)) {
 		case JR_FRAME:
+			if (*len > 0 && (*rec)[0] == '\0')
+				continue;
 			end->seg = r->seg;
 			end->off = r->off;
 			return 1;

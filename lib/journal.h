@@ -9,7 +9,10 @@
  * holds the acknowledged position (segment, offset), written to a
  * temporary file, synced, renamed over the old one and the directory
  * synced; a segment is unlinked only once a synced checkpoint is past it.
- * DIR/lock is flock(2)ed: one process a journal.
+ * DIR/lock is flock(2)ed: one process a journal.  A payload that begins
+ * with a NUL byte is the caller's control frame, not a record: it is not
+ * counted, nor handed out by journal_read(); the last frame, when it is
+ * one, is kept for the caller (ctl).
  *
  * Opening recovers: it reads the segments past the checkpoint one buffer
  * at a time (never the whole journal), truncates at the first frame that
@@ -31,6 +34,7 @@
 #define JOURNAL_MAX_DEFAULT (256ULL << 20)	/* --journal-max */
 #define JOURNAL_SEG_MAX (16ULL << 20)		/* the largest segment */
 #define JOURNAL_SEG_MIN (64ULL << 10)
+#define JOURNAL_CTL_MAX 32		/* control frames kept at most */
 
 enum journal_sync {
 	JOURNAL_SYNC_INTERVAL,	/* fdatasync every sync_ms */
@@ -94,6 +98,8 @@ struct journal {
 	struct journal_reader rd;	/* sending reads from here */
 	uint64_t unacked;		/* records not acknowledged */
 	uint64_t written;		/* bytes written, for statistics */
+	char ctl[JOURNAL_CTL_MAX];	/* the last frame: a control one */
+	size_t ctl_len;			/* 0: the last frame is a record */
 	int err;			/* errno of the last failed commit */
 };
 
