@@ -136,7 +136,9 @@ struct deliver {
 	uint32_t taken_crc;		/* ... their CRC-32C */
 	bool undelivered;		/* kept after --max-time */
 	bool poll_in;			/* wait for the input to be readable */
-	bool jfull;			/* reported full, not read since */
+	bool jfull;			/* full: not reading */
+	bool jfull_told;		/* ... and said so */
+	int64_t jfull_said;		/* when it was last said */
 	bool jstuck;			/* reported a failed write */
 	bool jtick_failed;		/* reported a failed checkpoint */
 	int64_t jretry;			/* try a failed write again then */

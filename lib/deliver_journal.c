@@ -16,6 +16,7 @@
 #include "deliver_impl.h"
 
 #define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
+#define DELIVER_JOURNAL_FULL_SAY_MS 10000
 #define TAKEN_LEN 10			/* "\0P", length, CRC-32C */
 
 /*
@@ -227,22 +228,29 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 	return false;
 }
 
-/* Room in the journal for another read of the input. */
+/*
+ * Room in the journal for another read of the input.  Being full is said
+ * once in DELIVER_JOURNAL_FULL_SAY_MS, and so is the room coming back.
+ */
 static bool
-deliver_journal_room(struct deliver *d)
+deliver_journal_room(struct deliver *d, int64_t now)
 {
 	if (journal_full(&d->j)) {
-		if (!d->jfull)
+		if (!d->jfull && (d->jfull_said == 0 ||
+		    now - d->jfull_said >= DELIVER_JOURNAL_FULL_SAY_MS)) {
 			warnx("journal %s: full (%" PRIu64 " bytes): not "
 			    "reading the input until receivers acknowledge",
 			    d->o.journal_dir, d->j.bytes);
+			d->jfull_said = now;
+			d->jfull_told = true;
+		}
 		d->jfull = true;
 		return false;
 	}
-	if (d->jfull)
+	if (d->jfull && d->jfull_told)
 		warnx("journal %s: room again: reading on",
 		    d->o.journal_dir);
-	d->jfull = false;
+	d->jfull = d->jfull_told = false;
 	return true;
 }
 
@@ -290,7 +298,7 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 			break;
 		/* every line read is in the journal before the next read */
 		if (!deliver_journal_commit(d, now) ||
-		    !deliver_journal_room(d))
+		    !deliver_journal_room(d, now))
 			return false;
 		got = d->tp[0] != -1 ? ndjson_fill_with(&d->in, deliver_peek,
 		    d) : ndjson_fill(&d->in);

@@ -15,7 +15,7 @@ N=${JOURNAL_RECORDS:-20000}
 RATE=${JOURNAL_RATE:-1000}		# records a second
 KILLS=${JOURNAL_KILLS:-10}
 FEEDER="$SM_TOP/tests/it/fifo-feeder.py"
-PARTS=${JOURNAL_PARTS:-post split ctrl-c}	# which parts run
+PARTS=${JOURNAL_PARTS:-post split full ctrl-c}	# which parts run
 
 want() {
 	case " $PARTS " in *" $1 "*) return 0 ;; esac
@@ -130,6 +130,39 @@ run split "$SPLIT" --journal "$SM_TMP/sj" --batch 20 --parallel 4 \
     --max-time 5 --fail-timeout 0.5 "$a_url" "$b_url"
 check split
 
+fi
+
+if want full; then
+echo "--journal-max: full, the input waits (the pipe holds the writer back)"
+[ -n "${a_pid:-}" ] || recv a route-a
+q 'DELETE FROM system_metrics'
+kill_recv a
+gen 5000 >"$SM_TMP/full.recs"
+mkfifo "$SM_TMP/full.in"
+python3 "$FEEDER" "$SM_TMP/full.recs" "$SM_TMP/full.in" 100000 \
+    "$SM_TMP/full.fed" "$SM_TMP/full.close" 3>&- &
+fpid=$!
+at_exit "kill $fpid 2>/dev/null || true"
+"$POST" --journal "$SM_TMP/fj" --journal-max 1M --batch 50 --max-time 2 \
+    "$a_url" <"$SM_TMP/full.in" >/dev/null 2>"$SM_TMP/full.err" 3>&- &
+ppid=$!
+at_exit "kill $ppid 2>/dev/null || true"
+wait_for 300 grep -q "full (.* bytes): not reading the input until receivers acknowledge" \
+    "$SM_TMP/full.err"
+sleep 0.5
+[ ! -e "$SM_TMP/full.fed" ] || fail "the writer was not held back"
+[ "$(du -sk "$SM_TMP/fj" | cut -f1)" -lt 1400 ] ||
+    fail "the journal grew past --journal-max: $(du -sk "$SM_TMP/fj")"
+recv a route-a "$a_port"
+wait_for 600 test -e "$SM_TMP/full.fed"
+touch "$SM_TMP/full.close"
+wait $ppid || fail "sm-post: $(cat "$SM_TMP/full.err")"
+wait $fpid
+expect_eq "full: rows" "$(rows)" 5000
+expect_eq "full: distinct records" "$(q 'SELECT COUNT(DISTINCT
+    total_processes) FROM system_metrics')" 5000
+grep -q "room again: reading on" "$SM_TMP/full.err" ||
+    fail "full: $(cat "$SM_TMP/full.err")"
 fi
 
 if want ctrl-c; then
