@@ -21,7 +21,11 @@
 #define JOURNAL_CKPT_TMP "checkpoint.tmp"
 #define JOURNAL_LOCK "lock"
 
-/* CRC-32C, reflected polynomial 0x82F63B78, a byte at a time. */
+/*
+ * CRC-32C, reflected polynomial 0x82F63B78: by the SSE4.2 instruction made
+ * for it where the CPU has one, else a table a byte at a time (the same
+ * values: tests/unit/test_journal.c checks both against the check value).
+ */
 static uint32_t crc32c_table[256];
 
 static void
@@ -39,7 +43,7 @@ crc32c_init(void)
 }
 
 uint32_t
-journal_crc32c(uint32_t crc, const void *p, size_t len)
+journal_crc32c_table(uint32_t crc, const void *p, size_t len)
 {
 	const unsigned char *s = p;
 
@@ -49,6 +53,37 @@ journal_crc32c(uint32_t crc, const void *p, size_t len)
 	while (len-- > 0)
 		crc = crc32c_table[(crc ^ *s++) & 0xff] ^ (crc >> 8);
 	return ~crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) static uint32_t
+crc32c_sse42(uint32_t crc, const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t c = ~crc, w;
+
+	for (; len >= 8; len -= 8, s += 8) {
+		memcpy(&w, s, 8);
+		c = __builtin_ia32_crc32di(c, w);
+	}
+	for (; len > 0; len--)
+		c = __builtin_ia32_crc32qi((uint32_t)c, *s++);
+	return ~(uint32_t)c;
+}
+#endif
+
+uint32_t
+journal_crc32c(uint32_t crc, const void *p, size_t len)
+{
+#if defined(__x86_64__)
+	static int hw = -1;
+
+	if (hw == -1)
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (hw)
+		return crc32c_sse42(crc, p, len);
+#endif
+	return journal_crc32c_table(crc, p, len);
 }
 
 static void
@@ -196,29 +231,45 @@ jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
 
 /* Checkpoint */
 
+/*
+ * Between syncs the checkpoint is overwritten in place (one pwrite(2) of
+ * a line of fixed width: a process that dies leaves either line whole);
+ * a sync writes a temporary file, syncs it, renames it over the old one
+ * and syncs the directory, and keeps it open for the next overwrites.
+ * Power loss amid an overwrite may leave a damaged line: its CRC then
+ * fails, and everything in the journal is sent again (ids de-duplicate).
+ */
 static int
 ckpt_write(struct journal *j, struct journal_pos pos, bool sync)
 {
 	char line[96];
 	int fd, n, e;
 
-	n = snprintf(line, sizeof(line), "sm-journal 1 %016" PRIx64 " %"
+	n = snprintf(line, sizeof(line), "sm-journal 1 %016" PRIx64 " %020"
 	    PRIu64, pos.seg, pos.off);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " %08" PRIx32 "\n",
 	    journal_crc32c(0, line, (size_t)n));
-	fd = openat(j->dirfd, JOURNAL_CKPT_TMP, O_WRONLY | O_CREAT | O_TRUNC |
+	if (!sync && j->ckfd != -1) {
+		if (pwrite(j->ckfd, line, (size_t)n, 0) != n)
+			return -1;
+		j->ack_written = pos;
+		return 0;
+	}
+	fd = openat(j->dirfd, JOURNAL_CKPT_TMP, O_RDWR | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644);
 	if (fd == -1)
 		return -1;
-	if (write(fd, line, (size_t)n) != n || (sync && fsync(fd) == -1)) {
+	if (write(fd, line, (size_t)n) != n || (sync && fsync(fd) == -1) ||
+	    renameat(j->dirfd, JOURNAL_CKPT_TMP, j->dirfd, JOURNAL_CKPT) ==
+	    -1 || (sync && fsync(j->dirfd) == -1)) {
 		e = errno != 0 ? errno : EIO;
 		close(fd);
 		errno = e;
 		return -1;
 	}
-	if (close(fd) == -1 || renameat(j->dirfd, JOURNAL_CKPT_TMP, j->dirfd,
-	    JOURNAL_CKPT) == -1 || (sync && fsync(j->dirfd) == -1))
-		return -1;
+	if (j->ckfd != -1)
+		close(j->ckfd);
+	j->ckfd = fd;
 	j->ack_written = pos;
 	if (sync)
 		j->ack_synced = pos;
@@ -242,7 +293,7 @@ ckpt_read(struct journal *j, struct journal_pos *pos)
 	if (n <= 0)
 		return -1;
 	line[n] = '\0';
-	if (sscanf(line, "sm-journal 1 %16llx %llu %8x", &seg, &off,
+	if (sscanf(line, "sm-journal 1 %16llx %20llu %8x", &seg, &off,
 	    &crc) != 3 || (crcp = strrchr(line, ' ')) == NULL ||
 	    journal_crc32c(0, line, (size_t)(crcp - line)) != crc)
 		return -1;
@@ -491,13 +542,15 @@ journal_release(struct journal *j)
 		close(j->wfd);
 	if (j->lockfd != -1)
 		close(j->lockfd);
+	if (j->ckfd != -1)
+		close(j->ckfd);
 	if (j->dirfd != -1)
 		close(j->dirfd);
 	free(j->segs);
 	free(j->wbuf);
 	free(j->dir);
 	memset(j, 0, sizeof(*j));
-	j->wfd = j->lockfd = j->dirfd = j->rd.fd = -1;
+	j->wfd = j->lockfd = j->dirfd = j->rd.fd = j->ckfd = -1;
 }
 
 int
@@ -509,7 +562,7 @@ journal_open(struct journal *j, const struct journal_opts *o,
 
 	memset(j, 0, sizeof(*j));
 	memset(rec, 0, sizeof(*rec));
-	j->wfd = j->lockfd = j->dirfd = j->rd.fd = -1;
+	j->wfd = j->lockfd = j->dirfd = j->rd.fd = j->ckfd = -1;
 	j->o = *o;
 	if (j->o.max_bytes == 0)
 		j->o.max_bytes = JOURNAL_MAX_DEFAULT;

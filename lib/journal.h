@@ -85,6 +85,7 @@ struct journal {
 	struct journal_opts o;
 	char *dir;
 	int dirfd, lockfd, wfd;
+	int ckfd;			/* the checkpoint, overwritten */
 	struct journal_seg *segs;	/* on disk, ascending; last: written */
 	size_t nsegs, segcap;
 	uint64_t bytes;			/* in segments, and buffered */
@@ -103,8 +104,12 @@ struct journal {
 	int err;			/* errno of the last failed commit */
 };
 
-/* CRC-32C (Castagnoli) of len bytes, continuing crc (0 to start). */
+/*
+ * CRC-32C (Castagnoli) of len bytes, continuing crc (0 to start); by the
+ * CPU's instruction when it has one.  _table: always by table.
+ */
 uint32_t journal_crc32c(uint32_t crc, const void *p, size_t len);
+uint32_t journal_crc32c_table(uint32_t crc, const void *p, size_t len);
 
 /*
  * Open (creating DIR when missing, one level), lock and recover; report

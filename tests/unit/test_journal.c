@@ -111,6 +111,21 @@ test_crc32c(void **state)
 	assert_int_equal(journal_crc32c(0, "123456789", 9), 0xE3069283U);
 	assert_int_equal(journal_crc32c(journal_crc32c(0, "1234", 4),
 	    "56789", 5), 0xE3069283U);
+	assert_int_equal(journal_crc32c_table(0, "123456789", 9),
+	    0xE3069283U);
+	/* the instruction and the table agree, at every length and start */
+	{
+		char buf[300];
+		size_t i, off;
+
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = (char)(i * 7 + 3);
+		for (off = 0; off < 9; off++)
+			for (i = 0; i + off <= sizeof(buf); i += 13)
+				assert_int_equal(journal_crc32c(5, buf + off,
+				    i), journal_crc32c_table(5, buf + off,
+				    i));
+	}
 }
 
 static void
