@@ -70,22 +70,6 @@ deliver_take_out(struct deliver *d, size_t n)
 	return 0;
 }
 
-static void
-put_le32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-static uint32_t
-get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
 /*
  * At start: the journal ended on "\0P": were those bytes taken out of
  * the input before the SIGKILL?  If the input begins with them, no.
@@ -101,8 +85,8 @@ deliver_peek_settle(struct deliver *d, struct why *why)
 
 	if (d->j.ctl_len != TAKEN_LEN || c[1] != 'P')
 		return 0;
-	len = get_le32(c + 2);
-	crc = get_le32(c + 6);
+	len = journal_get_le32(c + 2);
+	crc = journal_get_le32(c + 6);
 	if ((buf = malloc(len ? len : 1)) == NULL)
 		return why_set(why, "out of memory");
 	n = tee(d->in.fd, d->tp[1], len, SPLICE_F_NONBLOCK);
@@ -196,8 +180,8 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 	unsigned char mark[TAKEN_LEN] = { '\0', 'P' };
 
 	if (d->taken > 0 && !d->jstuck) {
-		put_le32(mark + 2, (uint32_t)d->taken);
-		put_le32(mark + 6, d->taken_crc);
+		journal_put_le32(mark + 2, (uint32_t)d->taken);
+		journal_put_le32(mark + 6, d->taken_crc);
 		if (journal_append(&d->j, mark, sizeof(mark)) == -1) {
 			deliver_fatal(d, "out of memory");
 			return false;

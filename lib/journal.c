@@ -86,8 +86,8 @@ journal_crc32c(uint32_t crc, const void *p, size_t len)
 	return journal_crc32c_table(crc, p, len);
 }
 
-static void
-put_le32(unsigned char *p, uint32_t v)
+void
+journal_put_le32(unsigned char *p, uint32_t v)
 {
 	p[0] = (unsigned char)v;
 	p[1] = (unsigned char)(v >> 8);
@@ -95,8 +95,8 @@ put_le32(unsigned char *p, uint32_t v)
 	p[3] = (unsigned char)(v >> 24);
 }
 
-static uint32_t
-get_le32(const unsigned char *p)
+uint32_t
+journal_get_le32(const unsigned char *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	    (uint32_t)p[3] << 24;
@@ -209,7 +209,7 @@ jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
 	if (rc == 0)
 		return r->len == 0 ? JR_END : JR_BAD;
 	h = (const unsigned char *)r->buf + r->start;
-	flen = get_le32(h);
+	flen = journal_get_le32(h);
 	if (flen > max_rec)
 		return JR_BAD;
 	if ((rc = jr_want(r, JOURNAL_FRAME_HDR + (size_t)flen, limit)) == -1)
@@ -219,7 +219,7 @@ jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
 	h = (const unsigned char *)r->buf + r->start;
 	crc = journal_crc32c(0, h, 4);
 	crc = journal_crc32c(crc, h + JOURNAL_FRAME_HDR, flen);
-	if (crc != get_le32(h + 4))
+	if (crc != journal_get_le32(h + 4))
 		return JR_BAD;
 	*rec = (const char *)h + JOURNAL_FRAME_HDR;
 	*len = flen;
@@ -645,9 +645,9 @@ journal_append(struct journal *j, const void *rec, size_t len)
 		j->wbuf = p;
 		j->wcap = cap;
 	}
-	put_le32(hdr, (uint32_t)len);
+	journal_put_le32(hdr, (uint32_t)len);
 	crc = journal_crc32c(0, hdr, 4);
-	put_le32(hdr + 4, journal_crc32c(crc, rec, len));
+	journal_put_le32(hdr + 4, journal_crc32c(crc, rec, len));
 	memcpy(j->wbuf + j->wlen, hdr, sizeof(hdr));
 	memcpy(j->wbuf + j->wlen + sizeof(hdr), rec, len);
 	j->wlen += need;

@@ -167,6 +167,10 @@ int64_t journal_due_in(const struct journal *j, int64_t now);
  */
 int journal_close(struct journal *j, struct why *why);
 
+/* 4 bytes, little-endian, as frames have them. */
+void journal_put_le32(unsigned char *p, uint32_t v);
+uint32_t journal_get_le32(const unsigned char *p);
+
 /* Parse "512M", "2G", "65536" (bytes) for --journal-max; -1 when bad. */
 int journal_parse_size(const char *s, uint64_t *out);
 
