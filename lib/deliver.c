@@ -614,6 +614,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	d->o = *o;
 	d->in.fd = -1;
 	d->in_flags = -1;
+	d->tp[0] = d->tp[1] = d->devnull = -1;
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;
 	if (balance_init(&d->bal, o->nurls, o->nweights ? o->weights : NULL,

@@ -132,6 +132,7 @@ struct deliver {
 	struct batch_buf jrec;		/* one record, prepared */
 	bool in_eof;			/* the input ended */
 	int tp[2];			/* a pipe the input is tee(2)d into */
+	int devnull;			/* where what was peeked is spliced */
 	size_t taken;			/* peeked, not yet taken out */
 	uint32_t taken_crc;		/* ... their CRC-32C */
 	bool undelivered;		/* kept after --max-time */

@@ -52,15 +52,22 @@ deliver_peek(void *arg, char *buf, size_t len)
 	return (long)m;
 }
 
-/* Take n bytes out of the input (they were peeked and journaled). */
+/*
+ * Take n bytes out of the input (they were peeked and journaled): spliced
+ * to /dev/null, not copied; read and dropped where splice(2) will not.
+ */
 static int
 deliver_take_out(struct deliver *d, size_t n)
 {
-	char buf[4096];
+	char buf[65536];
 	ssize_t got;
 
 	while (n > 0) {
-		got = read(d->in.fd, buf, n < sizeof(buf) ? n : sizeof(buf));
+		got = d->devnull != -1 ? splice(d->in.fd, NULL, d->devnull,
+		    NULL, n, 0) : -1;
+		if (got == -1 && errno != EINTR)
+			got = read(d->in.fd, buf, n < sizeof(buf) ? n :
+			    sizeof(buf));
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -124,7 +131,7 @@ deliver_journal_open(struct deliver *d, struct why *why)
 
 	struct stat st;
 
-	d->tp[0] = d->tp[1] = -1;
+	d->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (journal_open(&d->j, &jo, &rec, &jwhy) == -1)
 		return why_set(why, "--journal: %s", jwhy.msg);
 	d->journaling = true;
@@ -463,7 +470,14 @@ void
 deliver_journal_close(struct deliver *d)
 {
 	struct why why;
+	int i;
 
+	for (i = 0; i < 2; i++)
+		if (d->tp[i] != -1)
+			close(d->tp[i]);
+	if (d->devnull != -1)
+		close(d->devnull);
+	d->tp[0] = d->tp[1] = d->devnull = -1;
 	if (!d->journaling)
 		return;
 	if (d->j.unacked > 0)
@@ -474,9 +488,4 @@ deliver_journal_close(struct deliver *d)
 		d->write_failed = true;
 	}
 	d->journaling = false;
-	if (d->tp[0] != -1) {
-		close(d->tp[0]);
-		close(d->tp[1]);
-	}
-	d->tp[0] = d->tp[1] = -1;
 }
