@@ -360,7 +360,8 @@ segs_list(struct journal *j, struct why *why)
 		j->bytes += (uint64_t)st.st_size;
 	}
 	closedir(dp);
-	qsort(j->segs, j->nsegs, sizeof(*j->segs), segs_cmp);
+	if (j->nsegs > 1)
+		qsort(j->segs, j->nsegs, sizeof(*j->segs), segs_cmp);
 	return 0;
 }
 
@@ -371,6 +372,8 @@ segs_drop(struct journal *j, size_t n)
 	char name[32];
 	size_t i;
 
+	if (n == 0)
+		return;
 	for (i = 0; i < n; i++) {
 		seg_name(j->segs[i].num, name, sizeof(name));
 		(void)unlinkat(j->dirfd, name, 0);

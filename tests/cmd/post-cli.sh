@@ -149,3 +149,28 @@ printf '\012\000\000\000abc' >>"$seg"
 expect_status 3 $POST --journal "$SM_TMP/j2" --max-time 0.2 $DEAD </dev/null
 expect_err "bytes from a bad or cut-short frame at segment"
 expect_err "3 records (177 bytes) not acknowledged: sending them first"
+
+echo "--journal and SIGTERM: the input is read to its end into the journal"
+mkfifo "$SM_TMP/jin2"
+$POST --journal "$SM_TMP/j3" $DEAD <"$SM_TMP/jin2" >/dev/null \
+    2>"$SM_TMP/j3.err" &
+jpid=$!
+exec 4>"$SM_TMP/jin2"
+printf '{"n":1}\n{"n":2}\n{"n":3}\n' >&4
+i=0
+until grep -q "retrying for up to" "$SM_TMP/j3.err" || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $jpid
+sleep 0.3
+# written after the signal: still read, and kept
+printf '{"n":4}\n{"n":5}\n' >&4
+exec 4>&-
+set +e
+wait $jpid
+st=$?
+set -e
+[ "$st" -eq 0 ] || fail "SIGTERM: exit status $st"
+grep -q "journal $SM_TMP/j3: 5 records not acknowledged, kept for the next start" \
+    "$SM_TMP/j3.err" || fail "SIGTERM: $(cat "$SM_TMP/j3.err")"
