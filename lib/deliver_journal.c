@@ -104,8 +104,8 @@ deliver_peek_settle(struct deliver *d, struct why *why)
 			rc = why_set(why, "input: %s", strerror(errno));
 		else
 			warnx("journal %s: the last %" PRIu32 " bytes it holds "
-			    "were still in the input: taken out", d->o.journal_dir,
-			    len);
+			    "were still in the input: taken out",
+			    d->o.journal_dir, len);
 	}
 	free(buf);
 	if (rc == 0 && (journal_append(&d->j, "\0R", 2) == -1 ||
