@@ -23,11 +23,13 @@
  * A pipe on the input is read without taking the bytes out of it (tee(2)
  * into a pipe of our own), up to its last complete line; their records
  * go into the journal, with a control frame "\0P" (length, CRC-32C of
- * those bytes), and only then are the bytes taken out of the input.  A
- * SIGKILL between the two leaves them in both: the next start finds the
- * journal ending on that frame and the same bytes at the head of the
- * input, and takes them out without reading them again ("\0R" then says
- * it was seen to).  So no instant loses a line, nor reads it twice.
+ * those bytes), and only then are the bytes taken out of the input, and
+ * "\0R" written after them.  A SIGKILL between the two leaves them in
+ * both: the next start finds the journal ending on "\0P" and the same
+ * bytes at the head of the input, and takes them out without reading them
+ * again.  So no instant loses a line, nor reads it twice.  (A kill in the
+ * microseconds between the taking out and "\0R", followed by a writer
+ * whose next bytes are the very same, would lose those: the one case.)
  */
 static long
 deliver_peek(void *arg, char *buf, size_t len)
@@ -203,10 +205,14 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 			warnx("journal %s: written again: reading on",
 			    d->o.journal_dir);
 		d->jstuck = false;
-		/* in the journal: now out of the input */
+		/* in the journal: now out of the input, and said so */
 		if (d->taken > 0 && deliver_take_out(d, d->taken) == -1) {
 			deliver_input_failed(d);
 			d->in_eof = true;
+		} else if (d->taken > 0 && (journal_append(&d->j, "\0R",
+		    2) == -1 || journal_commit(&d->j) == -1)) {
+			/* the next start may look at the input for nothing */
+			warn("journal %s", d->o.journal_dir);
 		}
 		d->taken = 0;
 		return true;

@@ -174,3 +174,14 @@ set -e
 [ "$st" -eq 0 ] || fail "SIGTERM: exit status $st"
 grep -q "journal $SM_TMP/j3: 5 records not acknowledged, kept for the next start" \
     "$SM_TMP/j3.err" || fail "SIGTERM: $(cat "$SM_TMP/j3.err")"
+
+echo "--journal from a pipe: the same line twice, in two runs, is two records"
+rm -rf "$SM_TMP/j4"
+for run in 1 2; do
+	printf '{"same":1}\n' | $POST --journal "$SM_TMP/j4" --max-time 0.2 \
+	    $DEAD >/dev/null 2>"$SM_TMP/j4.err" || :
+done
+grep -q "journal $SM_TMP/j4: 2 records not acknowledged, kept" \
+    "$SM_TMP/j4.err" || fail "same line twice: $(cat "$SM_TMP/j4.err")"
+! grep -q "taken out" "$SM_TMP/j4.err" ||
+    fail "same line twice: $(cat "$SM_TMP/j4.err")"
