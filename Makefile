@@ -43,6 +43,7 @@ PKGS_lib/dashview.c = json-c libmariadb ncursesw
 PKGS_lib/db.c = libmariadb
 PKGS_lib/deliver.c = json-c libcurl
 PKGS_lib/deliver_answer.c = json-c libcurl
+PKGS_lib/deliver_journal.c = json-c libcurl
 PKGS_lib/deliver_opts.c = json-c libcurl
 PKGS_lib/deliver_xfer.c = json-c libcurl
 PKGS_lib/feed.c = json-c

@@ -32,3 +32,20 @@ bench_db_start() {
 	done
 	eval "$(db env)"
 }
+
+# bench_records N: N canonical records without ids on standard output,
+# each different (as sm-read writes them)
+bench_records() {
+	awk -v n="$1" 'BEGIN {
+	for (i = 1; i <= n; i++)
+		printf "{\"ts\":\"2026-01-01T%02d:%02d:%02d.%03dZ\"," \
+		    "\"host\":\"bench\",\"collector\":\"procfs\"," \
+		    "\"cpu_usage\":12.5,\"cpu_free\":87.5,\"ram_total\":4000," \
+		    "\"ram_free\":1000,\"ram_available\":2000,\"ram_used\":2000," \
+		    "\"ram_percentage\":50,\"total_processes\":%d," \
+		    "\"running_processes\":1,\"sleeping_processes\":0," \
+		    "\"stopped_processes\":0,\"zombie_processes\":0}\n",
+		    int(i / 3600000) % 24, int(i / 60000) % 60,
+		    int(i / 1000) % 60, i % 1000, i
+	}'
+}

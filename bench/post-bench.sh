@@ -21,6 +21,7 @@ N=${1:-200000}
 WHICH=${2:-all}
 REPEAT=${REPEAT:-3}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/bench-lib.sh"
 BIN=$(cd "${SM_BIN:-$TOP/bin}" && pwd)
 SQL="$TOP/scripts/mariadb.sh"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-post-bench.XXXXXX")
@@ -46,19 +47,7 @@ done
 cc -O2 -D_GNU_SOURCE -o "$TMP/post-sink" "$TOP/bench/post-sink.c" \
     $(pkg-config --cflags --libs libmicrohttpd)
 
-# N canonical records without ids, each different (as sm-read writes them)
-awk -v n="$N" 'BEGIN {
-	for (i = 1; i <= n; i++)
-		printf "{\"ts\":\"2026-01-01T%02d:%02d:%02d.%03dZ\"," \
-		    "\"host\":\"bench\",\"collector\":\"procfs\"," \
-		    "\"cpu_usage\":12.5,\"cpu_free\":87.5,\"ram_total\":4000," \
-		    "\"ram_free\":1000,\"ram_available\":2000,\"ram_used\":2000," \
-		    "\"ram_percentage\":50,\"total_processes\":%d," \
-		    "\"running_processes\":1,\"sleeping_processes\":0," \
-		    "\"stopped_processes\":0,\"zombie_processes\":0}\n",
-		    int(i / 3600000) % 24, int(i / 60000) % 60,
-		    int(i / 1000) % 60, i % 1000, i
-}' >"$TMP/records"
+bench_records "$N" >"$TMP/records"
 
 if [ "$WHICH" != sink ]; then
 	"$SQL" start >/dev/null

@@ -161,6 +161,9 @@ batch_reset(struct batch *b, enum batch_format format)
 	b->tried = 0;
 	b->ep = -1;
 	b->deadline = b->due = 0;
+	b->jseq = b->jseg = b->joff = 0;
+	b->jn = 0;
+	b->jagain = false;
 	why_clear(&b->why);
 	return format == BATCH_ARRAY ? batch_buf_add(&b->body, "[", 1) : 0;
 }
@@ -198,14 +201,13 @@ batch_terminator(const struct batch *b)
 	return b->format == BATCH_NDJSON ? "\n" : "";
 }
 
-int
-batch_add(struct batch *b, struct json_tokener *tok, const char *line,
-    size_t len, unsigned long lineno, struct why *why)
+/* Room for one more record; the separator before it. */
+static int
+batch_room(struct batch *b, size_t *mark, struct why *why)
 {
 	const char *sep = b->n > 0 ? batch_separator(b) : "";
-	const char *term = batch_terminator(b);
-	size_t mark = b->body.len, off, rlen;
 
+	*mark = b->body.len;
 	if (b->format == BATCH_OBJECT && b->n > 0)
 		return why_set(why, "one record a request");
 	if (b->n == b->rec_cap) {
@@ -219,10 +221,16 @@ batch_add(struct batch *b, struct json_tokener *tok, const char *line,
 	}
 	if (batch_buf_add(&b->body, sep, strlen(sep)) == -1)
 		return why_set(why, "out of memory");
-	if (batch_prepare(tok, line, len, &b->body, &off, &rlen, why) == -1) {
-		batch_truncate(b, mark);
-		return -1;
-	}
+	return 0;
+}
+
+/* The record at off, rlen long, is in the body: end and count it. */
+static int
+batch_close_rec(struct batch *b, size_t mark, size_t off, size_t rlen,
+    unsigned long lineno, struct why *why)
+{
+	const char *term = batch_terminator(b);
+
 	if (batch_buf_add(&b->body, term, strlen(term)) == -1) {
 		batch_truncate(b, mark);
 		return why_set(why, "out of memory");
@@ -232,6 +240,37 @@ batch_add(struct batch *b, struct json_tokener *tok, const char *line,
 	b->rec[b->n].line = lineno;
 	b->n++;
 	return 0;
+}
+
+int
+batch_add(struct batch *b, struct json_tokener *tok, const char *line,
+    size_t len, unsigned long lineno, struct why *why)
+{
+	size_t mark, off, rlen;
+
+	if (batch_room(b, &mark, why) == -1)
+		return -1;
+	if (batch_prepare(tok, line, len, &b->body, &off, &rlen, why) == -1) {
+		batch_truncate(b, mark);
+		return -1;
+	}
+	return batch_close_rec(b, mark, off, rlen, lineno, why);
+}
+
+int
+batch_add_prepared(struct batch *b, const char *rec, size_t len,
+    unsigned long lineno, struct why *why)
+{
+	size_t mark, off;
+
+	if (batch_room(b, &mark, why) == -1)
+		return -1;
+	off = b->body.len;
+	if (batch_buf_add(&b->body, rec, len) == -1) {
+		batch_truncate(b, mark);
+		return why_set(why, "out of memory");
+	}
+	return batch_close_rec(b, mark, off, len, lineno, why);
 }
 
 int

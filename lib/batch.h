@@ -54,6 +54,11 @@ struct batch {
 	int ep;				/* endpoint last tried, or -1 */
 	int64_t deadline;		/* give up (spool) after this */
 	int64_t due;			/* next attempt, while waiting */
+	/* with a journal (lib/deliver_journal.c) */
+	uint64_t jseq;			/* order among sealed batches */
+	uint64_t jseg, joff;		/* the journal after its records */
+	size_t jn;			/* its records in the journal */
+	bool jagain;			/* said it is tried again */
 	struct why why;		/* the last failure */
 };
 
@@ -76,6 +81,13 @@ int batch_prepare(struct json_tokener *tok, const char *line, size_t len,
 /* Add input line number lineno as a record; -1 with why as above. */
 int batch_add(struct batch *b, struct json_tokener *tok, const char *line,
     size_t len, unsigned long lineno, struct why *why);
+
+/*
+ * Add a record batch_prepare() made before (read back from the journal):
+ * framed without parsing it again.  -1 with why when out of memory.
+ */
+int batch_add_prepared(struct batch *b, const char *rec, size_t len,
+    unsigned long lineno, struct why *why);
 
 /* Close the body (the "]" of an array) before the first attempt. */
 int batch_seal(struct batch *b);

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +45,7 @@ deliver_fatal(struct deliver *d, const char *what)
 
 /* Batches */
 
-static struct batch *
+struct batch *
 deliver_batch_get(struct deliver *d)
 {
 	struct batch *b = d->free;
@@ -106,7 +107,7 @@ ready_pop(struct deliver *d)
 
 /* Input */
 
-static void
+void
 deliver_bad_line(struct deliver *d, unsigned long lineno, const char *line,
     size_t len, const char *why)
 {
@@ -145,7 +146,7 @@ deliver_take_line(struct deliver *d, const char *line, size_t len,
 		d->c.records_in++;
 }
 
-static void
+void
 deliver_too_long(struct deliver *d)
 {
 	struct why why;
@@ -155,8 +156,15 @@ deliver_too_long(struct deliver *d)
 	deliver_bad_line(d, d->in.lineno, "", 0, why.msg);
 }
 
+void
+deliver_input_failed(struct deliver *d)
+{
+	warn("input");
+	d->read_failed = true;
+}
+
 /* Queue the batch being filled; false when --parallel are queued already. */
-static bool
+bool
 deliver_seal(struct deliver *d)
 {
 	struct batch *b = d->fill;
@@ -173,24 +181,37 @@ deliver_seal(struct deliver *d)
 	b->request = ++d->next_request;
 	d->fill = NULL;
 	d->live++;
+	if (d->journaling && b->jn > 0)
+		deliver_journal_sealed(d, b);
 	ready_push(d, b, false);
 	return true;
 }
 
+/* After a stop signal, a full batch goes to the spool, not a request. */
 static void
-deliver_read(struct deliver *d, int64_t now)
+deliver_spool_fill(struct deliver *d)
+{
+	d->fill->request = ++d->next_request;
+	why_prefix(&d->fill->why, "interrupted before sending");
+	deliver_spool(d, d->fill, false);
+	d->fill = NULL;
+}
+
+static void
+deliver_read_lines(struct deliver *d, int64_t now)
 {
 	const char *line;
 	size_t len;
 	long got;
 	int budget = DELIVER_READ_BUDGET;
 
-	if (d->input == DELIVER_IN_DONE)
-		return;
 	d->input = DELIVER_IN_READABLE;
 	while (d->input != DELIVER_IN_DONE && !d->fatal) {
 		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch &&
-		    !deliver_seal(d)) {
+		    d->stop != DELIVER_RUNNING) {
+			deliver_spool_fill(d);
+		} else if (d->fill != NULL &&
+		    d->fill->n >= (size_t)d->o.batch && !deliver_seal(d)) {
 			d->input = DELIVER_IN_BLOCKED;
 			return;
 		}
@@ -218,8 +239,7 @@ deliver_read(struct deliver *d, int64_t now)
 					d->input = DELIVER_IN_DRAINED;
 					return;
 				}
-				warn("input");
-				d->read_failed = true;
+				deliver_input_failed(d);
 				d->input = DELIVER_IN_DONE;
 			}
 			break;
@@ -227,8 +247,7 @@ deliver_read(struct deliver *d, int64_t now)
 			d->input = DELIVER_IN_DONE;
 			break;
 		case NDJSON_ERROR:
-			warn("input");
-			d->read_failed = true;
+			deliver_input_failed(d);
 			d->input = DELIVER_IN_DONE;
 			break;
 		}
@@ -256,24 +275,32 @@ deliver_seal_due(struct deliver *d, int64_t now)
 /* Signals */
 
 /*
- * Lines already read from the input are ours to account for: on a stop,
- * spool the complete ones; a line cut short is reported as such.
+ * Stop reading (the input ended, the drain timed out, or a second signal):
+ * lines already read are ours to account for: journal or spool the
+ * complete ones (a line cut short is reported as such); say how much is
+ * left unread.
  */
 static void
-deliver_drain_input(struct deliver *d, int64_t now)
+deliver_end_drain(struct deliver *d, int64_t now)
 {
 	const char *line;
 	size_t len;
+	int unread = 0;
 
+	if (d->input != DELIVER_IN_DONE && ioctl(d->in.fd, FIONREAD,
+	    &unread) == 0 && unread > 0)
+		warnx("stopped reading: %d bytes left unread in the input",
+		    unread);
+	if (d->journaling) {
+		deliver_journal_stop_reading(d, now);
+		return;
+	}
+	d->input = DELIVER_IN_DONE;
 	/* no more reading: what is buffered is the whole rest of the input */
 	d->in.eof = true;
 	for (;;) {
-		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch) {
-			d->fill->request = ++d->next_request;
-			why_prefix(&d->fill->why, "interrupted before sending");
-			deliver_spool(d, d->fill, false);
-			d->fill = NULL;
-		}
+		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch)
+			deliver_spool_fill(d);
 		switch (ndjson_next(&d->in, &line, &len)) {
 		case NDJSON_LINE:
 			deliver_take_line(d, line, len, now);
@@ -286,14 +313,28 @@ deliver_drain_input(struct deliver *d, int64_t now)
 		}
 		break;
 	}
-	if (d->fill != NULL && d->fill->n > 0) {
-		d->fill->request = ++d->next_request;
-		why_prefix(&d->fill->why, "interrupted before sending");
-		deliver_spool(d, d->fill, false);
-	} else if (d->fill != NULL) {
+	if (d->fill != NULL && d->fill->n > 0)
+		deliver_spool_fill(d);
+	else if (d->fill != NULL)
 		deliver_batch_put(d, d->fill);
-	}
 	d->fill = NULL;
+}
+
+static void
+deliver_read(struct deliver *d, int64_t now)
+{
+	if (d->input == DELIVER_IN_DONE)
+		return;
+	if (d->stop != DELIVER_RUNNING && now >= d->drain_end) {
+		deliver_end_drain(d, now);
+		return;
+	}
+	if (d->journaling)
+		deliver_journal_read(d, now);
+	else
+		deliver_read_lines(d, now);
+	if (d->stop != DELIVER_RUNNING && d->input == DELIVER_IN_DONE)
+		deliver_end_drain(d, now);
 }
 
 static void
@@ -303,20 +344,33 @@ deliver_begin_stop(struct deliver *d)
 	bool tls = d->tls_bad == d->o.nurls;
 	struct batch *b;
 
+	int64_t now = clock_mono_ms();
+
 	d->stop = DELIVER_STOPPING;
-	d->input = DELIVER_IN_DONE;
-	while ((b = ready_pop(d)) != NULL) {
-		why_prefix(&b->why, tls ? "TLS configuration error" :
+	while ((b = ready_pop(d)) != NULL)
+		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
 		    "interrupted before sending");
-		deliver_spool(d, b, true);
-	}
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		why_prefix(&b->why, tls ? "TLS configuration error" :
+		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
 		    "interrupted while waiting to retry");
-		deliver_spool(d, b, true);
 	}
-	deliver_drain_input(d, clock_mono_ms());
+	/* with a journal, the batch being filled is in it: drop it here */
+	if (d->journaling && d->fill != NULL) {
+		d->c.kept += d->fill->n;
+		deliver_batch_put(d, d->fill);
+		d->fill = NULL;
+	}
+	/* read on, to the input's end or for --drain-timeout */
+	d->drain_end = now + d->o.drain_timeout_ms;
+	/* a configuration error reads no further */
+	if (d->fatal || tls || d->o.drain_timeout_ms == 0)
+		deliver_end_drain(d, now);
+	else if (d->input != DELIVER_IN_DONE &&
+	    !(d->journaling && d->in_eof))
+		warnx("interrupted: reading the input to its end, for up to "
+		    "%.1f s (again to stop at once)",
+		    (double)d->o.drain_timeout_ms / 1000);
 	if (d->busy > 0 && !d->fatal)
 		warnx("interrupted: finishing %ld request%s in flight "
 		    "(again to abort them)", d->busy, d->busy == 1 ? "" : "s");
@@ -340,8 +394,7 @@ deliver_abort(struct deliver *d)
 		x->b = NULL;
 		d->idle[d->nidle++] = x;
 		d->busy--;
-		why_prefix(&b->why, "aborted in flight");
-		deliver_spool(d, b, true);
+		deliver_interrupt(d, b, true, "aborted in flight");
 	}
 	for (e = 0; e < d->o.nurls; e++) {
 		if (!d->ep[e].probe.busy)
@@ -366,8 +419,11 @@ deliver_check_signals(struct deliver *d)
 	if ((d->signals >= 1 || d->fatal || d->tls_bad == d->o.nurls) &&
 	    d->stop == DELIVER_RUNNING)
 		deliver_begin_stop(d);
-	if (d->signals >= 2 && d->stop != DELIVER_ABORTING)
+	if (d->signals >= 2 && d->stop != DELIVER_ABORTING) {
 		deliver_abort(d);
+		if (d->input != DELIVER_IN_DONE)
+			deliver_end_drain(d, clock_mono_ms());
+	}
 }
 
 int
@@ -394,8 +450,8 @@ deliver_start_due(struct deliver *d, int64_t now)
 	}
 	while (d->nidle > 0 && (b = ready_pop(d)) != NULL) {
 		if (d->stop != DELIVER_RUNNING) {
-			why_prefix(&b->why, "interrupted before sending");
-			deliver_spool(d, b, true);
+			deliver_interrupt(d, b, true,
+			    "interrupted before sending");
 			continue;
 		}
 		deliver_start(d, b, now);
@@ -411,13 +467,15 @@ deliver_start_due(struct deliver *d, int64_t now)
 static bool
 deliver_wants_input(const struct deliver *d)
 {
-	return d->input == DELIVER_IN_DRAINED;
+	if (d->input == DELIVER_IN_DONE)
+		return false;
+	return d->journaling ? d->poll_in : d->input == DELIVER_IN_DRAINED;
 }
 
 static int
 deliver_timeout(const struct deliver *d, int64_t now)
 {
-	int64_t t = DELIVER_POLL_MAX_MS;
+	int64_t t = DELIVER_POLL_MAX_MS, j;
 	const struct batch *b;
 	int e;
 
@@ -442,6 +500,11 @@ deliver_timeout(const struct deliver *d, int64_t now)
 	for (b = d->waiting; b != NULL; b = b->next)
 		if (b->due - now < t)
 			t = b->due - now;
+	if (d->stop != DELIVER_RUNNING && d->input != DELIVER_IN_DONE &&
+	    d->drain_end - now < t)
+		t = d->drain_end - now;
+	if ((j = deliver_journal_due_in(d, now)) >= 0 && j < t)
+		t = j;
 	if (d->o.health_interval_ms > 0 && d->o.nurls > 1 &&
 	    d->stop == DELIVER_RUNNING)
 		for (e = 0; e < d->o.nurls; e++)
@@ -496,6 +559,7 @@ deliver_run(struct deliver *d)
 		if (curl_multi_perform(d->multi, &running) != CURLM_OK)
 			deliver_curl_failed(d, "curl_multi_perform");
 		deliver_reap(d);
+		deliver_journal_tick(d, clock_mono_ms());
 		if (d->input == DELIVER_IN_DONE && d->fill == NULL &&
 		    d->live == 0)
 			break;
@@ -514,6 +578,7 @@ deliver_run(struct deliver *d)
 			deliver_curl_failed(d, "curl_multi_poll");
 	}
 	deliver_flush_acks(d);
+	deliver_journal_close(d);
 	if (d->o.stats) {
 		char line[1024];
 
@@ -532,8 +597,10 @@ deliver_run(struct deliver *d)
 	if (d->c.bad_lines > 0 || d->c.rejected > 0 || d->c.spooled > 0 ||
 	    d->read_failed || d->write_failed)
 		status = SM_EXIT_PARTIAL;
+	if (d->undelivered)
+		status = SM_EXIT_PARTIAL;
 	/* nothing answered at all: the endpoints are unreachable */
-	if (d->c.spooled > 0 && !d->answered)
+	if ((d->c.spooled > 0 || d->undelivered) && !d->answered)
 		status = SM_EXIT_UNAVAILABLE;
 	/* every endpoint failed TLS verification: the set-up is wrong */
 	if (d->tls_bad == d->o.nurls)
@@ -559,6 +626,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	d->o = *o;
 	d->in.fd = -1;
 	d->in_flags = -1;
+	d->tp[0] = d->tp[1] = d->devnull = -1;
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;
 	if (balance_init(&d->bal, o->nurls, o->nweights ? o->weights : NULL,
@@ -606,6 +674,8 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 		return why_set(why, "--spool: %s", swhy.msg);
 	if (pipe2(d->wake, O_NONBLOCK | O_CLOEXEC) == -1)
 		return why_set(why, "pipe: %s", strerror(errno));
+	if (o->journal_dir != NULL && deliver_journal_open(d, why) == -1)
+		return -1;
 	return 0;
 }
 
@@ -654,6 +724,9 @@ deliver_free(struct deliver *d)
 	deliver_batch_list_free(d->ready);
 	deliver_batch_list_free(d->waiting);
 	deliver_batch_list_free(d->free);
+	deliver_journal_close(d);
+	free(d->jring);
+	batch_buf_free(&d->jrec);
 	(void)spool_close(&d->spool, &why);
 	(void)spool_close(&d->reject, &why);
 	if (d->in_flags != -1)

@@ -48,6 +48,10 @@ enum deliver_opt_id {
 	DELIVER_OPT_CACERT,
 	DELIVER_OPT_CERT,
 	DELIVER_OPT_KEY,
+	DELIVER_OPT_JOURNAL,
+	DELIVER_OPT_JOURNAL_MAX,
+	DELIVER_OPT_SYNC,
+	DELIVER_OPT_DRAIN_TIMEOUT,
 	DELIVER_OPT_VERSION
 };
 
@@ -77,6 +81,11 @@ struct deliver_opts {
 	long max_line;			/* bytes; 0: NDJSON_MAX_LINE_DEFAULT */
 	bool strict;			/* stop reading at a bad line */
 	bool stats;			/* statistics at the end */
+	const char *journal_dir;	/* --journal: NULL for none */
+	uint64_t journal_max;		/* bytes; 0: JOURNAL_MAX_DEFAULT */
+	int sync;			/* enum journal_sync */
+	int64_t sync_ms;		/* with JOURNAL_SYNC_INTERVAL */
+	int64_t drain_timeout_ms;	/* reading on after a stop signal */
 	int in_fd;			/* records come from here */
 	FILE *acks;			/* acknowledgements go here */
 };
@@ -101,8 +110,10 @@ int deliver_opts_check(const struct deliver_opts *o, struct why *why);
 /*
  * Run a whole command: set up (a configuration error is reported and
  * returns SM_EXIT_USAGE), catch SIGINT, SIGTERM and SIGHUP (cli_catch_stop:
- * the first stops reading and spools what is not in flight, the second
- * aborts what is), deliver everything from o->in_fd, report, tear down.
+ * the first stops sending, reads the input on to its end or for
+ * --drain-timeout and spools or journals it with what is not in flight,
+ * the second aborts what is), deliver everything from o->in_fd, report,
+ * tear down.
  * Returns the exit status.  The caller has called curl_global_init().
  */
 int deliver_command(const struct deliver_opts *o);
@@ -117,8 +128,8 @@ void deliver_free(struct deliver *d);
 
 /*
  * The descriptor a stop signal writes a byte to (cli_catch_stop): the first
- * byte stops reading and spools what is not in flight, the second aborts
- * what is.
+ * byte stops sending and drains the input (deliver_command), the second
+ * aborts what is in flight.
  */
 int deliver_wake_fd(const struct deliver *d);
 
@@ -129,6 +140,7 @@ struct deliver_counts {
 	unsigned long delivered;	/* records acknowledged with 2xx */
 	unsigned long rejected;		/* records refused by a receiver */
 	unsigned long spooled;		/* records not delivered in time */
+	unsigned long kept;		/* left in the journal at a stop */
 	unsigned long requests;		/* requests finished */
 	unsigned long retried;		/* attempts after a failed one */
 	unsigned long failed_over;	/* ... that went to another endpoint */

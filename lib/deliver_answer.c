@@ -167,6 +167,7 @@ deliver_finish(struct deliver *d, struct batch *b)
 {
 	d->live--;
 	deliver_stats_tick(d);
+	deliver_journal_done(d, b);
 	deliver_batch_put(d, b);
 }
 
@@ -185,6 +186,21 @@ deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 
 	if (b->n == 0)
 		goto out_finish;
+	if (d->journaling && d->spool.f == NULL) {
+		/* not given up: in the journal, for the next start */
+		batch_describe(b, lines, sizeof(lines));
+		warnx("request %lu (%s): not delivered, kept in the journal: "
+		    "%s", b->request, lines, b->why.msg[0] != '\0' ?
+		    b->why.msg : "stopped before sending");
+		d->undelivered = true;
+		d->c.kept += b->n;
+		if (sealed) {
+			d->live--;
+			deliver_stats_tick(d);
+		}
+		deliver_batch_put(d, b);
+		return;
+	}
 	if (d->spool.f != NULL) {
 		for (i = 0; i < b->n; i++)
 			if (spool_write(&d->spool, b->body.p + b->rec[i].off,
@@ -205,6 +221,27 @@ out_finish:
 	} else {
 		deliver_batch_put(d, b);
 	}
+}
+
+/*
+ * Stopped before it was delivered: with a journal, it stays there for the
+ * next start; without, it is spooled.  what, when not NULL, prefixes the
+ * reason.
+ */
+void
+deliver_interrupt(struct deliver *d, struct batch *b, bool sealed,
+    const char *what)
+{
+	if (what != NULL)
+		why_prefix(&b->why, what);
+	if (!d->journaling) {
+		deliver_spool(d, b, sealed);
+		return;
+	}
+	d->c.kept += b->n;
+	if (sealed)
+		d->live--;
+	deliver_batch_put(d, b);
 }
 
 static void
@@ -292,6 +329,32 @@ deliver_report(struct deliver *d, int ep, enum balance_change ch,
 		warnx("%s (%s): back", d->ep[ep].label, d->o.urls[ep]);
 }
 
+/*
+ * With a journal and no spool, records are never given up: what ran out
+ * of --retries or --max-time starts a new round (reported), and stays in
+ * the journal meanwhile.  True when it did.
+ */
+static bool
+deliver_keep_trying(struct deliver *d, struct batch *b, int64_t now)
+{
+	char lines[96];
+
+	/* once the input ended, the command ends: the next start sends it */
+	if (!d->journaling || d->spool.f != NULL || d->in_eof)
+		return false;
+	if (!b->jagain) {
+		batch_describe(b, lines, sizeof(lines));
+		warnx("request %lu (%s): not delivered after %u attempts: "
+		    "%s; kept in the journal, trying on", b->request, lines,
+		    b->attempts, b->why.msg);
+	}
+	b->jagain = true;
+	b->attempts = 0;
+	b->round = 0;
+	b->deadline = now + d->o.max_time_ms;
+	return true;
+}
+
 /* A failed attempt: fail over, back off, or give up and spool. */
 void
 deliver_retry(struct deliver *d, struct batch *b, int64_t now,
@@ -301,10 +364,13 @@ deliver_retry(struct deliver *d, struct batch *b, int64_t now,
 
 	b->tried |= 1U << b->ep;
 	if (d->stop != DELIVER_RUNNING) {
-		deliver_spool(d, b, true);
+		deliver_interrupt(d, b, true, NULL);
 		return;
 	}
-	if (b->attempts > (unsigned long)d->o.retries) {
+	if (b->attempts > (unsigned long)d->o.retries &&
+	    deliver_keep_trying(d, b, now)) {
+		/* with a journal and no spool: a new round of attempts */
+	} else if (b->attempts > (unsigned long)d->o.retries) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "gave up after %u attempts",
@@ -319,7 +385,7 @@ deliver_retry(struct deliver *d, struct batch *b, int64_t now,
 	}
 	b->tried = 0;
 	wait = backoff_wait_ms(&d->bo, b->round++, retry_after);
-	if (now + wait >= b->deadline) {
+	if (now + wait >= b->deadline && !deliver_keep_trying(d, b, now)) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "--max-time reached after %u "
@@ -369,9 +435,8 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 			    "refused records");
 			deliver_spool(d, b, true);
 		} else if (d->stop != DELIVER_RUNNING) {
-			why_prefix(&b->why, "interrupted before sending again "
-			    "without the refused records");
-			deliver_spool(d, b, true);
+			deliver_interrupt(d, b, true, "interrupted before "
+			    "sending again without the refused records");
 		} else {
 			ready_push(d, b, true);
 		}

@@ -20,6 +20,7 @@
 #include "balance.h"
 #include "batch.h"
 #include "deliver.h"
+#include "journal.h"
 #include "ndjson.h"
 #include "spool.h"
 #include "why.h"
@@ -28,6 +29,8 @@
 #define DELIVER_RESP_MAX (4 * 1024 * 1024)
 #define DELIVER_POLL_MAX_MS 1000
 #define DELIVER_PROBE_TIMEOUT_MS 5000
+#define DELIVER_DRAIN_MS_DEFAULT 5000	/* --drain-timeout */
+#define DELIVER_JOURNAL_MAX_MIN (1ULL << 20)
 
 /* The engine's pieces its unit tests call too (tests/unit/test_deliver.c). */
 enum deliver_verdict {
@@ -128,18 +131,63 @@ struct deliver {
 	bool acks_dirty;
 	bool write_failed;		/* reject or spool file */
 	bool read_failed;		/* input */
+	int64_t drain_end;		/* a stop reads on until then */
+	/* --journal (deliver_journal.c) */
+	bool journaling;
+	struct journal j;
+	struct batch_buf jrec;		/* one record, prepared */
+	bool in_eof;			/* the input ended */
+	int tp[2];			/* a pipe the input is tee(2)d into */
+	int devnull;			/* where what was peeked is spliced */
+	size_t taken;			/* peeked, not yet taken out */
+	uint32_t taken_crc;		/* ... their CRC-32C */
+	bool undelivered;		/* kept after --max-time */
+	bool poll_in;			/* wait for the input to be readable */
+	bool jfull;			/* full: not reading */
+	bool jfull_told;		/* ... and said so */
+	int64_t jfull_said;		/* when it was last said */
+	bool jstuck;			/* reported a failed write */
+	bool jtick_failed;		/* reported a failed checkpoint */
+	int64_t jretry;			/* try a failed write again then */
+	unsigned long jline;		/* records read back this run */
+	struct jpend {			/* sealed batches, in order */
+		uint64_t seq;
+		struct journal_pos end;
+		uint64_t n;
+		bool done;
+	} *jring;
+	size_t jhead, jcount, jcap;
+	uint64_t jseq;			/* of the last batch sealed */
 	struct deliver_counts c;
 };
 
 /* deliver.c */
 void deliver_fatal(struct deliver *d, const char *what);
+struct batch *deliver_batch_get(struct deliver *d);
+bool deliver_seal(struct deliver *d);
+void deliver_bad_line(struct deliver *d, unsigned long lineno,
+    const char *line, size_t len, const char *why);
+void deliver_too_long(struct deliver *d);
+void deliver_input_failed(struct deliver *d);
 void deliver_batch_put(struct deliver *d, struct batch *b);
 void ready_push(struct deliver *d, struct batch *b, bool front);
+
+/* deliver_journal.c */
+int deliver_journal_open(struct deliver *d, struct why *why);
+void deliver_journal_read(struct deliver *d, int64_t now);
+void deliver_journal_stop_reading(struct deliver *d, int64_t now);
+void deliver_journal_sealed(struct deliver *d, struct batch *b);
+void deliver_journal_done(struct deliver *d, const struct batch *b);
+void deliver_journal_tick(struct deliver *d, int64_t now);
+int64_t deliver_journal_due_in(const struct deliver *d, int64_t now);
+void deliver_journal_close(struct deliver *d);
 
 /* deliver_answer.c */
 void deliver_write_failed(struct deliver *d, struct spool *s);
 void deliver_finish(struct deliver *d, struct batch *b);
 void deliver_spool(struct deliver *d, struct batch *b, bool sealed);
+void deliver_interrupt(struct deliver *d, struct batch *b, bool sealed,
+    const char *what);
 void deliver_ack(struct deliver *d, struct batch *b, long status, double ms,
     struct json_object *answer);
 void deliver_report(struct deliver *d, int ep, enum balance_change ch,

@@ -31,6 +31,9 @@ deliver_opts_init(struct deliver_opts *o)
 	o->health_interval_ms = 0;
 	o->in_fd = 0;
 	o->acks = stdout;
+	o->sync = JOURNAL_SYNC_INTERVAL;
+	o->sync_ms = JOURNAL_SYNC_MS_DEFAULT;
+	o->drain_timeout_ms = DELIVER_DRAIN_MS_DEFAULT;
 }
 
 static int
@@ -59,10 +62,30 @@ deliver_opt_seconds(const char *name, const char *arg, double min,
 int
 deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 {
+	enum journal_sync sync;
 	struct why bwhy;
 	long v = 0;
 
 	switch (id) {
+	case DELIVER_OPT_DRAIN_TIMEOUT:
+		return deliver_opt_seconds("--drain-timeout", arg, 0, 86400,
+		    &o->drain_timeout_ms, why);
+	case DELIVER_OPT_JOURNAL:
+		o->journal_dir = arg;
+		return 0;
+	case DELIVER_OPT_JOURNAL_MAX:
+		if (journal_parse_size(arg, &o->journal_max) == -1 ||
+		    o->journal_max < DELIVER_JOURNAL_MAX_MIN)
+			return why_set(why, "--journal-max: \"%s\": want a "
+			    "size of 1M or more (K, M, G, T: powers of 1024)",
+			    arg);
+		return 0;
+	case DELIVER_OPT_SYNC:
+		if (journal_parse_sync(arg, &sync, &o->sync_ms) == -1)
+			return why_set(why, "--sync: \"%s\": want batch, "
+			    "never, or milliseconds from 1 to 3600000", arg);
+		o->sync = (int)sync;
+		return 0;
 	case DELIVER_OPT_BATCH:
 		return deliver_opt_count("--batch", arg, 1, DELIVER_BATCH_MAX,
 		    &o->batch, why);
@@ -175,6 +198,10 @@ deliver_opts_check(const struct deliver_opts *o, struct why *why)
 			    "or https:// URL", o->urls[i]);
 		free(h);
 	}
+	if (o->journal_dir == NULL && (o->journal_max != 0 ||
+	    o->sync != JOURNAL_SYNC_INTERVAL ||
+	    o->sync_ms != JOURNAL_SYNC_MS_DEFAULT))
+		return why_set(why, "--journal-max and --sync want --journal");
 	if (o->reject_path != NULL && o->spool_path != NULL &&
 	    strcmp(o->reject_path, o->spool_path) == 0)
 		return why_set(why, "--reject and --spool name the "

@@ -115,10 +115,28 @@ ndjson_next(struct ndjson_reader *r, const char **line, size_t *len)
 	}
 }
 
+static long
+ndjson_read_fd(void *arg, char *buf, size_t len)
+{
+	ssize_t got;
+
+	do
+		got = read(*(int *)arg, buf, len);
+	while (got < 0 && errno == EINTR);
+	return (long)got;
+}
+
 long
 ndjson_fill(struct ndjson_reader *r)
 {
-	ssize_t got;
+	return ndjson_fill_with(r, ndjson_read_fd, &r->fd);
+}
+
+long
+ndjson_fill_with(struct ndjson_reader *r,
+    long (*rd)(void *arg, char *buf, size_t len), void *arg)
+{
+	long got;
 
 	if (r->eof)
 		return 0;
@@ -142,16 +160,13 @@ ndjson_fill(struct ndjson_reader *r)
 		r->buf = nbuf;
 		r->cap = want;
 	}
-	do
-		got = read(r->fd, r->buf + r->start + r->len,
-		    r->cap - r->start - r->len);
-	while (got < 0 && errno == EINTR);
+	got = rd(arg, r->buf + r->start + r->len, r->cap - r->start - r->len);
 	if (got < 0)
 		return -1;
 	if (got == 0)
 		r->eof = true;
 	r->len += (size_t)got;
-	return (long)got;
+	return got;
 }
 
 enum ndjson_status

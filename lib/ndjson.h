@@ -55,6 +55,13 @@ enum ndjson_status ndjson_next(struct ndjson_reader *r, const char **line,
  */
 long ndjson_fill(struct ndjson_reader *r);
 
+/*
+ * ndjson_fill with rd(arg, buf, len) in the place of read(2): it returns
+ * bytes put in buf, 0 at the end, or -1 with errno.
+ */
+long ndjson_fill_with(struct ndjson_reader *r,
+    long (*rd)(void *arg, char *buf, size_t len), void *arg);
+
 /* ndjson_next, reading as needed: never NDJSON_AGAIN on a blocking fd. */
 enum ndjson_status ndjson_read(struct ndjson_reader *r, const char **line,
     size_t *len);

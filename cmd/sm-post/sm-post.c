@@ -15,12 +15,15 @@ static const struct cli_help help = {
 	.usage =
 	    "usage: sm-post [-h] [-H header] [--batch n] [--cacert file] "
 	    "[--cert file --key file]\n"
+	    "               [--drain-timeout seconds] [--journal dir] "
+	    "[--journal-max size]\n"
 	    "               [--linger ms] [--max-line bytes] "
 	    "[--max-time seconds] [--ndjson]\n"
 	    "               [--parallel n] [--reject file] [--retries n] "
 	    "[--spool file]\n"
-	    "               [--strict] [--timeout seconds] "
-	    "[--token-file file] [--version] url\n",
+	    "               [--strict] [--sync batch|never|ms] "
+	    "[--timeout seconds]\n"
+	    "               [--token-file file] [--version] url\n",
 	.options =
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --batch n              records per request (1)\n"
@@ -28,6 +31,10 @@ static const struct cli_help help = {
 	    "certificate\n"
 	    "  --cert file            HTTPS: our client certificate (mutual "
 	    "TLS)\n"
+	    "  --drain-timeout s      reading on after a stop signal (5)\n"
+	    "  --journal dir          every record on disk before the next "
+	    "read\n"
+	    "  --journal-max size     the journal's bound on disk (256M)\n"
 	    "  --key file             HTTPS: the client certificate's key\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
@@ -38,6 +45,7 @@ static const struct cli_help help = {
 	    "  --retries n            attempts after the first (10)\n"
 	    "  --spool file           what could not be delivered, replayable\n"
 	    "  --strict               stop reading at the first bad line\n"
+	    "  --sync batch|never|ms  when the journal is synced (500)\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n",
@@ -58,8 +66,13 @@ main(int argc, char *argv[])
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
 		{ "cacert", required_argument, NULL, DELIVER_OPT_CACERT },
 		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },
+		{ "drain-timeout", required_argument, NULL,
+		    DELIVER_OPT_DRAIN_TIMEOUT },
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "help", no_argument, NULL, 'h' },
+		{ "journal", required_argument, NULL, DELIVER_OPT_JOURNAL },
+		{ "journal-max", required_argument, NULL,
+		    DELIVER_OPT_JOURNAL_MAX },
 		{ "key", required_argument, NULL, DELIVER_OPT_KEY },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
@@ -70,6 +83,7 @@ main(int argc, char *argv[])
 		{ "retries", required_argument, NULL, DELIVER_OPT_RETRIES },
 		{ "spool", required_argument, NULL, DELIVER_OPT_SPOOL },
 		{ "strict", no_argument, NULL, DELIVER_OPT_STRICT },
+		{ "sync", required_argument, NULL, DELIVER_OPT_SYNC },
 		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL,
 		    DELIVER_OPT_TOKEN_FILE },

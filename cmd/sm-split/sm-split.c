@@ -17,15 +17,19 @@ static const struct cli_help help = {
 	.usage =
 	    "usage: sm-split [-h] [-H header] [--batch n] [--cacert file]\n"
 	    "                [--cert file --key file] "
-	    "[--fail-timeout seconds]\n"
-	    "                [--health-interval seconds] [--linger ms] "
-	    "[--max-fails n]\n"
-	    "                [--max-line bytes] [--max-time seconds] "
-	    "[--ndjson] [--parallel n]\n"
-	    "                [--reject file] [--retries n] [--spool file] "
-	    "[--stats-every n]\n"
-	    "                [--strict] [--timeout seconds] "
-	    "[--token-file file] [--version]\n"
+	    "[--drain-timeout seconds]\n"
+	    "                [--fail-timeout seconds] "
+	    "[--health-interval seconds]\n"
+	    "                [--journal dir] [--journal-max size] "
+	    "[--linger ms]\n"
+	    "                [--max-fails n] [--max-line bytes] "
+	    "[--max-time seconds] [--ndjson]\n"
+	    "                [--parallel n] [--reject file] [--retries n] "
+	    "[--spool file]\n"
+	    "                [--stats-every n] [--strict] "
+	    "[--sync batch|never|ms]\n"
+	    "                [--timeout seconds] [--token-file file] "
+	    "[--version]\n"
 	    "                [--weights w,w,...] url url ...\n",
 	.options =
 	    "  --batch n              records per request (1)\n"
@@ -33,12 +37,16 @@ static const struct cli_help help = {
 	    "certificates\n"
 	    "  --cert file            HTTPS: our client certificate (mutual "
 	    "TLS)\n"
+	    "  --drain-timeout s      reading on after a stop signal (5)\n"
 	    "  --fail-timeout seconds how long a failed receiver is left out "
 	    "(10)\n"
 	    "  -H, --header header    an HTTP header for every request\n"
 	    "  --health-interval s    probe each receiver's /health this often "
 	    "(2)\n"
 	    "  --key file             HTTPS: the client certificate's key\n"
+	    "  --journal dir          every record on disk before the next "
+	    "read\n"
+	    "  --journal-max size     the journal's bound on disk (256M)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-fails n          failures before it is left out (1)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
@@ -50,6 +58,7 @@ static const struct cli_help help = {
 	    "  --spool file           what could not be delivered, replayable\n"
 	    "  --stats-every n        statistics every n requests\n"
 	    "  --strict               stop reading at the first bad line\n"
+	    "  --sync batch|never|ms  when the journal is synced (500)\n"
 	    "  --timeout seconds      one request (10)\n"
 	    "  --token-file file      a bearer token for the receivers\n"
 	    "  --version              the version\n"
@@ -73,11 +82,16 @@ main(int argc, char *argv[])
 		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },
 		{ "fail-timeout", required_argument, NULL,
 		    DELIVER_OPT_FAIL_TIMEOUT },
+		{ "drain-timeout", required_argument, NULL,
+		    DELIVER_OPT_DRAIN_TIMEOUT },
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "health-interval", required_argument, NULL,
 		    DELIVER_OPT_HEALTH_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, DELIVER_OPT_KEY },
+		{ "journal", required_argument, NULL, DELIVER_OPT_JOURNAL },
+		{ "journal-max", required_argument, NULL,
+		    DELIVER_OPT_JOURNAL_MAX },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-fails", required_argument, NULL, DELIVER_OPT_MAX_FAILS },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
@@ -90,6 +104,7 @@ main(int argc, char *argv[])
 		{ "stats-every", required_argument, NULL,
 		    DELIVER_OPT_STATS_EVERY },
 		{ "strict", no_argument, NULL, DELIVER_OPT_STRICT },
+		{ "sync", required_argument, NULL, DELIVER_OPT_SYNC },
 		{ "timeout", required_argument, NULL, DELIVER_OPT_TIMEOUT },
 		{ "token-file", required_argument, NULL,
 		    DELIVER_OPT_TOKEN_FILE },

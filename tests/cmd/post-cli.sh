@@ -105,3 +105,83 @@ expect_err " | spooled 3"
 # a spool replays into a spool unchanged: the ids are fixed once
 sort "$SM_TMP/spool" >"$SM_TMP/s1"
 sort "$SM_TMP/spool2" | diff -u "$SM_TMP/s1" - || fail "spool of the spool"
+
+echo "--journal: options, a directory that cannot be one, one process a journal"
+expect_status 2 $POST --sync often $DEAD
+expect_err 'sm-post: --sync: "often": want batch, never, or milliseconds'
+expect_status 2 $POST --journal-max 10 --journal "$SM_TMP/j0" $DEAD
+expect_err 'sm-post: --journal-max: "10": want a size of 1M or more'
+expect_status 2 $POST --sync batch $DEAD
+expect_err 'sm-post: --journal-max and --sync want --journal'
+expect_status 2 $POST --drain-timeout -1 $DEAD
+expect_err 'sm-post: --drain-timeout: "-1": want seconds from 0 to 86400'
+: >"$SM_TMP/file"
+expect_status 2 $POST --journal "$SM_TMP/file/j" $DEAD </dev/null
+expect_err "sm-post: --journal: $SM_TMP/file/j: Not a directory"
+# a journal in use: the second sender is refused before it reads a line
+mkfifo "$SM_TMP/jin"
+$POST --journal "$SM_TMP/j1" $DEAD <"$SM_TMP/jin" >/dev/null 2>&1 &
+jpid=$!
+exec 4>"$SM_TMP/jin"
+i=0
+until [ -e "$SM_TMP/j1/checkpoint" ] || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_status 2 $SPLIT --journal "$SM_TMP/j1" $DEAD $DEAD2 </dev/null
+expect_err "sm-split: --journal: $SM_TMP/j1: in use by another process"
+exec 4>&-
+wait $jpid || :
+
+echo "--journal, nothing answers: the records stay in the journal, exit 3"
+printf '{"n":1}\n{"n":2}\n{"n":3}\n' >"$SM_TMP/three"
+expect_status 3 $POST --journal "$SM_TMP/j2" --max-time 0.2 $DEAD \
+    <"$SM_TMP/three"
+expect_err "sm-post: request 3 (1 record, line 3): not delivered, kept in the journal"
+expect_err "sm-post: journal $SM_TMP/j2: 3 records not acknowledged, kept for the next start"
+# the next start sends them first (and again keeps them)
+expect_status 3 $POST --journal "$SM_TMP/j2" --max-time 0.2 $DEAD </dev/null
+expect_err "sm-post: journal $SM_TMP/j2: 3 records (177 bytes) not acknowledged: sending them first"
+
+echo "--journal: a frame cut short is cut off, and said"
+seg=$(ls "$SM_TMP/j2"/*.seg | tail -1)
+printf '\012\000\000\000abc' >>"$seg"
+expect_status 3 $POST --journal "$SM_TMP/j2" --max-time 0.2 $DEAD </dev/null
+expect_err "bytes from a bad or cut-short frame at segment"
+expect_err "3 records (177 bytes) not acknowledged: sending them first"
+
+echo "--journal and SIGTERM: the input is read to its end into the journal"
+mkfifo "$SM_TMP/jin2"
+$POST --journal "$SM_TMP/j3" $DEAD <"$SM_TMP/jin2" >/dev/null \
+    2>"$SM_TMP/j3.err" &
+jpid=$!
+exec 4>"$SM_TMP/jin2"
+printf '{"n":1}\n{"n":2}\n{"n":3}\n' >&4
+i=0
+until grep -q "retrying for up to" "$SM_TMP/j3.err" || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $jpid
+sleep 0.3
+# written after the signal: still read, and kept
+printf '{"n":4}\n{"n":5}\n' >&4
+exec 4>&-
+set +e
+wait $jpid
+st=$?
+set -e
+[ "$st" -eq 0 ] || fail "SIGTERM: exit status $st"
+grep -q "journal $SM_TMP/j3: 5 records not acknowledged, kept for the next start" \
+    "$SM_TMP/j3.err" || fail "SIGTERM: $(cat "$SM_TMP/j3.err")"
+
+echo "--journal from a pipe: the same line twice, in two runs, is two records"
+rm -rf "$SM_TMP/j4"
+for run in 1 2; do
+	printf '{"same":1}\n' | $POST --journal "$SM_TMP/j4" --max-time 0.2 \
+	    $DEAD >/dev/null 2>"$SM_TMP/j4.err" || :
+done
+grep -q "journal $SM_TMP/j4: 2 records not acknowledged, kept" \
+    "$SM_TMP/j4.err" || fail "same line twice: $(cat "$SM_TMP/j4.err")"
+! grep -q "taken out" "$SM_TMP/j4.err" ||
+    fail "same line twice: $(cat "$SM_TMP/j4.err")"

@@ -37,6 +37,9 @@ grep -q '^Unit=sm-keep.service$' sm-keep.timer ||
 grep -q '^Type=oneshot$' sm-keep.service || fail "sm-keep: not a oneshot"
 grep -q -- '-n 1 --state read.state' sm-read-post-once.service ||
     fail "timer service: not a one-shot sample with --state"
+grep -q -- 'sm-post .*--journal "$STATE_DIRECTORY/journal"' \
+    sm-read-post.service ||
+    fail "sm-read-post: sm-post does not journal under its StateDirectory"
 grep -q '^LoadCredential=db.cnf:/etc/sm/db.cnf$' sm-tail-web.service ||
     fail "sm-tail-web: database credentials not loaded as a credential"
 grep -q -- "$SM_BIN/sm-tail --listen \"\$SM_LISTEN\" --defaults-file" \

@@ -1,0 +1,118 @@
+#!/bin/sh
+# What --journal costs sm-post: records/s, sender CPU per record and disk
+# written per record, with and without --journal (default --sync, 500 ms),
+# side by side in one run, batched (--batch 100) and one record a request,
+# against bench/post-sink.c (a receiver that stores nothing, so the sender
+# is what is measured).  Input comes through a pipe (`cat file |`), as
+# from sm-read, so --journal peeks at it with tee(2).
+#
+# Runs alternate without/with, $REPEAT times each (default 5); a row is
+# the median run by wall time, all wall times in brackets.  Disk written
+# is the kernel's count of blocks the sender wrote (getrusage ru_oublock,
+# 512 bytes each; 0 on a file system that does not count them).  Prints a
+# Markdown table for bench/RESULTS.md.  Not part of `make check`.
+#
+#   make && bench/journal-bench.sh [RECORDS]
+#
+# JOURNAL_DIR (default: a directory under TMPDIR) is where the journal
+# goes: put it on the disk to measure.
+set -eu
+
+N=${1:-200000}
+REPEAT=${REPEAT:-5}
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+. "$TOP/bench/bench-lib.sh"
+BIN=$(cd "${SM_BIN:-$TOP/bin}" && pwd)
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-journal-bench.XXXXXX")
+JDIR=${JOURNAL_DIR:-$TMP}/journal.$$
+PIDS=
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null || true
+	done
+	wait 2>/dev/null || true
+	rm -rf "$TMP" "$JDIR"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ -x "$BIN/sm-post" ] || { echo "journal-bench: make first" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "journal-bench: needs GNU time" >&2; exit 2; }
+cc -O2 -D_GNU_SOURCE -o "$TMP/post-sink" "$TOP/bench/post-sink.c" \
+    $(pkg-config --cflags --libs libmicrohttpd)
+
+bench_records "$N" >"$TMP/records"
+
+rm -f "$TMP/port"
+"$TMP/post-sink" "$TMP/port" sink >"$TMP/count" &
+PIDS="$PIDS $!"
+tries=0
+while [ ! -s "$TMP/port" ]; do
+	tries=$((tries + 1))
+	[ $tries -lt 100 ] || { echo "journal-bench: no sink" >&2; exit 1; }
+	sleep 0.1
+done
+URL=http://127.0.0.1:$(cat "$TMP/port")/metrics
+
+# measure TAG ARGS...: one run of sm-post ARGS; "wall user sys blocks"
+# appended to $TMP/TAG
+measure() {
+	tag=$1
+	shift
+	rm -rf "$JDIR"
+	cat "$TMP/records" | /usr/bin/time -f '%e %U %S %O' -o "$TMP/time" \
+	    "$BIN/sm-post" "$@" "$URL" >/dev/null 2>"$TMP/err" ||
+	    { echo "journal-bench: sm-post $* failed: $(tail -3 "$TMP/err")" >&2
+	    exit 1; }
+	cat "$TMP/time" >>"$TMP/$tag"
+}
+
+row() {
+	read -r wall user sys blocks <<-EOF
+	$(sort -n "$TMP/$1" | sed -n "$(( (REPEAT + 1) / 2 ))p")
+	EOF
+	all=$(sort -n "$TMP/$1" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')
+	awk -v cmd="$2" -v n="$N" -v w="$wall" -v u="$user" -v s="$sys" \
+	    -v b="$blocks" -v all="$all" 'BEGIN {
+		printf "| `%s` | %.2f (%s) | %.0f | %.1f | %.0f |\n", cmd, w,
+		    all, n / w, (u + s) * 1e6 / n, b * 512 / n
+	}'
+	echo "$N $wall" >"$TMP/$1.rate"
+}
+
+ratio() {
+	awk -v a="$(cut -d' ' -f2 "$TMP/$1.rate")" \
+	    -v b="$(cut -d' ' -f2 "$TMP/$2.rate")" \
+	    'BEGIN { printf "%.2f", b / a }'
+}
+
+echo "$N records, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
+    /proc/cpuinfo | head -1)), $(date -u +%Y-%m-%d), sm $("$BIN/sm-post" \
+    --version | cut -d' ' -f2), journal on $(df -T "${JOURNAL_DIR:-$TMP}" |
+    awk 'NR == 2 { print $2 }')"
+echo
+for mode in batch single; do
+	if [ $mode = batch ]; then
+		set -- --parallel 64 --batch 100
+	else
+		set -- --parallel 64
+	fi
+	: >"$TMP/$mode.plain"
+	: >"$TMP/$mode.journal"
+	rep=0
+	while [ $rep -lt "$REPEAT" ]; do
+		measure $mode.plain "$@"
+		measure $mode.journal "$@" --journal "$JDIR"
+		rep=$((rep + 1))
+	done
+done
+echo "| sender | wall s (all runs) | records/s | CPU µs/record | disk bytes/record |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+row batch.plain "sm-post --parallel 64 --batch 100"
+row batch.journal "sm-post --parallel 64 --batch 100 --journal DIR"
+row single.plain "sm-post --parallel 64"
+row single.journal "sm-post --parallel 64 --journal DIR"
+echo
+echo "with --journal / without, records/s: batched $(ratio batch.journal \
+    batch.plain), one record a request $(ratio single.journal single.plain)"

@@ -1,0 +1,497 @@
+/*
+ * sm-post and sm-split with --journal: every input record goes into the
+ * journal (lib/journal.h) before the next read of the input, batches are
+ * filled from the journal, and its checkpoint follows the batches that
+ * were acknowledged, refused or spooled, in order.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "deliver_impl.h"
+
+#define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
+#define DELIVER_JOURNAL_FULL_SAY_MS 10000
+#define TAKEN_LEN 10			/* "\0P", length, CRC-32C */
+
+/*
+ * A pipe on the input is read without taking the bytes out of it (tee(2)
+ * into a pipe of our own), up to its last complete line; their records
+ * go into the journal, with a control frame "\0P" (length, CRC-32C of
+ * those bytes), and only then are the bytes taken out of the input, and
+ * "\0R" written after them.  A SIGKILL between the two leaves them in
+ * both: the next start finds the journal ending on "\0P" and the same
+ * bytes at the head of the input, and takes them out without reading them
+ * again.  So no instant loses a line, nor reads it twice.  (A kill in the
+ * microseconds between the taking out and "\0R", followed by a writer
+ * whose next bytes are the very same, would lose those: the one case.)
+ */
+static long
+deliver_peek(void *arg, char *buf, size_t len)
+{
+	struct deliver *d = arg;
+	ssize_t n, got;
+	size_t m;
+
+	n = tee(d->in.fd, d->tp[1], len, SPLICE_F_NONBLOCK);
+	if (n <= 0)
+		return (long)n;
+	got = read(d->tp[0], buf, (size_t)n);
+	if (got != n)
+		return -1;
+	/* up to the last newline; with none, the whole (a long line) */
+	for (m = (size_t)n; m > 0 && buf[m - 1] != '\n'; m--)
+		continue;
+	if (m == 0)
+		m = (size_t)n;
+	d->taken = m;
+	d->taken_crc = journal_crc32c(0, buf, m);
+	return (long)m;
+}
+
+/*
+ * Take n bytes out of the input (they were peeked and journaled): spliced
+ * to /dev/null, not copied; read and dropped where splice(2) will not.
+ */
+static int
+deliver_take_out(struct deliver *d, size_t n)
+{
+	char buf[65536];
+	ssize_t got;
+
+	while (n > 0) {
+		got = d->devnull != -1 ? splice(d->in.fd, NULL, d->devnull,
+		    NULL, n, 0) : -1;
+		if (got == -1 && errno != EINTR)
+			got = read(d->in.fd, buf, n < sizeof(buf) ? n :
+			    sizeof(buf));
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+/*
+ * At start: the journal ended on "\0P": were those bytes taken out of
+ * the input before the SIGKILL?  If the input begins with them, no.
+ */
+static int
+deliver_peek_settle(struct deliver *d, struct why *why)
+{
+	const unsigned char *c = (const unsigned char *)d->j.ctl;
+	uint32_t len, crc;
+	char *buf;
+	ssize_t n;
+	int rc = 0;
+
+	if (d->j.ctl_len != TAKEN_LEN || c[1] != 'P')
+		return 0;
+	len = journal_get_le32(c + 2);
+	crc = journal_get_le32(c + 6);
+	if ((buf = malloc(len ? len : 1)) == NULL)
+		return why_set(why, "out of memory");
+	n = tee(d->in.fd, d->tp[1], len, SPLICE_F_NONBLOCK);
+	if (n > 0 && read(d->tp[0], buf, (size_t)n) != n)
+		n = -1;
+	if (n == (ssize_t)len && journal_crc32c(0, buf, len) == crc) {
+		if (deliver_take_out(d, len) == -1)
+			rc = why_set(why, "input: %s", strerror(errno));
+		else
+			warnx("journal %s: the last %" PRIu32 " bytes it holds "
+			    "were still in the input: taken out",
+			    d->o.journal_dir, len);
+	}
+	free(buf);
+	if (rc == 0 && (journal_append(&d->j, "\0R", 2) == -1 ||
+	    journal_commit(&d->j) == -1))
+		rc = why_set(why, "--journal: %s", strerror(errno));
+	return rc;
+}
+
+int
+deliver_journal_open(struct deliver *d, struct why *why)
+{
+	struct journal_opts jo = {
+		.dir = d->o.journal_dir,
+		.max_bytes = d->o.journal_max,
+		.sync = (enum journal_sync)d->o.sync,
+		.sync_ms = d->o.sync_ms,
+		/* a line, with the id it may be given */
+		.max_rec = d->in.max_line + 256,
+	};
+	const char *dir = d->o.journal_dir;
+	struct journal_recovery rec;
+	struct why jwhy;
+
+	struct stat st;
+
+	d->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (journal_open(&d->j, &jo, &rec, &jwhy) == -1)
+		return why_set(why, "--journal: %s", jwhy.msg);
+	d->journaling = true;
+	/* a pipe is peeked at, and taken from once journaled */
+	if (fstat(d->in.fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (pipe2(d->tp, O_NONBLOCK | O_CLOEXEC) == -1 ||
+	    deliver_peek_settle(d, why) == -1))
+		return d->tp[0] == -1 ? why_set(why, "pipe: %s",
+		    strerror(errno)) : -1;
+	d->jcap = (size_t)d->o.parallel + 1;
+	if ((d->jring = calloc(d->jcap, sizeof(*d->jring))) == NULL)
+		return why_set(why, "out of memory");
+	if (rec.bad_checkpoint)
+		warnx("journal %s: checkpoint unreadable: sending all it "
+		    "holds again", dir);
+	if (rec.dropped_bytes > 0)
+		warnx("journal %s: dropped %" PRIu64 " bytes from a bad or "
+		    "cut-short frame at segment %016" PRIx64 " offset %"
+		    PRIu64 " on (%" PRIu64 " later segments)", dir,
+		    rec.dropped_bytes, rec.bad.seg, rec.bad.off,
+		    rec.dropped_segs);
+	if (rec.records > 0)
+		warnx("journal %s: %" PRIu64 " records (%" PRIu64 " bytes) "
+		    "not acknowledged: sending them first", dir, rec.records,
+		    rec.bytes);
+	return 0;
+}
+
+/* One input line into the journal, or reported as bad. */
+static void
+deliver_journal_take(struct deliver *d, const char *line, size_t len)
+{
+	struct why why;
+	size_t off, rlen;
+
+	d->jrec.len = 0;
+	if (batch_prepare(d->tok, line, len, &d->jrec, &off, &rlen,
+	    &why) == -1) {
+		deliver_bad_line(d, d->in.lineno, line, len, why.msg);
+		return;
+	}
+	if (journal_append(&d->j, d->jrec.p + off, rlen) == -1) {
+		deliver_fatal(d, "out of memory");
+		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
+		    "not journaled");
+	}
+}
+
+/* Write what was appended; false when it failed (tried again later). */
+static bool
+deliver_journal_commit(struct deliver *d, int64_t now)
+{
+	unsigned char mark[TAKEN_LEN] = { '\0', 'P' };
+
+	if (d->taken > 0 && !d->jstuck) {
+		journal_put_le32(mark + 2, (uint32_t)d->taken);
+		journal_put_le32(mark + 6, d->taken_crc);
+		if (journal_append(&d->j, mark, sizeof(mark)) == -1) {
+			deliver_fatal(d, "out of memory");
+			return false;
+		}
+	}
+	if (!journal_uncommitted(&d->j))
+		return true;
+	if (d->jstuck && now < d->jretry)
+		return false;
+	if (journal_commit(&d->j) == 0) {
+		if (d->jstuck)
+			warnx("journal %s: written again: reading on",
+			    d->o.journal_dir);
+		d->jstuck = false;
+		/* in the journal: now out of the input, and said so */
+		if (d->taken > 0 && deliver_take_out(d, d->taken) == -1) {
+			deliver_input_failed(d);
+			d->in_eof = true;
+		} else if (d->taken > 0 && (journal_append(&d->j, "\0R",
+		    2) == -1 || journal_commit(&d->j) == -1)) {
+			/* the next start may look at the input for nothing */
+			warn("journal %s", d->o.journal_dir);
+		}
+		d->taken = 0;
+		return true;
+	}
+	if (!d->jstuck)
+		warn("journal %s: not reading the input until it can be "
+		    "written", d->o.journal_dir);
+	d->jstuck = true;
+	d->jretry = now + DELIVER_JOURNAL_RETRY_MS;
+	return false;
+}
+
+/*
+ * Room in the journal for another read of the input.  Being full is said
+ * once in DELIVER_JOURNAL_FULL_SAY_MS, and so is the room coming back.
+ */
+static bool
+deliver_journal_room(struct deliver *d, int64_t now)
+{
+	if (journal_full(&d->j)) {
+		if (!d->jfull && (d->jfull_said == 0 ||
+		    now - d->jfull_said >= DELIVER_JOURNAL_FULL_SAY_MS)) {
+			warnx("journal %s: full (%" PRIu64 " bytes): not "
+			    "reading the input until receivers acknowledge",
+			    d->o.journal_dir, d->j.bytes);
+			d->jfull_said = now;
+			d->jfull_told = true;
+		}
+		d->jfull = true;
+		return false;
+	}
+	if (d->jfull && d->jfull_told)
+		warnx("journal %s: room again: reading on",
+		    d->o.journal_dir);
+	d->jfull = d->jfull_told = false;
+	return true;
+}
+
+/*
+ * Lines from the input into the journal: what one read brought is all
+ * committed before the next read.  Returns true when the turn's budget
+ * ran out with more to read.
+ */
+static bool
+deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
+{
+	const char *line;
+	size_t len;
+	long got;
+	int budget = DELIVER_READ_BUDGET;
+
+	d->poll_in = false;
+	while (!d->in_eof && !d->fatal) {
+		if (budget-- == 0 && !buffered_only)
+			return true;
+		if (d->o.strict && (d->c.bad_lines > 0 || d->c.rejected > 0)) {
+			warnx("--strict: stopped reading after line %lu",
+			    d->in.lineno);
+			d->in_eof = true;
+			break;
+		}
+		switch (ndjson_next(&d->in, &line, &len)) {
+		case NDJSON_LINE:
+			deliver_journal_take(d, line, len);
+			continue;
+		case NDJSON_TOO_LONG:
+			deliver_too_long(d);
+			continue;
+		case NDJSON_AGAIN:
+			break;
+		case NDJSON_EOF:
+			d->in_eof = true;
+			continue;
+		case NDJSON_ERROR:
+			deliver_input_failed(d);
+			d->in_eof = true;
+			continue;
+		}
+		if (buffered_only)
+			break;
+		/* every line read is in the journal before the next read */
+		if (!deliver_journal_commit(d, now) ||
+		    !deliver_journal_room(d, now))
+			return false;
+		got = d->tp[0] != -1 ? ndjson_fill_with(&d->in, deliver_peek,
+		    d) : ndjson_fill(&d->in);
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			d->poll_in = true;
+			return false;
+		}
+		if (got < 0) {
+			deliver_input_failed(d);
+			d->in_eof = true;
+		}
+	}
+	(void)deliver_journal_commit(d, now);
+	return false;
+}
+
+/* Batches from the journal; false when a full one waits for a slot. */
+static bool
+deliver_journal_feed(struct deliver *d, int64_t now)
+{
+	struct journal_pos end;
+	struct why why;
+	const char *rec;
+	size_t len;
+	int rc;
+
+	while (d->stop == DELIVER_RUNNING && !d->fatal) {
+		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch &&
+		    !deliver_seal(d))
+			return false;
+		if (d->fill == NULL && (d->fill = deliver_batch_get(d)) ==
+		    NULL) {
+			deliver_fatal(d, "out of memory");
+			break;
+		}
+		if ((rc = journal_read(&d->j, &rec, &len, &end, &why)) == 0)
+			break;
+		if (rc == -1) {
+			deliver_fatal(d, why.msg);
+			break;
+		}
+		if (d->fill->n == 0)
+			d->fill_since = now;
+		if (batch_add_prepared(d->fill, rec, len, ++d->jline,
+		    &why) == -1) {
+			deliver_fatal(d, why.msg);
+			break;
+		}
+		d->fill->jseg = end.seg;
+		d->fill->joff = end.off;
+		d->fill->jn++;
+		d->c.records_in++;
+	}
+	return true;
+}
+
+/*
+ * The drain after a stop signal is over: the lines already read go into
+ * the journal, and nothing more is read.
+ */
+void
+deliver_journal_stop_reading(struct deliver *d, int64_t now)
+{
+	if (!d->in_eof) {
+		d->in.eof = true;
+		(void)deliver_journal_intake(d, now, true);
+		d->in_eof = true;
+	}
+	(void)deliver_journal_commit(d, now);
+	d->input = DELIVER_IN_DONE;
+}
+
+void
+deliver_journal_read(struct deliver *d, int64_t now)
+{
+	bool more, blocked;
+
+	more = deliver_journal_intake(d, now, false);
+	blocked = !deliver_journal_feed(d, now);
+	if (d->stop != DELIVER_RUNNING)
+		d->input = d->in_eof ? DELIVER_IN_DONE : more ?
+		    DELIVER_IN_MORE : DELIVER_IN_DRAINED;
+	else if (more)
+		d->input = DELIVER_IN_MORE;
+	else if (blocked)
+		d->input = DELIVER_IN_BLOCKED;
+	else if ((d->in_eof && !journal_uncommitted(&d->j)) || d->fatal)
+		d->input = DELIVER_IN_DONE;
+	else
+		d->input = DELIVER_IN_DRAINED;
+}
+
+void
+deliver_journal_sealed(struct deliver *d, struct batch *b)
+{
+	struct jpend *p;
+
+	if (d->jcount == d->jcap) {
+		/* done ones wait behind an older one in flight: grow */
+		size_t cap = d->jcap * 2, i;
+		struct jpend *r = malloc(cap * sizeof(*r));
+
+		if (r == NULL) {
+			deliver_fatal(d, "out of memory");
+			return;
+		}
+		for (i = 0; i < d->jcount; i++)
+			r[i] = d->jring[(d->jhead + i) % d->jcap];
+		free(d->jring);
+		d->jring = r;
+		d->jcap = cap;
+		d->jhead = 0;
+	}
+	b->jseq = ++d->jseq;
+	p = &d->jring[(d->jhead + d->jcount) % d->jcap];
+	p->seq = b->jseq;
+	p->end.seg = b->jseg;
+	p->end.off = b->joff;
+	p->n = b->jn;
+	p->done = false;
+	d->jcount++;
+}
+
+void
+deliver_journal_done(struct deliver *d, const struct batch *b)
+{
+	uint64_t front;
+	struct jpend *p;
+
+	if (!d->journaling || b->jn == 0 || d->jcount == 0)
+		return;
+	front = d->jring[d->jhead].seq;
+	if (b->jseq < front || b->jseq - front >= d->jcount)
+		return;
+	d->jring[(d->jhead + (b->jseq - front)) % d->jcap].done = true;
+	/* the checkpoint passes batches in order only */
+	while (d->jcount > 0 && (p = &d->jring[d->jhead])->done) {
+		journal_ack(&d->j, p->end, p->n);
+		d->jhead = (d->jhead + 1) % d->jcap;
+		d->jcount--;
+	}
+}
+
+void
+deliver_journal_tick(struct deliver *d, int64_t now)
+{
+	struct why why;
+	bool force;
+
+	if (!d->journaling)
+		return;
+	/* full: free what the checkpoint passed now, not at the next sync */
+	force = journal_full(&d->j) && d->j.nsegs > 0 &&
+	    d->j.ack.seg > d->j.segs[0].num;
+	if (journal_tick(&d->j, now, force, &why) == -1) {
+		if (!d->jtick_failed)
+			warnx("journal: %s (tried again)", why.msg);
+		d->jtick_failed = true;
+		return;
+	}
+	d->jtick_failed = false;
+}
+
+int64_t
+deliver_journal_due_in(const struct deliver *d, int64_t now)
+{
+	int64_t t = -1;
+
+	if (!d->journaling)
+		return -1;
+	t = journal_due_in(&d->j, now);
+	if (d->jstuck && (t < 0 || d->jretry - now < t))
+		t = d->jretry > now ? d->jretry - now : 0;
+	return t;
+}
+
+void
+deliver_journal_close(struct deliver *d)
+{
+	struct why why;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (d->tp[i] != -1)
+			close(d->tp[i]);
+	if (d->devnull != -1)
+		close(d->devnull);
+	d->tp[0] = d->tp[1] = d->devnull = -1;
+	if (!d->journaling)
+		return;
+	if (d->j.unacked > 0)
+		warnx("journal %s: %" PRIu64 " records not acknowledged, kept "
+		    "for the next start", d->o.journal_dir, d->j.unacked);
+	if (journal_close(&d->j, &why) == -1) {
+		warnx("%s", why.msg);
+		d->write_failed = true;
+	}
+	d->journaling = false;
+}

@@ -1,0 +1,533 @@
+/*
+ * Unit tests for lib/journal.c: frames, checkpoints, recovery of a
+ * journal cut at every byte offset, a corrupted frame, a full journal.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "journal.h"
+
+#define NREC 14
+
+struct fixture {
+	char dir[64];
+	char sub[96];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_journal.XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->sub, sizeof(f->sub), "%s/j", f->dir);
+	*state = f;
+	return 0;
+}
+
+static void
+rm_dir(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	rm_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct journal_opts
+opts(const char *dir, uint64_t seg_bytes, uint64_t max_bytes)
+{
+	struct journal_opts o = {
+		.dir = dir,
+		.max_bytes = max_bytes,
+		.seg_bytes = seg_bytes,
+		.sync = JOURNAL_SYNC_INTERVAL,
+		.sync_ms = 500,
+		.max_rec = 4096,
+	};
+
+	return o;
+}
+
+/* Record i: sizes vary, so frames end at irregular offsets. */
+static size_t
+record(int i, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "{\"id\":\"r%d\",\"pad\":\"%.*s\"}", i,
+	    (i * 7) % 23, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+
+	return (size_t)n;
+}
+
+/* Read every committed record; check they are 0..n-1 from first. */
+static int
+read_all(struct journal *j, int first, int n)
+{
+	struct journal_pos end;
+	struct why why;
+	const char *rec;
+	char want[128];
+	size_t len, wlen;
+	int got = 0, rc;
+
+	while ((rc = journal_read(j, &rec, &len, &end, &why)) == 1) {
+		assert_true(got < n);
+		wlen = record(first + got, want, sizeof(want));
+		assert_int_equal(len, wlen);
+		assert_memory_equal(rec, want, len);
+		got++;
+	}
+	assert_int_equal(rc, 0);
+	return got;
+}
+
+static void
+test_crc32c(void **state)
+{
+	(void)state;
+	/* the check value of CRC-32C */
+	assert_int_equal(journal_crc32c(0, "123456789", 9), 0xE3069283U);
+	assert_int_equal(journal_crc32c(journal_crc32c(0, "1234", 4),
+	    "56789", 5), 0xE3069283U);
+	assert_int_equal(journal_crc32c_table(0, "123456789", 9),
+	    0xE3069283U);
+	/* the instruction and the table agree, at every length and start */
+	{
+		char buf[300];
+		size_t i, off;
+
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = (char)(i * 7 + 3);
+		for (off = 0; off < 9; off++)
+			for (i = 0; i + off <= sizeof(buf); i += 13)
+				assert_int_equal(journal_crc32c(5, buf + off,
+				    i), journal_crc32c_table(5, buf + off,
+				    i));
+	}
+}
+
+static void
+fill(struct journal *j, int from, int n, bool commit_each)
+{
+	char buf[128];
+	size_t len;
+	int i;
+
+	for (i = from; i < from + n; i++) {
+		len = record(i, buf, sizeof(buf));
+		assert_int_equal(journal_append(j, buf, len), 0);
+		if (commit_each)
+			assert_int_equal(journal_commit(j), 0);
+	}
+	assert_int_equal(journal_commit(j), 0);
+}
+
+static void
+test_roundtrip_and_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 0, 0);
+	struct journal_recovery rec;
+	struct journal_pos end;
+	struct journal j;
+	struct why why;
+	const char *p;
+	size_t len;
+	int i;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 0);
+	fill(&j, 0, NREC, false);
+	/* acknowledge the first five, in order */
+	for (i = 0; i < 5; i++)
+		assert_int_equal(journal_read(&j, &p, &len, &end, &why), 1);
+	journal_ack(&j, end, 5);
+	assert_int_equal(journal_close(&j, &why), 0);
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, NREC - 5);
+	assert_int_equal(rec.dropped_bytes, 0);
+	assert_false(rec.bad_checkpoint);
+	assert_int_equal(read_all(&j, 5, NREC - 5), NREC - 5);
+	/* a second process on the same journal is refused */
+	{
+		struct journal j2;
+		struct journal_recovery rec2;
+
+		assert_int_equal(journal_open(&j2, &o, &rec2, &why), -1);
+		assert_non_null(strstr(why.msg, "in use"));
+	}
+	assert_int_equal(journal_close(&j, &why), 0);
+
+	/* a damaged checkpoint: everything is sent again, and said so */
+	{
+		char path[256];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/checkpoint", f->sub);
+		fd = open(path, O_WRONLY | O_TRUNC);
+		assert_true(fd != -1);
+		assert_int_equal(write(fd, "sm-journal 1 x", 14), 14);
+		close(fd);
+	}
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_true(rec.bad_checkpoint);
+	assert_int_equal(rec.records, NREC);
+	assert_int_equal(read_all(&j, 0, NREC), NREC);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
+/* The bytes of every segment, in order, and where each file starts. */
+struct image {
+	char *bytes;
+	size_t len;
+	uint64_t num[64];
+	size_t start[65];
+	int nseg;
+	size_t frame_end[NREC];
+};
+
+static void
+image_take(const char *dir, struct image *im)
+{
+	char path[256];
+	struct stat st;
+	uint64_t n;
+	int fd;
+
+	memset(im, 0, sizeof(*im));
+	im->bytes = malloc(65536);
+	for (n = 1; n < 64; n++) {
+		snprintf(path, sizeof(path), "%s/%016llx.seg", dir,
+		    (unsigned long long)n);
+		if (stat(path, &st) == -1)
+			continue;
+		if (st.st_size == 0)
+			continue;
+		fd = open(path, O_RDONLY);
+		assert_true(fd != -1);
+		im->num[im->nseg] = n;
+		im->start[im->nseg++] = im->len;
+		assert_int_equal(read(fd, im->bytes + im->len,
+		    (size_t)st.st_size), st.st_size);
+		im->len += (size_t)st.st_size;
+		close(fd);
+	}
+	im->start[im->nseg] = im->len;
+}
+
+static void
+image_write(const struct image *im, const char *dir, size_t cut)
+{
+	char path[256];
+	size_t a, b;
+	int s, fd;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	for (s = 0; s < im->nseg; s++) {
+		a = im->start[s];
+		b = im->start[s + 1] < cut ? im->start[s + 1] : cut;
+		if (a >= cut && a > 0)
+			break;
+		snprintf(path, sizeof(path), "%s/%016llx.seg", dir,
+		    (unsigned long long)im->num[s]);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		assert_true(fd != -1);
+		if (b > a)
+			assert_int_equal(write(fd, im->bytes + a, b - a),
+			    (ssize_t)(b - a));
+		close(fd);
+	}
+}
+
+/*
+ * A journal of NREC records over several small segments, cut at every
+ * byte offset: every record complete before the cut is recovered, in
+ * order, and the rest is dropped and counted.
+ */
+static void
+test_cut_at_every_offset(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 120, 0);
+	struct journal_recovery rec;
+	struct journal j;
+	struct image im;
+	struct why why;
+	char cutdir[160];
+	size_t cut, complete, boundary;
+	int i, got, s;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	fill(&j, 0, NREC, true);
+	assert_int_equal(journal_close(&j, &why), 0);
+	image_take(f->sub, &im);
+	assert_true(im.nseg >= 3);
+	/* frames never straddle segments: the image is one stream */
+	{
+		size_t at = 0;
+		char buf[128];
+
+		for (i = 0; i < NREC; i++) {
+			at += JOURNAL_FRAME_HDR + record(i, buf, sizeof(buf));
+			im.frame_end[i] = at;
+		}
+		assert_int_equal(at, im.len);
+	}
+	snprintf(cutdir, sizeof(cutdir), "%s/cut", f->dir);
+	for (cut = 0; cut <= im.len; cut++) {
+		image_write(&im, cutdir, cut);
+		o.dir = cutdir;
+		assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+		complete = 0;
+		boundary = 0;
+		while (complete < NREC && im.frame_end[complete] <= cut)
+			boundary = im.frame_end[complete++];
+		assert_int_equal(rec.records, complete);
+		/* a cut at a segment's start leaves no bytes to drop */
+		for (s = 0; s < im.nseg; s++)
+			if (im.start[s] <= cut && cut <= im.start[s + 1] &&
+			    im.start[s] > boundary)
+				boundary = im.start[s];
+		assert_int_equal(rec.dropped_bytes, cut - boundary);
+		got = read_all(&j, 0, NREC);
+		assert_int_equal(got, (int)complete);
+		assert_int_equal(journal_close(&j, &why), 0);
+		rm_dir(cutdir);
+	}
+	free(im.bytes);
+}
+
+static void
+test_corrupt_frame_in_the_middle(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 120, 0);
+	struct journal_recovery rec;
+	struct journal j;
+	struct image im;
+	struct why why;
+	char path[256];
+	size_t at = 0, total = 0;
+	char buf[128];
+	int i, fd;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	fill(&j, 0, NREC, false);	/* one segment */
+	assert_int_equal(journal_close(&j, &why), 0);
+	/* a second segment after it, written by a second run */
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, NREC);
+	fill(&j, 0, NREC, false);
+	assert_int_equal(journal_close(&j, &why), 0);
+	image_take(f->sub, &im);
+	total = im.len;
+	for (i = 0; i < 6; i++)
+		at += JOURNAL_FRAME_HDR + record(i, buf, sizeof(buf));
+	/* flip a byte in the payload of record 6 */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)im.num[0]);
+	fd = open(path, O_RDWR);
+	assert_true(fd != -1);
+	assert_int_equal(pread(fd, buf, 1, (off_t)(at + 12)), 1);
+	buf[0] ^= 0x20;
+	assert_int_equal(pwrite(fd, buf, 1, (off_t)(at + 12)), 1);
+	close(fd);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 6);
+	assert_int_equal(rec.dropped_bytes, total - at);
+	assert_int_equal(rec.bad.seg, im.num[0]);
+	assert_int_equal(rec.bad.off, at);
+	assert_true(rec.dropped_segs >= 1);	/* empty ones too */
+	assert_int_equal(read_all(&j, 0, NREC), 6);
+	assert_int_equal(journal_close(&j, &why), 0);
+	free(im.bytes);
+}
+
+static int
+count_segments(const char *dir)
+{
+	char path[256];
+	struct stat st;
+	int n = 0, k;
+
+	for (k = 1; k < 200; k++) {
+		snprintf(path, sizeof(path), "%s/%016x.seg", dir, k);
+		if (stat(path, &st) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Full: appending stops; acknowledging and a sync free segments. */
+static void
+test_full_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 256, 2048);
+	struct journal_recovery rec;
+	struct journal_pos end;
+	struct journal j;
+	struct why why;
+	const char *p;
+	size_t len;
+	int n = 0, before;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	while (!journal_full(&j)) {
+		fill(&j, n % NREC, 1, true);
+		n++;
+		assert_true(n < 1000);
+	}
+	assert_true(j.bytes >= 2048);
+	assert_true(j.bytes < 2048 + 64);
+	before = count_segments(f->sub);
+	assert_true(before >= 7);
+	/* acknowledged but not yet synced: nothing is unlinked */
+	while (journal_read(&j, &p, &len, &end, &why) == 1)
+		continue;
+	journal_ack(&j, end, (uint64_t)n);
+	assert_int_equal(journal_tick(&j, j.next_sync - 1, false, &why), 0);
+	assert_int_equal(count_segments(f->sub), before);
+	assert_true(journal_full(&j));
+	/* the synced checkpoint lets every segment but the last go */
+	assert_int_equal(journal_tick(&j, j.next_sync, false, &why), 0);
+	assert_int_equal(count_segments(f->sub), 1);
+	assert_false(journal_full(&j));
+	assert_int_equal(journal_close(&j, &why), 0);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 0);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
+/* A disk that fills: the commit fails whole, and is tried again. */
+static void
+test_disk_full(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 0, 0);
+	struct journal_recovery rec;
+	struct journal j;
+	struct why why;
+	char buf[128];
+	size_t len;
+	int full, saved;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	fill(&j, 0, 3, false);
+	full = open("/dev/full", O_WRONLY);
+	assert_true(full != -1);
+	saved = dup(j.wfd);
+	assert_int_equal(dup2(full, j.wfd), j.wfd);
+	len = record(3, buf, sizeof(buf));
+	assert_int_equal(journal_append(&j, buf, len), 0);
+	assert_int_equal(journal_commit(&j), -1);
+	assert_int_equal(j.err, ENOSPC);
+	assert_true(journal_uncommitted(&j));
+	/* what is committed can still be read; the rest is not yet */
+	assert_int_equal(read_all(&j, 0, 3), 3);
+	assert_int_equal(dup2(saved, j.wfd), j.wfd);
+	close(saved);
+	close(full);
+	assert_int_equal(journal_commit(&j), 0);
+	assert_false(journal_uncommitted(&j));
+	assert_int_equal(read_all(&j, 3, 1), 1);
+	assert_int_equal(journal_close(&j, &why), 0);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 4);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
+static void
+test_not_a_directory(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o;
+	struct journal_recovery rec;
+	struct journal j;
+	struct why why;
+	char file[160], sub[200];
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/file", f->dir);
+	fd = open(file, O_WRONLY | O_CREAT, 0644);
+	assert_true(fd != -1);
+	close(fd);
+	snprintf(sub, sizeof(sub), "%s/j", file);
+	o = opts(sub, 0, 0);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), -1);
+	assert_non_null(strstr(why.msg, "Not a directory"));
+}
+
+static void
+test_parse(void **state)
+{
+	enum journal_sync s;
+	uint64_t v;
+	int64_t ms = 0;
+
+	(void)state;
+	assert_int_equal(journal_parse_size("512M", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(journal_parse_size("65536", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(journal_parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(journal_parse_size("12X", &v), -1);
+	assert_int_equal(journal_parse_size("", &v), -1);
+	assert_int_equal(journal_parse_size("-1", &v), -1);
+	assert_int_equal(journal_parse_sync("batch", &s, &ms), 0);
+	assert_int_equal(s, JOURNAL_SYNC_BATCH);
+	assert_int_equal(journal_parse_sync("never", &s, &ms), 0);
+	assert_int_equal(s, JOURNAL_SYNC_NEVER);
+	assert_int_equal(journal_parse_sync("250", &s, &ms), 0);
+	assert_int_equal(s, JOURNAL_SYNC_INTERVAL);
+	assert_int_equal(ms, 250);
+	assert_int_equal(journal_parse_sync("0", &s, &ms), -1);
+	assert_int_equal(journal_parse_sync("often", &s, &ms), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c),
+		cmocka_unit_test(test_parse),
+		cmocka_unit_test_setup_teardown(test_roundtrip_and_checkpoint,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_at_every_offset,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_corrupt_frame_in_the_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_journal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_directory, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
