@@ -197,8 +197,9 @@ gen() {
 "$BIN/sm-keep" --settle 0 >/dev/null 2>&1
 for r in $(seq 1 "$REPS"); do
 	for mode in alone keep; do
-		gen "$(printf '%04x%04x' "$r" "$([ $mode = alone ] && echo 1 || echo 2)")" \
-		    >"$WORK/in.ndjson"
+		m=1
+		[ $mode = alone ] || m=2
+		gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
 		kp=
 		if [ $mode = keep ]; then
 			"$BIN/sm-keep" -f --interval 5 --settle 0 \
