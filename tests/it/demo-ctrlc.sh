@@ -78,7 +78,10 @@ os.execvp(sys.argv[1], sys.argv[1:])' bash -c "$cmd") &
 	done
 	kill -INT "-$pid"
 	# the drain, the screenshot, the check and the stops: 60 s at most
-	( sleep 60; kill -KILL "-$pid" 2>/dev/null ) &
+	# (its sleep killed with it: no process left behind)
+	( trap 'kill $s 2>/dev/null; exit 0' TERM
+	  sleep 60 & s=$!
+	  wait $s && kill -KILL "-$pid" 2>/dev/null ) &
 	watchdog=$!
 	rc=0
 	wait "$pid" || rc=$?
