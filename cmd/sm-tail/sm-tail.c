@@ -31,6 +31,7 @@
 #include "tail.h"
 #include "timefmt.h"
 #include "web.h"
+#include "webpage.h"
 #include "when.h"
 
 #define LINES_DEFAULT 10
@@ -112,7 +113,8 @@ usage(int status)
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
-	    "  --web-root dir         --listen: the page's files\n"));
+	    "  --web-root dir         --listen: the page's files (default: "
+	    "built in)\n"));
 }
 
 #ifndef SM_NO_MAIN
@@ -301,6 +303,9 @@ main(int argc, char *argv[])
 		    "--rules, --stale and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
 	}
+	/* a --web-root without the page: said now, not at each request */
+	if (wc.web_root != NULL && webpage_root_check(wc.web_root, &why) == -1)
+		errx(SM_EXIT_USAGE, "--web-root: %s", why.msg);
 	/* a host silent that long: stale on the page, and an alert */
 	if (stale > 0 && alert_ruleset_add_stale(&rules, stale, &why) == -1)
 		errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
@@ -395,8 +400,6 @@ main(int argc, char *argv[])
 		wc.stale_ms = stale > 0 ? stale : 0;
 		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
-		if (wc.web_root == NULL)
-			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
 		if ((status = web_run(&wc, &stop, &why)) != SM_EXIT_OK)
 			warnx("--listen %s: %s", listen, why.msg);
