@@ -3,11 +3,22 @@
  * /events, no polling.  Every value from the server reaches the page via
  * textContent (never innerHTML), so a host named "<img src=x
  * onerror=alert(1)>" shows as those characters.
+ *
+ * The charts cover a range kept in the URL: live (the last 10 minutes,
+ * from the stream), ?range=1h ... 30d, or ?from=&to= (a custom range or a
+ * drag-to-zoom); beyond live they read /history, one request per chart,
+ * drawing each step's min-max band around its average.
  */
 "use strict";
 
 const HISTORY_ROWS = 1000;	/* rows asked for at first load */
-const CHART_SECONDS = 600;	/* what the charts cover */
+const CHART_SECONDS = 600;	/* what the live charts cover */
+const RANGES = {		/* the picker's ranges, ms */
+	"1h": 3600e3, "6h": 6 * 3600e3, "24h": 86400e3,
+	"7d": 7 * 86400e3, "30d": 30 * 86400e3,
+};
+const GAP_STEPS = 3;		/* no row for this many steps: a gap */
+const HISTORY_AT_ONCE = 4;	/* /history requests in flight */
 const CHART_EVERY_MS = 1000;	/* a chart is redrawn at most this often */
 const SPLIT_SECONDS = 60;	/* rows/s and the source split cover this */
 const STALE_MIN_MS = 10000;	/* as lib/feed.h: FEED_STALE_MIN_MS */
@@ -23,6 +34,11 @@ const state = {
 	es: null,
 	dirty: new Set(),
 	frame: 0,
+	view: { range: "live", from: 0, to: 0 },	/* from, to: ms */
+	histQueue: [],		/* hosts waiting for their /history */
+	histBusy: 0,
+	histSeq: 0,		/* a new view's answers only */
+	zooms: 0,		/* zooms that "back" can undo */
 };
 
 const $ = (id) => document.getElementById(id);
@@ -30,6 +46,55 @@ const $ = (id) => document.getElementById(id);
 function setText(el, text) {
 	if (el.textContent !== text)
 		el.textContent = text;
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/* Local time, 24-hour: "23:28:40". */
+function fmtTime(ms) {
+	const d = new Date(ms);
+	return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" +
+	    pad2(d.getSeconds());
+}
+
+/* Local date, ISO: "2026-12-06". */
+function fmtDate(ms) {
+	const d = new Date(ms);
+	return d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" +
+	    pad2(d.getDate());
+}
+
+/* The time, with the date unless it is today's. */
+function fmtWhen(ms) {
+	return fmtDate(ms) === fmtDate(Date.now()) ? fmtTime(ms) :
+	    fmtDate(ms) + " " + fmtTime(ms);
+}
+
+/* The x axis' labels: the date at day ticks and midnight, else time. */
+function fmtAxisTime(d, gran) {
+	const G = Dygraph.Granularity || {};
+	const ms = d.getTime();
+	if (gran >= G.DAILY || (d.getHours() === 0 && d.getMinutes() === 0 &&
+	    d.getSeconds() === 0 && gran >= G.HOURLY))
+		return fmtDate(ms).slice(5);
+	if (gran < G.MINUTELY)
+		return fmtTime(ms);
+	return fmtTime(ms).slice(0, 5);
+}
+
+/* "Europe/Berlin (UTC+01:00)": the zone the page's times are in. */
+function zoneName() {
+	const off = -new Date().getTimezoneOffset();
+	const a = Math.abs(off);
+	const utc = "UTC" + (off < 0 ? "-" : "+") + pad2(Math.floor(a / 60)) +
+	    ":" + pad2(a % 60);
+	let name = "";
+	try {
+		name = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+	} catch (e) {
+		name = "";
+	}
+	return name !== "" && name !== "UTC" ? name + " (" + utc + ")" : utc;
 }
 
 function fmtMiB(mib) {
@@ -77,7 +142,9 @@ function newHost(name) {
 		source: "",
 		tsMs: 0,
 		intervalMs: 0,
-		points: [],
+		points: [],	/* live: [ms, cpu, ram] */
+		hist: null,	/* the view's rows from /history */
+		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
 	};
@@ -113,13 +180,14 @@ function addRow(rec, source) {
 		h.source = source;
 		h.tsMs = ts;
 	}
-	h.points.push([new Date(ts), rec.cpu_usage, rec.ram_percentage]);
+	h.points.push([ts, rec.cpu_usage, rec.ram_percentage]);
 	if (h.points.length > 1 && ts < h.points[h.points.length - 2][0])
 		h.points.sort((a, b) => a[0] - b[0]);
 	const cut = Date.now() - CHART_SECONDS * 1000;
-	while (h.points.length > 0 && h.points[0][0] < cut &&
-	    h.points.length > 2)
+	while (h.points.length > 0 && h.points[0][0] < cut)
 		h.points.shift();
+	if (state.view.range !== "live" && h.hist === null)
+		wantHistory(h);
 	state.recent.push({ ts, source });
 	state.dirty.add(h);
 	schedule();
@@ -158,7 +226,7 @@ function renderHost(h, now) {
 	setText(e.pSleeping, String(r.sleeping_processes));
 	setText(e.pStopped, String(r.stopped_processes));
 	setText(e.pZombie, String(r.zombie_processes));
-	setText(e.ts, new Date(h.tsMs).toLocaleString());
+	setText(e.ts, fmtWhen(h.tsMs));
 	e.ts.dateTime = r.ts;
 	setText(e.source, h.source === "" ? "(none)" : h.source);
 	if (typeof Dygraph === "undefined")
@@ -166,19 +234,87 @@ function renderHost(h, now) {
 	if (now - h.chartAt < CHART_EVERY_MS)
 		return false;
 	h.chartAt = now;
-	if (h.graph === null) {
-		h.graph = new Dygraph(e.chart, h.points, {
-			labels: ["time", "CPU %", "RAM %"],
-			valueRange: [0, 100],
-			legend: "never",
-			colors: ["#2e86c1", "#8e44ad"],
-			axisLabelFontSize: 11,
-			strokeWidth: 1.5,
-		});
-	} else {
-		h.graph.updateOptions({ file: h.points });
-	}
+	drawChart(h, now);
 	return true;
+}
+
+/*
+ * rows ([Date, [min, avg, max], ...], in time order) with a null row
+ * where no row came for GAP_STEPS steps: the step is stepMs or, when
+ * larger, the usual distance between rows (their median).
+ */
+function withGaps(rows, stepMs) {
+	if (rows.length < 2)
+		return rows;
+	const d = [];
+	for (let i = 1; i < rows.length; i++)
+		d.push(rows[i][0] - rows[i - 1][0]);
+	d.sort((a, b) => a - b);
+	const limit = GAP_STEPS * Math.max(stepMs, d[d.length >> 1]);
+	const out = [rows[0]];
+	for (let i = 1; i < rows.length; i++) {
+		const a = rows[i - 1][0].getTime(), b = rows[i][0].getTime();
+		if (b - a > limit)
+			out.push([new Date((a + b) / 2), null, null]);
+		out.push(rows[i]);
+	}
+	return out;
+}
+
+/* The range the charts cover now: [from, to], ms. */
+function viewWindow(now) {
+	if (state.view.range === "live")
+		return [now - CHART_SECONDS * 1000, now];
+	return [state.view.from, state.view.to];
+}
+
+const dark = () => window.matchMedia &&
+    window.matchMedia("(prefers-color-scheme: dark)").matches;
+
+function drawChart(h, now) {
+	let rows;
+	if (state.view.range === "live") {
+		rows = withGaps(h.points.map((p) => [new Date(p[0]),
+		    [p[1], p[1], p[1]], [p[2], p[2], p[2]]]), 0);
+	} else if (h.hist !== null) {
+		rows = h.hist.rows;
+	} else {
+		rows = [];	/* its /history is on the way */
+	}
+	h.data = rows;
+	const win = viewWindow(now);
+	/* dygraphs wants one row at least */
+	const file = rows.length > 0 ? rows : [[new Date(win[0]), null, null]];
+	if (h.graph !== null) {
+		h.graph.updateOptions({ file, dateWindow: win });
+		return;
+	}
+	h.graph = new Dygraph(h.el.chart, file, {
+		labels: ["time", "CPU", "RAM"],
+		customBars: true,
+		valueRange: [0, 100],
+		dateWindow: win,
+		legend: "never",
+		colors: ["#2e86c1", "#8e44ad"],
+		gridLineColor: dark() ? "#3a4450" : "#d5dbdb",
+		axisLabelFontSize: 11,
+		strokeWidth: 1.5,
+		axes: {
+			x: { axisLabelFormatter: fmtAxisTime,
+			    pixelsPerLabel: 60 },
+			y: { axisLabelFormatter: (v) => v + " %",
+			    axisLabelWidth: 42 },
+		},
+		zoomCallback: (lo, hi) => zoomed(lo, hi),
+	});
+}
+
+function redrawAll() {
+	for (const h of state.hosts.values()) {
+		h.chartAt = 0;
+		state.dirty.add(h);
+	}
+	schedule();
 }
 
 /* The clock's part: ages, staleness, rows/s, the split. */
@@ -237,7 +373,7 @@ function renderAlerts() {
 			const li = document.createElement("li");
 			li.textContent = a.rule + (a.value !== null ?
 			    " (" + a.value + ")" : "") + " since " +
-			    new Date(Date.parse(a.since)).toLocaleTimeString();
+			    fmtWhen(Date.parse(a.since));
 			ul.appendChild(li);
 		}
 		h.card.classList.toggle("firing", list.length > 0);
@@ -331,7 +467,187 @@ function snapshot() {
 	}).catch(() => setConn("lost", "snapshot failed"));
 }
 
+/* The view the URL asks for: ?range=6h, ?from=&to= (ISO), or live. */
+function parseView(search) {
+	const q = new URLSearchParams(search);
+	const r = q.get("range");
+	const now = Date.now();
+	if (r !== null && Object.hasOwn(RANGES, r))
+		return { range: r, from: now - RANGES[r], to: now };
+	const from = Date.parse(q.get("from") || ""),
+	    to = Date.parse(q.get("to") || "");
+	if (Number.isFinite(from) && Number.isFinite(to) && from < to)
+		return { range: "custom", from, to };
+	return { range: "live", from: 0, to: 0 };
+}
+
+/* The URL of view v, the page's other parameters kept. */
+function viewUrl(v) {
+	const q = new URLSearchParams(location.search);
+	q.delete("range");
+	q.delete("from");
+	q.delete("to");
+	if (v.range === "custom") {
+		q.set("from", new Date(v.from).toISOString());
+		q.set("to", new Date(v.to).toISOString());
+	} else if (v.range !== "live") {
+		q.set("range", v.range);
+	}
+	const s = q.toString().replace(/=(&|$)/g, "$1");
+	return location.pathname + (s !== "" ? "?" + s : "");
+}
+
+/* For <input type=datetime-local>: local "2026-12-06T23:28". */
+function localInput(ms) {
+	return fmtDate(ms) + "T" + fmtTime(ms).slice(0, 5);
+}
+
+function showView() {
+	const v = state.view;
+	for (const b of document.querySelectorAll("#ranges button"))
+		b.setAttribute("aria-pressed", String(b.dataset.range ===
+		    v.range));
+	const win = viewWindow(Date.now());
+	$("from").value = localInput(win[0]);
+	$("to").value = localInput(win[1]);
+	$("back").disabled = state.zooms === 0;
+	setText($("span"), v.range === "live" ? "live: the last 10 min" :
+	    fmtDate(win[0]) + " " + fmtTime(win[0]).slice(0, 5) + " to " +
+	    fmtDate(win[1]) + " " + fmtTime(win[1]).slice(0, 5));
+}
+
+/* Show view v; push: a new entry in the browser's history. */
+function setView(v, push) {
+	state.view = v;
+	if (push)
+		history.pushState(null, "", viewUrl(v));
+	state.histSeq++;
+	state.histQueue = [];
+	for (const h of state.hosts.values()) {
+		h.hist = null;
+		if (v.range !== "live")
+			wantHistory(h);
+	}
+	showView();
+	redrawAll();
+}
+
+/* A drag on a chart: that span, from /history; a double click: back. */
+function zoomed(lo, hi) {
+	const win = viewWindow(Date.now());
+	if (hi - lo >= 0.99 * (win[1] - win[0])) {
+		goBack();
+		return;
+	}
+	state.zooms++;
+	setView({ range: "custom", from: Math.round(lo), to: Math.round(hi) },
+	    true);
+}
+
+function goBack() {
+	if (state.zooms > 0) {
+		history.back();	/* popstate shows it */
+		return;
+	}
+	redrawAll();
+}
+
+function wantHistory(h) {
+	if (!state.histQueue.includes(h))
+		state.histQueue.push(h);
+	pumpHistory();
+}
+
+function pumpHistory() {
+	while (state.histBusy < HISTORY_AT_ONCE && state.histQueue.length > 0)
+		loadHistory(state.histQueue.shift());
+}
+
+/*
+ * The rows of one /history answer for the chart: one per step, the
+ * sources of a step merged (lowest min, highest max, average by
+ * samples), then gaps.
+ */
+function historyRows(ans) {
+	const by = new Map();
+	for (const p of ans.points) {
+		const t = Date.parse(p.ts);
+		const n = p.samples > 0 ? p.samples : 1;
+		let r = by.get(t);
+		if (r === undefined) {
+			r = { t, n: 0, v: [null, null] };
+			by.set(t, r);
+		}
+		["cpu_usage", "ram_percentage"].forEach((f, i) => {
+			const x = p[f];
+			if (x === null || x === undefined)
+				return;
+			const min = Number(x.min), avg = Number(x.avg),
+			    max = Number(x.max);
+			const o = r.v[i];
+			r.v[i] = o === null ? [min, avg, max, n] :
+			    [Math.min(o[0], min), (o[1] * o[3] + avg * n) /
+			    (o[3] + n), Math.max(o[2], max), o[3] + n];
+		});
+	}
+	const rows = [...by.values()].sort((a, b) => a.t - b.t).map((r) =>
+	    [new Date(r.t), ...r.v.map((x) => x === null ? null :
+	    x.slice(0, 3))]);
+	return withGaps(rows, ans.step_ms > 0 ? ans.step_ms : 0);
+}
+
+function loadHistory(h) {
+	const seq = state.histSeq, v = state.view;
+	const q = new URLSearchParams({ host: h.name,
+	    from: new Date(v.from).toISOString(),
+	    to: new Date(v.to).toISOString() });
+	state.histBusy++;
+	fetch("history?" + q.toString()).then((r) => r.json()).then((ans) => {
+		if (seq !== state.histSeq)
+			return;
+		if (!Array.isArray(ans.points))
+			throw new Error(ans.error || "no points");
+		h.hist = { rows: historyRows(ans), step: ans.step_ms,
+		    tier: ans.tier };
+		h.chartAt = 0;
+		state.dirty.add(h);
+		schedule();
+	}).catch((e) => {
+		if (seq === state.histSeq)
+			setText($("span"), "history: " + e.message);
+	}).finally(() => {
+		state.histBusy--;
+		pumpHistory();
+	});
+}
+
+function setupRanges() {
+	for (const b of document.querySelectorAll("#ranges button"))
+		b.addEventListener("click", () => {
+			state.zooms = 0;
+			setView(parseView(b.dataset.range === "live" ? "" :
+			    "?range=" + b.dataset.range), true);
+		});
+	$("custom").addEventListener("submit", (e) => {
+		e.preventDefault();
+		const from = new Date($("from").value).getTime(),
+		    to = new Date($("to").value).getTime();
+		if (!(from < to))
+			return;
+		setView({ range: "custom", from, to }, true);
+	});
+	$("back").addEventListener("click", goBack);
+	window.addEventListener("popstate", () => {
+		if (state.zooms > 0)
+			state.zooms--;
+		setView(parseView(location.search), false);
+	});
+	setText($("tz"), "times in " + zoneName());
+}
+
 setInterval(() => renderClock(Date.now()), 1000);
+setupRanges();
+setView(parseView(location.search), false);
 if (new URLSearchParams(location.search).has("snapshot"))
 	snapshot();
 else

@@ -1,9 +1,14 @@
 // The sm-tail --listen page in Debian's chromium, headless, driven by
-// puppeteer-core (no browser download): a host that starts writing after
-// the page loaded shows up with its figures without a reload; a hostile
-// host name shows as text; the page says when the server goes away and
-// comes back, and so does the database; 50 more hosts show up; no
-// console or page errors.  A screenshot is saved and its path printed.
+// puppeteer-core (no browser download), served by sm-tail from the copy
+// compiled in (no --web-root): a host that starts writing after the page
+// loaded shows up with its figures without a reload; a hostile host name
+// shows as text; the page says when the server goes away and comes back,
+// and so does the database; 50 more hosts show up.  Then the time ranges
+// (ranges()): rows from 3 hours ago are in the 6 h range and not in the
+// live one; a drag on a chart zooms (the URL and the /history requests
+// follow) and "back" undoes it; a link shows the same range; a gap is a
+// null in the chart's data.  No console or page errors.  Screenshots are
+// saved and their paths printed.
 //
 // Run by tests/it/tail-web-page.sh, which sets SM_BIN, SM_TOP, SM_TMP,
 // DB_URL, DB_PORT (the database's TCP port, behind the proxy) and SHOT.
@@ -23,12 +28,13 @@ function fail(msg) {
 }
 
 let seq = 0;
-function record(host, cpu) {
+function record(host, cpu, tsMs) {
 	seq++;
 	const used = 5000;
 	return {
 		id: "0000abcd-0000-7000-8000-" + String(seq).padStart(12, "0"),
-		ts: new Date().toISOString(),
+		ts: new Date(tsMs === undefined ? Date.now() : tsMs).
+		    toISOString(),
 		host, collector: "procfs",
 		cpu_usage: cpu, cpu_free: Math.round((100 - cpu) * 100) / 100,
 		ram_total: 8000, ram_free: 2500, ram_available: 3000,
@@ -65,8 +71,7 @@ function startProxy(port, portFile) {
 function startServer(listen, portFile, dbUrl) {
 	const p = spawn(path.join(SM_BIN, "sm-tail"), ["--db", dbUrl,
 	    "--listen", listen, "--port-file", portFile, "--interval", "0.1",
-	    "--rule", "cpu_usage > 90",
-	    "--web-root", path.join(SM_TOP, "web")], {
+	    "--rule", "cpu_usage > 90"], {
 		stdio: ["ignore", "ignore", "inherit"],
 	});
 	return p;
@@ -99,6 +104,167 @@ async function cardText(page, name, sel) {
 				return c.querySelector(s).textContent;
 		return null;
 	}, name, sel);
+}
+
+// A page watched for errors and for its /history requests.
+async function watchedPage(browser, problems, requests, width) {
+	const page = await browser.newPage();
+	await page.setViewport({ width, height: 900 });
+	page.setDefaultTimeout(STEP_MS);
+	page.on("console", (m) => {
+		if (m.type() === "error" || m.type() === "warning")
+			problems.push("console " + m.type() + ": " + m.text());
+	});
+	page.on("pageerror", (e) => problems.push("page error: " + e));
+	page.on("request", (r) => {
+		const u = new URL(r.url());
+		if (u.pathname === "/history")
+			requests.push(u.searchParams);
+	});
+	return page;
+}
+
+// What host name's chart draws: [[ms, cpu, ram], ...], a value null or
+// [min, avg, max]; null when the host has no card.
+async function chartData(page, name) {
+	return page.evaluate((n) => {
+		const h = state.hosts.get(n);
+		return h === undefined ? null : h.data.map((r) =>
+		    [r[0].getTime(), r[1], r[2]]);
+	}, name);
+}
+
+// Whether host name's chart has a point in [from, to] (ms).
+async function hasPoints(page, name, from, to) {
+	const d = await chartData(page, name);
+	return d !== null && d.some((r) => r[1] !== null && r[0] >= from &&
+	    r[0] <= to);
+}
+
+async function ranges(browser, base, problems) {
+	const now = Date.now(), old = now - 3 * 3600e3;
+	const requests = [];
+	// 20 minutes of rows 3 hours ago, rolled up; a host with a gap
+	const past = [];
+	for (let i = 0; i < 20; i++)
+		past.push(record("hist-old", 20 + i, old + i * 60e3));
+	const gappy = [];
+	for (let t = now - 300e3; t <= now - 240e3; t += 10e3)
+		gappy.push(record("gappy", 30, t));
+	for (let t = now - 60e3; t <= now; t += 10e3)
+		gappy.push(record("gappy", 40, t));
+	store(past.concat(gappy), "a");
+	const keep = spawnSync(path.join(SM_BIN, "sm-keep"), ["--db", DB_URL,
+	    "--settle", "0"], { timeout: STEP_MS });
+	if (keep.status !== 0)
+		fail("sm-keep exited " + keep.status + ": " + keep.stderr);
+
+	const page = await watchedPage(browser, problems, requests, 1400);
+	await page.goto(base, { waitUntil: "load" });
+	await page.waitForFunction(() => state.hosts.has("hist-old") &&
+	    state.hosts.has("gappy") && state.hosts.get("gappy").data.
+	    length >= 12);
+	if ((await chartData(page, "hist-old")).some((r) => r[1] !== null))
+		fail("live: hist-old's rows of 3 h ago are drawn");
+	if (requests.length !== 0)
+		fail("live: " + requests.length + " /history requests");
+	// the gap: a null between the points of 5 and of 1 minute ago
+	const g = await chartData(page, "gappy");
+	const hole = g.findIndex((r) => r[1] === null);
+	if (hole <= 0 || hole >= g.length - 1 || g[hole - 1][0] > now -
+	    240e3 || g[hole + 1][0] < now - 60e3)
+		fail("no gap in gappy's chart: " + JSON.stringify(g));
+	if (g.filter((r) => r[1] === null).length !== 1)
+		fail("gappy: more than one gap: " + JSON.stringify(g));
+	console.log("live: no rows of 3 h ago; the gap is a null point");
+
+	// 6 h: from /history, min-max bands
+	await page.click("#ranges button[data-range=\"6h\"]");
+	if (new URL(page.url()).search !== "?range=6h")
+		fail("6 h: the URL is " + page.url());
+	await page.waitForFunction((f, t) => {
+		const h = state.hosts.get("hist-old");
+		return h.hist !== null && h.data.some((r) => r[1] !== null &&
+		    r[0].getTime() >= f && r[0].getTime() <= t);
+	}, {}, old - 600e3, old + 1800e3);
+	const d6 = await chartData(page, "hist-old");
+	const band = d6.find((r) => r[1] !== null);
+	if (!Array.isArray(band[1]) || band[1].length !== 3 ||
+	    !(band[1][0] <= band[1][1] && band[1][1] <= band[1][2]))
+		fail("6 h: not a min-avg-max band: " + JSON.stringify(band));
+	const mine = requests.filter((q) => q.get("host") === "hist-old");
+	if (mine.length !== 1)
+		fail("6 h: " + mine.length + " requests for hist-old");
+	const span = Date.parse(mine[0].get("to")) -
+	    Date.parse(mine[0].get("from"));
+	if (Math.abs(span - 6 * 3600e3) > 1000)
+		fail("6 h: asked for " + span + " ms");
+	if (!requests.some((q) => q.get("host") === HOSTILE))
+		fail("6 h: no request for the hostile host's chart");
+	if (await page.evaluate(() =>
+	    document.querySelectorAll("main img").length) !== 0)
+		fail("the hostile host name made an <img>");
+	console.log("6 h: hist-old's rows of 3 h ago, as bands, one " +
+	    "request per chart (" + requests.length + ")");
+
+	// drag across hist-old's chart: a custom range in the URL, asked for
+	const box = await page.evaluate(() => {
+		const c = state.hosts.get("hist-old").el.chart;
+		c.scrollIntoView({ block: "center" });
+		const r = c.getBoundingClientRect();
+		return { x: r.x, y: r.y, w: r.width, h: r.height };
+	});
+	const before = requests.length;
+	await page.mouse.move(box.x + 0.45 * box.w, box.y + box.h / 2);
+	await page.mouse.down();
+	await page.mouse.move(box.x + 0.75 * box.w, box.y + box.h / 2,
+	    { steps: 10 });
+	await page.mouse.up();
+	await page.waitForFunction(() =>
+	    new URLSearchParams(location.search).has("from"));
+	const zq = new URL(page.url()).searchParams;
+	const zf = Date.parse(zq.get("from")), zt = Date.parse(zq.get("to"));
+	if (!(zt - zf > 0 && zt - zf < 0.5 * 6 * 3600e3))
+		fail("zoom: the URL's range is " + page.url());
+	await page.waitForFunction((n) => state.hosts.get("hist-old").hist !==
+	    null && state.histQueue.length === 0 && state.histBusy === 0);
+	const zr = requests.slice(before).filter((q) =>
+	    q.get("host") === "hist-old");
+	if (zr.length !== 1 || Date.parse(zr[0].get("from")) !== zf ||
+	    Date.parse(zr[0].get("to")) !== zt)
+		fail("zoom: hist-old's requests " + zr.map(String).join(" "));
+	console.log("zoom: " + zq.get("from") + " to " + zq.get("to") +
+	    " in the URL and asked for");
+	await page.click("#back");
+	await page.waitForFunction(() => location.search === "?range=6h");
+	console.log("back: ?range=6h again");
+
+	// a link to a range shows it
+	const link = await watchedPage(browser, problems, [], 1400);
+	await link.goto(base + "?range=6h", { waitUntil: "load" });
+	await link.waitForFunction(() => document.querySelector(
+	    "#ranges button[data-range=\"6h\"]").getAttribute(
+	    "aria-pressed") === "true");
+	await link.waitForFunction((f, t) => {
+		const h = state.hosts.get("hist-old");
+		return h !== undefined && h.data.some((r) => r[1] !== null &&
+		    r[0].getTime() >= f && r[0].getTime() <= t);
+	}, {}, old - 600e3, old + 1800e3);
+	console.log("a link to ?range=6h shows the 6 h range");
+	for (const w of [375, 1400, 2560]) {
+		await link.setViewport({ width: w, height: 900 });
+		await new Promise((r) => setTimeout(r, 300));
+		const shot = path.join(path.dirname(SHOT),
+		    "tail-web-" + w + ".png");
+		await link.screenshot({ path: shot });
+		console.log("screenshot: " + shot);
+	}
+	const over = await link.evaluate(() =>
+	    document.documentElement.scrollWidth > window.innerWidth);
+	if (over)
+		fail("375 px: the page is wider than the screen");
+	await link.close();
+	await page.close();
 }
 
 async function main() {
@@ -242,6 +408,8 @@ async function main() {
 		await new Promise((r) => setTimeout(r, 1500));
 		await page.screenshot({ path: SHOT, fullPage: true });
 		console.log("screenshot: " + SHOT);
+		await page.close();
+		await ranges(browser, base, problems);
 		if (problems.length > 0)
 			fail(problems.join("\n"));
 	} finally {
