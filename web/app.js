@@ -19,6 +19,7 @@ const RANGES = {		/* the picker's ranges, ms */
 };
 const GAP_STEPS = 3;		/* no row for this many steps: a gap */
 const HISTORY_AT_ONCE = 4;	/* /history requests in flight */
+const REFRESH_MS = 60000;	/* a range up to now is asked for again */
 const CHART_EVERY_MS = 1000;	/* a chart is redrawn at most this often */
 const SPLIT_SECONDS = 60;	/* rows/s and the source split cover this */
 const STALE_MIN_MS = 10000;	/* as lib/feed.h: FEED_STALE_MIN_MS */
@@ -144,6 +145,7 @@ function newHost(name) {
 		intervalMs: 0,
 		points: [],	/* live: [ms, cpu, ram] */
 		hist: null,	/* the view's rows from /history */
+		histSeq: -1,	/* the view its /history is asked for */
 		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
@@ -302,8 +304,8 @@ function drawChart(h, now) {
 		axes: {
 			x: { axisLabelFormatter: fmtAxisTime,
 			    pixelsPerLabel: 60 },
-			y: { axisLabelFormatter: (v) => v + " %",
-			    axisLabelWidth: 42 },
+			y: { ticker: () => [0, 25, 50, 75, 100].map((v) =>
+			    ({ v, label: v + " %" })), axisLabelWidth: 42 },
 		},
 		zoomCallback: (lo, hi) => zoomed(lo, hi),
 	});
@@ -497,9 +499,19 @@ function viewUrl(v) {
 	return location.pathname + (s !== "" ? "?" + s : "");
 }
 
-/* For <input type=datetime-local>: local "2026-12-06T23:28". */
+/* The custom range's fields: local "2026-12-06 23:28". */
 function localInput(ms) {
-	return fmtDate(ms) + "T" + fmtTime(ms).slice(0, 5);
+	return fmtDate(ms) + " " + fmtTime(ms).slice(0, 5);
+}
+
+/* "2026-12-06 23:28" (or with :ss), local time, as ms; NaN if not that. */
+function parseLocal(text) {
+	const m = /^\s*(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d))?\s*$/.
+	    exec(text);
+	if (m === null)
+		return NaN;
+	return new Date(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)).
+	    getTime();
 }
 
 function showView() {
@@ -516,20 +528,31 @@ function showView() {
 	    fmtDate(win[1]) + " " + fmtTime(win[1]).slice(0, 5));
 }
 
-/* Show view v; push: a new entry in the browser's history. */
-function setView(v, push) {
+/*
+ * Show view v; push: a new entry in the browser's history; keep: the
+ * charts keep what they show until the new answers come (a refresh).
+ */
+function setView(v, push, keep) {
 	state.view = v;
 	if (push)
 		history.pushState(null, "", viewUrl(v));
 	state.histSeq++;
 	state.histQueue = [];
 	for (const h of state.hosts.values()) {
-		h.hist = null;
+		if (!keep)
+			h.hist = null;
 		if (v.range !== "live")
 			wantHistory(h);
 	}
 	showView();
 	redrawAll();
+}
+
+/* A range up to now (1 h ... 30 d) moves on: asked for again. */
+function refreshView() {
+	if (state.view.range in RANGES && state.histQueue.length === 0 &&
+	    state.histBusy === 0)
+		setView(parseView("?range=" + state.view.range), false, true);
 }
 
 /* A drag on a chart: that span, from /history; a double click: back. */
@@ -553,8 +576,10 @@ function goBack() {
 }
 
 function wantHistory(h) {
-	if (!state.histQueue.includes(h))
-		state.histQueue.push(h);
+	if (h.histSeq === state.histSeq)
+		return;		/* asked for already */
+	h.histSeq = state.histSeq;
+	state.histQueue.push(h);
 	pumpHistory();
 }
 
@@ -630,10 +655,13 @@ function setupRanges() {
 		});
 	$("custom").addEventListener("submit", (e) => {
 		e.preventDefault();
-		const from = new Date($("from").value).getTime(),
-		    to = new Date($("to").value).getTime();
-		if (!(from < to))
+		const from = parseLocal($("from").value),
+		    to = parseLocal($("to").value);
+		if (!(from < to)) {
+			setText($("span"), "want from < to, as " +
+			    "2026-12-06 23:28");
 			return;
+		}
 		setView({ range: "custom", from, to }, true);
 	});
 	$("back").addEventListener("click", goBack);
@@ -646,6 +674,7 @@ function setupRanges() {
 }
 
 setInterval(() => renderClock(Date.now()), 1000);
+setInterval(refreshView, REFRESH_MS);
 setupRanges();
 setView(parseView(location.search), false);
 if (new URLSearchParams(location.search).has("snapshot"))

@@ -143,6 +143,7 @@ async function hasPoints(page, name, from, to) {
 
 async function ranges(browser, base, problems) {
 	const now = Date.now(), old = now - 3 * 3600e3;
+	const started = Date.now();
 	const requests = [];
 	// 20 minutes of rows 3 hours ago, rolled up; a host with a gap
 	const past = [];
@@ -239,6 +240,29 @@ async function ranges(browser, base, problems) {
 	await page.waitForFunction(() => location.search === "?range=6h");
 	console.log("back: ?range=6h again");
 
+	// a custom range, typed in local time, 24-hour
+	const [cf, ct] = await page.evaluate((o) => {
+		$("from").value = localInput(o - 1800e3);
+		$("to").value = localInput(o + 1800e3);
+		return [$("from").value, $("to").value];
+	}, old);
+	if (!/^\d{4}-\d\d-\d\d \d\d:\d\d$/.test(cf))
+		fail("the custom range's field shows \"" + cf + "\"");
+	await page.click("#custom button[type=submit]");
+	await page.waitForFunction(() =>
+	    new URLSearchParams(location.search).has("from"));
+	const cq = new URL(page.url()).searchParams;
+	const cspan = Date.parse(cq.get("to")) - Date.parse(cq.get("from"));
+	if (Math.abs(cspan - 3600e3) > 60e3 ||
+	    Math.abs(Date.parse(cq.get("from")) - (old - 1800e3)) > 60e3)
+		fail("custom " + cf + " to " + ct + ": the URL is " + page.url());
+	await page.waitForFunction((f, t) => {
+		const h = state.hosts.get("hist-old");
+		return h.hist !== null && h.data.some((r) => r[1] !== null &&
+		    r[0].getTime() >= f && r[0].getTime() <= t);
+	}, {}, old - 600e3, old + 1800e3);
+	console.log("custom: " + cf + " to " + ct + " shown");
+
 	// a link to a range shows it
 	const link = await watchedPage(browser, problems, [], 1400);
 	await link.goto(base + "?range=6h", { waitUntil: "load" });
@@ -265,6 +289,8 @@ async function ranges(browser, base, problems) {
 		fail("375 px: the page is wider than the screen");
 	await link.close();
 	await page.close();
+	console.log("ranges: " + ((Date.now() - started) / 1000).toFixed(1) +
+	    " s");
 }
 
 async function main() {
