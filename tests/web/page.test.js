@@ -116,6 +116,10 @@ async function watchedPage(browser, problems, requests, width) {
 			problems.push("console " + m.type() + ": " + m.text());
 	});
 	page.on("pageerror", (e) => problems.push("page error: " + e));
+	page.on("dialog", async (d) => {
+		problems.push("a dialog opened: " + d.message());
+		await d.dismiss();
+	});
 	page.on("request", (r) => {
 		const u = new URL(r.url());
 		if (u.pathname === "/history")
@@ -314,19 +318,7 @@ async function main() {
 		timeout: STEP_MS,
 	});
 	try {
-		const page = await browser.newPage();
-		await page.setViewport({ width: 1280, height: 800 });
-		page.setDefaultTimeout(STEP_MS);
-		page.on("console", (m) => {
-			if (m.type() === "error" || m.type() === "warning")
-				problems.push("console " + m.type() + ": " +
-				    m.text());
-		});
-		page.on("pageerror", (e) => problems.push("page error: " + e));
-		page.on("dialog", async (d) => {
-			problems.push("a dialog opened: " + d.message());
-			await d.dismiss();
-		});
+		const page = await watchedPage(browser, problems, [], 1280);
 		await page.goto(base, { waitUntil: "load" });
 		await page.waitForFunction(() =>
 		    document.getElementById("conn").dataset.state === "open");
