@@ -516,6 +516,7 @@ function parseLocal(text) {
 
 function showView() {
 	const v = state.view;
+	document.body.dataset.range = v.range;
 	for (const b of document.querySelectorAll("#ranges button"))
 		b.setAttribute("aria-pressed", String(b.dataset.range ===
 		    v.range));
