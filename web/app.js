@@ -40,6 +40,17 @@ const state = {
 	histBusy: 0,
 	histSeq: 0,		/* a new view's answers only */
 	zooms: 0,		/* zooms that "back" can undo */
+	sort: "name",		/* the cards' order: a key of SORTS */
+	filter: "",		/* shown: hosts whose name has this */
+};
+
+/* The cards' orders, worst first: a host's figure, higher is worse. */
+const SORTS = {
+	name: null,
+	cpu: (h) => h.rec === null ? -1 : h.rec.cpu_usage,
+	ram: (h) => h.rec === null ? -1 : h.rec.ram_percentage,
+	stale: (h, now) => h.rec === null ? -1 : now - h.tsMs,
+	alerts: (h) => h.el.alerts.childElementCount,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -160,6 +171,7 @@ function newHost(name) {
 			break;
 		}
 	main.insertBefore(card, before);
+	card.hidden = !shown(h);
 	state.hosts.set(name, h);
 	setText($("nhosts"), String(state.hosts.size));
 	return h;
@@ -317,6 +329,60 @@ function redrawAll() {
 		state.dirty.add(h);
 	}
 	schedule();
+}
+
+function shown(h) {
+	return state.filter === "" ||
+	    h.name.toLowerCase().includes(state.filter.toLowerCase());
+}
+
+/* The cards in state.sort's order, moving only those out of place. */
+function sortCards(now) {
+	const key = SORTS[state.sort];
+	if (!key)
+		return;
+	const hs = [...state.hosts.values()].map((h) => [key(h, now), h]);
+	hs.sort((a, b) => b[0] - a[0] || (a[1].name < b[1].name ? -1 : 1));
+	const main = $("hosts");
+	let at = main.firstElementChild;
+	for (const [, h] of hs) {
+		if (at === h.card)
+			at = at.nextElementSibling;
+		else
+			main.insertBefore(h.card, at);
+	}
+}
+
+function sortByName() {
+	const main = $("hosts");
+	for (const h of [...state.hosts.values()].sort((a, b) =>
+	    a.name < b.name ? -1 : 1))
+		main.appendChild(h.card);
+}
+
+/* The sort and the filter: in the page's URL, not its history. */
+function setListing(sort, filter) {
+	state.sort = Object.hasOwn(SORTS, sort) ? sort : "name";
+	state.filter = filter;
+	for (const h of state.hosts.values())
+		h.card.hidden = !shown(h);
+	if (state.sort === "name")
+		sortByName();
+	else
+		sortCards(Date.now());
+	const q = new URLSearchParams(location.search);
+	q.delete("sort");
+	q.delete("q");
+	if (state.sort !== "name")
+		q.set("sort", state.sort);
+	if (filter !== "")
+		q.set("q", filter);
+	const u = location.pathname + (q.toString() !== "" ? "?" +
+	    q.toString().replace(/=(&|$)/g, "$1") : "");
+	history.replaceState(null, "", u);
+	$("sort").value = state.sort;
+	if ($("filter").value !== filter)
+		$("filter").value = filter;
 }
 
 /* The clock's part: ages, staleness, rows/s, the split. */
@@ -672,9 +738,18 @@ function setupRanges() {
 		setView(parseView(location.search), false);
 	});
 	setText($("tz"), "times in " + zoneName());
+	const q = new URLSearchParams(location.search);
+	$("sort").addEventListener("change", () =>
+	    setListing($("sort").value, state.filter));
+	$("filter").addEventListener("input", () =>
+	    setListing(state.sort, $("filter").value));
+	setListing(q.get("sort") || "name", q.get("q") || "");
 }
 
-setInterval(() => renderClock(Date.now()), 1000);
+setInterval(() => {
+	renderClock(Date.now());
+	sortCards(Date.now());
+}, 1000);
 setInterval(refreshView, REFRESH_MS);
 setupRanges();
 setView(parseView(location.search), false);

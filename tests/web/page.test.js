@@ -279,6 +279,28 @@ async function ranges(browser, base, problems) {
 		    r[0].getTime() >= f && r[0].getTime() <= t);
 	}, {}, old - 600e3, old + 1800e3);
 	console.log("a link to ?range=6h shows the 6 h range");
+
+	// find a host, worst CPU first: in the URL too
+	await link.type("#filter", "fleet-4");
+	const found = await link.evaluate(() => [...document.querySelectorAll(
+	    "section.host")].filter((c) => !c.hidden).map((c) =>
+	    c.dataset.host));
+	if (found.length !== 10 || !found.every((n) => n.startsWith("fleet-4")))
+		fail("\"fleet-4\" finds " + JSON.stringify(found));
+	await link.evaluate(() => {
+		$("filter").value = "";
+		$("filter").dispatchEvent(new Event("input"));
+	});
+	await link.select("#sort", "cpu");
+	const lq = new URL(link.url()).searchParams;
+	if (lq.get("sort") !== "cpu" || lq.get("range") !== "6h" ||
+	    lq.has("q"))
+		fail("sorted: the URL is " + link.url());
+	const first = await link.evaluate(() =>
+	    document.querySelector("section.host").dataset.host);
+	if (first !== "fleet-49")
+		fail("worst CPU first: " + first + " first");
+	console.log("the filter finds fleet-4*; fleet-49 (59 %) first by CPU");
 	for (const w of [375, 1400, 2560]) {
 		await link.setViewport({ width: w, height: 900 });
 		await new Promise((r) => setTimeout(r, 300));
