@@ -97,6 +97,8 @@ echo "  the page built in: no --web-root"
 $T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
     2>"$SM_TMP/lerr" &
 pid=$!
+# not left behind by a failure below
+trap 'kill $pid 2>/dev/null || true' EXIT
 i=0
 until [ -s "$SM_TMP/port" ]; do
 	i=$((i + 1))
