@@ -40,6 +40,9 @@ const state = {
 	histBusy: 0,
 	histSeq: 0,		/* a new view's answers only */
 	zooms: 0,		/* zooms that "back" can undo */
+	hostView: null,		/* the host view's host, or null */
+	detail: [],		/* the host view's charts (DETAIL) */
+	detailData: [],		/* what they draw */
 	sort: "name",		/* the cards' order: a key of SORTS */
 	filter: "",		/* shown: hosts whose name has this */
 };
@@ -162,6 +165,11 @@ function newHost(name) {
 		chartAt: 0,
 	};
 	h.el.name.textContent = name === "" ? "(no host)" : name;
+	h.el.name.href = hostUrl(name);
+	h.el.name.addEventListener("click", (ev) => {
+		ev.preventDefault();
+		openHost(name, true, true);
+	});
 	card.dataset.host = name;
 	const main = $("hosts");
 	let before = null;
@@ -171,7 +179,7 @@ function newHost(name) {
 			break;
 		}
 	main.insertBefore(card, before);
-	card.hidden = !shown(h);
+	card.hidden = !visible(h);
 	state.hosts.set(name, h);
 	setText($("nhosts"), String(state.hosts.size));
 	return h;
@@ -194,13 +202,13 @@ function addRow(rec, source) {
 		h.source = source;
 		h.tsMs = ts;
 	}
-	h.points.push([ts, rec.cpu_usage, rec.ram_percentage]);
+	h.points.push([ts, rec]);
 	if (h.points.length > 1 && ts < h.points[h.points.length - 2][0])
 		h.points.sort((a, b) => a[0] - b[0]);
 	const cut = Date.now() - CHART_SECONDS * 1000;
 	while (h.points.length > 0 && h.points[0][0] < cut)
 		h.points.shift();
-	if (state.view.range !== "live" && h.hist === null)
+	if (state.view.range !== "live" && h.hist === null && charted(h))
 		wantHistory(h);
 	state.recent.push({ ts, source });
 	state.dirty.add(h);
@@ -227,8 +235,18 @@ function gauge(g, fill, value, pct) {
 
 function renderHost(h, now) {
 	const r = h.rec, e = h.el;
-	if (r === null)
+	if (r !== null)
+		renderFigures(h, r, e);
+	if (typeof Dygraph === "undefined" || !charted(h))
 		return true;
+	if (now - h.chartAt < CHART_EVERY_MS)
+		return false;
+	h.chartAt = now;
+	drawChart(h, now);
+	return true;
+}
+
+function renderFigures(h, r, e) {
 	gauge(e.cpuGauge, e.cpuFill, e.cpuValue, r.cpu_usage);
 	gauge(e.ramGauge, e.ramFill, e.ramValue, r.ram_percentage);
 	setText(e.ramTotal, fmtMiB(r.ram_total));
@@ -243,13 +261,6 @@ function renderHost(h, now) {
 	setText(e.ts, fmtWhen(h.tsMs));
 	e.ts.dateTime = r.ts;
 	setText(e.source, h.source === "" ? "(none)" : h.source);
-	if (typeof Dygraph === "undefined")
-		return true;
-	if (now - h.chartAt < CHART_EVERY_MS)
-		return false;
-	h.chartAt = now;
-	drawChart(h, now);
-	return true;
 }
 
 /*
@@ -269,7 +280,8 @@ function withGaps(rows, stepMs) {
 	for (let i = 1; i < rows.length; i++) {
 		const a = rows[i - 1][0].getTime(), b = rows[i][0].getTime();
 		if (b - a > limit)
-			out.push([new Date((a + b) / 2), null, null]);
+			out.push([new Date((a + b) / 2),
+			    ...rows[i].slice(1).map(() => null)]);
 		out.push(rows[i]);
 	}
 	return out;
@@ -285,41 +297,86 @@ function viewWindow(now) {
 const dark = () => window.matchMedia &&
     window.matchMedia("(prefers-color-scheme: dark)").matches;
 
-function drawChart(h, now) {
-	let rows;
-	if (state.view.range === "live") {
-		rows = withGaps(h.points.map((p) => [new Date(p[0]),
-		    [p[1], p[1], p[1]], [p[2], p[2], p[2]]]), 0);
-	} else if (h.hist !== null) {
-		rows = h.hist.rows;
-	} else {
-		rows = [];	/* its /history is on the way */
-	}
-	h.data = rows;
+/*
+ * What h's chart of fields draws: [Date, [min, avg, max] or null per
+ * field], gaps as nulls; live from the stream's rows, else from the
+ * view's /history answer (none yet: no rows).
+ */
+function chartRows(h, fields) {
+	if (state.view.range === "live")
+		return withGaps(h.points.map(([t, r]) => [new Date(t),
+		    ...fields.map((f) => Number.isFinite(r[f]) ?
+		    [r[f], r[f], r[f]] : null)]), 0);
+	return h.hist !== null ? historyRows(h.hist.ans, fields) : [];
+}
+
+const percentTicks = () => [0, 25, 50, 75, 100].map((v) =>
+    ({ v, label: v + " %" }));
+
+/*
+ * A new chart in el, or g updated: rows over the view's window, each
+ * series its average inside its min-max band; y: dygraphs' y axis options.
+ */
+function plot(g, el, rows, labels, colors, y, now) {
 	const win = viewWindow(now);
 	/* dygraphs wants one row at least */
-	const file = rows.length > 0 ? rows : [[new Date(win[0]), null, null]];
-	if (h.graph !== null) {
-		h.graph.updateOptions({ file, dateWindow: win });
-		return;
+	const file = rows.length > 0 ? rows : [[new Date(win[0]),
+	    ...labels.map(() => null)]];
+	if (g !== null) {
+		g.updateOptions({ file, dateWindow: win });
+		return g;
 	}
-	h.graph = new Dygraph(h.el.chart, file, {
-		labels: ["time", "CPU", "RAM"],
+	return new Dygraph(el, file, {
+		labels: ["time", ...labels],
 		customBars: true,
-		valueRange: [0, 100],
+		valueRange: y.range,
 		dateWindow: win,
 		legend: "never",
-		colors: ["#2e86c1", "#8e44ad"],
+		colors,
 		gridLineColor: dark() ? "#3a4450" : "#d5dbdb",
 		axisLabelFontSize: 11,
 		strokeWidth: 1.5,
 		axes: {
 			x: { axisLabelFormatter: fmtAxisTime,
 			    pixelsPerLabel: 60 },
-			y: { ticker: () => [0, 25, 50, 75, 100].map((v) =>
-			    ({ v, label: v + " %" })), axisLabelWidth: 42 },
+			y: Object.assign({ axisLabelWidth: 50 }, y.axis),
 		},
 		zoomCallback: (lo, hi) => zoomed(lo, hi),
+	});
+}
+
+function drawChart(h, now) {
+	h.data = chartRows(h, ["cpu_usage", "ram_percentage"]);
+	h.graph = plot(h.graph, h.el.chart, h.data, ["CPU", "RAM"],
+	    ["#2e86c1", "#8e44ad"], { range: [0, 100],
+	    axis: { ticker: percentTicks } }, now);
+	if (h.name === state.hostView)
+		drawDetail(h, now);
+}
+
+/* The host view's charts: every field of the record. */
+const DETAIL = [
+	{ el: "c-ram", fields: ["ram_used", "ram_free", "ram_available"],
+	    labels: ["used", "free", "available"],
+	    colors: ["#8e44ad", "#27ae60", "#d68910"],
+	    y: { range: [0, null], axis: { axisLabelFormatter: fmtMiB } } },
+	{ el: "c-procs", fields: ["running_processes", "sleeping_processes",
+	    "stopped_processes", "zombie_processes"],
+	    labels: ["running", "sleeping", "stopped", "zombie"],
+	    colors: ["#2e86c1", "#7f8c8d", "#d68910", "#c0392b"],
+	    y: { range: [0, null], axis: {} } },
+	{ el: "c-threads", fields: ["total_processes", "threads"],
+	    labels: ["processes", "threads"],
+	    colors: ["#2e86c1", "#16a085"],
+	    y: { range: [0, null], axis: {} } },
+];
+
+function drawDetail(h, now) {
+	DETAIL.forEach((c, i) => {
+		const rows = chartRows(h, c.fields);
+		state.detail[i] = plot(state.detail[i] || null, $(c.el), rows,
+		    c.labels, c.colors, c.y, now);
+		state.detailData[i] = rows;
 	});
 }
 
@@ -329,6 +386,56 @@ function redrawAll() {
 		state.dirty.add(h);
 	}
 	schedule();
+}
+
+/* The URL of host name's view, in the range shown now. */
+function hostUrl(name) {
+	const q = new URLSearchParams(location.search);
+	q.delete("sort");
+	q.delete("q");
+	q.set("host", name);
+	return location.pathname + "?" + q.toString();
+}
+
+/* Whether h's card is shown: the host view's host, or found. */
+function visible(h) {
+	return state.hostView !== null ? h.name === state.hostView : shown(h);
+}
+
+/* Whether h's chart is drawn: anywhere but in another host's view. */
+function charted(h) {
+	return state.hostView === null || h.name === state.hostView;
+}
+
+/*
+ * Host name's view (null: the overview); push: in the browser's history;
+ * keep: the range is the same, its answers still good.
+ */
+function openHost(name, push, keep) {
+	if (push) {
+		const q = new URLSearchParams(location.search);
+		if (name === null)
+			q.delete("host");
+		const u = name !== null ? hostUrl(name) : location.pathname +
+		    (q.toString() !== "" ? "?" + q.toString() : "");
+		history.pushState(null, "", u);
+	}
+	state.hostView = name;
+	for (const g of state.detail)
+		if (g !== null)
+			g.destroy();
+	state.detail = [];
+	state.detailData = [];
+	document.body.classList.toggle("hostview", name !== null);
+	$("detail").hidden = name === null;
+	if (name !== null) {
+		setText($("detail-name"), name === "" ? "(no host)" : name);
+		if (!state.hosts.has(name))
+			newHost(name);
+	}
+	for (const h of state.hosts.values())
+		h.card.hidden = !visible(h);
+	setView(state.view, false, keep);
 }
 
 function shown(h) {
@@ -365,7 +472,7 @@ function setListing(sort, filter) {
 	state.sort = Object.hasOwn(SORTS, sort) ? sort : "name";
 	state.filter = filter;
 	for (const h of state.hosts.values())
-		h.card.hidden = !shown(h);
+		h.card.hidden = !visible(h);
 	if (state.sort === "name")
 		sortByName();
 	else
@@ -608,7 +715,7 @@ function setView(v, push, keep) {
 	for (const h of state.hosts.values()) {
 		if (!keep)
 			h.hist = null;
-		if (v.range !== "live")
+		if (v.range !== "live" && charted(h))
 			wantHistory(h);
 	}
 	showView();
@@ -660,17 +767,17 @@ function pumpHistory() {
  * sources of a step merged (lowest min, highest max, average by
  * samples), then gaps.
  */
-function historyRows(ans) {
+function historyRows(ans, fields) {
 	const by = new Map();
 	for (const p of ans.points) {
 		const t = Date.parse(p.ts);
 		const n = p.samples > 0 ? p.samples : 1;
 		let r = by.get(t);
 		if (r === undefined) {
-			r = { t, n: 0, v: [null, null] };
+			r = { t, n: 0, v: fields.map(() => null) };
 			by.set(t, r);
 		}
-		["cpu_usage", "ram_percentage"].forEach((f, i) => {
+		fields.forEach((f, i) => {
 			const x = p[f];
 			if (x === null || x === undefined)
 				return;
@@ -699,8 +806,7 @@ function loadHistory(h) {
 			return;
 		if (!Array.isArray(ans.points))
 			throw new Error(ans.error || "no points");
-		h.hist = { rows: historyRows(ans), step: ans.step_ms,
-		    tier: ans.tier };
+		h.hist = { ans, step: ans.step_ms, tier: ans.tier };
 		h.chartAt = 0;
 		state.dirty.add(h);
 		schedule();
@@ -735,7 +841,13 @@ function setupRanges() {
 	window.addEventListener("popstate", () => {
 		if (state.zooms > 0)
 			state.zooms--;
-		setView(parseView(location.search), false);
+		state.view = parseView(location.search);
+		openHost(new URLSearchParams(location.search).get("host"),
+		    false, false);
+	});
+	$("all").addEventListener("click", (ev) => {
+		ev.preventDefault();
+		openHost(null, true, true);
 	});
 	setText($("tz"), "times in " + zoneName());
 	const q = new URLSearchParams(location.search);
@@ -752,7 +864,8 @@ setInterval(() => {
 }, 1000);
 setInterval(refreshView, REFRESH_MS);
 setupRanges();
-setView(parseView(location.search), false);
+state.view = parseView(location.search);
+openHost(new URLSearchParams(location.search).get("host"), false, false);
 if (new URLSearchParams(location.search).has("snapshot"))
 	snapshot();
 else

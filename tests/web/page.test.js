@@ -301,6 +301,52 @@ async function ranges(browser, base, problems) {
 	if (first !== "fleet-49")
 		fail("worst CPU first: " + first + " first");
 	console.log("the filter finds fleet-4*; fleet-49 (59 %) first by CPU");
+
+	// a host's view: its card, every field over the range
+	await link.evaluate(() => state.hosts.get("hist-old").el.name.click());
+	const hq = new URL(link.url()).searchParams;
+	if (hq.get("host") !== "hist-old" || hq.get("range") !== "6h")
+		fail("host view: the URL is " + link.url());
+	await link.waitForFunction((f, t) => state.detailData.length === 3 &&
+	    state.detailData.every((rows) => rows.some((r) => r[1] !== null &&
+	    r[0].getTime() >= f && r[0].getTime() <= t)), {}, old - 600e3,
+	    old + 1800e3);
+	const cards = await link.evaluate(() => [...document.querySelectorAll(
+	    "section.host")].filter((c) => !c.hidden).map((c) =>
+	    c.dataset.host));
+	if (cards.length !== 1 || cards[0] !== "hist-old")
+		fail("host view: cards " + JSON.stringify(cards));
+	await link.screenshot({ path: path.join(path.dirname(SHOT),
+	    "tail-web-host.png"), fullPage: true });
+	await link.click("#all");
+	await link.waitForFunction(() => [...document.querySelectorAll(
+	    "section.host")].filter((c) => !c.hidden).length > 50);
+	console.log("hist-old's view: RAM, processes, threads over 6 h; " +
+	    "back to all hosts");
+
+	// the hostile host's view, from a link: its name stays text
+	const hostile = await watchedPage(browser, problems, [], 1400);
+	const hreq = [];
+	hostile.on("request", (r) => {
+		const u = new URL(r.url());
+		if (u.pathname === "/history")
+			hreq.push(u.searchParams.get("host"));
+	});
+	await hostile.goto(base + "?" + new URLSearchParams({ range: "6h",
+	    host: HOSTILE }), { waitUntil: "load" });
+	await hostile.waitForFunction(() => state.histBusy === 0 &&
+	    state.hosts.has(state.hostView) &&
+	    state.hosts.get(state.hostView).hist !== null);
+	const hv = await hostile.evaluate(() => [$("detail-name").textContent,
+	    new URLSearchParams(location.search).get("host"),
+	    document.querySelectorAll("img").length]);
+	if (hv[0] !== HOSTILE || hv[1] !== HOSTILE || hv[2] !== 0)
+		fail("the hostile host's view: " + JSON.stringify(hv));
+	if (hreq.length !== 1 || hreq[0] !== HOSTILE)
+		fail("the hostile host's view asked for " +
+		    JSON.stringify(hreq));
+	await hostile.close();
+	console.log("the hostile host's view: its name as text, one request");
 	for (const w of [375, 1400, 2560]) {
 		await link.setViewport({ width: w, height: 900 });
 		await new Promise((r) => setTimeout(r, 300));
