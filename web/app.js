@@ -163,6 +163,7 @@ function newHost(name) {
 		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
+		onScreen: false,	/* its chart near the viewport */
 	};
 	h.el.name.textContent = name === "" ? "(no host)" : name;
 	h.el.name.href = hostUrl(name);
@@ -180,6 +181,8 @@ function newHost(name) {
 		}
 	main.insertBefore(card, before);
 	card.hidden = !visible(h);
+	card.sm = h;
+	onScreen.observe(card);
 	state.hosts.set(name, h);
 	setText($("nhosts"), String(state.hosts.size));
 	return h;
@@ -345,8 +348,27 @@ function plot(g, el, rows, labels, colors, y, now) {
 	});
 }
 
+/*
+ * Charts are drawn for the cards near the viewport only: 1,000 hosts
+ * cost 1,000 cards, not 1,000 charts; a card scrolled to is drawn then.
+ */
+const onScreen = new IntersectionObserver((entries) => {
+	for (const e of entries) {
+		const h = e.target.sm;
+		h.onScreen = e.isIntersecting;
+		if (h.onScreen && h.graphStale) {
+			h.chartAt = 0;
+			state.dirty.add(h);
+			schedule();
+		}
+	}
+}, { rootMargin: "300px" });
+
 function drawChart(h, now) {
 	h.data = chartRows(h, ["cpu_usage", "ram_percentage"]);
+	h.graphStale = !h.onScreen && h.name !== state.hostView;
+	if (h.graphStale)
+		return;
 	h.graph = plot(h.graph, h.el.chart, h.data, ["CPU", "RAM"],
 	    ["#2e86c1", "#8e44ad"], { range: [0, 100],
 	    axis: { ticker: percentTicks } }, now);
@@ -498,7 +520,8 @@ function renderClock(now) {
 		if (h.rec === null)
 			continue;
 		const age = now - h.tsMs;
-		setText(h.el.age, fmtAge(age));
+		if (h.onScreen)	/* text changes cost a layout */
+			setText(h.el.age, fmtAge(age));
 		h.card.classList.toggle("stale", age > staleAfter(h));
 	}
 	const since = now - SPLIT_SECONDS * 1000;

@@ -219,6 +219,11 @@ async function ranges(browser, base, problems) {
 		const r = c.getBoundingClientRect();
 		return { x: r.x, y: r.y, w: r.width, h: r.height };
 	});
+	// a chart is drawn once its card is near the viewport
+	await page.waitForFunction(() => {
+		const h = state.hosts.get("hist-old");
+		return h.graph !== null && !h.graphStale;
+	});
 	const before = requests.length;
 	await page.mouse.move(box.x + 0.45 * box.w, box.y + box.h / 2);
 	await page.mouse.down();
