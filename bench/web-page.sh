@@ -8,7 +8,7 @@
 # host's 7-day view.  bench/web-page.js drives the browser (puppeteer-core
 # from tests/web/node_modules: run tests/it/tail-web-page.sh once first).
 #
-#   bench/web-page.sh [HOSTS] [IDLE_SECONDS]
+#   [WEB_ROOT=dir] bench/web-page.sh [HOSTS] [IDLE_SECONDS]
 #
 # Uses the private MariaDB of scripts/mariadb.sh (SM_DB_DIR and SM_DB_PORT
 # honoured), in a database sm_web_page_bench made afresh; BUILD and OUT as
@@ -40,8 +40,10 @@ awk -v n="$hosts" -v now="$now" 'BEGIN {
 			    (i * 7 + j) % 100, 100 - (i * 7 + j) % 100
 		}
 }' | "$OUT/sm-store" --source bench 2>/dev/null
+# WEB_ROOT: another page to compare (say main's web/, git archive)
 "$OUT/sm-tail" --listen 127.0.0.1:0 --port-file "$tmp/port" \
-    --backlog $((hosts * 4)) 2>"$tmp/web.err" &
+    --backlog $((hosts * 4)) ${WEB_ROOT:+--web-root "$WEB_ROOT"} \
+    2>"$tmp/web.err" &
 pids+=($!)
 until [ -s "$tmp/port" ]; do sleep 0.1; done
 NODE_PATH=tests/web/node_modules URL="http://127.0.0.1:$(cat "$tmp/port")/" \

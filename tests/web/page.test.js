@@ -359,11 +359,21 @@ async function ranges(browser, base, problems) {
 		    "tail-web-" + w + ".png");
 		await link.screenshot({ path: shot });
 		console.log("screenshot: " + shot);
+		if (await link.evaluate(() => document.documentElement.
+		    scrollWidth > window.innerWidth))
+			fail(w + " px: the page is wider than the screen");
 	}
-	const over = await link.evaluate(() =>
-	    document.documentElement.scrollWidth > window.innerWidth);
-	if (over)
-		fail("375 px: the page is wider than the screen");
+	// dark mode: the browser's preference
+	await link.setViewport({ width: 1400, height: 900 });
+	await link.emulateMediaFeatures([{ name: "prefers-color-scheme",
+	    value: "dark" }]);
+	const bg = await link.evaluate(() =>
+	    getComputedStyle(document.body).backgroundColor);
+	if (bg !== "rgb(17, 24, 32)")
+		fail("dark mode: the background is " + bg);
+	await link.screenshot({ path: path.join(path.dirname(SHOT),
+	    "tail-web-dark.png") });
+	console.log("dark mode follows prefers-color-scheme");
 	await link.close();
 	await page.close();
 	console.log("ranges: " + ((Date.now() - started) / 1000).toFixed(1) +
