@@ -157,13 +157,14 @@ function newHost(name) {
 		source: "",
 		tsMs: 0,
 		intervalMs: 0,
-		points: [],	/* live: [ms, cpu, ram] */
-		hist: null,	/* the view's rows from /history */
+		points: [],	/* live: [ms, record], the last 10 min */
+		hist: null,	/* the view's /history answer */
 		histSeq: -1,	/* the view its /history is asked for */
 		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
 		onScreen: false,	/* its chart near the viewport */
+		graphStale: false,	/* not drawn: away from it */
 	};
 	h.el.name.textContent = name === "" ? "(no host)" : name;
 	h.el.name.href = hostUrl(name);
