@@ -599,6 +599,31 @@ function loadAlerts() {
 	}).catch(() => {});
 }
 
+/*
+ * Every host the server knows, with its newest row: those whose rows are
+ * older than the stream's first 1000 get their card too.
+ */
+function loadHosts() {
+	fetch("hosts").then((r) => r.json()).then((list) => {
+		for (const x of list) {
+			const r = x.record;
+			if (r === null || typeof r !== "object" ||
+			    state.hosts.has(x.host) && state.hosts.get(x.host).
+			    rec !== null)
+				continue;
+			const h = state.hosts.get(x.host) || newHost(x.host);
+			h.rec = r;
+			h.source = typeof x.source === "string" ? x.source : "";
+			h.tsMs = Date.parse(r.ts);
+			h.intervalMs = 1000 * (x.interval_seconds || 0);
+			if (state.view.range !== "live" && charted(h))
+				wantHistory(h);
+			state.dirty.add(h);
+		}
+		schedule();
+	}).catch(() => {});
+}
+
 function setConn(s, text) {
 	const el = $("conn");
 	el.dataset.state = s;
@@ -622,6 +647,7 @@ function connect() {
 	es.onopen = () => {
 		setConn("open", "connected");
 		loadAlerts();
+		loadHosts();
 	};
 	es.onerror = () => {
 		if (es.readyState === EventSource.CLOSED) {

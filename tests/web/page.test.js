@@ -158,6 +158,12 @@ async function ranges(browser, base, problems) {
 		gappy.push(record("gappy", 30, t));
 	for (let t = now - 60e3; t <= now; t += 10e3)
 		gappy.push(record("gappy", 40, t));
+	// 1000 rows of one host first: the others' rows are older than
+	// the stream's first 1000, their cards come from /hosts
+	const chatty = [];
+	for (let i = 0; i < 1000; i++)
+		chatty.push(record("chatty", 10, now - 500e3 + i * 400));
+	store(chatty, "a");
 	store(past.concat(gappy), "a");
 	const keep = spawnSync(path.join(SM_BIN, "sm-keep"), ["--db", DB_URL,
 	    "--settle", "0"], { timeout: STEP_MS });
@@ -169,6 +175,10 @@ async function ranges(browser, base, problems) {
 	await page.waitForFunction(() => state.hosts.has("hist-old") &&
 	    state.hosts.has("gappy") && state.hosts.get("gappy").data.
 	    length >= 12);
+	await page.waitForFunction(() => state.hosts.has("web-old") &&
+	    state.hosts.get("web-old").rec !== null && state.hosts.has(
+	    "fleet-49"));
+	console.log("hosts beyond the stream's first 1000 rows shown");
 	if ((await chartData(page, "hist-old")).some((r) => r[1] !== null))
 		fail("live: hist-old's rows of 3 h ago are drawn");
 	if (requests.length !== 0)
