@@ -18,6 +18,21 @@ tail_db() {
 	echo "${SM_DB%/*}/$1"
 }
 
+# puppeteer_ready: node, Debian's chromium, and puppeteer-core under
+# tests/web/node_modules (npm ci from package-lock.json the first time)
+puppeteer_ready() {
+	command -v node >/dev/null ||
+	    fail "no node: scripts/deps.sh installs nodejs"
+	[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: scripts/deps.sh"
+	_web=$SM_TOP/tests/web
+	if [ ! -d "$_web/node_modules/puppeteer-core" ] || [ \
+	    "$_web/package-lock.json" -nt "$_web/node_modules/.package-lock.json" ]
+	then
+		(cd "$_web" && timeout 300 npm ci --no-audit --no-fund \
+		    >/dev/null) || fail "npm ci in tests/web failed"
+	fi
+}
+
 tail_db_drop() {
 	"$SM_TOP"/scripts/mariadb.sh sql -e "DROP DATABASE IF EXISTS $1" \
 	    >/dev/null 2>&1 || true
