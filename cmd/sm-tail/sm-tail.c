@@ -113,8 +113,7 @@ usage(int status)
 	    "  --version              the version\n"
 	    "  --via method           auto, binlog or poll: how -f follows\n"
 	    "  --warn percent         gauges in the warning colour above (75)\n"
-	    "  --web-root dir         --listen: the page's files (default: "
-	    "built in)\n"));
+	    "  --web-root dir         --listen: the page's files\n"));
 }
 
 #ifndef SM_NO_MAIN
