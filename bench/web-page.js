@@ -25,8 +25,12 @@ async function main() {
 		await p.goto(base, { waitUntil: "load" });
 		await p.waitForFunction((k) => document.querySelectorAll(
 		    "section.host").length >= k, { polling: 50 }, n);
+		const m = await p.metrics();
 		console.log(n + " hosts: every card shown after " +
-		    (Date.now() - t0) + " ms");
+		    (Date.now() - t0) + " ms (script " + Math.round(1000 *
+		    m.ScriptDuration) + " ms, style " + Math.round(1000 *
+		    m.RecalcStyleDuration) + " ms, layout " + Math.round(1000 *
+		    m.LayoutDuration) + " ms)");
 		/* a page without lazy charts (WEB_ROOT): every chart */
 		await p.waitForFunction(() => {
 			const all = [...state.hosts.values()];
