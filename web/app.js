@@ -32,6 +32,8 @@ const state = {
 	recent: [],		/* {ts, source} of the rows of the last minute */
 	lastId: null,
 	alerts: new Map(),	/* host + "\0" + rule -> firing alert event */
+	/* host -> [{rule, since, fired, resolved, value}]: seen by the page */
+	alertLog: new Map(),
 	es: null,
 	dirty: new Set(),
 	frame: 0,
@@ -321,7 +323,7 @@ const percentTicks = () => [0, 25, 50, 75, 100].map((v) =>
  * A new chart in el, or g updated: rows over the view's window, each
  * series its average inside its min-max band; y: dygraphs' y axis options.
  */
-function plot(g, el, rows, labels, colors, y, now) {
+function plot(g, el, rows, labels, colors, y, now, name) {
 	const win = viewWindow(now);
 	/* dygraphs wants one row at least */
 	const file = rows.length > 0 ? rows : [[new Date(win[0]),
@@ -342,10 +344,12 @@ function plot(g, el, rows, labels, colors, y, now) {
 		strokeWidth: 1.5,
 		axes: {
 			x: { axisLabelFormatter: fmtAxisTime,
-			    pixelsPerLabel: 60 },
+			    pixelsPerLabel: 80 },
 			y: Object.assign({ axisLabelWidth: 50 }, y.axis),
 		},
 		zoomCallback: (lo, hi) => zoomed(lo, hi),
+		underlayCallback: (ctx, area, dg) =>
+		    shadeAlerts(name, ctx, area, dg),
 	});
 }
 
@@ -372,7 +376,7 @@ function drawChart(h, now) {
 		return;
 	h.graph = plot(h.graph, h.el.chart, h.data, ["CPU", "RAM"],
 	    ["#2e86c1", "#8e44ad"], { range: [0, 100],
-	    axis: { ticker: percentTicks } }, now);
+	    axis: { ticker: percentTicks } }, now, h.name);
 	if (h.name === state.hostView)
 		drawDetail(h, now);
 }
@@ -398,9 +402,10 @@ function drawDetail(h, now) {
 	DETAIL.forEach((c, i) => {
 		const rows = chartRows(h, c.fields);
 		state.detail[i] = plot(state.detail[i] || null, $(c.el), rows,
-		    c.labels, c.colors, c.y, now);
+		    c.labels, c.colors, c.y, now, h.name);
 		state.detailData[i] = rows;
 	});
+	renderAlertLog();
 }
 
 function redrawAll() {
@@ -587,6 +592,81 @@ function takeAlert(a) {
 		state.alerts.set(key, a);
 	else
 		state.alerts.delete(key);
+	logAlert(a);
+}
+
+/*
+ * The alerts this page has seen fire or resolve, by host: shaded on the
+ * host's charts from its start to its end, listed in the host's view.
+ * (Only since the page loaded: no alert history is stored yet.)
+ */
+function logAlert(a) {
+	if (typeof a.host !== "string" || typeof a.rule !== "string")
+		return;
+	const since = Date.parse(a.since), at = Date.parse(a.ts);
+	if (!state.alertLog.has(a.host))
+		state.alertLog.set(a.host, []);
+	const log = state.alertLog.get(a.host);
+	let e = log.find((x) => x.rule === a.rule && x.since === since);
+	if (e === undefined) {
+		e = { rule: a.rule, since, fired: null, resolved: null,
+		    value: null };
+		log.push(e);
+	}
+	if (a.state === "firing") {
+		e.fired = Number.isFinite(at) ? at : since;
+		e.value = a.value;
+	} else {
+		e.resolved = Number.isFinite(at) ? at : Date.now();
+	}
+	const h = state.hosts.get(a.host);
+	if (h !== undefined) {
+		h.chartAt = 0;
+		state.dirty.add(h);
+		schedule();
+	}
+	if (a.host === state.hostView)
+		renderAlertLog();
+}
+
+/* The host view's list of its alerts in the range, newest first. */
+function renderAlertLog() {
+	const ul = $("alert-log");
+	while (ul.firstChild)
+		ul.removeChild(ul.firstChild);
+	const win = viewWindow(Date.now());
+	const log = (state.alertLog.get(state.hostView) || []).filter((e) =>
+	    e.since <= win[1] && (e.resolved === null || e.resolved >= win[0]));
+	log.sort((a, b) => b.since - a.since);
+	for (const e of log) {
+		const li = document.createElement("li");
+		li.className = e.resolved === null ? "firing" : "resolved";
+		li.textContent = e.rule + (e.value !== null && e.value !==
+		    undefined ? " (" + e.value + ")" : "") + ": since " +
+		    fmtWhen(e.since) + (e.fired !== null ? ", fired " +
+		    fmtWhen(e.fired) : "") + (e.resolved !== null ?
+		    ", resolved " + fmtWhen(e.resolved) : ", firing");
+		ul.appendChild(li);
+	}
+	setText($("alert-none"), log.length === 0 ? "none seen in this " +
+	    "range since the page loaded" : "");
+}
+
+/* Shade host name's alerts on a chart: from since to resolved (or now). */
+function shadeAlerts(name, ctx, area, g) {
+	const log = state.alertLog.get(name);
+	if (log === undefined)
+		return;
+	ctx.fillStyle = "rgba(192, 57, 43, 0.18)";
+	for (const e of log) {
+		const a = g.toDomXCoord(e.since),
+		    b = g.toDomXCoord(e.resolved !== null ? e.resolved :
+		    Date.now());
+		const x = Math.max(area.x, a), w = Math.min(area.x + area.w, b) -
+		    x;
+		if (w > 0)
+			ctx.fillRect(x, area.y, Math.max(w, 2), area.h);
+	}
 }
 
 /* What fires now, once a stream is open; events keep it current. */

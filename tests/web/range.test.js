@@ -286,6 +286,26 @@ async function ranges(browser, base, problems) {
 		    JSON.stringify(hreq));
 	await hostile.close();
 	console.log("the hostile host's view: its name as text, one request");
+
+	// an alert that fires and resolves while the host's view is open
+	const av = await watchedPage(browser, problems, [], 1400);
+	await av.goto(base + "?host=alerty", { waitUntil: "load" });
+	await av.waitForFunction(() =>
+	    document.getElementById("conn").dataset.state === "open");
+	const t = Date.now();
+	store([record("alerty", 95, t - 20e3), record("alerty", 30, t - 10e3)],
+	    "a");
+	await av.waitForFunction(() => [...document.querySelectorAll(
+	    "#alert-log li.resolved")].some((li) =>
+	    li.textContent.startsWith("cpu_usage > 90 (95): since ")));
+	const li = await av.evaluate(() =>
+	    document.querySelector("#alert-log li").textContent);
+	if (!/fired (\d\d:){2}\d\d, resolved (\d\d:){2}\d\d$/.test(li))
+		fail("the alert's line: \"" + li + "\"");
+	await av.screenshot({ path: path.join(SHOT_DIR,
+	    "tail-web-alert.png"), fullPage: true });
+	await av.close();
+	console.log("alerty's view lists: " + li);
 	for (const w of [375, 1400, 2560]) {
 		await link.setViewport({ width: w, height: 900 });
 		await new Promise((r) => setTimeout(r, 300));
@@ -326,7 +346,7 @@ async function main() {
 	const portFile = path.join(SM_TMP, "range.port");
 	const server = spawn(path.join(SM_BIN, "sm-tail"), ["--db", DB_URL,
 	    "--listen", "127.0.0.1:0", "--port-file", portFile,
-	    "--interval", "0.1"], { stdio: ["ignore", "ignore", "inherit"] });
+	    "--interval", "0.1", "--rule", "cpu_usage > 90"], { stdio: ["ignore", "ignore", "inherit"] });
 	const stopped = new Promise((r) => server.once("exit", r));
 	const problems = [];
 	let browser = null;
