@@ -8,7 +8,8 @@
 // custom range typed in; a link shows the same range; a gap is a null in
 // the chart's data; the search box and the worst-first order; a host's
 // view, also the hostile host's (its name stays text); dark mode; no page
-// wider than the screen.  Screenshots at 375, 1400 and 2560 pixels wide,
+// wider than the screen; 1,000 hosts more, worst CPU first, the search
+// box finding one.  Screenshots at 375, 1400 and 2560 pixels wide,
 // of a host view and in dark mode, in SHOT_DIR.  No console or page
 // errors.
 //
@@ -306,6 +307,29 @@ async function ranges(browser, base, problems) {
 	    "tail-web-alert.png"), fullPage: true });
 	await av.close();
 	console.log("alerty's view lists: " + li);
+
+	// 1,000 hosts more: all shown, worst CPU first, the search finds one
+	const fleet = [];
+	for (let i = 0; i < 1000; i++)
+		fleet.push(record("big-" + String(i).padStart(4, "0"),
+		    i === 777 ? 99.5 : (i * 37) % 89));
+	store(fleet, "a");
+	const big = await watchedPage(browser, problems, [], 1400);
+	await big.goto(base + "?sort=cpu", { waitUntil: "load" });
+	await big.waitForFunction(() => state.hosts.size >= 1000 + 56 &&
+	    document.querySelector("section.host").dataset.host === "big-0777",
+	    { polling: 100 });
+	await big.type("#filter", "big-0123");
+	const one = await big.evaluate(() => [...document.querySelectorAll(
+	    "section.host")].filter((c) => !c.hidden).map((c) =>
+	    c.dataset.host));
+	if (one.length !== 1 || one[0] !== "big-0123")
+		fail("1,000 hosts: \"big-0123\" finds " + JSON.stringify(one));
+	const drawn = await big.evaluate(() => [...state.hosts.values()].
+	    filter((h) => h.graph !== null).length);
+	await big.close();
+	console.log("1,000 hosts more: big-0777 (99.5 %) first, the search " +
+	    "finds big-0123; " + drawn + " charts drawn");
 	for (const w of [375, 1400, 2560]) {
 		await link.setViewport({ width: w, height: 900 });
 		await new Promise((r) => setTimeout(r, 300));
