@@ -31,6 +31,7 @@
 #include "alert.h"
 #include "web.h"
 #include "webhist.h"
+#include "webpage.h"
 #include "when.h"
 
 #define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
@@ -657,18 +658,55 @@ static const struct web_file web_files[] = {
 	    "text/css; charset=utf-8" },
 };
 
-/* Serve one of web_files, read whole from its directory. */
+/* Send r, one of web_files, with the page's headers. */
+static enum MHD_Result
+web_file_send(struct MHD_Connection *conn, const struct web_file *f,
+    struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	/* scripts only from here, none inline: a second wall against XSS */
+	MHD_add_response_header(r, "Content-Security-Policy",
+	    "default-src 'self'; script-src 'self'; object-src 'none'; "
+	    "style-src 'self' 'unsafe-inline'; base-uri 'none'; "
+	    "frame-ancestors 'none'");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* Serve one of the page's files from the copy compiled in. */
+static enum MHD_Result
+web_page_file(struct MHD_Connection *conn, const struct web_file *f)
+{
+	const struct webpage_file *p = webpage_find(f->name);
+	struct MHD_Response *r;
+
+	if (p == NULL)
+		return web_error(conn, MHD_HTTP_NOT_FOUND, "%s is not "
+		    "built in", f->url);
+	if ((r = MHD_create_response_from_buffer(p->len, (void *)p->data,
+	    MHD_RESPMEM_PERSISTENT)) == NULL)
+		return MHD_NO;
+	return web_file_send(conn, f, r);
+}
+
+/* Serve one of web_files, from --web-root or the copy compiled in. */
 static enum MHD_Result
 web_file(struct web *w, struct MHD_Connection *conn, const struct web_file *f)
 {
 	char path[4096], *buf = NULL;
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 	struct stat st;
 	ssize_t got;
 	size_t len = 0;
 	int fd;
 
+	if (!f->vendor && w->c->web_root == NULL)
+		return web_page_file(conn, f);
 	snprintf(path, sizeof(path), "%s/%s", f->vendor ? w->c->vendor_dir :
 	    w->c->web_root, f->name);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -688,17 +726,7 @@ web_file(struct web *w, struct MHD_Connection *conn, const struct web_file *f)
 		free(buf);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, f->type);
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	/* scripts only from here, none inline: a second wall against XSS */
-	MHD_add_response_header(r, "Content-Security-Policy",
-	    "default-src 'self'; script-src 'self'; object-src 'none'; "
-	    "style-src 'self' 'unsafe-inline'; base-uri 'none'; "
-	    "frame-ancestors 'none'");
-	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return web_file_send(conn, f, r);
 out_close:
 	close(fd);
 	free(buf);

@@ -27,15 +27,12 @@
 #define WEB_SNDBUF (64 * 1024)	/* kernel send buffer of an SSE stream */
 #define WEB_ROWS_DEFAULT 100	/* /rows without ?n= */
 #define WEB_DYGRAPHS_DIR "/usr/share/javascript/dygraphs"
-#ifndef WEB_ROOT_DEFAULT
-#define WEB_ROOT_DEFAULT "/usr/local/share/sm/web"
-#endif
 
 struct web_config {
 	struct sockaddr_storage addr;	/* from httpd_parse_listen */
 	socklen_t addrlen;
 	const char *port_file;		/* NULL: none */
-	const char *web_root;		/* the page's files */
+	const char *web_root;		/* the page's files; NULL: built in */
 	const char *vendor_dir;		/* dygraphs' files */
 	unsigned max_connections;
 	size_t backlog;			/* rows in the ring */

@@ -223,7 +223,7 @@ if command -v chromium >/dev/null 2>&1; then
 	    --disable-quic --no-first-run --disable-background-networking \
 	    --disable-component-update --disable-sync \
 	    --user-data-dir="$tmp/chromium" --window-size=1100,520 \
-	    --virtual-time-budget=5000 --screenshot="$shot" "$web?snapshot" \
+	    --virtual-time-budget=5000 --screenshot="$shot" "$web?snapshot&range=1h" \
 	    >"$tmp/chromium.log" 2>&1 && [ -s "$shot" ]; then
 		say "a screenshot of the dashboard: $shot"
 	else

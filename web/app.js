@@ -3,11 +3,23 @@
  * /events, no polling.  Every value from the server reaches the page via
  * textContent (never innerHTML), so a host named "<img src=x
  * onerror=alert(1)>" shows as those characters.
+ *
+ * The charts cover a range kept in the URL: live (the last 10 minutes,
+ * from the stream), ?range=1h ... 30d, or ?from=&to= (a custom range or a
+ * drag-to-zoom); beyond live they read /history, one request per chart,
+ * drawing each step's min-max band around its average.
  */
 "use strict";
 
 const HISTORY_ROWS = 1000;	/* rows asked for at first load */
-const CHART_SECONDS = 600;	/* what the charts cover */
+const CHART_SECONDS = 600;	/* what the live charts cover */
+const RANGES = {		/* the picker's ranges, ms */
+	"1h": 3600e3, "6h": 6 * 3600e3, "24h": 86400e3,
+	"7d": 7 * 86400e3, "30d": 30 * 86400e3,
+};
+const GAP_STEPS = 3;		/* no row for this many steps: a gap */
+const HISTORY_AT_ONCE = 4;	/* /history requests in flight */
+const REFRESH_MS = 60000;	/* a range up to now is asked for again */
 const CHART_EVERY_MS = 1000;	/* a chart is redrawn at most this often */
 const SPLIT_SECONDS = 60;	/* rows/s and the source split cover this */
 const STALE_MIN_MS = 10000;	/* as lib/feed.h: FEED_STALE_MIN_MS */
@@ -20,9 +32,30 @@ const state = {
 	recent: [],		/* {ts, source} of the rows of the last minute */
 	lastId: null,
 	alerts: new Map(),	/* host + "\0" + rule -> firing alert event */
+	/* host -> [{rule, since, fired, resolved, value}]: seen by the page */
+	alertLog: new Map(),
 	es: null,
 	dirty: new Set(),
 	frame: 0,
+	view: { range: "live", from: 0, to: 0 },	/* from, to: ms */
+	histQueue: [],		/* hosts waiting for their /history */
+	histBusy: 0,
+	histSeq: 0,		/* a new view's answers only */
+	zooms: 0,		/* zooms that "back" can undo */
+	hostView: null,		/* the host view's host, or null */
+	detail: [],		/* the host view's charts (DETAIL) */
+	detailData: [],		/* what they draw */
+	sort: "name",		/* the cards' order: a key of SORTS */
+	filter: "",		/* shown: hosts whose name has this */
+};
+
+/* The cards' orders, worst first: a host's figure, higher is worse. */
+const SORTS = {
+	name: null,
+	cpu: (h) => h.rec === null ? -1 : h.rec.cpu_usage,
+	ram: (h) => h.rec === null ? -1 : h.rec.ram_percentage,
+	stale: (h, now) => h.rec === null ? -1 : now - h.tsMs,
+	alerts: (h) => h.el.alerts.childElementCount,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -30,6 +63,55 @@ const $ = (id) => document.getElementById(id);
 function setText(el, text) {
 	if (el.textContent !== text)
 		el.textContent = text;
+}
+
+const pad2 = (n) => String(n).padStart(2, "0");
+
+/* Local time, 24-hour: "23:28:40". */
+function fmtTime(ms) {
+	const d = new Date(ms);
+	return pad2(d.getHours()) + ":" + pad2(d.getMinutes()) + ":" +
+	    pad2(d.getSeconds());
+}
+
+/* Local date, ISO: "2026-12-06". */
+function fmtDate(ms) {
+	const d = new Date(ms);
+	return d.getFullYear() + "-" + pad2(d.getMonth() + 1) + "-" +
+	    pad2(d.getDate());
+}
+
+/* The time, with the date unless it is today's. */
+function fmtWhen(ms) {
+	return fmtDate(ms) === fmtDate(Date.now()) ? fmtTime(ms) :
+	    fmtDate(ms) + " " + fmtTime(ms);
+}
+
+/* The x axis' labels: the date at day ticks and midnight, else time. */
+function fmtAxisTime(d, gran) {
+	const G = Dygraph.Granularity || {};
+	const ms = d.getTime();
+	if (gran >= G.DAILY || (d.getHours() === 0 && d.getMinutes() === 0 &&
+	    d.getSeconds() === 0 && gran >= G.HOURLY))
+		return fmtDate(ms).slice(5);
+	if (gran < G.MINUTELY)
+		return fmtTime(ms);
+	return fmtTime(ms).slice(0, 5);
+}
+
+/* "Europe/Berlin (UTC+01:00)": the zone the page's times are in. */
+function zoneName() {
+	const off = -new Date().getTimezoneOffset();
+	const a = Math.abs(off);
+	const utc = "UTC" + (off < 0 ? "-" : "+") + pad2(Math.floor(a / 60)) +
+	    ":" + pad2(a % 60);
+	let name = "";
+	try {
+		name = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+	} catch (e) {
+		name = "";
+	}
+	return name !== "" && name !== "UTC" ? name + " (" + utc + ")" : utc;
 }
 
 function fmtMiB(mib) {
@@ -77,11 +159,21 @@ function newHost(name) {
 		source: "",
 		tsMs: 0,
 		intervalMs: 0,
-		points: [],
+		points: [],	/* live: [ms, record], the last 10 min */
+		hist: null,	/* the view's /history answer */
+		histSeq: -1,	/* the view its /history is asked for */
+		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
+		onScreen: false,	/* its chart near the viewport */
+		graphStale: false,	/* not drawn: away from it */
 	};
 	h.el.name.textContent = name === "" ? "(no host)" : name;
+	h.el.name.href = hostUrl(name);
+	h.el.name.addEventListener("click", (ev) => {
+		ev.preventDefault();
+		openHost(name, true, true);
+	});
 	card.dataset.host = name;
 	const main = $("hosts");
 	let before = null;
@@ -91,6 +183,9 @@ function newHost(name) {
 			break;
 		}
 	main.insertBefore(card, before);
+	card.hidden = !visible(h);
+	card.sm = h;
+	onScreen.observe(card);
 	state.hosts.set(name, h);
 	setText($("nhosts"), String(state.hosts.size));
 	return h;
@@ -113,13 +208,14 @@ function addRow(rec, source) {
 		h.source = source;
 		h.tsMs = ts;
 	}
-	h.points.push([new Date(ts), rec.cpu_usage, rec.ram_percentage]);
+	h.points.push([ts, rec]);
 	if (h.points.length > 1 && ts < h.points[h.points.length - 2][0])
 		h.points.sort((a, b) => a[0] - b[0]);
 	const cut = Date.now() - CHART_SECONDS * 1000;
-	while (h.points.length > 0 && h.points[0][0] < cut &&
-	    h.points.length > 2)
+	while (h.points.length > 0 && h.points[0][0] < cut)
 		h.points.shift();
+	if (state.view.range !== "live" && h.hist === null && charted(h))
+		wantHistory(h);
 	state.recent.push({ ts, source });
 	state.dirty.add(h);
 	schedule();
@@ -145,8 +241,18 @@ function gauge(g, fill, value, pct) {
 
 function renderHost(h, now) {
 	const r = h.rec, e = h.el;
-	if (r === null)
+	if (r !== null)
+		renderFigures(h, r, e);
+	if (typeof Dygraph === "undefined" || !charted(h))
 		return true;
+	if (now - h.chartAt < CHART_EVERY_MS)
+		return false;
+	h.chartAt = now;
+	drawChart(h, now);
+	return true;
+}
+
+function renderFigures(h, r, e) {
 	gauge(e.cpuGauge, e.cpuFill, e.cpuValue, r.cpu_usage);
 	gauge(e.ramGauge, e.ramFill, e.ramValue, r.ram_percentage);
 	setText(e.ramTotal, fmtMiB(r.ram_total));
@@ -158,27 +264,260 @@ function renderHost(h, now) {
 	setText(e.pSleeping, String(r.sleeping_processes));
 	setText(e.pStopped, String(r.stopped_processes));
 	setText(e.pZombie, String(r.zombie_processes));
-	setText(e.ts, new Date(h.tsMs).toLocaleString());
+	setText(e.ts, fmtWhen(h.tsMs));
 	e.ts.dateTime = r.ts;
 	setText(e.source, h.source === "" ? "(none)" : h.source);
-	if (typeof Dygraph === "undefined")
-		return true;
-	if (now - h.chartAt < CHART_EVERY_MS)
-		return false;
-	h.chartAt = now;
-	if (h.graph === null) {
-		h.graph = new Dygraph(e.chart, h.points, {
-			labels: ["time", "CPU %", "RAM %"],
-			valueRange: [0, 100],
-			legend: "never",
-			colors: ["#2e86c1", "#8e44ad"],
-			axisLabelFontSize: 11,
-			strokeWidth: 1.5,
-		});
-	} else {
-		h.graph.updateOptions({ file: h.points });
+}
+
+/*
+ * rows ([Date, [min, avg, max], ...], in time order) with a null row
+ * where no row came for GAP_STEPS steps: the step is stepMs or, when
+ * larger, the usual distance between rows (their median).
+ */
+function withGaps(rows, stepMs) {
+	if (rows.length < 2)
+		return rows;
+	const d = [];
+	for (let i = 1; i < rows.length; i++)
+		d.push(rows[i][0] - rows[i - 1][0]);
+	d.sort((a, b) => a - b);
+	const limit = GAP_STEPS * Math.max(stepMs, d[d.length >> 1]);
+	const out = [rows[0]];
+	for (let i = 1; i < rows.length; i++) {
+		const a = rows[i - 1][0].getTime(), b = rows[i][0].getTime();
+		if (b - a > limit)
+			out.push([new Date((a + b) / 2),
+			    ...rows[i].slice(1).map(() => null)]);
+		out.push(rows[i]);
 	}
-	return true;
+	return out;
+}
+
+/* The range the charts cover now: [from, to], ms. */
+function viewWindow(now) {
+	if (state.view.range === "live")
+		return [now - CHART_SECONDS * 1000, now];
+	return [state.view.from, state.view.to];
+}
+
+const dark = () => window.matchMedia &&
+    window.matchMedia("(prefers-color-scheme: dark)").matches;
+
+/*
+ * What h's chart of fields draws: [Date, [min, avg, max] or null per
+ * field], gaps as nulls; live from the stream's rows, else from the
+ * view's /history answer (none yet: no rows).
+ */
+function chartRows(h, fields) {
+	if (state.view.range === "live")
+		return withGaps(h.points.map(([t, r]) => [new Date(t),
+		    ...fields.map((f) => Number.isFinite(r[f]) ?
+		    [r[f], r[f], r[f]] : null)]), 0);
+	return h.hist !== null ? historyRows(h.hist.ans, fields) : [];
+}
+
+const percentTicks = () => [0, 25, 50, 75, 100].map((v) =>
+    ({ v, label: v + " %" }));
+
+/*
+ * A new chart in el, or g updated: rows over the view's window, each
+ * series its average inside its min-max band; y: dygraphs' y axis options.
+ */
+function plot(g, el, rows, labels, colors, y, now, name) {
+	const win = viewWindow(now);
+	/* dygraphs wants one row at least */
+	const file = rows.length > 0 ? rows : [[new Date(win[0]),
+	    ...labels.map(() => null)]];
+	if (g !== null) {
+		g.updateOptions({ file, dateWindow: win });
+		return g;
+	}
+	return new Dygraph(el, file, {
+		labels: ["time", ...labels],
+		customBars: true,
+		valueRange: y.range,
+		dateWindow: win,
+		legend: "never",
+		colors,
+		gridLineColor: dark() ? "#3a4450" : "#d5dbdb",
+		axisLabelFontSize: 11,
+		strokeWidth: 1.5,
+		axes: {
+			x: { axisLabelFormatter: fmtAxisTime,
+			    pixelsPerLabel: 80 },
+			y: Object.assign({ axisLabelWidth: 50 }, y.axis),
+		},
+		zoomCallback: (lo, hi) => zoomed(lo, hi),
+		underlayCallback: (ctx, area, dg) =>
+		    shadeAlerts(name, ctx, area, dg),
+	});
+}
+
+/*
+ * Charts are drawn for the cards near the viewport only: 1,000 hosts
+ * cost 1,000 cards, not 1,000 charts; a card scrolled to is drawn then.
+ */
+const onScreen = new IntersectionObserver((entries) => {
+	for (const e of entries) {
+		const h = e.target.sm;
+		h.onScreen = e.isIntersecting;
+		if (h.onScreen && h.graphStale) {
+			h.chartAt = 0;
+			state.dirty.add(h);
+			schedule();
+		}
+	}
+}, { rootMargin: "300px" });
+
+function drawChart(h, now) {
+	h.data = chartRows(h, ["cpu_usage", "ram_percentage"]);
+	h.graphStale = !h.onScreen && h.name !== state.hostView;
+	if (h.graphStale)
+		return;
+	h.graph = plot(h.graph, h.el.chart, h.data, ["CPU", "RAM"],
+	    ["#2e86c1", "#8e44ad"], { range: [0, 100],
+	    axis: { ticker: percentTicks } }, now, h.name);
+	if (h.name === state.hostView)
+		drawDetail(h, now);
+}
+
+/* The host view's charts: every field of the record. */
+const DETAIL = [
+	{ el: "c-ram", fields: ["ram_used", "ram_free", "ram_available"],
+	    labels: ["used", "free", "available"],
+	    colors: ["#8e44ad", "#27ae60", "#d68910"],
+	    y: { range: [0, null], axis: { axisLabelFormatter: fmtMiB } } },
+	{ el: "c-procs", fields: ["running_processes", "sleeping_processes",
+	    "stopped_processes", "zombie_processes"],
+	    labels: ["running", "sleeping", "stopped", "zombie"],
+	    colors: ["#2e86c1", "#7f8c8d", "#d68910", "#c0392b"],
+	    y: { range: [0, null], axis: {} } },
+	{ el: "c-threads", fields: ["total_processes", "threads"],
+	    labels: ["processes", "threads"],
+	    colors: ["#2e86c1", "#16a085"],
+	    y: { range: [0, null], axis: {} } },
+];
+
+function drawDetail(h, now) {
+	DETAIL.forEach((c, i) => {
+		const rows = chartRows(h, c.fields);
+		state.detail[i] = plot(state.detail[i] || null, $(c.el), rows,
+		    c.labels, c.colors, c.y, now, h.name);
+		state.detailData[i] = rows;
+	});
+	renderAlertLog();
+}
+
+function redrawAll() {
+	for (const h of state.hosts.values()) {
+		h.chartAt = 0;
+		state.dirty.add(h);
+	}
+	schedule();
+}
+
+/* The URL of host name's view, in the range shown now. */
+function hostUrl(name) {
+	const q = new URLSearchParams(location.search);
+	q.delete("sort");
+	q.delete("q");
+	q.set("host", name);
+	return location.pathname + "?" + q.toString();
+}
+
+/* Whether h's card is shown: the host view's host, or found. */
+function visible(h) {
+	return state.hostView !== null ? h.name === state.hostView : shown(h);
+}
+
+/* Whether h's chart is drawn: anywhere but in another host's view. */
+function charted(h) {
+	return state.hostView === null || h.name === state.hostView;
+}
+
+/*
+ * Host name's view (null: the overview); push: in the browser's history;
+ * keep: the range is the same, its answers still good.
+ */
+function openHost(name, push, keep) {
+	if (push) {
+		const q = new URLSearchParams(location.search);
+		if (name === null)
+			q.delete("host");
+		const u = name !== null ? hostUrl(name) : location.pathname +
+		    (q.toString() !== "" ? "?" + q.toString() : "");
+		history.pushState(null, "", u);
+	}
+	state.hostView = name;
+	for (const g of state.detail)
+		if (g !== null)
+			g.destroy();
+	state.detail = [];
+	state.detailData = [];
+	document.body.classList.toggle("hostview", name !== null);
+	$("detail").hidden = name === null;
+	if (name !== null) {
+		setText($("detail-name"), name === "" ? "(no host)" : name);
+		if (!state.hosts.has(name))
+			newHost(name);
+	}
+	for (const h of state.hosts.values())
+		h.card.hidden = !visible(h);
+	setView(state.view, false, keep);
+}
+
+function shown(h) {
+	return state.filter === "" ||
+	    h.name.toLowerCase().includes(state.filter.toLowerCase());
+}
+
+/* The cards in state.sort's order, moving only those out of place. */
+function sortCards(now) {
+	const key = SORTS[state.sort];
+	if (!key)
+		return;
+	const hs = [...state.hosts.values()].map((h) => [key(h, now), h]);
+	hs.sort((a, b) => b[0] - a[0] || (a[1].name < b[1].name ? -1 : 1));
+	const main = $("hosts");
+	let at = main.firstElementChild;
+	for (const [, h] of hs) {
+		if (at === h.card)
+			at = at.nextElementSibling;
+		else
+			main.insertBefore(h.card, at);
+	}
+}
+
+function sortByName() {
+	const main = $("hosts");
+	for (const h of [...state.hosts.values()].sort((a, b) =>
+	    a.name < b.name ? -1 : 1))
+		main.appendChild(h.card);
+}
+
+/* The sort and the filter: in the page's URL, not its history. */
+function setListing(sort, filter) {
+	state.sort = Object.hasOwn(SORTS, sort) ? sort : "name";
+	state.filter = filter;
+	for (const h of state.hosts.values())
+		h.card.hidden = !visible(h);
+	if (state.sort === "name")
+		sortByName();
+	else
+		sortCards(Date.now());
+	const q = new URLSearchParams(location.search);
+	q.delete("sort");
+	q.delete("q");
+	if (state.sort !== "name")
+		q.set("sort", state.sort);
+	if (filter !== "")
+		q.set("q", filter);
+	const u = location.pathname + (q.toString() !== "" ? "?" +
+	    q.toString().replace(/=(&|$)/g, "$1") : "");
+	history.replaceState(null, "", u);
+	$("sort").value = state.sort;
+	if ($("filter").value !== filter)
+		$("filter").value = filter;
 }
 
 /* The clock's part: ages, staleness, rows/s, the split. */
@@ -187,7 +526,8 @@ function renderClock(now) {
 		if (h.rec === null)
 			continue;
 		const age = now - h.tsMs;
-		setText(h.el.age, fmtAge(age));
+		if (h.onScreen)	/* text changes cost a layout */
+			setText(h.el.age, fmtAge(age));
 		h.card.classList.toggle("stale", age > staleAfter(h));
 	}
 	const since = now - SPLIT_SECONDS * 1000;
@@ -237,7 +577,7 @@ function renderAlerts() {
 			const li = document.createElement("li");
 			li.textContent = a.rule + (a.value !== null ?
 			    " (" + a.value + ")" : "") + " since " +
-			    new Date(Date.parse(a.since)).toLocaleTimeString();
+			    fmtWhen(Date.parse(a.since));
 			ul.appendChild(li);
 		}
 		h.card.classList.toggle("firing", list.length > 0);
@@ -252,6 +592,81 @@ function takeAlert(a) {
 		state.alerts.set(key, a);
 	else
 		state.alerts.delete(key);
+	logAlert(a);
+}
+
+/*
+ * The alerts this page has seen fire or resolve, by host: shaded on the
+ * host's charts from its start to its end, listed in the host's view.
+ * (Only since the page loaded: no alert history is stored yet.)
+ */
+function logAlert(a) {
+	if (typeof a.host !== "string" || typeof a.rule !== "string")
+		return;
+	const since = Date.parse(a.since), at = Date.parse(a.ts);
+	if (!state.alertLog.has(a.host))
+		state.alertLog.set(a.host, []);
+	const log = state.alertLog.get(a.host);
+	let e = log.find((x) => x.rule === a.rule && x.since === since);
+	if (e === undefined) {
+		e = { rule: a.rule, since, fired: null, resolved: null,
+		    value: null };
+		log.push(e);
+	}
+	if (a.state === "firing") {
+		e.fired = Number.isFinite(at) ? at : since;
+		e.value = a.value;
+	} else {
+		e.resolved = Number.isFinite(at) ? at : Date.now();
+	}
+	const h = state.hosts.get(a.host);
+	if (h !== undefined) {
+		h.chartAt = 0;
+		state.dirty.add(h);
+		schedule();
+	}
+	if (a.host === state.hostView)
+		renderAlertLog();
+}
+
+/* The host view's list of its alerts in the range, newest first. */
+function renderAlertLog() {
+	const ul = $("alert-log");
+	while (ul.firstChild)
+		ul.removeChild(ul.firstChild);
+	const win = viewWindow(Date.now());
+	const log = (state.alertLog.get(state.hostView) || []).filter((e) =>
+	    e.since <= win[1] && (e.resolved === null || e.resolved >= win[0]));
+	log.sort((a, b) => b.since - a.since);
+	for (const e of log) {
+		const li = document.createElement("li");
+		li.className = e.resolved === null ? "firing" : "resolved";
+		li.textContent = e.rule + (e.value !== null && e.value !==
+		    undefined ? " (" + e.value + ")" : "") + ": since " +
+		    fmtWhen(e.since) + (e.fired !== null ? ", fired " +
+		    fmtWhen(e.fired) : "") + (e.resolved !== null ?
+		    ", resolved " + fmtWhen(e.resolved) : ", firing");
+		ul.appendChild(li);
+	}
+	setText($("alert-none"), log.length === 0 ? "none seen in this " +
+	    "range since the page loaded" : "");
+}
+
+/* Shade host name's alerts on a chart: from since to resolved (or now). */
+function shadeAlerts(name, ctx, area, g) {
+	const log = state.alertLog.get(name);
+	if (log === undefined)
+		return;
+	ctx.fillStyle = "rgba(192, 57, 43, 0.18)";
+	for (const e of log) {
+		const a = g.toDomXCoord(e.since),
+		    b = g.toDomXCoord(e.resolved !== null ? e.resolved :
+		    Date.now());
+		const x = Math.max(area.x, a), w = Math.min(area.x + area.w, b) -
+		    x;
+		if (w > 0)
+			ctx.fillRect(x, area.y, Math.max(w, 2), area.h);
+	}
 }
 
 /* What fires now, once a stream is open; events keep it current. */
@@ -261,6 +676,31 @@ function loadAlerts() {
 		for (const a of list)
 			takeAlert(a);
 		renderAlerts();
+	}).catch(() => {});
+}
+
+/*
+ * Every host the server knows, with its newest row: those whose rows are
+ * older than the stream's first 1000 get their card too.
+ */
+function loadHosts() {
+	fetch("hosts").then((r) => r.json()).then((list) => {
+		for (const x of list) {
+			const r = x.record;
+			if (r === null || typeof r !== "object" ||
+			    state.hosts.has(x.host) && state.hosts.get(x.host).
+			    rec !== null)
+				continue;
+			const h = state.hosts.get(x.host) || newHost(x.host);
+			h.rec = r;
+			h.source = typeof x.source === "string" ? x.source : "";
+			h.tsMs = Date.parse(r.ts);
+			h.intervalMs = 1000 * (x.interval_seconds || 0);
+			if (state.view.range !== "live" && charted(h))
+				wantHistory(h);
+			state.dirty.add(h);
+		}
+		schedule();
 	}).catch(() => {});
 }
 
@@ -287,6 +727,7 @@ function connect() {
 	es.onopen = () => {
 		setConn("open", "connected");
 		loadAlerts();
+		loadHosts();
 	};
 	es.onerror = () => {
 		if (es.readyState === EventSource.CLOSED) {
@@ -331,7 +772,230 @@ function snapshot() {
 	}).catch(() => setConn("lost", "snapshot failed"));
 }
 
-setInterval(() => renderClock(Date.now()), 1000);
+/* The view the URL asks for: ?range=6h, ?from=&to= (ISO), or live. */
+function parseView(search) {
+	const q = new URLSearchParams(search);
+	const r = q.get("range");
+	const now = Date.now();
+	if (r !== null && Object.hasOwn(RANGES, r))
+		return { range: r, from: now - RANGES[r], to: now };
+	const from = Date.parse(q.get("from") || ""),
+	    to = Date.parse(q.get("to") || "");
+	if (Number.isFinite(from) && Number.isFinite(to) && from < to)
+		return { range: "custom", from, to };
+	return { range: "live", from: 0, to: 0 };
+}
+
+/* The URL of view v, the page's other parameters kept. */
+function viewUrl(v) {
+	const q = new URLSearchParams(location.search);
+	q.delete("range");
+	q.delete("from");
+	q.delete("to");
+	if (v.range === "custom") {
+		q.set("from", new Date(v.from).toISOString());
+		q.set("to", new Date(v.to).toISOString());
+	} else if (v.range !== "live") {
+		q.set("range", v.range);
+	}
+	const s = q.toString().replace(/=(&|$)/g, "$1");
+	return location.pathname + (s !== "" ? "?" + s : "");
+}
+
+/* The custom range's fields: local "2026-12-06 23:28". */
+function localInput(ms) {
+	return fmtDate(ms) + " " + fmtTime(ms).slice(0, 5);
+}
+
+/* "2026-12-06 23:28" (or with :ss), local time, as ms; NaN if not that. */
+function parseLocal(text) {
+	const m = /^\s*(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d)(?::(\d\d))?\s*$/.
+	    exec(text);
+	if (m === null)
+		return NaN;
+	return new Date(+m[1], m[2] - 1, +m[3], +m[4], +m[5], +(m[6] || 0)).
+	    getTime();
+}
+
+function showView() {
+	const v = state.view;
+	document.body.dataset.range = v.range;
+	for (const b of document.querySelectorAll("#ranges button"))
+		b.setAttribute("aria-pressed", String(b.dataset.range ===
+		    v.range));
+	const win = viewWindow(Date.now());
+	$("from").value = localInput(win[0]);
+	$("to").value = localInput(win[1]);
+	$("back").disabled = state.zooms === 0;
+	setText($("span"), v.range === "live" ? "live: the last 10 min" :
+	    fmtDate(win[0]) + " " + fmtTime(win[0]).slice(0, 5) + " to " +
+	    fmtDate(win[1]) + " " + fmtTime(win[1]).slice(0, 5));
+}
+
+/*
+ * Show view v; push: a new entry in the browser's history; keep: the
+ * charts keep what they show until the new answers come (a refresh).
+ */
+function setView(v, push, keep) {
+	state.view = v;
+	if (push)
+		history.pushState(null, "", viewUrl(v));
+	state.histSeq++;
+	state.histQueue = [];
+	for (const h of state.hosts.values()) {
+		if (!keep)
+			h.hist = null;
+		if (v.range !== "live" && charted(h))
+			wantHistory(h);
+	}
+	showView();
+	redrawAll();
+}
+
+/* A range up to now (1 h ... 30 d) moves on: asked for again. */
+function refreshView() {
+	if (state.view.range in RANGES && state.histQueue.length === 0 &&
+	    state.histBusy === 0)
+		setView(parseView("?range=" + state.view.range), false, true);
+}
+
+/* A drag on a chart: that span, from /history; a double click: back. */
+function zoomed(lo, hi) {
+	const win = viewWindow(Date.now());
+	if (hi - lo >= 0.99 * (win[1] - win[0])) {
+		goBack();
+		return;
+	}
+	state.zooms++;
+	setView({ range: "custom", from: Math.round(lo), to: Math.round(hi) },
+	    true);
+}
+
+function goBack() {
+	if (state.zooms > 0) {
+		history.back();	/* popstate shows it */
+		return;
+	}
+	redrawAll();
+}
+
+function wantHistory(h) {
+	if (h.histSeq === state.histSeq)
+		return;		/* asked for already */
+	h.histSeq = state.histSeq;
+	state.histQueue.push(h);
+	pumpHistory();
+}
+
+function pumpHistory() {
+	while (state.histBusy < HISTORY_AT_ONCE && state.histQueue.length > 0)
+		loadHistory(state.histQueue.shift());
+}
+
+/*
+ * The rows of one /history answer for the chart: one per step, the
+ * sources of a step merged (lowest min, highest max, average by
+ * samples), then gaps.
+ */
+function historyRows(ans, fields) {
+	const by = new Map();
+	for (const p of ans.points) {
+		const t = Date.parse(p.ts);
+		const n = p.samples > 0 ? p.samples : 1;
+		let r = by.get(t);
+		if (r === undefined) {
+			r = { t, n: 0, v: fields.map(() => null) };
+			by.set(t, r);
+		}
+		fields.forEach((f, i) => {
+			const x = p[f];
+			if (x === null || x === undefined)
+				return;
+			const min = Number(x.min), avg = Number(x.avg),
+			    max = Number(x.max);
+			const o = r.v[i];
+			r.v[i] = o === null ? [min, avg, max, n] :
+			    [Math.min(o[0], min), (o[1] * o[3] + avg * n) /
+			    (o[3] + n), Math.max(o[2], max), o[3] + n];
+		});
+	}
+	const rows = [...by.values()].sort((a, b) => a.t - b.t).map((r) =>
+	    [new Date(r.t), ...r.v.map((x) => x === null ? null :
+	    x.slice(0, 3))]);
+	return withGaps(rows, ans.step_ms > 0 ? ans.step_ms : 0);
+}
+
+function loadHistory(h) {
+	const seq = state.histSeq, v = state.view;
+	const q = new URLSearchParams({ host: h.name,
+	    from: new Date(v.from).toISOString(),
+	    to: new Date(v.to).toISOString() });
+	state.histBusy++;
+	fetch("history?" + q.toString()).then((r) => r.json()).then((ans) => {
+		if (seq !== state.histSeq)
+			return;
+		if (!Array.isArray(ans.points))
+			throw new Error(ans.error || "no points");
+		h.hist = { ans, step: ans.step_ms, tier: ans.tier };
+		h.chartAt = 0;
+		state.dirty.add(h);
+		schedule();
+	}).catch((e) => {
+		if (seq === state.histSeq)
+			setText($("span"), "history: " + e.message);
+	}).finally(() => {
+		state.histBusy--;
+		pumpHistory();
+	});
+}
+
+function setupRanges() {
+	for (const b of document.querySelectorAll("#ranges button"))
+		b.addEventListener("click", () => {
+			state.zooms = 0;
+			setView(parseView(b.dataset.range === "live" ? "" :
+			    "?range=" + b.dataset.range), true);
+		});
+	$("custom").addEventListener("submit", (e) => {
+		e.preventDefault();
+		const from = parseLocal($("from").value),
+		    to = parseLocal($("to").value);
+		if (!(from < to)) {
+			setText($("span"), "want from < to, as " +
+			    "2026-12-06 23:28");
+			return;
+		}
+		setView({ range: "custom", from, to }, true);
+	});
+	$("back").addEventListener("click", goBack);
+	window.addEventListener("popstate", () => {
+		if (state.zooms > 0)
+			state.zooms--;
+		state.view = parseView(location.search);
+		openHost(new URLSearchParams(location.search).get("host"),
+		    false, false);
+	});
+	$("all").addEventListener("click", (ev) => {
+		ev.preventDefault();
+		openHost(null, true, true);
+	});
+	setText($("tz"), "times in " + zoneName());
+	const q = new URLSearchParams(location.search);
+	$("sort").addEventListener("change", () =>
+	    setListing($("sort").value, state.filter));
+	$("filter").addEventListener("input", () =>
+	    setListing(state.sort, $("filter").value));
+	setListing(q.get("sort") || "name", q.get("q") || "");
+}
+
+setInterval(() => {
+	renderClock(Date.now());
+	sortCards(Date.now());
+}, 1000);
+setInterval(refreshView, REFRESH_MS);
+setupRanges();
+state.view = parseView(location.search);
+openHost(new URLSearchParams(location.search).get("host"), false, false);
 if (new URLSearchParams(location.search).has("snapshot"))
 	snapshot();
 else

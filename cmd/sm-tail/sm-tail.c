@@ -33,6 +33,7 @@
 #include "tls.h"
 #include "web.h"
 #include "webauth.h"
+#include "webpage.h"
 #include "when.h"
 
 #define LINES_DEFAULT 10
@@ -342,6 +343,9 @@ main(int argc, char *argv[])
 		    "--stale, --tls-* and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
 	}
+	/* a --web-root without the page: said now, not at each request */
+	if (wc.web_root != NULL && webpage_root_check(wc.web_root, &why) == -1)
+		errx(SM_EXIT_USAGE, "--web-root: %s", why.msg);
 	/* a host silent that long: stale on the page, and an alert */
 	if (stale > 0 && alert_ruleset_add_stale(&rules, stale, &why) == -1)
 		errx(SM_EXIT_USAGE, "--stale: %s", why.msg);
@@ -436,8 +440,6 @@ main(int argc, char *argv[])
 		wc.stale_ms = stale > 0 ? stale : 0;
 		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
-		if (wc.web_root == NULL)
-			wc.web_root = WEB_ROOT_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;
 		if (tls_load(&tls, &why) == -1)
 			errx(SM_EXIT_USAGE, "--tls-cert, --tls-key, "

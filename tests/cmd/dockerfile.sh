@@ -50,12 +50,11 @@ for c in sm-alert sm-keep sm-read sm-post sm-split sm-store sm-tail; do
 	[ -x "$SM_TMP/out/usr/local/bin/$c" ] || fail "image lacks $c"
 	[ -f "$SM_TMP/out/usr/local/share/man/man1/$c.1" ] || fail "image lacks $c.1"
 done
-# sm-tail --listen's page, where the binary looks for it by default
-for f in index.html app.js app.css; do
-	[ -f "$SM_TMP/out/usr/local/share/sm/web/$f" ] || fail "image lacks web/$f"
-done
-grep -aq /usr/local/share/sm/web "$SM_TMP/out/usr/local/bin/sm-tail" ||
-    fail "sm-tail does not look for its page in /usr/local/share/sm/web"
+# sm-tail --listen's page is compiled into sm-tail (lib/webpage.h)
+title=$(grep -o '<title>[^<]*</title>' "$SM_TOP/web/index.html")
+[ -n "$title" ] || fail "web/index.html has no <title>"
+grep -aqF "$title" "$SM_TMP/out/usr/local/bin/sm-tail" ||
+    fail "sm-tail does not carry its page ($title)"
 
 echo "the build stage installs every pkg-config module's package"
 buildst=$(sed -n '/^FROM \${BASE} AS build$/,/^FROM/p' $df | grep -v '^#')

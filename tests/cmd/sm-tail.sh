@@ -87,10 +87,19 @@ for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
 	expect_err "--auth-file, --backlog, --max-connections, --metrics-token-file, --port-file, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
+echo "--web-root without index.html: exit 2 naming it, before serving"
+mkdir -p "$SM_TMP/noweb"
+expect_status 2 $T --db $DB --listen 127.0.0.1:0 --web-root "$SM_TMP/noweb"
+expect_err "sm-tail: --web-root: $SM_TMP/noweb/index.html: No such file"
+grep -q serving "$SM_TMP/err" && fail "serving without a page"
+
 echo "--listen without a database: serves anyway, /health 503; SIGTERM, 0"
+echo "  the page built in: no --web-root"
 $T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
-    --web-root "$SM_TOP/web" 2>"$SM_TMP/lerr" &
+    2>"$SM_TMP/lerr" &
 pid=$!
+# not left behind by a failure below
+trap 'kill $pid 2>/dev/null || true' EXIT
 i=0
 until [ -s "$SM_TMP/port" ]; do
 	i=$((i + 1))
@@ -100,9 +109,15 @@ done
 code=$(curl -s -m 5 -o "$SM_TMP/body" -w '%{http_code}' \
     "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
 [ "$code" = 503 ] || fail "/health without a database: $code"
-code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' \
-    "http://127.0.0.1:$(cat "$SM_TMP/port")/")
-[ "$code" = 200 ] || fail "the page without a database: $code"
+for f in index.html app.js app.css; do
+	u=$f
+	[ $f = index.html ] && u=
+	code=$(curl -s -m 5 -o "$SM_TMP/body" -w '%{http_code}' \
+	    "http://127.0.0.1:$(cat "$SM_TMP/port")/$u")
+	[ "$code" = 200 ] || fail "/$u without a database: $code"
+	cmp -s "$SM_TMP/body" "$SM_TOP/web/$f" ||
+	    fail "/$u is not web/$f"
+done
 kill -TERM $pid
 wait $pid || fail "--listen after SIGTERM: exit $?"
 [ ! -e "$SM_TMP/port" ] || fail "the port file is left"
