@@ -222,7 +222,9 @@ while [ $i -lt 16 ]; do
 		answered=$((answered + n)) ;;
 	0:503)	;;	# "shutting down": not stored, the sender retries
 	7:000)	;;	# connection refused: nothing sent
-	56:000)	# closed unanswered: maybe stored, the sender retries
+	52:000|56:000)
+		# closed unanswered (an empty reply, or a reset while
+		# reading it): maybe stored, the sender retries
 		unanswered=$((unanswered + n)) ;;
 	*)	fail "request $i: curl $(cat "$SM_TMP/trc$i"), status" \
 		    "$(cat "$SM_TMP/tcode$i")" ;;
