@@ -91,6 +91,11 @@ enum db_fault db_error(MYSQL *m, const char *what, struct why *why);
 /* As db_error, for a prepared statement. */
 enum db_fault db_stmt_error(MYSQL_STMT *st, const char *what, struct why *why);
 
+/* The environment lines of --help, for every command that takes these. */
+#define DB_HELP_ENVIRONMENT \
+	"  SM_DB                  the database URL when --db is not given\n" \
+	"  SM_DB_PASSWORD         the database password\n"
+
 /* The connection options of every command that uses the database. */
 enum db_opt {
 	DB_OPT_DB = 0x300,	/* --db URL */

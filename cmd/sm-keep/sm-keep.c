@@ -48,8 +48,7 @@ static const struct cli_help help = {
 	    "                         VERIFY_IDENTITY\n"
 	    "  --version              the version\n",
 	.environment =
-	    "  SM_DB                  the database URL when --db is not given\n"
-	    "  SM_DB_PASSWORD         the database password\n",
+	    DB_HELP_ENVIRONMENT,
 };
 
 static void __attribute__((noreturn))

@@ -76,8 +76,7 @@ static const struct cli_help help = {
 	    "  --token-file file      the bearer token clients must send\n"
 	    "  --version              the version\n",
 	.environment =
-	    "  SM_DB                  the database URL when --db is not given\n"
-	    "  SM_DB_PASSWORD         the database password\n"
+	    DB_HELP_ENVIRONMENT
 	    "  SM_STORE_BULK          0: multi-row INSERTs, not array "
 	    "binding\n",
 };

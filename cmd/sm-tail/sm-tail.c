@@ -131,8 +131,7 @@ static const struct cli_help help = {
 	    "  --warn percent         gauges in the warning colour above (75)\n"
 	    "  --web-root dir         --listen: the page's files\n",
 	.environment =
-	    "  SM_DB                  the database URL when --db is not given\n"
-	    "  SM_DB_PASSWORD         the database password\n"
+	    DB_HELP_ENVIRONMENT
 	    "  TERM                   the terminal type (-d)\n"
 	    "  LANG, LC_ALL           a UTF-8 locale: -d's sparklines in "
 	    "block characters\n",

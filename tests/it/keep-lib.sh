@@ -112,3 +112,17 @@ for i in range(n):
         1 + i % 3, "python_api" if i % 2 else "nodejs_api1", t))
 EOF
 }
+
+# followed_once NAME N: follow_start's NAME printed N rows, each once, and
+# said nothing but how it follows
+followed_once() {
+	wait_until 30 "$2 rows followed" lines_at_least "$SM_TMP/$1.out" "$2"
+	sleep 0.5
+	expect_eq "rows followed" "$(wc -l <"$SM_TMP/$1.out")" "$2"
+	expect_eq "rows followed twice" "$(ids <"$SM_TMP/$1.out" | sort |
+	    uniq -d | wc -l)" 0
+	grep -v "following the binary log" "$SM_TMP/$1.err" \
+	    >"$SM_TMP/$1.other" || true
+	[ ! -s "$SM_TMP/$1.other" ] ||
+	    fail "the follower said: $(cat "$SM_TMP/$1.other")"
+}

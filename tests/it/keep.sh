@@ -123,15 +123,7 @@ past_records 30 "f1" 600 1 0000b001 | store a
 expect_status 0 "$KEEP" --settle 0 --raw 150m
 expect_err "deleted"
 past_records 30 "f1" 300 1 0000b002 | store a
-wait_until 30 "60 rows followed" lines_at_least "$SM_TMP/bl.out" 60
-sleep 0.5
-expect_eq "rows followed" "$(wc -l <"$SM_TMP/bl.out")" 60
-expect_eq "rows followed twice" "$(ids <"$SM_TMP/bl.out" | sort |
-    uniq -d | wc -l)" 0
-grep -v "following the binary log" "$SM_TMP/bl.err" >"$SM_TMP/bl.other" ||
-    true
-[ ! -s "$SM_TMP/bl.other" ] ||
-    fail "the follower said: $(cat "$SM_TMP/bl.other")"
+followed_once bl 60
 kill -TERM "$pid_bl"
 wait "$pid_bl" || fail "the follower exited $?"
 
