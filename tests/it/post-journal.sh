@@ -34,7 +34,12 @@ pause() {
 run() {
 	name=$1
 	shift
-	gen "$N" >"$SM_TMP/$name.recs"
+	# with ids, as sm-read writes them: a line read again after a kill
+	# is the same sample (sm-post(1), Journal: a line without an id
+	# can be given a second one by such a kill)
+	gen "$N" | awk -v tag="$(printf '%08x' $$)" '{
+		printf "{\"id\":\"%s-0000-7000-8000-%012x\",%s\n", tag, NR,
+		    substr($0, 2) }' >"$SM_TMP/$name.recs"
 	rm -f "$SM_TMP/$name.in" "$SM_TMP/$name.fed" "$SM_TMP/$name.close"
 	mkfifo "$SM_TMP/$name.in"
 	python3 "$FEEDER" "$SM_TMP/$name.recs" "$SM_TMP/$name.in" "$RATE" \
