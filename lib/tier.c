@@ -58,9 +58,8 @@ tier_create_sql(const char *table, int temporary)
 	}
 	/* one host's range is consecutive rows; retention goes by bucket */
 	fprintf(f, "  PRIMARY KEY (host, source, bucket)%s\n"
-	    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4%s",
-	    temporary ? "" : ",\n  KEY ix_bucket (bucket)",
-	    temporary ? "" : " PAGE_COMPRESSED=1");
+	    ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+	    temporary ? "" : ",\n  KEY ix_bucket (bucket)");
 	if (fclose(f) == EOF) {
 		free(sql);
 		return NULL;
