@@ -674,9 +674,14 @@ journal_commit(struct journal *j)
 			continue;
 		if (n == -1) {
 			e = errno;
-			/* all of it or none: a frame cut short is cut off */
-			if (done > 0)
-				(void)ftruncate(j->wfd, (off_t)s->size);
+			/*
+			 * All of it or none: a frame cut short is cut off,
+			 * or else by recovery (its CRC does not match).
+			 */
+			if (done > 0 && ftruncate(j->wfd,
+			    (off_t)s->size) == -1) {
+				/* recovery's cut, then */
+			}
 			j->err = errno = e;
 			return -1;
 		}
