@@ -258,6 +258,15 @@ out_free:
 	return rc;
 }
 
+/* The raw id rolled up to (the state row, read without a lock). */
+static enum db_fault
+keep_mark(MYSQL *m, unsigned long long *mark, struct why *why)
+{
+	return keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
+	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", mark,
+	    NULL, why);
+}
+
 /*
  * The raw table started again (TRUNCATE, or DROP and CREATE): its next id
  * is at or below the mark.  Then the mark goes back to 0; the tiers keep
@@ -270,9 +279,7 @@ keep_restart_check(MYSQL *m, struct keep_stats *st, struct why *why)
 	enum db_fault f;
 	bool null;
 
-	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
-	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
-	    NULL, why);
+	f = keep_mark(m, &mark, why);
 	if (f != DB_FAULT_NONE || mark == 0)
 		return f;
 	f = keep_number(m, "SELECT AUTO_INCREMENT FROM "
@@ -368,10 +375,11 @@ keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
 	free(text);
 	if (f != DB_FAULT_NONE)
 		goto out_rollback;
+	/* a row of the delta per minute bucket touched */
+	buckets = mysql_affected_rows(m);
 	if ((f = keep_number(m, "SELECT SUM(samples) FROM " KEEP_DELTA,
 	    "counting new rows", &rows, NULL, why)) != DB_FAULT_NONE)
 		goto out_rollback;
-	buckets = 0;
 	if ((f = keep_exec(m, s->minute, "merging into the minute tier",
 	    why)) != DB_FAULT_NONE)
 		goto out_rollback;
@@ -385,9 +393,6 @@ keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
 		goto out_rollback;
 	if ((f = keep_exec(m, "COMMIT", "committing", why)) != DB_FAULT_NONE)
 		goto out_rollback;
-	if ((f = keep_number(m, "SELECT COUNT(*) FROM " KEEP_DELTA,
-	    "counting buckets", &buckets, NULL, why)) != DB_FAULT_NONE)
-		return f;
 	st->rows += rows;
 	st->buckets[TIER_1M] += buckets;
 	st->steps++;
@@ -566,9 +571,7 @@ keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
 	size_t i;
 	int done;
 
-	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
-	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
-	    NULL, why);
+	f = keep_mark(m, &mark, why);
 	for (i = 0; f == DB_FAULT_NONE && i + 2 < n; i++) {
 		if (parts[i].bound * SCHEMA_DAY_MS > cutoff_ms)
 			break;
@@ -669,9 +672,7 @@ keep_retain_raw(MYSQL *m, const char *cutoff,
 	char sql[512];
 	bool null, first = true;
 
-	f = keep_number(m, "SELECT raw_id FROM " TIER_STATE_TABLE
-	    " WHERE name = '" KEEP_STATE_NAME "'", "reading the state", &mark,
-	    NULL, why);
+	f = keep_mark(m, &mark, why);
 	if (f != DB_FAULT_NONE)
 		return f;
 	for (;;) {

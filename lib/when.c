@@ -93,18 +93,3 @@ when_parse(const char *s, int64_t now_ms, int64_t *ms, const char **why)
 	}
 	return timefmt_parse(s, ms, why);
 }
-
-void
-when_format_duration(int64_t ms, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = WHEN_NUNITS; i-- > 1;)
-		if (ms > 0 && ms % when_units[i].ms == 0) {
-			snprintf(buf, size, "%lld%s",
-			    (long long)(ms / when_units[i].ms),
-			    when_units[i].name);
-			return;
-		}
-	snprintf(buf, size, "%lldms", (long long)ms);
-}

@@ -26,7 +26,4 @@ int when_duration(const char *s, int64_t *ms, const char **why);
  */
 int when_parse(const char *s, int64_t now_ms, int64_t *ms, const char **why);
 
-/* "90s", "5m", "2h", "7d": the shortest exact spelling of ms, in buf. */
-void when_format_duration(int64_t ms, char *buf, size_t size);
-
 #endif

@@ -108,14 +108,12 @@ def check_served(d, c, labels, svc):
     return rp
 
 
-def check_cronjob(d, configmaps):
-    """A CronJob's pod: non-root, its containers as a workload's."""
-    pod = (d.get("spec", {}).get("jobTemplate", {}).get("spec", {})
-           .get("template", {}).get("spec", {}))
+def check_pod(d, pod, configmaps):
+    """A workload's or CronJob's pod: non-root, its containers, their env."""
     if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
         err(d, "pod not runAsNonRoot")
-    if d.get("spec", {}).get("concurrencyPolicy") != "Forbid":
-        err(d, "concurrencyPolicy is not Forbid")
+    if pod.get("hostNetwork") or pod.get("hostPID"):
+        err(d, "host network or PID namespace")
     for c in containers(pod):
         check_container(d, c)
         for e in c.get("env", []):
@@ -123,6 +121,15 @@ def check_cronjob(d, configmaps):
             if ref and (ref.get("name") not in configmaps or
                         ref.get("key") not in configmaps[ref["name"]]):
                 err(d, f"{e['name']}: no ConfigMap key {ref}")
+
+
+def check_cronjob(d, configmaps):
+    """A CronJob's pod: non-root, its containers as a workload's."""
+    pod = (d.get("spec", {}).get("jobTemplate", {}).get("spec", {})
+           .get("template", {}).get("spec", {}))
+    check_pod(d, pod, configmaps)
+    if d.get("spec", {}).get("concurrencyPolicy") != "Forbid":
+        err(d, "concurrencyPolicy is not Forbid")
     if not any("sm-keep" in " ".join(c.get("args", []))
                for c in containers(pod)):
         err(d, "does not run sm-keep")
@@ -167,17 +174,7 @@ def main():
         if not sel or not pod_labels_match(sel, labels):
             err(d, "selector does not match the pod template's labels")
         pod = tmpl.get("spec", {})
-        if pod.get("securityContext", {}).get("runAsNonRoot") is not True:
-            err(d, "pod not runAsNonRoot")
-        if pod.get("hostNetwork") or pod.get("hostPID"):
-            err(d, "host network or PID namespace")
-        for c in containers(pod):
-            check_container(d, c)
-            for e in c.get("env", []):
-                ref = e.get("valueFrom", {}).get("configMapKeyRef")
-                if ref and (ref.get("name") not in configmaps or
-                            ref.get("key") not in configmaps[ref["name"]]):
-                    err(d, f"{e['name']}: no ConfigMap key {ref}")
+        check_pod(d, pod, configmaps)
         pods[d["metadata"]["name"]] = (d, labels, pod)
     receivers = [n for n in pods if n.startswith("sm-store-")]
     if sorted(receivers) != ["sm-store-a", "sm-store-b"]:
