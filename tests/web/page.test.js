@@ -193,6 +193,14 @@ async function main() {
 		store(many, "a");
 		await page.waitForFunction(() => document.querySelectorAll(
 		    "section.host").length >= 53);
+		// a card may show before its figures: the page draws in frames
+		await page.waitForFunction(() => {
+			for (const c of document.querySelectorAll("section.host"))
+				if (c.dataset.host === "fleet-49")
+					return c.querySelector(".gauge.cpu .value")
+					    .textContent !== "";
+			return false;
+		}, { timeout: 10000 }).catch(() => {});
 		const fleet = await cardText(page, "fleet-49",
 		    ".gauge.cpu .value");
 		if (fleet !== "59.0 %")
