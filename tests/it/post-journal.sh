@@ -57,6 +57,7 @@ run() {
 		sleep "$(pause 0.1 "$(awk -v n="$N" -v r="$RATE" -v k="$KILLS" \
 		    'BEGIN { print 1.1 * n / r / k }')")"
 		[ ! -e "$SM_TMP/$name.fed" ] || break
+		before_kill $((k + 1))
 		kill -KILL $spid
 		wait $spid 2>/dev/null || :
 		k=$((k + 1))
@@ -75,6 +76,12 @@ run() {
 	echo "$name: $k SIGKILLs; feeder: $(cat "$SM_TMP/$name.fed")"
 	[ $k -ge "$KILLS" ] || fail "$name: only $k SIGKILLs before the end"
 	expect_eq "$name: last exit status" "$st" 0
+}
+
+# before_kill K: what happens just before the sender's kill K (by
+# default nothing; a part may stall a receiver there).
+before_kill() {
+	:
 }
 
 # every record once: rows, distinct ids, distinct sequence numbers
@@ -102,13 +109,32 @@ kill_receiver() {
 		sleep 0.5
 		recv a route-a "$a_port"
 		;;
+	5)
+		kill -CONT "$a_pid"
+		;;
+	esac
+}
+# Kill 5 comes while the receiver is stopped, so that the journal surely
+# holds records read but not acknowledged (at 1,000 records a second the
+# sender is otherwise idle and acknowledged most of the time, and every
+# kill may find nothing to send again).
+before_kill() {
+	case $1 in
+	5)
+		at_exit "kill -CONT $a_pid 2>/dev/null || true"
+		kill -STOP "$a_pid"
+		sleep 0.5
+		;;
 	esac
 }
 run post "$POST" --journal "$SM_TMP/pj" --batch 20 --parallel 2 \
     --max-time 5 "$a_url"
 check post
-grep -q "records (.* bytes) not acknowledged: sending them first" \
-    "$SM_TMP/post.err" || fail "no journal was replayed: $(cat "$SM_TMP/post.err")"
+replays=$(grep -c "records (.* bytes) not acknowledged: sending them first" \
+    "$SM_TMP/post.err" || :)
+[ "$replays" -gt 0 ] ||
+    fail "no journal was replayed: $(cat "$SM_TMP/post.err")"
+echo "post: $replays of $KILLS starts sent the journal's tail first"
 
 fi
 
@@ -117,6 +143,9 @@ echo "sm-split --journal: the same over two receivers, each killed once"
 [ -n "${a_pid:-}" ] || recv a route-a
 q 'DELETE FROM system_metrics'
 recv b route-b
+before_kill() {
+	:
+}
 kill_receiver() {
 	case $1 in
 	4)
