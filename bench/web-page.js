@@ -3,7 +3,9 @@
 "use strict";
 
 const puppeteer = require("puppeteer-core");
-const { URL: base, HOSTS, IDLE, PROFILE } = process.env;
+const { URL: base, HOSTS, IDLE, PROFILE, LAYOUT } = process.env;
+/* "table" or "cards": the overview asked for (?layout=) */
+const layout = LAYOUT || "";
 const n = Number(HOSTS);
 
 async function metric(page, name) {
@@ -22,23 +24,29 @@ async function main() {
 		await p.setViewport({ width: 1400, height: 900 });
 		p.setDefaultTimeout(600000);
 		let t0 = Date.now();
-		await p.goto(base, { waitUntil: "load" });
-		await p.waitForFunction((k) => document.querySelectorAll(
-		    "section.host").length >= k, { polling: 50 }, n);
+		await p.goto(base + (layout !== "" ? "?layout=" + layout : ""),
+		    { waitUntil: "load" });
+		await p.waitForFunction((k, l) => l === "table" ? [...document.
+		    querySelectorAll("#fleet .hrow .cpu .value")].filter((e) =>
+		    e.textContent !== "").length >= k : document.
+		    querySelectorAll("section.host").length >= k,
+		    { polling: 50 }, n, layout);
 		const m = await p.metrics();
-		console.log(n + " hosts: every card shown after " +
+		console.log(n + " hosts: every " + (layout === "table" ?
+		    "row" : "card") + " shown after " +
 		    (Date.now() - t0) + " ms (script " + Math.round(1000 *
 		    m.ScriptDuration) + " ms, style " + Math.round(1000 *
 		    m.RecalcStyleDuration) + " ms, layout " + Math.round(1000 *
 		    m.LayoutDuration) + " ms)");
 		/* a page without lazy charts (WEB_ROOT): every chart */
-		await p.waitForFunction(() => {
+		await p.waitForFunction((l) => l === "table" ||
+		    (() => {
 			const all = [...state.hosts.values()];
 			const on = all[0].onScreen === undefined ? all :
 			    all.filter((h) => h.onScreen);
 			return on.length > 0 && on.every((h) =>
 			    h.graph !== null);
-		}, { polling: 50 });
+		})(), { polling: 50 }, layout);
 		console.log(n + " hosts: the charts in view drawn after " +
 		    (Date.now() - t0) + " ms (" + await p.evaluate(() =>
 		    [...state.hosts.values()].filter((h) => h.graph !==
@@ -53,8 +61,8 @@ async function main() {
 		console.log("idle " + IDLE + " s: script " + (1000 * (s1 - s0) /
 		    IDLE).toFixed(1) + " ms/s, all tasks " + (1000 * (k1 - k0) /
 		    IDLE).toFixed(1) + " ms/s");
-		if (await p.$("#ranges") === null)
-			return;		/* a page without ranges */
+		if (await p.$("#ranges") === null || layout === "table")
+			return;		/* no ranges, or no charts */
 		t0 = Date.now();
 		await p.click("#ranges button[data-range=\"6h\"]");
 		await p.waitForFunction(() => [...state.hosts.values()].every(

@@ -8,8 +8,11 @@
 # host's 7-day view.  bench/web-page.js drives the browser (puppeteer-core
 # from tests/web/node_modules: run tests/it/tail-web-page.sh once first).
 #
-#   [WEB_ROOT=dir] bench/web-page.sh [HOSTS] [IDLE_SECONDS]
+#   [WEB_ROOT=dir] [LAYOUT=table|cards] bench/web-page.sh [HOSTS] [IDLE_SECONDS]
 #
+# LAYOUT: the overview asked for (?layout=; by default the page's own
+# choice: a table past 12 hosts); the table has no charts, so the 6 h
+# figure is the cards' only.
 # Uses the private MariaDB of scripts/mariadb.sh (SM_DB_DIR and SM_DB_PORT
 # honoured), in a database sm_web_page_bench made afresh; BUILD and OUT as
 # for make.  Not part of `make check`.

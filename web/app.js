@@ -24,6 +24,8 @@ const CHART_EVERY_MS = 1000;	/* a chart is redrawn at most this often */
 const SPLIT_SECONDS = 60;	/* rows/s and the source split cover this */
 const STALE_MIN_MS = 10000;	/* as lib/feed.h: FEED_STALE_MIN_MS */
 const STALE_TIMES = 3;
+const CARDS_MAX = 12;		/* more hosts: the overview is a table */
+const STRIP_CELLS = 60;		/* the table's CPU strip: 10 s a cell */
 
 const state = {
 	hosts: new Map(),	/* name -> host */
@@ -45,8 +47,11 @@ const state = {
 	hostView: null,		/* the host view's host, or null */
 	detail: [],		/* the host view's charts (DETAIL) */
 	detailData: [],		/* what they draw */
-	sort: "name",		/* the cards' order: a key of SORTS */
+	sort: "name",		/* the hosts' order: a key of SORTS */
 	filter: "",		/* shown: hosts whose name has this */
+	layout: "auto",		/* the overview: auto, cards or table */
+	placed: false,		/* the shown elements are in order */
+	laidOut: true,		/* every host shown has its element */
 };
 
 /* The cards' orders, worst first: a host's figure, higher is worse. */
@@ -55,7 +60,7 @@ const SORTS = {
 	cpu: (h) => h.rec === null ? -1 : h.rec.cpu_usage,
 	ram: (h) => h.rec === null ? -1 : h.rec.ram_percentage,
 	stale: (h, now) => h.rec === null ? -1 : now - h.tsMs,
-	alerts: (h) => h.el.alerts.childElementCount,
+	alerts: (h) => h.firing.length,
 };
 
 const $ = (id) => document.getElementById(id);
@@ -132,63 +137,136 @@ function fmtAge(ms) {
 	return Math.round(s / 86400) + " d";
 }
 
-/* A new card for host name, in name order. */
+/*
+ * Host name, known from now on.  Its elements come when they are shown:
+ * a card (ensureCard) in the card overview and the host's view, a table
+ * row (ensureRow) in the table overview, so that 1,000 hosts cost 1,000
+ * small rows, not 1,000 cards.
+ */
 function newHost(name) {
-	const card = $("host-card").content.firstElementChild.cloneNode(true);
-	const q = (sel) => card.querySelector(sel);
 	const h = {
 		name,
-		card,
-		el: {
-			name: q(".name"), cpuGauge: q(".gauge.cpu"),
-			cpuFill: q(".gauge.cpu .fill"),
-			cpuValue: q(".gauge.cpu .value"),
-			ramGauge: q(".gauge.ram"),
-			ramFill: q(".gauge.ram .fill"),
-			ramValue: q(".gauge.ram .value"),
-			ramTotal: q(".ram-total"), ramUsed: q(".ram-used"),
-			ramFree: q(".ram-free"),
-			ramAvailable: q(".ram-available"),
-			pTotal: q(".p-total"), pRunning: q(".p-running"),
-			pSleeping: q(".p-sleeping"), pStopped: q(".p-stopped"),
-			pZombie: q(".p-zombie"), chart: q(".chart"),
-			ts: q(".ts"), age: q(".age"), source: q(".source"),
-			alerts: q(".alerts"),
-		},
+		card: null,	/* its card, once shown */
+		el: null,	/* the card's parts */
+		row: null,	/* its table row, once shown */
+		r: null,	/* the row's parts */
 		rec: null,
 		source: "",
 		tsMs: 0,
 		intervalMs: 0,
+		firing: [],	/* its firing alerts, by rule */
 		points: [],	/* live: [ms, record], the last 10 min */
 		hist: null,	/* the view's /history answer */
 		histSeq: -1,	/* the view its /history is asked for */
 		data: [],	/* what the chart draws, gaps as nulls */
 		graph: null,
 		chartAt: 0,
-		onScreen: false,	/* its chart near the viewport */
+		onScreen: false,	/* its card near the viewport */
+		rowOnScreen: false,	/* its row near the viewport */
+		stripAt: 0,	/* when its row's strip was drawn */
 		graphStale: false,	/* not drawn: away from it */
 	};
-	h.el.name.textContent = name === "" ? "(no host)" : name;
-	h.el.name.href = hostUrl(name);
-	h.el.name.addEventListener("click", (ev) => {
+	state.hosts.set(name, h);
+	/* its element in the next frame: a burst of hosts is one layout */
+	state.laidOut = false;
+	setText($("nhosts"), String(state.hosts.size));
+	schedule();
+	return h;
+}
+
+/* A link to host name's view, as text. */
+function hostLink(a, name) {
+	a.textContent = name === "" ? "(no host)" : name;
+	a.href = hostUrl(name);
+	a.addEventListener("click", (ev) => {
 		ev.preventDefault();
 		openHost(name, true, true);
 	});
-	card.dataset.host = name;
-	const main = $("hosts");
-	let before = null;
-	for (const other of main.children)
-		if (other.dataset.host > name) {
-			before = other;
-			break;
-		}
-	main.insertBefore(card, before);
+}
+
+/* h's card, made the first time it is shown. */
+function ensureCard(h) {
+	if (h.card !== null)
+		return;
+	const card = $("host-card").content.firstElementChild.cloneNode(true);
+	const q = (sel) => card.querySelector(sel);
+	h.card = card;
+	h.el = {
+		name: q(".name"), cpuGauge: q(".gauge.cpu"),
+		cpuFill: q(".gauge.cpu .fill"),
+		cpuValue: q(".gauge.cpu .value"),
+		ramGauge: q(".gauge.ram"),
+		ramFill: q(".gauge.ram .fill"),
+		ramValue: q(".gauge.ram .value"),
+		ramTotal: q(".ram-total"), ramUsed: q(".ram-used"),
+		ramFree: q(".ram-free"),
+		ramAvailable: q(".ram-available"),
+		pTotal: q(".p-total"), pRunning: q(".p-running"),
+		pSleeping: q(".p-sleeping"), pStopped: q(".p-stopped"),
+		pZombie: q(".p-zombie"), chart: q(".chart"),
+		ts: q(".ts"), age: q(".age"), source: q(".source"),
+		alerts: q(".alerts"),
+	};
+	hostLink(h.el.name, h.name);
+	card.dataset.host = h.name;
 	card.hidden = !visible(h);
 	card.sm = h;
+	$("hosts").appendChild(card);
 	onScreen.observe(card);
-	state.hosts.set(name, h);
-	setText($("nhosts"), String(state.hosts.size));
-	return h;
+	renderAlertsOf(h);
+	h.chartAt = 0;
+	state.placed = false;
+	state.dirty.add(h);
+	schedule();
+}
+
+/* h's table row, made the first time the table shows it. */
+function ensureRow(h) {
+	if (h.row !== null)
+		return;
+	const row = $("host-row").content.firstElementChild.cloneNode(true);
+	const q = (sel) => row.querySelector(sel);
+	h.row = row;
+	h.r = {
+		name: q(".name"), cpuGauge: q(".gauge.cpu"),
+		cpuFill: q(".gauge.cpu .fill"),
+		cpuValue: q(".gauge.cpu .value"),
+		ramGauge: q(".gauge.ram"),
+		ramFill: q(".gauge.ram .fill"),
+		ramValue: q(".gauge.ram .value"),
+		strip: q("canvas"), procs: q(".procs"), age: q(".age"),
+		source: q(".source"), alerts: q(".alerts"),
+	};
+	hostLink(h.r.name, h.name);
+	row.dataset.host = h.name;
+	row.hidden = !shown(h);
+	row.sm = h;
+	$("fleet-rows").appendChild(row);
+	onScreen.observe(row);
+	renderAlertsOf(h);
+	state.placed = false;
+	state.dirty.add(h);
+	schedule();
+}
+
+/* Whether the overview is the table: many hosts, or asked for. */
+function compact() {
+	return state.hostView === null && (state.layout === "table" ||
+	    state.layout === "auto" && state.hosts.size > CARDS_MAX);
+}
+
+/* The overview's form (cards or table) for the hosts known now. */
+function showLayout() {
+	const table = compact();
+	state.laidOut = true;
+	document.body.classList.toggle("compact", table);
+	$("fleet").hidden = !table;
+	$("hosts").hidden = table;
+	for (const h of state.hosts.values())
+		if (table)
+			ensureRow(h);
+		else if (visible(h))
+			ensureCard(h);
 }
 
 /* A row: {record} and {source}, from one event's two data lines. */
@@ -240,9 +318,18 @@ function gauge(g, fill, value, pct) {
 }
 
 function renderHost(h, now) {
-	const r = h.rec, e = h.el;
+	const r = h.rec;
+	if (r !== null && h.row !== null)
+		renderRow(h, r, h.r);
+	if (h.row !== null && h.rowOnScreen && compact() &&
+	    now - h.stripAt >= CHART_EVERY_MS) {
+		h.stripAt = now;
+		drawStrip(h, now);
+	}
+	if (h.card === null)
+		return true;
 	if (r !== null)
-		renderFigures(h, r, e);
+		renderFigures(h, r, h.el);
 	if (typeof Dygraph === "undefined" || !charted(h))
 		return true;
 	if (now - h.chartAt < CHART_EVERY_MS)
@@ -267,6 +354,41 @@ function renderFigures(h, r, e) {
 	setText(e.ts, fmtWhen(h.tsMs));
 	e.ts.dateTime = r.ts;
 	setText(e.source, h.source === "" ? "(none)" : h.source);
+}
+
+/* A table row's figures. */
+function renderRow(h, r, e) {
+	gauge(e.cpuGauge, e.cpuFill, e.cpuValue, r.cpu_usage);
+	gauge(e.ramGauge, e.ramFill, e.ramValue, r.ram_percentage);
+	setText(e.procs, String(r.total_processes));
+	setText(e.source, h.source === "" ? "(none)" : h.source);
+}
+
+/*
+ * A row's strip: the last 10 minutes of CPU, a cell per 10 s coloured
+ * from calm (low) to hot (high), the highest figure of the cell; a cell
+ * with no row stays empty, so a silent host shows its silence.
+ */
+function drawStrip(h, now) {
+	const c = h.r.strip;
+	const w = c.width, ht = c.height, cell = w / STRIP_CELLS;
+	const ctx = c.getContext("2d");
+	const span = CHART_SECONDS * 1000, from = now - span;
+	const top = new Array(STRIP_CELLS).fill(-1);
+	for (const [t, r] of h.points) {
+		const i = Math.floor((t - from) / span * STRIP_CELLS);
+		if (i >= 0 && i < STRIP_CELLS && Number.isFinite(r.cpu_usage))
+			top[i] = Math.max(top[i], r.cpu_usage);
+	}
+	ctx.clearRect(0, 0, w, ht);
+	top.forEach((v, i) => {
+		if (v < 0)
+			return;
+		const p = Math.min(100, Math.max(0, v)) / 100;
+		ctx.fillStyle = "hsl(" + Math.round(200 - 200 * p) +
+		    ", 70%, " + Math.round(55 - 10 * p) + "%)";
+		ctx.fillRect(i * cell, 0, Math.max(1, cell - 1), ht);
+	});
 }
 
 /*
@@ -360,6 +482,15 @@ function plot(g, el, rows, labels, colors, y, now, name) {
 const onScreen = new IntersectionObserver((entries) => {
 	for (const e of entries) {
 		const h = e.target.sm;
+		if (e.target === h.row) {
+			h.rowOnScreen = e.isIntersecting;
+			if (h.rowOnScreen) {
+				h.stripAt = 0;
+				state.dirty.add(h);
+				schedule();
+			}
+			continue;
+		}
 		h.onScreen = e.isIntersecting;
 		if (h.onScreen && h.graphStale) {
 			h.chartAt = 0;
@@ -430,9 +561,13 @@ function visible(h) {
 	return state.hostView !== null ? h.name === state.hostView : shown(h);
 }
 
-/* Whether h's chart is drawn: anywhere but in another host's view. */
+/*
+ * Whether h's chart is drawn: on its card in the card overview, or in its
+ * own view (the table has no charts, so asks for no /history).
+ */
 function charted(h) {
-	return state.hostView === null || h.name === state.hostView;
+	return state.hostView === null ? !compact() :
+	    h.name === state.hostView;
 }
 
 /*
@@ -461,8 +596,11 @@ function openHost(name, push, keep) {
 		if (!state.hosts.has(name))
 			newHost(name);
 	}
+	showLayout();
 	for (const h of state.hosts.values())
-		h.card.hidden = !visible(h);
+		if (h.card !== null)
+			h.card.hidden = !visible(h);
+	state.placed = false;
 	setView(state.view, false, keep);
 }
 
@@ -471,51 +609,61 @@ function shown(h) {
 	    h.name.toLowerCase().includes(state.filter.toLowerCase());
 }
 
-/* The cards in state.sort's order, moving only those out of place. */
-function sortCards(now) {
+/*
+ * The shown elements (the table's rows or the cards) in state.sort's
+ * order, worst first, else by name; only those out of place are moved.
+ */
+function placeHosts(now) {
+	const table = compact();
 	const key = SORTS[state.sort];
-	if (!key)
-		return;
-	const hs = [...state.hosts.values()].map((h) => [key(h, now), h]);
-	hs.sort((a, b) => b[0] - a[0] || (a[1].name < b[1].name ? -1 : 1));
-	const main = $("hosts");
-	let at = main.firstElementChild;
+	const hs = [...state.hosts.values()].filter((h) =>
+	    (table ? h.row : h.card) !== null).map((h) =>
+	    [key ? key(h, now) : 0, h]);
+	hs.sort((a, b) => b[0] - a[0] || (a[1].name < b[1].name ? -1 :
+	    a[1].name > b[1].name ? 1 : 0));
+	const box = table ? $("fleet-rows") : $("hosts");
+	let at = box.firstElementChild;
 	for (const [, h] of hs) {
-		if (at === h.card)
+		const el = table ? h.row : h.card;
+		if (at === el)
 			at = at.nextElementSibling;
 		else
-			main.insertBefore(h.card, at);
+			box.insertBefore(el, at);
 	}
-}
-
-function sortByName() {
-	const main = $("hosts");
-	for (const h of [...state.hosts.values()].sort((a, b) =>
-	    a.name < b.name ? -1 : 1))
-		main.appendChild(h.card);
+	state.placed = true;
 }
 
 /* The sort and the filter: in the page's URL, not its history. */
-function setListing(sort, filter) {
+function setListing(sort, filter, layout) {
 	state.sort = Object.hasOwn(SORTS, sort) ? sort : "name";
 	state.filter = filter;
-	for (const h of state.hosts.values())
-		h.card.hidden = !visible(h);
-	if (state.sort === "name")
-		sortByName();
-	else
-		sortCards(Date.now());
+	const was = compact();
+	state.layout = ["cards", "table"].includes(layout) ? layout : "auto";
+	showLayout();
+	for (const h of state.hosts.values()) {
+		if (h.card !== null)
+			h.card.hidden = !visible(h);
+		if (h.row !== null)
+			h.row.hidden = !shown(h);
+	}
+	placeHosts(Date.now());
 	const q = new URLSearchParams(location.search);
 	q.delete("sort");
 	q.delete("q");
+	q.delete("layout");
 	if (state.sort !== "name")
 		q.set("sort", state.sort);
 	if (filter !== "")
 		q.set("q", filter);
+	if (state.layout !== "auto")
+		q.set("layout", state.layout);
 	const u = location.pathname + (q.toString() !== "" ? "?" +
 	    q.toString().replace(/=(&|$)/g, "$1") : "");
 	history.replaceState(null, "", u);
 	$("sort").value = state.sort;
+	$("layout").value = state.layout;
+	if (compact() !== was && !compact())
+		setView(state.view, false, true);	/* the cards' charts */
 	if ($("filter").value !== filter)
 		$("filter").value = filter;
 }
@@ -525,10 +673,18 @@ function renderClock(now) {
 	for (const h of state.hosts.values()) {
 		if (h.rec === null)
 			continue;
-		const age = now - h.tsMs;
-		if (h.onScreen)	/* text changes cost a layout */
-			setText(h.el.age, fmtAge(age));
-		h.card.classList.toggle("stale", age > staleAfter(h));
+		const age = now - h.tsMs, stale = age > staleAfter(h);
+		/* text changes cost a layout: on screen only */
+		if (h.card !== null) {
+			if (h.onScreen)
+				setText(h.el.age, fmtAge(age));
+			h.card.classList.toggle("stale", stale);
+		}
+		if (h.row !== null) {
+			if (h.rowOnScreen)
+				setText(h.r.age, fmtAge(age));
+			h.row.classList.toggle("stale", stale);
+		}
 	}
 	const since = now - SPLIT_SECONDS * 1000;
 	state.recent = state.recent.filter((x) => x.ts >= since && x.ts <= now +
@@ -546,6 +702,10 @@ function renderClock(now) {
 function render() {
 	state.frame = 0;
 	const now = Date.now();
+	if (!state.laidOut)
+		showLayout();
+	if (!state.placed)
+		placeHosts(now);
 	const left = new Set();
 	for (const h of state.dirty)
 		if (!renderHost(h, now))
@@ -568,22 +728,34 @@ function renderAlerts() {
 		if (!state.hosts.has(name))
 			newHost(name);
 	for (const h of state.hosts.values()) {
-		const list = (by.get(h.name) || []).sort((x, y) =>
+		h.firing = (by.get(h.name) || []).sort((x, y) =>
 		    x.rule < y.rule ? -1 : 1);
-		const ul = h.el.alerts;
-		while (ul.firstChild)
-			ul.removeChild(ul.firstChild);
-		for (const a of list) {
-			const li = document.createElement("li");
-			li.textContent = a.rule + (a.value !== null ?
-			    " (" + a.value + ")" : "") + " since " +
-			    fmtWhen(Date.parse(a.since));
-			ul.appendChild(li);
-		}
-		h.card.classList.toggle("firing", list.length > 0);
+		renderAlertsOf(h);
 	}
 	$("alerts").dataset.n = String(state.alerts.size);
 	setText($("nalerts"), String(state.alerts.size));
+}
+
+/* h's firing alerts on its card and its row. */
+function renderAlertsOf(h) {
+	const text = (a) => a.rule + (a.value !== null ? " (" + a.value +
+	    ")" : "") + " since " + fmtWhen(Date.parse(a.since));
+	if (h.card !== null) {
+		const ul = h.el.alerts;
+		while (ul.firstChild)
+			ul.removeChild(ul.firstChild);
+		for (const a of h.firing) {
+			const li = document.createElement("li");
+			li.textContent = text(a);
+			ul.appendChild(li);
+		}
+		h.card.classList.toggle("firing", h.firing.length > 0);
+	}
+	if (h.row !== null) {
+		setText(h.r.alerts, h.firing.map((a) => a.rule).join(", "));
+		h.r.alerts.title = h.firing.map(text).join("\n");
+		h.row.classList.toggle("firing", h.firing.length > 0);
+	}
 }
 
 function takeAlert(a) {
@@ -982,15 +1154,22 @@ function setupRanges() {
 	setText($("tz"), "times in " + zoneName());
 	const q = new URLSearchParams(location.search);
 	$("sort").addEventListener("change", () =>
-	    setListing($("sort").value, state.filter));
+	    setListing($("sort").value, state.filter, state.layout));
 	$("filter").addEventListener("input", () =>
-	    setListing(state.sort, $("filter").value));
-	setListing(q.get("sort") || "name", q.get("q") || "");
+	    setListing(state.sort, $("filter").value, state.layout));
+	$("layout").addEventListener("change", () =>
+	    setListing(state.sort, state.filter, $("layout").value));
+	for (const th of document.querySelectorAll("#fleet [data-sort]"))
+		th.addEventListener("click", () =>
+		    setListing(th.dataset.sort, state.filter, state.layout));
+	setListing(q.get("sort") || "name", q.get("q") || "",
+	    q.get("layout") || "auto");
 }
 
 setInterval(() => {
 	renderClock(Date.now());
-	sortCards(Date.now());
+	if (state.sort !== "name")
+		placeHosts(Date.now());
 }, 1000);
 setInterval(refreshView, REFRESH_MS);
 setupRanges();

@@ -4,7 +4,7 @@
 # tests/web/range.test.js through puppeteer-core), the page served from
 # the copy compiled into sm-tail.  The first run installs puppeteer-core
 # under tests/web/node_modules (npm ci, from package-lock.json); later runs
-# reuse it.  Screenshots stay in build/tail-web-*.png.  About 15 s.
+# reuse it.  Screenshots stay in build/tail-web-*.png.  About 20 s.
 . "$(dirname "$0")/tail-lib.sh"
 
 NAME=sm_tail_range_$$

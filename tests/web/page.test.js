@@ -2,8 +2,8 @@
 // puppeteer-core (no browser download): a host that starts writing after
 // the page loaded shows up with its figures without a reload; a hostile
 // host name shows as text; the page says when the server goes away and
-// comes back, and so does the database; 50 more hosts show up; no
-// console or page errors.  A screenshot is saved and its path printed.
+// comes back, and so does the database; 50 more hosts show up (as a
+// table: past 12 hosts); no console or page errors.  A screenshot is saved and its path printed.
 //
 // Run by tests/it/tail-web-page.sh, which sets SM_BIN, SM_TOP, SM_TMP,
 // DB_URL, DB_PORT (the database's TCP port, behind the proxy) and SHOT.
@@ -66,14 +66,15 @@ function stopServer(p) {
 	});
 }
 
-// The text of the card of host name, or null.
-async function cardText(page, name, sel) {
-	return page.evaluate((n, s) => {
-		for (const c of document.querySelectorAll("section.host"))
+// The text of the card (or the table row: what is ".hrow") of host
+// name, or null.
+async function cardText(page, name, sel, what) {
+	return page.evaluate((n, s, w) => {
+		for (const c of document.querySelectorAll(w))
 			if (c.dataset.host === n)
 				return c.querySelector(s).textContent;
 		return null;
-	}, name, sel);
+	}, name, sel, what || "section.host");
 }
 
 async function main() {
@@ -184,7 +185,7 @@ async function main() {
 		    document.getElementById("db").dataset.state === "up");
 		console.log("database back: the page says so");
 
-		// 50 hosts at once
+		// 50 hosts at once: past 12, the overview is a table
 		const many = [];
 		for (let i = 0; i < 50; i++)
 			for (let j = 0; j < 3; j++)
@@ -192,20 +193,26 @@ async function main() {
 				    "0"), 10 + i));
 		store(many, "a");
 		await page.waitForFunction(() => document.querySelectorAll(
-		    "section.host").length >= 53);
-		// a card may show before its figures: the page draws in frames
+		    "#fleet .hrow").length >= 53);
+		// a row may show before its figures: the page draws in frames
 		await page.waitForFunction(() => {
-			for (const c of document.querySelectorAll("section.host"))
+			for (const c of document.querySelectorAll(".hrow"))
 				if (c.dataset.host === "fleet-49")
 					return c.querySelector(".gauge.cpu .value")
 					    .textContent !== "";
 			return false;
 		}, { timeout: 10000 }).catch(() => {});
 		const fleet = await cardText(page, "fleet-49",
-		    ".gauge.cpu .value");
+		    ".gauge.cpu .value", ".hrow");
 		if (fleet !== "59.0 %")
 			fail("fleet-49's CPU shows \"" + fleet + "\"");
-		console.log("50 more hosts shown");
+		const shown = await page.evaluate(() => [
+		    document.getElementById("fleet").hidden,
+		    document.getElementById("hosts").hidden]);
+		if (shown[0] || !shown[1])
+			fail("53 hosts: the table is not shown instead of " +
+			    "the cards: " + JSON.stringify(shown));
+		console.log("50 more hosts shown, as a table");
 		// the charts draw once a second
 		await new Promise((r) => setTimeout(r, 1500));
 		await page.screenshot({ path: SHOT, fullPage: true });

@@ -8,9 +8,11 @@
 // custom range typed in; a link shows the same range; a gap is a null in
 // the chart's data; the search box and the worst-first order; a host's
 // view, also the hostile host's (its name stays text); dark mode; no page
-// wider than the screen; 1,000 hosts more, worst CPU first, the search
-// box finding one.  Screenshots at 375, 1400 and 2560 pixels wide,
-// of a host view and in dark mode, in SHOT_DIR.  No console or page
+// wider than the screen; 1,000 hosts more as a table (no charts), worst
+// CPU first, the search box finding one, the time it took and the script
+// time a second printed.  Screenshots at 375, 1400 and 2560 pixels wide
+// (of the table at 375 and 1400), of a host view and in dark mode, in
+// SHOT_DIR.  No console or page
 // errors.
 //
 // Run by tests/it/tail-web-range.sh, which sets SM_BIN, SM_TMP, DB_URL
@@ -96,7 +98,8 @@ async function ranges(browser, base, problems) {
 		fail("sm-keep exited " + keep.status + ": " + keep.stderr);
 
 	const page = await watchedPage(browser, problems, requests, 1400);
-	await page.goto(base, { waitUntil: "load" });
+	// more than 12 hosts: the cards asked for (each has its chart)
+	await page.goto(base + "?layout=cards", { waitUntil: "load" });
 	await page.waitForFunction(() => state.hosts.has("hist-old") &&
 	    state.hosts.has("gappy") && state.hosts.get("gappy").data.
 	    length >= 12);
@@ -120,7 +123,7 @@ async function ranges(browser, base, problems) {
 
 	// 6 h: from /history, min-max bands
 	await page.click("#ranges button[data-range=\"6h\"]");
-	if (new URL(page.url()).search !== "?range=6h")
+	if (new URL(page.url()).search !== "?layout=cards&range=6h")
 		fail("6 h: the URL is " + page.url());
 	await page.waitForFunction((f, t) => {
 		const h = state.hosts.get("hist-old");
@@ -181,7 +184,8 @@ async function ranges(browser, base, problems) {
 	console.log("zoom: " + zq.get("from") + " to " + zq.get("to") +
 	    " in the URL and asked for");
 	await page.click("#back");
-	await page.waitForFunction(() => location.search === "?range=6h");
+	await page.waitForFunction(() =>
+	    location.search === "?layout=cards&range=6h");
 	console.log("back: ?range=6h again");
 
 	// a custom range, typed in local time, 24-hour
@@ -209,7 +213,7 @@ async function ranges(browser, base, problems) {
 
 	// a link to a range shows it
 	const link = await watchedPage(browser, problems, [], 1400);
-	await link.goto(base + "?range=6h", { waitUntil: "load" });
+	await link.goto(base + "?range=6h&layout=cards", { waitUntil: "load" });
 	await link.waitForFunction(() => document.querySelector(
 	    "#ranges button[data-range=\"6h\"]").getAttribute(
 	    "aria-pressed") === "true");
@@ -315,21 +319,58 @@ async function ranges(browser, base, problems) {
 		    i === 777 ? 99.5 : (i * 37) % 89));
 	store(fleet, "a");
 	const big = await watchedPage(browser, problems, [], 1400);
+	const bigAt = Date.now();
 	await big.goto(base + "?sort=cpu", { waitUntil: "load" });
 	await big.waitForFunction(() => state.hosts.size >= 1000 + 56 &&
-	    document.querySelector("section.host").dataset.host === "big-0777",
-	    { polling: 100 });
+	    document.querySelector("#fleet .hrow").dataset.host ===
+	    "big-0777" && document.querySelector("#fleet .hrow .gauge.cpu " +
+	    ".value").textContent === "99.5 %", { polling: 50 });
+	const shownMs = Date.now() - bigAt;
+	const nodes = await big.evaluate(() =>
+	    document.getElementsByTagName("*").length);
+	// the browser's script time a second, rows arriving meanwhile
+	const m0 = await big.metrics();
+	const mAt = Date.now();
+	for (let k = 0; k < 3; k++) {
+		const more = [];
+		for (let i = 0; i < 1000; i += 10)
+			more.push(record("big-" + String(i).padStart(4, "0"),
+			    (i * 37) % 89));
+		store(more, "a");
+		await new Promise((r) => setTimeout(r, 1000));
+	}
+	const m1 = await big.metrics();
+	const scriptMs = 1000 * (m1.ScriptDuration - m0.ScriptDuration) /
+	    ((Date.now() - mAt) / 1000);
 	await big.type("#filter", "big-0123");
 	const one = await big.evaluate(() => [...document.querySelectorAll(
-	    "section.host")].filter((c) => !c.hidden).map((c) =>
+	    "#fleet .hrow")].filter((c) => !c.hidden).map((c) =>
 	    c.dataset.host));
 	if (one.length !== 1 || one[0] !== "big-0123")
 		fail("1,000 hosts: \"big-0123\" finds " + JSON.stringify(one));
 	const drawn = await big.evaluate(() => [...state.hosts.values()].
 	    filter((h) => h.graph !== null).length);
+	if (drawn !== 0)
+		fail("1,000 hosts: the table drew " + drawn + " charts");
+	await big.evaluate(() => {
+		$("filter").value = "";
+		$("filter").dispatchEvent(new Event("input"));
+	});
+	for (const w of [375, 1400]) {
+		await big.setViewport({ width: w, height: 900 });
+		await new Promise((r) => setTimeout(r, 300));
+		const shot = path.join(SHOT_DIR, "tail-web-fleet-" + w + ".png");
+		await big.screenshot({ path: shot });
+		console.log("screenshot: " + shot);
+		if (await big.evaluate(() => document.documentElement.
+		    scrollWidth > window.innerWidth))
+			fail(w + " px: the table is wider than the screen");
+	}
 	await big.close();
-	console.log("1,000 hosts more: big-0777 (99.5 %) first, the search " +
-	    "finds big-0123; " + drawn + " charts drawn");
+	console.log("1,000 hosts more, as a table: shown, big-0777 (99.5 %) " +
+	    "first, in " + shownMs + " ms from the request; " + nodes +
+	    " elements; the search finds big-0123; script " +
+	    scriptMs.toFixed(0) + " ms a second with 100 rows a second");
 	for (const w of [375, 1400, 2560]) {
 		await link.setViewport({ width: w, height: 900 });
 		await new Promise((r) => setTimeout(r, 300));
@@ -337,9 +378,15 @@ async function ranges(browser, base, problems) {
 		    "tail-web-" + w + ".png");
 		await link.screenshot({ path: shot });
 		console.log("screenshot: " + shot);
-		if (await link.evaluate(() => document.documentElement.
-		    scrollWidth > window.innerWidth))
-			fail(w + " px: the page is wider than the screen");
+		const wide = await link.evaluate(() => document.
+		    documentElement.scrollWidth > window.innerWidth ?
+		    [...document.querySelectorAll("body *")].filter((e) =>
+		    e.getBoundingClientRect().right > window.innerWidth + 1).
+		    slice(0, 3).map((e) => e.tagName + "#" + e.id + "." +
+		    e.className) : null);
+		if (wide !== null)
+			fail(w + " px: the page is wider than the screen: " +
+			    wide.join(", "));
 	}
 	// dark mode: the browser's preference
 	await link.setViewport({ width: 1400, height: 900 });
