@@ -195,10 +195,14 @@ jr_want(struct journal_reader *r, size_t want, uint64_t limit)
 
 enum jr_status { JR_FRAME, JR_END, JR_BAD, JR_ERROR };
 
-/* The next frame of the segment, reading no further than limit. */
+/*
+ * The next frame of the segment, reading no further than limit; check:
+ * its CRC is checked (a frame this process wrote is not: it was never
+ * anywhere but in its page cache and this buffer).
+ */
 static enum jr_status
 jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
-    const char **rec, size_t *len)
+    bool check, const char **rec, size_t *len)
 {
 	const unsigned char *h;
 	uint32_t flen, crc;
@@ -217,10 +221,12 @@ jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
 	if (rc == 0)
 		return JR_BAD;
 	h = (const unsigned char *)r->buf + r->start;
-	crc = journal_crc32c(0, h, 4);
-	crc = journal_crc32c(crc, h + JOURNAL_FRAME_HDR, flen);
-	if (crc != journal_get_le32(h + 4))
-		return JR_BAD;
+	if (check) {
+		crc = journal_crc32c(0, h, 4);
+		crc = journal_crc32c(crc, h + JOURNAL_FRAME_HDR, flen);
+		if (crc != journal_get_le32(h + 4))
+			return JR_BAD;
+	}
 	*rec = (const char *)h + JOURNAL_FRAME_HDR;
 	*len = flen;
 	r->start += JOURNAL_FRAME_HDR + flen;
@@ -262,8 +268,21 @@ ckpt_write(struct journal *j, struct journal_pos pos, bool sync)
 	if (write(fd, line, (size_t)n) != n || (sync && fsync(fd) == -1) ||
 	    renameat(j->dirfd, JOURNAL_CKPT_TMP, j->dirfd, JOURNAL_CKPT) ==
 	    -1 || (sync && fsync(j->dirfd) == -1)) {
-		e = errno != 0 ? errno : EIO;
+		e = errno != 0 ? errno : ENOSPC;
 		close(fd);
+		/*
+		 * A full disk has no block for a new file: overwrite the
+		 * old one in place and sync it, so that acknowledgements
+		 * still free segments (power loss amid it costs a resend).
+		 */
+		if (e == ENOSPC && j->ckfd != -1) {
+			(void)unlinkat(j->dirfd, JOURNAL_CKPT_TMP, 0);
+			if (pwrite(j->ckfd, line, (size_t)n, 0) == n &&
+			    fdatasync(j->ckfd) == 0) {
+				j->ack_written = j->ack_synced = pos;
+				return 0;
+			}
+		}
 		errno = e;
 		return -1;
 	}
@@ -472,7 +491,7 @@ recover_scan(struct journal *j, struct journal_recovery *rec,
 			    j->dir, j->segs[i].num, strerror(errno));
 		for (;;) {
 			start = r->off;
-			switch (jr_next(r, j->o.max_rec, UINT64_MAX, &p,
+			switch (jr_next(r, j->o.max_rec, UINT64_MAX, true, &p,
 			    &len)) {
 			case JR_FRAME:
 				if (len > 0 && p[0] == '\0') {
@@ -539,6 +558,10 @@ journal_dir(struct journal *j, struct why *why)
 static void
 journal_release(struct journal *j)
 {
+	size_t i;
+
+	for (i = 0; i < j->nold; i++)
+		close(j->old[i].fd);
 	jr_close(&j->rd);
 	free(j->rd.buf);
 	if (j->wfd != -1)
@@ -605,6 +628,7 @@ journal_open(struct journal *j, const struct journal_opts *o,
 		why_set(why, "%s: %s", j->dir, strerror(errno));
 		goto out_release;
 	}
+	j->own_seg = j->segs[j->nsegs - 1].num;
 	/* nothing to send again: start from the new segment */
 	if (rec->records == 0) {
 		j->ack.seg = j->segs[j->nsegs - 1].num;
@@ -655,9 +679,74 @@ journal_append(struct journal *j, const void *rec, size_t len)
 	memcpy(j->wbuf + j->wlen + sizeof(hdr), rec, len);
 	j->wlen += need;
 	j->bytes += need;
-	if (len == 0 || ((const char *)rec)[0] != '\0')
+	if (len == 0 || ((const char *)rec)[0] != '\0') {
 		j->unacked++;
+		j->wrecs++;
+	}
 	return 0;
+}
+
+/*
+ * Whether everything written is acknowledged: nothing in the segments
+ * needs to survive a power loss, so there is nothing to sync but the
+ * checkpoint (data that is forgotten need not reach the disk: a segment
+ * unlinked before the kernel wrote it back never costs a disk write).
+ */
+static bool
+journal_acked_written(const struct journal *j)
+{
+	/* control frames after the last record need not be kept */
+	return j->unacked == j->wrecs;
+}
+
+static bool
+journal_acked_all(const struct journal *j)
+{
+	return j->wlen == 0 && journal_acked_written(j);
+}
+
+/*
+ * The written segment is full: start the next one.  Its unsynced data
+ * is synced by the next tick, not now (its fd kept), unless the list of
+ * such segments is full; by then the receivers may have acknowledged it
+ * all, and then it is not synced at all.
+ */
+static int
+journal_seg_full(struct journal *j)
+{
+	const struct journal_seg *s = &j->segs[j->nsegs - 1];
+	bool later = j->o.sync == JOURNAL_SYNC_INTERVAL && j->dirty &&
+	    j->nold < JOURNAL_OLD_MAX;
+	int fd;
+
+	if (j->o.sync != JOURNAL_SYNC_NEVER && j->dirty && !later &&
+	    !journal_acked_all(j) && fdatasync(j->wfd) == -1)
+		return -1;
+	if (later && (fd = dup(j->wfd)) != -1) {
+		j->old[j->nold].fd = fd;
+		j->old[j->nold].num = s->num;
+		j->nold++;
+	} else if (later && fdatasync(j->wfd) == -1) {
+		return -1;
+	}
+	return seg_create(j, s->num + 1);
+}
+
+/* Sync the full segments that hold data not acknowledged; close all. */
+static int
+journal_sync_old(struct journal *j)
+{
+	int rc = 0;
+	size_t i;
+
+	for (i = 0; i < j->nold; i++) {
+		if (rc == 0 && j->ack.seg <= j->old[i].num &&
+		    fdatasync(j->old[i].fd) == -1)
+			rc = -1;
+		close(j->old[i].fd);
+	}
+	j->nold = 0;
+	return rc;
 }
 
 int
@@ -691,6 +780,7 @@ journal_commit(struct journal *j)
 	j->written += j->wlen;
 	j->dirty = j->dirty || j->wlen > 0;
 	j->wlen = 0;
+	j->wrecs = 0;
 	j->err = 0;
 	if (j->o.sync == JOURNAL_SYNC_BATCH && j->dirty) {
 		if (fdatasync(j->wfd) == -1)
@@ -698,13 +788,8 @@ journal_commit(struct journal *j)
 		j->dirty = false;
 	}
 	/* a full segment: the next frames start a new one */
-	if (s->size >= j->o.seg_bytes) {
-		if (j->o.sync != JOURNAL_SYNC_NEVER && j->dirty &&
-		    fdatasync(j->wfd) == -1)
-			return -1;
-		if (seg_create(j, s->num + 1) == -1)
-			return -1;
-	}
+	if (s->size >= j->o.seg_bytes && journal_seg_full(j) == -1)
+		return -1;
 	return 0;
 }
 
@@ -740,7 +825,8 @@ journal_read(struct journal *j, const char **rec, size_t *len,
 		if (r->fd == -1 && jr_open(j, r, r->seg, r->off) == -1)
 			return why_set(why, "%s: segment %016" PRIx64 ": %s",
 			    j->dir, r->seg, strerror(errno));
-		switch (jr_next(r, j->o.max_rec, j->segs[i].size, rec, len)) {
+		switch (jr_next(r, j->o.max_rec, j->segs[i].size,
+		    r->seg < j->own_seg, rec, len)) {
 		case JR_FRAME:
 			if (*len > 0 && (*rec)[0] == '\0')
 				continue;
@@ -769,10 +855,15 @@ journal_ack(struct journal *j, struct journal_pos end, uint64_t n)
 {
 	size_t i = segs_find(j, end.seg);
 
-	/* the end of a segment that is not written any more: the next */
-	if (i + 1 < j->nsegs && j->segs[i].num == end.seg &&
+	/*
+	 * The end of a segment that is not written any more: the next
+	 * (past empty ones: a process killed just after it started one
+	 * leaves it so).
+	 */
+	while (i + 1 < j->nsegs && j->segs[i].num == end.seg &&
 	    end.off >= j->segs[i].size) {
-		end.seg = j->segs[i + 1].num;
+		i++;
+		end.seg = j->segs[i].num;
 		end.off = 0;
 	}
 	j->ack = end;
@@ -789,6 +880,19 @@ int
 journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 {
 	bool durable = force;
+
+	/*
+	 * A commit failed (a full disk) and all that is written is
+	 * acknowledged: a new segment, so that the written one can go and
+	 * give its room back.
+	 */
+	if (j->err != 0 && journal_acked_written(j) &&
+	    j->segs[j->nsegs - 1].size > 0 &&
+	    seg_create(j, j->segs[j->nsegs - 1].num + 1) == 0) {
+		j->ack.seg = j->segs[j->nsegs - 1].num;
+		j->ack.off = 0;
+		durable = true;
+	}
 
 	switch (j->o.sync) {
 	case JOURNAL_SYNC_INTERVAL:
@@ -812,8 +916,12 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 			    JOURNAL_CKPT, strerror(errno));
 		return 0;
 	}
+	if (journal_sync_old(j) == -1)
+		return why_set(why, "%s: %s", j->dir, strerror(errno));
 	if (j->dirty && (j->o.sync != JOURNAL_SYNC_NEVER || force)) {
-		if (fdatasync(j->wfd) == -1 || fsync(j->dirfd) == -1)
+		/* all acknowledged: only the checkpoint's sync is needed */
+		if ((!journal_acked_all(j) && fdatasync(j->wfd) == -1) ||
+		    fsync(j->dirfd) == -1)
 			return why_set(why, "%s: %s", j->dir,
 			    strerror(errno));
 		j->dirty = false;
@@ -853,10 +961,23 @@ journal_close(struct journal *j, struct why *why)
 
 	if (j->dirfd == -1)
 		return 0;
-	if (journal_commit(j) == -1)
+	if (journal_commit(j) == -1) {
 		rc = why_set(why, "%s: %s", j->dir, strerror(errno));
-	else if (journal_tick(j, 0, true, why) == -1)
+		goto out_release;
+	}
+	/*
+	 * All acknowledged: a new empty segment, the checkpoint at its
+	 * start, and the last one unlinked with the others: what it held
+	 * never has to be written to the disk.
+	 */
+	if (journal_acked_all(j) && j->segs[j->nsegs - 1].size > 0 &&
+	    seg_create(j, j->segs[j->nsegs - 1].num + 1) == 0) {
+		j->ack.seg = j->segs[j->nsegs - 1].num;
+		j->ack.off = 0;
+	}
+	if (journal_tick(j, 0, true, why) == -1)
 		rc = -1;
+out_release:
 	journal_release(j);
 	return rc;
 }

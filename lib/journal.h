@@ -35,6 +35,7 @@
 #define JOURNAL_SEG_MAX (16ULL << 20)		/* the largest segment */
 #define JOURNAL_SEG_MIN (64ULL << 10)
 #define JOURNAL_CTL_MAX 32		/* control frames kept at most */
+#define JOURNAL_OLD_MAX 8		/* full segments waiting for a sync */
 
 enum journal_sync {
 	JOURNAL_SYNC_INTERVAL,	/* fdatasync every sync_ms */
@@ -72,6 +73,12 @@ struct journal_seg {
 	uint64_t size;		/* committed bytes */
 };
 
+/* A full segment written since the last sync, still open to sync it. */
+struct journal_old {
+	int fd;
+	uint64_t num;
+};
+
 /* A buffered reader of one segment's frames. */
 struct journal_reader {
 	int fd;			/* -1: none open */
@@ -92,12 +99,16 @@ struct journal {
 	char *wbuf;			/* frames appended, not written */
 	size_t wlen, wcap;
 	bool dirty;			/* written since the last fdatasync */
+	struct journal_old old[JOURNAL_OLD_MAX];	/* full, unsynced */
+	size_t nold;
 	struct journal_pos ack;		/* acknowledged */
 	struct journal_pos ack_written;	/* in the checkpoint file */
 	struct journal_pos ack_synced;	/* ... and synced */
 	int64_t next_sync;		/* monotonic ms */
 	struct journal_reader rd;	/* sending reads from here */
+	uint64_t own_seg;		/* the first segment this run wrote */
 	uint64_t unacked;		/* records not acknowledged */
+	uint64_t wrecs;			/* of them, appended, not written */
 	uint64_t written;		/* bytes written, for statistics */
 	char ctl[JOURNAL_CTL_MAX];	/* the last frame: a control one */
 	size_t ctl_len;			/* 0: the last frame is a record */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -422,6 +423,69 @@ test_full_journal(void **state)
 	assert_int_equal(journal_close(&j, &why), 0);
 }
 
+/*
+ * Full segments with records not yet acknowledged are synced by the next
+ * tick (at most JOURNAL_OLD_MAX wait); a process killed after it loses
+ * nothing; a clean stop with every record acknowledged leaves one empty
+ * segment (the others unlinked, never synced).
+ */
+static void
+test_deferred_sync_and_clean_stop(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 256, 1 << 20);
+	struct journal_recovery rec;
+	struct journal_pos end;
+	struct journal j;
+	struct why why;
+	const char *p;
+	char path[256];
+	struct stat st;
+	size_t len;
+	pid_t pid;
+	int i, status;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	for (i = 0; i < 4; i++)
+		fill(&j, 0, NREC, true);
+	assert_true(count_segments(f->sub) > JOURNAL_OLD_MAX);
+	assert_true(j.nold > 0);
+	assert_true(j.nold <= JOURNAL_OLD_MAX);
+	assert_int_equal(journal_tick(&j, j.next_sync, true, &why), 0);
+	assert_int_equal(j.nold, 0);
+	/* the first 2 x NREC acknowledged, then the process dies */
+	for (i = 0; i < 2 * NREC; i++)
+		assert_int_equal(journal_read(&j, &p, &len, &end, &why), 1);
+	journal_ack(&j, end, 2 * NREC);
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid == 0) {
+		fill(&j, 0, NREC, true);
+		_exit(journal_tick(&j, j.next_sync, false, &why) == 0 ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_int_equal(status, 0);
+	/* two fills not acknowledged, and the dead child's one */
+	assert_int_equal(journal_close(&j, &why), 0);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 3 * NREC);
+	for (i = 0; i < 3 * NREC; i++)
+		assert_int_equal(journal_read(&j, &p, &len, &end, &why), 1);
+	assert_int_equal(journal_read(&j, &p, &len, &end, &why), 0);
+	journal_ack(&j, end, 3 * NREC);
+	assert_int_equal(journal_close(&j, &why), 0);
+	/* one segment is left, empty, and the checkpoint at its start */
+	assert_int_equal(count_segments(f->sub), 1);
+	for (i = 1; i < 200; i++) {
+		snprintf(path, sizeof(path), "%s/%016x.seg", f->sub, i);
+		if (stat(path, &st) == 0)
+			assert_int_equal(st.st_size, 0);
+	}
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, 0);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
 /* A disk that fills: the commit fails whole, and is tried again. */
 static void
 test_disk_full(void **state)
@@ -523,6 +587,8 @@ main(void)
 		    test_corrupt_frame_in_the_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_journal, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_deferred_sync_and_clean_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_directory, setup,
