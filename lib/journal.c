@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/falloc.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -423,6 +424,7 @@ seg_create(struct journal *j, uint64_t num)
 	if (j->wfd != -1)
 		close(j->wfd);
 	j->wfd = fd;
+	j->punched = 0;
 	/* the new name reaches the disk with the next directory sync */
 	j->dirty = true;
 	return 0;
@@ -486,7 +488,12 @@ recover_scan(struct journal *j, struct journal_recovery *rec,
 	uint64_t start;
 
 	for (i = segs_find(j, j->ack.seg); i < j->nsegs; i++) {
-		if (jr_open(j, r, j->segs[i].num, 0) == -1)
+		/*
+		 * From the checkpoint (a frame's end) on: what is before it
+		 * may be a hole (journal_punch).
+		 */
+		if (jr_open(j, r, j->segs[i].num, j->segs[i].num ==
+		    j->ack.seg ? j->ack.off : 0) == -1)
 			return why_set(why, "%s: segment %016" PRIx64 ": %s",
 			    j->dir, j->segs[i].num, strerror(errno));
 		for (;;) {
@@ -876,6 +883,29 @@ pos_eq(struct journal_pos a, struct journal_pos b)
 	return a.seg == b.seg && a.off == b.off;
 }
 
+/*
+ * The written segment's acknowledged bytes, up to the synced checkpoint:
+ * a hole, so that the sync to come writes only what is not acknowledged
+ * (the pages dropped are never written; nothing reads them again, and
+ * recovery starts at the checkpoint).  A file system without holes
+ * (EOPNOTSUPP) syncs them all, as before.
+ */
+static void
+journal_punch(struct journal *j)
+{
+	const struct journal_seg *s = &j->segs[j->nsegs - 1];
+	uint64_t to;
+
+	if (j->ack_synced.seg != s->num)
+		return;
+	to = j->ack_synced.off & ~(uint64_t)(JOURNAL_PUNCH_MIN - 1);
+	if (to < j->punched + JOURNAL_PUNCH_MIN)
+		return;
+	if (fallocate(j->wfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+	    (off_t)j->punched, (off_t)(to - j->punched)) == 0)
+		j->punched = to;
+}
+
 int
 journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 {
@@ -916,22 +946,27 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 			    JOURNAL_CKPT, strerror(errno));
 		return 0;
 	}
+	/*
+	 * The checkpoint first: acknowledged records need not be on the
+	 * disk, so it does not wait for theirs; only then may the segments
+	 * it is past go, and their unsynced data with them.
+	 */
+	if (!pos_eq(j->ack, j->ack_synced) && ckpt_write(j, j->ack,
+	    true) == -1)
+		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
+		    strerror(errno));
+	segs_drop(j, segs_find(j, j->ack_synced.seg));
 	if (journal_sync_old(j) == -1)
 		return why_set(why, "%s: %s", j->dir, strerror(errno));
 	if (j->dirty && (j->o.sync != JOURNAL_SYNC_NEVER || force)) {
 		/* all acknowledged: only the checkpoint's sync is needed */
+		journal_punch(j);
 		if ((!journal_acked_all(j) && fdatasync(j->wfd) == -1) ||
 		    fsync(j->dirfd) == -1)
 			return why_set(why, "%s: %s", j->dir,
 			    strerror(errno));
 		j->dirty = false;
 	}
-	if (!pos_eq(j->ack, j->ack_synced) && ckpt_write(j, j->ack,
-	    true) == -1)
-		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
-		    strerror(errno));
-	/* only now may the segments the checkpoint is past go */
-	segs_drop(j, segs_find(j, j->ack_synced.seg));
 	j->next_sync = now + j->o.sync_ms;
 	return 0;
 }

@@ -36,6 +36,7 @@
 #define JOURNAL_SEG_MIN (64ULL << 10)
 #define JOURNAL_CTL_MAX 32		/* control frames kept at most */
 #define JOURNAL_OLD_MAX 8		/* full segments waiting for a sync */
+#define JOURNAL_PUNCH_MIN (256U << 10)	/* a hole, at least; a power of 2 */
 
 enum journal_sync {
 	JOURNAL_SYNC_INTERVAL,	/* fdatasync every sync_ms */
@@ -99,6 +100,7 @@ struct journal {
 	char *wbuf;			/* frames appended, not written */
 	size_t wlen, wcap;
 	bool dirty;			/* written since the last fdatasync */
+	uint64_t punched;		/* the written segment's hole, to */
 	struct journal_old old[JOURNAL_OLD_MAX];	/* full, unsynced */
 	size_t nold;
 	struct journal_pos ack;		/* acknowledged */

@@ -486,6 +486,58 @@ test_deferred_sync_and_clean_stop(void **state)
 	assert_int_equal(journal_close(&j, &why), 0);
 }
 
+/*
+ * The acknowledged part of the written segment becomes a hole at a
+ * durable tick (its pages are never written), and a process killed after
+ * it recovers exactly the records not acknowledged.
+ */
+static void
+test_punch(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 16 << 20, 128 << 20);
+	struct journal_recovery rec;
+	struct journal_pos end;
+	struct journal j;
+	struct why why;
+	const char *p;
+	char path[256];
+	struct stat st;
+	size_t len;
+	int i, n = 0;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	while (j.segs[j.nsegs - 1].size < 2 * JOURNAL_PUNCH_MIN + 4096) {
+		fill(&j, 0, NREC, false);
+		n += NREC;
+	}
+	/* all but the last NREC acknowledged */
+	for (i = 0; i < n - NREC; i++)
+		assert_int_equal(journal_read(&j, &p, &len, &end, &why), 1);
+	journal_ack(&j, end, (uint64_t)(n - NREC));
+	assert_int_equal(journal_tick(&j, j.next_sync, false, &why), 0);
+	assert_true(j.punched >= JOURNAL_PUNCH_MIN);
+	assert_true(j.punched <= end.off);
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)j.segs[j.nsegs - 1].num);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 <=
+	    (uint64_t)st.st_size - j.punched + 8192);
+	/* what a killed process leaves: reopened without closing */
+	{
+		struct journal j2 = j;
+
+		close(j2.lockfd);	/* the lock goes with the process */
+		j.lockfd = -1;
+		assert_int_equal(journal_open(&j2, &o, &rec, &why), 0);
+		assert_int_equal(rec.records, NREC);
+		assert_int_equal(rec.dropped_bytes, 0);
+		assert_int_equal(read_all(&j2, 0, NREC), NREC);
+		assert_int_equal(journal_close(&j2, &why), 0);
+	}
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
 /* A disk that fills: the commit fails whole, and is tried again. */
 static void
 test_disk_full(void **state)
@@ -589,6 +641,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_deferred_sync_and_clean_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_punch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_directory, setup,
