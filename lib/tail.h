@@ -19,7 +19,6 @@
 #ifndef SM_TAIL_H
 #define SM_TAIL_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -147,13 +146,5 @@ void tail_close(struct tail *t);
  * disconnected and the retry is due, then poll.
  */
 enum tail_step tail_step(struct tail *t, int64_t now_ms);
-
-/*
- * sm-tail without --dashboard: print the history and, with follow, new
- * rows every interval_ms until *stop, in format kind on stdout.
- * Diagnostics go to stderr.  Returns the exit status.
- */
-int tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
-    int64_t interval_ms, volatile sig_atomic_t *stop);
 
 #endif

@@ -29,6 +29,7 @@
 #include "rowfmt.h"
 #include "schema.h"
 #include "tail.h"
+#include "tailprint.h"
 #include "timefmt.h"
 #include "tls.h"
 #include "web.h"
