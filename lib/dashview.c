@@ -29,6 +29,7 @@
 #include "schema.h"
 #include "exitcode.h"
 #include "followrun.h"
+#include "rowfmt.h"
 #include "timefmt.h"
 
 #define DV_TICK_MS 100		/* a redraw, and getch's wait for a key */

@@ -22,8 +22,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "rowfmt.h"
+#include "dbconf.h"
+#include "row.h"
 
 #define TAIL_PAGE 1000		/* rows per query */
 #define TAIL_START_WINDOW 10000	/* ids below the newest checked at start */
