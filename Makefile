@@ -67,6 +67,7 @@ PKGS_lib/store.c = json-c libmariadb
 PKGS_lib/store_sql.c = json-c libmariadb
 PKGS_lib/storemain.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
+PKGS_lib/tailmain.c = json-c libmariadb libmicrohttpd gnutls libcrypt ncursesw
 PKGS_lib/tailprint.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
 PKGS_lib/webauth.c = gnutls libcrypt libmicrohttpd
