@@ -35,7 +35,7 @@ followrun_why(struct tail *t, const char *desc, struct why *why)
 	struct tail_status st;
 
 	tail_status(t, &st);
-	why_set(why, "%.200s: %.300s", desc, st.why);
+	why_set(why, "%.100s: %.400s", desc, st.why);
 }
 
 void
