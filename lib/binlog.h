@@ -33,7 +33,7 @@
 
 #include "db.h"
 #include "record.h"
-#include "rowfmt.h"
+#include "row.h"
 #include "why.h"
 
 #define BINLOG_FILE_MAX 512

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rowfmt.h"
+#include "row.h"
 
 #define DASH_HISTORY 240	/* samples kept per host for sparklines */
 #define DASH_HOSTS 64

@@ -28,6 +28,8 @@
 #include "dashview.h"
 #include "schema.h"
 #include "exitcode.h"
+#include "followrun.h"
+#include "rowfmt.h"
 #include "timefmt.h"
 
 #define DV_TICK_MS 100		/* a redraw, and getch's wait for a key */
@@ -386,47 +388,71 @@ dv_sock_update(struct dashview *v)
 static void
 dv_wait(struct dashview *v, int64_t when_ms)
 {
-	struct timespec ts = {
-		.tv_sec = when_ms / 1000,
-		.tv_nsec = (when_ms % 1000) * 1000000
-	};
+	struct timespec ts = clock_mono_timespec(when_ms);
 
 	pthread_cond_timedwait(&v->cv, &v->lock, &ts);
 }
 
 /*
- * The poller: tail_step at the interval, or at the retry time after a
- * failed connect, until stop.  Every signal it can is blocked (dv_start).
+ * followrun's wait: on cv until when_ms or stop; the step about to run
+ * noted for the status line.
+ */
+static bool
+dv_poll_wait(void *arg, int64_t when_ms)
+{
+	struct dashview *v = arg;
+	bool stop;
+
+	pthread_mutex_lock(&v->lock);
+	while (!v->stop && clock_mono_ms() < when_ms)
+		dv_wait(v, when_ms);
+	if (!(stop = v->stop))
+		v->link.busy_since = clock_mono_ms();
+	pthread_mutex_unlock(&v->lock);
+	return stop;
+}
+
+/* followrun's stepped: the tail's state copied for the UI. */
+static bool
+dv_poll_stepped(void *arg, enum tail_step st)
+{
+	struct dashview *v = arg;
+
+	(void)st;
+	pthread_mutex_lock(&v->lock);
+	v->link.busy_since = -1;
+	dv_link_update(v);
+	dv_sock_update(v);
+	pthread_mutex_unlock(&v->lock);
+	return false;
+}
+
+/*
+ * The poller: followrun, tail_step at the interval or at the retry time
+ * after a failed connect, until stop or a fatal step.  The server is
+ * never talked to under the lock.  Every signal it can is blocked
+ * (dv_start).
  */
 static void *
 dv_poll(void *arg)
 {
 	struct dashview *v = arg;
-	int64_t next, now;
-	enum tail_step rc;
+	struct followrun fr = {
+		.tail = v->tail, .desc = v->desc, .interval_ms = v->step,
+		.first_ms = clock_mono_ms(), .wait = dv_poll_wait,
+		.stepped = dv_poll_stepped, .arg = v
+	};
+	struct why why;
+	int rc;
 
 	mysql_thread_init();
+	rc = followrun(&fr, &why);
 	pthread_mutex_lock(&v->lock);
-	next = clock_mono_ms();
-	while (!v->stop) {
-		now = clock_mono_ms();
-		if (now < next) {
-			dv_wait(v, next);
-			continue;
-		}
-		v->link.busy_since = now;
-		/* never the lock while the server may keep us waiting */
-		pthread_mutex_unlock(&v->lock);
-		rc = tail_step(v->tail, now);
-		pthread_mutex_lock(&v->lock);
+	if (rc != SM_EXIT_OK) {
 		v->link.busy_since = -1;
 		dv_link_update(v);
-		dv_sock_update(v);
-		if (rc == TAIL_STEP_FATAL) {
-			v->link.fatal = true;
-			break;
-		}
-		next = tail_next_ms(v->tail, next + v->step, clock_mono_ms());
+		v->link.why = why;
+		v->link.fatal = true;
 	}
 	if (v->sock != -1) {
 		close(v->sock);
@@ -704,7 +730,7 @@ dashview_run(const struct dashview_config *cfg, bool *left)
 	joined = dv_stop(v, poller);
 	pthread_mutex_lock(&v->lock);
 	if (fatal) {
-		warnx("%s: %s", v->desc, v->link.why.msg);
+		warnx("%s", v->link.why.msg);
 		status = SM_EXIT_USAGE;
 	} else if (v->link.bad_rows > 0) {
 		warnx("%llu rows could not be read back (NULL values)",

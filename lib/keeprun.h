@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "dbconf.h"
 #include "keep.h"
 
 struct keeprun_config {

@@ -17,21 +17,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "record.h"
-
-/* data_source's width (SCHEMA_SOURCE_MAX; rowfmt.c checks they agree). */
-#define ROWFMT_SOURCE_MAX 50
+#include "row.h"
 
 #define ROWFMT_LINE_MAX 4096	/* one formatted row, header included */
 #define ROWFMT_HOST_WIDTH 16	/* table: wider names are cut */
 #define ROWFMT_SOURCE_WIDTH 12
-
-/* A row of system_metrics. */
-struct rowfmt_row {
-	unsigned long long id;		/* the table's id column */
-	struct record rec;
-	char source[ROWFMT_SOURCE_MAX + 1];	/* data_source; "" when NULL */
-};
 
 enum rowfmt_kind {
 	ROWFMT_NDJSON,

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "db.h"
+#include "dbconf.h"
 #include "record.h"
 #include "why.h"
 

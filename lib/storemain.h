@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "db.h"
+#include "dbconf.h"
 #include "tls.h"
 
 #define STOREMAIN_SOURCE_DEFAULT "sm-store"

@@ -1,16 +1,12 @@
 /*
  * Reading system_metrics back: the history, then following new rows by
- * polling or through the binary log, and sm-tail's printer (tail.h).
+ * polling or through the binary log (tail.h).
  */
-#include <err.h>
-#include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,7 +17,6 @@
 #include "backoff.h"
 #include "binlog.h"
 #include "clock.h"
-#include "exitcode.h"
 #include "follow.h"
 #include "schema.h"
 #include "tail.h"
@@ -971,198 +966,4 @@ out_down:
 	t->state = TAIL_DOWN;
 	t->retry_ms = now_ms;
 	return TAIL_STEP_DOWN;
-}
-
-/* sm-tail's printer: rows formatted onto stdout. */
-struct tail_printer {
-	struct rowfmt fmt;
-	bool tty;
-	int err;		/* errno of the first failed write, or 0 */
-	char line[ROWFMT_LINE_MAX];
-};
-
-static int
-tail_print_emit(const struct rowfmt_row *row, bool history, void *arg)
-{
-	struct tail_printer *p = arg;
-	int n;
-
-	(void)history;
-	if ((n = rowfmt_row(&p->fmt, row, p->line, sizeof(p->line))) == -1) {
-		warnx("row %llu: cannot format it", row->id);
-		return 0;
-	}
-	if (fwrite(p->line, 1, (size_t)n, stdout) != (size_t)n) {
-		/* kept now: by the flush, other calls may have changed it */
-		if (p->err == 0)
-			p->err = errno != 0 ? errno : EIO;
-		return -1;	/* tail_print_flush tells why */
-	}
-	return 0;
-}
-
-static void
-tail_print_bad(unsigned long long id, const char *why, void *arg)
-{
-	(void)arg;
-	warnx("row %llu: %s; skipped", id, why);
-}
-
-/* Rows a table header covers on this terminal: its height less one. */
-static unsigned
-tail_screen_rows(void)
-{
-	struct winsize ws;
-
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == -1 || ws.ws_row < 3)
-		return 23;
-	return ws.ws_row - 1;
-}
-
-/*
- * Flush stdout: 0, 1 when the reader went away, -1 on an error (said).
- * The error is the first failed write's, else the flush's: ferror()
- * alone keeps no errno.
- */
-static int
-tail_print_flush(struct tail_printer *p)
-{
-	int e;
-
-	if (fflush(stdout) != EOF && !ferror(stdout) && p->err == 0)
-		return 0;
-	e = p->err != 0 ? p->err : errno;
-	if (e == EPIPE)
-		return 1;
-	warnx("stdout: %s", strerror(e));
-	return -1;
-}
-
-/*
- * Wait until when_ms (monotonic) watching stdout: true when its reader
- * has gone (a pipe whose reader closed reports POLLERR), so that
- * "sm-tail -f | head" ends without waiting for a row to fail to write.
- * A signal cuts the wait short; the caller looks at its flag.
- */
-static bool
-tail_wait_reader_gone(int64_t when_ms)
-{
-	struct pollfd pfd = { .fd = STDOUT_FILENO, .events = 0 };
-	int64_t left = when_ms - clock_mono_ms();
-
-	if (left < 0)
-		left = 0;
-	if (poll(&pfd, 1, (int)(left > 3600000 ? 3600000 : left)) == 1 &&
-	    (pfd.revents & (POLLERR | POLLHUP)) != 0)
-		return true;
-	return false;
-}
-
-int
-tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
-    int64_t interval_ms, volatile sig_atomic_t *stop)
-{
-	struct tail_config c = *cfg;
-	struct tail_printer p;
-	struct tail *t;
-	char desc[512];
-	int64_t step = interval_ms, next, now;
-	int status = SM_EXIT_OK, rc;
-	bool said_down = false, stopped = false;
-	unsigned long long resets_said = 0, via_said = 0;
-
-	if (step < 1)
-		step = 1;
-	memset(&p, 0, sizeof(p));
-	p.tty = isatty(STDOUT_FILENO);
-	rowfmt_init(&p.fmt, kind, p.tty ? tail_screen_rows() : 0);
-	c.emit = tail_print_emit;
-	c.bad = tail_print_bad;
-	c.arg = &p;
-	db_describe(cfg->db, desc, sizeof(desc));
-	if ((t = tail_new(&c)) == NULL) {
-		warnx("out of memory");
-		return SM_EXIT_PARTIAL;
-	}
-	now = clock_mono_ms();
-	switch (tail_connect(t, now)) {
-	case TAIL_STEP_FATAL:
-	case TAIL_STEP_DOWN:
-		if (!cfg->follow || t->fault == DB_FAULT_CONFIG) {
-			warnx("%s: %s", desc, t->why.msg);
-			status = t->fault == DB_FAULT_CONFIG ? SM_EXIT_USAGE :
-			    SM_EXIT_UNAVAILABLE;
-			goto out_free;
-		}
-		warnx("%s: %s; retrying", desc, t->why.msg);
-		said_down = true;
-		break;
-	case TAIL_STEP_STOP:
-		stopped = true;
-		break;
-	case TAIL_STEP_OK:
-		if (t->no_table && !cfg->follow)
-			warnx("%s: no table " SCHEMA_TABLE " yet", desc);
-		break;
-	}
-	if ((via_said = t->via_changes) > 0)
-		warnx("%s: %s", desc, t->via_why.msg);
-	if ((rc = tail_print_flush(&p)) != 0) {
-		if (rc == -1)
-			status = SM_EXIT_PARTIAL;
-		goto out_free;
-	}
-	if (!cfg->follow || stopped)
-		goto out_free;
-	next = now;
-	while (!*stop) {
-		now = clock_mono_ms();
-		next = tail_next_ms(t, next + step, now);
-		if (tail_wait_reader_gone(next) || *stop)
-			break;
-		if (p.tty && kind == ROWFMT_TABLE)
-			p.fmt.header_every = tail_screen_rows();
-		switch (tail_step(t, clock_mono_ms())) {
-		case TAIL_STEP_OK:
-			if (said_down) {
-				warnx("%s: connected again", desc);
-				said_down = false;
-			}
-			if (t->resets != resets_said) {
-				warnx("%s: the table's ids started again "
-				    "(TRUNCATE?): following its new rows from "
-				    "the first", desc);
-				resets_said = t->resets;
-			}
-			if (t->via_changes != via_said) {
-				warnx("%s: %s", desc, t->via_why.msg);
-				via_said = t->via_changes;
-			}
-			break;
-		case TAIL_STEP_DOWN:
-			/* a signal cuts a read of the log short: no outage */
-			if (!said_down && !*stop) {
-				warnx("%s: %s; reconnecting", desc, t->why.msg);
-				said_down = true;
-			}
-			break;
-		case TAIL_STEP_STOP:
-			goto out_flush;
-		case TAIL_STEP_FATAL:
-			warnx("%s: %s", desc, t->why.msg);
-			status = SM_EXIT_USAGE;
-			goto out_flush;
-		}
-		if ((rc = tail_print_flush(&p)) != 0) {
-			if (rc == -1)
-				status = SM_EXIT_PARTIAL;
-			goto out_free;
-		}
-	}
-out_flush:
-	if (tail_print_flush(&p) == -1)
-		status = SM_EXIT_PARTIAL;
-out_free:
-	tail_free(t);
-	return status;
 }

@@ -19,12 +19,11 @@
 #ifndef SM_TAIL_H
 #define SM_TAIL_H
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
-#include "rowfmt.h"
+#include "dbconf.h"
+#include "row.h"
 
 #define TAIL_PAGE 1000		/* rows per query */
 #define TAIL_START_WINDOW 10000	/* ids below the newest checked at start */
@@ -147,13 +146,5 @@ void tail_close(struct tail *t);
  * disconnected and the retry is due, then poll.
  */
 enum tail_step tail_step(struct tail *t, int64_t now_ms);
-
-/*
- * sm-tail without --dashboard: print the history and, with follow, new
- * rows every interval_ms until *stop, in format kind on stdout.
- * Diagnostics go to stderr.  Returns the exit status.
- */
-int tail_print(const struct tail_config *cfg, enum rowfmt_kind kind,
-    int64_t interval_ms, volatile sig_atomic_t *stop);
 
 #endif

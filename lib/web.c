@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "exitcode.h"
 #include "feed.h"
+#include "followrun.h"
 #include "record.h"
 #include "schema.h"
 #include "timefmt.h"
@@ -51,6 +52,9 @@ struct web {
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
 	struct webhist *hist;		/* /history's queries */
 	bool stopping;		/* under lock */
+	bool fatal;		/* under lock: the follower gave up ... */
+	struct why fatal_why;	/* ... for this reason */
+	struct followrun_said said;	/* the follower's alone */
 	unsigned long long added;	/* entries added in this step */
 	char desc[512];		/* the database, for messages */
 };
@@ -872,66 +876,72 @@ web_db_state(struct web *w, bool up)
 		warnx("%s: connected", w->desc);
 }
 
-/* The follower: a step every interval, then the waiting clients woken. */
+/* followrun's wait: on w->wake until when_ms or stopping. */
+static bool
+web_follow_wait(void *arg, int64_t when_ms)
+{
+	struct web *w = arg;
+	struct timespec ts = clock_mono_timespec(when_ms);
+	bool stop;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping && pthread_cond_timedwait(&w->wake,
+	    &w->lock, &ts) == 0)
+		;
+	stop = w->stopping;
+	pthread_mutex_unlock(&w->lock);
+	return stop;
+}
+
+/* followrun's stepped: the database's state, alerts, clients woken. */
+static bool
+web_follow_stepped(void *arg, enum tail_step st)
+{
+	struct web *w = arg;
+	bool added;
+
+	web_db_state(w, st == TAIL_STEP_OK || tail_socket(w->tail) != -1);
+	followrun_news(w->tail, w->desc, &w->said);
+	pthread_mutex_lock(&w->lock);
+	if (w->alerts != NULL)
+		alert_tick(w->alerts, alert_now());
+	added = w->added > 0;
+	w->added = 0;
+	pthread_mutex_unlock(&w->lock);
+	if (added)
+		web_wake(w);
+	return false;
+}
+
+/*
+ * The follower: followrun, a step every interval, then the waiting
+ * clients woken, until stopping or a fatal step; that ends the server
+ * (web_run looks at w->fatal at each tick).
+ */
 static void *
 web_follow(void *arg)
 {
 	struct web *w = arg;
-	int64_t step = w->c->interval_ms, next, now;
-	unsigned long long resets, via_said = 0;
-	struct tail_status st;
-	struct timespec ts;
-	bool added;
+	struct followrun fr = {
+		.tail = w->tail, .desc = w->desc,
+		.interval_ms = w->c->interval_ms, .first_ms = clock_mono_ms(),
+		.wait = web_follow_wait, .stepped = web_follow_stepped,
+		.arg = w
+	};
+	struct why why;
 
-	if (step < 1)
-		step = 1;
 	mysql_thread_init();	/* a thread of its own on the connection */
-	tail_status(w->tail, &st);
-	resets = st.resets;
-	next = clock_mono_ms();
-	for (;;) {
-		switch (tail_step(w->tail, clock_mono_ms())) {
-		case TAIL_STEP_OK:
-			web_db_state(w, true);
-			break;
-		case TAIL_STEP_DOWN:
-		case TAIL_STEP_FATAL:
-		case TAIL_STEP_STOP:
-			web_db_state(w, tail_socket(w->tail) != -1);
-			break;
-		}
-		tail_status(w->tail, &st);
-		if (st.resets != resets) {
-			warnx("%s: the table's ids started again (TRUNCATE?): "
-			    "following its new rows from the first", w->desc);
-			resets = st.resets;
-		}
-		if (st.via_changes != via_said) {
-			warnx("%s: %s", w->desc, st.via_why);
-			via_said = st.via_changes;
-		}
+	if (followrun(&fr, &why) != SM_EXIT_OK) {
 		pthread_mutex_lock(&w->lock);
-		if (w->alerts != NULL)
-			alert_tick(w->alerts, alert_now());
-		added = w->added > 0;
-		w->added = 0;
+		w->fatal = true;
+		w->fatal_why = why;
+		if (feed_set_db(&w->feed, false) == -1)
+			warnx("out of memory");
 		pthread_mutex_unlock(&w->lock);
-		if (added)
-			web_wake(w);
-		now = clock_mono_ms();
-		next = tail_next_ms(w->tail, next + step, now);
-		ts = clock_mono_timespec(next);
-		pthread_mutex_lock(&w->lock);
-		while (!w->stopping && pthread_cond_timedwait(&w->wake,
-		    &w->lock, &ts) == 0)
-			;
-		if (w->stopping) {
-			pthread_mutex_unlock(&w->lock);
-			mysql_thread_end();
-			return NULL;
-		}
-		pthread_mutex_unlock(&w->lock);
+		web_wake(w);
 	}
+	mysql_thread_end();
+	return NULL;
 }
 
 /* Room for max_connections sockets, as far as the hard limit allows. */
@@ -987,8 +997,7 @@ web_start(struct web *w, struct why *why)
 		web_db_state(w, true);
 		return 0;
 	case TAIL_STEP_FATAL:
-		tail_status(w->tail, &st);
-		why_set(why, "%.100s: %.150s", w->desc, st.why);
+		followrun_why(w->tail, w->desc, why);
 		return -1;
 	case TAIL_STEP_DOWN:
 	case TAIL_STEP_STOP:
@@ -1056,16 +1065,45 @@ web_end_streams(struct web *w)
 	}
 }
 
+/*
+ * The main thread's wait while serving: the stop signal's number, or 0
+ * when the follower gave up (looked at each second).  Pings the streams
+ * every WEB_KEEPALIVE_MS: proxies close streams that stay silent.
+ */
+static int
+web_wait_stop(struct web *w, const sigset_t *stop)
+{
+	const struct timespec tick = { 1, 0 };
+	int64_t ping_ms = clock_mono_ms() + WEB_KEEPALIVE_MS;
+	bool fatal;
+	int sig;
+
+	for (;;) {
+		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
+			return sig;
+		pthread_mutex_lock(&w->lock);
+		fatal = w->fatal;
+		pthread_mutex_unlock(&w->lock);
+		if (fatal)
+			return 0;
+		if (clock_mono_ms() < ping_ms)
+			continue;
+		ping_ms += WEB_KEEPALIVE_MS;
+		pthread_mutex_lock(&w->lock);
+		feed_ping(&w->feed);
+		pthread_mutex_unlock(&w->lock);
+		web_wake(w);
+	}
+}
+
 int
 web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 {
 	const union MHD_DaemonInfo *info;
 	struct tail_config tc = c->tail;
-	const struct timespec tick = { 1, 0 };
 	char where[NI_MAXHOST + 16];
 	struct MHD_Daemon *d = NULL;
 	pthread_t follower;
-	int64_t ping_ms;
 	unsigned port = 0;
 	int sig, rc = SM_EXIT_USAGE;
 	struct web w;
@@ -1117,27 +1155,20 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	}
 	warnx("serving %s://%s/ from %s", c->tls != NULL &&
 	    c->tls->cert != NULL ? "https" : "http", where, w.desc);
-	ping_ms = clock_mono_ms() + WEB_KEEPALIVE_MS;
-	for (;;) {
-		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
-			break;
-		if (clock_mono_ms() < ping_ms)
-			continue;
-		/* proxies close streams that stay silent */
-		ping_ms += WEB_KEEPALIVE_MS;
-		pthread_mutex_lock(&w.lock);
-		feed_ping(&w.feed);
-		pthread_mutex_unlock(&w.lock);
-		web_wake(&w);
-	}
+	sig = web_wait_stop(&w, stop);
 	pthread_mutex_lock(&w.lock);
 	w.stopping = true;
 	pthread_cond_signal(&w.wake);
 	pthread_mutex_unlock(&w.lock);
 	pthread_join(follower, NULL);
 	web_end_streams(&w);
-	warnx("stopped on signal %d", sig);
-	rc = SM_EXIT_OK;
+	if (sig == 0) {
+		/* the follower gave up: stopped, as at the first connect */
+		*why = w.fatal_why;
+	} else {
+		warnx("stopped on signal %d", sig);
+		rc = SM_EXIT_OK;
+	}
 out_unlink:
 	if (c->port_file != NULL)
 		unlink(c->port_file);

@@ -38,8 +38,9 @@ expect_err "--warn is for the dashboards (-d, --listen)"
 expect_status 2 $T --db $DB -d --warn -1
 expect_err "--warn: \"-1\": want a percentage from 0 to 100"
 expect_status 2 $T --db $DB -d -f
-expect_err "-d shows rows on the screen: not with --format or -f"
+expect_err "conflicting modes: -d and -f"
 expect_status 2 $T --db $DB -d --format table
+expect_err "-d shows rows on the screen: not with --format or -f"
 expect_status 2 $T --db $DB -d </dev/null
 expect_err "-d: the dashboard needs a terminal on stdin and stdout"
 expect_status 2 $T --db $DB --since 2026-13-01T00:00:00Z
@@ -70,8 +71,13 @@ expect_err "--listen: \"127.0.0.1:99999\": port 99999 out of range"
 expect_status 2 $T --db $DB --listen ::1:80
 expect_err "an IPv6 address goes in brackets"
 expect_status 2 $T --db $DB --listen 0 -f
-expect_err "--listen serves rows over HTTP: not with -d, -f or --format"
+expect_err "conflicting modes: --listen and -f"
+expect_status 2 $T --db $DB -f --step 1m --since 1h
+expect_err "conflicting modes: -f and --step"
+expect_status 2 $T --db $DB -f -f -n 1 --interval 1 --listen 0
+expect_err "conflicting modes: -f and --listen"
 expect_status 2 $T --db $DB --listen 0 --format ndjson
+expect_err "--listen serves rows over HTTP: not with -d, -f or --format"
 expect_status 2 $T --db $DB --listen 0 --backlog 0
 expect_err "--backlog: \"0\": want 1 to 1000000 rows"
 expect_status 2 $T --db $DB --listen 0 --max-connections 0

@@ -110,7 +110,9 @@ expect_err "before"
 expect_status 2 "$TAIL" --since yesterday --step 1m
 expect_err '--since: "yesterday": not a time'
 expect_status 2 "$TAIL" -f --since 1h --step 1m
-expect_err "not -d, -f"
+expect_err "conflicting modes: -f and --step"
+expect_status 2 "$TAIL" --since 1h --step 1m -n 5
+expect_err "not -d, -f, -n, --listen, --via or --format seed"
 
 echo "GET /history answers the same points"
 "$TAIL" --listen 127.0.0.1:0 --port-file "$SM_TMP/port" --web-root \
