@@ -69,12 +69,14 @@ static const struct cli_help help = {
 	    "       sm-tail --listen addr [-n count] [--auth-file file] "
 	    "[--backlog rows]\n"
 	    "               [--db url] [--defaults-file file] "
-	    "[--gap-timeout seconds]\n"
-	    "               [--host name] [--interval seconds] "
-	    "[--max-connections n]\n"
+	    "[--forget seconds]\n"
+	    "               [--gap-timeout seconds] [--host name] "
+	    "[--interval seconds]\n"
+	    "               [--max-connections n] [--max-hosts n]\n"
 	    "               [--metrics-token-file file] [--port-file file]\n"
-	    "               [--rule rule] [--rules file] [--since time] "
-	    "[--source name]\n"
+	    "               [--request-timeout seconds] [--rule rule] "
+	    "[--rules file]\n"
+	    "               [--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--stale seconds]\n"
 	    "               [--tls-cert file --tls-key file] "
@@ -92,6 +94,9 @@ static const struct cli_help help = {
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"
+	    "  --forget seconds       --listen: a host and source silent "
+	    "this long goes\n"
+	    "                         (3600)\n"
 	    "  --format name          ndjson, table or seed\n"
 	    "  --gap-timeout seconds  how long a missing id is waited for "
 	    "(60)\n"
@@ -100,9 +105,15 @@ static const struct cli_help help = {
 	    "  --listen addr          the browser dashboard, SSE, JSON, "
 	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
+	    "  --max-hosts n          --listen: host and source pairs kept, "
+	    "the newest\n"
+	    "                         (4096)\n"
 	    "  --metrics-token-file file\n"
 	    "                         --listen: a bearer token for /metrics\n"
 	    "  --port-file file       --listen: the port, written here\n"
+	    "  --request-timeout seconds\n"
+	    "                         --listen: a request arrives whole "
+	    "within (30)\n"
 	    "  --rule rule            --listen: an alert rule; repeatable\n"
 	    "  --rules file           --listen: alert rules from a file\n"
 	    "  --since time           only rows sampled at or after (RFC "
@@ -147,9 +158,10 @@ usage(int status)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_AUTH_FILE = 256, OPT_BACKLOG, OPT_FORMAT, OPT_GAP_TIMEOUT,
-	    OPT_HOST, OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS,
-	    OPT_METRICS_TOKEN, OPT_PORT_FILE, OPT_RULE, OPT_RULES, OPT_SINCE,
+	enum { OPT_AUTH_FILE = 256, OPT_BACKLOG, OPT_FORGET, OPT_FORMAT,
+	    OPT_GAP_TIMEOUT, OPT_HOST, OPT_INTERVAL, OPT_LISTEN,
+	    OPT_MAX_CONNECTIONS, OPT_MAX_HOSTS, OPT_METRICS_TOKEN,
+	    OPT_PORT_FILE, OPT_REQUEST_TIMEOUT, OPT_RULE, OPT_RULES, OPT_SINCE,
 	    OPT_SOURCE, OPT_STALE, OPT_STEP, OPT_TIER, OPT_UNTIL, OPT_VERSION,
 	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
 	static const struct option longopts[] = {
@@ -160,6 +172,7 @@ main(int argc, char *argv[])
 		{ "defaults-file", required_argument, NULL,
 		    DB_OPT_DEFAULTS_FILE },
 		{ "follow", no_argument, NULL, 'f' },
+		{ "forget", required_argument, NULL, OPT_FORGET },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "gap-timeout", required_argument, NULL, OPT_GAP_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
@@ -169,9 +182,12 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
+		{ "max-hosts", required_argument, NULL, OPT_MAX_HOSTS },
 		{ "metrics-token-file", required_argument, NULL,
 		    OPT_METRICS_TOKEN },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
+		{ "request-timeout", required_argument, NULL,
+		    OPT_REQUEST_TIMEOUT },
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "since", required_argument, NULL, OPT_SINCE },
@@ -196,6 +212,8 @@ main(int argc, char *argv[])
 	struct tls_opts tls = { 0 };
 	struct why dbwhy, why;
 	int64_t interval = -1, gap_timeout = -1, stale = -1;	/* ms */
+	int64_t forget = -1;	/* ms */
+	long long max_hosts = -1, request_timeout = -1;
 	double warn = -1;
 	long long lines = -1, backlog = -1, max_conns = -1;
 	int64_t step_ms = -1;
@@ -217,6 +235,13 @@ main(int argc, char *argv[])
 		{ OPT_BACKLOG, "--backlog", .count = &backlog, .min = 1,
 		    .max = FEED_BACKLOG_MAX, .unit = "rows" },
 		{ 'd', "-d", .flag = &dashboard },
+		{ OPT_FORGET, "--forget", .ms = &forget, .min = 1,
+		    .max = 86400 * 365, .want = "seconds, 1 or more" },
+		{ OPT_MAX_HOSTS, "--max-hosts", .count = &max_hosts, .min = 1,
+		    .max = FEED_PAIRS_MAX, .unit = "pairs" },
+		{ OPT_REQUEST_TIMEOUT, "--request-timeout",
+		    .count = &request_timeout, .min = 1, .max = 3600,
+		    .unit = "seconds" },
 		{ 'f', "-f", .flag = &follow },
 		{ OPT_GAP_TIMEOUT, "--gap-timeout", .ms = &gap_timeout,
 		    .min = 0.1, .max = 86400 },
@@ -336,10 +361,17 @@ main(int argc, char *argv[])
 	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
 	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
 	    rules.n > 0 || auth_file != NULL || metrics_token != NULL ||
-	    tls_given(&tls))) {
-		warnx("--auth-file, --backlog, --max-connections, "
-		    "--metrics-token-file, --port-file, --rule, --rules, "
-		    "--stale, --tls-* and --web-root need --listen");
+	    tls_given(&tls) || forget >= 0 || max_hosts >= 0 ||
+	    request_timeout >= 0)) {
+		warnx("--auth-file, --backlog, --forget, --max-connections, "
+		    "--max-hosts, --metrics-token-file, --port-file, "
+		    "--request-timeout, --rule, --rules, --stale, --tls-* and "
+		    "--web-root need --listen");
+		usage(SM_EXIT_USAGE);
+	}
+	/* a host forgotten before it is stale would never be */
+	if (forget >= 0 && stale > 0 && forget <= stale) {
+		warnx("--forget must be longer than --stale");
 		usage(SM_EXIT_USAGE);
 	}
 	/* a --web-root without the page: said now, not at each request */
@@ -437,6 +469,14 @@ main(int argc, char *argv[])
 		wc.max_connections = max_conns > 0 ? (unsigned)max_conns :
 		    WEB_MAX_CONNECTIONS_DEFAULT;
 		wc.stale_ms = stale > 0 ? stale : 0;
+		wc.request_timeout = request_timeout > 0 ?
+		    (unsigned)request_timeout : WEB_REQUEST_TIMEOUT_DEFAULT;
+		wc.max_hosts = max_hosts > 0 ? (size_t)max_hosts :
+		    FEED_PAIRS_DEFAULT;
+		/* by default, twice --stale when that is longer */
+		wc.forget_ms = forget > 0 ? forget : stale * 2 >
+		    FEED_FORGET_DEFAULT_MS ? stale * 2 :
+		    FEED_FORGET_DEFAULT_MS;
 		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
 		wc.vendor_dir = WEB_DYGRAPHS_DIR;

@@ -237,6 +237,7 @@ test_rows_json(void **state)
 static void
 test_hosts_stale(void **state)
 {
+	const struct feed_pair *a1, *a2, *b1;
 	struct feed f;
 	char *json;
 
@@ -252,15 +253,22 @@ test_hosts_stale(void **state)
 	/* late (a hole filled): not the newest */
 	add(&f, 6, "a", "s1", 90000);
 	assert_int_equal(f.npairs, 3);
-	assert_int_equal(f.pairs[0].interval_ms, 5000);
-	assert_int_equal(f.pairs[0].row.id, 3);
+	a1 = feed_pair_get(&f, "a", "s1");
+	a2 = feed_pair_get(&f, "a", "s2");
+	b1 = feed_pair_get(&f, "b", "s1");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_non_null(b1);
+	assert_null(feed_pair_get(&f, "b", "s2"));
+	assert_int_equal(a1->interval_ms, 5000);
+	assert_int_equal(a1->row.id, 3);
 	/* a: 3 x 5 s = 15 s after its newest row */
-	assert_false(feed_pair_stale(&f, 0, 130000));
-	assert_true(feed_pair_stale(&f, 0, 130001));
-	assert_true(feed_pair_stale(&f, 1, 130001));	/* the host's */
+	assert_false(feed_pair_stale(&f, a1, 130000));
+	assert_true(feed_pair_stale(&f, a1, 130001));
+	assert_true(feed_pair_stale(&f, a2, 130001));	/* the host's */
 	/* b: 10 s at least */
-	assert_false(feed_pair_stale(&f, 2, 110000));
-	assert_true(feed_pair_stale(&f, 2, 110001));
+	assert_false(feed_pair_stale(&f, b1, 110000));
+	assert_true(feed_pair_stale(&f, b1, 110001));
 	json = feed_hosts_json(&f, 112000);
 	assert_non_null(strstr(json, "\"row\":4,\"source\":\"s2\""));
 	/* its clock ahead of ours: age 0, not negative */
@@ -277,8 +285,9 @@ test_hosts_stale(void **state)
 	assert_int_equal(feed_init(&f, 16, 2000, 75), 0);
 	add(&f, 1, "a", "s1", 100000);
 	add(&f, 2, "a", "s1", 200000);
-	assert_false(feed_pair_stale(&f, 0, 202000));
-	assert_true(feed_pair_stale(&f, 0, 202001));
+	a1 = feed_pair_get(&f, "a", "s1");
+	assert_false(feed_pair_stale(&f, a1, 202000));
+	assert_true(feed_pair_stale(&f, a1, 202001));
 	feed_free(&f);
 }
 
