@@ -640,7 +640,8 @@ web_events(struct web *w, struct MHD_Connection *conn)
 	if (last != NULL && web_parse_id(last, &last_id) == -1)
 		return web_error(conn, MHD_HTTP_BAD_REQUEST, "Last-Event-ID "
 		    "or after: \"%.64s\": want a row id", last);
-	if ((sock = web_sock_of(conn)) == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+	if ((sock = web_sock_of(conn)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
 		return web_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory");
 	s->w = w;
