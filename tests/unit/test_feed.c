@@ -343,7 +343,7 @@ test_events_apart(void **state)
 	add(&f, 4, "a", "s", 1000);
 	json = feed_rows_json(&f, 4, NULL, NULL, -1);
 	for (i = 1; i <= 4; i++) {
-		char want[16];
+		char want[32];
 
 		snprintf(want, sizeof(want), "\"row\":%d,", i);
 		assert_non_null(strstr(json, want));
