@@ -82,7 +82,14 @@ promtool check metrics <"$SM_TMP/metrics" || fail "promtool"
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$web/status")
 echo "/rows?n=4096: 4096 rows; /alerts: $n entries; /metrics: $size" \
     "bytes; peak RSS (VmHWM): $((hwm / 1024)) MB ($hwm kB)"
-[ "$hwm" -lt $((64 * 1024)) ] || fail "peak RSS $hwm kB, want under 64 MB"
+# under tests/sanitize.sh, ASan's shadow memory and quarantine make RSS
+# no measure of sm-tail's: the plain build's run holds the bound
+if [ -n "${SM_SANITIZE_RUN:-}" ]; then
+	echo "under sanitizers: the 64 MB bound is the plain build's"
+else
+	[ "$hwm" -lt $((64 * 1024)) ] ||
+	    fail "peak RSS $hwm kB, want under 64 MB"
+fi
 kill -TERM "$web"
 wait "$web" || fail "sm-tail exited $?: $(tail -3 "$SM_TMP/web.err")"
 web=
