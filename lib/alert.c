@@ -12,6 +12,7 @@
 
 #include "alert.h"
 #include "clock.h"
+#include "hash.h"
 #include "timefmt.h"
 
 /* ---- rules ---- */
@@ -422,19 +423,6 @@ alert_free(struct alert_engine *e)
 	free(e);
 }
 
-/* FNV-1a, 64 bits: host names are short, and this is cheap for them. */
-static uint64_t
-alert_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static struct alert_host **
 alert_slot(struct alert_host **slots, size_t cap, const char *name,
     uint64_t hash)
@@ -550,7 +538,7 @@ alert_dropped(const struct alert_engine *e)
 static struct alert_host *
 alert_host_get(struct alert_engine *e, const char *name)
 {
-	uint64_t hash = alert_hash(name);
+	uint64_t hash = hash_string(name);
 	struct alert_host **slot = alert_slot(e->slots, e->cap, name, hash);
 	struct alert_host *h;
 	size_t len;

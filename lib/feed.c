@@ -12,6 +12,7 @@
 
 #include "feed.h"
 #include "feed_impl.h"
+#include "hash.h"
 #include "timefmt.h"
 
 #define FEED_INTERVAL_MAX_MS 3600000	/* longer gaps are outages */
@@ -160,24 +161,11 @@ feed_json_string(const char *s)
 	return out;
 }
 
-/* FNV-1a, 64 bits: host names are short. */
-static uint64_t
-feed_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 /* The bucket of host: every pair of the host is on its chain. */
 static struct feed_pair **
 feed_bucket(const struct feed *f, const char *host)
 {
-	return &f->buckets[feed_hash(host) & (f->nbuckets - 1)];
+	return &f->buckets[hash_string(host) & (f->nbuckets - 1)];
 }
 
 struct feed_pair *
@@ -260,15 +248,16 @@ feed_forget(struct feed *f, int64_t now_ms)
 	struct feed_pair *p, *newer;
 	size_t n = 0;
 
+	f->clock_ms = now_ms;
 	if (now_ms - f->swept_ms < 1000 && now_ms >= f->swept_ms)
 		return 0;
 	f->swept_ms = now_ms;
-	for (p = f->oldest; p != NULL; p = newer) {
+	/* the list is by when heard from: the silent are at its start */
+	for (p = f->oldest; p != NULL && now_ms - p->heard_ms > f->forget_ms;
+	    p = newer) {
 		newer = p->newer;
-		if (now_ms - p->row.rec.ts_ms > f->forget_ms) {
-			feed_pair_drop(f, p);
-			n++;
-		}
+		feed_pair_drop(f, p);
+		n++;
 	}
 	f->evicted_silent += n;
 	return n;
@@ -290,6 +279,7 @@ feed_pair_new(struct feed *f, const struct rowfmt_row *row)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->row = *row;
+	p->heard_ms = f->clock_ms;
 	b = feed_bucket(f, row->rec.host);
 	p->hnext = *b;
 	*b = p;
@@ -326,6 +316,7 @@ feed_pair_update(struct feed *f, const struct rowfmt_row *row)
 			p->row = *row;
 		feed_pair_unlist(f, p);
 		feed_pair_list(f, p);
+		p->heard_ms = f->clock_ms;
 	}
 	/* the usual interval: a moving average of the gaps between rows */
 	delta = row->rec.ts_ms - prev;

@@ -54,6 +54,7 @@ struct feed_entry {
 struct feed_pair {
 	struct feed_pair *hnext;	/* its hash bucket's (by host) */
 	struct feed_pair *older, *newer;	/* by when last heard from */
+	int64_t heard_ms;	/* feed's clock when its last row came */
 	struct rowfmt_row row;
 	int64_t interval_ms;	/* the host's usual interval; 0: unknown */
 };
@@ -89,6 +90,7 @@ struct feed {
 	struct feed_pair *oldest, *newest;	/* by when last heard from */
 	size_t npairs, max_pairs;
 	int64_t forget_ms;	/* a pair silent this long is dropped */
+	int64_t clock_ms;	/* feed_forget's now: when rows come */
 	int64_t swept_ms;	/* when feed_forget last looked */
 	unsigned long long evicted_full;	/* pairs dropped for room */
 	unsigned long long evicted_silent;	/* pairs dropped: forget_ms */
@@ -113,14 +115,17 @@ void feed_free(struct feed *f);
 
 /*
  * Keep at most max_pairs pairs (1 to FEED_PAIRS_MAX), each dropped once
- * silent for forget_ms (its newest row that old); before any row.  0, or
- * -1 when out of memory (the limits stay as they were).
+ * silent for forget_ms (no row of it added for that long, whatever the
+ * rows' sample times: old rows read at the start count from then); before
+ * any row.  0, or -1 when out of memory (the limits stay as they were).
  */
 int feed_limit(struct feed *f, size_t max_pairs, int64_t forget_ms);
 
 /*
- * Drop the pairs silent for forget_ms at now_ms (looking at most once a
- * second); how many.
+ * The clock (ms, monotonic) is now_ms: rows added from now on are heard
+ * at now_ms.  Then drop the pairs silent for forget_ms (looking at most
+ * once a second); how many.  Called once before the first row, then
+ * every step of the follower.
  */
 size_t feed_forget(struct feed *f, int64_t now_ms);
 

@@ -963,7 +963,7 @@ web_follow(void *arg)
 		pthread_mutex_lock(&w->lock);
 		if (w->alerts != NULL)
 			alert_tick(w->alerts, alert_now());
-		feed_forget(&w->feed, timefmt_now_ms());
+		feed_forget(&w->feed, clock_mono_ms());
 		added = w->added > 0;
 		w->added = 0;
 		pthread_mutex_unlock(&w->lock);
@@ -1162,6 +1162,8 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
+	/* the feed's clock, before the history's rows */
+	feed_forget(&w.feed, clock_mono_ms());
 	if ((w.hist = webhist_new(c->tail.db)) == NULL) {
 		why_set(why, "cannot start /history's threads");
 		rc = SM_EXIT_FATAL;

@@ -378,6 +378,7 @@ test_pairs_bounded(void **state)
 	assert_int_equal(feed_init(&f, 16, 2000, 75), 0);
 	assert_int_equal(feed_limit(&f, 0, 1000), -1);
 	assert_int_equal(feed_limit(&f, 3, 10000), 0);
+	assert_int_equal(feed_forget(&f, 0), 0);	/* the clock: 0 */
 	add(&f, 1, "vm", "a", 100000);
 	add(&f, 2, "vm", "b", 100000);
 	add(&f, 3, "x", "a", 100000);
@@ -389,7 +390,8 @@ test_pairs_bounded(void **state)
 	assert_non_null(feed_pair_get(&f, "vm", "a"));
 	add(&f, 6, "vm", "b", 105000);	/* back; drops x, the oldest now */
 	assert_null(feed_pair_get(&f, "x", "a"));
-	add(&f, 7, "vm", "a", 108000);
+	assert_int_equal(feed_forget(&f, 5000), 0);
+	add(&f, 7, "vm", "a", 108000);	/* heard at 5000 */
 	text = feed_metrics_text(&f, 108000);
 	assert_non_null(strstr(text,
 	    "sm_host_stale{host=\"vm\",source=\"b\"} 1\n"));
@@ -401,13 +403,14 @@ test_pairs_bounded(void **state)
 	assert_non_null(strstr(text,
 	    "sm_tail_hosts_evicted_total{reason=\"full\"} 2\n"));
 	free(text);
-	/* forget: b and y silent 10 s and more by 115001, vm/a not */
-	assert_int_equal(feed_forget(&f, 115001), 2);
+	/* forget: by when rows came, not their sample times */
+	assert_int_equal(feed_forget(&f, 10000), 0);	/* not more */
+	assert_int_equal(feed_forget(&f, 11001), 2);	/* y/a, vm/b */
 	assert_int_equal(f.npairs, 1);
-	assert_int_equal(feed_forget(&f, 115500), 0);	/* once a second */
+	assert_int_equal(feed_forget(&f, 11500), 0);	/* once a second */
 	assert_int_equal(f.evicted_silent, 2);
 	assert_non_null(feed_pair_get(&f, "vm", "a"));
-	assert_int_equal(feed_forget(&f, 200000), 1);
+	assert_int_equal(feed_forget(&f, 16001), 1);
 	assert_int_equal(f.npairs, 0);
 	text = feed_hosts_json(&f, 200000);
 	assert_string_equal(text, "[]");
