@@ -12,6 +12,7 @@
 
 #include "alert.h"
 #include "clock.h"
+#include "hash.h"
 #include "timefmt.h"
 
 /* ---- rules ---- */
@@ -319,15 +320,23 @@ struct alert_host {
 	 * The hosts not stale, least recently heard from first: the stale
 	 * check looks at the head only.  Their last_ms are times of the
 	 * engine clock, which never runs backwards, so the list is sorted.
+	 * A stale host is on the list of the stale instead, in the order
+	 * they went stale, which is the same order: every stale host was
+	 * heard from before every host not stale.
 	 */
 	struct alert_host *prev, *next;
 	int64_t last_ms;	/* engine clock at its last record */
 	int64_t last_wall_ms;	/* the same, on the wall clock */
 	uint64_t hash;
 	bool stale;		/* its stale alert is firing */
-	bool linked;		/* on the silence list */
+	bool linked;		/* on the silence list (else the stale one) */
 	char *name;		/* in the same allocation, after st */
 	struct alert_state st[];	/* one per threshold rule */
+};
+
+/* A list of hosts, least recently heard from first. */
+struct alert_list {
+	struct alert_host *head, *tail;
 };
 
 struct alert_engine {
@@ -340,7 +349,11 @@ struct alert_engine {
 	int64_t clock_ms;	/* the newest mono_ms given */
 	struct alert_host **slots;	/* open addressing, linear probing */
 	size_t cap, nhosts;	/* cap a power of two */
-	struct alert_host *head, *tail;	/* the silence list */
+	struct alert_list quiet;	/* the silence list */
+	struct alert_list gone;		/* the stale hosts' list */
+	size_t max_hosts;	/* 0: no limit */
+	int64_t forget_ms;	/* 0: never forget */
+	unsigned long long dropped;	/* hosts dropped: max_hosts, forget */
 };
 
 #define ALERT_SLOTS_MIN 64
@@ -410,19 +423,6 @@ alert_free(struct alert_engine *e)
 	free(e);
 }
 
-/* FNV-1a, 64 bits: host names are short, and this is cheap for them. */
-static uint64_t
-alert_hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*s != '\0') {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static struct alert_host **
 alert_slot(struct alert_host **slots, size_t cap, const char *name,
     uint64_t hash)
@@ -454,44 +454,103 @@ alert_grow(struct alert_engine *e)
 	return 0;
 }
 
+/* Take h off its list: the silence list when linked, else the stale. */
 static void
 alert_unlink(struct alert_engine *e, struct alert_host *h)
 {
+	struct alert_list *l = h->linked ? &e->quiet : &e->gone;
+
 	if (h->prev != NULL)
 		h->prev->next = h->next;
-	else
-		e->head = h->next;
+	else if (l->head == h)
+		l->head = h->next;
 	if (h->next != NULL)
 		h->next->prev = h->prev;
-	else
-		e->tail = h->prev;
+	else if (l->tail == h)
+		l->tail = h->prev;
 	h->prev = h->next = NULL;
 	h->linked = false;
 }
 
+/* Put h at the end of the silence list (quiet), else the stale one. */
 static void
-alert_append(struct alert_engine *e, struct alert_host *h)
+alert_append(struct alert_engine *e, struct alert_host *h, bool quiet)
 {
-	h->prev = e->tail;
+	struct alert_list *l = quiet ? &e->quiet : &e->gone;
+
+	h->prev = l->tail;
 	h->next = NULL;
-	if (e->tail != NULL)
-		e->tail->next = h;
+	if (l->tail != NULL)
+		l->tail->next = h;
 	else
-		e->head = h;
-	e->tail = h;
-	h->linked = true;
+		l->head = h;
+	l->tail = h;
+	h->linked = quiet;
+}
+
+/*
+ * Drop h, whatever fires for it (no event: it is not resolved, only no
+ * longer watched); the table stays without holes in its probe runs.
+ */
+static void
+alert_drop(struct alert_engine *e, struct alert_host *h)
+{
+	size_t i = (size_t)(alert_slot(e->slots, e->cap, h->name, h->hash) -
+	    e->slots), j, home;
+
+	alert_unlink(e, h);
+	e->slots[i] = NULL;
+	/* backward shift: what probed past i moves up */
+	for (j = (i + 1) & (e->cap - 1); e->slots[j] != NULL;
+	    j = (j + 1) & (e->cap - 1)) {
+		home = (size_t)e->slots[j]->hash & (e->cap - 1);
+		if (((j - home) & (e->cap - 1)) >= ((j - i) & (e->cap - 1))) {
+			e->slots[i] = e->slots[j];
+			e->slots[j] = NULL;
+			i = j;
+		}
+	}
+	e->nhosts--;
+	e->dropped++;
+	free(h);
+}
+
+/* The host heard from least recently: the stale first, or NULL. */
+static struct alert_host *
+alert_least_recent(const struct alert_engine *e)
+{
+	return e->gone.head != NULL ? e->gone.head : e->quiet.head;
+}
+
+void
+alert_limit(struct alert_engine *e, size_t max_hosts, int64_t forget_ms)
+{
+	e->max_hosts = max_hosts;
+	e->forget_ms = forget_ms;
+}
+
+unsigned long long
+alert_dropped(const struct alert_engine *e)
+{
+	return e->dropped;
 }
 
 static struct alert_host *
 alert_host_get(struct alert_engine *e, const char *name)
 {
-	uint64_t hash = alert_hash(name);
+	uint64_t hash = hash_string(name);
 	struct alert_host **slot = alert_slot(e->slots, e->cap, name, hash);
 	struct alert_host *h;
 	size_t len;
 
 	if (*slot != NULL)
 		return *slot;
+	/* the newest kept: room made from the least recently heard */
+	if (e->max_hosts > 0 && e->nhosts >= e->max_hosts &&
+	    (h = alert_least_recent(e)) != NULL) {
+		alert_drop(e, h);
+		slot = alert_slot(e->slots, e->cap, name, hash);
+	}
 	/* at most half full, so probes stay short */
 	if ((e->nhosts + 1) * 2 > e->cap) {
 		if (alert_grow(e) == -1)
@@ -536,16 +595,19 @@ alert_tick(struct alert_engine *e, struct alert_time now)
 
 	if (now.mono_ms > e->clock_ms)
 		e->clock_ms = now.mono_ms;
-	if (e->stale_ms == 0)
-		return;
 	/* silent for more than the rule's time: a record on the dot is not */
-	while ((h = e->head) != NULL &&
+	while (e->stale_ms > 0 && (h = e->quiet.head) != NULL &&
 	    e->clock_ms - h->last_ms > e->stale_ms) {
 		alert_unlink(e, h);
+		alert_append(e, h, false);
 		h->stale = true;
 		alert_emit(e, e->stale_text, h->name, true, NULL,
 		    h->last_wall_ms + e->stale_ms, h->last_wall_ms);
 	}
+	/* silent for forget_ms: no longer watched */
+	while (e->forget_ms > 0 && (h = alert_least_recent(e)) != NULL &&
+	    e->clock_ms - h->last_ms > e->forget_ms)
+		alert_drop(e, h);
 }
 
 static bool
@@ -583,13 +645,13 @@ alert_feed(struct alert_engine *e, const struct record *rec,
 	if (h->stale)
 		alert_emit(e, e->stale_text, h->name, false, NULL, wall_ms,
 		    h->last_wall_ms);
-	if (h->linked)
+	if (h->linked || h->stale)
 		alert_unlink(e, h);
 	h->stale = false;
 	h->last_ms = e->clock_ms;
 	/* the engine clock's moment on the wall clock (an old ts: newer) */
 	h->last_wall_ms = wall_ms + (e->clock_ms - now_ms);
-	alert_append(e, h);
+	alert_append(e, h, true);
 
 	for (i = 0; i < e->nrules; i++) {
 		const struct alert_rule *r = &e->rules[i];
@@ -626,9 +688,9 @@ alert_feed(struct alert_engine *e, const struct record *rec,
 bool
 alert_next_due(const struct alert_engine *e, int64_t *due_ms)
 {
-	if (e->stale_ms == 0 || e->head == NULL)
+	if (e->stale_ms == 0 || e->quiet.head == NULL)
 		return false;
-	*due_ms = e->head->last_ms + e->stale_ms + 1;
+	*due_ms = e->quiet.head->last_ms + e->stale_ms + 1;
 	return true;
 }
 

@@ -145,6 +145,18 @@ size_t alert_firing(const struct alert_engine *e, alert_emit_fn *fn,
 size_t alert_hosts(const struct alert_engine *e);
 
 /*
+ * Bound the engine's state: at most max_hosts hosts (0: no limit; a new
+ * host makes room by dropping the one heard from least recently, the
+ * stale first), and a host silent for forget_ms dropped (0: never).  A
+ * host dropped takes its alerts with it, firing or not, without an event
+ * (they did not resolve); should it come back, it starts afresh.
+ */
+void alert_limit(struct alert_engine *e, size_t max_hosts, int64_t forget_ms);
+
+/* Hosts dropped by alert_limit's bounds so far. */
+unsigned long long alert_dropped(const struct alert_engine *e);
+
+/*
  * ev as one line of JSON and a newline (sm-alert(1), EVENTS) into buf;
  * the length, or -1 when it does not fit (ALERT_EVENT_MAX always does).
  */

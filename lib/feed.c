@@ -1,6 +1,7 @@
 /*
  * sm-tail --listen's data, apart from HTTP: the ring of rows with their SSE
- * text, newest row per host and source, clients, JSON and /metrics (feed.h).
+ * text, the ring of events, newest row per host and source (bounded),
+ * clients, JSON and /metrics (feed.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -11,9 +12,22 @@
 
 #include "feed.h"
 #include "feed_impl.h"
+#include "hash.h"
 #include "timefmt.h"
 
 #define FEED_INTERVAL_MAX_MS 3600000	/* longer gaps are outages */
+
+/* A table of at least 2 * max_pairs buckets (a power of two), or NULL. */
+static struct feed_pair **
+feed_buckets(size_t max_pairs, size_t *n)
+{
+	size_t want = 64;
+
+	while (want < 2 * max_pairs)
+		want *= 2;
+	*n = want;
+	return calloc(want, sizeof(struct feed_pair *));
+}
 
 int
 feed_init(struct feed *f, size_t cap, int64_t stale_ms, double warn)
@@ -22,27 +36,61 @@ feed_init(struct feed *f, size_t cap, int64_t stale_ms, double warn)
 	f->warn = warn;
 	f->cap = cap > 0 ? cap : FEED_BACKLOG_DEFAULT;
 	f->stale_ms = stale_ms;
+	f->max_pairs = FEED_PAIRS_DEFAULT;
+	f->forget_ms = FEED_FORGET_DEFAULT_MS;
 	if ((f->ring = calloc(f->cap, sizeof(*f->ring))) == NULL)
 		return -1;
-	if ((f->pairs = calloc(FEED_PAIRS_MAX, sizeof(*f->pairs))) == NULL) {
-		free(f->ring);
-		f->ring = NULL;
+	if ((f->events = calloc(FEED_EVENTS, sizeof(*f->events))) == NULL)
+		goto out_free_ring;
+	if ((f->buckets = feed_buckets(f->max_pairs, &f->nbuckets)) == NULL)
+		goto out_free_events;
+	return 0;
+out_free_events:
+	free(f->events);
+	f->events = NULL;
+out_free_ring:
+	free(f->ring);
+	f->ring = NULL;
+	return -1;
+}
+
+int
+feed_limit(struct feed *f, size_t max_pairs, int64_t forget_ms)
+{
+	struct feed_pair **b;
+	size_t n;
+
+	if (max_pairs < 1 || max_pairs > FEED_PAIRS_MAX || f->npairs > 0)
 		return -1;
-	}
+	if ((b = feed_buckets(max_pairs, &n)) == NULL)
+		return -1;
+	free(f->buckets);
+	f->buckets = b;
+	f->nbuckets = n;
+	f->max_pairs = max_pairs;
+	f->forget_ms = forget_ms;
 	return 0;
 }
 
 void
 feed_free(struct feed *f)
 {
+	struct feed_pair *p, *older;
 	size_t i;
 
 	while (f->clients != NULL)
 		feed_client_free(f, f->clients);
 	for (i = 0; i < f->cap && f->ring != NULL; i++)
 		free(f->ring[i].text);
+	for (i = 0; i < FEED_EVENTS && f->events != NULL; i++)
+		free(f->events[i].text);
+	for (p = f->newest; p != NULL; p = older) {
+		older = p->older;
+		free(p);
+	}
 	free(f->ring);
-	free(f->pairs);
+	free(f->events);
+	free(f->buckets);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -59,26 +107,40 @@ feed_at(const struct feed *f, uint64_t seq)
 	return &f->ring[seq % f->cap];
 }
 
-/* Append an entry whose text is taken; clients it overtakes are cut. */
+/* The oldest event seq the event ring still holds. */
+static uint64_t
+feed_eoldest(const struct feed *f)
+{
+	return f->enext > FEED_EVENTS ? f->enext - FEED_EVENTS : 0;
+}
+
+/*
+ * Append a row (row) or an event (NULL) whose text is taken; clients it
+ * overtakes are cut.
+ */
 static void
 feed_push(struct feed *f, enum feed_kind kind, const struct rowfmt_row *row,
     char *text, size_t len)
 {
-	struct feed_entry *e = feed_at(f, f->next);
+	struct feed_entry *e;
 	struct feed_client *c;
-	uint64_t oldest;
+	uint64_t oldest, eoldest;
 
+	if (row != NULL)
+		e = feed_at(f, f->next);
+	else
+		e = &f->events[f->enext % FEED_EVENTS];
 	free(e->text);
-	e->seq = f->next;
+	e->seq = row != NULL ? f->next++ : f->enext++;
 	e->kind = kind;
 	if (row != NULL)
 		e->row = *row;
 	e->text = text;
 	e->len = len;
-	f->next++;
 	oldest = feed_oldest(f);
+	eoldest = feed_eoldest(f);
 	for (c = f->clients; c != NULL; c = c->next)
-		if (!c->cut && c->cursor < oldest) {
+		if (!c->cut && (c->cursor < oldest || c->ecursor < eoldest)) {
 			c->cut = true;
 			f->cut++;
 		}
@@ -99,105 +161,172 @@ feed_json_string(const char *s)
 	return out;
 }
 
-/* Find the pair (host, source): its index, or where it goes (*found). */
-static size_t
-feed_pair_find(const struct feed *f, const char *host, const char *source,
-    bool *found)
+/* The bucket of host: every pair of the host is on its chain. */
+static struct feed_pair **
+feed_bucket(const struct feed *f, const char *host)
 {
-	size_t lo = 0, hi = f->npairs;
-
-	*found = false;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct rowfmt_row *r = &f->pairs[mid].row;
-		int c = strcmp(r->rec.host, host);
-
-		if (c == 0)
-			c = strcmp(r->source, source);
-		if (c < 0) {
-			lo = mid + 1;
-		} else if (c > 0) {
-			hi = mid;
-		} else {
-			*found = true;
-			return mid;
-		}
-	}
-	return lo;
+	return &f->buckets[hash_string(host) & (f->nbuckets - 1)];
 }
 
-/* The pairs of the host of pairs[i]: [*lo, *hi). */
-static void
-feed_host_range(const struct feed *f, size_t i, size_t *lo, size_t *hi)
+struct feed_pair *
+feed_pair_get(const struct feed *f, const char *host, const char *source)
 {
-	const char *host = f->pairs[i].row.rec.host;
+	struct feed_pair *p;
 
-	*lo = i;
-	while (*lo > 0 && strcmp(f->pairs[*lo - 1].row.rec.host, host) == 0)
-		(*lo)--;
-	*hi = i + 1;
-	while (*hi < f->npairs && strcmp(f->pairs[*hi].row.rec.host,
-	    host) == 0)
-		(*hi)++;
+	for (p = *feed_bucket(f, host); p != NULL; p = p->hnext)
+		if (strcmp(p->row.rec.host, host) == 0 &&
+		    strcmp(p->row.source, source) == 0)
+			return p;
+	return NULL;
 }
 
-/* The index of the newest row of the host of pairs[i]. */
-static size_t
-feed_host_newest(const struct feed *f, size_t i)
+/* Is q a pair of the host of p? */
+static bool
+feed_same_host(const struct feed_pair *p, const struct feed_pair *q)
 {
-	size_t lo, hi, j, best;
+	return strcmp(p->row.rec.host, q->row.rec.host) == 0;
+}
 
-	feed_host_range(f, i, &lo, &hi);
-	best = lo;
-	for (j = lo + 1; j < hi; j++)
-		if (f->pairs[j].row.rec.ts_ms > f->pairs[best].row.rec.ts_ms)
-			best = j;
+/* The newest row's pair of the host of p. */
+static const struct feed_pair *
+feed_host_newest(const struct feed *f, const struct feed_pair *p)
+{
+	const struct feed_pair *q, *best = p;
+
+	for (q = *feed_bucket(f, p->row.rec.host); q != NULL; q = q->hnext)
+		if (feed_same_host(p, q) && q->row.rec.ts_ms >
+		    best->row.rec.ts_ms)
+			best = q;
 	return best;
+}
+
+/* Take p off the list by when last heard from. */
+static void
+feed_pair_unlist(struct feed *f, struct feed_pair *p)
+{
+	if (p->older != NULL)
+		p->older->newer = p->newer;
+	else
+		f->oldest = p->newer;
+	if (p->newer != NULL)
+		p->newer->older = p->older;
+	else
+		f->newest = p->older;
+	p->older = p->newer = NULL;
+}
+
+/* Put p at the newest end of that list. */
+static void
+feed_pair_list(struct feed *f, struct feed_pair *p)
+{
+	p->older = f->newest;
+	p->newer = NULL;
+	if (f->newest != NULL)
+		f->newest->newer = p;
+	else
+		f->oldest = p;
+	f->newest = p;
+}
+
+/* Drop p: off its chain and the list, freed. */
+static void
+feed_pair_drop(struct feed *f, struct feed_pair *p)
+{
+	struct feed_pair **pp = feed_bucket(f, p->row.rec.host);
+
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+	feed_pair_unlist(f, p);
+	f->npairs--;
+	free(p);
+}
+
+size_t
+feed_forget(struct feed *f, int64_t now_ms)
+{
+	struct feed_pair *p, *newer;
+	size_t n = 0;
+
+	f->clock_ms = now_ms;
+	if (now_ms - f->swept_ms < 1000 && now_ms >= f->swept_ms)
+		return 0;
+	f->swept_ms = now_ms;
+	/* the list is by when heard from: the silent are at its start */
+	for (p = f->oldest; p != NULL && now_ms - p->heard_ms > f->forget_ms;
+	    p = newer) {
+		newer = p->newer;
+		feed_pair_drop(f, p);
+		n++;
+	}
+	f->evicted_silent += n;
+	return n;
+}
+
+/*
+ * A new pair for row, made room for: the pair heard from least recently
+ * goes when there are max_pairs.  NULL when out of memory.
+ */
+static struct feed_pair *
+feed_pair_new(struct feed *f, const struct rowfmt_row *row)
+{
+	struct feed_pair **b, *p;
+
+	if (f->npairs >= f->max_pairs && f->oldest != NULL) {
+		feed_pair_drop(f, f->oldest);
+		f->evicted_full++;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->row = *row;
+	p->heard_ms = f->clock_ms;
+	b = feed_bucket(f, row->rec.host);
+	p->hnext = *b;
+	*b = p;
+	feed_pair_list(f, p);
+	f->npairs++;
+	return p;
 }
 
 /* Keep row as the newest of its pair; learn its host's interval. */
 static void
 feed_pair_update(struct feed *f, const struct rowfmt_row *row)
 {
-	size_t i, lo, hi, j;
-	int64_t prev, delta, iv;
-	bool found;
+	struct feed_pair *p, *q;
+	int64_t prev = -1, delta, iv;
 
-	i = feed_pair_find(f, row->rec.host, row->source, &found);
-	if (!found) {
-		if (f->npairs == FEED_PAIRS_MAX)
-			return;	/* bounded: later pairs are not tracked */
-		memmove(&f->pairs[i + 1], &f->pairs[i],
-		    (f->npairs - i) * sizeof(f->pairs[0]));
-		f->npairs++;
-		f->pairs[i].row = *row;
-		f->pairs[i].interval_ms = 0;
+	if ((p = feed_pair_get(f, row->rec.host, row->source)) == NULL) {
+		if ((p = feed_pair_new(f, row)) == NULL)
+			return;	/* out of memory: not tracked */
 		/* a host seen from another source already has its interval */
-		feed_host_range(f, i, &lo, &hi);
-		for (j = lo; j < hi; j++)
-			if (j != i && f->pairs[j].interval_ms > 0)
-				f->pairs[i].interval_ms =
-				    f->pairs[j].interval_ms;
-		prev = -1;
-		for (j = lo; j < hi; j++)
-			if (j != i && f->pairs[j].row.rec.ts_ms > prev)
-				prev = f->pairs[j].row.rec.ts_ms;
+		for (q = *feed_bucket(f, row->rec.host); q != NULL;
+		    q = q->hnext) {
+			if (q == p || !feed_same_host(p, q))
+				continue;
+			if (q->interval_ms > 0)
+				p->interval_ms = q->interval_ms;
+			if (q->row.rec.ts_ms > prev)
+				prev = q->row.rec.ts_ms;
+		}
 		if (prev < 0)
 			return;
 	} else {
-		prev = f->pairs[feed_host_newest(f, i)].row.rec.ts_ms;
-		if (row->rec.ts_ms >= f->pairs[i].row.rec.ts_ms)
-			f->pairs[i].row = *row;
-		feed_host_range(f, i, &lo, &hi);
+		prev = feed_host_newest(f, p)->row.rec.ts_ms;
+		if (row->rec.ts_ms >= p->row.rec.ts_ms)
+			p->row = *row;
+		feed_pair_unlist(f, p);
+		feed_pair_list(f, p);
+		p->heard_ms = f->clock_ms;
 	}
 	/* the usual interval: a moving average of the gaps between rows */
 	delta = row->rec.ts_ms - prev;
 	if (delta <= 0 || delta > FEED_INTERVAL_MAX_MS)
 		return;
-	iv = f->pairs[i].interval_ms;
+	iv = p->interval_ms;
 	iv = iv > 0 ? (3 * iv + delta) / 4 : delta;
-	for (j = lo; j < hi; j++)
-		f->pairs[j].interval_ms = iv;
+	for (q = *feed_bucket(f, row->rec.host); q != NULL; q = q->hnext)
+		if (feed_same_host(p, q))
+			q->interval_ms = iv;
 }
 
 int
@@ -311,7 +440,7 @@ feed_client_new(struct feed *f, const char *host, const char *source,
 	    (source != NULL && (c->source = strdup(source)) == NULL))
 		goto out_free;
 	c->cursor = f->next;
-	c->joined = f->next;
+	c->ecursor = f->enext;	/* the preamble says where the database is */
 	if (have_last) {
 		/* exactly the entries after that row, when the ring has it */
 		for (seq = f->next; seq > oldest; seq--) {
@@ -390,15 +519,34 @@ feed_ping(struct feed *f)
 		(void)feed_client_head(c, ": keepalive\n\n");
 }
 
-/* Does entry e go to client c? */
+/* Does row e go to client c? */
 static bool
 feed_wants(const struct feed_client *c, const struct feed_entry *e)
 {
-	if (e->kind != FEED_ROW)
-		return e->seq >= c->joined;	/* the preamble said it */
 	if (e->seq < c->after_until && e->row.id <= c->after_id)
 		return false;
 	return feed_match(&e->row, c->host, c->source, -1);
+}
+
+/*
+ * Copy what is left of e (*off bytes of it sent) into buf, up to max
+ * bytes; once it is all sent, on to the next entry (*cursor).  The bytes.
+ */
+static size_t
+feed_copy(const struct feed_entry *e, size_t *off, uint64_t *cursor,
+    char *buf, size_t max)
+{
+	size_t k = e->len - *off;
+
+	if (k > max)
+		k = max;
+	memcpy(buf, e->text + *off, k);
+	*off += k;
+	if (*off == e->len) {
+		*off = 0;
+		(*cursor)++;
+	}
+	return k;
 }
 
 long
@@ -421,23 +569,22 @@ feed_client_read(struct feed *f, struct feed_client *c, char *buf,
 		free(c->head);
 		c->head = NULL;
 	}
-	while (got < max && c->cursor < f->next) {
-		const struct feed_entry *e = feed_at(f, c->cursor);
+	while (got < max) {
+		const struct feed_entry *e;
+		bool event;
 
-		if (c->off == 0 && !feed_wants(c, e)) {
+		/* a row begun first, then the events, then the rows */
+		event = c->off == 0 && c->ecursor < f->enext;
+		if (!event && c->cursor >= f->next)
+			break;
+		e = event ? &f->events[c->ecursor % FEED_EVENTS] :
+		    feed_at(f, c->cursor);
+		if (!event && c->off == 0 && !feed_wants(c, e)) {
 			c->cursor++;
 			continue;
 		}
-		k = e->len - c->off;
-		if (k > max - got)
-			k = max - got;
-		memcpy(buf + got, e->text + c->off, k);
-		got += k;
-		c->off += k;
-		if (c->off == e->len) {
-			c->off = 0;
-			c->cursor++;
-		}
+		got += feed_copy(e, event ? &c->eoff : &c->off,
+		    event ? &c->ecursor : &c->cursor, buf + got, max - got);
 	}
 	if (got == 0 && f->ending)
 		return -2;
@@ -508,55 +655,94 @@ feed_rows_json(const struct feed *f, size_t n, const char *host,
 	return feed_json_text(a);
 }
 
-/* The stale threshold of the host of pairs[i]. */
+/* The stale threshold of the host of p. */
 static int64_t
-feed_stale_after(const struct feed *f, size_t i)
+feed_stale_after(const struct feed *f, const struct feed_pair *p)
 {
-	int64_t t = FEED_STALE_TIMES * f->pairs[i].interval_ms;
+	int64_t t = FEED_STALE_TIMES * p->interval_ms;
 
 	if (f->stale_ms > 0)
 		return f->stale_ms;
 	return t > FEED_STALE_MIN_MS ? t : FEED_STALE_MIN_MS;
 }
 
-/* Milliseconds since the newest row of the host of pairs[i], at least 0. */
+/* Milliseconds since the row of p, at least 0. */
 static int64_t
-feed_host_age(const struct feed *f, size_t i, int64_t now_ms)
+feed_age(const struct feed_pair *p, int64_t now_ms)
 {
-	int64_t age = now_ms - f->pairs[feed_host_newest(f, i)].row.rec.ts_ms;
+	int64_t age = now_ms - p->row.rec.ts_ms;
 
 	return age > 0 ? age : 0;
 }
 
 bool
-feed_pair_stale(const struct feed *f, size_t i, int64_t now_ms)
+feed_pair_stale(const struct feed *f, const struct feed_pair *p,
+    int64_t now_ms)
 {
-	return feed_host_age(f, i, now_ms) > feed_stale_after(f, i);
+	return feed_age(feed_host_newest(f, p), now_ms) >
+	    feed_stale_after(f, p);
+}
+
+static int
+feed_pair_cmp(const void *a, const void *b)
+{
+	const struct feed_pair *p = *(const struct feed_pair *const *)a;
+	const struct feed_pair *q = *(const struct feed_pair *const *)b;
+	int c = strcmp(p->row.rec.host, q->row.rec.host);
+
+	return c != 0 ? c : strcmp(p->row.source, q->row.source);
+}
+
+/*
+ * The pairs sorted by host, then source, into *out (malloc'd; NULL when
+ * none); -1 when out of memory.
+ */
+static int
+feed_sorted(const struct feed *f, struct feed_pair ***out)
+{
+	struct feed_pair *p, **v;
+	size_t n = 0;
+
+	*out = NULL;
+	if (f->npairs == 0)
+		return 0;
+	if ((v = calloc(f->npairs, sizeof(*v))) == NULL)
+		return -1;
+	for (p = f->oldest; p != NULL && n < f->npairs; p = p->newer)
+		v[n++] = p;
+	qsort(v, n, sizeof(*v), feed_pair_cmp);
+	*out = v;
+	return 0;
 }
 
 char *
 feed_hosts_json(const struct feed *f, int64_t now_ms)
 {
 	struct json_object *a, *o;
-	size_t i, lo, hi, b;
+	struct feed_pair **v;
+	const struct feed_pair *b;
+	size_t i, j;
 	char ts[TIMEFMT_RFC3339_LEN];
 
 	if ((a = json_object_new_array()) == NULL)
 		return NULL;
-	for (i = 0; i < f->npairs; i = hi) {
-		feed_host_range(f, i, &lo, &hi);
-		b = feed_host_newest(f, i);
-		if ((o = feed_row_json(&f->pairs[b].row)) == NULL)
-			goto out_put;
+	if (feed_sorted(f, &v) == -1)
+		goto out_put;
+	for (i = 0; i < f->npairs; i = j) {
+		for (j = i + 1; j < f->npairs && feed_same_host(v[i], v[j]);
+		    j++)
+			;
+		b = feed_host_newest(f, v[i]);
+		if ((o = feed_row_json(&b->row)) == NULL)
+			goto out_free;
 		json_object_object_add(o, "host",
-		    json_object_new_string(f->pairs[b].row.rec.host));
-		timefmt_rfc3339(f->pairs[b].row.rec.ts_ms, ts, sizeof(ts));
+		    json_object_new_string(b->row.rec.host));
+		timefmt_rfc3339(b->row.rec.ts_ms, ts, sizeof(ts));
 		json_object_object_add(o, "ts", json_object_new_string(ts));
 		json_object_object_add(o, "age_seconds", json_object_new_double(
-		    (double)feed_host_age(f, b, now_ms) / 1000));
+		    (double)feed_age(b, now_ms) / 1000));
 		json_object_object_add(o, "interval_seconds",
-		    json_object_new_double((double)f->pairs[b].interval_ms /
-		    1000));
+		    json_object_new_double((double)b->interval_ms / 1000));
 		json_object_object_add(o, "stale_after_seconds",
 		    json_object_new_double((double)feed_stale_after(f, b) /
 		    1000));
@@ -564,10 +750,13 @@ feed_hosts_json(const struct feed *f, int64_t now_ms)
 		    feed_pair_stale(f, b, now_ms)));
 		if (json_object_array_add(a, o) != 0) {
 			json_object_put(o);
-			goto out_put;
+			goto out_free;
 		}
 	}
+	free(v);
 	return feed_json_text(a);
+out_free:
+	free(v);
 out_put:
 	json_object_put(a);
 	return NULL;
@@ -591,29 +780,35 @@ struct feed_gauge {
 	const char *name;
 	const char *help;
 	const char *state;	/* a "state" label value; NULL: none */
-	double (*value)(const struct feed *f, size_t i, int64_t now_ms);
+	double (*value)(const struct feed *f, const struct feed_pair *p,
+	    int64_t now_ms);
 };
 
 static double
-feed_v_cpu(const struct feed *f, size_t i, int64_t now_ms)
+feed_v_cpu(const struct feed *f, const struct feed_pair *p, int64_t now_ms)
 {
+	(void)f;
 	(void)now_ms;
-	return f->pairs[i].row.rec.cpu_usage;
+	return p->row.rec.cpu_usage;
 }
 
 static double
-feed_v_ram_pct(const struct feed *f, size_t i, int64_t now_ms)
+feed_v_ram_pct(const struct feed *f, const struct feed_pair *p,
+    int64_t now_ms)
 {
+	(void)f;
 	(void)now_ms;
-	return f->pairs[i].row.rec.ram_percentage;
+	return p->row.rec.ram_percentage;
 }
 
 #define FEED_MIB(field)							\
 static double								\
-feed_v_##field(const struct feed *f, size_t i, int64_t now_ms)		\
+feed_v_##field(const struct feed *f, const struct feed_pair *p,		\
+    int64_t now_ms)							\
 {									\
+	(void)f;							\
 	(void)now_ms;							\
-	return (double)f->pairs[i].row.rec.field * 1048576.0;		\
+	return (double)p->row.rec.field * 1048576.0;			\
 }
 FEED_MIB(ram_total)
 FEED_MIB(ram_used)
@@ -622,10 +817,12 @@ FEED_MIB(ram_available)
 
 #define FEED_COUNT(field)						\
 static double								\
-feed_v_##field(const struct feed *f, size_t i, int64_t now_ms)		\
+feed_v_##field(const struct feed *f, const struct feed_pair *p,		\
+    int64_t now_ms)							\
 {									\
+	(void)f;							\
 	(void)now_ms;							\
-	return (double)f->pairs[i].row.rec.field;			\
+	return (double)p->row.rec.field;				\
 }
 FEED_COUNT(total_processes)
 FEED_COUNT(running_processes)
@@ -634,16 +831,25 @@ FEED_COUNT(stopped_processes)
 FEED_COUNT(zombie_processes)
 
 static double
-feed_v_seen(const struct feed *f, size_t i, int64_t now_ms)
+feed_v_seen(const struct feed *f, const struct feed_pair *p, int64_t now_ms)
 {
+	(void)f;
 	(void)now_ms;
-	return (double)f->pairs[i].row.rec.ts_ms / 1000;
+	return (double)p->row.rec.ts_ms / 1000;
 }
 
 static double
-feed_v_stale(const struct feed *f, size_t i, int64_t now_ms)
+feed_v_age(const struct feed *f, const struct feed_pair *p, int64_t now_ms)
 {
-	return feed_pair_stale(f, i, now_ms) ? 1 : 0;
+	(void)f;
+	return (double)feed_age(p, now_ms) / 1000;
+}
+
+/* The pair's own silence, not its host's: a source that stopped shows. */
+static double
+feed_v_stale(const struct feed *f, const struct feed_pair *p, int64_t now_ms)
+{
+	return feed_age(p, now_ms) > feed_stale_after(f, p) ? 1 : 0;
 }
 
 static const struct feed_gauge feed_gauges[] = {
@@ -668,8 +874,10 @@ static const struct feed_gauge feed_gauges[] = {
 	{ NULL, NULL, "zombie", feed_v_zombie_processes },
 	{ "sm_host_last_seen_timestamp_seconds",
 	    "Sample time of the newest row", NULL, feed_v_seen },
-	{ "sm_host_stale", "1 when the host sent no row for its stale time",
-	    NULL, feed_v_stale },
+	{ "sm_host_age_seconds", "Seconds since the sample time of the newest "
+	    "row", NULL, feed_v_age },
+	{ "sm_host_stale", "1 when this source sent no row of the host for "
+	    "its stale time (dropped after --forget)", NULL, feed_v_stale },
 };
 
 char *
@@ -677,12 +885,17 @@ feed_metrics_text(const struct feed *f, int64_t now_ms)
 {
 	const size_t ngauges = sizeof(feed_gauges) / sizeof(feed_gauges[0]);
 	const char *name = NULL;
+	struct feed_pair **v;
 	char *text = NULL;
 	size_t size = 0, g, i;
 	FILE *out;
 
-	if ((out = open_memstream(&text, &size)) == NULL)
+	if (feed_sorted(f, &v) == -1)
 		return NULL;
+	if ((out = open_memstream(&text, &size)) == NULL) {
+		free(v);
+		return NULL;
+	}
 	for (g = 0; g < ngauges; g++) {
 		const struct feed_gauge *k = &feed_gauges[g];
 
@@ -693,12 +906,12 @@ feed_metrics_text(const struct feed *f, int64_t now_ms)
 		}
 		for (i = 0; i < f->npairs; i++) {
 			fprintf(out, "%s{host=\"", name);
-			feed_label(out, f->pairs[i].row.rec.host);
+			feed_label(out, v[i]->row.rec.host);
 			fputs("\",source=\"", out);
-			feed_label(out, f->pairs[i].row.source);
+			feed_label(out, v[i]->row.source);
 			if (k->state != NULL)
 				fprintf(out, "\",state=\"%s", k->state);
-			fprintf(out, "\"} %.15g\n", k->value(f, i, now_ms));
+			fprintf(out, "\"} %.15g\n", k->value(f, v[i], now_ms));
 		}
 	}
 	fprintf(out, "# HELP sm_tail_rows_total Rows the follower handed "
@@ -711,6 +924,17 @@ feed_metrics_text(const struct feed *f, int64_t now_ms)
 	    "off for falling behind.\n"
 	    "# TYPE sm_tail_sse_clients_cut_total counter\n"
 	    "sm_tail_sse_clients_cut_total %llu\n", f->cut);
+	free(v);
+	fprintf(out, "# HELP sm_tail_hosts (host, source) pairs kept "
+	    "(at most --max-hosts).\n# TYPE sm_tail_hosts gauge\n"
+	    "sm_tail_hosts %zu\n", f->npairs);
+	fprintf(out, "# HELP sm_tail_hosts_evicted_total (host, source) pairs "
+	    "dropped: to make room for a new one (full) or silent for "
+	    "--forget (silent).\n"
+	    "# TYPE sm_tail_hosts_evicted_total counter\n"
+	    "sm_tail_hosts_evicted_total{reason=\"full\"} %llu\n"
+	    "sm_tail_hosts_evicted_total{reason=\"silent\"} %llu\n",
+	    f->evicted_full, f->evicted_silent);
 	fprintf(out, "# HELP sm_tail_database_up 1 while the database "
 	    "answers.\n# TYPE sm_tail_database_up gauge\n"
 	    "sm_tail_database_up %d\n", f->db_up ? 1 : 0);

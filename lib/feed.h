@@ -2,11 +2,17 @@
  * What sm-tail --listen serves, kept apart from the HTTP server (lib/web)
  * so that it can be tested: a ring of the last rows the follower handed
  * out, in the order it handed them out (commit-visibility order), each
- * with its Server-Sent Events text made once for every client; the newest
- * row of every (host, source) pair; and the SSE clients, each only a
- * cursor into the ring.  A client never holds a copy of the rows: one
- * that falls a whole ring behind is cut off, so memory does not grow with
- * a slow reader and a slow reader never holds up the others.
+ * with its Server-Sent Events text made once for every client; a smaller
+ * ring of the other events (alerts, the database's state), so that they
+ * take no row's place; the newest row of every (host, source) pair; and
+ * the SSE clients, each only two cursors into the rings.  A client never
+ * holds a copy of the rows: one that falls a whole ring behind is cut
+ * off, so memory does not grow with a slow reader and a slow reader never
+ * holds up the others.
+ *
+ * Bounded whatever the table holds: the pairs are at most max_pairs (a
+ * new pair makes room by dropping the one heard from least recently), and
+ * a pair silent for forget_ms is dropped; each drop is counted.
  *
  * Not thread-safe: lib/web serialises every call with one lock.
  */
@@ -22,7 +28,10 @@
 
 #define FEED_BACKLOG_DEFAULT 4096	/* rows in the ring */
 #define FEED_BACKLOG_MAX 1000000
-#define FEED_PAIRS_MAX 4096	/* (host, source) pairs tracked */
+#define FEED_PAIRS_DEFAULT 4096	/* (host, source) pairs kept (--max-hosts) */
+#define FEED_PAIRS_MAX 1000000
+#define FEED_FORGET_DEFAULT_MS (3600 * 1000)	/* --forget */
+#define FEED_EVENTS 1024	/* alert and status events in their ring */
 #define FEED_STALE_MIN_MS 10000	/* a host is stale after at least this */
 #define FEED_STALE_TIMES 3	/* ... or this many of its usual intervals */
 #define FEED_RETRY_MS 3000	/* the SSE "retry:" a client is told */
@@ -43,19 +52,23 @@ struct feed_entry {
 
 /* The newest row of one host as written by one source. */
 struct feed_pair {
+	struct feed_pair *hnext;	/* its hash bucket's (by host) */
+	struct feed_pair *older, *newer;	/* by when last heard from */
+	int64_t heard_ms;	/* feed's clock when its last row came */
 	struct rowfmt_row row;
 	int64_t interval_ms;	/* the host's usual interval; 0: unknown */
 };
 
 struct feed_client {
 	struct feed_client *prev, *next;
-	uint64_t cursor;	/* the next entry to send */
+	uint64_t cursor;	/* the next row to send */
 	size_t off;		/* bytes of it sent already */
+	uint64_t ecursor;	/* the next event to send */
+	size_t eoff;		/* bytes of it sent already */
 	char *host;		/* ?host=; NULL: any */
 	char *source;		/* ?source=; NULL: any */
 	uint64_t after_id;	/* catching up: only rows with ids above */
 	uint64_t after_until;	/* ... in the entries before this seq */
-	uint64_t joined;	/* seq when it came: older statuses skipped */
 	char *head;		/* the preamble, then keepalives; NULL: none */
 	size_t head_len, head_off;
 	bool cut;		/* fell behind the ring: to be closed */
@@ -67,11 +80,20 @@ struct feed_client {
 };
 
 struct feed {
-	struct feed_entry *ring;
+	struct feed_entry *ring;	/* rows only */
 	size_t cap;
-	uint64_t next;		/* seq of the next entry */
-	struct feed_pair *pairs;	/* sorted by host, then source */
-	size_t npairs;
+	uint64_t next;		/* seq of the next row */
+	struct feed_entry *events;	/* FEED_EVENTS alerts and statuses */
+	uint64_t enext;		/* seq of the next event */
+	struct feed_pair **buckets;	/* hashed by host; a power of two */
+	size_t nbuckets;
+	struct feed_pair *oldest, *newest;	/* by when last heard from */
+	size_t npairs, max_pairs;
+	int64_t forget_ms;	/* a pair silent this long is dropped */
+	int64_t clock_ms;	/* feed_forget's now: when rows come */
+	int64_t swept_ms;	/* when feed_forget last looked */
+	unsigned long long evicted_full;	/* pairs dropped for room */
+	unsigned long long evicted_silent;	/* pairs dropped: forget_ms */
 	int64_t stale_ms;	/* fixed threshold; 0: from the interval */
 	double warn;		/* the page's warning level, percent */
 	bool db_up;
@@ -83,9 +105,29 @@ struct feed {
 	unsigned long long served;	/* clients that connected */
 };
 
-/* 0, or -1 when out of memory.  stale_ms 0: FEED_STALE_TIMES intervals. */
+/*
+ * 0, or -1 when out of memory.  stale_ms 0: FEED_STALE_TIMES intervals.
+ * The pairs' limits are FEED_PAIRS_DEFAULT and FEED_FORGET_DEFAULT_MS
+ * until feed_limit.
+ */
 int feed_init(struct feed *f, size_t cap, int64_t stale_ms, double warn);
 void feed_free(struct feed *f);
+
+/*
+ * Keep at most max_pairs pairs (1 to FEED_PAIRS_MAX), each dropped once
+ * silent for forget_ms (no row of it added for that long, whatever the
+ * rows' sample times: old rows read at the start count from then); before
+ * any row.  0, or -1 when out of memory (the limits stay as they were).
+ */
+int feed_limit(struct feed *f, size_t max_pairs, int64_t forget_ms);
+
+/*
+ * The clock (ms, monotonic) is now_ms: rows added from now on are heard
+ * at now_ms.  Then drop the pairs silent for forget_ms (looking at most
+ * once a second); how many.  Called once before the first row, then
+ * every step of the follower.
+ */
+size_t feed_forget(struct feed *f, int64_t now_ms);
 
 /*
  * A row the follower handed out; 0, or -1 when out of memory.  Clients
@@ -135,7 +177,11 @@ char *feed_rows_json(const struct feed *f, size_t n, const char *host,
 /* A JSON array, by host name, of each host's newest row at now_ms. */
 char *feed_hosts_json(const struct feed *f, int64_t now_ms);
 
-/* Prometheus text exposition of the newest rows at now_ms; NULL: ENOMEM. */
+/*
+ * Prometheus text exposition of the newest rows at now_ms, each pair
+ * stale or not by its own newest row (sm_host_stale, sm_host_age_seconds),
+ * and the feed's counters; NULL when out of memory.
+ */
 char *feed_metrics_text(const struct feed *f, int64_t now_ms);
 
 /* s as a Prometheus label value: backslash, quote and newline escaped. */

@@ -7,7 +7,12 @@
 
 #include "feed.h"
 
-/* Is the host of pairs[i] stale at now_ms? */
-bool feed_pair_stale(const struct feed *f, size_t i, int64_t now_ms);
+/* The pair (host, source), or NULL. */
+struct feed_pair *feed_pair_get(const struct feed *f, const char *host,
+    const char *source);
+
+/* Is the host of p (its newest row of any source) stale at now_ms? */
+bool feed_pair_stale(const struct feed *f, const struct feed_pair *p,
+    int64_t now_ms);
 
 #endif

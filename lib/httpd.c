@@ -23,6 +23,7 @@
 
 #include "body.h"
 #include "clock.h"
+#include "httpd_deadline.h"
 #include "httpd_impl.h"
 #include "httpd_listen.h"
 #include "httpd_loop.h"
@@ -80,21 +81,13 @@ struct httpd_req {
 };
 
 /*
- * Every open connection, for the deadline sweep: MHD closes a connection
- * only when it falls silent, so a client that trickles a byte now and
- * then would keep its slot for ever.  The main thread looks at the list
- * every second and shuts down the socket of a connection whose request
- * has not arrived whole within --timeout of its start (httpd_cut; at the
- * stop, sooner: httpd_drain).
+ * Every open connection, on the deadline list (httpd_deadline.h): the
+ * main thread sweeps it every second (httpd_cut; at the stop, sooner:
+ * httpd_drain).
  */
 struct httpd_conn {
-	struct httpd_conn *prev, *next;
-	MHD_socket fd;
-	/* atomic: set by the polling thread, read by the sweep */
-	int64_t since_ms;	/* opened, or its last answer went out */
-	bool busy;		/* request in: storing or answering */
+	struct httpd_deadline dl;
 	bool over;		/* past --max-connections: gets a 503 */
-	bool cut;		/* shut down by the sweep */
 	struct httpd_req rq;
 };
 
@@ -110,8 +103,7 @@ struct httpd {
 	 * gets 503 "shutting down" and Connection: close; /health answers.
 	 */
 	bool stopping;
-	struct httpd_conn *conns;	/* under lock */
-	unsigned long cut;	/* connections the sweep shut down */
+	struct httpd_deadlines conns;	/* under lock */
 	/* the answers to one record, stored or a duplicate: made once */
 	struct MHD_Response *one_stored, *one_duplicate;
 	struct MHD_Daemon *d;
@@ -157,39 +149,8 @@ httpd_conn_of(struct MHD_Connection *conn)
 static void
 httpd_conn_mark(struct httpd_conn *hc, bool busy)
 {
-	if (hc == NULL)
-		return;
-	if (!busy)
-		__atomic_store_n(&hc->since_ms, clock_mono_ms(),
-		    __ATOMIC_RELAXED);
-	__atomic_store_n(&hc->busy, busy, __ATOMIC_RELEASE);
-}
-
-/*
- * Shut down the connections not waiting for the committer whose request
- * has taken limit_ms or more; how many.  Under the lock their sockets are
- * still open: MHD tells httpd_connection before it closes one.
- */
-static unsigned long
-httpd_sweep(struct httpd *h, int64_t limit_ms)
-{
-	struct httpd_conn *hc;
-	int64_t now = clock_mono_ms();
-	unsigned long n = 0;
-
-	pthread_mutex_lock(&h->lock);
-	for (hc = h->conns; hc != NULL; hc = hc->next) {
-		if (__atomic_load_n(&hc->busy, __ATOMIC_ACQUIRE) || hc->cut ||
-		    now - __atomic_load_n(&hc->since_ms, __ATOMIC_RELAXED) <
-		    limit_ms)
-			continue;
-		shutdown(hc->fd, SHUT_RDWR);
-		hc->cut = true;
-		n++;
-	}
-	h->cut += n;
-	pthread_mutex_unlock(&h->lock);
-	return n;
+	if (hc != NULL)
+		httpd_deadline_mark(&hc->dl, busy);
 }
 
 bool
@@ -619,27 +580,17 @@ httpd_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 			*ctx = &httpd_over;
 			goto out_unlock;
 		}
-		hc->fd = ci->connect_fd;
-		hc->since_ms = clock_mono_ms();
+		httpd_deadline_add(&h->conns, &hc->dl, ci->connect_fd);
 		if (h->served < h->c->max_connections)
 			h->served++;
 		else
 			hc->over = true;
-		hc->next = h->conns;
-		if (h->conns != NULL)
-			h->conns->prev = hc;
-		h->conns = hc;
 		*ctx = hc;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED &&
 	    hc != (void *)&httpd_over && hc != NULL) {
 		if (!hc->over)
 			h->served--;
-		if (hc->prev != NULL)
-			hc->prev->next = hc->next;
-		else
-			h->conns = hc->next;
-		if (hc->next != NULL)
-			hc->next->prev = hc->prev;
+		httpd_deadline_remove(&h->conns, &hc->dl);
 		free(hc->rq.buf);
 		body_free(&hc->rq.body);
 		free(hc);
@@ -715,15 +666,11 @@ httpd_cut(struct httpd *h, bool stop)
 {
 	unsigned long n;
 
-	if ((n = httpd_sweep(h, stop ? 0 : (int64_t)h->c->timeout * 1000)) ==
-	    0)
-		return;
-	if (stop)
-		warnx("http: closed %lu connection%s at the stop", n,
-		    n == 1 ? "" : "s");
-	else
-		warnx("http: closed %lu connection%s whose request took more "
-		    "than %u s", n, n == 1 ? "" : "s", h->c->timeout);
+	pthread_mutex_lock(&h->lock);
+	n = httpd_deadline_sweep(&h->conns, stop ? 0 :
+	    (int64_t)h->c->timeout * 1000);
+	pthread_mutex_unlock(&h->lock);
+	httpd_deadline_say("http", n, stop, h->c->timeout);
 }
 
 /* Serve until a signal in stop comes, sweeping every second; the signal. */

@@ -41,8 +41,10 @@ tailmain_opts_init(struct tailmain_opts *o)
 	o->tail.filter.since_ms = -1;
 	o->tail.filter.until_ms = -1;
 	o->interval_ms = o->gap_timeout_ms = o->stale_ms = o->step_ms = -1;
+	o->forget_ms = -1;
 	o->warn = -1;
 	o->lines = o->backlog = o->max_conns = -1;
+	o->max_hosts = o->request_timeout = -1;
 	o->tier = TIER_RAW;
 }
 
@@ -149,6 +151,14 @@ tailmain_opt(struct tailmain_opts *o, int ch, char *arg)
 		    .arg = &o->metrics_token },
 		{ TAILMAIN_OPT_BACKLOG, "--backlog", .count = &o->backlog,
 		    .min = 1, .max = FEED_BACKLOG_MAX, .unit = "rows" },
+		{ TAILMAIN_OPT_FORGET, "--forget", .ms = &o->forget_ms,
+		    .min = 1, .max = 86400 * 365,
+		    .want = "seconds, 1 or more" },
+		{ TAILMAIN_OPT_MAX_HOSTS, "--max-hosts", .count = &o->max_hosts,
+		    .min = 1, .max = FEED_PAIRS_MAX, .unit = "pairs" },
+		{ TAILMAIN_OPT_REQUEST_TIMEOUT, "--request-timeout",
+		    .count = &o->request_timeout, .min = 1, .max = 3600,
+		    .unit = "seconds" },
 		{ TAILMAIN_OPT_GAP_TIMEOUT, "--gap-timeout",
 		    .ms = &o->gap_timeout_ms, .min = 0.1, .max = 86400 },
 		{ TAILMAIN_OPT_HOST, "--host", .text = &o->tail.filter.host,
@@ -206,10 +216,17 @@ tailmain_check(const struct tailmain_opts *o)
 		    o->web.port_file != NULL || o->stale_ms >= 0 ||
 		    o->web.web_root != NULL || o->rules.n > 0 ||
 		    o->auth_file != NULL || o->metrics_token != NULL ||
-		    tls_given(&o->tls), ~M(TAILMAIN_LISTEN),
-		    "--auth-file, --backlog, --max-connections, "
-		    "--metrics-token-file, --port-file, --rule, --rules, "
-		    "--stale, --tls-* and --web-root need --listen" },
+		    tls_given(&o->tls) || o->forget_ms >= 0 ||
+		    o->max_hosts >= 0 || o->request_timeout >= 0,
+		    ~M(TAILMAIN_LISTEN),
+		    "--auth-file, --backlog, --forget, --max-connections, "
+		    "--max-hosts, --metrics-token-file, --port-file, "
+		    "--request-timeout, --rule, --rules, --stale, --tls-* and "
+		    "--web-root need --listen" },
+		/* a host forgotten before it is stale would never be */
+		{ o->forget_ms >= 0 && o->stale_ms > 0 &&
+		    o->forget_ms <= o->stale_ms, ~0U,
+		    "--forget must be longer than --stale" },
 		{ o->lines >= 0 || o->via_given ||
 		    o->tail.filter.since_ms < 0 || (o->format != NULL &&
 		    o->kind == ROWFMT_SEED), M(TAILMAIN_STEP),
@@ -283,6 +300,13 @@ tailmain_listen(struct tailmain_opts *o)
 	wc->max_connections = o->max_conns > 0 ? (unsigned)o->max_conns :
 	    WEB_MAX_CONNECTIONS_DEFAULT;
 	wc->stale_ms = o->stale_ms > 0 ? o->stale_ms : 0;
+	wc->request_timeout = o->request_timeout > 0 ?
+	    (unsigned)o->request_timeout : WEB_REQUEST_TIMEOUT_DEFAULT;
+	wc->max_hosts = o->max_hosts > 0 ? (size_t)o->max_hosts :
+	    FEED_PAIRS_DEFAULT;
+	/* by default, twice --stale when that is longer */
+	wc->forget_ms = o->forget_ms > 0 ? o->forget_ms : o->stale_ms * 2 >
+	    FEED_FORGET_DEFAULT_MS ? o->stale_ms * 2 : FEED_FORGET_DEFAULT_MS;
 	wc->rules = &o->rules;
 	wc->warn = o->warn >= 0 ? o->warn : DASH_WARN_DEFAULT;
 	wc->vendor_dir = WEB_DYGRAPHS_DIR;

@@ -33,10 +33,12 @@ enum tailmain_mode {
 
 /* sm-tail's own options (getopt_long's values past the characters). */
 enum tailmain_optid {
-	TAILMAIN_OPT_AUTH_FILE = 256, TAILMAIN_OPT_BACKLOG, TAILMAIN_OPT_FORMAT,
-	TAILMAIN_OPT_GAP_TIMEOUT, TAILMAIN_OPT_HOST, TAILMAIN_OPT_INTERVAL,
-	TAILMAIN_OPT_LISTEN, TAILMAIN_OPT_MAX_CONNECTIONS,
-	TAILMAIN_OPT_METRICS_TOKEN, TAILMAIN_OPT_PORT_FILE, TAILMAIN_OPT_RULE,
+	TAILMAIN_OPT_AUTH_FILE = 256, TAILMAIN_OPT_BACKLOG, TAILMAIN_OPT_FORGET,
+	TAILMAIN_OPT_FORMAT, TAILMAIN_OPT_GAP_TIMEOUT, TAILMAIN_OPT_HOST,
+	TAILMAIN_OPT_INTERVAL, TAILMAIN_OPT_LISTEN,
+	TAILMAIN_OPT_MAX_CONNECTIONS, TAILMAIN_OPT_MAX_HOSTS,
+	TAILMAIN_OPT_METRICS_TOKEN, TAILMAIN_OPT_PORT_FILE,
+	TAILMAIN_OPT_REQUEST_TIMEOUT, TAILMAIN_OPT_RULE,
 	TAILMAIN_OPT_RULES, TAILMAIN_OPT_SINCE, TAILMAIN_OPT_SOURCE,
 	TAILMAIN_OPT_STALE, TAILMAIN_OPT_STEP, TAILMAIN_OPT_TIER,
 	TAILMAIN_OPT_UNTIL, TAILMAIN_OPT_VERSION, TAILMAIN_OPT_VIA,
@@ -49,9 +51,9 @@ struct tailmain_opts {
 	const char *mode_opt;	/* the option that chose it; NULL: none */
 	const char *format, *listen, *auth_file, *metrics_token;
 	enum rowfmt_kind kind;	/* --format's, when given */
-	int64_t interval_ms, gap_timeout_ms, stale_ms, step_ms;
+	int64_t interval_ms, gap_timeout_ms, stale_ms, step_ms, forget_ms;
 	double warn;
-	long long lines, backlog, max_conns;
+	long long lines, backlog, max_conns, max_hosts, request_timeout;
 	enum tier_id tier;
 	bool tier_given, via_given;
 	struct tail_config tail;	/* filters and --via */

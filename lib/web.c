@@ -26,6 +26,7 @@
 #include "exitcode.h"
 #include "feed.h"
 #include "followrun.h"
+#include "httpd_deadline.h"
 #include "record.h"
 #include "schema.h"
 #include "timefmt.h"
@@ -55,6 +56,8 @@ struct web {
 	bool fatal;		/* under lock: the follower gave up ... */
 	struct why fatal_why;	/* ... for this reason */
 	struct followrun_said said;	/* the follower's alone */
+	/* every connection, for the whole-request deadline; under lock */
+	struct httpd_deadlines conns;
 	unsigned long long added;	/* entries added in this step */
 	char desc[512];		/* the database, for messages */
 };
@@ -103,11 +106,24 @@ web_firing_one(const struct alert_event *ev, void *arg)
 	fprintf(f->out, "%s%.*s", f->n++ > 0 ? "," : "", n - 1, line);
 }
 
-/* A connection's socket: its client once it streams events. */
+/*
+ * A connection's socket: its place on the deadline list (its fd), its
+ * client once it streams events.
+ */
 struct web_sock {
-	MHD_socket fd;
+	struct httpd_deadline dl;
 	struct feed_client *client;	/* under lock */
 };
+
+/* The socket of conn, or NULL (not tracked: out of memory). */
+static struct web_sock *
+web_sock_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
 
 /*
  * Parse /events, /rows query values.  The count in s within 0..max;
@@ -303,9 +319,12 @@ web_hosts(struct web *w, struct MHD_Connection *conn)
 	return web_json(conn, MHD_HTTP_OK, json);
 }
 
-/* text (taken) with the firing alerts after it; NULL when out of memory. */
+/*
+ * text (taken) with the listener's counters and the firing alerts after
+ * it; NULL when out of memory.  Under the lock.
+ */
 static char *
-web_metrics_alerts(struct web *w, char *text)
+web_metrics_more(struct web *w, char *text)
 {
 	struct web_firing f = { .prometheus = true };
 	char *all = NULL;
@@ -317,9 +336,25 @@ web_metrics_alerts(struct web *w, char *text)
 	}
 	fputs(text, f.out);
 	free(text);
+	fprintf(f.out, "# HELP sm_tail_connections_cut_total Connections "
+	    "closed because their request took more than "
+	    "--request-timeout.\n"
+	    "# TYPE sm_tail_connections_cut_total counter\n"
+	    "sm_tail_connections_cut_total %lu\n", w->conns.cut);
+	if (w->alerts == NULL)
+		goto out_close;
+	fprintf(f.out, "# HELP sm_tail_alert_hosts Hosts whose alerts are "
+	    "watched (at most --max-hosts).\n"
+	    "# TYPE sm_tail_alert_hosts gauge\nsm_tail_alert_hosts %zu\n"
+	    "# HELP sm_tail_alert_hosts_dropped_total Hosts whose alert "
+	    "state was dropped: --max-hosts or --forget.\n"
+	    "# TYPE sm_tail_alert_hosts_dropped_total counter\n"
+	    "sm_tail_alert_hosts_dropped_total %llu\n",
+	    alert_hosts(w->alerts), alert_dropped(w->alerts));
 	fputs("# HELP sm_alert_firing 1 for each alert firing now "
 	    "(--rule, --stale).\n# TYPE sm_alert_firing gauge\n", f.out);
 	alert_firing(w->alerts, web_firing_one, &f);
+out_close:
 	if (fclose(f.out) == EOF) {
 		free(all);
 		return NULL;
@@ -337,8 +372,8 @@ web_metrics(struct web *w, struct MHD_Connection *conn)
 		return ret;
 	pthread_mutex_lock(&w->lock);
 	text = feed_metrics_text(&w->feed, timefmt_now_ms());
-	if (text != NULL && w->alerts != NULL)
-		text = web_metrics_alerts(w, text);
+	if (text != NULL)
+		text = web_metrics_more(w, text);
 	pthread_mutex_unlock(&w->lock);
 	text = webauth_metrics(w->c->auth, text);
 	return web_send(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; "
@@ -475,16 +510,21 @@ out_free:
 	return ret;
 }
 
-/* A request ended: a /history job left when its client went away. */
+/*
+ * A request ended: the next one's deadline starts; a /history job left
+ * when its client went away.
+ */
 static void
 web_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct webhist_job *job = *con_cls;
+	struct web_sock *sock = web_sock_of(conn);
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	if (sock != NULL)
+		httpd_deadline_mark(&sock->dl, false);
 	if (job == NULL)
 		return;
 	free(job->body);
@@ -585,7 +625,6 @@ web_parse_id(const char *s, uint64_t *id)
 static enum MHD_Result
 web_events(struct web *w, struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci;
 	const char *host, *source, *last;
 	struct web_sock *sock;
 	struct web_stream *s;
@@ -605,9 +644,8 @@ web_events(struct web *w, struct MHD_Connection *conn)
 	if (last != NULL && web_parse_id(last, &last_id) == -1)
 		return web_error(conn, MHD_HTTP_BAD_REQUEST, "Last-Event-ID "
 		    "or after: \"%.64s\": want a row id", last);
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	sock = ci != NULL ? ci->socket_context : NULL;
-	if (sock == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+	if ((sock = web_sock_of(conn)) == NULL ||
+	    (s = calloc(1, sizeof(*s))) == NULL)
 		return web_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 		    "out of memory");
 	s->w = w;
@@ -617,7 +655,7 @@ web_events(struct web *w, struct MHD_Connection *conn)
 	if (s->c != NULL) {
 		s->c->conn = conn;
 		s->c->ctx = sock;
-		s->c->fd = sock->fd;
+		s->c->fd = sock->dl.fd;
 		sock->client = s->c;
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -627,7 +665,7 @@ web_events(struct web *w, struct MHD_Connection *conn)
 		    "out of memory");
 	}
 	/* what a reader has not taken waits in the ring, not the kernel */
-	setsockopt(sock->fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	setsockopt(sock->dl.fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if ((r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, WEB_BLOCK,
 	    web_sse_read, s, web_sse_free)) == NULL) {
 		web_sse_free(s);
@@ -744,6 +782,7 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
     size_t *upload_data_size, void **con_cls)
 {
 	struct web *w = cls;
+	struct web_sock *sock;
 	enum MHD_Result ret;
 	size_t i;
 	int gate;
@@ -757,6 +796,9 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;	/* a GET's body: ignored */
 		return MHD_YES;
 	}
+	/* the request is in: answered, streamed or waiting, no deadline */
+	if ((sock = web_sock_of(conn)) != NULL)
+		httpd_deadline_mark(&sock->dl, true);
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
 	    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
 		struct MHD_Response *r;
@@ -794,7 +836,10 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	    "sm-tail(1), LISTEN");
 }
 
-/* Track sockets, so that a cut-off client's can be shut down. */
+/*
+ * Track sockets, for the whole-request deadline and so that a cut-off
+ * client's can be shut down.
+ */
 static void
 web_connection(void *cls, struct MHD_Connection *conn, void **ctx,
     enum MHD_ConnectionNotificationCode code)
@@ -806,8 +851,12 @@ web_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
-		if (ci != NULL && (sock = calloc(1, sizeof(*sock))) != NULL)
-			sock->fd = ci->connect_fd;
+		if (ci != NULL && (sock = calloc(1, sizeof(*sock))) != NULL) {
+			pthread_mutex_lock(&w->lock);
+			httpd_deadline_add(&w->conns, &sock->dl,
+			    ci->connect_fd);
+			pthread_mutex_unlock(&w->lock);
+		}
 		*ctx = sock;
 		return;
 	}
@@ -815,6 +864,7 @@ web_connection(void *cls, struct MHD_Connection *conn, void **ctx,
 		return;
 	/* before MHD closes it: its number may soon be another's */
 	pthread_mutex_lock(&w->lock);
+	httpd_deadline_remove(&w->conns, &sock->dl);
 	if (sock->client != NULL) {
 		sock->client->fd = -1;
 		sock->client->ctx = NULL;
@@ -905,6 +955,7 @@ web_follow_stepped(void *arg, enum tail_step st)
 	pthread_mutex_lock(&w->lock);
 	if (w->alerts != NULL)
 		alert_tick(w->alerts, alert_now());
+	feed_forget(&w->feed, clock_mono_ms());
 	added = w->added > 0;
 	w->added = 0;
 	pthread_mutex_unlock(&w->lock);
@@ -986,6 +1037,22 @@ web_log(void *cls, const char *fmt, va_list ap)
 	httpd_log(cls, fmt, ap);
 }
 
+/*
+ * Shut down the connections whose request has not arrived whole within
+ * --request-timeout (httpd_deadline.h), and say so.
+ */
+static void
+web_cut(struct web *w)
+{
+	unsigned long n;
+
+	pthread_mutex_lock(&w->lock);
+	n = httpd_deadline_sweep(&w->conns,
+	    (int64_t)w->c->request_timeout * 1000);
+	pthread_mutex_unlock(&w->lock);
+	httpd_deadline_say("http", n, false, w->c->request_timeout);
+}
+
 /* The first connect and the history, before serving; 0 or -1 (why). */
 static int
 web_start(struct web *w, struct why *why)
@@ -1038,7 +1105,7 @@ web_daemon(struct web *w)
 	opts[n++] = (struct MHD_OptionItem){
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
-	    (intptr_t)web_completed, NULL };
+	    (intptr_t)web_completed, w };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	return MHD_start_daemon(flags, 0, NULL, NULL, web_handler, w,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
@@ -1081,6 +1148,7 @@ web_wait_stop(struct web *w, const sigset_t *stop)
 	for (;;) {
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
 			return sig;
+		web_cut(w);
 		pthread_mutex_lock(&w->lock);
 		fatal = w->fatal;
 		pthread_mutex_unlock(&w->lock);
@@ -1123,13 +1191,18 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
+	if (w.alerts != NULL)
+		alert_limit(w.alerts, c->max_hosts, c->forget_ms);
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
+	    feed_limit(&w.feed, c->max_hosts, c->forget_ms) == -1 ||
 	    (w.tail = tail_new(&tc)) == NULL) {
 		why_set(why, "out of memory");
 		feed_free(&w.feed);
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
 	}
+	/* the feed's clock, before the history's rows */
+	feed_forget(&w.feed, clock_mono_ms());
 	if ((w.hist = webhist_new(c->tail.db)) == NULL) {
 		why_set(why, "cannot start /history's threads");
 		rc = SM_EXIT_FATAL;

@@ -23,6 +23,8 @@
 
 #define WEB_MAX_CONNECTIONS_DEFAULT 1024
 #define WEB_TIMEOUT 60		/* seconds a connection may make no progress */
+/* seconds a request may take to arrive whole (--request-timeout) */
+#define WEB_REQUEST_TIMEOUT_DEFAULT 30
 #define WEB_KEEPALIVE_MS 15000	/* an SSE comment this often */
 #define WEB_SNDBUF (64 * 1024)	/* kernel send buffer of an SSE stream */
 #define WEB_ROWS_DEFAULT 100	/* /rows without ?n= */
@@ -35,6 +37,9 @@ struct web_config {
 	const char *web_root;		/* the page's files; NULL: built in */
 	const char *vendor_dir;		/* dygraphs' files */
 	unsigned max_connections;
+	unsigned request_timeout;	/* seconds: a request whole */
+	size_t max_hosts;		/* (host, source) pairs, alert hosts */
+	int64_t forget_ms;		/* a pair silent this long goes */
 	size_t backlog;			/* rows in the ring */
 	int64_t stale_ms;		/* 0: from each host's interval */
 	double warn;			/* the page's warning level, percent */

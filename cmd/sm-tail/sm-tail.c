@@ -42,12 +42,14 @@ static const struct cli_help help = {
 	    "       sm-tail --listen addr [-n count] [--auth-file file] "
 	    "[--backlog rows]\n"
 	    "               [--db url] [--defaults-file file] "
-	    "[--gap-timeout seconds]\n"
-	    "               [--host name] [--interval seconds] "
-	    "[--max-connections n]\n"
+	    "[--forget seconds]\n"
+	    "               [--gap-timeout seconds] [--host name] "
+	    "[--interval seconds]\n"
+	    "               [--max-connections n] [--max-hosts n]\n"
 	    "               [--metrics-token-file file] [--port-file file]\n"
-	    "               [--rule rule] [--rules file] [--since time] "
-	    "[--source name]\n"
+	    "               [--request-timeout seconds] [--rule rule] "
+	    "[--rules file]\n"
+	    "               [--since time] [--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--stale seconds]\n"
 	    "               [--tls-cert file --tls-key file] "
@@ -65,6 +67,9 @@ static const struct cli_help help = {
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"
+	    "  --forget seconds       --listen: a host and source silent "
+	    "this long goes\n"
+	    "                         (3600)\n"
 	    "  --format name          ndjson, table or seed\n"
 	    "  --gap-timeout seconds  how long a missing id is waited for "
 	    "(60)\n"
@@ -73,9 +78,15 @@ static const struct cli_help help = {
 	    "  --listen addr          the browser dashboard, SSE, JSON, "
 	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
+	    "  --max-hosts n          --listen: host and source pairs kept, "
+	    "the newest\n"
+	    "                         (4096)\n"
 	    "  --metrics-token-file file\n"
 	    "                         --listen: a bearer token for /metrics\n"
 	    "  --port-file file       --listen: the port, written here\n"
+	    "  --request-timeout seconds\n"
+	    "                         --listen: a request arrives whole "
+	    "within (30)\n"
 	    "  --rule rule            --listen: an alert rule; repeatable\n"
 	    "  --rules file           --listen: alert rules from a file\n"
 	    "  --since time           only rows sampled at or after (RFC "
@@ -124,6 +135,7 @@ static const struct option longopts[] = {
 	{ "db", required_argument, NULL, DB_OPT_DB },
 	{ "defaults-file", required_argument, NULL, DB_OPT_DEFAULTS_FILE },
 	{ "follow", no_argument, NULL, 'f' },
+	{ "forget", required_argument, NULL, TAILMAIN_OPT_FORGET },
 	{ "format", required_argument, NULL, TAILMAIN_OPT_FORMAT },
 	{ "gap-timeout", required_argument, NULL, TAILMAIN_OPT_GAP_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
@@ -133,9 +145,12 @@ static const struct option longopts[] = {
 	{ "listen", required_argument, NULL, TAILMAIN_OPT_LISTEN },
 	{ "max-connections", required_argument, NULL,
 	    TAILMAIN_OPT_MAX_CONNECTIONS },
+	{ "max-hosts", required_argument, NULL, TAILMAIN_OPT_MAX_HOSTS },
 	{ "metrics-token-file", required_argument, NULL,
 	    TAILMAIN_OPT_METRICS_TOKEN },
 	{ "port-file", required_argument, NULL, TAILMAIN_OPT_PORT_FILE },
+	{ "request-timeout", required_argument, NULL,
+	    TAILMAIN_OPT_REQUEST_TIMEOUT },
 	{ "rule", required_argument, NULL, TAILMAIN_OPT_RULE },
 	{ "rules", required_argument, NULL, TAILMAIN_OPT_RULES },
 	{ "since", required_argument, NULL, TAILMAIN_OPT_SINCE },

@@ -21,6 +21,13 @@
 #   python3 hardening-client.py silent PORT N READY
 #       Open N connections that send nothing; write READY once they are
 #       connected, then hold them until killed.
+#
+#   python3 hardening-client.py many PORT N GAP READY
+#       Open N connections (some may wait in the kernel's queue), write
+#       READY, then send each a GET's headers one byte every GAP seconds,
+#       never ending them, until the server has closed every one; print
+#       "all N cut off after S s" (exit 0), or after 60 s how many were
+#       left (exit 1).  None is opened again.
 import os
 import socket
 import sys
@@ -123,6 +130,47 @@ def silent(port, n, ready):
         time.sleep(60)
 
 
+def many(port, n, gap, ready):
+    data = b'GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n' + b'X' * 4000
+    socks = [connect(port) for _ in range(n)]
+    for s in socks:
+        s.setblocking(False)
+    open(ready, 'w').close()
+    start = time.monotonic()
+    i = 0
+    while socks and time.monotonic() - start < 60:
+        left = []
+        for s in socks:
+            try:
+                got = s.recv(4096)
+                if got:
+                    print('unexpected answer: %r' % got[:200])
+                    return 1
+                s.close()
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                continue
+            try:
+                s.send(data[i % len(data):i % len(data) + 1])
+            except BlockingIOError:
+                pass
+            except OSError:
+                s.close()
+                continue
+            left.append(s)
+        socks = left
+        i += 1
+        time.sleep(gap)
+    if socks:
+        print('%d of %d never cut off in 60 s' % (len(socks), n))
+        return 1
+    print('all %d cut off after %.1f s' % (n, time.monotonic() - start))
+    return 0
+
+
 def main():
     what, port = sys.argv[1], int(sys.argv[2])
     if what == 'slowloris':
@@ -133,6 +181,8 @@ def main():
         return hold(port, int(sys.argv[3]), sys.argv[4])
     if what == 'silent':
         return silent(port, int(sys.argv[3]), sys.argv[4])
+    if what == 'many':
+        return many(port, int(sys.argv[3]), float(sys.argv[4]), sys.argv[5])
     return 2
 
 

@@ -421,6 +421,61 @@ test_hosts_independent(void **state)
 	alert_free(e);
 }
 
+/*
+ * alert_limit: at most max hosts, the least recently heard from dropped
+ * for a new one (the stale first), and a host silent for forget dropped;
+ * the table stays whole (every kept host found again) through the drops.
+ */
+static void
+test_limit(void **state)
+{
+	static const char *const rules[] = { "cpu_usage >= 80",
+	    "stale for 10s", NULL };
+	struct alert_engine *e = engine(rules);
+	char name[16];
+	int i;
+
+	(void)state;
+	alert_limit(e, 100, 60000);
+	for (i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "h%d", i);
+		feed(e, name, 95, i * 0.01);
+	}
+	assert_int_equal(alert_hosts(e), 100);
+	assert_int_equal(alert_dropped(e), 200);
+	/* the newest kept: h200..h299 fire; a kept one is found again */
+	nseen = 0;
+	assert_int_equal(alert_firing(e, collect, LISTING), 100);
+	for (i = 0; i < 100; i++)
+		assert_int_not_equal(atoi(seen[i].host + 1), 0);
+	nseen = 0;
+	feed(e, "h250", 10, 4);	/* resolves: its state was kept */
+	assert_int_equal(nseen, 1);
+	assert_false(seen[0].firing);
+	assert_int_equal(alert_hosts(e), 100);
+	/* all but h250 go stale; a new host drops a stale one, not h250 */
+	alert_tick(e, at(13));
+	feed(e, "new", 10, 13.5);
+	assert_int_equal(alert_hosts(e), 100);
+	assert_int_equal(alert_dropped(e), 201);
+	nseen = 0;
+	feed(e, "h250", 10, 14);
+	assert_int_equal(nseen, 0);	/* still there: no resolve, no fire */
+	/* silent for a minute: dropped without an event (new and h250 are
+	 * only stale) */
+	nseen = 0;
+	alert_tick(e, at(63.5));
+	assert_int_equal(nseen, 2);
+	assert_true(seen[0].firing && seen[1].firing);
+	assert_int_equal(alert_hosts(e), 2);
+	assert_int_equal(alert_dropped(e), 299);
+	alert_tick(e, at(200));
+	assert_int_equal(nseen, 2);
+	assert_int_equal(alert_hosts(e), 0);
+	assert_int_equal(alert_dropped(e), 301);
+	alert_free(e);
+}
+
 static void
 test_operators(void **state)
 {
@@ -573,6 +628,7 @@ main(void)
 		cmocka_unit_test_setup(test_stale, reset),
 		cmocka_unit_test_setup(test_stale_by_records, reset),
 		cmocka_unit_test_setup(test_hosts_independent, reset),
+		cmocka_unit_test_setup(test_limit, reset),
 		cmocka_unit_test_setup(test_operators, reset),
 		cmocka_unit_test_setup(test_absent_field, reset),
 		cmocka_unit_test_setup(test_clock_step, reset),

@@ -237,6 +237,7 @@ test_rows_json(void **state)
 static void
 test_hosts_stale(void **state)
 {
+	const struct feed_pair *a1, *a2, *b1;
 	struct feed f;
 	char *json;
 
@@ -252,15 +253,22 @@ test_hosts_stale(void **state)
 	/* late (a hole filled): not the newest */
 	add(&f, 6, "a", "s1", 90000);
 	assert_int_equal(f.npairs, 3);
-	assert_int_equal(f.pairs[0].interval_ms, 5000);
-	assert_int_equal(f.pairs[0].row.id, 3);
+	a1 = feed_pair_get(&f, "a", "s1");
+	a2 = feed_pair_get(&f, "a", "s2");
+	b1 = feed_pair_get(&f, "b", "s1");
+	assert_non_null(a1);
+	assert_non_null(a2);
+	assert_non_null(b1);
+	assert_null(feed_pair_get(&f, "b", "s2"));
+	assert_int_equal(a1->interval_ms, 5000);
+	assert_int_equal(a1->row.id, 3);
 	/* a: 3 x 5 s = 15 s after its newest row */
-	assert_false(feed_pair_stale(&f, 0, 130000));
-	assert_true(feed_pair_stale(&f, 0, 130001));
-	assert_true(feed_pair_stale(&f, 1, 130001));	/* the host's */
+	assert_false(feed_pair_stale(&f, a1, 130000));
+	assert_true(feed_pair_stale(&f, a1, 130001));
+	assert_true(feed_pair_stale(&f, a2, 130001));	/* the host's */
 	/* b: 10 s at least */
-	assert_false(feed_pair_stale(&f, 2, 110000));
-	assert_true(feed_pair_stale(&f, 2, 110001));
+	assert_false(feed_pair_stale(&f, b1, 110000));
+	assert_true(feed_pair_stale(&f, b1, 110001));
 	json = feed_hosts_json(&f, 112000);
 	assert_non_null(strstr(json, "\"row\":4,\"source\":\"s2\""));
 	/* its clock ahead of ours: age 0, not negative */
@@ -277,8 +285,9 @@ test_hosts_stale(void **state)
 	assert_int_equal(feed_init(&f, 16, 2000, 75), 0);
 	add(&f, 1, "a", "s1", 100000);
 	add(&f, 2, "a", "s1", 200000);
-	assert_false(feed_pair_stale(&f, 0, 202000));
-	assert_true(feed_pair_stale(&f, 0, 202001));
+	a1 = feed_pair_get(&f, "a", "s1");
+	assert_false(feed_pair_stale(&f, a1, 202000));
+	assert_true(feed_pair_stale(&f, a1, 202001));
 	feed_free(&f);
 }
 
@@ -310,6 +319,105 @@ test_metrics(void **state)
 	feed_free(&f);
 }
 
+/*
+ * Alerts and statuses take no row's place; a client gets them between
+ * rows, and is cut once it falls a whole event ring behind.
+ */
+static void
+test_events_apart(void **state)
+{
+	struct feed f;
+	struct feed_client *c;
+	char *json, *text;
+	int i;
+
+	(void)state;
+	assert_int_equal(feed_init(&f, 4, 0, 75), 0);
+	c = feed_client_new(&f, NULL, NULL, false, 0, 0);
+	drain(&f, c, 1000);
+	add(&f, 1, "a", "s", 1000);
+	assert_int_equal(feed_add_alert(&f, "{\"x\":1}", 7), 0);
+	assert_int_equal(feed_set_db(&f, true), 0);
+	add(&f, 2, "a", "s", 1000);
+	add(&f, 3, "a", "s", 1000);
+	add(&f, 4, "a", "s", 1000);
+	json = feed_rows_json(&f, 4, NULL, NULL, -1);
+	for (i = 1; i <= 4; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "\"row\":%d,", i);
+		assert_non_null(strstr(json, want));
+	}
+	free(json);
+	/* in reads of 7 bytes: every row and event whole, none twice */
+	text = drain(&f, c, 7);
+	assert_string_equal(ids(text), "1 2 3 4");
+	assert_non_null(strstr(text, "event: alert\ndata: {\"x\":1}\n\n"));
+	assert_non_null(strstr(text, "event: status\n"));
+	assert_null(strstr(strstr(text, "event: alert") + 1, "event: alert"));
+	for (i = 0; i < FEED_EVENTS; i++)
+		assert_int_equal(feed_add_alert(&f, "{}", 2), 0);
+	assert_false(c->cut);
+	assert_int_equal(feed_add_alert(&f, "{}", 2), 0);
+	assert_true(c->cut);
+	feed_free(&f);
+}
+
+/*
+ * The pairs: at most max_pairs, the one heard from least recently
+ * dropped for a new one; a pair silent for forget_ms dropped; a pair
+ * stale on /metrics by its own row, its host fresh by another source's.
+ */
+static void
+test_pairs_bounded(void **state)
+{
+	struct feed f;
+	char *text;
+
+	(void)state;
+	assert_int_equal(feed_init(&f, 16, 2000, 75), 0);
+	assert_int_equal(feed_limit(&f, 0, 1000), -1);
+	assert_int_equal(feed_limit(&f, 3, 10000), 0);
+	assert_int_equal(feed_forget(&f, 0), 0);	/* the clock: 0 */
+	add(&f, 1, "vm", "a", 100000);
+	add(&f, 2, "vm", "b", 100000);
+	add(&f, 3, "x", "a", 100000);
+	add(&f, 4, "vm", "a", 105000);	/* heard from again: newest */
+	add(&f, 5, "y", "a", 105000);	/* drops vm/b */
+	assert_int_equal(f.npairs, 3);
+	assert_int_equal(f.evicted_full, 1);
+	assert_null(feed_pair_get(&f, "vm", "b"));
+	assert_non_null(feed_pair_get(&f, "vm", "a"));
+	add(&f, 6, "vm", "b", 105000);	/* back; drops x, the oldest now */
+	assert_null(feed_pair_get(&f, "x", "a"));
+	assert_int_equal(feed_forget(&f, 5000), 0);
+	add(&f, 7, "vm", "a", 108000);	/* heard at 5000 */
+	text = feed_metrics_text(&f, 108000);
+	assert_non_null(strstr(text,
+	    "sm_host_stale{host=\"vm\",source=\"b\"} 1\n"));
+	assert_non_null(strstr(text,
+	    "sm_host_stale{host=\"vm\",source=\"a\"} 0\n"));
+	assert_non_null(strstr(text,
+	    "sm_host_age_seconds{host=\"vm\",source=\"b\"} 3\n"));
+	assert_non_null(strstr(text, "sm_tail_hosts 3\n"));
+	assert_non_null(strstr(text,
+	    "sm_tail_hosts_evicted_total{reason=\"full\"} 2\n"));
+	free(text);
+	/* forget: by when rows came, not their sample times */
+	assert_int_equal(feed_forget(&f, 10000), 0);	/* not more */
+	assert_int_equal(feed_forget(&f, 11001), 2);	/* y/a, vm/b */
+	assert_int_equal(f.npairs, 1);
+	assert_int_equal(feed_forget(&f, 11500), 0);	/* once a second */
+	assert_int_equal(f.evicted_silent, 2);
+	assert_non_null(feed_pair_get(&f, "vm", "a"));
+	assert_int_equal(feed_forget(&f, 16001), 1);
+	assert_int_equal(f.npairs, 0);
+	text = feed_hosts_json(&f, 200000);
+	assert_string_equal(text, "[]");
+	free(text);
+	feed_free(&f);
+}
+
 /* One escaping for every label: /metrics' hosts and /alerts' rules. */
 static void
 test_label(void **state)
@@ -337,6 +445,8 @@ main(void)
 		cmocka_unit_test(test_rows_json),
 		cmocka_unit_test(test_hosts_stale),
 		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_events_apart),
+		cmocka_unit_test(test_pairs_bounded),
 		cmocka_unit_test(test_label),
 	};
 
