@@ -348,11 +348,11 @@ deliver_begin_stop(struct deliver *d)
 
 	d->stop = DELIVER_STOPPING;
 	while ((b = ready_pop(d)) != NULL)
-		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
+		deliver_interrupt(d, b, true, tls ? "configuration error" :
 		    "interrupted before sending");
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
+		deliver_interrupt(d, b, true, tls ? "configuration error" :
 		    "interrupted while waiting to retry");
 	}
 	/* with a journal, the batch being filled is in it: drop it here */

@@ -74,6 +74,8 @@ struct endpoint {
 	char *health_url;
 	char label[2];
 	bool failing;			/* alone, and failing: reported */
+	int64_t failing_since;		/* ... since then (monotonic ms) */
+	bool told_404;			/* the hint of a 404 given */
 	bool tls_bad;			/* failed TLS verification: out */
 	struct xfer probe;
 	int64_t next_probe;
