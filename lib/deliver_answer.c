@@ -126,16 +126,20 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 	used = 0;
 	buf[0] = '\0';
 	STATS_ADD("sent %lu/%lu", c->delivered, c->records_in);
-	for (i = 0; i < c->nep; i++)
+	/* one endpoint (sm-post): no shares, nowhere to fail over to */
+	for (i = 0; c->nep > 1 && i < c->nep; i++)
 		STATS_ADD(" | %c: %lu (%.1f%%)", 'a' + i, c->per_ep[i],
 		    c->delivered ? 100.0 * (double)c->per_ep[i] /
 		    (double)c->delivered : 0.0);
-	STATS_ADD(" | retried %lu | failed over %lu", c->retried,
-	    c->failed_over);
+	STATS_ADD(" | retried %lu", c->retried);
+	if (c->nep > 1)
+		STATS_ADD(" | failed over %lu", c->failed_over);
 	if (c->rejected > 0)
 		STATS_ADD(" | rejected %lu", c->rejected);
 	if (c->spooled > 0)
 		STATS_ADD(" | spooled %lu", c->spooled);
+	if (c->kept > 0)
+		STATS_ADD(" | kept %lu", c->kept);
 #undef STATS_ADD
 }
 
