@@ -432,7 +432,8 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 	if (status == 404 && !d->ep[b->ep].told_404) {
 		/* a wrong path, most likely: said once, with the right one */
 		warnx("%s: HTTP 404: no such path on the receiver; sm-store "
-		    "--listen takes records at POST /metrics", d->ep[b->ep].url);
+		    "--listen takes records at POST /metrics",
+		    d->ep[b->ep].url);
 		d->ep[b->ep].told_404 = true;
 	}
 	if (named > 0 && named < n) {
