@@ -8,15 +8,6 @@
 # in a pipe they are as ever.  About 10 s.
 . "$(dirname "$0")/post-lib.inc"
 
-# said TENTHS FILE PATTERN: FILE has a line matching PATTERN within that
-said() {
-	_t=$1
-	until grep -q -- "$3" "$2"; do
-		_t=$((_t - 1))
-		[ "$_t" -gt 0 ] || fail "$2 lacks '$3': $(cat "$2")"
-		sleep 0.1
-	done
-}
 gen 3 >"$SM_TMP/three"
 
 echo "a host name that does not resolve: exit 2 within 2 s, input unread"

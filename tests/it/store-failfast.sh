@@ -12,15 +12,6 @@
 sed -n 1p "$FIX/seed-records.ndjson" >"$SM_TMP/one"
 # a port nothing listens on: connections to it are refused at once
 CLOSED=1
-# said TENTHS FILE PATTERN: FILE has a line matching PATTERN within that
-said() {
-	_t=$1
-	until grep -q -- "$3" "$2"; do
-		_t=$((_t - 1))
-		[ "$_t" -gt 0 ] || fail "$2 lacks '$3': $(cat "$2")"
-		sleep 0.1
-	done
-}
 
 echo "a database that does not answer: said within 2 s, retried for --max-wait"
 mkfifo "$SM_TMP/in"
