@@ -2,8 +2,10 @@
  * Connecting to MySQL/MariaDB: options and URL into a configuration, TLS,
  * time-outs, and which server errors mean reconnect (db.h).
  */
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,10 +140,15 @@ bool
 db_is_local(const struct db_config *c)
 {
 	const char *h = c->url.host;
+	unsigned char a[sizeof(struct in6_addr)];
 
-	return c->url.socket != NULL || h == NULL ||
-	    strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
-	    strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0;
+	if (c->url.socket != NULL || strcmp(h, "localhost") == 0)
+		return true;
+	/* addresses only: a name's address may change */
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, h, a) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
 }
 
 /* What to check after a connection attempt failed with err. */
