@@ -259,14 +259,17 @@ db_connect(const struct db_config *c, struct why *why, enum db_fault *fault)
 	if (mysql_real_connect(m, c->url.host, c->url.user, c->password,
 	    c->url.database, c->url.port, c->url.socket, 0) == NULL) {
 		unsigned err = mysql_errno(m);
-		const char *hint = db_connect_hint(err);
+		/* the server closed the handshake (it stops): not TLS's fault */
+		bool cut = err == CR_SSL_CONNECTION_ERROR &&
+		    strstr(mysql_error(m), "unexpected eof") != NULL;
+		const char *hint = db_connect_hint(cut ? CR_SERVER_LOST : err);
 
 		/* the callers name the database (db_describe) */
 		why_set(why, "connect: %s (%u)%s%s", mysql_error(m), err,
 		    hint != NULL ? "; " : "", hint != NULL ? hint : "");
 		*fault = err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 		/* a refused TLS handshake will not mend by itself */
-		if (err == CR_SSL_CONNECTION_ERROR)
+		if (err == CR_SSL_CONNECTION_ERROR && !cut)
 			*fault = DB_FAULT_CONFIG;
 		mysql_close(m);
 		return NULL;

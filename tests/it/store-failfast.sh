@@ -62,7 +62,9 @@ wait $rpid || fail "receiver exit $?"
 # restart: a private server, stopped under a running sm-store
 private_server
 export SM_DB_PASSWORD="$PDB_PASSWORD"
-stored_one() { [ "$(pq 'SELECT COUNT(*) FROM system_metrics')" -ge 1 ]; }
+# stored N: the private server holds N rows (one a round, each its id)
+stored() { [ "$(pq 'SELECT COUNT(*) FROM system_metrics')" -ge "$1" ]; }
+n=0
 for mode in DEFAULT REQUIRED; do
 	echo "the database restarts under sm-store (ssl-mode $mode): a lost connection"
 	rm -f "$SM_TMP/in" "$SM_TMP/r.err"
@@ -73,8 +75,10 @@ for mode in DEFAULT REQUIRED; do
 	spid=$!
 	at_exit "kill $spid 2>/dev/null || true"
 	exec 3>"$SM_TMP/in"
-	cat "$SM_TMP/one" >&3
-	wait_for 100 stored_one
+	n=$((n + 1))
+	gen_records 1 "fa$n" >&3
+	# connected and stored: the stop comes under a running session
+	wait_for 100 stored $n
 	pdb stop >/dev/null
 	# an idle connection is checked every second
 	said 30 "$SM_TMP/r.err" "^sm-store: database ${PDB_URL#mysql://}: lost the connection: .*([0-9]*); retrying for up to 60.0 s (--max-wait)$"
