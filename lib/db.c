@@ -259,7 +259,7 @@ db_connect(const struct db_config *c, struct why *why, enum db_fault *fault)
 	if (mysql_real_connect(m, c->url.host, c->url.user, c->password,
 	    c->url.database, c->url.port, c->url.socket, 0) == NULL) {
 		unsigned err = mysql_errno(m);
-		/* the server closed the handshake (it stops): not TLS's fault */
+		/* the server cut the handshake (it stops): not TLS's fault */
 		bool cut = err == CR_SSL_CONNECTION_ERROR &&
 		    strstr(mysql_error(m), "unexpected eof") != NULL;
 		const char *hint = db_connect_hint(cut ? CR_SERVER_LOST : err);
