@@ -2,8 +2,10 @@
  * Connecting to MySQL/MariaDB: options and URL into a configuration, TLS,
  * time-outs, and which server errors mean reconnect (db.h).
  */
+#include <arpa/inet.h>
 #include <err.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,10 +131,76 @@ db_describe(const struct db_config *c, char *buf, size_t size)
 	dburl_describe(&c->url, buf, size);
 }
 
-static bool
+/*
+ * A Unix socket or the loopback interface: nothing on the way to read or
+ * alter, so TLS there is only a cost (and a restart of the server then
+ * shows as a TLS error instead of a lost connection).
+ */
+bool
 db_is_local(const struct db_config *c)
 {
-	return c->url.socket != NULL || strcmp(c->url.host, "localhost") == 0;
+	const char *h = c->url.host;
+	unsigned char a[sizeof(struct in6_addr)];
+
+	if (c->url.socket != NULL || strcmp(h, "localhost") == 0)
+		return true;
+	/* addresses only: a name's address may change */
+	if (inet_pton(AF_INET, h, a) == 1)
+		return a[0] == 127;
+	return inet_pton(AF_INET6, h, a) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK((struct in6_addr *)a);
+}
+
+/* What to check after a connection attempt failed with err. */
+const char *
+db_connect_hint(unsigned err)
+{
+	switch (err) {
+	case CR_CONNECTION_ERROR:
+	case CR_CONN_HOST_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_GONE_ERROR:
+	case ER_SERVER_SHUTDOWN:
+		return "check that the server runs and that --db or SM_DB "
+		    "names its host and port";
+	case CR_UNKNOWN_HOST:
+		return "check the host name in --db or SM_DB";
+	case ER_ACCESS_DENIED_ERROR:
+		return "check the password: SM_DB_PASSWORD, or password= in "
+		    "the [client] or [sm] group of the option file "
+		    "(--defaults-file, ~/.my.cnf), and the user in the URL";
+	case ER_DBACCESS_DENIED_ERROR:
+		return "grant the user rights on the database, or name "
+		    "another in the URL";
+	case ER_BAD_DB_ERROR:
+		return "create the database, or name another in the URL";
+	case CR_SSL_CONNECTION_ERROR:
+		return "check --ssl-mode and --ssl-ca against the server's "
+		    "TLS set-up";
+	}
+	return NULL;
+}
+
+/* Whether err means the connection went away under a statement. */
+bool
+db_is_lost(unsigned err)
+{
+	switch (err) {
+	case CR_SERVER_GONE_ERROR:
+	case CR_SERVER_LOST:
+	case CR_SERVER_LOST_EXTENDED:
+	case CR_ERR_NET_READ:
+	case CR_ERR_NET_WRITE:
+	case CR_SSL_CONNECTION_ERROR:	/* the TLS stream cut short */
+	case ER_SERVER_SHUTDOWN:
+	case ER_CONNECTION_KILLED:
+	case ER_NET_READ_ERROR:
+	case ER_NET_READ_INTERRUPTED:
+	case ER_NET_ERROR_ON_WRITE:
+	case ER_NET_WRITE_INTERRUPTED:
+		return true;
+	}
+	return false;
 }
 
 static void
@@ -190,9 +258,18 @@ db_connect(const struct db_config *c, struct why *why, enum db_fault *fault)
 	db_set_tls(m, c, mode);
 	if (mysql_real_connect(m, c->url.host, c->url.user, c->password,
 	    c->url.database, c->url.port, c->url.socket, 0) == NULL) {
-		*fault = db_error(m, "connect", why);
+		unsigned err = mysql_errno(m);
+		/* the server cut the handshake (it stops): not TLS's fault */
+		bool cut = err == CR_SSL_CONNECTION_ERROR &&
+		    strstr(mysql_error(m), "unexpected eof") != NULL;
+		const char *hint = db_connect_hint(cut ? CR_SERVER_LOST : err);
+
+		/* the callers name the database (db_describe) */
+		why_set(why, "connect: %s (%u)%s%s", mysql_error(m), err,
+		    hint != NULL ? "; " : "", hint != NULL ? hint : "");
+		*fault = err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 		/* a refused TLS handshake will not mend by itself */
-		if (mysql_errno(m) == CR_SSL_CONNECTION_ERROR)
+		if (err == CR_SSL_CONNECTION_ERROR && !cut)
 			*fault = DB_FAULT_CONFIG;
 		mysql_close(m);
 		return NULL;
@@ -225,6 +302,7 @@ db_fault_of(unsigned err)
 	case CR_SERVER_LOST_EXTENDED:
 	case CR_ERR_NET_READ:
 	case CR_ERR_NET_WRITE:
+	case CR_SSL_CONNECTION_ERROR:	/* db_connect: a configuration */
 	case ER_CON_COUNT_ERROR:
 	case ER_SERVER_SHUTDOWN:
 	case ER_NET_READ_ERROR:
@@ -247,7 +325,6 @@ db_fault_of(unsigned err)
 	case ER_MUST_CHANGE_PASSWORD_LOGIN:
 	case ER_ACCOUNT_HAS_BEEN_LOCKED:
 	case CR_AUTH_PLUGIN_CANNOT_LOAD:
-	case CR_SSL_CONNECTION_ERROR:
 		return DB_FAULT_CONFIG;
 	case ER_LOCK_WAIT_TIMEOUT:
 	case ER_LOCK_DEADLOCK:
@@ -315,7 +392,8 @@ db_error(MYSQL *m, const char *what, struct why *why)
 {
 	unsigned err = mysql_errno(m);
 
-	why_set(why, "%s: %s (%u)", what, mysql_error(m), err);
+	why_set(why, "%s%s: %s (%u)", db_is_lost(err) ?
+	    "lost the connection: " : "", what, mysql_error(m), err);
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 }
 
@@ -324,7 +402,9 @@ db_stmt_error(MYSQL_STMT *st, const char *what, struct why *why)
 {
 	unsigned err = mysql_stmt_errno(st);
 
-	why_set(why, "%s: %s (%u)", what, mysql_stmt_error(st), err);
+	why_set(why, "%s%s: %s (%u)", db_is_lost(err) ?
+	    "lost the connection: " : "", what, mysql_stmt_error(st),
+	    err);
 	return err == 0 ? DB_FAULT_OTHER : db_fault_of(err);
 }
 

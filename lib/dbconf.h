@@ -19,7 +19,8 @@
 #define DB_IO_TIMEOUT 30	/* seconds for a read or write to the server */
 
 enum db_ssl_mode {
-	DB_SSL_DEFAULT,		/* PREFERRED over TCP, DISABLED on a socket */
+	DB_SSL_DEFAULT,		/* PREFERRED over TCP, DISABLED on a socket
+				   or loopback (db_is_local) */
 	DB_SSL_DISABLED,
 	DB_SSL_PREFERRED,	/* TLS when the server offers it */
 	DB_SSL_REQUIRED,	/* TLS or nothing; the certificate unchecked */

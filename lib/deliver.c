@@ -348,11 +348,11 @@ deliver_begin_stop(struct deliver *d)
 
 	d->stop = DELIVER_STOPPING;
 	while ((b = ready_pop(d)) != NULL)
-		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
+		deliver_interrupt(d, b, true, tls ? "configuration error" :
 		    "interrupted before sending");
 	while ((b = d->waiting) != NULL) {
 		d->waiting = b->next;
-		deliver_interrupt(d, b, true, tls ? "TLS configuration error" :
+		deliver_interrupt(d, b, true, tls ? "configuration error" :
 		    "interrupted while waiting to retry");
 	}
 	/* with a journal, the batch being filled is in it: drop it here */
@@ -541,6 +541,30 @@ deliver_flush_acks(struct deliver *d)
 	}
 }
 
+/*
+ * On a terminal: the statistics in one line, rewritten at most every
+ * DELIVER_STATUS_MS (end: the last time, then cleared for the summary on
+ * stderr).  The cursor is left at the line's start, so that a warning
+ * written meanwhile overwrites it rather than follows it.
+ */
+static void
+deliver_status(struct deliver *d, int64_t now, bool end)
+{
+	char line[1024];
+
+	if (d->o.status == NULL || (!end && now - d->status_ms <
+	    DELIVER_STATUS_MS))
+		return;
+	d->status_ms = now;
+	deliver_stats_format(&d->c, line, sizeof(line));
+	if (end)
+		fputs("\r\033[K", d->o.status);
+	else
+		fprintf(d->o.status, "\r\033[K%s\r", line);
+	/* a terminal gone: nothing to do about it here */
+	(void)fflush(d->o.status);
+}
+
 int
 deliver_run(struct deliver *d)
 {
@@ -564,6 +588,7 @@ deliver_run(struct deliver *d)
 		    d->live == 0)
 			break;
 		deliver_flush_acks(d);
+		deliver_status(d, now, false);
 		nfds = 0;
 		fds[nfds].fd = d->wake[0];
 		fds[nfds].events = CURL_WAIT_POLLIN;
@@ -578,6 +603,7 @@ deliver_run(struct deliver *d)
 			deliver_curl_failed(d, "curl_multi_poll");
 	}
 	deliver_flush_acks(d);
+	deliver_status(d, clock_mono_ms(), true);
 	deliver_journal_close(d);
 	if (d->o.stats) {
 		char line[1024];

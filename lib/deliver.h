@@ -52,6 +52,7 @@ enum deliver_opt_id {
 	DELIVER_OPT_JOURNAL_MAX,
 	DELIVER_OPT_SYNC,
 	DELIVER_OPT_DRAIN_TIMEOUT,
+	DELIVER_OPT_ACKS,
 	DELIVER_OPT_VERSION
 };
 
@@ -87,7 +88,11 @@ struct deliver_opts {
 	int64_t sync_ms;		/* with JOURNAL_SYNC_INTERVAL */
 	int64_t drain_timeout_ms;	/* reading on after a stop signal */
 	int in_fd;			/* records come from here */
-	FILE *acks;			/* acknowledgements go here */
+	FILE *acks;			/* acknowledgements go here (NULL:
+					   none) */
+	bool acks_always;		/* --acks: even on a terminal */
+	FILE *status;			/* a status line, rewritten (NULL:
+					   none): stdout on a terminal */
 };
 
 /* Defaults (sm-post's; sm-split turns on stats and probes). */
@@ -99,6 +104,12 @@ void deliver_opts_init(struct deliver_opts *o);
  */
 int deliver_opt(struct deliver_opts *o, int id, const char *arg,
     struct why *why);
+
+/*
+ * Where the output goes, once the options are read: stdout a terminal
+ * and no --acks: a status line there instead of the acknowledgements.
+ */
+void deliver_opts_output(struct deliver_opts *o);
 
 /*
  * Check the options against the URLs (count, weights); 0, or -1 with why.
@@ -153,7 +164,8 @@ const struct deliver_counts *deliver_counts(const struct deliver *d);
 /*
  * "sent 1000/2000 | a: 500 (50.0%) | b: 500 (50.0%) | retried 3 | failed
  * over 2": records delivered / records read, then per endpoint (a, b, ...
- * in command-line order), then "| rejected N | spooled N" when not 0.
+ * in command-line order), then "| rejected N | spooled N | kept N" when
+ * not 0.  With one endpoint: "sent 3/3 | retried 0" and those.
  */
 void deliver_stats_format(const struct deliver_counts *c, char *buf,
     size_t size);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "jsonutil.h"
 
 #include "deliver_impl.h"
@@ -125,16 +126,20 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 	used = 0;
 	buf[0] = '\0';
 	STATS_ADD("sent %lu/%lu", c->delivered, c->records_in);
-	for (i = 0; i < c->nep; i++)
+	/* one endpoint (sm-post): no shares, nowhere to fail over to */
+	for (i = 0; c->nep > 1 && i < c->nep; i++)
 		STATS_ADD(" | %c: %lu (%.1f%%)", 'a' + i, c->per_ep[i],
 		    c->delivered ? 100.0 * (double)c->per_ep[i] /
 		    (double)c->delivered : 0.0);
-	STATS_ADD(" | retried %lu | failed over %lu", c->retried,
-	    c->failed_over);
+	STATS_ADD(" | retried %lu", c->retried);
+	if (c->nep > 1)
+		STATS_ADD(" | failed over %lu", c->failed_over);
 	if (c->rejected > 0)
 		STATS_ADD(" | rejected %lu", c->rejected);
 	if (c->spooled > 0)
 		STATS_ADD(" | spooled %lu", c->spooled);
+	if (c->kept > 0)
+		STATS_ADD(" | kept %lu", c->kept);
 #undef STATS_ADD
 }
 
@@ -314,11 +319,14 @@ deliver_report(struct deliver *d, int ep, enum balance_change ch,
 
 	/* a lone endpoint is never taken out: say when it fails and heals */
 	if (d->o.nurls == 1) {
-		if (why[0] != '\0' && !e->failing)
-			warnx("%s: %s; retrying for up to %.1f s a request",
-			    e->url, why, (double)d->o.max_time_ms / 1000);
-		else if (why[0] == '\0' && e->failing)
+		if (why[0] != '\0' && !e->failing) {
+			warnx("%s: %s; retrying for up to %.1f s (--max-time), "
+			    "then giving up", e->url, why,
+			    (double)d->o.max_time_ms / 1000);
+			e->failing_since = clock_mono_ms();
+		} else if (why[0] == '\0' && e->failing) {
 			warnx("%s: answering again", e->url);
+		}
 		e->failing = why[0] != '\0';
 		return;
 	}
@@ -421,6 +429,13 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 		why_set(&why, "%s", general);
 	else
 		why_set(&why, "HTTP %ld", status);
+	if (status == 404 && !d->ep[b->ep].told_404) {
+		/* a wrong path, most likely: said once, with the right one */
+		warnx("%s: HTTP 404: no such path on the receiver; sm-store "
+		    "--listen takes records at POST /metrics",
+		    d->ep[b->ep].url);
+		d->ep[b->ep].told_404 = true;
+	}
 	if (named > 0 && named < n) {
 		/* the receiver stored none of it: the rest goes again */
 		for (i = 0; i < n; i++)

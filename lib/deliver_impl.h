@@ -28,6 +28,7 @@
 #define DELIVER_READ_BUDGET 4096	/* lines per turn of the loop */
 #define DELIVER_RESP_MAX (4 * 1024 * 1024)
 #define DELIVER_POLL_MAX_MS 1000
+#define DELIVER_STATUS_MS 250	/* the status line's rewrites, at most */
 #define DELIVER_PROBE_TIMEOUT_MS 5000
 #define DELIVER_DRAIN_MS_DEFAULT 5000	/* --drain-timeout */
 #define DELIVER_JOURNAL_MAX_MIN (1ULL << 20)
@@ -74,6 +75,8 @@ struct endpoint {
 	char *health_url;
 	char label[2];
 	bool failing;			/* alone, and failing: reported */
+	int64_t failing_since;		/* ... since then (monotonic ms) */
+	bool told_404;			/* the hint of a 404 given */
 	bool tls_bad;			/* failed TLS verification: out */
 	struct xfer probe;
 	int64_t next_probe;
@@ -129,6 +132,7 @@ struct deliver {
 	bool answered;			/* some endpoint answered HTTP */
 	bool acks_gone;			/* stdout reader went away */
 	bool acks_dirty;
+	int64_t status_ms;		/* the status line last written */
 	bool write_failed;		/* reject or spool file */
 	bool read_failed;		/* input */
 	int64_t drain_end;		/* a stop reads on until then */

@@ -36,6 +36,16 @@ deliver_opts_init(struct deliver_opts *o)
 	o->drain_timeout_ms = DELIVER_DRAIN_MS_DEFAULT;
 }
 
+void
+deliver_opts_output(struct deliver_opts *o)
+{
+	/* a line a second on a terminal is noise: a line rewritten instead */
+	if (o->acks == stdout && !o->acks_always && isatty(STDOUT_FILENO)) {
+		o->acks = NULL;
+		o->status = stdout;
+	}
+}
+
 static int
 deliver_opt_count(const char *name, const char *arg, long long min,
     long long max, long *out, struct why *why)
@@ -139,6 +149,9 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 		    &o->stats_every, why);
 	case DELIVER_OPT_STRICT:
 		o->strict = true;
+		return 0;
+	case DELIVER_OPT_ACKS:
+		o->acks_always = true;
 		return 0;
 	case DELIVER_OPT_TIMEOUT:
 		return deliver_opt_seconds("--timeout", arg, 0.001, 86400,

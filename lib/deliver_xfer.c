@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <err.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +61,15 @@ xfer_init(struct xfer *x, struct curl_slist *hdr, const struct deliver_opts *o)
 }
 
 /*
- * A TLS failure that trying again cannot mend: the certificate of the
- * endpoint (unknown CA, expired, another name) or our own files.
+ * A failure that trying again cannot mend: a host name that does not
+ * resolve, or TLS: the certificate of the endpoint (unknown CA, expired,
+ * another name) or our own files.
  */
 static bool
-xfer_tls_error(CURLcode res)
+xfer_config_error(CURLcode res)
 {
 	switch (res) {
+	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_CERTPROBLEM:
@@ -82,7 +85,7 @@ xfer_tls_error(CURLcode res)
 }
 
 /*
- * After a TLS failure of xfer_tls_error's: a configuration error, not an
+ * After a failure of xfer_config_error's: a configuration error, not an
  * outage.  Said once, in one line; the endpoint is out for good (the
  * hold of balance_failure), and once every endpoint is, the command
  * stops as on a signal (deliver_check_signals) and exits 2.
@@ -91,14 +94,20 @@ static int64_t
 xfer_tls_bad(struct deliver *d, struct xfer *x, CURLcode res)
 {
 	struct endpoint *e = &d->ep[x->ep];
+	const char *err = x->err[0] != '\0' ? x->err :
+	    curl_easy_strerror(res);
 
 	if (e->tls_bad)
 		return DELIVER_TLS_HOLD_MS;
 	e->tls_bad = true;
 	d->tls_bad++;
-	warnx("%s: TLS: %s: a configuration error (--cacert, --cert, --key), "
-	    "not retried", e->url, x->err[0] != '\0' ? x->err :
-	    curl_easy_strerror(res));
+	if (res == CURLE_COULDNT_RESOLVE_HOST)
+		warnx("%s: %s: the host name does not resolve: a "
+		    "configuration error (the URL), not retried", e->url,
+		    err);
+	else
+		warnx("%s: TLS: %s: a configuration error (--cacert, --cert, "
+		    "--key), not retried", e->url, err);
 	return DELIVER_TLS_HOLD_MS;
 }
 
@@ -134,6 +143,15 @@ deliver_start(struct deliver *d, struct batch *b, int64_t now)
 	if (b->attempts == 0 || b->resend) {
 		/* a re-send after a refusal is a new request to the receiver */
 		b->deadline = now + d->o.max_time_ms;
+		/*
+		 * A lone endpoint down: --max-time bounds the outage, not
+		 * each request again (so N requests wait --max-time, not N
+		 * times it); past it, one attempt each (deliver_report).
+		 */
+		if (d->o.nurls == 1 && d->ep[0].failing &&
+		    d->ep[0].failing_since + d->o.max_time_ms < b->deadline)
+			b->deadline = d->ep[0].failing_since +
+			    d->o.max_time_ms;
 	} else {
 		d->c.retried++;
 		if (ep != b->ep)
@@ -143,7 +161,8 @@ deliver_start(struct deliver *d, struct batch *b, int64_t now)
 	b->ep = ep;
 	b->attempts++;
 	timeout = b->deadline - now;
-	if (timeout > d->o.timeout_ms)
+	/* past the outage's --max-time: one whole attempt, to see it end */
+	if (timeout > d->o.timeout_ms || (timeout < 1 && b->attempts == 1))
 		timeout = d->o.timeout_ms;
 	if (timeout < 1)
 		timeout = 1;
@@ -191,7 +210,7 @@ probe_done(struct deliver *d, struct xfer *x, CURLcode res, long status,
 	bool ok = res == CURLE_OK && status > 0 && status < 500;
 
 	e->next_probe = now + d->o.health_interval_ms;
-	if (xfer_tls_error(res)) {
+	if (xfer_config_error(res)) {
 		balance_failure(&d->bal, x->ep, now, xfer_tls_bad(d, x, res));
 		return;
 	}
@@ -212,9 +231,16 @@ xfer_failure(const struct xfer *x, CURLcode res, long status,
 	struct json_object *answer;
 	const char *e;
 
+	long os_errno = 0;
+
 	if (res != CURLE_OK) {
 		why_set(why, "%s: %s", "no answer", x->err[0] != '\0' ?
 		    x->err : curl_easy_strerror(res));
+		/* curl says "Couldn't connect to server": say why */
+		if (res == CURLE_COULDNT_CONNECT &&
+		    curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &os_errno) ==
+		    CURLE_OK && os_errno != 0)
+			why_append(why, " (%s)", strerror((int)os_errno));
 		return;
 	}
 	answer = deliver_parse_body(x->resp.p, x->resp.len);
@@ -279,11 +305,11 @@ xfer_done(struct deliver *d, CURLMsg *m, int64_t now)
 		xfer_failure(x, res, status, &b->why);
 		if (!answered)
 			retry_after = 0;
-		if (xfer_tls_error(res)) {
+		if (xfer_config_error(res)) {
 			balance_failure(&d->bal, b->ep, now,
 			    xfer_tls_bad(d, x, res));
 			if (d->tls_bad == d->o.nurls) {
-				why_prefix(&b->why, "TLS configuration error");
+				why_prefix(&b->why, "configuration error");
 				deliver_spool(d, b, true);
 				break;
 			}
@@ -340,6 +366,49 @@ out_cleanup:
 }
 
 /* Set-up and teardown */
+
+/*
+ * Whether url's host name resolves: -1 with why when the resolver says
+ * it is no name at all (a temporary failure is left to the requests).
+ * Through a proxy the proxy resolves it: not checked then.
+ */
+static int
+deliver_resolve(const char *url, struct why *why)
+{
+	static const char *const proxies[] = { "http_proxy", "https_proxy",
+	    "HTTPS_PROXY", "all_proxy", "ALL_PROXY" };
+	struct addrinfo hints, *res;
+	char *host = NULL;
+	size_t i, len;
+	CURLU *u;
+	int rc = 0, e;
+
+	for (i = 0; i < sizeof(proxies) / sizeof(proxies[0]); i++)
+		if (getenv(proxies[i]) != NULL)
+			return 0;
+	if ((u = curl_url()) == NULL)
+		return 0;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out_cleanup;
+	/* "[::1]": the address without its brackets */
+	len = strlen(host);
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']') {
+		memmove(host, host + 1, len - 2);
+		host[len - 2] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((e = getaddrinfo(host, NULL, &hints, &res)) == 0)
+		freeaddrinfo(res);
+	else if (e == EAI_NONAME || e == EAI_NODATA)
+		rc = why_set(why, "%s: the host name \"%s\" does not resolve "
+		    "(%s): check the URL", url, host, gai_strerror(e));
+out_cleanup:
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
 
 static bool
 deliver_has_header(const struct deliver_opts *o, const char *name)
@@ -413,6 +482,8 @@ deliver_endpoints(struct deliver *d, struct why *why)
 		    (e->health_url = deliver_health_url(e->url)) == NULL)
 			return why_set(why, "\"%s\": want an http:// "
 			    "or https:// URL", e->url);
+		if (deliver_resolve(e->url, why) == -1)
+			return -1;
 		if (d->o.health_interval_ms == 0 || d->o.nurls < 2)
 			continue;
 		e->probe.probe = true;

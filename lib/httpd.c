@@ -780,7 +780,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	if (h.own_loop && httpd_loop_open(&h.loop, why) == -1)
 		goto out_destroy;
 	if ((h.d = httpd_start(&h)) == NULL) {
-		why_set(why, "cannot listen (address in use?)");
+		httpd_listen_failed(&c->addr, c->addrlen, why);
 		goto out_close_loop;
 	}
 	if ((info = MHD_get_daemon_info(h.d,

@@ -106,10 +106,45 @@ httpd_log(void *cls, const char *fmt, va_list ap)
 
 	(void)cls;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	/* of the port it was given (0 with an address): httpd_listen_failed */
+	if (strncmp(buf, "Failed to bind to port ", 23) == 0)
+		return;
 	len = strlen(buf);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
 	warnx("http: %s", buf);
+}
+
+void
+httpd_listen_failed(const struct sockaddr_storage *addr, socklen_t addrlen,
+    struct why *why)
+{
+	int fd, on = 1, e = 0;
+
+	if ((fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC,
+	    0)) == -1) {
+		why_set(why, "cannot listen: socket: %s", strerror(errno));
+		return;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(fd, (const struct sockaddr *)addr, addrlen) == -1)
+		e = errno;
+	close(fd);
+	if (e == EADDRINUSE)
+		why_set(why, "cannot listen: the port is in use by another "
+		    "program (ss -ltnp shows which); stop it or choose "
+		    "another port (0: any free one)");
+	else if (e == EADDRNOTAVAIL)
+		why_set(why, "cannot listen: no interface of this host has "
+		    "that address");
+	else if (e == EACCES)
+		why_set(why, "cannot listen: %s (a port below 1024 needs "
+		    "privilege)", strerror(e));
+	else if (e != 0)
+		why_set(why, "cannot listen: %s", strerror(e));
+	else
+		why_set(why, "cannot listen (libmicrohttpd could not start; "
+		    "see its message above)");
 }
 
 int

@@ -46,6 +46,13 @@ void httpd_block_stop(sigset_t *stop);
 void httpd_log(void *cls, const char *fmt, va_list ap);
 
 /*
+ * After libmicrohttpd could not start on addr: why, as a bind(2) of addr
+ * (as MHD binds it, SO_REUSEADDR) says, with what to do about it.
+ */
+void httpd_listen_failed(const struct sockaddr_storage *addr,
+    socklen_t addrlen, struct why *why);
+
+/*
  * Write port into path, whole or not at all (a temporary file renamed).
  * 0, or -1 with the reason in why.
  */

@@ -54,6 +54,7 @@ postmain_run(const struct postmain *pm, struct deliver_opts *o, int argc,
 		curl_global_cleanup();
 		pm->usage(SM_EXIT_USAGE);
 	}
+	deliver_opts_output(o);
 	status = deliver_command(o);
 	curl_global_cleanup();
 	return status;

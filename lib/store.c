@@ -27,6 +27,7 @@
 #define STORE_IDLE_PING_MS 1000	/* how soon an idle committer notices */
 #define STORE_BACKOFF_BASE_MS 100
 #define STORE_BACKOFF_CAP_MS 2000
+#define STORE_REMIND_MS 10000	/* an outage is told again this often */
 
 int
 store_row_init(struct store_row *row, unsigned long where)
@@ -186,16 +187,30 @@ store_went_down(struct store *s, const char *why)
 	if (s->down_since_ms == 0)
 		s->down_since_ms = now;
 	if (!s->warned) {
-		warnx("database: %s; reconnecting", why);
+		if (s->cfg.fail_fast)
+			warnx("database %s: %s; reconnecting, answering 503 "
+			    "meanwhile", s->desc, why);
+		else if (s->cfg.max_wait_ms >= 0)
+			warnx("database %s: %s; retrying for up to %.1f s "
+			    "(--max-wait)", s->desc, why,
+			    (double)s->cfg.max_wait_ms / 1000);
+		else
+			warnx("database %s: %s; retrying until it answers",
+			    s->desc, why);
 		s->warned = true;
+		s->warned_ms = now;
+	} else if (now - s->warned_ms >= STORE_REMIND_MS) {
+		warnx("database %s: still unreachable after %.0f s: %s",
+		    s->desc, (double)(now - s->down_since_ms) / 1000, why);
+		s->warned_ms = now;
 	}
 	s->next_attempt_ms = now + backoff_delay_ms(&s->backoff,
 	    s->attempt++);
 	if (!s->cfg.fail_fast && s->cfg.max_wait_ms >= 0 &&
 	    now - s->down_since_ms >= s->cfg.max_wait_ms) {
-		warnx("database: unreachable for %.1f s (--max-wait): "
-		    "giving up: %s", (double)(now - s->down_since_ms) / 1000,
-		    why);
+		warnx("database %s: unreachable for %.1f s (--max-wait): "
+		    "giving up: %s", s->desc,
+		    (double)(now - s->down_since_ms) / 1000, why);
 		s->gave_up = true;
 	}
 }
@@ -224,7 +239,7 @@ store_reconnect(struct store *s)
 		return;
 	}
 	if (s->warned)
-		warnx("database: reconnected after %.1f s",
+		warnx("database %s: reconnected after %.1f s", s->desc,
 		    (double)(clock_mono_ms() - s->down_since_ms) / 1000);
 	__atomic_store_n(&s->up, true, __ATOMIC_RELEASE);
 }
@@ -374,6 +389,7 @@ store_open(const struct store_config *cfg, struct why *why)
 		return NULL;
 	}
 	s->cfg = *cfg;
+	db_describe(cfg->db, s->desc, sizeof(s->desc));
 	if (s->cfg.batch == 0)
 		s->cfg.batch = STORE_BATCH_DEFAULT;
 	snprintf(s->source, sizeof(s->source), "%s", cfg->source);
@@ -415,6 +431,8 @@ out_close_fd:
 	pthread_mutex_destroy(&s->lock);
 	close(s->wake_fd);
 out_free:
+	/* "database user@host:port/db: ..." (storemain.c) */
+	why_prefix(why, s->desc);
 	store_sql_free(s);
 	free(s);
 	return NULL;

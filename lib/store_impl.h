@@ -97,6 +97,8 @@ struct store {
 	struct backoff backoff;		/* between reconnection attempts */
 	unsigned attempt;		/* failed attempts in a row */
 	bool warned;			/* the outage has been reported */
+	int64_t warned_ms;		/* ... last, for the reminders */
+	char desc[160];			/* the database, for messages */
 };
 
 /* The bind buffers (s->binds, s->aux): 0, or -1 out of memory. */

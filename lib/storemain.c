@@ -119,7 +119,7 @@ storemain_stdin(struct storemain_opts *o)
 	}
 	storemain_store_config(o, &dbc, &sc);
 	if ((ic.store = store_open(&sc, &why)) == NULL) {
-		warnx("database: %s", why.msg);
+		warnx("database %s", why.msg);
 		goto end_library;
 	}
 	ic.reject = reject.f != NULL ? &reject : NULL;
@@ -187,7 +187,7 @@ storemain_listen(struct storemain_opts *o)
 	httpd_block_stop(&stop);
 	storemain_store_config(o, &dbc, &sc);
 	if ((hc.store = store_open(&sc, &why)) == NULL) {
-		warnx("database: %s", why.msg);
+		warnx("database %s", why.msg);
 		goto end_library;
 	}
 	status = SM_EXIT_OK;

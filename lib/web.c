@@ -1212,7 +1212,7 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 		goto out_free;
 	web_raise_files(c->max_connections);
 	if ((d = web_daemon(&w)) == NULL) {
-		why_set(why, "cannot listen (address in use?)");
+		httpd_listen_failed(&c->addr, c->addrlen, why);
 		goto out_free;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)

@@ -26,6 +26,17 @@ expect_err() {
 	    fail "stderr lacks '$1': $(cat "$SM_TMP/err")"
 }
 
+# said TENTHS FILE PATTERN: FILE gets a line matching PATTERN (grep) within
+# TENTHS tenths of a second, or the test fails showing FILE.
+said() {
+	_t=$1
+	until grep -q -- "$3" "$2"; do
+		_t=$((_t - 1))
+		[ "$_t" -gt 0 ] || fail "$2 lacks '$3': $(cat "$2")"
+		sleep 0.1
+	done
+}
+
 # Normalise the fields that change from run to run.
 normalise() {
 	sed -E 's/"id":"[0-9a-f-]{36}"/"id":"ID"/;

@@ -13,12 +13,14 @@
 static const struct cli_help help = {
 	.about = "send NDJSON records to an HTTP endpoint, losing none",
 	.usage =
-	    "usage: sm-post [-h] [-H header] [--batch n] [--cacert file] "
-	    "[--cert file --key file]\n"
-	    "               [--drain-timeout seconds] [--journal dir] "
-	    "[--journal-max size]\n"
-	    "               [--linger ms] [--max-line bytes] "
-	    "[--max-time seconds] [--ndjson]\n"
+	    "usage: sm-post [-h] [-H header] [--acks] [--batch n] "
+	    "[--cacert file]\n"
+	    "               [--cert file --key file] "
+	    "[--drain-timeout seconds]\n"
+	    "               [--journal dir] [--journal-max size] "
+	    "[--linger ms]\n"
+	    "               [--max-line bytes] [--max-time seconds] "
+	    "[--ndjson]\n"
 	    "               [--parallel n] [--reject file] [--retries n] "
 	    "[--spool file]\n"
 	    "               [--strict] [--sync batch|never|ms] "
@@ -26,6 +28,7 @@ static const struct cli_help help = {
 	    "               [--token-file file] [--version] url\n",
 	.options =
 	    "  -H, --header header    an HTTP header for every request\n"
+	    "  --acks                 acknowledgements on a terminal too\n"
 	    "  --batch n              records per request (1)\n"
 	    "  --cacert file          HTTPS: the CAs that sign the receiver's "
 	    "certificate\n"
@@ -63,6 +66,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "acks", no_argument, NULL, DELIVER_OPT_ACKS },
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
 		{ "cacert", required_argument, NULL, DELIVER_OPT_CACERT },
 		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },
@@ -102,6 +106,8 @@ main(int argc, char *argv[])
 
 	cli_progname(argv);
 	deliver_opts_init(&o);
+	/* a summary at the end, as sm-split's */
+	o.stats = true;
 	return cli_close_stdout(postmain_run(&pm, &o, argc, argv));
 }
 #endif

@@ -15,7 +15,8 @@ static const struct cli_help help = {
 	.about = "spread NDJSON records over HTTP endpoints by "
 	    "weighted round-robin",
 	.usage =
-	    "usage: sm-split [-h] [-H header] [--batch n] [--cacert file]\n"
+	    "usage: sm-split [-h] [-H header] [--acks] [--batch n] "
+	    "[--cacert file]\n"
 	    "                [--cert file --key file] "
 	    "[--drain-timeout seconds]\n"
 	    "                [--fail-timeout seconds] "
@@ -32,6 +33,7 @@ static const struct cli_help help = {
 	    "[--version]\n"
 	    "                [--weights w,w,...] url url ...\n",
 	.options =
+	    "  --acks                 acknowledgements on a terminal too\n"
 	    "  --batch n              records per request (1)\n"
 	    "  --cacert file          HTTPS: the CAs that sign the receivers' "
 	    "certificates\n"
@@ -77,6 +79,7 @@ int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
+		{ "acks", no_argument, NULL, DELIVER_OPT_ACKS },
 		{ "batch", required_argument, NULL, DELIVER_OPT_BATCH },
 		{ "cacert", required_argument, NULL, DELIVER_OPT_CACERT },
 		{ "cert", required_argument, NULL, DELIVER_OPT_CERT },

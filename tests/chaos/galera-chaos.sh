@@ -166,9 +166,9 @@ case $per_source in
 *node1*node2*) ;;
 *) fail "both receivers must have stored rows: $per_source" ;;
 esac
-grep -q "database: .*reconnect" "$SM_TMP/b.err" ||
+grep -q "database .*reconnect" "$SM_TMP/b.err" ||
     fail "b never saw node 2 go: $(cat "$SM_TMP/b.err")"
-grep -q "database: .*reconnect" "$SM_TMP/a.err" ||
+grep -q "database .*reconnect" "$SM_TMP/a.err" ||
     fail "a never saw node 1 go: $(cat "$SM_TMP/a.err")"
 outs=$(grep -c ": out for" "$SM_TMP/split.err" || true)
 [ "$outs" -ge 2 ] || fail "sm-split did not take the receivers out: $outs"

@@ -231,7 +231,7 @@ kills=$(cat "$SM_TMP/kills" 2>/dev/null || echo 0)
     fail "a was killed only $kills times"
 outs=$(grep -c "^sm-split: a ($a_url): out for" "$SM_TMP/split.err" || true)
 [ "$outs" -ge 1 ] || fail "sm-split never took a out"
-grep -q "database: .*reconnect" "$SM_TMP/b.err" ||
+grep -q "database .*reconnect" "$SM_TMP/b.err" ||
     fail "b never saw the database go: $(cat "$SM_TMP/b.err")"
 retried=$(echo "$stats" | sed -n 's/.*| retried \([0-9]*\).*/\1/p')
 failed_over=$(echo "$stats" | sed -n 's/.*| failed over \([0-9]*\).*/\1/p')

@@ -14,13 +14,13 @@ echo "--version and -h"
 $POST --version | grep -qx 'sm-post [0-9][0-9.]*' || fail "sm-post --version"
 $SPLIT --version | grep -qx 'sm-split [0-9][0-9.]*' || fail "sm-split --version"
 expect_status 0 $POST -h
-grep -qF "usage: sm-post [-h] [-H header] [--batch n]" "$SM_TMP/out" ||
+grep -qF "usage: sm-post [-h] [-H header] [--acks] [--batch n]" "$SM_TMP/out" ||
     fail "sm-post -h: $(cat "$SM_TMP/out")"
 expect_status 0 $SPLIT --help
-grep -qF "usage: sm-split [-h] [-H header] [--batch n]" "$SM_TMP/out" ||
+grep -qF "usage: sm-split [-h] [-H header] [--acks] [--batch n]" "$SM_TMP/out" ||
     fail "sm-split --help: $(cat "$SM_TMP/out")"
 expect_status 2 $POST --bogus
-expect_err "usage: sm-post [-h] [-H header] [--batch n]"
+expect_err "usage: sm-post [-h] [-H header] [--acks] [--batch n]"
 
 echo "usage errors: exit 2 and why"
 expect_status 2 $POST

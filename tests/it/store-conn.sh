@@ -46,7 +46,9 @@ expect_err "sm-store: $SM_TMP/missing.cnf: No such file or directory"
 
 echo "a wrong or missing password: exit 2, and it is not shown"
 expect_status 2 env SM_DB_PASSWORD="not-$PW" "$STORE" --db "$URL" <"$ONE"
-expect_err "sm-store: database: connect: Access denied for user 'sm'@"
+expect_err "sm-store: database sm@127.0.0.1:$PDB_PORT/sm: connect: Access denied for user 'sm'@"
+# the message says where the password comes from
+expect_err "; check the password: SM_DB_PASSWORD, or password= in the [client] or [sm] group of the option file (--defaults-file, ~/.my.cnf)"
 no_password
 expect_status 2 env HOME="$SM_TMP" "$STORE" --db "$URL" <"$ONE"
 expect_err "(using password: NO)"
@@ -72,14 +74,17 @@ expect_status 0 env SM_DB_PASSWORD="$PW" "$STORE" \
 expect_err "sm-store: 1 stored, 0 duplicates, 0 rejected"
 expect_eq "TLS on a socket" "$(ssl_accepts)" "$before"
 
-echo "TLS: used over TCP unless disabled; certificates checked on request"
+echo "TLS: used over TCP unless disabled or on loopback; certificates checked on request"
 [ -f "$CA" ] || fail "the test server has no TLS certificate (openssl?)"
 export SM_DB_PASSWORD="$PW"
 before=$(ssl_accepts)
 expect_status 0 "$STORE" --db "$URL" --ssl-mode DISABLED <"$ONE"
 expect_eq "TLS handshakes, DISABLED" "$(ssl_accepts)" "$before"
+# loopback: nothing on the way, so no TLS unless asked (sm-store(1))
 expect_status 0 "$STORE" --db "$URL" <"$ONE"
-expect_eq "TLS handshakes, default" "$(ssl_accepts)" $((before + 1))
+expect_eq "TLS handshakes, default on loopback" "$(ssl_accepts)" "$before"
+expect_status 0 "$STORE" --db "$URL" --ssl-mode PREFERRED <"$ONE"
+expect_eq "TLS handshakes, PREFERRED" "$(ssl_accepts)" $((before + 1))
 expect_status 0 "$STORE" --db "$URL" --ssl-mode REQUIRED <"$ONE"
 expect_eq "TLS handshakes, REQUIRED" "$(ssl_accepts)" $((before + 2))
 expect_status 0 "$STORE" --db "$URL" --ssl-mode VERIFY_IDENTITY \
@@ -89,7 +94,8 @@ expect_status 0 "$STORE" \
     --db "$URL?ssl-mode=verify_ca&ssl-ca=$CA" <"$ONE"
 expect_eq "TLS handshakes, VERIFY_CA" "$(ssl_accepts)" $((before + 4))
 expect_status 2 "$STORE" --db "$URL" --ssl-mode VERIFY_CA <"$ONE"
-expect_err "sm-store: database: connect: TLS/SSL error:"
+expect_err "sm-store: database sm@127.0.0.1:$PDB_PORT/sm: connect: TLS/SSL error:"
+expect_err "check --ssl-mode and --ssl-ca"
 expect_err "certificate"
 expect_status 2 "$STORE" --db "$URL" --ssl-mode REQUIRED \
     --ssl-ca "$SM_TMP/none.pem" <"$ONE"

@@ -186,7 +186,7 @@ pdb stop
 start_receiver late
 CODE=$(health)
 expect_answer 503 '{"status":"database unavailable","api":"sm-store"}'
-grep -q "sm-store: database: connect: .*; reconnecting" "$SM_TMP/late.err" ||
+grep -q "sm-store: database sm@.*: connect: .*; reconnecting, answering 503 meanwhile" "$SM_TMP/late.err" ||
     fail "no word of the database: $(cat "$SM_TMP/late.err")"
 pdb start >/dev/null
 wait_for 100 health_is 200

@@ -188,7 +188,7 @@ q2 "SELECT id, total_ram, ram_libre, uso_ram, porcentaje_ram,
     data_source, created_at, sample_id, host, collector, sampled_at,
     ram_available, threads FROM system_metrics ORDER BY id" >"$SM_TMP/b.before"
 expect_status 2 "$STORE" --db "$URL2" --no-migrate </dev/null
-expect_err "sm-store: database: table system_metrics needs migrating, which --no-migrate forbids (sm-store(1), MIGRATION): it lacks ram_total, ram_free,"
+expect_err "sm-store: database ${URL2#mysql://}: table system_metrics needs migrating, which --no-migrate forbids (sm-store(1), MIGRATION): it lacks ram_total, ram_free,"
 expect_err "stopped_processes; it has old columns total_ram, ram_libre, uso_ram, porcentaje_ram, porcentaje_cpu_uso, porcentaje_cpu_libre, procesos_corriendo, total_procesos, procesos_durmiendo, procesos_zombie, procesos_parados, hora"
 expect_eq "untouched" "$(q2 "SELECT COUNT(*) FROM information_schema.COLUMNS
     WHERE TABLE_SCHEMA = '$DB2' AND COLUMN_NAME = 'hora'")" 1

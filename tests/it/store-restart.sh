@@ -29,9 +29,9 @@ wait $wpid || fail "writer"
 sed -n 2001,3000p "$SM_TMP/recs" >&3
 exec 3>&-
 wait $spid || fail "exit $?: $(cat "$SM_TMP/a.err")"
-grep -q "sm-store: database: .*; reconnecting" "$SM_TMP/a.err" ||
+grep -q "sm-store: database sm@.*: .*; retrying for up to .* s (--max-wait)" "$SM_TMP/a.err" ||
     fail "no word of the outage: $(cat "$SM_TMP/a.err")"
-grep -q "sm-store: database: reconnected after" "$SM_TMP/a.err" ||
+grep -q "sm-store: database sm@.*: reconnected after" "$SM_TMP/a.err" ||
     fail "no word of the reconnection: $(cat "$SM_TMP/a.err")"
 grep -q "sm-store: 3000 stored, 0 duplicates, 0 rejected" "$SM_TMP/a.err" ||
     fail "summary: $(cat "$SM_TMP/a.err")"
@@ -104,7 +104,7 @@ pdb stop
 gen_records 300 d4 >"$SM_TMP/recs"
 expect_status 3 "$STORE" --max-wait 1 --spool "$SM_TMP/spool" \
     <"$SM_TMP/recs"
-expect_err "sm-store: database: unreachable for"
+expect_err "/sm: unreachable for"
 expect_err "(--max-wait): giving up"
 expect_err "sm-store: 0 stored, 0 duplicates, 0 rejected, 300 spooled"
 diff -u "$SM_TMP/recs" "$SM_TMP/spool" || fail "spool differs from input"

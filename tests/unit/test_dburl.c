@@ -194,6 +194,53 @@ test_faults(void **state)
 	    DB_FAULT_DATA);
 	assert_int_equal(db_fault_of(ER_DATA_TOO_LONG), DB_FAULT_DATA);
 	assert_int_equal(db_fault_of(ER_NO_SUCH_TABLE), DB_FAULT_OTHER);
+	/* a TLS stream cut short under a statement: the server went */
+	assert_int_equal(db_fault_of(CR_SSL_CONNECTION_ERROR),
+	    DB_FAULT_CONNECTION);
+	assert_true(db_is_lost(CR_SSL_CONNECTION_ERROR));
+	assert_true(db_is_lost(CR_SERVER_LOST));
+	assert_true(db_is_lost(CR_SERVER_GONE_ERROR));
+	assert_false(db_is_lost(CR_CONN_HOST_ERROR));
+	assert_false(db_is_lost(ER_ACCESS_DENIED_ERROR));
+}
+
+static void
+test_hints_and_local(void **state)
+{
+	static const struct {
+		const char *url;
+		bool local;
+	} urls[] = {
+		{ "mysql://a@localhost/db", true },
+		{ "mysql://a@127.0.0.1:3307/db", true },
+		{ "mysql://a@127.1.2.3/db", true },
+		{ "mysql://a@[::1]:3307/db", true },
+		{ "mysql://a@localhost/db?socket=/run/x.sock", true },
+		{ "mysql://a@db.example:3306/db", false },
+		{ "mysql://a@10.0.0.1/db", false },
+		{ "mysql://a@127.example/db", false },
+	};
+	struct db_config c;
+	struct why why;
+	size_t i;
+
+	(void)state;
+	assert_non_null(strstr(db_connect_hint(ER_ACCESS_DENIED_ERROR),
+	    "SM_DB_PASSWORD"));
+	assert_non_null(strstr(db_connect_hint(ER_ACCESS_DENIED_ERROR),
+	    "option file"));
+	assert_non_null(strstr(db_connect_hint(CR_CONN_HOST_ERROR),
+	    "host and port"));
+	assert_non_null(strstr(db_connect_hint(CR_CONNECTION_ERROR),
+	    "host and port"));
+	assert_null(db_connect_hint(ER_NO_SUCH_TABLE));
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		assert_int_equal(db_config_init(&c, urls[i].url, NULL, NULL,
+		    NULL, &why), 0);
+		if (db_is_local(&c) != urls[i].local)
+			fail_msg("%s: local %d", urls[i].url, !urls[i].local);
+		db_config_free(&c);
+	}
 }
 
 int
@@ -206,6 +253,7 @@ main(void)
 		cmocka_unit_test(test_bad),
 		cmocka_unit_test(test_config),
 		cmocka_unit_test(test_faults),
+		cmocka_unit_test(test_hints_and_local),
 	};
 
 	return cmocka_run_group_tests_name("dburl", tests, NULL, NULL);
