@@ -65,6 +65,7 @@ PKGS_lib/spool.c = json-c
 PKGS_lib/store.c = json-c libmariadb
 PKGS_lib/store_sql.c = json-c libmariadb
 PKGS_lib/storemain.c = json-c libmariadb
+PKGS_lib/storemetrics.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
 PKGS_lib/webauth.c = gnutls libcrypt libmicrohttpd
