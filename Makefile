@@ -45,6 +45,7 @@ PKGS_lib/deliver_answer.c = json-c libcurl
 PKGS_lib/deliver_journal.c = json-c libcurl
 PKGS_lib/deliver_opts.c = json-c libcurl
 PKGS_lib/deliver_xfer.c = json-c libcurl
+PKGS_lib/delivermetrics.c = json-c libcurl
 PKGS_lib/feed.c = json-c
 PKGS_lib/history.c = json-c libmariadb
 PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd

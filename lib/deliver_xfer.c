@@ -142,6 +142,7 @@ deliver_start(struct deliver *d, struct batch *b, int64_t now)
 	b->resend = false;
 	b->ep = ep;
 	b->attempts++;
+	d->c.sent++;
 	timeout = b->deadline - now;
 	if (timeout > d->o.timeout_ms)
 		timeout = d->o.timeout_ms;
