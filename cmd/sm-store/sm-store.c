@@ -97,8 +97,9 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
 	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_WAIT,
-	    OPT_METRICS_TOKEN_FILE, OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
-	    OPT_STRICT, OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
+	    OPT_METRICS_TOKEN_FILE, OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT,
+	    OPT_SOURCE, OPT_SPOOL, OPT_STRICT, OPT_THREADS, OPT_TIMEOUT,
+	    OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -206,8 +207,8 @@ main(int argc, char *argv[])
 	    o.token_file != NULL || o.metrics_token_file != NULL ||
 	    tls_given(&o.tls))) {
 		warnx("--max-body, --max-connections, --metrics-token-file, "
-		    "--port-file, --threads, --timeout, --tls-* and --token-file "
-		    "need --listen");
+		    "--port-file, --threads, --timeout, --tls-* and "
+		    "--token-file need --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	status = o.listen != NULL ? storemain_listen(&o) : storemain_stdin(&o);
