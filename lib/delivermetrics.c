@@ -93,37 +93,51 @@ char *
 deliver_metrics_text(const struct deliver *d, bool running)
 {
 	const struct deliver_counts *c = &d->c;
+	const struct {
+		const char *name, *type, *help;
+		unsigned long v;
+	} one[] = {
+		{ "sm_sender_running", "gauge",
+		    "1 while the sender runs, 0 in the file it leaves at "
+		    "its end.", running ? 1 : 0 },
+		{ "sm_sender_records_read_total", "counter",
+		    "Records read from the input (or the journal).",
+		    c->records_in },
+		{ "sm_sender_bad_lines_total", "counter",
+		    "Input lines that are not a record, skipped.",
+		    c->bad_lines },
+		{ "sm_sender_requests_sent_total", "counter",
+		    "Requests sent, retries included.", c->sent },
+		{ "sm_sender_requests_retried_total", "counter",
+		    "Requests sent again after a failed attempt.", c->retried },
+		{ "sm_sender_requests_failed_over_total", "counter",
+		    "Retries that went to another endpoint.", c->failed_over },
+		{ "sm_sender_requests_in_flight", "gauge",
+		    "Requests sent and not yet answered.",
+		    (unsigned long)d->busy },
+		{ "sm_sender_records_acknowledged_total", "counter",
+		    "Records a receiver acknowledged (2xx).", c->delivered },
+		{ "sm_sender_records_rejected_total", "counter",
+		    "Records a receiver refused (4xx), written to --reject.",
+		    c->rejected },
+		{ "sm_sender_records_spooled_total", "counter",
+		    "Records not delivered in time, written to --spool.",
+		    c->spooled },
+		{ "sm_sender_records_journaled_total", "counter",
+		    "Records written to the --journal.", c->journaled },
+		{ "sm_sender_records_kept_total", "counter",
+		    "Records not delivered, kept in the --journal for "
+		    "later.", c->kept },
+	};
 	char *text = NULL;
-	size_t size = 0;
+	size_t size = 0, k;
 	FILE *f;
 	int i;
 
 	if ((f = open_memstream(&text, &size)) == NULL)
 		return NULL;
-	dm_one(f, d, "sm_sender_running", "gauge", "1 while the sender runs, "
-	    "0 in the file it leaves at its end.", running ? 1 : 0);
-	dm_one(f, d, "sm_sender_records_read_total", "counter", "Records "
-	    "read from the input (or the journal).", c->records_in);
-	dm_one(f, d, "sm_sender_bad_lines_total", "counter", "Input lines "
-	    "that are not a record, skipped.", c->bad_lines);
-	dm_one(f, d, "sm_sender_requests_sent_total", "counter", "Requests "
-	    "sent, retries included.", c->sent);
-	dm_one(f, d, "sm_sender_requests_retried_total", "counter",
-	    "Requests sent again after a failed attempt.", c->retried);
-	dm_one(f, d, "sm_sender_requests_failed_over_total", "counter",
-	    "Retries that went to another endpoint.", c->failed_over);
-	dm_one(f, d, "sm_sender_requests_in_flight", "gauge", "Requests "
-	    "sent and not yet answered.", (unsigned long)d->busy);
-	dm_one(f, d, "sm_sender_records_acknowledged_total", "counter",
-	    "Records a receiver acknowledged (2xx).", c->delivered);
-	dm_one(f, d, "sm_sender_records_rejected_total", "counter", "Records "
-	    "a receiver refused (4xx), written to --reject.", c->rejected);
-	dm_one(f, d, "sm_sender_records_spooled_total", "counter", "Records "
-	    "not delivered in time, written to --spool.", c->spooled);
-	dm_one(f, d, "sm_sender_records_journaled_total", "counter",
-	    "Records written to the --journal.", c->journaled);
-	dm_one(f, d, "sm_sender_records_kept_total", "counter", "Records not "
-	    "delivered, kept in the --journal for later.", c->kept);
+	for (k = 0; k < sizeof(one) / sizeof(one[0]); k++)
+		dm_one(f, d, one[k].name, one[k].type, one[k].help, one[k].v);
 	fputs("# HELP sm_sender_endpoint_up 1 while the endpoint answers, 0 "
 	    "once it failed (no answer, 5xx, TLS) until it answers again.\n"
 	    "# TYPE sm_sender_endpoint_up gauge\n", f);

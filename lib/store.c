@@ -332,10 +332,10 @@ store_main(void *arg)
 		}
 		first = store_take(s, false);
 		pthread_mutex_unlock(&s->lock);
-		t0 = storemetrics_now_us();
+		t0 = clock_mono_us();
 		f = store_sql_commit(s, first, &why);
 		/* before store_finish: the groups are their owners' after */
-		storemetrics_commit(first, storemetrics_now_us() - t0,
+		storemetrics_commit(first, clock_mono_us() - t0,
 		    f == DB_FAULT_NONE);
 		if (f == DB_FAULT_NONE) {
 			store_finish(first, STORE_QUEUED);

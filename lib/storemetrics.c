@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "storemetrics.h"
 
@@ -66,15 +65,6 @@ void
 storemetrics_auth_failed(void)
 {
 	SM_ADD(sm.auth_failed, 1);
-}
-
-int64_t
-storemetrics_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* One observation v into h, whose bounds are le (n of them). */

@@ -32,9 +32,6 @@ void storemetrics_records(size_t stored, size_t duplicates,
 /* A request with a missing or wrong bearer token. */
 void storemetrics_auth_failed(void);
 
-/* Microseconds on the monotonic clock, to time a commit. */
-int64_t storemetrics_now_us(void);
-
 /*
  * The committer committed the groups of first (a NULL-terminated list)
  * in one transaction of us microseconds; or failed to (ok false).

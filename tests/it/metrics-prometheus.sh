@@ -13,15 +13,6 @@ NODE_EXPORTER=/usr/bin/prometheus-node-exporter
 [ -x $NODE_EXPORTER ] ||
     fail "no prometheus-node-exporter (scripts/deps.sh)"
 
-# free_port: a TCP port nothing listens on
-free_port() {
-	while :; do
-		p=$(awk -v seed="$(date +%N)" \
-		    'BEGIN { srand(seed); print 20000 + int(rand() * 12000) }')
-		[ -n "$(ss -Htln "sport = :$p")" ] || { echo "$p"; return; }
-	done
-}
-
 # bg NAME CMD...: CMD in the background, stderr in $SM_TMP/NAME.err,
 # killed at exit; its pid in BG.  Not holding the sender's input open
 # (fd 3).
