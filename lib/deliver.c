@@ -732,6 +732,7 @@ deliver_free(struct deliver *d)
 	deliver_batch_list_free(d->free);
 	deliver_journal_close(d);
 	free(d->jring);
+	free(d->metrics_sender);
 	batch_buf_free(&d->jrec);
 	(void)spool_close(&d->spool, &why);
 	(void)spool_close(&d->reject, &why);

@@ -162,6 +162,7 @@ struct deliver {
 	/* --metrics-file (delivermetrics.c) */
 	int64_t metrics_due;		/* the next write */
 	bool metrics_failed;		/* the last write failed, and said so */
+	char *metrics_sender;		/* "sender": the file name, no .prom */
 };
 
 /* deliver.c */

@@ -14,24 +14,9 @@
 #include <unistd.h>
 
 #include "deliver_impl.h"
+#include "feed.h"
 
 #define DELIVER_METRICS_INTERVAL_MS_DEFAULT 10000
-
-/* len bytes of s as a label value: backslash, quote, newline escaped. */
-static void
-dm_label(FILE *f, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\\' || s[i] == '"')
-			fputc('\\', f);
-		if (s[i] == '\n')
-			fputs("\\n", f);
-		else
-			fputc(s[i], f);
-	}
-}
 
 /*
  * The labels every series has: program (sm-post, sm-split) and sender,
@@ -41,18 +26,10 @@ dm_label(FILE *f, const char *s, size_t len)
 static void
 dm_labels(FILE *f, const struct deliver *d)
 {
-	const char *base = strrchr(d->o.metrics_path, '/');
-	size_t len;
-
-	base = base != NULL ? base + 1 : d->o.metrics_path;
-	len = strlen(base);
-	if (len > 5 && strcmp(base + len - 5, ".prom") == 0)
-		len -= 5;
 	fputs("{program=\"", f);
-	dm_label(f, program_invocation_short_name,
-	    strlen(program_invocation_short_name));
+	feed_label(f, program_invocation_short_name);
 	fputs("\",sender=\"", f);
-	dm_label(f, base, len);
+	feed_label(f, d->metrics_sender);
 	fputc('"', f);
 }
 
@@ -85,7 +62,7 @@ dm_ep(FILE *f, const struct deliver *d, const char *name, int i,
 	fputs(name, f);
 	dm_labels(f, d);
 	fprintf(f, ",endpoint=\"%s\",url=\"", d->ep[i].label);
-	dm_label(f, d->o.urls[i], strlen(d->o.urls[i]));
+	feed_label(f, d->o.urls[i]);
 	fprintf(f, "\"} %lu\n", v);
 }
 
@@ -214,6 +191,15 @@ out_free:
 int
 deliver_metrics_open(struct deliver *d, struct why *why)
 {
+	const char *base = strrchr(d->o.metrics_path, '/');
+	size_t len;
+
+	base = base != NULL ? base + 1 : d->o.metrics_path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".prom") == 0)
+		len -= 5;
+	if ((d->metrics_sender = strndup(base, len)) == NULL)
+		return why_set(why, "out of memory");
 	if (d->o.metrics_interval_ms == 0)
 		d->o.metrics_interval_ms = DELIVER_METRICS_INTERVAL_MS_DEFAULT;
 	/* written at once: a path that cannot be is a set-up error */
