@@ -9,6 +9,9 @@
 /* Milliseconds on CLOCK_MONOTONIC: never jumps with the wall clock. */
 int64_t clock_mono_ms(void);
 
+/* Microseconds on the same clock, to time what takes less than one. */
+int64_t clock_mono_us(void);
+
 /*
  * A condition variable whose pthread_cond_timedwait deadlines are on
  * CLOCK_MONOTONIC (a wall clock stepped back does not stall the wait);

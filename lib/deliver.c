@@ -505,6 +505,8 @@ deliver_timeout(const struct deliver *d, int64_t now)
 		t = d->drain_end - now;
 	if ((j = deliver_journal_due_in(d, now)) >= 0 && j < t)
 		t = j;
+	if ((j = deliver_metrics_due_in(d, now)) >= 0 && j < t)
+		t = j;
 	if (d->o.health_interval_ms > 0 && d->o.nurls > 1 &&
 	    d->stop == DELIVER_RUNNING)
 		for (e = 0; e < d->o.nurls; e++)
@@ -584,6 +586,7 @@ deliver_run(struct deliver *d)
 			deliver_curl_failed(d, "curl_multi_perform");
 		deliver_reap(d);
 		deliver_journal_tick(d, clock_mono_ms());
+		deliver_metrics_tick(d, clock_mono_ms());
 		if (d->input == DELIVER_IN_DONE && d->fill == NULL &&
 		    d->live == 0)
 			break;
@@ -605,6 +608,7 @@ deliver_run(struct deliver *d)
 	deliver_flush_acks(d);
 	deliver_status(d, clock_mono_ms(), true);
 	deliver_journal_close(d);
+	deliver_metrics_close(d);
 	if (d->o.stats) {
 		char line[1024];
 
@@ -702,6 +706,8 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 		return why_set(why, "pipe: %s", strerror(errno));
 	if (o->journal_dir != NULL && deliver_journal_open(d, why) == -1)
 		return -1;
+	if (o->metrics_path != NULL && deliver_metrics_open(d, why) == -1)
+		return -1;
 	return 0;
 }
 
@@ -752,6 +758,7 @@ deliver_free(struct deliver *d)
 	deliver_batch_list_free(d->free);
 	deliver_journal_close(d);
 	free(d->jring);
+	free(d->metrics_sender);
 	batch_buf_free(&d->jrec);
 	(void)spool_close(&d->spool, &why);
 	(void)spool_close(&d->reject, &why);

@@ -53,7 +53,9 @@ enum deliver_opt_id {
 	DELIVER_OPT_SYNC,
 	DELIVER_OPT_DRAIN_TIMEOUT,
 	DELIVER_OPT_ACKS,
-	DELIVER_OPT_VERSION
+	DELIVER_OPT_VERSION,
+	DELIVER_OPT_METRICS_FILE,
+	DELIVER_OPT_METRICS_INTERVAL
 };
 
 struct deliver_opts {
@@ -87,6 +89,9 @@ struct deliver_opts {
 	int sync;			/* enum journal_sync */
 	int64_t sync_ms;		/* with JOURNAL_SYNC_INTERVAL */
 	int64_t drain_timeout_ms;	/* reading on after a stop signal */
+	/* --metrics-file: Prometheus text, rewritten (delivermetrics.c) */
+	const char *metrics_path;	/* NULL: none */
+	int64_t metrics_interval_ms;	/* 0: the default */
 	int in_fd;			/* records come from here */
 	FILE *acks;			/* acknowledgements go here (NULL:
 					   none) */
@@ -153,6 +158,8 @@ struct deliver_counts {
 	unsigned long spooled;		/* records not delivered in time */
 	unsigned long kept;		/* left in the journal at a stop */
 	unsigned long requests;		/* requests finished */
+	unsigned long sent;		/* attempts started, retries too */
+	unsigned long journaled;	/* records written to the journal */
 	unsigned long retried;		/* attempts after a failed one */
 	unsigned long failed_over;	/* ... that went to another endpoint */
 	unsigned long per_ep[BALANCE_MAX];	/* delivered, per endpoint */

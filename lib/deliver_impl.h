@@ -163,6 +163,10 @@ struct deliver {
 	size_t jhead, jcount, jcap;
 	uint64_t jseq;			/* of the last batch sealed */
 	struct deliver_counts c;
+	/* --metrics-file (delivermetrics.c) */
+	int64_t metrics_due;		/* the next write */
+	bool metrics_failed;		/* the last write failed, and said so */
+	char *metrics_sender;		/* "sender": the file name, no .prom */
 };
 
 /* deliver.c */
@@ -185,6 +189,14 @@ void deliver_journal_done(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);
 int64_t deliver_journal_due_in(const struct deliver *d, int64_t now);
 void deliver_journal_close(struct deliver *d);
+
+/* delivermetrics.c */
+int deliver_metrics_open(struct deliver *d, struct why *why);
+void deliver_metrics_tick(struct deliver *d, int64_t now);
+int64_t deliver_metrics_due_in(const struct deliver *d, int64_t now);
+void deliver_metrics_close(struct deliver *d);
+/* The file's text: every counter, running 1 or 0; NULL out of memory. */
+char *deliver_metrics_text(const struct deliver *d, bool running);
 
 /* deliver_answer.c */
 void deliver_write_failed(struct deliver *d, struct spool *s);

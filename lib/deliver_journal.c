@@ -179,7 +179,9 @@ deliver_journal_take(struct deliver *d, const char *line, size_t len)
 		deliver_fatal(d, "out of memory");
 		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
 		    "not journaled");
+		return;
 	}
+	d->c.journaled++;
 }
 
 /* Write what was appended; false when it failed (tried again later). */

@@ -126,6 +126,12 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 	case DELIVER_OPT_MAX_LINE:
 		return deliver_opt_count("--max-line", arg, 1,
 		    NDJSON_MAX_LINE_MAX, &o->max_line, why);
+	case DELIVER_OPT_METRICS_FILE:
+		o->metrics_path = arg;
+		return 0;
+	case DELIVER_OPT_METRICS_INTERVAL:
+		return deliver_opt_seconds("--metrics-interval", arg, 0.1,
+		    86400, &o->metrics_interval_ms, why);
 	case DELIVER_OPT_MAX_TIME:
 		return deliver_opt_seconds("--max-time", arg, 0.001, 31536000,
 		    &o->max_time_ms, why);
@@ -215,6 +221,8 @@ deliver_opts_check(const struct deliver_opts *o, struct why *why)
 	    o->sync != JOURNAL_SYNC_INTERVAL ||
 	    o->sync_ms != JOURNAL_SYNC_MS_DEFAULT))
 		return why_set(why, "--journal-max and --sync want --journal");
+	if (o->metrics_path == NULL && o->metrics_interval_ms != 0)
+		return why_set(why, "--metrics-interval wants --metrics-file");
 	if (o->reject_path != NULL && o->spool_path != NULL &&
 	    strcmp(o->reject_path, o->spool_path) == 0)
 		return why_set(why, "--reject and --spool name the "

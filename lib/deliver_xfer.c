@@ -160,6 +160,7 @@ deliver_start(struct deliver *d, struct batch *b, int64_t now)
 	b->resend = false;
 	b->ep = ep;
 	b->attempts++;
+	d->c.sent++;
 	timeout = b->deadline - now;
 	/* past the outage's --max-time: one whole attempt, to see it end */
 	if (timeout > d->o.timeout_ms || (timeout < 1 && b->attempts == 1))

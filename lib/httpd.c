@@ -27,6 +27,7 @@
 #include "httpd_impl.h"
 #include "httpd_listen.h"
 #include "httpd_loop.h"
+#include "storemetrics.h"
 #include "tls.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
@@ -210,6 +211,7 @@ httpd_send(struct MHD_Connection *conn, unsigned code, char *json,
 		return MHD_NO;
 	if (name != NULL)
 		MHD_add_response_header(r, name, value);
+	storemetrics_status(code);
 	ret = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -228,6 +230,7 @@ httpd_refuse(struct httpd *h, struct MHD_Connection *conn)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	storemetrics_status(MHD_HTTP_SERVICE_UNAVAILABLE);
 	ret = MHD_queue_response(conn, MHD_HTTP_SERVICE_UNAVAILABLE, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -257,6 +260,56 @@ httpd_health(struct httpd *h, struct MHD_Connection *conn)
 	return httpd_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 	    body_answer("status", "database unavailable", h->c->source),
 	    MHD_HTTP_HEADER_RETRY_AFTER, secs);
+}
+
+/* A missing or wrong bearer token: 401, counted. */
+static enum MHD_Result
+httpd_deny(struct MHD_Connection *conn)
+{
+	storemetrics_auth_failed();
+	return httpd_send(conn, MHD_HTTP_UNAUTHORIZED,
+	    body_answer("error", "unauthorized", NULL),
+	    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sm\"");
+}
+
+/*
+ * GET /metrics: the receiver's own counters in Prometheus text
+ * (storemetrics.h), behind the metrics token, else the senders' token,
+ * when either is set (sm-store(1), METRICS).
+ */
+static enum MHD_Result
+httpd_metrics(struct httpd *h, struct MHD_Connection *conn)
+{
+	const char *token = h->c->metrics_token != NULL ?
+	    h->c->metrics_token : h->c->token;
+	struct storemetrics_gauges g = { 0 };
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char *text;
+
+	if (token != NULL && !httpd_token_check(MHD_lookup_connection_value(
+	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token))
+		return httpd_deny(conn);
+	g.db_up = store_up(h->c->store);
+	store_queued(h->c->store, &g.queued_groups, &g.queued_rows);
+	g.inflight = __atomic_load_n(&h->inflight, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&h->lock);
+	g.connections = h->served;
+	g.cut = h->conns.cut;
+	pthread_mutex_unlock(&h->lock);
+	/* this answer counts in itself */
+	storemetrics_status(MHD_HTTP_OK);
+	if ((text = storemetrics_text(&g)) == NULL || (r =
+	    MHD_create_response_from_buffer(strlen(text), text,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "text/plain; version=0.0.4; charset=utf-8");
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return ret;
 }
 
 /* The headers are in: route, authenticate, check the announced size. */
@@ -291,16 +344,17 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, "/metrics") != 0)
 		return httpd_send(conn, MHD_HTTP_NOT_FOUND,
 		    body_answer("error", "not found", NULL), NULL, NULL);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	    strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+		return httpd_metrics(h, conn);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
 		return httpd_send(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    body_answer("error", "method not allowed", NULL),
-		    MHD_HTTP_HEADER_ALLOW, "POST");
+		    MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
 	if (c->token != NULL && !httpd_token_check(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION), c->token))
-		return httpd_send(conn, MHD_HTTP_UNAUTHORIZED,
-		    body_answer("error", "unauthorized", NULL),
-		    MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"sm\"");
+		return httpd_deny(conn);
 	if (__atomic_load_n(&h->stopping, __ATOMIC_ACQUIRE))
 		return httpd_send(conn, MHD_HTTP_SERVICE_UNAVAILABLE,
 		    body_answer("error", "shutting down", c->source),
@@ -446,10 +500,12 @@ httpd_body_done(struct httpd_req *rq)
 	else
 		rc = body_decode(rq->buf != NULL ? rq->buf : "", rq->len,
 		    rq->kind, &rq->body);
-	if (rc == -1)
+	if (rc == -1) {
+		storemetrics_records(0, 0, rq->body.nerrors);
 		return httpd_send(rq->conn, MHD_HTTP_BAD_REQUEST,
 		    body_answer_invalid(rq->body.errors, rq->body.nerrors,
 		    c->source), NULL, NULL);
+	}
 	if (rq->body.n == 0)
 		return httpd_send(rq->conn, MHD_HTTP_OK,
 		    body_answer_ok(0, 0, c->source), NULL, NULL);
@@ -482,14 +538,18 @@ httpd_answer(struct httpd_req *rq)
 	httpd_conn_mark(rq->hc, false);
 	switch (g->status) {
 	case STORE_DONE:
-		if (g->stored + g->duplicates == 1)
+		storemetrics_records(g->stored, g->duplicates, 0);
+		if (g->stored + g->duplicates == 1) {
+			storemetrics_status(MHD_HTTP_OK);
 			return MHD_queue_response(rq->conn, MHD_HTTP_OK,
 			    g->stored == 1 ? rq->h->one_stored :
 			    rq->h->one_duplicate);
+		}
 		return httpd_send(rq->conn, MHD_HTTP_OK,
 		    body_answer_ok(g->stored, g->duplicates, c->source), NULL,
 		    NULL);
 	case STORE_REFUSED:
+		storemetrics_records(0, 0, g->nrejects);
 		if ((e = calloc(g->nrejects, sizeof(*e))) == NULL)
 			return MHD_NO;
 		for (i = 0; i < g->nrejects; i++) {
@@ -521,6 +581,7 @@ httpd_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rq == NULL)
 		return httpd_begin(cls, conn, url, method, con_cls);
 	if (rq->state == RQ_BODY && *upload_data_size > 0) {
+		storemetrics_bytes(*upload_data_size);
 		if (rq->len == 0 && !rq->decoded && !rq->too_large &&
 		    !rq->no_memory &&
 		    *upload_data_size == rq->want) {

@@ -2,7 +2,8 @@
  * sm-store's HTTP receiver (libmicrohttpd), the contract in sm-store(1):
  * POST /metrics validates the whole body, hands the records to the
  * committer as one atomic group and answers after COMMIT; GET /health says
- * whether the database answers.  Limits: body size, connection count,
+ * whether the database answers; GET /metrics has the receiver's own
+ * counters (storemetrics.h).  Limits: body size, connection count,
  * per-connection time-outs (silence, and a whole request); an optional
  * bearer token.
  */
@@ -29,6 +30,8 @@ struct httpd_config {
 	socklen_t addrlen;
 	const char *port_file;		/* NULL: none */
 	const char *token;		/* NULL: no token wanted */
+	/* GET /metrics' token; NULL: token's (sm-store(1), METRICS) */
+	const char *metrics_token;
 	/* tls_load's certificate, key, client CAs; NULL: plain HTTP */
 	const struct tls_opts *tls;
 	size_t max_body;		/* bytes */

@@ -21,6 +21,7 @@
 #include "schema.h"
 #include "store.h"
 #include "store_impl.h"
+#include "storemetrics.h"
 #include "timefmt.h"
 #include "uuid.h"
 
@@ -316,7 +317,7 @@ store_main(void *arg)
 		struct store_group *first;
 		struct why why;
 		enum db_fault f;
-		int64_t now;
+		int64_t now, t0;
 
 		if (s->m == NULL && (s->gave_up || s->cfg.fail_fast) &&
 		    s->head != NULL) {
@@ -346,7 +347,11 @@ store_main(void *arg)
 		}
 		first = store_take(s, false);
 		pthread_mutex_unlock(&s->lock);
+		t0 = clock_mono_us();
 		f = store_sql_commit(s, first, &why);
+		/* before store_finish: the groups are their owners' after */
+		storemetrics_commit(first, clock_mono_us() - t0,
+		    f == DB_FAULT_NONE);
 		if (f == DB_FAULT_NONE) {
 			store_finish(first, STORE_QUEUED);
 			pthread_mutex_lock(&s->lock);
@@ -483,6 +488,20 @@ store_gave_up(struct store *s)
 	gave_up = s->gave_up;
 	pthread_mutex_unlock(&s->lock);
 	return gave_up;
+}
+
+void
+store_queued(struct store *s, size_t *groups, size_t *rows)
+{
+	const struct store_group *g;
+
+	*groups = *rows = 0;
+	pthread_mutex_lock(&s->lock);
+	for (g = s->head; g != NULL; g = g->next) {
+		(*groups)++;
+		*rows += g->n;
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 unsigned

@@ -98,6 +98,9 @@ bool store_up(struct store *s);
 /* True once wait mode gave up: every later group is refused. */
 bool store_gave_up(struct store *s);
 
+/* The groups queued for the committer, and their rows (for /metrics). */
+void store_queued(struct store *s, size_t *groups, size_t *rows);
+
 /* Seconds until the next reconnection attempt, at least 1: Retry-After. */
 unsigned store_retry_after(struct store *s);
 

@@ -159,7 +159,7 @@ storemain_listen(struct storemain_opts *o)
 		.source = o->source,
 	};
 	struct why why;
-	char *token = NULL;
+	char *token = NULL, *mtoken = NULL;
 	struct store_config sc;
 	struct db_config dbc;
 	sigset_t stop;
@@ -173,6 +173,12 @@ storemain_listen(struct storemain_opts *o)
 		goto free_db;
 	}
 	hc.token = token;
+	if (o->metrics_token_file != NULL && token_read(
+	    o->metrics_token_file, &mtoken, &why) == -1) {
+		warnx("--metrics-token-file: %s", why.msg);
+		goto free_token;
+	}
+	hc.metrics_token = mtoken;
 	if (tls_load(&o->tls, &why) == -1) {
 		warnx("--tls-cert, --tls-key, --tls-client-ca: %s", why.msg);
 		goto free_token;
@@ -203,6 +209,10 @@ free_token:
 	if (token != NULL) {
 		explicit_bzero(token, strlen(token));
 		free(token);
+	}
+	if (mtoken != NULL) {
+		explicit_bzero(mtoken, strlen(mtoken));
+		free(mtoken);
 	}
 free_db:
 	db_config_free(&dbc);

@@ -22,6 +22,7 @@ struct storemain_opts {
 	struct sockaddr_storage addr;	/* its address (httpd_opt_listen) */
 	socklen_t addrlen;
 	const char *port_file, *reject, *source, *spool, *token_file;
+	const char *metrics_token_file;	/* GET /metrics' own token */
 	long long batch, flush_ms, max_body, max_conns, max_line, threads;
 	int64_t max_wait_ms, timeout_ms;
 	bool echo, no_migrate, strict;
@@ -39,7 +40,7 @@ void storemain_opts_init(struct storemain_opts *o);
  */
 int storemain_stdin(struct storemain_opts *o);
 
-/* Serve POST /metrics until a stop signal. */
+/* Serve POST /metrics (and GET /metrics) until a stop signal. */
 int storemain_listen(struct storemain_opts *o);
 
 #endif

@@ -55,7 +55,8 @@ check systemd the units' checks (systemd-analyze)
 check yamllint the Kubernetes manifests' lint
 check python3-yaml the Kubernetes manifests' checks
 check libjs-dygraphs the dashboard page's chart library
-check prometheus the /metrics checks (promtool)
+check prometheus the /metrics checks (promtool), the scrape test
+check prometheus-node-exporter the senders' --metrics-file in the scrape test
 check faketime a stepped clock (sm-alert), a table made days ago (sm-keep)
 "
 

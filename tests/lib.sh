@@ -43,3 +43,13 @@ normalise() {
 	    s/"ts":"[0-9TZ:.-]+"/"ts":"TS"/;
 	    s/"hora":"[0-9: -]+"/"hora":"HORA"/'
 }
+
+# free_port: a TCP port nothing listens on (ss), below the ephemeral
+# range where it could be taken again
+free_port() {
+	while :; do
+		p=$(awk -v seed="$(date +%N)" \
+		    'BEGIN { srand(seed); print 20000 + int(rand() * 12000) }')
+		[ -n "$(ss -Htln "sport = :$p")" ] || { echo "$p"; return; }
+	done
+}

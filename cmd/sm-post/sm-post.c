@@ -20,7 +20,8 @@ static const struct cli_help help = {
 	    "               [--journal dir] [--journal-max size] "
 	    "[--linger ms]\n"
 	    "               [--max-line bytes] [--max-time seconds] "
-	    "[--ndjson]\n"
+	    "[--metrics-file file]\n"
+	    "               [--metrics-interval seconds] [--ndjson]\n"
 	    "               [--parallel n] [--reject file] [--retries n] "
 	    "[--spool file]\n"
 	    "               [--strict] [--sync batch|never|ms] "
@@ -42,6 +43,10 @@ static const struct cli_help help = {
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --max-time seconds     one batch, first try to last (60)\n"
+	    "  --metrics-file file    counters for Prometheus, rewritten "
+	    "(textfile format)\n"
+	    "  --metrics-interval s   how often --metrics-file is rewritten "
+	    "(10)\n"
 	    "  --ndjson               NDJSON bodies, not JSON arrays\n"
 	    "  --parallel n           requests in flight (1)\n"
 	    "  --reject file          records a receiver refused, with why\n"
@@ -81,6 +86,10 @@ main(int argc, char *argv[])
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
+		{ "metrics-file", required_argument, NULL,
+		    DELIVER_OPT_METRICS_FILE },
+		{ "metrics-interval", required_argument, NULL,
+		    DELIVER_OPT_METRICS_INTERVAL },
 		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
 		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
 		{ "reject", required_argument, NULL, DELIVER_OPT_REJECT },

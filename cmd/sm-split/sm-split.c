@@ -25,6 +25,8 @@ static const struct cli_help help = {
 	    "[--linger ms]\n"
 	    "                [--max-fails n] [--max-line bytes] "
 	    "[--max-time seconds] [--ndjson]\n"
+	    "                [--metrics-file file] "
+	    "[--metrics-interval seconds]\n"
 	    "                [--parallel n] [--reject file] [--retries n] "
 	    "[--spool file]\n"
 	    "                [--stats-every n] [--strict] "
@@ -53,6 +55,10 @@ static const struct cli_help help = {
 	    "  --max-fails n          failures before it is left out (1)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --max-time seconds     one batch, first try to last (60)\n"
+	    "  --metrics-file file    counters for Prometheus, rewritten "
+	    "(textfile format)\n"
+	    "  --metrics-interval s   how often --metrics-file is rewritten "
+	    "(10)\n"
 	    "  --ndjson               NDJSON bodies, not JSON arrays\n"
 	    "  --parallel n           requests in flight (1)\n"
 	    "  --reject file          records a receiver refused, with why\n"
@@ -99,6 +105,10 @@ main(int argc, char *argv[])
 		{ "max-fails", required_argument, NULL, DELIVER_OPT_MAX_FAILS },
 		{ "max-line", required_argument, NULL, DELIVER_OPT_MAX_LINE },
 		{ "max-time", required_argument, NULL, DELIVER_OPT_MAX_TIME },
+		{ "metrics-file", required_argument, NULL,
+		    DELIVER_OPT_METRICS_FILE },
+		{ "metrics-interval", required_argument, NULL,
+		    DELIVER_OPT_METRICS_INTERVAL },
 		{ "ndjson", no_argument, NULL, DELIVER_OPT_NDJSON },
 		{ "parallel", required_argument, NULL, DELIVER_OPT_PARALLEL },
 		{ "reject", required_argument, NULL, DELIVER_OPT_REJECT },

@@ -32,13 +32,13 @@ static const struct cli_help help = {
 	    "       sm-store --listen [addr:]port [--batch n] [--db url]\n"
 	    "                [--defaults-file file] [--max-body bytes] "
 	    "[--max-connections n]\n"
-	    "                [--no-migrate] [--port-file file] "
-	    "[--source name] [--ssl-ca file]\n"
-	    "                [--ssl-mode mode] [--threads n] "
-	    "[--timeout seconds]\n"
-	    "                [--tls-cert file --tls-key file] "
-	    "[--tls-client-ca file]\n"
-	    "                [--token-file file]\n",
+	    "                [--metrics-token-file file] [--no-migrate] "
+	    "[--port-file file]\n"
+	    "                [--source name] [--ssl-ca file] "
+	    "[--ssl-mode mode] [--threads n]\n"
+	    "                [--timeout seconds] "
+	    "[--tls-cert file --tls-key file]\n"
+	    "                [--tls-client-ca file] [--token-file file]\n",
 	.options =
 	    "  --batch n              rows per transaction (1000)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
@@ -47,12 +47,16 @@ static const struct cli_help help = {
 	    "  --echo                 the stored records, canonical, "
 	    "on stdout\n"
 	    "  --flush-ms ms          how long a partial batch waits (500)\n"
-	    "  --listen [addr:]port   the HTTP receiver (POST /metrics)\n"
+	    "  --listen [addr:]port   the HTTP receiver (POST /metrics; "
+	    "GET /metrics: counters)\n"
 	    "  --max-body bytes       the largest request body (1 MiB)\n"
 	    "  --max-connections n    connections served at once (256)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
 	    "  --max-wait seconds     how long stdin waits for the database "
 	    "(60)\n"
+	    "  --metrics-token-file file\n"
+	    "                         the bearer token GET /metrics wants "
+	    "(else --token-file's)\n"
 	    "  --no-migrate           never alter an existing table\n"
 	    "  --port-file file       the port listened on, written here\n"
 	    "  --reject file          rejected lines, with why\n"
@@ -93,8 +97,9 @@ main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
 	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_WAIT,
-	    OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
-	    OPT_STRICT, OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
+	    OPT_METRICS_TOKEN_FILE, OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT,
+	    OPT_SOURCE, OPT_SPOOL, OPT_STRICT, OPT_THREADS, OPT_TIMEOUT,
+	    OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -109,6 +114,8 @@ main(int argc, char *argv[])
 		    OPT_MAX_CONNECTIONS },
 		{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
+		{ "metrics-token-file", required_argument, NULL,
+		    OPT_METRICS_TOKEN_FILE },
 		{ "no-migrate", no_argument, NULL, OPT_NO_MIGRATE },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 		{ "reject", required_argument, NULL, OPT_REJECT },
@@ -138,6 +145,8 @@ main(int argc, char *argv[])
 		    .max = NDJSON_MAX_LINE_MAX, .unit = "bytes" },
 		{ OPT_MAX_WAIT, "--max-wait", .ms = &o.max_wait_ms,
 		    .min = 0, .max = 1e7, .want = "seconds, 0 or more" },
+		{ OPT_METRICS_TOKEN_FILE, "--metrics-token-file",
+		    .arg = &o.metrics_token_file },
 		{ OPT_NO_MIGRATE, "--no-migrate", .flag = &o.no_migrate },
 		{ OPT_PORT_FILE, "--port-file", .arg = &o.port_file },
 		{ OPT_REJECT, "--reject", .arg = &o.reject },
@@ -195,9 +204,11 @@ main(int argc, char *argv[])
 	}
 	if (o.listen == NULL && (o.max_body >= 0 || o.max_conns >= 0 ||
 	    o.port_file != NULL || o.threads >= 0 || o.timeout_ms >= 0 ||
-	    o.token_file != NULL || tls_given(&o.tls))) {
-		warnx("--max-body, --max-connections, --port-file, --threads, "
-		    "--timeout, --tls-* and --token-file need --listen");
+	    o.token_file != NULL || o.metrics_token_file != NULL ||
+	    tls_given(&o.tls))) {
+		warnx("--max-body, --max-connections, --metrics-token-file, "
+		    "--port-file, --threads, --timeout, --tls-* and "
+		    "--token-file need --listen");
 		usage(SM_EXIT_USAGE);
 	}
 	status = o.listen != NULL ? storemain_listen(&o) : storemain_stdin(&o);

@@ -41,6 +41,15 @@ expect_status 2 $POST --max-line 0 $DEAD
 expect_err 'sm-post: --max-line: "0": want an integer from 1 to 268435456'
 expect_status 2 $SPLIT --max-line 268435457 $DEAD $DEAD2
 expect_err 'sm-split: --max-line: "268435457": want an integer from 1 to 268435456'
+expect_status 2 $POST --metrics-interval 5 $DEAD </dev/null
+expect_err 'sm-post: --metrics-interval wants --metrics-file'
+expect_status 2 $SPLIT --metrics-interval 0 --metrics-file m.prom \
+    $DEAD $DEAD2 </dev/null
+expect_err 'sm-split: --metrics-interval: "0": want seconds from 0.1 to 86400'
+# a file that cannot be written: a set-up error before anything is read
+expect_status 2 $POST --metrics-file "$SM_TMP/no/such/dir/m.prom" $DEAD \
+    </dev/null
+expect_err "sm-post: --metrics-file: $SM_TMP/no/such/dir/m.prom.tmp: No such"
 expect_status 2 $POST -H 'no colon' $DEAD
 expect_err 'sm-post: -H: "no colon": want "Name: value"'
 expect_status 2 $POST ftp://example.com/metrics

@@ -20,7 +20,7 @@ expect_status 0 "$STORE" --version
 echo "usage errors"
 for args in "--batch 0" "--batch x" "--flush-ms -1" "--max-wait x" \
     "--listen 127.0.0.1:0 --echo" "--listen 0 --spool f" "--port-file f" \
-    "--token-file f" "--tls-cert f" "--tls-client-ca f" "--max-body 10" \
+    "--token-file f" "--metrics-token-file f" "--tls-cert f" "--tls-client-ca f" "--max-body 10" \
     "--listen 99999" "--listen [::1]" \
     "--ssl-mode SOMETIMES" "--source $(printf '%051d' 0)" \
     "extra"; do

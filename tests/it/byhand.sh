@@ -19,15 +19,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# free_port: a TCP port nothing listens on
-free_port() {
-	while :; do
-		p=$(awk -v seed="$(date +%N)" \
-		    'BEGIN { srand(seed); print 20000 + int(rand() * 20000) }')
-		[ -n "$(ss -Htln "sport = :$p")" ] || { echo "$p"; return; }
-	done
-}
-
 sed -n '/^<!-- by-hand/,/^<!-- \/by-hand -->$/p' README.md |
     sed '1d;$d' | sed 's/^    //' >"$SM_TMP/block"
 [ "$(wc -l <"$SM_TMP/block")" -le 6 ] ||

@@ -77,8 +77,17 @@ expect_answer 200 '{"stored":0,"duplicates":0,"api":"python_api"}'
 echo "other paths and methods"
 CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' "$RURL/metricsx")
 expect_answer 404 '{"error":"not found"}'
-CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' "$RURL/metrics")
+CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' -X DELETE \
+    -D "$SM_TMP/head" "$RURL/metrics")
 expect_answer 405 '{"error":"method not allowed"}'
+grep -qi '^Allow: GET, HEAD, POST' "$SM_TMP/head" ||
+    fail "405 on /metrics without Allow: GET, HEAD, POST"
+# GET /metrics: the receiver's counters (tests/it/metrics-prometheus.sh
+# scrapes them with Prometheus)
+CODE=$(curl -s -o "$SM_TMP/body" -w '%{http_code}' "$RURL/metrics")
+[ "$CODE" = 200 ] || fail "GET /metrics: $CODE $(cat "$SM_TMP/body")"
+grep -q '^sm_store_database_up 1$' "$SM_TMP/body" ||
+    fail "GET /metrics: $(cat "$SM_TMP/body")"
 curl -s -D "$SM_TMP/head" -o /dev/null -X POST "$RURL/health"
 grep -qi '^Allow: GET, HEAD' "$SM_TMP/head" || fail "405 without Allow"
 

@@ -1014,6 +1014,57 @@ test_run_split_fails_over(void **state)
 	srv_stop(&b);
 }
 
+/*
+ * --metrics-file: the counts of a split with one endpoint dead, in the
+ * textfile format, left with running 0 and no temporary file behind.
+ */
+static void
+test_run_metrics_file(void **state)
+{
+	struct srv b;
+	struct run r;
+	struct why why;
+	char url[64], path[128], tmp[136], *in = records(10, NULL), *text;
+
+	(void)state;
+	dead_url(url, sizeof(url));
+	srv_start(&b, "route-b");
+	run_init(&r, url, input_fd(in));
+	r.urls[1] = b.url;
+	r.o.nurls = 2;
+	snprintf(path, sizeof(path), "%s/s1.prom", r.dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	r.o.metrics_path = path;
+	run_go(&r);
+	assert_int_equal(r.status, SM_EXIT_OK);
+	assert_non_null(text = slurp(path));
+	assert_non_null(strstr(text, "# TYPE sm_sender_running gauge\n"
+	    "sm_sender_running{program=\"test_deliver\",sender=\"s1\"} 0\n"));
+	assert_non_null(strstr(text, "\nsm_sender_records_read_total{program="
+	    "\"test_deliver\",sender=\"s1\"} 10\n"));
+	assert_non_null(strstr(text, "\nsm_sender_records_acknowledged_total{"
+	    "program=\"test_deliver\",sender=\"s1\"} 10\n"));
+	assert_non_null(strstr(text, "\nsm_sender_requests_sent_total{"
+	    "program=\"test_deliver\",sender=\"s1\"} 11\n"));
+	assert_non_null(strstr(text, "\nsm_sender_requests_failed_over_total{"
+	    "program=\"test_deliver\",sender=\"s1\"} 1\n"));
+	assert_non_null(strstr(text, ",endpoint=\"a\",url=\""));
+	assert_non_null(strstr(text, "\nsm_sender_endpoint_up{program="
+	    "\"test_deliver\",sender=\"s1\",endpoint=\"a\",url=\"http://"));
+	assert_non_null(strstr(text, "/metrics\"} 0\nsm_sender_endpoint_up{"));
+	assert_non_null(strstr(text, "endpoint=\"b\",url=\"http://"));
+	assert_int_equal(access(tmp, F_OK), -1);
+	free(text);
+	/* an interval alone is refused; a file that cannot be is too */
+	r.o.metrics_path = NULL;
+	r.o.metrics_interval_ms = 1000;
+	assert_int_equal(deliver_opts_check(&r.o, &why), -1);
+	assert_string_equal(why.msg, "--metrics-interval wants --metrics-file");
+	free(in);
+	run_done(&r);
+	srv_stop(&b);
+}
+
 /* Input arriving over time, through a pipe. */
 struct feeder {
 	int fd;
@@ -1221,6 +1272,7 @@ main(void)
 		cmocka_unit_test(test_run_gives_up),
 		cmocka_unit_test(test_run_split_alternates),
 		cmocka_unit_test(test_run_split_fails_over),
+		cmocka_unit_test(test_run_metrics_file),
 		cmocka_unit_test(test_run_split_passive_recovery),
 		cmocka_unit_test(test_run_linger),
 		cmocka_unit_test(test_run_interrupted),
