@@ -1,7 +1,8 @@
 /*
  * The listening side both HTTP servers share (httpd_listen.h): parsing
  * --listen and --max-connections, blocking the stop signals, MHD's log
- * through warnx, the port file, an address for messages.
+ * through warnx (rate-limited: lib/ratelog), the port file, an address
+ * for messages.
  */
 #include <ctype.h>
 #include <err.h>
@@ -16,7 +17,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "httpd_listen.h"
+#include "ratelog.h"
+
+/* MHD's log lines, one budget for the process (MHD logs from its threads) */
+static pthread_mutex_t httpd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelog httpd_log_rate;
 
 int
 httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
@@ -91,6 +98,16 @@ httpd_opt_max_connections(const char *arg, long long *out)
 	return -1;
 }
 
+int
+httpd_opt_max_per_address(const char *arg, long long *out)
+{
+	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
+		return 0;
+	warnx("--max-per-address: \"%s\": want 1 to %d", arg,
+	    HTTPD_MAX_CONNECTIONS_MAX);
+	return -1;
+}
+
 void
 httpd_block_stop(sigset_t *stop)
 {
@@ -98,18 +115,47 @@ httpd_block_stop(sigset_t *stop)
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 
+/* Say how many of MHD's lines were held back, if any. */
+static void
+httpd_log_held(unsigned long long held)
+{
+	if (held > 0)
+		warnx("http: %llu more line%s like these suppressed (at most "
+		    "%d every %d s)", held, held == 1 ? "" : "s",
+		    RATELOG_BURST, RATELOG_WINDOW_MS / 1000);
+}
+
 void
 httpd_log(void *cls, const char *fmt, va_list ap)
 {
+	unsigned long long held;
 	char buf[512];
 	size_t len;
+	bool ok;
 
 	(void)cls;
+	pthread_mutex_lock(&httpd_log_lock);
+	ok = ratelog_take(&httpd_log_rate, clock_mono_ms(), &held);
+	pthread_mutex_unlock(&httpd_log_lock);
+	httpd_log_held(held);
+	if (!ok)
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	len = strlen(buf);
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
 	warnx("http: %s", buf);
+}
+
+void
+httpd_log_flush(bool all)
+{
+	unsigned long long held;
+
+	pthread_mutex_lock(&httpd_log_lock);
+	held = ratelog_flush(&httpd_log_rate, clock_mono_ms(), all);
+	pthread_mutex_unlock(&httpd_log_lock);
+	httpd_log_held(held);
 }
 
 int

@@ -286,6 +286,32 @@ httpd_loop_got(struct httpd_loop *l, const struct epoll_event *ev, int n,
 	}
 }
 
+/*
+ * At MHD's connection limit, the listening socket out of want_r: MHD
+ * polling it by itself (as MHD's own threads do not) would accept a
+ * connection only to close it at once.  Out of want_r, it leaves the
+ * epoll set when it fires (httpd_loop_got), and clients wait in the
+ * kernel's queue until a connection closes.
+ */
+static void
+httpd_loop_at_limit(struct httpd_loop *l, fd_set *want_r)
+{
+	const union MHD_DaemonInfo *info;
+	MHD_socket lfd;
+
+	if (l->limit == 0 || (info = MHD_get_daemon_info(l->d,
+	    MHD_DAEMON_INFO_LISTEN_FD)) == NULL)
+		return;
+	lfd = info->listen_fd;
+	if (lfd == MHD_INVALID_SOCKET || lfd >= FD_SETSIZE ||
+	    !FD_ISSET(lfd, want_r))
+		return;
+	if ((info = MHD_get_daemon_info(l->d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) != NULL &&
+	    info->num_connections >= l->limit)
+		FD_CLR(lfd, want_r);
+}
+
 /* The thread: wait for MHD's sockets and the doorbell, then run MHD. */
 static void *
 httpd_loop_run(void *arg)
@@ -319,6 +345,7 @@ httpd_loop_run(void *arg)
 			FD_ZERO(&want_w);
 			max = 0;
 		}
+		httpd_loop_at_limit(l, &want_r);
 		if (MHD_get_timeout(l->d, &ms) == MHD_YES && ms < 1000)
 			timeout = (int)ms;
 		FD_ZERO(&rs);

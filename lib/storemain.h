@@ -22,7 +22,8 @@ struct storemain_opts {
 	struct sockaddr_storage addr;	/* its address (httpd_opt_listen) */
 	socklen_t addrlen;
 	const char *port_file, *reject, *source, *spool, *token_file;
-	long long batch, flush_ms, max_body, max_conns, max_line, threads;
+	long long batch, flush_ms, max_body, max_conns, max_line,
+	    max_per_addr, threads;
 	int64_t max_wait_ms, timeout_ms;
 	bool echo, no_migrate, strict;
 	struct db_opts db;

@@ -35,6 +35,7 @@ struct web_config {
 	const char *web_root;		/* the page's files; NULL: built in */
 	const char *vendor_dir;		/* dygraphs' files */
 	unsigned max_connections;
+	unsigned max_per_address;	/* from one address; 0: no cap */
 	size_t backlog;			/* rows in the ring */
 	int64_t stale_ms;		/* 0: from each host's interval */
 	double warn;			/* the page's warning level, percent */

@@ -72,7 +72,8 @@ static const struct cli_help help = {
 	    "[--gap-timeout seconds]\n"
 	    "               [--host name] [--interval seconds] "
 	    "[--max-connections n]\n"
-	    "               [--metrics-token-file file] [--port-file file]\n"
+	    "               [--max-per-address n] [--metrics-token-file file]\n"
+	    "               [--port-file file]\n"
 	    "               [--rule rule] [--rules file] [--since time] "
 	    "[--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
@@ -100,6 +101,8 @@ static const struct cli_help help = {
 	    "  --listen addr          the browser dashboard, SSE, JSON, "
 	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
+	    "  --max-per-address n    --listen: connections from one address "
+	    "(no cap)\n"
 	    "  --metrics-token-file file\n"
 	    "                         --listen: a bearer token for /metrics\n"
 	    "  --port-file file       --listen: the port, written here\n"
@@ -149,6 +152,7 @@ main(int argc, char *argv[])
 {
 	enum { OPT_AUTH_FILE = 256, OPT_BACKLOG, OPT_FORMAT, OPT_GAP_TIMEOUT,
 	    OPT_HOST, OPT_INTERVAL, OPT_LISTEN, OPT_MAX_CONNECTIONS,
+	    OPT_MAX_PER_ADDRESS,
 	    OPT_METRICS_TOKEN, OPT_PORT_FILE, OPT_RULE, OPT_RULES, OPT_SINCE,
 	    OPT_SOURCE, OPT_STALE, OPT_STEP, OPT_TIER, OPT_UNTIL, OPT_VERSION,
 	    OPT_VIA, OPT_WARN, OPT_WEB_ROOT };
@@ -169,6 +173,8 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
+		{ "max-per-address", required_argument, NULL,
+		    OPT_MAX_PER_ADDRESS },
 		{ "metrics-token-file", required_argument, NULL,
 		    OPT_METRICS_TOKEN },
 		{ "port-file", required_argument, NULL, OPT_PORT_FILE },
@@ -197,7 +203,7 @@ main(int argc, char *argv[])
 	struct why dbwhy, why;
 	int64_t interval = -1, gap_timeout = -1, stale = -1;	/* ms */
 	double warn = -1;
-	long long lines = -1, backlog = -1, max_conns = -1;
+	long long lines = -1, backlog = -1, max_conns = -1, per_addr = -1;
 	int64_t step_ms = -1;
 	enum tier_id tier = TIER_RAW;
 	bool tier_given = false;
@@ -272,6 +278,11 @@ main(int argc, char *argv[])
 			    &max_conns) == -1)
 				usage(SM_EXIT_USAGE);
 			break;
+		case OPT_MAX_PER_ADDRESS:
+			if (httpd_opt_max_per_address(optarg,
+			    &per_addr) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
 		case OPT_SINCE:
 		case OPT_UNTIL:
 			if (when_parse(optarg, timefmt_now_ms(),
@@ -334,11 +345,11 @@ main(int argc, char *argv[])
 		usage(SM_EXIT_USAGE);
 	}
 	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
-	    wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
+	    per_addr >= 0 || wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
 	    rules.n > 0 || auth_file != NULL || metrics_token != NULL ||
 	    tls_given(&tls))) {
 		warnx("--auth-file, --backlog, --max-connections, "
-		    "--metrics-token-file, --port-file, --rule, --rules, "
+		    "--max-per-address, --metrics-token-file, --port-file, --rule, --rules, "
 		    "--stale, --tls-* and --web-root need --listen");
 		usage(SM_EXIT_USAGE);
 	}
@@ -436,6 +447,7 @@ main(int argc, char *argv[])
 		    FEED_BACKLOG_DEFAULT;
 		wc.max_connections = max_conns > 0 ? (unsigned)max_conns :
 		    WEB_MAX_CONNECTIONS_DEFAULT;
+		wc.max_per_address = per_addr > 0 ? (unsigned)per_addr : 0;
 		wc.stale_ms = stale > 0 ? stale : 0;
 		wc.rules = &rules;
 		wc.warn = warn >= 0 ? warn : DASH_WARN_DEFAULT;
