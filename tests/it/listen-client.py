@@ -5,6 +5,13 @@
 #       nothing; write READY once all are connected, then hold them until
 #       killed.
 #
+#   python3 listen-client.py served PORT N READY post
+#       Open N connections, each sending one request that leaves it open
+#       (post: sm-store's POST /metrics with an empty body, a 400) and
+#       reading its answer; write READY once all are
+#       answered (so all are accepted and served), then hold them until
+#       killed.
+#
 #   python3 listen-client.py abort PORT N
 #       Open N connections one after the other, each sending half a
 #       request and then resetting it (SO_LINGER 0), the way a client that
@@ -33,6 +40,43 @@ def hold(port, n, ready, addr):
     with open(ready + '.tmp', 'w') as f:
         f.write('%d\n' % len(socks))
     import os
+    os.rename(ready + '.tmp', ready)
+    while True:
+        time.sleep(60)
+
+
+REQUESTS = {
+    'post': b'POST /metrics HTTP/1.1\r\nHost: x\r\n'
+            b'Content-Type: application/x-ndjson\r\n'
+            b'Content-Length: 0\r\n\r\n',
+}
+
+
+def answered(s, what):
+    s.sendall(REQUESTS[what])
+    got = b''
+    while b'\r\n\r\n' not in got:
+        b = s.recv(4096)
+        if not b:
+            raise SystemExit('closed before an answer: %r' % got)
+        got += b
+    head, body = got.split(b'\r\n\r\n', 1)
+    if b'connection: close' in head.lower():
+        raise SystemExit('answered with Connection: close: %r' % head)
+    length = 0
+    for line in head.split(b'\r\n'):
+        if line.lower().startswith(b'content-length:'):
+            length = int(line.split(b':')[1])
+    while len(body) < length:
+        body += s.recv(4096)
+    return s
+
+
+def served(port, n, ready, what):
+    socks = [answered(connect(port), what) for _ in range(n)]
+    import os
+    with open(ready + '.tmp', 'w') as f:
+        f.write('%d\n' % len(socks))
     os.rename(ready + '.tmp', ready)
     while True:
         time.sleep(60)
@@ -76,6 +120,8 @@ def main():
     if mode == 'hold':
         addr = sys.argv[5] if len(sys.argv) > 5 else '127.0.0.1'
         hold(port, int(sys.argv[3]), sys.argv[4], addr)
+    elif mode == 'served':
+        served(port, int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif mode == 'abort':
         abort(port, int(sys.argv[3]))
     elif mode == 'refused':
