@@ -95,10 +95,10 @@ int
 main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
-	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_PER_ADDRESS,
-	    OPT_MAX_WAIT,
-	    OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
-	    OPT_STRICT, OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
+	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE,
+	    OPT_MAX_PER_ADDRESS, OPT_MAX_WAIT, OPT_NO_MIGRATE, OPT_PORT_FILE,
+	    OPT_REJECT, OPT_SOURCE, OPT_SPOOL, OPT_STRICT, OPT_THREADS,
+	    OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -205,8 +205,8 @@ main(int argc, char *argv[])
 		usage(SM_EXIT_USAGE);
 	}
 	if (o.listen == NULL && (o.max_body >= 0 || o.max_conns >= 0 ||
-	    o.max_per_addr >= 0 || o.port_file != NULL || o.threads >= 0 || o.timeout_ms >= 0 ||
-	    o.token_file != NULL || tls_given(&o.tls))) {
+	    o.max_per_addr >= 0 || o.port_file != NULL || o.threads >= 0 ||
+	    o.timeout_ms >= 0 || o.token_file != NULL || tls_given(&o.tls))) {
 		warnx("--max-body, --max-connections, --max-per-address, "
 		    "--port-file, --threads, --timeout, --tls-* and "
 		    "--token-file need --listen");

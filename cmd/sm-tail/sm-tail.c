@@ -345,12 +345,13 @@ main(int argc, char *argv[])
 		usage(SM_EXIT_USAGE);
 	}
 	if (listen == NULL && (backlog >= 0 || max_conns >= 0 ||
-	    per_addr >= 0 || wc.port_file != NULL || stale >= 0 || wc.web_root != NULL ||
-	    rules.n > 0 || auth_file != NULL || metrics_token != NULL ||
-	    tls_given(&tls))) {
+	    per_addr >= 0 || wc.port_file != NULL || stale >= 0 ||
+	    wc.web_root != NULL || rules.n > 0 || auth_file != NULL ||
+	    metrics_token != NULL || tls_given(&tls))) {
 		warnx("--auth-file, --backlog, --max-connections, "
-		    "--max-per-address, --metrics-token-file, --port-file, --rule, --rules, "
-		    "--stale, --tls-* and --web-root need --listen");
+		    "--max-per-address, --metrics-token-file, --port-file, "
+		    "--rule, --rules, --stale, --tls-* and --web-root need "
+		    "--listen");
 		usage(SM_EXIT_USAGE);
 	}
 	/* a --web-root without the page: said now, not at each request */

@@ -84,7 +84,7 @@ for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
     "--tls-cert f" "--tls-key f" "--tls-client-ca f"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--auth-file, --backlog, --max-connections, --metrics-token-file, --port-file, --rule, --rules, --stale, --tls-* and --web-root need --listen"
+	expect_err "--auth-file, --backlog, --max-connections, --max-per-address, --metrics-token-file, --port-file, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
 echo "--web-root without index.html: exit 2 naming it, before serving"
