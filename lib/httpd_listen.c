@@ -88,24 +88,27 @@ httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
 	return -1;
 }
 
-int
-httpd_opt_max_connections(const char *arg, long long *out)
+/* A count of connections, 1 to HTTPD_MAX_CONNECTIONS_MAX, for option. */
+static int
+httpd_opt_connections(const char *option, const char *arg, long long *out)
 {
 	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
 		return 0;
-	warnx("--max-connections: \"%s\": want 1 to %d", arg,
+	warnx("%s: \"%s\": want 1 to %d", option, arg,
 	    HTTPD_MAX_CONNECTIONS_MAX);
 	return -1;
 }
 
 int
+httpd_opt_max_connections(const char *arg, long long *out)
+{
+	return httpd_opt_connections("--max-connections", arg, out);
+}
+
+int
 httpd_opt_max_per_address(const char *arg, long long *out)
 {
-	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
-		return 0;
-	warnx("--max-per-address: \"%s\": want 1 to %d", arg,
-	    HTTPD_MAX_CONNECTIONS_MAX);
-	return -1;
+	return httpd_opt_connections("--max-per-address", arg, out);
 }
 
 void

@@ -76,10 +76,13 @@ expect_status 2 $T --db $DB --listen 0 --backlog 0
 expect_err "--backlog: \"0\": want 1 to 1000000 rows"
 expect_status 2 $T --db $DB --listen 0 --max-connections 0
 expect_err "--max-connections: \"0\": want 1 to 100000"
+expect_status 2 $T --db $DB --listen 0 --max-per-address x
+expect_err "--max-per-address: \"x\": want 1 to 100000"
 expect_status 2 $T --db $DB --listen 0 --stale 0.5
 expect_err "--stale: \"0.5\": want seconds, 1 or more"
 expect_status 2 $T --db $DB --listen 0 --warn 101
-for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
+for o in "--backlog 10" "--max-connections 5" "--max-per-address 2" \
+    "--port-file p" "--stale 5" \
     "--web-root /" "--auth-file f" "--metrics-token-file f" \
     "--tls-cert f" "--tls-key f" "--tls-client-ca f"; do
 	# shellcheck disable=SC2086
