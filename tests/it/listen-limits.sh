@@ -5,7 +5,8 @@
 # connections costs a few log lines and one count; --max-per-address
 # refuses one address while another is served; query parameters with a NUL
 # byte or given twice get a 400; the bearer scheme is read as RFC 7235
-# says, alike on both.  About 16 s (19 s under the sanitizers).
+# says, alike on both; a record naming a field twice is rejected.  About
+# 16 s (19 s under the sanitizers).
 . "$(dirname "$0")/store-lib.sh"
 
 CLIENT="python3 $SM_TOP/tests/it/listen-client.py"
@@ -186,5 +187,22 @@ done
 post application/x-ndjson "@$FIX/seed-records.ndjson" -H \
     "Authorization: Bearermetrics-secret"
 expect_eq "sm-store, 'Bearermetrics-secret'" "$CODE" 401
+
+echo "a record naming a field twice is rejected (stdin, NDJSON, JSON)"
+ONE=$(sed -n 1p "$FIX/seed-records.ndjson")
+TWICE=$(printf '%s\n' "$ONE" | sed 's/"total_ram":3913,/&"total_ram":9,/')
+[ "$TWICE" != "$ONE" ] || fail "the fixture has no total_ram 3913"
+printf '%s\n%s\n' "$ONE" "$TWICE" >"$SM_TMP/twice.ndjson"
+expect_status 1 "$STORE" <"$SM_TMP/twice.ndjson"
+expect_err "sm-store: line 2: total_ram: given twice"
+start_receiver dup
+post application/x-ndjson "@$SM_TMP/twice.ndjson"
+expect_answer 400 '{"error":"invalid records","api":"sm-store","errors":[{"index":1,"reason":"total_ram: given twice"}]}'
+post application/json "[$ONE,$TWICE]"
+expect_answer 400 '{"error":"invalid records","api":"sm-store","errors":[{"index":1,"reason":"total_ram: given twice"}]}'
+post application/json "$TWICE"
+expect_answer 400 '{"error":"invalid records","api":"sm-store","errors":[{"index":0,"reason":"total_ram: given twice"}]}'
+expect_eq "rows with total_ram 9" \
+    "$(q 'SELECT COUNT(*) FROM system_metrics WHERE ram_total = 9')" 0
 stop_receiver
 echo "ok"
