@@ -215,6 +215,13 @@ out_decline:
 	return -1;
 }
 
+/* record_twice's answer: the name, at its index in arg's array. */
+static void
+body_twice(void *arg, size_t nth, const char *name)
+{
+	((const char **)arg)[nth] = name;
+}
+
 int
 body_decode(const char *buf, size_t len, enum body_kind kind,
     struct body *b)
@@ -274,13 +281,30 @@ body_decode(const char *buf, size_t len, enum body_kind kind,
 	}
 	if (json_object_is_type(v, json_type_array)) {
 		size_t n = json_object_array_length(v);
+		const char **twice = NULL;
 
-		for (i = 0; i < n; i++)
-			body_object(json_object_array_get_idx(v, i), (long)i,
-			    b);
+		if (n > 0 && (twice = calloc(n, sizeof(*twice))) == NULL) {
+			body_error(b, -1, "out of memory");
+			goto out_put;
+		}
+		record_twice(tok, buf, end, 2, body_twice, twice);
+		for (i = 0; i < n; i++) {
+			if (twice[i] != NULL)
+				body_error(b, (long)i, "%s: given twice",
+				    twice[i]);
+			else
+				body_object(json_object_array_get_idx(v, i),
+				    (long)i, b);
+		}
+		free(twice);
 		rc = b->nbad > 0 ? -1 : 0;
 	} else if (json_object_is_type(v, json_type_object)) {
-		rc = body_object(v, 0, b);
+		const char *twice = NULL;
+
+		if (record_twice(tok, buf, end, 1, body_twice, &twice) > 0)
+			rc = body_error(b, 0, "%s: given twice", twice);
+		else
+			rc = body_object(v, 0, b);
 	} else {
 		body_error(b, -1, "want a JSON object or an array of objects");
 	}

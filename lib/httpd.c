@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,12 +22,13 @@
 
 #include "body.h"
 #include "clock.h"
+#include "httpd.h"
 #include "httpd_deadline.h"
-#include "httpd_impl.h"
 #include "httpd_listen.h"
 #include "httpd_loop.h"
 #include "storemetrics.h"
 #include "tls.h"
+#include "token.h"
 
 #define HTTPD_BODY_START (16 * 1024)	/* without a Content-Length */
 /* body buffer kept for the next request */
@@ -154,28 +154,6 @@ httpd_conn_mark(struct httpd_conn *hc, bool busy)
 		httpd_deadline_mark(&hc->dl, busy);
 }
 
-bool
-httpd_token_check(const char *header, const char *token)
-{
-	size_t tlen = strlen(token), glen, i;
-	volatile unsigned char d;
-	const char *given;
-
-	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
-		return false;
-	for (given = header + 7; *given == ' '; given++)
-		;
-	glen = strlen(given);
-	while (glen > 0 && given[glen - 1] == ' ')
-		glen--;
-	/* every byte of the token is compared, whatever differs first */
-	d = glen != tlen;
-	for (i = 0; i < tlen; i++)
-		d |= (unsigned char)token[i] ^
-		    (unsigned char)(i < glen ? given[i] : 0);
-	return d == 0;
-}
-
 /* A JSON answer's response (json is taken), or NULL. */
 static struct MHD_Response *
 httpd_json(char *json)
@@ -287,7 +265,7 @@ httpd_metrics(struct httpd *h, struct MHD_Connection *conn)
 	enum MHD_Result ret;
 	char *text;
 
-	if (token != NULL && !httpd_token_check(MHD_lookup_connection_value(
+	if (token != NULL && !token_bearer_ok(MHD_lookup_connection_value(
 	    conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION), token))
 		return httpd_deny(conn);
 	g.db_up = store_up(h->c->store);
@@ -351,7 +329,7 @@ httpd_begin(struct httpd *h, struct MHD_Connection *conn, const char *url,
 		return httpd_send(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 		    body_answer("error", "method not allowed", NULL),
 		    MHD_HTTP_HEADER_ALLOW, "GET, HEAD, POST");
-	if (c->token != NULL && !httpd_token_check(
+	if (c->token != NULL && !token_bearer_ok(
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION), c->token))
 		return httpd_deny(conn);
@@ -705,6 +683,10 @@ httpd_start(struct httpd *h)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTPD_CONN_MEMORY, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    (intptr_t)c->max_connections + HTTPD_REFUSE_SLOTS, NULL };
+	if (c->max_per_address > 0)
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (intptr_t)c->max_per_address, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
 	    (intptr_t)httpd_connection, h };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
@@ -741,8 +723,10 @@ httpd_serve(struct httpd *h, const sigset_t *stop)
 	const struct timespec tick = { 1, 0 };
 	int sig;
 
-	while ((sig = sigtimedwait(stop, NULL, &tick)) <= 0)
+	while ((sig = sigtimedwait(stop, NULL, &tick)) <= 0) {
 		httpd_cut(h, false);
+		httpd_log_flush(false);
+	}
 	return sig;
 }
 
@@ -851,6 +835,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	if (c->port_file != NULL && httpd_write_port(c->port_file, port,
 	    why) == -1)
 		goto out_stop_daemon;
+	h.loop.limit = c->max_connections + HTTPD_REFUSE_SLOTS;
 	if (h.own_loop && httpd_loop_start(&h.loop, h.d, why) == -1)
 		goto out_unlink;
 	warnx("listening on %s://%s/metrics as \"%s\"",
@@ -861,6 +846,7 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	httpd_drain(&h);
 	if (h.own_loop)
 		httpd_loop_stop(&h.loop);
+	httpd_log_flush(true);
 	ret = 0;
 out_unlink:
 	if (c->port_file != NULL)

@@ -38,6 +38,7 @@ struct httpd_config {
 	/* seconds: silence, and a request whole */
 	unsigned timeout;
 	unsigned max_connections;
+	unsigned max_per_address;	/* from one address; 0: no cap */
 	unsigned threads;		/* polling threads; 0 or 1: one */
 	const char *source;		/* the "api" of every answer */
 	struct store *store;

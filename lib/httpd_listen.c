@@ -1,7 +1,8 @@
 /*
  * The listening side both HTTP servers share (httpd_listen.h): parsing
  * --listen and --max-connections, blocking the stop signals, MHD's log
- * through warnx, the port file, an address for messages.
+ * through warnx (rate-limited: lib/ratelog), the port file, an address
+ * for messages.
  */
 #include <ctype.h>
 #include <err.h>
@@ -16,7 +17,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "httpd_listen.h"
+#include "ratelog.h"
+
+/* MHD's log lines, one budget for the process (MHD logs from its threads) */
+static pthread_mutex_t httpd_log_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelog httpd_log_rate;
 
 int
 httpd_parse_listen(const char *spec, struct sockaddr_storage *addr,
@@ -81,14 +88,27 @@ httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
 	return -1;
 }
 
-int
-httpd_opt_max_connections(const char *arg, long long *out)
+/* A count of connections, 1 to HTTPD_MAX_CONNECTIONS_MAX, for option. */
+static int
+httpd_opt_connections(const char *option, const char *arg, long long *out)
 {
 	if (cli_parse_count(arg, 1, HTTPD_MAX_CONNECTIONS_MAX, out) == 0)
 		return 0;
-	warnx("--max-connections: \"%s\": want 1 to %d", arg,
+	warnx("%s: \"%s\": want 1 to %d", option, arg,
 	    HTTPD_MAX_CONNECTIONS_MAX);
 	return -1;
+}
+
+int
+httpd_opt_max_connections(const char *arg, long long *out)
+{
+	return httpd_opt_connections("--max-connections", arg, out);
+}
+
+int
+httpd_opt_max_per_address(const char *arg, long long *out)
+{
+	return httpd_opt_connections("--max-per-address", arg, out);
 }
 
 void
@@ -98,13 +118,31 @@ httpd_block_stop(sigset_t *stop)
 	pthread_sigmask(SIG_BLOCK, stop, NULL);
 }
 
+/* Say how many of MHD's lines were held back, if any. */
+static void
+httpd_log_held(unsigned long long held)
+{
+	if (held > 0)
+		warnx("http: %llu more line%s like these suppressed (at most "
+		    "%d every %d s)", held, held == 1 ? "" : "s",
+		    RATELOG_BURST, RATELOG_WINDOW_MS / 1000);
+}
+
 void
 httpd_log(void *cls, const char *fmt, va_list ap)
 {
+	unsigned long long held;
 	char buf[512];
 	size_t len;
+	bool ok;
 
 	(void)cls;
+	pthread_mutex_lock(&httpd_log_lock);
+	ok = ratelog_take(&httpd_log_rate, clock_mono_ms(), &held);
+	pthread_mutex_unlock(&httpd_log_lock);
+	httpd_log_held(held);
+	if (!ok)
+		return;
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	/* of the port it was given (0 with an address): httpd_listen_failed */
 	if (strncmp(buf, "Failed to bind to port ", 23) == 0)
@@ -145,6 +183,17 @@ httpd_listen_failed(const struct sockaddr_storage *addr, socklen_t addrlen,
 	else
 		why_set(why, "cannot listen (libmicrohttpd could not start; "
 		    "see its message above)");
+}
+
+void
+httpd_log_flush(bool all)
+{
+	unsigned long long held;
+
+	pthread_mutex_lock(&httpd_log_lock);
+	held = ratelog_flush(&httpd_log_rate, clock_mono_ms(), all);
+	pthread_mutex_unlock(&httpd_log_lock);
+	httpd_log_held(held);
 }
 
 int

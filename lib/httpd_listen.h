@@ -10,6 +10,7 @@
 
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -35,6 +36,14 @@ int httpd_opt_listen(const char *arg, struct sockaddr_storage *addr,
 int httpd_opt_max_connections(const char *arg, long long *out);
 
 /*
+ * --max-per-address N (1 to HTTPD_MAX_CONNECTIONS_MAX): the most
+ * connections open at once from one client address (IPv4, or IPv6 whole);
+ * MHD closes one more at once, unanswered (MHD_OPTION_PER_IP_CONNECTION_
+ * LIMIT).  0, or -1 after saying what is wrong.
+ */
+int httpd_opt_max_per_address(const char *arg, long long *out);
+
+/*
  * Block the stop signals (cli_stop_signals: SIGINT, SIGTERM, SIGHUP) in
  * this thread and every thread it starts from now on, into stop: a
  * server's main thread then waits for them (sigtimedwait) while MHD's
@@ -42,7 +51,11 @@ int httpd_opt_max_connections(const char *arg, long long *out);
  */
 void httpd_block_stop(sigset_t *stop);
 
-/* MHD's error log, onto stderr through warnx (MHD_OPTION_EXTERNAL_LOGGER). */
+/*
+ * MHD's error log, onto stderr through warnx (MHD_OPTION_EXTERNAL_LOGGER),
+ * at most RATELOG_BURST lines every RATELOG_WINDOW_MS (lib/ratelog.h): a
+ * client can make MHD say something for every connection it opens.
+ */
 void httpd_log(void *cls, const char *fmt, va_list ap);
 
 /*
@@ -51,6 +64,12 @@ void httpd_log(void *cls, const char *fmt, va_list ap);
  */
 void httpd_listen_failed(const struct sockaddr_storage *addr,
     socklen_t addrlen, struct why *why);
+
+/*
+ * Say how many lines httpd_log held back in a window that is over (all:
+ * in the current one too, at the stop).  Called every second or so.
+ */
+void httpd_log_flush(bool all);
 
 /*
  * Write port into path, whole or not at all (a temporary file renamed).

@@ -286,6 +286,33 @@ httpd_loop_got(struct httpd_loop *l, const struct epoll_event *ev, int n,
 	}
 }
 
+/*
+ * At MHD's connection limit, the listening socket, to be left out of the
+ * sockets MHD wants read (else MHD_INVALID_SOCKET): MHD polling it by
+ * itself (as MHD's own threads do not) would accept a connection only to
+ * close it at once.  Left out, it leaves the epoll set when it fires
+ * (httpd_loop_got), and clients wait in the kernel's queue until a
+ * connection closes.  Before MHD_get_fdset2: asking for the count has MHD
+ * clean up the connections it has closed.
+ */
+static MHD_socket
+httpd_loop_full(struct httpd_loop *l)
+{
+	const union MHD_DaemonInfo *info;
+	MHD_socket lfd;
+
+	if (l->limit == 0 || (info = MHD_get_daemon_info(l->d,
+	    MHD_DAEMON_INFO_LISTEN_FD)) == NULL)
+		return MHD_INVALID_SOCKET;
+	lfd = info->listen_fd;
+	if (lfd == MHD_INVALID_SOCKET || lfd >= FD_SETSIZE ||
+	    (info = MHD_get_daemon_info(l->d,
+	    MHD_DAEMON_INFO_CURRENT_CONNECTIONS)) == NULL ||
+	    info->num_connections < l->limit)
+		return MHD_INVALID_SOCKET;
+	return lfd;
+}
+
 /* The thread: wait for MHD's sockets and the doorbell, then run MHD. */
 static void *
 httpd_loop_run(void *arg)
@@ -297,7 +324,7 @@ httpd_loop_run(void *arg)
 
 	while (!__atomic_load_n(&l->quit, __ATOMIC_ACQUIRE)) {
 		fd_set want_r, want_w, rs, ws, es;
-		MHD_socket max = 0;
+		MHD_socket max = 0, full;
 		int n, timeout = 1000;
 
 		if (!quiesced && __atomic_load_n(&l->quiesce,
@@ -308,6 +335,7 @@ httpd_loop_run(void *arg)
 			if (l->lfd != MHD_INVALID_SOCKET && l->lfd < FD_SETSIZE)
 				httpd_poll_set(l, l->lfd, 0);
 		}
+		full = httpd_loop_full(l);
 		FD_ZERO(&want_r);
 		FD_ZERO(&want_w);
 		FD_ZERO(&es);
@@ -319,6 +347,8 @@ httpd_loop_run(void *arg)
 			FD_ZERO(&want_w);
 			max = 0;
 		}
+		if (full != MHD_INVALID_SOCKET)
+			FD_CLR(full, &want_r);
 		if (MHD_get_timeout(l->d, &ms) == MHD_YES && ms < 1000)
 			timeout = (int)ms;
 		FD_ZERO(&rs);

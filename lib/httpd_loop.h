@@ -29,6 +29,11 @@ struct httpd_loop {
 	bool quiesce;		/* atomic: to stop accepting */
 	bool quit;		/* atomic: to end */
 	MHD_socket lfd;		/* the listening socket, once quiesced */
+	/*
+	 * MHD's connection limit (0: none): at it, the listening socket is
+	 * not polled, so clients wait in the kernel's queue
+	 */
+	unsigned limit;
 	/* for each of MHD's sockets, the events in ep (0: not in it) */
 	uint8_t polled[FD_SETSIZE];
 	uint8_t guessed[FD_SETSIZE];	/* passes told writable unasked */

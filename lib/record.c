@@ -703,6 +703,84 @@ record_line_text(const char *line, size_t len, struct why *why)
 	return 0;
 }
 
+size_t
+record_twice(struct json_tokener *tok, const char *text, size_t len,
+    int depth, void (*twice)(void *arg, size_t nth, const char *name),
+    void *arg)
+{
+	bool seen[sizeof(scan_keys) / sizeof(scan_keys[0])] = { false };
+	const struct field *f;
+	struct json_object *key;
+	size_t i, str = 0, end = 0, hint = 0, nth = 0, found = 0;
+	bool in = false, escaped = false, said = false;
+	int at = 0;
+
+	pthread_once(&scan_once, scan_init);
+	for (i = 0; i < len; i++) {
+		if (in) {
+			if (escaped)
+				escaped = false;
+			else if (text[i] == '\\')
+				escaped = true;
+			else if (text[i] == '"') {
+				in = false;
+				end = i + 1;
+			}
+			continue;
+		}
+		if (text[i] == '"') {
+			in = true;
+			str = i;
+		} else if (text[i] == '{' || text[i] == '[') {
+			/* an object of that depth begins: names afresh */
+			if (++at == depth && text[i] == '{') {
+				memset(seen, 0, sizeof(seen));
+				said = false;
+			}
+		} else if (text[i] == '}' || text[i] == ']') {
+			at--;
+		} else if (text[i] == ',' && at == depth - 1) {
+			nth++;		/* the next element */
+		}
+		if (text[i] != ':' || at != depth || said)
+			continue;
+		/*
+		 * json-c has judged the text: a ':' outside a string ends a
+		 * key; one with an escape is decoded by json-c
+		 */
+		f = NULL;
+		if (memchr(text + str, '\\', end - str) == NULL) {
+			f = scan_field(text + str + 1, end - str - 2, &hint);
+		} else {
+			json_tokener_reset(tok);
+			key = json_tokener_parse_ex(tok, text + str,
+			    (int)(end - str));
+			if (key != NULL)
+				f = scan_field(json_object_get_string(key),
+				    (size_t)json_object_get_string_len(key),
+				    &hint);
+			json_object_put(key);
+		}
+		if (f == NULL)
+			continue;
+		if (seen[hint - 1]) {
+			twice(arg, nth, scan_keys[hint - 1].name);
+			said = true;
+			found++;
+		}
+		seen[hint - 1] = true;
+	}
+	return found;
+}
+
+/* record_twice's answer for one object: the reason, in why. */
+static void
+record_twice_why(void *arg, size_t nth, const char *name)
+{
+	(void)nth;
+	why_set(arg, "%s: given twice", name);
+}
+
 struct json_object *
 record_line_object(struct json_tokener *tok, const char *line, size_t len,
     size_t *start, size_t *end, struct why *why)
@@ -763,6 +841,8 @@ record_line_object(struct json_tokener *tok, const char *line, size_t len,
 		    "object", i + 1);
 		goto out_put_obj;
 	}
+	if (record_twice(tok, line, stop, 1, record_twice_why, why) > 0)
+		goto out_put_obj;
 	if (start != NULL)
 		*start = record_ws(line, len, 0);
 	if (end != NULL) {

@@ -78,14 +78,32 @@ int record_line_text(const char *line, size_t len, struct why *why);
  * The one test of "this line is one JSON object", for every reader of
  * lines: line (len bytes, need not be NUL-terminated) passes
  * record_line_text and holds one JSON object with nothing but JSON white
- * space (space, tab, CR, LF) before and after it.  tok is a reusable
- * tokener, or NULL for one made for the call.  Returns the object (the
- * caller puts it), its bytes at line[*start, *end) where start and end
- * are not NULL; or NULL with the reason in why.
+ * space (space, tab, CR, LF) before and after it, and no field named
+ * twice (record_twice).  tok is a reusable tokener, or NULL for one made
+ * for the call.  Returns the object (the caller puts it), its bytes at
+ * line[*start, *end) where start and end are not NULL; or NULL with the
+ * reason in why.
  */
 struct json_object *record_line_object(struct json_tokener *tok,
     const char *line, size_t len, size_t *start, size_t *end,
     struct why *why);
+
+/*
+ * A field's name given twice in a JSON object, which json-c accepts
+ * keeping the last value without a word (so "host" twice would store a
+ * host the sender may not have meant).  text[0, len), which json-c has
+ * parsed already, holds the objects at depth (1: text is one object; 2:
+ * an array of them, as a body).  For each of them that names a field
+ * twice (record_from_json's names, seed's too; other names may come any
+ * number of times, as record_scan lets them), twice(arg, nth, name) is
+ * called once, nth its index in the array (0 for depth 1).  A lexical
+ * pass over strings and brackets finds the keys, json-c (with tok)
+ * decodes them: not a second JSON parser.  Returns how many objects did.
+ * record_line_object does this for its line.
+ */
+size_t record_twice(struct json_tokener *tok, const char *text, size_t len,
+    int depth, void (*twice)(void *arg, size_t nth, const char *name),
+    void *arg);
 
 /* As record_parse, for an object already parsed (an element of an array). */
 int record_from_json(struct json_object *obj, struct record *rec,

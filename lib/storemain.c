@@ -26,7 +26,8 @@ storemain_opts_init(struct storemain_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->source = STOREMAIN_SOURCE_DEFAULT;
 	o->batch = STORE_BATCH_DEFAULT;
-	o->flush_ms = o->max_body = o->max_conns = o->max_line = -1;
+	o->flush_ms = o->max_body = o->max_conns = o->max_line =
+	    o->max_per_addr = -1;
 	o->threads = -1;
 	o->max_wait_ms = o->timeout_ms = -1;
 }
@@ -155,6 +156,8 @@ storemain_listen(struct storemain_opts *o)
 		    (unsigned)(o->timeout_ms / 1000) : HTTPD_TIMEOUT_DEFAULT,
 		.max_connections = o->max_conns > 0 ? (unsigned)o->max_conns :
 		    HTTPD_MAX_CONNECTIONS_DEFAULT,
+		.max_per_address = o->max_per_addr > 0 ?
+		    (unsigned)o->max_per_addr : 0,
 		.threads = o->threads > 0 ? (unsigned)o->threads : 1,
 		.source = o->source,
 	};

@@ -23,7 +23,8 @@ struct storemain_opts {
 	socklen_t addrlen;
 	const char *port_file, *reject, *source, *spool, *token_file;
 	const char *metrics_token_file;	/* GET /metrics' own token */
-	long long batch, flush_ms, max_body, max_conns, max_line, threads;
+	long long batch, flush_ms, max_body, max_conns, max_line,
+	    max_per_addr, threads;
 	int64_t max_wait_ms, timeout_ms;
 	bool echo, no_migrate, strict;
 	struct db_opts db;

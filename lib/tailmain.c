@@ -44,7 +44,7 @@ tailmain_opts_init(struct tailmain_opts *o)
 	o->forget_ms = -1;
 	o->warn = -1;
 	o->lines = o->backlog = o->max_conns = -1;
-	o->max_hosts = o->request_timeout = -1;
+	o->max_hosts = o->request_timeout = o->per_addr = -1;
 	o->tier = TIER_RAW;
 }
 
@@ -102,6 +102,9 @@ tailmain_opt_value(struct tailmain_opts *o, int ch, const char *arg)
 		return 1;
 	case TAILMAIN_OPT_MAX_CONNECTIONS:
 		return httpd_opt_max_connections(arg, &o->max_conns) == -1 ?
+		    -1 : 1;
+	case TAILMAIN_OPT_MAX_PER_ADDRESS:
+		return httpd_opt_max_per_address(arg, &o->per_addr) == -1 ?
 		    -1 : 1;
 	case TAILMAIN_OPT_SINCE:
 	case TAILMAIN_OPT_UNTIL:
@@ -217,10 +220,11 @@ tailmain_check(const struct tailmain_opts *o)
 		    o->web.web_root != NULL || o->rules.n > 0 ||
 		    o->auth_file != NULL || o->metrics_token != NULL ||
 		    tls_given(&o->tls) || o->forget_ms >= 0 ||
-		    o->max_hosts >= 0 || o->request_timeout >= 0,
-		    ~M(TAILMAIN_LISTEN),
+		    o->max_hosts >= 0 || o->request_timeout >= 0 ||
+		    o->per_addr >= 0, ~M(TAILMAIN_LISTEN),
 		    "--auth-file, --backlog, --forget, --max-connections, "
-		    "--max-hosts, --metrics-token-file, --port-file, "
+		    "--max-hosts, --max-per-address, --metrics-token-file, "
+		    "--port-file, "
 		    "--request-timeout, --rule, --rules, --stale, --tls-* and "
 		    "--web-root need --listen" },
 		/* a host forgotten before it is stale would never be */
@@ -300,6 +304,7 @@ tailmain_listen(struct tailmain_opts *o)
 	wc->max_connections = o->max_conns > 0 ? (unsigned)o->max_conns :
 	    WEB_MAX_CONNECTIONS_DEFAULT;
 	wc->stale_ms = o->stale_ms > 0 ? o->stale_ms : 0;
+	wc->max_per_address = o->per_addr > 0 ? (unsigned)o->per_addr : 0;
 	wc->request_timeout = o->request_timeout > 0 ?
 	    (unsigned)o->request_timeout : WEB_REQUEST_TIMEOUT_DEFAULT;
 	wc->max_hosts = o->max_hosts > 0 ? (size_t)o->max_hosts :

@@ -37,6 +37,7 @@ enum tailmain_optid {
 	TAILMAIN_OPT_FORMAT, TAILMAIN_OPT_GAP_TIMEOUT, TAILMAIN_OPT_HOST,
 	TAILMAIN_OPT_INTERVAL, TAILMAIN_OPT_LISTEN,
 	TAILMAIN_OPT_MAX_CONNECTIONS, TAILMAIN_OPT_MAX_HOSTS,
+	TAILMAIN_OPT_MAX_PER_ADDRESS,
 	TAILMAIN_OPT_METRICS_TOKEN, TAILMAIN_OPT_PORT_FILE,
 	TAILMAIN_OPT_REQUEST_TIMEOUT, TAILMAIN_OPT_RULE,
 	TAILMAIN_OPT_RULES, TAILMAIN_OPT_SINCE, TAILMAIN_OPT_SOURCE,
@@ -54,6 +55,7 @@ struct tailmain_opts {
 	int64_t interval_ms, gap_timeout_ms, stale_ms, step_ms, forget_ms;
 	double warn;
 	long long lines, backlog, max_conns, max_hosts, request_timeout;
+	long long per_addr;		/* --max-per-address */
 	enum tier_id tier;
 	bool tier_given, via_given;
 	struct tail_config tail;	/* filters and --via */

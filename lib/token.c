@@ -1,6 +1,6 @@
 /*
  * Reading a bearer token from a file, for the receiver and the senders
- * alike (token.h).
+ * alike, and checking an Authorization header against it (token.h).
  */
 #include <ctype.h>
 #include <err.h>
@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,4 +67,26 @@ out_wipe:
 out_close:
 	close(fd);
 	return rc;
+}
+
+bool
+token_bearer_ok(const char *header, const char *token)
+{
+	size_t tlen = strlen(token), glen, i;
+	volatile unsigned char d;
+	const char *given;
+
+	if (header == NULL || strncasecmp(header, "Bearer ", 7) != 0)
+		return false;
+	for (given = header + 7; *given == ' '; given++)
+		;
+	glen = strlen(given);
+	while (glen > 0 && given[glen - 1] == ' ')
+		glen--;
+	/* every byte of the token is compared, whatever differs first */
+	d = glen != tlen;
+	for (i = 0; i < tlen; i++)
+		d |= (unsigned char)token[i] ^
+		    (unsigned char)(i < glen ? given[i] : 0);
+	return d == 0;
 }

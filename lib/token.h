@@ -6,6 +6,7 @@
 #ifndef SM_TOKEN_H
 #define SM_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "why.h"
@@ -20,5 +21,14 @@
  * read are wiped either way.
  */
 int token_read(const char *path, char **token, struct why *why);
+
+/*
+ * An "Authorization" header value against token: true only for "Bearer
+ * TOKEN", as RFC 7235 reads it: the scheme in any case, one or more
+ * spaces after it, spaces around the token ignored (the field's optional
+ * white space).  The comparison takes the same time whatever the first
+ * differing byte.  sm-store's token and sm-tail's /metrics token alike.
+ */
+bool token_bearer_ok(const char *header, const char *token);
 
 #endif

@@ -195,27 +195,74 @@ web_error(struct MHD_Connection *conn, unsigned code, const char *fmt, ...)
 	return web_json(conn, code, json);
 }
 
-/* The query of a request, checked: only the names in allowed. */
+/*
+ * The query of a request, checked: only the names in allowed, each at
+ * most once, no NUL byte (%00) in a name or value (MHD would cut the
+ * value there: "5%00x" would read as "5").
+ */
 struct web_args {
 	const char *allowed;	/* " n host source " */
 	char bad[128];		/* the first unknown name */
+	char why[128];		/* or what else is wrong */
+	char seen[128];		/* " n host ": the names given */
 };
 
 static enum MHD_Result
 web_arg_check(void *cls, enum MHD_ValueKind kind, const char *key,
-    const char *value)
+    size_t key_size, const char *value, size_t value_size)
 {
 	struct web_args *a = cls;
 	char pat[80];
+	size_t len;
 
 	(void)kind;
-	(void)value;
+	if (strlen(key) != key_size) {
+		snprintf(a->why, sizeof(a->why), "a query parameter's name "
+		    "holds a NUL byte (%%00)");
+		return MHD_NO;
+	}
 	snprintf(pat, sizeof(pat), " %.64s ", key);
-	if (strlen(key) > 64 || strstr(a->allowed, pat) == NULL) {
+	if (key_size > 64 || strstr(a->allowed, pat) == NULL) {
 		snprintf(a->bad, sizeof(a->bad), "%.64s", key);
 		return MHD_NO;
 	}
+	if (value != NULL && strlen(value) != value_size) {
+		snprintf(a->why, sizeof(a->why), "%s: holds a NUL byte (%%00)",
+		    key);
+		return MHD_NO;
+	}
+	if (strstr(a->seen, pat) != NULL) {
+		snprintf(a->why, sizeof(a->why), "%s: given more than once",
+		    key);
+		return MHD_NO;
+	}
+	/* the names allowed are short and few: room for them all */
+	len = strlen(a->seen);
+	snprintf(a->seen + len, sizeof(a->seen) - len, "%s",
+	    len == 0 ? pat : pat + 1);
 	return MHD_YES;
+}
+
+/* The query checked (web_args): 0, or -1 with the 400 queued in *ret. */
+static int
+web_args_check(struct MHD_Connection *conn, const char *allowed,
+    enum MHD_Result *ret)
+{
+	struct web_args a = { .allowed = allowed };
+
+	MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND,
+	    web_arg_check, &a);
+	if (a.why[0] != '\0')
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "%s", a.why);
+	else if (a.bad[0] != '\0' && strcmp(allowed, " ") == 0)
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
+		    "parameter \"%s\"; this takes none", a.bad);
+	else if (a.bad[0] != '\0')
+		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
+		    "parameter \"%s\"; want one of:%s", a.bad, allowed);
+	else
+		return 0;
+	return -1;
 }
 
 /* The value of query name, or NULL. */
@@ -233,17 +280,10 @@ static int
 web_filters(struct web *w, struct MHD_Connection *conn, const char *allowed,
     const char **host, const char **source, size_t *n, enum MHD_Result *ret)
 {
-	struct web_args a = { .allowed = allowed };
 	const char *v;
 
-	a.bad[0] = '\0';
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, web_arg_check,
-	    &a);
-	if (a.bad[0] != '\0') {
-		*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
-		    "parameter \"%s\"; want one of:%s", a.bad, allowed);
+	if (web_args_check(conn, allowed, ret) == -1)
 		return -1;
-	}
 	*host = web_arg(conn, "host");
 	*source = web_arg(conn, "source");
 	if (*host != NULL && !cli_name_ok(*host, RECORD_HOST_MAX)) {
@@ -293,16 +333,7 @@ web_rows(struct web *w, struct MHD_Connection *conn)
 static int
 web_no_args(struct MHD_Connection *conn, enum MHD_Result *ret)
 {
-	struct web_args a = { .allowed = " " };
-
-	a.bad[0] = '\0';
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, web_arg_check,
-	    &a);
-	if (a.bad[0] == '\0')
-		return 0;
-	*ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "unknown query "
-	    "parameter \"%s\"; this takes none", a.bad);
-	return -1;
+	return web_args_check(conn, " ", ret);
 }
 
 static enum MHD_Result
@@ -1080,7 +1111,7 @@ static struct MHD_Daemon *
 web_daemon(struct web *w)
 {
 	const struct web_config *c = w->c;
-	struct MHD_OptionItem opts[8 + TLS_MHD_OPTS];
+	struct MHD_OptionItem opts[9 + TLS_MHD_OPTS];
 	unsigned flags;
 	size_t n = 0;
 
@@ -1100,6 +1131,10 @@ web_daemon(struct web *w)
 	    WEB_TIMEOUT, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_LIMIT,
 	    (intptr_t)c->max_connections, NULL };
+	if (c->max_per_address > 0)
+		opts[n++] = (struct MHD_OptionItem){
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (intptr_t)c->max_per_address, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
 	    (intptr_t)web_connection, w };
 	opts[n++] = (struct MHD_OptionItem){
@@ -1149,6 +1184,7 @@ web_wait_stop(struct web *w, const sigset_t *stop)
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
 			return sig;
 		web_cut(w);
+		httpd_log_flush(false);
 		pthread_mutex_lock(&w->lock);
 		fatal = w->fatal;
 		pthread_mutex_unlock(&w->lock);
@@ -1235,6 +1271,7 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	pthread_mutex_unlock(&w.lock);
 	pthread_join(follower, NULL);
 	web_end_streams(&w);
+	httpd_log_flush(true);
 	if (sig == 0) {
 		/* the follower gave up: stopped, as at the first connect */
 		*why = w.fatal_why;

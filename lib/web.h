@@ -40,6 +40,7 @@ struct web_config {
 	unsigned request_timeout;	/* seconds: a request whole */
 	size_t max_hosts;		/* (host, source) pairs, alert hosts */
 	int64_t forget_ms;		/* a pair silent this long goes */
+	unsigned max_per_address;	/* from one address; 0: no cap */
 	size_t backlog;			/* rows in the ring */
 	int64_t stale_ms;		/* 0: from each host's interval */
 	double warn;			/* the page's warning level, percent */

@@ -227,14 +227,11 @@ webauth_password(struct webauth *a, const char *name, const char *pass)
 	return ok;
 }
 
-/* "Bearer TOKEN" against the metrics token. */
+/* "Bearer TOKEN" against the metrics token (token_bearer_ok). */
 static bool
 webauth_bearer(const struct webauth *a, const char *header)
 {
-	if (a->token == NULL || header == NULL ||
-	    strncmp(header, "Bearer ", 7) != 0)
-		return false;
-	return webauth_equal_str(header + 7, a->token);
+	return a->token != NULL && token_bearer_ok(header, a->token);
 }
 
 bool

@@ -32,13 +32,15 @@ static const struct cli_help help = {
 	    "       sm-store --listen [addr:]port [--batch n] [--db url]\n"
 	    "                [--defaults-file file] [--max-body bytes] "
 	    "[--max-connections n]\n"
-	    "                [--metrics-token-file file] [--no-migrate] "
-	    "[--port-file file]\n"
-	    "                [--source name] [--ssl-ca file] "
-	    "[--ssl-mode mode] [--threads n]\n"
-	    "                [--timeout seconds] "
-	    "[--tls-cert file --tls-key file]\n"
-	    "                [--tls-client-ca file] [--token-file file]\n",
+	    "                [--max-per-address n] "
+	    "[--metrics-token-file file]\n"
+	    "                [--no-migrate] [--port-file file] "
+	    "[--source name] [--ssl-ca file]\n"
+	    "                [--ssl-mode mode] [--threads n] "
+	    "[--timeout seconds]\n"
+	    "                [--tls-cert file --tls-key file] "
+	    "[--tls-client-ca file]\n"
+	    "                [--token-file file]\n",
 	.options =
 	    "  --batch n              rows per transaction (1000)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
@@ -52,6 +54,8 @@ static const struct cli_help help = {
 	    "  --max-body bytes       the largest request body (1 MiB)\n"
 	    "  --max-connections n    connections served at once (256)\n"
 	    "  --max-line bytes       the longest input line (1 MiB)\n"
+	    "  --max-per-address n    connections from one address (no "
+	    "cap)\n"
 	    "  --max-wait seconds     how long stdin waits for the database "
 	    "(60)\n"
 	    "  --metrics-token-file file\n"
@@ -96,10 +100,10 @@ int
 main(int argc, char *argv[])
 {
 	enum { OPT_BATCH = 256, OPT_ECHO, OPT_FLUSH_MS, OPT_LISTEN,
-	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE, OPT_MAX_WAIT,
-	    OPT_METRICS_TOKEN_FILE, OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT,
-	    OPT_SOURCE, OPT_SPOOL, OPT_STRICT, OPT_THREADS, OPT_TIMEOUT,
-	    OPT_TOKEN_FILE, OPT_VERSION };
+	    OPT_MAX_BODY, OPT_MAX_CONNECTIONS, OPT_MAX_LINE,
+	    OPT_MAX_PER_ADDRESS, OPT_MAX_WAIT, OPT_METRICS_TOKEN_FILE,
+	    OPT_NO_MIGRATE, OPT_PORT_FILE, OPT_REJECT, OPT_SOURCE, OPT_SPOOL,
+	    OPT_STRICT, OPT_THREADS, OPT_TIMEOUT, OPT_TOKEN_FILE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "batch", required_argument, NULL, OPT_BATCH },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -113,6 +117,8 @@ main(int argc, char *argv[])
 		{ "max-connections", required_argument, NULL,
 		    OPT_MAX_CONNECTIONS },
 		{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+		{ "max-per-address", required_argument, NULL,
+		    OPT_MAX_PER_ADDRESS },
 		{ "max-wait", required_argument, NULL, OPT_MAX_WAIT },
 		{ "metrics-token-file", required_argument, NULL,
 		    OPT_METRICS_TOKEN_FILE },
@@ -185,6 +191,11 @@ main(int argc, char *argv[])
 			    &o.max_conns) == -1)
 				usage(SM_EXIT_USAGE);
 			break;
+		case OPT_MAX_PER_ADDRESS:
+			if (httpd_opt_max_per_address(optarg,
+			    &o.max_per_addr) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
 		case OPT_VERSION:
 			return cli_close_stdout(cli_version());
 		case 'h':
@@ -203,10 +214,11 @@ main(int argc, char *argv[])
 		usage(SM_EXIT_USAGE);
 	}
 	if (o.listen == NULL && (o.max_body >= 0 || o.max_conns >= 0 ||
-	    o.port_file != NULL || o.threads >= 0 || o.timeout_ms >= 0 ||
-	    o.token_file != NULL || o.metrics_token_file != NULL ||
-	    tls_given(&o.tls))) {
-		warnx("--max-body, --max-connections, --metrics-token-file, "
+	    o.max_per_addr >= 0 || o.port_file != NULL || o.threads >= 0 ||
+	    o.timeout_ms >= 0 || o.token_file != NULL ||
+	    o.metrics_token_file != NULL || tls_given(&o.tls))) {
+		warnx("--max-body, --max-connections, --max-per-address, "
+		    "--metrics-token-file, "
 		    "--port-file, --threads, --timeout, --tls-* and "
 		    "--token-file need --listen");
 		usage(SM_EXIT_USAGE);

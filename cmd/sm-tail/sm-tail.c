@@ -45,7 +45,8 @@ static const struct cli_help help = {
 	    "[--forget seconds]\n"
 	    "               [--gap-timeout seconds] [--host name] "
 	    "[--interval seconds]\n"
-	    "               [--max-connections n] [--max-hosts n]\n"
+	    "               [--max-connections n] [--max-hosts n] "
+	    "[--max-per-address n]\n"
 	    "               [--metrics-token-file file] [--port-file file]\n"
 	    "               [--request-timeout seconds] [--rule rule] "
 	    "[--rules file]\n"
@@ -81,6 +82,8 @@ static const struct cli_help help = {
 	    "  --max-hosts n          --listen: host and source pairs kept, "
 	    "the newest\n"
 	    "                         (4096)\n"
+	    "  --max-per-address n    --listen: connections from one address "
+	    "(no cap)\n"
 	    "  --metrics-token-file file\n"
 	    "                         --listen: a bearer token for /metrics\n"
 	    "  --port-file file       --listen: the port, written here\n"
@@ -146,6 +149,8 @@ static const struct option longopts[] = {
 	{ "max-connections", required_argument, NULL,
 	    TAILMAIN_OPT_MAX_CONNECTIONS },
 	{ "max-hosts", required_argument, NULL, TAILMAIN_OPT_MAX_HOSTS },
+	{ "max-per-address", required_argument, NULL,
+	    TAILMAIN_OPT_MAX_PER_ADDRESS },
 	{ "metrics-token-file", required_argument, NULL,
 	    TAILMAIN_OPT_METRICS_TOKEN },
 	{ "port-file", required_argument, NULL, TAILMAIN_OPT_PORT_FILE },

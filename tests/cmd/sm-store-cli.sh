@@ -21,6 +21,7 @@ echo "usage errors"
 for args in "--batch 0" "--batch x" "--flush-ms -1" "--max-wait x" \
     "--listen 127.0.0.1:0 --echo" "--listen 0 --spool f" "--port-file f" \
     "--token-file f" "--metrics-token-file f" "--tls-cert f" "--tls-client-ca f" "--max-body 10" \
+    "--max-per-address 2" "--listen 0 --max-per-address 0" \
     "--listen 99999" "--listen [::1]" \
     "--ssl-mode SOMETIMES" "--source $(printf '%051d' 0)" \
     "extra"; do
@@ -36,6 +37,7 @@ while IFS='|' read -r args msg; do
 	expect_err "sm-store: $msg"
 done <<'WANT'
 --batch 0|--batch: "0": want 1 to 100000 rows
+--listen 0 --max-per-address 0|--max-per-address: "0": want 1 to 100000
 --flush-ms 3600001|--flush-ms: "3600001": want 0 to 3600000 milliseconds
 --max-line 0|--max-line: "0": want 1 to 268435456 bytes
 --max-wait -1|--max-wait: "-1": want seconds, 0 or more

@@ -82,6 +82,8 @@ expect_status 2 $T --db $DB --listen 0 --backlog 0
 expect_err "--backlog: \"0\": want 1 to 1000000 rows"
 expect_status 2 $T --db $DB --listen 0 --max-connections 0
 expect_err "--max-connections: \"0\": want 1 to 100000"
+expect_status 2 $T --db $DB --listen 0 --max-per-address x
+expect_err "--max-per-address: \"x\": want 1 to 100000"
 expect_status 2 $T --db $DB --listen 0 --stale 0.5
 expect_err "--stale: \"0.5\": want seconds, 1 or more"
 expect_status 2 $T --db $DB --listen 0 --warn 101
@@ -91,13 +93,14 @@ expect_status 2 $T --db $DB --listen 0 --request-timeout 3601
 expect_err "--request-timeout: \"3601\": want 1 to 3600 seconds"
 expect_status 2 $T --db $DB --listen 0 --forget 0
 expect_err "--forget: \"0\": want seconds, 1 or more"
-for o in "--backlog 10" "--max-connections 5" "--port-file p" "--stale 5" \
+for o in "--backlog 10" "--max-connections 5" "--max-per-address 2" \
+    "--port-file p" "--stale 5" \
     "--web-root /" "--auth-file f" "--metrics-token-file f" \
     "--tls-cert f" "--tls-key f" "--tls-client-ca f" "--forget 9" \
     "--max-hosts 9" "--request-timeout 9"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--auth-file, --backlog, --forget, --max-connections, --max-hosts, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
+	expect_err "--auth-file, --backlog, --forget, --max-connections, --max-hosts, --max-per-address, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
 echo "--web-root without index.html: exit 2 naming it, before serving"

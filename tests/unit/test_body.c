@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -72,6 +73,37 @@ test_object_and_array(void **state)
 
 	assert_int_equal(decode("[]", BODY_AUTO, &b), 0);
 	assert_int_equal(b.n, 0);
+	body_free(&b);
+}
+
+/* A field given twice: that record refused, by index; the others kept. */
+static void
+test_given_twice(void **state)
+{
+	char body[2048], twice[1024];
+	struct body b;
+
+	(void)state;
+	/* CANON with a host before its own */
+	snprintf(twice, sizeof(twice), "{\"host\":\"b\",%s", CANON + 1);
+	snprintf(body, sizeof(body), "[%s, 1, %s, %s]", CANON, twice, SEED);
+	assert_int_equal(decode(body, BODY_JSON, &b), -1);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.nerrors, 2);
+	assert_int_equal(b.errors[0].index, 1);
+	assert_int_equal(b.errors[1].index, 2);
+	assert_string_equal(b.errors[1].reason.msg, "host: given twice");
+	assert_int_equal(b.rows[1].where, 3);
+	body_free(&b);
+	assert_int_equal(decode(twice, BODY_JSON, &b), -1);
+	assert_int_equal(b.n, 0);
+	assert_string_equal(b.errors[0].reason.msg, "host: given twice");
+	body_free(&b);
+	snprintf(body, sizeof(body), "%s\n%s\n", CANON, twice);
+	assert_int_equal(decode(body, BODY_NDJSON, &b), -1);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.errors[0].index, 1);
+	assert_string_equal(b.errors[0].reason.msg, "host: given twice");
 	body_free(&b);
 }
 
@@ -220,6 +252,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind),
 		cmocka_unit_test(test_object_and_array),
+		cmocka_unit_test(test_given_twice),
 		cmocka_unit_test(test_ndjson),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_errors_out_of_memory),

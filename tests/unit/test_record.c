@@ -112,6 +112,36 @@ test_seed_zombies_alias(void **state)
 	    "procesos_zombie)");
 }
 
+/*
+ * A field given twice is refused, whichever way it is written; a name no
+ * field reads may come twice, and the same name in a nested object is
+ * another object's.
+ */
+static void
+test_given_twice(void **state)
+{
+	struct record r;
+	struct why why;
+	char *s;
+
+	(void)state;
+	s = with(CANON, "host", "\"host\":\"a\",\"host\":\"b\"");
+	assert_int_equal(parse(s, &r, &why), -1);
+	assert_string_equal(why.msg, "host: given twice");
+	/* an escape in the second: json-c decodes both */
+	s = with(CANON, "threads", "\"threads\":1, \"t\\u0068reads\" : 2");
+	assert_int_equal(parse(s, &r, &why), -1);
+	assert_string_equal(why.msg, "threads: given twice");
+	/* a string holding a colon and a quote is not a key */
+	s = with(CANON, "host", "\"host\":\"a:\\\"host\\\":b\"");
+	assert_int_equal(parse(s, &r, &why), 0);
+	assert_string_equal(r.host, "a:\"host\":b");
+	s = with(CANON, "threads", "\"threads\":7,\"x\":1,\"x\":2,"
+	    "\"y\":{\"host\":1,\"host\":[{\"host\":2}]}");
+	assert_int_equal(parse(s, &r, &why), 0);
+	assert_int_equal(r.threads, 7);
+}
+
 static void
 test_seed_fixture_file(void **state)
 {
@@ -571,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_canonical),
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_seed_zombies_alias),
+		cmocka_unit_test(test_given_twice),
 		cmocka_unit_test(test_seed_fixture_file),
 		cmocka_unit_test(test_rejects),
 		cmocka_unit_test(test_rejects_json),
