@@ -33,12 +33,12 @@ TEST_PKGS = cmocka $(CMD_PKGS)
 # through lib/'s headers.  A module compiles with these packages' flags
 # alone: one not listed (a pure one) cannot pull <mysql.h> unnoticed.
 PKGS_lib/alert.c = json-c
-PKGS_lib/alertrun.c = json-c
+PKGS_lib/cmd/alertrun.c = json-c
 PKGS_lib/batch.c = json-c
 PKGS_lib/binlog.c = json-c libmariadb
 PKGS_lib/body.c = json-c
 PKGS_lib/dash.c = json-c
-PKGS_lib/dashview.c = json-c libmariadb ncursesw
+PKGS_lib/cmd/dashview.c = json-c libmariadb ncursesw
 PKGS_lib/db.c = libmariadb
 PKGS_lib/deliver.c = json-c libcurl
 PKGS_lib/deliver_answer.c = json-c libcurl
@@ -53,12 +53,12 @@ PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
 PKGS_lib/httpd_loop.c = libmicrohttpd
 PKGS_lib/ingest.c = json-c
 PKGS_lib/keep.c = json-c libmariadb
-PKGS_lib/keeprun.c = json-c libmariadb
+PKGS_lib/cmd/keeprun.c = json-c libmariadb
 PKGS_lib/tier.c = json-c libmariadb
 PKGS_lib/tls.c = gnutls libmicrohttpd
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c
-PKGS_lib/postmain.c = json-c libcurl
+PKGS_lib/cmd/postmain.c = json-c libcurl
 PKGS_lib/record.c = json-c
 PKGS_lib/rowfmt.c = json-c libmariadb
 PKGS_lib/sample.c = json-c
@@ -66,11 +66,11 @@ PKGS_lib/schema.c = json-c libmariadb
 PKGS_lib/spool.c = json-c
 PKGS_lib/store.c = json-c libmariadb
 PKGS_lib/store_sql.c = json-c libmariadb
-PKGS_lib/storemain.c = json-c libmariadb
+PKGS_lib/cmd/storemain.c = json-c libmariadb
 PKGS_lib/storemetrics.c = json-c libmariadb
 PKGS_lib/tail.c = json-c libmariadb
-PKGS_lib/tailmain.c = json-c libmariadb libmicrohttpd gnutls libcrypt ncursesw
-PKGS_lib/tailprint.c = json-c libmariadb
+PKGS_lib/cmd/tailmain.c = json-c libmariadb libmicrohttpd gnutls libcrypt ncursesw
+PKGS_lib/cmd/tailprint.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
 PKGS_lib/webauth.c = gnutls libcrypt libmicrohttpd
 PKGS_lib/webhist.c = json-c libmariadb libmicrohttpd
@@ -84,14 +84,14 @@ pkg_cflags = $(foreach p,$(1),$(PKG_CFLAGS_$(p)))
 PKG_CFLAGS := $(call pkg_cflags,$(CMD_PKGS))
 
 # Project flags wrap the user's CFLAGS: the user may tune, not disarm them.
-SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' -Ilib
+SM_CPPFLAGS = -D_GNU_SOURCE -DSM_VERSION='"$(VERSION)"' -Ilib -Ilib/cmd
 ALL_CFLAGS = -std=c11 $(SM_CPPFLAGS) $(CPPFLAGS) $(CFLAGS) -pthread \
 	-Wall -Wextra -Werror
 ALL_LDFLAGS = $(LDFLAGS) -pthread -Wl,--as-needed
 
 CMDS = $(notdir $(wildcard cmd/sm-*))
 BINS = $(addprefix $(OUT)/,$(CMDS))
-LIB_SRC = $(wildcard lib/*.c)
+LIB_SRC = $(wildcard lib/*.c lib/cmd/*.c)
 # the page's files, compiled in (lib/webpage.h)
 LIB_OBJ = $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o) $(BUILD)/gen/webpage_data.o
 LIBSM = $(BUILD)/libsm.a

@@ -1,5 +1,5 @@
 /*
- * What sm-tail's dashboard shows, kept apart from drawing it (lib/dashview)
+ * What sm-tail's dashboard shows, kept apart from drawing it (lib/cmd/dashview)
  * so that it can be tested: the newest row of each host and the recent
  * CPU and RAM figures of each (for sparklines), rows per second and the
  * split between data_sources over the rows that arrived lately, and which

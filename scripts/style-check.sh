@@ -11,7 +11,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then
-	set -- lib/*.[ch] cmd/*/*.[ch] kmod/*.[ch] tests/unit/*.[ch]
+	set -- lib/*.[ch] lib/cmd/*.[ch] cmd/*/*.[ch] kmod/*.[ch] tests/unit/*.[ch]
 fi
 
 # shellcheck disable=SC2016

@@ -1,5 +1,5 @@
 /*
- * Unit tests for lib/tailmain.c: the mode options pick one mode, a second
+ * Unit tests for lib/cmd/tailmain.c: the mode options pick one mode, a second
  * one is refused naming both, and the other options are checked against
  * the mode.
  */
