@@ -346,7 +346,7 @@ dv_draw(struct dashview *v)
 	dv_put(v, 3, 10, 0, false, "%s UTC (%s ago)  id %llu  source %s",
 	    when, age, h->last.id, h->last.source[0] != '\0' ?
 	    h->last.source : "-");
-	/* silent longer than its rule (as the page): said on a line of its own */
+	/* silent past its rule (as on the page): a line of its own */
 	if (dash_stale(h, timefmt_now_ms())) {
 		dv_age(dash_stale_after(h), age, sizeof(age));
 		dv_put(v, 4, 10, DV_ALERT, true, "STALE: no row for more "
