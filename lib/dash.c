@@ -249,11 +249,12 @@ dash_stale(const struct dash_host *h, int64_t wall_ms)
 }
 
 int64_t
-dash_spark_span(const struct dash_host *h, size_t width)
+dash_spark_span(const struct dash_host *h, size_t width, int64_t *oldest)
 {
 	size_t shown = h->nhist < width ? h->nhist : width, i;
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 
+	*oldest = h->last.rec.ts_ms;
 	if (shown < 2)
 		return 0;
 	/* the times, not the ring's ends: rows filling holes come late */
@@ -265,6 +266,7 @@ dash_spark_span(const struct dash_host *h, size_t width)
 		if (t > hi)
 			hi = t;
 	}
+	*oldest = lo;
 	return hi - lo;
 }
 

@@ -104,10 +104,11 @@ bool dash_stale(const struct dash_host *h, int64_t wall_ms);
 
 /*
  * The time the last width samples of h cover, as dash_spark shows them:
- * from the oldest of their times to the newest, in ms; 0 with fewer than
- * two samples.
+ * from the oldest of their times (in *oldest) to the newest, in ms; 0 with
+ * one sample.  h holds one at least.
  */
-int64_t dash_spark_span(const struct dash_host *h, size_t width);
+int64_t dash_spark_span(const struct dash_host *h, size_t width,
+    int64_t *oldest);
 
 /* Is percent in the warning zone? */
 bool dash_warns(const struct dash *d, double percent);

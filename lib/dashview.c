@@ -238,17 +238,11 @@ static void
 dv_span(const struct dashview *v, int y, const struct dash_host *h,
     size_t width)
 {
-	size_t shown = h->nhist < width ? h->nhist : width, i;
-	int64_t span = dash_spark_span(h, width), lo = INT64_MAX;
+	size_t shown = h->nhist < width ? h->nhist : width;
+	int64_t lo, span = dash_spark_span(h, width, &lo);
 	char from[TIMEFMT_SEED_LEN], to[TIMEFMT_SEED_LEN], age[32];
 	bool days;
 
-	for (i = 1; i <= shown; i++) {
-		int64_t t = h->ts[(h->head + DASH_HISTORY - i) % DASH_HISTORY];
-
-		if (t < lo)
-			lo = t;
-	}
 	if (timefmt_seed(lo, from, sizeof(from)) == -1 ||
 	    timefmt_seed(lo + span, to, sizeof(to)) == -1)
 		return;

@@ -275,24 +275,28 @@ test_spark_span(void **state)
 {
 	const struct dash_host *h;
 	struct dash d;
+	int64_t oldest;
 	int i;
 
 	(void)state;
 	assert_int_equal(dash_init(&d, 75, 0), 0);
 	add(&d, row(1, "a", "s", 100000, 1, 1), true, 0);
 	h = &d.hosts[0];
-	assert_int_equal(dash_spark_span(h, 50), 0);
+	assert_int_equal(dash_spark_span(h, 50, &oldest), 0);
+	assert_int_equal(oldest, 100000);
 	for (i = 1; i < 300; i++)
 		add(&d, row(i + 1, "a", "s", 100000 + 10000 * i, 1, 1), true,
 		    0);
 	assert_int_equal(h->nhist, DASH_HISTORY);
 	/* 50 cells: the last 50 samples, 49 gaps of 10 s */
-	assert_int_equal(dash_spark_span(h, 50), 490000);
+	assert_int_equal(dash_spark_span(h, 50, &oldest), 490000);
+	assert_int_equal(oldest, 100000 + 10000 * 250);
 	/* wider than the history: all 240 held */
-	assert_int_equal(dash_spark_span(h, 1000), 239 * 10000);
+	assert_int_equal(dash_spark_span(h, 1000, &oldest), 239 * 10000);
 	/* a row filling a hole, arriving last: still oldest to newest */
 	add(&d, row(400, "a", "s", 100000, 1, 1), true, 0);
-	assert_int_equal(dash_spark_span(h, 3), 100000 + 10000 * 299 - 100000);
+	assert_int_equal(dash_spark_span(h, 3, &oldest), 10000 * 299);
+	assert_int_equal(oldest, 100000);
 	dash_free(&d);
 }
 
