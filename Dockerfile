@@ -1,4 +1,4 @@
-# sm: all five commands in one image, running as a non-root user.
+# sm: all seven commands in one image, running as a non-root user.
 #   docker build -t registry.example/sm:0.2.0 .
 #   docker run --rm registry.example/sm:0.2.0 sm-read
 # BASE is for engines that cannot pull debian:12-slim (an imported

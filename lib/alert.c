@@ -3,6 +3,7 @@
  * hosts, a silence list for stale rules) and the event line (alert.h).
  */
 #include <ctype.h>
+#include <err.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include "clock.h"
 #include "hash.h"
 #include "timefmt.h"
+#include "utf8.h"
 
 /* ---- rules ---- */
 
@@ -58,6 +60,15 @@ alert_skip(const char *p)
 	return p;
 }
 
+#define ALERT_SHOWN_LEN 96	/* a part of a rule in a reason, escaped */
+
+/* s for a reason: control bytes escaped, cut to fit (utf8_escape). */
+static const char *
+alert_shown(const char *s, char buf[ALERT_SHOWN_LEN])
+{
+	return utf8_escape(s, buf, ALERT_SHOWN_LEN);
+}
+
 /*
  * A plain decimal number at *p (no hex, inf or nan, which strtod also
  * takes); advances *p past it.
@@ -89,24 +100,27 @@ alert_parse_duration(const char **p, int64_t *ms)
 	static const struct { const char *unit; double ms; } units[] = {
 		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
 	};
-	const char *q = *p;
+	const char *q = *p, *u;
 	double v, scale = 1000;
 	size_t i;
 
 	if (*q == '+' || *q == '-' || alert_parse_number(&q, &v) == -1)
 		return -1;
+	/* the unit, a blank before it or not: "2s", "2 s" */
+	u = alert_skip(q);
 	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		size_t n = strlen(units[i].unit);
 
-		if (strncmp(q, units[i].unit, n) == 0 &&
-		    !isalnum((unsigned char)q[n])) {
+		if (strncmp(u, units[i].unit, n) == 0 &&
+		    !isalnum((unsigned char)u[n])) {
 			scale = units[i].ms;
-			q += n;
+			q = u + n;
 			break;
 		}
 	}
-	if (isalpha((unsigned char)*q))
-		return -1;	/* 5d: not a unit */
+	if (i == sizeof(units) / sizeof(units[0]) &&
+	    isalpha((unsigned char)*u))
+		return -1;	/* 5d, 5 days: not a unit */
 	v *= scale;
 	if (v > (double)ALERT_DURATION_MAX || v != floor(v))
 		return -1;
@@ -141,21 +155,26 @@ alert_parse_op(const char **p, enum alert_op *op, const char **text)
 static int
 alert_parse_for(const char *p, int64_t *ms, bool need, struct why *why)
 {
+	char shown[ALERT_SHOWN_LEN];
+
 	p = alert_skip(p);
 	*ms = 0;
 	if (*p == '\0' && !need)
 		return 0;
-	if (strncmp(p, "for", 3) != 0 || (p[3] != ' ' && p[3] != '\t'))
+	/* "for 2s", "for2s", not "fort" */
+	if (strncmp(p, "for", 3) != 0 || (p[3] != ' ' && p[3] != '\t' &&
+	    !isdigit((unsigned char)p[3]) && p[3] != '.'))
 		return why_set(why, "want %s\"for DURATION\" at "
-		    "\"%s\"", need ? "" : "the end or ", p);
+		    "\"%s\"", need ? "" : "the end or ", alert_shown(p, shown));
 	p = alert_skip(p + 3);
 	if (alert_parse_duration(&p, ms) == -1)
 		return why_set(why, "want a duration (30s, 5m, "
-		    "1h, 500ms; up to 30 days, whole ms) at \"%s\"", p);
+		    "1h, 500ms; up to 30 days, whole ms) at \"%s\"",
+		    alert_shown(p, shown));
 	p = alert_skip(p);
 	if (*p != '\0')
 		return why_set(why, "unexpected \"%s\" after the "
-		    "duration", p);
+		    "duration", alert_shown(p, shown));
 	if (need && *ms == 0)
 		return why_set(why, "a stale rule needs a "
 		    "duration above 0");
@@ -178,20 +197,24 @@ int
 alert_rule_parse(const char *text, struct alert_rule *rule, struct why *why)
 {
 	char name[64], num[32], dur[32], fields[512];
+	char shown[ALERT_SHOWN_LEN];
 	const char *p = alert_skip(text), *optext;
-	size_t n = 0;
+	size_t n;
 
 	memset(rule, 0, sizeof(*rule));
-	while (isalnum((unsigned char)p[n]) || p[n] == '_')
-		n++;
+	/*
+	 * The word up to a blank or an operator, whatever it holds, so that
+	 * "cpú_usage" is named whole, not as "cp"
+	 */
+	n = strcspn(p, " \t<>=!");
 	if (n == 0)
 		return why_set(why, "want a field name at \"%s\"",
-		    p);
+		    alert_shown(p, shown));
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n :
+	    sizeof(name) - 1), p);
 	if (n >= sizeof(name) || isdigit((unsigned char)p[0]))
-		return why_set(why, "\"%.*s\": not a field name",
-		    (int)n, p);
-	memcpy(name, p, n);
-	name[n] = '\0';
+		return why_set(why, "\"%s%s\": not a field name",
+		    alert_shown(name, shown), n >= sizeof(name) ? "..." : "");
 	p += n;
 	if (strcmp(name, "stale") == 0) {
 		rule->kind = ALERT_STALE;
@@ -204,15 +227,16 @@ alert_rule_parse(const char *text, struct alert_rule *rule, struct why *why)
 	if (record_metric_find(name, &rule->field) == -1) {
 		alert_field_list(fields, sizeof(fields));
 		return why_set(why, "unknown field \"%s\" (want "
-		    "one of %s, or stale)", name, fields);
+		    "one of %s, or stale)", alert_shown(name, shown), fields);
 	}
 	p = alert_skip(p);
 	if (alert_parse_op(&p, &rule->op, &optext) == -1)
 		return why_set(why, "want >, >=, <, <=, == or != "
-		    "at \"%s\"", p);
+		    "at \"%s\"", alert_shown(p, shown));
 	p = alert_skip(p);
 	if (alert_parse_number(&p, &rule->threshold) == -1)
-		return why_set(why, "want a number at \"%s\"", p);
+		return why_set(why, "want a number at \"%s\"",
+		    alert_shown(p, shown));
 	if (alert_parse_for(p, &rule->for_ms, false, why) == -1)
 		return -1;
 	rule->kind = ALERT_THRESHOLD;
@@ -229,9 +253,53 @@ alert_rule_parse(const char *text, struct alert_rule *rule, struct why *why)
 }
 
 int
+alert_rule_check(const struct alert_rule *r, struct why *why)
+{
+	double lo = 0, hi = r->field.percent ? 100 : INFINITY;
+	double t = r->threshold;
+	bool never = false, always = false;
+
+	if (r->kind != ALERT_THRESHOLD)
+		return 0;
+	switch (r->op) {
+	case ALERT_GT:
+		never = t >= hi;
+		always = t < lo;
+		break;
+	case ALERT_GE:
+		never = t > hi;
+		always = t <= lo;
+		break;
+	case ALERT_LT:
+		never = t <= lo;
+		always = t > hi;
+		break;
+	case ALERT_LE:
+		never = t < lo;
+		always = t >= hi;
+		break;
+	case ALERT_EQ:
+		never = t < lo || t > hi;
+		break;
+	case ALERT_NE:
+		always = t < lo || t > hi;
+		break;
+	}
+	if (!never && !always)
+		return 0;
+	if (r->field.percent)
+		return why_set(why, "%s: %s is a percentage, 0 to 100",
+		    never ? "never fires" : "fires for every record",
+		    r->field.name);
+	return why_set(why, "%s: %s is never below 0", never ?
+	    "never fires" : "fires for every record", r->field.name);
+}
+
+int
 alert_ruleset_add(struct alert_ruleset *set, const char *text, struct why *why)
 {
 	struct alert_rule *r;
+	struct why warning;
 	size_t i;
 
 	if (set->n == ALERT_RULES_MAX)
@@ -250,6 +318,9 @@ alert_ruleset_add(struct alert_ruleset *set, const char *text, struct why *why)
 			return why_set(why, "a second stale rule "
 			    "(the first is \"%s\")", set->rules[i].text);
 	}
+	/* taken, as asked; a warning for a threshold out of the range */
+	if (alert_rule_check(r, &warning) == -1)
+		warnx("rule \"%s\": %s", r->text, warning.msg);
 	set->n++;
 	return 0;
 }
@@ -267,7 +338,7 @@ alert_ruleset_add_stale(struct alert_ruleset *set, int64_t ms,
 int
 alert_ruleset_load(struct alert_ruleset *set, const char *path, struct why *why)
 {
-	char *line = NULL, *p, *end;
+	char *line = NULL, *p, *end, shown[ALERT_SHOWN_LEN];
 	struct why reason;
 	unsigned long lineno = 0;
 	size_t cap = 0;
@@ -289,7 +360,7 @@ alert_ruleset_load(struct alert_ruleset *set, const char *path, struct why *why)
 			continue;
 		if (alert_ruleset_add(set, p, &reason) == -1) {
 			rc = why_set(why, "line %lu: \"%s\": %s",
-			    lineno, p, reason.msg);
+			    lineno, alert_shown(p, shown), reason.msg);
 			goto close_file;
 		}
 	}

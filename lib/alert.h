@@ -48,7 +48,19 @@ struct alert_rule {
 int alert_rule_parse(const char *text, struct alert_rule *rule,
     struct why *why);
 
-/* Rules as gathered from options and files, checked as they come. */
+/*
+ * 0 when the threshold rule r can both hold and not, by its field's range
+ * (a percentage is 0 to 100, any other field 0 or more); -1 with why it
+ * never fires or fires for every record ("cpu_usage > 150").  0 for a
+ * stale rule.
+ */
+int alert_rule_check(const struct alert_rule *r, struct why *why);
+
+/*
+ * Rules as gathered from options and files, checked as they come; a rule
+ * alert_rule_check finds out of range is taken, with a warning on standard
+ * error.
+ */
 struct alert_ruleset {
 	struct alert_rule rules[ALERT_RULES_MAX];
 	size_t n;

@@ -1,11 +1,13 @@
 /*
- * The dashboard's model, apart from drawing: hosts' newest rows and
- * sparklines, rates, sources' shares, the selected host (dash.h).
+ * The dashboard's model, apart from drawing: hosts' newest rows,
+ * staleness and sparklines, rates, sources' shares, the selected host
+ * (dash.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "dash.h"
+#include "feed.h"
 
 int
 dash_init(struct dash *d, double warn, int64_t now_ms)
@@ -94,13 +96,19 @@ dash_add(struct dash *d, const struct rowfmt_row *row, bool live,
 {
 	struct dash_host *h = dash_host(d, row->rec.host, now_ms);
 	const struct rowfmt_row *last = &h->last;
+	int64_t delta = row->rec.ts_ms - last->rec.ts_ms;
 
+	/* the usual interval: a moving average of the gaps, as lib/feed.c */
+	if (h->nhist > 0 && delta > 0 && delta <= DASH_INTERVAL_MAX_MS)
+		h->interval_ms = h->interval_ms > 0 ?
+		    (3 * h->interval_ms + delta) / 4 : delta;
 	/* the newest sample; rows filling holes may come later */
 	if (h->nhist == 0 || row->rec.ts_ms > last->rec.ts_ms ||
 	    (row->rec.ts_ms == last->rec.ts_ms && row->id > last->id))
 		h->last = *row;
 	h->cpu[h->head] = (float)row->rec.cpu_usage;
 	h->ram[h->head] = (float)row->rec.ram_percentage;
+	h->ts[h->head] = row->rec.ts_ms;
 	h->head = (h->head + 1) % DASH_HISTORY;
 	if (h->nhist < DASH_HISTORY)
 		h->nhist++;
@@ -223,6 +231,43 @@ dash_shares(const struct dash *d, int64_t now_ms, struct dash_share *out,
 		n = max;
 	memcpy(out, all, n * sizeof(all[0]));
 	return n;
+}
+
+int64_t
+dash_stale_after(const struct dash_host *h)
+{
+	int64_t t = FEED_STALE_TIMES * h->interval_ms;
+
+	return t > FEED_STALE_MIN_MS ? t : FEED_STALE_MIN_MS;
+}
+
+bool
+dash_stale(const struct dash_host *h, int64_t wall_ms)
+{
+	return h->nhist > 0 &&
+	    wall_ms - h->last.rec.ts_ms > dash_stale_after(h);
+}
+
+int64_t
+dash_spark_span(const struct dash_host *h, size_t width, int64_t *oldest)
+{
+	size_t shown = h->nhist < width ? h->nhist : width, i;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	*oldest = h->last.rec.ts_ms;
+	if (shown < 2)
+		return 0;
+	/* the times, not the ring's ends: rows filling holes come late */
+	for (i = 1; i <= shown; i++) {
+		int64_t t = h->ts[(h->head + DASH_HISTORY - i) % DASH_HISTORY];
+
+		if (t < lo)
+			lo = t;
+		if (t > hi)
+			hi = t;
+	}
+	*oldest = lo;
+	return hi - lo;
 }
 
 bool

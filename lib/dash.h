@@ -22,15 +22,18 @@
 #define DASH_RATE_SECONDS 10	/* rows per second averages over this */
 #define DASH_WARN_DEFAULT 75.0
 #define DASH_OTHER "(other)"	/* sources past DASH_SOURCES */
+#define DASH_INTERVAL_MAX_MS 3600000	/* longer gaps are outages (feed.c) */
 
 struct dash_host {
 	char name[RECORD_HOST_MAX + 1];	/* "" for rows without one */
 	struct rowfmt_row last;	/* the newest sample */
 	float cpu[DASH_HISTORY];	/* ring, in arrival order */
 	float ram[DASH_HISTORY];
+	int64_t ts[DASH_HISTORY];	/* the samples' times (wall clock) */
 	size_t nhist;		/* samples held */
 	size_t head;		/* where the next one goes */
 	int64_t updated_ms;	/* when its last row arrived */
+	int64_t interval_ms;	/* its usual interval; 0 before two rows */
 };
 
 struct dash_bucket {
@@ -87,6 +90,25 @@ double dash_rate(const struct dash *d, int64_t now_ms);
  */
 size_t dash_shares(const struct dash *d, int64_t now_ms,
     struct dash_share *out, size_t max);
+
+/*
+ * How long h may stay silent before it is stale: as the page and
+ * sm-tail --listen's /hosts (lib/feed.h), FEED_STALE_TIMES of its usual
+ * interval (a moving average of the gaps between its rows' times), at
+ * least FEED_STALE_MIN_MS.
+ */
+int64_t dash_stale_after(const struct dash_host *h);
+
+/* Is h stale at wall_ms, the wall clock, by its newest row's time? */
+bool dash_stale(const struct dash_host *h, int64_t wall_ms);
+
+/*
+ * The time the last width samples of h cover, as dash_spark shows them:
+ * from the oldest of their times (in *oldest) to the newest, in ms; 0 with
+ * one sample.  h holds one at least.
+ */
+int64_t dash_spark_span(const struct dash_host *h, size_t width,
+    int64_t *oldest);
 
 /* Is percent in the warning zone? */
 bool dash_warns(const struct dash *d, double percent);

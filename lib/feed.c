@@ -13,6 +13,7 @@
 #include "feed.h"
 #include "feed_impl.h"
 #include "hash.h"
+#include "jsonutil.h"
 #include "timefmt.h"
 
 #define FEED_INTERVAL_MAX_MS 3600000	/* longer gaps are outages */
@@ -739,13 +740,12 @@ feed_hosts_json(const struct feed *f, int64_t now_ms)
 		    json_object_new_string(b->row.rec.host));
 		timefmt_rfc3339(b->row.rec.ts_ms, ts, sizeof(ts));
 		json_object_object_add(o, "ts", json_object_new_string(ts));
-		json_object_object_add(o, "age_seconds", json_object_new_double(
-		    (double)feed_age(b, now_ms) / 1000));
+		json_object_object_add(o, "age_seconds",
+		    jsonutil_seconds(feed_age(b, now_ms)));
 		json_object_object_add(o, "interval_seconds",
-		    json_object_new_double((double)b->interval_ms / 1000));
+		    jsonutil_seconds(b->interval_ms));
 		json_object_object_add(o, "stale_after_seconds",
-		    json_object_new_double((double)feed_stale_after(f, b) /
-		    1000));
+		    jsonutil_seconds(feed_stale_after(f, b)));
 		json_object_object_add(o, "stale", json_object_new_boolean(
 		    feed_pair_stale(f, b, now_ms)));
 		if (json_object_array_add(a, o) != 0) {

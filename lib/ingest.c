@@ -447,8 +447,9 @@ ingest_summary(const struct ingest_stats *st, char *buf, size_t size)
 {
 	int n;
 
-	n = snprintf(buf, size, "%llu stored, %llu duplicates, %llu rejected",
-	    st->stored, st->duplicates, st->rejected);
+	n = snprintf(buf, size, "%llu stored, %llu duplicate%s, %llu rejected",
+	    st->stored, st->duplicates, st->duplicates == 1 ? "" : "s",
+	    st->rejected);
 	if (st->spooled > 0 && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - (size_t)n, ", %llu spooled",
 		    st->spooled);

@@ -1,7 +1,9 @@
 /*
  * Small json-c helpers: a JSON value's kind named for messages, and an
- * object written as one line of JSON (jsonutil.h).
+ * object written as one line of JSON, milliseconds as seconds (jsonutil.h).
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "jsonutil.h"
@@ -41,4 +43,19 @@ jsonutil_line(struct json_object *obj, char *buf, size_t size)
 	buf[len] = '\n';
 	buf[len + 1] = '\0';
 	return (int)len + 1;
+}
+
+struct json_object *
+jsonutil_seconds(int64_t ms)
+{
+	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+	char buf[32];
+	int len;
+
+	len = snprintf(buf, sizeof(buf), "%s%" PRIu64 ".%03u", ms < 0 ? "-" :
+	    "", a / 1000, (unsigned)(a % 1000));
+	/* 5.000 is 5.0, 50.800 is 50.8: one decimal at least */
+	while (buf[len - 1] == '0' && buf[len - 2] != '.')
+		buf[--len] = '\0';
+	return json_object_new_double_s((double)ms / 1000, buf);
 }

@@ -3,6 +3,7 @@
 #define SM_JSONUTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json-c/json.h>
 
@@ -14,5 +15,12 @@ const char *jsonutil_noun(struct json_object *v);
  * the length written, or -1 when it does not fit or memory runs out.
  */
 int jsonutil_line(struct json_object *obj, char *buf, size_t size);
+
+/*
+ * Milliseconds as a JSON number of seconds written to the millisecond, no
+ * further: 50.886, 5.0, -0.25 (json-c writes a double computed as ms /
+ * 1000 with 17 digits: 50.886000000000003).  NULL when out of memory.
+ */
+struct json_object *jsonutil_seconds(int64_t ms);
 
 #endif

@@ -995,6 +995,7 @@ field_metric(const struct field *f, struct record_metric *m)
 	m->name = f->name;
 	m->offset = f->offset;
 	m->integer = f->type != FIELD_PERCENT;
+	m->percent = f->type == FIELD_PERCENT;
 }
 
 int

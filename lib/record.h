@@ -131,6 +131,7 @@ struct record_metric {
 	const char *name;	/* canonical key */
 	size_t offset;		/* in struct record */
 	int integer;		/* int64_t when nonzero, else double */
+	int percent;		/* nonzero: 0 to 100; else 0 or more */
 };
 
 /* 0 and *m for a numeric field's key in either dialect; -1 when unknown. */

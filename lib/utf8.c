@@ -1,8 +1,10 @@
 /*
- * Strict UTF-8 (RFC 3629): the valid prefix of a buffer, and a copy with
- * bad bytes replaced by U+FFFD, for JSON written from bad input (utf8.h).
+ * Strict UTF-8 (RFC 3629): the valid prefix of a buffer, a copy with bad
+ * bytes replaced by U+FFFD, for JSON written from bad input, and a copy
+ * escaped for a message (utf8.h).
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,5 +93,33 @@ utf8_sanitize(const char *s, size_t len, size_t *outlen)
 	}
 	out[o] = '\0';
 	*outlen = o;
+	return out;
+}
+
+char *
+utf8_escape(const char *s, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), i = 0, used = 0, n;
+	char piece[5];
+
+	while (i < len) {
+		n = utf8_seq(p + i, len - i);
+		if (p[i] < 0x20 || p[i] == 0x7f || n == 0) {
+			snprintf(piece, sizeof(piece), "\\x%02x", p[i]);
+			n = 1;
+		} else if (p[i] == '\\' || p[i] == '"') {
+			snprintf(piece, sizeof(piece), "\\%c", p[i]);
+		} else {
+			memcpy(piece, s + i, n);
+			piece[n] = '\0';
+		}
+		if (used + strlen(piece) >= size)
+			break;
+		memcpy(out + used, piece, strlen(piece));
+		used += strlen(piece);
+		i += n;
+	}
+	out[used] = '\0';
 	return out;
 }

@@ -32,4 +32,13 @@ size_t utf8_valid_prefix(const char *s, size_t len);
  */
 char *utf8_sanitize(const char *s, size_t len, size_t *outlen);
 
+/*
+ * s for a message, between double quotes: valid UTF-8 as it is (cpú),
+ * control bytes, DEL and bytes of no valid sequence as \xNN, a backslash
+ * and a double quote escaped (\\, \"): the message stays one line of
+ * UTF-8 that shows what was given.  Cut at a character to fit size (the
+ * NUL included; size > 0).  Returns out.
+ */
+char *utf8_escape(const char *s, char *out, size_t size);
+
 #endif

@@ -186,7 +186,7 @@ echo "   USER $u; id -u: $uid"
 [ "$uid" != 0 ] || fail "runs as root"
 
 step "each command's --version, as that user"
-for c in sm-read sm-post sm-split sm-store sm-tail; do
+for c in sm-read sm-post sm-split sm-store sm-tail sm-alert sm-keep; do
 	v=$(run $c --version) || fail "$c --version exited $?"
 	echo "   $v"
 	[ "$v" = "$c $VERSION" ] || fail "$c --version: '$v', want '$c $VERSION'"

@@ -17,6 +17,7 @@
 #include "exitcode.h"
 #include "hook.h"
 #include "ndjson.h"
+#include "utf8.h"
 
 #define EXEC_MAX_DEFAULT 4
 #define EXEC_TIMEOUT_MS_DEFAULT 30000
@@ -80,6 +81,7 @@ main(int argc, char *argv[])
 	long long exec_max = -1, max_line = -1;
 	int64_t stale_ms;
 	struct why why;
+	char shown[128];	/* an argument in a message, escaped */
 	int ch, status;
 	const struct cli_opt opts[] = {
 		{ OPT_EXEC_MAX, "--exec-max", .count = &exec_max, .min = 1,
@@ -111,11 +113,13 @@ main(int argc, char *argv[])
 		case OPT_RULE:
 			if (alert_ruleset_add(&rules, optarg, &why) == -1)
 				errx(SM_EXIT_USAGE, "--rule \"%s\": %s",
-				    optarg, why.msg);
+				    utf8_escape(optarg, shown, sizeof(shown)),
+				    why.msg);
 			break;
 		case OPT_RULES:
 			if (alert_ruleset_load(&rules, optarg, &why) == -1)
-				errx(SM_EXIT_USAGE, "--rules %s: %s", optarg,
+				errx(SM_EXIT_USAGE, "--rules %s: %s",
+				    utf8_escape(optarg, shown, sizeof(shown)),
 				    why.msg);
 			break;
 		case OPT_STALE:

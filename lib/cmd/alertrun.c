@@ -98,6 +98,8 @@ alertrun_timeout(const struct alertrun *ar, const struct alert_engine *e)
 	return timeout;
 }
 
+#define PLURAL(n) ((n) == 1 ? "" : "s")	/* "1 host", "2 hosts" */
+
 /* Flush what is written before waiting: a reader sees events at once. */
 static void
 alertrun_flush(struct alertrun *ar)
@@ -115,6 +117,7 @@ alertrun(const struct alertrun_config *c)
 	struct alertrun ar = { .c = c };
 	struct ndjson_reader r;
 	struct alert_engine *e;
+	unsigned long hosts, failed;
 	int status = SM_EXIT_OK;
 
 	if ((e = alert_new(c->rules, c->nrules, alertrun_emit, &ar)) == NULL) {
@@ -167,11 +170,12 @@ alertrun(const struct alertrun_config *c)
 	alertrun_flush(&ar);
 	if (c->hook != NULL)
 		hook_drain(c->hook);
-	warnx("%lu records, %lu rejected, %lu hosts, %lu events, %lu failed "
-	    "commands%s", ar.records, ar.rejected,
-	    (unsigned long)alert_hosts(e), ar.events,
-	    c->hook != NULL ? hook_failures(c->hook) : 0,
-	    ar.out_failed ? ", output failed" : "");
+	hosts = (unsigned long)alert_hosts(e);
+	failed = c->hook != NULL ? hook_failures(c->hook) : 0;
+	warnx("%lu record%s, %lu rejected, %lu host%s, %lu event%s, %lu failed "
+	    "command%s%s", ar.records, PLURAL(ar.records), ar.rejected, hosts,
+	    PLURAL(hosts), ar.events, PLURAL(ar.events), failed,
+	    PLURAL(failed), ar.out_failed ? ", output failed" : "");
 	if (ar.rejected > 0 || ar.out_failed ||
 	    (c->hook != NULL && hook_failures(c->hook) > 0))
 		status = SM_EXIT_PARTIAL;

@@ -26,6 +26,7 @@
 #include "clock.h"
 #include "dash.h"
 #include "dashview.h"
+#include "feed.h"
 #include "schema.h"
 #include "exitcode.h"
 #include "followrun.h"
@@ -228,10 +229,38 @@ dv_sources(const struct dashview *v, int y, int64_t now)
 	}
 }
 
+/*
+ * Under the sparklines, the time they cover (one cell a sample): "span
+ * 4 min, 26 samples: 12:01:05 to 12:05:15 UTC", the dates too when the
+ * two differ.
+ */
+static void
+dv_span(const struct dashview *v, int y, const struct dash_host *h,
+    size_t width)
+{
+	size_t shown = h->nhist < width ? h->nhist : width;
+	int64_t lo, span = dash_spark_span(h, width, &lo);
+	char from[TIMEFMT_SEED_LEN], to[TIMEFMT_SEED_LEN], age[32];
+	bool days;
+
+	if (timefmt_seed(lo, from, sizeof(from)) == -1 ||
+	    timefmt_seed(lo + span, to, sizeof(to)) == -1)
+		return;
+	days = strncmp(from, to, 10) != 0;
+	dv_age(span, age, sizeof(age));
+	dv_put(v, y, 0, DV_LABEL, true, "span");
+	if (shown < 2)
+		dv_put(v, y, 10, 0, false, "1 sample: %s UTC", from);
+	else
+		dv_put(v, y, 10, 0, false, "%s, %zu samples: %s to %s UTC",
+		    age, shown, days ? from : from + 11, days ? to : to + 11);
+}
+
 static void
 dv_hosts(const struct dashview *v, int y)
 {
 	long sel = dash_selected_index(&v->dash);
+	int64_t wall = timefmt_now_ms();
 	size_t i, first = 0, rows;
 
 	if (LINES - y - 1 < 1)
@@ -249,15 +278,16 @@ dv_hosts(const struct dashview *v, int y)
 		char when[TIMEFMT_SEED_LEN], name[RECORD_HOST_MAX * 4 + 1];
 		bool warn = dash_warns(&v->dash, r->cpu_usage) ||
 		    dash_warns(&v->dash, r->ram_percentage);
+		bool stale = dash_stale(h, wall);
 
 		if (timefmt_seed(r->ts_ms, when, sizeof(when)) == -1)
 			snprintf(when, sizeof(when), "?");
 		rowfmt_cell(name, sizeof(name), h->name[0] != '\0' ?
 		    h->name : "(no host)", 20, true);
-		dv_put(v, y, 0, warn ? DV_WARN : 0, (long)i == sel,
-		    "%c %s %-19s %7.2f %7.2f  %s", (long)i == sel ? '>' : ' ',
-		    name, when, r->cpu_usage, r->ram_percentage,
-		    h->last.source);
+		dv_put(v, y, 0, stale ? DV_ALERT : warn ? DV_WARN : 0,
+		    (long)i == sel, "%c %s %-19s %7.2f %7.2f  %s%s",
+		    (long)i == sel ? '>' : ' ', name, when, r->cpu_usage,
+		    r->ram_percentage, h->last.source, stale ? "  STALE" : "");
 	}
 }
 
@@ -310,6 +340,13 @@ dv_draw(struct dashview *v)
 	dv_put(v, 3, 10, 0, false, "%s UTC (%s ago)  id %llu  source %s",
 	    when, age, h->last.id, h->last.source[0] != '\0' ?
 	    h->last.source : "-");
+	/* silent past its rule (as on the page): a line of its own */
+	if (dash_stale(h, timefmt_now_ms())) {
+		dv_age(dash_stale_after(h), age, sizeof(age));
+		dv_put(v, 4, 10, DV_ALERT, true, "STALE: no row for more "
+		    "than %s (%d times its interval, %d s at least)", age,
+		    FEED_STALE_TIMES, FEED_STALE_MIN_MS / 1000);
+	}
 	dv_gauge(v, 5, "CPU", r->cpu_usage);
 	dv_gauge(v, 6, "RAM", r->ram_percentage);
 	dv_put(v, 8, 0, DV_LABEL, true, "RAM MiB");
@@ -332,6 +369,7 @@ dv_draw(struct dashview *v)
 	    spark, sizeof(spark));
 	dv_put(v, y, 0, DV_LABEL, true, "RAM %%");
 	dv_put(v, y++, 10, 0, false, "%s", spark);
+	dv_span(v, y, h, (size_t)(COLS - 10));
 	dv_sources(v, ++y, now);
 	y += 2;
 	dv_hosts(v, y);

@@ -24,6 +24,7 @@
 #include "tailmain.h"
 #include "tailprint.h"
 #include "timefmt.h"
+#include "utf8.h"
 #include "webauth.h"
 #include "webpage.h"
 #include "when.h"
@@ -90,6 +91,7 @@ tailmain_opt_value(struct tailmain_opts *o, int ch, const char *arg)
 {
 	const char *why_text;
 	struct why why;
+	char shown[128];	/* an argument in a message, escaped */
 
 	switch (ch) {
 	case TAILMAIN_OPT_FORMAT:
@@ -118,13 +120,15 @@ tailmain_opt_value(struct tailmain_opts *o, int ch, const char *arg)
 		return 1;
 	case TAILMAIN_OPT_RULE:
 		if (alert_ruleset_add(&o->rules, arg, &why) == -1) {
-			warnx("--rule \"%s\": %s", arg, why.msg);
+			warnx("--rule \"%s\": %s",
+			    utf8_escape(arg, shown, sizeof(shown)), why.msg);
 			return -2;
 		}
 		return 1;
 	case TAILMAIN_OPT_RULES:
 		if (alert_ruleset_load(&o->rules, arg, &why) == -1) {
-			warnx("--rules %s: %s", arg, why.msg);
+			warnx("--rules %s: %s",
+			    utf8_escape(arg, shown, sizeof(shown)), why.msg);
 			return -2;
 		}
 		return 1;

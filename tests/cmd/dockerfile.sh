@@ -1,6 +1,6 @@
 #!/bin/sh
 # The Dockerfile, checked without a container engine: its build stage's
-# COPY set is enough to build and install all five commands, it installs
+# COPY set is enough to build and install all seven commands, it installs
 # the package of every pkg-config module the Makefile asks about, its run
 # stage installs the package of every library they link, and it runs as a
 # non-root user.  scripts/image-check.sh builds and runs it for real.

@@ -33,7 +33,43 @@ expect_err "sm-alert: no rules: give --rule, --rules or --stale"
 expect_status 2 $A --rule 'cpu > 90' </dev/null
 expect_err "sm-alert: --rule \"cpu > 90\": unknown field \"cpu\" (want one of cpu_usage, cpu_free,"
 expect_status 2 $A --rule 'cpu_usage > 90 for 5 minutes' </dev/null
-expect_err "sm-alert: --rule \"cpu_usage > 90 for 5 minutes\": unexpected \"minutes\" after the duration"
+expect_err "sm-alert: --rule \"cpu_usage > 90 for 5 minutes\": want a duration (30s, 5m, 1h, 500ms; up to 30 days, whole ms) at \"5 minutes\""
+expect_status 2 $A --rule 'cpu_usage > 90 for 2s 1m' </dev/null
+expect_err "sm-alert: --rule \"cpu_usage > 90 for 2s 1m\": unexpected \"1m\" after the duration"
+echo "a field named whole, control bytes escaped in every message"
+expect_status 2 $A --rule 'cpú_usage > 90' </dev/null
+expect_err "sm-alert: --rule \"cpú_usage > 90\": unknown field \"cpú_usage\" (want one of"
+expect_status 2 $A --rule "$(printf 'cpu\033[2J > 90')" </dev/null
+expect_err 'sm-alert: --rule "cpu\x1b[2J > 90": unknown field "cpu\x1b[2J"'
+expect_status 2 $A --rule "$(printf 'cpu_usage > \001')" </dev/null
+expect_err 'want a number at "\x01"'
+printf 'cpu_usage > 1\nram\002x > \177"\n' >"$SM_TMP/ctl.rules"
+expect_status 2 $A --rules "$SM_TMP/ctl.rules" </dev/null
+expect_err 'line 2: "ram\x02x > \x7f\"": unknown field "ram\x02x"'
+! grep -q "$(printf '[\001-\010\013-\037\177]')" "$SM_TMP/err" ||
+    fail "raw control bytes: $(od -c "$SM_TMP/err")"
+echo "blanks between the parts are optional, as the man page says"
+for r in 'cpu_usage>90 for 2 s' 'cpu_usage>90 for2s' 'cpu_usage>90for2s' \
+    'cpu_usage > 90 for 2000 ms'; do
+	expect_status 0 $A --rule "$r" </dev/null
+	expect_err "0 records, 0 rejected, 0 hosts, 0 events"
+	[ "$(wc -l <"$SM_TMP/err")" -eq 1 ] || fail "$r: $(cat "$SM_TMP/err")"
+done
+expect_status 2 $A --rule 'cpu_usage > 90 fortnight' </dev/null
+expect_err 'want the end or "for DURATION" at "fortnight"'
+echo "a threshold out of the field's range: a warning, the rule kept"
+fix1() {
+	head -n 1 "$FIX" | sed 's/"cpu_usage":[0-9.]*/"cpu_usage":95/'
+}
+fix1 | expect_status 0 $A --rule 'cpu_usage > 150' --rule 'cpu_usage > 50'
+expect_err 'sm-alert: rule "cpu_usage > 150": never fires: cpu_usage is a percentage, 0 to 100'
+expect_err "1 record, 0 rejected, 1 host, 1 event, 0 failed commands"
+[ "$(wc -l <"$SM_TMP/out")" -eq 1 ] || fail "events: $(cat "$SM_TMP/out")"
+expect_status 0 $A --rule 'zombie_processes >= 0' --rule 'ram_percentage <= 100' \
+    --rule 'cpu_usage < 100' </dev/null
+expect_err 'rule "zombie_processes >= 0": fires for every record: zombie_processes is never below 0'
+expect_err 'rule "ram_percentage <= 100": fires for every record: ram_percentage is a percentage, 0 to 100'
+! grep -q 'rule "cpu_usage < 100"' "$SM_TMP/err" || fail "cpu_usage < 100 warned"
 expect_status 2 $A --rule 'cpu_usage =< 90' </dev/null
 expect_err "want >, >=, <, <=, == or != at \"=< 90\""
 expect_status 2 $A --rule 'cpu_usage > 90' --rule 'porcentaje_cpu_uso>90' </dev/null

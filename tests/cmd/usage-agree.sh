@@ -5,8 +5,15 @@
 # --help opens with the man page's NAME line ("sm-x - what it does"); its
 # environment lines name each variable of the man page's ENVIRONMENT (and
 # both have one or neither); messages, getopt's too, name the program by
-# its base name ("sm-read:", never "bin/sm-read:").
+# its base name ("sm-read:", never "bin/sm-read:"), run by any path.
+# Each man page has the sections the project requires: NAME, SYNOPSIS,
+# DESCRIPTION, OPTIONS (every command has options), ENVIRONMENT when the
+# program reads variables (its own code calls getenv: nm says), EXIT STATUS,
+# EXAMPLES and SEE ALSO, in that order.
 . "$(dirname "$0")/../lib.sh"
+
+command -v nm >/dev/null || fail "nm is needed (binutils)"
+mkdir "$SM_TMP/sub"
 
 # one option a line: "-x" for a letter, "--name" for a long one
 split_flags() {
@@ -43,12 +50,31 @@ for c in sm-alert sm-keep sm-post sm-read sm-split sm-store sm-tail; do
 		grep -qw -- "$v" "$SM_TMP/help-env" ||
 		    fail "$c: --help's environment lines lack $v"
 	done <"$SM_TMP/man-env"
-	# messages name the program by its base name, getopt's too
-	for bad in --no-such-option -Z; do
-		"$SM_BIN/$c" "$bad" </dev/null >/dev/null 2>"$SM_TMP/err" &&
-		    fail "$c $bad: exit 0"
-		head -1 "$SM_TMP/err" | grep -q "^$c: " ||
-		    fail "$c $bad: \"$(head -1 "$SM_TMP/err")\", want \"$c: ...\""
+	# the man page's sections: those required, in order
+	sed -n 's/^\.Sh //p' "man/$c.1" | tr -d '"' >"$SM_TMP/sections"
+	printf '%s\n' NAME SYNOPSIS DESCRIPTION OPTIONS >"$SM_TMP/want"
+	if nm -D --undefined-only "$SM_BIN/$c" |
+	    grep -qwE 'getenv|secure_getenv'; then
+		echo ENVIRONMENT >>"$SM_TMP/want"
+		grep -qx ENVIRONMENT "$SM_TMP/sections" ||
+		    fail "$c reads variables (getenv), man/$c.1 has no" \
+		    "ENVIRONMENT"
+	fi
+	printf '%s\n' "EXIT STATUS" EXAMPLES "SEE ALSO" >>"$SM_TMP/want"
+	grep -xF -f "$SM_TMP/want" "$SM_TMP/sections" |
+	    diff -u "$SM_TMP/want" - >"$SM_TMP/diff" ||
+	    fail "man/$c.1: sections missing or out of order: $(cat "$SM_TMP/diff")"
+	# messages name the program by its base name, getopt's too, run by
+	# an absolute path and by a relative one
+	ln -s "$SM_BIN/$c" "$SM_TMP/sub/$c"
+	for run in "$SM_BIN/$c" "sub/$c"; do
+		for bad in --no-such-option -Z stray; do
+			(cd "$SM_TMP" && "$run" "$bad" </dev/null >/dev/null \
+			    2>"$SM_TMP/err") && fail "$run $bad: exit 0"
+			head -1 "$SM_TMP/err" | grep -q "^$c: " ||
+			    fail "$run $bad: \"$(head -1 "$SM_TMP/err")\"," \
+			    "want \"$c: ...\""
+		done
 	done
 	# the usage lines: from "usage:" to the blank line before the option
 	# lines

@@ -81,7 +81,7 @@ EOF
 printf '%s\n' '{"id":"01A2187E-8992-706A-A64F-7969378A9EC5","total_ram":24105,"ram_libre":21939,"uso_ram":1716,"porcentaje_ram":7.12,"porcentaje_cpu_uso":52.08,"porcentaje_cpu_libre":47.92,"procesos_corriendo":1,"total_procesos":89,"procesos_durmiendo":88,"procesos_zombie":0,"procesos_parados":0,"hora":"2026-11-26 15:34:35"}' \
     >>"$SM_TMP/canon.ndjson"
 expect_status 0 "$STORE" --echo --source nodejs_api1 <"$SM_TMP/canon.ndjson"
-expect_err "sm-store: 2 stored, 1 duplicates, 0 rejected"
+expect_err "sm-store: 2 stored, 1 duplicate, 0 rejected"
 # canonical in, canonical out (the duplicate too: it is committed)
 head -n 2 "$SM_TMP/canon.ndjson" >"$SM_TMP/canon.want"
 head -n 2 "$SM_TMP/out" | diff -u "$SM_TMP/canon.want" - ||

@@ -1,6 +1,7 @@
 #!/bin/sh
 # sm-tail -d driven in tmux: gauges and counts for known rows, the warning
-# state, sources, hosts, resizing, and the database going away and coming
+# state, sources, hosts, stale hosts and the sparklines' span, resizing,
+# and the database going away and coming
 # back (a MariaDB of this test's own, so that stopping it disturbs no
 # other test); sm-tail -f through the same outage; the server hanging
 # (SIGSTOP): the screen stays alive and q still quits at once; a fault of
@@ -124,6 +125,30 @@ see "host      beta  (2 of 2)"
 line_with CPU | grep -q '\] *12.25%$' || fail "beta CPU: $(line_with CPU)"
 tmux -S "$TMUX_SOCK" send-keys -t dash Left
 see "host      alpha  (1 of 2)"
+
+echo "stale as on the page (3 intervals, 10 s at least); the sparklines' span"
+# alpha's rows are days old: stale, in the table and in the detailed view
+see "STALE: no row for more than 10 s (3 times its interval, 10 s at least)"
+see "span      4 s, 5 samples: 12:00:01 to 12:00:05 UTC"
+line_with "> alpha " | grep -q "route_b  STALE$" ||
+    fail "alpha not stale: $(line_with "> alpha ")"
+# store_at HOST SECONDS_AGO: a row of HOST sampled that long ago
+store_at() {
+	stored=$((stored + 1))
+	record "$1" route_a 5 1000 |
+	    sed "s/\"ts\":\"[^\"]*\"/\"ts\":\"$(date -u -d "@$(($(date +%s) - $2))" \
+	    +%Y-%m-%dT%H:%M:%S.000Z)\"/" |
+	    "$SM_BIN/sm-store" --source route_a 2>>"$SM_TMP/store.log" ||
+	    fail "sm-store: $(cat "$SM_TMP/store.log")"
+}
+store_at gamma 0
+store_at delta 180
+see "  gamma  "
+see "  delta  "
+line_with "  delta " | grep -q "route_a  STALE$" ||
+    fail "silent for 3 minutes, not stale: $(line_with "  delta ")"
+line_with "  gamma " | grep -q "route_a$" ||
+    fail "gamma stale: $(line_with "  gamma ")"
 
 echo "resizing redraws to the new size"
 tmux -S "$TMUX_SOCK" resize-window -t dash -x 120 -y 40

@@ -71,6 +71,9 @@ assert len(h) == 1 and h[0]['host'] == 'alpha', h
 assert h[0]['stale'] is True and h[0]['age_seconds'] > 1000, h
 assert h[0]['record']['id'].endswith('4') and h[0]['source'] == 'a', h
 PY
+# seconds to the millisecond as written, not 50.886000000000003
+grep -qE '"age_seconds":[0-9]+\.[0-9]{1,3},' "$SM_TMP/body" ||
+    fail "/hosts: age_seconds: $(cat "$SM_TMP/body")"
 
 echo "/metrics: promtool-clean, the newest row of each host"
 want 200 /metrics

@@ -130,6 +130,15 @@ test_parse_good(void **state)
 		    250 },
 		{ "stale for 60", "stale for 1m", 60000 },
 		{ "stale for 90s", "stale for 90s", 90000 },
+		/* blanks between the parts are optional (sm-alert(1)) */
+		{ "cpu_usage>90 for 2 s", "cpu_usage > 90 for 2s", 2000 },
+		{ "cpu_usage>90 for2s", "cpu_usage > 90 for 2s", 2000 },
+		{ "cpu_usage>90for2s", "cpu_usage > 90 for 2s", 2000 },
+		{ "cpu_usage>90for.5m", "cpu_usage > 90 for 30s", 30000 },
+		{ "cpu_usage\t>=\t90\tfor\t5\tm", "cpu_usage >= 90 for 5m",
+		    300000 },
+		{ "stale for 90 ms", "stale for 90ms", 90 },
+		{ "stale for5m", "stale for 5m", 300000 },
 	};
 	struct alert_rule r;
 	struct why why;
@@ -174,7 +183,24 @@ test_parse_bad(void **state)
 		    "at \"during 5s\"" },
 		{ "cpu_usage > 90 for", "want the end or \"for DURATION\"" },
 		{ "cpu_usage > 90 for -5s", "want a duration" },
-		{ "cpu_usage > 90 for 5 days", "unexpected \"days\"" },
+		{ "cpu_usage > 90 for 5 days", "want a duration (30s, 5m, 1h, "
+		    "500ms; up to 30 days, whole ms) at \"5 days\"" },
+		{ "cpu_usage > 90 for 5 s s", "unexpected \"s\"" },
+		{ "cpu_usage > 90 fortnight", "want the end or \"for "
+		    "DURATION\" at \"fortnight\"" },
+		{ "cpu_usage > 90 for_5s", "at \"for_5s\"" },
+		/* the whole word, UTF-8 and all; control bytes escaped */
+		{ "cp\xc3\xba_usage > 1",
+		    "unknown field \"cp\xc3\xba_usage\" (want" },
+		{ "cpu\x1b[2J>1", "unknown field \"cpu\\x1b[2J\" (want" },
+		{ "cpu\xff_usage > 1", "unknown field \"cpu\\xff_usage\"" },
+		{ "cpu_usage > \x7f", "want a number at \"\\x7f\"" },
+		{ "cpu_usage \"> 1", "want >, >=, <, <=, == or != at "
+		    "\"\\\"> 1\"" },
+		{ "cpu_usage > 1 for 5s \r", "unexpected \"\\x0d\"" },
+		{ "a123456789b123456789c123456789d123456789e123456789f123456789"
+		    "g123456789 > 1", "\"a123456789b123456789c123456789d1234567"
+		    "89e123456789f123456789g12...\": not a field name" },
 		{ "cpu_usage > 90 for 5d", "want a duration" },
 		{ "cpu_usage > 90 for 31h 1m", "unexpected \"1m\"" },
 		{ "cpu_usage > 90 for 800h", "want a duration" },
@@ -192,6 +218,59 @@ test_parse_bad(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (alert_rule_parse(cases[i].in, &r, &why) != -1)
 			fail_msg("\"%s\" parsed", cases[i].in);
+		if (strstr(why.msg, cases[i].why) == NULL)
+			fail_msg("\"%s\": \"%s\" lacks \"%s\"", cases[i].in,
+			    why.msg, cases[i].why);
+	}
+}
+
+/* a threshold the field's range never crosses: a warning, not an error */
+static void
+test_check(void **state)
+{
+	static const struct {
+		const char *in, *why;	/* why NULL: can hold and not */
+	} cases[] = {
+		{ "cpu_usage > 150", "never fires: cpu_usage is a percentage, "
+		    "0 to 100" },
+		{ "cpu_usage > 100", "never fires" },
+		{ "cpu_usage >= 100", NULL },
+		{ "cpu_usage >= 100.5", "never fires" },
+		{ "cpu_usage > 99.9", NULL },
+		{ "ram_percentage < 0", "never fires" },
+		{ "ram_percentage <= 0", NULL },
+		{ "cpu_free == 101", "never fires" },
+		{ "cpu_free == 100", NULL },
+		{ "cpu_usage >= 0", "fires for every record: cpu_usage is a "
+		    "percentage, 0 to 100" },
+		{ "cpu_usage > -1", "fires for every record" },
+		{ "cpu_usage > 0", NULL },
+		{ "cpu_usage <= 100", "fires for every record" },
+		{ "cpu_usage < 100", NULL },
+		{ "cpu_usage != 150", "fires for every record" },
+		{ "cpu_usage != 50", NULL },
+		{ "zombie_processes < 0", "never fires: zombie_processes is "
+		    "never below 0" },
+		{ "zombie_processes >= 0", "fires for every record" },
+		{ "zombie_processes != -1", "fires for every record" },
+		{ "ram_total > 1e12", NULL },	/* no upper bound */
+		{ "zombie_processes > 0", NULL },
+		{ "stale for 1m", NULL },
+	};
+	struct alert_rule r;
+	struct why why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(alert_rule_parse(cases[i].in, &r, &why), 0);
+		if (cases[i].why == NULL) {
+			if (alert_rule_check(&r, &why) != 0)
+				fail_msg("\"%s\": %s", cases[i].in, why.msg);
+			continue;
+		}
+		if (alert_rule_check(&r, &why) != -1)
+			fail_msg("\"%s\": no warning", cases[i].in);
 		if (strstr(why.msg, cases[i].why) == NULL)
 			fail_msg("\"%s\": \"%s\" lacks \"%s\"", cases[i].in,
 			    why.msg, cases[i].why);
@@ -621,6 +700,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_ruleset),
 		cmocka_unit_test_setup(test_held_fires_once, reset),
 		cmocka_unit_test_setup(test_short_spike, reset),

@@ -230,6 +230,76 @@ test_spark(void **state)
 	assert_int_equal(dash_spark(ring, 4, 4, 10, true, out, 8), 6);
 }
 
+/* stale by the page's rule: 3 of its usual intervals, 10 s at least */
+static void
+test_stale(void **state)
+{
+	const struct dash_host *a, *b;
+	struct dash d;
+	int i;
+
+	(void)state;
+	assert_int_equal(dash_init(&d, 75, 0), 0);
+	/* a every 5 s: stale 15 s after its newest row */
+	for (i = 0; i < 4; i++)
+		add(&d, row(i + 1, "a", "s", 100000 + 5000 * i, 1, 1), true, 0);
+	/* b once: no interval yet, so 10 s; its late row is no gap */
+	add(&d, row(9, "b", "s", 100000, 1, 1), true, 0);
+	add(&d, row(10, "b", "s", 90000, 1, 1), true, 0);
+	a = &d.hosts[0];
+	b = &d.hosts[1];
+	assert_int_equal(a->interval_ms, 5000);
+	assert_int_equal(dash_stale_after(a), 15000);
+	assert_false(dash_stale(a, 130000));
+	assert_true(dash_stale(a, 130001));
+	assert_int_equal(b->interval_ms, 0);
+	assert_int_equal(dash_stale_after(b), 10000);
+	assert_false(dash_stale(b, 110000));
+	assert_true(dash_stale(b, 110001));
+	/* a host silent for 3 minutes, every 10 s before: stale */
+	add(&d, row(11, "c", "s", 1000000, 1, 1), true, 0);
+	add(&d, row(12, "c", "s", 1010000, 1, 1), true, 0);
+	assert_true(dash_stale(&d.hosts[2], 1010000 + 180000));
+	assert_false(dash_stale(&d.hosts[2], 1010000 + 30000));
+	/* the interval: a moving average; an hour's gap is an outage */
+	add(&d, row(13, "c", "s", 1030000, 1, 1), true, 0);
+	assert_int_equal(d.hosts[2].interval_ms, (3 * 10000 + 20000) / 4);
+	add(&d, row(14, "c", "s", 1030000 + 3600001, 1, 1), true, 0);
+	assert_int_equal(d.hosts[2].interval_ms, (3 * 10000 + 20000) / 4);
+	dash_free(&d);
+}
+
+/* the sparkline's span: the times of the samples it shows */
+static void
+test_spark_span(void **state)
+{
+	const struct dash_host *h;
+	struct dash d;
+	int64_t oldest;
+	int i;
+
+	(void)state;
+	assert_int_equal(dash_init(&d, 75, 0), 0);
+	add(&d, row(1, "a", "s", 100000, 1, 1), true, 0);
+	h = &d.hosts[0];
+	assert_int_equal(dash_spark_span(h, 50, &oldest), 0);
+	assert_int_equal(oldest, 100000);
+	for (i = 1; i < 300; i++)
+		add(&d, row(i + 1, "a", "s", 100000 + 10000 * i, 1, 1), true,
+		    0);
+	assert_int_equal(h->nhist, DASH_HISTORY);
+	/* 50 cells: the last 50 samples, 49 gaps of 10 s */
+	assert_int_equal(dash_spark_span(h, 50, &oldest), 490000);
+	assert_int_equal(oldest, 100000 + 10000 * 250);
+	/* wider than the history: all 240 held */
+	assert_int_equal(dash_spark_span(h, 1000, &oldest), 239 * 10000);
+	/* a row filling a hole, arriving last: still oldest to newest */
+	add(&d, row(400, "a", "s", 100000, 1, 1), true, 0);
+	assert_int_equal(dash_spark_span(h, 3, &oldest), 10000 * 299);
+	assert_int_equal(oldest, 100000);
+	dash_free(&d);
+}
+
 static void
 test_filter(void **state)
 {
@@ -276,6 +346,8 @@ main(void)
 		cmocka_unit_test(test_many_sources),
 		cmocka_unit_test(test_warn),
 		cmocka_unit_test(test_spark),
+		cmocka_unit_test(test_stale),
+		cmocka_unit_test(test_spark_span),
 		cmocka_unit_test(test_filter),
 	};
 

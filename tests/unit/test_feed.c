@@ -280,6 +280,12 @@ test_hosts_stale(void **state)
 	assert_non_null(strstr(json, "\"stale_after_seconds\":10.0,"
 	    "\"stale\":true"));
 	free(json);
+	/* seconds to the millisecond, not 50.886000000000003 */
+	json = feed_hosts_json(&f, 150886);
+	assert_non_null(strstr(json, "\"host\":\"b\",\"ts\":"
+	    "\"1970-01-01T00:01:40.000Z\",\"age_seconds\":50.886,"));
+	assert_non_null(strstr(json, "\"age_seconds\":35.886,"));
+	free(json);
 	feed_free(&f);
 	/* --stale: one threshold for every host */
 	assert_int_equal(feed_init(&f, 16, 2000, 75), 0);

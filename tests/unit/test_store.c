@@ -183,6 +183,10 @@ test_summary(void **state)
 	ingest_summary(&st, buf, sizeof(buf));
 	assert_string_equal(buf, "10 stored, 2 duplicates, 1 rejected, "
 	    "5 spooled, 6 not stored");
+	st.duplicates = 1;
+	st.spooled = st.lost = 0;
+	ingest_summary(&st, buf, sizeof(buf));
+	assert_string_equal(buf, "10 stored, 1 duplicate, 1 rejected");
 }
 
 /*

@@ -90,6 +90,28 @@ test_sanitize(void **state)
 	free(s);
 }
 
+static void
+test_escape(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	assert_string_equal(utf8_escape("cp\xc3\xba_usage", buf, sizeof(buf)),
+	    "cp\xc3\xba_usage");
+	assert_string_equal(utf8_escape("a\x01\x1b[2J\x7f\n", buf,
+	    sizeof(buf)), "a\\x01\\x1b[2J\\x7f\\x0a");
+	assert_string_equal(utf8_escape("q\"b\\", buf, sizeof(buf)),
+	    "q\\\"b\\\\");
+	/* bad bytes: overlong, cut short */
+	assert_string_equal(utf8_escape("\xc0\xaf\xe2\x82", buf, sizeof(buf)),
+	    "\\xc0\\xaf\\xe2\\x82");
+	/* cut to fit at a whole character or escape */
+	assert_string_equal(utf8_escape("ab\xc3\xba", buf, 4), "ab");
+	assert_string_equal(utf8_escape("ab\x01", buf, 6), "ab");
+	assert_string_equal(utf8_escape("ab\x01", buf, 7), "ab\\x01");
+	assert_string_equal(utf8_escape("", buf, 1), "");
+}
+
 int
 main(void)
 {
@@ -97,6 +119,7 @@ main(void)
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_escape),
 	};
 
 	return cmocka_run_group_tests_name("utf8", tests, NULL, NULL);
