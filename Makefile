@@ -34,6 +34,7 @@ TEST_PKGS = cmocka $(CMD_PKGS)
 # alone: one not listed (a pure one) cannot pull <mysql.h> unnoticed.
 PKGS_lib/alert.c = json-c
 PKGS_lib/alertrun.c = json-c
+PKGS_lib/alertstore.c = json-c libmariadb
 PKGS_lib/batch.c = json-c
 PKGS_lib/binlog.c = json-c libmariadb
 PKGS_lib/body.c = json-c
