@@ -2,8 +2,8 @@
 # sm-tail --listen --keep-alerts: the alert engine's events go into table
 # sm_alerts (created when missing), once each; GET /alerts?from=&to=&host=
 # answers them as fired and resolved pairs, also after a restart; bad
-# parameters get 400 naming the parameter; /metrics counts the writes.
-# About 10 s.
+# parameters get 400 naming the parameter; /metrics counts the writes;
+# sm-keep --alerts deletes the old events.  About 5 s.
 . "$(dirname "$0")/tail-lib.sh"
 
 NAME=sm_tail_alerthist_$$
@@ -116,4 +116,17 @@ stored_is 2 || fail "a replayed event was stored twice"
 stop
 grep -q 'storing alerts in sm_alerts' "$SM_TMP/web.err" ||
     fail "no word of the writer: $(cat "$SM_TMP/web.err")"
+
+echo "sm-keep --alerts: events older than the age go, the others stay"
+sql_as_sm $NAME -e "INSERT INTO sm_alerts (origin, host, rule, state,
+    since, at, value) VALUES ('sm-tail', 'old', 'cpu_usage > 90',
+    'firing', '2020-01-01', '2020-01-01', 99)"
+stored_is 3 || fail "the old event was not added"
+"$SM_BIN/sm-keep" --db "$URL" --alerts 30d -v 2>"$SM_TMP/keep.err" ||
+    fail "sm-keep: $(cat "$SM_TMP/keep.err")"
+grep -q ', 1 alert events$' "$SM_TMP/keep.err" ||
+    fail "sm-keep said: $(cat "$SM_TMP/keep.err")"
+stored_is 2 || fail "sm-keep --alerts 30d: not 2 rows left"
+[ "$(sql_as_sm $NAME -N -e "SELECT COUNT(*) FROM sm_alerts
+    WHERE host = 'old'")" = 0 ] || fail "the old event stayed"
 echo ok
