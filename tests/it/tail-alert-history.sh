@@ -21,9 +21,7 @@ expect_err "need --listen"
 
 # row HOST CPU: one row of HOST with this CPU, now
 row() {
-	printf '{"ts":"%s","host":"%s","cpu_usage":%s,"cpu_free":%s,"ram_total":100,"ram_free":10,"ram_used":50,"total_processes":3,"running_processes":1,"sleeping_processes":2,"stopped_processes":0,"zombie_processes":0}\n' \
-	    "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$1" "$2" "$((100 - $2))" |
-	    "$SM_BIN/sm-store" --db "$URL" 2>/dev/null
+	cpu_row "$URL" "$1" "$2"
 }
 start() {
 	rm -f "$SM_TMP/port"

@@ -13,8 +13,8 @@
 const { spawn } = require("child_process");
 const fs = require("fs");
 const path = require("path");
-const { STEP_MS, fail, store, waitFile, launch, watch } =
-    require("./lib.js");
+const { STEP_MS, fail, store, waitFile, launch, watch,
+    resolvedAlertLine } = require("./lib.js");
 
 const { SM_BIN, SM_TMP, DB_URL } = process.env;
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -80,13 +80,7 @@ async function check(browser, base, problems) {
 	// the host's view, in the live range: the stored alert listed
 	await page.goto(base + "?host=" + encodeURIComponent(HOSTILE),
 	    { waitUntil: "load" });
-	await page.waitForFunction(() => [...document.querySelectorAll(
-	    "#alert-log li.resolved")].some((li) =>
-	    li.textContent.startsWith("cpu_usage > 90 (95): since ")));
-	const li = await page.evaluate(() =>
-	    document.querySelector("#alert-log li").textContent);
-	if (!/fired (\d\d:){2}\d\d, resolved (\d\d:){2}\d\d$/.test(li))
-		fail("the alert's line: \"" + li + "\"");
+	const li = await resolvedAlertLine(page);
 	const logged = await page.evaluate((h) =>
 	    (state.alertLog.get(h) || []).length, HOSTILE);
 	if (logged !== 1)
