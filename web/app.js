@@ -781,7 +781,7 @@ function alertEntry(host, rule, since) {
 	let e = log.find((x) => x.rule === rule && x.since === since);
 	if (e === undefined) {
 		e = { host, rule, since, fired: null, resolved: null,
-		    value: null };
+		    value: null, live: false };
 		log.push(e);
 	}
 	return e;
@@ -792,6 +792,7 @@ function logAlert(a) {
 		return;
 	const since = Date.parse(a.since), at = Date.parse(a.ts);
 	const e = alertEntry(a.host, a.rule, since);
+	e.live = true;	/* its end, if any, comes through the stream */
 	if (a.state === "firing") {
 		e.fired = Number.isFinite(at) ? at : since;
 		e.value = a.value;
@@ -875,7 +876,7 @@ function renderRecent() {
 		ul.removeChild(ul.firstChild);
 	for (const e of all) {
 		const li = document.createElement("li");
-		li.className = e.resolved === null ? "firing" : "resolved";
+		li.className = alertClass(e);
 		const a = document.createElement("a");
 		hostLink(a, e.host);
 		li.appendChild(a);
@@ -885,13 +886,23 @@ function renderRecent() {
 	setText($("recent-none"), all.length === 0 ? "none" : "");
 }
 
+/*
+ * An alert stored without its end, and not firing now as far as this
+ * page knows: its sm-tail stopped while it fired (a restart fires a new
+ * one if the condition holds), so when it ended is not known.
+ */
+const unended = (e) => e.resolved === null && !e.live;
+
+const alertClass = (e) => e.resolved !== null ? "resolved" : unended(e) ?
+    "unended" : "firing";
+
 /* An alert entry as one line: rule (value): since, fired, resolved. */
 function alertText(e) {
 	return e.rule + (e.value !== null && e.value !== undefined ? " (" +
 	    e.value + ")" : "") + ": since " + fmtWhen(e.since) +
 	    (e.fired !== null ? ", fired " + fmtWhen(e.fired) : "") +
 	    (e.resolved !== null ? ", resolved " + fmtWhen(e.resolved) :
-	    ", firing");
+	    unended(e) ? ", end not recorded" : ", firing");
 }
 
 /* The host view's list of its alerts in the range, newest first. */
@@ -905,7 +916,7 @@ function renderAlertLog() {
 	log.sort((a, b) => b.since - a.since);
 	for (const e of log) {
 		const li = document.createElement("li");
-		li.className = e.resolved === null ? "firing" : "resolved";
+		li.className = alertClass(e);
 		li.textContent = alertText(e);
 		ul.appendChild(li);
 	}
@@ -913,7 +924,10 @@ function renderAlertLog() {
 	    "");
 }
 
-/* Shade host name's alerts on a chart: from since to resolved (or now). */
+/*
+ * Shade host name's alerts on a chart: from since to resolved, now while
+ * it fires, or when it fired if its end is not known.
+ */
 function shadeAlerts(name, ctx, area, g) {
 	const log = state.alertLog.get(name);
 	if (log === undefined)
@@ -922,7 +936,7 @@ function shadeAlerts(name, ctx, area, g) {
 	for (const e of log) {
 		const a = g.toDomXCoord(e.since),
 		    b = g.toDomXCoord(e.resolved !== null ? e.resolved :
-		    Date.now());
+		    unended(e) ? e.fired || e.since : Date.now());
 		const x = Math.max(area.x, a), w = Math.min(area.x + area.w, b) -
 		    x;
 		if (w > 0)

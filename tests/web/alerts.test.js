@@ -2,9 +2,10 @@
 // headless, driven by puppeteer-core: sm-tail --keep-alerts stores an
 // alert that fires and resolves (a hostile host name's), is restarted,
 // and then the host's view lists the alert (fired and resolved) from
-// /alerts?from=&to=&host=, shaded on its charts, and the overview's
-// recent alerts list it; the host name stays text.  No console or page
-// errors.
+// /alerts?from=&to=&host=, and the overview's
+// recent alerts list it; the host name stays text; one that fired as
+// sm-tail stopped is listed with its end not recorded.  No console or
+// page errors.
 //
 // Run by tests/it/tail-web-alert-history.sh, which sets SM_BIN, SM_TMP
 // and DB_URL.
@@ -56,17 +57,18 @@ async function serve(n) {
 	}
 }
 
-// Poll /alerts?from=1h until one resolved alert of host is stored.
-async function storedResolved(base, host) {
+// Poll /alerts?from=1h until one alert of host is stored, resolved or not.
+async function stored(base, host, resolved) {
 	const url = base + "alerts?from=1h&host=" + encodeURIComponent(host);
 	const end = Date.now() + STEP_MS;
 	while (Date.now() < end) {
 		const list = await (await fetch(url)).json();
-		if (list.length === 1 && list[0].resolved !== null)
+		if (list.length === 1 && (list[0].resolved !== null) ===
+		    resolved)
 			return list[0];
 		await new Promise((r) => setTimeout(r, 100));
 	}
-	fail("no resolved alert stored for " + host);
+	fail("no alert stored for " + host);
 }
 
 async function check(browser, base, problems) {
@@ -81,6 +83,14 @@ async function check(browser, base, problems) {
 	await page.goto(base + "?host=" + encodeURIComponent(HOSTILE),
 	    { waitUntil: "load" });
 	const li = await resolvedAlertLine(page);
+	// one that fired as sm-tail stopped: its end not known, not firing
+	const stuck = await browser.newPage();
+	watch(stuck, problems);
+	await stuck.goto(base + "?host=stuck", { waitUntil: "load" });
+	await stuck.waitForFunction(() => [...document.querySelectorAll(
+	    "#alert-log li.unended")].some((li) => li.textContent.endsWith(
+	    ", end not recorded")));
+	await stuck.close();
 	const logged = await page.evaluate((h) =>
 	    (state.alertLog.get(h) || []).length, HOSTILE);
 	if (logged !== 1)
@@ -89,8 +99,9 @@ async function check(browser, base, problems) {
 	await page.goto(base, { waitUntil: "load" });
 	await page.waitForFunction((h) => [...document.querySelectorAll(
 	    "#recent-log li a")].some((a) => a.textContent === h), {}, HOSTILE);
-	const recent = await page.evaluate(() =>
-	    document.querySelector("#recent-log li").textContent);
+	const recent = await page.evaluate((h) => [...document.
+	    querySelectorAll("#recent-log li")].map((li) => li.textContent).
+	    find((t) => t.startsWith(h + ": ")), HOSTILE);
 	if (!recent.startsWith(HOSTILE + ": cpu_usage > 90 (95): since "))
 		fail("the recent alert's line: \"" + recent + "\"");
 	if (await page.evaluate(() => document.querySelector("img") !== null))
@@ -105,8 +116,10 @@ async function main() {
 	try {
 		store([record(HOSTILE, 95, t - 20e3)], "a");
 		await new Promise((r) => setTimeout(r, 300));
-		store([record(HOSTILE, 30, t - 10e3)], "a");
-		await storedResolved(s.base, HOSTILE);
+		store([record(HOSTILE, 30, t - 10e3),
+		    record("stuck", 97, t - 10e3)], "a");
+		await stored(s.base, HOSTILE, true);
+		await stored(s.base, "stuck", false);
 	} finally {
 		await s.stop();
 	}
