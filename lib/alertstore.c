@@ -67,6 +67,8 @@ struct alertstore {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t work;	/* an event queued, or stopping */
+	pthread_cond_t room;	/* an event taken off the queue */
+	volatile const sig_atomic_t *stop;	/* NULL: puts never wait */
 	/* under lock: a ring of events */
 	struct alertstore_event q[ALERTSTORE_QUEUE];
 	size_t head, n;
@@ -83,6 +85,13 @@ alertstore_put(struct alertstore *s, const struct alert_event *ev)
 	struct alertstore_event *e;
 
 	pthread_mutex_lock(&s->lock);
+	while (s->stop != NULL && !*s->stop && s->n == ALERTSTORE_QUEUE &&
+	    !s->stopping) {
+		struct timespec ts = clock_mono_timespec(clock_mono_ms() +
+		    200);
+
+		pthread_cond_timedwait(&s->room, &s->lock, &ts);
+	}
 	if (s->n == ALERTSTORE_QUEUE || s->stopping) {
 		s->dropped++;
 		pthread_mutex_unlock(&s->lock);
@@ -242,8 +251,9 @@ alertstore_thread(void *arg)
 	for (;;) {
 		while (s->n == 0 && !s->stopping)
 			pthread_cond_wait(&s->work, &s->lock);
-		if (s->n == 0 || (s->stopping &&
-		    clock_mono_ms() >= s->drain_until_ms))
+		/* stopping: a filter writes all, unless stopped itself */
+		if (s->n == 0 || (s->stopping && (s->stop != NULL ?
+		    *s->stop != 0 : clock_mono_ms() >= s->drain_until_ms)))
 			break;
 		e = s->q[s->head];
 		pthread_mutex_unlock(&s->lock);
@@ -262,6 +272,7 @@ alertstore_thread(void *arg)
 			}
 			s->head = (s->head + 1) % ALERTSTORE_QUEUE;
 			s->n--;
+			pthread_cond_signal(&s->room);
 			alertstore_say(s, true, &why);
 			round = 0;
 			continue;
@@ -290,19 +301,23 @@ alertstore_thread(void *arg)
 }
 
 struct alertstore *
-alertstore_new(const struct db_config *db, const char *origin)
+alertstore_new(const struct db_config *db, const char *origin,
+    volatile const sig_atomic_t *stop)
 {
 	struct alertstore *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->db = db;
+	s->stop = stop;
 	snprintf(s->origin, sizeof(s->origin), "%s", origin);
 	db_describe(db, s->desc, sizeof(s->desc));
 	s->db_up = true;	/* said only when it is not */
 	pthread_mutex_init(&s->lock, NULL);
 	clock_cond_init(&s->work);
+	clock_cond_init(&s->room);
 	if (pthread_create(&s->thread, NULL, alertstore_thread, s) != 0) {
+		pthread_cond_destroy(&s->room);
 		pthread_cond_destroy(&s->work);
 		pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -312,7 +327,7 @@ alertstore_new(const struct db_config *db, const char *origin)
 }
 
 void
-alertstore_free(struct alertstore *s)
+alertstore_free(struct alertstore *s, struct alertstore_counts *last)
 {
 	if (s == NULL)
 		return;
@@ -322,6 +337,9 @@ alertstore_free(struct alertstore *s)
 	pthread_cond_signal(&s->work);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
+	if (last != NULL)
+		alertstore_counts(s, last);
+	pthread_cond_destroy(&s->room);
 	pthread_cond_destroy(&s->work);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

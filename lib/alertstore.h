@@ -10,6 +10,7 @@
 #ifndef SM_ALERTSTORE_H
 #define SM_ALERTSTORE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -43,14 +44,16 @@ struct alertstore;
 
 /*
  * A writer of events to db (kept by the caller), its rows named origin;
- * its thread started.  NULL when memory or threads run out.
+ * its thread started.  stop NULL: alertstore_put never waits; else it
+ * waits for room in the queue until *stop is set (a filter's
+ * backpressure).  NULL when memory or threads run out.
  */
 struct alertstore *alertstore_new(const struct db_config *db,
-    const char *origin);
+    const char *origin, volatile const sig_atomic_t *stop);
 
 /*
- * Queue a copy of ev for the writer, never waiting: when the queue is
- * full, the event is dropped and counted.
+ * Queue a copy of ev for the writer: when the queue is full, the event is
+ * dropped and counted (after waiting for room, as alertstore_new says).
  */
 void alertstore_put(struct alertstore *s, const struct alert_event *ev);
 
@@ -60,11 +63,12 @@ void alertstore_counts(struct alertstore *s, struct alertstore_counts *c);
 void alertstore_metrics(struct alertstore *s, FILE *out);
 
 /*
- * Stop: what waits is written for up to ALERTSTORE_DRAIN_MS while the
- * database answers, the rest counted as dropped; the thread joined, s
- * freed (NULL: nothing).
+ * Stop: what waits is written while the database answers, for up to
+ * ALERTSTORE_DRAIN_MS (with stop given: until *stop is set), the rest
+ * counted as dropped; the thread joined, the
+ * last counts into *last (NULL: not wanted), s freed (NULL: nothing).
  */
-void alertstore_free(struct alertstore *s);
+void alertstore_free(struct alertstore *s, struct alertstore_counts *last);
 
 /* A range of the history. */
 struct alertstore_query {

@@ -1323,7 +1323,7 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	if (w.alerts != NULL)
 		alert_limit(w.alerts, c->max_hosts, c->forget_ms);
 	if (c->keep_alerts && (w.store = alertstore_new(c->tail.db,
-	    "sm-tail")) == NULL) {
+	    "sm-tail", NULL)) == NULL) {
 		why_set(why, "cannot start the alert writer");
 		rc = SM_EXIT_FATAL;
 		goto out_destroy;
@@ -1392,7 +1392,7 @@ out_free:
 	feed_free(&w.feed);
 out_destroy:
 	/* after the follower: no event comes any more */
-	alertstore_free(w.store);
+	alertstore_free(w.store, NULL);
 	alert_free(w.alerts);
 	pthread_cond_destroy(&w.wake);
 	pthread_mutex_destroy(&w.lock);

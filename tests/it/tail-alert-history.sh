@@ -3,7 +3,8 @@
 # sm_alerts (created when missing), once each; GET /alerts?from=&to=&host=
 # answers them as fired and resolved pairs, also after a restart; bad
 # parameters get 400 naming the parameter; /metrics counts the writes;
-# sm-keep --alerts deletes the old events.  About 5 s.
+# sm-alert --store writes its events there too, a replay of the same
+# input adding none; sm-keep --alerts deletes the old events.  About 5 s.
 . "$(dirname "$0")/tail-lib.sh"
 
 NAME=sm_tail_alerthist_$$
@@ -111,20 +112,46 @@ sql_as_sm $NAME -e "INSERT IGNORE INTO sm_alerts (origin, host, rule,
     state, since, at, value) VALUES ('sm-tail', 'hot', 'cpu_usage > 90',
     'firing', '$since', NOW(3), 95)"
 stored_is 2 || fail "a replayed event was stored twice"
-stop
 grep -q 'storing alerts in sm_alerts' "$SM_TMP/web.err" ||
     fail "no word of the writer: $(cat "$SM_TMP/web.err")"
+
+echo "sm-alert --replay --store: its events stored; a second run adds none"
+rec() {
+	printf '{"ts":"2026-11-26T10:00:%02d.000Z","host":"r","cpu_usage":%s,"cpu_free":%s,"ram_total":100,"ram_free":10,"ram_used":50,"total_processes":3,"running_processes":1,"sleeping_processes":2,"stopped_processes":0,"zombie_processes":0}\n' \
+	    "$1" "$2" "$((100 - $2))"
+}
+{ rec 0 95; rec 1 10; rec 2 99; } >"$SM_TMP/replay"
+for run in 1 2; do
+	"$SM_BIN/sm-alert" --replay --rule 'cpu_usage > 90' --store "$URL" \
+	    <"$SM_TMP/replay" >"$SM_TMP/alert.out" 2>"$SM_TMP/alert.err" ||
+	    fail "sm-alert run $run: $(cat "$SM_TMP/alert.err")"
+	[ "$(wc -l <"$SM_TMP/alert.out")" -eq 3 ] || fail "sm-alert: events"
+	grep -q '^sm-alert: 3 events stored in sm_alerts, 0 not$' \
+	    "$SM_TMP/alert.err" || fail "sm-alert said: $(cat "$SM_TMP/alert.err")"
+done
+[ "$(sql_as_sm $NAME -N -e "SELECT GROUP_CONCAT(CONCAT(state, ' ',
+    value, ' ', at) ORDER BY id SEPARATOR ', ') FROM sm_alerts
+    WHERE origin = 'sm-alert'")" = "firing 95 2026-11-26 10:00:00.000, \
+resolved 10 2026-11-26 10:00:01.000, firing 99 2026-11-26 10:00:02.000" ] ||
+    fail "sm-alert's rows: $(sql_as_sm $NAME -N -e "SELECT * FROM sm_alerts
+    WHERE origin = 'sm-alert'")"
+[ "$(history "from=2026-11-26&to=2026-11-27&host=r" | tr '\n' ' ')" = \
+    "r|cpu_usage > 90|True|False|99|sm-alert r|cpu_usage > 90|True|True|95|sm-alert " ] ||
+    fail "history of r: $(history "from=2026-11-26&to=2026-11-27&host=r")"
+expect_status 2 "$SM_BIN/sm-alert" --rule 'cpu_usage > 90' --store 'http://x'
+expect_err "sm-alert: --store: "
 
 echo "sm-keep --alerts: events older than the age go, the others stay"
 sql_as_sm $NAME -e "INSERT INTO sm_alerts (origin, host, rule, state,
     since, at, value) VALUES ('sm-tail', 'old', 'cpu_usage > 90',
     'firing', '2020-01-01', '2020-01-01', 99)"
-stored_is 3 || fail "the old event was not added"
+stored_is 6 || fail "the old event was not added"
 "$SM_BIN/sm-keep" --db "$URL" --alerts 30d -v 2>"$SM_TMP/keep.err" ||
     fail "sm-keep: $(cat "$SM_TMP/keep.err")"
 grep -q ', 1 alert events$' "$SM_TMP/keep.err" ||
     fail "sm-keep said: $(cat "$SM_TMP/keep.err")"
-stored_is 2 || fail "sm-keep --alerts 30d: not 2 rows left"
+stored_is 5 || fail "sm-keep --alerts 30d: not 5 rows left"
 [ "$(sql_as_sm $NAME -N -e "SELECT COUNT(*) FROM sm_alerts
     WHERE host = 'old'")" = 0 ] || fail "the old event stayed"
+stop
 echo ok

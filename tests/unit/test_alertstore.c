@@ -61,7 +61,7 @@ test_queue_bounded(void **state)
 	assert_int_equal(db_config_init(&db, "mysql://sm@127.0.0.1:1/sm",
 	    NULL, NULL, NULL, &why), 0);
 	db.connect_timeout = 1;
-	assert_non_null(s = alertstore_new(&db, "test"));
+	assert_non_null(s = alertstore_new(&db, "test", NULL));
 	for (i = 0; i < ALERTSTORE_QUEUE + 76; i++)
 		alertstore_put(s, &ev);
 	alertstore_counts(s, &c);
@@ -75,7 +75,9 @@ test_queue_bounded(void **state)
 	assert_non_null(strstr(text, "\nsm_tail_alerts_stored_total 0\n"));
 	assert_non_null(strstr(text, "# TYPE sm_tail_alerts_queued gauge\n"));
 	free(text);
-	alertstore_free(s);
+	alertstore_free(s, &c);
+	assert_int_equal(c.dropped, ALERTSTORE_QUEUE + 76);
+	assert_int_equal(c.queued, 0);
 	db_config_free(&db);
 }
 
