@@ -76,8 +76,8 @@ age_opt(const char *name, const char *arg, int64_t *ms)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_ALERTS = 256, OPT_HOUR, OPT_INTERVAL, OPT_MINUTE, OPT_RAW, OPT_SETTLE,
-	    OPT_VERSION };
+	enum { OPT_ALERTS = 256, OPT_HOUR, OPT_INTERVAL, OPT_MINUTE, OPT_RAW,
+	    OPT_SETTLE, OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "alerts", required_argument, NULL, OPT_ALERTS },
 		{ "db", required_argument, NULL, DB_OPT_DB },
