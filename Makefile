@@ -18,7 +18,7 @@ BUILD ?= build
 OUT ?= bin
 
 # pkg-config packages each command links (and its main compiles with).
-PKGS_sm-alert = json-c
+PKGS_sm-alert = json-c libmariadb
 PKGS_sm-read = json-c
 PKGS_sm-store = json-c libmariadb libmicrohttpd gnutls
 PKGS_sm-post = json-c libcurl
@@ -33,7 +33,8 @@ TEST_PKGS = cmocka $(CMD_PKGS)
 # through lib/'s headers.  A module compiles with these packages' flags
 # alone: one not listed (a pure one) cannot pull <mysql.h> unnoticed.
 PKGS_lib/alert.c = json-c
-PKGS_lib/cmd/alertrun.c = json-c
+PKGS_lib/cmd/alertrun.c = json-c libmariadb
+PKGS_lib/alertstore.c = json-c libmariadb
 PKGS_lib/batch.c = json-c
 PKGS_lib/binlog.c = json-c libmariadb
 PKGS_lib/body.c = json-c

@@ -21,6 +21,7 @@
 
 #include <mysqld_error.h>
 
+#include "alertstore.h"
 #include "clock.h"
 #include "keep.h"
 #include "schema.h"
@@ -636,22 +637,26 @@ out_free:
 	return f;
 }
 
-/* Tier rows whose bucket began before cutoff, a chunk at a time. */
+/*
+ * Rows of table whose column col is before cutoff, a chunk at a time,
+ * counted in *deleted; a table not there yet has none.
+ */
 static enum db_fault
-keep_retain_tier(MYSQL *m, int tier, const char *cutoff,
-    volatile const sig_atomic_t *stop, struct keep_stats *st,
-    struct why *why)
+keep_retain_rows(MYSQL *m, const char *table, const char *col,
+    const char *cutoff, volatile const sig_atomic_t *stop,
+    unsigned long long *deleted, const char *what, struct why *why)
 {
 	unsigned long long n;
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket < '%s' "
-	    "LIMIT %d", tiers[tier].table, cutoff, KEEP_DELETE_CHUNK);
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE %s < '%s' "
+	    "LIMIT %d", table, col, cutoff, KEEP_DELETE_CHUNK);
 	do {
 		if (mysql_query(m, sql) != 0)
-			return db_error(m, "deleting old buckets", why);
+			return mysql_errno(m) == ER_NO_SUCH_TABLE ?
+			    DB_FAULT_NONE : db_error(m, what, why);
 		n = mysql_affected_rows(m);
-		st->deleted[tier] += n;
+		*deleted += n;
 	} while (n == KEEP_DELETE_CHUNK && (stop == NULL || *stop == 0));
 	return DB_FAULT_NONE;
 }
@@ -723,9 +728,16 @@ keep_retain(MYSQL *m, const struct keep_config *c, int64_t now_ms,
 		    sizeof(cutoff)) == -1)
 			return why_set(why, "bad time"), DB_FAULT_OTHER;
 		f = i == TIER_RAW ? keep_retain_raw(m, cutoff, stop, st, why) :
-		    keep_retain_tier(m, i, cutoff, stop, st, why);
+		    keep_retain_rows(m, tiers[i].table, "bucket", cutoff,
+		    stop, &st->deleted[i], "deleting old buckets", why);
 		if (f != DB_FAULT_NONE)
 			return f;
 	}
-	return DB_FAULT_NONE;
+	/* the alert history (sm-tail --keep-alerts), by the event's time */
+	if (c->alerts_ms == 0 || c->alerts_ms > now_ms)
+		return DB_FAULT_NONE;
+	if (timefmt_seed(now_ms - c->alerts_ms, cutoff, sizeof(cutoff)) == -1)
+		return why_set(why, "bad time"), DB_FAULT_OTHER;
+	return keep_retain_rows(m, ALERTSTORE_TABLE, "at", cutoff, stop,
+	    &st->alerts_deleted, "deleting old alert events", why);
 }

@@ -19,6 +19,7 @@
 #define KEEP_RAW_DEFAULT (7 * 86400 * 1000LL)		/* 7d */
 #define KEEP_MINUTE_DEFAULT (90 * 86400 * 1000LL)	/* 90d */
 #define KEEP_HOUR_DEFAULT (730 * 86400 * 1000LL)	/* 2y */
+#define KEEP_ALERTS_DEFAULT KEEP_HOUR_DEFAULT	/* sm_alerts: 2y */
 #define KEEP_SETTLE_DEFAULT (30 * 1000)		/* 30s */
 #define KEEP_STEP_ROWS 20000	/* raw ids rolled up per transaction */
 #define KEEP_DELETE_CHUNK 2000	/* ids (raw) or rows (tiers) a DELETE */
@@ -26,6 +27,7 @@
 struct keep_config {
 	/* how long each tier keeps rows; 0: for ever */
 	int64_t keep_ms[TIER_COUNT];
+	int64_t alerts_ms;	/* sm_alerts' events, by time; 0: for ever */
 	/*
 	 * A raw row is rolled up once its insert is this old: a
 	 * transaction still open that long after taking its ids would
@@ -48,6 +50,7 @@ struct keep_stats {
 	bool parts_busy;	/* the table stayed locked: next pass */
 	int64_t drop_ms;	/* the DROP PARTITION statements took */
 	bool restarted;			/* the raw ids started again */
+	unsigned long long alerts_deleted;	/* sm_alerts rows removed */
 };
 
 /*

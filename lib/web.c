@@ -31,6 +31,7 @@
 #include "schema.h"
 #include "timefmt.h"
 #include "alert.h"
+#include "alertstore.h"
 #include "web.h"
 #include "webhist.h"
 #include "webpage.h"
@@ -51,6 +52,7 @@ struct web {
 	struct feed feed;
 	struct tail *tail;
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
+	struct alertstore *store;	/* --keep-alerts; NULL: none */
 	struct webhist *hist;		/* /history's queries */
 	bool stopping;		/* under lock */
 	bool fatal;		/* under lock: the follower gave up ... */
@@ -71,11 +73,12 @@ web_alert(const struct alert_event *ev, void *arg)
 	int n;
 
 	if ((n = alert_event_format(ev, line, sizeof(line))) <= 0 ||
-	    feed_add_alert(&w->feed, line, (size_t)n - 1) == -1) {
+	    feed_add_alert(&w->feed, line, (size_t)n - 1) == -1)
 		warnx("alert %s on %s: cannot pass it on", ev->rule, ev->host);
-		return;
-	}
-	w->added++;
+	else
+		w->added++;
+	if (w->store != NULL)
+		alertstore_put(w->store, ev);
 }
 
 /* The alerts firing now, for /alerts and /metrics. */
@@ -372,6 +375,8 @@ web_metrics_more(struct web *w, char *text)
 	    "--request-timeout.\n"
 	    "# TYPE sm_tail_connections_cut_total counter\n"
 	    "sm_tail_connections_cut_total %lu\n", w->conns.cut);
+	if (w->store != NULL)
+		alertstore_metrics(w->store, f.out);
 	if (w->alerts == NULL)
 		goto out_close;
 	fprintf(f.out, "# HELP sm_tail_alert_hosts Hosts whose alerts are "
@@ -411,17 +416,23 @@ web_metrics(struct web *w, struct MHD_Connection *conn)
 	    "charset=utf-8", text, text != NULL ? strlen(text) : 0);
 }
 
-/* The alerts firing now: a JSON array of events (state "firing"). */
+static enum MHD_Result web_alert_history(struct web *w,
+    struct MHD_Connection *conn, void **con_cls);
+
+/*
+ * The alerts firing now: a JSON array of events (state "firing"); with a
+ * query, the history in the table (web_alert_history).
+ */
 static enum MHD_Result
-web_alerts(struct web *w, struct MHD_Connection *conn)
+web_alerts(struct web *w, struct MHD_Connection *conn, void **con_cls)
 {
 	struct web_firing f = { 0 };
-	enum MHD_Result ret;
 	char *text = NULL;
 	size_t size = 0;
 
-	if (web_no_args(conn, &ret) == -1)
-		return ret;
+	if (*con_cls != NULL || MHD_get_connection_values(conn,
+	    MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0)
+		return web_alert_history(w, conn, con_cls);
 	if ((f.out = open_memstream(&text, &size)) == NULL)
 		return web_json(conn, MHD_HTTP_OK, NULL);
 	fputc('[', f.out);
@@ -471,6 +482,51 @@ web_when(struct MHD_Connection *conn, const char *name, int64_t now_ms,
 	return -1;
 }
 
+/* A job's answer, once resumed (job freed). */
+static enum MHD_Result
+web_job_answer(struct MHD_Connection *conn, void **con_cls)
+{
+	struct webhist_job *job = *con_cls;
+	enum MHD_Result ret;
+
+	*con_cls = NULL;
+	ret = web_json(conn, job->code, job->body);
+	free(job);
+	return ret;
+}
+
+/* Suspend conn and queue job (taken) on /history's threads. */
+static enum MHD_Result
+web_job_submit(struct web *w, struct MHD_Connection *conn, void **con_cls,
+    struct webhist_job *job)
+{
+	job->conn = conn;
+	*con_cls = job;
+	MHD_suspend_connection(conn);
+	if (webhist_submit(w->hist, job) == -1) {
+		/* answered at once, through the same resume */
+		job->code = MHD_HTTP_SERVICE_UNAVAILABLE;
+		job->body = strdup("{\"error\":\"too many range requests "
+		    "waiting; try again\"}");
+		job->done = true;
+		MHD_resume_connection(conn);
+	}
+	return MHD_YES;
+}
+
+/* /alerts?from='s query, on a /history thread (webhist_job's run). */
+static enum db_fault
+web_alert_list(MYSQL *m, const struct webhist_job *job, FILE *out,
+    struct why *why)
+{
+	const struct alertstore_query q = {
+		.from_ms = job->q.from_ms, .to_ms = job->q.to_ms,
+		.host = job->q.host, .limit = job->limit
+	};
+
+	return alertstore_list(m, &q, out, why);
+}
+
 /*
  * GET /history?host=&source=&from=&to=&step=: points over a range, from
  * the tiers (lib/history), run by /history's own threads while the
@@ -486,12 +542,8 @@ web_history(struct web *w, struct MHD_Connection *conn, void **con_cls)
 	struct why why;
 	size_t n;
 
-	if (job != NULL) {
-		*con_cls = NULL;
-		ret = web_json(conn, job->code, job->body);
-		free(job);
-		return ret;
-	}
+	if (job != NULL)
+		return web_job_answer(conn, con_cls);
 	if (web_filters(w, conn, " host source from to step ", &host,
 	    &source, &n, &ret) == -1)
 		return ret;
@@ -524,18 +576,59 @@ web_history(struct web *w, struct MHD_Connection *conn, void **con_cls)
 		snprintf(job->source, sizeof(job->source), "%s", source);
 		job->q.source = job->source;
 	}
-	job->conn = conn;
-	*con_cls = job;
-	MHD_suspend_connection(conn);
-	if (webhist_submit(w->hist, job) == -1) {
-		/* answered at once, through the same resume */
-		job->code = MHD_HTTP_SERVICE_UNAVAILABLE;
-		job->body = strdup("{\"error\":\"too many /history requests "
-		    "waiting; try again\"}");
-		job->done = true;
-		MHD_resume_connection(conn);
+	return web_job_submit(w, conn, con_cls, job);
+out_free:
+	free(job);
+	return ret;
+}
+
+/*
+ * GET /alerts?from=&to=&host=&limit=: the alerts stored in the table
+ * (lib/alertstore) that fired before to and had not resolved by from,
+ * newest first, queried by /history's threads; called again, resumed,
+ * with the answer.
+ */
+static enum MHD_Result
+web_alert_history(struct web *w, struct MHD_Connection *conn,
+    void **con_cls)
+{
+	struct webhist_job *job = *con_cls;
+	const char *host, *source, *v;
+	int64_t now = timefmt_now_ms();
+	enum MHD_Result ret;
+	size_t n;
+
+	if (job != NULL)
+		return web_job_answer(conn, con_cls);
+	if (web_filters(w, conn, " host from to limit ", &host, &source, &n,
+	    &ret) == -1)
+		return ret;
+	if ((job = calloc(1, sizeof(*job))) == NULL)
+		return web_json(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	job->run = web_alert_list;
+	job->limit = ALERTSTORE_LIST_DEFAULT;
+	job->q.from_ms = now - 24 * 3600 * 1000LL;
+	job->q.to_ms = now;
+	if (web_when(conn, "from", now, &job->q.from_ms, &ret) == -1 ||
+	    web_when(conn, "to", now, &job->q.to_ms, &ret) == -1)
+		goto out_free;
+	if (job->q.from_ms >= job->q.to_ms) {
+		ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "from: must be "
+		    "before to");
+		goto out_free;
 	}
-	return MHD_YES;
+	if ((v = web_arg(conn, "limit")) != NULL && web_parse_count(v,
+	    ALERTSTORE_LIST_MAX, &job->limit) == -1) {
+		ret = web_error(conn, MHD_HTTP_BAD_REQUEST, "limit: \"%.64s\": "
+		    "want a count of alerts from 0 to %d", v,
+		    ALERTSTORE_LIST_MAX);
+		goto out_free;
+	}
+	if (host != NULL) {
+		snprintf(job->host, sizeof(job->host), "%s", host);
+		job->q.host = job->host;
+	}
+	return web_job_submit(w, conn, con_cls, job);
 out_free:
 	free(job);
 	return ret;
@@ -854,7 +947,7 @@ web_handler(void *cls, struct MHD_Connection *conn, const char *url,
 	if (strcmp(url, "/health") == 0)
 		return web_health(w, conn);
 	if (strcmp(url, "/alerts") == 0)
-		return web_alerts(w, conn);
+		return web_alerts(w, conn, con_cls);
 	if (strcmp(url, "/history") == 0)
 		return web_history(w, conn, con_cls);
 	if (strcmp(url, "/favicon.ico") == 0)	/* browsers ask; none */
@@ -1229,6 +1322,12 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	}
 	if (w.alerts != NULL)
 		alert_limit(w.alerts, c->max_hosts, c->forget_ms);
+	if (c->keep_alerts && (w.store = alertstore_new(c->tail.db,
+	    "sm-tail", NULL)) == NULL) {
+		why_set(why, "cannot start the alert writer");
+		rc = SM_EXIT_FATAL;
+		goto out_destroy;
+	}
 	if (feed_init(&w.feed, c->backlog, c->stale_ms, c->warn) == -1 ||
 	    feed_limit(&w.feed, c->max_hosts, c->forget_ms) == -1 ||
 	    (w.tail = tail_new(&tc)) == NULL) {
@@ -1292,6 +1391,8 @@ out_free:
 	tail_free(w.tail);
 	feed_free(&w.feed);
 out_destroy:
+	/* after the follower: no event comes any more */
+	alertstore_free(w.store, NULL);
 	alert_free(w.alerts);
 	pthread_cond_destroy(&w.wake);
 	pthread_mutex_destroy(&w.lock);

@@ -10,6 +10,7 @@
 #define SM_WEB_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -48,6 +49,7 @@ struct web_config {
 	struct tail_config tail;	/* db, filters, history, gap timeout */
 	/* --rule, --stale; NULL: none */
 	const struct alert_ruleset *rules;
+	bool keep_alerts;		/* --keep-alerts: into sm_alerts */
 	const struct tls_opts *tls;	/* tls_load's; NULL: plain HTTP */
 	struct webauth *auth;		/* --auth-file...; NULL: open */
 };

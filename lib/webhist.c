@@ -77,6 +77,10 @@ webhist_run(struct webhist *h, MYSQL **m, struct webhist_job *job)
 	}
 	if ((o.f = open_memstream(&body, &size)) == NULL)
 		goto out_memory;
+	if (job->run != NULL) {
+		f = job->run(*m, job, o.f, &why);
+		goto out_close;
+	}
 	fputs("{\"points\":[", o.f);
 	f = history_run(*m, &job->q, webhist_point, &o, &why);
 	timefmt_rfc3339(job->q.from_ms, from, sizeof(from));
@@ -84,6 +88,7 @@ webhist_run(struct webhist *h, MYSQL **m, struct webhist_job *job)
 	fprintf(o.f, "],\"from\":\"%s\",\"to\":\"%s\",\"step_ms\":%lld,"
 	    "\"tier\":\"%s\"}", from, to, (long long)job->q.step_ms,
 	    tiers[job->q.tier].name);
+out_close:
 	if (fclose(o.f) == EOF) {
 		free(body);
 		goto out_memory;

@@ -10,6 +10,7 @@
 #define SM_WEBHIST_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include <microhttpd.h>
 
@@ -24,6 +25,14 @@ struct webhist_job {
 	struct history_query q;
 	char host[RECORD_HOST_MAX + 1];
 	char source[HISTORY_SOURCE_MAX + 1];
+	/*
+	 * Another query on the same threads (GET /alerts?from=): writes the
+	 * answer's JSON to out, from q's range and host and limit; NULL:
+	 * /history's points.
+	 */
+	enum db_fault (*run)(MYSQL *m, const struct webhist_job *job,
+	    FILE *out, struct why *why);
+	size_t limit;
 	struct MHD_Connection *conn;	/* resumed once answered */
 	/* the answer, set before the resume */
 	unsigned code;

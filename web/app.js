@@ -24,6 +24,7 @@ const CHART_EVERY_MS = 1000;	/* a chart is redrawn at most this often */
 const SPLIT_SECONDS = 60;	/* rows/s and the source split cover this */
 const STALE_MIN_MS = 10000;	/* as lib/feed.h: FEED_STALE_MIN_MS */
 const STALE_TIMES = 3;
+const RECENT_ALERTS = 20;	/* the overview's list of recent alerts */
 const CARDS_MAX = 12;		/* more hosts: the overview is a table */
 const STRIP_CELLS = 60;		/* the table's CPU strip: 10 s a cell */
 
@@ -769,36 +770,139 @@ function takeAlert(a) {
 
 /*
  * The alerts this page has seen fire or resolve, by host: shaded on the
- * host's charts from its start to its end, listed in the host's view.
- * (Only since the page loaded: no alert history is stored yet.)
+ * host's charts from its start to its end, listed in the host's view and
+ * in the recent ones.  Those of the stream, and those stored before
+ * (sm-tail --keep-alerts: /alerts?from=), one entry per rule and start.
  */
+function alertEntry(host, rule, since) {
+	if (!state.alertLog.has(host))
+		state.alertLog.set(host, []);
+	const log = state.alertLog.get(host);
+	let e = log.find((x) => x.rule === rule && x.since === since);
+	if (e === undefined) {
+		e = { host, rule, since, fired: null, resolved: null,
+		    value: null, live: false };
+		log.push(e);
+	}
+	return e;
+}
+
 function logAlert(a) {
 	if (typeof a.host !== "string" || typeof a.rule !== "string")
 		return;
 	const since = Date.parse(a.since), at = Date.parse(a.ts);
-	if (!state.alertLog.has(a.host))
-		state.alertLog.set(a.host, []);
-	const log = state.alertLog.get(a.host);
-	let e = log.find((x) => x.rule === a.rule && x.since === since);
-	if (e === undefined) {
-		e = { rule: a.rule, since, fired: null, resolved: null,
-		    value: null };
-		log.push(e);
-	}
+	const e = alertEntry(a.host, a.rule, since);
+	e.live = true;	/* its end, if any, comes through the stream */
 	if (a.state === "firing") {
 		e.fired = Number.isFinite(at) ? at : since;
 		e.value = a.value;
 	} else {
 		e.resolved = Number.isFinite(at) ? at : Date.now();
 	}
-	const h = state.hosts.get(a.host);
+	alertChanged(a.host);
+}
+
+/* An alert of /alerts?from= (fired and resolved in one), into the log. */
+function logStored(a) {
+	const since = Date.parse(a.since), fired = Date.parse(a.fired),
+	    resolved = a.resolved === null ? NaN : Date.parse(a.resolved);
+	if (typeof a.host !== "string" || typeof a.rule !== "string" ||
+	    !Number.isFinite(since))
+		return;
+	const e = alertEntry(a.host, a.rule, since);
+	if (e.fired === null) {
+		e.fired = Number.isFinite(fired) ? fired : since;
+		e.value = a.value;
+	}
+	if (e.resolved === null && Number.isFinite(resolved))
+		e.resolved = resolved;
+}
+
+/* Host name's charts and lists show its alerts anew. */
+function alertChanged(name) {
+	const h = state.hosts.get(name);
 	if (h !== undefined) {
 		h.chartAt = 0;
 		state.dirty.add(h);
 		schedule();
 	}
-	if (a.host === state.hostView)
+	if (name === state.hostView)
 		renderAlertLog();
+	renderRecent();
+}
+
+/*
+ * The stored alerts (/alerts?from=): of the host view's host in its
+ * range, or the last RECENT_ALERTS across hosts; none stored, none shown.
+ */
+function loadStoredAlerts() {
+	const q = new URLSearchParams();
+	const name = state.hostView;
+	if (name !== null) {
+		const win = viewWindow(Date.now());
+		q.set("from", new Date(win[0]).toISOString());
+		q.set("to", new Date(Math.max(win[1], Date.now()) + 1000).
+		    toISOString());
+		q.set("host", name);
+		q.set("limit", "1000");
+	} else {
+		q.set("from", "30d");
+		q.set("limit", String(RECENT_ALERTS));
+	}
+	fetch("alerts?" + q.toString()).then((r) => r.ok ? r.json() : []).
+	    then((list) => {
+		const hosts = new Set();
+		for (const a of list) {
+			logStored(a);
+			hosts.add(a.host);
+		}
+		for (const h of hosts)
+			alertChanged(h);
+		if (name !== null)
+			renderAlertLog();
+		renderRecent();
+	}).catch(() => {});
+}
+
+/* The overview's newest RECENT_ALERTS alerts across hosts, as text. */
+function renderRecent() {
+	const ul = $("recent-log");
+	const all = [];
+	for (const log of state.alertLog.values())
+		all.push(...log);
+	all.sort((a, b) => (b.fired || b.since) - (a.fired || a.since));
+	all.length = Math.min(all.length, RECENT_ALERTS);
+	while (ul.firstChild)
+		ul.removeChild(ul.firstChild);
+	for (const e of all) {
+		const li = document.createElement("li");
+		li.className = alertClass(e);
+		const a = document.createElement("a");
+		hostLink(a, e.host);
+		li.appendChild(a);
+		li.appendChild(document.createTextNode(": " + alertText(e)));
+		ul.appendChild(li);
+	}
+	setText($("recent-none"), all.length === 0 ? "none" : "");
+}
+
+/*
+ * An alert stored without its end, and not firing now as far as this
+ * page knows: its sm-tail stopped while it fired (a restart fires a new
+ * one if the condition holds), so when it ended is not known.
+ */
+const unended = (e) => e.resolved === null && !e.live;
+
+const alertClass = (e) => e.resolved !== null ? "resolved" : unended(e) ?
+    "unended" : "firing";
+
+/* An alert entry as one line: rule (value): since, fired, resolved. */
+function alertText(e) {
+	return e.rule + (e.value !== null && e.value !== undefined ? " (" +
+	    e.value + ")" : "") + ": since " + fmtWhen(e.since) +
+	    (e.fired !== null ? ", fired " + fmtWhen(e.fired) : "") +
+	    (e.resolved !== null ? ", resolved " + fmtWhen(e.resolved) :
+	    unended(e) ? ", end not recorded" : ", firing");
 }
 
 /* The host view's list of its alerts in the range, newest first. */
@@ -812,19 +916,18 @@ function renderAlertLog() {
 	log.sort((a, b) => b.since - a.since);
 	for (const e of log) {
 		const li = document.createElement("li");
-		li.className = e.resolved === null ? "firing" : "resolved";
-		li.textContent = e.rule + (e.value !== null && e.value !==
-		    undefined ? " (" + e.value + ")" : "") + ": since " +
-		    fmtWhen(e.since) + (e.fired !== null ? ", fired " +
-		    fmtWhen(e.fired) : "") + (e.resolved !== null ?
-		    ", resolved " + fmtWhen(e.resolved) : ", firing");
+		li.className = alertClass(e);
+		li.textContent = alertText(e);
 		ul.appendChild(li);
 	}
-	setText($("alert-none"), log.length === 0 ? "none seen in this " +
-	    "range since the page loaded" : "");
+	setText($("alert-none"), log.length === 0 ? "none in this range" :
+	    "");
 }
 
-/* Shade host name's alerts on a chart: from since to resolved (or now). */
+/*
+ * Shade host name's alerts on a chart: from since to resolved, now while
+ * it fires, or when it fired if its end is not known.
+ */
 function shadeAlerts(name, ctx, area, g) {
 	const log = state.alertLog.get(name);
 	if (log === undefined)
@@ -833,7 +936,7 @@ function shadeAlerts(name, ctx, area, g) {
 	for (const e of log) {
 		const a = g.toDomXCoord(e.since),
 		    b = g.toDomXCoord(e.resolved !== null ? e.resolved :
-		    Date.now());
+		    unended(e) ? e.fired || e.since : Date.now());
 		const x = Math.max(area.x, a), w = Math.min(area.x + area.w, b) -
 		    x;
 		if (w > 0)
@@ -899,6 +1002,7 @@ function connect() {
 	es.onopen = () => {
 		setConn("open", "connected");
 		loadAlerts();
+		loadStoredAlerts();
 		loadHosts();
 	};
 	es.onerror = () => {
@@ -1022,6 +1126,7 @@ function setView(v, push, keep) {
 	}
 	showView();
 	redrawAll();
+	loadStoredAlerts();
 }
 
 /* A range up to now (1 h ... 30 d) moves on: asked for again. */

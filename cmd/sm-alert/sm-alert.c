@@ -13,6 +13,7 @@
 
 #include "alert.h"
 #include "alertrun.h"
+#include "alertstore.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "hook.h"
@@ -30,7 +31,7 @@ static const struct cli_help help = {
 	    "[--exec-timeout seconds]\n"
 	    "                [--max-line bytes] [--replay] [--rule rule] "
 	    "[--rules file]\n"
-	    "                [--stale seconds] [--version]\n",
+	    "                [--stale seconds] [--store url] [--version]\n",
 	.options =
 	    "  --exec command         run it per event, "
 	    "the event on its stdin\n"
@@ -42,11 +43,15 @@ static const struct cli_help help = {
 	    "repeatable\n"
 	    "  --rules file           rules, one a line, # comments\n"
 	    "  --stale seconds        a host silent this long fires\n"
+	    "  --store url            the events also into table sm_alerts "
+	    "there\n"
 	    "  --version              the version\n",
 	.environment =
-	    "  (none read; --exec's commands get SM_ALERT_ID, "
-	    "SM_ALERT_HOST, SM_ALERT_RULE\n"
-	    "  and SM_ALERT_STATE)\n",
+	    "  SM_DB_PASSWORD         --store: the password, when the URL "
+	    "has none\n"
+	    "  (--exec's commands get SM_ALERT_ID, SM_ALERT_HOST, "
+	    "SM_ALERT_RULE and\n"
+	    "  SM_ALERT_STATE)\n",
 };
 
 static void __attribute__((noreturn))
@@ -55,12 +60,43 @@ usage(int status)
 	exit(cli_usage(status, &help));
 }
 
+/* --store: the writer's database and thread; 0, or -1 after a warning. */
+static int
+alertmain_store(struct alertrun_config *ac, const char *url)
+{
+	static struct db_config db;
+	struct why why;
+
+	if (db_config_init(&db, url, NULL, NULL, NULL, &why) == -1) {
+		warnx("--store: %s", why.msg);
+		return -1;
+	}
+	if ((ac->store = alertstore_new(&db, "sm-alert", &cli_stop)) == NULL)
+		errx(SM_EXIT_FATAL, "out of memory");
+	return 0;
+}
+
+/* What waits written, the counts said: status, or 1 if some were not. */
+static int
+alertmain_stored(struct alertrun_config *ac, int status)
+{
+	struct alertstore_counts c;
+
+	alertstore_free(ac->store, &c);
+	ac->store = NULL;
+	warnx("%llu events stored in " ALERTSTORE_TABLE ", %llu not",
+	    c.stored, c.dropped);
+	return c.dropped > 0 && status == SM_EXIT_OK ? SM_EXIT_PARTIAL :
+	    status;
+}
+
 #ifndef SM_NO_MAIN
 int
 main(int argc, char *argv[])
 {
 	enum { OPT_EXEC = 256, OPT_EXEC_MAX, OPT_EXEC_TIMEOUT, OPT_MAX_LINE,
-	    OPT_REPLAY, OPT_RULE, OPT_RULES, OPT_STALE, OPT_VERSION };
+	    OPT_REPLAY, OPT_RULE, OPT_RULES, OPT_STALE, OPT_STORE,
+	    OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "exec", required_argument, NULL, OPT_EXEC },
 		{ "exec-max", required_argument, NULL, OPT_EXEC_MAX },
@@ -71,6 +107,7 @@ main(int argc, char *argv[])
 		{ "rule", required_argument, NULL, OPT_RULE },
 		{ "rules", required_argument, NULL, OPT_RULES },
 		{ "stale", required_argument, NULL, OPT_STALE },
+		{ "store", required_argument, NULL, OPT_STORE },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -78,6 +115,7 @@ main(int argc, char *argv[])
 	struct alertrun_config ac = { .fd = STDIN_FILENO, .stop = &cli_stop };
 	struct hook_config hc = { .timeout_ms = -1 };
 	struct hook *hook = NULL;
+	const char *store_url = NULL;
 	long long exec_max = -1, max_line = -1;
 	int64_t stale_ms;
 	struct why why;
@@ -91,6 +129,7 @@ main(int argc, char *argv[])
 		{ OPT_MAX_LINE, "--max-line", .count = &max_line, .min = 1,
 		    .max = NDJSON_MAX_LINE_MAX, .unit = "bytes" },
 		{ OPT_REPLAY, "--replay", .flag = &ac.replay },
+		{ OPT_STORE, "--store", .arg = &store_url },
 		{ OPT_STALE, "--stale", .ms = &stale_ms, .min = 0.001,
 		    .max = 30 * 86400,
 		    .want = "seconds from 0.001 to 2592000 (30 days)" },
@@ -162,8 +201,12 @@ main(int argc, char *argv[])
 		ac.hook = hook;
 	}
 	cli_catch_stop(-1);
+	if (store_url != NULL && alertmain_store(&ac, store_url) == -1)
+		return SM_EXIT_USAGE;
 	status = alertrun(&ac);
 	hook_free(hook);
+	if (ac.store != NULL)
+		status = alertmain_stored(&ac, status);
 	return cli_close_stdout(status);
 }
 #endif

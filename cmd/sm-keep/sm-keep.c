@@ -22,15 +22,18 @@ static const struct cli_help help = {
 	.about = "roll the metrics table up into per-minute and per-hour "
 	    "tiers and keep each within its retention",
 	.usage =
-	    "usage: sm-keep [-fhv] [--db url] [--defaults-file file] "
-	    "[--hour age]\n"
-	    "               [--interval seconds] [--minute age] [--raw age] "
-	    "[--settle seconds]\n"
-	    "               [--ssl-ca file] [--ssl-mode mode] [--version]\n",
+	    "usage: sm-keep [-fhv] [--alerts age] [--db url] "
+	    "[--defaults-file file]\n"
+	    "               [--hour age] [--interval seconds] [--minute age] "
+	    "[--raw age]\n"
+	    "               [--settle seconds] [--ssl-ca file] "
+	    "[--ssl-mode mode] [--version]\n",
 	.options =
 	    "  -f, --follow           a pass every --interval, until "
 	    "stopped\n"
 	    "  -v, --verbose          a line per pass, also when idle\n"
+	    "  --alerts age           keep alert events (sm_alerts) this "
+	    "long (2y; 0: for ever)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"
@@ -73,9 +76,10 @@ age_opt(const char *name, const char *arg, int64_t *ms)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_HOUR = 256, OPT_INTERVAL, OPT_MINUTE, OPT_RAW, OPT_SETTLE,
-	    OPT_VERSION };
+	enum { OPT_ALERTS = 256, OPT_HOUR, OPT_INTERVAL, OPT_MINUTE, OPT_RAW,
+	    OPT_SETTLE, OPT_VERSION };
 	static const struct option longopts[] = {
+		{ "alerts", required_argument, NULL, OPT_ALERTS },
 		{ "db", required_argument, NULL, DB_OPT_DB },
 		{ "defaults-file", required_argument, NULL,
 		    DB_OPT_DEFAULTS_FILE },
@@ -96,6 +100,7 @@ main(int argc, char *argv[])
 		.keep = {
 			.keep_ms = { KEEP_RAW_DEFAULT, KEEP_MINUTE_DEFAULT,
 			    KEEP_HOUR_DEFAULT },
+			.alerts_ms = KEEP_ALERTS_DEFAULT,
 			.settle_ms = KEEP_SETTLE_DEFAULT,
 			.step_rows = KEEP_STEP_ROWS,
 		},
@@ -134,6 +139,11 @@ main(int argc, char *argv[])
 		case OPT_MINUTE:
 			if (age_opt("--minute", optarg,
 			    &kc.keep.keep_ms[TIER_1M]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_ALERTS:
+			if (age_opt("--alerts", optarg,
+			    &kc.keep.alerts_ms) == -1)
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_HOUR:

@@ -45,12 +45,12 @@ static const struct cli_help help = {
 	    "[--forget seconds]\n"
 	    "               [--gap-timeout seconds] [--host name] "
 	    "[--interval seconds]\n"
-	    "               [--max-connections n] [--max-hosts n] "
-	    "[--max-per-address n]\n"
-	    "               [--metrics-token-file file] [--port-file file]\n"
-	    "               [--request-timeout seconds] [--rule rule] "
-	    "[--rules file]\n"
-	    "               [--since time] [--source name]\n"
+	    "               [--keep-alerts] [--max-connections n] "
+	    "[--max-hosts n]\n"
+	    "               [--max-per-address n] [--metrics-token-file file]\n"
+	    "               [--port-file file] [--request-timeout seconds]\n"
+	    "               [--rule rule] [--rules file] [--since time] "
+	    "[--source name]\n"
 	    "               [--ssl-ca file] [--ssl-mode mode] "
 	    "[--stale seconds]\n"
 	    "               [--tls-cert file --tls-key file] "
@@ -76,6 +76,8 @@ static const struct cli_help help = {
 	    "(60)\n"
 	    "  --host name            only this host's rows\n"
 	    "  --interval seconds     between polls (0.5)\n"
+	    "  --keep-alerts          --listen: store alert events in "
+	    "table sm_alerts\n"
 	    "  --listen addr          the browser dashboard, SSE, JSON, "
 	    "/metrics\n"
 	    "  --max-connections n    --listen: connections at once (1024)\n"
@@ -144,6 +146,7 @@ static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, TAILMAIN_OPT_HOST },
 	{ "interval", required_argument, NULL, TAILMAIN_OPT_INTERVAL },
+	{ "keep-alerts", no_argument, NULL, TAILMAIN_OPT_KEEP_ALERTS },
 	{ "lines", required_argument, NULL, 'n' },
 	{ "listen", required_argument, NULL, TAILMAIN_OPT_LISTEN },
 	{ "max-connections", required_argument, NULL,

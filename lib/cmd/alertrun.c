@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "alertrun.h"
+#include "alertstore.h"
 #include "clock.h"
 #include "exitcode.h"
 #include "ndjson.h"
@@ -36,6 +37,8 @@ alertrun_emit(const struct alert_event *ev, void *arg)
 		return;
 	}
 	ar->events++;
+	if (ar->c->store != NULL)
+		alertstore_put(ar->c->store, ev);
 	if (!ar->out_failed && fwrite(line, 1, (size_t)len,
 	    ar->c->out) != (size_t)len) {
 		if (errno != EPIPE)

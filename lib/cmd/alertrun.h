@@ -14,6 +14,8 @@
 #include "alert.h"
 #include "hook.h"
 
+struct alertstore;
+
 struct alertrun_config {
 	int fd;				/* records */
 	FILE *out;			/* events */
@@ -28,6 +30,7 @@ struct alertrun_config {
 	bool replay;
 	size_t max_line;		/* 0: the default */
 	struct hook *hook;		/* NULL: no command per event */
+	struct alertstore *store;	/* --store (alertstore.h); NULL: none */
 	volatile sig_atomic_t *stop;	/* set: stop reading */
 };
 

@@ -42,13 +42,15 @@ keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
 		    st->parts_dropped, st->parts_rows,
 		    (long long)st->drop_ms);
 	if (!c->verbose && st->rows == 0 && st->deleted[TIER_RAW] == 0 &&
-	    st->deleted[TIER_1M] == 0 && st->deleted[TIER_1H] == 0)
+	    st->deleted[TIER_1M] == 0 && st->deleted[TIER_1H] == 0 &&
+	    st->alerts_deleted == 0)
 		return;
 	warnx("rolled up %llu rows into %llu minute buckets (to id %llu); "
-	    "deleted %llu raw rows, %llu minute and %llu hour buckets",
+	    "deleted %llu raw rows, %llu minute and %llu hour buckets, "
+	    "%llu alert events",
 	    st->rows, st->buckets[TIER_1M], st->rolled_id,
 	    st->deleted[TIER_RAW], st->deleted[TIER_1M],
-	    st->deleted[TIER_1H]);
+	    st->deleted[TIER_1H], st->alerts_deleted);
 }
 
 /* One pass on m: SM_EXIT_OK, or the fault with the reason in why. */

@@ -172,6 +172,8 @@ tailmain_opt(struct tailmain_opts *o, int ch, char *arg)
 		    .max = RECORD_HOST_MAX },
 		{ TAILMAIN_OPT_INTERVAL, "--interval", .ms = &o->interval_ms,
 		    .min = 0.01, .max = 3600 },
+		{ TAILMAIN_OPT_KEEP_ALERTS, "--keep-alerts",
+		    .flag = &o->web.keep_alerts },
 		{ 'n', "-n", .count = &o->lines, .min = 0, .max = 1LL << 62,
 		    .want = "a count of rows, 0 or more" },
 		{ TAILMAIN_OPT_PORT_FILE, "--port-file",
@@ -225,10 +227,10 @@ tailmain_check(const struct tailmain_opts *o)
 		    o->auth_file != NULL || o->metrics_token != NULL ||
 		    tls_given(&o->tls) || o->forget_ms >= 0 ||
 		    o->max_hosts >= 0 || o->request_timeout >= 0 ||
-		    o->per_addr >= 0, ~M(TAILMAIN_LISTEN),
-		    "--auth-file, --backlog, --forget, --max-connections, "
-		    "--max-hosts, --max-per-address, --metrics-token-file, "
-		    "--port-file, "
+		    o->per_addr >= 0 || o->web.keep_alerts, ~M(TAILMAIN_LISTEN),
+		    "--auth-file, --backlog, --forget, --keep-alerts, "
+		    "--max-connections, --max-hosts, --max-per-address, "
+		    "--metrics-token-file, --port-file, "
 		    "--request-timeout, --rule, --rules, --stale, --tls-* and "
 		    "--web-root need --listen" },
 		/* a host forgotten before it is stale would never be */

@@ -100,7 +100,7 @@ for o in "--backlog 10" "--max-connections 5" "--max-per-address 2" \
     "--max-hosts 9" "--request-timeout 9"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--auth-file, --backlog, --forget, --max-connections, --max-hosts, --max-per-address, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
+	expect_err "--auth-file, --backlog, --forget, --keep-alerts, --max-connections, --max-hosts, --max-per-address, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
 echo "--web-root without index.html: exit 2 naming it, before serving"

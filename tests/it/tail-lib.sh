@@ -33,6 +33,13 @@ puppeteer_ready() {
 	fi
 }
 
+# cpu_row URL HOST CPU: one row of HOST with this CPU, now, stored in URL
+cpu_row() {
+	printf '{"ts":"%s","host":"%s","cpu_usage":%s,"cpu_free":%s,"ram_total":100,"ram_free":10,"ram_used":50,"total_processes":3,"running_processes":1,"sleeping_processes":2,"stopped_processes":0,"zombie_processes":0}\n' \
+	    "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$2" "$3" "$((100 - $3))" |
+	    "$SM_BIN/sm-store" --db "$1" 2>/dev/null
+}
+
 tail_db_drop() {
 	"$SM_TOP"/scripts/mariadb.sh sql -e "DROP DATABASE IF EXISTS $1" \
 	    >/dev/null 2>&1 || true

@@ -23,9 +23,7 @@ expect_err "need --listen"
 
 # one row of host hot with this CPU, now
 row() {
-	printf '{"ts":"%s","host":"hot","cpu_usage":%s,"cpu_free":%s,"ram_total":100,"ram_free":10,"ram_used":50,"total_processes":3,"running_processes":1,"sleeping_processes":2,"stopped_processes":0,"zombie_processes":0}\n' \
-	    "$(date -u +%Y-%m-%dT%H:%M:%S.000Z)" "$1" "$((100 - $1))" |
-	    "$SM_BIN/sm-store" --db "$URL" 2>/dev/null
+	cpu_row "$URL" hot "$1"
 }
 # alerts_are TEXT: /alerts's rules, "host:rule" sorted, joined by spaces
 alerts_are() {

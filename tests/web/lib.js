@@ -60,4 +60,18 @@ function watch(page, problems) {
 	page.on("pageerror", (e) => problems.push("page error: " + e));
 }
 
-module.exports = { STEP_MS, fail, store, waitFile, launch, watch };
+// The host view's line of the alert "cpu_usage > 90" that fired at 95
+// and resolved, once listed; its text.
+async function resolvedAlertLine(page) {
+	await page.waitForFunction(() => [...document.querySelectorAll(
+	    "#alert-log li.resolved")].some((li) =>
+	    li.textContent.startsWith("cpu_usage > 90 (95): since ")));
+	const li = await page.evaluate(() =>
+	    document.querySelector("#alert-log li").textContent);
+	if (!/fired (\d\d:){2}\d\d, resolved (\d\d:){2}\d\d$/.test(li))
+		fail("the alert's line: \"" + li + "\"");
+	return li;
+}
+
+module.exports = { STEP_MS, fail, store, waitFile, launch, watch,
+    resolvedAlertLine };

@@ -21,8 +21,8 @@
 
 const { spawn, spawnSync } = require("child_process");
 const path = require("path");
-const { STEP_MS, fail, store, waitFile, launch, watch } =
-    require("./lib.js");
+const { STEP_MS, fail, store, waitFile, launch, watch,
+    resolvedAlertLine } = require("./lib.js");
 
 const { SM_BIN, SM_TMP, DB_URL, SHOT_DIR } = process.env;
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -300,13 +300,7 @@ async function ranges(browser, base, problems) {
 	const t = Date.now();
 	store([record("alerty", 95, t - 20e3), record("alerty", 30, t - 10e3)],
 	    "a");
-	await av.waitForFunction(() => [...document.querySelectorAll(
-	    "#alert-log li.resolved")].some((li) =>
-	    li.textContent.startsWith("cpu_usage > 90 (95): since ")));
-	const li = await av.evaluate(() =>
-	    document.querySelector("#alert-log li").textContent);
-	if (!/fired (\d\d:){2}\d\d, resolved (\d\d:){2}\d\d$/.test(li))
-		fail("the alert's line: \"" + li + "\"");
+	const li = await resolvedAlertLine(av);
 	await av.screenshot({ path: path.join(SHOT_DIR,
 	    "tail-web-alert.png"), fullPage: true });
 	await av.close();
