@@ -12,6 +12,8 @@
 #      one host over the span (or 7 days) at 1-minute steps, and every
 #      host over the span at 1-hour steps; p50 and p99 of RUNS (raw:
 #      RAW_RUNS);
+#   3b. the page: a host's 7-day view in chromium (bench/web-hostview.js)
+#      against sm-tail --listen on the table, RUNS fresh pages;
 #   4. keeping up: sm-store < 1,000,000 fresh records alone, then with
 #      sm-keep -f --interval 5 beside it, REPS pairs: the CPU sm-keep adds
 #      (server and client) against what ingest costs, and how far behind
@@ -26,7 +28,8 @@
 # Needs about 15 GB under BENCH_DIR (default /var/tmp) at the default
 # size; everything is removed at the end.  Not part of `make check`.
 # Environment: SM_BIN (binaries to use instead of building), RAW_RUNS
-# (default 5), REPS (default 3), WRK_SECS (default 20).
+# (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (3:
+# stop after the range queries and the page, 3b).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -184,6 +187,26 @@ q raw - $(( start * 1000 )) $to 3600000 "$RAW_RUNS" | tee "$WORK/q2r"
 awk 'NR == FNR { t = $10; tp = $6; next }
     { printf "all hosts, 1h steps: same points %s; p99 raw / tier = %.0f\n",
     ($6 == tp ? "yes" : "NO"), $10 / t }' "$WORK/q2t" "$WORK/q2r"
+
+echo "== 3b. the page: one host's 7-day view in chromium"
+if [ -d "$TOP/tests/web/node_modules/puppeteer-core" ]; then
+	"$BIN/sm-tail" --listen 127.0.0.1:0 --port-file "$WORK/tail.port" \
+	    2>"$WORK/tail.err" &
+	PIDS="$PIDS $!"
+	n=0
+	until [ -s "$WORK/tail.port" ]; do
+		n=$((n + 1))
+		[ $n -lt 600 ] || { say "sm-tail: $(cat "$WORK/tail.err")"; exit 1; }
+		sleep 0.1
+	done
+	NODE_PATH=$TOP/tests/web/node_modules \
+	    URL="http://127.0.0.1:$(cat "$WORK/tail.port")/" HOST=h0001 \
+	    RUNS=$RUNS PROFILE=$WORK/profile timeout 600 \
+	    node "$TOP/bench/web-hostview.js"
+else
+	say "no puppeteer-core (tests/it/tail-web-page.sh installs it): 3b skipped"
+fi
+[ "${STOP_AFTER:-}" != 3 ] || exit 0
 
 echo "== 4. keeping up: ingest alone and with sm-keep -f beside it"
 gen() {
