@@ -6,16 +6,11 @@
 // puppeteer-core (tests/web/node_modules).
 "use strict";
 
-const puppeteer = require("puppeteer-core");
+const { launch } = require("./browser.js");
 const { URL: base, HOST, RUNS, PROFILE } = process.env;
 
 async function main() {
-	const b = await puppeteer.launch({ executablePath: "/usr/bin/chromium",
-	    headless: true, userDataDir: PROFILE, protocolTimeout: 600000,
-	    args: ["--headless", "--no-sandbox", "--disable-gpu",
-	    "--disable-quic", "--no-first-run",
-	    "--disable-background-networking", "--disable-component-update",
-	    "--disable-sync"] });
+	const b = await launch(PROFILE);
 	const times = [];
 	try {
 		for (let r = 0; r < Number(RUNS || 5); r++) {

@@ -2,7 +2,7 @@
 // PROFILE come from the environment; one line per figure.
 "use strict";
 
-const puppeteer = require("puppeteer-core");
+const { launch } = require("./browser.js");
 const { URL: base, HOSTS, IDLE, PROFILE, LAYOUT } = process.env;
 /* "table" or "cards": the overview asked for (?layout=) */
 const layout = LAYOUT || "";
@@ -13,12 +13,7 @@ async function metric(page, name) {
 }
 
 async function main() {
-	const b = await puppeteer.launch({ executablePath: "/usr/bin/chromium",
-	    headless: true, userDataDir: PROFILE, protocolTimeout: 600000,
-	    args: ["--headless", "--no-sandbox", "--disable-gpu",
-	    "--disable-quic", "--no-first-run",
-	    "--disable-background-networking", "--disable-component-update",
-	    "--disable-sync"] });
+	const b = await launch(PROFILE);
 	try {
 		const p = await b.newPage();
 		await p.setViewport({ width: 1400, height: 900 });

@@ -185,35 +185,41 @@ function hostLink(a, name) {
 	});
 }
 
+/*
+ * A copy of template id for host h: [the element, its parts], the parts
+ * named by selector in parts besides the name, gauges, age, source and
+ * alerts that a card and a row share.
+ */
+function fromTemplate(id, h, parts) {
+	const el = $(id).content.firstElementChild.cloneNode(true);
+	const out = {};
+	const all = Object.assign({ name: ".name", cpuGauge: ".gauge.cpu",
+	    cpuFill: ".gauge.cpu .fill", cpuValue: ".gauge.cpu .value",
+	    ramGauge: ".gauge.ram", ramFill: ".gauge.ram .fill",
+	    ramValue: ".gauge.ram .value", age: ".age", source: ".source",
+	    alerts: ".alerts" }, parts);
+	for (const [k, sel] of Object.entries(all))
+		out[k] = el.querySelector(sel);
+	hostLink(out.name, h.name);
+	el.dataset.host = h.name;
+	el.sm = h;
+	onScreen.observe(el);
+	return [el, out];
+}
+
 /* h's card, made the first time it is shown. */
 function ensureCard(h) {
 	if (h.card !== null)
 		return;
-	const card = $("host-card").content.firstElementChild.cloneNode(true);
-	const q = (sel) => card.querySelector(sel);
-	h.card = card;
-	h.el = {
-		name: q(".name"), cpuGauge: q(".gauge.cpu"),
-		cpuFill: q(".gauge.cpu .fill"),
-		cpuValue: q(".gauge.cpu .value"),
-		ramGauge: q(".gauge.ram"),
-		ramFill: q(".gauge.ram .fill"),
-		ramValue: q(".gauge.ram .value"),
-		ramTotal: q(".ram-total"), ramUsed: q(".ram-used"),
-		ramFree: q(".ram-free"),
-		ramAvailable: q(".ram-available"),
-		pTotal: q(".p-total"), pRunning: q(".p-running"),
-		pSleeping: q(".p-sleeping"), pStopped: q(".p-stopped"),
-		pZombie: q(".p-zombie"), chart: q(".chart"),
-		ts: q(".ts"), age: q(".age"), source: q(".source"),
-		alerts: q(".alerts"),
-	};
-	hostLink(h.el.name, h.name);
-	card.dataset.host = h.name;
-	card.hidden = !visible(h);
-	card.sm = h;
-	$("hosts").appendChild(card);
-	onScreen.observe(card);
+	[h.card, h.el] = fromTemplate("host-card", h, {
+		ramTotal: ".ram-total", ramUsed: ".ram-used",
+		ramFree: ".ram-free", ramAvailable: ".ram-available",
+		pTotal: ".p-total", pRunning: ".p-running",
+		pSleeping: ".p-sleeping", pStopped: ".p-stopped",
+		pZombie: ".p-zombie", chart: ".chart", ts: ".ts",
+	});
+	h.card.hidden = !visible(h);
+	$("hosts").appendChild(h.card);
 	renderAlertsOf(h);
 	h.chartAt = 0;
 	state.placed = false;
@@ -225,25 +231,10 @@ function ensureCard(h) {
 function ensureRow(h) {
 	if (h.row !== null)
 		return;
-	const row = $("host-row").content.firstElementChild.cloneNode(true);
-	const q = (sel) => row.querySelector(sel);
-	h.row = row;
-	h.r = {
-		name: q(".name"), cpuGauge: q(".gauge.cpu"),
-		cpuFill: q(".gauge.cpu .fill"),
-		cpuValue: q(".gauge.cpu .value"),
-		ramGauge: q(".gauge.ram"),
-		ramFill: q(".gauge.ram .fill"),
-		ramValue: q(".gauge.ram .value"),
-		strip: q("canvas"), procs: q(".procs"), age: q(".age"),
-		source: q(".source"), alerts: q(".alerts"),
-	};
-	hostLink(h.r.name, h.name);
-	row.dataset.host = h.name;
-	row.hidden = !shown(h);
-	row.sm = h;
-	$("fleet-rows").appendChild(row);
-	onScreen.observe(row);
+	[h.row, h.r] = fromTemplate("host-row", h, { strip: "canvas",
+	    procs: ".procs" });
+	h.row.hidden = !shown(h);
+	$("fleet-rows").appendChild(h.row);
 	renderAlertsOf(h);
 	state.placed = false;
 	state.dirty.add(h);
