@@ -7,14 +7,7 @@
 # input adding none; sm-keep --alerts deletes the old events.  About 5 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_alerthist_$$
-web=
-cleanup() {
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_alerthist_$$
 
 echo "--keep-alerts needs --listen"
 expect_status 2 "$SM_BIN/sm-tail" --db "$URL" -n 1 --keep-alerts

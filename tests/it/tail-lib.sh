@@ -45,6 +45,20 @@ tail_db_drop() {
 	    >/dev/null 2>&1 || true
 }
 
+# tail_web_db NAME: URL, a database NAME of the test's own, dropped at
+# exit, after a TERM to the sm-tail --listen whose pid the test puts in
+# $web (none: empty).
+tail_web_db() {
+	NAME=$1
+	web=
+	trap 'tail_web_cleanup' EXIT
+	URL=$(tail_db "$NAME")
+}
+tail_web_cleanup() {
+	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
+	tail_db_drop "$NAME"
+}
+
 # sql_as_sm DB ARGS...: the mariadb client as user sm on database DB.
 sql_as_sm() {
 	db=$1

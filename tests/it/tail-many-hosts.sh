@@ -9,15 +9,8 @@
 # entries on /alerts).  About 10 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_many_$$
 HOSTS=100000
-web=
-cleanup() {
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_many_$$
 
 # the table, with one row of host seed
 printf '{"ts":"%s","host":"seed","cpu_usage":5,"cpu_free":95,"ram_total":100,"ram_free":10,"ram_used":50,"total_processes":3,"running_processes":1,"sleeping_processes":2,"stopped_processes":0,"zombie_processes":0}\n' \

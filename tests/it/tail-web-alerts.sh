@@ -5,14 +5,7 @@
 # stream gets "event: alert"; bad rules exit 2 before serving.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_alerts_$$
-web=
-cleanup() {
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_alerts_$$
 
 echo "bad rules: exit 2 naming the rule; rules need --listen"
 expect_status 2 "$SM_BIN/sm-tail" --db "$URL" --listen 127.0.0.1:0 \
