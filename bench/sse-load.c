@@ -590,11 +590,13 @@ main(int argc, char *argv[])
 			    nslow);
 		if (pid > 0)
 			printf("server: %.1f%% of a core over %.2f s of rows; "
-			    "RSS at the end %.1f MiB\n", 100.0 *
+			    "RSS at the end %.1f MiB, %.2f KiB per client "
+			    "above idle\n", 100.0 *
 			    (double)(cpu1 - cpu0) / (double)sysconf(
 			    _SC_CLK_TCK) / ((double)(t_rows1 - t_rows0) /
 			    1e9), (double)(t_rows1 - t_rows0) / 1e9,
-			    rss_end / 1024.0);
+			    rss_end / 1024.0, (double)(rss_end - rss_idle) /
+			    (double)total);
 		printf("load client: %.1f%% of a core\n", 100.0 *
 		    (double)(self1 - self0) / (double)sysconf(_SC_CLK_TCK) /
 		    ((double)(t_rows1 - t_rows0) / 1e9));
