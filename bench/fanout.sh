@@ -25,6 +25,7 @@ BUILD=${BUILD:-build}
 OUT=${OUT:-bin}
 . bench/tail-lib.sh
 tail_bench_setup sm_fanout_bench
+# shellcheck disable=SC2046
 cc -O2 -std=c11 -D_GNU_SOURCE -Ilib $(pkg-config --cflags libmariadb) \
     -o "$tmp/sse-load" bench/sse-load.c "$BUILD/libsm.a" \
     $(pkg-config --libs libmariadb json-c) -pthread

@@ -350,6 +350,8 @@ main(int argc, char *argv[])
 	commit_us = calloc((size_t)nrows, sizeof(*commit_us));
 	if (clients == NULL || recv_us == NULL || commit_us == NULL)
 		err(1, "calloc");
+	for (i = 0; i < total; i++)
+		clients[i].fd = -1;
 	server.sin_family = AF_INET;
 	server.sin_port = htons((uint16_t)port);
 	server.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -389,8 +391,8 @@ main(int argc, char *argv[])
 			err(1, "epoll_wait");
 		}
 		if (n == 0 && ++stalls < 6) {
-			warnx("%ld of %ld clients not answered for %d s", total -
-			    up - failed, total, 5 * stalls);
+			warnx("%ld of %ld clients not answered for %d s",
+			    total - up - failed, total, 5 * stalls);
 			continue;
 		}
 		if (n == 0)
@@ -415,6 +417,7 @@ main(int argc, char *argv[])
 					warnx("client %ld: %s", j,
 					    strerror(e != 0 ? e : errno));
 					close(c->fd);
+					c->fd = -1;
 					c->state = LOAD_DONE;
 					failed++;
 					inflight--;
@@ -437,6 +440,7 @@ main(int argc, char *argv[])
 			if (drain(j) == -1) {
 				warnx("client %ld: closed while starting", j);
 				close(c->fd);
+				c->fd = -1;
 				c->state = LOAD_DONE;
 				failed++;
 				inflight--;
@@ -600,9 +604,19 @@ main(int argc, char *argv[])
 		printf("load client: %.1f%% of a core\n", 100.0 *
 		    (double)(self1 - self0) / (double)sysconf(_SC_CLK_TCK) /
 		    ((double)(t_rows1 - t_rows0) / 1e9));
+		fflush(stdout);
 		mysql_close(m);
 		db_config_free(&dbc);
 		mysql_library_end();
+		for (i = 0; i < total; i++)
+			if (clients[i].fd >= 0)
+				close(clients[i].fd);
+		close(ep);
+		free(per);
+		free(lat);
+		free(clients);
+		free(recv_us);
+		free(commit_us);
 		return all == nclients && failed == 0 && slow_cut == nslow ?
 		    0 : 1;
 	}

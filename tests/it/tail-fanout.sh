@@ -5,8 +5,7 @@
 # read fall a ring (--backlog 256) behind and are cut, and only they
 # (sm_tail_sse_clients_cut_total); a request with 2,000 bytes of
 # cookies still fits a stream's small pool.  No timing asserted.  About
-# 12 s;
-# FANOUT_CLIENTS sets the count (fewer under a sanitizer if need be).
+# 12 s; FANOUT_CLIENTS sets the count (fewer under a sanitizer if need be).
 . "$(dirname "$0")/tail-lib.sh"
 
 NAME=sm_tail_fanout_$$
