@@ -208,6 +208,15 @@ start_connect(int ep, long i)
 	return 0;
 }
 
+/* A client that could not start: closed, not to be looked at again. */
+static void
+client_drop(struct load_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	c->state = LOAD_DONE;
+}
+
 /* Note the rows whose "id: N" lines are in p[0..len). */
 static void
 scan(long i, char *p, size_t len)
@@ -416,9 +425,7 @@ main(int argc, char *argv[])
 				    sizeof(req) - 1) != sizeof(req) - 1) {
 					warnx("client %ld: %s", j,
 					    strerror(e != 0 ? e : errno));
-					close(c->fd);
-					c->fd = -1;
-					c->state = LOAD_DONE;
+					client_drop(c);
 					failed++;
 					inflight--;
 					continue;
@@ -439,9 +446,7 @@ main(int argc, char *argv[])
 				continue;	/* up already: read later */
 			if (drain(j) == -1) {
 				warnx("client %ld: closed while starting", j);
-				close(c->fd);
-				c->fd = -1;
-				c->state = LOAD_DONE;
+				client_drop(c);
 				failed++;
 				inflight--;
 				continue;
