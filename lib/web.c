@@ -37,12 +37,20 @@
 #include "webpage.h"
 #include "when.h"
 
-#define WEB_BLOCK (4 * 1024)	/* bytes an SSE callback hands MHD at most */
+/*
+ * The SSE response's own buffer: MHD callocs it with every response but
+ * writes an HTTP/1.1 stream's chunks straight into the connection's pool,
+ * so it only serves HTTP/1.0 readers; small, it costs 10,000 streams 5
+ * MiB instead of 40.
+ */
+#define WEB_BLOCK 512
 /*
  * Each connection's memory pool (MHD's default is 32 KiB): the request's
- * headers and the SSE block fit, and 1,000 idle streams stay small.
+ * headers (about 2.5 KiB of them at most: more is answered 431) and the
+ * SSE chunks.  6 KiB keeps a stream under 8 KiB of RSS (bench/RESULTS.md,
+ * sm-tail --listen fan-out).
  */
-#define WEB_CONN_MEMORY (12 * 1024)
+#define WEB_CONN_MEMORY (6 * 1024)
 #define WEB_FILE_MAX (4 * 1024 * 1024)	/* a static file, at most */
 
 struct web {
