@@ -222,7 +222,7 @@ static void
 scan(long i, char *p, size_t len)
 {
 	struct load_client *c = &clients[i];
-	char *end = p + len, *q = p, *nl;
+	char *end = p + len, *q = p, *nl, *done = p;
 
 	while ((q = memmem(q, (size_t)(end - q), "\nid: ", 5)) != NULL) {
 		unsigned long long id;
@@ -241,10 +241,14 @@ scan(long i, char *p, size_t len)
 				c->dup++;
 			}
 		}
-		q = nl;
+		q = done = nl;
 	}
-	/* keep the tail: a line cut in two by the read */
-	len = (size_t)(end - p) < LOAD_CARRY ? (size_t)(end - p) : LOAD_CARRY;
+	/*
+	 * Keep the tail, for a line cut in two by the read, but not an id
+	 * line counted already (it would count twice with the next read).
+	 */
+	len = (size_t)(end - done) < LOAD_CARRY ? (size_t)(end - done) :
+	    LOAD_CARRY;
 	memcpy(c->carry, end - len, len);
 	c->carry_len = len;
 }
