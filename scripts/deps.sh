@@ -38,6 +38,8 @@ check libcmocka-dev the unit tests
 check galera-4 the Galera chaos test
 check rsync the Galera chaos test (state transfer)
 check mandoc make lint-man
+check groff-base make lint-man (a line groff cannot break)
+check binutils tests/cmd/usage-agree.sh (nm -D: who reads the environment)
 check psmisc the tests (fuser, killall)
 check curl the tests' HTTP requests
 check tmux the terminal dashboard's test
