@@ -73,6 +73,7 @@ PKGS_lib/tail.c = json-c libmariadb
 PKGS_lib/cmd/tailmain.c = json-c libmariadb libmicrohttpd gnutls libcrypt ncursesw
 PKGS_lib/cmd/tailprint.c = json-c libmariadb
 PKGS_lib/web.c = json-c libmariadb libmicrohttpd
+PKGS_lib/webapi.c = json-c libmariadb libmicrohttpd
 PKGS_lib/webauth.c = gnutls libcrypt libmicrohttpd
 PKGS_lib/webhist.c = json-c libmariadb libmicrohttpd
 
