@@ -18,14 +18,17 @@
 #
 # Prints each run and the medians (rows/s) and ratios.  Not part of
 # `make check`.  Environment: SM_BIN (use the sm-store and sm-split there
-# instead of building), BATCH (sm-store --batch, default 1000), SPLIT.
+# instead of building), BATCH (sm-store --batch, default 1023, as
+# sm-store's), SPLIT; BASE_BIN=DIR (and BASE_BATCH, default 1000) runs
+# that sm-store too, in each run after case a: a build before a change,
+# side by side with it and LOAD DATA.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000000}
 REPS=${2:-3}
 M=${3:-20000}
-BATCH=${BATCH:-1000}
+BATCH=${BATCH:-1023}
 SPLIT=${SPLIT:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
 RPIDS=
@@ -122,6 +125,9 @@ empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
 : >"$WORK/ratio"
 : >"$WORK/split.rate"
 : >"$WORK/split.ratio"
+: >"$WORK/base.rate"
+: >"$WORK/base.ratio"
+BASE_BATCH=${BASE_BATCH:-1000}
 
 # two receivers for the split, as sm-store --listen runs by default
 receivers() {
@@ -155,6 +161,19 @@ for r in $(seq "$REPS"); do
 	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
 	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
 	    >>"$WORK/store.rate"
+
+	if [ -n "${BASE_BIN:-}" ]; then
+		empty
+		t0=$(now)
+		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
+		    --db "$SM_DB" --ssl-mode DISABLED --batch "$BASE_BATCH" \
+		    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
+		t1=$(now)
+		[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
+		echo "$N $t0 $t1" |
+		    awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+		    >>"$WORK/base.rate"
+	fi
 
 	empty
 	t0=$(now)
@@ -201,6 +220,13 @@ for r in $(seq "$REPS"); do
 	# the same run's figures side by side: the machine's load cancels out
 	paste "$WORK/store.rate" "$WORK/load.rate" | tail -n 1 |
 	    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/ratio"
+	if [ -n "${BASE_BIN:-}" ]; then
+		paste "$WORK/base.rate" "$WORK/load.rate" | tail -n 1 |
+		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/base.ratio"
+		echo "run $r: base sm-store --batch $BASE_BATCH" \
+		    "$(tail -n 1 "$WORK/base.rate") rows/s, / LOAD DATA" \
+		    "$(tail -n 1 "$WORK/base.ratio")"
+	fi
 	single=
 	[ "$M" -gt 0 ] && single="single-row INSERTs $(tail -n 1 \
 	    "$WORK/single.rate") rows/s,"
@@ -217,6 +243,12 @@ echo "  LOAD DATA LOCAL INFILE   $l rows/s"
 [ "$M" -gt 0 ] && echo "  single-row INSERTs       $i rows/s"
 echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
     "$(median <"$WORK/ratio")"
+if [ -n "${BASE_BIN:-}" ]; then
+	echo "  base sm-store --batch $BASE_BATCH" \
+	    "$(median <"$WORK/base.rate") rows/s"
+	echo "  base sm-store / LOAD DATA, median of the runs' ratios:" \
+	    "$(median <"$WORK/base.ratio")"
+fi
 if [ "$SPLIT" = 1 ]; then
 	echo "  sm-split --batch 100 -> 2 x sm-store --listen" \
 	    "$(median <"$WORK/split.rate") rows/s"

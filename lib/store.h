@@ -23,7 +23,11 @@
 #include "record.h"
 #include "why.h"
 
-#define STORE_BATCH_DEFAULT 1000
+/*
+ * One array execution of STORE_BULK_MAX rows (store_impl.h): one statement,
+ * atomic alone, so a stdin batch needs no START TRANSACTION and no COMMIT.
+ */
+#define STORE_BATCH_DEFAULT 1023
 #define STORE_BATCH_MAX 100000
 
 struct store_row {

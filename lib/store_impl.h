@@ -29,6 +29,8 @@
 #define STORE_CHUNK_MAX (1u << STORE_CHUNK_LOG2)
 #define STORE_NSTMT (STORE_CHUNK_LOG2 + 1)
 #define STORE_BULK_MAX 1023	/* rows per array execution (2^k - 1) */
+_Static_assert(STORE_BATCH_DEFAULT == STORE_BULK_MAX,
+    "a stdin batch is one array execution, atomic without a transaction");
 /*
  * A transaction of at most this many rows (what group commit makes of
  * single-record requests) is one INSERT of exactly its rows: one round

@@ -350,6 +350,16 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 }
 
 /*
+ * Whether n rows (more than STORE_EXACT_MAX) are one array execution,
+ * which InnoDB applies all or nothing like any one statement.
+ */
+static bool
+store_bulk_once(const struct store *s, size_t n)
+{
+	return s->bulk && n <= STORE_BULK_MAX && (n & (n + 1)) == 0;
+}
+
+/*
  * Whether n rows go in exact INSERTs, which name their duplicates in
  * SCHEMA_DUP_VAR.  Group commit under load makes transactions of up to
  * about as many rows as connections: up to STORE_EXACT_SPLIT rows, exact
@@ -360,8 +370,8 @@ store_insert_exact(struct store *s, struct store_cursor *c, size_t n,
 static bool
 store_exact(const struct store *s, size_t n)
 {
-	return n <= STORE_EXACT_SPLIT && !(s->bulk && n > STORE_EXACT_MAX &&
-	    (n & (n + 1)) == 0);
+	return n <= STORE_EXACT_SPLIT && !(n > STORE_EXACT_MAX &&
+	    store_bulk_once(s, n));
 }
 
 /* Insert n rows from the cursor; add those really inserted to *affected. */
@@ -763,8 +773,14 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 			return f;
 		s->dup_dirty = false;
 	}
-	/* one exact INSERT (store_insert); anything else in a transaction */
-	once = total <= STORE_EXACT_MAX;
+	/*
+	 * One statement, atomic alone and committed with autocommit: one
+	 * exact INSERT, or one group's rows in one array execution (stdin's
+	 * batches of 1023); anything else in a transaction.  Several groups
+	 * in an array execution keep the transaction: store_known redoes it.
+	 */
+	once = total <= STORE_EXACT_MAX || (ngroups == 1 &&
+	    store_bulk_once(s, total));
 	if (!once && (f = store_sql(s, "START TRANSACTION", why)) !=
 	    DB_FAULT_NONE)
 		return f;
