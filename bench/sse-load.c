@@ -60,6 +60,9 @@
 
 enum load_state { LOAD_CONNECTING, LOAD_HEADER, LOAD_STREAM, LOAD_DONE };
 
+/* Where a stream is in HTTP/1.1's chunked framing. */
+enum load_chunk { LOAD_CHUNK_SIZE, LOAD_CHUNK_DATA, LOAD_CHUNK_END };
+
 struct load_client {
 	int fd;
 	enum load_state state;
@@ -67,6 +70,8 @@ struct load_client {
 	unsigned dup;		/* ... of them more than once */
 	size_t carry_len;
 	char carry[LOAD_CARRY];
+	enum load_chunk chunk;	/* the body is chunked (MHD, HTTP/1.1) */
+	size_t chunk_left;	/* LOAD_CHUNK_SIZE: the size so far */
 };
 
 static struct load_client *clients;
@@ -253,43 +258,95 @@ scan(long i, char *p, size_t len)
 	c->carry_len = len;
 }
 
+/*
+ * The chunked body's bytes in[0..n) without its framing, into out; how
+ * many.  A chunk may end anywhere in an event, even inside an id line:
+ * the framing must go before the lines are looked at.
+ */
+static size_t
+dechunk(struct load_client *c, const char *in, size_t n, char *out)
+{
+	size_t k, got = 0;
+	int d;
+
+	while (n > 0) {
+		switch (c->chunk) {
+		case LOAD_CHUNK_SIZE:
+			/* hex digits, extensions ignored, up to the LF */
+			if (*in == '\n') {
+				c->chunk = LOAD_CHUNK_DATA;
+			} else if ((d = *in >= '0' && *in <= '9' ? *in - '0' :
+			    *in >= 'a' && *in <= 'f' ? *in - 'a' + 10 :
+			    *in >= 'A' && *in <= 'F' ? *in - 'A' + 10 : -1) >=
+			    0 && c->chunk_left < ((size_t)1 << 28)) {
+				c->chunk_left = c->chunk_left * 16 +
+				    (size_t)d;
+			}
+			in++, n--;
+			break;
+		case LOAD_CHUNK_DATA:
+			k = c->chunk_left < n ? c->chunk_left : n;
+			memcpy(out + got, in, k);
+			got += k, in += k, n -= k;
+			if ((c->chunk_left -= k) == 0)
+				c->chunk = LOAD_CHUNK_END;
+			break;
+		case LOAD_CHUNK_END:
+			/* the CRLF after a chunk's data */
+			if (*in == '\n') {
+				c->chunk = LOAD_CHUNK_SIZE;
+				c->chunk_left = 0;
+			}
+			in++, n--;
+			break;
+		}
+	}
+	return got;
+}
+
 /* Read what client i has; -1 once its stream ended. */
 static int
 drain(long i)
 {
-	static char buf[LOAD_CARRY + 65536];
+	static char raw[65536], buf[LOAD_CARRY + sizeof(raw)];
 	struct load_client *c = &clients[i];
+	const char *body;
 	ssize_t n;
+	size_t len;
 
 	for (;;) {
-		memcpy(buf, c->carry, c->carry_len);
-		n = read(c->fd, buf + c->carry_len, sizeof(buf) -
-		    LOAD_CARRY);
+		n = read(c->fd, raw, sizeof(raw));
 		if (n == 0 || (n == -1 && errno != EAGAIN &&
 		    errno != EINTR))
 			return -1;
 		if (n == -1)
 			return 0;
+		body = raw;
+		len = (size_t)n;
 		if (c->state == LOAD_HEADER) {
 			char *h;
 
-			if (n < 12 || memcmp(buf + c->carry_len,
-			    "HTTP/1.1 200", 12) != 0) {
-				warnx("client %ld: not a 200: %.40s", i,
-				    buf + c->carry_len);
+			if (n < 12 || memcmp(raw, "HTTP/1.1 200", 12) != 0) {
+				warnx("client %ld: not a 200: %.40s", i, raw);
 				return -1;
 			}
-			if ((h = memmem(buf, c->carry_len + (size_t)n,
-			    "\r\n\r\n", 4)) == NULL)
+			if ((h = memmem(raw, len, "\r\n\r\n", 4)) == NULL)
 				errx(1, "client %ld: header in pieces", i);
+			if (memmem(raw, (size_t)(h - raw), "chunked", 7) ==
+			    NULL)
+				errx(1, "client %ld: not chunked", i);
 			c->state = LOAD_STREAM;
-			/* the body from its line start */
-			h[3] = '\n';
-			scan(i, h + 3, (size_t)(buf + c->carry_len + n -
-			    (h + 3)));
-			continue;
+			c->chunk = LOAD_CHUNK_SIZE;
+			c->chunk_left = 0;
+			/* the body from a line start */
+			c->carry[0] = '\n';
+			c->carry_len = 1;
+			body = h + 4;
+			len = (size_t)(raw + n - body);
 		}
-		scan(i, buf, c->carry_len + (size_t)n);
+		memcpy(buf, c->carry, c->carry_len);
+		scan(i, buf, c->carry_len + dechunk(c, body, len,
+		    buf + c->carry_len));
 	}
 }
 
