@@ -771,7 +771,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 		"The socket is no longer available for sending",
 		"application reported error generating data",
 		"Connection reset by peer",
-		"forcibly closed by remote peer",	/* the same, on a send */
+		"forcibly closed by remote peer",	/* the same, sending */
 	};
 	char buf[512];
 	va_list copy;
