@@ -7,16 +7,7 @@
 # least recently goes; /metrics counts both evictions.  About 6 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_bounds_$$
-web=
-writer=
-cleanup() {
-	[ -z "$writer" ] || kill "$writer" 2>/dev/null || true
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_bounds_$$
 
 echo "--max-hosts, --forget: checked, only with --listen, --forget > --stale"
 expect_status 2 "$SM_BIN/sm-tail" --db "$URL" --listen 127.0.0.1:0 \
@@ -59,7 +50,7 @@ row vm route-b
 wait_until 10 "route-b on /metrics" metric_is \
     'sm_host_stale{host="vm",source="route-b"}' 0
 ( while :; do row vm route-a; sleep 0.3; done ) &
-writer=$!
+helper=$!
 wait_until 10 "route-b stale" metric_is \
     'sm_host_stale{host="vm",source="route-b"}' 1
 metric_is 'sm_host_stale{host="vm",source="route-a"}' 0 ||
@@ -76,9 +67,9 @@ curl -s -m 5 "$BASE/metrics" >"$SM_TMP/metrics"
 grep -q '^sm_host_stale{host="vm",source="route-a"} 0$' "$SM_TMP/metrics" ||
     fail "route-a gone"
 promtool check metrics <"$SM_TMP/metrics" || fail "promtool"
-kill "$writer"
-wait "$writer" 2>/dev/null || true
-writer=
+kill "$helper"
+wait "$helper" 2>/dev/null || true
+helper=
 
 echo "--max-hosts 3: h1 h2 h3 push vm out, h4 pushes h1 out"
 for h in h1 h2 h3; do

@@ -11,15 +11,8 @@
 # need be).
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_fanout_$$
 CLIENTS=${FANOUT_CLIENTS:-1000}
-web=
-cleanup() {
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_fanout_$$
 
 # the load client, against the library of the binaries under test
 lib=$SM_BIN/../libsm.a

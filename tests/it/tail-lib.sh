@@ -47,14 +47,17 @@ tail_db_drop() {
 
 # tail_web_db NAME: URL, a database NAME of the test's own, dropped at
 # exit, after a TERM to the sm-tail --listen whose pid the test puts in
-# $web (none: empty).
+# $web and to a helper of the test's whose pid it puts in $helper (none:
+# empty).
 tail_web_db() {
 	NAME=$1
 	web=
+	helper=
 	trap 'tail_web_cleanup' EXIT
 	URL=$(tail_db "$NAME")
 }
 tail_web_cleanup() {
+	[ -z "$helper" ] || kill "$helper" 2>/dev/null || true
 	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
 	tail_db_drop "$NAME"
 }

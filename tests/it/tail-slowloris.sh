@@ -7,16 +7,7 @@
 # attackers' queued sockets go first.  About 10 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_slow_$$
-web=
-trickler=
-cleanup() {
-	[ -z "$trickler" ] || kill "$trickler" 2>/dev/null || true
-	[ -z "$web" ] || kill -TERM "$web" 2>/dev/null || true
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_slow_$$
 
 echo "--request-timeout: 1 to 3600 seconds, and only with --listen"
 expect_status 2 "$SM_BIN/sm-tail" --db "$URL" --listen 127.0.0.1:0 \
@@ -37,15 +28,15 @@ curl -sf -m 5 "$BASE/health" >/dev/null || fail "/health before"
 echo "8 trickling sockets against 4 slots: all cut, /health answers"
 python3 "$SM_TOP/tests/it/hardening-client.py" many "$PORT" 8 0.3 \
     "$SM_TMP/ready" >"$SM_TMP/trickle.out" 2>&1 &
-trickler=$!
+helper=$!
 wait_until 20 "the trickler's sockets" test -e "$SM_TMP/ready"
 start=$(date +%s)
 curl -sf -m 20 "$BASE/health" >"$SM_TMP/health" ||
     fail "/health: no answer within 20 s while trickled"
 took=$(( $(date +%s) - start ))
 echo "/health answered after ${took} s: $(cat "$SM_TMP/health")"
-wait "$trickler" || fail "trickler: $(cat "$SM_TMP/trickle.out")"
-trickler=
+wait "$helper" || fail "trickler: $(cat "$SM_TMP/trickle.out")"
+helper=
 cat "$SM_TMP/trickle.out"
 grep -q "connections\? whose request took more than 2 s" "$SM_TMP/web.err" ||
     fail "no cut said: $(cat "$SM_TMP/web.err")"

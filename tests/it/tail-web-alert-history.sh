@@ -6,12 +6,7 @@
 # alerts after sm-tail restarted.  About 10 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_webalert_$$
-cleanup() {
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_webalert_$$
 
 puppeteer_ready
 DB_URL=$URL SM_TMP=$SM_TMP timeout 120 node "$SM_TOP/tests/web/alerts.test.js"

@@ -6,12 +6,7 @@
 # build/tail-web-page.png.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_page_$$
-cleanup() {
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_page_$$
 WEB=$SM_TOP/tests/web
 
 puppeteer_ready

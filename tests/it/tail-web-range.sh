@@ -7,12 +7,7 @@
 # reuse it.  Screenshots stay in build/tail-web-*.png.  About 20 s.
 . "$(dirname "$0")/tail-lib.sh"
 
-NAME=sm_tail_range_$$
-cleanup() {
-	tail_db_drop $NAME
-}
-trap cleanup EXIT
-URL=$(tail_db $NAME)
+tail_web_db sm_tail_range_$$
 WEB=$SM_TOP/tests/web
 
 puppeteer_ready
