@@ -722,21 +722,27 @@ static int
 journal_seg_full(struct journal *j)
 {
 	const struct journal_seg *s = &j->segs[j->nsegs - 1];
-	bool later = j->o.sync == JOURNAL_SYNC_INTERVAL && j->dirty &&
-	    j->nold < JOURNAL_OLD_MAX;
-	int fd;
+	uint64_t num = s->num;
 
-	if (j->o.sync != JOURNAL_SYNC_NEVER && j->dirty && !later &&
-	    !journal_acked_all(j) && fdatasync(j->wfd) == -1)
-		return -1;
-	if (later && (fd = dup(j->wfd)) != -1) {
-		j->old[j->nold].fd = fd;
-		j->old[j->nold].num = s->num;
-		j->nold++;
-	} else if (later && fdatasync(j->wfd) == -1) {
+	if (j->o.sync == JOURNAL_SYNC_NEVER || !j->dirty ||
+	    journal_acked_all(j)) {
+		/* nothing in it to keep through a power loss */
+	} else if (j->o.sync == JOURNAL_SYNC_INTERVAL &&
+	    j->nold < JOURNAL_OLD_MAX) {
+		/* its fd kept for the tick; seg_create must not close it */
+		j->old[j->nold].fd = j->wfd;
+		j->old[j->nold++].num = num;
+		j->wfd = -1;
+	} else if (fdatasync(j->wfd) == -1) {
 		return -1;
 	}
-	return seg_create(j, s->num + 1);
+	if (seg_create(j, num + 1) == -1) {
+		/* still writing the full one, as before */
+		if (j->wfd == -1)
+			j->wfd = j->old[--j->nold].fd;
+		return -1;
+	}
+	return 0;
 }
 
 /* Sync the full segments that hold data not acknowledged; close all. */
