@@ -3,6 +3,7 @@
  * --version text, option tables and their value parsing, closing stdout
  * (cli.h).
  */
+#include <ctype.h>
 #include <err.h>
 #include <errno.h>
 #include <math.h>
@@ -131,6 +132,33 @@ cli_parse_count(const char *s, long long min, long long max, long long *out)
 	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+int
+cli_parse_size(const char *s, uint64_t *out)
+{
+	static const char units[] = "kmgt";
+	const char *u;
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0' && (u = strchr(units, tolower((unsigned char)*end)))
+	    != NULL) {
+		shift = 10 * (unsigned)(u - units + 1);
+		end++;
+	}
+	/* checked before the shift, which would overflow past 2^64 */
+	if (*end != '\0' || v >> (50 - shift) != 0)
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 

@@ -64,6 +64,12 @@ int cli_parse_count(const char *s, long long min, long long max,
     long long *out);
 
 /*
+ * Parse a size in bytes: "65536", or with K, M, G or T (powers of 1024,
+ * either case) as "512M"; below 2^50.  -1 when bad.
+ */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/*
  * One entry of a command's option table (cli_opt): the option's argument
  * goes to the one destination the entry sets, checked as its kind wants.
  * The table ends with an entry whose id is 0.

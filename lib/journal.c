@@ -1024,38 +1024,6 @@ out_release:
 }
 
 int
-journal_parse_size(const char *s, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K':
-		v <<= 10, end++;
-		break;
-	case 'm': case 'M':
-		v <<= 20, end++;
-		break;
-	case 'g': case 'G':
-		v <<= 30, end++;
-		break;
-	case 't': case 'T':
-		v <<= 40, end++;
-		break;
-	}
-	if (*end != '\0' || v >> 50 != 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-int
 journal_parse_sync(const char *s, enum journal_sync *sync, int64_t *ms)
 {
 	char *end;

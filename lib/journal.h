@@ -184,9 +184,6 @@ int journal_close(struct journal *j, struct why *why);
 void journal_put_le32(unsigned char *p, uint32_t v);
 uint32_t journal_get_le32(const unsigned char *p);
 
-/* Parse "512M", "2G", "65536" (bytes) for --journal-max; -1 when bad. */
-int journal_parse_size(const char *s, uint64_t *out);
-
 /* Parse --sync: "batch", "never" or milliseconds; -1 when bad. */
 int journal_parse_sync(const char *s, enum journal_sync *sync,
     int64_t *ms);

@@ -856,7 +856,7 @@ web_daemon(struct web *w)
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION,
 	    (intptr_t)web_connection, w };
 	opts[n++] = (struct MHD_OptionItem){
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, WEB_CONN_MEMORY, NULL };
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->conn_memory, NULL };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
 	    (intptr_t)web_completed, w };
 	opts[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };

@@ -26,6 +26,15 @@
 #define WEB_TIMEOUT 60		/* seconds a connection may make no progress */
 /* seconds a request may take to arrive whole (--request-timeout) */
 #define WEB_REQUEST_TIMEOUT_DEFAULT 30
+/*
+ * Each connection's memory pool (MHD's default is 32 KiB): the request's
+ * headers (about the pool less 3.5 KiB of them at most: more is answered
+ * 431) and the SSE chunks.  6 KiB keeps a stream under 8 KiB of RSS
+ * (bench/RESULTS.md, sm-tail --listen fan-out), headers to about 2.5 KiB.
+ */
+#define WEB_CONN_MEMORY_DEFAULT (6 * 1024)
+#define WEB_CONN_MEMORY_MIN (4 * 1024)
+#define WEB_CONN_MEMORY_MAX (1024 * 1024)
 #define WEB_KEEPALIVE_MS 15000	/* an SSE comment this often */
 #define WEB_SNDBUF (64 * 1024)	/* kernel send buffer of an SSE stream */
 #define WEB_ROWS_DEFAULT 100	/* /rows without ?n= */
@@ -42,6 +51,7 @@ struct web_config {
 	size_t max_hosts;		/* (host, source) pairs, alert hosts */
 	int64_t forget_ms;		/* a pair silent this long goes */
 	unsigned max_per_address;	/* from one address; 0: no cap */
+	size_t conn_memory;		/* each connection's pool, bytes */
 	size_t backlog;			/* rows in the ring */
 	int64_t stale_ms;		/* 0: from each host's interval */
 	double warn;			/* the page's warning level, percent */

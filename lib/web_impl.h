@@ -28,13 +28,6 @@
  * MiB instead of 40.
  */
 #define WEB_BLOCK 512
-/*
- * Each connection's memory pool (MHD's default is 32 KiB): the request's
- * headers (about 2.5 KiB of them at most: more is answered 431) and the
- * SSE chunks.  6 KiB keeps a stream under 8 KiB of RSS (bench/RESULTS.md,
- * sm-tail --listen fan-out).
- */
-#define WEB_CONN_MEMORY (6 * 1024)
 #define WEB_FILE_MAX (4 * 1024 * 1024)	/* a static file, at most */
 
 struct web {

@@ -41,8 +41,8 @@ static const struct cli_help help = {
 	    "               [--warn percent]\n"
 	    "       sm-tail --listen addr [-n count] [--auth-file file] "
 	    "[--backlog rows]\n"
-	    "               [--db url] [--defaults-file file] "
-	    "[--forget seconds]\n"
+	    "               [--connection-memory size] [--db url]\n"
+	    "               [--defaults-file file] [--forget seconds]\n"
 	    "               [--gap-timeout seconds] [--host name] "
 	    "[--interval seconds]\n"
 	    "               [--keep-alerts] [--max-connections n] "
@@ -65,6 +65,10 @@ static const struct cli_help help = {
 	    "lines\n"
 	    "  --backlog rows         --listen: rows kept for new clients "
 	    "(4096)\n"
+	    "  --connection-memory size\n"
+	    "                         --listen: each connection's memory, "
+	    "the request's\n"
+	    "                         headers in it (6K: headers to 2.5K)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"
@@ -136,6 +140,8 @@ usage(int status)
 static const struct option longopts[] = {
 	{ "auth-file", required_argument, NULL, TAILMAIN_OPT_AUTH_FILE },
 	{ "backlog", required_argument, NULL, TAILMAIN_OPT_BACKLOG },
+	{ "connection-memory", required_argument, NULL,
+	    TAILMAIN_OPT_CONNECTION_MEMORY },
 	{ "dashboard", no_argument, NULL, 'd' },
 	{ "db", required_argument, NULL, DB_OPT_DB },
 	{ "defaults-file", required_argument, NULL, DB_OPT_DEFAULTS_FILE },

@@ -108,6 +108,17 @@ tailmain_opt_value(struct tailmain_opts *o, int ch, const char *arg)
 	case TAILMAIN_OPT_MAX_PER_ADDRESS:
 		return httpd_opt_max_per_address(arg, &o->per_addr) == -1 ?
 		    -1 : 1;
+	case TAILMAIN_OPT_CONNECTION_MEMORY:
+		if (cli_parse_size(arg, &o->conn_memory) == -1 ||
+		    o->conn_memory < WEB_CONN_MEMORY_MIN ||
+		    o->conn_memory > WEB_CONN_MEMORY_MAX) {
+			warnx("--connection-memory: \"%s\": want a size from "
+			    "%uK to %uK (K, M: powers of 1024)", arg,
+			    WEB_CONN_MEMORY_MIN >> 10,
+			    WEB_CONN_MEMORY_MAX >> 10);
+			return -2;
+		}
+		return 1;
 	case TAILMAIN_OPT_SINCE:
 	case TAILMAIN_OPT_UNTIL:
 		return tailmain_time(o, ch, arg);
@@ -227,8 +238,10 @@ tailmain_check(const struct tailmain_opts *o)
 		    o->auth_file != NULL || o->metrics_token != NULL ||
 		    tls_given(&o->tls) || o->forget_ms >= 0 ||
 		    o->max_hosts >= 0 || o->request_timeout >= 0 ||
-		    o->per_addr >= 0 || o->web.keep_alerts, ~M(TAILMAIN_LISTEN),
-		    "--auth-file, --backlog, --forget, --keep-alerts, "
+		    o->per_addr >= 0 || o->web.keep_alerts ||
+		    o->conn_memory > 0, ~M(TAILMAIN_LISTEN),
+		    "--auth-file, --backlog, --connection-memory, --forget, "
+		    "--keep-alerts, "
 		    "--max-connections, --max-hosts, --max-per-address, "
 		    "--metrics-token-file, --port-file, "
 		    "--request-timeout, --rule, --rules, --stale, --tls-* and "
@@ -311,6 +324,8 @@ tailmain_listen(struct tailmain_opts *o)
 	    WEB_MAX_CONNECTIONS_DEFAULT;
 	wc->stale_ms = o->stale_ms > 0 ? o->stale_ms : 0;
 	wc->max_per_address = o->per_addr > 0 ? (unsigned)o->per_addr : 0;
+	wc->conn_memory = o->conn_memory > 0 ? (size_t)o->conn_memory :
+	    WEB_CONN_MEMORY_DEFAULT;
 	wc->request_timeout = o->request_timeout > 0 ?
 	    (unsigned)o->request_timeout : WEB_REQUEST_TIMEOUT_DEFAULT;
 	wc->max_hosts = o->max_hosts > 0 ? (size_t)o->max_hosts :

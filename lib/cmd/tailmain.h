@@ -33,7 +33,8 @@ enum tailmain_mode {
 
 /* sm-tail's own options (getopt_long's values past the characters). */
 enum tailmain_optid {
-	TAILMAIN_OPT_AUTH_FILE = 256, TAILMAIN_OPT_BACKLOG, TAILMAIN_OPT_FORGET,
+	TAILMAIN_OPT_AUTH_FILE = 256, TAILMAIN_OPT_BACKLOG,
+	TAILMAIN_OPT_CONNECTION_MEMORY, TAILMAIN_OPT_FORGET,
 	TAILMAIN_OPT_FORMAT, TAILMAIN_OPT_GAP_TIMEOUT, TAILMAIN_OPT_HOST,
 	TAILMAIN_OPT_INTERVAL, TAILMAIN_OPT_KEEP_ALERTS, TAILMAIN_OPT_LISTEN,
 	TAILMAIN_OPT_MAX_CONNECTIONS, TAILMAIN_OPT_MAX_HOSTS,
@@ -56,6 +57,7 @@ struct tailmain_opts {
 	double warn;
 	long long lines, backlog, max_conns, max_hosts, request_timeout;
 	long long per_addr;		/* --max-per-address */
+	uint64_t conn_memory;		/* --connection-memory; 0: none */
 	enum tier_id tier;
 	bool tier_given, via_given;
 	struct tail_config tail;	/* filters and --via */

@@ -93,14 +93,18 @@ expect_status 2 $T --db $DB --listen 0 --request-timeout 3601
 expect_err "--request-timeout: \"3601\": want 1 to 3600 seconds"
 expect_status 2 $T --db $DB --listen 0 --forget 0
 expect_err "--forget: \"0\": want seconds, 1 or more"
+for v in 3K 2M 8KB x 16777216T; do
+	expect_status 2 $T --db $DB --listen 0 --connection-memory $v
+	expect_err "--connection-memory: \"$v\": want a size from 4K to 1024K"
+done
 for o in "--backlog 10" "--max-connections 5" "--max-per-address 2" \
     "--port-file p" "--stale 5" \
     "--web-root /" "--auth-file f" "--metrics-token-file f" \
     "--tls-cert f" "--tls-key f" "--tls-client-ca f" "--forget 9" \
-    "--max-hosts 9" "--request-timeout 9"; do
+    "--max-hosts 9" "--request-timeout 9" "--connection-memory 8K"; do
 	# shellcheck disable=SC2086
 	expect_status 2 $T --db $DB $o
-	expect_err "--auth-file, --backlog, --forget, --keep-alerts, --max-connections, --max-hosts, --max-per-address, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
+	expect_err "--auth-file, --backlog, --connection-memory, --forget, --keep-alerts, --max-connections, --max-hosts, --max-per-address, --metrics-token-file, --port-file, --request-timeout, --rule, --rules, --stale, --tls-* and --web-root need --listen"
 done
 
 echo "--web-root without index.html: exit 2 naming it, before serving"
@@ -125,6 +129,11 @@ done
 code=$(curl -s -m 5 -o "$SM_TMP/body" -w '%{http_code}' \
     "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
 [ "$code" = 503 ] || fail "/health without a database: $code"
+echo "  4,000 bytes of cookies: 431 in the default 6K pool"
+cookie=$(awk 'BEGIN { while (n++ < 4000) printf "a" }')
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Cookie: c=$cookie" \
+    "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
+[ "$code" = 431 ] || fail "/health, 4,000 bytes of headers, 6K: $code"
 for f in index.html app.js app.css; do
 	u=$f
 	[ $f = index.html ] && u=
@@ -139,6 +148,22 @@ wait $pid || fail "--listen after SIGTERM: exit $?"
 [ ! -e "$SM_TMP/port" ] || fail "the port file is left"
 grep -q "connect: .*retrying" "$SM_TMP/lerr" ||
     fail "--listen did not say why: $(cat "$SM_TMP/lerr")"
+
+echo "--connection-memory 16K: the same 4,000 bytes of cookies fit"
+$T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
+    --connection-memory 16K 2>"$SM_TMP/lerr" &
+pid=$!
+i=0
+until [ -s "$SM_TMP/port" ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "--listen: no port file: $(cat "$SM_TMP/lerr")"
+	sleep 0.1
+done
+code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Cookie: c=$cookie" \
+    "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
+[ "$code" = 503 ] || fail "/health, 4,000 bytes of headers, 16K: $code"
+kill -TERM $pid
+wait $pid || fail "--listen --connection-memory after SIGTERM: exit $?"
 
 echo "--listen on an address in use: exit 2"
 python3 -c 'import socket,sys,time

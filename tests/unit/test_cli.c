@@ -66,6 +66,33 @@ test_count(void **state)
 	    1LL << 62, &v), -1);
 }
 
+static void
+test_size(void **state)
+{
+	uint64_t v = 7;
+
+	(void)state;
+	assert_int_equal(cli_parse_size("512M", &v), 0);
+	assert_int_equal(v, 512ULL << 20);
+	assert_int_equal(cli_parse_size("65536", &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(cli_parse_size("2g", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(cli_parse_size("6k", &v), 0);
+	assert_int_equal(v, 6144);
+	assert_int_equal(cli_parse_size("1023T", &v), 0);
+	assert_int_equal(v, 1023ULL << 40);
+	/* 2^24 T is 2^64: refused, not wrapped to 0 */
+	assert_int_equal(cli_parse_size("16777216T", &v), -1);
+	assert_int_equal(cli_parse_size("1024T", &v), -1);
+	assert_int_equal(cli_parse_size("12X", &v), -1);
+	assert_int_equal(cli_parse_size("12MB", &v), -1);
+	assert_int_equal(cli_parse_size("", &v), -1);
+	assert_int_equal(cli_parse_size("M", &v), -1);
+	assert_int_equal(cli_parse_size("-1", &v), -1);
+	assert_int_equal(v, 1023ULL << 40);	/* untouched */
+}
+
 enum { OPT_COUNT = 256, OPT_SECONDS, OPT_UNIT, OPT_WANT, OPT_TEXT, OPT_ARG,
     OPT_FLAG, OPT_OTHER };
 
@@ -204,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_number),
 		cmocka_unit_test(test_ms),
 		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_opt_values),
 		cmocka_unit_test(test_opt_warnings),
 		cmocka_unit_test(test_no_operands),

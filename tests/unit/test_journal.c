@@ -610,19 +610,9 @@ static void
 test_parse(void **state)
 {
 	enum journal_sync s;
-	uint64_t v;
 	int64_t ms = 0;
 
 	(void)state;
-	assert_int_equal(journal_parse_size("512M", &v), 0);
-	assert_int_equal(v, 512ULL << 20);
-	assert_int_equal(journal_parse_size("65536", &v), 0);
-	assert_int_equal(v, 65536);
-	assert_int_equal(journal_parse_size("2g", &v), 0);
-	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(journal_parse_size("12X", &v), -1);
-	assert_int_equal(journal_parse_size("", &v), -1);
-	assert_int_equal(journal_parse_size("-1", &v), -1);
 	assert_int_equal(journal_parse_sync("batch", &s, &ms), 0);
 	assert_int_equal(s, JOURNAL_SYNC_BATCH);
 	assert_int_equal(journal_parse_sync("never", &s, &ms), 0);
