@@ -4,12 +4,11 @@
  * steady rate from another, and reports what each stream received and
  * how long after its COMMIT.
  *
- *   sse-load [-c clients] [-r rows] [-t rows/s] [-s slow] [-p pid]
- *       [-w seconds] port
+ *   sse-load [-c clients] [-i connects] [-r rows] [-t rows/s] [-s slow]
+ *       [-p pid] [-w seconds] port
  *
- * Connects -c clients (1000) to 127.0.0.1:port, GET /events?n=0, a few
- * hundred connects in flight at a time, and waits for every response
- * header.  Then a writer thread inserts -r rows (300) one by one, each its
+ * Connects -c clients (1000) to 127.0.0.1:port, GET /events?n=0, -i
+ * connects in flight at a time (64), and waits for every response header.  Then a writer thread inserts -r rows (300) one by one, each its
  * own autocommit transaction, -t per second (100), into system_metrics of
  * $SM_DB (as every sm command), noting each row's id (LAST_INSERT_ID) and
  * the moment its COMMIT returned (CLOCK_MONOTONIC); each stream's events
@@ -361,8 +360,8 @@ cmp_u32(const void *a, const void *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: sse-load [-c clients] [-r rows] [-t rows/s] "
-	    "[-s slow] [-p pid] [-w seconds] port\n");
+	fprintf(stderr, "usage: sse-load [-c clients] [-i connects] "
+	    "[-r rows] [-t rows/s] [-s slow] [-p pid] [-w seconds] port\n");
 	exit(2);
 }
 
@@ -379,6 +378,7 @@ main(int argc, char *argv[])
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	long pid = 0, wait_s = 10, i, next = 0, inflight = 0, up = 0;
+	long window = LOAD_INFLIGHT;
 	long failed = 0, total, ended = 0, complete = 0, slow_cut = 0;
 	long long cpu0 = 0, cpu1 = 0, self0, self1;
 	long rss_idle = -1, rss_conn = -1, rss_end = -1;
@@ -390,9 +390,10 @@ main(int argc, char *argv[])
 	nclients = 1000;
 	nrows = 300;
 	rate = 100;
-	while ((ch = getopt(argc, argv, "c:r:t:s:p:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:i:r:t:s:p:w:")) != -1) {
 		switch (ch) {
 		case 'c': nclients = atol(optarg); break;
+		case 'i': window = atol(optarg); break;
 		case 'r': nrows = atol(optarg); break;
 		case 't': rate = atol(optarg); break;
 		case 's': nslow = atol(optarg); break;
@@ -402,7 +403,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (argc - optind != 1 || nclients < 1 || nrows < 1 || rate < 1 ||
-	    rate > 1000000 || nslow < 0 || wait_s < 1)
+	    rate > 1000000 || nslow < 0 || wait_s < 1 || window < 1)
 		usage();
 	port = atoi(argv[optind]);
 	total = nclients + nslow;
@@ -449,7 +450,7 @@ main(int argc, char *argv[])
 	while (up + failed < total) {
 		int n, k;
 
-		while (next < total && inflight < LOAD_INFLIGHT) {
+		while (next < total && inflight < window) {
 			if (start_connect(ep, next++) == -1)
 				failed++;
 			else

@@ -28,6 +28,7 @@
 #include "exitcode.h"
 #include "feed.h"
 #include "followrun.h"
+#include "httpd_epoll.h"
 #include "httpd_deadline.h"
 #include "record.h"
 #include "schema.h"
@@ -316,6 +317,8 @@ web_wake(struct web *w)
 		pthread_mutex_unlock(&w->lock);
 		for (i = 0; i < n; i++)
 			MHD_resume_connection(batch[i]);
+		if (n > 0)
+			httpd_epoll_ring(&w->poller);
 	} while (n == sizeof(batch) / sizeof(batch[0]));
 }
 
@@ -833,8 +836,8 @@ web_daemon(struct web *w)
 	unsigned flags;
 	size_t n = 0;
 
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	    MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	/* polled by httpd_epoll's thread, not MHD's (httpd_epoll.h) */
+	flags = HTTPD_EPOLL_FLAGS | MHD_USE_ERROR_LOG;
 	if (c->tls != NULL && c->tls->cert != NULL)
 		flags |= MHD_USE_TLS;
 	if (c->addr.ss_family == AF_INET6)
@@ -932,6 +935,9 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 
 	memset(&w, 0, sizeof(w));
 	w.c = c;
+	/* first: the /history threads and the follower ring its bell */
+	if (httpd_epoll_open(&w.poller, why) == -1)
+		return SM_EXIT_FATAL;
 	pthread_mutex_init(&w.lock, NULL);
 	clock_cond_init(&w.wake);	/* deadlines on the monotonic clock */
 	db_describe(c->tail.db, w.desc, sizeof(w.desc));
@@ -963,7 +969,7 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	}
 	/* the feed's clock, before the history's rows */
 	feed_forget(&w.feed, clock_mono_ms());
-	if ((w.hist = webhist_new(c->tail.db)) == NULL) {
+	if ((w.hist = webhist_new(c->tail.db, &w.poller)) == NULL) {
 		why_set(why, "cannot start /history's threads");
 		rc = SM_EXIT_FATAL;
 		goto out_free;
@@ -974,6 +980,10 @@ web_run(const struct web_config *c, const sigset_t *stop, struct why *why)
 	if ((d = web_daemon(&w)) == NULL) {
 		httpd_listen_failed(&c->addr, c->addrlen, why);
 		goto out_free;
+	}
+	if (httpd_epoll_start(&w.poller, d, why) == -1) {
+		rc = SM_EXIT_FATAL;
+		goto out_stop;
 	}
 	if ((info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) != NULL)
 		port = info->port;
@@ -1010,6 +1020,7 @@ out_stop:
 	/* its waiting requests answered before the server goes */
 	webhist_free(w.hist);
 	w.hist = NULL;
+	httpd_epoll_stop(&w.poller);
 	MHD_stop_daemon(d);
 out_free:
 	webhist_free(w.hist);
@@ -1021,5 +1032,6 @@ out_destroy:
 	alert_free(w.alerts);
 	pthread_cond_destroy(&w.wake);
 	pthread_mutex_destroy(&w.lock);
+	httpd_epoll_close(&w.poller);
 	return rc;
 }

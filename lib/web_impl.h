@@ -17,6 +17,7 @@
 #include "feed.h"
 #include "followrun.h"
 #include "httpd_deadline.h"
+#include "httpd_epoll.h"
 #include "web.h"
 #include "webhist.h"
 #include "why.h"
@@ -39,6 +40,7 @@ struct web {
 	struct alert_engine *alerts;	/* under lock; NULL: no rules */
 	struct alertstore *store;	/* --keep-alerts; NULL: none */
 	struct webhist *hist;		/* /history's queries */
+	struct httpd_epoll poller;	/* polls the daemon */
 	bool stopping;		/* under lock */
 	bool fatal;		/* under lock: the follower gave up ... */
 	struct why fatal_why;	/* ... for this reason */

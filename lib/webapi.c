@@ -248,6 +248,7 @@ web_job_submit(struct web *w, struct MHD_Connection *conn, void **con_cls,
 		    "waiting; try again\"}");
 		job->done = true;
 		MHD_resume_connection(conn);
+		httpd_epoll_ring(&w->poller);
 	}
 	return MHD_YES;
 }

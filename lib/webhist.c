@@ -13,10 +13,12 @@
 #include <json-c/json.h>
 
 #include "timefmt.h"
+#include "httpd_epoll.h"
 #include "webhist.h"
 
 struct webhist {
 	const struct db_config *db;
+	struct httpd_epoll *poller;	/* rung after each answer */
 	pthread_mutex_t lock;
 	pthread_cond_t work;		/* a job queued, or stopping */
 	struct webhist_job *head, *tail;	/* under lock */
@@ -120,12 +122,13 @@ out_memory:
 
 /* The answer is set: hand the request back (job is MHD's from here). */
 static void
-webhist_answer(struct webhist_job *job)
+webhist_answer(struct webhist *h, struct webhist_job *job)
 {
 	struct MHD_Connection *conn = job->conn;
 
 	job->done = true;
 	MHD_resume_connection(conn);
+	httpd_epoll_ring(h->poller);
 }
 
 static void *
@@ -150,7 +153,7 @@ webhist_thread(void *arg)
 		h->queued--;
 		pthread_mutex_unlock(&h->lock);
 		webhist_run(h, &m, job);
-		webhist_answer(job);
+		webhist_answer(h, job);
 	}
 	if (m != NULL)
 		mysql_close(m);
@@ -159,13 +162,14 @@ webhist_thread(void *arg)
 }
 
 struct webhist *
-webhist_new(const struct db_config *db)
+webhist_new(const struct db_config *db, struct httpd_epoll *poller)
 {
 	struct webhist *h;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return NULL;
 	h->db = db;
+	h->poller = poller;
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->work, NULL);
 	for (; h->nthreads < WEBHIST_THREADS; h->nthreads++)
@@ -220,7 +224,7 @@ webhist_free(struct webhist *h)
 		next = job->next;
 		job->code = MHD_HTTP_SERVICE_UNAVAILABLE;
 		job->body = webhist_error("%s", "stopping");
-		webhist_answer(job);
+		webhist_answer(h, job);
 	}
 	for (i = 0; i < h->nthreads; i++)
 		pthread_join(h->threads[i], NULL);

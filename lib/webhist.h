@@ -43,11 +43,14 @@ struct webhist_job {
 
 struct webhist;
 
+struct httpd_epoll;
+
 /*
- * Threads for the queries on db (kept by the caller); NULL when memory or
- * threads run out.
+ * Threads for the queries on db (kept by the caller), ringing poller's
+ * bell after each answer; NULL when memory or threads run out.
  */
-struct webhist *webhist_new(const struct db_config *db);
+struct webhist *webhist_new(const struct db_config *db,
+    struct httpd_epoll *poller);
 
 /*
  * Queue job (its connection suspended by the caller after a 0).  -1 when
