@@ -66,8 +66,9 @@ bench_history_tsv() {
 			}
 			cpu = int(rand() * 10000) / 100
 			used = 1000 + int(rand() * 2000)
-			printf "4000\t%d\t%d\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t0\t0\t" \
-			    "route-a\t%08x-%04x-7000-8000-%012x\th%04d\tprocfs\t" \
+			printf "4000\t%d\t%d\t%.2f\t%.2f\t%.2f\t" \
+			    "%d\t%d\t%d\t0\t0\troute-a\t" \
+			    "%08x-%04x-7000-8000-%012x\th%04d\tprocfs\t" \
 			    "%s.%03d\t%d\t%d\n", 4000 - used - 300, used,
 			    used / 40, cpu, 100 - cpu, 1 + n % 3, 120 + n % 7,
 			    110, t, h, n, h, ts, h, 4000 - used, 200 + n % 50 \

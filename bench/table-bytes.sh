@@ -13,8 +13,8 @@
 #   bench/table-bytes.sh [HOSTS [HOURS]]   default 20 28 (2,016,000 rows)
 #
 # Environment: SM_BIN (binaries to use instead of building), BASE_BIN
-# (that build's bin/), CONVERT_SQL, BENCH_DIR (default /var/tmp; about 1 GB at the
-# default size).  Not part of `make check`.
+# (that build's bin/), CONVERT_SQL, BENCH_DIR (default /var/tmp; about 1
+# GB at the default size).  Not part of `make check`.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)

@@ -173,8 +173,8 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	size_t n, i;
 
 	if (mysql_query(m, "SELECT COLUMN_NAME, COLUMN_TYPE LIKE '%unsigned%',"
-	    " DATABASE(), DATA_TYPE = 'uuid' FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-	    "DATABASE() AND TABLE_NAME = '" SCHEMA_TABLE "' ORDER BY "
+	    " DATABASE(), DATA_TYPE = 'uuid' FROM information_schema.COLUMNS"
+	    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" SCHEMA_TABLE "' ORDER BY "
 	    "ORDINAL_POSITION") != 0 || (res = mysql_store_result(m)) == NULL) {
 		b->fault = db_error(m, "reading the table's columns", &b->why);
 		return -1;
@@ -632,7 +632,8 @@ binlog_value(const struct binlog_col *c, bool is_unsigned, bool is_uuid,
 		break;
 	default:	/* the strings */
 		if (is_uuid) {
-			if (binlog_uuid(p + pre, n - pre, out, size, tlen) == -1)
+			if (binlog_uuid(p + pre, n - pre, out, size,
+			    tlen) == -1)
 				return why_set(why, "a UUID of %zu bytes",
 				    n - pre);
 			break;

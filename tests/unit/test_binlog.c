@@ -237,6 +237,16 @@ test_bad(void **state)
 	assert_non_null(strstr(out.why.msg, "cpu_usage is NULL"));
 }
 
+/* make_row's, its sample_id the n bytes v as the log has a UUID's. */
+static void
+make_uuid_row(struct img *m, const unsigned char *v, size_t n)
+{
+	make_row(m, false);
+	m->len -= 37;
+	put_le(m, n, 1);
+	put(m, v, n);
+}
+
 /*
  * sample_id in MariaDB's UUID type: 16 bytes in the order of the text,
  * its trailing zero bytes left out of the log, shown as the server shows
@@ -248,6 +258,7 @@ test_uuid(void **state)
 	static const unsigned char v7[] = { 0x01, 0x90, 0xb0, 0x00, 0x00,
 	    0x04, 0x7A, 0xBC, 0x80 };
 	static bool flags[NCOLS] = { [15] = true };
+	unsigned char v[17];
 	struct binlog_col c[NCOLS];
 	struct binlog_row out;
 	struct img m;
@@ -258,29 +269,20 @@ test_uuid(void **state)
 	memcpy(c, cols, sizeof(c));
 	c[15].meta = 254 << 8 | 16;
 	uuid_flags = flags;
-	make_row(&m, false);
-	m.len -= 37;
-	put_le(&m, sizeof(v7), 1);
-	put(&m, v7, sizeof(v7));
+	make_uuid_row(&m, v7, sizeof(v7));
 	assert_int_equal(decode(c, all, &m, 0, &out, &why), 0);
 	assert_true(out.ok);
 	assert_string_equal(out.r.rec.id,
 	    "0190b000-0004-7abc-8000-000000000000");
 	/* all 16 */
-	make_row(&m, false);
-	m.len -= 37;
-	put_le(&m, 16, 1);
-	for (i = 0; i < 16; i++)
-		put_le(&m, 0xf0 + i, 1);
+	for (i = 0; i < sizeof(v); i++)
+		v[i] = (unsigned char)(0xf0 + i);
+	make_uuid_row(&m, v, 16);
 	assert_int_equal(decode(c, all, &m, 0, &out, &why), 0);
 	assert_string_equal(out.r.rec.id,
 	    "f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff");
 	/* longer than a UUID: refused, not cut */
-	make_row(&m, false);
-	m.len -= 37;
-	put_le(&m, 17, 1);
-	for (i = 0; i < 17; i++)
-		put_le(&m, 0xf0, 1);
+	make_uuid_row(&m, v, 17);
 	assert_int_equal(decode(c, all, &m, 0, &out, &why), -1);
 	assert_non_null(strstr(why.msg, "a UUID of 17 bytes"));
 	uuid_flags = NULL;
