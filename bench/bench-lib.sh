@@ -49,3 +49,45 @@ bench_records() {
 		    int(i / 1000) % 60, i % 1000, i
 	}'
 }
+
+# bench_history_tsv HOSTS START END DIR: a sample a second of HOSTS hosts
+# from START to END (Unix seconds), hosts interleaved as they arrive, as
+# TSV in sm-store's insert order, a million rows a file, into DIR
+bench_history_tsv() {
+	awk -v hosts="$1" -v start="$2" -v end="$3" -v dir="$4" 'BEGIN {
+	srand(11)
+	n = 0
+	for (t = start; t < end; t++) {
+		ts = strftime("%Y-%m-%d %H:%M:%S", t, 1)
+		for (h = 0; h < hosts; h++) {
+			if (n % 1000000 == 0) {
+				if (n) close(f)
+				f = sprintf("%s/%05d.tsv", dir, n / 1000000)
+			}
+			cpu = int(rand() * 10000) / 100
+			used = 1000 + int(rand() * 2000)
+			printf "4000\t%d\t%d\t%.2f\t%.2f\t%.2f\t" \
+			    "%d\t%d\t%d\t0\t0\troute-a\t" \
+			    "%08x-%04x-7000-8000-%012x\th%04d\tprocfs\t" \
+			    "%s.%03d\t%d\t%d\n", 4000 - used - 300, used,
+			    used / 40, cpu, 100 - cpu, 1 + n % 3, 120 + n % 7,
+			    110, t, h, n, h, ts, h, 4000 - used, 200 + n % 50 \
+			    > f
+			n++
+		}
+	}
+	}'
+}
+
+# bench_history_load "SQL" DIR: DIR's TSV files into system_metrics, by
+# LOAD DATA with the client command SQL (its database's table)
+bench_history_load() {
+	for f in "$2"/*.tsv; do
+		$1 --local-infile=1 -e "LOAD DATA LOCAL INFILE '$f' INTO TABLE
+		    system_metrics (ram_total, ram_free, ram_used,
+		    ram_percentage, cpu_usage, cpu_free, running_processes,
+		    total_processes, sleeping_processes, zombie_processes,
+		    stopped_processes, data_source, sample_id, host,
+		    collector, sampled_at, ram_available, threads)"
+	done
+}

@@ -28,8 +28,9 @@
 # Needs about 15 GB under BENCH_DIR (default /var/tmp) at the default
 # size; everything is removed at the end.  Not part of `make check`.
 # Environment: SM_BIN (binaries to use instead of building), RAW_RUNS
-# (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (3:
-# stop after the range queries and the page, 3b).
+# (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (1:
+# stop after the table's bytes, 1; 3: after the range queries and the
+# page, 3b).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -95,38 +96,9 @@ $SQL -N -e "SELECT GROUP_CONCAT(PARTITION_NAME) FROM
     sed 's/^/partitions: /'
 t0=$(now_s)
 mkdir "$WORK/load"
-awk -v hosts="$HOSTS" -v start="$start" -v end="$end" \
-    -v dir="$WORK/load" 'BEGIN {
-	srand(11)
-	n = 0
-	for (t = start; t < end; t++) {
-		ts = strftime("%Y-%m-%d %H:%M:%S", t, 1)
-		for (h = 0; h < hosts; h++) {
-			if (n % 1000000 == 0) {
-				if (n) close(f)
-				f = sprintf("%s/%05d.tsv", dir, n / 1000000)
-			}
-			cpu = int(rand() * 10000) / 100
-			used = 1000 + int(rand() * 2000)
-			printf "4000\t%d\t%d\t%.2f\t%.2f\t%.2f\t%d\t%d\t%d\t0\t0\t" \
-			    "route-a\t%08x-%04x-7000-8000-%012x\th%04d\tprocfs\t" \
-			    "%s.%03d\t%d\t%d\n", 4000 - used - 300, used,
-			    used / 40, cpu, 100 - cpu, 1 + n % 3, 120 + n % 7,
-			    110, t, h, n, h, ts, h, 4000 - used, 200 + n % 50 \
-			    > f
-			n++
-		}
-	}
-}'
-for f in "$WORK"/load/*.tsv; do
-	$SQL --local-infile=1 -e "LOAD DATA LOCAL INFILE '$f' INTO TABLE
-	    system_metrics (ram_total, ram_free, ram_used, ram_percentage,
-	    cpu_usage, cpu_free, running_processes, total_processes,
-	    sleeping_processes, zombie_processes, stopped_processes,
-	    data_source, sample_id, host, collector, sampled_at,
-	    ram_available, threads)"
-	rm -f "$f"
-done
+bench_history_tsv "$HOSTS" "$start" "$end" "$WORK/load"
+bench_history_load "$SQL" "$WORK/load"
+rm -rf "$WORK/load"
 t1=$(now_s)
 $SQL -e "ANALYZE TABLE system_metrics" >/dev/null
 rows=$($SQL -N -e "SELECT COUNT(*) FROM system_metrics")
@@ -144,6 +116,7 @@ raw_disk=$(du -k "$WORK"/db/data/sm/system_metrics#P#*.ibd |
     awk -v r="$rows" '{ s += $1 } END { printf "%.1f", s * 1024 / r }')
 echo "raw table files: $raw_bytes bytes a row in size, $raw_disk on disk"
 raw_bytes=$raw_disk
+[ "${STOP_AFTER:-}" != 1 ] || exit 0
 
 echo "== 2. sm-keep's first pass"
 c0=$(cpu "$server")

@@ -21,7 +21,8 @@
 # instead of building), BATCH (sm-store --batch, default 1023, as
 # sm-store's), SPLIT; BASE_BIN=DIR (and BASE_BATCH, default 1000) runs
 # that sm-store too, in each run after case a: a build before a change,
-# side by side with it and LOAD DATA.
+# side by side with it and LOAD DATA, into the table that build makes
+# (database sm_base: a change to the table is measured too).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,8 +117,15 @@ LOAD="LOAD DATA LOCAL INFILE '$WORK/recs.tsv' INTO TABLE system_metrics
 # the table, as sm-store makes it
 head -n 1 "$WORK/recs.ndjson" | SM_DB_PASSWORD="$SM_DB_PASSWORD" \
     "$WORK/bin/sm-store" --db "$SM_DB" 2>/dev/null
-count() { $SQL -N sm -e 'SELECT COUNT(*) FROM system_metrics'; }
-empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
+count() { $SQL -N "${1:-sm}" -e 'SELECT COUNT(*) FROM system_metrics'; }
+empty() { $SQL "${1:-sm}" -e 'TRUNCATE system_metrics'; }
+if [ -n "${BASE_BIN:-}" ]; then
+	$SQL -e "CREATE DATABASE sm_base; GRANT ALL ON sm_base.* TO
+	    'sm'@'127.0.0.1'; GRANT ALL ON sm_base.* TO 'sm'@'localhost'"
+	BASE_DB=${SM_DB%/sm}/sm_base
+	head -n 1 "$WORK/recs.ndjson" | SM_DB_PASSWORD="$SM_DB_PASSWORD" \
+	    "$BASE_BIN/sm-store" --db "$BASE_DB" 2>/dev/null
+fi
 
 : >"$WORK/store.rate"
 : >"$WORK/load.rate"
@@ -127,6 +135,7 @@ empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
 : >"$WORK/split.ratio"
 : >"$WORK/base.rate"
 : >"$WORK/base.ratio"
+: >"$WORK/new.ratio"
 BASE_BATCH=${BASE_BATCH:-1000}
 
 # two receivers for the split, as sm-store --listen runs by default
@@ -163,13 +172,14 @@ for r in $(seq "$REPS"); do
 	    >>"$WORK/store.rate"
 
 	if [ -n "${BASE_BIN:-}" ]; then
-		empty
+		empty sm_base
 		t0=$(now)
 		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
-		    --db "$SM_DB" --ssl-mode DISABLED --batch "$BASE_BATCH" \
+		    --db "$BASE_DB" --ssl-mode DISABLED --batch "$BASE_BATCH" \
 		    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
 		t1=$(now)
-		[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
+		[ "$(count sm_base)" = "$N" ] ||
+		    { cat "$WORK/base.err"; exit 1; }
 		echo "$N $t0 $t1" |
 		    awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
 		    >>"$WORK/base.rate"
@@ -223,9 +233,12 @@ for r in $(seq "$REPS"); do
 	if [ -n "${BASE_BIN:-}" ]; then
 		paste "$WORK/base.rate" "$WORK/load.rate" | tail -n 1 |
 		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/base.ratio"
+		paste "$WORK/store.rate" "$WORK/base.rate" | tail -n 1 |
+		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/new.ratio"
 		echo "run $r: base sm-store --batch $BASE_BATCH" \
 		    "$(tail -n 1 "$WORK/base.rate") rows/s, / LOAD DATA" \
-		    "$(tail -n 1 "$WORK/base.ratio")"
+		    "$(tail -n 1 "$WORK/base.ratio"); sm-store / base" \
+		    "$(tail -n 1 "$WORK/new.ratio")"
 	fi
 	single=
 	[ "$M" -gt 0 ] && single="single-row INSERTs $(tail -n 1 \
@@ -248,6 +261,8 @@ if [ -n "${BASE_BIN:-}" ]; then
 	    "$(median <"$WORK/base.rate") rows/s"
 	echo "  base sm-store / LOAD DATA, median of the runs' ratios:" \
 	    "$(median <"$WORK/base.ratio")"
+	echo "  sm-store / base sm-store, median of the runs' ratios:" \
+	    "$(median <"$WORK/new.ratio")"
 fi
 if [ "$SPLIT" = 1 ]; then
 	echo "  sm-split --batch 100 -> 2 x sm-store --listen" \

@@ -55,6 +55,7 @@ binlog_free(struct binlog *b)
 	binlog_close(b);
 	free(b->sel);
 	free(b->is_unsigned);
+	free(b->is_uuid);
 	free(b->map);
 	free(b->rows);
 	free(b->text);
@@ -172,8 +173,8 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	size_t n, i;
 
 	if (mysql_query(m, "SELECT COLUMN_NAME, COLUMN_TYPE LIKE '%unsigned%',"
-	    " DATABASE() FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-	    "DATABASE() AND TABLE_NAME = '" SCHEMA_TABLE "' ORDER BY "
+	    " DATABASE(), DATA_TYPE = 'uuid' FROM information_schema.COLUMNS"
+	    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '" SCHEMA_TABLE "' ORDER BY "
 	    "ORDINAL_POSITION") != 0 || (res = mysql_store_result(m)) == NULL) {
 		b->fault = db_error(m, "reading the table's columns", &b->why);
 		return -1;
@@ -181,9 +182,11 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	n = (size_t)mysql_num_rows(res);
 	free(b->sel);
 	free(b->is_unsigned);
+	free(b->is_uuid);
 	b->sel = calloc(n + 1, sizeof(*b->sel));
 	b->is_unsigned = calloc(n + 1, sizeof(*b->is_unsigned));
-	if (b->sel == NULL || b->is_unsigned == NULL) {
+	b->is_uuid = calloc(n + 1, sizeof(*b->is_uuid));
+	if (b->sel == NULL || b->is_unsigned == NULL || b->is_uuid == NULL) {
 		mysql_free_result(res);
 		b->ncols = 0;
 		b->fault = DB_FAULT_OTHER;
@@ -192,6 +195,7 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	for (i = 0; i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		b->sel[i] = row[0] != NULL ? binlog_sel_index(row[0]) : -1;
 		b->is_unsigned[i] = row[1] != NULL && strcmp(row[1], "1") == 0;
+		b->is_uuid[i] = row[3] != NULL && strcmp(row[3], "1") == 0;
 		if (i == 0)
 			snprintf(b->db, sizeof(b->db), "%s", row[2] != NULL ?
 			    row[2] : "");
@@ -424,12 +428,39 @@ binlog_datetime_text(char *out, size_t size, unsigned y, unsigned mo,
 }
 
 /*
+ * A UUID column's value as the log has it (16 bytes in the order of the
+ * text, trailing zero bytes left out) into out as lower-case text, what
+ * the server shows.  0, or -1 when it is longer, or out too small.
+ */
+static int
+binlog_uuid(const unsigned char *p, size_t n, char *out, size_t size,
+    size_t *tlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+
+	if (n > 16 || size < UUID_STR_LEN)
+		return -1;
+	for (i = 0; i < 16; i++) {
+		unsigned v = i < n ? p[i] : 0;
+
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[v >> 4];
+		out[o++] = hex[v & 15];
+	}
+	out[o] = '\0';
+	*tlen = o;
+	return 0;
+}
+
+/*
  * One value of column c at p: *len gets the bytes it takes; when out is
  * not NULL, its text goes there (size bytes) and its length into *tlen.
  * 0, or -1 (why: a type this reader does not know, or a value past end).
  */
 static int
-binlog_value(const struct binlog_col *c, bool is_unsigned,
+binlog_value(const struct binlog_col *c, bool is_unsigned, bool is_uuid,
     const unsigned char *p, const unsigned char *end, char *out, size_t size,
     size_t *len, size_t *tlen, struct why *why)
 {
@@ -600,6 +631,13 @@ binlog_value(const struct binlog_col *c, bool is_unsigned,
 		    size);
 		break;
 	default:	/* the strings */
+		if (is_uuid) {
+			if (binlog_uuid(p + pre, n - pre, out, size,
+			    tlen) == -1)
+				return why_set(why, "a UUID of %zu bytes",
+				    n - pre);
+			break;
+		}
 		if (n - pre >= size)
 			return why_set(why, "a value of %zu bytes", n - pre);
 		memcpy(out, p + pre, n - pre);
@@ -643,6 +681,7 @@ binlog_decode_row(const struct binlog *b, const struct binlog_col *cols,
 		if (BINLOG_BIT(nulls, k - 1))
 			continue;
 		if (binlog_value(&cols[i], i < b->ncols && b->is_unsigned[i],
+		    i < b->ncols && b->is_uuid != NULL && b->is_uuid[i],
 		    p, end, show ? text + at : NULL, BINLOG_TEXT_MAX - at,
 		    &len, &tlen, why) == -1)
 			return -1;

@@ -79,6 +79,7 @@ struct binlog {
 	/* each column's index in schema_select_columns */
 	int *sel;
 	bool *is_unsigned;
+	bool *is_uuid;		/* MariaDB's UUID type: 16 bytes in the log */
 	/* the table's TABLE_MAP in the current transaction */
 	bool mapped;
 	unsigned long long table_id;

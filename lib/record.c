@@ -19,8 +19,13 @@
 #include "timefmt.h"
 #include "utf8.h"
 
-#define RECORD_COUNT_MAX 2147483647LL		/* processes, threads */
-#define RECORD_MIB_MAX (1LL << 40)		/* one exbibyte */
+/*
+ * What sm's table holds (schema.c): counts in a MEDIUMINT, past the
+ * kernel's PID_MAX_LIMIT (2^22), so every task fits; MiB in an INT, two
+ * pebibytes.
+ */
+#define RECORD_COUNT_MAX 8388607LL		/* processes, threads */
+#define RECORD_MIB_MAX 2147483647LL		/* MiB */
 
 enum field_type { FIELD_ID, FIELD_TIME, FIELD_STRING, FIELD_COUNT,
 	FIELD_MIB, FIELD_PERCENT };

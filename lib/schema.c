@@ -19,32 +19,34 @@
 
 /*
  * The replaced system's columns keep their names and meaning; a new table
- * widens the RAM columns and says NOT NULL where sm always writes a value.
+ * says NOT NULL where sm always writes a value, and takes the smallest
+ * type that holds what a record may hold (record.h: MiB up to 2^31 - 1,
+ * INT; counts up to 2^23 - 1, MEDIUMINT), and the sample id in the
+ * server's UUID type, 16 bytes (SCHEMA_SAMPLE_ID_TEXT where it has none).
  * A column added to an old table must be NULL: its old rows have none.
  */
 const struct schema_column schema_columns[] = {
 	{ "id", "BIGINT UNSIGNED NOT NULL AUTO_INCREMENT", NULL },
-	{ "ram_total", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "ram_free", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "ram_used", "BIGINT NOT NULL", "BIGINT NULL" },
+	{ "ram_total", "INT NOT NULL", "BIGINT NULL" },
+	{ "ram_free", "INT NOT NULL", "BIGINT NULL" },
+	{ "ram_used", "INT NOT NULL", "BIGINT NULL" },
 	{ "ram_percentage", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
 	{ "cpu_usage", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
 	{ "cpu_free", "DECIMAL(5,2) NOT NULL", "DECIMAL(5,2) NULL" },
-	{ "running_processes", "INT NOT NULL", "INT NULL" },
-	{ "total_processes", "INT NOT NULL", "INT NULL" },
-	{ "sleeping_processes", "INT NOT NULL", "INT NULL" },
-	{ "zombie_processes", "INT NOT NULL", "INT NULL" },
-	{ "stopped_processes", "INT NOT NULL", "INT NULL" },
+	{ "running_processes", "MEDIUMINT NOT NULL", "INT NULL" },
+	{ "total_processes", "MEDIUMINT NOT NULL", "INT NULL" },
+	{ "sleeping_processes", "MEDIUMINT NOT NULL", "INT NULL" },
+	{ "zombie_processes", "MEDIUMINT NOT NULL", "INT NULL" },
+	{ "stopped_processes", "MEDIUMINT NOT NULL", "INT NULL" },
 	{ "data_source", "VARCHAR(50) NOT NULL", "VARCHAR(50) NULL" },
 	{ "created_at", "DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
 	    "DATETIME NULL DEFAULT CURRENT_TIMESTAMP" },
-	{ "sample_id", "CHAR(36) CHARACTER SET ascii NOT NULL",
-	    "CHAR(36) CHARACTER SET ascii NULL" },
+	{ "sample_id", "UUID NOT NULL", "CHAR(36) CHARACTER SET ascii NULL" },
 	{ "host", "VARCHAR(255) NULL", "VARCHAR(255) NULL" },
 	{ "collector", "VARCHAR(32) NULL", "VARCHAR(32) NULL" },
 	{ "sampled_at", "DATETIME(3) NOT NULL", "DATETIME(3) NULL" },
-	{ "ram_available", "BIGINT NOT NULL", "BIGINT NULL" },
-	{ "threads", "INT NULL", "INT NULL" },
+	{ "ram_available", "INT NOT NULL", "BIGINT NULL" },
+	{ "threads", "MEDIUMINT NULL", "INT NULL" },
 	/* a new table's partitioning column; an old table has none */
 	{ "sampled_day", "DATE NOT NULL DEFAULT\n"
 	    "    (CAST(COALESCE(sampled_at, created_at) AS DATE))", NULL },
@@ -93,25 +95,25 @@ const size_t schema_nlegacy = sizeof(schema_legacy) /
 const char schema_create_sql[] =
 	"CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE " (\n"
 	"  id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,\n"
-	"  ram_total BIGINT NOT NULL,\n"
-	"  ram_free BIGINT NOT NULL,\n"
-	"  ram_used BIGINT NOT NULL,\n"
+	"  ram_total INT NOT NULL,\n"
+	"  ram_free INT NOT NULL,\n"
+	"  ram_used INT NOT NULL,\n"
 	"  ram_percentage DECIMAL(5,2) NOT NULL,\n"
 	"  cpu_usage DECIMAL(5,2) NOT NULL,\n"
 	"  cpu_free DECIMAL(5,2) NOT NULL,\n"
-	"  running_processes INT NOT NULL,\n"
-	"  total_processes INT NOT NULL,\n"
-	"  sleeping_processes INT NOT NULL,\n"
-	"  zombie_processes INT NOT NULL,\n"
-	"  stopped_processes INT NOT NULL,\n"
+	"  running_processes MEDIUMINT NOT NULL,\n"
+	"  total_processes MEDIUMINT NOT NULL,\n"
+	"  sleeping_processes MEDIUMINT NOT NULL,\n"
+	"  zombie_processes MEDIUMINT NOT NULL,\n"
+	"  stopped_processes MEDIUMINT NOT NULL,\n"
 	"  data_source VARCHAR(50) NOT NULL,\n"
 	"  created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,\n"
-	"  sample_id CHAR(36) CHARACTER SET ascii NOT NULL,\n"
+	"  sample_id UUID NOT NULL,\n"
 	"  host VARCHAR(255) NULL,\n"
 	"  collector VARCHAR(32) NULL,\n"
 	"  sampled_at DATETIME(3) NOT NULL,\n"
-	"  ram_available BIGINT NOT NULL,\n"
-	"  threads INT NULL,\n"
+	"  ram_available INT NOT NULL,\n"
+	"  threads MEDIUMINT NULL,\n"
 	"  sampled_day DATE NOT NULL DEFAULT\n"
 	"    (CAST(COALESCE(sampled_at, created_at) AS DATE)),\n"
 	"  PRIMARY KEY (id, sampled_day),\n"
@@ -154,8 +156,10 @@ schema_partition_list(FILE *f, int64_t first, int64_t last)
 }
 
 char *
-schema_create_partitioned(int64_t now_ms)
+schema_create_partitioned(int64_t now_ms, bool uuid)
 {
+	static const char fresh[] = "  sample_id UUID NOT NULL,\n";
+	const char *at = strstr(schema_create_sql, fresh);
 	int64_t today = now_ms / SCHEMA_DAY_MS;
 	char *sql = NULL;
 	size_t size = 0;
@@ -163,8 +167,13 @@ schema_create_partitioned(int64_t now_ms)
 
 	if ((f = open_memstream(&sql, &size)) == NULL)
 		return NULL;
-	fprintf(f, "%s\nPARTITION BY RANGE COLUMNS (sampled_day) (",
-	    schema_create_sql);
+	if (uuid || at == NULL)
+		fputs(schema_create_sql, f);
+	else
+		fprintf(f, "%.*s  sample_id " SCHEMA_SAMPLE_ID_TEXT
+		    " NOT NULL,\n%s", (int)(at - schema_create_sql),
+		    schema_create_sql, at + sizeof(fresh) - 1);
+	fputs("\nPARTITION BY RANGE COLUMNS (sampled_day) (", f);
 	schema_partition_list(f, today, today + SCHEMA_DAYS_AHEAD);
 	fputc(')', f);
 	if (fclose(f) == EOF) {
@@ -230,6 +239,25 @@ schema_insert_sql(size_t rows, bool named)
 	}
 	stpcpy(p, named ? tail : plain);
 	return sql;
+}
+
+/*
+ * Whether the server has MariaDB's UUID data type (10.7 on): *yes.
+ * MySQL and older MariaDB list no such plugin.
+ */
+static enum db_fault
+schema_has_uuid(MYSQL *m, bool *yes, struct why *why)
+{
+	MYSQL_RES *res;
+
+	if (mysql_query(m, "SELECT 1 FROM information_schema.PLUGINS WHERE "
+	    "PLUGIN_NAME = 'uuid' AND PLUGIN_TYPE = 'DATA TYPE' AND "
+	    "PLUGIN_STATUS = 'ACTIVE'") != 0 ||
+	    (res = mysql_store_result(m)) == NULL)
+		return db_error(m, "looking for the UUID type", why);
+	*yes = mysql_num_rows(res) > 0;
+	mysql_free_result(res);
+	return DB_FAULT_NONE;
 }
 
 /* One statement without a result; DB_FAULT_NONE or the fault. */
@@ -534,10 +562,14 @@ schema_ensure(MYSQL *m, bool migrate, int *changed, struct why *why)
 			break;
 		if (!st.exists) {
 			char *create;
+			bool uuid = false;
 
+			if ((f = schema_has_uuid(m, &uuid, why)) !=
+			    DB_FAULT_NONE)
+				break;
 			/* checked first: CREATE wants a privilege ALTER not */
 			if ((create = schema_create_partitioned(
-			    timefmt_now_ms())) == NULL) {
+			    timefmt_now_ms(), uuid)) == NULL) {
 				why_set(why, "out of memory");
 				f = DB_FAULT_OTHER;
 				break;

@@ -87,9 +87,11 @@ int schema_partition_list(FILE *f, int64_t first, int64_t last);
 
 /*
  * schema_create_sql partitioned for days from now_ms's on, newly
- * allocated; NULL when out of memory.
+ * allocated; NULL when out of memory.  Without uuid (a server without
+ * the UUID type) sample_id is SCHEMA_SAMPLE_ID_TEXT instead.
  */
-char *schema_create_partitioned(int64_t now_ms);
+#define SCHEMA_SAMPLE_ID_TEXT "CHAR(36) CHARACTER SET ascii"
+char *schema_create_partitioned(int64_t now_ms, bool uuid);
 
 /*
  * A newly allocated "INSERT INTO system_metrics (...) VALUES (?, ...), ...

@@ -134,12 +134,12 @@ corpus_make() {
 		corpus_rec 4 2 total_processes 99999999999999999999999
 		corpus_rec 4 3 ram_total 1e400
 		corpus_ok 4 4
-		corpus_rec 4 5 ram_total 1099511627777
-		corpus_rec 4 6 total_processes 2147483648
+		corpus_rec 4 5 ram_total 2147483648
+		corpus_rec 4 6 total_processes 8388608
 		corpus_rec 4 7 cpu_usage 1e308
 		corpus_rec 4 8 ram_total "1$(printf '%0400d' 0)"
 		corpus_rec 4 9 total_processes 1e3 host '"ok-9"'
-		corpus_rec 4 10 ram_total 1099511627776 ram_free 1 \
+		corpus_rec 4 10 ram_total 2147483647 ram_free 1 \
 		    ram_available 1 ram_used 1 ram_percentage 0 host '"ok-10"'
 		corpus_ok 4 11
 	} >"$d/huge-numbers.ndjson"

@@ -88,6 +88,7 @@ static const struct binlog_col cols[NCOLS] = {
 static int sel[NCOLS] = { 0, 6, 8, 9, 11, 13, 14, 15, 16, 17, 18, 2, 4, 19,
 	-1, 1 };
 static bool uns[NCOLS] = { true };
+static bool *uuid_flags;	/* b->is_uuid while decoding: NULL, none */
 
 static void
 setup_binlog(struct binlog *b)
@@ -96,6 +97,7 @@ setup_binlog(struct binlog *b)
 	b->ncols = NCOLS;
 	b->sel = sel;
 	b->is_unsigned = uns;
+	b->is_uuid = uuid_flags;
 }
 
 static void
@@ -104,6 +106,7 @@ teardown_binlog(struct binlog *b)
 	/* the arrays are the test's */
 	b->sel = NULL;
 	b->is_unsigned = NULL;
+	b->is_uuid = NULL;
 	binlog_free(b);
 }
 
@@ -234,6 +237,57 @@ test_bad(void **state)
 	assert_non_null(strstr(out.why.msg, "cpu_usage is NULL"));
 }
 
+/* make_row's, its sample_id the n bytes v as the log has a UUID's. */
+static void
+make_uuid_row(struct img *m, const unsigned char *v, size_t n)
+{
+	make_row(m, false);
+	m->len -= 37;
+	put_le(m, n, 1);
+	put(m, v, n);
+}
+
+/*
+ * sample_id in MariaDB's UUID type: 16 bytes in the order of the text,
+ * its trailing zero bytes left out of the log, shown as the server shows
+ * it (lower case).
+ */
+static void
+test_uuid(void **state)
+{
+	static const unsigned char v7[] = { 0x01, 0x90, 0xb0, 0x00, 0x00,
+	    0x04, 0x7A, 0xBC, 0x80 };
+	static bool flags[NCOLS] = { [15] = true };
+	unsigned char v[17];
+	struct binlog_col c[NCOLS];
+	struct binlog_row out;
+	struct img m;
+	struct why why;
+	size_t i;
+
+	(void)state;
+	memcpy(c, cols, sizeof(c));
+	c[15].meta = 254 << 8 | 16;
+	uuid_flags = flags;
+	make_uuid_row(&m, v7, sizeof(v7));
+	assert_int_equal(decode(c, all, &m, 0, &out, &why), 0);
+	assert_true(out.ok);
+	assert_string_equal(out.r.rec.id,
+	    "0190b000-0004-7abc-8000-000000000000");
+	/* all 16 */
+	for (i = 0; i < sizeof(v); i++)
+		v[i] = (unsigned char)(0xf0 + i);
+	make_uuid_row(&m, v, 16);
+	assert_int_equal(decode(c, all, &m, 0, &out, &why), 0);
+	assert_string_equal(out.r.rec.id,
+	    "f0f1f2f3-f4f5-f6f7-f8f9-fafbfcfdfeff");
+	/* longer than a UUID: refused, not cut */
+	make_uuid_row(&m, v, 17);
+	assert_int_equal(decode(c, all, &m, 0, &out, &why), -1);
+	assert_non_null(strstr(why.msg, "a UUID of 17 bytes"));
+	uuid_flags = NULL;
+}
+
 int
 main(void)
 {
@@ -241,6 +295,7 @@ main(void)
 		cmocka_unit_test(test_row),
 		cmocka_unit_test(test_null_and_absent),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,8 +86,9 @@ test_create_partitioned(void **state)
 
 	(void)state;
 	/* 2026-12-07T00:43:01Z: today and three days ahead, then pmax */
-	sql = schema_create_partitioned(1796604181000LL);
+	sql = schema_create_partitioned(1796604181000LL, true);
 	assert_non_null(sql);
+	assert_non_null(strstr(sql, "  sample_id UUID NOT NULL,\n"));
 	assert_non_null(strstr(sql, ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4\n"
 	    "PARTITION BY RANGE COLUMNS (sampled_day) ("
 	    "PARTITION p20261207 VALUES LESS THAN ('2026-12-08'), "
@@ -95,6 +96,15 @@ test_create_partitioned(void **state)
 	    "PARTITION p20261209 VALUES LESS THAN ('2026-12-10'), "
 	    "PARTITION p20261210 VALUES LESS THAN ('2026-12-11'), "
 	    "PARTITION pmax VALUES LESS THAN (MAXVALUE))"));
+	free(sql);
+	/* a server without the UUID type: the text, the rest the same */
+	sql = schema_create_partitioned(1796604181000LL, false);
+	assert_non_null(sql);
+	assert_null(strstr(sql, "UUID"));
+	assert_non_null(strstr(sql, ",\n  sample_id CHAR(36) CHARACTER SET "
+	    "ascii NOT NULL,\n  host VARCHAR(255) NULL,\n"));
+	assert_non_null(strstr(sql, "PARTITION pmax VALUES LESS THAN "
+	    "(MAXVALUE))"));
 	free(sql);
 	/* across a month and a year */
 	schema_day_name(20453, name, sizeof(name));
