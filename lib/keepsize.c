@@ -15,7 +15,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +86,7 @@ unsigned long long
 keepsize_excess_rows(unsigned long long rows, double row_bytes,
     unsigned long long limit)
 {
+	unsigned long long whole;
 	double over, k;
 
 	if (row_bytes <= 0)
@@ -94,8 +94,11 @@ keepsize_excess_rows(unsigned long long rows, double row_bytes,
 	over = (double)rows * row_bytes - (double)limit;
 	if (over <= 0)
 		return 0;
-	k = ceil(over / row_bytes);
-	return k >= (double)rows ? rows : (unsigned long long)k;
+	k = over / row_bytes;
+	if (k >= (double)rows)
+		return rows;
+	whole = (unsigned long long)k;
+	return whole < k ? whole + 1 : whole;	/* rounded up */
 }
 
 size_t
