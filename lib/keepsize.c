@@ -230,9 +230,9 @@ keepsize_days(MYSQL *m, unsigned long long limit, int64_t now_ms,
 	char (*name)[65], sql[256];
 	enum db_fault f;
 	size_t n, k, i;
+	double top, newest;
 	bool found;
 	int64_t t0;
-	double top;
 
 	p = calloc(KEEPSIZE_PARTS_MAX, sizeof(*p));
 	name = calloc(KEEPSIZE_PARTS_MAX, sizeof(*name));
@@ -248,7 +248,10 @@ keepsize_days(MYSQL *m, unsigned long long limit, int64_t now_ms,
 		goto out_free;
 	k = keepsize_parts_pick(p, n, now_ms / SCHEMA_DAY_MS, limit,
 	    &st->today_over);
-	if (k == 0 || (f = keepsize_mark(m, &mark, why)) != DB_FAULT_NONE)
+	if (k == 0 || (f = keepsize_mark(m, &mark, why)) != DB_FAULT_NONE ||
+	    (f = keepsize_row(m, "SELECT MAX(id) FROM " SCHEMA_TABLE,
+	    "reading the newest id", &newest, 1, &found, why)) !=
+	    DB_FAULT_NONE)
 		goto out_free;
 	/* writers queue behind a waiting ALTER: give up soon */
 	if ((f = keepsize_exec(m, "SET SESSION lock_wait_timeout = 2",
@@ -262,6 +265,15 @@ keepsize_days(MYSQL *m, unsigned long long limit, int64_t now_ms,
 			break;
 		if ((unsigned long long)top > mark) {
 			st->held = true;	/* not rolled up yet */
+			break;
+		}
+		/*
+		 * InnoDB's next id is the highest of what the partitions
+		 * left were given: dropping the newest id's would hand
+		 * rolled-up ids out again.
+		 */
+		if (top >= newest) {
+			st->newest_held = true;
 			break;
 		}
 		snprintf(sql, sizeof(sql), "ALTER TABLE " SCHEMA_TABLE

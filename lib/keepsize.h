@@ -44,6 +44,8 @@ struct keepsize_stats {
 	/* raw rows over --raw-size kept: not rolled up yet */
 	bool held;
 	bool parts_busy;	/* the table stayed locked: next pass */
+	/* the oldest day over the size holds the newest id: it stays */
+	bool newest_held;
 };
 
 /*

@@ -45,6 +45,10 @@ keeprun_report_size(const struct keeprun_config *c,
 		    "--raw-size: they go once their days are past");
 	if (sz->held)
 		warnx("raw rows over --raw-size are kept until rolled up");
+	if (sz->newest_held)
+		warnx("the day over --raw-size that holds the newest id stays "
+		    "until a newer row is stored (dropping it would hand its "
+		    "ids out again)");
 	if (!c->verbose && sz->deleted[TIER_RAW] == 0 &&
 	    sz->deleted[TIER_1M] == 0 && sz->deleted[TIER_1H] == 0)
 		return;
