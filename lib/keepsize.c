@@ -299,6 +299,20 @@ out_free:
 	return f;
 }
 
+/* A table's rows and bytes (data and indexes) as the server says. */
+static enum db_fault
+keepsize_figures(MYSQL *m, const char *table, double v[2], bool *found,
+    struct why *why)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT TABLE_ROWS, DATA_LENGTH + "
+	    "INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA "
+	    "= DATABASE() AND TABLE_NAME = '%s'", table);
+	return keepsize_row(m, sql, "reading a table's size", v, 2, found,
+	    why);
+}
+
 /*
  * A table's rows and the bytes a row: measured again (ANALYZE TABLE) when
  * the figures at hand put it near its limit, the smallest bytes a row
@@ -319,11 +333,8 @@ keepsize_measure(MYSQL *m, const char *table, unsigned long long limit,
 	if ((f = keepsize_row(m, sql, "reading a row's size", &kept, 1,
 	    &found, why)) != DB_FAULT_NONE)
 		return f;
-	snprintf(sql, sizeof(sql), "SELECT TABLE_ROWS, DATA_LENGTH + "
-	    "INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA "
-	    "= DATABASE() AND TABLE_NAME = '%s'", table);
-	if ((f = keepsize_row(m, sql, "reading a table's size", v, 2, &found,
-	    why)) != DB_FAULT_NONE || !found)
+	if ((f = keepsize_figures(m, table, v, &found, why)) !=
+	    DB_FAULT_NONE || !found)
 		return f;
 	*row_bytes = keepsize_row_bytes(kept, (unsigned long long)v[1],
 	    (unsigned long long)v[0]);
@@ -334,11 +345,8 @@ keepsize_measure(MYSQL *m, const char *table, unsigned long long limit,
 	if ((f = keepsize_exec(m, sql, "measuring a table", why)) !=
 	    DB_FAULT_NONE)
 		return f;
-	snprintf(sql, sizeof(sql), "SELECT TABLE_ROWS, DATA_LENGTH + "
-	    "INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA "
-	    "= DATABASE() AND TABLE_NAME = '%s'", table);
-	if ((f = keepsize_row(m, sql, "reading a table's size", v, 2, &found,
-	    why)) != DB_FAULT_NONE || !found)
+	if ((f = keepsize_figures(m, table, v, &found, why)) !=
+	    DB_FAULT_NONE || !found)
 		return f;
 	*row_bytes = keepsize_row_bytes(kept, (unsigned long long)v[1],
 	    (unsigned long long)v[0]);

@@ -16,16 +16,6 @@
 
 command -v faketime >/dev/null || fail "faketime missing: scripts/deps.sh"
 
-day() {
-	python3 -c "import time, sys
-print(time.strftime('p%Y%m%d', time.gmtime(time.time() + int(sys.argv[1]) *
-    86400)))" "$1"
-}
-parts() {
-	q "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY
-	    PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS
-	    WHERE TABLE_SCHEMA = '$TESTDB' AND TABLE_NAME = 'system_metrics'"
-}
 # part_bytes: the raw table's partitions' data and indexes, in order
 part_bytes() {
 	q "SELECT DATA_LENGTH + INDEX_LENGTH FROM information_schema.PARTITIONS
@@ -46,8 +36,24 @@ store() {
 # deleted_by_size N WHAT: the last run's "deleted by size" figure N
 # (1 raw, 2 minute, 3 hour, 4 statements)
 deleted_by_size() {
-	sed -n 's/.*deleted by size \([0-9]*\) raw rows, \([0-9]*\) minute and \([0-9]*\) hour buckets in \([0-9]*\) statements.*/\1 \2 \3 \4/p' \
-	    "$SM_TMP/err" | tail -1 | cut -d' ' -f"$1"
+	n='\([0-9]*\)'
+	sed -n "s/.*deleted by size $n raw rows, $n minute and $n hour \
+buckets in $n statements.*/\\1 \\2 \\3 \\4/p" "$SM_TMP/err" | tail -1 |
+	    cut -d' ' -f"$1"
+}
+# days FROM TO: the partitions of those days from today, then pmax
+days() {
+	seq "$1" "$2" | while read -r d; do printf '%s,' "$(day "$d")"; done
+	echo pmax
+}
+# oldest_went TABLE GONE: the GONE buckets deleted from TABLE were the
+# oldest of $SM_TMP/buckets (its buckets before, in order)
+oldest_went() {
+	oldest_kept=$(q "SELECT MIN(bucket) FROM $1")
+	newest_gone=$(sed -n "${2}p" "$SM_TMP/buckets")
+	[ "$(printf '%s\n%s\n' "$newest_gone" "$oldest_kept" | sort |
+	    head -1)" = "$newest_gone" ] ||
+	    fail "$1: a bucket of $oldest_kept kept, one of $newest_gone gone"
 }
 AGES="--raw 0 --minute 0 --hour 0"
 
@@ -64,7 +70,7 @@ expect_err "rolled up 5760 rows"
 check_tiers "before any drop"
 tier_dump system_metrics_1m >"$SM_TMP/m_before"
 tier_dump system_metrics_1h >"$SM_TMP/h_before"
-expect_eq "partitions" "$(parts)" "$(day -5),$(day -4),$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions" "$(parts)" "$(days -5 3)"
 q "ANALYZE TABLE system_metrics" >/dev/null
 part_bytes >"$SM_TMP/pb"
 total=$(awk '{ s += $1 } END { print s }' "$SM_TMP/pb")
@@ -76,7 +82,7 @@ p1=$(sed -n 2p "$SM_TMP/pb")
 limit=$((total - p0 - p1 + 1))
 expect_status 0 "$KEEP" --settle 0 $AGES --raw-size $limit -v
 expect_err "dropped 2 daily partitions over --raw-size"
-expect_eq "partitions" "$(parts)" "$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions" "$(parts)" "$(days -3 3)"
 tier_dump system_metrics_1m | cmp -s - "$SM_TMP/m_before" ||
     fail "the minute tier changed when days were dropped"
 tier_dump system_metrics_1h | cmp -s - "$SM_TMP/h_before" ||
@@ -86,7 +92,7 @@ limit=$((total - p0 - p1))
 expect_status 0 "$KEEP" --settle 0 $AGES --raw-size $limit -v
 grep -q "over --raw-size" "$SM_TMP/err" &&
     fail "a pass within the size dropped: $(cat "$SM_TMP/err")"
-expect_eq "partitions after a pass within" "$(parts)" "$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions after a pass within" "$(parts)" "$(days -3 3)"
 
 echo "a day not rolled up stays over the size, until it is"
 # late rows of five days ago, into the oldest partition left (it holds
@@ -98,24 +104,24 @@ total=$(awk '{ s += $1 } END { print s }' "$SM_TMP/pb")
 p0=$(sed -n 1p "$SM_TMP/pb")
 expect_status 0 "$KEEP" --settle 3600 $AGES --raw-size $((total - p0)) -v
 expect_err "raw rows over --raw-size are kept until rolled up"
-expect_eq "partitions, the day held" "$(parts)" "$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions, the day held" "$(parts)" "$(days -3 3)"
 expect_status 0 "$KEEP" --settle 0 $AGES --raw-size $((total - p0)) -v
 expect_err "rolled up 10 rows"
 echo "the day holding the newest id stays: InnoDB would give its ids again"
 expect_err "the day over --raw-size that holds the newest id stays"
-expect_eq "partitions, the newest id's day kept" "$(parts)" "$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions, the newest id's day kept" "$(parts)" "$(days -3 3)"
 # by age too (lib/keep.c): the day past --raw stays, no id given twice
 expect_status 0 "$KEEP" --settle 0 --raw 1d --minute 0 --hour 0 -v
 expect_status 0 "$KEEP" --settle 0 --raw 1d --minute 0 --hour 0 -v
 grep -q "started again" "$SM_TMP/err" &&
     fail "the ids started again: $(cat "$SM_TMP/err")"
-expect_eq "partitions, by age" "$(parts)" "$(day -3),$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions, by age" "$(parts)" "$(days -3 3)"
 # a row of now: the late rows' day may go
 past_records 5 "now" 60 1 0000e004 | store s
 expect_status 0 "$KEEP" --settle 0 $AGES --raw-size $((total - p0)) -v
 expect_err "rolled up 5 rows"
 expect_err "dropped 1 daily partitions over --raw-size"
-expect_eq "partitions, the day gone" "$(parts)" "$(day -2),$(day -1),$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions, the day gone" "$(parts)" "$(days -2 3)"
 expect_eq "late samples in the hour tier" "$(q "SELECT SUM(samples) FROM
     system_metrics_1h WHERE host = 'late'")" 10
 
@@ -123,7 +129,7 @@ echo "today's partition alone over the size: the past days go, today stays"
 expect_status 0 "$KEEP" --settle 0 $AGES --raw-size 1 -v
 expect_err "dropped 2 daily partitions over --raw-size"
 expect_err "today's partition and those ahead alone are over --raw-size"
-expect_eq "partitions" "$(parts)" "$(day 0),$(day 1),$(day 2),$(day 3),pmax"
+expect_eq "partitions" "$(parts)" "$(days 0 3)"
 expect_eq "samples in the hour tier" "$(q "SELECT SUM(samples) FROM
     system_metrics_1h")" 5775
 expect_eq "samples in the minute tier" "$(q "SELECT SUM(samples) FROM
@@ -145,17 +151,14 @@ b=$(q "SELECT row_bytes FROM sm_keep_size WHERE name =
     'system_metrics_1m'")
 # what fits: limit / bytes a row; the server's row count is an estimate
 python3 -c "import sys
-after, limit, b, n = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+after, limit, n = (int(a) for a in sys.argv[1:3] + sys.argv[4:5])
+b = float(sys.argv[3])
 fit = limit / b
 sys.exit(0 if abs(after - fit) <= 0.1 * n else 1)" "$after" "$limit" "$b" \
     "$before" || fail "kept $after minute buckets of $b bytes within" \
     "$limit bytes"
 [ "$gone" -gt 0 ] || fail "no minute bucket deleted"
-oldest_kept=$(q "SELECT MIN(bucket) FROM system_metrics_1m")
-newest_gone=$(sed -n "${gone}p" "$SM_TMP/buckets")
-[ "$(printf '%s\n%s\n' "$newest_gone" "$oldest_kept" | sort | head -1)" = \
-    "$newest_gone" ] ||
-    fail "a bucket of $oldest_kept kept, one of $newest_gone deleted"
+oldest_went system_metrics_1m "$gone"
 expect_eq "hour buckets, minute trimmed" \
     "$(q "SELECT COUNT(*) FROM system_metrics_1h")" "$hours"
 echo "a second pass deletes no more: the rows are within the size"
@@ -178,11 +181,7 @@ gone=$(deleted_by_size 3)
 expect_eq "hour buckets deleted, as said" \
     "$(q "SELECT COUNT(*) FROM system_metrics_1h")" \
     $(($(wc -l <"$SM_TMP/buckets") - gone))
-oldest_kept=$(q "SELECT MIN(bucket) FROM system_metrics_1h")
-newest_gone=$(sed -n "${gone}p" "$SM_TMP/buckets")
-[ "$(printf '%s\n%s\n' "$newest_gone" "$oldest_kept" | sort | head -1)" = \
-    "$newest_gone" ] ||
-    fail "an hour of $oldest_kept kept, one of $newest_gone deleted"
+oldest_went system_metrics_1h "$gone"
 expect_eq "minute buckets, hour trimmed" \
     "$(q "SELECT COUNT(*) FROM system_metrics_1m")" "$minutes"
 
@@ -231,8 +230,6 @@ expect_err "rolled up 50 rows"
 expect_eq "samples in the hour tier" \
     "$(q "SELECT SUM(samples) FROM system_metrics_1h")" 9353
 # its realtime service's query still answers
-[ -n "$(q "SELECT ram_total, cpu_usage, data_source, created_at FROM
-    system_metrics ORDER BY created_at DESC LIMIT 1")" ] ||
-    fail "the replaced system's latest-row query found nothing"
+replaced_query_answers
 TESTDB=$main_db
 echo ok
