@@ -6,8 +6,9 @@
 #   up, never today's or those ahead; the tiers untouched and equal to
 #   GROUP BY over what was rolled up;
 # - the tiers trimmed by --minute-size and --hour-size, oldest buckets
-#   first, and a second pass deletes nothing more (the table's size as the
-#   server gives it does not fall after deletes in place);
+#   first, and a second pass deletes no more than the row count's error
+#   (the table's size as the server gives it need not fall after deletes
+#   in place: a row's size is the fewest bytes measured);
 # - the replaced system's table (DESIGN.md's columns, plus what sm-store
 #   adds), not partitioned: its oldest rolled-up ids deleted in chunks of
 #   2,000, rows not rolled up kept.
@@ -161,7 +162,7 @@ sys.exit(0 if abs(after - fit) <= 0.1 * n else 1)" "$after" "$limit" "$b" \
 oldest_went system_metrics_1m "$gone"
 expect_eq "hour buckets, minute trimmed" \
     "$(q "SELECT COUNT(*) FROM system_metrics_1h")" "$hours"
-echo "a second pass deletes no more: the rows are within the size"
+echo "a second pass deletes little more: the rows are within the size"
 set -- $(table_figures system_metrics_1m)
 [ "$2" -gt "$limit" ] ||
     echo "(note: the server says the tier shrank to $2 bytes)"
