@@ -54,6 +54,7 @@ PKGS_lib/httpd.c = json-c libmariadb libmicrohttpd
 PKGS_lib/httpd_loop.c = libmicrohttpd
 PKGS_lib/ingest.c = json-c
 PKGS_lib/keep.c = json-c libmariadb
+PKGS_lib/keepsize.c = json-c libmariadb
 PKGS_lib/cmd/keeprun.c = json-c libmariadb
 PKGS_lib/tier.c = json-c libmariadb
 PKGS_lib/tls.c = gnutls libmicrohttpd

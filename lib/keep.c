@@ -564,7 +564,7 @@ static enum db_fault
 keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
     int64_t cutoff_ms, struct keep_stats *st, struct why *why)
 {
-	unsigned long long mark, top;
+	unsigned long long mark, top, newest;
 	enum db_fault f;
 	char sql[256];
 	int64_t t0;
@@ -573,6 +573,9 @@ keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
 	int done;
 
 	f = keep_mark(m, &mark, why);
+	if (f == DB_FAULT_NONE)
+		f = keep_number(m, "SELECT MAX(id) FROM " SCHEMA_TABLE,
+		    "reading the newest id", &newest, NULL, why);
 	for (i = 0; f == DB_FAULT_NONE && i + 2 < n; i++) {
 		if (parts[i].bound * SCHEMA_DAY_MS > cutoff_ms)
 			break;
@@ -583,6 +586,13 @@ keep_parts_drop(MYSQL *m, const struct keep_part *parts, size_t n,
 			break;
 		if (!null && top > mark)
 			break;	/* not rolled up yet: the next pass */
+		/*
+		 * InnoDB's next id is the highest the partitions left were
+		 * given: dropping the newest id's hands rolled-up ids out
+		 * again (missed, or the mark reset and rows counted twice).
+		 */
+		if (!null && top >= newest)
+			break;
 		snprintf(sql, sizeof(sql), "ALTER TABLE " SCHEMA_TABLE
 		    " DROP PARTITION %s", parts[i].name);
 		t0 = clock_mono_ms();

@@ -24,10 +24,12 @@ static const struct cli_help help = {
 	.usage =
 	    "usage: sm-keep [-fhv] [--alerts age] [--db url] "
 	    "[--defaults-file file]\n"
-	    "               [--hour age] [--interval seconds] [--minute age] "
-	    "[--raw age]\n"
-	    "               [--settle seconds] [--ssl-ca file] "
-	    "[--ssl-mode mode] [--version]\n",
+	    "               [--hour age] [--hour-size size] "
+	    "[--interval seconds]\n"
+	    "               [--minute age] [--minute-size size] [--raw age]\n"
+	    "               [--raw-size size] [--settle seconds] "
+	    "[--ssl-ca file]\n"
+	    "               [--ssl-mode mode] [--version]\n",
 	.options =
 	    "  -f, --follow           a pass every --interval, until "
 	    "stopped\n"
@@ -39,9 +41,14 @@ static const struct cli_help help = {
 	    "  --defaults-file file   a MySQL option file with the password\n"
 	    "  --hour age             keep hour buckets this long (2y; 0: "
 	    "for ever)\n"
+	    "  --hour-size size       and within this size, oldest out "
+	    "first (500M, 20G;\n"
+	    "                         0: no limit, the default)\n"
 	    "  --interval seconds     between --follow passes (60)\n"
 	    "  --minute age           keep minute buckets this long (90d)\n"
+	    "  --minute-size size     and within this size (0: no limit)\n"
 	    "  --raw age              keep raw rows this long (7d)\n"
+	    "  --raw-size size        and within this size (0: no limit)\n"
 	    "  --settle seconds       roll a row up once inserted this long "
 	    "ago (30)\n"
 	    "  --ssl-ca file          the CAs that sign the server's "
@@ -72,12 +79,25 @@ age_opt(const char *name, const char *arg, int64_t *ms)
 	return -1;
 }
 
+/* A size option ("500M", "0"): 0, or -1 after the warning. */
+static int
+size_opt(const char *name, const char *arg, unsigned long long *bytes)
+{
+	const char *why;
+
+	if (keepsize_parse(arg, bytes, &why) == 0)
+		return 0;
+	warnx("%s: \"%s\": %s", name, arg, why);
+	return -1;
+}
+
 #ifndef SM_NO_MAIN
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_ALERTS = 256, OPT_HOUR, OPT_INTERVAL, OPT_MINUTE, OPT_RAW,
-	    OPT_SETTLE, OPT_VERSION };
+	enum { OPT_ALERTS = 256, OPT_HOUR, OPT_HOUR_SIZE, OPT_INTERVAL,
+	    OPT_MINUTE, OPT_MINUTE_SIZE, OPT_RAW, OPT_RAW_SIZE, OPT_SETTLE,
+	    OPT_VERSION };
 	static const struct option longopts[] = {
 		{ "alerts", required_argument, NULL, OPT_ALERTS },
 		{ "db", required_argument, NULL, DB_OPT_DB },
@@ -86,9 +106,12 @@ main(int argc, char *argv[])
 		{ "follow", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "hour", required_argument, NULL, OPT_HOUR },
+		{ "hour-size", required_argument, NULL, OPT_HOUR_SIZE },
 		{ "interval", required_argument, NULL, OPT_INTERVAL },
 		{ "minute", required_argument, NULL, OPT_MINUTE },
+		{ "minute-size", required_argument, NULL, OPT_MINUTE_SIZE },
 		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "raw-size", required_argument, NULL, OPT_RAW_SIZE },
 		{ "settle", required_argument, NULL, OPT_SETTLE },
 		{ "ssl-ca", required_argument, NULL, DB_OPT_SSL_CA },
 		{ "ssl-mode", required_argument, NULL, DB_OPT_SSL_MODE },
@@ -149,6 +172,21 @@ main(int argc, char *argv[])
 		case OPT_HOUR:
 			if (age_opt("--hour", optarg,
 			    &kc.keep.keep_ms[TIER_1H]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_RAW_SIZE:
+			if (size_opt("--raw-size", optarg,
+			    &kc.size.limit[TIER_RAW]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_MINUTE_SIZE:
+			if (size_opt("--minute-size", optarg,
+			    &kc.size.limit[TIER_1M]) == -1)
+				usage(SM_EXIT_USAGE);
+			break;
+		case OPT_HOUR_SIZE:
+			if (size_opt("--hour-size", optarg,
+			    &kc.size.limit[TIER_1H]) == -1)
 				usage(SM_EXIT_USAGE);
 			break;
 		case OPT_VERSION:

@@ -27,6 +27,43 @@ keeprun_sleep(volatile const sig_atomic_t *stop, int64_t ms)
 	}
 }
 
+/* What retention by size did, in the words of keeprun_report. */
+static void
+keeprun_report_size(const struct keeprun_config *c,
+    const struct keepsize_stats *sz)
+{
+	if (sz->parts_busy)
+		warnx("the table stayed locked (a long transaction on it?): "
+		    "days over --raw-size are dropped on the next pass");
+	if (sz->parts_dropped > 0)
+		warnx("dropped %llu daily partitions over --raw-size (about "
+		    "%llu rows, %llu MiB) in %lld ms", sz->parts_dropped,
+		    sz->parts_rows, sz->parts_bytes >> 20,
+		    (long long)sz->drop_ms);
+	if (sz->today_over)
+		warnx("today's partition and those ahead alone are over "
+		    "--raw-size: they go once their days are past");
+	if (sz->held)
+		warnx("raw rows over --raw-size are kept until rolled up");
+	if (sz->newest_held)
+		warnx("the day over --raw-size that holds the newest id stays "
+		    "until a newer row is stored (dropping it would hand its "
+		    "ids out again)");
+	if (!c->verbose && sz->deleted[TIER_RAW] == 0 &&
+	    sz->deleted[TIER_1M] == 0 && sz->deleted[TIER_1H] == 0)
+		return;
+	if (c->size.limit[TIER_RAW] == 0 && c->size.limit[TIER_1M] == 0 &&
+	    c->size.limit[TIER_1H] == 0)
+		return;
+	warnx("deleted by size %llu raw rows, %llu minute and %llu hour "
+	    "buckets in %llu statements (about %llu, %llu and %llu KiB)",
+	    sz->deleted[TIER_RAW], sz->deleted[TIER_1M],
+	    sz->deleted[TIER_1H], sz->statements[TIER_RAW] +
+	    sz->statements[TIER_1M] + sz->statements[TIER_1H],
+	    sz->freed[TIER_RAW] >> 10,
+	    sz->freed[TIER_1M] >> 10, sz->freed[TIER_1H] >> 10);
+}
+
 static void
 keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
 {
@@ -57,6 +94,7 @@ keeprun_report(const struct keeprun_config *c, const struct keep_stats *st)
 static enum db_fault
 keeprun_pass(const struct keeprun_config *c, MYSQL *m, struct why *why)
 {
+	struct keepsize_stats sz = { 0 };
 	struct keep_stats st = { 0 };
 	enum db_fault f;
 
@@ -64,7 +102,11 @@ keeprun_pass(const struct keeprun_config *c, MYSQL *m, struct why *why)
 	if (f == DB_FAULT_NONE && *c->stop == 0)
 		f = keep_retain(m, &c->keep, timefmt_now_ms(), c->stop, &st,
 		    why);
+	if (f == DB_FAULT_NONE && *c->stop == 0)
+		f = keepsize_retain(m, &c->size, timefmt_now_ms(), c->stop,
+		    &sz, why);
 	keeprun_report(c, &st);
+	keeprun_report_size(c, &sz);
 	return f;
 }
 

@@ -11,10 +11,12 @@
 
 #include "dbconf.h"
 #include "keep.h"
+#include "keepsize.h"
 
 struct keeprun_config {
 	const struct db_config *db;
 	struct keep_config keep;
+	struct keepsize_config size;	/* limits by size; 0: none */
 	bool follow;		/* again every interval_ms, until stopped */
 	int64_t interval_ms;
 	bool verbose;		/* a line per pass even when idle */

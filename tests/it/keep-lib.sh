@@ -126,3 +126,25 @@ followed_once() {
 	[ ! -s "$SM_TMP/$1.other" ] ||
 	    fail "the follower said: $(cat "$SM_TMP/$1.other")"
 }
+
+# day N: the name of the partition of the day N days from today
+day() {
+	python3 -c "import time, sys
+print(time.strftime('p%Y%m%d', time.gmtime(time.time() + int(sys.argv[1]) *
+    86400)))" "$1"
+}
+
+# parts: the raw table's partitions, in order, comma-separated
+parts() {
+	q "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY
+	    PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS
+	    WHERE TABLE_SCHEMA = '$TESTDB' AND TABLE_NAME = 'system_metrics'"
+}
+
+# replaced_query_answers: the replaced system's realtime service's query
+# still finds its latest row
+replaced_query_answers() {
+	[ -n "$(q "SELECT ram_total, cpu_usage, data_source, created_at FROM
+	    system_metrics ORDER BY created_at DESC LIMIT 1")" ] ||
+	    fail "the replaced system's latest-row query found nothing"
+}

@@ -14,17 +14,6 @@ command -v faketime >/dev/null || fail "faketime missing: scripts/deps.sh"
 pids=""
 at_exit 'for p in $pids; do kill -TERM $p 2>/dev/null || true; done'
 
-day() {
-	python3 -c "import time, sys
-print(time.strftime('p%Y%m%d', time.gmtime(time.time() + int(sys.argv[1]) *
-    86400)))" "$1"
-}
-parts() {
-	q "SELECT GROUP_CONCAT(PARTITION_NAME ORDER BY
-	    PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS
-	    WHERE TABLE_SCHEMA = '$TESTDB' AND TABLE_NAME = 'system_metrics'"
-}
-
 echo "a table made five days ago: a partition a day, three ahead, pmax"
 # libfaketime loads before the sanitizer build's ASan runtime
 ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" \
@@ -75,7 +64,5 @@ followed_once bl "$want"
 stop_receiver
 
 echo "the replaced system's latest-row query answers"
-[ -n "$(q "SELECT ram_total, cpu_usage, data_source, created_at FROM
-    system_metrics ORDER BY created_at DESC LIMIT 1")" ] ||
-    fail "its latest-row query found nothing"
+replaced_query_answers
 echo ok
