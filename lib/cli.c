@@ -136,30 +136,39 @@ cli_parse_count(const char *s, long long min, long long max, long long *out)
 }
 
 int
-cli_parse_size(const char *s, uint64_t *out)
+cli_parse_size(const char *s, uint64_t *out, const char **why)
 {
 	static const char units[] = "kmgt";
-	const char *u;
+	const char *u, *reason;
 	unsigned long long v;
 	unsigned shift = 0;
 	char *end;
 
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
+	reason = "not a size: a whole number and K, M, G or T";
+	if (!isdigit((unsigned char)s[0]))
+		goto out_bad;
 	errno = 0;
 	v = strtoull(s, &end, 10);
+	reason = "too large";
 	if (errno != 0)
-		return -1;
-	if (*end != '\0' && (u = strchr(units, tolower((unsigned char)*end)))
-	    != NULL) {
+		goto out_bad;
+	if (*end != '\0') {
+		reason = "unknown unit: K, M, G or T (powers of 1024)";
+		if ((u = strchr(units, tolower((unsigned char)*end))) ==
+		    NULL || end[1] != '\0')
+			goto out_bad;
 		shift = 10 * (unsigned)(u - units + 1);
-		end++;
 	}
 	/* checked before the shift, which would overflow past 2^64 */
-	if (*end != '\0' || v >> (50 - shift) != 0)
-		return -1;
+	reason = "too large";
+	if (v > CLI_SIZE_MAX >> shift)
+		goto out_bad;
 	*out = (uint64_t)v << shift;
 	return 0;
+out_bad:
+	if (why != NULL)
+		*why = reason;
+	return -1;
 }
 
 /* The text after "want " for e's bounds, into buf. */

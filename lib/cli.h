@@ -63,11 +63,15 @@ int cli_parse_ms(const char *s, double min, double max, int64_t *ms);
 int cli_parse_count(const char *s, long long min, long long max,
     long long *out);
 
+/* The largest size cli_parse_size takes: 1 EiB. */
+#define CLI_SIZE_MAX (1ULL << 60)
+
 /*
  * Parse a size in bytes: "65536", or with K, M, G or T (powers of 1024,
- * either case) as "512M"; below 2^50.  -1 when bad.
+ * either case) as "512M"; at most CLI_SIZE_MAX.  0, or -1 with the
+ * reason in *why (when why is not NULL).
  */
-int cli_parse_size(const char *s, uint64_t *out);
+int cli_parse_size(const char *s, uint64_t *out, const char **why);
 
 /*
  * One entry of a command's option table (cli_opt): the option's argument

@@ -84,7 +84,7 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 		o->journal_dir = arg;
 		return 0;
 	case DELIVER_OPT_JOURNAL_MAX:
-		if (cli_parse_size(arg, &o->journal_max) == -1 ||
+		if (cli_parse_size(arg, &o->journal_max, NULL) == -1 ||
 		    o->journal_max < DELIVER_JOURNAL_MAX_MIN)
 			return why_set(why, "--journal-max: \"%s\": want a "
 			    "size of 1M or more (K, M, G, T: powers of 1024)",

@@ -12,8 +12,6 @@
  * bytes a row ever measured (after ANALYZE TABLE, so that size and rows
  * are of one moment), kept in KEEPSIZE_TABLE between passes.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,43 +30,6 @@
  * limit is not measured again (ANALYZE TABLE) this pass.
  */
 #define KEEPSIZE_NEAR 0.9
-
-int
-keepsize_parse(const char *s, unsigned long long *bytes, const char **why)
-{
-	unsigned long long v, unit = 1;
-	char *end;
-
-	if (!isdigit((unsigned char)s[0])) {
-		*why = "not a size: a whole number and K, M, G or T";
-		return -1;
-	}
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno == ERANGE) {
-		*why = "too large";
-		return -1;
-	}
-	if (*end != '\0') {
-		switch (*end) {
-		case 'K': case 'k': unit = 1ULL << 10; break;
-		case 'M': case 'm': unit = 1ULL << 20; break;
-		case 'G': case 'g': unit = 1ULL << 30; break;
-		case 'T': case 't': unit = 1ULL << 40; break;
-		default: unit = 0; break;
-		}
-		if (unit == 0 || end[1] != '\0') {
-			*why = "unknown unit: K, M, G or T (powers of 1024)";
-			return -1;
-		}
-	}
-	if (v > KEEPSIZE_MAX / unit) {
-		*why = "too large";
-		return -1;
-	}
-	*bytes = v * unit;
-	return 0;
-}
 
 double
 keepsize_row_bytes(double kept, unsigned long long bytes,

@@ -17,8 +17,6 @@
 #include "tier.h"
 #include "why.h"
 
-/* The largest limit taken: 1 EiB. */
-#define KEEPSIZE_MAX (1ULL << 60)
 /*
  * The smallest bytes a row the server measured for each table, kept
  * between passes: a table's pages do not go when its rows are deleted in
@@ -47,13 +45,6 @@ struct keepsize_stats {
 	/* the oldest day over the size holds the newest id: it stays */
 	bool newest_held;
 };
-
-/*
- * A size: a whole number of bytes, or with K, M, G or T (powers of 1024),
- * at most KEEPSIZE_MAX; "0", no limit.  0, or -1 with *why set.
- */
-int keepsize_parse(const char *s, unsigned long long *bytes,
-    const char **why);
 
 /*
  * Bytes a row of a table: the smaller of kept (0: none yet) and what the

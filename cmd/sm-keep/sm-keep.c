@@ -84,9 +84,13 @@ static int
 size_opt(const char *name, const char *arg, unsigned long long *bytes)
 {
 	const char *why;
+	uint64_t v;
 
-	if (keepsize_parse(arg, bytes, &why) == 0)
+	/* "0": no limit */
+	if (cli_parse_size(arg, &v, &why) == 0) {
+		*bytes = v;
 		return 0;
+	}
 	warnx("%s: \"%s\": %s", name, arg, why);
 	return -1;
 }

@@ -109,7 +109,7 @@ tailmain_opt_value(struct tailmain_opts *o, int ch, const char *arg)
 		return httpd_opt_max_per_address(arg, &o->per_addr) == -1 ?
 		    -1 : 1;
 	case TAILMAIN_OPT_CONNECTION_MEMORY:
-		if (cli_parse_size(arg, &o->conn_memory) == -1 ||
+		if (cli_parse_size(arg, &o->conn_memory, NULL) == -1 ||
 		    o->conn_memory < WEB_CONN_MEMORY_MIN ||
 		    o->conn_memory > WEB_CONN_MEMORY_MAX) {
 			warnx("--connection-memory: \"%s\": want a size from "

@@ -72,25 +72,62 @@ test_size(void **state)
 	uint64_t v = 7;
 
 	(void)state;
-	assert_int_equal(cli_parse_size("512M", &v), 0);
+	assert_int_equal(cli_parse_size("512M", &v, NULL), 0);
 	assert_int_equal(v, 512ULL << 20);
-	assert_int_equal(cli_parse_size("65536", &v), 0);
+	assert_int_equal(cli_parse_size("65536", &v, NULL), 0);
 	assert_int_equal(v, 65536);
-	assert_int_equal(cli_parse_size("2g", &v), 0);
+	assert_int_equal(cli_parse_size("2g", &v, NULL), 0);
 	assert_int_equal(v, 2ULL << 30);
-	assert_int_equal(cli_parse_size("6k", &v), 0);
+	assert_int_equal(cli_parse_size("6k", &v, NULL), 0);
 	assert_int_equal(v, 6144);
-	assert_int_equal(cli_parse_size("1023T", &v), 0);
+	assert_int_equal(cli_parse_size("1023T", &v, NULL), 0);
 	assert_int_equal(v, 1023ULL << 40);
 	/* 2^24 T is 2^64: refused, not wrapped to 0 */
-	assert_int_equal(cli_parse_size("16777216T", &v), -1);
-	assert_int_equal(cli_parse_size("1024T", &v), -1);
-	assert_int_equal(cli_parse_size("12X", &v), -1);
-	assert_int_equal(cli_parse_size("12MB", &v), -1);
-	assert_int_equal(cli_parse_size("", &v), -1);
-	assert_int_equal(cli_parse_size("M", &v), -1);
-	assert_int_equal(cli_parse_size("-1", &v), -1);
+	assert_int_equal(cli_parse_size("16777216T", &v, NULL), -1);
+	assert_int_equal(cli_parse_size("12X", &v, NULL), -1);
+	assert_int_equal(cli_parse_size("12MB", &v, NULL), -1);
+	assert_int_equal(cli_parse_size("", &v, NULL), -1);
+	assert_int_equal(cli_parse_size("M", &v, NULL), -1);
+	assert_int_equal(cli_parse_size("-1", &v, NULL), -1);
 	assert_int_equal(v, 1023ULL << 40);	/* untouched */
+}
+
+static void
+test_size_reasons(void **state)
+{
+	static const struct {
+		const char *in;
+		unsigned long long want;
+	} good[] = {
+		{ "0", 0 }, { "0G", 0 }, { "1", 1 }, { "512", 512 },
+		{ "1K", 1024 }, { "1k", 1024 }, { "500M", 500ULL << 20 },
+		{ "20G", 20ULL << 30 }, { "20g", 20ULL << 30 },
+		{ "3T", 3ULL << 40 }, { "1048576T", 1ULL << 60 },
+	};
+	static const char *const bad[] = {
+		"", "-5", "+5", " 5", "1.5G", "10X", "10MB", "10 M", "M",
+		"1048577T", "1152921504606846977",
+		"99999999999999999999999", "5G ",
+	};
+	uint64_t v;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 7;
+		assert_int_equal(cli_parse_size(good[i].in, &v, &why), 0);
+		assert_true(v == good[i].want);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(cli_parse_size(bad[i], &v, &why), -1);
+		assert_non_null(why);
+	}
+	cli_parse_size("10X", &v, &why);
+	assert_string_equal(why, "unknown unit: K, M, G or T (powers of 1024)");
+	cli_parse_size("99999999999999999999999", &v, &why);
+	assert_string_equal(why, "too large");
 }
 
 enum { OPT_COUNT = 256, OPT_SECONDS, OPT_UNIT, OPT_WANT, OPT_TEXT, OPT_ARG,
@@ -232,6 +269,7 @@ main(void)
 		cmocka_unit_test(test_ms),
 		cmocka_unit_test(test_count),
 		cmocka_unit_test(test_size),
+		cmocka_unit_test(test_size_reasons),
 		cmocka_unit_test(test_opt_values),
 		cmocka_unit_test(test_opt_warnings),
 		cmocka_unit_test(test_no_operands),

@@ -12,44 +12,6 @@
 #include "keepsize.h"
 
 static void
-test_parse(void **state)
-{
-	static const struct {
-		const char *in;
-		unsigned long long want;
-	} good[] = {
-		{ "0", 0 }, { "0G", 0 }, { "1", 1 }, { "512", 512 },
-		{ "1K", 1024 }, { "1k", 1024 }, { "500M", 500ULL << 20 },
-		{ "20G", 20ULL << 30 }, { "20g", 20ULL << 30 },
-		{ "3T", 3ULL << 40 }, { "1048576T", 1ULL << 60 },
-	};
-	static const char *const bad[] = {
-		"", "-5", "+5", " 5", "1.5G", "10X", "10MB", "10 M", "M",
-		"1048577T", "1152921504606846977",
-		"99999999999999999999999", "5G ",
-	};
-	unsigned long long v;
-	const char *why;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		v = 7;
-		assert_int_equal(keepsize_parse(good[i].in, &v, &why), 0);
-		assert_true(v == good[i].want);
-	}
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		why = NULL;
-		assert_int_equal(keepsize_parse(bad[i], &v, &why), -1);
-		assert_non_null(why);
-	}
-	keepsize_parse("10X", &v, &why);
-	assert_string_equal(why, "unknown unit: K, M, G or T (powers of 1024)");
-	keepsize_parse("99999999999999999999999", &v, &why);
-	assert_string_equal(why, "too large");
-}
-
-static void
 test_row_bytes(void **state)
 {
 	(void)state;
@@ -123,7 +85,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_row_bytes),
 		cmocka_unit_test(test_excess_rows),
 		cmocka_unit_test(test_parts_pick),
