@@ -18,17 +18,17 @@
 #
 # Prints each run and the medians (rows/s) and ratios.  Not part of
 # `make check`.  Environment: SM_BIN (use the sm-store and sm-split there
-# instead of building), BATCH (sm-store --batch, default 1023, as
-# sm-store's), SPLIT; BASE_BIN=DIR (and BASE_BATCH, default 1000) runs
-# that sm-store too, in each run after case a: a build before a change,
-# side by side with it and LOAD DATA.
+# instead of building), BATCH (sm-store --batch; unset, sm-store's own
+# default), SPLIT; BASE_BIN=DIR (and BASE_BATCH, likewise) runs that
+# sm-store too, in each run after case a: a build before a change, side by
+# side with it and LOAD DATA.
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000000}
 REPS=${2:-3}
 M=${3:-20000}
-BATCH=${BATCH:-1023}
+BATCH=${BATCH:-}
 SPLIT=${SPLIT:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
 RPIDS=
@@ -127,7 +127,7 @@ empty() { $SQL sm -e 'TRUNCATE system_metrics'; }
 : >"$WORK/split.ratio"
 : >"$WORK/base.rate"
 : >"$WORK/base.ratio"
-BASE_BATCH=${BASE_BATCH:-1000}
+BASE_BATCH=${BASE_BATCH:-}
 
 # two receivers for the split, as sm-store --listen runs by default
 receivers() {
@@ -155,7 +155,8 @@ for r in $(seq "$REPS"); do
 	empty
 	t0=$(now)
 	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" --db "$SM_DB" \
-	    --ssl-mode DISABLED --batch "$BATCH" <"$WORK/recs.ndjson" \
+	    --ssl-mode DISABLED ${BATCH:+--batch "$BATCH"} \
+	    <"$WORK/recs.ndjson" \
 	    2>"$WORK/store.err"
 	t1=$(now)
 	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
@@ -166,7 +167,8 @@ for r in $(seq "$REPS"); do
 		empty
 		t0=$(now)
 		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
-		    --db "$SM_DB" --ssl-mode DISABLED --batch "$BASE_BATCH" \
+		    --db "$SM_DB" --ssl-mode DISABLED \
+		    ${BASE_BATCH:+--batch "$BASE_BATCH"} \
 		    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
 		t1=$(now)
 		[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
@@ -223,7 +225,7 @@ for r in $(seq "$REPS"); do
 	if [ -n "${BASE_BIN:-}" ]; then
 		paste "$WORK/base.rate" "$WORK/load.rate" | tail -n 1 |
 		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/base.ratio"
-		echo "run $r: base sm-store --batch $BASE_BATCH" \
+		echo "run $r: base sm-store ${BASE_BATCH:+--batch $BASE_BATCH}" \
 		    "$(tail -n 1 "$WORK/base.rate") rows/s, / LOAD DATA" \
 		    "$(tail -n 1 "$WORK/base.ratio")"
 	fi
@@ -238,13 +240,13 @@ s=$(median <"$WORK/store.rate")
 l=$(median <"$WORK/load.rate")
 i=$(median <"$WORK/single.rate")
 echo "median of $REPS runs, $N rows (single-row INSERTs: $M rows):"
-echo "  sm-store --batch $BATCH   $s rows/s"
+echo "  sm-store ${BATCH:+--batch $BATCH}   $s rows/s"
 echo "  LOAD DATA LOCAL INFILE   $l rows/s"
 [ "$M" -gt 0 ] && echo "  single-row INSERTs       $i rows/s"
 echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
     "$(median <"$WORK/ratio")"
 if [ -n "${BASE_BIN:-}" ]; then
-	echo "  base sm-store --batch $BASE_BATCH" \
+	echo "  base sm-store ${BASE_BATCH:+--batch $BASE_BATCH}" \
 	    "$(median <"$WORK/base.rate") rows/s"
 	echo "  base sm-store / LOAD DATA, median of the runs' ratios:" \
 	    "$(median <"$WORK/base.ratio")"

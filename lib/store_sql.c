@@ -776,7 +776,7 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 	/*
 	 * One statement, atomic alone and committed with autocommit: one
 	 * exact INSERT, or one group's rows in one array execution (stdin's
-	 * batches of 1023); anything else in a transaction.  Several groups
+	 * batches of 4095); anything else in a transaction.  Several groups
 	 * in an array execution keep the transaction: store_known redoes it.
 	 */
 	once = total <= STORE_EXACT_MAX || (ngroups == 1 &&
