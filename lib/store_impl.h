@@ -73,6 +73,9 @@ struct store_brow {
 	struct store_aux aux;
 	char source[SCHEMA_SOURCE_MAX + 1];
 	unsigned long source_len;
+	/* ram_percentage, cpu_usage, cpu_free as text (store_sql.c) */
+	char pct[3][sizeof("100.00")];
+	unsigned long pct_len[3];
 };
 
 struct store {
@@ -98,6 +101,7 @@ struct store {
 	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
 	bool bulk;			/* array executions (MariaDB) */
 	bool bulk_bound;		/* stmt[0] bound to brows[0] */
+	bool bulk_text;			/* ... its percentages as text */
 	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
 	bool dup_dirty;			/* SCHEMA_DUP_VAR may be set */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
