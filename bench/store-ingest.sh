@@ -151,32 +151,32 @@ stop_receivers() {
 	RPIDS=
 }
 
-for r in $(seq "$REPS"); do
+# case a, the base build and case b, each timed into its rate file
+run_store() {
 	empty
 	t0=$(now)
 	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" --db "$SM_DB" \
 	    --ssl-mode DISABLED ${BATCH:+--batch "$BATCH"} \
-	    <"$WORK/recs.ndjson" \
-	    2>"$WORK/store.err"
+	    <"$WORK/recs.ndjson" 2>"$WORK/store.err"
 	t1=$(now)
 	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
 	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
 	    >>"$WORK/store.rate"
-
-	if [ -n "${BASE_BIN:-}" ]; then
-		empty
-		t0=$(now)
-		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
-		    --db "$SM_DB" --ssl-mode DISABLED \
-		    ${BASE_BATCH:+--batch "$BASE_BATCH"} \
-		    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
-		t1=$(now)
-		[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
-		echo "$N $t0 $t1" |
-		    awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-		    >>"$WORK/base.rate"
-	fi
-
+}
+run_base() {
+	[ -n "${BASE_BIN:-}" ] || return 0
+	empty
+	t0=$(now)
+	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
+	    --db "$SM_DB" --ssl-mode DISABLED \
+	    ${BASE_BATCH:+--batch "$BASE_BATCH"} \
+	    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
+	t1=$(now)
+	[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
+	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
+	    >>"$WORK/base.rate"
+}
+run_load() {
 	empty
 	t0=$(now)
 	$CLIENT --local-infile=1 -e "$LOAD"
@@ -184,6 +184,20 @@ for r in $(seq "$REPS"); do
 	[ "$(count)" = "$N" ] || { echo "LOAD DATA: $(count) rows"; exit 1; }
 	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
 	    >>"$WORK/load.rate"
+}
+
+for r in $(seq "$REPS"); do
+	# odd runs a, base, b; even runs b, base, a: a load that drifts
+	# within a run favours neither side of the ratio
+	if [ $((r % 2)) = 1 ]; then
+		run_store
+		run_base
+		run_load
+	else
+		run_load
+		run_base
+		run_store
+	fi
 
 	if [ "$SPLIT" = 1 ]; then
 		empty
