@@ -152,29 +152,19 @@ stop_receivers() {
 }
 
 # case a, the base build and case b, each timed into its rate file
-run_store() {
-	empty
-	t0=$(now)
-	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" --db "$SM_DB" \
-	    --ssl-mode DISABLED ${BATCH:+--batch "$BATCH"} \
-	    <"$WORK/recs.ndjson" 2>"$WORK/store.err"
-	t1=$(now)
-	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
-	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/store.rate"
+rate() {
+	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' >>"$1"
 }
-run_base() {
-	[ -n "${BASE_BIN:-}" ] || return 0
+# run_sm DIR BATCH NAME: DIR/sm-store [--batch BATCH] into NAME.rate
+run_sm() {
 	empty
 	t0=$(now)
-	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
-	    --db "$SM_DB" --ssl-mode DISABLED \
-	    ${BASE_BATCH:+--batch "$BASE_BATCH"} \
-	    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
+	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$1/sm-store" --db "$SM_DB" \
+	    --ssl-mode DISABLED ${2:+--batch "$2"} <"$WORK/recs.ndjson" \
+	    2>"$WORK/$3.err"
 	t1=$(now)
-	[ "$(count)" = "$N" ] || { cat "$WORK/base.err"; exit 1; }
-	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/base.rate"
+	[ "$(count)" = "$N" ] || { cat "$WORK/$3.err"; exit 1; }
+	rate "$WORK/$3.rate"
 }
 run_load() {
 	empty
@@ -182,21 +172,23 @@ run_load() {
 	$CLIENT --local-infile=1 -e "$LOAD"
 	t1=$(now)
 	[ "$(count)" = "$N" ] || { echo "LOAD DATA: $(count) rows"; exit 1; }
-	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/load.rate"
+	rate "$WORK/load.rate"
+}
+run_base() {
+	[ -z "${BASE_BIN:-}" ] || run_sm "$BASE_BIN" "$BASE_BATCH" base
 }
 
 for r in $(seq "$REPS"); do
 	# odd runs a, base, b; even runs b, base, a: a load that drifts
 	# within a run favours neither side of the ratio
 	if [ $((r % 2)) = 1 ]; then
-		run_store
+		run_sm "$WORK/bin" "$BATCH" store
 		run_base
 		run_load
 	else
 		run_load
 		run_base
-		run_store
+		run_sm "$WORK/bin" "$BATCH" store
 	fi
 
 	if [ "$SPLIT" = 1 ]; then
