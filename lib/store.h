@@ -28,7 +28,7 @@
  * statement, atomic alone, so it needs no START TRANSACTION and no COMMIT.
  * The receiver's transactions take up to 1023 rows of queued requests;
  * standard input's batches are 4095: a quarter of the round trips,
- * commits and statements of 1023 for the same rows, about a tenth less
+ * commits and statements of 1023 for the same rows, 5-10% less
  * server CPU (bench/RESULTS.md, issue 28).
  */
 #define STORE_BATCH_DEFAULT 1023
