@@ -18,18 +18,18 @@
 #
 # Prints each run and the medians (rows/s) and ratios.  Not part of
 # `make check`.  Environment: SM_BIN (use the sm-store and sm-split there
-# instead of building), BATCH (sm-store --batch, default 1023, as
-# sm-store's), SPLIT; BASE_BIN=DIR (and BASE_BATCH, default 1000) runs
-# that sm-store too, in each run after case a: a build before a change,
-# side by side with it and LOAD DATA, into the table that build makes
-# (database sm_base: a change to the table is measured too).
+# instead of building), BATCH (sm-store --batch; unset, sm-store's own
+# default), SPLIT; BASE_BIN=DIR (and BASE_BATCH, likewise) runs that
+# sm-store too, in each run after case a: a build before a change, side by
+# side with it and LOAD DATA, into the table that build makes (database
+# sm_base: a change to the table is measured too).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 N=${1:-1000000}
 REPS=${2:-3}
 M=${3:-20000}
-BATCH=${BATCH:-1023}
+BATCH=${BATCH:-}
 SPLIT=${SPLIT:-1}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-bench.XXXXXX")
 RPIDS=
@@ -136,7 +136,7 @@ fi
 : >"$WORK/base.rate"
 : >"$WORK/base.ratio"
 : >"$WORK/new.ratio"
-BASE_BATCH=${BASE_BATCH:-1000}
+BASE_BATCH=${BASE_BATCH:-}
 
 # two receivers for the split, as sm-store --listen runs by default
 receivers() {
@@ -160,38 +160,47 @@ stop_receivers() {
 	RPIDS=
 }
 
-for r in $(seq "$REPS"); do
-	empty
+# case a, the base build and case b, each timed into its rate file
+rate() {
+	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' >>"$1"
+}
+# run_sm DIR BATCH NAME [DB]: DIR/sm-store [--batch BATCH] into NAME.rate,
+# storing into database DB (sm)
+run_sm() {
+	empty "${4:-sm}"
 	t0=$(now)
-	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$WORK/bin/sm-store" --db "$SM_DB" \
-	    --ssl-mode DISABLED --batch "$BATCH" <"$WORK/recs.ndjson" \
-	    2>"$WORK/store.err"
+	SM_DB_PASSWORD="$SM_DB_PASSWORD" "$1/sm-store" \
+	    --db "${SM_DB%/sm}/${4:-sm}" --ssl-mode DISABLED \
+	    ${2:+--batch "$2"} <"$WORK/recs.ndjson" 2>"$WORK/$3.err"
 	t1=$(now)
-	[ "$(count)" = "$N" ] || { cat "$WORK/store.err"; exit 1; }
-	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/store.rate"
-
-	if [ -n "${BASE_BIN:-}" ]; then
-		empty sm_base
-		t0=$(now)
-		SM_DB_PASSWORD="$SM_DB_PASSWORD" "$BASE_BIN/sm-store" \
-		    --db "$BASE_DB" --ssl-mode DISABLED --batch "$BASE_BATCH" \
-		    <"$WORK/recs.ndjson" 2>"$WORK/base.err"
-		t1=$(now)
-		[ "$(count sm_base)" = "$N" ] ||
-		    { cat "$WORK/base.err"; exit 1; }
-		echo "$N $t0 $t1" |
-		    awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-		    >>"$WORK/base.rate"
-	fi
-
+	[ "$(count "${4:-sm}")" = "$N" ] || { cat "$WORK/$3.err"; exit 1; }
+	rate "$WORK/$3.rate"
+}
+run_load() {
 	empty
 	t0=$(now)
 	$CLIENT --local-infile=1 -e "$LOAD"
 	t1=$(now)
 	[ "$(count)" = "$N" ] || { echo "LOAD DATA: $(count) rows"; exit 1; }
-	echo "$N $t0 $t1" | awk '{ printf("%.0f\n", $1 / ($3 - $2)) }' \
-	    >>"$WORK/load.rate"
+	rate "$WORK/load.rate"
+}
+run_base() {
+	[ -z "${BASE_BIN:-}" ] ||
+	    run_sm "$BASE_BIN" "$BASE_BATCH" base sm_base
+}
+
+for r in $(seq "$REPS"); do
+	# odd runs a, base, b; even runs b, base, a: a load that drifts
+	# within a run favours neither side of the ratio
+	if [ $((r % 2)) = 1 ]; then
+		run_sm "$WORK/bin" "$BATCH" store
+		run_base
+		run_load
+	else
+		run_load
+		run_base
+		run_sm "$WORK/bin" "$BATCH" store
+	fi
 
 	if [ "$SPLIT" = 1 ]; then
 		empty
@@ -235,7 +244,7 @@ for r in $(seq "$REPS"); do
 		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/base.ratio"
 		paste "$WORK/store.rate" "$WORK/base.rate" | tail -n 1 |
 		    awk '{ printf("%.3f\n", $1 / $2) }' >>"$WORK/new.ratio"
-		echo "run $r: base sm-store --batch $BASE_BATCH" \
+		echo "run $r: base sm-store ${BASE_BATCH:+--batch $BASE_BATCH}" \
 		    "$(tail -n 1 "$WORK/base.rate") rows/s, / LOAD DATA" \
 		    "$(tail -n 1 "$WORK/base.ratio"); sm-store / base" \
 		    "$(tail -n 1 "$WORK/new.ratio")"
@@ -251,13 +260,13 @@ s=$(median <"$WORK/store.rate")
 l=$(median <"$WORK/load.rate")
 i=$(median <"$WORK/single.rate")
 echo "median of $REPS runs, $N rows (single-row INSERTs: $M rows):"
-echo "  sm-store --batch $BATCH   $s rows/s"
+echo "  sm-store ${BATCH:+--batch $BATCH}   $s rows/s"
 echo "  LOAD DATA LOCAL INFILE   $l rows/s"
 [ "$M" -gt 0 ] && echo "  single-row INSERTs       $i rows/s"
 echo "  sm-store / LOAD DATA, median of the runs' ratios:" \
     "$(median <"$WORK/ratio")"
 if [ -n "${BASE_BIN:-}" ]; then
-	echo "  base sm-store --batch $BASE_BATCH" \
+	echo "  base sm-store ${BASE_BATCH:+--batch $BASE_BATCH}" \
 	    "$(median <"$WORK/base.rate") rows/s"
 	echo "  base sm-store / LOAD DATA, median of the runs' ratios:" \
 	    "$(median <"$WORK/base.ratio")"

@@ -28,9 +28,16 @@
 #define STORE_CHUNK_LOG2 9
 #define STORE_CHUNK_MAX (1u << STORE_CHUNK_LOG2)
 #define STORE_NSTMT (STORE_CHUNK_LOG2 + 1)
-#define STORE_BULK_MAX 1023	/* rows per array execution (2^k - 1) */
-_Static_assert(STORE_BATCH_DEFAULT == STORE_BULK_MAX,
-    "a stdin batch is one array execution, atomic without a transaction");
+/*
+ * The most rows in one array execution (2^k - 1): a packet of about 2.4
+ * MB, well within MariaDB's default max_allowed_packet (16 MB).
+ */
+#define STORE_BULK_MAX 16383
+_Static_assert(STORE_BATCH_DEFAULT <= STORE_BULK_MAX &&
+    (STORE_BATCH_DEFAULT & (STORE_BATCH_DEFAULT + 1)) == 0 &&
+    STORE_BATCH_STDIN <= STORE_BULK_MAX &&
+    (STORE_BATCH_STDIN & (STORE_BATCH_STDIN + 1)) == 0,
+    "a batch is one array execution, atomic without a transaction");
 /*
  * A transaction of at most this many rows (what group commit makes of
  * single-record requests) is one INSERT of exactly its rows: one round
@@ -66,6 +73,9 @@ struct store_brow {
 	struct store_aux aux;
 	char source[SCHEMA_SOURCE_MAX + 1];
 	unsigned long source_len;
+	/* ram_percentage, cpu_usage, cpu_free as text (store_sql.c) */
+	char pct[3][sizeof("100.00")];
+	unsigned long pct_len[3];
 };
 
 struct store {
@@ -91,11 +101,13 @@ struct store {
 	MYSQL_STMT *stmt[STORE_NSTMT];	/* stmt[k] inserts 1 << k rows */
 	bool bulk;			/* array executions (MariaDB) */
 	bool bulk_bound;		/* stmt[0] bound to brows[0] */
+	bool bulk_text;			/* ... its percentages as text */
 	MYSQL_STMT *exact[STORE_EXACT_MAX + 1];	/* exact[n]: n rows, bound */
 	bool dup_dirty;			/* SCHEMA_DUP_VAR may be set */
 	MYSQL_BIND *binds;		/* STORE_CHUNK_MAX rows of binds */
 	struct store_aux *aux;
-	struct store_brow *brows;	/* STORE_BULK_MAX, once needed */
+	/* STORE_BULK_MAX rows once needed: 9 MB, touched as far as used */
+	struct store_brow *brows;
 	struct backoff backoff;		/* between reconnection attempts */
 	unsigned attempt;		/* failed attempts in a row */
 	bool warned;			/* the outage has been reported */

@@ -2,6 +2,7 @@
  * The committer's SQL: the INSERT statements, prepared once and bound to
  * fixed row buffers, and one transaction of groups (store_impl.h).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,10 +223,46 @@ store_insert_rows(struct store *s, struct store_cursor *c, size_t n,
 	return f;
 }
 
-/* The next n rows of the cursor into brows[0..n), with what they need. */
-static void
+/*
+ * A percentage as text ("12.34") into buf, when it is a whole number of
+ * hundredths (as sm-read writes them, and the columns keep them): then the
+ * server parses a decimal, where a double costs it a binary-to-decimal
+ * conversion of its own (dtoa), about a tenth of its CPU in a stdin batch
+ * (bench/RESULTS.md, issue 28).  The double is the nearest one to that
+ * decimal, so whatever digits the server would make of it round to the
+ * same DECIMAL(5,2): the row stored is the same.  Returns false otherwise.
+ */
+static bool
+store_cents(double v, char *buf, unsigned long *len)
+{
+	long long m;
+	char *p = buf;
+
+	if (!(v >= 0 && v <= 100))
+		return false;
+	m = llround(v * 100);
+	if ((double)m / 100 != v)
+		return false;
+	if (m >= 10000)
+		*p++ = '1';
+	if (m >= 1000)
+		*p++ = (char)('0' + m / 1000 % 10);
+	*p++ = (char)('0' + m / 100 % 10);
+	*p++ = '.';
+	*p++ = (char)('0' + m / 10 % 10);
+	*p++ = (char)('0' + m % 10);
+	*len = (unsigned long)(p - buf);
+	return true;
+}
+
+/*
+ * The next n rows of the cursor into brows[0..n), with what they need;
+ * whether every row's percentages are text (store_cents).
+ */
+static bool
 store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
 {
+	bool text = true;
 	size_t r;
 
 	for (r = 0; r < n; r++) {
@@ -235,7 +272,12 @@ store_brows_fill(struct store *s, struct store_cursor *c, size_t n)
 		store_aux_fill(&b->aux, &b->rec);
 		memcpy(b->source, s->source, s->source_len + 1);
 		b->source_len = s->source_len;
+		text = text && store_cents(b->rec.ram_percentage, b->pct[0],
+		    &b->pct_len[0]) && store_cents(b->rec.cpu_usage,
+		    b->pct[1], &b->pct_len[1]) && store_cents(b->rec.cpu_free,
+		    b->pct[2], &b->pct_len[2]);
 	}
+	return text;
 }
 
 /* brows for copies of the rows, once needed. */
@@ -258,6 +300,7 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 	const size_t row_size = sizeof(struct store_brow);
 	enum db_fault f;
 	MYSQL_STMT *st;
+	bool text;
 
 	if ((f = store_brows(s, why)) != DB_FAULT_NONE)
 		return f;
@@ -274,23 +317,34 @@ store_insert_bulk(struct store *s, struct store_cursor *c, size_t n,
 		while (rows > n)
 			rows /= 2;
 
-		store_brows_fill(s, c, rows);
+		text = store_brows_fill(s, c, rows);
 		if (mysql_stmt_attr_set(st, STMT_ATTR_ARRAY_SIZE, &rows) != 0)
 			return db_stmt_error(st, "binding rows", why);
 		/*
-		 * Bound once per prepared statement: the rows are always
-		 * copied to brows, so the addresses do not change, and the
-		 * types go to the server once, not with every batch.
+		 * Bound once per prepared statement (and again when the
+		 * percentages change between text and doubles): the rows are
+		 * always copied to brows, so the addresses do not change,
+		 * and the types go to the server once, not with every batch.
 		 */
-		if (!s->bulk_bound) {
-			store_bind_row(s->binds, &s->brows[0].rec,
-			    &s->brows[0].aux, s->brows[0].source,
-			    &s->brows[0].source_len, true);
+		if (!s->bulk_bound || s->bulk_text != text) {
+			struct store_brow *b = &s->brows[0];
+
+			store_bind_row(s->binds, &b->rec, &b->aux, b->source,
+			    &b->source_len, true);
+			if (text) {
+				bind_str(&s->binds[SCHEMA_I_RAM_PERCENTAGE],
+				    b->pct[0], &b->pct_len[0]);
+				bind_str(&s->binds[SCHEMA_I_CPU_USAGE],
+				    b->pct[1], &b->pct_len[1]);
+				bind_str(&s->binds[SCHEMA_I_CPU_FREE],
+				    b->pct[2], &b->pct_len[2]);
+			}
 			if (mysql_stmt_attr_set(st, STMT_ATTR_ROW_SIZE,
 			    &row_size) != 0 ||
 			    mysql_stmt_bind_param(st, s->binds) != 0)
 				return db_stmt_error(st, "binding rows", why);
 			s->bulk_bound = true;
+			s->bulk_text = text;
 		}
 		if (mysql_stmt_execute(st) != 0)
 			return db_stmt_error(st, "insert", why);
@@ -776,7 +830,7 @@ store_transaction(struct store *s, struct store_group *first, struct why *why)
 	/*
 	 * One statement, atomic alone and committed with autocommit: one
 	 * exact INSERT, or one group's rows in one array execution (stdin's
-	 * batches of 1023); anything else in a transaction.  Several groups
+	 * batches of 4095); anything else in a transaction.  Several groups
 	 * in an array execution keep the transaction: store_known redoes it.
 	 */
 	once = total <= STORE_EXACT_MAX || (ngroups == 1 &&

@@ -42,7 +42,8 @@ static const struct cli_help help = {
 	    "[--tls-client-ca file]\n"
 	    "                [--token-file file]\n",
 	.options =
-	    "  --batch n              rows per transaction (1023)\n"
+	    "  --batch n              rows per transaction (4095; 1023 with "
+	    "--listen)\n"
 	    "  --db url               mysql://user@host:port/db (or ?socket=); "
 	    "SM_DB\n"
 	    "  --defaults-file file   a MySQL option file with the password\n"

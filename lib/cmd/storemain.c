@@ -25,7 +25,7 @@ storemain_opts_init(struct storemain_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->source = STOREMAIN_SOURCE_DEFAULT;
-	o->batch = STORE_BATCH_DEFAULT;
+	o->batch = -1;			/* each mode's own default */
 	o->flush_ms = o->max_body = o->max_conns = o->max_line =
 	    o->max_per_addr = -1;
 	o->threads = -1;
@@ -53,7 +53,8 @@ storemain_store_config(const struct storemain_opts *o,
 	memset(sc, 0, sizeof(*sc));
 	sc->db = dbc;
 	sc->source = o->source;
-	sc->batch = (size_t)o->batch;
+	sc->batch = o->batch > 0 ? (size_t)o->batch : o->listen != NULL ?
+	    STORE_BATCH_DEFAULT : STORE_BATCH_STDIN;
 	sc->max_wait_ms = o->max_wait_ms >= 0 ? o->max_wait_ms :
 	    STOREMAIN_MAX_WAIT_MS_DEFAULT;
 	sc->fail_fast = o->listen != NULL;
@@ -88,7 +89,7 @@ storemain_stdin(struct storemain_opts *o)
 	struct spool reject = { 0 }, spool = { 0 };
 	struct ingest_config ic = {
 		.fd = STDIN_FILENO,
-		.batch = (size_t)o->batch,
+		.batch = o->batch > 0 ? (size_t)o->batch : STORE_BATCH_STDIN,
 		.flush_ms = o->flush_ms >= 0 ? (long)o->flush_ms :
 		    INGEST_FLUSH_MS_DEFAULT,
 		.max_line = o->max_line > 0 ? (size_t)o->max_line : 0,

@@ -31,7 +31,7 @@ struct storemain_opts {
 	struct tls_opts tls;		/* --tls-cert, --tls-key, ... */
 };
 
-/* Every option not given, the source and batch at their defaults. */
+/* Every option not given, the source at its default. */
 void storemain_opts_init(struct storemain_opts *o);
 
 /*
