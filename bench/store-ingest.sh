@@ -122,9 +122,8 @@ empty() { $SQL "${1:-sm}" -e 'TRUNCATE system_metrics'; }
 if [ -n "${BASE_BIN:-}" ]; then
 	$SQL -e "CREATE DATABASE sm_base; GRANT ALL ON sm_base.* TO
 	    'sm'@'127.0.0.1'; GRANT ALL ON sm_base.* TO 'sm'@'localhost'"
-	BASE_DB=${SM_DB%/sm}/sm_base
 	head -n 1 "$WORK/recs.ndjson" | SM_DB_PASSWORD="$SM_DB_PASSWORD" \
-	    "$BASE_BIN/sm-store" --db "$BASE_DB" 2>/dev/null
+	    "$BASE_BIN/sm-store" --db "${SM_DB%/sm}/sm_base" 2>/dev/null
 fi
 
 : >"$WORK/store.rate"
