@@ -175,7 +175,8 @@ binlog_columns(struct binlog *b, MYSQL *m)
 	if (mysql_query(m, "SELECT COLUMN_NAME, COLUMN_TYPE LIKE '%unsigned%',"
 	    " DATABASE(), DATA_TYPE = 'uuid' FROM information_schema.COLUMNS"
 	    " WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '"
-	    SCHEMA_TABLE "' ORDER BY ORDINAL_POSITION") != 0 || (res = mysql_store_result(m)) == NULL) {
+	    SCHEMA_TABLE "' ORDER BY ORDINAL_POSITION") != 0 ||
+	    (res = mysql_store_result(m)) == NULL) {
 		b->fault = db_error(m, "reading the table's columns", &b->why);
 		return -1;
 	}
