@@ -55,6 +55,8 @@ keepsize_excess_rows(unsigned long long rows, double row_bytes,
 	over = (double)rows * row_bytes - (double)limit;
 	if (over <= 0)
 		return 0;
+	if ((double)limit < row_bytes)
+		return KEEPSIZE_ALL;
 	k = over / row_bytes;
 	if (k >= (double)rows)
 		return rows;

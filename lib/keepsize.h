@@ -6,12 +6,14 @@
 #ifndef SM_KEEPSIZE_H
 #define SM_KEEPSIZE_H
 
+#include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <mysql.h>
+
 
 #include "db.h"
 #include "tier.h"
@@ -55,8 +57,10 @@ double keepsize_row_bytes(double kept, unsigned long long bytes,
 
 /*
  * The oldest rows to delete so that rows of row_bytes each fit in limit:
- * 0 when they do, at most rows.
+ * 0 when they do, at most rows; KEEPSIZE_ALL when not one row fits (rows
+ * is InnoDB's estimate, which may be short: every row that may go goes).
  */
+#define KEEPSIZE_ALL ULLONG_MAX
 unsigned long long keepsize_excess_rows(unsigned long long rows,
     double row_bytes, unsigned long long limit);
 

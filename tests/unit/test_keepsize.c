@@ -37,7 +37,10 @@ test_excess_rows(void **state)
 	assert_true(keepsize_excess_rows(100, 300, 29500) == 2);
 	assert_true(keepsize_excess_rows(100, 300, 29700) == 1);
 	/* never more than there are */
-	assert_true(keepsize_excess_rows(100, 300, 1) == 100);
+	/* not one row fits: all that may go, whatever the estimate says */
+	assert_true(keepsize_excess_rows(100, 300, 1) == KEEPSIZE_ALL);
+	assert_true(keepsize_excess_rows(100, 300, 299) == KEEPSIZE_ALL);
+	assert_true(keepsize_excess_rows(100, 300, 300) == 99);
 	assert_true(keepsize_excess_rows(0, 300, 1) == 0);
 	/* no size known: none */
 	assert_true(keepsize_excess_rows(100, 0, 1) == 0);
