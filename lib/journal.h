@@ -107,9 +107,10 @@ struct journal {
 	uint64_t bytes;			/* in segments, and buffered */
 	char *wbuf;			/* frames appended, not written */
 	size_t wlen, wcap;
-	struct journal_buf tail[JOURNAL_TAILS];	/* written, oldest first: */
-	size_t ntail;			/* read back from here, not the file */
-	struct journal_buf spare[JOURNAL_TAILS + 1];	/* for wbuf */
+	/* written, oldest first: read back from here, not the file */
+	struct journal_buf tail[JOURNAL_TAILS];
+	size_t ntail;
+	struct journal_buf spare[JOURNAL_TAILS + 1];	/* buffers for wbuf */
 	size_t nspare;
 	bool dirty;			/* written since the last fdatasync */
 	uint64_t punched;		/* the written segment's hole, to */
@@ -166,8 +167,8 @@ bool journal_full(const struct journal *j);
 
 /*
  * The next committed record in order: 1 with *rec (valid until the next
- * call or commit), *len and *end, the position after it; 0 when none is committed
- * yet; -1 with why on a read error or a bad frame.
+ * call or commit), *len and *end, the position after it; 0 when none is
+ * committed yet; -1 with why on a read error or a bad frame.
  */
 int journal_read(struct journal *j, const char **rec, size_t *len,
     struct journal_pos *end, struct why *why);
