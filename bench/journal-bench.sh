@@ -103,6 +103,18 @@ ratio() {
 	    'BEGIN { printf "%.2f", b / a }'
 }
 
+# pairs JOURNAL PLAIN: the median of the rounds' own ratios (each journal
+# run against the plain run just before it: steadier on a shared machine)
+pairs() {
+	paste -d' ' "$TMP/$2" "$TMP/$1" | awk '{ printf "%.3f\n", $1 / $5 }' |
+	    sort -n | awk '{ r[NR] = $1 } END {
+		printf "%.2f (", r[int((NR + 1) / 2)]
+		for (i = 1; i <= NR; i++)
+			printf "%s%.2f", (i > 1 ? " " : ""), r[i]
+		printf ")"
+	}'
+}
+
 echo "$N records batched, $NS one a request, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
     /proc/cpuinfo | head -1)), $(date -u +%Y-%m-%d), sm $("$BIN/sm-post" \
     --version | cut -d' ' -f2), journal on $(df -T "${JOURNAL_DIR:-$TMP}" |
@@ -146,3 +158,9 @@ echo
     "request $(ratio base.single.journal base.single.plain)"
 echo "with --journal / without, records/s: batched $(ratio batch.journal \
     batch.plain), one record a request $(ratio single.journal single.plain)"
+echo
+[ -z "$BASE" ] || echo "before, median of each round's ratio: batched" \
+    "$(pairs base.batch.journal base.batch.plain), one record a request" \
+    "$(pairs base.single.journal base.single.plain)"
+echo "median of each round's ratio: batched $(pairs batch.journal \
+    batch.plain), one record a request $(pairs single.journal single.plain)"
