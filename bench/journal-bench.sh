@@ -19,7 +19,9 @@
 # second, where the journal's start (its directory, first segment and
 # checkpoint synced) weighs; 1,000,000 gives steadier ratios.
 # JOURNAL_DIR (default: a directory under TMPDIR) is where the journal
-# goes: put it on the disk to measure.
+# goes: put it on the disk to measure.  BASE_BIN, a directory with the
+# sm-post of a build before a change, adds its rows, run in turn with the
+# others (base without, base with, without, with).
 set -eu
 
 N=${1:-200000}
@@ -28,6 +30,8 @@ REPEAT=${REPEAT:-5}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 . "$TOP/bench/bench-lib.sh"
 BIN=$(cd "${SM_BIN:-$TOP/bin}" && pwd)
+BASE=
+[ -z "${BASE_BIN:-}" ] || BASE=$(cd "$BASE_BIN" && pwd)
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sm-journal-bench.XXXXXX")
 JDIR=${JOURNAL_DIR:-$TMP}/journal.$$
 PIDS=
@@ -61,16 +65,18 @@ while [ ! -s "$TMP/port" ]; do
 done
 URL=http://127.0.0.1:$(cat "$TMP/port")/metrics
 
-# measure TAG ARGS...: one run of sm-post ARGS; "wall user sys blocks"
-# appended to $TMP/TAG
+# measure TAG ARGS...: one run of sm-post ARGS ($BASE's for a tag
+# base.*); "wall user sys blocks" appended to $TMP/TAG
 measure() {
 	tag=$1
 	shift
+	bin=$BIN
+	case $tag in base.*) bin=$BASE ;; esac
 	rm -rf "$JDIR"
 	recs=$TMP/records
-	case $tag in single.*) recs=$TMP/records.single ;; esac
+	case $tag in *single.*) recs=$TMP/records.single ;; esac
 	cat "$recs" | /usr/bin/time -f '%e %U %S %O' -o "$TMP/time" \
-	    "$BIN/sm-post" "$@" "$URL" >/dev/null 2>"$TMP/err" ||
+	    "$bin/sm-post" "$@" "$URL" >/dev/null 2>"$TMP/err" ||
 	    { echo "journal-bench: sm-post $* failed: $(tail -3 "$TMP/err")" >&2
 	    exit 1; }
 	cat "$TMP/time" >>"$TMP/$tag"
@@ -82,7 +88,7 @@ row() {
 	EOF
 	all=$(sort -n "$TMP/$1" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')
 	n=$N
-	case $1 in single.*) n=$NS ;; esac
+	case $1 in *single.*) n=$NS ;; esac
 	awk -v cmd="$2" -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" \
 	    -v b="$blocks" -v all="$all" 'BEGIN {
 		printf "| `%s` | %.2f (%s) | %.0f | %.1f | %.0f |\n", cmd, w,
@@ -95,6 +101,18 @@ ratio() {
 	awk -v a="$(cut -d' ' -f2 "$TMP/$1.rate")" \
 	    -v b="$(cut -d' ' -f2 "$TMP/$2.rate")" \
 	    'BEGIN { printf "%.2f", b / a }'
+}
+
+# pairs JOURNAL PLAIN: the median of the rounds' own ratios (each journal
+# run against the plain run just before it: steadier on a shared machine)
+pairs() {
+	paste -d' ' "$TMP/$2" "$TMP/$1" | awk '{ printf "%.3f\n", $1 / $5 }' |
+	    sort -n | awk '{ r[NR] = $1 } END {
+		printf "%.2f (", r[int((NR + 1) / 2)]
+		for (i = 1; i <= NR; i++)
+			printf "%s%.2f", (i > 1 ? " " : ""), r[i]
+		printf ")"
+	}'
 }
 
 echo "$N records batched, $NS one a request, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
@@ -112,6 +130,10 @@ for mode in batch single; do
 	: >"$TMP/$mode.journal"
 	rep=0
 	while [ $rep -lt "$REPEAT" ]; do
+		if [ -n "$BASE" ]; then
+			measure base.$mode.plain "$@"
+			measure base.$mode.journal "$@" --journal "$JDIR"
+		fi
 		measure $mode.plain "$@"
 		measure $mode.journal "$@" --journal "$JDIR"
 		rep=$((rep + 1))
@@ -119,10 +141,26 @@ for mode in batch single; do
 done
 echo "| sender | wall s (all runs) | records/s | CPU µs/record | disk bytes/record |"
 echo "| --- | ---: | ---: | ---: | ---: |"
+if [ -n "$BASE" ]; then
+	row base.batch.plain "(before) sm-post --parallel 64 --batch 100"
+	row base.batch.journal \
+	    "(before) sm-post --parallel 64 --batch 100 --journal DIR"
+	row base.single.plain "(before) sm-post --parallel 64"
+	row base.single.journal "(before) sm-post --parallel 64 --journal DIR"
+fi
 row batch.plain "sm-post --parallel 64 --batch 100"
 row batch.journal "sm-post --parallel 64 --batch 100 --journal DIR"
 row single.plain "sm-post --parallel 64"
 row single.journal "sm-post --parallel 64 --journal DIR"
 echo
+[ -z "$BASE" ] || echo "before: with --journal / without, records/s:" \
+    "batched $(ratio base.batch.journal base.batch.plain), one record a" \
+    "request $(ratio base.single.journal base.single.plain)"
 echo "with --journal / without, records/s: batched $(ratio batch.journal \
     batch.plain), one record a request $(ratio single.journal single.plain)"
+echo
+[ -z "$BASE" ] || echo "before, median of each round's ratio: batched" \
+    "$(pairs base.batch.journal base.batch.plain), one record a request" \
+    "$(pairs base.single.journal base.single.plain)"
+echo "median of each round's ratio: batched $(pairs batch.journal \
+    batch.plain), one record a request $(pairs single.journal single.plain)"

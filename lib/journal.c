@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,12 +59,104 @@ journal_crc32c_table(uint32_t crc, const void *p, size_t len)
 }
 
 #if defined(__x86_64__)
+/*
+ * a(x) b(x) modulo the polynomial, bit-reflected as the CRC holds them
+ * (x^0 is the top bit): zlib's multmodp.
+ */
+static uint32_t
+crc32c_multmodp(uint32_t a, uint32_t b)
+{
+	uint32_t m = 1U << 31, p = 0;
+
+	for (;;) {
+		if (a & m) {
+			p ^= b;
+			if ((a & (m - 1)) == 0)
+				break;
+		}
+		m >>= 1;
+		b = b & 1 ? (b >> 1) ^ 0x82F63B78U : b >> 1;
+	}
+	return p;
+}
+
+/*
+ * Three streams at once: the instruction takes 3 cycles and can start one
+ * a cycle, so a buffer is cut into blocks of three stripes, each stripe's
+ * CRC run beside the others from 0 and the three joined by shifting a CRC
+ * over a stripe's length of zeros (a product by x^(8 stripe), four table
+ * lookups): 2.5x the speed of one stream on long buffers.  Short stripes
+ * for records (a few hundred bytes), long ones for input chunks.
+ */
+#define CRC32C_STRIPE_S 64
+#define CRC32C_STRIPE_L 512
+
+static uint32_t crc32c_shift_s[4][256], crc32c_shift_l[4][256];
+static pthread_once_t crc32c_once = PTHREAD_ONCE_INIT;
+static bool crc32c_hw;
+
+static void
+crc32c_shift_init(uint32_t tab[4][256], size_t stripe)
+{
+	uint32_t x8n = 1U << 31, sq = 1U << 23;	/* 1, x^8 */
+	size_t n = stripe;
+	int k, b;
+
+	/* x^(8 stripe) by squaring */
+	for (; n > 0; n >>= 1, sq = crc32c_multmodp(sq, sq))
+		if (n & 1)
+			x8n = crc32c_multmodp(x8n, sq);
+	for (k = 0; k < 4; k++)
+		for (b = 0; b < 256; b++)
+			tab[k][b] = crc32c_multmodp(x8n, (uint32_t)b << 8 * k);
+}
+
+static void
+crc32c_hw_init(void)
+{
+	crc32c_hw = __builtin_cpu_supports("sse4.2");
+	crc32c_shift_init(crc32c_shift_s, CRC32C_STRIPE_S);
+	crc32c_shift_init(crc32c_shift_l, CRC32C_STRIPE_L);
+}
+
+static inline uint64_t
+crc32c_shift(uint32_t tab[4][256], uint64_t c)
+{
+	return tab[0][c & 0xff] ^ tab[1][(c >> 8) & 0xff] ^
+	    tab[2][(c >> 16) & 0xff] ^ tab[3][(c >> 24) & 0xff];
+}
+
+__attribute__((target("sse4.2"))) static uint64_t
+crc32c_3way(uint64_t c, const unsigned char *s, size_t stripe,
+    uint32_t tab[4][256])
+{
+	uint64_t c1 = 0, c2 = 0, w0, w1, w2;
+	size_t i;
+
+	for (i = 0; i < stripe; i += 8) {
+		memcpy(&w0, s + i, 8);
+		memcpy(&w1, s + stripe + i, 8);
+		memcpy(&w2, s + 2 * stripe + i, 8);
+		c = __builtin_ia32_crc32di(c, w0);
+		c1 = __builtin_ia32_crc32di(c1, w1);
+		c2 = __builtin_ia32_crc32di(c2, w2);
+	}
+	c = crc32c_shift(tab, c) ^ c1;
+	return crc32c_shift(tab, c) ^ c2;
+}
+
 __attribute__((target("sse4.2"))) static uint32_t
 crc32c_sse42(uint32_t crc, const void *p, size_t len)
 {
 	const unsigned char *s = p;
 	uint64_t c = ~crc, w;
 
+	for (; len >= 3 * CRC32C_STRIPE_L; len -= 3 * CRC32C_STRIPE_L,
+	    s += 3 * CRC32C_STRIPE_L)
+		c = crc32c_3way(c, s, CRC32C_STRIPE_L, crc32c_shift_l);
+	for (; len >= 3 * CRC32C_STRIPE_S; len -= 3 * CRC32C_STRIPE_S,
+	    s += 3 * CRC32C_STRIPE_S)
+		c = crc32c_3way(c, s, CRC32C_STRIPE_S, crc32c_shift_s);
 	for (; len >= 8; len -= 8, s += 8) {
 		memcpy(&w, s, 8);
 		c = __builtin_ia32_crc32di(c, w);
@@ -77,11 +171,8 @@ uint32_t
 journal_crc32c(uint32_t crc, const void *p, size_t len)
 {
 #if defined(__x86_64__)
-	static int hw = -1;
-
-	if (hw == -1)
-		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	if (hw)
+	(void)pthread_once(&crc32c_once, crc32c_hw_init);
+	if (crc32c_hw)
 		return crc32c_sse42(crc, p, len);
 #endif
 	return journal_crc32c_table(crc, p, len);
@@ -581,6 +672,10 @@ journal_release(struct journal *j)
 		close(j->dirfd);
 	free(j->segs);
 	free(j->wbuf);
+	for (i = 0; i < j->ntail; i++)
+		free(j->tail[i].p);
+	for (i = 0; i < j->nspare; i++)
+		free(j->spare[i].p);
 	free(j->dir);
 	memset(j, 0, sizeof(*j));
 	j->wfd = j->lockfd = j->dirfd = j->rd.fd = j->ckfd = -1;
@@ -762,6 +857,95 @@ journal_sync_old(struct journal *j)
 	return rc;
 }
 
+/* The sending reader is past the end of b. */
+static bool
+journal_read_past(const struct journal *j, const struct journal_buf *b)
+{
+	return j->rd.seg > b->pos.seg || (j->rd.seg == b->pos.seg &&
+	    j->rd.off >= b->pos.off + b->len);
+}
+
+/* Tail i's buffer goes to the spares. */
+static void
+journal_tail_drop(struct journal *j, size_t i)
+{
+	j->spare[j->nspare++] = j->tail[i];
+	memmove(j->tail + i, j->tail + i + 1, (j->ntail - i - 1) *
+	    sizeof(*j->tail));
+	j->ntail--;
+}
+
+/*
+ * What was just written at pos (wlen bytes of wbuf) is kept for sending
+ * to read back without a pread(2) and its copy (the reader is behind by
+ * the reads of one turn of the loop): added to the last tail when it
+ * follows it and fits (the "\0R" frame after a chunk), else wbuf becomes
+ * a tail and a spare buffer wbuf.  Tails the reader is past are spares
+ * again; the oldest goes when all are taken (the reader reads the file).
+ */
+static void
+journal_tail_keep(struct journal *j, struct journal_pos pos)
+{
+	struct journal_buf *t = j->ntail > 0 ? &j->tail[j->ntail - 1] : NULL;
+
+	if (t != NULL && t->pos.seg == pos.seg &&
+	    t->pos.off + t->len == pos.off && t->len + j->wlen <= t->cap) {
+		memcpy(t->p + t->len, j->wbuf, j->wlen);
+		t->len += j->wlen;
+		return;
+	}
+	while (j->ntail > 0 && journal_read_past(j, &j->tail[0]))
+		journal_tail_drop(j, 0);
+	if (j->ntail == JOURNAL_TAILS)
+		journal_tail_drop(j, 0);
+	t = &j->tail[j->ntail++];
+	t->p = j->wbuf;
+	t->cap = j->wcap;
+	t->len = j->wlen;
+	t->pos = pos;
+	j->wbuf = NULL;
+	j->wcap = 0;
+	if (j->nspare > 0) {
+		j->wbuf = j->spare[--j->nspare].p;
+		j->wcap = j->spare[j->nspare].cap;
+	}
+}
+
+/*
+ * The reader's next frame from a tail, when it is in one and the
+ * reader's buffer is empty: 1 with *rec and *len, else 0.
+ */
+static int
+journal_tail_next(struct journal *j, const char **rec, size_t *len)
+{
+	struct journal_reader *r = &j->rd;
+	const struct journal_buf *t;
+	uint64_t at;
+	uint32_t flen;
+	size_t i;
+
+	if (r->len > 0)
+		return 0;
+	for (i = 0; i < j->ntail; i++) {
+		t = &j->tail[i];
+		if (r->seg == t->pos.seg && r->off >= t->pos.off &&
+		    r->off < t->pos.off + t->len)
+			break;
+	}
+	if (i == j->ntail)
+		return 0;
+	at = r->off - t->pos.off;
+	if (t->len - at < JOURNAL_FRAME_HDR)
+		return 0;
+	flen = journal_get_le32((const unsigned char *)t->p + at);
+	if (t->len - at - JOURNAL_FRAME_HDR < flen)
+		return 0;
+	*rec = t->p + at + JOURNAL_FRAME_HDR;
+	*len = flen;
+	r->off += JOURNAL_FRAME_HDR + flen;
+	return 1;
+}
+
 int
 journal_commit(struct journal *j)
 {
@@ -789,6 +973,8 @@ journal_commit(struct journal *j)
 		}
 		done += (size_t)n;
 	}
+	if (j->wlen > 0)
+		journal_tail_keep(j, (struct journal_pos){ s->num, s->size });
 	s->size += j->wlen;
 	j->written += j->wlen;
 	j->dirty = j->dirty || j->wlen > 0;
@@ -834,6 +1020,13 @@ journal_read(struct journal *j, const char **rec, size_t *len,
 			jr_close(r);
 			r->seg = j->segs[i].num;
 			r->off = 0;
+		}
+		if (r->seg >= j->own_seg && journal_tail_next(j, rec, len)) {
+			if (*len > 0 && (*rec)[0] == '\0')
+				continue;
+			end->seg = r->seg;
+			end->off = r->off;
+			return 1;
 		}
 		if (r->fd == -1 && jr_open(j, r, r->seg, r->off) == -1)
 			return why_set(why, "%s: segment %016" PRIx64 ": %s",

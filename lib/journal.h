@@ -37,6 +37,7 @@
 #define JOURNAL_CTL_MAX 32		/* control frames kept at most */
 #define JOURNAL_OLD_MAX 8		/* full segments waiting for a sync */
 #define JOURNAL_PUNCH_MIN (256U << 10)	/* a hole, at least; a power of 2 */
+#define JOURNAL_TAILS 32		/* writes kept to be read back */
 
 enum journal_sync {
 	JOURNAL_SYNC_INTERVAL,	/* fdatasync every sync_ms */
@@ -80,6 +81,13 @@ struct journal_old {
 	uint64_t num;
 };
 
+/* Frames as written at pos, kept to be read back. */
+struct journal_buf {
+	char *p;
+	size_t len, cap;
+	struct journal_pos pos;
+};
+
 /* A buffered reader of one segment's frames. */
 struct journal_reader {
 	int fd;			/* -1: none open */
@@ -99,6 +107,11 @@ struct journal {
 	uint64_t bytes;			/* in segments, and buffered */
 	char *wbuf;			/* frames appended, not written */
 	size_t wlen, wcap;
+	/* written, oldest first: read back from here, not the file */
+	struct journal_buf tail[JOURNAL_TAILS];
+	size_t ntail;
+	struct journal_buf spare[JOURNAL_TAILS + 1];	/* buffers for wbuf */
+	size_t nspare;
 	bool dirty;			/* written since the last fdatasync */
 	uint64_t punched;		/* the written segment's hole, to */
 	struct journal_old old[JOURNAL_OLD_MAX];	/* full, unsynced */
@@ -154,8 +167,8 @@ bool journal_full(const struct journal *j);
 
 /*
  * The next committed record in order: 1 with *rec (valid until the next
- * call), *len and *end, the position after it; 0 when none is committed
- * yet; -1 with why on a read error or a bad frame.
+ * call or commit), *len and *end, the position after it; 0 when none is
+ * committed yet; -1 with why on a read error or a bad frame.
  */
 int journal_read(struct journal *j, const char **rec, size_t *len,
     struct journal_pos *end, struct why *why);

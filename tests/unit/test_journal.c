@@ -129,15 +129,21 @@ test_crc32c(void **state)
 	    0xE3069283U);
 	/* the instruction and the table agree, at every length and start */
 	{
-		char buf[300];
+		char buf[5000];
 		size_t i, off;
 
 		for (i = 0; i < sizeof(buf); i++)
-			buf[i] = (char)(i * 7 + 3);
+			buf[i] = (char)(i * 7 + 3 + (i >> 8));
 		for (off = 0; off < 9; off++)
-			for (i = 0; i + off <= sizeof(buf); i += 13)
+			for (i = 0; i + off <= 300; i += 13)
 				assert_int_equal(journal_crc32c(5, buf + off,
 				    i), journal_crc32c_table(5, buf + off,
+				    i));
+		/* past the three-stripe blocks, short and long */
+		for (off = 0; off < 9; off += 4)
+			for (i = 0; i + off <= sizeof(buf); i += 61)
+				assert_int_equal(journal_crc32c(0, buf + off,
+				    i), journal_crc32c_table(0, buf + off,
 				    i));
 	}
 }
@@ -624,6 +630,45 @@ test_parse(void **state)
 	assert_int_equal(journal_parse_sync("often", &s, &ms), -1);
 }
 
+/*
+ * Records are read back from the writes kept in memory and, when the
+ * reader fell behind more writes than are kept, from the file: in order,
+ * each once, across segments, with control frames between.
+ */
+static void
+test_read_back(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 64 << 10, 0);
+	struct journal_recovery rec;
+	struct journal j;
+	struct why why;
+	int next = 0, got = 0, round;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	for (round = 0; round < 6; round++) {
+		/* round 2: behind by more writes than are kept */
+		int writes = round == 2 ? 3 * JOURNAL_TAILS : round + 1, w;
+
+		for (w = 0; w < writes; w++) {
+			fill(&j, next, 37, false);
+			next += 37;
+			/* a small write after it, as "\0R" follows a chunk */
+			assert_int_equal(journal_append(&j, "\0R", 2), 0);
+			assert_int_equal(journal_commit(&j), 0);
+		}
+		got += read_all(&j, got, next - got);
+		assert_int_equal(got, next);
+	}
+	assert_true(j.nsegs > 2);
+	assert_int_equal(journal_close(&j, &why), 0);
+	/* the next process reads them all back from the files */
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, (uint64_t)next);
+	assert_int_equal(read_all(&j, 0, next), next);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
 int
 main(void)
 {
@@ -644,6 +689,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_directory, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_back, setup,
 		    teardown),
 	};
 
