@@ -64,6 +64,8 @@
 #define HTTPD_EVENTS 256
 /* passes a socket is said to be writable without asking (see above) */
 #define HTTPD_GUESSES 3
+/* the longest a lazy loop leaves the clients' sockets unread, ms */
+#define HTTPD_LAZY_MS 10
 
 MHD_socket
 httpd_quiesce(struct MHD_Daemon *d)
@@ -88,15 +90,22 @@ httpd_loop_open(struct httpd_loop *l, struct why *why)
 		why_set(why, "epoll_create1: %s", strerror(errno));
 		goto out_close_bell;
 	}
-	/* the doorbell, in the set for good */
+	if ((l->ep_bell = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		why_set(why, "epoll_create1: %s", strerror(errno));
+		goto out_close_ep;
+	}
+	/* the doorbell, in both sets for good */
 	memset(&e, 0, sizeof(e));
 	e.events = EPOLLIN;
 	e.data.fd = l->bell;
-	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->bell, &e) == -1) {
+	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->bell, &e) == -1 ||
+	    epoll_ctl(l->ep_bell, EPOLL_CTL_ADD, l->bell, &e) == -1) {
 		why_set(why, "epoll_ctl: %s", strerror(errno));
-		goto out_close_ep;
+		goto out_close_ep_bell;
 	}
 	return 0;
+out_close_ep_bell:
+	close(l->ep_bell);
 out_close_ep:
 	close(l->ep);
 out_close_bell:
@@ -109,6 +118,7 @@ httpd_loop_close(struct httpd_loop *l)
 {
 	if (l->lfd != MHD_INVALID_SOCKET)
 		close(l->lfd);
+	close(l->ep_bell);
 	close(l->ep);
 	close(l->bell);
 }
@@ -313,6 +323,31 @@ httpd_loop_full(struct httpd_loop *l)
 	return lfd;
 }
 
+/*
+ * Wait up to timeout ms for events into ev: epoll_wait's answer.  While
+ * lazy (the committer has a transaction in flight, httpd.c), for the
+ * doorbell alone: a request read now would only wait in the queue until
+ * that transaction ends, and the loop would wake for every few of them;
+ * left in the kernel, they are read at once after the doorbell, in one
+ * pass, and go to the committer together.  At most HTTPD_LAZY_MS, then
+ * all are looked at (a transaction the database holds up must not hold
+ * up GET /health or new connections).
+ */
+static int
+httpd_loop_wait(struct httpd_loop *l, struct epoll_event *ev, int timeout)
+{
+	int n;
+
+	if (l->lazy == NULL || !l->lazy(l->arg))
+		return epoll_wait(l->ep, ev, HTTPD_EVENTS, timeout);
+	if (timeout < HTTPD_LAZY_MS)
+		return epoll_wait(l->ep_bell, ev, 1, timeout);
+	n = epoll_wait(l->ep_bell, ev, 1, HTTPD_LAZY_MS);
+	if (n == 0)
+		n = epoll_wait(l->ep, ev, HTTPD_EVENTS, 0);
+	return n;
+}
+
 /* The thread: wait for MHD's sockets and the doorbell, then run MHD. */
 static void *
 httpd_loop_run(void *arg)
@@ -355,14 +390,18 @@ httpd_loop_run(void *arg)
 		FD_ZERO(&ws);
 		timeout = httpd_loop_want(l, &want_r, &want_w, max, &ws,
 		    timeout);
-		if ((n = epoll_wait(l->ep, ev, HTTPD_EVENTS, timeout)) == -1) {
+		if ((n = httpd_loop_wait(l, ev, timeout)) == -1) {
 			if (errno != EINTR)
 				warn("http: epoll_wait");
 			continue;
 		}
 		httpd_loop_got(l, ev, n, &want_r, &want_w, &rs, &ws);
 		FD_ZERO(&es);
+		if (l->pass != NULL)
+			l->pass(l->arg, true);
 		MHD_run_from_select(l->d, &rs, &ws, &es);
+		if (l->pass != NULL)
+			l->pass(l->arg, false);
 	}
 	return NULL;
 }

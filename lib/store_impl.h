@@ -80,6 +80,8 @@ struct store {
 	struct store_group *tail;
 	bool stopping;
 	bool waiting;			/* the committer sleeps in store_wait */
+	bool plugged;			/* store_plug: submit does not wake */
+	bool busy;			/* atomic: a transaction in flight */
 	/* written under lock, read atomically */
 	bool up;
 	bool gave_up;
