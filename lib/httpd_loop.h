@@ -35,6 +35,7 @@ struct httpd_loop {
 	bool (*lazy)(void *arg);
 	void (*pass)(void *arg, bool begin);
 	void *arg;
+	int64_t looked;		/* lazy: sockets last looked at, ms; or 0 */
 	bool rung;		/* atomic: the bell rang, the loop not yet up */
 	bool quiesce;		/* atomic: to stop accepting */
 	bool quit;		/* atomic: to end */
