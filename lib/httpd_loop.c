@@ -359,11 +359,17 @@ httpd_loop_wait(struct httpd_loop *l, struct epoll_event *ev, int timeout)
 	if (left > 0) {
 		n = epoll_wait(l->ep_bell, ev, 1,
 		    timeout < left ? timeout : (int)left);
-		if (n != 0 || timeout < left)
+		if (n == -1 || (n == 0 && timeout < left))
 			return n;
-		now += left;
+		if (n == 0)
+			now += left;
 	}
-	/* lazy long enough: look at them all, without waiting */
+	/*
+	 * Rung (the transaction is over: the requests that came are read
+	 * and go to the committer in this pass, the answers in the next,
+	 * while it commits them) or lazy long enough: look at them all,
+	 * without waiting; the doorbell is among them, not yet read.
+	 */
 	l->looked = now;
 	return epoll_wait(l->ep, ev, HTTPD_EVENTS, 0);
 }
