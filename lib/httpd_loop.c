@@ -49,7 +49,7 @@
  * only queue behind that transaction, and reading it as it comes woke
  * the loop two or three times a transaction.  Once answered, it reads
  * the lot in one pass and the committer is woken once for it (the pass
- * hook: store_plug).  Context switches per request 0.25 -> 0.19 under
+ * hook: store_plug).  Context switches per request 0.25 -> 0.17 under
  * bench/store-http.sh (bench/RESULTS.md, issue 28).
  *
  * MHD's exception set is not asked of epoll: on Linux select() reports
