@@ -455,6 +455,27 @@ httpd_done(struct store_group *g, void *arg)
 		httpd_resume(rq);
 }
 
+/* The loop's hooks (httpd_loop.h): lazy while a transaction is out. */
+static bool
+httpd_lazy(void *arg)
+{
+	struct httpd *h = arg;
+
+	return store_busy(h->c->store);
+}
+
+/* Requests queued in one pass of the loop go to the committer at once. */
+static void
+httpd_pass(void *arg, bool begin)
+{
+	struct httpd *h = arg;
+
+	if (begin)
+		store_plug(h->c->store);
+	else
+		store_unplug(h->c->store);
+}
+
 /* The whole body is in: validate it all, then queue it for storing. */
 static enum MHD_Result
 httpd_body_done(struct httpd_req *rq)
@@ -824,6 +845,9 @@ httpd_run(const struct httpd_config *c, const sigset_t *stop, struct why *why)
 	}
 	if (h.own_loop && httpd_loop_open(&h.loop, why) == -1)
 		goto out_destroy;
+	h.loop.lazy = httpd_lazy;
+	h.loop.pass = httpd_pass;
+	h.loop.arg = &h;
 	if ((h.d = httpd_start(&h)) == NULL) {
 		httpd_listen_failed(&c->addr, c->addrlen, why);
 		goto out_close_loop;

@@ -25,6 +25,17 @@ struct httpd_loop {
 	pthread_t thread;
 	int bell;		/* eventfd, else -1 */
 	int ep;			/* epoll set, else -1 */
+	int ep_bell;		/* epoll set of the doorbell alone */
+	/*
+	 * Set before httpd_loop_start, or NULL: while lazy(arg) holds, the
+	 * loop waits for the doorbell only (and MHD's time-outs), leaving
+	 * what clients send in the kernel for up to HTTPD_LAZY_MS; pass(arg,
+	 * true) and pass(arg, false) bracket each run of MHD.
+	 */
+	bool (*lazy)(void *arg);
+	void (*pass)(void *arg, bool begin);
+	void *arg;
+	int64_t looked;		/* lazy: sockets last looked at, ms; or 0 */
 	bool rung;		/* atomic: the bell rang, the loop not yet up */
 	bool quiesce;		/* atomic: to stop accepting */
 	bool quit;		/* atomic: to end */

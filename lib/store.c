@@ -346,9 +346,12 @@ store_main(void *arg)
 			continue;
 		}
 		first = store_take(s, false);
+		__atomic_store_n(&s->busy, true, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&s->lock);
 		t0 = clock_mono_us();
 		f = store_sql_commit(s, first, &why);
+		/* before the answers ring the loop: it reads again (httpd) */
+		__atomic_store_n(&s->busy, false, __ATOMIC_RELEASE);
 		/* before store_finish: the groups are their owners' after */
 		storemetrics_commit(first, clock_mono_us() - t0,
 		    f == DB_FAULT_NONE);
@@ -464,12 +467,42 @@ store_submit(struct store *s, struct store_group *g)
 	 * A busy committer looks at the queue before it sleeps again: only
 	 * a sleeping one needs the system call, and only once.
 	 */
-	wake = s->waiting;
-	s->waiting = false;
+	wake = s->waiting && !s->plugged;
+	if (wake)
+		s->waiting = false;
 	pthread_mutex_unlock(&s->lock);
 	if (wake)
 		store_wake(s);
 	return 0;
+}
+
+void
+store_plug(struct store *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->plugged = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
+void
+store_unplug(struct store *s)
+{
+	bool wake;
+
+	pthread_mutex_lock(&s->lock);
+	s->plugged = false;
+	wake = s->waiting && s->head != NULL;
+	if (wake)
+		s->waiting = false;
+	pthread_mutex_unlock(&s->lock);
+	if (wake)
+		store_wake(s);
+}
+
+bool
+store_busy(struct store *s)
+{
+	return __atomic_load_n(&s->busy, __ATOMIC_ACQUIRE);
 }
 
 bool

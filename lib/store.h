@@ -101,6 +101,18 @@ struct store *store_open(const struct store_config *cfg, struct why *why);
  */
 int store_submit(struct store *s, struct store_group *g);
 
+/*
+ * Between store_plug and store_unplug (one thread, the submitter's),
+ * store_submit does not wake the committer; store_unplug does, once, if
+ * it sleeps and groups are queued: the committer takes the lot, not the
+ * first alone.
+ */
+void store_plug(struct store *s);
+void store_unplug(struct store *s);
+
+/* True while the committer has a transaction in flight (any thread). */
+bool store_busy(struct store *s);
+
 /* True while the database answers. */
 bool store_up(struct store *s);
 

@@ -46,11 +46,14 @@ _Static_assert(STORE_BATCH_DEFAULT <= STORE_BULK_MAX &&
  * are 15 + 3 + 1 + 1) and a COMMIT.  A statement for each size, prepared
  * when first needed, bound once to the rows of brows.  Each holds a copy
  * of its binds in Connector/C (19 x 112 bytes a row): 32 sizes cost 1.1
- * MB, 48 cost 2.5 MB, 64 would cost 4.4 MB (a receiver's peak RSS is to
- * stay under 16 MiB, bench/RESULTS.md); 64 clients make transactions of
- * 29-31 rows on average, about one in fifteen over 48.
+ * MB, 48 cost 2.5 MB, 64 cost 4.4 MB (a receiver's peak RSS is to stay
+ * under 16 MiB: 14.6 MiB at most with 64, bench/RESULTS.md).  64 clients
+ * make transactions of 26-31 rows on average, and up to 64 rows: with 48
+ * about one in four was over it (START TRANSACTION and COMMIT, two round
+ * trips more) once the receiver read its clients' requests in one pass
+ * after each transaction (httpd_loop.c).
  */
-#define STORE_EXACT_MAX 48
+#define STORE_EXACT_MAX 64
 #define STORE_EXACT_SPLIT (2 * STORE_EXACT_MAX)	/* see store_insert */
 
 /* What one row's bound values need besides the record itself. */
@@ -90,6 +93,8 @@ struct store {
 	struct store_group *tail;
 	bool stopping;
 	bool waiting;			/* the committer sleeps in store_wait */
+	bool plugged;			/* store_plug: submit does not wake */
+	bool busy;			/* atomic: a transaction in flight */
 	/* written under lock, read atomically */
 	bool up;
 	bool gave_up;

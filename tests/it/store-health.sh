@@ -154,7 +154,7 @@ expect_eq "each new record once" "$(pq "SELECT COUNT(*) FROM system_metrics
     WHERE sample_id IN ($ids)")" 4
 
 echo "the same in a shared transaction of more rows than an INSERT names"
-echo "(48): each request its own count, from the ids stored before it"
+echo "(64): each request its own count, from the ids stored before it"
 gen_records 151 f9 >"$SM_TMP/big"
 sed -n 1,60p "$SM_TMP/big" >"$SM_TMP/pre"
 post application/x-ndjson "@$SM_TMP/pre"
