@@ -28,8 +28,9 @@
 # Needs about 15 GB under BENCH_DIR (default /var/tmp) at the default
 # size; everything is removed at the end.  Not part of `make check`.
 # Environment: SM_BIN (binaries to use instead of building), RAW_RUNS
-# (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (3:
-# stop after the range queries and the page, 3b).
+# (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (2:
+# stop after the first pass; 3: after the range queries and the page,
+# 3b), ONLY (4: step 4 alone, on an empty table; HOSTS and HOURS unused).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -84,6 +85,70 @@ SQL="mariadb --defaults-file=$WORK/db/admin.cnf sm"
 server=$(cat "$WORK/db/mysqld.pid")
 say "MariaDB $($SQL -N -e 'SELECT VERSION()'), buffer pool $($SQL -N -e \
     'SELECT @@innodb_buffer_pool_size DIV 1048576') MiB, $(nproc) CPUs"
+
+# step 4, a function: ONLY=4 runs it alone
+keepup() {
+	echo "== 4. keeping up: ingest alone and with sm-keep -f beside it"
+	gen() {
+		awk -v n=1000000 -v tag="$1" -v t0="$(date +%s)" 'BEGIN {
+			for (i = 0; i < n; i++) {
+				t = t0 - 60 + int(i / 50000)
+				printf "{\"id\":\"%s-0000-7000-8000-%012x\",\"ts\":\"%s.%03dZ\",\"host\":\"k%03d\",\"collector\":\"procfs\",\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000,\"ram_free\":2000,\"ram_available\":2500,\"ram_used\":1500,\"ram_percentage\":37.5,\"total_processes\":120,\"running_processes\":2,\"sleeping_processes\":118,\"stopped_processes\":0,\"zombie_processes\":0}\n", tag, i, strftime("%Y-%m-%dT%H:%M:%S", t, 1), i % 1000, i % 50, i % 90, 98 - i % 90
+			}
+		}'
+	}
+	"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
+	for r in $(seq 1 "$REPS"); do
+		for mode in alone keep; do
+			m=1
+			[ $mode = alone ] || m=2
+			gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
+			kp=
+			if [ $mode = keep ]; then
+				"$BIN/sm-keep" -f --interval 5 --settle 0 \
+				    2>"$WORK/keep.err" &
+				kp=$!
+				PIDS="$PIDS $kp"
+			fi
+			c0=$(cpu "$server" $kp)
+			t0=$(now_s)
+			"$BIN/sm-store" --ssl-mode DISABLED <"$WORK/in.ndjson" \
+			    2>"$WORK/store.err" &
+			sp=$!
+			cs=0
+			while kill -0 $sp 2>/dev/null; do
+				cs=$(cpu $sp)
+				sleep 0.2
+			done
+			wait $sp
+			t1=$(now_s)
+			c1=$(cpu "$server" $kp)
+			lag=-
+			if [ $mode = keep ]; then
+				# how long after ingest until the tiers have every row
+				maxid=$($SQL -N -e "SELECT MAX(id) FROM system_metrics")
+				while [ "$($SQL -N -e "SELECT raw_id FROM sm_keep_state")" -lt "$maxid" ]; do
+					sleep 0.1
+				done
+				lag=$(echo "$(now_s) - $t1" | bc)
+				kill -TERM $kp
+				wait $kp || true
+			else
+				"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
+			fi
+			printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s\n' \
+			    "$r" "$mode" "$(echo "$t1 - $t0" | bc)" \
+			    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" |
+			    tee -a "$WORK/keepup"
+		done
+	done
+	awk '$2 == "alone" { a[$1] = $7 + $10 } $2 == "keep" { k[$1] = $7 + $10 }
+	    END { for (r in a) printf "%.4f\n", (k[r] - a[r]) / a[r] }' \
+	    "$WORK/keepup" | median |
+	    awk '{ printf "sm-keep adds %.1f%% to the CPU of ingest (median of pairs)\n", $1 * 100 }'
+}
+
+[ "${ONLY:-}" != 4 ] || { keepup; exit 0; }
 
 end=$(( $(date +%s) - 120 ))
 start=$(( end - HOURS * 3600 ))
@@ -162,6 +227,7 @@ done
 $SQL -e "FLUSH TABLES system_metrics_1m, system_metrics_1h FOR EXPORT;
     UNLOCK TABLES" >/dev/null
 sleep 2
+[ "${STOP_AFTER:-}" != 2 ] || exit 0
 disk_per_row() {
 	n=$($SQL -N -e "SELECT COUNT(*) FROM $1")
 	du -k "$WORK/db/data/sm/$1.ibd" |
@@ -208,64 +274,7 @@ else
 fi
 [ "${STOP_AFTER:-}" != 3 ] || exit 0
 
-echo "== 4. keeping up: ingest alone and with sm-keep -f beside it"
-gen() {
-	awk -v n=1000000 -v tag="$1" -v t0="$(date +%s)" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			t = t0 - 60 + int(i / 50000)
-			printf "{\"id\":\"%s-0000-7000-8000-%012x\",\"ts\":\"%s.%03dZ\",\"host\":\"k%03d\",\"collector\":\"procfs\",\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000,\"ram_free\":2000,\"ram_available\":2500,\"ram_used\":1500,\"ram_percentage\":37.5,\"total_processes\":120,\"running_processes\":2,\"sleeping_processes\":118,\"stopped_processes\":0,\"zombie_processes\":0}\n", tag, i, strftime("%Y-%m-%dT%H:%M:%S", t, 1), i % 1000, i % 50, i % 90, 98 - i % 90
-		}
-	}'
-}
-"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
-for r in $(seq 1 "$REPS"); do
-	for mode in alone keep; do
-		m=1
-		[ $mode = alone ] || m=2
-		gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
-		kp=
-		if [ $mode = keep ]; then
-			"$BIN/sm-keep" -f --interval 5 --settle 0 \
-			    2>"$WORK/keep.err" &
-			kp=$!
-			PIDS="$PIDS $kp"
-		fi
-		c0=$(cpu "$server" $kp)
-		t0=$(now_s)
-		"$BIN/sm-store" --ssl-mode DISABLED <"$WORK/in.ndjson" \
-		    2>"$WORK/store.err" &
-		sp=$!
-		cs=0
-		while kill -0 $sp 2>/dev/null; do
-			cs=$(cpu $sp)
-			sleep 0.2
-		done
-		wait $sp
-		t1=$(now_s)
-		c1=$(cpu "$server" $kp)
-		lag=-
-		if [ $mode = keep ]; then
-			# how long after ingest until the tiers have every row
-			maxid=$($SQL -N -e "SELECT MAX(id) FROM system_metrics")
-			while [ "$($SQL -N -e "SELECT raw_id FROM sm_keep_state")" -lt "$maxid" ]; do
-				sleep 0.1
-			done
-			lag=$(echo "$(now_s) - $t1" | bc)
-			kill -TERM $kp
-			wait $kp || true
-		else
-			"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
-		fi
-		printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s\n' \
-		    "$r" "$mode" "$(echo "$t1 - $t0" | bc)" \
-		    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" |
-		    tee -a "$WORK/keepup"
-	done
-done
-awk '$2 == "alone" { a[$1] = $7 + $10 } $2 == "keep" { k[$1] = $7 + $10 }
-    END { for (r in a) printf "%.4f\n", (k[r] - a[r]) / a[r] }' \
-    "$WORK/keepup" | median |
-    awk '{ printf "sm-keep adds %.1f%% to the CPU of ingest (median of pairs)\n", $1 * 100 }'
+keepup
 
 echo "== 5. dropping days while sm-store --listen takes single records"
 "$BIN/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \

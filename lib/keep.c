@@ -137,6 +137,7 @@ keep_check(const struct keep_config *c, struct why *why)
 /* Bytes a host or source is read into: VARCHAR(255) of utf8mb4 and more */
 #define KEEP_NAME_MAX 2048
 #define KEEP_MERGE_ROWS 1000	/* buckets an INSERT merges into a tier */
+#define KEEP_DECIMAL_MAX 72	/* a DECIMAL's text: 65 digits, sign, dot */
 
 /*
  * The rollup's statement and buffers, made once a pass: the reading of
@@ -154,7 +155,10 @@ struct keep_roll {
 	my_bool host_null, source_null, time_null;
 	MYSQL_TIME time;
 	union rollup_num *v;	/* a field each */
+	char (*text)[KEEP_DECIMAL_MAX];	/* a DECIMAL field's, a field each */
+	unsigned long *text_len;
 	my_bool *null, *err;	/* a column each */
+	struct rollup_field *fields;	/* how each field adds up */
 	struct rollup *tier[TIER_COUNT];	/* 1m and 1h */
 	char *head[TIER_COUNT];	/* "INSERT INTO tier (...) VALUES " */
 	char *tail[TIER_COUNT];	/* " ON DUPLICATE KEY UPDATE ..." */
@@ -214,6 +218,9 @@ keep_roll_free(struct keep_roll *k)
 		mysql_stmt_close(k->read);
 	free(k->col);
 	free(k->v);
+	free(k->fields);
+	free(k->text);
+	free(k->text_len);
 	free(k->null);
 	free(k->err);
 	for (i = TIER_1M; i < TIER_COUNT; i++) {
@@ -286,11 +293,15 @@ keep_roll_kind(const MYSQL_FIELD *f)
 	case MYSQL_TYPE_LONG:
 	case MYSQL_TYPE_LONGLONG:
 	case MYSQL_TYPE_YEAR:
-		rf.kind = ROLLUP_INT;
+		rf.kind = ROLLUP_FIXED;
+		rf.decimals = 0;
 		break;
 	case MYSQL_TYPE_DECIMAL:
 	case MYSQL_TYPE_NEWDECIMAL:
+		/* read as text, exactly; past 18 decimals as a double */
 		rf.decimals = (int)f->decimals;
+		if (f->decimals <= 18)
+			rf.kind = ROLLUP_FIXED;
 		break;
 	default:
 		/* FLOAT(M,D) and DOUBLE(M,D) have theirs; else 31 */
@@ -319,7 +330,6 @@ static enum db_fault
 keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 {
 	size_t ncol = KEEP_COLS_FIXED + tier_nfields, i;
-	struct rollup_field *fields = NULL;
 	MYSQL_RES *meta = NULL;
 	enum db_fault f = DB_FAULT_OTHER;
 	char *sql;
@@ -330,9 +340,12 @@ keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 	    keep_roll_merge_sql(k) == -1 ||
 	    (k->col = calloc(ncol, sizeof(*k->col))) == NULL ||
 	    (k->v = calloc(tier_nfields, sizeof(*k->v))) == NULL ||
+	    (k->text = calloc(tier_nfields, sizeof(*k->text))) == NULL ||
+	    (k->text_len = calloc(tier_nfields, sizeof(*k->text_len))) ==
+	    NULL ||
 	    (k->null = calloc(ncol, sizeof(*k->null))) == NULL ||
 	    (k->err = calloc(ncol, sizeof(*k->err))) == NULL ||
-	    (fields = calloc(tier_nfields, sizeof(*fields))) == NULL ||
+	    (k->fields = calloc(tier_nfields, sizeof(*k->fields))) == NULL ||
 	    (k->read = mysql_stmt_init(m)) == NULL) {
 		why_set(why, "out of memory");
 		goto out_free;
@@ -347,10 +360,10 @@ keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 		goto out_free;
 	}
 	for (i = 0; i < tier_nfields; i++)
-		fields[i] = keep_roll_kind(mysql_fetch_field_direct(meta,
+		k->fields[i] = keep_roll_kind(mysql_fetch_field_direct(meta,
 		    (unsigned)(KEEP_COLS_FIXED + i)));
 	for (t = TIER_1M; t < TIER_COUNT; t++)
-		if ((k->tier[t] = rollup_new(tiers[t].bucket_ms / 1000, fields,
+		if ((k->tier[t] = rollup_new(tiers[t].bucket_ms / 1000, k->fields,
 		    tier_nfields)) == NULL) {
 			why_set(why, "out of memory");
 			goto out_free;
@@ -366,12 +379,21 @@ keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 	    sizeof(k->source), &k->source_len, &k->source_null, &k->err[1]);
 	keep_bind(&k->col[2], MYSQL_TYPE_DATETIME, &k->time,
 	    sizeof(k->time), NULL, &k->time_null, &k->err[2]);
-	for (i = 0; i < tier_nfields; i++)
-		keep_bind(&k->col[KEEP_COLS_FIXED + i],
-		    fields[i].kind == ROLLUP_INT ? MYSQL_TYPE_LONGLONG :
-		    MYSQL_TYPE_DOUBLE, &k->v[i], sizeof(k->v[i]), NULL,
-		    &k->null[KEEP_COLS_FIXED + i],
-		    &k->err[KEEP_COLS_FIXED + i]);
+	for (i = 0; i < tier_nfields; i++) {
+		MYSQL_BIND *b = &k->col[KEEP_COLS_FIXED + i];
+		my_bool *null = &k->null[KEEP_COLS_FIXED + i];
+		my_bool *err = &k->err[KEEP_COLS_FIXED + i];
+
+		if (k->fields[i].kind == ROLLUP_REAL)
+			keep_bind(b, MYSQL_TYPE_DOUBLE, &k->v[i],
+			    sizeof(k->v[i]), NULL, null, err);
+		else if (k->fields[i].decimals == 0)
+			keep_bind(b, MYSQL_TYPE_LONGLONG, &k->v[i],
+			    sizeof(k->v[i]), NULL, null, err);
+		else
+			keep_bind(b, MYSQL_TYPE_STRING, k->text[i],
+			    sizeof(k->text[i]), &k->text_len[i], null, err);
+	}
 	if (mysql_stmt_bind_param(k->read, k->param) != 0 ||
 	    mysql_stmt_bind_result(k->read, k->col) != 0) {
 		f = db_stmt_error(k->read, "binding the rollup", why);
@@ -381,7 +403,6 @@ keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 out_free:
 	if (meta != NULL)
 		mysql_free_result(meta);
-	free(fields);
 	free(sql);
 	if (f != DB_FAULT_NONE)
 		keep_roll_free(k);
@@ -467,7 +488,7 @@ keep_upto(MYSQL *m, const struct keep_config *c, unsigned long long mark,
 
 /*
  * A fetched row that did not fit: a host or source too long, or an
- * integer out of range (a real only lost digits, as a double does).
+ * integer out of range (a double only lost digits, as the server's do).
  */
 static bool
 keep_roll_truncated(const struct keep_roll *k)
@@ -475,10 +496,24 @@ keep_roll_truncated(const struct keep_roll *k)
 	size_t i;
 
 	for (i = 0; i < KEEP_COLS_FIXED + tier_nfields; i++)
-		if (k->err[i] && (i < KEEP_COLS_FIXED ||
-		    k->col[i].buffer_type == MYSQL_TYPE_LONGLONG))
+		if (k->err[i] && k->col[i].buffer_type != MYSQL_TYPE_DOUBLE)
 			return true;
 	return false;
+}
+
+/* The DECIMAL fields' text as integers; -1: one is not a number. */
+static int
+keep_roll_decimals(struct keep_roll *k)
+{
+	size_t i;
+
+	for (i = 0; i < tier_nfields; i++)
+		if (k->col[KEEP_COLS_FIXED + i].buffer_type ==
+		    MYSQL_TYPE_STRING && !k->null[KEEP_COLS_FIXED + i] &&
+		    rollup_fixed(k->text[i], k->text_len[i],
+		    k->fields[i].decimals, &k->v[i].i) == -1)
+			return -1;
+	return 0;
 }
 
 /* The raw rows of ids (mark, upto] into the minute buckets. */
@@ -507,6 +542,12 @@ keep_roll_read(struct keep_roll *k, unsigned long long mark,
 		}
 		if (k->time_null)
 			continue;	/* neither sampled_at nor created_at */
+		if (keep_roll_decimals(k) == -1) {
+			why_set(why, "reading new rows: a DECIMAL past 64 "
+			    "bits");
+			f = DB_FAULT_OTHER;
+			goto out_free_result;
+		}
 		t = timefmt_days_from_civil((int)tm->year, (int)tm->month,
 		    (int)tm->day) * 86400 + tm->hour * 3600 +
 		    tm->minute * 60 + tm->second;

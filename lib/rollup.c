@@ -1,10 +1,9 @@
 /*
  * The rollup's aggregation in memory (rollup.h): a hash table of buckets
  * keyed by host, source and bucket start, filled row by row, folded into
- * coarser buckets, and written as VALUES rows.  Counts and integer sums
- * are exact; real sums are in double precision, exact once written to
- * the column's decimals while a bucket's sum stays below 2^53 of its
- * last digit (a step's rows sum to millions).
+ * coarser buckets, and written as VALUES rows.  Integers and DECIMALs
+ * add up exactly, as integers (12.34 as 1234); FLOAT and DOUBLE in
+ * double precision, as the server's SUM does.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -185,7 +184,7 @@ rollup_overflows(const struct rollup *r, const struct rollup_agg *a,
 	size_t k;
 
 	for (k = 0; k < r->nfields; k++)
-		if (r->fields[k].kind == ROLLUP_INT && a[k].n > 0 &&
+		if (r->fields[k].kind == ROLLUP_FIXED && a[k].n > 0 &&
 		    from[k].n > 0 && __builtin_add_overflow(a[k].sum.i,
 		    from[k].sum.i, &sum))
 			return true;
@@ -204,7 +203,7 @@ rollup_merge(const struct rollup_field *f, struct rollup_agg *a,
 		return;
 	}
 	a->n += from->n;
-	if (f->kind == ROLLUP_INT) {
+	if (f->kind == ROLLUP_FIXED) {
 		if (from->min.i < a->min.i)
 			a->min.i = from->min.i;
 		if (from->max.i > a->max.i)
@@ -243,7 +242,7 @@ rollup_add(struct rollup *r, const char *host, size_t host_len,
 	if (b == NULL)
 		return errno = ENOMEM, -1;
 	for (k = 0; k < r->nfields; k++)
-		if (!null[k] && r->fields[k].kind == ROLLUP_INT &&
+		if (!null[k] && r->fields[k].kind == ROLLUP_FIXED &&
 		    b->agg[k].n > 0 && __builtin_add_overflow(
 		    b->agg[k].sum.i, v[k].i, &sum))
 			return errno = ERANGE, -1;
@@ -340,14 +339,61 @@ rollup_string(const char *s, size_t n, FILE *out)
 	return 0;
 }
 
-/* A real figure as the column's decimals, or 15 digits. */
-static void
-rollup_real(const struct rollup_field *f, double d, FILE *out)
+int
+rollup_fixed(const char *s, size_t n, int decimals, int64_t *v)
 {
-	if (f->decimals >= 0)
-		fprintf(out, ", %.*f", f->decimals, d);
-	else
-		fprintf(out, ", %.15g", d);
+	const char *end = s + n;
+	bool neg = false, digits = false;
+	int64_t x = 0;
+	int frac = -1;
+
+	if (s < end && (*s == '-' || *s == '+'))
+		neg = *s++ == '-';
+	for (; s < end; s++) {
+		if (*s == '.' && frac == -1) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9' || frac == decimals ||
+		    __builtin_mul_overflow(x, 10, &x) ||
+		    __builtin_add_overflow(x, *s - '0', &x))
+			return -1;
+		digits = true;
+		if (frac >= 0)
+			frac++;
+	}
+	for (frac = frac < 0 ? 0 : frac; frac < decimals; frac++)
+		if (__builtin_mul_overflow(x, 10, &x))
+			return -1;
+	if (!digits)
+		return -1;
+	*v = neg ? -x : x;
+	return 0;
+}
+
+/* A figure, as the column's decimals (or 15 digits: a FLOAT's). */
+static void
+rollup_figure(const struct rollup_field *f, union rollup_num x, FILE *out)
+{
+	uint64_t scale = 1, a;
+	int d;
+
+	if (f->kind == ROLLUP_REAL) {
+		if (f->decimals >= 0)
+			fprintf(out, ", %.*f", f->decimals, x.d);
+		else
+			fprintf(out, ", %.15g", x.d);
+		return;
+	}
+	if (f->decimals == 0) {
+		fprintf(out, ", %" PRId64, x.i);
+		return;
+	}
+	for (d = 0; d < f->decimals; d++)
+		scale *= 10;
+	a = x.i < 0 ? -(uint64_t)x.i : (uint64_t)x.i;
+	fprintf(out, ", %s%" PRIu64 ".%0*" PRIu64, x.i < 0 ? "-" : "",
+	    a / scale, f->decimals, a % scale);
 }
 
 int
@@ -375,17 +421,13 @@ rollup_values(const struct rollup *r, struct rollup_bucket *const *b,
 			a = &b[i]->agg[k];
 			f = &r->fields[k];
 			fprintf(out, ", %" PRIu32, a->n);
-			if (a->n == 0)
+			if (a->n == 0) {
 				fputs(", NULL, NULL, NULL", out);
-			else if (f->kind == ROLLUP_INT)
-				fprintf(out, ", %" PRId64 ", %" PRId64
-				    ", %" PRId64, a->min.i, a->max.i,
-				    a->sum.i);
-			else {
-				rollup_real(f, a->min.d, out);
-				rollup_real(f, a->max.d, out);
-				rollup_real(f, a->sum.d, out);
+				continue;
 			}
+			rollup_figure(f, a->min, out);
+			rollup_figure(f, a->max, out);
+			rollup_figure(f, a->sum, out);
 		}
 		fputc(')', out);
 	}

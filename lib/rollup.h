@@ -16,8 +16,12 @@
 
 /* How a field's values add up: as its raw column holds them. */
 enum rollup_kind {
-	ROLLUP_INT,	/* integers: exact (a sum past 2^63 is an error) */
-	ROLLUP_REAL,	/* DECIMAL, FLOAT, DOUBLE: in double precision */
+	/*
+	 * Integers and DECIMAL: exact, as an integer count of the last
+	 * decimal (12.34 as 1234); a sum past 2^63 is an error.
+	 */
+	ROLLUP_FIXED,
+	ROLLUP_REAL,	/* FLOAT, DOUBLE: in double precision */
 };
 
 /* One value of a row, as a bound result column holds it. */
@@ -29,9 +33,9 @@ union rollup_num {
 struct rollup_field {
 	enum rollup_kind kind;
 	/*
-	 * ROLLUP_REAL: the column's decimals (DECIMAL(5,2): 2), which the
-	 * figures are written with; -1 for FLOAT and DOUBLE (15 digits, as
-	 * the server turns a double into a DECIMAL).
+	 * The column's decimals, 0 to 18 (DECIMAL(5,2): 2), which the
+	 * figures are written with; ROLLUP_REAL: -1 for FLOAT and DOUBLE (15
+	 * digits, as the server turns a double into a DECIMAL).
 	 */
 	int decimals;
 };
@@ -89,6 +93,13 @@ uint64_t rollup_rows(const struct rollup *r);	/* rows added */
  * of memory.
  */
 struct rollup_bucket *const *rollup_sorted(struct rollup *r);
+
+/*
+ * A DECIMAL's text ("-12.34", n bytes) as a count of its decimals'
+ * last digit (decimals 2: -1234) in *v; 0, or -1 when it is not a
+ * decimal number, has more decimals, or is past 64 bits.
+ */
+int rollup_fixed(const char *s, size_t n, int decimals, int64_t *v);
 
 /*
  * Write buckets as the rows of an INSERT's VALUES: "(host, source,
