@@ -17,7 +17,8 @@
 #   4. keeping up: sm-store < 1,000,000 fresh records alone, then with
 #      sm-keep -f --interval 5 beside it, REPS pairs: the CPU sm-keep adds
 #      (server and client) against what ingest costs, and how far behind
-#      sm-keep is when ingest ends;
+#      sm-keep is when ingest ends; also sm-keep's own CPU alone (its
+#      process and its connection's server thread) against ingest's;
 #   5. dropping days: wrk posting single records to sm-store --listen for
 #      WRK_SECS, alone and with sm-keep --raw 1h dropping the past days'
 #      partitions in the middle: the pass's time and the writers' p99;
@@ -63,6 +64,24 @@ cpu() {
 	    END { printf "%.2f", t / hz }'
 }
 
+# CPU seconds of PID's thread TID (none: 0) and of PIDS
+task_cpu() {
+	t=$1
+	shift
+	{
+		if [ -n "$1" ]; then
+			cut -d' ' -f14,15 "/proc/$t/task/$1/stat" 2>/dev/null ||
+			    echo "0 0"
+		fi
+		shift
+		for p in "$@"; do
+			cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null ||
+			    echo "0 0"
+		done
+	} | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 + $2 }
+	    END { printf "%.2f", t / hz }'
+}
+
 for c in faketime wrk; do
 	command -v $c >/dev/null || { say "$c missing"; exit 2; }
 done
@@ -104,13 +123,22 @@ keepup() {
 			[ $mode = alone ] || m=2
 			gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
 			kp=
+			tid=
 			if [ $mode = keep ]; then
 				"$BIN/sm-keep" -f --interval 5 --settle 0 \
 				    2>"$WORK/keep.err" &
 				kp=$!
 				PIDS="$PIDS $kp"
+				# the server's thread for sm-keep's connection
+				until [ -n "$tid" ]; do
+					sleep 0.1
+					tid=$($SQL -N -e "SELECT TID FROM
+					    information_schema.PROCESSLIST
+					    WHERE USER = 'sm' LIMIT 1")
+				done
 			fi
 			c0=$(cpu "$server" $kp)
+			k0=$(task_cpu "$server" "$tid" $kp)
 			t0=$(now_s)
 			"$BIN/sm-store" --ssl-mode DISABLED <"$WORK/in.ndjson" \
 			    2>"$WORK/store.err" &
@@ -123,6 +151,7 @@ keepup() {
 			wait $sp
 			t1=$(now_s)
 			c1=$(cpu "$server" $kp)
+			k1=$(task_cpu "$server" "$tid" $kp)
 			lag=-
 			if [ $mode = keep ]; then
 				# how long after ingest until the tiers have every row
@@ -136,16 +165,23 @@ keepup() {
 			else
 				"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
 			fi
-			printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s\n' \
+			printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s own %.2f s\n' \
 			    "$r" "$mode" "$(echo "$t1 - $t0" | bc)" \
-			    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" |
+			    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" \
+			    "$(echo "$k1 - $k0" | bc)" |
 			    tee -a "$WORK/keepup"
 		done
 	done
-	awk '$2 == "alone" { a[$1] = $7 + $10 } $2 == "keep" { k[$1] = $7 + $10 }
+	# fields: $7 server (+ sm-keep), $11 sm-store, $18 sm-keep's own
+	awk '$2 == "alone" { a[$1] = $7 + $11 } $2 == "keep" { k[$1] = $7 + $11 }
 	    END { for (r in a) printf "%.4f\n", (k[r] - a[r]) / a[r] }' \
 	    "$WORK/keepup" | median |
 	    awk '{ printf "sm-keep adds %.1f%% to the CPU of ingest (median of pairs)\n", $1 * 100 }'
+	# its own: sm-keep's process and its connection's server thread
+	awk '$2 == "alone" { a[$1] = $7 + $11 } $2 == "keep" { k[$1] = $18 }
+	    END { for (r in a) printf "%.4f\n", k[r] / a[r] }' \
+	    "$WORK/keepup" | median |
+	    awk '{ printf "sm-keep itself (process + its server thread): %.1f%% of the CPU of ingest (median of pairs)\n", $1 * 100 }'
 }
 
 [ "${ONLY:-}" != 4 ] || { keepup; exit 0; }

@@ -4,9 +4,12 @@
  *
  * A rollup step is one transaction: lock the state row, take the next
  * ids after the rolled-up mark (those inserted at least settle_ms ago),
- * aggregate them per (host, source, minute) into a temporary delta, merge
- * the delta into the minute tier and, grouped by hour, into the hour tier
- * (count and sum add, min and max compare), and move the mark.  Rows are
+ * read their rows (the binary protocol, streamed) and aggregate them per
+ * (host, source, minute) in memory (lib/rollup), fold those minutes into
+ * hours, merge each into its tier by a multi-row INSERT ... ON DUPLICATE
+ * KEY UPDATE (count and sum add, min and max compare), and move the
+ * mark.  The server only reads and merges: its GROUP BY cost three times
+ * what this does (bench/RESULTS.md, "The past at size").  Rows are
  * never changed once stored (sm-store only inserts), so adding each row's
  * figures once is exact; the mark moving in the same transaction as the
  * merge makes a rerun, a second instance (it waits on the state row's
@@ -38,14 +41,6 @@
  * again on the next pass.
  */
 #define KEEP_LOCK_WAIT "2"
-
-/*
- * A host or data_source compared byte for byte, as sm-tail --host does
- * (the table's collation would make "VM" and "vm" one bucket); the
- * replaced system's table may not be utf8mb4.
- */
-#define KEEP_BIN(col) \
-	"CONVERT(COALESCE(" col ", '') USING utf8mb4) COLLATE utf8mb4_bin"
 
 /* The sample time of a raw row: the replaced system's rows have none. */
 #define KEEP_RAW_TIME "COALESCE(sampled_at, created_at)"
@@ -259,7 +254,13 @@ keep_roll_merge_sql(struct keep_roll *k)
 	return rc;
 }
 
-/* The reading statement's text: host, source, time, the fields. */
+/*
+ * The reading statement's text: host, source, time, the fields.  Host
+ * and data_source come in the connection's utf8mb4, whatever the
+ * replaced system's table holds, and are compared byte for byte, as
+ * sm-tail --host does (the table's collation would make "VM" and "vm"
+ * one bucket); NULL as "".
+ */
 static char *
 keep_roll_read_sql(void)
 {
