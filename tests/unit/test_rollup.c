@@ -206,6 +206,52 @@ test_float(void **state)
 	rollup_free(r);
 }
 
+/* A DECIMAL's text as an integer of its last digit, and back. */
+static void
+test_fixed(void **state)
+{
+	static const struct {
+		const char *s;
+		int decimals, ok;
+		int64_t v;
+	} cases[] = {
+		{ "12.34", 2, 1, 1234 }, { "-0.50", 2, 1, -50 },
+		{ "7", 2, 1, 700 }, { "12.3", 2, 1, 1230 }, { "+1", 0, 1, 1 },
+		{ "9223372036854775807", 0, 1, INT64_MAX },
+		{ "9223372036854775808", 0, 0, 0 },
+		{ "92233720368547758.07", 2, 1, INT64_MAX },
+		{ "92233720368547758.08", 2, 0, 0 },
+		{ "1.234", 2, 0, 0 }, { "", 2, 0, 0 }, { "-", 2, 0, 0 },
+		{ ".", 2, 0, 0 }, { "1.2.3", 2, 0, 0 }, { "1e5", 2, 0, 0 },
+		{ "12.5", 0, 0, 0 },
+	};
+	static const struct rollup_field f[1] = { { ROLLUP_FIXED, 2 } };
+	struct rollup *r = rollup_new(60, f, 1);
+	union rollup_num v[1];
+	char null[1] = { 0 }, *text;
+	int64_t x;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		x = -7;
+		assert_int_equal(rollup_fixed(cases[i].s, strlen(cases[i].s),
+		    cases[i].decimals, &x), cases[i].ok ? 0 : -1);
+		if (cases[i].ok)
+			assert_true(x == cases[i].v);
+	}
+	assert_non_null(r);
+	v[0].i = -5;
+	assert_int_equal(rollup_add(r, "h", 1, "s", 1, T0, v, null), 0);
+	v[0].i = 1207;
+	assert_int_equal(rollup_add(r, "h", 1, "s", 1, T0, v, null), 0);
+	text = values(r);
+	assert_string_equal(text, "(_utf8mb4 X'68', _utf8mb4 X'73', "
+	    "'2026-11-26 15:18:00', 2, 2, -0.05, 12.07, 12.02)");
+	free(text);
+	rollup_free(r);
+}
+
 int
 main(void)
 {
@@ -216,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_overflow),
 		cmocka_unit_test(test_float),
+		cmocka_unit_test(test_fixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
