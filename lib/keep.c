@@ -150,7 +150,7 @@ struct keep_roll {
 	my_bool host_null, source_null, time_null;
 	MYSQL_TIME time;
 	union rollup_num *v;	/* a field each */
-	char (*text)[KEEP_DECIMAL_MAX];	/* a DECIMAL field's, a field each */
+	char (*text)[KEEP_DECIMAL_MAX];	/* a DECIMAL field's text */
 	unsigned long *text_len;
 	my_bool *null, *err;	/* a column each */
 	struct rollup_field *fields;	/* how each field adds up */
@@ -364,8 +364,8 @@ keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
 		k->fields[i] = keep_roll_kind(mysql_fetch_field_direct(meta,
 		    (unsigned)(KEEP_COLS_FIXED + i)));
 	for (t = TIER_1M; t < TIER_COUNT; t++)
-		if ((k->tier[t] = rollup_new(tiers[t].bucket_ms / 1000, k->fields,
-		    tier_nfields)) == NULL) {
+		if ((k->tier[t] = rollup_new(tiers[t].bucket_ms / 1000,
+		    k->fields, tier_nfields)) == NULL) {
 			why_set(why, "out of memory");
 			goto out_free;
 		}

@@ -59,7 +59,7 @@ test_minute(void **state)
 	add(r, "h1", "procfs", T0, 7, 12.34, 0, 0);
 	add(r, "h1", "procfs", T0 + 59, -3, 0.05, 0, 0);
 	add(r, "h1", "procfs", T0 + 30, 0, 0, 1, 0);	/* no integer */
-	add(r, "h1", "procfs", T0 + 60, 5, 1.5, 0, 1);	/* the next minute */
+	add(r, "h1", "procfs", T0 + 60, 5, 1.5, 0, 1);	/* next minute */
 	add(r, "", "", T0 + 1, 1, 2, 0, 0);	/* the replaced system's */
 	assert_int_equal(rollup_count(r), 3);
 	assert_int_equal(rollup_rows(r), 5);
