@@ -57,6 +57,7 @@ PKGS_lib/keep.c = json-c libmariadb
 PKGS_lib/keepsize.c = json-c libmariadb
 PKGS_lib/cmd/keeprun.c = json-c libmariadb
 PKGS_lib/tier.c = json-c libmariadb
+PKGS_lib/rollup.c = libmariadb
 PKGS_lib/tls.c = gnutls libmicrohttpd
 PKGS_lib/jsonutil.c = json-c
 PKGS_lib/kmod.c = json-c

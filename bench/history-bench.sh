@@ -17,7 +17,8 @@
 #   4. keeping up: sm-store < 1,000,000 fresh records alone, then with
 #      sm-keep -f --interval 5 beside it, REPS pairs: the CPU sm-keep adds
 #      (server and client) against what ingest costs, and how far behind
-#      sm-keep is when ingest ends;
+#      sm-keep is when ingest ends; also sm-keep's own CPU alone (its
+#      process and its connection's server thread) against ingest's;
 #   5. dropping days: wrk posting single records to sm-store --listen for
 #      WRK_SECS, alone and with sm-keep --raw 1h dropping the past days'
 #      partitions in the middle: the pass's time and the writers' p99;
@@ -29,8 +30,9 @@
 # size; everything is removed at the end.  Not part of `make check`.
 # Environment: SM_BIN (binaries to use instead of building), RAW_RUNS
 # (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (1:
-# stop after the table's bytes, 1; 3: after the range queries and the
-# page, 3b).
+# stop after the table's bytes; 2: after the first pass; 3: after the
+# range queries and the page, 3b), ONLY (4: step 4 alone, on an empty
+# table; HOSTS and HOURS unused).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -63,6 +65,24 @@ cpu() {
 	    END { printf "%.2f", t / hz }'
 }
 
+# CPU seconds of PID's thread TID (none: 0) and of PIDS
+task_cpu() {
+	t=$1
+	shift
+	{
+		if [ -n "$1" ]; then
+			cut -d' ' -f14,15 "/proc/$t/task/$1/stat" 2>/dev/null ||
+			    echo "0 0"
+		fi
+		shift
+		for p in "$@"; do
+			cut -d' ' -f14,15 "/proc/$p/stat" 2>/dev/null ||
+			    echo "0 0"
+		done
+	} | awk -v hz="$(getconf CLK_TCK)" '{ t += $1 + $2 }
+	    END { printf "%.2f", t / hz }'
+}
+
 for c in faketime wrk; do
 	command -v $c >/dev/null || { say "$c missing"; exit 2; }
 done
@@ -85,6 +105,87 @@ SQL="mariadb --defaults-file=$WORK/db/admin.cnf sm"
 server=$(cat "$WORK/db/mysqld.pid")
 say "MariaDB $($SQL -N -e 'SELECT VERSION()'), buffer pool $($SQL -N -e \
     'SELECT @@innodb_buffer_pool_size DIV 1048576') MiB, $(nproc) CPUs"
+
+# step 4, a function: ONLY=4 runs it alone
+keepup() {
+	echo "== 4. keeping up: ingest alone and with sm-keep -f beside it"
+	gen() {
+		awk -v n=1000000 -v tag="$1" -v t0="$(date +%s)" 'BEGIN {
+			for (i = 0; i < n; i++) {
+				t = t0 - 60 + int(i / 50000)
+				printf "{\"id\":\"%s-0000-7000-8000-%012x\",\"ts\":\"%s.%03dZ\",\"host\":\"k%03d\",\"collector\":\"procfs\",\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000,\"ram_free\":2000,\"ram_available\":2500,\"ram_used\":1500,\"ram_percentage\":37.5,\"total_processes\":120,\"running_processes\":2,\"sleeping_processes\":118,\"stopped_processes\":0,\"zombie_processes\":0}\n", tag, i, strftime("%Y-%m-%dT%H:%M:%S", t, 1), i % 1000, i % 50, i % 90, 98 - i % 90
+			}
+		}'
+	}
+	"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
+	for r in $(seq 1 "$REPS"); do
+		for mode in alone keep; do
+			m=1
+			[ $mode = alone ] || m=2
+			gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
+			kp=
+			tid=
+			if [ $mode = keep ]; then
+				"$BIN/sm-keep" -f --interval 5 --settle 0 \
+				    2>"$WORK/keep.err" &
+				kp=$!
+				PIDS="$PIDS $kp"
+				# the server's thread for sm-keep's connection
+				until [ -n "$tid" ]; do
+					sleep 0.1
+					tid=$($SQL -N -e "SELECT TID FROM
+					    information_schema.PROCESSLIST
+					    WHERE USER = 'sm' LIMIT 1")
+				done
+			fi
+			c0=$(cpu "$server" $kp)
+			k0=$(task_cpu "$server" "$tid" $kp)
+			t0=$(now_s)
+			"$BIN/sm-store" --ssl-mode DISABLED <"$WORK/in.ndjson" \
+			    2>"$WORK/store.err" &
+			sp=$!
+			cs=0
+			while kill -0 $sp 2>/dev/null; do
+				cs=$(cpu $sp)
+				sleep 0.2
+			done
+			wait $sp
+			t1=$(now_s)
+			c1=$(cpu "$server" $kp)
+			k1=$(task_cpu "$server" "$tid" $kp)
+			lag=-
+			if [ $mode = keep ]; then
+				# how long after ingest until the tiers have every row
+				maxid=$($SQL -N -e "SELECT MAX(id) FROM system_metrics")
+				while [ "$($SQL -N -e "SELECT raw_id FROM sm_keep_state")" -lt "$maxid" ]; do
+					sleep 0.1
+				done
+				lag=$(echo "$(now_s) - $t1" | bc)
+				kill -TERM $kp
+				wait $kp || true
+			else
+				"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
+			fi
+			printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s own %.2f s\n' \
+			    "$r" "$mode" "$(echo "$t1 - $t0" | bc)" \
+			    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" \
+			    "$(echo "$k1 - $k0" | bc)" |
+			    tee -a "$WORK/keepup"
+		done
+	done
+	# fields: $7 server (+ sm-keep), $11 sm-store, $18 sm-keep's own
+	awk '$2 == "alone" { a[$1] = $7 + $11 } $2 == "keep" { k[$1] = $7 + $11 }
+	    END { for (r in a) printf "%.4f\n", (k[r] - a[r]) / a[r] }' \
+	    "$WORK/keepup" | median |
+	    awk '{ printf "sm-keep adds %.1f%% to the CPU of ingest (median of pairs)\n", $1 * 100 }'
+	# its own: sm-keep's process and its connection's server thread
+	awk '$2 == "alone" { a[$1] = $7 + $11 } $2 == "keep" { k[$1] = $18 }
+	    END { for (r in a) printf "%.4f\n", k[r] / a[r] }' \
+	    "$WORK/keepup" | median |
+	    awk '{ printf "sm-keep itself (process + its server thread): %.1f%% of the CPU of ingest (median of pairs)\n", $1 * 100 }'
+}
+
+[ "${ONLY:-}" != 4 ] || { keepup; exit 0; }
 
 end=$(( $(date +%s) - 120 ))
 start=$(( end - HOURS * 3600 ))
@@ -135,6 +236,7 @@ done
 $SQL -e "FLUSH TABLES system_metrics_1m, system_metrics_1h FOR EXPORT;
     UNLOCK TABLES" >/dev/null
 sleep 2
+[ "${STOP_AFTER:-}" != 2 ] || exit 0
 disk_per_row() {
 	n=$($SQL -N -e "SELECT COUNT(*) FROM $1")
 	du -k "$WORK/db/data/sm/$1.ibd" |
@@ -181,64 +283,7 @@ else
 fi
 [ "${STOP_AFTER:-}" != 3 ] || exit 0
 
-echo "== 4. keeping up: ingest alone and with sm-keep -f beside it"
-gen() {
-	awk -v n=1000000 -v tag="$1" -v t0="$(date +%s)" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			t = t0 - 60 + int(i / 50000)
-			printf "{\"id\":\"%s-0000-7000-8000-%012x\",\"ts\":\"%s.%03dZ\",\"host\":\"k%03d\",\"collector\":\"procfs\",\"cpu_usage\":%d.5,\"cpu_free\":%d.5,\"ram_total\":4000,\"ram_free\":2000,\"ram_available\":2500,\"ram_used\":1500,\"ram_percentage\":37.5,\"total_processes\":120,\"running_processes\":2,\"sleeping_processes\":118,\"stopped_processes\":0,\"zombie_processes\":0}\n", tag, i, strftime("%Y-%m-%dT%H:%M:%S", t, 1), i % 1000, i % 50, i % 90, 98 - i % 90
-		}
-	}'
-}
-"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
-for r in $(seq 1 "$REPS"); do
-	for mode in alone keep; do
-		m=1
-		[ $mode = alone ] || m=2
-		gen "$(printf '%04x%04x' "$r" "$m")" >"$WORK/in.ndjson"
-		kp=
-		if [ $mode = keep ]; then
-			"$BIN/sm-keep" -f --interval 5 --settle 0 \
-			    2>"$WORK/keep.err" &
-			kp=$!
-			PIDS="$PIDS $kp"
-		fi
-		c0=$(cpu "$server" $kp)
-		t0=$(now_s)
-		"$BIN/sm-store" --ssl-mode DISABLED <"$WORK/in.ndjson" \
-		    2>"$WORK/store.err" &
-		sp=$!
-		cs=0
-		while kill -0 $sp 2>/dev/null; do
-			cs=$(cpu $sp)
-			sleep 0.2
-		done
-		wait $sp
-		t1=$(now_s)
-		c1=$(cpu "$server" $kp)
-		lag=-
-		if [ $mode = keep ]; then
-			# how long after ingest until the tiers have every row
-			maxid=$($SQL -N -e "SELECT MAX(id) FROM system_metrics")
-			while [ "$($SQL -N -e "SELECT raw_id FROM sm_keep_state")" -lt "$maxid" ]; do
-				sleep 0.1
-			done
-			lag=$(echo "$(now_s) - $t1" | bc)
-			kill -TERM $kp
-			wait $kp || true
-		else
-			"$BIN/sm-keep" --settle 0 >/dev/null 2>&1
-		fi
-		printf '%s %s elapsed %.1f s cpu %.1f s (server+sm-keep) + %.1f s (sm-store) lag %s s\n' \
-		    "$r" "$mode" "$(echo "$t1 - $t0" | bc)" \
-		    "$(echo "$c1 - $c0" | bc)" "$cs" "$lag" |
-		    tee -a "$WORK/keepup"
-	done
-done
-awk '$2 == "alone" { a[$1] = $7 + $10 } $2 == "keep" { k[$1] = $7 + $10 }
-    END { for (r in a) printf "%.4f\n", (k[r] - a[r]) / a[r] }' \
-    "$WORK/keepup" | median |
-    awk '{ printf "sm-keep adds %.1f%% to the CPU of ingest (median of pairs)\n", $1 * 100 }'
+keepup
 
 echo "== 5. dropping days while sm-store --listen takes single records"
 "$BIN/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \

@@ -4,9 +4,12 @@
  *
  * A rollup step is one transaction: lock the state row, take the next
  * ids after the rolled-up mark (those inserted at least settle_ms ago),
- * aggregate them per (host, source, minute) into a temporary delta, merge
- * the delta into the minute tier and, grouped by hour, into the hour tier
- * (count and sum add, min and max compare), and move the mark.  Rows are
+ * read their rows (the binary protocol, streamed) and aggregate them per
+ * (host, source, minute) in memory (lib/rollup), fold those minutes into
+ * hours, merge each into its tier by a multi-row INSERT ... ON DUPLICATE
+ * KEY UPDATE (count and sum add, min and max compare), and move the
+ * mark.  The server only reads and merges: its GROUP BY cost three times
+ * what this does (bench/RESULTS.md, "The past at size").  Rows are
  * never changed once stored (sm-store only inserts), so adding each row's
  * figures once is exact; the mark moving in the same transaction as the
  * merge makes a rerun, a second instance (it waits on the state row's
@@ -14,6 +17,7 @@
  * arrives late, for a bucket already rolled up, has a new id: it is
  * merged into its bucket on the next step.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +28,10 @@
 #include "alertstore.h"
 #include "clock.h"
 #include "keep.h"
+#include "rollup.h"
 #include "schema.h"
 #include "timefmt.h"
 
-#define KEEP_DELTA "sm_keep_delta"
 #define KEEP_STATE_NAME SCHEMA_TABLE	/* the state row of the raw table */
 #define KEEP_RETRIES 5		/* a step redone after a deadlock */
 #define KEEP_PARTS_MAX 4096	/* partitions read; MariaDB allows 8192 */
@@ -37,14 +41,6 @@
  * again on the next pass.
  */
 #define KEEP_LOCK_WAIT "2"
-
-/*
- * A host or data_source compared byte for byte, as sm-tail --host does
- * (the table's collation would make "VM" and "vm" one bucket); the
- * replaced system's table may not be utf8mb4.
- */
-#define KEEP_BIN(col) \
-	"CONVERT(COALESCE(" col ", '') USING utf8mb4) COLLATE utf8mb4_bin"
 
 /* The sample time of a raw row: the replaced system's rows have none. */
 #define KEEP_RAW_TIME "COALESCE(sampled_at, created_at)"
@@ -101,12 +97,6 @@ keep_prepare(MYSQL *m, struct why *why)
 		if (f != DB_FAULT_NONE)
 			return f;
 	}
-	if ((sql = tier_create_sql(KEEP_DELTA, 1)) == NULL)
-		return why_set(why, "out of memory"), DB_FAULT_OTHER;
-	f = keep_exec(m, sql, "creating the rollup's delta", why);
-	free(sql);
-	if (f != DB_FAULT_NONE)
-		return f;
 	f = keep_exec(m, "CREATE TABLE IF NOT EXISTS " TIER_STATE_TABLE " (\n"
 	    "  name VARCHAR(64) CHARACTER SET ascii NOT NULL PRIMARY KEY,\n"
 	    "  raw_id BIGINT UNSIGNED NOT NULL,\n"
@@ -139,30 +129,44 @@ keep_check(const struct keep_config *c, struct why *why)
 	return 0;
 }
 
-/* The statements of a step, made once. */
-struct keep_sql {
-	char *delta;	/* raw ids (W, M] into the delta */
-	char *minute;	/* the delta into the minute tier */
-	char *hour;	/* the delta, by hour, into the hour tier */
-};
+/* Bytes a host or source is read into: VARCHAR(255) of utf8mb4 and more */
+#define KEEP_NAME_MAX 2048
+#define KEEP_MERGE_ROWS 1000	/* buckets an INSERT merges into a tier */
+#define KEEP_DECIMAL_MAX 72	/* a DECIMAL's text: 65 digits, sign, dot */
 
 /*
- * Sums in double precision: a fifth cheaper for the server than DECIMAL
- * arithmetic, and exact once stored to the column's two decimals while a
- * step's sum stays below 2^53 hundredths (it is millions).
+ * The rollup's statement and buffers, made once a pass: the reading of
+ * raw ids (?, ?] by the binary protocol, streamed, into the minute
+ * buckets, which fold into the hour buckets; and the INSERT that merges
+ * buckets into a tier.
  */
-static const char *const keep_raw_fmt[4] = {
-	"COUNT(%1$s)", "MIN(%1$s)", "MAX(%1$s)", "SUM(%1$s + 0e0)"
+struct keep_roll {
+	MYSQL_STMT *read;
+	unsigned long long range[2];
+	MYSQL_BIND param[2];
+	MYSQL_BIND *col;	/* host, source, sample time, the fields */
+	char host[KEEP_NAME_MAX], source[KEEP_NAME_MAX];
+	unsigned long host_len, source_len;
+	my_bool host_null, source_null, time_null;
+	MYSQL_TIME time;
+	union rollup_num *v;	/* a field each */
+	char (*text)[KEEP_DECIMAL_MAX];	/* a DECIMAL field's text */
+	unsigned long *text_len;
+	my_bool *null, *err;	/* a column each */
+	struct rollup_field *fields;	/* how each field adds up */
+	struct rollup *tier[TIER_COUNT];	/* 1m and 1h */
+	char *head[TIER_COUNT];	/* "INSERT INTO tier (...) VALUES " */
+	char *tail[TIER_COUNT];	/* " ON DUPLICATE KEY UPDATE ..." */
 };
+
+#define KEEP_COLS_FIXED 3	/* host, source, sample time */
+
 static const char *const keep_name_fmt[4] = {
 	"%1$s_n", "%1$s_min", "%1$s_max", "%1$s_sum"
 };
-static const char *const keep_merge_fmt[4] = {
-	"SUM(%1$s_n)", "MIN(%1$s_min)", "MAX(%1$s_max)", "SUM(%1$s_sum)"
-};
 /*
- * The merge of a bucket into a stored one, for tier table %1$s (named,
- * since the delta's columns have the same names); field %%1$s.
+ * The merge of a bucket into a stored one, for tier table %1$s (named:
+ * VALUES() names the new row's); field %%1$s.
  */
 static const char *const keep_odku_tmpl[4] = {
 	"%1$s.%%1$s_n = %1$s.%%1$s_n + VALUES(%%1$s_n)",
@@ -201,62 +205,209 @@ out_free:
 }
 
 static void
-keep_sql_free(struct keep_sql *s)
+keep_roll_free(struct keep_roll *k)
 {
-	free(s->delta);
-	free(s->minute);
-	free(s->hour);
+	int i;
+
+	if (k->read != NULL)
+		mysql_stmt_close(k->read);
+	free(k->col);
+	free(k->v);
+	free(k->fields);
+	free(k->text);
+	free(k->text_len);
+	free(k->null);
+	free(k->err);
+	for (i = TIER_1M; i < TIER_COUNT; i++) {
+		rollup_free(k->tier[i]);
+		free(k->head[i]);
+		free(k->tail[i]);
+	}
 }
 
+/* The INSERT's text around the VALUES of each tier; -1: out of memory. */
 static int
-keep_sql_make(struct keep_sql *s)
+keep_roll_merge_sql(struct keep_roll *k)
 {
-	char *raw = NULL, *names = NULL, *merge = NULL;
-	char *odku_m = NULL, *odku_h = NULL;
-	int rc = -1;
+	char *names, *odku;
+	int i, rc = 0;
 
-	memset(s, 0, sizeof(*s));
-	if ((raw = tier_columns("COUNT(*)", keep_raw_fmt)) == NULL ||
-	    (names = tier_columns("samples", keep_name_fmt)) == NULL ||
-	    (merge = tier_columns("SUM(samples)", keep_merge_fmt)) == NULL ||
-	    (odku_m = keep_odku(tiers[TIER_1M].table)) == NULL ||
-	    (odku_h = keep_odku(tiers[TIER_1H].table)) == NULL)
-		goto out_free;
-	/* %%llu: filled per step */
-	if (asprintf(&s->delta, "INSERT INTO " KEEP_DELTA " (host, source, "
-	    "bucket, %s) SELECT " KEEP_BIN("host") ", "
-	    KEEP_BIN("data_source") ", DATE_FORMAT(" KEEP_RAW_TIME ", "
-	    "'%%%%Y-%%%%m-%%%%d %%%%H:%%%%i:00'), %s FROM " SCHEMA_TABLE
-	    " WHERE id > %%llu AND id <= %%llu AND " KEEP_RAW_TIME
-	    " IS NOT NULL GROUP BY 1, 2, 3", names, raw) == -1) {
-		s->delta = NULL;
-		goto out_free;
+	if ((names = tier_columns("samples", keep_name_fmt)) == NULL)
+		return -1;
+	for (i = TIER_1M; i < TIER_COUNT && rc == 0; i++) {
+		if (asprintf(&k->head[i], "INSERT INTO %s (host, source, "
+		    "bucket, %s) VALUES ", tiers[i].table, names) == -1) {
+			k->head[i] = NULL;
+			rc = -1;
+		} else if ((odku = keep_odku(tiers[i].table)) == NULL)
+			rc = -1;
+		else {
+			if (asprintf(&k->tail[i], " ON DUPLICATE KEY UPDATE %s",
+			    odku) == -1) {
+				k->tail[i] = NULL;
+				rc = -1;
+			}
+			free(odku);
+		}
 	}
-	if (asprintf(&s->minute, "INSERT INTO %s (host, source, bucket, %s) "
-	    "SELECT host, source, bucket, %s FROM " KEEP_DELTA
-	    " ON DUPLICATE KEY UPDATE %s", tiers[TIER_1M].table, names,
-	    names, odku_m) == -1) {
-		s->minute = NULL;
-		goto out_free;
-	}
-	if (asprintf(&s->hour, "INSERT INTO %s (host, source, bucket, %s) "
-	    "SELECT * FROM (SELECT host, source, DATE_FORMAT(bucket, "
-	    "'%%Y-%%m-%%d %%H:00:00') AS hour, %s FROM " KEEP_DELTA
-	    " GROUP BY host, source, hour) d ON DUPLICATE KEY UPDATE %s",
-	    tiers[TIER_1H].table, names, merge, odku_h) == -1) {
-		s->hour = NULL;
-		goto out_free;
-	}
-	rc = 0;
-out_free:
-	free(raw);
 	free(names);
-	free(merge);
-	free(odku_m);
-	free(odku_h);
-	if (rc == -1)
-		keep_sql_free(s);
 	return rc;
+}
+
+/*
+ * The reading statement's text: host, source, time, the fields.  Host
+ * and data_source come in the connection's utf8mb4, whatever the
+ * replaced system's table holds, and are compared byte for byte, as
+ * sm-tail --host does (the table's collation would make "VM" and "vm"
+ * one bucket); NULL as "".
+ */
+static char *
+keep_roll_read_sql(void)
+{
+	char *sql = NULL;
+	size_t size = 0, i;
+	FILE *f;
+
+	if ((f = open_memstream(&sql, &size)) == NULL)
+		return NULL;
+	fputs("SELECT host, data_source, " KEEP_RAW_TIME, f);
+	for (i = 0; i < tier_nfields; i++)
+		fprintf(f, ", %s", tier_fields[i].name);
+	fputs(" FROM " SCHEMA_TABLE " WHERE id > ? AND id <= ?", f);
+	if (fclose(f) == EOF) {
+		free(sql);
+		return NULL;
+	}
+	return sql;
+}
+
+/* How a raw column's values add up, from its type. */
+static struct rollup_field
+keep_roll_kind(const MYSQL_FIELD *f)
+{
+	struct rollup_field rf = { ROLLUP_REAL, -1 };
+
+	switch (f->type) {
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_YEAR:
+		rf.kind = ROLLUP_FIXED;
+		rf.decimals = 0;
+		break;
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL:
+		/* read as text, exactly; past 18 decimals as a double */
+		rf.decimals = (int)f->decimals;
+		if (f->decimals <= 18)
+			rf.kind = ROLLUP_FIXED;
+		break;
+	default:
+		/* FLOAT(M,D) and DOUBLE(M,D) have theirs; else 31 */
+		if (f->decimals < 31)
+			rf.decimals = (int)f->decimals;
+		break;
+	}
+	return rf;
+}
+
+/* A result column bound to buf. */
+static void
+keep_bind(MYSQL_BIND *b, enum enum_field_types type, void *buf,
+    unsigned long size, unsigned long *len, my_bool *null, my_bool *err)
+{
+	b->buffer_type = type;
+	b->buffer = buf;
+	b->buffer_length = size;
+	b->length = len;
+	b->is_null = null;
+	b->error = err;
+}
+
+/* The rollup's statement prepared, its columns bound, its buckets made. */
+static enum db_fault
+keep_roll_make(MYSQL *m, struct keep_roll *k, struct why *why)
+{
+	size_t ncol = KEEP_COLS_FIXED + tier_nfields, i;
+	MYSQL_RES *meta = NULL;
+	enum db_fault f = DB_FAULT_OTHER;
+	char *sql;
+	int t;
+
+	memset(k, 0, sizeof(*k));
+	if ((sql = keep_roll_read_sql()) == NULL ||
+	    keep_roll_merge_sql(k) == -1 ||
+	    (k->col = calloc(ncol, sizeof(*k->col))) == NULL ||
+	    (k->v = calloc(tier_nfields, sizeof(*k->v))) == NULL ||
+	    (k->text = calloc(tier_nfields, sizeof(*k->text))) == NULL ||
+	    (k->text_len = calloc(tier_nfields, sizeof(*k->text_len))) ==
+	    NULL ||
+	    (k->null = calloc(ncol, sizeof(*k->null))) == NULL ||
+	    (k->err = calloc(ncol, sizeof(*k->err))) == NULL ||
+	    (k->fields = calloc(tier_nfields, sizeof(*k->fields))) == NULL ||
+	    (k->read = mysql_stmt_init(m)) == NULL) {
+		why_set(why, "out of memory");
+		goto out_free;
+	}
+	if (mysql_stmt_prepare(k->read, sql, strlen(sql)) != 0) {
+		f = db_stmt_error(k->read, "preparing the rollup", why);
+		goto out_free;
+	}
+	if ((meta = mysql_stmt_result_metadata(k->read)) == NULL ||
+	    mysql_num_fields(meta) != ncol) {
+		f = db_stmt_error(k->read, "preparing the rollup", why);
+		goto out_free;
+	}
+	for (i = 0; i < tier_nfields; i++)
+		k->fields[i] = keep_roll_kind(mysql_fetch_field_direct(meta,
+		    (unsigned)(KEEP_COLS_FIXED + i)));
+	for (t = TIER_1M; t < TIER_COUNT; t++)
+		if ((k->tier[t] = rollup_new(tiers[t].bucket_ms / 1000,
+		    k->fields, tier_nfields)) == NULL) {
+			why_set(why, "out of memory");
+			goto out_free;
+		}
+	for (i = 0; i < 2; i++) {
+		k->param[i].buffer_type = MYSQL_TYPE_LONGLONG;
+		k->param[i].buffer = &k->range[i];
+		k->param[i].is_unsigned = 1;
+	}
+	keep_bind(&k->col[0], MYSQL_TYPE_STRING, k->host, sizeof(k->host),
+	    &k->host_len, &k->host_null, &k->err[0]);
+	keep_bind(&k->col[1], MYSQL_TYPE_STRING, k->source,
+	    sizeof(k->source), &k->source_len, &k->source_null, &k->err[1]);
+	keep_bind(&k->col[2], MYSQL_TYPE_DATETIME, &k->time,
+	    sizeof(k->time), NULL, &k->time_null, &k->err[2]);
+	for (i = 0; i < tier_nfields; i++) {
+		MYSQL_BIND *b = &k->col[KEEP_COLS_FIXED + i];
+		my_bool *null = &k->null[KEEP_COLS_FIXED + i];
+		my_bool *err = &k->err[KEEP_COLS_FIXED + i];
+
+		if (k->fields[i].kind == ROLLUP_REAL)
+			keep_bind(b, MYSQL_TYPE_DOUBLE, &k->v[i],
+			    sizeof(k->v[i]), NULL, null, err);
+		else if (k->fields[i].decimals == 0)
+			keep_bind(b, MYSQL_TYPE_LONGLONG, &k->v[i],
+			    sizeof(k->v[i]), NULL, null, err);
+		else
+			keep_bind(b, MYSQL_TYPE_STRING, k->text[i],
+			    sizeof(k->text[i]), &k->text_len[i], null, err);
+	}
+	if (mysql_stmt_bind_param(k->read, k->param) != 0 ||
+	    mysql_stmt_bind_result(k->read, k->col) != 0) {
+		f = db_stmt_error(k->read, "binding the rollup", why);
+		goto out_free;
+	}
+	f = DB_FAULT_NONE;
+out_free:
+	if (meta != NULL)
+		mysql_free_result(meta);
+	free(sql);
+	if (f != DB_FAULT_NONE)
+		keep_roll_free(k);
+	return f;
 }
 
 /* The raw id rolled up to (the state row, read without a lock). */
@@ -337,17 +488,137 @@ keep_upto(MYSQL *m, const struct keep_config *c, unsigned long long mark,
 }
 
 /*
+ * A fetched row that did not fit: a host or source too long, or an
+ * integer out of range (a double only lost digits, as the server's do).
+ */
+static bool
+keep_roll_truncated(const struct keep_roll *k)
+{
+	size_t i;
+
+	for (i = 0; i < KEEP_COLS_FIXED + tier_nfields; i++)
+		if (k->err[i] && k->col[i].buffer_type != MYSQL_TYPE_DOUBLE)
+			return true;
+	return false;
+}
+
+/* The DECIMAL fields' text as integers; -1: one is not a number. */
+static int
+keep_roll_decimals(struct keep_roll *k)
+{
+	size_t i;
+
+	for (i = 0; i < tier_nfields; i++)
+		if (k->col[KEEP_COLS_FIXED + i].buffer_type ==
+		    MYSQL_TYPE_STRING && !k->null[KEEP_COLS_FIXED + i] &&
+		    rollup_fixed(k->text[i], k->text_len[i],
+		    k->fields[i].decimals, &k->v[i].i) == -1)
+			return -1;
+	return 0;
+}
+
+/* The raw rows of ids (mark, upto] into the minute buckets. */
+static enum db_fault
+keep_roll_read(struct keep_roll *k, unsigned long long mark,
+    unsigned long long upto, struct why *why)
+{
+	struct rollup *r = k->tier[TIER_1M];
+	const MYSQL_TIME *tm = &k->time;
+	enum db_fault f = DB_FAULT_NONE;
+	int64_t t;
+	int rc;
+
+	k->range[0] = mark;
+	k->range[1] = upto;
+	if (mysql_stmt_execute(k->read) != 0)
+		return db_stmt_error(k->read, "reading new rows", why);
+	while ((rc = mysql_stmt_fetch(k->read)) == 0 ||
+	    rc == MYSQL_DATA_TRUNCATED) {
+		if (rc == MYSQL_DATA_TRUNCATED && keep_roll_truncated(k)) {
+			why_set(why, "reading new rows: a host or source "
+			    "past %d bytes, or a figure past 64 bits",
+			    KEEP_NAME_MAX);
+			f = DB_FAULT_OTHER;
+			goto out_free_result;
+		}
+		if (k->time_null)
+			continue;	/* neither sampled_at nor created_at */
+		if (keep_roll_decimals(k) == -1) {
+			why_set(why, "reading new rows: a DECIMAL past 64 "
+			    "bits");
+			f = DB_FAULT_OTHER;
+			goto out_free_result;
+		}
+		t = timefmt_days_from_civil((int)tm->year, (int)tm->month,
+		    (int)tm->day) * 86400 + tm->hour * 3600 +
+		    tm->minute * 60 + tm->second;
+		if (rollup_add(r, k->host, k->host_null ? 0 : k->host_len,
+		    k->source, k->source_null ? 0 : k->source_len, t, k->v,
+		    k->null + KEEP_COLS_FIXED) == -1) {
+			why_set(why, "rolling up: %s", errno == ERANGE ?
+			    "a sum past 2^63" : "out of memory");
+			f = DB_FAULT_OTHER;
+			goto out_free_result;
+		}
+	}
+	if (rc != MYSQL_NO_DATA)
+		f = db_stmt_error(k->read, "reading new rows", why);
+out_free_result:
+	mysql_stmt_free_result(k->read);
+	return f;
+}
+
+/* A tier's buckets merged into it, KEEP_MERGE_ROWS an INSERT. */
+static enum db_fault
+keep_roll_merge(MYSQL *m, struct keep_roll *k, int tier, struct why *why)
+{
+	struct rollup *r = k->tier[tier];
+	struct rollup_bucket *const *b;
+	size_t n = rollup_count(r), i, chunk, size;
+	enum db_fault f = DB_FAULT_NONE;
+	char *sql;
+	FILE *out;
+
+	if ((b = rollup_sorted(r)) == NULL)
+		return why_set(why, "out of memory"), DB_FAULT_OTHER;
+	for (i = 0; i < n && f == DB_FAULT_NONE; i += chunk) {
+		chunk = n - i < KEEP_MERGE_ROWS ? n - i : KEEP_MERGE_ROWS;
+		sql = NULL;
+		if ((out = open_memstream(&sql, &size)) == NULL)
+			return why_set(why, "out of memory"), DB_FAULT_OTHER;
+		fputs(k->head[tier], out);
+		if (rollup_values(r, b + i, chunk, out) == -1 ||
+		    fputs(k->tail[tier], out) == EOF) {
+			fclose(out);
+			free(sql);
+			return why_set(why, "out of memory, or a bucket "
+			    "before 1970"), DB_FAULT_OTHER;
+		}
+		if (fclose(out) == EOF) {
+			free(sql);
+			return why_set(why, "out of memory"), DB_FAULT_OTHER;
+		}
+		if (mysql_real_query(m, sql, size) != 0)
+			f = db_error(m, tier == TIER_1M ? "merging into the "
+			    "minute tier" : "merging into the hour tier", why);
+		free(sql);
+	}
+	return f;
+}
+
+/*
  * One step: 0 rolled up ids (caught up) or more; the fault, with the
  * transaction rolled back, else.
  */
 static enum db_fault
-keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
+keep_step(MYSQL *m, const struct keep_config *c, struct keep_roll *k,
     struct keep_stats *st, bool *more, struct why *why)
 {
-	unsigned long long mark, upto, rows, buckets;
-	char sql[512], *text;
+	unsigned long long mark, upto;
 	enum db_fault f;
+	char sql[512];
 	bool null;
+	int t;
 
 	*more = false;
 	if ((f = keep_exec(m, "START TRANSACTION", "starting a transaction",
@@ -364,29 +635,19 @@ keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
 		st->rolled_id = mark;
 		return keep_exec(m, "COMMIT", "committing", why);
 	}
-	if ((f = keep_exec(m, "DELETE FROM " KEEP_DELTA, "emptying the delta",
-	    why)) != DB_FAULT_NONE)
+	for (t = TIER_1M; t < TIER_COUNT; t++)
+		rollup_clear(k->tier[t]);
+	if ((f = keep_roll_read(k, mark, upto, why)) != DB_FAULT_NONE)
 		goto out_rollback;
-	if (asprintf(&text, s->delta, mark, upto) == -1) {
-		why_set(why, "out of memory");
+	if (rollup_fold(k->tier[TIER_1H], k->tier[TIER_1M]) == -1) {
+		why_set(why, "rolling up: %s", errno == ERANGE ?
+		    "a sum past 2^63" : "out of memory");
 		f = DB_FAULT_OTHER;
 		goto out_rollback;
 	}
-	f = keep_exec(m, text, "aggregating new rows", why);
-	free(text);
-	if (f != DB_FAULT_NONE)
-		goto out_rollback;
-	/* a row of the delta per minute bucket touched */
-	buckets = mysql_affected_rows(m);
-	if ((f = keep_number(m, "SELECT SUM(samples) FROM " KEEP_DELTA,
-	    "counting new rows", &rows, NULL, why)) != DB_FAULT_NONE)
-		goto out_rollback;
-	if ((f = keep_exec(m, s->minute, "merging into the minute tier",
-	    why)) != DB_FAULT_NONE)
-		goto out_rollback;
-	if ((f = keep_exec(m, s->hour, "merging into the hour tier", why)) !=
-	    DB_FAULT_NONE)
-		goto out_rollback;
+	for (t = TIER_1M; t < TIER_COUNT; t++)
+		if ((f = keep_roll_merge(m, k, t, why)) != DB_FAULT_NONE)
+			goto out_rollback;
 	snprintf(sql, sizeof(sql), "UPDATE " TIER_STATE_TABLE " SET raw_id = "
 	    "%llu, updated_at = UTC_TIMESTAMP(3) WHERE name = '"
 	    KEEP_STATE_NAME "'", upto);
@@ -394,8 +655,8 @@ keep_step(MYSQL *m, const struct keep_config *c, const struct keep_sql *s,
 		goto out_rollback;
 	if ((f = keep_exec(m, "COMMIT", "committing", why)) != DB_FAULT_NONE)
 		goto out_rollback;
-	st->rows += rows;
-	st->buckets[TIER_1M] += buckets;
+	st->rows += rollup_rows(k->tier[TIER_1M]);
+	st->buckets[TIER_1M] += rollup_count(k->tier[TIER_1M]);
 	st->steps++;
 	st->rolled_id = upto;
 	*more = true;
@@ -411,17 +672,17 @@ keep_rollup(MYSQL *m, const struct keep_config *c,
     volatile const sig_atomic_t *stop, struct keep_stats *st,
     struct why *why)
 {
-	struct keep_sql s;
+	struct keep_roll k;
 	enum db_fault f;
 	bool more = true;
 	int tries = 0;
 
-	if (keep_sql_make(&s) == -1)
-		return why_set(why, "out of memory"), DB_FAULT_OTHER;
 	if ((f = keep_restart_check(m, st, why)) != DB_FAULT_NONE)
-		goto out_free;
+		return f;
+	if ((f = keep_roll_make(m, &k, why)) != DB_FAULT_NONE)
+		return f;
 	while (more && (stop == NULL || *stop == 0)) {
-		f = keep_step(m, c, &s, st, &more, why);
+		f = keep_step(m, c, &k, st, &more, why);
 		if (f == DB_FAULT_RETRY && ++tries < KEEP_RETRIES) {
 			more = true;	/* a deadlock: the step again */
 			continue;
@@ -430,8 +691,7 @@ keep_rollup(MYSQL *m, const struct keep_config *c,
 			break;
 		tries = 0;
 	}
-out_free:
-	keep_sql_free(&s);
+	keep_roll_free(&k);
 	return f;
 }
 

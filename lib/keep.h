@@ -21,7 +21,7 @@
 #define KEEP_HOUR_DEFAULT (730 * 86400 * 1000LL)	/* 2y */
 #define KEEP_ALERTS_DEFAULT KEEP_HOUR_DEFAULT	/* sm_alerts: 2y */
 #define KEEP_SETTLE_DEFAULT (30 * 1000)		/* 30s */
-#define KEEP_STEP_ROWS 20000	/* raw ids rolled up per transaction */
+#define KEEP_STEP_ROWS 100000	/* raw ids rolled up per transaction */
 #define KEEP_DELETE_CHUNK 2000	/* ids (raw) or rows (tiers) a DELETE */
 
 struct keep_config {

@@ -87,8 +87,7 @@ timefmt_days_in_month(int year, int mon)
 	return mon == 2 && leap ? 29 : days[mon - 1];
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
-static int64_t
+int64_t
 timefmt_days_from_civil(int y, int m, int d)
 {
 	int64_t era, yoe, doy, doe;

@@ -22,6 +22,9 @@ int timefmt_rfc3339(int64_t ms, char *buf, size_t size);
 /* Format ms as "YYYY-MM-DD HH:MM:SS" (UTC); buf holds TIMEFMT_SEED_LEN. */
 int timefmt_seed(int64_t ms, char *buf, size_t size);
 
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+int64_t timefmt_days_from_civil(int y, int m, int d);
+
 /*
  * Parse an RFC 3339 date-time ("T" or space between date and time, optional
  * fraction, "Z" or a numeric offset) or the seed dialect's
