@@ -32,7 +32,9 @@
 # (default 5), REPS (default 3), WRK_SECS (default 20), STOP_AFTER (1:
 # stop after the table's bytes; 2: after the first pass; 3: after the
 # range queries and the page, 3b), ONLY (4: step 4 alone, on an empty
-# table; HOSTS and HOURS unused).
+# table; HOSTS and HOURS unused; 5: steps 1, 2 and 5), DROP_ROUNDS (step
+# 5 as that many pairs of a pass that keeps and one that drops the oldest
+# day: HOURS should span DROP_ROUNDS + 1 days).
 set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -185,6 +187,50 @@ keepup() {
 	    awk '{ printf "sm-keep itself (process + its server thread): %.1f%% of the CPU of ingest (median of pairs)\n", $1 * 100 }'
 }
 
+# step 5, a function: ONLY=5 runs it after steps 1 and 2
+dropping() {
+	echo "== 5. dropping days while sm-store --listen takes single records"
+	"$BIN/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
+	    --ssl-mode DISABLED --source wrk 2>"$WORK/recv.err" &
+	PIDS="$PIDS $!"
+	while [ ! -s "$WORK/port" ]; do sleep 0.1; done
+	URL=http://127.0.0.1:$(cat "$WORK/port")
+	$SQL -N -e "SELECT GROUP_CONCAT(CONCAT(PARTITION_NAME, ' ', TABLE_ROWS)
+	    SEPARATOR ', ') FROM information_schema.PARTITIONS WHERE
+	    TABLE_NAME = 'system_metrics'" | sed 's/^/partitions, rows: /'
+	# a pass without retention, then one that drops: the same rollup work;
+	# with DROP_ROUNDS, that many pairs, each drop one day younger than the last
+	modes="keep drop keep2"
+	if [ "${DROP_ROUNDS:-0}" -gt 0 ]; then
+		modes=
+		r=1
+		while [ "$r" -le "$DROP_ROUNDS" ]; do
+			modes="$modes keep$r drop$r"
+			r=$((r + 1))
+		done
+	fi
+	days=$(( (HOURS + 23) / 24 ))
+	for mode in $modes; do
+		BENCH_TS=$(date -u '+%Y-%m-%dT%H:%M:%S.000Z') wrk -t2 -c32 \
+		    -d"${WRK_SECS}s" --latency -s "$TOP/bench/store-http.lua" "$URL" \
+		    >"$WORK/wrk.$mode" 2>&1 &
+		wp=$!
+		sleep $((WRK_SECS / 3))
+		t0=$(now_s)
+		if [ $mode = drop ]; then
+			"$BIN/sm-keep" --settle 0 --raw 1h -v 2>&1 | grep -i partition
+		elif [ "${mode#drop}" != "$mode" ]; then
+			"$BIN/sm-keep" --settle 0 --raw $((days - ${mode#drop}))d \
+			    -v 2>&1 | grep -i partition
+		else
+			"$BIN/sm-keep" --settle 0 --raw 0 --minute 0 --hour 0
+		fi
+		echo "$mode: the pass took $(echo "$(now_s) - $t0" | bc) s"
+		wait $wp
+		echo "$mode: $(grep -E '^ +99%' "$WORK/wrk.$mode" | awk '{ print "p99", $2 }'), max $(awk '$1 == "Latency" { print $4; exit }' "$WORK/wrk.$mode"), $(grep 'Requests/sec' "$WORK/wrk.$mode")"
+	done
+}
+
 [ "${ONLY:-}" != 4 ] || { keepup; exit 0; }
 
 end=$(( $(date +%s) - 120 ))
@@ -237,6 +283,7 @@ $SQL -e "FLUSH TABLES system_metrics_1m, system_metrics_1h FOR EXPORT;
     UNLOCK TABLES" >/dev/null
 sleep 2
 [ "${STOP_AFTER:-}" != 2 ] || exit 0
+[ "${ONLY:-}" != 5 ] || { dropping; exit 0; }
 disk_per_row() {
 	n=$($SQL -N -e "SELECT COUNT(*) FROM $1")
 	du -k "$WORK/db/data/sm/$1.ibd" |
@@ -285,29 +332,8 @@ fi
 
 keepup
 
-echo "== 5. dropping days while sm-store --listen takes single records"
-"$BIN/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
-    --ssl-mode DISABLED --source wrk 2>"$WORK/recv.err" &
-PIDS="$PIDS $!"
-while [ ! -s "$WORK/port" ]; do sleep 0.1; done
-URL=http://127.0.0.1:$(cat "$WORK/port")
-# a pass without retention, then one that drops: the same rollup work
-for mode in keep drop keep2; do
-	BENCH_TS=$(date -u '+%Y-%m-%dT%H:%M:%S.000Z') wrk -t2 -c32 \
-	    -d"${WRK_SECS}s" --latency -s "$TOP/bench/store-http.lua" "$URL" \
-	    >"$WORK/wrk.$mode" 2>&1 &
-	wp=$!
-	sleep $((WRK_SECS / 3))
-	t0=$(now_s)
-	if [ $mode = drop ]; then
-		"$BIN/sm-keep" --settle 0 --raw 1h -v 2>&1 | grep -i partition
-	else
-		"$BIN/sm-keep" --settle 0 --raw 0 --minute 0 --hour 0
-	fi
-	echo "$mode: the pass took $(echo "$(now_s) - $t0" | bc) s"
-	wait $wp
-	echo "$mode: $(grep -E '^ +99%' "$WORK/wrk.$mode" | awk '{ print "p99", $2 }'), $(grep 'Requests/sec' "$WORK/wrk.$mode")"
-done
+dropping
+[ "${DROP_ROUNDS:-0}" -eq 0 ] || exit 0
 
 echo "== 6. a host-year at the default tiers, one sample a second"
 awk -v r="$raw_bytes" -v m="$b1m" -v h="$b1h" 'BEGIN {
