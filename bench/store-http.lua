@@ -22,7 +22,19 @@ function init(args)
 	wrk.headers["Content-Type"] = "application/json"
 end
 
+-- BENCH_WIRE=es (bench/store-http.sh --express): the replaced system's
+-- record, Spanish keys and no id, as its APIs took it
+local wire_es = os.getenv("BENCH_WIRE") == "es"
+local body_es = '{"total_ram":3913,"ram_libre":2413,"uso_ram":1300,' ..
+    '"porcentaje_ram":33.22,"porcentaje_cpu_uso":12.5,' ..
+    '"porcentaje_cpu_libre":87.5,"procesos_corriendo":1,' ..
+    '"total_procesos":113,"procesos_durmiendo":112,"procesos_zombie":0,' ..
+    '"procesos_parados":0,"hora":"2026-11-26 15:12:53"}'
+
 function request()
+	if wire_es then
+		return wrk.format("POST", "/metrics", nil, body_es)
+	end
 	counter = counter + 1
 	local c = counter
 	local id = string.format("%08x-%04x-7%03x-8%03x-%012x", stamp, tid,

@@ -12,7 +12,13 @@
 # system's), the cost of HTTP alone, and prints both CPU times per request
 # and their ratio (nginx: master and workers summed).
 #
-#   bench/store-http.sh [--nginx] [SECONDS [REPS]]     default 20 3
+#   bench/store-http.sh [--nginx] [--express] [SECONDS [REPS]]  default 20 3
+#
+# With --express, each run also puts it on the replaced system's Express
+# API (bench/express-api: one autocommit INSERT a request through a mysql2
+# pool of 10, into the replaced system's table in database sopes1_db; its
+# npm packages installed into the work directory, from the npm registry),
+# and prints sm-store's requests/s against it and both p99s.
 #
 # Environment: SM_BIN (use the sm-store there instead of building), CONNS
 # (64), THREADS (wrk threads, 2), RECV_THREADS (sm-store --threads, 1),
@@ -23,10 +29,15 @@ set -eu
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 NGINX=0
-if [ "${1:-}" = --nginx ]; then
-	NGINX=1
+EXPRESS=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--nginx) NGINX=1 ;;
+	--express) EXPRESS=1 ;;
+	*) break ;;
+	esac
 	shift
-fi
+done
 SECS=${1:-20}
 REPS=${2:-3}
 CONNS=${CONNS:-64}
@@ -37,11 +48,13 @@ DB_VIA=${DB_VIA:-tcp}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sm-store-http.XXXXXX")
 RPID=
 NPID=
+XPID=
 
 . "$TOP/bench/bench-lib.sh"
 cleanup() {
 	[ -n "$RPID" ] && kill "$RPID" 2>/dev/null || true
 	[ -n "$NPID" ] && { kill "$NPID"; wait "$NPID"; } 2>/dev/null || true
+	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null || true
 	db stop >/dev/null 2>&1 || true
 	rm -rf "$WORK"
 }
@@ -85,10 +98,27 @@ if [ "$NGINX" = 1 ] && ! command -v nginx >/dev/null 2>&1 &&
 	echo "store-http: nginx missing (apt-get install nginx-light)" >&2
 	exit 2
 fi
+if [ "$EXPRESS" = 1 ] && ! command -v npm >/dev/null 2>&1; then
+	echo "store-http: npm missing (apt-get install npm)" >&2
+	exit 2
+fi
 bench_bin sm-store
 bench_db_start
+if [ "$EXPRESS" = 1 ]; then
+	cp -r "$TOP/bench/express-api" "$WORK/express"
+	(cd "$WORK/express" && npm install --no-audit --no-fund >npm.log 2>&1) ||
+	    { cat "$WORK/express/npm.log" >&2; exit 1; }
+	mariadb --defaults-file="$WORK/db/admin.cnf" -e "
+	    CREATE DATABASE sopes1_db;
+	    GRANT ALL ON sopes1_db.* TO sm@localhost;
+	    USE sopes1_db; $(cat "$TOP/bench/express-api/schema.sql")"
+fi
 [ "$DB_VIA" = socket ] && SM_DB=$SM_DB_SOCKET_URL
 export SM_DB SM_DB_PASSWORD
+xcount() {
+	mariadb --defaults-file="$WORK/db/admin.cnf" -N sopes1_db \
+	    -e 'SELECT COUNT(*) FROM system_metrics' 2>/dev/null || echo 0
+}
 count() {
 	mariadb --defaults-file="$WORK/db/admin.cnf" -N sm \
 	    -e 'SELECT COUNT(*) FROM system_metrics' 2>/dev/null || echo 0
@@ -160,6 +190,7 @@ nginx_stop() {
 : >"$WORK/rps"; : >"$WORK/p50"; : >"$WORK/p99"; : >"$WORK/rss"
 : >"$WORK/ratio"; : >"$WORK/cpu"; : >"$WORK/dbcpu"
 : >"$WORK/ngx_rps"; : >"$WORK/ngx_p99"; : >"$WORK/ngx_cpu"; : >"$WORK/x"
+: >"$WORK/x_rps"; : >"$WORK/x_p99"; : >"$WORK/x_cpu"; : >"$WORK/xx"
 for r in $(seq "$REPS"); do
 	if [ "$NGINX" = 1 ]; then
 		nginx_start
@@ -177,6 +208,34 @@ for r in $(seq "$REPS"); do
 		echo "$rps" >>"$WORK/ngx_rps"
 		echo "$p99_us" >>"$WORK/ngx_p99"
 		echo "$ncpu" >>"$WORK/ngx_cpu"
+	fi
+	if [ "$EXPRESS" = 1 ]; then
+		rm -f "$WORK/xport"
+		DB_SOCKET=${SM_DB_SOCKET_URL#*socket=} DB_USER=sm \
+		    DB_PASSWORD=$SM_DB_PASSWORD DB_NAME=sopes1_db \
+		    node "$WORK/express/server.js" "$WORK/xport" \
+		    2>"$WORK/express.err" &
+		XPID=$!
+		i=0
+		while [ ! -s "$WORK/xport" ] && [ $i -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		[ -s "$WORK/xport" ] || { cat "$WORK/express.err"; exit 1; }
+		xbefore=$(xcount)
+		t0=$(ticks "$XPID")
+		BENCH_WIRE=es load "http://127.0.0.1:$(cat "$WORK/xport")/metrics"
+		t1=$(ticks "$XPID")
+		kill "$XPID"
+		wait "$XPID" 2>/dev/null || true
+		XPID=
+		xcpu=$(per_req $((t1 - t0)) "$requests")
+		echo "run $r express: $rps requests/s, p50 $(ms "$p50_us") ms," \
+		    "p99 $(ms "$p99_us") ms, $requests answered 201," \
+		    "$(( $(xcount) - xbefore )) rows stored, CPU $xcpu us/request"
+		echo "$rps" >>"$WORK/x_rps"
+		echo "$p99_us" >>"$WORK/x_p99"
+		echo "$xcpu" >>"$WORK/x_cpu"
 	fi
 	rm -f "$WORK/port"
 	"$WORK/bin/sm-store" --listen 127.0.0.1:0 --port-file "$WORK/port" \
@@ -228,6 +287,11 @@ for r in $(seq "$REPS"); do
 		    >>"$WORK/x"
 		echo "run $r: sm-store / nginx CPU per request $(tail -n 1 "$WORK/x")"
 	fi
+	if [ "$EXPRESS" = 1 ]; then
+		echo "$rps $(tail -n 1 "$WORK/x_rps")" |
+		    awk '{ printf("%.2f\n", $1 / $2) }' >>"$WORK/xx"
+		echo "run $r: sm-store / Express requests/s $(tail -n 1 "$WORK/xx")"
+	fi
 done
 echo "median of $REPS runs of ${SECS} s, $CONNS connections, $THREADS wrk" \
     "threads, DB over $DB_VIA:"
@@ -243,4 +307,10 @@ if [ "$NGINX" = 1 ]; then
 	echo "  nginx p99 latency         $(median <"$WORK/ngx_p99") us"
 	echo "  nginx CPU / request       $(median <"$WORK/ngx_cpu") us"
 	echo "  sm-store / nginx CPU      $(median <"$WORK/x") (median of per-run ratios)"
+fi
+if [ "$EXPRESS" = 1 ]; then
+	echo "  Express requests/s        $(median <"$WORK/x_rps")"
+	echo "  Express p99 latency       $(median <"$WORK/x_p99") us"
+	echo "  Express CPU / request     $(median <"$WORK/x_cpu") us"
+	echo "  sm-store / Express req/s  $(median <"$WORK/xx") (median of per-run ratios)"
 fi
