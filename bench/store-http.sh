@@ -16,7 +16,8 @@
 #
 # With --express, each run also puts it on the replaced system's Express
 # API (bench/express-api: one autocommit INSERT a request through a mysql2
-# pool of 10, into the replaced system's table in database sopes1_db; its
+# pool of 10, into the replaced system's table in database sopes1_db
+# (tests/fixtures/replaced-table.sql, three rows of its own in it); its
 # npm packages installed into the work directory, from the npm registry),
 # and prints sm-store's requests/s against it and both p99s.
 #
@@ -111,7 +112,7 @@ if [ "$EXPRESS" = 1 ]; then
 	mariadb --defaults-file="$WORK/db/admin.cnf" -e "
 	    CREATE DATABASE sopes1_db;
 	    GRANT ALL ON sopes1_db.* TO sm@localhost;
-	    USE sopes1_db; $(cat "$TOP/bench/express-api/schema.sql")"
+	    USE sopes1_db; $(cat "$TOP/tests/fixtures/replaced-table.sql")"
 fi
 [ "$DB_VIA" = socket ] && SM_DB=$SM_DB_SOCKET_URL
 export SM_DB SM_DB_PASSWORD

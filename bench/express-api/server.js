@@ -1,8 +1,9 @@
 // The replaced system's Express API, the baseline of
-// `bench/store-http.sh --express`: POST /metrics takes one record with the
-// Spanish wire keys and INSERTs it into the replaced system's table
-// (DESIGN.md, "The table") through a mysql2 pool, one autocommit INSERT a
-// request, as such an API does; the answer follows the INSERT.
+// `bench/store-http.sh --express`: POST /metrics takes one record with
+// the Spanish wire keys and INSERTs it into the replaced system's table
+// (tests/fixtures/replaced-table.sql) through a mysql2 pool, one
+// autocommit INSERT a request, as such an API does; the answer follows
+// the INSERT.
 //
 //   node server.js PORT_FILE   (environment: DB_SOCKET, DB_USER,
 //                               DB_PASSWORD, DB_NAME)

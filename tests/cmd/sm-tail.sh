@@ -115,17 +115,22 @@ grep -q serving "$SM_TMP/err" && fail "serving without a page"
 
 echo "--listen without a database: serves anyway, /health 503; SIGTERM, 0"
 echo "  the page built in: no --web-root"
+# wait up to 10 s for the --listen server's port file
+wait_port() {
+	i=0
+	until [ -s "$SM_TMP/port" ]; do
+		i=$((i + 1))
+		[ $i -lt 100 ] ||
+		    fail "--listen: no port file: $(cat "$SM_TMP/lerr")"
+		sleep 0.1
+	done
+}
 $T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
     2>"$SM_TMP/lerr" &
 pid=$!
 # not left behind by a failure below
 trap 'kill $pid 2>/dev/null || true' EXIT
-i=0
-until [ -s "$SM_TMP/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "--listen: no port file: $(cat "$SM_TMP/lerr")"
-	sleep 0.1
-done
+wait_port
 code=$(curl -s -m 5 -o "$SM_TMP/body" -w '%{http_code}' \
     "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
 [ "$code" = 503 ] || fail "/health without a database: $code"
@@ -153,12 +158,7 @@ echo "--connection-memory 16K: the same 4,000 bytes of cookies fit"
 $T --db $DB --listen 127.0.0.1:0 --port-file "$SM_TMP/port" \
     --connection-memory 16K 2>"$SM_TMP/lerr" &
 pid=$!
-i=0
-until [ -s "$SM_TMP/port" ]; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || fail "--listen: no port file: $(cat "$SM_TMP/lerr")"
-	sleep 0.1
-done
+wait_port
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H "Cookie: c=$cookie" \
     "http://127.0.0.1:$(cat "$SM_TMP/port")/health")
 [ "$code" = 503 ] || fail "/health, 4,000 bytes of headers, 16K: $code"
