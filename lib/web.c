@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -320,6 +321,58 @@ web_wake(struct web *w)
 		if (n > 0)
 			httpd_epoll_ring(&w->poller);
 	} while (n == sizeof(batch) / sizeof(batch[0]));
+}
+
+/*
+ * Find the waiting streams whose reader has gone and close them now: a
+ * suspended connection is out of MHD's epoll set, so without this a
+ * browser that left would hold its connection (and a place under
+ * --max-connections) until the next event or ping wrote to it.  One
+ * poll(2) of the waiting sockets under the lock, which keeps their
+ * numbers from being closed and given to others meanwhile (about 5 ms
+ * for 10,000 idle sockets here, once a second: events wait that long at
+ * most); a hang-up or an error marks the client cut, which web_wake
+ * shuts down and resumes, and MHD closes.
+ */
+static void
+web_reap(struct web *w)
+{
+	struct feed_client *c;
+	size_t n = 0, i, gone = 0;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->feed.nclients > w->reap_cap) {
+		struct pollfd *p = realloc(w->reap,
+		    w->feed.nclients * sizeof(*p));
+
+		if (p == NULL)
+			goto out_unlock;	/* next second, maybe */
+		w->reap = p;
+		w->reap_cap = w->feed.nclients;
+	}
+	for (c = w->feed.clients; c != NULL && n < w->reap_cap; c = c->next) {
+		if (!c->suspended || c->cut || c->fd < 0)
+			continue;
+		w->reap[n].fd = c->fd;
+		w->reap[n].events = POLLRDHUP;
+		w->reap[n].revents = 0;
+		n++;
+	}
+	if (n == 0 || poll(w->reap, n, 0) <= 0)
+		goto out_unlock;
+	i = 0;
+	for (c = w->feed.clients; c != NULL && i < n; c = c->next) {
+		if (!c->suspended || c->cut || c->fd < 0)
+			continue;
+		if (w->reap[i++].revents & (POLLRDHUP | POLLHUP | POLLERR)) {
+			c->cut = true;
+			gone++;
+		}
+	}
+out_unlock:
+	pthread_mutex_unlock(&w->lock);
+	if (gone > 0)
+		web_wake(w);
 }
 
 /* The SSE reader (MHD's polling thread): what the client has not had. */
@@ -765,7 +818,8 @@ web_raise_files(unsigned max_connections)
 
 /*
  * MHD's error log, less what is routine for event streams: readers that
- * went away, and streams ended because their client was cut off.
+ * went away, and streams ended because their client was cut off or had
+ * gone (web_reap).
  */
 static void
 web_log(void *cls, const char *fmt, va_list ap)
@@ -773,6 +827,7 @@ web_log(void *cls, const char *fmt, va_list ap)
 	static const char *routine[] = {
 		"The socket is no longer available for sending",
 		"application reported error generating data",
+		"application error generating response",	/* resumed */
 		"Connection reset by peer",
 		"forcibly closed by remote peer",	/* the same, sending */
 	};
@@ -890,8 +945,9 @@ web_end_streams(struct web *w)
 
 /*
  * The main thread's wait while serving: the stop signal's number, or 0
- * when the follower gave up (looked at each second).  Pings the streams
- * every WEB_KEEPALIVE_MS: proxies close streams that stay silent.
+ * when the follower gave up (looked at each second, with the requests'
+ * deadlines and the streams whose reader left).  Pings the streams every
+ * WEB_KEEPALIVE_MS: proxies close streams that stay silent.
  */
 static int
 web_wait_stop(struct web *w, const sigset_t *stop)
@@ -905,6 +961,7 @@ web_wait_stop(struct web *w, const sigset_t *stop)
 		if ((sig = sigtimedwait(stop, NULL, &tick)) > 0)
 			return sig;
 		web_cut(w);
+		web_reap(w);
 		httpd_log_flush(false);
 		pthread_mutex_lock(&w->lock);
 		fatal = w->fatal;
@@ -1030,6 +1087,7 @@ out_destroy:
 	/* after the follower: no event comes any more */
 	alertstore_free(w.store, NULL);
 	alert_free(w.alerts);
+	free(w.reap);
 	pthread_cond_destroy(&w.wake);
 	pthread_mutex_destroy(&w.lock);
 	httpd_epoll_close(&w.poller);

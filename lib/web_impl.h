@@ -48,6 +48,8 @@ struct web {
 	/* every connection, for the whole-request deadline; under lock */
 	struct httpd_deadlines conns;
 	unsigned long long added;	/* entries added in this step */
+	struct pollfd *reap;	/* web_reap's, under lock */
+	size_t reap_cap;
 	char desc[512];		/* the database, for messages */
 };
 

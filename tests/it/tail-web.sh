@@ -2,7 +2,8 @@
 # sm-tail --listen against the test MariaDB, over real HTTP on loopback:
 # every endpoint; SSE hands out every row once across a reconnect with
 # Last-Event-ID, reaches 200 clients at once, and cuts off a client that
-# stopped reading while the others go on; /metrics is promtool-clean; bad
+# stopped reading while the others go on, and closes the streams whose
+# reader left; /metrics is promtool-clean; bad
 # query parameters get a 400 with a reason.
 . "$(dirname "$0")/tail-lib.sh"
 
@@ -188,6 +189,26 @@ wait $st || fail "the stalled client was not cut off: $(cat "$SM_TMP/stall")"
 get /metrics >/dev/null
 grep -q '^sm_tail_sse_clients_cut_total 1$' "$SM_TMP/body" ||
     fail "cut_total: $(grep sm_tail_sse "$SM_TMP/body")"
+
+echo "streams whose reader left: closed within seconds, not at the next ping"
+gauge() {
+	get /metrics >/dev/null
+	awk '$1 == "sm_tail_sse_clients" { print $2 }' "$SM_TMP/body"
+}
+g0=$(gauge)
+cpids=""
+for i in $(seq 20); do
+	curl -s -N -m 60 "$BASE/events?n=0" >"$SM_TMP/gone.$i" 2>/dev/null &
+	cpids="$cpids $!"
+done
+more() { [ "$(gauge)" -ge $((g0 + 20)) ]; }
+wait_until 10 "20 more streams" more
+# the keepalives come every 15 s: just after one, the next is far
+wait_until 20 "a keepalive" grep -q keepalive "$SM_TMP/gone.1"
+kill $cpids 2>/dev/null || true
+wait $cpids 2>/dev/null || true
+back() { [ "$(gauge)" -le "$g0" ]; }
+wait_until 5 "the 20 streams closed (not at the next keepalive)" back
 
 echo "SIGTERM: exit 0, the port file gone"
 kill -TERM $web
