@@ -7,6 +7,18 @@ db() {
 	SM_DB_DIR="$WORK/db" SM_DB_PORT=$DB_PORT "$TOP/scripts/mariadb.sh" "$@"
 }
 
+# bench_traps: at exit, the processes in $PIDS killed, the server
+# stopped and $WORK removed; an interrupt exits
+bench_cleanup() {
+	for p in ${PIDS:-}; do kill "$p" 2>/dev/null || true; done
+	db stop >/dev/null 2>&1 || true
+	rm -rf "$WORK"
+}
+bench_traps() {
+	trap bench_cleanup EXIT
+	trap 'exit 1' INT TERM
+}
+
 # bench_bin PROG...: the programs in $WORK/bin, copied from $SM_BIN when
 # set, else built there
 bench_bin() {

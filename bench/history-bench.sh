@@ -48,13 +48,7 @@ WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/sm-history-bench.XXXXXX")
 PIDS=
 
 . "$TOP/bench/bench-lib.sh"
-cleanup() {
-	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
-	db stop >/dev/null 2>&1 || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
 say() { echo "history-bench: $*" >&2; }
 now_s() { date +%s.%N; }

@@ -22,12 +22,7 @@ REPS=${2:-3}
 WRITES=${WRITES:-3000}
 WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/keep-size.XXXXXX")
 . "$TOP/bench/bench-lib.sh"
-cleanup() {
-	db stop >/dev/null 2>&1 || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
 bench_bin sm-keep sm-store
 bench_db_start

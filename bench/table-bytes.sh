@@ -23,12 +23,7 @@ HOURS=${2:-28}
 WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/sm-table-bytes.XXXXXX")
 
 . "$TOP/bench/bench-lib.sh"
-cleanup() {
-	db stop >/dev/null 2>&1 || true
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+bench_traps
 
 command -v faketime >/dev/null || { echo "faketime missing" >&2; exit 2; }
 bench_bin sm-store
