@@ -50,12 +50,18 @@ function launch(dir, extra) {
 }
 
 // page's waits bounded, its console errors and warnings and its errors
-// into problems
-function watch(page, problems) {
+// into problems, but for those allowed(text, url) says are expected
+function watch(page, problems, allowed) {
 	page.setDefaultTimeout(STEP_MS);
 	page.on("console", (m) => {
-		if (m.type() === "error" || m.type() === "warning")
-			problems.push("console " + m.type() + ": " + m.text());
+		if (m.type() !== "error" && m.type() !== "warning")
+			return;
+		const url = m.location().url || "";
+		if (allowed && allowed(m.text(), url))
+			return;
+		problems.push("console " + m.type() + ": " + m.text() +
+		    (url ? " (" + url + ", " + new Date().toISOString() + ")" :
+		    ""));
 	});
 	page.on("pageerror", (e) => problems.push("page error: " + e));
 }
