@@ -367,7 +367,7 @@ deliver_begin_stop(struct deliver *d)
 	if (d->fatal || tls || d->o.drain_timeout_ms == 0)
 		deliver_end_drain(d, now);
 	else if (d->input != DELIVER_IN_DONE &&
-	    !(d->journaling && d->in_eof))
+	    !deliver_journal_in_done(d))
 		warnx("interrupted: reading the input to its end, for up to "
 		    "%.1f s (again to stop at once)",
 		    (double)d->o.drain_timeout_ms / 1000);
@@ -469,7 +469,7 @@ deliver_wants_input(const struct deliver *d)
 {
 	if (d->input == DELIVER_IN_DONE)
 		return false;
-	return d->journaling ? d->poll_in : d->input == DELIVER_IN_DRAINED;
+	return d->input == DELIVER_IN_DRAINED;
 }
 
 static int
@@ -572,8 +572,9 @@ deliver_run(struct deliver *d)
 {
 	struct curl_waitfd fds[2];
 	struct why why;
-	int running, status = SM_EXIT_OK;
+	int running, status = SM_EXIT_OK, timeout;
 	unsigned nfds;
+	bool jwait;
 
 	for (;;) {
 		int64_t now = clock_mono_ms();
@@ -596,14 +597,21 @@ deliver_run(struct deliver *d)
 		fds[nfds].fd = d->wake[0];
 		fds[nfds].events = CURL_WAIT_POLLIN;
 		fds[nfds++].revents = 0;
+		jwait = false;
+		timeout = deliver_timeout(d, clock_mono_ms());
 		if (deliver_wants_input(d)) {
-			fds[nfds].fd = d->in.fd;
+			fds[nfds].fd = d->journaling ? d->ievfd : d->in.fd;
 			fds[nfds].events = CURL_WAIT_POLLIN;
 			fds[nfds++].revents = 0;
+			jwait = d->journaling;
+			if (jwait && !deliver_journal_wait(d, true))
+				timeout = 0;
 		}
-		if (curl_multi_poll(d->multi, fds, nfds,
-		    deliver_timeout(d, clock_mono_ms()), NULL) != CURLM_OK)
+		if (curl_multi_poll(d->multi, fds, nfds, timeout, NULL) !=
+		    CURLM_OK)
 			deliver_curl_failed(d, "curl_multi_poll");
+		if (jwait)
+			(void)deliver_journal_wait(d, false);
 	}
 	deliver_flush_acks(d);
 	deliver_status(d, clock_mono_ms(), true);
@@ -657,6 +665,15 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	d->in.fd = -1;
 	d->in_flags = -1;
 	d->tp[0] = d->tp[1] = d->devnull = -1;
+	d->ievfd = d->istopfd = -1;
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+		pthread_mutex_init(&d->jlock, &ma);
+		pthread_mutexattr_destroy(&ma);
+	}
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;
 	if (balance_init(&d->bal, o->nurls, o->nweights ? o->weights : NULL,

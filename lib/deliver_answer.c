@@ -266,9 +266,12 @@ deliver_reject_one(struct deliver *d, struct batch *b, size_t i, long status,
 
 	warnx("line %lu: rejected by %s (HTTP %ld): %s", r.line, r.endpoint,
 	    status, reason);
+	/* the journal's intake writes bad lines to it too */
+	pthread_mutex_lock(&d->jlock);
 	if (d->reject.f != NULL && spool_reject(&d->reject, &r) == -1)
 		deliver_write_failed(d, &d->reject);
-	d->c.rejected++;
+	pthread_mutex_unlock(&d->jlock);
+	__atomic_add_fetch(&d->c.rejected, 1, __ATOMIC_RELAXED);
 	b->rejected++;
 }
 
@@ -348,7 +351,8 @@ deliver_keep_trying(struct deliver *d, struct batch *b, int64_t now)
 	char lines[96];
 
 	/* once the input ended, the command ends: the next start sends it */
-	if (!d->journaling || d->spool.f != NULL || d->in_eof)
+	if (!d->journaling || d->spool.f != NULL ||
+	    deliver_journal_in_done(d))
 		return false;
 	if (!b->jagain) {
 		batch_describe(b, lines, sizeof(lines));
@@ -462,8 +466,10 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 		deliver_ack(d, b, status, ms, answer);
 		deliver_finish(d, b);
 	}
+	pthread_mutex_lock(&d->jlock);
 	if (d->reject.f != NULL && spool_flush(&d->reject) == -1)
 		deliver_write_failed(d, &d->reject);
+	pthread_mutex_unlock(&d->jlock);
 	for (i = 0; i < n; i++)
 		free(reasons[i]);
 	free(reasons);

@@ -9,6 +9,7 @@
 #ifndef SM_DELIVER_IMPL_H
 #define SM_DELIVER_IMPL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -140,6 +141,19 @@ struct deliver {
 	bool journaling;
 	struct journal j;
 	struct batch_buf jrec;		/* one record, prepared */
+	/* the intake thread: reads, frames and writes the input */
+	pthread_mutex_t jlock;		/* d->j, between it and the loop */
+	pthread_t ithr;
+	bool ithr_on;			/* started, not joined */
+	int ievfd;			/* it says: records written, or done */
+	int istopfd;			/* the loop says: stop reading */
+	bool istop;			/* ... (atomic) */
+	bool idone;			/* it ended (atomic) */
+	uint64_t icommits;		/* its commits (atomic) */
+	uint64_t iseen;			/* ... the loop has fed from */
+	int lwait;			/* the loop waits on ievfd (atomic) */
+	struct journal_buf jst;		/* frames staged by it */
+	uint64_t jst_recs;		/* ... records among them */
 	bool in_eof;			/* the input ended */
 	int tp[2];			/* a pipe the input is tee(2)d into */
 	int devnull;			/* where what was peeked is spliced */
@@ -184,6 +198,8 @@ void ready_push(struct deliver *d, struct batch *b, bool front);
 int deliver_journal_open(struct deliver *d, struct why *why);
 void deliver_journal_read(struct deliver *d, int64_t now);
 void deliver_journal_stop_reading(struct deliver *d, int64_t now);
+bool deliver_journal_in_done(const struct deliver *d);
+bool deliver_journal_wait(struct deliver *d, bool on);
 void deliver_journal_sealed(struct deliver *d, struct batch *b);
 void deliver_journal_done(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);

@@ -7,10 +7,10 @@
 # has; once the receiver runs again its acknowledgements free the journal's
 # room (a new segment, the checkpoint overwritten in place where the disk
 # has no block for a new file), sm-post says it reads on, and every record
-# is stored exactly once.  About 10 s.
+# is stored exactly once.  About 20 s.
 . "$SM_TOP/tests/it/post-lib.inc"
 
-N=3000		# about 1 MB of records: four times the disk
+N=6000		# about 2 MB: over the disk and a 1 MiB pipe
 FEEDER="$SM_TOP/tests/it/fifo-feeder.py"
 
 [ "$(id -u)" = 0 ] || fail "must run as root (mount -t tmpfs)"
