@@ -454,9 +454,11 @@ intake_wait(struct deliver *d)
 		{ .fd = d->istopfd, .events = POLLIN },
 		{ .fd = d->in.fd, .events = POLLIN },
 	};
+	/* at the end (a write to try again), the input would wake at once */
+	bool in = d->poll_in && !d->in_eof;
 
-	if (poll(p, d->poll_in ? 2 : 1, d->poll_in ? -1 :
-	    INTAKE_WAIT_MS) == -1 && errno != EINTR)
+	if (poll(p, in ? 2 : 1, in ? -1 : INTAKE_WAIT_MS) == -1 &&
+	    errno != EINTR)
 		(void)poll(NULL, 0, INTAKE_WAIT_MS);
 }
 
