@@ -148,9 +148,10 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 void
 deliver_write_failed(struct deliver *d, struct spool *s)
 {
-	if (!d->write_failed)
+	/* the journal's intake too (the reject file, under jlock) */
+	if (!atomic_exchange_explicit(&d->write_failed, true,
+	    memory_order_relaxed))
 		warn("%s", s->path);
-	d->write_failed = true;
 }
 
 static void
@@ -271,7 +272,9 @@ deliver_reject_one(struct deliver *d, struct batch *b, size_t i, long status,
 	if (d->reject.f != NULL && spool_reject(&d->reject, &r) == -1)
 		deliver_write_failed(d, &d->reject);
 	pthread_mutex_unlock(&d->jlock);
-	__atomic_add_fetch(&d->c.rejected, 1, __ATOMIC_RELAXED);
+	d->c.rejected++;
+	/* --strict: the journal's intake stops reading */
+	atomic_store_explicit(&d->refused, true, memory_order_relaxed);
 	b->rejected++;
 }
 

@@ -10,6 +10,7 @@
 #define SM_DELIVER_IMPL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -128,30 +129,39 @@ struct deliver {
 	enum deliver_stop stop;
 	int wake[2];			/* a byte per stop signal */
 	unsigned signals;		/* stop signals seen */
-	bool fatal;			/* out of memory, or libcurl failed */
+	/*
+	 * Fields marked "both" are written by one of the loop and the
+	 * journal's intake thread and read by the other: _Atomic, or
+	 * under jlock.
+	 */
+	_Atomic bool fatal;		/* out of memory, or libcurl failed;
+					   both: release/acquire */
 	int tls_bad;			/* endpoints out for TLS */
 	bool answered;			/* some endpoint answered HTTP */
 	bool acks_gone;			/* stdout reader went away */
 	bool acks_dirty;
 	int64_t status_ms;		/* the status line last written */
-	bool write_failed;		/* reject or spool file */
-	bool read_failed;		/* input */
+	_Atomic bool write_failed;	/* reject or spool file; both */
+	_Atomic bool read_failed;	/* input; both */
 	int64_t drain_end;		/* a stop reads on until then */
 	/* --journal (deliver_journal.c) */
 	bool journaling;
 	struct journal j;
 	struct batch_buf jrec;		/* one record, prepared */
 	/* the intake thread: reads, frames and writes the input */
-	pthread_mutex_t jlock;		/* d->j, between it and the loop */
+	pthread_mutex_t jlock;		/* d->j and d->reject: both */
 	pthread_t ithr;
 	bool ithr_on;			/* started, not joined */
 	int ievfd;			/* it says: records written, or done */
 	int istopfd;			/* the loop says: stop reading */
-	bool istop;			/* ... (atomic) */
-	bool idone;			/* it ended (atomic) */
-	uint64_t icommits;		/* its commits (atomic) */
-	uint64_t iseen;			/* ... the loop has fed from */
-	int lwait;			/* the loop waits on ievfd (atomic) */
+	_Atomic bool istop;		/* ... (release/acquire) */
+	_Atomic bool idone;		/* it ended (release/acquire) */
+	_Atomic uint64_t icommits;	/* its commits */
+	_Atomic uint64_t iseen;		/* ... the loop has fed from */
+	_Atomic bool lwait;		/* the loop waits on ievfd */
+	/* its counts, copied into c by the loop (relaxed) */
+	_Atomic unsigned long ijournaled, ibad_lines;
+	_Atomic bool refused;		/* a receiver refused (--strict) */
 	struct journal_buf jst;		/* frames staged by it */
 	uint64_t jst_recs;		/* ... records among them */
 	bool in_eof;			/* the input ended */
@@ -185,6 +195,7 @@ struct deliver {
 
 /* deliver.c */
 void deliver_fatal(struct deliver *d, const char *what);
+bool deliver_is_fatal(const struct deliver *d);
 struct batch *deliver_batch_get(struct deliver *d);
 bool deliver_seal(struct deliver *d);
 void deliver_bad_line(struct deliver *d, unsigned long lineno,

@@ -46,18 +46,23 @@ intake_signal(int fd)
 /*
  * After a commit (!idle) or before the intake waits (idle): wake the
  * loop when it waits, and INTAKE_WAKE_EVERY commits came since it fed,
- * or the intake goes idle with some it has not fed from.
+ * or the intake goes idle with some it has not fed from.  The store of
+ * icommits then the load of lwait here, the store of lwait then the load
+ * of icommits in deliver_journal_wait(): sequentially consistent, so that
+ * one side at least sees the other's (no wake-up lost).
  */
 static void
 intake_wake(struct deliver *d, bool idle)
 {
-	uint64_t c = d->icommits, seen;
+	/* it alone writes icommits */
+	uint64_t c = atomic_load_explicit(&d->icommits, memory_order_relaxed);
+	uint64_t seen;
 
 	if (!idle)
-		__atomic_store_n(&d->icommits, ++c, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&d->lwait, __ATOMIC_SEQ_CST))
+		atomic_store_explicit(&d->icommits, ++c, memory_order_seq_cst);
+	if (!atomic_load_explicit(&d->lwait, memory_order_seq_cst))
 		return;
-	seen = __atomic_load_n(&d->iseen, __ATOMIC_SEQ_CST);
+	seen = atomic_load_explicit(&d->iseen, memory_order_relaxed);
 	if (c - seen >= INTAKE_WAKE_EVERY || (idle && c != seen))
 		intake_signal(d->ievfd);
 }
@@ -229,12 +234,13 @@ deliver_journal_take(struct deliver *d, const char *line, size_t len)
 	if (journal_stage(&d->jst, d->j.o.max_rec, d->jrec.p + off,
 	    rlen) == -1) {
 		deliver_fatal(d, "out of memory");
+		LOCK(d);
 		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
 		    "not journaled");
+		UNLOCK(d);
 		return;
 	}
 	d->jst_recs++;
-	d->c.journaled++;
 }
 
 /* Write what was appended; false when it failed (tried again later). */
@@ -251,6 +257,9 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 		deliver_fatal(d, "out of memory");
 		return false;
 	}
+	/* read by the loop, which copies it into d->c */
+	atomic_fetch_add_explicit(&d->ijournaled, d->jst_recs,
+	    memory_order_relaxed);
 	d->jst_recs = 0;
 	if (d->taken > 0 && !d->jstuck) {
 		journal_put_le32(mark + 2, (uint32_t)d->taken);
@@ -281,7 +290,7 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 		/* in the journal: now out of the input, and said so */
 		if (d->taken > 0 && deliver_take_out(d, d->taken) == -1) {
 			deliver_input_failed(d);
-			__atomic_store_n(&d->in_eof, true, __ATOMIC_RELEASE);
+			d->in_eof = true;
 		} else if (d->taken > 0) {
 			LOCK(d);
 			ok = journal_append(&d->j, "\0R", 2) == 0 &&
@@ -349,11 +358,12 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 	int budget = DELIVER_READ_BUDGET;
 
 	d->poll_in = false;
-	while (!d->in_eof && !d->fatal) {
+	while (!d->in_eof && !deliver_is_fatal(d)) {
 		if (budget-- == 0 && !buffered_only)
 			return true;
-		if (d->o.strict && (d->c.bad_lines > 0 ||
-		    __atomic_load_n(&d->c.rejected, __ATOMIC_RELAXED) > 0)) {
+		if (d->o.strict && (atomic_load_explicit(&d->ibad_lines,
+		    memory_order_relaxed) > 0 || atomic_load_explicit(
+		    &d->refused, memory_order_relaxed))) {
 			warnx("--strict: stopped reading after line %lu",
 			    d->in.lineno);
 			d->in_eof = true;
@@ -364,7 +374,9 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 			deliver_journal_take(d, line, len);
 			continue;
 		case NDJSON_TOO_LONG:
+			LOCK(d);
 			deliver_too_long(d);
+			UNLOCK(d);
 			continue;
 		case NDJSON_AGAIN:
 			break;
@@ -409,7 +421,7 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 	bool ok = true;
 
 	LOCK(d);
-	while (d->stop == DELIVER_RUNNING && !d->fatal) {
+	while (d->stop == DELIVER_RUNNING && !deliver_is_fatal(d)) {
 		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch) {
 			if (!deliver_seal(d)) {
 				ok = false;
@@ -473,11 +485,11 @@ intake_main(void *arg)
 	struct deliver *d = arg;
 	bool more;
 
-	while (!__atomic_load_n(&d->istop, __ATOMIC_ACQUIRE)) {
+	while (!atomic_load_explicit(&d->istop, memory_order_acquire)) {
 		more = deliver_journal_intake(d, clock_mono_ms(), false);
-		if (d->in_eof || d->fatal) {
+		if (d->in_eof || deliver_is_fatal(d)) {
 			/* written, all of it, before saying done */
-			if (!d->jstuck || d->fatal)
+			if (!d->jstuck || deliver_is_fatal(d))
 				break;
 		} else if (more) {
 			continue;
@@ -494,7 +506,7 @@ intake_main(void *arg)
 		d->in_eof = true;
 	}
 	(void)deliver_journal_commit(d, clock_mono_ms());
-	__atomic_store_n(&d->idone, true, __ATOMIC_RELEASE);
+	atomic_store_explicit(&d->idone, true, memory_order_release);
 	intake_signal(d->ievfd);
 	return NULL;
 }
@@ -519,15 +531,29 @@ intake_start(struct deliver *d, struct why *why)
 	return 0;
 }
 
+/*
+ * The intake's counts into d->c, for the status line, --metrics-file and
+ * the end: as they stand (relaxed); all of them once it is done or joined.
+ */
+static void
+deliver_journal_counts(struct deliver *d)
+{
+	d->c.journaled = atomic_load_explicit(&d->ijournaled,
+	    memory_order_relaxed);
+	d->c.bad_lines = atomic_load_explicit(&d->ibad_lines,
+	    memory_order_relaxed);
+}
+
 static void
 intake_join(struct deliver *d)
 {
 	if (!d->ithr_on)
 		return;
-	__atomic_store_n(&d->istop, true, __ATOMIC_RELEASE);
+	atomic_store_explicit(&d->istop, true, memory_order_release);
 	intake_signal(d->istopfd);
 	pthread_join(d->ithr, NULL);
 	d->ithr_on = false;
+	deliver_journal_counts(d);
 }
 
 /*
@@ -539,17 +565,20 @@ deliver_journal_wait(struct deliver *d, bool on)
 {
 	uint64_t c;
 
-	__atomic_store_n(&d->lwait, on, __ATOMIC_SEQ_CST);
-	c = __atomic_load_n(&d->icommits, __ATOMIC_SEQ_CST);
+	/* seq_cst: see intake_wake() */
+	atomic_store_explicit(&d->lwait, on, memory_order_seq_cst);
+	c = atomic_load_explicit(&d->icommits, memory_order_seq_cst);
 	/* a few: wait for more, or for the intake to go idle */
-	return !on || c - d->iseen < INTAKE_WAKE_EVERY;
+	return !on || c - atomic_load_explicit(&d->iseen,
+	    memory_order_relaxed) < INTAKE_WAKE_EVERY;
 }
 
 /* The intake thread has ended (the input, a failure, a stop). */
 bool
 deliver_journal_in_done(const struct deliver *d)
 {
-	return d->journaling && __atomic_load_n(&d->idone, __ATOMIC_ACQUIRE);
+	return d->journaling && atomic_load_explicit(
+	    &((struct deliver *)d)->idone, memory_order_acquire);
 }
 
 /*
@@ -575,14 +604,15 @@ deliver_journal_read(struct deliver *d, int64_t now)
 		/* nothing said since */
 	}
 	done = deliver_journal_in_done(d);
-	__atomic_store_n(&d->iseen, __atomic_load_n(&d->icommits,
-	    __ATOMIC_SEQ_CST), __ATOMIC_SEQ_CST);
+	deliver_journal_counts(d);
+	atomic_store_explicit(&d->iseen, atomic_load_explicit(&d->icommits,
+	    memory_order_seq_cst), memory_order_relaxed);
 	blocked = !deliver_journal_feed(d, now);
 	if (d->stop != DELIVER_RUNNING)
 		d->input = done ? DELIVER_IN_DONE : DELIVER_IN_DRAINED;
 	else if (blocked)
 		d->input = DELIVER_IN_BLOCKED;
-	else if (done || d->fatal)
+	else if (done || deliver_is_fatal(d))
 		d->input = DELIVER_IN_DONE;
 	else
 		d->input = DELIVER_IN_DRAINED;
