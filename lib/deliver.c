@@ -688,6 +688,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 		pthread_mutex_init(&d->jlock, &ma);
 		pthread_mutexattr_destroy(&ma);
+		pthread_cond_init(&d->jroom, NULL);
 	}
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;
@@ -802,6 +803,8 @@ deliver_free(struct deliver *d)
 	for (i = 0; i < 2; i++)
 		if (d->wake[i] != -1)
 			close(d->wake[i]);
+	pthread_cond_destroy(&d->jroom);
+	pthread_mutex_destroy(&d->jlock);
 	free(d);
 }
 

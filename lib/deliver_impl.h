@@ -150,6 +150,7 @@ struct deliver {
 	struct batch_buf jrec;		/* one record, prepared */
 	/* the intake thread: reads, frames and writes the input */
 	pthread_mutex_t jlock;		/* d->j and d->reject: both */
+	pthread_cond_t jroom;		/* the loop says: room, or stop */
 	pthread_t ithr;
 	bool ithr_on;			/* started, not joined */
 	int ievfd;			/* it says: records written, or done */

@@ -24,7 +24,7 @@
 #define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
 #define DELIVER_JOURNAL_FULL_SAY_MS 10000
 #define TAKEN_LEN 10			/* "\0P", length, CRC-32C */
-#define INTAKE_WAIT_MS 5		/* full or stuck: look again then */
+#define INTAKE_WAIT_MS 5		/* none of those: look again then */
 #define INTAKE_WAKE_EVERY 8		/* commits a waiting loop is woken */
 
 static int intake_start(struct deliver *d, struct why *why);
@@ -458,7 +458,10 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 	return ok;
 }
 
-/* Wait for the input, a stop, or (full, stuck) a while. */
+/*
+ * Wait for the input, a stop, or (a failed write) the time to try it
+ * again; full, for the loop to say there is room, or stop.
+ */
 static void
 intake_wait(struct deliver *d)
 {
@@ -468,9 +471,21 @@ intake_wait(struct deliver *d)
 	};
 	/* at the end (a write to try again), the input would wake at once */
 	bool in = d->poll_in && !d->in_eof;
+	int64_t ms = in ? -1 : INTAKE_WAIT_MS;
 
-	if (poll(p, in ? 2 : 1, in ? -1 : INTAKE_WAIT_MS) == -1 &&
-	    errno != EINTR)
+	if (d->jfull && !d->jstuck) {
+		LOCK(d);
+		while (journal_full(&d->j) &&
+		    !atomic_load_explicit(&d->istop, memory_order_acquire))
+			pthread_cond_wait(&d->jroom, &d->jlock);
+		UNLOCK(d);
+		return;
+	}
+	if (d->jstuck) {
+		ms = d->jretry - clock_mono_ms();
+		ms = ms < 0 ? 0 : ms;
+	}
+	if (poll(p, in ? 2 : 1, (int)ms) == -1 && errno != EINTR)
 		(void)poll(NULL, 0, INTAKE_WAIT_MS);
 }
 
@@ -551,6 +566,10 @@ intake_join(struct deliver *d)
 		return;
 	atomic_store_explicit(&d->istop, true, memory_order_release);
 	intake_signal(d->istopfd);
+	/* under the lock: a full intake looks at istop under it too */
+	LOCK(d);
+	pthread_cond_signal(&d->jroom);
+	UNLOCK(d);
 	pthread_join(d->ithr, NULL);
 	d->ithr_on = false;
 	deliver_journal_counts(d);
@@ -687,6 +706,9 @@ deliver_journal_tick(struct deliver *d, int64_t now)
 	force = journal_full(&d->j) && d->j.nsegs > 0 &&
 	    d->j.ack.seg > d->j.segs[0].num;
 	rc = journal_tick(&d->j, now, force, &why);
+	/* a sync that freed room: the intake, full, waits for it */
+	if (!journal_full(&d->j))
+		pthread_cond_signal(&d->jroom);
 	UNLOCK(d);
 	if (rc == -1) {
 		if (!d->jtick_failed)
