@@ -38,9 +38,16 @@
 void
 deliver_fatal(struct deliver *d, const char *what)
 {
-	if (!d->fatal)
+	if (!atomic_exchange_explicit(&d->fatal, true, memory_order_acq_rel))
 		warnx("%s", what);
-	d->fatal = true;
+}
+
+/* The loop or the journal's intake met a fatal error. */
+bool
+deliver_is_fatal(const struct deliver *d)
+{
+	return atomic_load_explicit(&((struct deliver *)d)->fatal,
+	    memory_order_acquire);
 }
 
 /* Batches */
@@ -119,7 +126,12 @@ deliver_bad_line(struct deliver *d, unsigned long lineno, const char *line,
 	};
 
 	warnx("line %lu: %s", lineno, why);
-	d->c.bad_lines++;
+	/* with --journal, the intake's (under jlock), copied by the loop */
+	if (d->journaling)
+		atomic_fetch_add_explicit(&d->ibad_lines, 1,
+		    memory_order_relaxed);
+	else
+		d->c.bad_lines++;
 	if (d->reject.f != NULL && (spool_reject(&d->reject, &r) == -1 ||
 	    spool_flush(&d->reject) == -1))
 		deliver_write_failed(d, &d->reject);
@@ -160,7 +172,7 @@ void
 deliver_input_failed(struct deliver *d)
 {
 	warn("input");
-	d->read_failed = true;
+	atomic_store_explicit(&d->read_failed, true, memory_order_relaxed);
 }
 
 /* Queue the batch being filled; false when --parallel are queued already. */
@@ -206,7 +218,7 @@ deliver_read_lines(struct deliver *d, int64_t now)
 	int budget = DELIVER_READ_BUDGET;
 
 	d->input = DELIVER_IN_READABLE;
-	while (d->input != DELIVER_IN_DONE && !d->fatal) {
+	while (d->input != DELIVER_IN_DONE && !deliver_is_fatal(d)) {
 		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch &&
 		    d->stop != DELIVER_RUNNING) {
 			deliver_spool_fill(d);
@@ -364,14 +376,14 @@ deliver_begin_stop(struct deliver *d)
 	/* read on, to the input's end or for --drain-timeout */
 	d->drain_end = now + d->o.drain_timeout_ms;
 	/* a configuration error reads no further */
-	if (d->fatal || tls || d->o.drain_timeout_ms == 0)
+	if (deliver_is_fatal(d) || tls || d->o.drain_timeout_ms == 0)
 		deliver_end_drain(d, now);
 	else if (d->input != DELIVER_IN_DONE &&
-	    !(d->journaling && d->in_eof))
+	    !deliver_journal_in_done(d))
 		warnx("interrupted: reading the input to its end, for up to "
 		    "%.1f s (again to stop at once)",
 		    (double)d->o.drain_timeout_ms / 1000);
-	if (d->busy > 0 && !d->fatal)
+	if (d->busy > 0 && !deliver_is_fatal(d))
 		warnx("interrupted: finishing %ld request%s in flight "
 		    "(again to abort them)", d->busy, d->busy == 1 ? "" : "s");
 }
@@ -416,8 +428,8 @@ deliver_check_signals(struct deliver *d)
 
 	while ((n = read(d->wake[0], buf, sizeof(buf))) > 0)
 		d->signals += (unsigned)n;
-	if ((d->signals >= 1 || d->fatal || d->tls_bad == d->o.nurls) &&
-	    d->stop == DELIVER_RUNNING)
+	if ((d->signals >= 1 || deliver_is_fatal(d) ||
+	    d->tls_bad == d->o.nurls) && d->stop == DELIVER_RUNNING)
 		deliver_begin_stop(d);
 	if (d->signals >= 2 && d->stop != DELIVER_ABORTING) {
 		deliver_abort(d);
@@ -469,7 +481,7 @@ deliver_wants_input(const struct deliver *d)
 {
 	if (d->input == DELIVER_IN_DONE)
 		return false;
-	return d->journaling ? d->poll_in : d->input == DELIVER_IN_DRAINED;
+	return d->input == DELIVER_IN_DRAINED;
 }
 
 static int
@@ -483,7 +495,7 @@ deliver_timeout(const struct deliver *d, int64_t now)
 	    d->input == DELIVER_IN_MORE)
 		return 0;
 	/* a fatal error stops on the next turn */
-	if (d->fatal && d->stop == DELIVER_RUNNING)
+	if (deliver_is_fatal(d) && d->stop == DELIVER_RUNNING)
 		return 0;
 	/* input waited for a slot, and one came free */
 	if (d->input == DELIVER_IN_BLOCKED && d->live < d->o.parallel)
@@ -572,8 +584,9 @@ deliver_run(struct deliver *d)
 {
 	struct curl_waitfd fds[2];
 	struct why why;
-	int running, status = SM_EXIT_OK;
+	int running, status = SM_EXIT_OK, timeout;
 	unsigned nfds;
+	bool jwait;
 
 	for (;;) {
 		int64_t now = clock_mono_ms();
@@ -596,14 +609,21 @@ deliver_run(struct deliver *d)
 		fds[nfds].fd = d->wake[0];
 		fds[nfds].events = CURL_WAIT_POLLIN;
 		fds[nfds++].revents = 0;
+		jwait = false;
+		timeout = deliver_timeout(d, clock_mono_ms());
 		if (deliver_wants_input(d)) {
-			fds[nfds].fd = d->in.fd;
+			fds[nfds].fd = d->journaling ? d->ievfd : d->in.fd;
 			fds[nfds].events = CURL_WAIT_POLLIN;
 			fds[nfds++].revents = 0;
+			jwait = d->journaling;
+			if (jwait && !deliver_journal_wait(d, true))
+				timeout = 0;
 		}
-		if (curl_multi_poll(d->multi, fds, nfds,
-		    deliver_timeout(d, clock_mono_ms()), NULL) != CURLM_OK)
+		if (curl_multi_poll(d->multi, fds, nfds, timeout, NULL) !=
+		    CURLM_OK)
 			deliver_curl_failed(d, "curl_multi_poll");
+		if (jwait)
+			(void)deliver_journal_wait(d, false);
 	}
 	deliver_flush_acks(d);
 	deliver_status(d, clock_mono_ms(), true);
@@ -618,14 +638,17 @@ deliver_run(struct deliver *d)
 	/* each file's failure is reported: one must not hide the other */
 	if (spool_close(&d->spool, &why) == -1) {
 		warnx("%s", why.msg);
-		d->write_failed = true;
+		atomic_store_explicit(&d->write_failed, true,
+		    memory_order_relaxed);
 	}
 	if (spool_close(&d->reject, &why) == -1) {
 		warnx("%s", why.msg);
-		d->write_failed = true;
+		atomic_store_explicit(&d->write_failed, true,
+		    memory_order_relaxed);
 	}
 	if (d->c.bad_lines > 0 || d->c.rejected > 0 || d->c.spooled > 0 ||
-	    d->read_failed || d->write_failed)
+	    atomic_load_explicit(&d->read_failed, memory_order_relaxed) ||
+	    atomic_load_explicit(&d->write_failed, memory_order_relaxed))
 		status = SM_EXIT_PARTIAL;
 	if (d->undelivered)
 		status = SM_EXIT_PARTIAL;
@@ -635,7 +658,7 @@ deliver_run(struct deliver *d)
 	/* every endpoint failed TLS verification: the set-up is wrong */
 	if (d->tls_bad == d->o.nurls)
 		status = SM_EXIT_USAGE;
-	if (d->fatal)
+	if (deliver_is_fatal(d))
 		status = SM_EXIT_FATAL;
 	return status;
 }
@@ -657,6 +680,16 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	d->in.fd = -1;
 	d->in_flags = -1;
 	d->tp[0] = d->tp[1] = d->devnull = -1;
+	d->ievfd = d->istopfd = -1;
+	{
+		pthread_mutexattr_t ma;
+
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+		pthread_mutex_init(&d->jlock, &ma);
+		pthread_mutexattr_destroy(&ma);
+		pthread_cond_init(&d->jroom, NULL);
+	}
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;
 	if (balance_init(&d->bal, o->nurls, o->nweights ? o->weights : NULL,
@@ -770,6 +803,8 @@ deliver_free(struct deliver *d)
 	for (i = 0; i < 2; i++)
 		if (d->wake[i] != -1)
 			close(d->wake[i]);
+	pthread_cond_destroy(&d->jroom);
+	pthread_mutex_destroy(&d->jlock);
 	free(d);
 }
 

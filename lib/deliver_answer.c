@@ -148,9 +148,10 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 void
 deliver_write_failed(struct deliver *d, struct spool *s)
 {
-	if (!d->write_failed)
+	/* the journal's intake too (the reject file, under jlock) */
+	if (!atomic_exchange_explicit(&d->write_failed, true,
+	    memory_order_relaxed))
 		warn("%s", s->path);
-	d->write_failed = true;
 }
 
 static void
@@ -266,9 +267,14 @@ deliver_reject_one(struct deliver *d, struct batch *b, size_t i, long status,
 
 	warnx("line %lu: rejected by %s (HTTP %ld): %s", r.line, r.endpoint,
 	    status, reason);
+	/* the journal's intake writes bad lines to it too */
+	pthread_mutex_lock(&d->jlock);
 	if (d->reject.f != NULL && spool_reject(&d->reject, &r) == -1)
 		deliver_write_failed(d, &d->reject);
+	pthread_mutex_unlock(&d->jlock);
 	d->c.rejected++;
+	/* --strict: the journal's intake stops reading */
+	atomic_store_explicit(&d->refused, true, memory_order_relaxed);
 	b->rejected++;
 }
 
@@ -348,7 +354,8 @@ deliver_keep_trying(struct deliver *d, struct batch *b, int64_t now)
 	char lines[96];
 
 	/* once the input ended, the command ends: the next start sends it */
-	if (!d->journaling || d->spool.f != NULL || d->in_eof)
+	if (!d->journaling || d->spool.f != NULL ||
+	    deliver_journal_in_done(d))
 		return false;
 	if (!b->jagain) {
 		batch_describe(b, lines, sizeof(lines));
@@ -462,8 +469,10 @@ deliver_refused(struct deliver *d, struct batch *b, long status,
 		deliver_ack(d, b, status, ms, answer);
 		deliver_finish(d, b);
 	}
+	pthread_mutex_lock(&d->jlock);
 	if (d->reject.f != NULL && spool_flush(&d->reject) == -1)
 		deliver_write_failed(d, &d->reject);
+	pthread_mutex_unlock(&d->jlock);
 	for (i = 0; i < n; i++)
 		free(reasons[i]);
 	free(reasons);

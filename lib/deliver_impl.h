@@ -9,6 +9,8 @@
 #ifndef SM_DELIVER_IMPL_H
 #define SM_DELIVER_IMPL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -127,19 +129,42 @@ struct deliver {
 	enum deliver_stop stop;
 	int wake[2];			/* a byte per stop signal */
 	unsigned signals;		/* stop signals seen */
-	bool fatal;			/* out of memory, or libcurl failed */
+	/*
+	 * Fields marked "both" are written by one of the loop and the
+	 * journal's intake thread and read by the other: _Atomic, or
+	 * under jlock.
+	 */
+	_Atomic bool fatal;		/* out of memory, or libcurl failed;
+					   both: release/acquire */
 	int tls_bad;			/* endpoints out for TLS */
 	bool answered;			/* some endpoint answered HTTP */
 	bool acks_gone;			/* stdout reader went away */
 	bool acks_dirty;
 	int64_t status_ms;		/* the status line last written */
-	bool write_failed;		/* reject or spool file */
-	bool read_failed;		/* input */
+	_Atomic bool write_failed;	/* reject or spool file; both */
+	_Atomic bool read_failed;	/* input; both */
 	int64_t drain_end;		/* a stop reads on until then */
 	/* --journal (deliver_journal.c) */
 	bool journaling;
 	struct journal j;
 	struct batch_buf jrec;		/* one record, prepared */
+	/* the intake thread: reads, frames and writes the input */
+	pthread_mutex_t jlock;		/* d->j and d->reject: both */
+	pthread_cond_t jroom;		/* the loop says: room, or stop */
+	pthread_t ithr;
+	bool ithr_on;			/* started, not joined */
+	int ievfd;			/* it says: records written, or done */
+	int istopfd;			/* the loop says: stop reading */
+	_Atomic bool istop;		/* ... (release/acquire) */
+	_Atomic bool idone;		/* it ended (release/acquire) */
+	_Atomic uint64_t icommits;	/* its commits */
+	_Atomic uint64_t iseen;		/* ... the loop has fed from */
+	_Atomic bool lwait;		/* the loop waits on ievfd */
+	/* its counts, copied into c by the loop (relaxed) */
+	_Atomic unsigned long ijournaled, ibad_lines;
+	_Atomic bool refused;		/* a receiver refused (--strict) */
+	struct journal_buf jst;		/* frames staged by it */
+	uint64_t jst_recs;		/* ... records among them */
 	bool in_eof;			/* the input ended */
 	int tp[2];			/* a pipe the input is tee(2)d into */
 	int devnull;			/* where what was peeked is spliced */
@@ -171,6 +196,7 @@ struct deliver {
 
 /* deliver.c */
 void deliver_fatal(struct deliver *d, const char *what);
+bool deliver_is_fatal(const struct deliver *d);
 struct batch *deliver_batch_get(struct deliver *d);
 bool deliver_seal(struct deliver *d);
 void deliver_bad_line(struct deliver *d, unsigned long lineno,
@@ -184,6 +210,8 @@ void ready_push(struct deliver *d, struct batch *b, bool front);
 int deliver_journal_open(struct deliver *d, struct why *why);
 void deliver_journal_read(struct deliver *d, int64_t now);
 void deliver_journal_stop_reading(struct deliver *d, int64_t now);
+bool deliver_journal_in_done(const struct deliver *d);
+bool deliver_journal_wait(struct deliver *d, bool on);
 void deliver_journal_sealed(struct deliver *d, struct batch *b);
 void deliver_journal_done(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);

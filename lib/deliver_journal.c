@@ -2,14 +2,20 @@
  * sm-post and sm-split with --journal: every input record goes into the
  * journal (lib/journal.h) before the next read of the input, batches are
  * filled from the journal, and its checkpoint follows the batches that
- * were acknowledged, refused or spooled, in order.
+ * were acknowledged, refused or spooled, in order.  The input is read,
+ * framed and written by a thread of its own (the intake); the loop
+ * reads back what it wrote, under d->jlock.
  */
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +24,48 @@
 #define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
 #define DELIVER_JOURNAL_FULL_SAY_MS 10000
 #define TAKEN_LEN 10			/* "\0P", length, CRC-32C */
+#define INTAKE_WAIT_MS 5		/* none of those: look again then */
+#define INTAKE_WAKE_EVERY 8		/* commits a waiting loop is woken */
+
+static int intake_start(struct deliver *d, struct why *why);
+
+#define LOCK(d) pthread_mutex_lock(&(d)->jlock)
+#define UNLOCK(d) pthread_mutex_unlock(&(d)->jlock)
+
+/* A byte count on an eventfd: wakes the other side. */
+static void
+intake_signal(int fd)
+{
+	uint64_t one = 1;
+
+	if (fd != -1 && write(fd, &one, sizeof(one)) == -1) {
+		/* the count is only a wake-up */
+	}
+}
+
+/*
+ * After a commit (!idle) or before the intake waits (idle): wake the
+ * loop when it waits, and INTAKE_WAKE_EVERY commits came since it fed,
+ * or the intake goes idle with some it has not fed from.  The store of
+ * icommits then the load of lwait here, the store of lwait then the load
+ * of icommits in deliver_journal_wait(): sequentially consistent, so that
+ * one side at least sees the other's (no wake-up lost).
+ */
+static void
+intake_wake(struct deliver *d, bool idle)
+{
+	/* it alone writes icommits */
+	uint64_t c = atomic_load_explicit(&d->icommits, memory_order_relaxed);
+	uint64_t seen;
+
+	if (!idle)
+		atomic_store_explicit(&d->icommits, ++c, memory_order_seq_cst);
+	if (!atomic_load_explicit(&d->lwait, memory_order_seq_cst))
+		return;
+	seen = atomic_load_explicit(&d->iseen, memory_order_relaxed);
+	if (c - seen >= INTAKE_WAKE_EVERY || (idle && c != seen))
+		intake_signal(d->ievfd);
+}
 
 /*
  * A pipe on the input is read without taking the bytes out of it (tee(2)
@@ -143,6 +191,12 @@ deliver_journal_open(struct deliver *d, struct why *why)
 	    deliver_peek_settle(d, why) == -1))
 		return d->tp[0] == -1 ? why_set(why, "pipe: %s",
 		    strerror(errno)) : -1;
+	/*
+	 * Bytes peeked stay in the pipe until journaled: a larger pipe
+	 * lets the writer go on meanwhile (what it may, else as it is).
+	 */
+	if (d->tp[0] != -1)
+		(void)fcntl(d->in.fd, F_SETPIPE_SZ, 1 << 20);
 	d->jcap = (size_t)d->o.parallel + 1;
 	if ((d->jring = calloc(d->jcap, sizeof(*d->jring))) == NULL)
 		return why_set(why, "out of memory");
@@ -159,7 +213,7 @@ deliver_journal_open(struct deliver *d, struct why *why)
 		warnx("journal %s: %" PRIu64 " records (%" PRIu64 " bytes) "
 		    "not acknowledged: sending them first", dir, rec.records,
 		    rec.bytes);
-	return 0;
+	return intake_start(d, why);
 }
 
 /* One input line into the journal, or reported as bad. */
@@ -172,16 +226,21 @@ deliver_journal_take(struct deliver *d, const char *line, size_t len)
 	d->jrec.len = 0;
 	if (batch_prepare(d->tok, line, len, &d->jrec, &off, &rlen,
 	    &why) == -1) {
+		LOCK(d);
 		deliver_bad_line(d, d->in.lineno, line, len, why.msg);
+		UNLOCK(d);
 		return;
 	}
-	if (journal_append(&d->j, d->jrec.p + off, rlen) == -1) {
+	if (journal_stage(&d->jst, d->j.o.max_rec, d->jrec.p + off,
+	    rlen) == -1) {
 		deliver_fatal(d, "out of memory");
+		LOCK(d);
 		deliver_bad_line(d, d->in.lineno, line, len, "out of memory; "
 		    "not journaled");
+		UNLOCK(d);
 		return;
 	}
-	d->c.journaled++;
+	d->jst_recs++;
 }
 
 /* Write what was appended; false when it failed (tried again later). */
@@ -189,20 +248,41 @@ static bool
 deliver_journal_commit(struct deliver *d, int64_t now)
 {
 	unsigned char mark[TAKEN_LEN] = { '\0', 'P' };
+	bool ok = true;
+	int rc;
 
+	LOCK(d);
+	if (journal_put(&d->j, &d->jst, d->jst_recs) == -1) {
+		UNLOCK(d);
+		deliver_fatal(d, "out of memory");
+		return false;
+	}
+	/* read by the loop, which copies it into d->c */
+	atomic_fetch_add_explicit(&d->ijournaled, d->jst_recs,
+	    memory_order_relaxed);
+	d->jst_recs = 0;
 	if (d->taken > 0 && !d->jstuck) {
 		journal_put_le32(mark + 2, (uint32_t)d->taken);
 		journal_put_le32(mark + 6, d->taken_crc);
 		if (journal_append(&d->j, mark, sizeof(mark)) == -1) {
+			UNLOCK(d);
 			deliver_fatal(d, "out of memory");
 			return false;
 		}
 	}
-	if (!journal_uncommitted(&d->j))
+	if (!journal_uncommitted(&d->j)) {
+		UNLOCK(d);
 		return true;
-	if (d->jstuck && now < d->jretry)
+	}
+	if (d->jstuck && now < d->jretry) {
+		UNLOCK(d);
 		return false;
-	if (journal_commit(&d->j) == 0) {
+	}
+	rc = journal_commit(&d->j);
+	UNLOCK(d);
+	if (rc == 0) {
+		/* a wake-up only when the loop waits for one */
+		intake_wake(d, false);
 		if (d->jstuck)
 			warnx("journal %s: written again: reading on",
 			    d->o.journal_dir);
@@ -211,10 +291,14 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 		if (d->taken > 0 && deliver_take_out(d, d->taken) == -1) {
 			deliver_input_failed(d);
 			d->in_eof = true;
-		} else if (d->taken > 0 && (journal_append(&d->j, "\0R",
-		    2) == -1 || journal_commit(&d->j) == -1)) {
+		} else if (d->taken > 0) {
+			LOCK(d);
+			ok = journal_append(&d->j, "\0R", 2) == 0 &&
+			    journal_commit(&d->j) == 0;
+			UNLOCK(d);
 			/* the next start may look at the input for nothing */
-			warn("journal %s", d->o.journal_dir);
+			if (!ok)
+				warn("journal %s", d->o.journal_dir);
 		}
 		d->taken = 0;
 		return true;
@@ -234,12 +318,19 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 static bool
 deliver_journal_room(struct deliver *d, int64_t now)
 {
-	if (journal_full(&d->j)) {
+	uint64_t bytes;
+	bool full;
+
+	LOCK(d);
+	full = journal_full(&d->j);
+	bytes = d->j.bytes;
+	UNLOCK(d);
+	if (full) {
 		if (!d->jfull && (d->jfull_said == 0 ||
 		    now - d->jfull_said >= DELIVER_JOURNAL_FULL_SAY_MS)) {
 			warnx("journal %s: full (%" PRIu64 " bytes): not "
 			    "reading the input until receivers acknowledge",
-			    d->o.journal_dir, d->j.bytes);
+			    d->o.journal_dir, bytes);
 			d->jfull_said = now;
 			d->jfull_told = true;
 		}
@@ -267,10 +358,12 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 	int budget = DELIVER_READ_BUDGET;
 
 	d->poll_in = false;
-	while (!d->in_eof && !d->fatal) {
+	while (!d->in_eof && !deliver_is_fatal(d)) {
 		if (budget-- == 0 && !buffered_only)
 			return true;
-		if (d->o.strict && (d->c.bad_lines > 0 || d->c.rejected > 0)) {
+		if (d->o.strict && (atomic_load_explicit(&d->ibad_lines,
+		    memory_order_relaxed) > 0 || atomic_load_explicit(
+		    &d->refused, memory_order_relaxed))) {
 			warnx("--strict: stopped reading after line %lu",
 			    d->in.lineno);
 			d->in_eof = true;
@@ -281,7 +374,9 @@ deliver_journal_intake(struct deliver *d, int64_t now, bool buffered_only)
 			deliver_journal_take(d, line, len);
 			continue;
 		case NDJSON_TOO_LONG:
+			LOCK(d);
 			deliver_too_long(d);
+			UNLOCK(d);
 			continue;
 		case NDJSON_AGAIN:
 			break;
@@ -323,11 +418,19 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 	const char *rec;
 	size_t len;
 	int rc;
+	bool ok = true;
 
-	while (d->stop == DELIVER_RUNNING && !d->fatal) {
-		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch &&
-		    !deliver_seal(d))
-			return false;
+	LOCK(d);
+	while (d->stop == DELIVER_RUNNING && !deliver_is_fatal(d)) {
+		if (d->fill != NULL && d->fill->n >= (size_t)d->o.batch) {
+			if (!deliver_seal(d)) {
+				ok = false;
+				break;
+			}
+			/* the intake may be waiting to write */
+			UNLOCK(d);
+			LOCK(d);
+		}
 		if (d->fill == NULL && (d->fill = deliver_batch_get(d)) ==
 		    NULL) {
 			deliver_fatal(d, "out of memory");
@@ -351,7 +454,150 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 		d->fill->jn++;
 		d->c.records_in++;
 	}
-	return true;
+	UNLOCK(d);
+	return ok;
+}
+
+/*
+ * Wait for the input, a stop, or (a failed write) the time to try it
+ * again; full, for the loop to say there is room, or stop.
+ */
+static void
+intake_wait(struct deliver *d)
+{
+	struct pollfd p[2] = {
+		{ .fd = d->istopfd, .events = POLLIN },
+		{ .fd = d->in.fd, .events = POLLIN },
+	};
+	/* at the end (a write to try again), the input would wake at once */
+	bool in = d->poll_in && !d->in_eof;
+	int64_t ms = in ? -1 : INTAKE_WAIT_MS;
+
+	if (d->jfull && !d->jstuck) {
+		LOCK(d);
+		while (journal_full(&d->j) &&
+		    !atomic_load_explicit(&d->istop, memory_order_acquire))
+			pthread_cond_wait(&d->jroom, &d->jlock);
+		UNLOCK(d);
+		return;
+	}
+	if (d->jstuck) {
+		ms = d->jretry - clock_mono_ms();
+		ms = ms < 0 ? 0 : ms;
+	}
+	if (poll(p, in ? 2 : 1, (int)ms) == -1 && errno != EINTR)
+		(void)poll(NULL, 0, INTAKE_WAIT_MS);
+}
+
+/*
+ * The intake: reads the input into the journal until it ends, fails or
+ * the loop says stop; then takes in what it already read, writes it,
+ * and says it is done.
+ */
+static void *
+intake_main(void *arg)
+{
+	struct deliver *d = arg;
+	bool more;
+
+	while (!atomic_load_explicit(&d->istop, memory_order_acquire)) {
+		more = deliver_journal_intake(d, clock_mono_ms(), false);
+		if (d->in_eof || deliver_is_fatal(d)) {
+			/* written, all of it, before saying done */
+			if (!d->jstuck || deliver_is_fatal(d))
+				break;
+		} else if (more) {
+			continue;
+		}
+		intake_wake(d, true);
+		intake_wait(d);
+		if (d->in_eof && d->jstuck)
+			(void)deliver_journal_commit(d, clock_mono_ms());
+	}
+	/* the drain after a stop: the lines already read, no more */
+	if (!d->in_eof) {
+		d->in.eof = true;
+		(void)deliver_journal_intake(d, clock_mono_ms(), true);
+		d->in_eof = true;
+	}
+	(void)deliver_journal_commit(d, clock_mono_ms());
+	atomic_store_explicit(&d->idone, true, memory_order_release);
+	intake_signal(d->ievfd);
+	return NULL;
+}
+
+static int
+intake_start(struct deliver *d, struct why *why)
+{
+	sigset_t all, old;
+	int e;
+
+	if ((d->ievfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
+	    (d->istopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return why_set(why, "eventfd: %s", strerror(errno));
+	/* signals go to the loop's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	e = pthread_create(&d->ithr, NULL, intake_main, d);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e != 0)
+		return why_set(why, "pthread_create: %s", strerror(e));
+	d->ithr_on = true;
+	return 0;
+}
+
+/*
+ * The intake's counts into d->c, for the status line, --metrics-file and
+ * the end: as they stand (relaxed); all of them once it is done or joined.
+ */
+static void
+deliver_journal_counts(struct deliver *d)
+{
+	d->c.journaled = atomic_load_explicit(&d->ijournaled,
+	    memory_order_relaxed);
+	d->c.bad_lines = atomic_load_explicit(&d->ibad_lines,
+	    memory_order_relaxed);
+}
+
+static void
+intake_join(struct deliver *d)
+{
+	if (!d->ithr_on)
+		return;
+	atomic_store_explicit(&d->istop, true, memory_order_release);
+	intake_signal(d->istopfd);
+	/* under the lock: a full intake looks at istop under it too */
+	LOCK(d);
+	pthread_cond_signal(&d->jroom);
+	UNLOCK(d);
+	pthread_join(d->ithr, NULL);
+	d->ithr_on = false;
+	deliver_journal_counts(d);
+}
+
+/*
+ * The loop is about to wait (on) or waited (!on) on ievfd; when about
+ * to, false if the intake wrote since the loop last fed: do not wait.
+ */
+bool
+deliver_journal_wait(struct deliver *d, bool on)
+{
+	uint64_t c;
+
+	/* seq_cst: see intake_wake() */
+	atomic_store_explicit(&d->lwait, on, memory_order_seq_cst);
+	c = atomic_load_explicit(&d->icommits, memory_order_seq_cst);
+	/* a few: wait for more, or for the intake to go idle */
+	return !on || c - atomic_load_explicit(&d->iseen,
+	    memory_order_relaxed) < INTAKE_WAKE_EVERY;
+}
+
+/* The intake thread has ended (the input, a failure, a stop). */
+bool
+deliver_journal_in_done(const struct deliver *d)
+{
+	return d->journaling && atomic_load_explicit(
+	    &((struct deliver *)d)->idone, memory_order_acquire);
 }
 
 /*
@@ -361,30 +607,31 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 void
 deliver_journal_stop_reading(struct deliver *d, int64_t now)
 {
-	if (!d->in_eof) {
-		d->in.eof = true;
-		(void)deliver_journal_intake(d, now, true);
-		d->in_eof = true;
-	}
-	(void)deliver_journal_commit(d, now);
+	(void)now;
+	intake_join(d);
 	d->input = DELIVER_IN_DONE;
 }
 
 void
 deliver_journal_read(struct deliver *d, int64_t now)
 {
-	bool more, blocked;
+	uint64_t n;
+	bool done, blocked;
 
-	more = deliver_journal_intake(d, now, false);
+	(void)now;
+	if (read(d->ievfd, &n, sizeof(n)) == -1) {
+		/* nothing said since */
+	}
+	done = deliver_journal_in_done(d);
+	deliver_journal_counts(d);
+	atomic_store_explicit(&d->iseen, atomic_load_explicit(&d->icommits,
+	    memory_order_seq_cst), memory_order_relaxed);
 	blocked = !deliver_journal_feed(d, now);
 	if (d->stop != DELIVER_RUNNING)
-		d->input = d->in_eof ? DELIVER_IN_DONE : more ?
-		    DELIVER_IN_MORE : DELIVER_IN_DRAINED;
-	else if (more)
-		d->input = DELIVER_IN_MORE;
+		d->input = done ? DELIVER_IN_DONE : DELIVER_IN_DRAINED;
 	else if (blocked)
 		d->input = DELIVER_IN_BLOCKED;
-	else if ((d->in_eof && !journal_uncommitted(&d->j)) || d->fatal)
+	else if (done || deliver_is_fatal(d))
 		d->input = DELIVER_IN_DONE;
 	else
 		d->input = DELIVER_IN_DRAINED;
@@ -429,9 +676,12 @@ deliver_journal_done(struct deliver *d, const struct batch *b)
 
 	if (!d->journaling || b->jn == 0 || d->jcount == 0)
 		return;
+	LOCK(d);
 	front = d->jring[d->jhead].seq;
-	if (b->jseq < front || b->jseq - front >= d->jcount)
+	if (b->jseq < front || b->jseq - front >= d->jcount) {
+		UNLOCK(d);
 		return;
+	}
 	d->jring[(d->jhead + (b->jseq - front)) % d->jcap].done = true;
 	/* the checkpoint passes batches in order only */
 	while (d->jcount > 0 && (p = &d->jring[d->jhead])->done) {
@@ -439,6 +689,7 @@ deliver_journal_done(struct deliver *d, const struct batch *b)
 		d->jhead = (d->jhead + 1) % d->jcap;
 		d->jcount--;
 	}
+	UNLOCK(d);
 }
 
 void
@@ -446,13 +697,20 @@ deliver_journal_tick(struct deliver *d, int64_t now)
 {
 	struct why why;
 	bool force;
+	int rc;
 
 	if (!d->journaling)
 		return;
+	LOCK(d);
 	/* full: free what the checkpoint passed now, not at the next sync */
 	force = journal_full(&d->j) && d->j.nsegs > 0 &&
 	    d->j.ack.seg > d->j.segs[0].num;
-	if (journal_tick(&d->j, now, force, &why) == -1) {
+	rc = journal_tick(&d->j, now, force, &why);
+	/* a sync that freed room: the intake, full, waits for it */
+	if (!journal_full(&d->j))
+		pthread_cond_signal(&d->jroom);
+	UNLOCK(d);
+	if (rc == -1) {
 		if (!d->jtick_failed)
 			warnx("journal: %s (tried again)", why.msg);
 		d->jtick_failed = true;
@@ -468,9 +726,9 @@ deliver_journal_due_in(const struct deliver *d, int64_t now)
 
 	if (!d->journaling)
 		return -1;
+	LOCK((struct deliver *)d);
 	t = journal_due_in(&d->j, now);
-	if (d->jstuck && (t < 0 || d->jretry - now < t))
-		t = d->jretry > now ? d->jretry - now : 0;
+	UNLOCK((struct deliver *)d);
 	return t;
 }
 
@@ -480,12 +738,20 @@ deliver_journal_close(struct deliver *d)
 	struct why why;
 	int i;
 
+	intake_join(d);
 	for (i = 0; i < 2; i++)
 		if (d->tp[i] != -1)
 			close(d->tp[i]);
 	if (d->devnull != -1)
 		close(d->devnull);
 	d->tp[0] = d->tp[1] = d->devnull = -1;
+	if (d->ievfd != -1)
+		close(d->ievfd);
+	if (d->istopfd != -1)
+		close(d->istopfd);
+	d->ievfd = d->istopfd = -1;
+	free(d->jst.p);
+	d->jst.p = NULL;
 	if (!d->journaling)
 		return;
 	if (d->j.unacked > 0)

@@ -752,39 +752,98 @@ out_release:
 	return -1;
 }
 
-int
-journal_append(struct journal *j, const void *rec, size_t len)
+/* One frame of rec into a growing buffer; -1 as journal_append(). */
+static int
+frame_add(char **buf, size_t *blen, size_t *bcap, size_t max_rec,
+    const void *rec, size_t len)
 {
 	unsigned char hdr[JOURNAL_FRAME_HDR];
 	size_t need = JOURNAL_FRAME_HDR + len;
 	uint32_t crc;
 
-	if (len > j->o.max_rec) {
+	if (len > max_rec) {
 		errno = EFBIG;
 		return -1;
 	}
-	if (j->wlen + need > j->wcap) {
-		size_t cap = j->wcap ? j->wcap : JOURNAL_READ_BUF;
+	if (*blen + need > *bcap) {
+		size_t cap = *bcap ? *bcap : JOURNAL_READ_BUF;
 		char *p;
 
-		while (cap < j->wlen + need)
+		while (cap < *blen + need)
 			cap *= 2;
-		if ((p = realloc(j->wbuf, cap)) == NULL)
+		if ((p = realloc(*buf, cap)) == NULL)
 			return -1;
-		j->wbuf = p;
-		j->wcap = cap;
+		*buf = p;
+		*bcap = cap;
 	}
 	journal_put_le32(hdr, (uint32_t)len);
 	crc = journal_crc32c(0, hdr, 4);
 	journal_put_le32(hdr + 4, journal_crc32c(crc, rec, len));
-	memcpy(j->wbuf + j->wlen, hdr, sizeof(hdr));
-	memcpy(j->wbuf + j->wlen + sizeof(hdr), rec, len);
-	j->wlen += need;
-	j->bytes += need;
+	memcpy(*buf + *blen, hdr, sizeof(hdr));
+	memcpy(*buf + *blen + sizeof(hdr), rec, len);
+	*blen += need;
+	return 0;
+}
+
+int
+journal_append(struct journal *j, const void *rec, size_t len)
+{
+	if (frame_add(&j->wbuf, &j->wlen, &j->wcap, j->o.max_rec, rec,
+	    len) == -1)
+		return -1;
+	j->bytes += JOURNAL_FRAME_HDR + len;
 	if (len == 0 || ((const char *)rec)[0] != '\0') {
 		j->unacked++;
 		j->wrecs++;
 	}
+	return 0;
+}
+
+/*
+ * Frame one record into st, not into the journal (a thread of its own
+ * frames; journal_put() hands the frames over).  -1 as journal_append().
+ */
+int
+journal_stage(struct journal_buf *st, size_t max_rec, const void *rec,
+    size_t len)
+{
+	return frame_add(&st->p, &st->len, &st->cap, max_rec, rec, len);
+}
+
+int
+journal_put(struct journal *j, struct journal_buf *st, uint64_t nrecs)
+{
+	char *p;
+	size_t cap;
+
+	if (st->len == 0)
+		return 0;
+	if (j->wlen == 0) {
+		/* no copy: the buffers change hands */
+		p = j->wbuf;
+		cap = j->wcap;
+		j->wbuf = st->p;
+		j->wcap = st->cap;
+		j->wlen = st->len;
+		st->p = p;
+		st->cap = cap;
+	} else {
+		if (j->wlen + st->len > j->wcap) {
+			cap = j->wcap;
+			while (cap < j->wlen + st->len)
+				cap *= 2;
+			if ((p = realloc(j->wbuf, cap)) == NULL)
+				return -1;
+			j->wbuf = p;
+			j->wcap = cap;
+		}
+		memcpy(j->wbuf + j->wlen, st->p, st->len);
+		j->wlen += st->len;
+	}
+	j->bytes += st->len;
+	j->unacked += nrecs;
+	j->wrecs += nrecs;
+	st->len = 0;
 	return 0;
 }
 

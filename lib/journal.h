@@ -152,6 +152,15 @@ int journal_open(struct journal *j, const struct journal_opts *o,
 int journal_append(struct journal *j, const void *rec, size_t len);
 
 /*
+ * Frame a record into st, apart from the journal (no lock needed); then
+ * journal_put() appends st's frames (nrecs records) as journal_append()
+ * would have, and empties st.  -1 when out of memory or over max_rec.
+ */
+int journal_stage(struct journal_buf *st, size_t max_rec, const void *rec,
+    size_t len);
+int journal_put(struct journal *j, struct journal_buf *st, uint64_t nrecs);
+
+/*
  * Write what was appended to the segment (and fdatasync it under
  * JOURNAL_SYNC_BATCH), then start a new segment when this one is full.
  * 0, or -1 with errno (ENOSPC...): nothing of it is in the segment then,

@@ -171,7 +171,7 @@ echo "--journal-max: full, the input waits (the pipe holds the writer back)"
 [ -n "${a_pid:-}" ] || recv a route-a
 q 'DELETE FROM system_metrics'
 kill_recv a
-gen 5000 >"$SM_TMP/full.recs"
+gen 15000 >"$SM_TMP/full.recs"	# over the journal and a 1 MiB pipe
 mkfifo "$SM_TMP/full.in"
 python3 "$FEEDER" "$SM_TMP/full.recs" "$SM_TMP/full.in" 100000 \
     "$SM_TMP/full.fed" "$SM_TMP/full.close" 3>&- &
@@ -192,9 +192,9 @@ wait_for 600 test -e "$SM_TMP/full.fed"
 touch "$SM_TMP/full.close"
 wait $ppid || fail "sm-post: $(cat "$SM_TMP/full.err")"
 wait $fpid
-expect_eq "full: rows" "$(rows)" 5000
+expect_eq "full: rows" "$(rows)" 15000
 expect_eq "full: distinct records" "$(q 'SELECT COUNT(DISTINCT
-    total_processes) FROM system_metrics')" 5000
+    total_processes) FROM system_metrics')" 15000
 grep -q "room again: reading on" "$SM_TMP/full.err" ||
     fail "full: $(cat "$SM_TMP/full.err")"
 fi

@@ -1073,6 +1073,7 @@ struct feeder {
 	bool signal_at_end;	/* SIGINT instead of closing */
 	void (*between)(void *);	/* called before each later part */
 	void *arg;
+	pthread_t main;		/* where the SIGINT goes */
 };
 
 static void *
@@ -1091,7 +1092,8 @@ feed(void *arg)
 	}
 	if (f->signal_at_end) {
 		usleep((useconds_t)f->pause_ms * 1000);
-		raise(SIGINT);
+		/* to the thread that set the handler up, as a real one */
+		pthread_kill(f->main, SIGINT);
 		usleep(200 * 1000);
 	}
 	close(f->fd);
@@ -1106,6 +1108,7 @@ run_fed(struct run *r, struct feeder *f)
 
 	assert_int_equal(pipe(p), 0);
 	f->fd = p[1];
+	f->main = pthread_self();
 	r->o.in_fd = p[0];
 	assert_int_equal(pthread_create(&t, NULL, feed, f), 0);
 	run_go(r);
