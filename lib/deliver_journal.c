@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "deliver_impl.h"
+#include "thread.h"
 
 #define DELIVER_JOURNAL_RETRY_MS 1000	/* a failed write, tried again */
 #define DELIVER_JOURNAL_FULL_SAY_MS 10000
@@ -529,18 +530,13 @@ intake_main(void *arg)
 static int
 intake_start(struct deliver *d, struct why *why)
 {
-	sigset_t all, old;
 	int e;
 
 	if ((d->ievfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1 ||
 	    (d->istopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		return why_set(why, "eventfd: %s", strerror(errno));
 	/* signals go to the loop's thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	e = pthread_create(&d->ithr, NULL, intake_main, d);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (e != 0)
+	if ((e = thread_start(&d->ithr, intake_main, d)) != 0)
 		return why_set(why, "pthread_create: %s", strerror(e));
 	d->ithr_on = true;
 	return 0;

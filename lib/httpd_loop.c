@@ -59,7 +59,6 @@
 #include <err.h>
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -68,6 +67,7 @@
 
 #include "clock.h"
 #include "httpd_loop.h"
+#include "thread.h"
 
 /* the loop's events at once: more only take another epoll_wait */
 #define HTTPD_EVENTS 256
@@ -436,16 +436,11 @@ int
 httpd_loop_start(struct httpd_loop *l, struct MHD_Daemon *d,
     struct why *why)
 {
-	sigset_t all, old;
 	int rc;
 
 	l->d = d;
 	/* signals are for the main thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&l->thread, NULL, httpd_loop_run, l);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
+	if ((rc = thread_start(&l->thread, httpd_loop_run, l)) != 0)
 		return why_set(why, "pthread_create: %s", strerror(rc));
 	return 0;
 }

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "storemetrics.h"
+#include "thread.h"
 #include "timefmt.h"
 #include "uuid.h"
 
@@ -387,7 +387,6 @@ store_main(void *arg)
 struct store *
 store_open(const struct store_config *cfg, struct why *why)
 {
-	sigset_t all, old;
 	struct store *s;
 	enum db_fault f;
 	int rc;
@@ -424,11 +423,7 @@ store_open(const struct store_config *cfg, struct why *why)
 		pthread_mutex_unlock(&s->lock);
 	}
 	/* signals are for the main thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	rc = pthread_create(&s->thread, NULL, store_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
+	if ((rc = thread_start(&s->thread, store_main, s)) != 0) {
 		why_set(why, "pthread_create: %s",
 		    strerror(rc));
 		store_disconnect(s);
