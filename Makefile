@@ -243,6 +243,22 @@ SAN_IT = $(filter-out tests/it/demo-ctrlc.sh tests/it/byhand.sh \
 test-san-it: san
 	$(call with_db,tests/sanitize.sh $(SAN_BUILD)/bin,$(SAN_IT))
 
+# The commands that run threads, under ThreadSanitizer (clang): sm-post
+# and sm-split with --journal (the intake), sm-store (the committer, the
+# receiver's polling loop), sm-tail's web server.  A report from any
+# process fails the test (tests/sanitize.sh).  Not in check, for its 25
+# minutes: run it after changing what threads share.
+TSAN_BUILD = $(BUILD)/tsan
+TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_IT = $(wildcard tests/it/post-journal*.sh) tests/it/split-failover.sh \
+	tests/it/store-http.sh tests/it/store-restart.sh tests/it/tail-web.sh
+tsan:
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) \
+		OUT=$(TSAN_BUILD)/bin CC=clang CFLAGS="$(TSAN_FLAGS)" \
+		LDFLAGS="-fsanitize=thread" all
+test-tsan: tsan
+	$(call with_db,tests/sanitize.sh $(TSAN_BUILD)/bin,$(TSAN_IT))
+
 # sm-read | sm-split into two sm-store receivers, each under valgrind
 # memcheck: any error or definite/indirect leak fails.
 test-valgrind: all
@@ -343,5 +359,6 @@ clean:
 .PHONY: all have-libs unit san test-unit test-san test-cmd test-it test-chaos \
 	test-kmod test-deb check check-run demo deb deps deps-build deps-demo \
 	deps-deb deps-check lint-man style install install-systemd uninstall \
-	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind
+	clean fuzz fuzz-build test-fuzz test-san-it test-valgrind tsan \
+	test-tsan
 .PRECIOUS: $(BUILD)/cmd/%.o

@@ -1,9 +1,10 @@
 #!/bin/sh
 # Run tests (as tests/run.sh does) against binaries built with ASan and
-# UBSan, and fail a test when any process it started left a sanitizer
-# report -- not only the command in the foreground, whose exit status the
-# test sees, but also a receiver it ran in the background and stopped with
-# a signal, whose status nobody checks.
+# UBSan (make san), or with TSan (make tsan), and fail a test when any
+# process it started left a sanitizer report -- not only the command in
+# the foreground, whose exit status the test sees, but also a receiver it
+# ran in the background and stopped with a signal, whose status nobody
+# checks.
 #
 #   tests/sanitize.sh BINDIR TEST...
 #
@@ -41,6 +42,7 @@ san_one() {
 	SM_SANITIZE_RUN=$logs \
 	ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:$log" \
 	UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:$log" \
+	TSAN_OPTIONS="second_deadlock_stack=1:$log" \
 	    "$top/tests/run.sh" "$bindir" "$t" >"$logs.out" 2>&1 || bad=1
 	grep -v '^[0-9]*/[0-9]* passed$' "$logs.out"
 	rm -f "$logs.out"
