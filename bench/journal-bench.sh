@@ -9,7 +9,10 @@
 # Runs alternate without/with, $REPEAT times each (default 5); a row is
 # the median run by wall time, all wall times in brackets.  Disk written
 # is the kernel's count of blocks the sender wrote (getrusage ru_oublock,
-# 512 bytes each; 0 on a file system that does not count them).  Prints a
+# 512 bytes each; 0 on a file system that does not count them).  Machine
+# busy is the share of all CPUs busy during the run, every process (the
+# sink's and cat's too, from /proc/stat): near 100% the run is bounded by
+# the machine's CPUs, not by the sender's threads.  Prints a
 # Markdown table for bench/RESULTS.md.  Not part of `make check`.
 #
 #   make && bench/journal-bench.sh [RECORDS [SINGLE_RECORDS]]
@@ -64,6 +67,7 @@ while [ ! -s "$TMP/port" ]; do
 	sleep 0.1
 done
 URL=http://127.0.0.1:$(cat "$TMP/port")/metrics
+HZ=$(getconf CLK_TCK)
 
 # measure TAG ARGS...: one run of sm-post ARGS ($BASE's for a tag
 # base.*); "wall user sys blocks" appended to $TMP/TAG
@@ -75,24 +79,34 @@ measure() {
 	rm -rf "$JDIR"
 	recs=$TMP/records
 	case $tag in *single.*) recs=$TMP/records.single ;; esac
+	b0=$(busy)
 	cat "$recs" | /usr/bin/time -f '%e %U %S %O' -o "$TMP/time" \
 	    "$bin/sm-post" "$@" "$URL" >/dev/null 2>"$TMP/err" ||
 	    { echo "journal-bench: sm-post $* failed: $(tail -3 "$TMP/err")" >&2
 	    exit 1; }
-	cat "$TMP/time" >>"$TMP/$tag"
+	echo "$(cat "$TMP/time") $(( $(busy) - b0 ))" >>"$TMP/$tag"
+}
+
+# busy: the machine's busy CPU time so far, all processes, in clock
+# ticks (/proc/stat: all but idle and iowait)
+busy() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' \
+	    /proc/stat
 }
 
 row() {
-	read -r wall user sys blocks <<-EOF
+	read -r wall user sys blocks ticks <<-EOF
 	$(sort -n "$TMP/$1" | sed -n "$(( (REPEAT + 1) / 2 ))p")
 	EOF
 	all=$(sort -n "$TMP/$1" | cut -d' ' -f1 | tr '\n' ' ' | sed 's/ $//')
 	n=$N
 	case $1 in *single.*) n=$NS ;; esac
 	awk -v cmd="$2" -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" \
-	    -v b="$blocks" -v all="$all" 'BEGIN {
-		printf "| `%s` | %.2f (%s) | %.0f | %.1f | %.0f |\n", cmd, w,
-		    all, n / w, (u + s) * 1e6 / n, b * 512 / n
+	    -v b="$blocks" -v all="$all" -v t="$ticks" -v hz="$HZ" \
+	    -v cpus="$(nproc)" 'BEGIN {
+		printf "| `%s` | %.2f (%s) | %.0f | %.1f | %.0f | %.0f%% |\n",
+		    cmd, w, all, n / w, (u + s) * 1e6 / n, b * 512 / n,
+		    100 * t / hz / (w * cpus)
 	}'
 	echo "$n $wall" >"$TMP/$1.rate"
 }
@@ -106,7 +120,7 @@ ratio() {
 # pairs JOURNAL PLAIN: the median of the rounds' own ratios (each journal
 # run against the plain run just before it: steadier on a shared machine)
 pairs() {
-	paste -d' ' "$TMP/$2" "$TMP/$1" | awk '{ printf "%.3f\n", $1 / $5 }' |
+	paste -d' ' "$TMP/$2" "$TMP/$1" | awk '{ printf "%.3f\n", $1 / $(NF / 2 + 1) }' |
 	    sort -n | awk '{ r[NR] = $1 } END {
 		printf "%.2f (", r[int((NR + 1) / 2)]
 		for (i = 1; i <= NR; i++)
@@ -139,8 +153,8 @@ for mode in batch single; do
 		rep=$((rep + 1))
 	done
 done
-echo "| sender | wall s (all runs) | records/s | CPU µs/record | disk bytes/record |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| sender | wall s (all runs) | records/s | CPU µs/record | disk bytes/record | machine busy |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
 if [ -n "$BASE" ]; then
 	row base.batch.plain "(before) sm-post --parallel 64 --batch 100"
 	row base.batch.journal \
