@@ -279,7 +279,7 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 		UNLOCK(d);
 		return false;
 	}
-	rc = journal_commit(&d->j);
+	rc = journal_commit_unlocked(&d->j, &d->jlock);
 	UNLOCK(d);
 	if (rc == 0) {
 		/* a wake-up only when the loop waits for one */
@@ -295,7 +295,7 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 		} else if (d->taken > 0) {
 			LOCK(d);
 			ok = journal_append(&d->j, "\0R", 2) == 0 &&
-			    journal_commit(&d->j) == 0;
+			    journal_commit_unlocked(&d->j, &d->jlock) == 0;
 			UNLOCK(d);
 			/* the next start may look at the input for nothing */
 			if (!ok)

@@ -1005,16 +1005,19 @@ journal_tail_next(struct journal *j, const char **rec, size_t *len)
 	return 1;
 }
 
-int
-journal_commit(struct journal *j)
+/*
+ * Write len bytes at the end of the segment (size bytes long) through fd:
+ * all of them or none.  0, or -1 with errno.
+ */
+static int
+commit_write(int fd, const char *buf, size_t len, uint64_t size)
 {
-	struct journal_seg *s = &j->segs[j->nsegs - 1];
 	size_t done = 0;
 	ssize_t n;
 	int e;
 
-	while (done < j->wlen) {
-		n = write(j->wfd, j->wbuf + done, j->wlen - done);
+	while (done < len) {
+		n = write(fd, buf + done, len - done);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -1023,20 +1026,32 @@ journal_commit(struct journal *j)
 			 * All of it or none: a frame cut short is cut off,
 			 * or else by recovery (its CRC does not match).
 			 */
-			if (done > 0 && ftruncate(j->wfd,
-			    (off_t)s->size) == -1) {
+			if (done > 0 && ftruncate(fd, (off_t)size) == -1) {
 				/* recovery's cut, then */
 			}
-			j->err = errno = e;
+			errno = e;
 			return -1;
 		}
 		done += (size_t)n;
 	}
+	return 0;
+}
+
+/*
+ * What was appended is written (and, under JOURNAL_SYNC_BATCH, synced:
+ * synced says so): it becomes the segment's, to be read back; a full
+ * segment makes way for the next.
+ */
+static int
+commit_done(struct journal *j, bool synced)
+{
+	struct journal_seg *s = &j->segs[j->nsegs - 1];
+
 	if (j->wlen > 0)
 		journal_tail_keep(j, (struct journal_pos){ s->num, s->size });
 	s->size += j->wlen;
 	j->written += j->wlen;
-	j->dirty = j->dirty || j->wlen > 0;
+	j->dirty = (j->dirty || j->wlen > 0) && !synced;
 	j->wlen = 0;
 	j->wrecs = 0;
 	j->err = 0;
@@ -1049,6 +1064,48 @@ journal_commit(struct journal *j)
 	if (s->size >= j->o.seg_bytes && journal_seg_full(j) == -1)
 		return -1;
 	return 0;
+}
+
+int
+journal_commit(struct journal *j)
+{
+	const struct journal_seg *s = &j->segs[j->nsegs - 1];
+
+	if (commit_write(j->wfd, j->wbuf, j->wlen, s->size) == -1) {
+		j->err = errno;
+		return -1;
+	}
+	return commit_done(j, false);
+}
+
+int
+journal_commit_unlocked(struct journal *j, pthread_mutex_t *lock)
+{
+	uint64_t size = j->segs[j->nsegs - 1].size;
+	bool synced = false;
+	int rc, e, fd = j->wfd;
+
+	if (j->wlen == 0)
+		return commit_done(j, false);
+	/*
+	 * Only this thread appends, writes and starts segments while
+	 * writing is set (journal_tick leaves the written segment be);
+	 * what is read back is only what commit_done() made the segment's.
+	 */
+	j->writing = true;
+	pthread_mutex_unlock(lock);
+	rc = commit_write(fd, j->wbuf, j->wlen, size);
+	e = errno;
+	/* a failed sync is tried again by commit_done(), under the lock */
+	if (rc == 0 && j->o.sync == JOURNAL_SYNC_BATCH)
+		synced = fdatasync(fd) == 0;
+	pthread_mutex_lock(lock);
+	j->writing = false;
+	if (rc == -1) {
+		j->err = errno = e;
+		return -1;
+	}
+	return commit_done(j, synced);
 }
 
 bool
@@ -1174,7 +1231,7 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 	 * acknowledged: a new segment, so that the written one can go and
 	 * give its room back.
 	 */
-	if (j->err != 0 && journal_acked_written(j) &&
+	if (j->err != 0 && !j->writing && journal_acked_written(j) &&
 	    j->segs[j->nsegs - 1].size > 0 &&
 	    seg_create(j, j->segs[j->nsegs - 1].num + 1) == 0) {
 		j->ack.seg = j->segs[j->nsegs - 1].num;

@@ -23,6 +23,7 @@
 #ifndef SM_JOURNAL_H
 #define SM_JOURNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,6 +129,7 @@ struct journal {
 	char ctl[JOURNAL_CTL_MAX];	/* the last frame: a control one */
 	size_t ctl_len;			/* 0: the last frame is a record */
 	int err;			/* errno of the last failed commit */
+	bool writing;			/* journal_commit_unlocked() writes */
 };
 
 /*
@@ -167,6 +169,14 @@ int journal_put(struct journal *j, struct journal_buf *st, uint64_t nrecs);
  * it stays appended, and the next commit tries again.
  */
 int journal_commit(struct journal *j);
+
+/*
+ * journal_commit() for a caller whose lock covers j, held: the write(2)
+ * (and a sync under JOURNAL_SYNC_BATCH) without it, so that other
+ * threads read, acknowledge and tick meanwhile.  Only the calling thread
+ * may append and commit.
+ */
+int journal_commit_unlocked(struct journal *j, pthread_mutex_t *lock);
 
 /* Appended records wait to be written (a commit failed). */
 bool journal_uncommitted(const struct journal *j);
