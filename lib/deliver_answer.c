@@ -140,6 +140,8 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 		STATS_ADD(" | spooled %lu", c->spooled);
 	if (c->kept > 0)
 		STATS_ADD(" | kept %lu", c->kept);
+	if (c->dropped > 0)
+		STATS_ADD(" | dropped %lu", c->dropped);
 #undef STATS_ADD
 }
 
@@ -199,7 +201,7 @@ deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 		    "%s", b->request, lines, b->why.msg[0] != '\0' ?
 		    b->why.msg : "stopped before sending");
 		d->undelivered = true;
-		d->c.kept += b->n;
+		d->c.kept += deliver_journal_keep(d, b);
 		if (sealed) {
 			d->live--;
 			deliver_stats_tick(d);
@@ -244,7 +246,7 @@ deliver_interrupt(struct deliver *d, struct batch *b, bool sealed,
 		deliver_spool(d, b, sealed);
 		return;
 	}
-	d->c.kept += b->n;
+	d->c.kept += deliver_journal_keep(d, b);
 	if (sealed)
 		d->live--;
 	deliver_batch_put(d, b);
