@@ -493,7 +493,9 @@ test_full_drop(void **state)
 	const char *p;
 	size_t len;
 	uint64_t first, second;
-	int idx[1000], n = 0, k, k2, i;
+	int idx[1000], n = 0, k, k2, i, fd;
+	char path[256], seg0[4096];
+	size_t seg0_len;
 
 	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
 	/* one segment, the written one: nothing to drop */
@@ -515,6 +517,14 @@ test_full_drop(void **state)
 	assert_true(k > 2 && k < n);
 	first = j.segs[0].num;
 	second = j.segs[1].num;
+	/* its bytes, to play a kill before its unlink below */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)first);
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	seg0_len = (size_t)read(fd, seg0, sizeof(seg0));
+	assert_true(seg0_len >= 256 && seg0_len < sizeof(seg0));
+	close(fd);
 	/* two records handed out (a request in flight), not acknowledged */
 	assert_int_equal(journal_read(&j, &p, &len, &end1, &why), 1);
 	assert_int_equal(journal_read(&j, &p, &len, &end2, &why), 1);
@@ -573,8 +583,19 @@ test_full_drop(void **state)
 	assert_int_equal(j.unacked, (uint64_t)(n - k2));
 	assert_int_equal(read_all(&j, k2, n - k2), n - k2);
 	assert_int_equal(journal_close(&j, &why), 0);
+	/*
+	 * A kill between the synced checkpoint and the unlink leaves the
+	 * segment: it is not sent again, and goes at the next open.
+	 */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)first);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, seg0, seg0_len), (ssize_t)seg0_len);
+	close(fd);
 	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
 	assert_int_equal(rec.records, (uint64_t)(n - k2));
+	assert_false(seg_exists(f->sub, first));
 	assert_int_equal(read_all(&j, k2, n - k2), n - k2);
 	assert_int_equal(journal_close(&j, &why), 0);
 }
