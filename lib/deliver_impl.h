@@ -217,6 +217,7 @@ bool deliver_journal_in_done(const struct deliver *d);
 bool deliver_journal_wait(struct deliver *d, bool on);
 void deliver_journal_sealed(struct deliver *d, struct batch *b);
 void deliver_journal_done(struct deliver *d, const struct batch *b);
+size_t deliver_journal_lost(struct deliver *d, const struct batch *b);
 size_t deliver_journal_keep(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);
 int64_t deliver_journal_due_in(const struct deliver *d, int64_t now);

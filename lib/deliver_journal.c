@@ -734,10 +734,10 @@ deliver_journal_done(struct deliver *d, const struct batch *b)
 /*
  * b's records are given up, to be sent at the next start: those of them
  * whose segment the full journal dropped are not in it any more: lost,
- * counted and said.  Returns how many are kept.
+ * and counted so.  Returns how many; the caller says it.
  */
 size_t
-deliver_journal_keep(struct deliver *d, const struct batch *b)
+deliver_journal_lost(struct deliver *d, const struct batch *b)
 {
 	size_t i, lost = 0;
 
@@ -748,11 +748,20 @@ deliver_journal_keep(struct deliver *d, const struct batch *b)
 	/* never to be acknowledged */
 	d->j.unacked = lost < d->j.unacked ? d->j.unacked - lost : 0;
 	UNLOCK(d);
-	if (lost == 0)
-		return b->n;
 	atomic_fetch_add_explicit(&d->jdropped, lost, memory_order_relaxed);
-	warnx("journal %s: %zu records not delivered were in a segment "
-	    "dropped when it was full: lost", d->o.journal_dir, lost);
+	return lost;
+}
+
+/* The same, said; how many are kept. */
+size_t
+deliver_journal_keep(struct deliver *d, const struct batch *b)
+{
+	size_t lost = deliver_journal_lost(d, b);
+
+	if (lost > 0)
+		warnx("journal %s: %zu records not delivered were in a "
+		    "segment dropped when it was full: lost",
+		    d->o.journal_dir, lost);
 	return b->n - lost;
 }
 
