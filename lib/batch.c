@@ -310,6 +310,7 @@ batch_keep(struct batch *b, char *const *drop)
 		b->rec[k].off = off[i];
 		b->rec[k].len = b->rec[i].len;
 		b->rec[k].line = b->rec[i].line;
+		b->rec[k].jseg = b->rec[i].jseg;
 		k++;
 	}
 	batch_buf_free(&b->body);

@@ -36,6 +36,7 @@ enum batch_format {
 struct batch_rec {
 	size_t off, len;	/* the record's bytes in the body */
 	unsigned long line;	/* its input line */
+	uint64_t jseg;		/* with a journal: its segment */
 };
 
 struct batch {

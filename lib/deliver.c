@@ -369,7 +369,7 @@ deliver_begin_stop(struct deliver *d)
 	}
 	/* with a journal, the batch being filled is in it: drop it here */
 	if (d->journaling && d->fill != NULL) {
-		d->c.kept += d->fill->n;
+		d->c.kept += deliver_journal_keep(d, d->fill);
 		deliver_batch_put(d, d->fill);
 		d->fill = NULL;
 	}
@@ -646,7 +646,9 @@ deliver_run(struct deliver *d)
 		atomic_store_explicit(&d->write_failed, true,
 		    memory_order_relaxed);
 	}
+	/* records a full journal dropped: lost */
 	if (d->c.bad_lines > 0 || d->c.rejected > 0 || d->c.spooled > 0 ||
+	    d->c.dropped > 0 ||
 	    atomic_load_explicit(&d->read_failed, memory_order_relaxed) ||
 	    atomic_load_explicit(&d->write_failed, memory_order_relaxed))
 		status = SM_EXIT_PARTIAL;

@@ -50,12 +50,20 @@ enum deliver_opt_id {
 	DELIVER_OPT_KEY,
 	DELIVER_OPT_JOURNAL,
 	DELIVER_OPT_JOURNAL_MAX,
+	DELIVER_OPT_JOURNAL_FULL,
 	DELIVER_OPT_SYNC,
 	DELIVER_OPT_DRAIN_TIMEOUT,
 	DELIVER_OPT_ACKS,
 	DELIVER_OPT_VERSION,
 	DELIVER_OPT_METRICS_FILE,
 	DELIVER_OPT_METRICS_INTERVAL
+};
+
+/* --journal-full: what a full journal does. */
+enum deliver_full {
+	DELIVER_FULL_UNSET,	/* not given: wait */
+	DELIVER_FULL_WAIT,	/* stop reading until there is room */
+	DELIVER_FULL_DROP	/* drop the oldest segment, read on */
 };
 
 struct deliver_opts {
@@ -86,6 +94,7 @@ struct deliver_opts {
 	bool stats;			/* statistics at the end */
 	const char *journal_dir;	/* --journal: NULL for none */
 	uint64_t journal_max;		/* bytes; 0: JOURNAL_MAX_DEFAULT */
+	enum deliver_full journal_full;	/* --journal-full */
 	int sync;			/* enum journal_sync */
 	int64_t sync_ms;		/* with JOURNAL_SYNC_INTERVAL */
 	int64_t drain_timeout_ms;	/* reading on after a stop signal */
@@ -157,6 +166,7 @@ struct deliver_counts {
 	unsigned long rejected;		/* records refused by a receiver */
 	unsigned long spooled;		/* records not delivered in time */
 	unsigned long kept;		/* left in the journal at a stop */
+	unsigned long dropped;		/* lost to a full journal */
 	unsigned long requests;		/* requests finished */
 	unsigned long sent;		/* attempts started, retries too */
 	unsigned long journaled;	/* records written to the journal */
@@ -171,8 +181,8 @@ const struct deliver_counts *deliver_counts(const struct deliver *d);
 /*
  * "sent 1000/2000 | a: 500 (50.0%) | b: 500 (50.0%) | retried 3 | failed
  * over 2": records delivered / records read, then per endpoint (a, b, ...
- * in command-line order), then "| rejected N | spooled N | kept N" when
- * not 0.  With one endpoint: "sent 3/3 | retried 0" and those.
+ * in command-line order), then "| rejected N | spooled N | kept N |
+ * dropped N" when not 0.  With one endpoint: "sent 3/3 | retried 0" and those.
  */
 void deliver_stats_format(const struct deliver_counts *c, char *buf,
     size_t size);

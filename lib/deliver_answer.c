@@ -140,6 +140,8 @@ deliver_stats_format(const struct deliver_counts *c, char *buf, size_t size)
 		STATS_ADD(" | spooled %lu", c->spooled);
 	if (c->kept > 0)
 		STATS_ADD(" | kept %lu", c->kept);
+	if (c->dropped > 0)
+		STATS_ADD(" | dropped %lu", c->dropped);
 #undef STATS_ADD
 }
 
@@ -187,19 +189,31 @@ deliver_label(const struct deliver *d, int ep)
 void
 deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 {
+	const char *why = b->why.msg[0] != '\0' ? b->why.msg :
+	    "stopped before sending";
 	char lines[96];
-	size_t i;
+	size_t i, lost;
 
 	if (b->n == 0)
 		goto out_finish;
 	if (d->journaling && d->spool.f == NULL) {
 		/* not given up: in the journal, for the next start */
+		lost = deliver_journal_lost(d, b);
 		batch_describe(b, lines, sizeof(lines));
-		warnx("request %lu (%s): not delivered, kept in the journal: "
-		    "%s", b->request, lines, b->why.msg[0] != '\0' ?
-		    b->why.msg : "stopped before sending");
+		if (lost == 0)
+			warnx("request %lu (%s): not delivered, kept in the "
+			    "journal: %s", b->request, lines, why);
+		else if (lost == b->n)
+			warnx("request %lu (%s): not delivered, and dropped "
+			    "from the full journal: lost: %s", b->request,
+			    lines, why);
+		else
+			warnx("request %lu (%s): not delivered; %zu of its "
+			    "records dropped from the full journal, lost, the "
+			    "rest kept in it: %s", b->request, lines, lost,
+			    why);
 		d->undelivered = true;
-		d->c.kept += b->n;
+		d->c.kept += b->n - lost;
 		if (sealed) {
 			d->live--;
 			deliver_stats_tick(d);
@@ -218,8 +232,7 @@ deliver_spool(struct deliver *d, struct batch *b, bool sealed)
 	batch_describe(b, lines, sizeof(lines));
 	warnx("request %lu (%s): not delivered%s%s: %s", b->request, lines,
 	    d->spool.f != NULL ? ", spooled to " : "",
-	    d->spool.f != NULL ? d->spool.path : "",
-	    b->why.msg[0] != '\0' ? b->why.msg : "stopped before sending");
+	    d->spool.f != NULL ? d->spool.path : "", why);
 	d->c.spooled += b->n;
 out_finish:
 	if (sealed) {
@@ -244,7 +257,7 @@ deliver_interrupt(struct deliver *d, struct batch *b, bool sealed,
 		deliver_spool(d, b, sealed);
 		return;
 	}
-	d->c.kept += b->n;
+	d->c.kept += deliver_journal_keep(d, b);
 	if (sealed)
 		d->live--;
 	deliver_batch_put(d, b);

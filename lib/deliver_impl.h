@@ -162,6 +162,9 @@ struct deliver {
 	_Atomic bool lwait;		/* the loop waits on ievfd */
 	/* its counts, copied into c by the loop (relaxed) */
 	_Atomic unsigned long ijournaled, ibad_lines;
+	_Atomic unsigned long jdropped;	/* lost to a full journal: both */
+	uint64_t jdropped_to;		/* segments before it dropped:
+					   both, under jlock */
 	_Atomic bool refused;		/* a receiver refused (--strict) */
 	struct journal_buf jst;		/* frames staged by it */
 	uint64_t jst_recs;		/* ... records among them */
@@ -214,6 +217,8 @@ bool deliver_journal_in_done(const struct deliver *d);
 bool deliver_journal_wait(struct deliver *d, bool on);
 void deliver_journal_sealed(struct deliver *d, struct batch *b);
 void deliver_journal_done(struct deliver *d, const struct batch *b);
+size_t deliver_journal_lost(struct deliver *d, const struct batch *b);
+size_t deliver_journal_keep(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);
 int64_t deliver_journal_due_in(const struct deliver *d, int64_t now);
 void deliver_journal_close(struct deliver *d);

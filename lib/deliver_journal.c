@@ -313,6 +313,44 @@ deliver_journal_commit(struct deliver *d, int64_t now)
 }
 
 /*
+ * --journal-full drop, the journal full (under jlock): the segments the
+ * checkpoint is past go first, losing nothing; then the oldest segments
+ * that are not the one written, their records not yet sent lost, counted
+ * and said.  Whether it is still full (only the written segment is left,
+ * or a write failed): then it waits, as --journal-full wait does.
+ */
+static bool
+deliver_journal_drop(struct deliver *d, int64_t now)
+{
+	struct journal_drop jd;
+	struct why why;
+	int rc = 0;
+
+	if (d->j.nsegs > 0 && d->j.ack.seg > d->j.segs[0].num &&
+	    journal_tick(&d->j, now, true, &why) == -1)
+		warnx("journal: %s", why.msg);
+	while (journal_full(&d->j) &&
+	    (rc = journal_drop_oldest(&d->j, &jd, &why)) == 1) {
+		d->jdropped_to = jd.seg + 1;
+		atomic_fetch_add_explicit(&d->jdropped, jd.unread,
+		    memory_order_relaxed);
+		if (jd.records > jd.unread)
+			warnx("journal %s: full: dropped the oldest %" PRIu64
+			    " records (segment %016" PRIx64 ") to make room; "
+			    "%" PRIu64 " more of it, in requests, are no "
+			    "longer journaled", d->o.journal_dir, jd.unread,
+			    jd.seg, jd.records - jd.unread);
+		else
+			warnx("journal %s: full: dropped the oldest %" PRIu64
+			    " records (segment %016" PRIx64 ") to make room",
+			    d->o.journal_dir, jd.unread, jd.seg);
+	}
+	if (rc == -1)
+		warnx("journal: %s: waiting instead", why.msg);
+	return journal_full(&d->j);
+}
+
+/*
  * Room in the journal for another read of the input.  Being full is said
  * once in DELIVER_JOURNAL_FULL_SAY_MS, and so is the room coming back.
  */
@@ -324,6 +362,8 @@ deliver_journal_room(struct deliver *d, int64_t now)
 
 	LOCK(d);
 	full = journal_full(&d->j);
+	if (full && d->o.journal_full == DELIVER_FULL_DROP)
+		full = deliver_journal_drop(d, now);
 	bytes = d->j.bytes;
 	UNLOCK(d);
 	if (full) {
@@ -450,6 +490,7 @@ deliver_journal_feed(struct deliver *d, int64_t now)
 			deliver_fatal(d, why.msg);
 			break;
 		}
+		d->fill->rec[d->fill->n - 1].jseg = end.seg;
 		d->fill->jseg = end.seg;
 		d->fill->joff = end.off;
 		d->fill->jn++;
@@ -552,6 +593,8 @@ deliver_journal_counts(struct deliver *d)
 	d->c.journaled = atomic_load_explicit(&d->ijournaled,
 	    memory_order_relaxed);
 	d->c.bad_lines = atomic_load_explicit(&d->ibad_lines,
+	    memory_order_relaxed);
+	d->c.dropped = atomic_load_explicit(&d->jdropped,
 	    memory_order_relaxed);
 }
 
@@ -688,6 +731,40 @@ deliver_journal_done(struct deliver *d, const struct batch *b)
 	UNLOCK(d);
 }
 
+/*
+ * b's records are given up, to be sent at the next start: those of them
+ * whose segment the full journal dropped are not in it any more: lost,
+ * and counted so.  Returns how many; the caller says it.
+ */
+size_t
+deliver_journal_lost(struct deliver *d, const struct batch *b)
+{
+	size_t i, lost = 0;
+
+	LOCK(d);
+	for (i = 0; i < b->n; i++)
+		if (b->rec[i].jseg < d->jdropped_to)
+			lost++;
+	/* never to be acknowledged */
+	d->j.unacked = lost < d->j.unacked ? d->j.unacked - lost : 0;
+	UNLOCK(d);
+	atomic_fetch_add_explicit(&d->jdropped, lost, memory_order_relaxed);
+	return lost;
+}
+
+/* The same, said; how many are kept. */
+size_t
+deliver_journal_keep(struct deliver *d, const struct batch *b)
+{
+	size_t lost = deliver_journal_lost(d, b);
+
+	if (lost > 0)
+		warnx("journal %s: %zu records not delivered were in a "
+		    "segment dropped when it was full: lost",
+		    d->o.journal_dir, lost);
+	return b->n - lost;
+}
+
 void
 deliver_journal_tick(struct deliver *d, int64_t now)
 {
@@ -750,6 +827,8 @@ deliver_journal_close(struct deliver *d)
 	d->jst.p = NULL;
 	if (!d->journaling)
 		return;
+	/* what the loop counted after the intake ended too */
+	deliver_journal_counts(d);
 	if (d->j.unacked > 0)
 		warnx("journal %s: %" PRIu64 " records not acknowledged, kept "
 		    "for the next start", d->o.journal_dir, d->j.unacked);

@@ -90,6 +90,15 @@ deliver_opt(struct deliver_opts *o, int id, const char *arg, struct why *why)
 			    "size of 1M or more (K, M, G, T: powers of 1024)",
 			    arg);
 		return 0;
+	case DELIVER_OPT_JOURNAL_FULL:
+		if (strcmp(arg, "wait") == 0)
+			o->journal_full = DELIVER_FULL_WAIT;
+		else if (strcmp(arg, "drop") == 0)
+			o->journal_full = DELIVER_FULL_DROP;
+		else
+			return why_set(why, "--journal-full: \"%s\": want "
+			    "wait or drop", arg);
+		return 0;
 	case DELIVER_OPT_SYNC:
 		if (journal_parse_sync(arg, &sync, &o->sync_ms) == -1)
 			return why_set(why, "--sync: \"%s\": want batch, "
@@ -218,9 +227,11 @@ deliver_opts_check(const struct deliver_opts *o, struct why *why)
 		free(h);
 	}
 	if (o->journal_dir == NULL && (o->journal_max != 0 ||
+	    o->journal_full != DELIVER_FULL_UNSET ||
 	    o->sync != JOURNAL_SYNC_INTERVAL ||
 	    o->sync_ms != JOURNAL_SYNC_MS_DEFAULT))
-		return why_set(why, "--journal-max and --sync want --journal");
+		return why_set(why, "--journal-max, --journal-full and --sync "
+		    "want --journal");
 	if (o->metrics_path == NULL && o->metrics_interval_ms != 0)
 		return why_set(why, "--metrics-interval wants --metrics-file");
 	if (o->reject_path != NULL && o->spool_path != NULL &&

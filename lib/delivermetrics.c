@@ -105,6 +105,9 @@ deliver_metrics_text(const struct deliver *d, bool running)
 		{ "sm_sender_records_kept_total", "counter",
 		    "Records not delivered, kept in the --journal for "
 		    "later.", c->kept },
+		{ "sm_sender_records_dropped_total", "counter",
+		    "Records lost to a full --journal (--journal-full drop).",
+		    c->dropped },
 	};
 	char *text = NULL;
 	size_t size = 0, k;

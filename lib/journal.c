@@ -1188,8 +1188,93 @@ journal_ack(struct journal *j, struct journal_pos end, uint64_t n)
 		end.seg = j->segs[i].num;
 		end.off = 0;
 	}
-	j->ack = end;
+	/* before the checkpoint: records of a segment dropped meanwhile */
+	if (end.seg > j->ack.seg || (end.seg == j->ack.seg &&
+	    end.off > j->ack.off))
+		j->ack = end;
 	j->unacked = n < j->unacked ? j->unacked - n : 0;
+}
+
+/*
+ * Records (not control frames) in segment index i from off to its end,
+ * read with a reader of its own; -1 (errno) on a read error.  A bad
+ * frame ends the count: recovery cut what follows one.
+ */
+static int64_t
+seg_count(const struct journal *j, size_t i, uint64_t off)
+{
+	struct journal_reader r = { .fd = -1 };
+	const char *p;
+	size_t len;
+	int64_t n = 0;
+
+	if (off >= j->segs[i].size)
+		return 0;
+	if (jr_open(j, &r, j->segs[i].num, off) == -1)
+		return -1;
+	while (jr_next(&r, j->o.max_rec, j->segs[i].size, false, &p,
+	    &len) == JR_FRAME)
+		if (len == 0 || p[0] != '\0')
+			n++;
+	jr_close(&r);
+	free(r.buf);
+	return n;
+}
+
+int
+journal_drop_oldest(struct journal *j, struct journal_drop *drop,
+    struct why *why)
+{
+	struct journal_pos next;
+	size_t i = segs_find(j, j->ack.seg), k;
+	int64_t all, unread;
+
+	memset(drop, 0, sizeof(*drop));
+	/* only the written segment: nothing may go */
+	if (i + 1 >= j->nsegs)
+		return 0;
+	drop->seg = j->segs[i].num;
+	next.seg = j->segs[i + 1].num;
+	next.off = 0;
+	all = seg_count(j, i, j->segs[i].num == j->ack.seg ? j->ack.off : 0);
+	unread = j->rd.seg > drop->seg ? 0 : seg_count(j, i,
+	    j->rd.seg == drop->seg ? j->rd.off : 0);
+	if (all == -1 || unread == -1)
+		return why_set(why, "%s: segment %016" PRIx64 ": %s", j->dir,
+		    drop->seg, strerror(errno));
+	/* the checkpoint past it, synced, before the segment goes */
+	if (ckpt_write(j, next, true) == -1)
+		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
+		    strerror(errno));
+	j->ack = next;
+	drop->records = (uint64_t)all;
+	drop->unread = (uint64_t)unread;
+	/* what was read stays counted until journal_ack() */
+	j->unacked = drop->unread < j->unacked ? j->unacked - drop->unread :
+	    0;
+	if (j->rd.seg <= drop->seg) {
+		jr_close(&j->rd);
+		j->rd.seg = next.seg;
+		j->rd.off = 0;
+	}
+	for (k = 0; k < j->ntail;)
+		if (j->tail[k].pos.seg <= drop->seg)
+			journal_tail_drop(j, k);
+		else
+			k++;
+	/* a full one not synced yet: its room goes with its descriptor */
+	for (k = 0; k < j->nold;)
+		if (j->old[k].num <= drop->seg) {
+			close(j->old[k].fd);
+			memmove(j->old + k, j->old + k + 1, (--j->nold - k) *
+			    sizeof(*j->old));
+		} else {
+			k++;
+		}
+	drop->bytes = j->bytes;
+	segs_drop(j, segs_find(j, next.seg));
+	drop->bytes -= j->bytes;
+	return 1;
 }
 
 static bool

@@ -192,8 +192,32 @@ bool journal_full(const struct journal *j);
 int journal_read(struct journal *j, const char **rec, size_t *len,
     struct journal_pos *end, struct why *why);
 
-/* Records up to end (n of them) were acknowledged, in order. */
+/*
+ * Records up to end (n of them) were acknowledged, in order; an end
+ * before the checkpoint (journal_drop_oldest) moves nothing.
+ */
 void journal_ack(struct journal *j, struct journal_pos end, uint64_t n);
+
+/* What journal_drop_oldest() dropped. */
+struct journal_drop {
+	uint64_t seg;		/* the segment */
+	uint64_t records;	/* in it past the checkpoint */
+	uint64_t unread;	/* ... of them, never handed out: lost */
+	uint64_t bytes;		/* freed */
+};
+
+/*
+ * Full, and dropping rather than waiting: the segment holding the
+ * checkpoint goes, unless it is the one written.  The checkpoint moves to
+ * the next segment's start and is synced before the segment is unlinked;
+ * the reader, when in it, moves there too.  Its records not handed out by
+ * journal_read() are lost (not acknowledged, unacked less them); those
+ * handed out stay counted in unacked until journal_ack(), whose position
+ * before the checkpoint then moves nothing.  1 with what went in *drop,
+ * 0 when only the written segment is left, -1 with why.
+ */
+int journal_drop_oldest(struct journal *j, struct journal_drop *drop,
+    struct why *why);
 
 /*
  * Timed work, now a monotonic ms: fdatasync a written segment, write the

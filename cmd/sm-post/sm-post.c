@@ -17,10 +17,10 @@ static const struct cli_help help = {
 	    "[--cacert file]\n"
 	    "               [--cert file --key file] "
 	    "[--drain-timeout seconds]\n"
-	    "               [--journal dir] [--journal-max size] "
-	    "[--linger ms]\n"
-	    "               [--max-line bytes] [--max-time seconds] "
-	    "[--metrics-file file]\n"
+	    "               [--journal dir] [--journal-full wait|drop]\n"
+	    "               [--journal-max size] [--linger ms] "
+	    "[--max-line bytes]\n"
+	    "               [--max-time seconds] [--metrics-file file]\n"
 	    "               [--metrics-interval seconds] [--ndjson]\n"
 	    "               [--parallel n] [--reject file] [--retries n] "
 	    "[--spool file]\n"
@@ -38,6 +38,8 @@ static const struct cli_help help = {
 	    "  --drain-timeout s      reading on after a stop signal (5)\n"
 	    "  --journal dir          every record on disk before the next "
 	    "read\n"
+	    "  --journal-full mode    full: wait (stop reading) or drop the "
+	    "oldest (wait)\n"
 	    "  --journal-max size     the journal's bound on disk (256M)\n"
 	    "  --key file             HTTPS: the client certificate's key\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
@@ -80,6 +82,8 @@ main(int argc, char *argv[])
 		{ "header", required_argument, NULL, DELIVER_OPT_HEADER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "journal", required_argument, NULL, DELIVER_OPT_JOURNAL },
+		{ "journal-full", required_argument, NULL,
+		    DELIVER_OPT_JOURNAL_FULL },
 		{ "journal-max", required_argument, NULL,
 		    DELIVER_OPT_JOURNAL_MAX },
 		{ "key", required_argument, NULL, DELIVER_OPT_KEY },

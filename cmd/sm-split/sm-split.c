@@ -21,10 +21,11 @@ static const struct cli_help help = {
 	    "[--drain-timeout seconds]\n"
 	    "                [--fail-timeout seconds] "
 	    "[--health-interval seconds]\n"
-	    "                [--journal dir] [--journal-max size] "
-	    "[--linger ms]\n"
-	    "                [--max-fails n] [--max-line bytes] "
-	    "[--max-time seconds] [--ndjson]\n"
+	    "                [--journal dir] [--journal-full wait|drop]\n"
+	    "                [--journal-max size] [--linger ms] "
+	    "[--max-fails n]\n"
+	    "                [--max-line bytes] [--max-time seconds] "
+	    "[--ndjson]\n"
 	    "                [--metrics-file file] "
 	    "[--metrics-interval seconds]\n"
 	    "                [--parallel n] [--reject file] [--retries n] "
@@ -50,6 +51,8 @@ static const struct cli_help help = {
 	    "  --key file             HTTPS: the client certificate's key\n"
 	    "  --journal dir          every record on disk before the next "
 	    "read\n"
+	    "  --journal-full mode    full: wait (stop reading) or drop the "
+	    "oldest (wait)\n"
 	    "  --journal-max size     the journal's bound on disk (256M)\n"
 	    "  --linger ms            how long a partial batch waits (0)\n"
 	    "  --max-fails n          failures before it is left out (1)\n"
@@ -99,6 +102,8 @@ main(int argc, char *argv[])
 		{ "help", no_argument, NULL, 'h' },
 		{ "key", required_argument, NULL, DELIVER_OPT_KEY },
 		{ "journal", required_argument, NULL, DELIVER_OPT_JOURNAL },
+		{ "journal-full", required_argument, NULL,
+		    DELIVER_OPT_JOURNAL_FULL },
 		{ "journal-max", required_argument, NULL,
 		    DELIVER_OPT_JOURNAL_MAX },
 		{ "linger", required_argument, NULL, DELIVER_OPT_LINGER },

@@ -121,7 +121,13 @@ expect_err 'sm-post: --sync: "often": want batch, never, or milliseconds'
 expect_status 2 $POST --journal-max 10 --journal "$SM_TMP/j0" $DEAD
 expect_err 'sm-post: --journal-max: "10": want a size of 1M or more'
 expect_status 2 $POST --sync batch $DEAD
-expect_err 'sm-post: --journal-max and --sync want --journal'
+expect_err 'sm-post: --journal-max, --journal-full and --sync want --journal'
+expect_status 2 $POST --journal-full wait $DEAD
+expect_err 'sm-post: --journal-max, --journal-full and --sync want --journal'
+expect_status 2 $SPLIT --journal-full drop $DEAD $DEAD2
+expect_err 'sm-split: --journal-max, --journal-full and --sync want --journal'
+expect_status 2 $POST --journal-full later --journal "$SM_TMP/j0" $DEAD
+expect_err 'sm-post: --journal-full: "later": want wait or drop'
 expect_status 2 $POST --drain-timeout -1 $DEAD
 expect_err 'sm-post: --drain-timeout: "-1": want seconds from 0 to 86400'
 : >"$SM_TMP/file"

@@ -175,6 +175,9 @@ test_stats_format(void **state)
 	c.kept = 2;
 	deliver_stats_format(&c, buf, sizeof(buf));
 	assert_string_equal(buf, "sent 0/0 | retried 0 | kept 2");
+	c.dropped = 5;
+	deliver_stats_format(&c, buf, sizeof(buf));
+	assert_string_equal(buf, "sent 0/0 | retried 0 | kept 2 | dropped 5");
 	/* a short buffer truncates, never overflows */
 	deliver_stats_format(&c, buf, 8);
 	assert_string_equal(buf, "sent 0/");
@@ -224,6 +227,24 @@ test_options(void **state)
 	o.reject_path = o.spool_path = "f";
 	assert_int_equal(deliver_opts_check(&o, &why), -1);
 	assert_string_equal(why.msg, "--reject and --spool name the same file");
+	o.reject_path = o.spool_path = NULL;
+	/* --journal-full: wait or drop, and only with --journal */
+	assert_int_equal(o.journal_full, DELIVER_FULL_UNSET);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_JOURNAL_FULL, "drop",
+	    &why), 0);
+	assert_int_equal(o.journal_full, DELIVER_FULL_DROP);
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_JOURNAL_FULL, "Drop",
+	    &why), -1);
+	assert_string_equal(why.msg, "--journal-full: \"Drop\": want wait or "
+	    "drop");
+	assert_int_equal(deliver_opt(&o, DELIVER_OPT_JOURNAL_FULL, "wait",
+	    &why), 0);
+	assert_int_equal(o.journal_full, DELIVER_FULL_WAIT);
+	assert_int_equal(deliver_opts_check(&o, &why), -1);
+	assert_string_equal(why.msg, "--journal-max, --journal-full and --sync "
+	    "want --journal");
+	o.journal_dir = "j";
+	assert_int_equal(deliver_opts_check(&o, &why), 0);
 }
 
 /* A scripted receiver */

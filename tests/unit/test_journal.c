@@ -1,6 +1,7 @@
 /*
  * Unit tests for lib/journal.c: frames, checkpoints, recovery of a
- * journal cut at every byte offset, a corrupted frame, a full journal.
+ * journal cut at every byte offset, a corrupted frame, a full journal
+ * (waiting, or dropping its oldest segment).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -441,6 +442,165 @@ test_full_journal(void **state)
 }
 
 /*
+ * Records 0..n-1 appended one commit each to segments of seg_bytes: the
+ * index of the segment each goes to, as journal_commit() starts a new one.
+ */
+static void
+seg_index(int n, uint64_t seg_bytes, int *idx)
+{
+	char buf[128];
+	uint64_t size = 0;
+	int i, s = 0;
+
+	for (i = 0; i < n; i++) {
+		idx[i] = s;
+		size += JOURNAL_FRAME_HDR + record(i, buf, sizeof(buf));
+		if (size >= seg_bytes) {
+			s++;
+			size = 0;
+		}
+	}
+}
+
+static bool
+seg_exists(const char *dir, uint64_t num)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%016llx.seg", dir,
+	    (unsigned long long)num);
+	return stat(path, &st) == 0;
+}
+
+/*
+ * --journal-full drop: the oldest segment goes, its records never read
+ * counted as lost; the checkpoint is at the next one's start, reading
+ * goes on there, a late acknowledgement of a record of it moves nothing
+ * back, and a reopened journal has the rest.  Only the written segment:
+ * nothing to drop.
+ */
+static void
+test_full_drop(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 256, 2048);
+	struct journal_recovery rec;
+	struct journal_pos end1, end2, end, ack;
+	struct journal_drop jd;
+	struct journal j;
+	struct why why;
+	const char *p;
+	size_t len;
+	uint64_t first, second;
+	int idx[1000], n = 0, k, k2, i, fd;
+	char path[256], seg0[4096];
+	size_t seg0_len;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	/* one segment, the written one: nothing to drop */
+	fill(&j, 0, 1, true);
+	assert_int_equal(journal_drop_oldest(&j, &jd, &why), 0);
+	assert_int_equal(j.unacked, 1);
+	assert_int_equal(journal_close(&j, &why), 0);
+	rm_dir(f->sub);
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	while (!journal_full(&j)) {
+		fill(&j, n, 1, true);
+		n++;
+		assert_true(n < 1000);
+	}
+	seg_index(n, 256, idx);
+	for (k = 0; k < n && idx[k] == 0; k++)
+		continue;
+	assert_true(k > 2 && k < n);
+	first = j.segs[0].num;
+	second = j.segs[1].num;
+	/* its bytes, to play a kill before its unlink below */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)first);
+	fd = open(path, O_RDONLY);
+	assert_true(fd != -1);
+	seg0_len = (size_t)read(fd, seg0, sizeof(seg0));
+	assert_true(seg0_len >= 256 && seg0_len < sizeof(seg0));
+	close(fd);
+	/* two records handed out (a request in flight), not acknowledged */
+	assert_int_equal(journal_read(&j, &p, &len, &end1, &why), 1);
+	assert_int_equal(journal_read(&j, &p, &len, &end2, &why), 1);
+	assert_int_equal(end2.seg, first);
+	assert_int_equal(journal_drop_oldest(&j, &jd, &why), 1);
+	assert_int_equal(jd.seg, first);
+	assert_int_equal(jd.records, (uint64_t)k);
+	assert_int_equal(jd.unread, (uint64_t)(k - 2));
+	assert_true(jd.bytes >= 256);
+	assert_false(seg_exists(f->sub, first));
+	assert_true(seg_exists(f->sub, second));
+	assert_false(journal_full(&j));
+	/* the checkpoint at the next segment's start, synced */
+	assert_int_equal(j.ack.seg, second);
+	assert_int_equal(j.ack.off, 0);
+	assert_int_equal(j.ack_synced.seg, second);
+	assert_int_equal(j.ack_synced.off, 0);
+	/* the two in flight are still waited for */
+	assert_int_equal(j.unacked, (uint64_t)(n - k + 2));
+	/* their late acknowledgement: counted, the checkpoint stays */
+	journal_ack(&j, end2, 2);
+	assert_int_equal(j.ack.seg, second);
+	assert_int_equal(j.ack.off, 0);
+	assert_int_equal(j.unacked, (uint64_t)(n - k));
+	journal_ack(&j, end1, 0);
+	assert_int_equal(j.ack.seg, second);
+	assert_int_equal(j.ack.off, 0);
+	/* reading goes on from the next segment's first record */
+	for (i = k; i < k + 3; i++) {
+		char want[128];
+		size_t wlen = record(i, want, sizeof(want));
+
+		assert_int_equal(journal_read(&j, &p, &len, &end, &why), 1);
+		assert_int_equal(len, wlen);
+		assert_memory_equal(p, want, len);
+	}
+	journal_ack(&j, end, 3);
+	ack = end;
+	assert_int_equal(journal_close(&j, &why), 0);
+	assert_false(seg_exists(f->sub, first));
+
+	/* reopened: the rest, from the checkpoint */
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, (uint64_t)(n - k - 3));
+	assert_int_equal(j.ack.seg, ack.seg);
+	assert_int_equal(j.ack.off, ack.off);
+	/* a dropped segment read from its file: counted from the checkpoint */
+	for (k2 = k; k2 < n && idx[k2] == idx[k + 3]; k2++)
+		continue;
+	assert_true(k2 < n);
+	assert_int_equal(journal_drop_oldest(&j, &jd, &why), 1);
+	assert_int_equal(jd.seg, ack.seg);
+	assert_int_equal(jd.records, (uint64_t)(k2 - k - 3));
+	assert_int_equal(jd.unread, jd.records);
+	assert_false(seg_exists(f->sub, ack.seg));
+	assert_int_equal(j.unacked, (uint64_t)(n - k2));
+	assert_int_equal(read_all(&j, k2, n - k2), n - k2);
+	assert_int_equal(journal_close(&j, &why), 0);
+	/*
+	 * A kill between the synced checkpoint and the unlink leaves the
+	 * segment: it is not sent again, and goes at the next open.
+	 */
+	snprintf(path, sizeof(path), "%s/%016llx.seg", f->sub,
+	    (unsigned long long)first);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, seg0, seg0_len), (ssize_t)seg0_len);
+	close(fd);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, (uint64_t)(n - k2));
+	assert_false(seg_exists(f->sub, first));
+	assert_int_equal(read_all(&j, k2, n - k2), n - k2);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
+/*
  * Full segments with records not yet acknowledged are synced by the next
  * tick (at most JOURNAL_OLD_MAX wait); a process killed after it loses
  * nothing; a clean stop with every record acknowledged leaves one empty
@@ -682,6 +842,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_corrupt_frame_in_the_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_journal, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_full_drop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_deferred_sync_and_clean_stop, setup, teardown),
