@@ -13,7 +13,9 @@
 # 2. Nothing listens: the records of requests in flight from the first
 #    dropped segment are lost too once the input ends (said), the rest
 #    kept; the next start with a receiver stores exactly the N-K newest,
-#    once each.  About 10 s.
+#    once each.
+# 3. The same through sm-split and two receivers that do not listen; the
+#    next start spreads the kept, newest records over both.  About 10 s.
 . "$SM_TOP/tests/it/post-lib.inc"
 
 N=10000		# about 3.3 MB: three times --journal-max
@@ -124,3 +126,31 @@ expect_eq "distinct sample_id" "$(q 'SELECT COUNT(DISTINCT sample_id)
     FROM system_metrics')" $((N - K - L))
 expect_eq "stored: the newest" "$(runs)" "$((K + L + 1))-$N"
 echo "the $((N - K - L)) newest stored once, $((K + L)) oldest lost as said"
+
+echo "3. sm-split, neither receiver listens: dropped, kept, then the newest"
+q 'DELETE FROM system_metrics' >/dev/null
+dead2="http://127.0.0.1:$(free_port)/metrics"
+status=0
+"$SPLIT" --journal "$SM_TMP/sj" --journal-max 1M --journal-full drop \
+    --batch 50 --parallel 8 --max-time 0.3 "$dead" "$dead2" \
+    <"$SM_TMP/recs" \
+    >/dev/null 2>"$SM_TMP/split.err" 3>&- || status=$?
+expect_eq "sm-split's exit status, nothing answered" "$status" 3
+sed -n 's/^sm-split: sent .* | kept \([0-9]*\) | dropped \([0-9]*\)$/\1 \2/p' \
+    "$SM_TMP/split.err" >"$SM_TMP/split.counts"
+read -r KEPT D <"$SM_TMP/split.counts" ||
+    fail "summary: $(tail -n 2 "$SM_TMP/split.err")"
+echo "kept $KEPT, dropped $D"
+[ "$D" -ge "$(dropped "$SM_TMP/split.err")" ] && [ "$D" -gt 0 ] ||
+    fail "dropped $D: $(grep -c 'full: dropped' "$SM_TMP/split.err") said"
+expect_eq "kept and dropped" $((KEPT + D)) "$N"
+recv b route-b
+"$SPLIT" --journal "$SM_TMP/sj" "$a_url" "$b_url" </dev/null >/dev/null \
+    2>"$SM_TMP/split2.err" 3>&- ||
+    fail "sm-split: $(cat "$SM_TMP/split2.err")"
+expect_eq "rows" "$(rows)" "$KEPT"
+expect_eq "distinct sample_id" "$(q 'SELECT COUNT(DISTINCT sample_id)
+    FROM system_metrics')" "$KEPT"
+expect_eq "stored: the newest" "$(runs)" "$((D + 1))-$N"
+expect_eq "both receivers stored some" "$(q 'SELECT COUNT(DISTINCT
+    data_source) FROM system_metrics')" 2
