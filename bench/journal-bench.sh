@@ -17,6 +17,8 @@
 #
 #   make && bench/journal-bench.sh [RECORDS [SINGLE_RECORDS]]
 #
+# IDS=1 gives every record an id first, as sm-read does (without, the
+# sender makes them, as for a writer that gives none).
 # RECORDS (200,000) for the batched runs, SINGLE_RECORDS (RECORDS) for the
 # one-record-a-request runs: batched runs of 200,000 last a quarter of a
 # second, where the journal's start (its directory, first segment and
@@ -54,7 +56,14 @@ trap 'exit 1' INT TERM
 cc -O2 -D_GNU_SOURCE -o "$TMP/post-sink" "$TOP/bench/post-sink.c" \
     $(pkg-config --cflags --libs libmicrohttpd)
 
-bench_records "$N" >"$TMP/records"
+if [ "${IDS:-0}" = 1 ]; then
+	# ids already given, as sm-read writes them: the sender makes none
+	bench_records "$N" | awk '{ printf "{\"id\":\"01a250f1-4b69-7%03x-" \
+	    "%04x-%012x\",%s\n", NR % 4096, 32768 + NR % 16384, NR,
+	    substr($0, 2) }' >"$TMP/records"
+else
+	bench_records "$N" >"$TMP/records"
+fi
 head -n "$NS" "$TMP/records" >"$TMP/records.single"
 
 rm -f "$TMP/port"
@@ -129,7 +138,7 @@ pairs() {
 	}'
 }
 
-echo "$N records batched, $NS one a request, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
+echo "$N records$([ "${IDS:-0}" = 1 ] && echo " with ids") batched, $NS one a request, $(nproc) CPUs ($(sed -n 's/^model name[^:]*: //p' \
     /proc/cpuinfo | head -1)), $(date -u +%Y-%m-%d), sm $("$BIN/sm-post" \
     --version | cut -d' ' -f2), journal on $(df -T "${JOURNAL_DIR:-$TMP}" |
     awk 'NR == 2 { print $2 }')"
