@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -713,6 +714,60 @@ test_punch(void **state)
 	assert_int_equal(journal_close(&j, &why), 0);
 }
 
+/*
+ * journal_commit_unlocked(): called and returning with the lock held, the
+ * records readable after it as after journal_commit(); a failed write
+ * (a full disk) leaves them appended, tried again by the next commit.
+ */
+static void
+test_commit_unlocked(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 0, 0);
+	pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct journal_recovery rec;
+	struct journal j;
+	struct why why;
+	char buf[128];
+	size_t len;
+	int i, full, saved;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < NREC; i++) {
+		len = record(i, buf, sizeof(buf));
+		assert_int_equal(journal_append(&j, buf, len), 0);
+	}
+	assert_int_equal(journal_commit_unlocked(&j, &lock), 0);
+	/* held again: another thread could not take it */
+	assert_int_equal(pthread_mutex_trylock(&lock), EBUSY);
+	assert_false(j.writing);
+	assert_false(journal_uncommitted(&j));
+	assert_int_equal(read_all(&j, 0, NREC), NREC);
+	/* a write that fails: nothing of it is the segment's */
+	full = open("/dev/full", O_WRONLY);
+	assert_true(full != -1);
+	saved = dup(j.wfd);
+	assert_int_equal(dup2(full, j.wfd), j.wfd);
+	len = record(NREC, buf, sizeof(buf));
+	assert_int_equal(journal_append(&j, buf, len), 0);
+	assert_int_equal(journal_commit_unlocked(&j, &lock), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(j.err, ENOSPC);
+	assert_int_equal(pthread_mutex_trylock(&lock), EBUSY);
+	assert_true(journal_uncommitted(&j));
+	assert_int_equal(dup2(saved, j.wfd), j.wfd);
+	close(saved);
+	close(full);
+	assert_int_equal(journal_commit_unlocked(&j, &lock), 0);
+	assert_int_equal(read_all(&j, NREC, 1), 1);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(journal_close(&j, &why), 0);
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	assert_int_equal(rec.records, NREC + 1);
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
 /* A disk that fills: the commit fails whole, and is tried again. */
 static void
 test_disk_full(void **state)
@@ -848,6 +903,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_deferred_sync_and_clean_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_unlocked, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_not_a_directory, setup,
