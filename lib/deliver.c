@@ -570,6 +570,8 @@ deliver_status(struct deliver *d, int64_t now, bool end)
 	    DELIVER_STATUS_MS))
 		return;
 	d->status_ms = now;
+	/* the intake's, as they stand now, not as the last feed saw them */
+	deliver_journal_counts(d);
 	deliver_stats_format(&d->c, line, sizeof(line));
 	if (end)
 		fputs("\r\033[K", d->o.status);

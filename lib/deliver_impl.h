@@ -221,6 +221,7 @@ size_t deliver_journal_lost(struct deliver *d, const struct batch *b);
 size_t deliver_journal_keep(struct deliver *d, const struct batch *b);
 void deliver_journal_tick(struct deliver *d, int64_t now);
 int64_t deliver_journal_due_in(const struct deliver *d, int64_t now);
+void deliver_journal_counts(struct deliver *d);
 void deliver_journal_close(struct deliver *d);
 
 /* delivermetrics.c */

@@ -586,10 +586,13 @@ intake_start(struct deliver *d, struct why *why)
 /*
  * The intake's counts into d->c, for the status line, --metrics-file and
  * the end: as they stand (relaxed); all of them once it is done or joined.
+ * Without a journal the loop keeps them itself.
  */
-static void
+void
 deliver_journal_counts(struct deliver *d)
 {
+	if (!d->journaling)
+		return;
 	d->c.journaled = atomic_load_explicit(&d->ijournaled,
 	    memory_order_relaxed);
 	d->c.bad_lines = atomic_load_explicit(&d->ibad_lines,

@@ -236,6 +236,7 @@ deliver_metrics_tick(struct deliver *d, int64_t now)
 {
 	if (d->o.metrics_path == NULL || now < d->metrics_due)
 		return;
+	deliver_journal_counts(d);
 	dm_write_said(d, true);
 	d->metrics_due = now + d->o.metrics_interval_ms;
 }
