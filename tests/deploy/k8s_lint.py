@@ -216,7 +216,7 @@ def main():
         c = pod["containers"][0]
         script = " ".join(c.get("command", []) + c.get("args", []))
         for want in ("sm-read", "sm-split", "--proc-root /host/proc",
-                     "--spool"):
+                     "--journal /var/lib/sm/", "--spool"):
             if want not in script:
                 err(d, f"collector command lacks {want}")
         for host, port in re.findall(r"http://([a-z0-9-]+):(\d+)/metrics",
