@@ -602,6 +602,52 @@ test_full_drop(void **state)
 }
 
 /*
+ * A drop whose checkpoint cannot be written (here checkpoint.tmp is a
+ * directory) drops nothing: the segment, the checkpoint and the count
+ * stay, the journal stays full (the caller waits instead), and the next
+ * try, once it can be written, drops.
+ */
+static void
+test_full_drop_ckpt_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_opts o = opts(f->sub, 256, 2048);
+	struct journal_recovery rec;
+	struct journal_drop jd;
+	struct journal_pos ack;
+	struct journal j;
+	struct why why;
+	uint64_t first, unacked;
+	char tmp[256];
+	int n = 0;
+
+	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
+	while (!journal_full(&j)) {
+		fill(&j, n, 1, true);
+		n++;
+		assert_true(n < 1000);
+	}
+	first = j.segs[0].num;
+	ack = j.ack;
+	unacked = j.unacked;
+	snprintf(tmp, sizeof(tmp), "%s/checkpoint.tmp", f->sub);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(journal_drop_oldest(&j, &jd, &why), -1);
+	assert_non_null(strstr(why.msg, "checkpoint"));
+	assert_true(seg_exists(f->sub, first));
+	assert_int_equal(j.segs[0].num, first);
+	assert_int_equal(j.ack.seg, ack.seg);
+	assert_int_equal(j.ack.off, ack.off);
+	assert_int_equal(j.unacked, unacked);
+	assert_true(journal_full(&j));
+	assert_int_equal(rmdir(tmp), 0);
+	assert_int_equal(journal_drop_oldest(&j, &jd, &why), 1);
+	assert_int_equal(jd.seg, first);
+	assert_false(seg_exists(f->sub, first));
+	assert_int_equal(journal_close(&j, &why), 0);
+}
+
+/*
  * Full segments with records not yet acknowledged are synced by the next
  * tick (at most JOURNAL_OLD_MAX wait); a process killed after it loses
  * nothing; a clean stop with every record acknowledged leaves one empty
@@ -903,6 +949,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_deferred_sync_and_clean_stop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_punch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_full_drop_ckpt_fails,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_unlocked, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_disk_full, setup,
