@@ -474,6 +474,20 @@ seg_exists(const char *dir, uint64_t num)
 	return stat(path, &st) == 0;
 }
 
+/* Records 0, 1, ... one a commit until j is full; how many. */
+static int
+fill_until_full(struct journal *j)
+{
+	int n = 0;
+
+	while (!journal_full(j)) {
+		fill(j, n, 1, true);
+		n++;
+		assert_true(n < 1000);
+	}
+	return n;
+}
+
 /*
  * --journal-full drop: the oldest segment goes, its records never read
  * counted as lost; the checkpoint is at the next one's start, reading
@@ -507,11 +521,7 @@ test_full_drop(void **state)
 	rm_dir(f->sub);
 
 	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
-	while (!journal_full(&j)) {
-		fill(&j, n, 1, true);
-		n++;
-		assert_true(n < 1000);
-	}
+	n = fill_until_full(&j);
 	seg_index(n, 256, idx);
 	for (k = 0; k < n && idx[k] == 0; k++)
 		continue;
@@ -619,14 +629,9 @@ test_full_drop_ckpt_fails(void **state)
 	struct why why;
 	uint64_t first, unacked;
 	char tmp[256];
-	int n = 0;
 
 	assert_int_equal(journal_open(&j, &o, &rec, &why), 0);
-	while (!journal_full(&j)) {
-		fill(&j, n, 1, true);
-		n++;
-		assert_true(n < 1000);
-	}
+	(void)fill_until_full(&j);
 	first = j.segs[0].num;
 	ack = j.ack;
 	unacked = j.unacked;
