@@ -326,8 +326,8 @@ deliver_journal_drop(struct deliver *d, int64_t now)
 	struct why why;
 	int rc = 0;
 
-	if (d->j.nsegs > 0 && d->j.ack.seg > d->j.segs[0].num &&
-	    journal_tick(&d->j, now, true, &why) == -1)
+	if (journal_passed(&d->j) && journal_tick(&d->j, now, true,
+	    &why) == -1)
 		warnx("journal: %s", why.msg);
 	while (journal_full(&d->j) &&
 	    (rc = journal_drop_oldest(&d->j, &jd, &why)) == 1) {
@@ -779,8 +779,7 @@ deliver_journal_tick(struct deliver *d, int64_t now)
 		return;
 	LOCK(d);
 	/* full: free what the checkpoint passed now, not at the next sync */
-	force = journal_full(&d->j) && d->j.nsegs > 0 &&
-	    d->j.ack.seg > d->j.segs[0].num;
+	force = journal_full(&d->j) && journal_passed(&d->j);
 	rc = journal_tick(&d->j, now, force, &why);
 	/* a sync that freed room: the intake, full, waits for it */
 	if (!journal_full(&d->j))

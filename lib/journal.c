@@ -752,6 +752,24 @@ out_release:
 	return -1;
 }
 
+/* Room for want bytes in a buffer that grows by doubling; -1: ENOMEM. */
+static int
+buf_reserve(char **buf, size_t *bcap, size_t want)
+{
+	size_t cap = *bcap ? *bcap : JOURNAL_READ_BUF;
+	char *p;
+
+	if (want <= *bcap)
+		return 0;
+	while (cap < want)
+		cap *= 2;
+	if ((p = realloc(*buf, cap)) == NULL)
+		return -1;
+	*buf = p;
+	*bcap = cap;
+	return 0;
+}
+
 /* One frame of rec into a growing buffer; -1 as journal_append(). */
 static int
 frame_add(char **buf, size_t *blen, size_t *bcap, size_t max_rec,
@@ -765,17 +783,8 @@ frame_add(char **buf, size_t *blen, size_t *bcap, size_t max_rec,
 		errno = EFBIG;
 		return -1;
 	}
-	if (*blen + need > *bcap) {
-		size_t cap = *bcap ? *bcap : JOURNAL_READ_BUF;
-		char *p;
-
-		while (cap < *blen + need)
-			cap *= 2;
-		if ((p = realloc(*buf, cap)) == NULL)
-			return -1;
-		*buf = p;
-		*bcap = cap;
-	}
+	if (buf_reserve(buf, bcap, *blen + need) == -1)
+		return -1;
 	journal_put_le32(hdr, (uint32_t)len);
 	crc = journal_crc32c(0, hdr, 4);
 	journal_put_le32(hdr + 4, journal_crc32c(crc, rec, len));
@@ -828,15 +837,8 @@ journal_put(struct journal *j, struct journal_buf *st, uint64_t nrecs)
 		st->p = p;
 		st->cap = cap;
 	} else {
-		if (j->wlen + st->len > j->wcap) {
-			cap = j->wcap;
-			while (cap < j->wlen + st->len)
-				cap *= 2;
-			if ((p = realloc(j->wbuf, cap)) == NULL)
-				return -1;
-			j->wbuf = p;
-			j->wcap = cap;
-		}
+		if (buf_reserve(&j->wbuf, &j->wcap, j->wlen + st->len) == -1)
+			return -1;
 		memcpy(j->wbuf + j->wlen, st->p, st->len);
 		j->wlen += st->len;
 	}
@@ -1115,6 +1117,12 @@ journal_uncommitted(const struct journal *j)
 }
 
 bool
+journal_passed(const struct journal *j)
+{
+	return j->nsegs > 0 && j->ack.seg > j->segs[0].num;
+}
+
+bool
 journal_full(const struct journal *j)
 {
 	return j->bytes >= j->o.max_bytes;
@@ -1197,25 +1205,31 @@ journal_ack(struct journal *j, struct journal_pos end, uint64_t n)
 
 /*
  * Records (not control frames) in segment index i from off to its end,
- * read with a reader of its own; -1 (errno) on a read error.  A bad
- * frame ends the count: recovery cut what follows one.
+ * in one read with a reader of its own; *past, those of them that begin
+ * at split or after.  -1 (errno) on a read error.  A bad frame ends the
+ * count: recovery cut what follows one.
  */
 static int64_t
-seg_count(const struct journal *j, size_t i, uint64_t off)
+seg_count(const struct journal *j, size_t i, uint64_t off, uint64_t split,
+    int64_t *past)
 {
 	struct journal_reader r = { .fd = -1 };
 	const char *p;
 	size_t len;
+	uint64_t start;
 	int64_t n = 0;
 
+	*past = 0;
 	if (off >= j->segs[i].size)
 		return 0;
 	if (jr_open(j, &r, j->segs[i].num, off) == -1)
 		return -1;
-	while (jr_next(&r, j->o.max_rec, j->segs[i].size, false, &p,
-	    &len) == JR_FRAME)
-		if (len == 0 || p[0] != '\0')
+	for (start = r.off; jr_next(&r, j->o.max_rec, j->segs[i].size, false,
+	    &p, &len) == JR_FRAME; start = r.off)
+		if (len == 0 || p[0] != '\0') {
 			n++;
+			*past += start >= split;
+		}
 	jr_close(&r);
 	free(r.buf);
 	return n;
@@ -1236,10 +1250,11 @@ journal_drop_oldest(struct journal *j, struct journal_drop *drop,
 	drop->seg = j->segs[i].num;
 	next.seg = j->segs[i + 1].num;
 	next.off = 0;
-	all = seg_count(j, i, j->segs[i].num == j->ack.seg ? j->ack.off : 0);
-	unread = j->rd.seg > drop->seg ? 0 : seg_count(j, i,
-	    j->rd.seg == drop->seg ? j->rd.off : 0);
-	if (all == -1 || unread == -1)
+	/* those from where the sending reader is on were never read */
+	all = seg_count(j, i, j->segs[i].num == j->ack.seg ? j->ack.off : 0,
+	    j->rd.seg > drop->seg ? UINT64_MAX : j->rd.seg == drop->seg ?
+	    j->rd.off : 0, &unread);
+	if (all == -1)
 		return why_set(why, "%s: segment %016" PRIx64 ": %s", j->dir,
 		    drop->seg, strerror(errno));
 	/* the checkpoint past it, synced, before the segment goes */
@@ -1334,8 +1349,7 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 		break;
 	case JOURNAL_SYNC_NEVER:
 		/* only to free what the checkpoint is past */
-		durable = durable || (j->nsegs > 0 &&
-		    j->ack.seg > j->segs[0].num);
+		durable = durable || journal_passed(j);
 		break;
 	}
 	if (!durable) {
@@ -1384,7 +1398,7 @@ journal_due_in(const struct journal *j, int64_t now)
 	case JOURNAL_SYNC_BATCH:
 		return pos_eq(j->ack, j->ack_synced) ? -1 : 0;
 	case JOURNAL_SYNC_NEVER:
-		return j->nsegs > 0 && j->ack.seg > j->segs[0].num ? 0 : -1;
+		return journal_passed(j) ? 0 : -1;
 	}
 	return -1;
 }

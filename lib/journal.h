@@ -181,6 +181,9 @@ int journal_commit_unlocked(struct journal *j, pthread_mutex_t *lock);
 /* Appended records wait to be written (a commit failed). */
 bool journal_uncommitted(const struct journal *j);
 
+/* Segments the checkpoint is past wait to be unlinked (by a tick). */
+bool journal_passed(const struct journal *j);
+
 /* Over max_bytes: stop appending until acknowledgements free segments. */
 bool journal_full(const struct journal *j);
 
