@@ -195,7 +195,14 @@ gauge() {
 	get /metrics >/dev/null
 	awk '$1 == "sm_tail_sse_clients" { print $2 }' "$SM_TMP/body"
 }
-g0=$(gauge)
+# the streams before (the stalled one cut, the reader gone) may still be
+# leaving: count from a gauge that held still for half a second
+settled() {
+	g0=$(gauge)
+	sleep 0.5
+	[ "$(gauge)" = "$g0" ]
+}
+wait_until 10 "the stream count to settle" settled
 cpids=""
 for i in $(seq 20); do
 	curl -s -N -m 60 "$BASE/events?n=0" >"$SM_TMP/gone.$i" 2>/dev/null &
