@@ -96,7 +96,8 @@ at_exit "kill $fb 2>/dev/null || true"
     >"$SM_TMP/fp.out" 2>"$SM_TMP/fp.err" &
 fp=$!
 at_exit "kill $fp 2>/dev/null || true"
-sleep 1
+# both following (-n 0: rows before that are not theirs) before the feed
+sleep 3
 
 # the input, spread over about SECONDS_WANTED seconds (chaos_feed); node 2
 # is killed 20% of the way in and restarted at once (it rejoins by IST

@@ -59,7 +59,8 @@ launch() {
 	    --source "route-$1" </dev/null >/dev/null 2>>"$SM_TMP/$1.err" \
 	    3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$SM_TMP/$1.pid"
-	_t=100
+	# a restart amid the database's 5 s stall waits out its 5 s connect
+	_t=300
 	while [ ! -s "$SM_TMP/$1.port" ]; do
 		kill -0 "$(cat "$SM_TMP/$1.pid")" 2>/dev/null || return 1
 		_t=$((_t - 1))

@@ -30,7 +30,13 @@ sort -c "$SM_TMP/ids" || fail "ids not increasing"
 echo "a stream ends cleanly on SIGTERM and when the reader goes"
 $R --proc-root $FIX/proc-basic -i 0.05 >"$SM_TMP/stream" &
 pid=$!
-sleep 0.5
+# two records out (each is flushed as written) before the signal
+n=0
+until [ "$(wc -l <"$SM_TMP/stream")" -ge 2 ]; do
+	n=$((n + 1))
+	[ "$n" -lt 100 ] || fail "no two records in 10 s: $(cat "$SM_TMP/stream")"
+	sleep 0.1
+done
 kill -TERM $pid
 wait $pid || fail "SIGTERM: exit $?"
 [ "$(wc -l <"$SM_TMP/stream")" -ge 2 ] || fail "stream too short"

@@ -102,7 +102,7 @@ wait $a2 || fail "the aborting client failed (sm-tail)"
 # count_lines FILE: the per-connection lines said, plus those suppressed,
 # once the count is out (at most 10 s after the first line)
 count_lines() {
-	wait_for 150 grep -q "suppressed" "$1"
+	wait_for 300 grep -q "suppressed" "$1"
 	shown=$(grep -c "Socket has been disconnected" "$1") || true
 	held=$(sed -En 's/.*http: ([0-9]+) more lines? like these suppressed.*/\1/p' \
 	    "$1" | awk '{ n += $1 } END { print n + 0 }')

@@ -23,8 +23,9 @@ exec 3>"$SM_TMP/in"
 cat "$SM_TMP/one" >&3
 said 20 "$SM_TMP/down.err" "^sm-store: database sm@127.0.0.1:$CLOSED/sm: connect: .*(200[23]); check that the server runs and that --db or SM_DB names its host and port; retrying for up to 12.0 s (--max-wait)$"
 # not silent until it gives up: a reminder 10 s into the outage
-said 150 "$SM_TMP/down.err" "^sm-store: database sm@127.0.0.1:$CLOSED/sm: still unreachable after 1[0-9] s: connect: "
-said 50 "$SM_TMP/down.err" "^sm-store: database sm@127.0.0.1:$CLOSED/sm: unreachable for 1[2-9].[0-9] s (--max-wait): giving up: connect: "
+said 250 "$SM_TMP/down.err" "^sm-store: database sm@127.0.0.1:$CLOSED/sm: still unreachable after 1[0-9] s: connect: "
+# at the first retry (every 1-2 s) 12 s or more into the outage
+said 100 "$SM_TMP/down.err" "^sm-store: database sm@127.0.0.1:$CLOSED/sm: unreachable for 1[2-9].[0-9] s (--max-wait): giving up: connect: "
 exec 3>&-
 set +e
 wait $spid

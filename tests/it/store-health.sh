@@ -86,6 +86,11 @@ waiting_insert() {
 	[ "$(pq "SELECT COUNT(*) FROM information_schema.PROCESSLIST
 	    WHERE INFO LIKE 'INSERT INTO system_metrics%'")" -ge 1 ]
 }
+# queued N: N requests or more wait for the committer (GET /metrics)
+queued() {
+	[ "$(curl -s -m 5 "$RURL/metrics" |
+	    awk '$1 == "sm_store_queue_groups" { print $2 }')" -ge "$1" ]
+}
 # together P I...: POST $SM_TMP/P<I> for each I while the table is
 # locked, the first one's INSERT waiting for the lock before the others
 # go, then unlock: the others share one transaction.  The answers in
@@ -107,7 +112,8 @@ together() {
 		pids="$pids $!"
 		[ "$i" = "$first" ] && wait_for 100 waiting_insert
 	done
-	sleep 2
+	# the others all in the committer's queue before the unlock
+	wait_for 200 queued $(($# - 1))
 	pq "KILL $(locker)"
 	# shellcheck disable=SC2086
 	wait $pids

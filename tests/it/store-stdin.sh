@@ -175,6 +175,15 @@ spid=$!
 exec 3>"$SM_TMP/fifo"
 before=$(rows)
 sed -n 7,9p "$FIX/seed-records.ndjson" >&3
+# SIGTERM is caught (bit 15 of SigCgt) once the database is open, not
+# before: wait for that, then for the lines to be read
+n=0
+until sig=$(sed -n 's/^SigCgt:\t*//p' "/proc/$spid/status") &&
+    [ $((0x$sig & 0x4000)) -ne 0 ]; do
+	n=$((n + 1))
+	[ "$n" -lt 200 ] || fail "sm-store never caught SIGTERM"
+	sleep 0.05
+done
 sleep 0.5
 kill -TERM $spid
 wait $spid || fail "SIGTERM: exit $?: $(cat "$SM_TMP/term.err")"

@@ -59,12 +59,17 @@ wait_until 20 "the port file" test -s "$SM_TMP/port"
 BASE=http://127.0.0.1:$(cat "$SM_TMP/port")
 
 # want CODE PATH [CURL ARGS]: the status of GET PATH is CODE (a stream,
-# /events, is cut after a second: its status is in by then)
+# /events, is cut after a second: its status is in by then; the rest get
+# 10 s, for the sanitizers on a loaded machine)
 want() {
 	code=$1
 	p=$2
 	shift 2
-	got=$(curl -s -m 1 -o "$SM_TMP/body" -D "$SM_TMP/head" \
+	case $p in
+	/events*)	m=1 ;;
+	*)		m=10 ;;
+	esac
+	got=$(curl -s -m "$m" -o "$SM_TMP/body" -D "$SM_TMP/head" \
 	    -w '%{http_code}' "$@" "$BASE$p") || :
 	[ "$got" = "$code" ] ||
 	    fail "GET $p $*: $got, want $code: $(cat "$SM_TMP/body")"

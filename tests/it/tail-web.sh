@@ -47,6 +47,20 @@ want() {
 	    "$SM_TMP/body")"
 }
 
+# gauge: the open SSE streams (sm_tail_sse_clients); streams_at_least N
+gauge() {
+	get /metrics >/dev/null
+	awk '$1 == "sm_tail_sse_clients" { print $2 }' "$SM_TMP/body"
+}
+streams_at_least() { [ "$(gauge)" -ge "$1" ]; }
+# settled: the gauge (g0) held still for half a second: streams that
+# ended are gone, and it is safe to count new ones from it
+settled() {
+	g0=$(gauge)
+	sleep 0.5
+	[ "$(gauge)" = "$g0" ]
+}
+
 echo "/health, /rows, /hosts"
 want 200 /health
 grep -q '"status":"ok"' "$SM_TMP/body" || fail "/health: $(cat "$SM_TMP/body")"
@@ -118,9 +132,11 @@ grep -qi "^Content-Security-Policy: default-src 'self'" "$SM_TMP/headers" ||
 echo "SSE: every row once, in commit order, across a reconnect"
 # 60 rows from transactions that commit out of id order, some rolled back
 gen_sql_txs 60 77 beta b 3 >"$SM_TMP/txs.sql"
+g=$(gauge)
 $SSE collect "$PORT" "/events" 20 30 >"$SM_TMP/first" &
 c1=$!
-sleep 0.5
+# /events starts at the next row: the stream open before the first commit
+wait_until 10 "the stream" streams_at_least $((g + 1))
 sql_as_sm $NAME <"$SM_TMP/txs.sql" >/dev/null &
 writer=$!
 wait $c1
@@ -167,12 +183,15 @@ gen_records 1 12 0 gamma | "$SM_BIN/sm-store" --db "$URL" --source c \
 wait $m || fail "only $(cat "$SM_TMP/many") of 200 clients got the row"
 
 echo "SSE: a client that stops reading is cut off, the others go on"
+# the 200 streams above may still be leaving
+wait_until 10 "the stream count to settle" settled
+g=$g0
 $SSE stall "$PORT" "/events" "$SM_TMP/go" 20 >"$SM_TMP/stall" &
 st=$!
 pids="$pids $st"
 $SSE collect "$PORT" "/events" 1000 40 >"$SM_TMP/reader" &
 rd=$!
-sleep 0.5
+wait_until 10 "the two streams" streams_at_least $((g + 2))
 # in bursts, each read before the next is sent (a burst larger than
 # --backlog within one poll would leave every client behind)
 for b in 0 1 2 3; do
@@ -191,17 +210,8 @@ grep -q '^sm_tail_sse_clients_cut_total 1$' "$SM_TMP/body" ||
     fail "cut_total: $(grep sm_tail_sse "$SM_TMP/body")"
 
 echo "streams whose reader left: closed within seconds, not at the next ping"
-gauge() {
-	get /metrics >/dev/null
-	awk '$1 == "sm_tail_sse_clients" { print $2 }' "$SM_TMP/body"
-}
 # the streams before (the stalled one cut, the reader gone) may still be
 # leaving: count from a gauge that held still for half a second
-settled() {
-	g0=$(gauge)
-	sleep 0.5
-	[ "$(gauge)" = "$g0" ]
-}
 wait_until 10 "the stream count to settle" settled
 cpids=""
 for i in $(seq 20); do
@@ -210,8 +220,9 @@ for i in $(seq 20); do
 done
 more() { [ "$(gauge)" -ge $((g0 + 20)) ]; }
 wait_until 10 "20 more streams" more
-# the keepalives come every 15 s: just after one, the next is far
-wait_until 20 "a keepalive" grep -q keepalive "$SM_TMP/gone.1"
+# the keepalives come every 15 s (on a 1 s tick): just after one, the
+# next is 16 s away
+wait_until 40 "a keepalive" grep -q keepalive "$SM_TMP/gone.1"
 kill $cpids 2>/dev/null || true
 wait $cpids 2>/dev/null || true
 back() { [ "$(gauge)" -le "$g0" ]; }
