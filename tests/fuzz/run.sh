@@ -8,7 +8,8 @@
 # corpus grown while fuzzing is kept in FUZZDIR/corpus/TARGET (the seeds
 # in tests/fuzz/corpus stay as committed), a crashing input is written to
 # FUZZDIR/crash/ and named on stderr.  SECONDS 0 only replays.  Exits 1
-# when any target failed.
+# when any target failed.  FUZZ_JOBS=N runs the targets in N lanes at
+# once (a target uses one CPU; default 1), their reports in target order.
 set -u
 
 if [ $# -lt 2 ]; then
@@ -27,8 +28,10 @@ if [ $# -eq 0 ]; then
 	done
 fi
 
-failed=0
-for t in "$@"; do
+# fuzz_one TARGET: replay, then fuzz; its report on stdout, 0 when it
+# passed
+fuzz_one() {
+	t=$1
 	bin=$dir/fuzz_$t
 	log=$dir/$t.log
 	dict=
@@ -49,12 +52,11 @@ for t in "$@"; do
 	then
 		sed 's/^/    | /' "$log" | grep -v '| Running: ' | tail -60
 		echo "FAIL fuzz $t: replaying $n seed and regression inputs"
-		failed=$((failed + 1))
-		continue
+		return 1
 	fi
 	if [ "$secs" -eq 0 ]; then
 		echo "ok   fuzz $t: replayed $n inputs"
-		continue
+		return 0
 	fi
 
 	# -use_value_profile: guide the mutations by comparison operands too;
@@ -75,7 +77,38 @@ for t in "$@"; do
 		echo "FAIL fuzz $t: input in ${crash:-$log}"
 		echo "     keep it (tests/fuzz/README): mkdir -p" \
 		    "$here/regress/$t && cp ${crash:-INPUT} $here/regress/$t/"
-		failed=$((failed + 1))
+		return 1
 	fi
+}
+
+# lane K: every FUZZ_JOBS-th target from the K-th, one after the other;
+# each target's report in FUZZDIR/TARGET.out, its failure in TARGET.failed
+lane() {
+	k=0
+	for t in "$@"; do
+		k=$((k + 1))
+		[ $(( (k - 1) % jobs )) -eq "$lane_no" ] || continue
+		rm -f "$dir/$t.failed"
+		fuzz_one "$t" >"$dir/$t.out" 2>&1 || : >"$dir/$t.failed"
+	done
+}
+
+jobs=${FUZZ_JOBS:-1}
+case $jobs in
+''|*[!0-9]*|0) echo "run.sh: FUZZ_JOBS=$jobs: want a count" >&2; exit 2 ;;
+esac
+pids=
+lane_no=0
+while [ "$lane_no" -lt "$jobs" ]; do
+	lane "$@" &
+	pids="$pids $!"
+	lane_no=$((lane_no + 1))
+done
+# shellcheck disable=SC2086
+wait $pids
+failed=0
+for t in "$@"; do
+	cat "$dir/$t.out"
+	[ ! -e "$dir/$t.failed" ] || failed=$((failed + 1))
 done
 [ "$failed" -eq 0 ]

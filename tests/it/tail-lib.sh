@@ -25,12 +25,17 @@ puppeteer_ready() {
 	    fail "no node: scripts/deps.sh installs nodejs"
 	[ -x /usr/bin/chromium ] || fail "no /usr/bin/chromium: scripts/deps.sh"
 	_web=$SM_TOP/tests/web
-	if [ ! -d "$_web/node_modules/puppeteer-core" ] || [ \
-	    "$_web/package-lock.json" -nt "$_web/node_modules/.package-lock.json" ]
-	then
-		(cd "$_web" && timeout 300 npm ci --no-audit --no-fund \
-		    >/dev/null) || fail "npm ci in tests/web failed"
-	fi
+	# one install at a time: make check runs two tests at once, and npm
+	# ci starts by removing node_modules
+	(
+		flock 9 || exit 1
+		if [ ! -d "$_web/node_modules/puppeteer-core" ] || [ \
+		    "$_web/package-lock.json" -nt \
+		    "$_web/node_modules/.package-lock.json" ]; then
+			cd "$_web" && timeout 300 npm ci --no-audit \
+			    --no-fund >/dev/null
+		fi
+	) 9>"$_web/.npm-lock" || fail "npm ci in tests/web failed"
 }
 
 # cpu_row URL HOST CPU: one row of HOST with this CPU, now, stored in URL
