@@ -15,7 +15,11 @@
 #    kept; the next start with a receiver stores exactly the N-K newest,
 #    once each.
 # 3. The same through sm-split and two receivers that do not listen; the
-#    next start spreads the kept, newest records over both.  About 10 s.
+#    next start spreads the kept, newest records over both.
+# 4. The checkpoint cannot be written (its temporary file's name taken by
+#    a directory, which stops root too): a full journal cannot drop, so
+#    sm-post says it waits instead, stops reading, and loses nothing; once
+#    the receiver runs again every record is stored, once.  About 12 s.
 . "$SM_TOP/tests/it/post-lib.inc"
 
 N=10000		# about 3.3 MB: three times --journal-max
@@ -154,3 +158,46 @@ expect_eq "distinct sample_id" "$(q 'SELECT COUNT(DISTINCT sample_id)
 expect_eq "stored: the newest" "$(runs)" "$((D + 1))-$N"
 expect_eq "both receivers stored some" "$(q 'SELECT COUNT(DISTINCT
     data_source) FROM system_metrics')" 2
+
+echo "4. the checkpoint cannot be written: waits instead of dropping"
+q 'DELETE FROM system_metrics' >/dev/null
+kill -STOP "$a_pid"
+mkfifo "$SM_TMP/in4"
+"$POST" --journal "$SM_TMP/j4" --journal-max 1M --journal-full drop \
+    --batch 50 --parallel 2 --max-time 60 "$a_url" <"$SM_TMP/in4" \
+    >/dev/null 2>"$SM_TMP/post4.err" 3>&- 4>&- &
+ppid=$!
+at_exit "kill $ppid 2>/dev/null || true"
+exec 4>"$SM_TMP/in4"
+# the journal is open (its checkpoint written) before the name is taken
+wait_for 100 test -e "$SM_TMP/j4/checkpoint"
+mkdir "$SM_TMP/j4/checkpoint.tmp"
+# 50 lines at a time until the journal is full and reading stops: what
+# was written then fits in the pipe (no write blocks) and, once the
+# receiver runs again, in the room its first acknowledgements make (a
+# full journal would drop again: --journal-full drop)
+n4=0
+until grep -q "not reading the input" "$SM_TMP/post4.err"; do
+	[ "$n4" -lt "$N" ] || fail "never full: $(cat "$SM_TMP/post4.err")"
+	sed -n "$((n4 + 1)),$((n4 + 50))p" "$SM_TMP/recs" >&4
+	n4=$((n4 + 50))
+	sleep 0.05
+done
+exec 4>&-
+echo "full after $n4 records"
+grep -q "/checkpoint: Is a directory: waiting instead\$" \
+    "$SM_TMP/post4.err" || fail "the reason: $(cat "$SM_TMP/post4.err")"
+if grep -q "full: dropped" "$SM_TMP/post4.err"; then
+	fail "dropped without a checkpoint: $(cat "$SM_TMP/post4.err")"
+fi
+rmdir "$SM_TMP/j4/checkpoint.tmp"
+kill -CONT "$a_pid"
+status=0
+wait $ppid || status=$?
+expect_eq "exit status, nothing dropped" "$status" 0
+expect_eq "rows" "$(rows)" "$n4"
+expect_eq "distinct sample_id" "$(q 'SELECT COUNT(DISTINCT sample_id)
+    FROM system_metrics')" "$n4"
+expect_eq "stored" "$(runs)" "1-$n4"
+grep -q "room again: reading on" "$SM_TMP/post4.err" ||
+    fail "no word of room: $(cat "$SM_TMP/post4.err")"
