@@ -336,48 +336,42 @@ jr_next(struct journal_reader *r, size_t max_rec, uint64_t limit,
  * and syncs the directory, and keeps it open for the next overwrites.
  * Power loss amid an overwrite may leave a damaged line: its CRC then
  * fails, and everything in the journal is sent again (ids de-duplicate).
+ * A failure names the file or step that failed (the temporary file, the
+ * rename, the directory's sync), so that the reason can be acted on.
  */
 static int
-ckpt_write(struct journal *j, struct journal_pos pos, bool sync)
+ckpt_write(struct journal *j, struct journal_pos pos, bool sync,
+    struct why *why)
 {
 	char line[96];
+	const char *what = "/" JOURNAL_CKPT_TMP;
 	int fd, n, e;
 
 	n = snprintf(line, sizeof(line), "sm-journal 1 %016" PRIx64 " %020"
 	    PRIu64, pos.seg, pos.off);
 	n += snprintf(line + n, sizeof(line) - (size_t)n, " %08" PRIx32 "\n",
 	    journal_crc32c(0, line, (size_t)n));
+	errno = 0;
 	if (!sync && j->ckfd != -1) {
 		if (pwrite(j->ckfd, line, (size_t)n, 0) != n)
-			return -1;
+			return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
+			    strerror(errno != 0 ? errno : ENOSPC));
 		j->ack_written = pos;
 		return 0;
 	}
 	fd = openat(j->dirfd, JOURNAL_CKPT_TMP, O_RDWR | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0644);
 	if (fd == -1)
-		return -1;
-	if (write(fd, line, (size_t)n) != n || (sync && fsync(fd) == -1) ||
-	    renameat(j->dirfd, JOURNAL_CKPT_TMP, j->dirfd, JOURNAL_CKPT) ==
-	    -1 || (sync && fsync(j->dirfd) == -1)) {
-		e = errno != 0 ? errno : ENOSPC;
-		close(fd);
-		/*
-		 * A full disk has no block for a new file: overwrite the
-		 * old one in place and sync it, so that acknowledgements
-		 * still free segments (power loss amid it costs a resend).
-		 */
-		if (e == ENOSPC && j->ckfd != -1) {
-			(void)unlinkat(j->dirfd, JOURNAL_CKPT_TMP, 0);
-			if (pwrite(j->ckfd, line, (size_t)n, 0) == n &&
-			    fdatasync(j->ckfd) == 0) {
-				j->ack_written = j->ack_synced = pos;
-				return 0;
-			}
-		}
-		errno = e;
-		return -1;
-	}
+		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT_TMP,
+		    strerror(errno));
+	if (write(fd, line, (size_t)n) != n || (sync && fsync(fd) == -1))
+		goto out_failed;
+	what = ": renaming " JOURNAL_CKPT_TMP " to " JOURNAL_CKPT;
+	if (renameat(j->dirfd, JOURNAL_CKPT_TMP, j->dirfd, JOURNAL_CKPT) == -1)
+		goto out_failed;
+	what = ": syncing the directory";
+	if (sync && fsync(j->dirfd) == -1)
+		goto out_failed;
 	if (j->ckfd != -1)
 		close(j->ckfd);
 	j->ckfd = fd;
@@ -385,6 +379,23 @@ ckpt_write(struct journal *j, struct journal_pos pos, bool sync)
 	if (sync)
 		j->ack_synced = pos;
 	return 0;
+out_failed:
+	e = errno != 0 ? errno : ENOSPC;
+	close(fd);
+	/*
+	 * A full disk has no block for a new file: overwrite the old one in
+	 * place and sync it, so that acknowledgements still free segments
+	 * (power loss amid it costs a resend).
+	 */
+	if (e == ENOSPC && j->ckfd != -1) {
+		(void)unlinkat(j->dirfd, JOURNAL_CKPT_TMP, 0);
+		if (pwrite(j->ckfd, line, (size_t)n, 0) == n &&
+		    fdatasync(j->ckfd) == 0) {
+			j->ack_written = j->ack_synced = pos;
+			return 0;
+		}
+	}
+	return why_set(why, "%s%s: %s", j->dir, what, strerror(e));
 }
 
 /* 1 read, 0 missing, -1 unreadable or damaged. */
@@ -714,11 +725,8 @@ journal_open(struct journal *j, const struct journal_opts *o,
 		ck.seg = j->nsegs > 0 ? j->segs[0].num : 1, ck.off = 0;
 	j->ack = ck;
 	/* what the checkpoint is past goes first, once it is synced */
-	if (rc == 1 && (ckpt_write(j, ck, true) == -1)) {
-		why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
-		    strerror(errno));
+	if (rc == 1 && ckpt_write(j, ck, true, why) == -1)
 		goto out_release;
-	}
 	segs_drop(j, segs_find(j, ck.seg));
 	if (j->nsegs > 0 && j->segs[0].num != ck.seg)
 		j->ack.seg = j->segs[0].num, j->ack.off = 0;
@@ -737,11 +745,8 @@ journal_open(struct journal *j, const struct journal_opts *o,
 		j->ack.off = 0;
 	}
 	j->unacked = rec->records;
-	if (ckpt_write(j, j->ack, true) == -1) {
-		why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
-		    strerror(errno));
+	if (ckpt_write(j, j->ack, true, why) == -1)
 		goto out_release;
-	}
 	segs_drop(j, segs_find(j, j->ack.seg));
 	j->dirty = false;
 	j->rd.seg = j->ack.seg;
@@ -1258,9 +1263,8 @@ journal_drop_oldest(struct journal *j, struct journal_drop *drop,
 		return why_set(why, "%s: segment %016" PRIx64 ": %s", j->dir,
 		    drop->seg, strerror(errno));
 	/* the checkpoint past it, synced, before the segment goes */
-	if (ckpt_write(j, next, true) == -1)
-		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
-		    strerror(errno));
+	if (ckpt_write(j, next, true, why) == -1)
+		return -1;
 	j->ack = next;
 	drop->records = (uint64_t)all;
 	drop->unread = (uint64_t)unread;
@@ -1355,9 +1359,8 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 	if (!durable) {
 		/* atomic for a crash of the process; synced later */
 		if (!pos_eq(j->ack, j->ack_written) &&
-		    ckpt_write(j, j->ack, false) == -1)
-			return why_set(why, "%s/%s: %s", j->dir,
-			    JOURNAL_CKPT, strerror(errno));
+		    ckpt_write(j, j->ack, false, why) == -1)
+			return -1;
 		return 0;
 	}
 	/*
@@ -1366,9 +1369,8 @@ journal_tick(struct journal *j, int64_t now, bool force, struct why *why)
 	 * it is past go, and their unsynced data with them.
 	 */
 	if (!pos_eq(j->ack, j->ack_synced) && ckpt_write(j, j->ack,
-	    true) == -1)
-		return why_set(why, "%s/%s: %s", j->dir, JOURNAL_CKPT,
-		    strerror(errno));
+	    true, why) == -1)
+		return -1;
 	segs_drop(j, segs_find(j, j->ack_synced.seg));
 	if (journal_sync_old(j) == -1)
 		return why_set(why, "%s: %s", j->dir, strerror(errno));

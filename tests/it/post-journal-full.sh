@@ -185,7 +185,7 @@ until grep -q "not reading the input" "$SM_TMP/post4.err"; do
 done
 exec 4>&-
 echo "full after $n4 records"
-grep -q "/checkpoint: Is a directory: waiting instead\$" \
+grep -q "/checkpoint.tmp: Is a directory: waiting instead\$" \
     "$SM_TMP/post4.err" || fail "the reason: $(cat "$SM_TMP/post4.err")"
 if grep -q "full: dropped" "$SM_TMP/post4.err"; then
 	fail "dropped without a checkpoint: $(cat "$SM_TMP/post4.err")"
