@@ -246,8 +246,8 @@ test-san-it: san
 # The commands that run threads, under ThreadSanitizer (clang): sm-post
 # and sm-split with --journal (the intake), sm-store (the committer, the
 # receiver's polling loop), sm-tail's web server.  A report from any
-# process fails the test (tests/sanitize.sh).  Not in check, for its 25
-# minutes: run it after changing what threads share.
+# process fails the test (tests/sanitize.sh).  make check runs it in the
+# sanitizers' lane of test-it-lanes, after test-san-it.
 TSAN_BUILD = $(BUILD)/tsan
 TSAN_FLAGS = -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 TSAN_IT = $(wildcard tests/it/post-journal*.sh) tests/it/split-failover.sh \
@@ -297,17 +297,18 @@ test-deb: all
 # (each takes about as long under the sanitizers as plain), so the two
 # lanes on two CPUs take little more than the longer one.  Each lane has
 # a MariaDB of its own (the tests read server-wide counters); the
-# sanitizers' lane reports when the plain one is done.
+# sanitizers' lane (ASan+UBSan, then the threaded commands' tests under
+# TSan) reports when the plain one is done.
 SAN_IT_DB_DIR = $(CURDIR)/.sm-db/san-it
 SAN_IT_DB_PORT = 33406
-test-it-lanes: all san
+test-it-lanes: all san tsan
 	@log=$(BUILD)/test-san-it.log; \
 	SM_DB_DIR=$(SAN_IT_DB_DIR) SM_DB_PORT=$(SAN_IT_DB_PORT) \
-	    $(MAKE) --no-print-directory test-san-it >$$log 2>&1 & \
+	    $(MAKE) --no-print-directory test-san-it test-tsan >$$log 2>&1 & \
 	spid=$$!; \
 	$(MAKE) --no-print-directory test-it; rc=$$?; \
 	wait $$spid; src=$$?; \
-	echo "--- the integration tests under the sanitizers (run alongside):"; \
+	echo "--- the integration tests under ASan+UBSan and TSan (run alongside):"; \
 	cat $$log; \
 	[ $$rc -eq 0 ] && [ $$src -eq 0 ]
 
