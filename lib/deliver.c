@@ -673,6 +673,7 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 	struct deliver *d;
 	struct why swhy;
 	long i;
+	int rc;
 
 	*dp = NULL;
 	if (deliver_opts_check(o, why) == -1)
@@ -692,7 +693,11 @@ deliver_new(struct deliver **dp, const struct deliver_opts *o, struct why *why)
 		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
 		pthread_mutex_init(&d->jlock, &ma);
 		pthread_mutexattr_destroy(&ma);
-		pthread_cond_init(&d->jroom, NULL);
+	}
+	/* monotonic: the intake's timed wait to try a failed drop again */
+	if ((rc = clock_cond_init(&d->jroom)) != 0) {
+		pthread_cond_init(&d->jroom, NULL);	/* deliver_free's */
+		return why_set(why, "a condition variable: %s", strerror(rc));
 	}
 	d->wake[0] = d->wake[1] = -1;
 	d->c.nep = o->nurls;

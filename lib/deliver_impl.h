@@ -179,6 +179,8 @@ struct deliver {
 	bool jfull_told;		/* ... and said so */
 	int64_t jfull_said;		/* when it was last said */
 	bool jstuck;			/* reported a failed write */
+	bool jdrop_failed;		/* reported a failed drop ... */
+	int64_t jdrop_retry;		/* ... tried again then */
 	bool jtick_failed;		/* reported a failed checkpoint */
 	int64_t jretry;			/* try a failed write again then */
 	unsigned long jline;		/* records read back this run */

@@ -317,7 +317,9 @@ deliver_journal_commit(struct deliver *d, int64_t now)
  * checkpoint is past go first, losing nothing; then the oldest segments
  * that are not the one written, their records not yet sent lost, counted
  * and said.  Whether it is still full (only the written segment is left,
- * or a write failed): then it waits, as --journal-full wait does.
+ * or a write failed): then it waits, as --journal-full wait does, and
+ * when the checkpoint could not be written (said once) it tries again in
+ * DELIVER_JOURNAL_RETRY_MS, for what failed may pass.
  */
 static bool
 deliver_journal_drop(struct deliver *d, int64_t now)
@@ -331,6 +333,7 @@ deliver_journal_drop(struct deliver *d, int64_t now)
 		warnx("journal: %s", why.msg);
 	while (journal_full(&d->j) &&
 	    (rc = journal_drop_oldest(&d->j, &jd, &why)) == 1) {
+		d->jdrop_failed = false;
 		d->jdropped_to = jd.seg + 1;
 		atomic_fetch_add_explicit(&d->jdropped, jd.unread,
 		    memory_order_relaxed);
@@ -345,8 +348,13 @@ deliver_journal_drop(struct deliver *d, int64_t now)
 			    " records (segment %016" PRIx64 ") to make room",
 			    d->o.journal_dir, jd.unread, jd.seg);
 	}
-	if (rc == -1)
-		warnx("journal: %s: waiting instead", why.msg);
+	if (rc == -1) {
+		if (!d->jdrop_failed)
+			warnx("journal: %s: waiting instead (tried again every "
+			    "second)", why.msg);
+		d->jdrop_failed = true;
+		d->jdrop_retry = now + DELIVER_JOURNAL_RETRY_MS;
+	}
 	return journal_full(&d->j);
 }
 
@@ -382,6 +390,7 @@ deliver_journal_room(struct deliver *d, int64_t now)
 		warnx("journal %s: room again: reading on",
 		    d->o.journal_dir);
 	d->jfull = d->jfull_told = false;
+	d->jdrop_failed = false;
 	return true;
 }
 
@@ -518,8 +527,19 @@ intake_wait(struct deliver *d)
 	if (d->jfull && !d->jstuck) {
 		LOCK(d);
 		while (journal_full(&d->j) &&
-		    !atomic_load_explicit(&d->istop, memory_order_acquire))
-			pthread_cond_wait(&d->jroom, &d->jlock);
+		    !atomic_load_explicit(&d->istop, memory_order_acquire)) {
+			struct timespec ts;
+
+			if (!d->jdrop_failed) {
+				pthread_cond_wait(&d->jroom, &d->jlock);
+				continue;
+			}
+			/* a drop that failed: its time to try again */
+			ts = clock_mono_timespec(d->jdrop_retry);
+			if (pthread_cond_timedwait(&d->jroom, &d->jlock,
+			    &ts) == ETIMEDOUT)
+				break;
+		}
 		UNLOCK(d);
 		return;
 	}
