@@ -139,11 +139,14 @@ sql_as_sm $NAME -e "INSERT INTO sm_alerts (origin, host, rule, state,
     since, at, value) VALUES ('sm-tail', 'old', 'cpu_usage > 90',
     'firing', '2020-01-01', '2020-01-01', 99)"
 stored_is 6 || fail "the old event was not added"
-"$SM_BIN/sm-keep" --db "$URL" --alerts 30d -v 2>"$SM_TMP/keep.err" ||
+# an age that keeps the replayed events of 2026-11-26 whenever this runs:
+# 30 days past them
+age=$(( ($(date -u +%s) - $(date -u -d 2026-11-26 +%s)) / 86400 + 30 ))d
+"$SM_BIN/sm-keep" --db "$URL" --alerts "$age" -v 2>"$SM_TMP/keep.err" ||
     fail "sm-keep: $(cat "$SM_TMP/keep.err")"
 grep -q ', 1 alert events$' "$SM_TMP/keep.err" ||
     fail "sm-keep said: $(cat "$SM_TMP/keep.err")"
-stored_is 5 || fail "sm-keep --alerts 30d: not 5 rows left"
+stored_is 5 || fail "sm-keep --alerts $age: not 5 rows left"
 [ "$(sql_as_sm $NAME -N -e "SELECT COUNT(*) FROM sm_alerts
     WHERE host = 'old'")" = 0 ] || fail "the old event stayed"
 stop
