@@ -127,6 +127,19 @@ followed_once() {
 	    fail "the follower said: $(cat "$SM_TMP/$1.other")"
 }
 
+# away_from_midnight: the partitions a day are named by today's date (UTC)
+# and counted against it: a test that would run across midnight, or
+# store "now" rows a minute old just after it, waits until it is past
+away_from_midnight() {
+	_s=$(( $(date -u +%s) % 86400 ))
+	if [ "$_s" -gt $((86400 - 120)) ]; then
+		echo "waiting $((86400 - _s + 90)) s for midnight (UTC) to pass"
+		sleep $((86400 - _s + 90))
+	elif [ "$_s" -lt 90 ]; then
+		sleep $((90 - _s))
+	fi
+}
+
 # day N: the name of the partition of the day N days from today
 day() {
 	python3 -c "import time, sys

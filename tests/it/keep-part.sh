@@ -9,6 +9,7 @@
 . "$(dirname "$0")/tail-lib.sh"
 . "$(dirname "$0")/store-lib.sh"
 . "$(dirname "$0")/keep-lib.sh"
+away_from_midnight
 
 command -v faketime >/dev/null || fail "faketime missing: scripts/deps.sh"
 pids=""

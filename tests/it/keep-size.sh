@@ -14,6 +14,7 @@
 #   2,000, rows not rolled up kept.
 . "$(dirname "$0")/store-lib.sh"
 . "$(dirname "$0")/keep-lib.sh"
+away_from_midnight
 
 command -v faketime >/dev/null || fail "faketime missing: scripts/deps.sh"
 
