@@ -53,13 +53,9 @@ gauge() {
 	awk '$1 == "sm_tail_sse_clients" { print $2 }' "$SM_TMP/body"
 }
 streams_at_least() { [ "$(gauge)" -ge "$1" ]; }
-# settled: the gauge (g0) held still for half a second: streams that
-# ended are gone, and it is safe to count new ones from it
-settled() {
-	g0=$(gauge)
-	sleep 0.5
-	[ "$(gauge)" = "$g0" ]
-}
+# none_open: no SSE stream open; streams whose reader left close within
+# seconds (a gauge that held still a while could still drop)
+none_open() { [ "$(gauge)" -eq 0 ]; }
 
 echo "/health, /rows, /hosts"
 want 200 /health
@@ -184,8 +180,8 @@ wait $m || fail "only $(cat "$SM_TMP/many") of 200 clients got the row"
 
 echo "SSE: a client that stops reading is cut off, the others go on"
 # the 200 streams above may still be leaving
-wait_until 10 "the stream count to settle" settled
-g=$g0
+wait_until 20 "the 200 streams to close" none_open
+g=0
 $SSE stall "$PORT" "/events" "$SM_TMP/go" 20 >"$SM_TMP/stall" &
 st=$!
 pids="$pids $st"
@@ -210,9 +206,10 @@ grep -q '^sm_tail_sse_clients_cut_total 1$' "$SM_TMP/body" ||
     fail "cut_total: $(grep sm_tail_sse "$SM_TMP/body")"
 
 echo "streams whose reader left: closed within seconds, not at the next ping"
-# the streams before (the stalled one cut, the reader gone) may still be
-# leaving: count from a gauge that held still for half a second
-wait_until 10 "the stream count to settle" settled
+# the streams before (the stalled one cut, the reader gone) leave within
+# seconds, as these must: none open, then 20
+wait_until 20 "the earlier streams to close" none_open
+g0=0
 cpids=""
 for i in $(seq 20); do
 	curl -s -N -m 60 "$BASE/events?n=0" >"$SM_TMP/gone.$i" 2>/dev/null &
