@@ -231,7 +231,10 @@ wait $l1 || fail "trickling client: $(cat "$SM_TMP/slow1.out")"
 # the request was not waited for
 [ "$secs" -ge 4500 ] && [ "$secs" -lt 15000 ] ||
     fail "stopped $secs ms after SIGTERM, want 4500 to 15000"
-grep -q "sm-store: http: closed 1 connection at the stop" "$SM_TMP/stop.err" ||
+# not anchored on "sm-store: ": glibc's warnx writes the name and the
+# message apart, and a line of MHD's thread can come between (a known
+# gap: lines of two threads interleave)
+grep -q "http: closed 1 connection at the stop" "$SM_TMP/stop.err" ||
     fail "no word of the cut: $(cat "$SM_TMP/stop.err")"
 echo "stopped $secs ms after SIGTERM; client: $(cat "$SM_TMP/slow1.out")"
 echo "ok"
